@@ -1,0 +1,94 @@
+import { bucketGrid, type Granularity, type TimeRange } from './time.js';
+
+/** One bucket as Graph reports it (UNIX seconds). */
+export interface DataPoint {
+  start: number;
+  end: number;
+  sent: number;
+  delivered: number;
+}
+
+export interface Totals {
+  sent: number;
+  delivered: number;
+  deliveryRate: number | null;
+}
+
+/** A bucket of a report: gaps filled, rate computed, and whether its deliveries may still change. */
+export interface SeriesPoint extends DataPoint {
+  deliveryRate: number | null;
+  /** False while deliveries for messages sent in this bucket may still be arriving. */
+  settled: boolean;
+  /** True when the bucket has not ended yet. */
+  partial: boolean;
+}
+
+/** delivered / sent; null (never NaN) when nothing was sent. */
+export function deliveryRate(sent: number, delivered: number): number | null {
+  return sent > 0 ? delivered / sent : null;
+}
+
+export function totals(points: readonly DataPoint[]): Totals {
+  let sent = 0;
+  let delivered = 0;
+  for (const p of points) {
+    sent += p.sent;
+    delivered += p.delivered;
+  }
+  return { sent, delivered, deliveryRate: deliveryRate(sent, delivered) };
+}
+
+export interface FilledSeries {
+  points: DataPoint[];
+  /** Source points that spanned two target buckets (counted in the one holding their start). */
+  straddling: number;
+}
+
+/**
+ * Lay `points` onto the bucket grid of `range`: buckets Graph omitted (no traffic) become zeros,
+ * and finer points (HALF_HOUR) are summed into coarser local buckets (DAY/MONTH in `tz`).
+ * Points outside the range are ignored.
+ */
+export function fillGaps(points: readonly DataPoint[], range: TimeRange, granularity: Granularity, tz: string): FilledSeries {
+  const grid = bucketGrid(range, granularity, tz);
+  const out = grid.map((b) => ({ start: b.start, end: b.end, sent: 0, delivered: 0 }));
+  let straddling = 0;
+  for (const p of points) {
+    const i = findBucket(grid, p.start);
+    if (i < 0) continue;
+    const bucket = out[i]!;
+    bucket.sent += p.sent;
+    bucket.delivered += p.delivered;
+    if (p.end > bucket.end) straddling++;
+  }
+  return { points: out, straddling };
+}
+
+/** Index of the grid bucket holding `ts`, or -1. */
+function findBucket(grid: readonly TimeRange[], ts: number): number {
+  let lo = 0;
+  let hi = grid.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const b = grid[mid]!;
+    if (ts < b.start) hi = mid - 1;
+    else if (ts >= b.end) lo = mid + 1;
+    else return mid;
+  }
+  return -1;
+}
+
+/** Rates plus settlement: a bucket is settled once `settleMs` have passed since it ended. */
+export function markSettlement(points: readonly DataPoint[], nowMs: number, settleMs: number): SeriesPoint[] {
+  return points.map((p) => ({
+    ...p,
+    deliveryRate: deliveryRate(p.sent, p.delivered),
+    settled: p.end * 1000 + settleMs <= nowMs,
+    partial: p.end * 1000 > nowMs,
+  }));
+}
+
+/** Points inside [range.start, range.end). */
+export function within(points: readonly DataPoint[], range: TimeRange): DataPoint[] {
+  return points.filter((p) => p.start >= range.start && p.start < range.end);
+}

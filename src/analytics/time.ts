@@ -1,0 +1,84 @@
+import { DateTime } from 'luxon';
+import type { Granularity } from '../config/schema.js';
+
+export type { Granularity };
+
+/** A half-open interval [start, end) in UNIX seconds. */
+export interface TimeRange {
+  start: number;
+  end: number;
+}
+
+export const HALF_HOUR_SECONDS = 1800;
+
+function local(ts: number, tz: string): DateTime {
+  return DateTime.fromSeconds(ts, { zone: tz });
+}
+
+/**
+ * Start of the bucket holding `ts`. HALF_HOUR buckets are UTC half hours (Graph's own grid, so
+ * zones offset by :45 see them at :15/:45); DAY and MONTH buckets start at local midnight in `tz`
+ * and so last 23 or 25 hours across daylight-saving changes.
+ */
+export function bucketStartOf(ts: number, granularity: Granularity, tz: string): number {
+  if (granularity === 'half_hour') return Math.floor(ts / HALF_HOUR_SECONDS) * HALF_HOUR_SECONDS;
+  return local(ts, tz).startOf(granularity === 'day' ? 'day' : 'month').toSeconds();
+}
+
+export function nextBucketStart(start: number, granularity: Granularity, tz: string): number {
+  if (granularity === 'half_hour') return start + HALF_HOUR_SECONDS;
+  const next = local(start, tz).plus(granularity === 'day' ? { days: 1 } : { months: 1 });
+  return next.startOf(granularity === 'day' ? 'day' : 'month').toSeconds();
+}
+
+/** Every bucket overlapping `range`, in order; the first starts at or before `range.start`. */
+export function bucketGrid(range: TimeRange, granularity: Granularity, tz: string): TimeRange[] {
+  const grid: TimeRange[] = [];
+  let start = bucketStartOf(range.start, granularity, tz);
+  while (start < range.end) {
+    const end = nextBucketStart(start, granularity, tz);
+    grid.push({ start, end });
+    start = end;
+  }
+  return grid;
+}
+
+/** True when `ts` is a bucket boundary for this granularity and zone. */
+export function isBucketBoundary(ts: number, granularity: Granularity, tz: string): boolean {
+  return bucketStartOf(ts, granularity, tz) === ts;
+}
+
+/** The same wall-clock interval moved by whole calendar days in `tz` (DST-aware). */
+export function shiftDays(range: TimeRange, days: number, tz: string): TimeRange {
+  return {
+    start: local(range.start, tz).plus({ days }).toSeconds(),
+    end: local(range.end, tz).plus({ days }).toSeconds(),
+  };
+}
+
+/**
+ * The period of the same length just before `range`: whole local days shift by calendar days,
+ * whole months by months, anything else by its length in seconds.
+ */
+export function previousPeriod(range: TimeRange, tz: string): TimeRange {
+  const start = local(range.start, tz);
+  const end = local(range.end, tz);
+  if (isBucketBoundary(range.start, 'month', tz) && isBucketBoundary(range.end, 'month', tz)) {
+    const months = Math.round(end.diff(start, 'months').months);
+    return { start: start.minus({ months }).toSeconds(), end: range.start };
+  }
+  if (isBucketBoundary(range.start, 'day', tz) && isBucketBoundary(range.end, 'day', tz)) {
+    const days = Math.round(end.diff(start, 'days').days);
+    return { start: start.minus({ days }).toSeconds(), end: range.start };
+  }
+  return { start: range.start - (range.end - range.start), end: range.start };
+}
+
+/** The same weekdays and hours one week earlier. */
+export function sameWeekdayLastWeek(range: TimeRange, tz: string): TimeRange {
+  return shiftDays(range, -7, tz);
+}
+
+export function toIso(ts: number, tz: string): string {
+  return local(ts, tz).toISO({ suppressMilliseconds: true })!;
+}

@@ -1,0 +1,79 @@
+import { ConfigError } from '../errors.js';
+import { registerSecret } from '../secrets.js';
+
+/** Process-level settings from the environment (names fixed by the design). */
+export interface EnvSettings {
+  configPath: string;
+  graphApiUrl: string | undefined;
+  graphApiVersion: string | undefined;
+  databaseUrl: string | undefined;
+  port: number;
+  publicBaseUrl: string | undefined;
+  chartRenderer: 'local' | 'quickchart';
+  quickchartUrl: string | undefined;
+}
+
+export const DEFAULT_GRAPH_API_URL = 'https://graph.facebook.com';
+export const DEFAULT_GRAPH_API_VERSION = 'v23.0';
+
+/** Every variable the design names: `.env.example` and `check` list these. */
+export const ENV_VARIABLES = [
+  'WABA_PULSE_CONFIG',
+  'GRAPH_API_URL',
+  'GRAPH_API_VERSION',
+  'DATABASE_URL',
+  'PORT',
+  'PUBLIC_BASE_URL',
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'SLACK_APP_TOKEN',
+  'SLACK_API_URL',
+  'MICROSOFT_APP_ID',
+  'MICROSOFT_APP_PASSWORD',
+  'MICROSOFT_APP_TYPE',
+  'MICROSOFT_APP_TENANT_ID',
+  'CHART_RENDERER',
+  'QUICKCHART_URL',
+] as const;
+
+const SECRET_VARIABLES = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'MICROSOFT_APP_PASSWORD'];
+
+function url(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name]?.trim();
+  if (!value) return undefined;
+  try {
+    const parsed = new URL(value);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
+  } catch {
+    throw new ConfigError(`env.${name}`, `"${value}" is not an http(s) URL`, `set ${name} to a URL such as https://example.com or unset it`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
+  for (const name of SECRET_VARIABLES) registerSecret(env[name]);
+
+  const version = env.GRAPH_API_VERSION?.trim() || undefined;
+  if (version && !/^v\d+\.\d+$/.test(version)) {
+    throw new ConfigError('env.GRAPH_API_VERSION', `"${version}" is not a Graph API version`, 'write it like v23.0');
+  }
+  const portText = env.PORT?.trim();
+  const port = portText ? Number(portText) : 3000;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError('env.PORT', `"${portText}" is not a port number`, 'set PORT to a number from 1 to 65535');
+  }
+  const renderer = (env.CHART_RENDERER?.trim() || 'local').toLowerCase();
+  if (renderer !== 'local' && renderer !== 'quickchart') {
+    throw new ConfigError('env.CHART_RENDERER', `"${env.CHART_RENDERER}" is not a chart renderer`, 'use local or quickchart');
+  }
+  return {
+    configPath: env.WABA_PULSE_CONFIG?.trim() || './waba-pulse.yaml',
+    graphApiUrl: url(env, 'GRAPH_API_URL'),
+    graphApiVersion: version,
+    databaseUrl: env.DATABASE_URL?.trim() || undefined,
+    port,
+    publicBaseUrl: url(env, 'PUBLIC_BASE_URL'),
+    chartRenderer: renderer,
+    quickchartUrl: url(env, 'QUICKCHART_URL'),
+  };
+}

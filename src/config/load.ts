@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs';
+import { YAMLParseError, parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, UsageError } from '../errors.js';
+import { registerSecret } from '../secrets.js';
+import { suggestion } from '../didYouMean.js';
+import { DEFAULT_GRAPH_API_URL, DEFAULT_GRAPH_API_VERSION, readEnv, type EnvSettings } from './env.js';
+import { configSchema, type Granularity, type RawConfig, type Target } from './schema.js';
+
+export type { Granularity, Target };
+
+export interface AccountConfig {
+  id: string;
+  name: string;
+  displayName: string;
+  /** Where the account sits in the config, for error messages (`accounts[1]`). */
+  configPath: string;
+  tokenEnv: string;
+  /** Zone reports are shown in. */
+  timezone: string;
+  /** Zone Graph's own DAY and MONTH buckets follow. */
+  wabaTimezone: string;
+  phoneNumbers: string[];
+  countries: string[];
+  productTypes: number[];
+  /** How long after a bucket ends before its deliveries count as settled. */
+  settleMs: number;
+}
+
+export interface GraphSettings {
+  apiUrl: string;
+  version: string;
+  timeoutMs: number;
+  concurrency: number;
+  maxAttempts: number;
+  callsPerHour: number;
+  maxWaitMs: number;
+  halfHourChunkMs: number;
+  dayChunkMs: number;
+}
+
+export interface Config {
+  path: string;
+  accounts: AccountConfig[];
+  digests: RawConfig['digests'];
+  alerts: RawConfig['alerts'];
+  graph: GraphSettings;
+  env: EnvSettings;
+}
+
+/** zod path -> `accounts[1].timezone` */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
+}
+
+function issueLine(issue: z.core.$ZodIssue): { path: string; message: string } {
+  const path = formatPath(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    return { path, message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} — check the spelling against the README's configuration section` };
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) return { path, message: 'missing' };
+  return { path, message: issue.message };
+}
+
+/** Validate an already-parsed document (the YAML file, or the demo's embedded config). */
+export function buildConfig(document: unknown, env: NodeJS.ProcessEnv, path = '<embedded>'): Config {
+  const envSettings = readEnv(env);
+  const result = configSchema.safeParse(document ?? {}, { reportInput: true });
+  if (!result.success) {
+    const lines = result.error.issues.map(issueLine);
+    const first = lines[0]!;
+    const more = lines.length > 1 ? ` (and ${lines.length - 1} more problem${lines.length > 2 ? 's' : ''}: run waba-pulse check)` : '';
+    const problems = lines.map((l) => (l.path ? `${l.path}: ${l.message}` : l.message));
+    throw new ConfigError(first.path, `${first.message}${more}`, `fix ${path}`, problems);
+  }
+  const raw = result.data;
+  const accounts = raw.accounts.map<AccountConfig>((a, i) => ({
+    id: a.id,
+    name: a.name,
+    displayName: a.displayName ?? a.name,
+    configPath: `accounts[${i}]`,
+    tokenEnv: (a.token ?? a.tokenEnv)!,
+    timezone: a.timezone ?? raw.defaults.timezone,
+    wabaTimezone: a.wabaTimezone,
+    phoneNumbers: a.phoneNumbers ?? [],
+    countries: a.countries ?? [],
+    productTypes: a.productTypes ?? [],
+    settleMs: a.settle ?? raw.defaults.settle,
+  }));
+  const g = raw.graph;
+  return {
+    path,
+    accounts,
+    digests: raw.digests,
+    alerts: raw.alerts,
+    env: envSettings,
+    graph: {
+      apiUrl: envSettings.graphApiUrl ?? g.apiUrl?.replace(/\/+$/, '') ?? DEFAULT_GRAPH_API_URL,
+      version: envSettings.graphApiVersion ?? g.version ?? DEFAULT_GRAPH_API_VERSION,
+      timeoutMs: g.timeout,
+      concurrency: g.concurrency,
+      maxAttempts: g.maxAttempts,
+      callsPerHour: g.callsPerHour,
+      maxWaitMs: g.maxWait,
+      halfHourChunkMs: g.halfHourChunk,
+      dayChunkMs: g.dayChunk,
+    },
+  };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv, path = readEnv(env).configPath): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new ConfigError('', `config file ${path} not found`, 'create it (see waba-pulse.example.yaml) or point WABA_PULSE_CONFIG / --config at it');
+    }
+    throw new ConfigError('', `cannot read config file ${path}: ${code ?? String(err)}`, 'check the path and its permissions');
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(text, { prettyErrors: false });
+  } catch (err) {
+    if (err instanceof YAMLParseError) {
+      const pos = err.linePos?.[0];
+      const where = pos ? `${path}:${pos.line}:${pos.col}` : path;
+      throw new ConfigError('', `${where}: malformed YAML (${err.code}): ${err.message.split('\n')[0]}`, 'fix the YAML syntax at that line');
+    }
+    throw err;
+  }
+  if (document === null || typeof document !== 'object' || Array.isArray(document)) {
+    throw new ConfigError('', `${path} is not a YAML mapping`, 'the file should start with keys such as accounts:');
+  }
+  return buildConfig(document, env, path);
+}
+
+/** An account by numeric id or by name (case-insensitive). */
+export function findAccount(config: Config, ref: string): AccountConfig {
+  const wanted = ref.trim();
+  const found = config.accounts.find((a) => a.id === wanted || a.name.toLowerCase() === wanted.toLowerCase());
+  if (found) return found;
+  const names = config.accounts.map((a) => a.name);
+  throw new UsageError(
+    `unknown account "${ref}"${suggestion(wanted, names)}`,
+    `configured accounts: ${names.join(', ')}`,
+    'E_UNKNOWN_ACCOUNT',
+  );
+}
+
+/** The account's Graph token, from the environment variable the config names. */
+export function accountToken(account: AccountConfig, env: NodeJS.ProcessEnv): string {
+  const value = env[account.tokenEnv]?.trim();
+  if (!value) {
+    throw new ConfigError(
+      `${account.configPath}.token`,
+      `environment variable ${account.tokenEnv} is not set (account "${account.name}")`,
+      `export ${account.tokenEnv} with the account's Graph access token`,
+    );
+  }
+  registerSecret(value);
+  return value;
+}

@@ -1,0 +1,203 @@
+import { IANAZone } from 'luxon';
+import { z } from 'zod';
+import { didYouMean } from '../didYouMean.js';
+
+/**
+ * The YAML config, validated on load. Messages name the bad value; the path is added by the
+ * loader. Secrets are never in this file: tokens are `${VAR}` references or `tokenEnv: VAR`.
+ */
+
+const TIME_ZONES = Intl.supportedValuesOf('timeZone');
+
+export const timeZone = z.string({ error: 'expected an IANA time zone name such as "Europe/Berlin"' }).superRefine((value, ctx) => {
+  if (IANAZone.isValidZone(value)) return;
+  const near = didYouMean(value, TIME_ZONES);
+  ctx.addIssue({
+    code: 'custom',
+    message: `unknown time zone "${value}"${near ? ` — did you mean "${near}"?` : ' — use an IANA name such as "Europe/Berlin"'}`,
+  });
+});
+
+export const GRANULARITIES = ['half_hour', 'day', 'month'] as const;
+export type Granularity = (typeof GRANULARITIES)[number];
+export const granularity = z.enum(GRANULARITIES, {
+  error: (issue) => `unknown granularity ${JSON.stringify(issue.input)} — use one of ${GRANULARITIES.join(', ')}`,
+});
+
+/** WABA ids are numeric strings. YAML reads an unquoted id as a number, which is fine while it is exact. */
+const wabaId = z.union([z.string(), z.number()], { error: 'expected the numeric WhatsApp Business Account id' }).transform((value, ctx) => {
+  if (typeof value === 'number' && !Number.isSafeInteger(value)) {
+    ctx.addIssue({ code: 'custom', message: `${value} lost precision as a YAML number — quote the id ("...")` });
+    return z.NEVER;
+  }
+  const text = String(value).trim();
+  if (!/^\d{5,20}$/.test(text)) {
+    ctx.addIssue({ code: 'custom', message: `"${text}" is not a WABA id — use the numeric WhatsApp Business Account id from Business Manager` });
+    return z.NEVER;
+  }
+  return text;
+});
+
+const phoneNumber = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const text = String(value).trim();
+  const digits = text.replace(/^\+/, '').replace(/[\s-]/g, '');
+  if (!/^\d{6,15}$/.test(digits)) {
+    ctx.addIssue({ code: 'custom', message: `"${text}" is not a phone number — use the WhatsApp display number with country code, digits only (e.g. 16315551000)` });
+    return z.NEVER;
+  }
+  return digits;
+});
+
+const countryCode = z.string().transform((value, ctx) => {
+  const code = value.trim().toUpperCase();
+  if (!/^[A-Z]{2}$/.test(code)) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not an ISO 3166 alpha-2 country code (e.g. US, IN)` });
+    return z.NEVER;
+  }
+  return code;
+});
+
+const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
+
+/** `token: ${VAR}` -> VAR. A literal token is refused without being echoed. */
+const tokenReference = z.string().transform((value, ctx) => {
+  const match = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(value.trim());
+  if (!match) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be a reference like ${ACME_WABA_TOKEN}: tokens live in the environment, never in the config file',
+    });
+    return z.NEVER;
+  }
+  return match[1]!;
+});
+
+const duration = z.string().transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration — write e.g. 30m, 2h, 1d` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+export function parseDuration(value: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)\s*$/i.exec(value);
+  if (!match) return undefined;
+  const unit = match[2]!.toLowerCase();
+  const factor = unit === 's' ? 1_000 : unit === 'm' || unit === 'min' ? 60_000 : unit === 'h' ? 3_600_000 : unit === 'd' ? 86_400_000 : 604_800_000;
+  const ms = Number(match[1]) * factor;
+  return ms > 0 ? ms : undefined;
+}
+
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: (issue) => `${JSON.stringify(issue.input)} is not a time of day — write HH:MM, e.g. 09:00` });
+
+const slackTarget = z.strictObject({ slack: z.strictObject({ channel: z.string().min(1) }) });
+const teamsTarget = z.strictObject({ teams: z.strictObject({ conversation: z.string().min(1) }) });
+export const target = z.union([slackTarget, teamsTarget], { error: 'expected { slack: { channel: C123 } } or { teams: { conversation: ... } }' });
+
+const scope = z.strictObject({
+  phoneNumbers: z.array(phoneNumber).optional(),
+  countries: z.array(countryCode).optional(),
+});
+
+const account = z
+  .strictObject({
+    id: wabaId,
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, {
+      error: (issue) => `${JSON.stringify(issue.input)} is not a usable account name — letters, digits, ".", "_" and "-", no spaces (it is typed in commands)`,
+    }),
+    displayName: z.string().min(1).optional(),
+    token: tokenReference.optional(),
+    tokenEnv: z.string().regex(ENV_NAME, { error: (issue) => `${JSON.stringify(issue.input)} is not an environment variable name` }).optional(),
+    timezone: timeZone.optional(),
+    /** The zone Graph's DAY buckets follow for this WABA (its `timezone_id`); US Pacific in the reference. */
+    wabaTimezone: timeZone.default('America/Los_Angeles'),
+    phoneNumbers: z.array(phoneNumber).optional(),
+    countries: z.array(countryCode).optional(),
+    productTypes: z.array(z.union([z.literal(0), z.literal(2)], { error: 'product types are 0 (business initiated) or 2 (customer support)' })).optional(),
+    settle: duration.optional(),
+  })
+  .superRefine((value, ctx) => {
+    if (!value.token && !value.tokenEnv) ctx.addIssue({ code: 'custom', path: ['token'], message: 'missing — write token: ${VAR} naming the environment variable that holds the Graph access token' });
+    if (value.token && value.tokenEnv) ctx.addIssue({ code: 'custom', path: ['tokenEnv'], message: 'give either token: ${VAR} or tokenEnv: VAR, not both' });
+  });
+
+const digest = z.strictObject({
+  account: z.string().min(1),
+  every: z.enum(['daily', 'weekly'], { error: (issue) => `${JSON.stringify(issue.input)} is not a digest period — use daily or weekly` }).default('daily'),
+  at: clockTime.default('09:00'),
+  day: z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']).default('mon'),
+  timezone: timeZone.optional(),
+  by: z.enum(['phone', 'country']).optional(),
+  targets: z.array(target).min(1, { error: 'needs at least one target' }),
+});
+
+const alertRule = z.strictObject({
+  name: z.string().min(1).optional(),
+  account: z.string().min(1),
+  scope: scope.optional(),
+  checkEvery: duration.default(30 * 60_000),
+  remindEvery: duration.default(4 * 3_600_000),
+  /** Minimum sent in a bucket before its delivery rate is judged. */
+  minSent: z.number().int().nonnegative().default(200),
+  /** Alert below this delivery rate regardless of the baseline (0..1). */
+  rateFloor: z.number().min(0).max(1).optional(),
+  drillDown: z.array(z.enum(['phone', 'country'])).default(['phone', 'country']),
+  targets: z.array(target).min(1, { error: 'needs at least one target' }),
+});
+
+const graph = z.strictObject({
+  apiUrl: z.url({ error: (issue) => `${JSON.stringify(issue.input)} is not a URL` }).optional(),
+  version: z.string().regex(/^v\d+\.\d+$/, { error: (issue) => `${JSON.stringify(issue.input)} is not a Graph version — write e.g. v23.0` }).optional(),
+  timeout: duration.default(20_000),
+  concurrency: z.number().int().min(1).max(64).default(4),
+  maxAttempts: z.number().int().min(1).max(10).default(4),
+  callsPerHour: z.number().int().min(1).default(200),
+  /** Longest wait for the budget before failing with a rate-limit error instead of hanging. */
+  maxWait: duration.default(60_000),
+  halfHourChunk: duration.default(7 * 86_400_000),
+  dayChunk: duration.default(90 * 86_400_000),
+});
+
+export const configSchema = z
+  .strictObject({
+    defaults: z
+      .strictObject({
+        timezone: timeZone.default('UTC'),
+        settle: duration.default(2 * 3_600_000),
+      })
+      .default({ timezone: 'UTC', settle: 2 * 3_600_000 }),
+    graph: graph.default(() => graph.parse({})),
+    accounts: z.array(account).min(1, { error: 'no accounts configured — add at least one under accounts:' }),
+    digests: z.array(digest).default([]),
+    alerts: z.array(alertRule).default([]),
+  })
+  .superRefine((value, ctx) => {
+    const seenIds = new Map<string, number>();
+    const seenNames = new Map<string, number>();
+    value.accounts.forEach((acc, i) => {
+      const idAt = seenIds.get(acc.id);
+      if (idAt !== undefined) ctx.addIssue({ code: 'custom', path: ['accounts', i, 'id'], message: `"${acc.id}" is already used by accounts[${idAt}]` });
+      seenIds.set(acc.id, i);
+      const key = acc.name.toLowerCase();
+      const nameAt = seenNames.get(key);
+      if (nameAt !== undefined) ctx.addIssue({ code: 'custom', path: ['accounts', i, 'name'], message: `"${acc.name}" is already used by accounts[${nameAt}]` });
+      seenNames.set(key, i);
+    });
+    const refs: Array<['digests' | 'alerts', number, string]> = [
+      ...value.digests.map((d, i) => ['digests', i, d.account] as ['digests', number, string]),
+      ...value.alerts.map((a, i) => ['alerts', i, a.account] as ['alerts', number, string]),
+    ];
+    const names = value.accounts.map((a) => a.name);
+    for (const [list, i, ref] of refs) {
+      const known = value.accounts.some((a) => a.id === ref || a.name.toLowerCase() === ref.toLowerCase());
+      if (!known) {
+        const near = didYouMean(ref, names);
+        ctx.addIssue({ code: 'custom', path: [list, i, 'account'], message: `unknown account "${ref}"${near ? ` — did you mean "${near}"?` : ` — configured: ${names.join(', ')}`}` });
+      }
+    }
+  });
+
+export type RawConfig = z.output<typeof configSchema>;
+export type Target = z.output<typeof target>;

@@ -1,0 +1,47 @@
+/**
+ * Errors that reach a user. Each carries a stable `code` (for tests, logs and chat surfaces)
+ * and the exit code the CLI uses; every surface turns them into one line in one place
+ * (`src/cli/errorLine.ts` for the CLI).
+ */
+export abstract class WabaPulseError extends Error {
+  abstract readonly code: string;
+  /** 1 = runtime failure (Graph/chat unreachable, auth refused), 2 = bad input. */
+  abstract readonly exitCode: 1 | 2;
+  /** What the user should do about it, one short sentence. */
+  readonly hint: string | undefined;
+
+  constructor(message: string, hint?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.hint = hint;
+  }
+}
+
+/** A bad flag, date, range, granularity or account name. */
+export class UsageError extends WabaPulseError {
+  readonly code: string;
+  readonly exitCode = 2 as const;
+  constructor(message: string, hint?: string, code = 'E_USAGE') {
+    super(message, hint);
+    this.code = code;
+  }
+}
+
+/** A problem in the YAML config or the environment; `path` names where (`accounts[1].timezone`). */
+export class ConfigError extends WabaPulseError {
+  readonly code = 'E_CONFIG';
+  readonly exitCode = 2 as const;
+  constructor(
+    readonly path: string,
+    message: string,
+    hint?: string,
+    /** Every problem found, one line each, when validation found several (`check` prints them all). */
+    readonly problems: string[] = [path ? `${path}: ${message}` : message],
+  ) {
+    super(path ? `${path}: ${message}` : message, hint);
+  }
+}
+
+export function isWabaPulseError(err: unknown): err is WabaPulseError {
+  return err instanceof WabaPulseError;
+}

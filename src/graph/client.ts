@@ -1,0 +1,310 @@
+import { setTimeout as sleepFor } from 'node:timers/promises';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { Agent, request, errors as undiciErrors } from 'undici';
+import { z } from 'zod';
+import type { DataPoint } from '../analytics/series.js';
+import type { TimeRange } from '../analytics/time.js';
+import type { GraphSettings } from '../config/load.js';
+import { silentLogger, type Logger } from '../log.js';
+import { redactSecrets, registerSecret } from '../secrets.js';
+import { planChunks } from './chunks.js';
+import {
+  GraphError,
+  GraphRateLimitError,
+  GraphResponseError,
+  GraphTimeoutError,
+  GraphUnavailableError,
+  classifyGraphError,
+  type GraphErrorBody,
+} from './errors.js';
+import { analyticsField, objectUrl, type AnalyticsFilter, type GraphGranularity } from './fields.js';
+import { UsageGovernor } from './usage.js';
+
+/** What the client needs to know of an account. */
+export interface GraphAccount {
+  id: string;
+  name: string;
+  token: string;
+  /** Named in hints when the token is refused. */
+  tokenEnv?: string;
+  /** Zone of Graph's DAY buckets, for chunk cuts. */
+  wabaTimezone: string;
+}
+
+export interface AnalyticsRequest extends AnalyticsFilter {
+  range: TimeRange;
+  granularity: GraphGranularity;
+}
+
+export interface AnalyticsResult {
+  points: DataPoint[];
+  phoneNumbers: string[];
+  countryCodes: string[];
+  granularity: GraphGranularity;
+  /** The range actually asked of Graph after clamping. */
+  range: TimeRange;
+  /** Things the user should know: clamped ranges, chunking. */
+  notes: string[];
+  requests: number;
+}
+
+export interface GraphClientOptions extends Partial<GraphSettings> {
+  logger?: Logger;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  /** First backoff step for transient errors and for rate limits without a stated wait. */
+  retryBaseMs?: number;
+  rateLimitBaseMs?: number;
+  retryCapMs?: number;
+  /** Called after every HTTP attempt (for metrics). */
+  onCall?: (info: { wabaId: string; status: number | undefined; ms: number; error?: string }) => void;
+}
+
+const dataPointSchema = z.object({
+  start: z.number().int(),
+  end: z.number().int(),
+  sent: z.number().int().nonnegative(),
+  delivered: z.number().int().nonnegative(),
+});
+
+export const analyticsResponseSchema = z.object({
+  analytics: z
+    .object({
+      phone_numbers: z.array(z.union([z.string(), z.number()]).transform(String)).default([]),
+      country_codes: z.array(z.string()).optional(),
+      granularity: z.string(),
+      data_points: z.array(dataPointSchema).default([]),
+    })
+    .optional(),
+  id: z.string(),
+});
+
+export type AnalyticsResponse = z.output<typeof analyticsResponseSchema>;
+
+const YEAR_SECONDS = 365 * 86_400;
+const DEFAULTS = {
+  apiUrl: 'https://graph.facebook.com',
+  version: 'v23.0',
+  timeoutMs: 20_000,
+  concurrency: 4,
+  maxAttempts: 4,
+  callsPerHour: 200,
+  maxWaitMs: 60_000,
+  halfHourChunkMs: 7 * 86_400_000,
+  dayChunkMs: 90 * 86_400_000,
+};
+
+export function subjectOf(account: { id: string; name: string }): string {
+  return `account "${account.name}" (${account.id})`;
+}
+
+/**
+ * The Graph API client: one per process, shared by every account so that concurrency is
+ * bounded across all of them and each WABA's call budget is tracked in one place.
+ */
+export class GraphClient {
+  readonly settings: typeof DEFAULTS;
+  readonly usage: UsageGovernor;
+  private readonly limit: LimitFunction;
+  private readonly agent: Agent;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  private readonly retryBaseMs: number;
+  private readonly rateLimitBaseMs: number;
+  private readonly retryCapMs: number;
+  private readonly onCall: GraphClientOptions['onCall'];
+
+  constructor(options: GraphClientOptions = {}) {
+    const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+    this.settings = { ...DEFAULTS, ...(defined as Partial<typeof DEFAULTS>) };
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? ((ms) => sleepFor(ms));
+    this.random = options.random ?? Math.random;
+    this.log = options.logger ?? silentLogger;
+    this.retryBaseMs = options.retryBaseMs ?? 500;
+    this.rateLimitBaseMs = options.rateLimitBaseMs ?? 5_000;
+    this.retryCapMs = options.retryCapMs ?? 30_000;
+    this.onCall = options.onCall;
+    this.limit = pLimit(this.settings.concurrency);
+    this.agent = new Agent({ connections: this.settings.concurrency * 2, keepAliveTimeout: 10_000 });
+    this.usage = new UsageGovernor({ callsPerHour: this.settings.callsPerHour, now: this.now });
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  /**
+   * Sent/delivered per bucket for one account. Clamps the range to what Graph serves (no
+   * future end, one year back), splits long fine-grained ranges into chunks and merges them.
+   */
+  async fetchAnalytics(account: GraphAccount, req: AnalyticsRequest): Promise<AnalyticsResult> {
+    registerSecret(account.token);
+    const notes: string[] = [];
+    const nowS = Math.floor(this.now() / 1000);
+    let { start, end } = req.range;
+    if (end > nowS) {
+      if (end - nowS > 60) notes.push(`End moved to now (${new Date(nowS * 1000).toISOString().slice(0, 16)}Z): Graph serves no future buckets.`);
+      end = nowS;
+    }
+    if (start < nowS - YEAR_SECONDS) {
+      start = nowS - YEAR_SECONDS;
+      notes.push(`Start moved to ${new Date(start * 1000).toISOString().slice(0, 10)}: Graph keeps one year of messaging analytics.`);
+    }
+    const range = { start, end };
+    if (start >= end) return { points: [], phoneNumbers: [], countryCodes: [], granularity: req.granularity, range, notes, requests: 0 };
+
+    const spanMs = req.granularity === 'HALF_HOUR' ? this.settings.halfHourChunkMs : this.settings.dayChunkMs;
+    const chunks = planChunks(range, req.granularity, account.wabaTimezone, Math.floor(spanMs / 1000));
+    const answers = await Promise.all(chunks.map((chunk) => this.fetchOnce(account, { ...req, range: chunk })));
+
+    const byStart = new Map<number, DataPoint>();
+    const phones = new Set<string>();
+    const countries = new Set<string>();
+    for (const answer of answers) {
+      for (const p of answer.analytics?.data_points ?? []) if (!byStart.has(p.start)) byStart.set(p.start, p);
+      for (const n of answer.analytics?.phone_numbers ?? []) phones.add(n);
+      for (const c of answer.analytics?.country_codes ?? []) countries.add(c);
+    }
+    return {
+      points: [...byStart.values()].sort((a, b) => a.start - b.start),
+      phoneNumbers: [...phones],
+      countryCodes: [...countries],
+      granularity: req.granularity,
+      range,
+      notes,
+      requests: chunks.length,
+    };
+  }
+
+  /** A cheap authenticated read (`fields=id`) to check a token against a WABA. */
+  async verifyAccess(account: GraphAccount): Promise<void> {
+    registerSecret(account.token);
+    await this.call(account, objectUrl(this.settings.apiUrl, this.settings.version, account.id, 'id'));
+  }
+
+  private async fetchOnce(account: GraphAccount, req: AnalyticsRequest): Promise<AnalyticsResponse> {
+    const field = analyticsField({ ...req, start: req.range.start, end: req.range.end });
+    const body = await this.call(account, objectUrl(this.settings.apiUrl, this.settings.version, account.id, field));
+    const parsed = analyticsResponseSchema.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new GraphResponseError(
+        `Graph answered with an unexpected body at ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+        { subject: subjectOf(account) },
+        'check GRAPH_API_URL points at the Graph API',
+      );
+    }
+    return parsed.data;
+  }
+
+  /** One GET with retries, budget pacing and typed errors. */
+  private async call(account: GraphAccount, url: string): Promise<unknown> {
+    const maxAttempts = this.settings.maxAttempts;
+    for (let attempt = 1; ; attempt++) {
+      await this.waitForBudget(account);
+      try {
+        return await this.limit(() => this.attempt(account, url));
+      } catch (err) {
+        if (!(err instanceof GraphError) || !err.retryable || attempt >= maxAttempts) throw err;
+        const delay = err.retryAfterMs ?? this.backoff(attempt, err instanceof GraphRateLimitError ? this.rateLimitBaseMs : this.retryBaseMs);
+        if (delay > this.settings.maxWaitMs) throw err;
+        this.log.warn({ account: account.name, code: err.code, attempt, delayMs: Math.round(delay) }, 'graph call failed, retrying');
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  /** Exponential backoff with "equal jitter": half the step fixed, half random. */
+  private backoff(attempt: number, base: number): number {
+    const step = Math.min(this.retryCapMs, base * 2 ** (attempt - 1));
+    return step / 2 + this.random() * (step / 2);
+  }
+
+  private async waitForBudget(account: GraphAccount): Promise<void> {
+    const delay = this.usage.delayBefore(account.id);
+    if (delay <= 0) return;
+    if (delay > this.settings.maxWaitMs) {
+      const err = new GraphRateLimitError(
+        `the Graph call budget for this WABA is spent; access returns in about ${Math.ceil(delay / 60_000)} min`,
+        { subject: subjectOf(account) },
+        'try again later; fewer checks or drill-downs per hour use less of the budget',
+      );
+      err.retryAfterMs = delay;
+      throw err;
+    }
+    this.log.info({ account: account.name, delayMs: Math.round(delay) }, 'pacing graph calls to stay within the budget');
+    await this.sleep(delay);
+  }
+
+  private async attempt(account: GraphAccount, url: string): Promise<unknown> {
+    const started = performance.now();
+    const subject = subjectOf(account);
+    this.usage.record(account.id);
+    let status: number | undefined;
+    try {
+      const res = await request(url, {
+        method: 'GET',
+        dispatcher: this.agent,
+        headers: { authorization: `Bearer ${account.token}`, accept: 'application/json' },
+        signal: AbortSignal.timeout(this.settings.timeoutMs),
+      });
+      status = res.statusCode;
+      this.usage.observe(account.id, res.headers);
+      const text = await res.body.text();
+      let body: unknown;
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        body = undefined;
+      }
+      const graphError = (body as { error?: GraphErrorBody } | undefined)?.error;
+      if (status >= 200 && status < 300 && !graphError) {
+        if (body === undefined) throw new GraphResponseError(`Graph answered HTTP ${status} without JSON`, { subject, httpStatus: status });
+        return body;
+      }
+      const err = classifyGraphError({ subject, httpStatus: status, body: sanitize(graphError), ...(account.tokenEnv ? { tokenEnv: account.tokenEnv } : {}) });
+      err.retryAfterMs = retryAfter(res.headers['retry-after'], this.now()) ?? (err instanceof GraphRateLimitError ? this.usage.regainAccessInMs(account.id) : undefined);
+      throw err;
+    } catch (err) {
+      if (err instanceof GraphError) throw err;
+      throw networkError(err, subject, this.settings);
+    } finally {
+      const ms = performance.now() - started;
+      this.log.debug({ account: account.name, status, ms: Math.round(ms) }, 'graph call');
+      this.onCall?.({ wabaId: account.id, status, ms });
+    }
+  }
+}
+
+/** Error text from a server may echo what we sent; scrub it before it reaches a message. */
+function sanitize(body: GraphErrorBody | undefined): GraphErrorBody | undefined {
+  if (!body) return undefined;
+  return {
+    ...body,
+    ...(body.message ? { message: redactSecrets(body.message) } : {}),
+    ...(body.error_data?.details ? { error_data: { details: redactSecrets(body.error_data.details) } } : {}),
+  };
+}
+
+function retryAfter(header: string | string[] | undefined, now: number): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function networkError(err: unknown, subject: string, settings: { apiUrl: string; timeoutMs: number }): GraphError {
+  const name = (err as Error)?.name;
+  if (name === 'TimeoutError' || name === 'AbortError' || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
+    return new GraphTimeoutError(`Graph did not answer within ${settings.timeoutMs} ms`, { subject }, 'try again; if Graph is slow, raise graph.timeout in the config', err);
+  }
+  const code = (err as { code?: string })?.code ?? (err as { cause?: { code?: string } })?.cause?.code;
+  const host = new URL(settings.apiUrl).host;
+  return new GraphUnavailableError(`cannot reach Graph at ${host}${code ? ` (${code})` : ''}`, { subject }, 'check the network and GRAPH_API_URL, then try again', err);
+}
