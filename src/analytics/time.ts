@@ -71,6 +71,10 @@ export function previousPeriod(range: TimeRange, tz: string): TimeRange {
     const days = Math.round(end.diff(start, 'days').days);
     return { start: start.minus({ days }).toSeconds(), end: range.start };
   }
+  if (isBucketBoundary(range.start, 'day', tz)) {
+    // "Today so far" compares with the same hours of the day(s) before, not with last night.
+    return shiftDays(range, -Math.ceil(end.diff(start, 'days').days), tz);
+  }
   return { start: range.start - (range.end - range.start), end: range.start };
 }
 

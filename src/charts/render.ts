@@ -1,0 +1,101 @@
+import { createRequire } from 'node:module';
+import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
+import { Chart, registerables, type Plugin } from 'chart.js';
+import annotationPlugin from 'chartjs-plugin-annotation';
+import QuickChartModule from 'quickchart-js';
+import type { ChartSpec } from './spec.js';
+
+/** A rendered chart: pixels for upload, or a URL an image block can show. */
+export type RenderedChart =
+  | { kind: 'png'; png: Buffer; width: number; height: number; altText: string }
+  | { kind: 'url'; url: string; width: number; height: number; altText: string };
+
+/** Both renderers take the same spec. */
+export interface ChartRenderer {
+  readonly kind: 'local' | 'quickchart';
+  render(spec: ChartSpec): Promise<RenderedChart>;
+}
+
+Chart.register(...registerables, annotationPlugin);
+
+// quickchart-js ships CJS typings for an ESM build: the default import is the class at run time.
+const QuickChart = ((QuickChartModule as unknown as { default?: unknown }).default ?? QuickChartModule) as typeof QuickChartModule.default;
+
+let fontsRegistered = false;
+/** Bundled DejaVu so text renders the same on a bare container with no system fonts. */
+function registerFonts(): void {
+  if (fontsRegistered) return;
+  fontsRegistered = true;
+  const require = createRequire(import.meta.url);
+  const dir = require.resolve('dejavu-fonts-ttf/package.json').replace(/package\.json$/, 'ttf/');
+  GlobalFonts.registerFromPath(`${dir}DejaVuSans.ttf`, 'DejaVu Sans');
+  GlobalFonts.registerFromPath(`${dir}DejaVuSans-Bold.ttf`, 'DejaVu Sans');
+}
+
+const whiteBackground: Plugin = {
+  id: 'wabaPulseBackground',
+  beforeDraw(chart) {
+    const { ctx, width, height } = chart;
+    ctx.save();
+    ctx.globalCompositeOperation = 'destination-over';
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, width, height);
+    ctx.restore();
+  },
+};
+
+/** Chart.js drawn on @napi-rs/canvas (Skia): no browser, no system libraries. */
+export class LocalChartRenderer implements ChartRenderer {
+  readonly kind = 'local' as const;
+
+  async render(spec: ChartSpec): Promise<RenderedChart> {
+    registerFonts();
+    const canvas = createCanvas(spec.width, spec.height);
+    // Chart.js mutates its config; give it a copy so the spec stays what QuickChart would get.
+    const config = structuredClone(spec.config);
+    config.options = { ...config.options, devicePixelRatio: 1 };
+    config.plugins = [whiteBackground];
+    const chart = new Chart(canvas as unknown as ConstructorParameters<typeof Chart>[0], config);
+    try {
+      const png = await canvas.encode('png');
+      return { kind: 'png', png, width: spec.width, height: spec.height, altText: spec.altText };
+    } finally {
+      chart.destroy();
+    }
+  }
+}
+
+/** Slack's image blocks take URLs up to 3,000 characters. */
+export const MAX_IMAGE_URL_LENGTH = 3000;
+
+/**
+ * QuickChart URLs (quickchart.io or a self-hosted instance at QUICKCHART_URL). A chart too big
+ * for a URL is rendered locally instead, so the caller always gets something it can post.
+ */
+export class QuickChartRenderer implements ChartRenderer {
+  readonly kind = 'quickchart' as const;
+  private readonly fallback = new LocalChartRenderer();
+
+  constructor(
+    private readonly baseUrl = 'https://quickchart.io',
+    private readonly maxUrlLength = MAX_IMAGE_URL_LENGTH,
+  ) {}
+
+  url(spec: ChartSpec): string {
+    const base = new URL(this.baseUrl);
+    const qc = new QuickChart();
+    qc.setHost(base.host).setScheme(base.protocol.replace(':', ''));
+    qc.setConfig(JSON.stringify(spec.config)).setWidth(spec.width).setHeight(spec.height).setBackgroundColor('white').setVersion('4');
+    return qc.getUrl();
+  }
+
+  async render(spec: ChartSpec): Promise<RenderedChart> {
+    const url = this.url(spec);
+    if (url.length <= this.maxUrlLength) return { kind: 'url', url, width: spec.width, height: spec.height, altText: spec.altText };
+    return this.fallback.render(spec);
+  }
+}
+
+export function chartRenderer(kind: 'local' | 'quickchart', quickchartUrl?: string): ChartRenderer {
+  return kind === 'quickchart' ? new QuickChartRenderer(quickchartUrl) : new LocalChartRenderer();
+}

@@ -1,0 +1,183 @@
+import type { ChartConfiguration } from 'chart.js';
+import type { Anomaly } from '../analytics/anomalies.js';
+import { bucketLabel, formatCount, formatRange, formatRate, reportTitle } from '../report/format.js';
+import type { Report } from '../report/model.js';
+
+/**
+ * One chart description for both renderers: plain JSON (no callbacks), so QuickChart can take
+ * it as it is and the local renderer draws the same thing. Sent and delivered are overlaid bars
+ * on a count axis, the delivery rate a line on a percent axis; anomalies are shaded boxes,
+ * buckets still settling a grey one. Sized and lettered to stay legible as a Slack thumbnail.
+ */
+export interface ChartSpec {
+  width: number;
+  height: number;
+  /** What the image shows, for alt text. */
+  altText: string;
+  config: ChartConfiguration;
+}
+
+export const CHART_FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
+const WIDTH = 1200;
+const MIN_SENT_FOR_RATE = 20;
+const HEIGHT = 620;
+const COLORS = {
+  sent: '#b8cde4',
+  delivered: '#1f9d55',
+  rate: '#0b3d91',
+  critical: 'rgba(220, 38, 38, 0.16)',
+  criticalText: '#b91c1c',
+  warning: 'rgba(245, 158, 11, 0.18)',
+  warningText: '#b45309',
+  settling: 'rgba(100, 116, 139, 0.14)',
+  grid: '#e5e7eb',
+  text: '#111827',
+};
+
+function font(size: number, weight: 'normal' | 'bold' = 'normal') {
+  return { family: CHART_FONT, size, weight };
+}
+
+/** Index range of the series buckets an interval covers. */
+function indexSpan(report: Report, start: number, end: number): [number, number] | undefined {
+  const first = report.series.findIndex((p) => p.end > start);
+  let last = -1;
+  report.series.forEach((p, i) => {
+    if (p.start < end) last = i;
+  });
+  return first >= 0 && last >= first ? [first, last] : undefined;
+}
+
+function anomalyTag(a: Anomaly): string {
+  const where = a.scope.kind === 'account' ? '' : ` ${a.scope.kind === 'phone' ? a.scope.label : a.scope.key}`;
+  if (a.kind === 'delivery_drop') return `▼ ${formatRate(a.observed, 0)}${where}`;
+  if (a.kind === 'volume_drop') return `sending ▼${where}`;
+  return `sending ▲${where}`;
+}
+
+export function chartSpec(report: Report): ChartSpec {
+  const tz = report.bucketTimezone;
+  const labels = report.series.map((p, i) => bucketLabel(p.start, report.granularity, tz, i > 0 ? report.series[i - 1]!.start : undefined));
+  // A rate from a handful of messages is noise that would dominate the line: leave those out.
+  const rates = report.series.map((p) => (p.deliveryRate === null || p.sent < MIN_SENT_FOR_RATE ? null : Number((p.deliveryRate * 100).toFixed(2))));
+  const defined = rates.filter((r): r is number => r !== null);
+  const lowest = defined.length ? Math.min(...defined) : 90;
+  const rateMin = Math.max(0, Math.floor((Math.min(lowest, 90) - 2) / 5) * 5);
+  const many = report.series.length > 60;
+
+  const annotations: Record<string, object> = {};
+  report.anomalies.forEach((a, i) => {
+    const span = indexSpan(report, a.start, a.end);
+    if (!span) return;
+    const critical = a.severity === 'critical';
+    annotations[`anomaly${i}`] = {
+      type: 'box',
+      xMin: span[0] - 0.5,
+      xMax: span[1] + 0.5,
+      backgroundColor: critical ? COLORS.critical : COLORS.warning,
+      borderWidth: 0,
+      label: {
+        display: true,
+        content: anomalyTag(a),
+        position: { x: 'center', y: 'start' },
+        yAdjust: 6 + (i % 3) * 22,
+        color: critical ? COLORS.criticalText : COLORS.warningText,
+        backgroundColor: 'rgba(255, 255, 255, 0.85)',
+        font: font(15, 'bold'),
+      },
+    };
+  });
+  const settling = report.series.map((p, i) => (!p.settled && p.sent > 0 ? i : -1)).filter((i) => i >= 0);
+  if (settling.length) {
+    annotations.settling = {
+      type: 'box',
+      xMin: settling[0]! - 0.5,
+      xMax: settling[settling.length - 1]! + 0.5,
+      backgroundColor: COLORS.settling,
+      borderWidth: 0,
+      label: { display: true, content: 'settling', position: { x: 'center', y: 'end' }, color: '#475569', font: font(14) },
+    };
+  }
+
+  const t = report.totals;
+  const subtitle = `Sent ${formatCount(t.sent)} · Delivered ${formatCount(t.delivered)} · Rate ${formatRate(t.deliveryRate)} · ${tz}`;
+  const config: ChartConfiguration = {
+    type: 'bar',
+    data: {
+      labels,
+      datasets: [
+        {
+          type: 'line',
+          label: 'Delivery rate %',
+          data: rates,
+          yAxisID: 'rate',
+          borderColor: COLORS.rate,
+          backgroundColor: COLORS.rate,
+          borderWidth: 3,
+          pointRadius: many ? 0 : 3,
+          tension: 0.2,
+          spanGaps: true,
+          order: 0,
+        },
+        {
+          type: 'bar',
+          label: 'Delivered',
+          data: report.series.map((p) => p.delivered),
+          yAxisID: 'y',
+          backgroundColor: COLORS.delivered,
+          grouped: false,
+          barPercentage: 0.6,
+          categoryPercentage: 0.95,
+          order: 1,
+        },
+        {
+          type: 'bar',
+          label: 'Sent',
+          data: report.series.map((p) => p.sent),
+          yAxisID: 'y',
+          backgroundColor: COLORS.sent,
+          grouped: false,
+          barPercentage: 0.95,
+          categoryPercentage: 0.95,
+          order: 2,
+        },
+      ],
+    },
+    options: {
+      responsive: false,
+      animation: false,
+      layout: { padding: { left: 12, right: 12, top: 4, bottom: 8 } },
+      plugins: {
+        title: { display: true, text: reportTitle(report), color: COLORS.text, font: font(26, 'bold'), padding: { top: 10, bottom: 4 } },
+        subtitle: { display: true, text: subtitle, color: '#374151', font: font(19), padding: { bottom: 10 } },
+        legend: { position: 'bottom', labels: { font: font(17), color: COLORS.text, boxWidth: 22 } },
+        annotation: { annotations },
+      },
+      scales: {
+        x: { ticks: { font: font(15), color: COLORS.text, maxRotation: 0, autoSkip: true, autoSkipPadding: 14 }, grid: { display: false } },
+        y: {
+          position: 'left',
+          beginAtZero: true,
+          title: { display: true, text: 'Messages', font: font(17), color: COLORS.text },
+          ticks: { font: font(15), color: COLORS.text, maxTicksLimit: 6 },
+          grid: { color: COLORS.grid },
+        },
+        rate: {
+          position: 'right',
+          min: rateMin,
+          max: 100,
+          title: { display: true, text: 'Delivery rate %', font: font(17), color: COLORS.rate },
+          ticks: { font: font(15), color: COLORS.rate, maxTicksLimit: 6 },
+          grid: { drawOnChartArea: false },
+        },
+      },
+    },
+  };
+  const worst = report.anomalies[0];
+  return {
+    width: WIDTH,
+    height: HEIGHT,
+    altText: `${report.account.displayName}: ${formatRate(t.deliveryRate)} of ${formatCount(t.sent)} messages delivered, ${formatRange(report.range, report.range.timezone)}${worst ? `. ${worst.explanation}` : ''}`,
+    config,
+  };
+}

@@ -1,0 +1,84 @@
+import type { DetectionSettings } from '../analytics/anomalies.js';
+import type { BreakdownDimension } from '../analytics/breakdown.js';
+import type { Granularity, TimeRange } from '../analytics/time.js';
+import type { AccountConfig } from '../config/load.js';
+import type { AnalyticsFilter } from '../graph/fields.js';
+import type { GraphClient } from '../graph/client.js';
+import { buildReport, fetchWindow } from '../report/build.js';
+import type { Report } from '../report/model.js';
+import { planFetch } from './plan.js';
+
+/**
+ * The one way a report is made — for the CLI, a slash command, a digest or an alert check:
+ * fetch what the report needs from Graph, then hand it to the pure `buildReport`.
+ */
+export interface ReportRequest {
+  account: AccountConfig;
+  token: string;
+  range: TimeRange;
+  granularity: Granularity;
+  by?: BreakdownDimension | undefined;
+  detection?: Partial<DetectionSettings> | undefined;
+}
+
+export interface ReportContext {
+  graph: GraphClient;
+  now?: () => number;
+}
+
+/** Most rows a breakdown fetches; each one is a Graph call against the WABA's budget. */
+export const MAX_BREAKDOWN_KEYS = 50;
+
+export async function composeReport(ctx: ReportContext, req: ReportRequest): Promise<Report> {
+  const nowMs = (ctx.now ?? Date.now)();
+  const { account } = req;
+  const window = fetchWindow(req.range, req.granularity, account.timezone);
+  const plan = planFetch(req.granularity, account.timezone, account.wabaTimezone, window);
+  const graphAccount = { id: account.id, name: account.name, token: req.token, tokenEnv: account.tokenEnv, wabaTimezone: account.wabaTimezone };
+  const scope: AnalyticsFilter = {
+    phoneNumbers: account.phoneNumbers,
+    countryCodes: account.countries,
+    productTypes: account.productTypes,
+  };
+  const fetch = (filter: AnalyticsFilter) => ctx.graph.fetchAnalytics(graphAccount, { range: window, granularity: plan.graphGranularity, ...filter });
+
+  const main = await fetch(scope);
+  const notes = [...(plan.note ? [plan.note] : []), ...main.notes];
+
+  let breakdown: { by: BreakdownDimension; items: Array<{ key: string; points: typeof main.points }> } | undefined;
+  if (req.by) {
+    const configured = req.by === 'phone' ? account.phoneNumbers : account.countries;
+    const discovered = req.by === 'phone' ? main.phoneNumbers : main.countryCodes;
+    let keys = configured.length ? configured : discovered;
+    if (keys.length === 0) {
+      notes.push(req.by === 'phone' ? 'Graph listed no phone numbers for this account.' : 'Graph listed no countries for this account; set countries: in the config to break down by country.');
+    }
+    if (keys.length > MAX_BREAKDOWN_KEYS) {
+      notes.push(`Breakdown limited to the first ${MAX_BREAKDOWN_KEYS} of ${keys.length} ${req.by === 'phone' ? 'phone numbers' : 'countries'} to spare the Graph call budget.`);
+      keys = keys.slice(0, MAX_BREAKDOWN_KEYS);
+    }
+    const items = await Promise.all(
+      keys.map(async (key) => {
+        const filter: AnalyticsFilter = req.by === 'phone' ? { ...scope, phoneNumbers: [key] } : { ...scope, countryCodes: [key] };
+        const result = await fetch(filter);
+        return { key, points: result.points };
+      }),
+    );
+    breakdown = { by: req.by, items };
+  }
+
+  return buildReport({
+    account: { id: account.id, name: account.name, displayName: account.displayName },
+    range: req.range,
+    timezone: account.timezone,
+    granularity: req.granularity,
+    bucketTimezone: plan.bucketTimezone,
+    scope: { phoneNumbers: account.phoneNumbers, countries: account.countries },
+    nowMs,
+    settleMs: account.settleMs,
+    points: main.points,
+    breakdown,
+    notes: [...new Set(notes)],
+    detection: req.detection,
+  });
+}

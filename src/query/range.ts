@@ -1,0 +1,105 @@
+import { DateTime } from 'luxon';
+import type { Granularity, TimeRange } from '../analytics/time.js';
+import { UsageError } from '../errors.js';
+
+/**
+ * Report ranges as people say them, shared by the CLI flags and the chat commands:
+ * `--from/--to` (ISO dates, ISO times or UNIX seconds), `--last 7d|24h|4w|3m`, `today`,
+ * `yesterday`. Dates are read in the report's time zone. Pure: `now` is passed in.
+ */
+export interface RangeSpec {
+  from?: string | undefined;
+  to?: string | undefined;
+  last?: string | undefined;
+  preset?: 'today' | 'yesterday' | undefined;
+}
+
+export interface ResolvedRange {
+  range: TimeRange;
+  /** The granularity that suits the span when the user names none. */
+  granularity: Granularity;
+}
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A point in time from a flag. `endOfDay` makes a bare date mean the end of that day. */
+export function parseInstant(value: string, flag: string, tz: string, endOfDay = false): number {
+  const text = value.trim();
+  if (/^\d{9,11}$/.test(text)) return Number(text);
+  const dt = DateTime.fromISO(text, { zone: tz, setZone: true });
+  if (!dt.isValid) {
+    throw new UsageError(`${flag} "${value}" is not a date`, 'use YYYY-MM-DD, an ISO time such as 2026-11-20T09:00, or UNIX seconds');
+  }
+  const at = DATE_ONLY.test(text) && endOfDay ? dt.plus({ days: 1 }) : dt;
+  return Math.floor(at.toSeconds());
+}
+
+export function defaultGranularity(range: TimeRange): Granularity {
+  const span = range.end - range.start;
+  if (span <= 2 * 86_400) return 'half_hour';
+  if (span <= 93 * 86_400) return 'day';
+  return 'month';
+}
+
+function describe(ts: number, tz: string): string {
+  return DateTime.fromSeconds(ts, { zone: tz }).toFormat("yyyy-LL-dd HH:mm");
+}
+
+export function resolveRange(spec: RangeSpec, tz: string, nowMs: number): ResolvedRange {
+  const now = DateTime.fromMillis(nowMs, { zone: tz });
+  const nowS = Math.floor(nowMs / 1000);
+  const given = [spec.last !== undefined, spec.from !== undefined || spec.to !== undefined, spec.preset !== undefined].filter(Boolean).length;
+  if (given > 1) throw new UsageError('give one of --last, --from/--to, today or yesterday, not several', 'e.g. --last 7d, or --from 2026-11-01 --to 2026-11-07');
+
+  let range: TimeRange;
+  if (spec.preset === 'today') {
+    range = { start: now.startOf('day').toSeconds(), end: nowS };
+  } else if (spec.preset === 'yesterday') {
+    const today = now.startOf('day');
+    range = { start: today.minus({ days: 1 }).toSeconds(), end: today.toSeconds() };
+  } else if (spec.from !== undefined || spec.to !== undefined) {
+    const end = spec.to !== undefined ? parseInstant(spec.to, '--to', tz, true) : nowS;
+    const start = spec.from !== undefined ? parseInstant(spec.from, '--from', tz) : DateTime.fromSeconds(end, { zone: tz }).minus({ days: 7 }).toSeconds();
+    if (start >= end) {
+      throw new UsageError(`--from ${spec.from ?? describe(start, tz)} is not before --to ${spec.to ?? 'now'}`, 'swap them, or give a --to after --from');
+    }
+    range = { start, end };
+  } else {
+    range = lastRange(spec.last ?? '7d', now);
+  }
+
+  if (range.start >= nowS) {
+    throw new UsageError(
+      `the range ${describe(range.start, tz)}..${describe(range.end, tz)} (${tz}) is in the future`,
+      'Graph has no data for it yet: pick a range that starts before now',
+    );
+  }
+  return { range, granularity: defaultGranularity(range) };
+}
+
+/**
+ * `Nh`: the last N hours up to now. `Nd`/`Nw`: the N whole days (weeks) before today, so a
+ * daily chart never ends on a half-finished day. `Nm`: N whole calendar months before this one.
+ */
+function lastRange(text: string, now: DateTime): TimeRange {
+  const match = /^\s*(\d{1,4})\s*([hdwm])\s*$/i.exec(text);
+  const amount = match ? Number(match[1]) : 0;
+  if (!match || amount < 1) throw new UsageError(`--last "${text}" is not a period`, 'write a number and a unit: 24h, 7d, 4w or 3m');
+  const unit = match[2]!.toLowerCase();
+  if (unit === 'h') return { start: now.minus({ hours: amount }).toSeconds(), end: Math.floor(now.toSeconds()) };
+  if (unit === 'm') {
+    const thisMonth = now.startOf('month');
+    return { start: thisMonth.minus({ months: amount }).toSeconds(), end: thisMonth.toSeconds() };
+  }
+  const today = now.startOf('day');
+  const days = unit === 'w' ? amount * 7 : amount;
+  return { start: today.minus({ days }).toSeconds(), end: today.toSeconds() };
+}
+
+export function parseGranularity(value: string): Granularity {
+  const g = value.trim().toLowerCase().replace('-', '_');
+  const aliases: Record<string, Granularity> = { half_hour: 'half_hour', halfhour: 'half_hour', hourly: 'half_hour', day: 'day', daily: 'day', month: 'month', monthly: 'month' };
+  const found = aliases[g];
+  if (!found) throw new UsageError(`unknown granularity "${value}"`, 'use half_hour, day or month');
+  return found;
+}

@@ -1,0 +1,136 @@
+import { detectAnomalies, type Anomaly, type AnomalyScope, type DetectionSettings } from '../analytics/anomalies.js';
+import { breakdown, topMovers, type BreakdownDimension } from '../analytics/breakdown.js';
+import { compareTotals } from '../analytics/compare.js';
+import { fillGaps, markSettlement, totals, within, type DataPoint } from '../analytics/series.js';
+import { previousPeriod, sameWeekdayLastWeek, shiftDays, type Granularity, type TimeRange } from '../analytics/time.js';
+import { breakdownLabel } from './format.js';
+import type { Comparison, Report } from './model.js';
+
+/** Days of history before a report's range that the anomaly baseline looks at. */
+const HISTORY_DAYS: Record<Granularity, number> = { half_hour: 7, day: 14, month: 0 };
+
+/** Whether a report of this span also compares with the same weekday a week before. */
+export function comparesWithLastWeek(range: TimeRange): boolean {
+  return range.end - range.start < 7 * 86_400;
+}
+
+/**
+ * Everything a report needs from Graph: the range itself, the previous period, the same days a
+ * week before (short ranges), and the baseline history for anomaly detection.
+ */
+export function fetchWindow(range: TimeRange, granularity: Granularity, tz: string): TimeRange {
+  const starts = [range.start, previousPeriod(range, tz).start, shiftDays(range, -HISTORY_DAYS[granularity], tz).start];
+  if (comparesWithLastWeek(range)) starts.push(sameWeekdayLastWeek(range, tz).start);
+  return { start: Math.min(...starts), end: range.end };
+}
+
+export interface BuildInput {
+  account: { id: string; name: string; displayName: string };
+  range: TimeRange;
+  timezone: string;
+  granularity: Granularity;
+  /** Zone of the bucket grid (the report's zone unless Graph's own days are used). */
+  bucketTimezone?: string;
+  scope?: { phoneNumbers: string[]; countries: string[] };
+  nowMs: number;
+  settleMs: number;
+  /** Raw points covering `fetchWindow(...)`, at this granularity or finer. */
+  points: readonly DataPoint[];
+  breakdown?: { by: BreakdownDimension; items: ReadonlyArray<{ key: string; points: readonly DataPoint[] }> } | undefined;
+  notes?: string[];
+  detection?: Partial<DetectionSettings> | undefined;
+}
+
+const SEVERITY_ORDER = { critical: 0, warning: 1 } as const;
+
+export function buildReport(input: BuildInput): Report {
+  const tz = input.timezone;
+  const bucketTz = input.bucketTimezone ?? tz;
+  const nowS = Math.floor(input.nowMs / 1000);
+  const range = { start: input.range.start, end: Math.min(input.range.end, Math.max(nowS, input.range.start + 1)) };
+  const window = fetchWindow(range, input.granularity, tz);
+  const notes = [...(input.notes ?? [])];
+
+  const prepare = (points: readonly DataPoint[]) => {
+    const filled = fillGaps(points, window, input.granularity, bucketTz);
+    const current = filled.points.filter((p) => p.end > range.start && p.start < range.end);
+    const firstStart = current[0]?.start ?? range.start;
+    return {
+      filled,
+      history: filled.points.filter((p) => p.start < firstStart),
+      series: markSettlement(current, input.nowMs, input.settleMs),
+    };
+  };
+
+  const main = prepare(input.points);
+  if (main.filled.straddling > 0) {
+    notes.push(`${main.filled.straddling} Graph bucket(s) crossed a ${input.granularity} boundary in ${bucketTz} and were counted where they start.`);
+  }
+  const current = totals(main.series);
+  const compare = (other: TimeRange): Comparison => {
+    const t = totals(within(main.filled.points, other));
+    return { range: other, totals: t, change: compareTotals(current, t) };
+  };
+  const previous = previousPeriod(range, tz);
+
+  const scope = input.scope ?? { phoneNumbers: [], countries: [] };
+  const accountScope: AnomalyScope = {
+    kind: 'account',
+    key: null,
+    label: scope.phoneNumbers.length || scope.countries.length ? 'the configured scope' : 'all traffic',
+  };
+  const anomalies: Anomaly[] = detectAnomalies({
+    history: main.history,
+    series: main.series,
+    granularity: input.granularity,
+    tz: bucketTz,
+    scope: accountScope,
+    settings: input.detection,
+  });
+
+  let breakdownSection: Report['breakdown'] = null;
+  if (input.breakdown) {
+    const { by } = input.breakdown;
+    const inputs = input.breakdown.items.map((item) => {
+      const prepared = prepare(item.points);
+      anomalies.push(
+        ...detectAnomalies({
+          history: prepared.history,
+          series: prepared.series,
+          granularity: input.granularity,
+          tz: bucketTz,
+          scope: { kind: by, key: item.key, label: breakdownLabel(by, item.key) },
+          settings: input.detection,
+        }),
+      );
+      return { key: item.key, current: prepared.series, previous: within(prepared.filled.points, previous) };
+    });
+    const items = breakdown(inputs);
+    breakdownSection = { by, items, topMovers: topMovers(items) };
+  }
+  anomalies.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.start - b.start);
+
+  const settled = main.series.filter((p) => p.settled);
+  return {
+    account: input.account,
+    range: { ...range, timezone: tz },
+    granularity: input.granularity,
+    bucketTimezone: bucketTz,
+    scope,
+    totals: current,
+    comparisons: {
+      previousPeriod: compare(previous),
+      sameWeekdayLastWeek: comparesWithLastWeek(range) ? compare(sameWeekdayLastWeek(range, tz)) : null,
+    },
+    series: main.series,
+    anomalies,
+    breakdown: breakdownSection,
+    freshness: {
+      generatedAt: input.nowMs,
+      settledUntil: settled.length ? settled[settled.length - 1]!.end : null,
+      unsettledBuckets: main.series.filter((p) => !p.settled && p.start < nowS).length,
+      settleMs: input.settleMs,
+    },
+    notes,
+  };
+}

@@ -1,0 +1,86 @@
+import { DateTime } from 'luxon';
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import type { Granularity, TimeRange } from '../analytics/time.js';
+import type { Report } from './model.js';
+
+/** Presentation shared by text, Block Kit, Adaptive Cards and charts, so they agree. */
+
+export function formatCount(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+export function formatRate(rate: number | null, digits = 1): string {
+  return rate === null ? '—' : `${(rate * 100).toFixed(digits)}%`;
+}
+
+/** "+1.2 pp" / "−3.4 pp" with an arrow people read at a glance. */
+export function formatPoints(points: number | null): string {
+  if (points === null) return 'n/a';
+  if (Math.abs(points) < 0.05) return '→ 0.0 pp';
+  return `${points > 0 ? '▲ +' : '▼ −'}${Math.abs(points).toFixed(1)} pp`;
+}
+
+export function formatPercentChange(pct: number | null): string {
+  if (pct === null) return 'n/a';
+  if (Math.abs(pct) < 0.05) return '→ 0%';
+  return `${pct > 0 ? '▲ +' : '▼ −'}${Math.abs(pct).toFixed(1)}%`;
+}
+
+/** 16315551000 -> "+1 631 555 1000" (falls back to "+16315551000"). */
+export function formatPhone(digits: string): string {
+  return parsePhoneNumberFromString(`+${digits}`)?.formatInternational() ?? `+${digits}`;
+}
+
+export function formatCountry(code: string): string {
+  try {
+    const name = new Intl.DisplayNames(['en'], { type: 'region' }).of(code);
+    return name && name !== code ? `${code} (${name})` : code;
+  } catch {
+    return code;
+  }
+}
+
+export function bucketLabel(start: number, granularity: Granularity, tz: string, previousStart?: number): string {
+  const dt = DateTime.fromSeconds(start, { zone: tz });
+  if (granularity === 'month') return dt.toFormat('LLL yyyy');
+  if (granularity === 'day') return dt.toFormat('ccc d LLL');
+  const newDay = previousStart === undefined || !DateTime.fromSeconds(previousStart, { zone: tz }).hasSame(dt, 'day');
+  return newDay ? dt.toFormat('ccc HH:mm') : dt.toFormat('HH:mm');
+}
+
+/** "Tue 24 Nov 2026", "17–23 Nov 2026", "24 Nov 09:00 – 25 Nov 09:00". */
+export function formatRange(range: TimeRange, tz: string): string {
+  const a = DateTime.fromSeconds(range.start, { zone: tz });
+  const b = DateTime.fromSeconds(range.end, { zone: tz });
+  const wholeDays = a.equals(a.startOf('day')) && b.equals(b.startOf('day'));
+  if (wholeDays) {
+    const last = b.minus({ days: 1 });
+    if (last.hasSame(a, 'day')) return a.toFormat('ccc d LLL yyyy');
+    if (a.day === 1 && b.day === 1 && a.hasSame(last, 'month')) return a.toFormat('LLLL yyyy');
+    if (a.hasSame(last, 'month')) return `${a.toFormat('d')}–${last.toFormat('d LLL yyyy')}`;
+    if (a.hasSame(last, 'year')) return `${a.toFormat('d LLL')} – ${last.toFormat('d LLL yyyy')}`;
+    return `${a.toFormat('d LLL yyyy')} – ${last.toFormat('d LLL yyyy')}`;
+  }
+  if (a.hasSame(b, 'day')) return `${a.toFormat('ccc d LLL yyyy, HH:mm')}–${b.toFormat('HH:mm')}`;
+  return `${a.toFormat('d LLL HH:mm')} – ${b.toFormat('d LLL yyyy HH:mm')}`;
+}
+
+export function reportTitle(report: Report): string {
+  return `${report.account.displayName} — WhatsApp delivery, ${formatRange(report.range, report.range.timezone)}`;
+}
+
+export function breakdownLabel(by: 'phone' | 'country', key: string): string {
+  return by === 'phone' ? formatPhone(key) : formatCountry(key);
+}
+
+/** "data settled until 14:30 (Asia/Kolkata); 4 newest half-hours still settling". */
+export function freshnessLine(report: Report): string {
+  const tz = report.range.timezone;
+  const f = report.freshness;
+  const parts = [`generated ${DateTime.fromMillis(f.generatedAt, { zone: tz }).toFormat('d LLL HH:mm')} ${tz}`];
+  if (f.unsettledBuckets > 0) {
+    const unit = report.granularity === 'half_hour' ? 'half-hour' : report.granularity;
+    parts.push(`${f.unsettledBuckets} newest ${unit}${f.unsettledBuckets > 1 ? 's' : ''} still settling (deliveries arrive for ${Math.round(f.settleMs / 60_000)} min)`);
+  }
+  return parts.join('; ');
+}

@@ -1,0 +1,40 @@
+import type { Anomaly } from '../analytics/anomalies.js';
+import type { BreakdownDimension, BreakdownItem } from '../analytics/breakdown.js';
+import type { Change } from '../analytics/compare.js';
+import type { SeriesPoint, Totals } from '../analytics/series.js';
+import type { Granularity, TimeRange } from '../analytics/time.js';
+
+/**
+ * The channel-neutral report: what the CLI prints, what Slack and Teams render, what the chart
+ * draws. Built by one pure function (`buildReport`) for the command, the digest and the alert.
+ */
+export interface Comparison {
+  range: TimeRange;
+  totals: Totals;
+  change: Change;
+}
+
+export interface Report {
+  account: { id: string; name: string; displayName: string };
+  range: TimeRange & { timezone: string };
+  granularity: Granularity;
+  /** Zone the buckets follow: the report's zone, or the WABA's when Graph's own days are used. */
+  bucketTimezone: string;
+  scope: { phoneNumbers: string[]; countries: string[] };
+  totals: Totals;
+  comparisons: {
+    previousPeriod: Comparison | null;
+    sameWeekdayLastWeek: Comparison | null;
+  };
+  series: SeriesPoint[];
+  anomalies: Anomaly[];
+  breakdown: { by: BreakdownDimension; items: BreakdownItem[]; topMovers: BreakdownItem[] } | null;
+  freshness: {
+    generatedAt: number;
+    /** End of the last bucket whose deliveries have settled, or null if none has. */
+    settledUntil: number | null;
+    unsettledBuckets: number;
+    settleMs: number;
+  };
+  notes: string[];
+}

@@ -1,0 +1,77 @@
+import {
+  breakdownLabel,
+  bucketLabel,
+  formatCount,
+  formatPercentChange,
+  formatPoints,
+  formatRate,
+  freshnessLine,
+  reportTitle,
+} from './format.js';
+import type { Comparison, Report } from './model.js';
+
+const MAX_ROWS = 60;
+const MAX_BREAKDOWN = 25;
+
+function pad(text: string, width: number, right = false): string {
+  return right ? text.padStart(width) : text.padEnd(width);
+}
+
+function comparisonLine(label: string, c: Comparison | null): string | undefined {
+  if (!c) return undefined;
+  return `  vs ${label}: sent ${formatPercentChange(c.change.sentPct)}, rate ${formatPoints(c.change.ratePoints)} (was ${formatRate(c.totals.deliveryRate)} of ${formatCount(c.totals.sent)})`;
+}
+
+/** The plain-text summary the CLI prints and the demo writes. */
+export function reportText(report: Report): string {
+  const lines: string[] = [];
+  lines.push(`${reportTitle(report)} (${report.range.timezone})`);
+  lines.push(`Sent ${formatCount(report.totals.sent)} · Delivered ${formatCount(report.totals.delivered)} · Delivery rate ${formatRate(report.totals.deliveryRate)}`);
+  for (const line of [
+    comparisonLine('previous period', report.comparisons.previousPeriod),
+    comparisonLine('same days a week before', report.comparisons.sameWeekdayLastWeek),
+  ]) {
+    if (line) lines.push(line);
+  }
+
+  lines.push('');
+  if (report.anomalies.length === 0) lines.push('No anomalies.');
+  else {
+    lines.push(`Anomalies (${report.anomalies.length}):`);
+    for (const a of report.anomalies) lines.push(`  [${a.severity}] ${a.explanation}`);
+  }
+
+  if (report.breakdown) {
+    const { by, items, topMovers } = report.breakdown;
+    lines.push('');
+    lines.push(`By ${by === 'phone' ? 'phone number' : 'country'}:`);
+    lines.push(`  ${pad(by === 'phone' ? 'number' : 'country', 24)} ${pad('sent', 11, true)} ${pad('delivered', 11, true)} ${pad('rate', 7, true)}  vs previous`);
+    for (const item of items.slice(0, MAX_BREAKDOWN)) {
+      lines.push(
+        `  ${pad(breakdownLabel(by, item.key), 24)} ${pad(formatCount(item.sent), 11, true)} ${pad(formatCount(item.delivered), 11, true)} ${pad(formatRate(item.deliveryRate), 7, true)}  ${formatPoints(item.change.ratePoints)}`,
+      );
+    }
+    if (items.length > MAX_BREAKDOWN) lines.push(`  … and ${items.length - MAX_BREAKDOWN} more (see --format json)`);
+    if (topMovers.length) lines.push(`  Top movers: ${topMovers.map((m) => `${breakdownLabel(by, m.key)} ${formatPoints(m.change.ratePoints)}`).join(', ')}`);
+  }
+
+  lines.push('');
+  const unit = report.granularity === 'half_hour' ? 'half hour' : report.granularity;
+  lines.push(`Per ${unit} (${report.bucketTimezone}; * = deliveries still settling):`);
+  const rows = report.series;
+  const shown = rows.length > MAX_ROWS ? rows.slice(-MAX_ROWS) : rows;
+  if (shown.length < rows.length) lines.push(`  … ${rows.length - shown.length} earlier buckets (see --format json)`);
+  shown.forEach((p, i) => {
+    const previous = i > 0 ? shown[i - 1]!.start : undefined;
+    const label = bucketLabel(p.start, report.granularity, report.bucketTimezone, previous);
+    lines.push(`  ${pad(label, 16)} ${pad(formatCount(p.sent), 11, true)} ${pad(formatCount(p.delivered), 11, true)} ${pad(formatRate(p.deliveryRate), 7, true)}${p.settled ? '' : ' *'}`);
+  });
+
+  if (report.notes.length) {
+    lines.push('');
+    for (const note of report.notes) lines.push(`Note: ${note}`);
+  }
+  lines.push('');
+  lines.push(freshnessLine(report));
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,100 @@
+import { DateTime } from 'luxon';
+import type { SandboxAccount } from './traffic.js';
+
+/** The token the sandbox accepts unless told otherwise. Not a secret: it opens only synthetic data. */
+export const SANDBOX_TOKEN = 'sandbox-token';
+/** Tokens that make the sandbox answer as Graph does for a bad token, to see those errors. */
+export const SANDBOX_EXPIRED_TOKEN = 'sandbox-expired-token';
+export const SANDBOX_NO_PERMISSION_TOKEN = 'sandbox-no-permission-token';
+
+/** Local wall-clock time `hour` on the day `daysAgo` days before `now`, in `tz`. */
+function at(now: number, tz: string, daysAgo: number, hour: number): number {
+  return DateTime.fromMillis(now, { zone: tz }).startOf('day').minus({ days: daysAgo }).plus({ hours: hour }).toSeconds();
+}
+
+/**
+ * Three sample accounts with one incident each, placed "yesterday" relative to `now` so a demo
+ * run any day shows them: a delivery drop on one number to one country, a number that stops
+ * sending, and a small account with a marketing burst (which is not a delivery problem).
+ */
+export function sampleAccounts(now: number): SandboxAccount[] {
+  return [
+    {
+      id: '104729384756102',
+      name: 'acme-retail',
+      displayName: 'Acme Retail',
+      timezone: 'Asia/Kolkata',
+      phones: [
+        { number: '16315551000', weight: 0.5 },
+        { number: '16315551001', weight: 0.3 },
+        { number: '918045551234', weight: 0.2 },
+      ],
+      countries: [
+        { code: 'IN', weight: 0.55, tz: 'Asia/Kolkata', rate: 0.962 },
+        { code: 'US', weight: 0.2, tz: 'America/New_York', rate: 0.986 },
+        { code: 'BR', weight: 0.15, tz: 'America/Sao_Paulo', rate: 0.975 },
+        { code: 'ID', weight: 0.1, tz: 'Asia/Jakarta', rate: 0.955 },
+      ],
+      volume: 2400,
+      incidents: [
+        { kind: 'delivery_drop', phone: '16315551000', country: 'IN', start: at(now, 'Asia/Kolkata', 1, 13), end: at(now, 'Asia/Kolkata', 1, 17.5), factor: 0.72 },
+      ],
+    },
+    {
+      id: '109876543210987',
+      name: 'globex-support',
+      displayName: 'Globex Support',
+      timezone: 'Europe/Berlin',
+      phones: [
+        { number: '4930555100', weight: 0.6 },
+        { number: '4930555101', weight: 0.4 },
+      ],
+      countries: [
+        { code: 'DE', weight: 0.6, tz: 'Europe/Berlin', rate: 0.981 },
+        { code: 'AT', weight: 0.2, tz: 'Europe/Vienna', rate: 0.983 },
+        { code: 'CH', weight: 0.1, tz: 'Europe/Zurich', rate: 0.985 },
+        { code: 'TR', weight: 0.1, tz: 'Europe/Istanbul', rate: 0.952 },
+      ],
+      volume: 700,
+      incidents: [{ kind: 'stop', phone: '4930555101', start: at(now, 'Europe/Berlin', 1, 10), end: at(now, 'Europe/Berlin', 1, 15), factor: 0 }],
+    },
+    {
+      id: '112233445566778',
+      name: 'initech-alerts',
+      displayName: 'Initech Alerts',
+      timezone: 'America/New_York',
+      phones: [{ number: '12125550100', weight: 1 }],
+      countries: [
+        { code: 'US', weight: 0.9, tz: 'America/New_York', rate: 0.978 },
+        { code: 'CA', weight: 0.1, tz: 'America/Toronto', rate: 0.981 },
+      ],
+      volume: 24,
+      incidents: [{ kind: 'burst', start: at(now, 'America/New_York', 1, 11), end: at(now, 'America/New_York', 1, 13), factor: 6 }],
+    },
+  ];
+}
+
+/** `count` more accounts of varied size and no incidents, for benchmarks. */
+export function syntheticAccounts(count: number): SandboxAccount[] {
+  const zones = ['Europe/Berlin', 'Asia/Kolkata', 'America/New_York', 'America/Sao_Paulo', 'Asia/Jakarta'];
+  return Array.from({ length: count }, (_, i) => {
+    const tz = zones[i % zones.length]!;
+    return {
+      id: String(200000000000000 + i),
+      name: `bench-${String(i + 1).padStart(3, '0')}`,
+      displayName: `Bench ${i + 1}`,
+      timezone: tz,
+      phones: [
+        { number: `1555000${String(i).padStart(4, '0')}`, weight: 0.7 },
+        { number: `1555100${String(i).padStart(4, '0')}`, weight: 0.3 },
+      ],
+      countries: [
+        { code: 'US', weight: 0.5, tz: 'America/New_York', rate: 0.982 },
+        { code: 'IN', weight: 0.3, tz: 'Asia/Kolkata', rate: 0.96 },
+        { code: 'DE', weight: 0.2, tz: 'Europe/Berlin', rate: 0.979 },
+      ],
+      volume: 50 + ((i * 137) % 2000),
+      incidents: [],
+    };
+  });
+}

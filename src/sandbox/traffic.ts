@@ -1,0 +1,207 @@
+import { DateTime } from 'luxon';
+import type { DataPoint } from '../analytics/series.js';
+
+/**
+ * Synthetic WhatsApp traffic, deterministic from a seed: any half hour of any phone number and
+ * country can be computed on its own, so the sandbox keeps no state and answers any range.
+ * It has what real traffic has: a daily curve in the recipient's local time, quieter weekends,
+ * noise beyond binomial, a delivery rate that wanders from day to day, deliveries still
+ * arriving for the newest buckets, and injected incidents.
+ */
+export interface SandboxPhone {
+  number: string;
+  weight: number;
+}
+
+export interface SandboxCountry {
+  code: string;
+  weight: number;
+  /** Where the recipients live: the daily curve follows their clock. */
+  tz: string;
+  /** Normal delivery rate, 0..1. */
+  rate: number;
+}
+
+export interface SandboxIncident {
+  kind: 'delivery_drop' | 'stop' | 'burst';
+  phone?: string;
+  country?: string;
+  start: number;
+  end: number;
+  /** Delivery-rate multiplier (delivery_drop) or volume multiplier (burst). */
+  factor: number;
+}
+
+export interface SandboxAccount {
+  id: string;
+  name: string;
+  displayName: string;
+  /** The zone reports for this account are shown in (what a config would say). */
+  timezone: string;
+  phones: SandboxPhone[];
+  countries: SandboxCountry[];
+  /** Mean messages per half hour at the daily peak, whole account. */
+  volume: number;
+  incidents: SandboxIncident[];
+}
+
+const HALF_HOUR = 1800;
+
+/** 32-bit integer hash of a few integers (a murmur-style finaliser). */
+function hash(...values: number[]): number {
+  let h = 0x9e3779b9;
+  for (const v of values) {
+    h = Math.imul(h ^ (v | 0), 0x85ebca6b);
+    h = Math.imul(h ^ Math.floor(v / 4294967296), 0xc2b2ae35);
+    h ^= h >>> 15;
+  }
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function uniform(...values: number[]): number {
+  return (hash(...values) + 0.5) / 4294967296;
+}
+
+function gaussian(...values: number[]): number {
+  const u1 = uniform(...values, 1);
+  const u2 = uniform(...values, 2);
+  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+}
+
+/** Poisson for small means, normal approximation for large ones. */
+function countFrom(mean: number, ...key: number[]): number {
+  if (mean <= 0) return 0;
+  if (mean < 40) {
+    const u = uniform(...key, 3);
+    let k = 0;
+    let p = Math.exp(-mean);
+    let cdf = p;
+    while (u > cdf && k < 200) {
+      k++;
+      p *= mean / k;
+      cdf += p;
+    }
+    return k;
+  }
+  return Math.max(0, Math.round(mean + Math.sqrt(mean) * gaussian(...key, 4)));
+}
+
+function seedOf(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+/** Activity by local hour: quiet nights, a broad daytime peak. */
+function dailyCurve(hour: number): number {
+  return 0.04 + Math.exp(-(((hour - 14) / 4.2) ** 2));
+}
+
+/** Offset cache: zone -> hour index -> minutes. */
+class Offsets {
+  private readonly cache = new Map<string, Map<number, { offset: number; weekday: number }>>();
+  at(tz: string, ts: number): { offset: number; weekday: number } {
+    const hourIndex = Math.floor(ts / 3600);
+    let byHour = this.cache.get(tz);
+    if (!byHour) this.cache.set(tz, (byHour = new Map()));
+    let hit = byHour.get(hourIndex);
+    if (!hit) {
+      const dt = DateTime.fromSeconds(hourIndex * 3600, { zone: tz });
+      hit = { offset: dt.offset, weekday: dt.weekday };
+      byHour.set(hourIndex, hit);
+    }
+    return hit;
+  }
+}
+
+export interface TrafficFilter {
+  phones?: readonly string[] | undefined;
+  countries?: readonly string[] | undefined;
+}
+
+export class TrafficModel {
+  private readonly seed: number;
+  private readonly offsets = new Offsets();
+
+  constructor(readonly account: SandboxAccount) {
+    this.seed = seedOf(account.id);
+  }
+
+  /**
+   * Sent and delivered in the half hour starting at `t` (UTC-aligned), as Graph would report
+   * them at `now`: nothing after now, and deliveries for recent messages still trickling in.
+   */
+  halfHour(t: number, now: number, filter: TrafficFilter = {}): { sent: number; delivered: number } {
+    if (t >= now) return { sent: 0, delivered: 0 };
+    const elapsed = Math.min(1, (now - t) / HALF_HOUR);
+    const age = (now - (t + HALF_HOUR)) / 60; // minutes since the bucket ended
+    const arrived = 1 - 0.5 * Math.exp(-Math.max(0, age + 5) / 25);
+    let sent = 0;
+    let delivered = 0;
+    const slot = Math.floor(t / HALF_HOUR);
+    this.account.phones.forEach((phone, pi) => {
+      if (filter.phones?.length && !filter.phones.includes(phone.number)) return;
+      this.account.countries.forEach((country, ci) => {
+        if (filter.countries?.length && !filter.countries.includes(country.code)) return;
+        const { offset, weekday } = this.offsets.at(country.tz, t);
+        const localHour = ((((t / 3600 + offset / 60) % 24) + 24) % 24);
+        const weekend = weekday >= 6 ? 0.55 : 1;
+        let mean = this.account.volume * phone.weight * country.weight * dailyCurve(localHour) * weekend;
+        mean *= Math.exp(0.15 * gaussian(this.seed, pi, ci, slot, 10) - 0.011);
+        let rate = country.rate;
+        const day = Math.floor((t + offset * 60) / 86_400);
+        rate += 0.004 * gaussian(this.seed, ci, day, 20); // slow day-to-day wander
+        if (localHour < 6 || localHour >= 23) rate -= 0.008; // phones off at night
+        rate += 0.004 * gaussian(this.seed, pi, ci, slot, 30); // more-than-binomial noise
+        for (const incident of this.account.incidents) {
+          if (t < incident.start || t >= incident.end) continue;
+          if (incident.phone && incident.phone !== phone.number) continue;
+          if (incident.country && incident.country !== country.code) continue;
+          if (incident.kind === 'stop') mean = 0;
+          else if (incident.kind === 'burst') mean *= incident.factor;
+          else rate *= incident.factor;
+        }
+        rate = Math.min(0.999, Math.max(0, rate));
+        const n = Math.round(countFrom(mean, this.seed, pi, ci, slot, 40) * elapsed);
+        const d = Math.max(0, Math.min(n, Math.round(n * rate + Math.sqrt(n * rate * (1 - rate)) * gaussian(this.seed, pi, ci, slot, 50))));
+        sent += n;
+        delivered += age < 180 ? Math.floor(d * arrived) : d;
+      });
+    });
+    return { sent, delivered };
+  }
+
+  /**
+   * Buckets of [start, end) at the given granularity with DAY/MONTH aligned to `bucketTz`,
+   * omitting buckets with no traffic (as Graph does).
+   */
+  buckets(start: number, end: number, granularity: 'HALF_HOUR' | 'DAY' | 'MONTH', bucketTz: string, now: number, filter: TrafficFilter = {}): DataPoint[] {
+    const out: DataPoint[] = [];
+    const unit = granularity === 'DAY' ? 'day' : 'month';
+    let bucketStart = granularity === 'HALF_HOUR' ? Math.floor(start / HALF_HOUR) * HALF_HOUR : DateTime.fromSeconds(start, { zone: bucketTz }).startOf(unit).toSeconds();
+    const stop = Math.min(end, now);
+    while (bucketStart < stop) {
+      const bucketEnd =
+        granularity === 'HALF_HOUR'
+          ? bucketStart + HALF_HOUR
+          : DateTime.fromSeconds(bucketStart, { zone: bucketTz }).plus(unit === 'day' ? { days: 1 } : { months: 1 }).startOf(unit).toSeconds();
+      let sent = 0;
+      let delivered = 0;
+      for (let t = Math.max(bucketStart, Math.floor(start / HALF_HOUR) * HALF_HOUR); t < Math.min(bucketEnd, stop); t += HALF_HOUR) {
+        const hh = this.halfHour(t, now, filter);
+        sent += hh.sent;
+        delivered += hh.delivered;
+      }
+      if (sent > 0 || delivered > 0) out.push({ start: bucketStart, end: bucketEnd, sent, delivered });
+      bucketStart = bucketEnd;
+    }
+    return out;
+  }
+
+  /** Countries with traffic for the filter (what Graph lists in `country_codes`). */
+  countryCodes(filter: TrafficFilter = {}): string[] {
+    return this.account.countries.map((c) => c.code).filter((c) => !filter.countries?.length || filter.countries.includes(c));
+  }
+}
