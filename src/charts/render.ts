@@ -3,6 +3,7 @@ import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
 import { Chart, registerables, type Plugin } from 'chart.js';
 import annotationPlugin from 'chartjs-plugin-annotation';
 import QuickChartModule from 'quickchart-js';
+import { WabaPulseError } from '../errors.js';
 import type { ChartSpec } from './spec.js';
 
 /** A rendered chart: pixels for upload, or a URL an image block can show. */
@@ -68,31 +69,52 @@ export class LocalChartRenderer implements ChartRenderer {
 /** Slack's image blocks take URLs up to 3,000 characters. */
 export const MAX_IMAGE_URL_LENGTH = 3000;
 
+/** The chart service failed; reported as a runtime failure. */
+export class ChartRenderError extends WabaPulseError {
+  readonly code = 'E_CHART_RENDER';
+  readonly exitCode = 1 as const;
+}
+
 /**
- * QuickChart URLs (quickchart.io or a self-hosted instance at QUICKCHART_URL). A chart too big
- * for a URL is rendered locally instead, so the caller always gets something it can post.
+ * Charts through QuickChart (quickchart.io or a self-hosted instance at QUICKCHART_URL): a GET
+ * URL when the chart fits in one an image block accepts, otherwise the PNG fetched from
+ * QuickChart with a POST, for upload.
  */
 export class QuickChartRenderer implements ChartRenderer {
   readonly kind = 'quickchart' as const;
-  private readonly fallback = new LocalChartRenderer();
 
   constructor(
     private readonly baseUrl = 'https://quickchart.io',
     private readonly maxUrlLength = MAX_IMAGE_URL_LENGTH,
   ) {}
 
-  url(spec: ChartSpec): string {
+  private client(spec: ChartSpec) {
     const base = new URL(this.baseUrl);
     const qc = new QuickChart();
     qc.setHost(base.host).setScheme(base.protocol.replace(':', ''));
+    // A JSON string goes out as it is; an object would be re-serialised as JavaScript.
     qc.setConfig(JSON.stringify(spec.config)).setWidth(spec.width).setHeight(spec.height).setBackgroundColor('white').setVersion('4');
-    return qc.getUrl();
+    return qc;
+  }
+
+  url(spec: ChartSpec): string {
+    return this.client(spec).getUrl();
   }
 
   async render(spec: ChartSpec): Promise<RenderedChart> {
-    const url = this.url(spec);
-    if (url.length <= this.maxUrlLength) return { kind: 'url', url, width: spec.width, height: spec.height, altText: spec.altText };
-    return this.fallback.render(spec);
+    const qc = this.client(spec);
+    const url = qc.getUrl();
+    const size = { width: spec.width, height: spec.height, altText: spec.altText };
+    if (url.length <= this.maxUrlLength) return { kind: 'url', url, ...size };
+    try {
+      return { kind: 'png', png: await qc.toBinary(), ...size };
+    } catch (err) {
+      throw new ChartRenderError(
+        `QuickChart at ${new URL(this.baseUrl).host} could not render the chart: ${(err as Error).message}`,
+        'check QUICKCHART_URL, or set CHART_RENDERER=local',
+        { cause: err },
+      );
+    }
   }
 }
 

@@ -1,0 +1,61 @@
+import { accountToken, loadConfig } from '../config/load.js';
+import { ConfigError, isWabaPulseError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { redactSecrets } from '../secrets.js';
+import type { CliIo } from './io.js';
+import { graphClientFor } from './report.js';
+
+/**
+ * Validate the config and the environment; with --online, try each account's token against
+ * Graph. Prints every problem, one line each; exits 2 for bad config/env, 1 if Graph refuses.
+ */
+export async function runCheck(opts: { online?: boolean }, io: CliIo, configPath: string | undefined, logger: Logger): Promise<number> {
+  const out = (line: string) => io.stdout.write(`${redactSecrets(line)}\n`);
+  let config;
+  try {
+    config = loadConfig(io.env, configPath);
+  } catch (err) {
+    if (err instanceof ConfigError && err.problems.length > 1) {
+      out(`✗ ${err.problems.length} problems in the config:`);
+      for (const problem of err.problems) out(`  ${problem}`);
+      return 2;
+    }
+    throw err;
+  }
+  out(`✓ ${config.path}: ${config.accounts.length} account(s), ${config.digests.length} digest(s), ${config.alerts.length} alert rule(s)`);
+  out(`  Graph ${config.graph.apiUrl}/${config.graph.version}, charts: ${config.env.chartRenderer}`);
+
+  const tokens = new Map<string, string>();
+  let missing = 0;
+  for (const account of config.accounts) {
+    try {
+      tokens.set(account.id, accountToken(account, io.env));
+      out(`✓ ${account.name}: token from ${account.tokenEnv}`);
+    } catch (err) {
+      missing++;
+      out(`✗ ${isWabaPulseError(err) ? `${err.message} — ${err.hint}` : String(err)}`);
+    }
+  }
+  if (missing) return 2;
+  if (!opts.online) return 0;
+
+  const graph = graphClientFor(config, logger, io.now);
+  let failed = 0;
+  try {
+    await Promise.all(
+      config.accounts.map(async (account) => {
+        try {
+          await graph.verifyAccess({ id: account.id, name: account.name, token: tokens.get(account.id)!, tokenEnv: account.tokenEnv, wabaTimezone: account.wabaTimezone });
+          out(`✓ ${account.name} (${account.id}): Graph accepted the token`);
+        } catch (err) {
+          if (!isWabaPulseError(err)) throw err;
+          failed++;
+          out(`✗ ${err.message} — ${err.hint ?? ''}`);
+        }
+      }),
+    );
+  } finally {
+    await graph.close();
+  }
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,34 @@
+import { CommanderError } from 'commander';
+import { ConfigError, isWabaPulseError } from '../errors.js';
+import { redactSecrets } from '../secrets.js';
+
+function sentence(text: string): string {
+  const trimmed = text.trim();
+  return /[.?!]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
+ * The one place the CLI turns an error into what the user sees: one line naming the bad value
+ * and what to do, the exit code from the design, a stack trace only with --debug, and never a
+ * secret.
+ */
+export function describeError(err: unknown, debug: boolean): { text: string; exitCode: 1 | 2 } {
+  if (err instanceof CommanderError) {
+    const message = err.message.replace(/^error:\s*/, '');
+    return { text: `waba-pulse: ${sentence(message)} Run waba-pulse --help for usage.\n`, exitCode: 2 };
+  }
+  if (isWabaPulseError(err)) {
+    let text = `waba-pulse: ${sentence(err.message)}${err.hint ? ` ${sentence(capitalize(err.hint))}` : ''}\n`;
+    if (debug && err instanceof ConfigError && err.problems.length > 1) text += err.problems.map((p) => `  ${p}\n`).join('');
+    if (debug && err.stack) text += `${err.stack}\n`;
+    return { text: redactSecrets(text), exitCode: err.exitCode };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  let text = `waba-pulse: unexpected error: ${sentence(message)}${debug ? '' : ' Run again with --debug for details.'}\n`;
+  if (debug && err instanceof Error && err.stack) text += `${err.stack}\n`;
+  return { text: redactSecrets(text), exitCode: 1 };
+}

@@ -1,0 +1,37 @@
+import { mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { UsageError } from '../errors.js';
+
+/** What a command may touch: injected so tests run the CLI in-process. */
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  now?: () => number;
+  /** Resolves when the user asks a long-running command to stop (SIGINT/SIGTERM). */
+  stopSignal?: Promise<void>;
+}
+
+/** An output folder that exists (created if needed); refuses a path that is a file. */
+export function ensureDir(path: string, flag: string): string {
+  try {
+    if (!statSync(path).isDirectory()) throw new UsageError(`${flag} ${path} is a file, not a folder`, 'give a folder to write into');
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    try {
+      mkdirSync(path, { recursive: true });
+    } catch (mkdirErr) {
+      throw new UsageError(`${flag} ${path} cannot be created (${(mkdirErr as NodeJS.ErrnoException).code})`, 'give a folder you can write to');
+    }
+  }
+  return path;
+}
+
+/** Write through a temporary file and rename, so a failure never leaves half a file behind. */
+export function writeFileAtomic(path: string, data: string | Buffer): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}

@@ -1,0 +1,88 @@
+import { Command, CommanderError, Option } from 'commander';
+import { createLogger } from '../log.js';
+import { runCheck } from './check.js';
+import { runDemo } from './demo.js';
+import { describeError } from './errorLine.js';
+import type { CliIo } from './io.js';
+import { runReport, type ReportOptions } from './report.js';
+import { runSandbox } from './sandbox.js';
+
+export type { CliIo };
+
+/**
+ * `waba-pulse <command>`: parses flags with commander, runs the command, and turns any error
+ * into one line and an exit code (0 ok, 1 runtime failure, 2 bad input).
+ */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let exitCode = 0;
+  let debug = argv.includes('--debug');
+  const logger = () => createLogger({ level: debug ? 'debug' : (io.env.LOG_LEVEL ?? 'silent'), destination: io.stderr });
+
+  const program = new Command('waba-pulse')
+    .description('WhatsApp Business delivery analytics: reports, digests and drop alerts for Slack and Microsoft Teams.')
+    .option('--config <path>', 'config file (default: $WABA_PULSE_CONFIG or ./waba-pulse.yaml)')
+    .option('--debug', 'show stack traces and debug logs')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: () => {}, // reported by describeError, once
+    })
+    .showSuggestionAfterError(true);
+
+  const globals = () => program.opts<{ config?: string; debug?: boolean }>();
+
+  program
+    .command('report')
+    .description('fetch analytics for one account and print a delivery report')
+    .option('--account <id|name>', 'account id or name from the config')
+    .option('--from <time>', 'start: YYYY-MM-DD (in the account time zone), ISO time or UNIX seconds')
+    .option('--to <time>', 'end: a bare date includes that whole day')
+    .option('--last <period>', 'the last 24h, or 7d / 4w / 3m of whole days (weeks, months) before today')
+    .option('--granularity <g>', 'half_hour | day | month (default: from the range)')
+    .option('--by <dimension>', 'break down by phone | country')
+    .addOption(new Option('--format <format>', 'text | json').default('text'))
+    .option('--out <dir>', 'also write chart.png, summary.txt and report.json into this folder')
+    .action(async (opts: ReportOptions) => {
+      exitCode = await runReport(opts, io, globals().config, logger());
+    });
+
+  program
+    .command('demo')
+    .description('run the sandbox and write what a digest would post for every sample account under ./out/demo/')
+    .option('--out <dir>', 'where to write (default ./out/demo)')
+    .action(async (opts: { out?: string }) => {
+      exitCode = await runDemo(opts, io, logger());
+    });
+
+  program
+    .command('sandbox')
+    .description('serve a Graph-compatible API over synthetic traffic')
+    .option('--port <n>', 'port (0 = any free port)', '8787')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--latency <ms>', 'delay every answer by this many milliseconds')
+    .option('--extra-accounts <n>', 'add this many synthetic accounts (for benchmarks)')
+    .action(async (opts: { port?: string; host?: string; latency?: string; extraAccounts?: string }) => {
+      exitCode = await runSandbox(opts, io, logger());
+    });
+
+  program
+    .command('check')
+    .description('validate the config and environment; --online also tries each token against Graph')
+    .option('--online', 'call Graph once per account')
+    .action(async (opts: { online?: boolean }) => {
+      exitCode = await runCheck(opts, io, globals().config, logger());
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    debug = debug || Boolean(globals().debug);
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError && (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')) return 0;
+    if (err instanceof CommanderError && err.code === 'commander.executeSubCommandAsync') return 2;
+    const { text, exitCode: code } = describeError(err, debug);
+    io.stderr.write(text);
+    return code;
+  }
+}

@@ -1,0 +1,104 @@
+import { join } from 'node:path';
+import type { BreakdownDimension } from '../analytics/breakdown.js';
+import { chartSpec } from '../charts/spec.js';
+import { LocalChartRenderer, QuickChartRenderer } from '../charts/render.js';
+import { composeReport } from '../compose/composeReport.js';
+import { accountToken, findAccount, loadConfig, type Config } from '../config/load.js';
+import { UsageError } from '../errors.js';
+import { GraphClient } from '../graph/client.js';
+import type { Logger } from '../log.js';
+import { parseGranularity, resolveRange, type RangeSpec } from '../query/range.js';
+import { reportJson } from '../report/json.js';
+import type { Report } from '../report/model.js';
+import { reportText } from '../report/text.js';
+import { ensureDir, writeFileAtomic, type CliIo } from './io.js';
+
+export interface ReportOptions {
+  account?: string;
+  from?: string;
+  to?: string;
+  last?: string;
+  granularity?: string;
+  by?: string;
+  format?: string;
+  out?: string;
+}
+
+/** Half-hour reports past this span are thousands of bars and dozens of Graph calls. */
+const MAX_HALF_HOUR_DAYS = 31;
+
+export function parseFormat(value: string | undefined): 'text' | 'json' {
+  const format = (value ?? 'text').toLowerCase();
+  if (format !== 'text' && format !== 'json') throw new UsageError(`unknown --format "${value}"`, 'use text or json');
+  return format;
+}
+
+export function parseBy(value: string | undefined): BreakdownDimension | undefined {
+  if (value === undefined) return undefined;
+  const by = value.toLowerCase();
+  if (by === 'phone' || by === 'phone_number' || by === 'number') return 'phone';
+  if (by === 'country') return 'country';
+  throw new UsageError(`unknown --by "${value}"`, 'use phone or country');
+}
+
+/** Everything the flags say, checked before any network call. */
+export function planReport(config: Config, opts: ReportOptions, nowMs: number) {
+  if (!opts.account) throw new UsageError('--account is required', `name one of: ${config.accounts.map((a) => a.name).join(', ')}`);
+  const format = parseFormat(opts.format);
+  const by = parseBy(opts.by);
+  const account = findAccount(config, opts.account);
+  const spec: RangeSpec = { from: opts.from, to: opts.to, last: opts.last };
+  const resolved = resolveRange(spec, account.timezone, nowMs);
+  const granularity = opts.granularity ? parseGranularity(opts.granularity) : resolved.granularity;
+  const days = (resolved.range.end - resolved.range.start) / 86_400;
+  if (granularity === 'half_hour' && days > MAX_HALF_HOUR_DAYS) {
+    throw new UsageError(`--granularity half_hour over ${Math.round(days)} days is too fine`, `use day, or a range of up to ${MAX_HALF_HOUR_DAYS} days`);
+  }
+  return { account, format, by, range: resolved.range, granularity };
+}
+
+export interface Written {
+  summary: string;
+  json: string;
+  chart: string;
+  chartUrl?: string;
+}
+
+/** summary.txt, report.json and chart.png (plus chart-url.txt with QuickChart) in `dir`. */
+export async function writeReportFiles(report: Report, dir: string, config: Config): Promise<Written> {
+  const spec = chartSpec(report);
+  const written: Written = { summary: join(dir, 'summary.txt'), json: join(dir, 'report.json'), chart: join(dir, 'chart.png') };
+  const png = await new LocalChartRenderer().render(spec);
+  if (png.kind === 'png') writeFileAtomic(written.chart, png.png);
+  if (config.env.chartRenderer === 'quickchart') {
+    written.chartUrl = join(dir, 'chart-url.txt');
+    writeFileAtomic(written.chartUrl, `${new QuickChartRenderer(config.env.quickchartUrl).url(spec)}\n`);
+  }
+  writeFileAtomic(written.summary, reportText(report));
+  writeFileAtomic(written.json, `${JSON.stringify(reportJson(report), null, 2)}\n`);
+  return written;
+}
+
+export function graphClientFor(config: Config, logger: Logger, now?: () => number): GraphClient {
+  return new GraphClient({ ...config.graph, logger, ...(now ? { now } : {}) });
+}
+
+export async function runReport(opts: ReportOptions, io: CliIo, configPath: string | undefined, logger: Logger): Promise<number> {
+  const now = io.now ?? Date.now;
+  const config = loadConfig(io.env, configPath);
+  const plan = planReport(config, opts, now());
+  const token = accountToken(plan.account, io.env);
+  const outDir = opts.out ? ensureDir(opts.out, '--out') : undefined;
+  const graph = graphClientFor(config, logger, now);
+  try {
+    const report = await composeReport({ graph, now }, { account: plan.account, token, range: plan.range, granularity: plan.granularity, by: plan.by });
+    io.stdout.write(plan.format === 'json' ? `${JSON.stringify(reportJson(report), null, 2)}\n` : reportText(report));
+    if (outDir) {
+      const written = await writeReportFiles(report, outDir, config);
+      io.stderr.write(`wrote ${written.chart}, ${written.summary}, ${written.json}${written.chartUrl ? `, ${written.chartUrl}` : ''}\n`);
+    }
+    return 0;
+  } finally {
+    await graph.close();
+  }
+}
