@@ -18,7 +18,7 @@ function capitalize(text: string): string {
  */
 export function describeError(err: unknown, debug: boolean): { text: string; exitCode: 1 | 2 } {
   if (err instanceof CommanderError) {
-    const message = err.message.replace(/^error:\s*/, '');
+    const message = err.message.replace(/^error:\s*/, '').replace(/\s*\n\s*/g, ' ');
     return { text: `waba-pulse: ${sentence(message)} Run waba-pulse --help for usage.\n`, exitCode: 2 };
   }
   if (isWabaPulseError(err)) {

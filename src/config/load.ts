@@ -124,8 +124,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, path = readEnv(env).configPat
     document = parseYaml(text, { prettyErrors: false });
   } catch (err) {
     if (err instanceof YAMLParseError) {
-      const pos = err.linePos?.[0];
-      const where = pos ? `${path}:${pos.line}:${pos.col}` : path;
+      const offset = err.pos[0];
+      const before = text.slice(0, offset).split('\n');
+      const where = `${path}:${before.length}:${before[before.length - 1]!.length + 1}`;
       throw new ConfigError('', `${where}: malformed YAML (${err.code}): ${err.message.split('\n')[0]}`, 'fix the YAML syntax at that line');
     }
     throw err;

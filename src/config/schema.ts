@@ -7,7 +7,19 @@ import { didYouMean } from '../didYouMean.js';
  * loader. Secrets are never in this file: tokens are `${VAR}` references or `tokenEnv: VAR`.
  */
 
-const TIME_ZONES = Intl.supportedValuesOf('timeZone');
+// ICU lists some zones under their old names; suggest the names people use today.
+const CURRENT_NAMES: Record<string, string> = {
+  'Asia/Calcutta': 'Asia/Kolkata',
+  'Europe/Kiev': 'Europe/Kyiv',
+  'Asia/Katmandu': 'Asia/Kathmandu',
+  'Asia/Saigon': 'Asia/Ho_Chi_Minh',
+  'Asia/Rangoon': 'Asia/Yangon',
+  'America/Godthab': 'America/Nuuk',
+  'Pacific/Enderbury': 'Pacific/Kanton',
+  'Atlantic/Faeroe': 'Atlantic/Faroe',
+  'America/Buenos_Aires': 'America/Argentina/Buenos_Aires',
+};
+const TIME_ZONES = Intl.supportedValuesOf('timeZone').map((zone) => CURRENT_NAMES[zone] ?? zone);
 
 export const timeZone = z.string({ error: 'expected an IANA time zone name such as "Europe/Berlin"' }).superRefine((value, ctx) => {
   if (IANAZone.isValidZone(value)) return;

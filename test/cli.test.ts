@@ -1,0 +1,250 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/main.js';
+import { sampleAccounts } from '../src/sandbox/accounts.js';
+import { startSandbox, type RunningSandbox } from '../src/sandbox/server.js';
+
+const NOW = Date.UTC(2026, 10, 25, 10, 15);
+// The sandbox accepts this token here; it must never be printed.
+const SECRET = 'EAAG-sandbox-SECRET-7f3a9c';
+const dir = mkdtempSync(join(tmpdir(), 'waba-pulse-cli-'));
+let sandbox: RunningSandbox;
+
+const CONFIG = `
+accounts:
+  - id: "104729384756102"
+    name: acme-retail
+    displayName: Acme Retail
+    token: \${ACME_TOKEN}
+    timezone: Asia/Kolkata
+  - id: "109876543210987"
+    name: globex-support
+    displayName: Globex Support
+    token: \${GLOBEX_TOKEN}
+    timezone: Europe/Berlin
+  - id: "112233445566778"
+    name: initech-alerts
+    tokenEnv: INITECH_TOKEN
+    timezone: America/New_York
+`;
+
+function writeConfig(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+let configPath: string;
+beforeAll(async () => {
+  sandbox = await startSandbox({ accounts: sampleAccounts(NOW), now: () => NOW, token: SECRET, callsPerHour: 10_000 });
+  configPath = writeConfig('waba-pulse.yaml', CONFIG);
+});
+afterAll(() => sandbox.close());
+
+function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { WABA_PULSE_CONFIG: configPath, GRAPH_API_URL: sandbox.url, ACME_TOKEN: SECRET, GLOBEX_TOKEN: SECRET, INITECH_TOKEN: SECRET, ...extra };
+}
+
+async function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c) => (out += c));
+  stderr.on('data', (c) => (err += c));
+  const code = await runCli(args, { stdout, stderr, env: env(extraEnv), cwd: dir, now: () => NOW });
+  expect(out + err).not.toContain(SECRET);
+  return { code, out, err };
+}
+
+describe('waba-pulse report', () => {
+  it('prints a text report for yesterday by phone number, with the incident', async () => {
+    const { code, out } = await cli(['report', '--account', 'acme-retail', '--from', '2026-11-24', '--to', '2026-11-24', '--by', 'phone']);
+    expect(code).toBe(0);
+    expect(out).toContain('Acme Retail — WhatsApp delivery, Tue 24 Nov 2026 (Asia/Kolkata)');
+    expect(out).toMatch(/Sent [\d,]+ · Delivered [\d,]+ · Delivery rate \d+\.\d%/);
+    expect(out).toContain('Delivery on +1 631 555 1000 fell to');
+    expect(out).toContain('By phone number:');
+  });
+
+  it('prints the JSON contract', async () => {
+    const { code, out } = await cli(['report', '--account', '104729384756102', '--last', '7d', '--by', 'country', '--format', 'json']);
+    expect(code).toBe(0);
+    const json = JSON.parse(out);
+    expect(json.account).toEqual({ id: '104729384756102', name: 'acme-retail', displayName: 'Acme Retail' });
+    expect(json.range).toEqual({ start: '2026-11-18T00:00:00+05:30', end: '2026-11-25T00:00:00+05:30', timezone: 'Asia/Kolkata' });
+    expect(json.granularity).toBe('day');
+    expect(json.series).toHaveLength(7);
+    const sent = json.series.reduce((s: number, p: { sent: number }) => s + p.sent, 0);
+    expect(json.totals.sent).toBe(sent);
+    expect(json.totals.deliveryRate).toBeCloseTo(json.totals.delivered / json.totals.sent, 6);
+    for (const p of json.series) expect(Object.keys(p)).toEqual(expect.arrayContaining(['start', 'end', 'sent', 'delivered', 'deliveryRate']));
+    expect(json.breakdown.by).toBe('country');
+    expect(json.breakdown.items.map((i: { key: string }) => i.key)).toEqual(['IN', 'US', 'BR', 'ID']);
+    expect(json.comparisons.previousPeriod.range.start).toBe('2026-11-11T00:00:00+05:30');
+    const drop = json.anomalies.find((a: { scope: { key: string } }) => a.scope.key === 'IN');
+    expect(drop).toMatchObject({ kind: 'delivery_drop', severity: expect.stringMatching(/warning|critical/) });
+    for (const a of json.anomalies) expect(Object.keys(a)).toEqual(expect.arrayContaining(['kind', 'start', 'end', 'scope', 'observed', 'expected', 'severity', 'explanation']));
+  });
+
+  it('fills quiet half hours with zeros and a null rate', async () => {
+    const { code, out } = await cli(['report', '--account', 'initech-alerts', '--from', '2026-11-23', '--to', '2026-11-23', '--granularity', 'half_hour', '--format', 'json']);
+    expect(code).toBe(0);
+    const json = JSON.parse(out);
+    expect(json.series).toHaveLength(48);
+    const empty = json.series.filter((p: { sent: number }) => p.sent === 0);
+    expect(empty.length).toBeGreaterThan(0);
+    expect(empty.every((p: { deliveryRate: null }) => p.deliveryRate === null)).toBe(true);
+  });
+
+  it('marks today\'s newest buckets as settling', async () => {
+    const { out } = await cli(['report', '--account', 'acme-retail', '--last', '6h', '--format', 'json']);
+    const json = JSON.parse(out);
+    expect(json.series.at(-1).settled).toBe(false);
+    expect(json.series[0].settled).toBe(true);
+    expect(json.freshness.unsettledBuckets).toBeGreaterThan(0);
+  });
+
+  it('writes chart.png, summary.txt and report.json with --out', async () => {
+    const out = join(dir, 'out-report');
+    const { code, err } = await cli(['report', '--account', 'globex-support', '--last', '7d', '--out', out]);
+    expect(code).toBe(0);
+    expect(err).toContain('chart.png');
+    expect(readdirSync(out).sort()).toEqual(['chart.png', 'report.json', 'summary.txt']);
+    expect(readFileSync(join(out, 'chart.png')).subarray(1, 4).toString()).toBe('PNG');
+    expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).account.name).toBe('globex-support');
+  });
+});
+
+describe('bad input exits 2 with one line naming the value', () => {
+  const cases: Array<[string, string[], NodeJS.ProcessEnv, RegExp]> = [
+    ['missing config', ['report', '--account', 'acme-retail'], { WABA_PULSE_CONFIG: join(dir, 'absent.yaml') }, /config file .*absent\.yaml not found/],
+    ['malformed config', ['report', '--account', 'acme-retail'], { WABA_PULSE_CONFIG: 'BAD_YAML' }, /malformed YAML/],
+    ['unknown account', ['report', '--account', 'acme-retial'], {}, /unknown account "acme-retial" — did you mean "acme-retail"\?/],
+    ['unknown time zone', ['report', '--account', 'acme-retail'], { WABA_PULSE_CONFIG: 'BAD_TZ' }, /accounts\[0\]\.timezone: unknown time zone "Asia\/Kolkatta" — did you mean "Asia\/Kolkata"\?/],
+    ['--from after --to', ['report', '--account', 'acme-retail', '--from', '2026-11-20', '--to', '2026-11-10'], {}, /--from 2026-11-20 is not before --to 2026-11-10/],
+    ['a range in the future', ['report', '--account', 'acme-retail', '--from', '2027-01-01', '--to', '2027-01-31'], {}, /is in the future/],
+    ['unknown granularity', ['report', '--account', 'acme-retail', '--granularity', 'weekly'], {}, /unknown granularity "weekly"/],
+    ['non-numeric WABA id', ['report', '--account', 'acme-retail'], { WABA_PULSE_CONFIG: 'BAD_ID' }, /accounts\[0\]\.id: "acme" is not a WABA id/],
+    ['missing token variable', ['report', '--account', 'acme-retail'], { ACME_TOKEN: '' }, /accounts\[0\]\.token: environment variable ACME_TOKEN is not set/],
+    ['bad date', ['report', '--account', 'acme-retail', '--from', 'yesterday-ish'], {}, /--from "yesterday-ish" is not a date/],
+    ['unknown format', ['report', '--account', 'acme-retail', '--format', 'xml'], {}, /unknown --format "xml"/],
+    ['unknown option', ['report', '--acount', 'acme-retail'], {}, /unknown option '--acount'/],
+    ['missing --account', ['report'], {}, /--account is required/],
+  ];
+
+  beforeAll(() => {
+    writeConfig('bad-yaml.yaml', 'accounts:\n  - id: "1"\n    name: [oops\n');
+    writeConfig('bad-tz.yaml', CONFIG.replace('Asia/Kolkata', 'Asia/Kolkatta'));
+    writeConfig('bad-id.yaml', CONFIG.replace('"104729384756102"', 'acme'));
+  });
+
+  for (const [label, args, extra, pattern] of cases) {
+    it(label, async () => {
+      const paths: Record<string, string> = { BAD_YAML: join(dir, 'bad-yaml.yaml'), BAD_TZ: join(dir, 'bad-tz.yaml'), BAD_ID: join(dir, 'bad-id.yaml') };
+      const config = extra.WABA_PULSE_CONFIG;
+      const { code, out, err } = await cli(args, { ...extra, ...(config && paths[config] ? { WABA_PULSE_CONFIG: paths[config] } : {}) });
+      expect(code).toBe(2);
+      expect(out).toBe('');
+      expect(err).toMatch(pattern);
+      expect(err.trim().split('\n')).toHaveLength(1);
+      expect(err).toMatch(/^waba-pulse: /);
+      expect(err).not.toMatch(/\n\s+at /); // no stack trace without --debug
+    });
+  }
+});
+
+describe('Graph failures exit 1 naming the account, what Graph said and what to do', () => {
+  it('expired token', async () => {
+    const { code, err } = await cli(['report', '--account', 'acme-retail'], { ACME_TOKEN: 'sandbox-expired-token' });
+    expect(code).toBe(1);
+    expect(err).toMatch(/^waba-pulse: account "acme-retail" \(104729384756102\): Graph refused the access token \(#190\/463, "Error validating access token: Session has expired.*", fbtrace_id [\w-]+\)\. Create a new access token .* and update ACME_TOKEN\.\n$/);
+  });
+
+  it('missing permission', async () => {
+    const { code, err } = await cli(['report', '--account', 'globex-support'], { GLOBEX_TOKEN: 'sandbox-no-permission-token' });
+    expect(code).toBe(1);
+    expect(err).toMatch(/account "globex-support" \(109876543210987\): the access token lacks a permission .*#200.*whatsapp_business_management/);
+  });
+
+  it('Graph down', async () => {
+    const { code, err } = await cli(['report', '--account', 'acme-retail'], { GRAPH_API_URL: 'http://127.0.0.1:1' });
+    expect(code).toBe(1);
+    expect(err).toMatch(/account "acme-retail" \(104729384756102\): cannot reach Graph at 127\.0\.0\.1:1 \(ECONNREFUSED\)\. Check the network and GRAPH_API_URL/);
+  });
+
+  it('shows a stack trace only with --debug, still without the token', async () => {
+    const { code, err } = await cli(['--debug', 'report', '--account', 'acme-retail'], { GRAPH_API_URL: 'http://127.0.0.1:1' });
+    expect(code).toBe(1);
+    expect(err).toMatch(/\n\s+at /);
+  });
+});
+
+describe('waba-pulse check', () => {
+  it('passes a good config and environment', async () => {
+    const { code, out } = await cli(['check']);
+    expect(code).toBe(0);
+    expect(out).toContain('3 account(s)');
+    expect(out).toContain('✓ acme-retail: token from ACME_TOKEN');
+  });
+
+  it('lists every problem of a bad config', async () => {
+    const path = writeConfig('many-problems.yaml', 'accounts:\n  - id: x\n    name: "a b"\n    token: ${T}\n    timezone: Mars/Olympus\n');
+    const { code, out } = await cli(['check'], { WABA_PULSE_CONFIG: path });
+    expect(code).toBe(2);
+    expect(out).toContain('✗ 3 problems in the config:');
+    expect(out).toContain('accounts[0].id: "x" is not a WABA id');
+    expect(out).toContain('accounts[0].timezone: unknown time zone "Mars/Olympus"');
+  });
+
+  it('names missing token variables', async () => {
+    const { code, out } = await cli(['check'], { INITECH_TOKEN: '' });
+    expect(code).toBe(2);
+    expect(out).toContain('✗ accounts[2].token: environment variable INITECH_TOKEN is not set');
+  });
+
+  it('--online says which tokens Graph refuses and why', async () => {
+    const { code, out } = await cli(['check', '--online'], { GLOBEX_TOKEN: 'sandbox-expired-token' });
+    expect(code).toBe(1);
+    expect(out).toContain('✓ acme-retail (104729384756102): Graph accepted the token');
+    expect(out).toMatch(/✗ account "globex-support" \(109876543210987\): Graph refused the access token \(#190\/463/);
+  });
+});
+
+describe('waba-pulse demo', () => {
+  it('writes a chart, a summary and the JSON for every sample account', async () => {
+    const out = join(dir, 'demo');
+    const { code, out: stdout } = await cli(['demo', '--out', out]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('Acme Retail (Asia/Kolkata)');
+    expect(stdout).toMatch(/Done: \d+ Graph requests/);
+    for (const account of ['acme-retail', 'globex-support', 'initech-alerts']) {
+      for (const period of ['daily', 'weekly']) {
+        expect(readdirSync(join(out, account, period)).sort()).toEqual(['chart.png', 'report.json', 'summary.txt']);
+      }
+    }
+    const daily = JSON.parse(readFileSync(join(out, 'acme-retail', 'daily', 'report.json'), 'utf8'));
+    expect(daily.anomalies.some((a: { kind: string; scope: { key: string } }) => a.kind === 'delivery_drop' && a.scope.key === '16315551000')).toBe(true);
+    const globex = JSON.parse(readFileSync(join(out, 'globex-support', 'daily', 'report.json'), 'utf8'));
+    expect(globex.anomalies.some((a: { kind: string; scope: { key: string } }) => a.kind === 'volume_drop' && a.scope.key === '4930555101')).toBe(true);
+  });
+});
+
+describe('the installed binary', () => {
+  const run = promisify(execFile);
+  const bin = ['--import', 'tsx', new URL('../src/cli.ts', import.meta.url).pathname];
+
+  it('exits 2 for bad input and prints JSON on success', async () => {
+    const failure = await run(process.execPath, [...bin, 'report', '--account', 'nobody'], { env: { ...process.env, ...env() } }).catch((e: { code: number; stderr: string }) => e);
+    expect((failure as { code: number }).code).toBe(2);
+    expect((failure as { stderr: string }).stderr).toMatch(/unknown account "nobody"/);
+    const ok = await run(process.execPath, [...bin, 'report', '--account', 'initech-alerts', '--last', '7d', '--format', 'json'], { env: { ...process.env, ...env() } });
+    expect(JSON.parse(ok.stdout).account.name).toBe('initech-alerts');
+    expect(ok.stdout + ok.stderr).not.toContain(SECRET);
+  });
+});

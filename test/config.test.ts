@@ -1,0 +1,132 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { accountToken, buildConfig, findAccount, loadConfig } from '../src/config/load.js';
+import { ConfigError, UsageError } from '../src/errors.js';
+
+const base = {
+  accounts: [
+    { id: '104729384756102', name: 'acme', token: '${ACME_TOKEN}', timezone: 'Asia/Kolkata' },
+    { id: '109876543210987', name: 'globex', tokenEnv: 'GLOBEX_TOKEN', timezone: 'Europe/Berlin' },
+  ],
+};
+
+function configError(doc: unknown, env: NodeJS.ProcessEnv = {}): ConfigError {
+  try {
+    buildConfig(doc, env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config validation', () => {
+  it('loads a good config with defaults', () => {
+    const config = buildConfig(base, {});
+    expect(config.accounts[0]).toMatchObject({ id: '104729384756102', name: 'acme', tokenEnv: 'ACME_TOKEN', timezone: 'Asia/Kolkata', wabaTimezone: 'America/Los_Angeles', settleMs: 7_200_000 });
+    expect(config.graph).toMatchObject({ apiUrl: 'https://graph.facebook.com', version: 'v23.0', concurrency: 4, callsPerHour: 200 });
+  });
+
+  it('names the path and the bad time zone, with a suggestion', () => {
+    const doc = structuredClone(base);
+    doc.accounts[1]!.timezone = 'Europe/Berln';
+    const err = configError(doc);
+    expect(err.message).toBe('accounts[1].timezone: unknown time zone "Europe/Berln" — did you mean "Europe/Berlin"?');
+    expect(err.exitCode).toBe(2);
+  });
+
+  it('refuses a non-numeric WABA id', () => {
+    const doc = structuredClone(base);
+    doc.accounts[0]!.id = 'acme-123';
+    expect(configError(doc).message).toMatch(/^accounts\[0\]\.id: "acme-123" is not a WABA id/);
+  });
+
+  it('refuses a literal token without echoing it', () => {
+    const doc = structuredClone(base);
+    doc.accounts[0]!.token = 'EAAGliteralSecretValue';
+    const err = configError(doc);
+    expect(err.message).toMatch(/^accounts\[0\]\.token: must be a reference like \$\{ACME_WABA_TOKEN\}/);
+    expect(err.message).not.toContain('EAAGliteralSecretValue');
+  });
+
+  it('asks for a token when none is given', () => {
+    const doc = { accounts: [{ id: '104729384756102', name: 'acme' }] };
+    expect(configError(doc).message).toMatch(/^accounts\[0\]\.token: missing/);
+  });
+
+  it('catches unknown keys, duplicate names and references to unknown accounts', () => {
+    expect(configError({ ...base, acounts: [] }).message).toMatch(/unknown key "acounts"/);
+    const dup = structuredClone(base);
+    dup.accounts[1]!.name = 'ACME';
+    expect(configError(dup).message).toMatch(/^accounts\[1\]\.name: "ACME" is already used by accounts\[0\]/);
+    const digest = { ...base, digests: [{ account: 'acm', targets: [{ slack: { channel: 'C1' } }] }] };
+    expect(configError(digest).message).toBe('digests[0].account: unknown account "acm" — did you mean "acme"?');
+  });
+
+  it('collects every problem for check, and counts them in the one line', () => {
+    const doc = { accounts: [{ id: 'x', name: 'a b', token: '${T}', timezone: 'Mars/Olympus' }] };
+    const err = configError(doc);
+    expect(err.problems).toHaveLength(3);
+    expect(err.message).toMatch(/\(and 2 more problems: run waba-pulse check\)$/);
+  });
+
+  it('validates environment settings', () => {
+    expect(configError(base, { CHART_RENDERER: 'svg' }).message).toBe('env.CHART_RENDERER: "svg" is not a chart renderer');
+    expect(configError(base, { GRAPH_API_VERSION: '23' }).message).toBe('env.GRAPH_API_VERSION: "23" is not a Graph API version');
+    expect(configError(base, { GRAPH_API_URL: 'ftp://x' }).message).toBe('env.GRAPH_API_URL: "ftp://x" is not an http(s) URL');
+    expect(buildConfig(base, { GRAPH_API_URL: 'http://127.0.0.1:9/', GRAPH_API_VERSION: 'v21.0' }).graph).toMatchObject({ apiUrl: 'http://127.0.0.1:9', version: 'v21.0' });
+  });
+
+  it('reads tokens only from the environment, naming a missing variable', () => {
+    const config = buildConfig(base, {});
+    const err = (() => {
+      try {
+        accountToken(config.accounts[0]!, {});
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('expected an error');
+    })();
+    expect(err.message).toBe('accounts[0].token: environment variable ACME_TOKEN is not set (account "acme")');
+    expect(accountToken(config.accounts[0]!, { ACME_TOKEN: 'abcdefgh' })).toBe('abcdefgh');
+  });
+
+  it('finds accounts by id or name and suggests on a typo', () => {
+    const config = buildConfig(base, {});
+    expect(findAccount(config, '109876543210987').name).toBe('globex');
+    expect(findAccount(config, 'GLOBEX').name).toBe('globex');
+    expect(() => findAccount(config, 'globx')).toThrow(UsageError);
+    expect(() => findAccount(config, 'globx')).toThrow('unknown account "globx" — did you mean "globex"?');
+  });
+});
+
+describe('config files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'waba-pulse-config-'));
+
+  it('reports a missing file', () => {
+    expect(() => loadConfig({}, join(dir, 'nope.yaml'))).toThrow(/config file .*nope\.yaml not found/);
+  });
+
+  it('reports malformed YAML with line and column', () => {
+    const path = join(dir, 'bad.yaml');
+    writeFileSync(path, 'accounts:\n  - id: "1234567"\n    name: [unclosed\n');
+    expect(() => loadConfig({}, path)).toThrow(/bad\.yaml:\d+:\d+: malformed YAML/);
+  });
+
+  it('keeps long numeric ids exact when quoted and refuses them when YAML rounds them', () => {
+    const path = join(dir, 'ids.yaml');
+    writeFileSync(path, 'accounts:\n  - id: 123456789012345678\n    name: big\n    token: ${T}\n');
+    expect(() => loadConfig({}, path)).toThrow(/lost precision as a YAML number — quote the id/);
+    writeFileSync(path, 'accounts:\n  - id: "123456789012345678"\n    name: big\n    token: ${T}\n');
+    expect(loadConfig({}, path).accounts[0]!.id).toBe('123456789012345678');
+  });
+
+  it('loads the example config shipped in the repository', () => {
+    const config = loadConfig({}, new URL('../waba-pulse.example.yaml', import.meta.url).pathname);
+    expect(config.accounts.map((a) => a.name)).toEqual(['acme-retail', 'globex-support', 'initech-alerts']);
+    expect(config.digests.length).toBeGreaterThan(0);
+    expect(config.alerts.length).toBeGreaterThan(0);
+  });
+});
