@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import type { DataPoint, SeriesPoint } from './series.js';
-import type { Granularity } from './time.js';
+import { localDay, localMinuteOfDay, type Granularity } from './time.js';
 
 export type AnomalyKind = 'delivery_drop' | 'volume_drop' | 'volume_spike';
 export type Severity = 'warning' | 'critical';
@@ -128,15 +128,18 @@ function detectRateDrops(input: DetectionInput, s: DetectionSettings): Anomaly[]
   });
 }
 
-/** Sent in the same slot on previous days: same time of day (HALF_HOUR) or same weekday (DAY). */
+/** Sent in the same slot on previous days: same local time of day (HALF_HOUR) or weekday (DAY). */
 function slotBaseline(all: readonly DataPoint[], upTo: number, point: DataPoint, granularity: Granularity, tz: string): number[] {
   const values: number[] = [];
-  const at = DateTime.fromSeconds(point.start, { zone: tz });
-  const lookback = granularity === 'half_hour' ? BASELINE_DAYS : 4;
-  const wanted = new Set<number>();
-  for (let d = 1; d <= lookback; d++) wanted.add(at.minus(granularity === 'half_hour' ? { days: d } : { weeks: d }).toSeconds());
-  for (let k = upTo - 1; k >= 0 && values.length < lookback; k--) {
-    if (wanted.has(all[k]!.start)) values.push(all[k]!.sent);
+  const halfHourly = granularity === 'half_hour';
+  const lookbackDays = halfHourly ? BASELINE_DAYS : 28;
+  const day = localDay(point.start, tz);
+  const key = halfHourly ? localMinuteOfDay(point.start, tz) : day % 7;
+  for (let k = upTo - 1; k >= 0; k--) {
+    const other = all[k]!;
+    const otherDay = localDay(other.start, tz);
+    if (otherDay < day - lookbackDays) break;
+    if (otherDay < day && (halfHourly ? localMinuteOfDay(other.start, tz) : otherDay % 7) === key) values.push(other.sent);
   }
   return values;
 }

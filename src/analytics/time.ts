@@ -86,3 +86,31 @@ export function sameWeekdayLastWeek(range: TimeRange, tz: string): TimeRange {
 export function toIso(ts: number, tz: string): string {
   return local(ts, tz).toISO({ suppressMilliseconds: true })!;
 }
+
+/** Zone offsets (minutes) by zone and UTC hour: offsets change at most on the hour. */
+const offsetCache = new Map<string, Map<number, number>>();
+const MAX_CACHED_HOURS = 200_000;
+
+export function offsetMinutes(ts: number, tz: string): number {
+  const hour = Math.floor(ts / 3600);
+  let byHour = offsetCache.get(tz);
+  if (!byHour) offsetCache.set(tz, (byHour = new Map()));
+  let offset = byHour.get(hour);
+  if (offset === undefined) {
+    if (byHour.size >= MAX_CACHED_HOURS) byHour.clear();
+    offset = local(hour * 3600, tz).offset;
+    byHour.set(hour, offset);
+  }
+  return offset;
+}
+
+/** Days since 1970-01-01 on the local calendar of `tz`. */
+export function localDay(ts: number, tz: string): number {
+  return Math.floor((ts + offsetMinutes(ts, tz) * 60) / 86_400);
+}
+
+/** Minutes since local midnight in `tz`. */
+export function localMinuteOfDay(ts: number, tz: string): number {
+  const seconds = ts + offsetMinutes(ts, tz) * 60;
+  return Math.floor((((seconds % 86_400) + 86_400) % 86_400) / 60);
+}

@@ -129,24 +129,51 @@ export class TrafficModel {
     this.seed = seedOf(account.id);
   }
 
+  /** Per phone × country sent and final delivered of settled slots; they never change. */
+  private readonly settledSlots = new Map<number, Int32Array>();
+  private static readonly MAX_CACHED_SLOTS = 100_000;
+
   /**
    * Sent and delivered in the half hour starting at `t` (UTC-aligned), as Graph would report
    * them at `now`: nothing after now, and deliveries for recent messages still trickling in.
    */
   halfHour(t: number, now: number, filter: TrafficFilter = {}): { sent: number; delivered: number } {
     if (t >= now) return { sent: 0, delivered: 0 };
-    const elapsed = Math.min(1, (now - t) / HALF_HOUR);
     const age = (now - (t + HALF_HOUR)) / 60; // minutes since the bucket ended
-    const arrived = 1 - 0.5 * Math.exp(-Math.max(0, age + 5) / 25);
+    const settled = age >= 180;
+    let cells = settled ? this.settledSlots.get(t) : undefined;
+    if (!cells) {
+      cells = this.slotCells(t, Math.min(1, (now - t) / HALF_HOUR));
+      if (settled) {
+        if (this.settledSlots.size >= TrafficModel.MAX_CACHED_SLOTS) this.settledSlots.clear();
+        this.settledSlots.set(t, cells);
+      }
+    }
+    const arrived = settled ? 1 : 1 - 0.5 * Math.exp(-Math.max(0, age + 5) / 25);
+    const countries = this.account.countries.length;
     let sent = 0;
     let delivered = 0;
-    const slot = Math.floor(t / HALF_HOUR);
     this.account.phones.forEach((phone, pi) => {
       if (filter.phones?.length && !filter.phones.includes(phone.number)) return;
       this.account.countries.forEach((country, ci) => {
         if (filter.countries?.length && !filter.countries.includes(country.code)) return;
+        const cell = (pi * countries + ci) * 2;
+        sent += cells[cell]!;
+        delivered += settled ? cells[cell + 1]! : Math.floor(cells[cell + 1]! * arrived);
+      });
+    });
+    return { sent, delivered };
+  }
+
+  /** [sent, delivered] for every phone × country in one half hour, `elapsed` of it gone. */
+  private slotCells(t: number, elapsed: number): Int32Array {
+    const countries = this.account.countries.length;
+    const cells = new Int32Array(this.account.phones.length * countries * 2);
+    const slot = Math.floor(t / HALF_HOUR);
+    this.account.phones.forEach((phone, pi) => {
+      this.account.countries.forEach((country, ci) => {
         const { offset, weekday } = this.offsets.at(country.tz, t);
-        const localHour = ((((t / 3600 + offset / 60) % 24) + 24) % 24);
+        const localHour = (((t / 3600 + offset / 60) % 24) + 24) % 24;
         const weekend = weekday >= 6 ? 0.55 : 1;
         let mean = this.account.volume * phone.weight * country.weight * dailyCurve(localHour) * weekend;
         mean *= Math.exp(0.15 * gaussian(this.seed, pi, ci, slot, 10) - 0.011);
@@ -166,11 +193,12 @@ export class TrafficModel {
         rate = Math.min(0.999, Math.max(0, rate));
         const n = Math.round(countFrom(mean, this.seed, pi, ci, slot, 40) * elapsed);
         const d = Math.max(0, Math.min(n, Math.round(n * rate + Math.sqrt(n * rate * (1 - rate)) * gaussian(this.seed, pi, ci, slot, 50))));
-        sent += n;
-        delivered += age < 180 ? Math.floor(d * arrived) : d;
+        const cell = (pi * countries + ci) * 2;
+        cells[cell] = n;
+        cells[cell + 1] = d;
       });
     });
-    return { sent, delivered };
+    return cells;
   }
 
   /**
