@@ -235,6 +235,29 @@ describe('waba-pulse demo', () => {
   });
 });
 
+describe('waba-pulse sandbox', () => {
+  it('serves Graph on the port asked for until told to stop', async () => {
+    const stdout = new PassThrough();
+    let out = '';
+    stdout.on('data', (c) => (out += c));
+    let stop!: () => void;
+    const stopSignal = new Promise<void>((resolve) => (stop = resolve));
+    const running = runCli(['sandbox', '--port', '0'], { stdout, stderr: new PassThrough(), env: {}, cwd: dir, now: () => NOW, stopSignal });
+    while (!out.includes('Ctrl-C')) await new Promise((r) => setTimeout(r, 10));
+    const url = /Graph-compatible API at (http:\/\/\S+)/.exec(out)![1]!;
+    const res = await fetch(`${url}/v23.0/104729384756102?fields=id`, { headers: { authorization: 'Bearer sandbox-token' } });
+    expect(await res.json()).toEqual({ id: '104729384756102' });
+    stop();
+    expect(await running).toBe(0);
+  });
+
+  it('refuses a bad port', async () => {
+    const { code, err } = await cli(['sandbox', '--port', '99999']);
+    expect(code).toBe(2);
+    expect(err).toMatch(/--port "99999" is not a whole number from 0 to 65535/);
+  });
+});
+
 describe('the installed binary', () => {
   const run = promisify(execFile);
   const bin = ['--import', 'tsx', new URL('../src/cli.ts', import.meta.url).pathname];
