@@ -159,6 +159,14 @@ function busyStart(rng: Rng, opts: GenerateOptions, tz: string, length: number):
   return rng.int(first, last);
 }
 
+/** The half-hour index of local midnight (in `tz`) on the day holding bucket `b`. */
+function localMidnight(opts: GenerateOptions, tz: string, b: number): number {
+  const t = opts.start + b * HALF_HOUR;
+  const local = t + offsetMinutes(t, tz) * 60;
+  const midnight = local - (((local % 86_400) + 86_400) % 86_400);
+  return Math.round((midnight - offsetMinutes(midnight, tz) * 60 - opts.start) / HALF_HOUR);
+}
+
 export function generateAccounts(opts: GenerateOptions): EvalAccount[] {
   const rng = new Rng(opts.seed);
   const buckets = opts.days * 48;
@@ -195,20 +203,18 @@ export function generateAccounts(opts: GenerateOptions): EvalAccount[] {
         const incident: Incident = { kind, start: 0, end: 0, size: 0 };
         if (kind === 'stop' || (place < 0.45 && account.phones.length > 1)) incident.phone = rng.int(0, account.phones.length - 1);
         else if (place < 0.8 && account.countries.length > 1) incident.country = rng.int(0, account.countries.length - 1);
-        const scale = opts.dayScale ? 48 : 1;
         const length = opts.dayScale ? rng.int(1, 3) * 48 : kind === 'slide' ? rng.int(8, 16) : rng.int(4, 16);
         incident.size = kind === 'drop' ? rng.uniform(0.05, 0.25) : kind === 'subtle' ? rng.uniform(0.02, 0.05) : kind === 'slide' ? rng.uniform(0.05, 0.2) : 1;
         const zone = incident.country !== undefined ? account.countries[incident.country]!.tz : tz;
-        incident.start = opts.dayScale ? Math.floor(busyStart(rng, opts, zone, length) / 48) * 48 : busyStart(rng, opts, zone, length);
+        incident.start = opts.dayScale ? localMidnight(opts, tz, busyStart(rng, opts, zone, length)) : busyStart(rng, opts, zone, length);
         incident.end = incident.start + length;
-        void scale;
         // Keep incidents apart so each is judged on its own.
         if (account.incidents.some((o) => incident.start < o.end + 96 && o.start < incident.end + 96)) continue;
         account.incidents.push(incident);
       }
       for (let k = rng.int(0, 2); k > 0; k--) {
         const length = opts.dayScale ? 48 : rng.int(4, 8);
-        const start = busyStart(rng, opts, tz, length);
+        const start = opts.dayScale ? localMidnight(opts, tz, busyStart(rng, opts, tz, length)) : busyStart(rng, opts, tz, length);
         account.bursts.push({ start, end: start + length, factor: rng.uniform(3, 8), ...(rng.uniform() < 0.5 && account.phones.length > 1 ? { phone: rng.int(0, account.phones.length - 1) } : {}) });
       }
     }

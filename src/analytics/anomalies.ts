@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import type { DataPoint, SeriesPoint } from './series.js';
-import { localDay, localMinuteOfDay, type Granularity } from './time.js';
+import { offsetMinutes, type Granularity } from './time.js';
 
 export type AnomalyKind = 'delivery_drop' | 'volume_drop' | 'volume_spike';
 export type Severity = 'warning' | 'critical';
@@ -56,7 +56,7 @@ export interface DetectionSettings {
 
 export const DEFAULT_DETECTION: DetectionSettings = {
   minSent: 200,
-  minDropPoints: 1.5,
+  minDropPoints: 2,
   z: 4.5,
   minExpectedVolume: 20,
   collapseRatio: 0.2,
@@ -82,13 +82,6 @@ const BASELINE_MIN_SENT = 20;
 const POOL_MIN_SENT = 200;
 const DEFAULT_TAU = 0.005;
 const MIN_TAU = 0.001;
-
-/** Median of the first `count` values; sorts them in place. */
-function medianInPlace(values: Float64Array, count: number): number {
-  const a = values.subarray(0, count).sort();
-  const mid = count >> 1;
-  return count % 2 ? a[mid]! : (a[mid - 1]! + a[mid]!) / 2;
-}
 
 /** Median of up to 8 values by insertion sort: the same-slot lists are that short. */
 function smallMedian(values: Float64Array, count: number): number {
@@ -127,11 +120,27 @@ function smallMedian(values: Float64Array, count: number): number {
  */
 export function detectAnomalies(input: DetectionInput): Anomaly[] {
   const s: DetectionSettings = { ...DEFAULT_DETECTION, ...input.settings };
-  if (input.granularity === 'month') return [];
+  if (input.granularity === 'month' || input.history.length + input.series.length === 0) return [];
+  const scored = scoreBuckets(input, s);
+  const { n, from, dropFlag, volFlag } = scored;
+  const gap = input.granularity === 'half_hour' ? 1 : 0;
+  const out: Anomaly[] = [
+    ...runs(n, from, gap, (j) => dropFlag[j] === 1).flatMap((run) => dropAnomaly(scored, run) ?? []),
+    ...runs(n, from, gap, (j) => volFlag[j] === -1).map((run) => volumeAnomaly(scored, run, 'volume_drop')),
+    ...runs(n, from, gap, (j) => volFlag[j] === 1).map((run) => volumeAnomaly(scored, run, 'volume_spike')),
+  ];
+  return out.sort((a, b) => a.start - b.start);
+}
+
+/**
+ * The bucket-by-bucket pass: baselines, spreads and flags. Kept apart from assembling anomalies
+ * so the engine optimises this hot loop on its own (their mixed arrays would otherwise make it
+ * throw the optimised loop away on every call).
+ */
+function scoreBuckets(input: DetectionInput, s: DetectionSettings): Scored {
   const halfHourly = input.granularity === 'half_hour';
   const H = input.history.length;
   const n = H + input.series.length;
-  if (n === 0) return [];
 
   const T = new Float64Array(n);
   const E = new Float64Array(n);
@@ -153,8 +162,9 @@ export function detectAnomalies(input: DetectionInput): Anomaly[] {
   // Seasonal slot of each bucket: local day × half hour of the day (or the local day).
   const key = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    const day = localDay(T[i]!, input.tz);
-    key[i] = halfHourly ? day * 48 + Math.floor(localMinuteOfDay(T[i]!, input.tz) / 30) : day;
+    const local = T[i]! + offsetMinutes(T[i]!, input.tz) * 60;
+    const day = Math.floor(local / 86_400);
+    key[i] = halfHourly ? day * 48 + Math.floor((local - day * 86_400) / 1800) : day;
   }
   const perDay = halfHourly ? 48 : 1;
   /** Index of the same slot `days` earlier, or -1 (a slot skipped by a DST change). */
@@ -168,6 +178,10 @@ export function detectAnomalies(input: DetectionInput): Anomaly[] {
     return j >= 0 && j < i && key[j] === target ? j : -1;
   };
 
+  // The same slot one day earlier, for every bucket: following it d times reaches d days back.
+  const prevDay = new Int32Array(n);
+  for (let i = 0; i < n; i++) prevDay[i] = sameSlot(i, 1);
+
   const dropFlag = new Uint8Array(n);
   const volFlag = new Int8Array(n); // -1 collapse, +1 spike
   const detectedAt = new Int32Array(n).fill(-1);
@@ -175,97 +189,133 @@ export function detectAnomalies(input: DetectionInput): Anomaly[] {
   const pooledRate = new Float64Array(n).fill(NaN);
   const pool = new Float64Array(n);
   const expectedVolume = new Float64Array(n).fill(NaN);
-  const slotVolume = new Float64Array(n).fill(NaN);
   const collapseCandidate = new Uint8Array(n);
-  const eligible = (j: number) => settled[j] === 1 && dropFlag[j] === 0 && S[j]! >= BASELINE_MIN_SENT;
+  /** Settled, not part of an anomaly, and big enough to say something about the rate. */
+  const usable = new Uint8Array(n);
+  for (let j = 0; j < n; j++) usable[j] = settled[j] === 1 && S[j]! >= BASELINE_MIN_SENT ? 1 : 0;
 
+  // Usable sent/delivered of each half hour with its two neighbours, fixed once no later window
+  // can still flag them (a window reaches 16 buckets back; slots are read a day back).
+  const triS = new Float64Array(n);
+  const triD = new Float64Array(n);
+  const TRI_LAG = 20;
   const scratch = new Float64Array(64);
   const daySent = new Float64Array(7);
   const dayDelivered = new Float64Array(7);
+
+  // Recent level of the rate against its 7-day profile: a volume-weighted mean of residuals
+  // (each clamped to 3 deviations) over the last 24 hours, kept as running sums. A median would
+  // be biased by the discreteness of small buckets' rates.
   const levelWindow = halfHourly ? 48 : 0;
-  const ratios = new Float64Array(levelWindow);
-  let level = 0;
-  let volumeLevel = 1;
+  const levelSent = new Float64Array(n);
+  const levelSum = new Float64Array(n);
+  let levelSentTotal = 0;
+  let levelSumTotal = 0;
+  // Recent level of volume against its 7-day slot median: a mean of clipped log ratios.
+  const volumeLog = new Float64Array(n).fill(NaN);
+  let volumeLogTotal = 0;
+  let volumeLogCount = 0;
+
   const tauWindow = halfHourly ? 336 : 28;
   const residuals = new Float64Array(tauWindow);
   const residualVars = new Float64Array(tauWindow);
+  const residualAt = new Int32Array(tauWindow);
   let residualCount = 0;
   let residualNext = 0;
   let tau2 = DEFAULT_TAU * DEFAULT_TAU;
   /** Correlation of the extra noise between neighbouring buckets (a level that drifts within a day). */
   let rho = 0.5;
-  const residualAt = new Int32Array(tauWindow);
   const zWindow = s.z + 0.5;
   // Long-run rate of the scope: binomial spreads are never taken narrower than at this rate, so a
   // small baseline that happens to show 99.9% does not make every bucket look like a drop.
   let runSent = 0;
   let runDelivered = 0;
   const spreadFloor = new Float64Array(n);
-  const windows = halfHourly ? [2, 4, 8] : [2, 3];
+  const maxWindow = halfHourly ? 8 : 3;
+  const isWindow = (k: number) => (halfHourly ? k === 2 || k === 4 || k === 8 : k === 2 || k === 3);
   const minDrop = s.minDropPoints / 100;
 
+  /** Take bucket j out of the running level sums (it became part of an anomaly). */
+  const unlevel = (j: number) => {
+    levelSentTotal -= levelSent[j]!;
+    levelSumTotal -= levelSum[j]!;
+    levelSent[j] = 0;
+    levelSum[j] = 0;
+  };
+
   for (let i = 0; i < n; i++) {
-    // Recent level of the rate against its 7-day profile (a volume-weighted mean: a median of
-    // small buckets' rates is biased by their discreteness), and of volume, every 4 buckets.
-    if (halfHourly && i % 4 === 0) {
-      let residualSent = 0;
-      let residualSum = 0;
-      let vcount = 0;
-      for (let j = Math.max(0, i - levelWindow); j < i; j++) {
-        const base = pooledRate[j]!;
-        if (eligible(j) && !Number.isNaN(base)) {
-          // Each bucket's residual is clamped to 3 deviations, so a few odd buckets cannot shift it.
-          const limit = 3 * Math.sqrt((base * (1 - base)) / S[j]! + tau2);
-          const residual = Math.max(-limit, Math.min(limit, D[j]! / S[j]! - base));
-          residualSent += S[j]!;
-          residualSum += S[j]! * residual;
-        }
-        const v = slotVolume[j]!;
-        if (!Number.isNaN(v) && v >= s.minExpectedVolume && volFlag[j] === 0 && partial[j] === 0) ratios[vcount++] = S[j]! / v;
+    if (halfHourly && i > levelWindow) {
+      const old = i - levelWindow - 1;
+      levelSentTotal -= levelSent[old]!;
+      levelSumTotal -= levelSum[old]!;
+      if (!Number.isNaN(volumeLog[old]!)) {
+        volumeLogTotal -= volumeLog[old]!;
+        volumeLogCount--;
       }
-      level = residualSent >= POOL_MIN_SENT ? residualSum / residualSent : 0;
-      volumeLevel = vcount >= 8 ? Math.min(3, Math.max(0.3, medianInPlace(ratios, vcount))) : 1;
     }
-    // Robust extra-binomial noise from the last week of residuals, refreshed daily.
+    const level = levelSentTotal >= POOL_MIN_SENT ? levelSumTotal / levelSentTotal : 0;
+    const volumeLevel = volumeLogCount >= 8 ? Math.exp(volumeLogTotal / volumeLogCount) : 1;
+
+    // Extra-binomial noise from the last week of residuals, refreshed daily: a winsorised mean
+    // absolute deviation (robust to the odd outlier, and linear time).
     if (i % perDay === 0 && residualCount >= (halfHourly ? 20 : 5)) {
-      const e = residuals.slice(0, residualCount);
-      const med = medianInPlace(e.slice(), residualCount);
-      for (let k = 0; k < residualCount; k++) e[k] = Math.abs(e[k]! - med);
-      const mad = 1.4826 * medianInPlace(e, residualCount);
-      const vmed = medianInPlace(residualVars.slice(0, residualCount), residualCount);
-      tau2 = Math.max(MIN_TAU * MIN_TAU, mad * mad - vmed);
-      // Lag-one covariance of neighbouring residuals (clipped at 3 deviations) over τ².
+      let varianceMean = 0;
+      for (let k = 0; k < residualCount; k++) varianceMean += residualVars[k]!;
+      varianceMean /= residualCount;
+      const bound = 3 * Math.sqrt(tau2 + varianceMean);
+      let centre = 0;
+      for (let k = 0; k < residualCount; k++) centre += Math.max(-bound, Math.min(bound, residuals[k]!));
+      centre /= residualCount;
+      let deviation = 0;
+      for (let k = 0; k < residualCount; k++) deviation += Math.min(bound, Math.abs(residuals[k]! - centre));
+      const scale = 1.2533 * (deviation / residualCount);
+      tau2 = Math.max(MIN_TAU * MIN_TAU, scale * scale - varianceMean);
+      // Lag-one covariance of neighbouring residuals (clipped) over τ².
       let covariance = 0;
       let pairs = 0;
-      const clip = (x: number) => Math.max(-3 * mad, Math.min(3 * mad, x - med));
       for (let k = 0; k < residualCount; k++) {
         const prev = (k + tauWindow - 1) % tauWindow;
         if (k === residualNext || residualAt[k] !== residualAt[prev]! + 1) continue;
-        covariance += clip(residuals[k]!) * clip(residuals[prev]!);
+        const a = Math.max(-bound, Math.min(bound, residuals[k]! - centre));
+        const b = Math.max(-bound, Math.min(bound, residuals[prev]! - centre));
+        covariance += a * b;
         pairs++;
       }
       if (pairs >= 10) rho = Math.max(0, Math.min(1, covariance / pairs / tau2));
     }
 
-    // Expected rate: the same slot (±1) on each of the previous 7 days, pooled per day; the
-    // lowest and highest day are dropped (one bad day must not move the baseline), the rest
-    // pooled; plus the recent level.
     const longRun = runSent >= POOL_MIN_SENT ? runDelivered / runSent : 0.5;
     spreadFloor[i] = longRun * (1 - longRun);
+
+    // Expected rate: the same slot (±1) on each of the previous 7 days, pooled per day; the
+    // lowest and highest day are dropped (one bad day must not move the baseline), the rest
+    // pooled; plus the recent level. Expected volume: the median of the same slot.
+    if (halfHourly && i >= TRI_LAG) {
+      const c = i - TRI_LAG;
+      let ts = 0;
+      let td = 0;
+      for (let k = Math.max(0, c - 1); k <= c + 1; k++) {
+        if (usable[k] === 1) {
+          ts += S[k]!;
+          td += D[k]!;
+        }
+      }
+      triS[c] = ts;
+      triD[c] = td;
+    }
     let days = 0;
+    let vcount = 0;
+    let j = i;
     for (let d = 1; d <= 7; d++) {
       let dayS = 0;
       let dayD = 0;
       if (halfHourly) {
-        const j = sameSlot(i, d);
-        if (j < 0) continue;
-        for (let k = j - 1; k <= j + 1; k++) {
-          if (k >= 0 && k < i && eligible(k)) {
-            dayS += S[k]!;
-            dayD += D[k]!;
-          }
-        }
-      } else if (i - d >= 0 && eligible(i - d)) {
+        j = j >= 0 ? prevDay[j]! : -1;
+        if (j < 0) break;
+        if (volFlag[j] === 0) scratch[vcount++] = S[j]!;
+        dayS = triS[j]!;
+        dayD = triD[j]!;
+      } else if (i - d >= 0 && usable[i - d] === 1) {
         dayS = S[i - d]!;
         dayD = D[i - d]!;
       }
@@ -275,17 +325,25 @@ export function detectAnomalies(input: DetectionInput): Anomaly[] {
         days++;
       }
     }
-    let sumS = 0;
-    let sumD = 0;
     let lowest = -1;
     let highest = -1;
     if (days >= 5) {
+      let low = Infinity;
+      let high = -Infinity;
       for (let k = 0; k < days; k++) {
         const r = dayDelivered[k]! / daySent[k]!;
-        if (lowest < 0 || r < dayDelivered[lowest]! / daySent[lowest]!) lowest = k;
-        if (highest < 0 || r >= dayDelivered[highest]! / daySent[highest]!) highest = k;
+        if (r < low) {
+          low = r;
+          lowest = k;
+        }
+        if (r >= high) {
+          high = r;
+          highest = k;
+        }
       }
     }
+    let sumS = 0;
+    let sumD = 0;
     for (let k = 0; k < days; k++) {
       if (k === lowest || k === highest) continue;
       sumS += daySent[k]!;
@@ -299,25 +357,18 @@ export function detectAnomalies(input: DetectionInput): Anomaly[] {
     }
     const expected = p0[i]!;
 
-    // Volume expectation.
-    let vcount = 0;
+    let slotVolume = NaN;
     if (halfHourly) {
-      for (let d = 1; d <= 7; d++) {
-        const j = sameSlot(i, d);
-        if (j >= 0 && volFlag[j] === 0) scratch[vcount++] = S[j]!;
-      }
-      if (vcount >= 3) {
-        slotVolume[i] = smallMedian(scratch, vcount);
-        expectedVolume[i] = slotVolume[i]! * volumeLevel;
-      }
+      if (vcount >= 3) slotVolume = smallMedian(scratch, vcount);
     } else {
       for (let w = 1; w <= 4; w++) if (i - 7 * w >= 0 && volFlag[i - 7 * w] === 0) scratch[vcount++] = S[i - 7 * w]!;
       if (vcount < 3) {
         vcount = 0;
         for (let d = 1; d <= 7; d++) if (i - d >= 0 && volFlag[i - d] === 0) scratch[vcount++] = S[i - d]!;
       }
-      if (vcount >= 3) expectedVolume[i] = smallMedian(scratch, vcount);
+      if (vcount >= 3) slotVolume = smallMedian(scratch, vcount);
     }
+    if (!Number.isNaN(slotVolume)) expectedVolume[i] = slotVolume * volumeLevel;
 
     // Delivery-rate tests, on settled buckets only.
     if (settled[i] === 1 && partial[i] === 0 && !Number.isNaN(expected) && S[i]! > 0) {
@@ -332,34 +383,35 @@ export function detectAnomalies(input: DetectionInput): Anomaly[] {
       }
       if (flagged) {
         dropFlag[i] = 1;
+        usable[i] = 0;
         detectedAt[i] = i;
-      } else {
-        // Pool the last k judged buckets not already part of an anomaly, ending at this one.
-        for (const k of windows) {
-          let wS = 0;
-          let wDeficit = 0;
-          let wVar = 0;
-          let taken = 0;
-          let first = i;
-          for (let j = i; j >= 0 && taken < k && i - j < 2 * k; j--) {
-            const e = p0[j]!;
-            if (settled[j] === 0 || Number.isNaN(e)) break;
-            if (dropFlag[j] === 1) continue;
-            const b = Math.max(e * (1 - e), spreadFloor[j]!);
-            wS += S[j]!;
-            wDeficit += S[j]! * e - D[j]!;
-            wVar += S[j]! * b + S[j]! * S[j]! * ((1 - rho) * tau2 + b / pool[j]!);
-            taken++;
-            first = j;
-          }
-          if (taken < k || wS < s.minSent) continue;
-          wVar += wS * wS * rho * tau2; // the correlated part does not average out
+      } else if (expected - rate >= minDrop / 2) {
+        // Pool the last 2, 4 and 8 judged buckets not already part of an anomaly, ending here
+        // (only when this one is itself well below: a drop still going on shows in its newest bucket).
+        let wS = 0;
+        let wDeficit = 0;
+        let wVar = 0;
+        let taken = 0;
+        for (let j = i; j >= 0 && taken < maxWindow && i - j < 2 * maxWindow; j--) {
+          const e = p0[j]!;
+          if (settled[j] === 0 || Number.isNaN(e)) break;
+          if (dropFlag[j] === 1) continue;
+          const b = Math.max(e * (1 - e), spreadFloor[j]!);
+          wS += S[j]!;
+          wDeficit += S[j]! * e - D[j]!;
+          wVar += S[j]! * b + S[j]! * S[j]! * ((1 - rho) * tau2 + b / pool[j]!);
+          taken++;
+          if (!isWindow(taken) || wS < s.minSent) continue;
           const deficit = wDeficit / wS;
-          if (deficit >= minDrop && deficit >= zWindow * (Math.sqrt(wVar) / wS) && wDeficit >= s.minExcessUndelivered) {
-            for (let j = first; j <= i; j++) {
-              if (dropFlag[j] === 0 && S[j]! > 0 && D[j]! / S[j]! < p0[j]!) {
-                dropFlag[j] = 1;
-                detectedAt[j] = i;
+          // The correlated part of the extra noise does not average out over the window.
+          const sd = Math.sqrt(wVar + wS * wS * rho * tau2) / wS;
+          if (deficit >= minDrop && deficit >= zWindow * sd && wDeficit >= s.minExcessUndelivered) {
+            for (let k = j; k <= i; k++) {
+              if (dropFlag[k] === 0 && S[k]! > 0 && D[k]! / S[k]! < p0[k]!) {
+                dropFlag[k] = 1;
+                usable[k] = 0;
+                detectedAt[k] = i;
+                unlevel(k);
               }
             }
             break;
@@ -369,13 +421,21 @@ export function detectAnomalies(input: DetectionInput): Anomaly[] {
       if (dropFlag[i] === 0) {
         runSent += S[i]!;
         runDelivered += D[i]!;
-      }
-      if (dropFlag[i] === 0 && S[i]! >= POOL_MIN_SENT) {
-        residuals[residualNext] = rate - expected;
-        residualAt[residualNext] = i;
-        residualVars[residualNext] = binomial / S[i]! + binomial / pool[i]!;
-        residualNext = (residualNext + 1) % tauWindow;
-        residualCount = Math.min(tauWindow, residualCount + 1);
+        if (S[i]! >= POOL_MIN_SENT) {
+          residuals[residualNext] = rate - expected;
+          residualVars[residualNext] = binomial / S[i]! + binomial / pool[i]!;
+          residualAt[residualNext] = i;
+          residualNext = (residualNext + 1) % tauWindow;
+          residualCount = Math.min(tauWindow, residualCount + 1);
+        }
+        const base = pooledRate[i]!;
+        if (halfHourly && S[i]! >= BASELINE_MIN_SENT && !Number.isNaN(base)) {
+          const limit = 3 * Math.sqrt((base * (1 - base)) / S[i]! + tau2);
+          levelSent[i] = S[i]!;
+          levelSum[i] = S[i]! * Math.max(-limit, Math.min(limit, rate - base));
+          levelSentTotal += levelSent[i]!;
+          levelSumTotal += levelSum[i]!;
+        }
       }
     }
 
@@ -386,10 +446,15 @@ export function detectAnomalies(input: DetectionInput): Anomaly[] {
         collapseCandidate[i] = 1;
         // One quiet half hour is a blip; two in a row is a number that stopped.
         if (!halfHourly || (i > 0 && collapseCandidate[i - 1] === 1)) {
-          for (const j of halfHourly ? [i - 1, i] : [i]) {
+          for (let j = halfHourly ? i - 1 : i; j <= i; j++) {
             if (volFlag[j] === 0) {
               volFlag[j] = -1;
               detectedAt[j] = detectedAt[j] === -1 ? i : Math.min(detectedAt[j]!, i);
+              if (!Number.isNaN(volumeLog[j]!)) {
+                volumeLogTotal -= volumeLog[j]!;
+                volumeLogCount--;
+                volumeLog[j] = NaN;
+              }
             }
           }
         }
@@ -397,21 +462,22 @@ export function detectAnomalies(input: DetectionInput): Anomaly[] {
         volFlag[i] = 1;
         detectedAt[i] = detectedAt[i] === -1 ? i : detectedAt[i]!;
       }
+      if (halfHourly && volFlag[i] === 0 && collapseCandidate[i] === 0 && slotVolume >= s.minExpectedVolume) {
+        volumeLog[i] = Math.log(Math.min(3, Math.max(0.3, S[i]! / slotVolume)));
+        volumeLogTotal += volumeLog[i]!;
+        volumeLogCount++;
+      }
     }
   }
 
-  const ctx: BuildContext = { input, s, T, E, S, D, p0, pool, tau2, rho, spreadFloor, expectedVolume, detectedAt, from: H };
-  const gap = halfHourly ? 1 : 0;
-  const out: Anomaly[] = [
-    ...runs(dropFlag, (j) => dropFlag[j] === 1, H, gap).flatMap((run) => dropAnomaly(ctx, run) ?? []),
-    ...runs(volFlag, (j) => volFlag[j] === -1, H, gap).map((run) => volumeAnomaly(ctx, run, 'volume_drop')),
-    ...runs(volFlag, (j) => volFlag[j] === 1, H, gap).map((run) => volumeAnomaly(ctx, run, 'volume_spike')),
-  ];
-  return out.sort((a, b) => a.start - b.start);
+  return { input, s, n, T, E, S, D, p0, pool, tau2, rho, spreadFloor, expectedVolume, detectedAt, dropFlag, volFlag, from: H };
 }
 
-interface BuildContext {
+interface Scored {
   input: DetectionInput;
+  n: number;
+  dropFlag: Uint8Array;
+  volFlag: Int8Array;
   s: DetectionSettings;
   T: Float64Array;
   E: Float64Array;
@@ -427,11 +493,11 @@ interface BuildContext {
   from: number;
 }
 
-/** Flagged buckets at or after `from`, grouped into runs allowing `gap` unflagged buckets inside. */
-function runs(flags: ArrayLike<number>, isFlagged: (j: number) => boolean, from: number, gap: number): number[][] {
+/** Flagged buckets in [from, n), grouped into runs allowing `gap` unflagged buckets inside. */
+function runs(n: number, from: number, gap: number, isFlagged: (j: number) => boolean): number[][] {
   const out: number[][] = [];
   let current: number[] = [];
-  for (let j = from; j < flags.length; j++) {
+  for (let j = from; j < n; j++) {
     if (!isFlagged(j)) continue;
     if (current.length && j - current[current.length - 1]! > gap + 1) {
       out.push(current);
@@ -444,7 +510,7 @@ function runs(flags: ArrayLike<number>, isFlagged: (j: number) => boolean, from:
 }
 
 /** The run as one anomaly, if the run as a whole is still a significant drop (or under the floor). */
-function dropAnomaly(ctx: BuildContext, run: number[]): Anomaly | undefined {
+function dropAnomaly(ctx: Scored, run: number[]): Anomaly | undefined {
   const { S, D, p0, pool, tau2, rho, s, input } = ctx;
   let sent = 0;
   let delivered = 0;
@@ -485,7 +551,7 @@ function dropAnomaly(ctx: BuildContext, run: number[]): Anomaly | undefined {
   };
 }
 
-function volumeAnomaly(ctx: BuildContext, run: number[], kind: 'volume_drop' | 'volume_spike'): Anomaly {
+function volumeAnomaly(ctx: Scored, run: number[], kind: 'volume_drop' | 'volume_spike'): Anomaly {
   const { S, D, expectedVolume, input, s } = ctx;
   let sent = 0;
   let delivered = 0;
@@ -520,7 +586,7 @@ function volumeAnomaly(ctx: BuildContext, run: number[], kind: 'volume_drop' | '
   };
 }
 
-function span(ctx: BuildContext, run: number[]): { start: number; end: number; detectedAt: number } {
+function span(ctx: Scored, run: number[]): { start: number; end: number; detectedAt: number } {
   const first = run[0]!;
   const last = run[run.length - 1]!;
   let detected = Number.POSITIVE_INFINITY;
