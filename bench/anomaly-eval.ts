@@ -265,12 +265,18 @@ function speed(accounts: EvalAccount[], start: number): boolean {
     if (round > 100) break;
   }
   const scope: AnomalyScope = { kind: 'account', key: null, label: 'all traffic' };
-  for (const s of scopes.slice(0, 50)) detectAnomalies({ ...s, granularity: 'half_hour', scope }); // warm up
-  const started = performance.now();
-  let found = 0;
-  for (const s of scopes) found += detectAnomalies({ ...s, granularity: 'half_hour', scope }).length;
-  const ms = performance.now() - started;
-  console.log(`\nSpeed: ${scopes.length} scopes × 30 days of half-hour buckets (+7 days history) scored in ${ms.toFixed(0)} ms on one core: ${((ms * 1000) / scopes.length).toFixed(0)} µs per scope (${found} anomalies)`);
+  const pass = () => {
+    const started = performance.now();
+    let found = 0;
+    for (const s of scopes) found += detectAnomalies({ ...s, granularity: 'half_hour', scope }).length;
+    return { ms: performance.now() - started, found };
+  };
+  // The first pass includes the engine compiling the detector; a service pays that once.
+  const cold = pass();
+  const { ms, found } = pass();
+  console.log(
+    `\nSpeed: ${scopes.length} scopes × 30 days of half-hour buckets (+7 days history) on one core: ${ms.toFixed(0)} ms warm (${((ms * 1000) / scopes.length).toFixed(0)} µs per scope), ${cold.ms.toFixed(0)} ms on the first, cold pass; ${found} anomalies`,
+  );
   const ok = ms < 1000;
   console.log(`  [${ok ? 'PASS' : 'FAIL'}] 1,000 scopes × 30 days of half hours under a second on one core: ${ms.toFixed(0)} ms`);
   return ok;

@@ -1,4 +1,3 @@
-import { DateTime } from 'luxon';
 import type { DataPoint, SeriesPoint } from './series.js';
 import { offsetMinutes, type Granularity } from './time.js';
 
@@ -83,8 +82,32 @@ const POOL_MIN_SENT = 200;
 const DEFAULT_TAU = 0.005;
 const MIN_TAU = 0.001;
 
+/** Median of exactly seven values (the usual same-slot week) without sorting them all. */
+function medianOfSeven(v: Float64Array): number {
+  // Median of seven = max of the minima of ... computed via a partial selection network.
+  let a = v[0]!, b = v[1]!, c = v[2]!, d = v[3]!, e = v[4]!, f = v[5]!, g = v[6]!, t: number;
+  if (a > b) { t = a; a = b; b = t; }
+  if (c > d) { t = c; c = d; d = t; }
+  if (e > f) { t = e; e = f; f = t; }
+  if (a > c) { t = a; a = c; c = t; }
+  if (b > d) { t = b; b = d; d = t; }
+  if (a > e) { e = a; } // a is the minimum: drop it
+  if (d > f) { d = f; } // f is the maximum: drop it
+  // Five candidates remain: b, c, d, e, g; the median of seven is their median.
+  if (b > c) { t = b; b = c; c = t; }
+  if (d > e) { t = d; d = e; e = t; }
+  if (b > d) { d = b; } // drop the smaller minimum
+  if (c > e) { c = e; } // drop the larger maximum
+  // Three candidates: c, d, g.
+  if (c > d) { t = c; c = d; d = t; }
+  if (g < c) return c;
+  if (g > d) return d;
+  return g;
+}
+
 /** Median of up to 8 values by insertion sort: the same-slot lists are that short. */
 function smallMedian(values: Float64Array, count: number): number {
+  if (count === 7) return medianOfSeven(values);
   for (let i = 1; i < count; i++) {
     const v = values[i]!;
     let j = i - 1;
@@ -198,6 +221,8 @@ function scoreBuckets(input: DetectionInput, s: DetectionSettings): Scored {
   // can still flag them (a window reaches 16 buckets back; slots are read a day back).
   const triS = new Float64Array(n);
   const triD = new Float64Array(n);
+  const triR = new Float64Array(n);
+  const dayRate = new Float64Array(7);
   const TRI_LAG = 20;
   const scratch = new Float64Array(64);
   const daySent = new Float64Array(7);
@@ -302,6 +327,7 @@ function scoreBuckets(input: DetectionInput, s: DetectionSettings): Scored {
       }
       triS[c] = ts;
       triD[c] = td;
+      triR[c] = ts > 0 ? td / ts : 0;
     }
     let days = 0;
     let vcount = 0;
@@ -315,9 +341,11 @@ function scoreBuckets(input: DetectionInput, s: DetectionSettings): Scored {
         if (volFlag[j] === 0) scratch[vcount++] = S[j]!;
         dayS = triS[j]!;
         dayD = triD[j]!;
+        dayRate[days] = triR[j]!;
       } else if (i - d >= 0 && usable[i - d] === 1) {
         dayS = S[i - d]!;
         dayD = D[i - d]!;
+        dayRate[days] = dayD / dayS;
       }
       if (dayS > 0) {
         daySent[days] = dayS;
@@ -331,7 +359,7 @@ function scoreBuckets(input: DetectionInput, s: DetectionSettings): Scored {
       let low = Infinity;
       let high = -Infinity;
       for (let k = 0; k < days; k++) {
-        const r = dayDelivered[k]! / daySent[k]!;
+        const r = dayRate[k]!;
         if (r < low) {
           low = r;
           lowest = k;
@@ -606,17 +634,30 @@ function pct(rate: number): string {
   return `${(rate * 100).toFixed(1)}%`;
 }
 
+// Formatters are costly to create; explanations are built for every anomaly of every scope.
+const COUNT_FORMAT = new Intl.NumberFormat('en-US');
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
 function count(n: number): string {
-  return n.toLocaleString('en-US');
+  return COUNT_FORMAT.format(n);
+}
+
+/** "Tue 24 Nov" and "13:00" in `tz`. */
+function localParts(ts: number, tz: string): { day: string; time: string } {
+  let format = dayFormats.get(tz);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-GB', { timeZone: tz, weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    dayFormats.set(tz, format);
+  }
+  const parts: Record<string, string> = {};
+  for (const part of format.formatToParts(ts * 1000)) parts[part.type] = part.value;
+  return { day: `${parts.weekday} ${parts.day} ${parts.month}`, time: `${parts.hour}:${parts.minute}` };
 }
 
 function when(start: number, end: number, granularity: Granularity, tz: string): string {
-  const a = DateTime.fromSeconds(start, { zone: tz });
-  const b = DateTime.fromSeconds(end, { zone: tz });
-  if (granularity === 'day') {
-    return end - start <= 25 * 3600 ? `on ${a.toFormat('ccc d LLL')}` : `from ${a.toFormat('ccc d LLL')} to ${b.minus({ seconds: 1 }).toFormat('ccc d LLL')}`;
-  }
-  return a.hasSame(b.minus({ seconds: 1 }), 'day')
-    ? `on ${a.toFormat('ccc d LLL')} ${a.toFormat('HH:mm')}–${b.toFormat('HH:mm')}`
-    : `from ${a.toFormat('ccc d LLL HH:mm')} to ${b.toFormat('ccc d LLL HH:mm')}`;
+  const a = localParts(start, tz);
+  const b = localParts(end, tz);
+  const lastDay = localParts(end - 1, tz).day;
+  if (granularity === 'day') return end - start <= 25 * 3600 ? `on ${a.day}` : `from ${a.day} to ${lastDay}`;
+  return a.day === lastDay ? `on ${a.day} ${a.time}–${b.time}` : `from ${a.day} ${a.time} to ${b.day} ${b.time}`;
 }
