@@ -11,8 +11,8 @@ const start = Date.UTC(2026, 10, 16, 23) / 1000; // Tue 17 Nov 00:00 Berlin
 function report(days: number, halfHourly = false) {
   const step = halfHourly ? 1800 : 86_400;
   const points: DataPoint[] = [];
-  for (let t = start - 14 * 86_400; t < start + days * step; t += step) {
-    const sent = 1000 + ((t / step) % 7) * 50;
+  for (let i = 0, t = start - 14 * 86_400; t < start + days * step; t += step, i++) {
+    const sent = 1000 + (i % 7) * 50;
     const drop = t === start + (days - 2) * step;
     points.push({ start: t, end: t + step, sent, delivered: Math.round(sent * (drop ? 0.7 : 0.97)) });
   }

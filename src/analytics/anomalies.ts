@@ -399,6 +399,13 @@ function scoreBuckets(input: DetectionInput, s: DetectionSettings): Scored {
     if (!Number.isNaN(slotVolume)) expectedVolume[i] = slotVolume * volumeLevel;
 
     // Delivery-rate tests, on settled buckets only.
+    const judgeable = settled[i] === 1 && partial[i] === 0 && S[i]! >= s.minSent;
+    if (judgeable && Number.isNaN(expected) && s.rateFloor !== undefined && D[i]! / S[i]! < s.rateFloor) {
+      // No baseline yet (or it was all below the floor): the floor alone still applies.
+      dropFlag[i] = 1;
+      usable[i] = 0;
+      detectedAt[i] = i;
+    }
     if (settled[i] === 1 && partial[i] === 0 && !Number.isNaN(expected) && S[i]! > 0) {
       const rate = D[i]! / S[i]!;
       const binomial = Math.max(expected * (1 - expected), spreadFloor[i]!);
@@ -544,23 +551,32 @@ function dropAnomaly(ctx: Scored, run: number[]): Anomaly | undefined {
   let delivered = 0;
   let expectedDelivered = 0;
   let variance = 0;
+  let baselined = 0;
   for (const j of run) {
-    const e = p0[j]!;
-    const b = Math.max(e * (1 - e), ctx.spreadFloor[j]!);
     sent += S[j]!;
     delivered += D[j]!;
+    const e = p0[j]!;
+    if (Number.isNaN(e)) continue; // flagged by the floor alone
+    const b = Math.max(e * (1 - e), ctx.spreadFloor[j]!);
+    baselined += S[j]!;
     expectedDelivered += S[j]! * e;
     variance += S[j]! * b + S[j]! * S[j]! * ((1 - rho) * tau2 + b / pool[j]!);
   }
   variance += sent * sent * rho * tau2;
   const observed = sent > 0 ? delivered / sent : 0;
-  const expected = sent > 0 ? expectedDelivered / sent : 0;
-  const band = Math.max(s.minDropPoints / 100, s.z * (Math.sqrt(variance) / Math.max(sent, 1)));
+  const floor = s.rateFloor;
+  const belowFloor = floor !== undefined && observed < floor;
+  if (baselined === 0 && !belowFloor) return undefined;
+  const expected = baselined > 0 ? expectedDelivered / baselined : floor!;
+  const band = baselined > 0 ? Math.max(s.minDropPoints / 100, s.z * (Math.sqrt(variance) / baselined)) : 0;
   const dropPoints = (expected - observed) * 100;
   const significant =
-    dropPoints >= s.minDropPoints && (expected - observed) * sent >= s.minExcessUndelivered && expected - observed >= s.z * (Math.sqrt(variance) / Math.max(sent, 1));
-  if (!significant && !(s.rateFloor !== undefined && observed < s.rateFloor)) return undefined;
-  const critical = dropPoints >= 10 || (s.rateFloor !== undefined && observed < s.rateFloor - 0.05);
+    baselined > 0 && dropPoints >= s.minDropPoints && (expected - observed) * sent >= s.minExcessUndelivered && expected - observed >= s.z * (Math.sqrt(variance) / baselined);
+  if (!significant && !belowFloor) return undefined;
+  const critical = dropPoints >= 10 || (floor !== undefined && observed < floor - 0.05);
+  const judged = significant
+    ? `expected ${pct(expected)} (at least ${pct(Math.max(0, expected - band))})`
+    : `below the ${pct(floor!)} floor set for it`;
   const { start, end, detectedAt } = span(ctx, run);
   return {
     kind: 'delivery_drop',
@@ -575,7 +591,7 @@ function dropAnomaly(ctx: Scored, run: number[]): Anomaly | undefined {
     severity: critical ? 'critical' : 'warning',
     sent,
     delivered,
-    explanation: `Delivery ${scopePhrase(input.scope)} fell to ${pct(observed)} (${count(delivered)} of ${count(sent)} delivered) ${when(start, end, input.granularity, input.tz)}; expected ${pct(expected)} (at least ${pct(Math.max(0, expected - band))}).`,
+    explanation: `Delivery ${scopePhrase(input.scope)} fell to ${pct(observed)} (${count(delivered)} of ${count(sent)} delivered) ${when(start, end, input.granularity, input.tz)}; ${judged}.`,
   };
 }
 

@@ -1,6 +1,7 @@
 import { detectAnomalies, type Anomaly, type AnomalyScope, type DetectionSettings } from '../analytics/anomalies.js';
 import { breakdown, topMovers, type BreakdownDimension } from '../analytics/breakdown.js';
 import { compareTotals } from '../analytics/compare.js';
+import { normalizeSeries } from '../analytics/normalize.js';
 import { fillGaps, markSettlement, totals, within, type DataPoint } from '../analytics/series.js';
 import { previousPeriod, sameWeekdayLastWeek, shiftDays, type Granularity, type TimeRange } from '../analytics/time.js';
 import { breakdownLabel } from './format.js';
@@ -51,7 +52,9 @@ export function buildReport(input: BuildInput): Report {
   const window = fetchWindow(range, input.granularity, tz);
   const notes = [...(input.notes ?? [])];
 
-  const prepare = (points: readonly DataPoint[]) => {
+  const prepare = (raw: readonly DataPoint[]) => {
+    const { points, notes: repairs } = normalizeSeries(raw);
+    for (const note of repairs) if (!notes.includes(note)) notes.push(note);
     const filled = fillGaps(points, window, input.granularity, bucketTz);
     const current = filled.points.filter((p) => p.end > range.start && p.start < range.end);
     const firstStart = current[0]?.start ?? range.start;

@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import { detectAnomalies, type AnomalyScope, type DetectionSettings } from '../src/analytics/anomalies.js';
+import { normalizeSeries, SeriesError } from '../src/analytics/normalize.js';
+import { markSettlement, type DataPoint } from '../src/analytics/series.js';
+
+const START = Date.UTC(2026, 10, 2) / 1000; // Monday 2 Nov 2026, 00:00 UTC
+const HH = 1800;
+const DAY = 86_400;
+const scope: AnomalyScope = { kind: 'phone', key: '16315551000', label: '+1 631 555 1000' };
+
+/** Half hours of `sent` at `rate`, with a small fixed ±0.2 pp wobble so the noise is not zero. */
+function halfHours(days: number, shape: (b: number) => { sent: number; rate: number }): DataPoint[] {
+  const out: DataPoint[] = [];
+  for (let b = 0; b < days * 48; b++) {
+    const { sent, rate } = shape(b);
+    const wobble = b % 2 ? 0.002 : -0.002;
+    out.push({ start: START + b * HH, end: START + (b + 1) * HH, sent, delivered: Math.round(sent * Math.min(1, rate + wobble)) });
+  }
+  return out;
+}
+
+/** Detect over everything after the first 7 days, as a report would, all settled. */
+function detect(points: DataPoint[], settings: Partial<DetectionSettings> = {}, granularity: 'half_hour' | 'day' = 'half_hour', nowMs = 1e15, settleMs = 0) {
+  const split = granularity === 'half_hour' ? 7 * 48 : 28;
+  return detectAnomalies({ history: points.slice(0, split), series: markSettlement(points.slice(split), nowMs, settleMs), granularity, tz: 'UTC', scope, settings });
+}
+
+const steady = (b: number) => ({ sent: 1000, rate: 0.97 + 0 * b });
+
+describe('delivery-rate drops', () => {
+  it('finds a sudden drop, where and when, with what was expected', () => {
+    const dropStart = 8 * 48 + 20; // day 9, 10:00
+    const points = halfHours(10, (b) => ({ sent: 1000, rate: b >= dropStart && b < dropStart + 4 ? 0.85 : 0.97 }));
+    const found = detect(points);
+    expect(found).toHaveLength(1);
+    const a = found[0]!;
+    expect(a.kind).toBe('delivery_drop');
+    expect(a.start).toBe(START + dropStart * HH);
+    expect(a.end).toBe(START + (dropStart + 4) * HH);
+    expect(a.detectedAt).toBe(START + (dropStart + 1) * HH); // raised by its first bucket
+    expect(a.observed).toBeCloseTo(0.85, 2);
+    expect(a.expected).toBeCloseTo(0.97, 2);
+    expect(a.expectedLow).toBeGreaterThan(0.93);
+    expect(a.severity).toBe('critical');
+    expect(a.sent).toBe(4000);
+    expect(a.explanation).toBe(
+      'Delivery on +1 631 555 1000 fell to 85.0% (3,400 of 4,000 delivered) on Tue 10 Nov 10:00–12:00; expected 97.0% (at least ' +
+        `${(a.expectedLow * 100).toFixed(1)}%).`,
+    );
+  });
+
+  it('finds a slow slide once the pooled deficit is clear', () => {
+    const slide = 8 * 48 + 16;
+    const points = halfHours(10, (b) => ({ sent: 1000, rate: b >= slide && b < slide + 12 ? 0.97 - 0.006 * (b - slide + 1) : 0.97 }));
+    const found = detect(points);
+    expect(found).toHaveLength(1);
+    expect(found[0]!.kind).toBe('delivery_drop');
+    const detectedBucket = (found[0]!.detectedAt - START) / HH - 1;
+    expect(detectedBucket).toBeGreaterThanOrEqual(slide);
+    expect(detectedBucket).toBeLessThan(slide + 8);
+  });
+
+  it('stays quiet on a steady series with quiet nights and a lower night rate', () => {
+    const points = halfHours(14, (b) => {
+      const hour = (b % 48) / 2;
+      const night = hour < 6;
+      return { sent: night ? 15 : 1200, rate: night ? 0.95 : 0.98 };
+    });
+    expect(detect(points)).toEqual([]);
+  });
+
+  it('raises nothing on low-volume noise (3 of 4 delivered)', () => {
+    const points = halfHours(10, (b) => ({ sent: 4, rate: b % 5 === 0 ? 0.75 : 1 }));
+    expect(detect(points)).toEqual([]);
+  });
+
+  it('does not judge unsettled buckets, and does once they settle', () => {
+    const last = 10 * 48;
+    const points = halfHours(10, (b) => ({ sent: 1000, rate: b >= last - 3 ? 0.6 : 0.97 }));
+    const now = (START + last * HH) * 1000;
+    expect(detect(points, {}, 'half_hour', now, 2 * 3_600_000).filter((a) => a.kind === 'delivery_drop')).toEqual([]);
+    expect(detect(points, {}, 'half_hour', now + 3 * 3_600_000, 2 * 3_600_000).filter((a) => a.kind === 'delivery_drop')).toHaveLength(1);
+  });
+
+  it('alerts below the operator floor whatever the baseline', () => {
+    const points = halfHours(10, () => ({ sent: 1000, rate: 0.93 }));
+    expect(detect(points)).toEqual([]);
+    const floored = detect(points, { rateFloor: 0.95 });
+    expect(floored).toHaveLength(1);
+    expect(floored[0]!.observed).toBeLessThan(0.95);
+    expect(floored[0]!.explanation).toMatch(/below the 95.0% floor set for it\.$/);
+  });
+
+  it('respects the minimum volume', () => {
+    const dropStart = 8 * 48 + 20;
+    const points = halfHours(10, (b) => ({ sent: 300, rate: b >= dropStart && b < dropStart + 4 ? 0.8 : 0.97 }));
+    expect(detect(points)).toHaveLength(1);
+    expect(detect(points, { minSent: 5000 })).toEqual([]);
+  });
+});
+
+describe('volume', () => {
+  it('detects a number that stops sending, on the second quiet half hour', () => {
+    const stop = 8 * 48 + 20;
+    const points = halfHours(10, (b) => ({ sent: b >= stop && b < stop + 6 ? 0 : 800, rate: 0.97 }));
+    const found = detect(points);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ kind: 'volume_drop', severity: 'critical', start: START + stop * HH, end: START + (stop + 6) * HH, detectedAt: START + (stop + 2) * HH });
+    expect(found[0]!.explanation).toMatch(/^Sending on \+1 631 555 1000 stopped on Tue 10 Nov 10:00–13:00; usually about 800 per half hour\.$/);
+  });
+
+  it('flags a marketing burst as a volume spike, not a delivery drop', () => {
+    const burst = 8 * 48 + 24;
+    const points = halfHours(10, (b) => ({ sent: b >= burst && b < burst + 3 ? 6000 : 1000, rate: b >= burst && b < burst + 3 ? 0.965 : 0.97 }));
+    const found = detect(points);
+    expect(found.map((a) => a.kind)).toEqual(['volume_spike']);
+    expect(found[0]!.severity).toBe('warning');
+  });
+
+  it('knows weekends at DAY granularity and still sees a collapse', () => {
+    const days: DataPoint[] = [];
+    for (let d = 0; d < 42; d++) {
+      const weekday = (new Date((START + d * DAY) * 1000).getUTCDay() + 6) % 7; // 0 = Monday
+      const sent = d === 38 ? 2000 : weekday >= 5 ? 11_000 : 20_000;
+      days.push({ start: START + d * DAY, end: START + (d + 1) * DAY, sent, delivered: Math.round(sent * 0.97) });
+    }
+    const found = detect(days, {}, 'day');
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ kind: 'volume_drop', start: START + 38 * DAY });
+  });
+
+  it('judges nothing at MONTH granularity and never returns NaN', () => {
+    expect(detectAnomalies({ history: [], series: markSettlement(halfHours(2, steady), 1e15, 0), granularity: 'month', tz: 'UTC', scope })).toEqual([]);
+    const zeros = halfHours(10, () => ({ sent: 0, rate: 0 }));
+    expect(detect(zeros)).toEqual([]);
+  });
+});
+
+describe('series normalisation', () => {
+  const p = (start: number, sent: number, delivered: number, length = HH): DataPoint => ({ start, end: start + length, sent, delivered });
+
+  it('sorts, drops exact duplicates and caps delivered at sent, saying so', () => {
+    const { points, notes } = normalizeSeries([p(START + HH, 10, 9), p(START, 5, 7), p(START + HH, 10, 9)]);
+    expect(points).toEqual([p(START, 5, 5), p(START + HH, 10, 9)]);
+    expect(notes).toEqual([
+      'Buckets arrived out of order and were sorted.',
+      '1 duplicated bucket was counted once.',
+      '1 bucket reported more delivered than sent; delivered was capped at sent.',
+    ]);
+  });
+
+  it('rejects what cannot be repaired, naming the bucket', () => {
+    const at = '2026-11-02T00:00:00Z';
+    const reject = (points: DataPoint[]) => {
+      try {
+        normalizeSeries(points);
+      } catch (err) {
+        expect(err).toBeInstanceOf(SeriesError);
+        return (err as SeriesError).message;
+      }
+      throw new Error('expected a SeriesError');
+    };
+    expect(reject([p(START, -1, 0)])).toBe(`bucket ${at}: sent -1 is negative`);
+    expect(reject([p(START, 2.5, 1)])).toBe(`bucket ${at}: sent 2.5 is not a whole number`);
+    expect(reject([p(START, 3, Number.NaN)])).toBe(`bucket ${at}: delivered null is not a number`);
+    expect(reject([p(START, 3, 2), p(START, 4, 2)])).toBe(`bucket ${at} appears twice with different counts (3/2 and 4/2)`);
+    expect(reject([p(START, 3, 2, DAY), p(START + HH, 4, 2)])).toMatch(/^bucket 2026-11-02T00:30:00Z–2026-11-02T01:00:00Z overlaps bucket 2026-11-02T00:00:00Z–2026-11-03T00:00:00Z$/);
+    expect(reject([{ start: START, end: START, sent: 1, delivered: 1 }])).toBe(`bucket ${at}: end ${at} is not after its start`);
+  });
+});
