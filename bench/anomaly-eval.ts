@@ -286,7 +286,7 @@ function main(): void {
   console.log(`waba-pulse anomaly evaluation (seed ${SEED}, default settings)`);
   const halfStart = Date.UTC(2026, 9, 1) / 1000; // Berlin and New York change clocks on 25 Oct and 1 Nov
   const t0 = performance.now();
-  const half = generateAccounts({ accounts: 160, days: 42, start: halfStart, warmupDays: 7, seed: SEED });
+  const half = generateAccounts({ accounts: 300, days: 42, start: halfStart, warmupDays: 7, seed: SEED });
   const dayStart = Date.UTC(2026, 6, 1) / 1000;
   const daily = generateAccounts({ accounts: 80, days: 150, start: dayStart, warmupDays: 35, seed: SEED + 1, dayScale: true });
   console.log(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

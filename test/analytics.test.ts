@@ -116,7 +116,7 @@ describe('breakdown', () => {
   });
 });
 
-describe('first-pass anomaly detection', () => {
+describe('anomaly detection on report series', () => {
   const start = Date.UTC(2026, 10, 1) / 1000;
   const series = (rates: number[], sent = 1000) =>
     rates.map((r, i) => ({ start: start + i * 86_400, end: start + (i + 1) * 86_400, sent, delivered: Math.round(sent * r) }));
