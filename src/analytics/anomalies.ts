@@ -240,6 +240,7 @@ function scoreBuckets(input: DetectionInput, s: DetectionSettings): Scored {
   const volumeLog = new Float64Array(n).fill(NaN);
   let volumeLogTotal = 0;
   let volumeLogCount = 0;
+  let volumeLevel = 1;
 
   const tauWindow = halfHourly ? 336 : 28;
   const residuals = new Float64Array(tauWindow);
@@ -279,11 +280,12 @@ function scoreBuckets(input: DetectionInput, s: DetectionSettings): Scored {
       }
     }
     const level = levelSentTotal >= POOL_MIN_SENT ? levelSumTotal / levelSentTotal : 0;
-    const volumeLevel = volumeLogCount >= 8 ? Math.exp(volumeLogTotal / volumeLogCount) : 1;
+    // The volume level moves slowly; refreshing it every 2 hours is plenty.
+    if (i % 4 === 0) volumeLevel = volumeLogCount >= 8 ? Math.exp(volumeLogTotal / volumeLogCount) : 1;
 
-    // Extra-binomial noise from the last week of residuals, refreshed daily: a winsorised mean
-    // absolute deviation (robust to the odd outlier, and linear time).
-    if (i % perDay === 0 && residualCount >= (halfHourly ? 20 : 5)) {
+    // Extra-binomial noise from the last week of residuals, refreshed every other day: a
+    // winsorised mean absolute deviation (robust to the odd outlier, and linear time).
+    if (i % (2 * perDay) === 0 && residualCount >= (halfHourly ? 20 : 5)) {
       let varianceMean = 0;
       for (let k = 0; k < residualCount; k++) varianceMean += residualVars[k]!;
       varianceMean /= residualCount;
