@@ -570,10 +570,11 @@ function dropAnomaly(ctx: Scored, run: number[]): Anomaly | undefined {
   const belowFloor = floor !== undefined && observed < floor;
   if (baselined === 0 && !belowFloor) return undefined;
   const expected = baselined > 0 ? expectedDelivered / baselined : floor!;
-  const band = baselined > 0 ? Math.max(s.minDropPoints / 100, s.z * (Math.sqrt(variance) / baselined)) : 0;
-  const dropPoints = (expected - observed) * 100;
-  const significant =
-    baselined > 0 && dropPoints >= s.minDropPoints && (expected - observed) * sent >= s.minExcessUndelivered && expected - observed >= s.z * (Math.sqrt(variance) / baselined);
+  const spread = baselined > 0 ? Math.sqrt(variance) / baselined : 0;
+  const band = baselined > 0 ? Math.max(s.minDropPoints / 100, s.z * spread) : 0;
+  const deficit = expected - observed;
+  const dropPoints = deficit * 100;
+  const significant = baselined > 0 && dropPoints >= s.minDropPoints && deficit * sent >= s.minExcessUndelivered && deficit >= s.z * spread;
   if (!significant && !belowFloor) return undefined;
   const critical = dropPoints >= 10 || (floor !== undefined && observed < floor - 0.05);
   const judged = significant
