@@ -6,6 +6,7 @@ import { describeError } from './errorLine.js';
 import type { CliIo } from './io.js';
 import { runReport, type ReportOptions } from './report.js';
 import { runSandbox } from './sandbox.js';
+import { runServe } from './serve.js';
 
 export type { CliIo };
 
@@ -64,6 +65,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--extra-accounts <n>', 'add this many synthetic accounts (for benchmarks)')
     .action(async (opts: { port?: string; host?: string; latency?: string; extraAccounts?: string }) => {
       exitCode = await runSandbox(opts, io, logger());
+    });
+
+  program
+    .command('serve')
+    .description('run the Slack app (HTTP at /slack/events, or Socket Mode) and health check on PORT')
+    .action(async () => {
+      exitCode = await runServe(io, globals().config, createLogger({ level: debug ? 'debug' : (io.env.LOG_LEVEL ?? 'info'), destination: io.stderr }));
     });
 
   program

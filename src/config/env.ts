@@ -11,6 +11,12 @@ export interface EnvSettings {
   publicBaseUrl: string | undefined;
   chartRenderer: 'local' | 'quickchart';
   quickchartUrl: string | undefined;
+  slack: {
+    botToken: string | undefined;
+    signingSecret: string | undefined;
+    appToken: string | undefined;
+    apiUrl: string | undefined;
+  };
 }
 
 export const DEFAULT_GRAPH_API_URL = 'https://graph.facebook.com';
@@ -75,5 +81,12 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     publicBaseUrl: url(env, 'PUBLIC_BASE_URL'),
     chartRenderer: renderer,
     quickchartUrl: url(env, 'QUICKCHART_URL'),
+    slack: {
+      botToken: env.SLACK_BOT_TOKEN?.trim() || undefined,
+      signingSecret: env.SLACK_SIGNING_SECRET?.trim() || undefined,
+      appToken: env.SLACK_APP_TOKEN?.trim() || undefined,
+      // The Web API base ends in /api/; a trailing slash is what the SDK expects.
+      apiUrl: url(env, 'SLACK_API_URL')?.concat('/'),
+    },
   };
 }

@@ -44,6 +44,8 @@ export interface Config {
   accounts: AccountConfig[];
   digests: RawConfig['digests'];
   alerts: RawConfig['alerts'];
+  access: RawConfig['access'];
+  slack: RawConfig['slack'];
   graph: GraphSettings;
   env: EnvSettings;
 }
@@ -93,6 +95,8 @@ export function buildConfig(document: unknown, env: NodeJS.ProcessEnv, path = '<
     accounts,
     digests: raw.digests,
     alerts: raw.alerts,
+    access: raw.access,
+    slack: raw.slack,
     env: envSettings,
     graph: {
       apiUrl: envSettings.graphApiUrl ?? g.apiUrl?.replace(/\/+$/, '') ?? DEFAULT_GRAPH_API_URL,

@@ -172,8 +172,25 @@ const graph = z.strictObject({
   dayChunk: duration.default(90 * 86_400_000),
 });
 
+/** Which conversations may see which accounts: Slack channels or users, Teams teams/channels/tenants. */
+const accessRule = z
+  .strictObject({
+    slack: z.strictObject({ channel: z.string().min(1).optional(), user: z.string().min(1).optional() }).optional(),
+    teams: z.strictObject({ conversation: z.string().min(1).optional(), team: z.string().min(1).optional(), tenant: z.string().min(1).optional() }).optional(),
+    accounts: z.union([z.literal('*'), z.array(z.string().min(1)).min(1)], { error: 'accounts: a list of account names, or "*" for all' }),
+  })
+  .superRefine((rule, ctx) => {
+    if (!rule.slack && !rule.teams) ctx.addIssue({ code: 'custom', message: 'says neither slack: nor teams: — name the channel, user or conversation it applies to' });
+  });
+
 export const configSchema = z
   .strictObject({
+    slack: z
+      .strictObject({
+        command: z.string().regex(/^\/[a-z0-9_-]{1,31}$/, { error: (issue) => `${JSON.stringify(issue.input)} is not a slash command — write e.g. /waba` }).default('/waba'),
+      })
+      .default({ command: '/waba' }),
+    access: z.array(accessRule).default([]),
     defaults: z
       .strictObject({
         timezone: timeZone.default('UTC'),
@@ -196,6 +213,15 @@ export const configSchema = z
       const nameAt = seenNames.get(key);
       if (nameAt !== undefined) ctx.addIssue({ code: 'custom', path: ['accounts', i, 'name'], message: `"${acc.name}" is already used by accounts[${nameAt}]` });
       seenNames.set(key, i);
+    });
+    value.access.forEach((rule, i) => {
+      if (rule.accounts === '*') return;
+      rule.accounts.forEach((ref, k) => {
+        if (!value.accounts.some((a) => a.id === ref || a.name.toLowerCase() === ref.toLowerCase())) {
+          const near = didYouMean(ref, value.accounts.map((a) => a.name));
+          ctx.addIssue({ code: 'custom', path: ['access', i, 'accounts', k], message: `unknown account "${ref}"${near ? ` — did you mean "${near}"?` : ''}` });
+        }
+      });
     });
     const refs: Array<['digests' | 'alerts', number, string]> = [
       ...value.digests.map((d, i) => ['digests', i, d.account] as ['digests', number, string]),

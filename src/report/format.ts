@@ -84,3 +84,12 @@ export function freshnessLine(report: Report): string {
   }
   return parts.join('; ');
 }
+
+/** 3600000 -> "1h", 5400000 -> "1h 30m", 86400000 -> "24h". */
+export function formatDuration(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  if (hours === 0) return `${rest}m`;
+  return rest ? `${hours}h ${rest}m` : `${hours}h`;
+}

@@ -1,0 +1,128 @@
+import { IANAZone } from 'luxon';
+import type { BreakdownDimension } from '../analytics/breakdown.js';
+import { chartSpec } from '../charts/spec.js';
+import type { ChartRenderer, RenderedChart } from '../charts/render.js';
+import { CommandError, USAGE, COMMAND_NAMES, type Command } from '../command/grammar.js';
+import { composeReport } from '../compose/composeReport.js';
+import { lastDayTotals } from '../compose/lastDay.js';
+import { accountToken, type AccountConfig, type Config } from '../config/load.js';
+import { didYouMean } from '../didYouMean.js';
+import type { GraphClient } from '../graph/client.js';
+import { parseGranularity, resolveRange } from '../query/range.js';
+import { formatCount, formatDuration, formatRate } from '../report/format.js';
+import type { Report } from '../report/model.js';
+import type { Store } from '../store/types.js';
+import { visibleAccounts, type Requester } from './access.js';
+
+/**
+ * What a chat command does, the same for Slack and Teams: each platform parses with the shared
+ * grammar, calls `runCommand`, and renders the result its own way.
+ */
+export type CommandResult =
+  | { type: 'report'; report: Report; chart: RenderedChart }
+  | { type: 'notice'; title: string; lines: string[] };
+
+export interface CommandContext {
+  config: Config;
+  env: NodeJS.ProcessEnv;
+  store: Store;
+  graph: GraphClient;
+  charts: ChartRenderer;
+  now: () => number;
+  /** How the command is typed on this platform, for help texts: "/waba" or "@waba-pulse". */
+  prefix: string;
+}
+
+/** An account this conversation may see; anything else gets the same answer, existing or not. */
+export function resolveAccount(ctx: CommandContext, who: Requester, ref: string): AccountConfig {
+  const visible = visibleAccounts(ctx.config, who);
+  const wanted = ref.trim().toLowerCase();
+  const found = visible.find((a) => a.id === wanted || a.name.toLowerCase() === wanted);
+  if (found) return found;
+  if (visible.length === 0) {
+    throw new CommandError(
+      `No accounts are available in this conversation yet. Ask whoever runs waba-pulse to add an access rule for ${who.platform === 'slack' ? `Slack channel ${who.conversation}` : `Teams conversation ${who.conversation}`}.`,
+    );
+  }
+  const names = visible.map((a) => a.name);
+  const near = didYouMean(ref, names);
+  throw new CommandError(`No account "${ref}" is available here.${near ? ` Did you mean "${near}"?` : ''} Accounts here: ${names.join(', ')}.`);
+}
+
+export async function buildCommandReport(
+  ctx: CommandContext,
+  account: AccountConfig,
+  spec: { range: Parameters<typeof resolveRange>[0]; granularity?: string | undefined; by?: BreakdownDimension | undefined },
+): Promise<CommandResult & { type: 'report' }> {
+  const resolved = resolveRange(spec.range, account.timezone, ctx.now());
+  const granularity = spec.granularity ? parseGranularity(spec.granularity) : resolved.granularity;
+  const report = await composeReport({ graph: ctx.graph, now: ctx.now }, { account, token: accountToken(account, ctx.env), range: resolved.range, granularity, by: spec.by });
+  return { type: 'report', report, chart: await ctx.charts.render(chartSpec(report)) };
+}
+
+export async function runCommand(ctx: CommandContext, who: Requester, command: Command): Promise<CommandResult> {
+  const target = { platform: who.platform, conversation: who.conversation };
+  switch (command.kind) {
+    case 'help':
+      return {
+        type: 'notice',
+        title: 'waba-pulse: WhatsApp delivery, here',
+        lines: COMMAND_NAMES.map((name) => `\`${ctx.prefix} ${USAGE[name]}\``).concat(['Ranges: today, yesterday, 24h, 7d, 30d, 2026-11-01..2026-11-07. Times are in each account\'s time zone.']),
+      };
+    case 'report':
+      return buildCommandReport(ctx, resolveAccount(ctx, who, command.account), command);
+    case 'accounts': {
+      const visible = visibleAccounts(ctx.config, who);
+      if (visible.length === 0) resolveAccount(ctx, who, '');
+      const rows = await Promise.all(
+        visible.map(async (account) => {
+          try {
+            const t = await lastDayTotals(ctx.graph, account, accountToken(account, ctx.env), ctx.now());
+            return `*${account.displayName}* (\`${account.name}\`): ${formatRate(t.deliveryRate)} of ${formatCount(t.sent)} delivered yesterday`;
+          } catch (err) {
+            return `*${account.displayName}* (\`${account.name}\`): figures unavailable — ${(err as Error).message}`;
+          }
+        }),
+      );
+      return { type: 'notice', title: `Accounts in this conversation (${visible.length})`, lines: rows };
+    }
+    case 'subscribe': {
+      const account = resolveAccount(ctx, who, command.account);
+      const timezone = command.timezone ?? account.timezone;
+      if (!IANAZone.isValidZone(timezone)) throw new CommandError(`"${timezone}" is not a time zone — use an IANA name such as Europe/Berlin`);
+      await ctx.store.addSubscription({ ...target, accountId: account.id, every: command.every, at: command.at, timezone, createdBy: who.user }, ctx.now());
+      return {
+        type: 'notice',
+        title: 'Subscribed',
+        lines: [`A ${command.every} digest for *${account.displayName}* will be posted here at ${command.at} ${timezone}${command.every === 'weekly' ? ' on Mondays' : ''}.`],
+      };
+    }
+    case 'unsubscribe': {
+      const account = resolveAccount(ctx, who, command.account);
+      const removed = await ctx.store.removeSubscriptions(target, account.id);
+      return { type: 'notice', title: removed ? 'Unsubscribed' : 'Nothing to unsubscribe', lines: [removed ? `No more digests for *${account.displayName}* here.` : `This conversation had no digest for *${account.displayName}*.`] };
+    }
+    case 'subscriptions': {
+      const subscriptions = await ctx.store.listSubscriptions(target);
+      const names = new Map(ctx.config.accounts.map((a) => [a.id, a.displayName]));
+      return {
+        type: 'notice',
+        title: `Digests in this conversation (${subscriptions.length})`,
+        lines: subscriptions.length
+          ? subscriptions.map((s) => `*${names.get(s.accountId) ?? s.accountId}*: ${s.every} at ${s.at} ${s.timezone}`)
+          : [`None yet. \`${ctx.prefix} ${USAGE.subscribe}\``],
+      };
+    }
+    case 'alerts': {
+      const account = resolveAccount(ctx, who, command.account);
+      await ctx.store.setAlertsEnabled(target, account.id, command.enabled);
+      return { type: 'notice', title: command.enabled ? 'Alerts on' : 'Alerts off', lines: [`Delivery alerts for *${account.displayName}* are ${command.enabled ? 'on' : 'off'} in this conversation.`] };
+    }
+    case 'mute': {
+      const account = resolveAccount(ctx, who, command.account);
+      const until = ctx.now() + command.durationMs;
+      await ctx.store.muteAlerts(target, account.id, until);
+      return { type: 'notice', title: 'Muted', lines: [`Alerts for *${account.displayName}* are muted here for ${formatDuration(command.durationMs)} (until ${new Date(until).toISOString().slice(0, 16).replace('T', ' ')} UTC).`] };
+    }
+  }
+}

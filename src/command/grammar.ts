@@ -1,0 +1,122 @@
+import { parseDuration, type Granularity } from '../config/schema.js';
+import { didYouMean } from '../didYouMean.js';
+import { UsageError } from '../errors.js';
+import type { RangeSpec } from '../query/range.js';
+
+/**
+ * The chat command grammar, shared by Slack (`/waba ...`) and Teams (`@waba-pulse ...`). Pure:
+ * text in, a command out, or a CommandError whose message is shown to the user as it is.
+ */
+export type Command =
+  | { kind: 'report'; account: string; range: RangeSpec; by?: 'phone' | 'country'; granularity?: Granularity }
+  | { kind: 'accounts' }
+  | { kind: 'subscribe'; account: string; every: 'daily' | 'weekly'; at: string; timezone?: string }
+  | { kind: 'unsubscribe'; account: string }
+  | { kind: 'subscriptions' }
+  | { kind: 'alerts'; account: string; enabled: boolean }
+  | { kind: 'mute'; account: string; durationMs: number }
+  | { kind: 'help' };
+
+export const COMMAND_NAMES = ['report', 'accounts', 'subscribe', 'unsubscribe', 'subscriptions', 'alerts', 'mute', 'help'] as const;
+
+export class CommandError extends UsageError {
+  constructor(message: string) {
+    super(message, undefined, 'E_COMMAND');
+  }
+}
+
+const GRANULARITY_WORDS: Record<string, Granularity> = { hourly: 'half_hour', 'half-hourly': 'half_hour', daily: 'day', monthly: 'month' };
+
+export const USAGE: Record<(typeof COMMAND_NAMES)[number], string> = {
+  report: 'report <account> [today|yesterday|7d|30d|<from>..<to>] [by phone|by country] [hourly|daily|monthly]',
+  accounts: 'accounts',
+  subscribe: 'subscribe <account> daily|weekly [at HH:MM] [time zone]',
+  unsubscribe: 'unsubscribe <account>',
+  subscriptions: 'subscriptions',
+  alerts: 'alerts <account> on|off',
+  mute: 'mute <account> <duration, e.g. 1h or 24h>',
+  help: 'help',
+};
+
+function need(value: string | undefined, command: keyof typeof USAGE, what: string): string {
+  if (!value) throw new CommandError(`\`${command}\` needs ${what}. Usage: \`${USAGE[command]}\``);
+  return value;
+}
+
+/** `7d`, `24h`, `today`, `2026-11-01..2026-11-07` -> a range spec; undefined if not a range word. */
+function rangeOf(word: string): RangeSpec | undefined {
+  const lower = word.toLowerCase();
+  if (lower === 'today' || lower === 'yesterday') return { preset: lower };
+  if (/^\d{1,4}[hdwm]$/.test(lower)) return { last: lower };
+  const span = /^(.+?)\.\.(.+)$/.exec(word);
+  if (span) return { from: span[1], to: span[2] };
+  return undefined;
+}
+
+export function parseCommand(text: string): Command {
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  const name = (words.shift() ?? 'help').toLowerCase();
+  switch (name) {
+    case 'help':
+    case '?':
+      return { kind: 'help' };
+    case 'accounts':
+      return { kind: 'accounts' };
+    case 'subscriptions':
+      return { kind: 'subscriptions' };
+    case 'report': {
+      const account = need(words.shift(), 'report', 'an account');
+      const command: Command & { kind: 'report' } = { kind: 'report', account, range: { preset: 'yesterday' } };
+      for (let i = 0; i < words.length; i++) {
+        const word = words[i]!;
+        const lower = word.toLowerCase();
+        const range = rangeOf(word);
+        if (range) command.range = range;
+        else if (lower === 'by') {
+          const dimension = (words[++i] ?? '').toLowerCase();
+          if (dimension === 'phone' || dimension === 'number') command.by = 'phone';
+          else if (dimension === 'country') command.by = 'country';
+          else throw new CommandError(`"by ${words[i] ?? ''}" is not a breakdown — use \`by phone\` or \`by country\``);
+        } else if (GRANULARITY_WORDS[lower]) command.granularity = GRANULARITY_WORDS[lower];
+        else throw new CommandError(`I don't understand "${word}" in a report. Usage: \`${USAGE.report}\``);
+      }
+      return command;
+    }
+    case 'subscribe': {
+      const account = need(words.shift(), 'subscribe', 'an account');
+      const every = (words.shift() ?? 'daily').toLowerCase();
+      if (every !== 'daily' && every !== 'weekly') throw new CommandError(`"${every}" is not a digest period — use daily or weekly`);
+      let at = '09:00';
+      let timezone: string | undefined;
+      while (words.length) {
+        const word = words.shift()!;
+        if (word.toLowerCase() === 'at') {
+          at = need(words.shift(), 'subscribe', 'a time after `at`');
+          if (!/^([01]?\d|2[0-3]):[0-5]\d$/.test(at)) throw new CommandError(`"${at}" is not a time of day — write HH:MM, e.g. 09:00`);
+          at = at.padStart(5, '0');
+        } else timezone = word;
+      }
+      return { kind: 'subscribe', account, every, at, ...(timezone ? { timezone } : {}) };
+    }
+    case 'unsubscribe':
+      return { kind: 'unsubscribe', account: need(words.shift(), 'unsubscribe', 'an account') };
+    case 'alerts': {
+      const account = need(words.shift(), 'alerts', 'an account');
+      const state = (words.shift() ?? '').toLowerCase();
+      if (state !== 'on' && state !== 'off') throw new CommandError(`\`alerts\` takes on or off. Usage: \`${USAGE.alerts}\``);
+      return { kind: 'alerts', account, enabled: state === 'on' };
+    }
+    case 'mute': {
+      const account = need(words.shift(), 'mute', 'an account');
+      const text = need(words.shift(), 'mute', 'a duration');
+      const durationMs = parseDuration(text);
+      if (durationMs === undefined) throw new CommandError(`"${text}" is not a duration — write e.g. 30m, 1h, 24h or 7d`);
+      return { kind: 'mute', account, durationMs };
+    }
+    default:
+      {
+        const near = didYouMean(name, COMMAND_NAMES);
+        throw new CommandError(`I don't know "${name}".${near ? ` Did you mean "${near}"?` : ''} Try \`help\` for what I can do.`);
+      }
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * What waba-pulse keeps between requests. One interface; the chat surfaces and the scheduler use
+ * nothing else. Backends: `MemoryStore` here; SQLite and PostgreSQL arrive with the scheduler.
+ */
+export type Platform = 'slack' | 'teams';
+
+/** Where messages go: a Slack channel, or a Teams conversation. */
+export interface ChatTarget {
+  platform: Platform;
+  /** Slack channel id, or Teams conversation id. */
+  conversation: string;
+}
+
+export interface Subscription extends ChatTarget {
+  id: string;
+  accountId: string;
+  every: 'daily' | 'weekly';
+  /** HH:MM local time. */
+  at: string;
+  timezone: string;
+  createdBy: string;
+  createdAt: number;
+}
+
+export interface AlertSetting extends ChatTarget {
+  accountId: string;
+  enabled: boolean;
+  mutedUntil: number | null;
+}
+
+export type AlertStatus = 'open' | 'acknowledged' | 'muted' | 'resolved';
+
+export interface AlertAction {
+  status: AlertStatus;
+  by: string;
+  at: number;
+  mutedUntil?: number | undefined;
+}
+
+export interface Store {
+  addSubscription(subscription: Omit<Subscription, 'id' | 'createdAt'>, now: number): Promise<Subscription>;
+  /** Removes every subscription of the target to the account; returns how many. */
+  removeSubscriptions(target: ChatTarget, accountId: string): Promise<number>;
+  listSubscriptions(target?: ChatTarget): Promise<Subscription[]>;
+
+  setAlertsEnabled(target: ChatTarget, accountId: string, enabled: boolean): Promise<void>;
+  muteAlerts(target: ChatTarget, accountId: string, until: number): Promise<void>;
+  alertSettings(target: ChatTarget): Promise<AlertSetting[]>;
+
+  /** Record who acknowledged or muted an alert (by its key), newest last. */
+  recordAlertAction(alertKey: string, action: AlertAction): Promise<void>;
+  alertHistory(alertKey: string): Promise<AlertAction[]>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,146 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One call the fake Slack received. */
+export interface SlackCall {
+  method: string;
+  args: Record<string, unknown>;
+  authorization?: string | undefined;
+  /** Block Kit limit violations found in the payload (Slack would refuse it). */
+  violations: string[];
+}
+
+type Fault = { status: number; retryAfter?: number; error?: string };
+
+/**
+ * A loopback Slack: the Web API methods waba-pulse uses (auth.test, chat.*, the files.uploadV2
+ * trio), response_url endpoints, recorded calls, Block Kit limits checked as Slack checks them,
+ * and injectable failures (a 429 with Retry-After).
+ */
+export async function startFakeSlack() {
+  const calls: SlackCall[] = [];
+  const responses: Array<{ id: string; body: Record<string, unknown>; violations: string[] }> = [];
+  const uploads: Array<{ id: string; bytes: number }> = [];
+  const faults = new Map<string, Fault[]>();
+  let counter = 0;
+
+  const read = (req: IncomingMessage) =>
+    new Promise<Buffer>((resolve) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => resolve(Buffer.concat(chunks)));
+    });
+
+  const server: Server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const raw = await read(req);
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(body));
+    };
+    if (url.pathname.startsWith('/upload/')) {
+      uploads.push({ id: url.pathname.slice(8), bytes: raw.length });
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      return res.end(`OK - ${raw.length}`);
+    }
+    if (url.pathname.startsWith('/respond/')) {
+      const body = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+      responses.push({ id: url.pathname.slice(9), body, violations: blockKitViolations(body) });
+      return send(200, { ok: true });
+    }
+    const method = url.pathname.replace(/^\/api\//, '');
+    const args = parseArgs(raw.toString('utf8'), req.headers['content-type'] ?? '');
+    const call: SlackCall = { method, args, authorization: req.headers.authorization, violations: blockKitViolations(args) };
+    calls.push(call);
+    const fault = faults.get(method)?.shift();
+    if (fault) {
+      return send(fault.status, { ok: false, error: fault.error ?? 'ratelimited' }, fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {});
+    }
+    if (call.violations.length) return send(200, { ok: false, error: 'invalid_blocks', errors: call.violations });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    switch (method) {
+      case 'auth.test':
+        return send(200, { ok: true, url: 'https://fake.slack.test/', team: 'Fake', user: 'waba-pulse', team_id: 'T0FAKE', user_id: 'U0BOT', bot_id: 'B0BOT' });
+      case 'chat.postMessage':
+      case 'chat.update':
+        return send(200, { ok: true, channel: args.channel, ts: method === 'chat.update' ? args.ts : `1700000000.${String(++counter).padStart(6, '0')}`, message: { text: args.text } });
+      case 'chat.postEphemeral':
+        return send(200, { ok: true, message_ts: `1700000000.${String(++counter).padStart(6, '0')}` });
+      case 'files.getUploadURLExternal': {
+        const id = `F${String(++counter).padStart(8, '0')}`;
+        return send(200, { ok: true, upload_url: `${base}/upload/${id}`, file_id: id });
+      }
+      case 'files.completeUploadExternal': {
+        const files = JSON.parse(String(args.files ?? '[]')) as Array<{ id: string; title?: string }>;
+        return send(200, { ok: true, files: files.map((f) => ({ id: f.id, title: f.title, mimetype: 'image/png' })) });
+      }
+      default:
+        return send(200, { ok: false, error: 'unknown_method' });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    apiUrl: `http://127.0.0.1:${port}/api/`,
+    responseUrl: (id: string) => `http://127.0.0.1:${port}/respond/${id}`,
+    calls,
+    responses,
+    uploads,
+    failNext(method: string, fault: Fault) {
+      faults.set(method, [...(faults.get(method) ?? []), fault]);
+    },
+    async waitFor<T>(find: () => T | undefined, timeoutMs = 15_000): Promise<T> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = find();
+        if (found !== undefined) return found;
+        if (Date.now() > deadline) throw new Error('fake Slack: timed out waiting');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function parseArgs(body: string, contentType: string): Record<string, unknown> {
+  if (!body) return {};
+  if (contentType.includes('application/json')) return JSON.parse(body) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of new URLSearchParams(body)) {
+    out[k] = (k === 'blocks' || k === 'attachments') && v.startsWith('[') ? JSON.parse(v) : v;
+  }
+  return out;
+}
+
+/** Slack's published Block Kit limits, checked independently of the product's own clipping. */
+export function blockKitViolations(payload: Record<string, unknown>): string[] {
+  const v: string[] = [];
+  const blocks = payload.blocks as Array<Record<string, any>> | undefined;
+  if (!blocks) return v;
+  if (!payload.text) v.push('no text fallback');
+  if (blocks.length > 50) v.push(`${blocks.length} blocks > 50`);
+  blocks.forEach((b, i) => {
+    if (b.type === 'header' && b.text?.text?.length > 150) v.push(`block ${i}: header ${b.text.text.length} > 150`);
+    if (b.type === 'section') {
+      if (b.text?.text?.length > 3000) v.push(`block ${i}: section text ${b.text.text.length} > 3000`);
+      if (b.fields?.length > 10) v.push(`block ${i}: ${b.fields.length} fields > 10`);
+      for (const f of b.fields ?? []) if (f.text?.length > 2000) v.push(`block ${i}: field ${f.text.length} > 2000`);
+      if (!b.text && !b.fields) v.push(`block ${i}: section without text or fields`);
+    }
+    if (b.type === 'context' && b.elements?.length > 10) v.push(`block ${i}: ${b.elements.length} context elements > 10`);
+    if (b.type === 'image') {
+      if (!b.alt_text || b.alt_text.length > 2000) v.push(`block ${i}: image alt_text missing or > 2000`);
+      if (Boolean(b.image_url) === Boolean(b.slack_file)) v.push(`block ${i}: image needs exactly one of image_url, slack_file`);
+      if (b.image_url?.length > 3000) v.push(`block ${i}: image_url > 3000`);
+    }
+    if (b.type === 'actions') {
+      if (b.elements?.length > 25) v.push(`block ${i}: ${b.elements.length} actions > 25`);
+      for (const e of b.elements ?? []) if (e.value?.length > 2000) v.push(`block ${i}: button value > 2000`);
+    }
+  });
+  return v;
+}

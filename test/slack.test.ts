@@ -1,0 +1,294 @@
+import { createHmac } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildConfig } from '../src/config/load.js';
+import { silentLogger } from '../src/log.js';
+import { sampleAccounts } from '../src/sandbox/accounts.js';
+import { startSandbox, type RunningSandbox } from '../src/sandbox/server.js';
+import type { SandboxAccount } from '../src/sandbox/traffic.js';
+import { startService, type RunningService } from '../src/serve/service.js';
+import { startFakeGraph } from './fakes/graph.js';
+import { startFakeSlack } from './fakes/slack.js';
+
+const NOW = Date.UTC(2026, 10, 25, 10, 15);
+const SIGNING_SECRET = 'test-signing-secret-0f9e8d';
+const BOT_TOKEN = 'xoxb-test-bot-token-123456';
+const GRAPH_TOKEN = 'EAAG-graph-secret-token-42';
+
+const bigco: SandboxAccount = {
+  id: '130000000000001',
+  name: 'bigco',
+  displayName: 'BigCo',
+  timezone: 'UTC',
+  phones: Array.from({ length: 40 }, (_, i) => ({ number: `1415555${String(1000 + i)}`, weight: 1 / 40 })),
+  countries: [{ code: 'US', weight: 1, tz: 'America/New_York', rate: 0.98 }],
+  volume: 4000,
+  incidents: [],
+};
+
+let sandbox: RunningSandbox;
+let slack: Awaited<ReturnType<typeof startFakeSlack>>;
+let service: RunningService;
+
+function config(graphUrl: string, apiUrl: string) {
+  const accounts = [...sampleAccounts(NOW).slice(0, 2), bigco];
+  return buildConfig(
+    {
+      accounts: accounts.map((a) => ({ id: a.id, name: a.name, displayName: a.displayName, token: '${GRAPH_TOKEN}', timezone: a.timezone })),
+      access: [
+        { slack: { channel: 'C0OPS' }, accounts: ['acme-retail', 'bigco'] },
+        { slack: { channel: 'C0OTHER' }, accounts: ['globex-support'] },
+      ],
+      graph: { maxAttempts: 1, timeout: '30s' },
+    },
+    { GRAPH_API_URL: graphUrl, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: apiUrl },
+  );
+}
+
+const env = { GRAPH_TOKEN };
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ accounts: [...sampleAccounts(NOW), bigco], now: () => NOW, token: GRAPH_TOKEN, callsPerHour: 100_000 });
+  slack = await startFakeSlack();
+  service = await startService({ config: config(sandbox.url, slack.apiUrl), env, logger: silentLogger, now: () => NOW, port: 0, host: '127.0.0.1' });
+});
+afterAll(async () => {
+  await service.close();
+  await slack.close();
+  await sandbox.close();
+});
+
+function sign(body: string, ts: number, secret = SIGNING_SECRET): string {
+  return `v0=${createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`;
+}
+
+let responseCounter = 0;
+async function post(body: string, options: { ts?: number; secret?: string; base?: string } = {}) {
+  const ts = options.ts ?? Math.floor(Date.now() / 1000);
+  const started = performance.now();
+  const res = await fetch(`${options.base ?? service.url}/slack/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sign(body, ts, options.secret) },
+    body,
+  });
+  const text = await res.text();
+  return { status: res.status, text, json: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : undefined, ms: performance.now() - started };
+}
+
+async function slash(text: string, options: { channel?: string; ts?: number; secret?: string; base?: string } = {}) {
+  const id = `r${++responseCounter}`;
+  const body = new URLSearchParams({
+    token: 'legacy',
+    team_id: 'T0FAKE',
+    channel_id: options.channel ?? 'C0OPS',
+    user_id: 'U0ALICE',
+    command: '/waba',
+    text,
+    response_url: slack.responseUrl(id),
+    trigger_id: '123.456',
+  }).toString();
+  return { id, ...(await post(body, options)) };
+}
+
+const response = (id: string) => slack.waitFor(() => slack.responses.find((r) => r.id === id));
+
+describe('slash command', () => {
+  it('acknowledges at once and answers help on the response_url', async () => {
+    const { status, json, id } = await slash('help');
+    expect(status).toBe(200);
+    expect(json).toMatchObject({ response_type: 'ephemeral' });
+    const answer = await response(id);
+    expect(JSON.stringify(answer.body)).toContain('/waba report <account>');
+    expect(answer.violations).toEqual([]);
+  });
+
+  it('posts a report with key figures, anomalies, breakdown and an uploaded chart', async () => {
+    const { json, id } = await slash('report acme-retail yesterday by phone');
+    expect(json?.text).toMatch(/Working on it/);
+    const answer = await response(id);
+    expect(answer.violations).toEqual([]);
+    expect(answer.body.response_type).toBe('in_channel');
+    const blocks = answer.body.blocks as Array<Record<string, any>>;
+    expect(blocks[0]).toMatchObject({ type: 'header' });
+    expect(blocks[0]!.text.text).toBe('Acme Retail — WhatsApp delivery, Tue 24 Nov 2026');
+    expect(JSON.stringify(blocks)).toContain('Delivery on +1 631 555 1000 fell to');
+    expect(JSON.stringify(blocks)).toContain('By phone number');
+    const image = blocks.find((b) => b.type === 'image')!;
+    expect(image.slack_file.id).toMatch(/^F\d+$/);
+    expect(slack.calls.map((c) => c.method)).toEqual(expect.arrayContaining(['files.getUploadURLExternal', 'files.completeUploadExternal']));
+    expect(slack.uploads.find((u) => u.id === image.slack_file.id)!.bytes).toBeGreaterThan(20_000);
+    expect(String(answer.body.text)).toMatch(/^Acme Retail — WhatsApp delivery, Tue 24 Nov 2026: \d+\.\d% of [\d,]+ delivered/);
+    // Never a token in anything sent to Slack.
+    expect(JSON.stringify(slack.calls) + JSON.stringify(slack.responses)).not.toContain(GRAPH_TOKEN);
+  });
+
+  it('keeps a 40-number breakdown within Block Kit limits', async () => {
+    const { id } = await slash('report bigco yesterday by phone');
+    const answer = await response(id);
+    expect(answer.violations).toEqual([]);
+    const text = JSON.stringify(answer.body.blocks);
+    expect(text).toContain('…and 25 more');
+  });
+
+  it('refuses an unknown account and one this channel may not see alike, without figures', async () => {
+    const unknown = await response((await slash('report nosuch')).id);
+    const hidden = await response((await slash('report globex-support')).id);
+    expect(unknown.body.text).toBe(':warning: No account "nosuch" is available here. Accounts here: acme-retail, bigco.');
+    expect(hidden.body.text).toBe(':warning: No account "globex-support" is available here. Accounts here: acme-retail, bigco.');
+    expect(JSON.stringify(hidden.body)).not.toMatch(/Globex|109876543210987/);
+  });
+
+  it('answers a mistyped command with a suggestion, right in the acknowledgement', async () => {
+    const { json } = await slash('reprot acme-retail');
+    expect(json?.text).toBe(':warning: I don\'t know "reprot". Did you mean "report"? Try `help` for what I can do.');
+  });
+
+  it('stores subscriptions and alert settings through the store', async () => {
+    await response((await slash('subscribe acme-retail daily at 08:30 Europe/Berlin')).id);
+    const listed = await response((await slash('subscriptions')).id);
+    expect(JSON.stringify(listed.body)).toContain('*Acme Retail*: daily at 08:30 Europe/Berlin');
+    expect(await service.store.listSubscriptions({ platform: 'slack', conversation: 'C0OPS' })).toMatchObject([{ accountId: '104729384756102', every: 'daily', at: '08:30', timezone: 'Europe/Berlin', createdBy: 'U0ALICE' }]);
+    await response((await slash('alerts acme-retail off')).id);
+    await response((await slash('mute bigco 2h')).id);
+    const settings = await service.store.alertSettings({ platform: 'slack', conversation: 'C0OPS' });
+    expect(settings.find((s) => s.accountId === '104729384756102')!.enabled).toBe(false);
+    expect(settings.find((s) => s.accountId === '130000000000001')!.mutedUntil).toBe(NOW + 2 * 3_600_000);
+    const removed = await response((await slash('unsubscribe acme-retail')).id);
+    expect(JSON.stringify(removed.body)).toContain('Unsubscribed');
+    expect(await service.store.listSubscriptions({ platform: 'slack', conversation: 'C0OPS' })).toEqual([]);
+  });
+
+  it('lists the accounts this channel may see with yesterday\'s rate', async () => {
+    const answer = await response((await slash('accounts')).id);
+    const text = JSON.stringify(answer.body);
+    expect(text).toMatch(/\*Acme Retail\* \(`acme-retail`\): \d+\.\d% of [\d,]+ delivered yesterday/);
+    expect(text).toContain('BigCo');
+    expect(text).not.toContain('Globex');
+  });
+});
+
+describe('request verification', () => {
+  it('refuses a bad signature with 401 and does nothing', async () => {
+    const before = slack.calls.length + slack.responses.length;
+    const { status } = await slash('help', { secret: 'wrong-secret' });
+    expect(status).toBe(401);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(slack.calls.length + slack.responses.length).toBe(before);
+  });
+
+  it('refuses a request older than five minutes', async () => {
+    const { status } = await slash('help', { ts: Math.floor(Date.now() / 1000) - 6 * 60 });
+    expect(status).toBe(401);
+  });
+});
+
+describe('when Graph is slow or down', () => {
+  it('acknowledges within 3 seconds while Graph takes 10, and the report follows', async () => {
+    const slowGraph = await startFakeGraph(async () => {
+      await new Promise((r) => setTimeout(r, 10_000));
+      return { body: { analytics: { phone_numbers: [], granularity: 'DAY', data_points: [] }, id: '104729384756102' } };
+    });
+    const slow = await startService({ config: config(slowGraph.url, slack.apiUrl), env, logger: silentLogger, now: () => NOW, port: 0, host: '127.0.0.1' });
+    try {
+      const { ms, json, id } = await slash('report acme-retail yesterday', { base: slow.url });
+      expect(ms).toBeLessThan(3_000);
+      expect(json?.text).toMatch(/Working on it/);
+      const answer = await response(id);
+      expect(answer.body.response_type).toBe('in_channel');
+    } finally {
+      await slow.close();
+      await slowGraph.close();
+    }
+  }, 30_000);
+
+  it('says clearly when Graph is down, with no stack trace', async () => {
+    const down = await startService({ config: config('http://127.0.0.1:1', slack.apiUrl), env, logger: silentLogger, now: () => NOW, port: 0, host: '127.0.0.1' });
+    try {
+      const answer = await response((await slash('report acme-retail', { base: down.url })).id);
+      expect(answer.body.text).toBe(
+        ':warning: account "acme-retail" (104729384756102): cannot reach Graph at 127.0.0.1:1 (ECONNREFUSED) — check the network and GRAPH_API_URL, then try again',
+      );
+    } finally {
+      await down.close();
+    }
+  });
+});
+
+describe('alerts', () => {
+  const alert = {
+    key: 'acme-retail:delivery_drop:2026-11-24T13:00',
+    accountId: '104729384756102',
+    accountName: 'Acme Retail',
+    timezone: 'Asia/Kolkata',
+    anomalies: [
+      {
+        kind: 'delivery_drop' as const,
+        scope: { kind: 'phone' as const, key: '16315551000', label: '+1 631 555 1000' },
+        start: 0,
+        end: 1,
+        detectedAt: 1,
+        observed: 0.75,
+        expected: 0.97,
+        expectedLow: 0.95,
+        expectedHigh: 0.99,
+        severity: 'critical' as const,
+        sent: 5966,
+        delivered: 4470,
+        explanation: 'Delivery on +1 631 555 1000 fell to 74.9% (4,470 of 5,966 delivered) on Tue 24 Nov 13:00–17:30; expected 96.7% (at least 91.5%).',
+      },
+    ],
+  };
+
+  async function click(actionId: string, posted: { channel: string; ts: string }) {
+    const message = slack.calls.find((c) => c.method === 'chat.postMessage' && c.args.ts === undefined && c.args.channel === posted.channel)!;
+    const payload = {
+      type: 'block_actions',
+      user: { id: 'U0BOB', name: 'bob' },
+      team: { id: 'T0FAKE' },
+      channel: { id: posted.channel },
+      container: { type: 'message', message_ts: posted.ts, channel_id: posted.channel },
+      message: { ts: posted.ts, blocks: message.args.blocks, text: message.args.text },
+      actions: [{ action_id: actionId, block_id: 'alert_actions', value: JSON.stringify({ key: alert.key, account: alert.accountId }), type: 'button' }],
+      response_url: slack.responseUrl(`action-${actionId}`),
+      trigger_id: '1.2',
+    };
+    return post(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
+  }
+
+  it('posts with buttons, retrying after a 429', async () => {
+    slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+    const before = slack.calls.filter((c) => c.method === 'chat.postMessage').length;
+    const posted = await service.slack!.postAlert('C0ALERTS', alert);
+    const posts = slack.calls.filter((c) => c.method === 'chat.postMessage').slice(before);
+    expect(posts).toHaveLength(2);
+    expect(posted.channel).toBe('C0ALERTS');
+    const actions = (posts[1]!.args.blocks as Array<Record<string, any>>).find((b) => b.type === 'actions')!;
+    expect(actions.elements.map((e: { text: { text: string } }) => e.text.text)).toEqual(['Acknowledge', 'Mute 1h', 'Mute 24h', 'Show by phone number']);
+  }, 20_000);
+
+  it('acknowledging updates the message and records who did it', async () => {
+    const posted = await service.slack!.postAlert('C0OPS', alert);
+    const { status } = await click('alert_ack', posted);
+    expect(status).toBe(200);
+    const update = await slack.waitFor(() => slack.calls.find((c) => c.method === 'chat.update' && c.args.ts === posted.ts));
+    expect(JSON.stringify(update.args.blocks)).toContain('Acknowledged by <@U0BOB>');
+    expect(update.violations).toEqual([]);
+    expect(await service.store.alertHistory(alert.key)).toEqual(expect.arrayContaining([expect.objectContaining({ status: 'acknowledged', by: 'U0BOB', at: NOW })]));
+  });
+
+  it('muting for an hour updates the message and mutes the account here', async () => {
+    const posted = await service.slack!.postAlert('C0OPS', alert);
+    await click('alert_mute_1h', posted);
+    const update = await slack.waitFor(() => slack.calls.find((c) => c.method === 'chat.update' && c.args.ts === posted.ts && JSON.stringify(c.args.blocks).includes('Muted')));
+    expect(JSON.stringify(update.args.blocks)).toContain('Muted for 1h by <@U0BOB>');
+    const setting = (await service.store.alertSettings({ platform: 'slack', conversation: 'C0OPS' })).find((s) => s.accountId === alert.accountId)!;
+    expect(setting.mutedUntil).toBe(NOW + 3_600_000);
+  });
+
+  it('"Show by phone number" answers in the alert\'s thread', async () => {
+    const posted = await service.slack!.postAlert('C0OPS', alert);
+    await click('alert_by_phone', posted);
+    const reply = await slack.waitFor(() => slack.calls.find((c) => c.method === 'chat.postMessage' && c.args.thread_ts === posted.ts));
+    expect(JSON.stringify(reply.args.blocks)).toContain('By phone number');
+    expect(reply.violations).toEqual([]);
+  });
+});
