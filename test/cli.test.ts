@@ -258,6 +258,21 @@ describe('waba-pulse sandbox', () => {
   });
 });
 
+describe('waba-pulse serve', () => {
+  it('says which variables are missing when no chat platform is configured', async () => {
+    const { code, err } = await cli(['serve']);
+    expect(code).toBe(2);
+    expect(err).toBe('waba-pulse: env: nothing to serve: no chat platform is configured. Set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode); see .env.example.\n');
+  });
+
+  it('names the missing signing secret or app token', async () => {
+    const { code, err } = await cli(['serve'], { SLACK_BOT_TOKEN: 'xoxb-test-123456' });
+    expect(code).toBe(2);
+    expect(err).toMatch(/env\.SLACK_SIGNING_SECRET: is not set \(nor SLACK_APP_TOKEN\)\. Set SLACK_SIGNING_SECRET for HTTP mode, or SLACK_APP_TOKEN/);
+    expect(err).not.toContain('xoxb-test-123456');
+  });
+});
+
 describe('the installed binary', () => {
   const run = promisify(execFile);
   const bin = ['--import', 'tsx', new URL('../src/cli.ts', import.meta.url).pathname];

@@ -213,6 +213,33 @@ describe('when Graph is slow or down', () => {
   });
 });
 
+describe('Socket Mode', () => {
+  it('connects with the app token and answers a slash command over the socket', async () => {
+    const socketConfig = buildConfig(
+      { accounts: [{ id: '104729384756102', name: 'acme-retail', token: '${GRAPH_TOKEN}', timezone: 'Asia/Kolkata' }], access: [{ slack: {}, accounts: '*' }] },
+      { GRAPH_API_URL: sandbox.url, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: 'xapp-test-app-token-9876', SLACK_API_URL: slack.apiUrl },
+    );
+    const socketService = await startService({ config: socketConfig, env, logger: silentLogger, now: () => NOW, port: 0, host: '127.0.0.1' });
+    try {
+      expect(socketService.slack!.mode).toBe('socket');
+      expect(slack.calls.find((c) => c.method === 'apps.connections.open')!.authorization).toBe('Bearer xapp-test-app-token-9876');
+      await slack.waitFor(() => (slack.socket.connected() ? true : undefined));
+      slack.socket.send({
+        envelope_id: 'env-1',
+        type: 'slash_commands',
+        accepts_response_payload: true,
+        payload: { command: '/waba', text: 'help', channel_id: 'C0SOCK', user_id: 'U0ALICE', team_id: 'T0FAKE', response_url: slack.responseUrl('socket-help'), trigger_id: '1.1' },
+      });
+      const ack = await slack.waitFor(() => slack.socket.acks.find((a) => a.envelope_id === 'env-1'));
+      expect(JSON.stringify(ack)).toContain('Here is what I can do');
+      const answer = await response('socket-help');
+      expect(JSON.stringify(answer.body)).toContain('/waba report <account>');
+    } finally {
+      await socketService.close();
+    }
+  });
+});
+
 describe('alerts', () => {
   const alert = {
     key: 'acme-retail:delivery_drop:2026-11-24T13:00',

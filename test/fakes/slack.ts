@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
 
 /** One call the fake Slack received. */
 export interface SlackCall {
@@ -59,6 +60,8 @@ export async function startFakeSlack() {
     if (call.violations.length) return send(200, { ok: false, error: 'invalid_blocks', errors: call.violations });
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     switch (method) {
+      case 'apps.connections.open':
+        return send(200, { ok: true, url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/link` });
       case 'auth.test':
         return send(200, { ok: true, url: 'https://fake.slack.test/', team: 'Fake', user: 'waba-pulse', team_id: 'T0FAKE', user_id: 'U0BOT', bot_id: 'B0BOT' });
       case 'chat.postMessage':
@@ -78,6 +81,15 @@ export async function startFakeSlack() {
         return send(200, { ok: false, error: 'unknown_method' });
     }
   });
+  // Socket Mode: the app connects here, gets "hello", then envelopes; it answers with acks.
+  const sockets: WebSocket[] = [];
+  const acks: Array<Record<string, unknown>> = [];
+  const wss = new WebSocketServer({ server, path: '/link' });
+  wss.on('connection', (ws) => {
+    sockets.push(ws);
+    ws.on('message', (data) => acks.push(JSON.parse(String(data)) as Record<string, unknown>));
+    ws.send(JSON.stringify({ type: 'hello', num_connections: 1, debug_info: { host: 'fake' }, connection_info: { app_id: 'A0FAKE' } }));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
@@ -86,6 +98,13 @@ export async function startFakeSlack() {
     calls,
     responses,
     uploads,
+    socket: {
+      acks,
+      connected: () => sockets.length > 0,
+      send(envelope: Record<string, unknown>) {
+        for (const ws of sockets) ws.send(JSON.stringify(envelope));
+      },
+    },
     failNext(method: string, fault: Fault) {
       faults.set(method, [...(faults.get(method) ?? []), fault]);
     },
@@ -100,6 +119,8 @@ export async function startFakeSlack() {
     },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const ws of sockets) ws.terminate();
+        wss.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import type { DataPoint } from '../src/analytics/series.js';
+import { alertMessage, reportMessage, withStatus, errorText } from '../src/chat/slack/render.js';
+import { ConfigError } from '../src/errors.js';
+import { registerSecret } from '../src/secrets.js';
+import { buildReport } from '../src/report/build.js';
+import { blockKitViolations } from './fakes/slack.js';
+
+const start = Date.UTC(2026, 10, 17) / 1000;
+const points: DataPoint[] = Array.from({ length: 21 }, (_, i) => ({ start: start - 14 * 86_400 + i * 86_400, end: start - 13 * 86_400 + i * 86_400, sent: 1000 + i, delivered: 970 }));
+function report(items: number) {
+  return buildReport({
+    account: { id: '104729384756102', name: 'acme', displayName: 'A'.repeat(200) },
+    range: { start, end: start + 7 * 86_400 },
+    timezone: 'UTC',
+    granularity: 'day',
+    nowMs: (start + 30 * 86_400) * 1000,
+    settleMs: 0,
+    points,
+    breakdown: { by: 'phone', items: Array.from({ length: items }, (_, i) => ({ key: `1415555${1000 + i}`, points })) },
+  });
+}
+
+describe('Block Kit rendering', () => {
+  it('stays within Slack limits for a long title and 200 breakdown rows', () => {
+    const message = reportMessage(report(200), { fileId: 'F1' });
+    expect(blockKitViolations(message as unknown as Record<string, unknown>)).toEqual([]);
+    const headerBlock = message.blocks[0] as { text: { text: string } };
+    expect(headerBlock.text.text.length).toBeLessThanOrEqual(150);
+    expect(headerBlock.text.text.endsWith('…')).toBe(true);
+    expect(JSON.stringify(message.blocks)).toContain('…and 185 more');
+  });
+
+  it('shows a QuickChart URL as an image block', () => {
+    const message = reportMessage(report(2), { url: 'https://quickchart.io/chart?c=%7B%7D' });
+    expect(message.blocks.find((b) => b.type === 'image')).toMatchObject({ image_url: 'https://quickchart.io/chart?c=%7B%7D' });
+  });
+
+  it('puts a status line on an alert, replacing the previous one', () => {
+    const alert = alertMessage({ key: 'k', accountId: '1', accountName: 'Acme', timezone: 'UTC', anomalies: [] });
+    const once = withStatus(alert.blocks, 'Acknowledged by <@U1>');
+    const twice = withStatus(once, 'Muted for 1h by <@U2>');
+    expect(twice.filter((b) => b.block_id === 'alert_status')).toHaveLength(1);
+    expect(JSON.stringify(twice)).toContain('Muted for 1h');
+    expect(JSON.stringify(twice)).not.toContain('Acknowledged');
+  });
+
+  it('turns errors into one line without secrets', () => {
+    registerSecret('xoxb-very-secret-token');
+    expect(errorText(new ConfigError('env.X', 'bad value xoxb-very-secret-token', 'fix it'))).toBe(':warning: env.X: bad value [redacted] — fix it');
+    expect(errorText(new Error('boom at /srv/app.js:1'))).toBe(':warning: Something went wrong on our side; it has been logged. Try again in a minute.');
+  });
+});
