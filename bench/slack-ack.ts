@@ -1,0 +1,79 @@
+/**
+ * Slash-command acknowledgement latency (p50/p99 over 200 signed requests on loopback) and the
+ * time until the full report arrives on the response_url, against a sandbox Graph that answers
+ * in 100 ms (in its own process) and a loopback fake Slack.
+ * Run: npm run bench:slack
+ */
+import { createHmac } from 'node:crypto';
+import { buildConfig } from '../src/config/load.js';
+import { silentLogger } from '../src/log.js';
+import { sampleAccounts } from '../src/sandbox/accounts.js';
+import { startService } from '../src/serve/service.js';
+import { startFakeSlack } from '../test/fakes/slack.js';
+import { forkSandbox } from './sandboxProcess.js';
+
+const SECRET = 'bench-signing-secret';
+const REQUESTS = 200;
+const REPORTS = 20;
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function main(): Promise<void> {
+  const now = Date.now();
+  const sandbox = await forkSandbox({ extraAccounts: 0, latencyMs: 100, now });
+  const slack = await startFakeSlack();
+  const accounts = sampleAccounts(now);
+  const config = buildConfig(
+    {
+      accounts: accounts.map((a) => ({ id: a.id, name: a.name, displayName: a.displayName, token: '${T}', timezone: a.timezone })),
+      access: [{ slack: {}, accounts: '*' }],
+    },
+    { GRAPH_API_URL: sandbox.url, SLACK_BOT_TOKEN: 'xoxb-bench', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.apiUrl },
+  );
+  const service = await startService({ config, env: { T: 'sandbox-token' }, logger: silentLogger, port: 0, host: '127.0.0.1' });
+
+  let n = 0;
+  const send = async (text: string) => {
+    const id = `b${++n}`;
+    const body = new URLSearchParams({ command: '/waba', text, channel_id: 'C0BENCH', user_id: 'U0BENCH', team_id: 'T0', response_url: slack.responseUrl(id) }).toString();
+    const ts = Math.floor(Date.now() / 1000);
+    const signature = `v0=${createHmac('sha256', SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
+    const started = performance.now();
+    const res = await fetch(`${service.url}/slack/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': signature },
+      body,
+    });
+    await res.text();
+    const ack = performance.now() - started;
+    return { id, ack, started };
+  };
+
+  for (let i = 0; i < 20; i++) await send('help'); // warm up
+  const acks: number[] = [];
+  for (let i = 0; i < REQUESTS; i++) acks.push((await send('help')).ack);
+
+  const reportAcks: number[] = [];
+  const full: number[] = [];
+  for (let i = 0; i < REPORTS; i++) {
+    const account = accounts[i % accounts.length]!.name;
+    const { id, ack, started } = await send(`report ${account} yesterday by phone`);
+    reportAcks.push(ack);
+    await slack.waitFor(() => slack.responses.find((r) => r.id === id), 60_000);
+    full.push(performance.now() - started);
+  }
+  const graphRequests = await sandbox.requests();
+
+  console.log(`waba-pulse Slack bench (node ${process.version}; sandbox Graph at 100 ms per request, fake Slack on loopback)`);
+  console.log(`acknowledgement, ${REQUESTS} signed /waba help requests:      p50 ${percentile(acks, 50).toFixed(1)} ms, p99 ${percentile(acks, 99).toFixed(1)} ms (Slack allows 3,000 ms)`);
+  console.log(`acknowledgement, ${REPORTS} signed /waba report requests:      p50 ${percentile(reportAcks, 50).toFixed(1)} ms, p99 ${percentile(reportAcks, 99).toFixed(1)} ms`);
+  console.log(`full report on the response_url (yesterday, by phone, chart): p50 ${percentile(full, 50).toFixed(0)} ms, p99 ${percentile(full, 99).toFixed(0)} ms (${(graphRequests / REPORTS).toFixed(1)} Graph requests per report)`);
+  await service.close();
+  await slack.close();
+  await sandbox.close();
+}
+
+await main();
