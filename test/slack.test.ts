@@ -213,6 +213,40 @@ describe('when Graph is slow or down', () => {
   });
 });
 
+describe('waba-pulse serve', () => {
+  it('serves Slack and /healthz from the CLI until stopped', async () => {
+    const { runCli } = await import('../src/cli/main.js');
+    const { PassThrough } = await import('node:stream');
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'waba-pulse-serve-'));
+    const path = join(dir, 'waba-pulse.yaml');
+    writeFileSync(path, 'accounts:\n  - id: "104729384756102"\n    name: acme-retail\n    token: ${GRAPH_TOKEN}\naccess:\n  - slack: {}\n    accounts: "*"\n');
+    const stdout = new PassThrough();
+    let out = '';
+    stdout.on('data', (c) => (out += c));
+    let stop!: () => void;
+    const stopSignal = new Promise<void>((resolve) => (stop = resolve));
+    const running = runCli(['serve'], {
+      stdout,
+      stderr: new PassThrough(),
+      env: { ...env, WABA_PULSE_CONFIG: path, PORT: '0', GRAPH_API_URL: sandbox.url, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.apiUrl, LOG_LEVEL: 'silent' },
+      cwd: dir,
+      now: () => NOW,
+      stopSignal,
+    });
+    await slack.waitFor(() => (/serving on port (\d+)/.exec(out) ? true : undefined));
+    const port = /serving on port (\d+)/.exec(out)![1];
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(await health.json()).toEqual({ status: 'ok', slack: 'http' });
+    const { json } = await slash('help', { base: `http://127.0.0.1:${port}` });
+    expect(json).toMatchObject({ response_type: 'ephemeral' });
+    stop();
+    expect(await running).toBe(0);
+  });
+});
+
 describe('Socket Mode', () => {
   it('connects with the app token and answers a slash command over the socket', async () => {
     const socketConfig = buildConfig(
