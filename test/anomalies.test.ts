@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { detectAnomalies, type AnomalyScope, type DetectionSettings } from '../src/analytics/anomalies.js';
 import { normalizeSeries, SeriesError } from '../src/analytics/normalize.js';
 import { markSettlement, type DataPoint } from '../src/analytics/series.js';
+import { thrown } from './helpers/thrown.js';
 
 const START = Date.UTC(2026, 10, 2) / 1000; // Monday 2 Nov 2026, 00:00 UTC
 const HH = 1800;
@@ -151,15 +152,7 @@ describe('series normalisation', () => {
 
   it('rejects what cannot be repaired, naming the bucket', () => {
     const at = '2026-11-02T00:00:00Z';
-    const reject = (points: DataPoint[]) => {
-      try {
-        normalizeSeries(points);
-      } catch (err) {
-        expect(err).toBeInstanceOf(SeriesError);
-        return (err as SeriesError).message;
-      }
-      throw new Error('expected a SeriesError');
-    };
+    const reject = (points: DataPoint[]) => thrown(() => normalizeSeries(points), SeriesError).message;
     expect(reject([p(START, -1, 0)])).toBe(`bucket ${at}: sent -1 is negative`);
     expect(reject([p(START, 2.5, 1)])).toBe(`bucket ${at}: sent 2.5 is not a whole number`);
     expect(reject([p(START, 3, Number.NaN)])).toBe(`bucket ${at}: delivered null is not a number`);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { accountToken, buildConfig, findAccount, loadConfig } from '../src/config/load.js';
 import { ConfigError, UsageError } from '../src/errors.js';
+import { thrown } from './helpers/thrown.js';
 
 const base = {
   accounts: [
@@ -13,13 +14,7 @@ const base = {
 };
 
 function configError(doc: unknown, env: NodeJS.ProcessEnv = {}): ConfigError {
-  try {
-    buildConfig(doc, env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
+  return thrown(() => buildConfig(doc, env), ConfigError);
 }
 
 describe('config validation', () => {
@@ -81,14 +76,7 @@ describe('config validation', () => {
 
   it('reads tokens only from the environment, naming a missing variable', () => {
     const config = buildConfig(base, {});
-    const err = (() => {
-      try {
-        accountToken(config.accounts[0]!, {});
-      } catch (e) {
-        return e as ConfigError;
-      }
-      throw new Error('expected an error');
-    })();
+    const err = thrown(() => accountToken(config.accounts[0]!, {}), ConfigError);
     expect(err.message).toBe('accounts[0].token: environment variable ACME_TOKEN is not set (account "acme")');
     expect(accountToken(config.accounts[0]!, { ACME_TOKEN: 'abcdefgh' })).toBe('abcdefgh');
   });

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CommandError, parseCommand } from '../src/command/grammar.js';
+import { thrown } from './helpers/thrown.js';
 
-function error(text: string): string {
-  try {
-    parseCommand(text);
-  } catch (err) {
-    expect(err).toBeInstanceOf(CommandError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a CommandError');
-}
+const error = (text: string) => thrown(() => parseCommand(text), CommandError).message;
 
 describe('the chat command grammar', () => {
   it('reads reports with ranges, breakdowns and granularities in any order', () => {

@@ -2,20 +2,13 @@ import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors.js';
 import { parseGranularity, resolveRange } from '../src/query/range.js';
+import { thrown } from './helpers/thrown.js';
 
 const TZ = 'Asia/Kolkata';
 const NOW = DateTime.fromISO('2026-11-25T10:15', { zone: TZ }).toMillis();
 const at = (iso: string) => DateTime.fromISO(iso, { zone: TZ }).toSeconds();
 
-function usage(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof UsageError) return err;
-    throw err;
-  }
-  throw new Error('expected a UsageError');
-}
+const usage = (fn: () => unknown) => thrown(fn, UsageError);
 
 describe('report ranges', () => {
   it('reads dates in the account zone; a bare --to date includes that day', () => {
