@@ -103,14 +103,3 @@ export function offsetMinutes(ts: number, tz: string): number {
   }
   return offset;
 }
-
-/** Days since 1970-01-01 on the local calendar of `tz`. */
-export function localDay(ts: number, tz: string): number {
-  return Math.floor((ts + offsetMinutes(ts, tz) * 60) / 86_400);
-}
-
-/** Minutes since local midnight in `tz`. */
-export function localMinuteOfDay(ts: number, tz: string): number {
-  const seconds = ts + offsetMinutes(ts, tz) * 60;
-  return Math.floor((((seconds % 86_400) + 86_400) % 86_400) / 60);
-}

@@ -27,7 +27,7 @@ function comparisonJson(c: Comparison | null, tz: string) {
   };
 }
 
-export function anomalyJson(a: Anomaly, tz: string) {
+function anomalyJson(a: Anomaly, tz: string) {
   return {
     kind: a.kind,
     start: toIso(a.start, tz),

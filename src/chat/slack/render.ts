@@ -128,7 +128,7 @@ export interface AlertContent {
 
 export const ALERT_ACTIONS = { acknowledge: 'alert_ack', mute1h: 'alert_mute_1h', mute24h: 'alert_mute_24h', byPhone: 'alert_by_phone' } as const;
 
-export function alertMessage(alert: AlertContent, status?: string): SlackMessage {
+export function alertMessage(alert: AlertContent): SlackMessage {
   const critical = alert.anomalies.some((a) => a.severity === 'critical');
   const value = JSON.stringify({ key: alert.key, account: alert.accountId });
   const button = (text: string, action_id: string, style?: 'primary' | 'danger') => ({
@@ -153,7 +153,6 @@ export function alertMessage(alert: AlertContent, status?: string): SlackMessage
       ],
     },
   ];
-  if (status) blocks.push(context(status));
   const first = alert.anomalies[0];
   return { text: clip(`Delivery alert for ${alert.accountName}: ${first ? first.explanation : ''}`, LIMITS.sectionText), blocks };
 }
