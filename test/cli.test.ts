@@ -262,7 +262,7 @@ describe('waba-pulse serve', () => {
   it('says which variables are missing when no chat platform is configured', async () => {
     const { code, err } = await cli(['serve']);
     expect(code).toBe(2);
-    expect(err).toBe('waba-pulse: env: nothing to serve: no chat platform is configured. Set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode); see .env.example.\n');
+    expect(err).toBe('waba-pulse: env: nothing to serve: no chat platform is configured. Set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode), and/or MICROSOFT_APP_ID with MICROSOFT_APP_PASSWORD for Teams; see .env.example.\n');
   });
 
   it('names the missing signing secret or app token', async () => {

@@ -239,7 +239,7 @@ describe('waba-pulse serve', () => {
     await slack.waitFor(() => (/serving on port (\d+)/.exec(out) ? true : undefined));
     const port = /serving on port (\d+)/.exec(out)![1];
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
-    expect(await health.json()).toEqual({ status: 'ok', slack: 'http' });
+    expect(await health.json()).toEqual({ status: 'ok', slack: 'http', teams: 'off' });
     const { json } = await slash('help', { base: `http://127.0.0.1:${port}` });
     expect(json).toMatchObject({ response_type: 'ephemeral' });
     stop();

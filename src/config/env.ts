@@ -17,6 +17,12 @@ export interface EnvSettings {
     appToken: string | undefined;
     apiUrl: string | undefined;
   };
+  microsoft: {
+    appId: string | undefined;
+    appPassword: string | undefined;
+    appType: 'SingleTenant' | 'MultiTenant' | 'UserAssignedMSI' | undefined;
+    tenantId: string | undefined;
+  };
 }
 
 export const DEFAULT_GRAPH_API_URL = 'https://graph.facebook.com';
@@ -56,6 +62,15 @@ function url(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return value.replace(/\/+$/, '');
 }
 
+function appType(value: string | undefined): EnvSettings['microsoft']['appType'] {
+  const text = value?.trim();
+  if (!text) return undefined;
+  const known = ['SingleTenant', 'MultiTenant', 'UserAssignedMSI'] as const;
+  const found = known.find((k) => k.toLowerCase() === text.toLowerCase());
+  if (!found) throw new ConfigError('env.MICROSOFT_APP_TYPE', `"${text}" is not an app type`, 'use SingleTenant, MultiTenant or UserAssignedMSI');
+  return found;
+}
+
 export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
   for (const name of SECRET_VARIABLES) registerSecret(env[name]);
 
@@ -87,6 +102,12 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
       appToken: env.SLACK_APP_TOKEN?.trim() || undefined,
       // The Web API base ends in /api/; a trailing slash is what the SDK expects.
       apiUrl: url(env, 'SLACK_API_URL')?.concat('/'),
+    },
+    microsoft: {
+      appId: env.MICROSOFT_APP_ID?.trim() || undefined,
+      appPassword: env.MICROSOFT_APP_PASSWORD?.trim() || undefined,
+      appType: appType(env.MICROSOFT_APP_TYPE),
+      tenantId: env.MICROSOFT_APP_TENANT_ID?.trim() || undefined,
     },
   };
 }

@@ -46,6 +46,7 @@ export interface Config {
   alerts: RawConfig['alerts'];
   access: RawConfig['access'];
   slack: RawConfig['slack'];
+  teams: RawConfig['teams'];
   graph: GraphSettings;
   env: EnvSettings;
 }
@@ -97,6 +98,7 @@ export function buildConfig(document: unknown, env: NodeJS.ProcessEnv, path = '<
     alerts: raw.alerts,
     access: raw.access,
     slack: raw.slack,
+    teams: raw.teams,
     env: envSettings,
     graph: {
       apiUrl: envSettings.graphApiUrl ?? g.apiUrl?.replace(/\/+$/, '') ?? DEFAULT_GRAPH_API_URL,

@@ -191,6 +191,12 @@ export const configSchema = z
       })
       .default({ command: '/waba' }),
     access: z.array(accessRule).default([]),
+    teams: z
+      .strictObject({
+        /** Accept unauthenticated Bot Framework requests (Emulator, tests) when no app id is set. */
+        allowUnauthenticated: z.boolean().default(false),
+      })
+      .default({ allowUnauthenticated: false }),
     defaults: z
       .strictObject({
         timezone: timeZone.default('UTC'),

@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { ChartLinks } from '../charts/links.js';
 import { chartRenderer } from '../charts/render.js';
+import { createTeamsSurface, type TeamsSurface } from '../chat/teams/bot.js';
 import type { CommandContext } from '../chat/commands.js';
 import { createSlackSurface, type SlackSurface } from '../chat/slack/app.js';
 import type { Config } from '../config/load.js';
@@ -30,8 +32,24 @@ export interface RunningService {
   url: string;
   port: number;
   slack: SlackSurface | undefined;
+  teams: TeamsSurface | undefined;
+  links: ChartLinks;
   store: Store;
   close(): Promise<void>;
+}
+
+/** Teams is on with an app id, or without one only when the config explicitly allows it. */
+export function teamsSettings(config: Config) {
+  const m = config.env.microsoft;
+  if (!m.appId) {
+    if (m.appPassword || m.tenantId) throw new ConfigError('env.MICROSOFT_APP_ID', 'is not set, but other Microsoft variables are', 'set MICROSOFT_APP_ID to the bot\'s app id');
+    return config.teams.allowUnauthenticated ? { appId: undefined, appPassword: undefined, appType: undefined, tenantId: undefined } : undefined;
+  }
+  if (!m.appPassword && m.appType !== 'UserAssignedMSI') {
+    throw new ConfigError('env.MICROSOFT_APP_PASSWORD', 'is not set', 'set MICROSOFT_APP_PASSWORD to the bot\'s client secret (or MICROSOFT_APP_TYPE=UserAssignedMSI)');
+  }
+  if (m.appType === 'SingleTenant' && !m.tenantId) throw new ConfigError('env.MICROSOFT_APP_TENANT_ID', 'is not set for a SingleTenant app', 'set it to your Microsoft Entra tenant id');
+  return m;
 }
 
 /** Which chat surfaces the environment enables; a half-configured one is an error naming what is missing. */
@@ -49,16 +67,17 @@ export function slackSettings(config: Config) {
 
 /**
  * `waba-pulse serve`: one HTTP server on PORT for Slack (`/slack/events`, or Socket Mode),
- * health, and later Teams and chart images.
+ * Teams (`/api/messages`), signed chart images (`/charts/<id>.png`) and `/healthz`.
  */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const { config, logger } = options;
   const slackConfig = slackSettings(config);
-  if (!slackConfig) {
+  const teamsConfig = teamsSettings(config);
+  if (!slackConfig && !teamsConfig) {
     throw new ConfigError(
       'env',
       'nothing to serve: no chat platform is configured',
-      'set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode); see .env.example',
+      'set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode), and/or MICROSOFT_APP_ID with MICROSOFT_APP_PASSWORD for Teams; see .env.example',
     );
   }
   const now = options.now ?? Date.now;
@@ -75,16 +94,37 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   };
   const web = express();
   let slack: SlackSurface | undefined;
+  let teams: TeamsSurface | undefined;
   web.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', slack: slack ? slack.mode : 'off' });
+    res.json({ status: 'ok', slack: slack ? slack.mode : 'off', teams: teams ? 'on' : 'off' });
   });
-  slack = createSlackSurface(slackConfig, ctx, logger.child({ surface: 'slack' }), web);
-  try {
-    await slack.start();
-  } catch (err) {
-    await graph.close();
-    const code = (err as { data?: { error?: string } }).data?.error ?? (err as Error).message;
-    throw new ChatAuthError(`Slack refused the bot token (${code})`, 'check SLACK_BOT_TOKEN (and SLACK_APP_TOKEN for Socket Mode), or SLACK_API_URL', { cause: err });
+  const links = new ChartLinks({ baseUrl: config.env.publicBaseUrl ?? 'http://127.0.0.1' });
+  web.get('/charts/:file', (req, res) => {
+    const id = /^([a-f0-9]{32})\.png$/.exec(req.params.file)?.[1];
+    const found = id ? links.fetch(id, req.query.exp as string | undefined, req.query.sig as string | undefined) : ({ status: 404 } as const);
+    if (found.status === 200) res.type('image/png').set('cache-control', 'private, max-age=3600').send(found.png);
+    else res.status(found.status).send(found.status === 403 ? 'forbidden' : 'not found');
+  });
+  if (teamsConfig) {
+    if (!teamsConfig.appId) logger.warn('TEAMS: no MICROSOFT_APP_ID — accepting UNAUTHENTICATED Bot Framework requests (teams.allowUnauthenticated). Never do this in production.');
+    teams = createTeamsSurface(teamsConfig, { ...ctx, prefix: '@waba-pulse' }, links, logger.child({ surface: 'teams' }));
+    const surface = teams;
+    web.post('/api/messages', express.json({ limit: '1mb' }), (req, res) => {
+      surface.handle(req, res).catch((err: unknown) => {
+        logger.error({ err }, 'teams request failed');
+        if (!res.headersSent) res.status(500).end();
+      });
+    });
+  }
+  if (slackConfig) {
+    slack = createSlackSurface(slackConfig, ctx, logger.child({ surface: 'slack' }), web);
+    try {
+      await slack.start();
+    } catch (err) {
+      await graph.close();
+      const code = (err as { data?: { error?: string } }).data?.error ?? (err as Error).message;
+      throw new ChatAuthError(`Slack refused the bot token (${code})`, 'check SLACK_BOT_TOKEN (and SLACK_APP_TOKEN for Socket Mode), or SLACK_API_URL', { cause: err });
+    }
   }
 
   const server: Server = createServer(web);
@@ -93,11 +133,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     server.listen(options.port ?? config.env.port, options.host ?? '0.0.0.0', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  logger.info({ port, slack: slack.mode }, 'waba-pulse serving');
+  if (!config.env.publicBaseUrl) links.setBaseUrl(`http://127.0.0.1:${port}`);
+  logger.info({ port, slack: slack?.mode ?? 'off', teams: teams ? 'on' : 'off' }, 'waba-pulse serving');
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     slack,
+    teams,
+    links,
     store,
     async close() {
       await slack?.stop();

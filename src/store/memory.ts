@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AlertAction, AlertSetting, ChatTarget, Store, Subscription } from './types.js';
+import type { AlertAction, AlertSetting, ChatTarget, ConversationRecord, Store, Subscription } from './types.js';
 
 const sameTarget = (a: ChatTarget, b: ChatTarget) => a.platform === b.platform && a.conversation === b.conversation;
 
@@ -8,6 +8,7 @@ export class MemoryStore implements Store {
   private subscriptions: Subscription[] = [];
   private settings: AlertSetting[] = [];
   private actions = new Map<string, AlertAction[]>();
+  private conversations = new Map<string, ConversationRecord>();
 
   async addSubscription(subscription: Omit<Subscription, 'id' | 'createdAt'>, now: number): Promise<Subscription> {
     // One subscription per target, account and period: subscribing again updates the time.
@@ -54,6 +55,20 @@ export class MemoryStore implements Store {
 
   async alertHistory(alertKey: string): Promise<AlertAction[]> {
     return (this.actions.get(alertKey) ?? []).map((a) => ({ ...a }));
+  }
+
+  async saveConversation(record: Omit<ConversationRecord, 'active' | 'inactiveReason'>): Promise<void> {
+    // Being spoken to (again) makes a conversation active (again).
+    this.conversations.set(record.conversation, { ...record, active: true, inactiveReason: null });
+  }
+
+  async markConversationInactive(conversation: string, reason: string, now: number): Promise<void> {
+    const found = this.conversations.get(conversation);
+    if (found) this.conversations.set(conversation, { ...found, active: false, inactiveReason: reason, updatedAt: now });
+  }
+
+  async listConversations(options: { activeOnly?: boolean } = {}): Promise<ConversationRecord[]> {
+    return [...this.conversations.values()].filter((c) => !options.activeOnly || c.active).map((c) => ({ ...c }));
   }
 
   async close(): Promise<void> {}

@@ -37,6 +37,18 @@ export interface AlertAction {
   mutedUntil?: number | undefined;
 }
 
+/** Where a Teams bot may post proactively: the conversation reference it was given. */
+export interface ConversationRecord {
+  conversation: string;
+  /** Bot Framework ConversationReference, as JSON. */
+  reference: Record<string, unknown>;
+  tenant: string | null;
+  active: boolean;
+  /** Why it went inactive (the connector's answer), when it did. */
+  inactiveReason: string | null;
+  updatedAt: number;
+}
+
 export interface Store {
   addSubscription(subscription: Omit<Subscription, 'id' | 'createdAt'>, now: number): Promise<Subscription>;
   /** Removes every subscription of the target to the account; returns how many. */
@@ -50,6 +62,10 @@ export interface Store {
   /** Record who acknowledged or muted an alert (by its key), newest last. */
   recordAlertAction(alertKey: string, action: AlertAction): Promise<void>;
   alertHistory(alertKey: string): Promise<AlertAction[]>;
+
+  saveConversation(record: Omit<ConversationRecord, 'active' | 'inactiveReason'>): Promise<void>;
+  markConversationInactive(conversation: string, reason: string, now: number): Promise<void>;
+  listConversations(options?: { activeOnly?: boolean }): Promise<ConversationRecord[]>;
 
   close(): Promise<void>;
 }

@@ -41,11 +41,11 @@ const context = (...texts: string[]): Block => ({
   elements: texts.slice(0, LIMITS.contextElements).map((t) => ({ type: 'mrkdwn', text: clip(t, LIMITS.sectionText) })),
 });
 
-function icon(a: Anomaly): string {
+function icon(a: Pick<Anomaly, 'severity'>): string {
   return a.severity === 'critical' ? ':red_circle:' : ':large_orange_circle:';
 }
 
-function anomalyLines(anomalies: readonly Anomaly[]): string {
+function anomalyLines(anomalies: ReadonlyArray<Pick<Anomaly, 'severity' | 'explanation'>>): string {
   const shown = anomalies.slice(0, ANOMALY_ROWS).map((a) => `${icon(a)} ${escapeMrkdwn(a.explanation)}`);
   if (anomalies.length > ANOMALY_ROWS) shown.push(`_…and ${anomalies.length - ANOMALY_ROWS} more_`);
   return shown.join('\n');
@@ -122,7 +122,8 @@ export interface AlertContent {
   key: string;
   accountId: string;
   accountName: string;
-  anomalies: Anomaly[];
+  /** What was found; severity and explanation are all an alert message shows. */
+  anomalies: Array<Pick<Anomaly, 'severity' | 'explanation'>>;
   timezone: string;
 }
 
