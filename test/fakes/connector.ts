@@ -1,0 +1,68 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ConnectorCall {
+  method: string;
+  conversation: string;
+  activityId: string | undefined;
+  activity: Record<string, any>;
+  authorization: string | undefined;
+}
+
+/**
+ * A loopback Bot Connector (the serviceUrl Teams gives a bot): records sends, replies and
+ * updates; can answer 403 for a conversation the bot was removed from; can add latency.
+ */
+export async function startFakeConnector(options: { latencyMs?: number } = {}) {
+  const calls: ConnectorCall[] = [];
+  const gone = new Set<string>();
+  let counter = 0;
+  const read = (req: IncomingMessage) =>
+    new Promise<string>((resolve) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => resolve(body));
+    });
+  const server: Server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const match = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/.exec(url.pathname);
+    const body = await read(req);
+    if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
+    res.setHeader('content-type', 'application/json');
+    if (!match) {
+      res.statusCode = 404;
+      return res.end(JSON.stringify({ error: { code: 'NotFound', message: url.pathname } }));
+    }
+    const conversation = decodeURIComponent(match[1]!);
+    const activityId = match[2] ? decodeURIComponent(match[2]) : undefined;
+    calls.push({ method: req.method ?? 'POST', conversation, activityId, activity: body ? (JSON.parse(body) as Record<string, any>) : {}, authorization: req.headers.authorization });
+    if (gone.has(conversation)) {
+      res.statusCode = 403;
+      return res.end(JSON.stringify({ error: { code: 'BotNotInConversationRoster', message: 'The bot is not part of the conversation roster.' } }));
+    }
+    res.statusCode = 200;
+    res.end(JSON.stringify({ id: activityId && req.method === 'PUT' ? activityId : `activity-${++counter}` }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    calls,
+    removeBotFrom(conversation: string) {
+      gone.add(conversation);
+    },
+    async waitFor<T>(find: () => T | undefined, timeoutMs = 15_000): Promise<T> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = find();
+        if (found !== undefined) return found;
+        if (Date.now() > deadline) throw new Error('fake connector: timed out waiting');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

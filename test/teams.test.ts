@@ -1,0 +1,266 @@
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChartLinks } from '../src/charts/links.js';
+import { buildConfig } from '../src/config/load.js';
+import { silentLogger } from '../src/log.js';
+import { sampleAccounts } from '../src/sandbox/accounts.js';
+import { startSandbox, type RunningSandbox } from '../src/sandbox/server.js';
+import type { SandboxAccount } from '../src/sandbox/traffic.js';
+import { startService, type RunningService } from '../src/serve/service.js';
+import { startFakeConnector } from './fakes/connector.js';
+
+const require = createRequire(import.meta.url);
+// The Adaptive Cards SDK's own parser: unknown elements and invalid properties are reported.
+const AC = require('adaptivecards/dist/adaptivecards.js') as any;
+
+const NOW = Date.UTC(2026, 10, 25, 10, 15);
+const GRAPH_TOKEN = 'EAAG-graph-secret-token-77';
+const bigco: SandboxAccount = {
+  id: '130000000000001',
+  name: 'bigco',
+  displayName: 'BigCo',
+  timezone: 'UTC',
+  phones: Array.from({ length: 40 }, (_, i) => ({ number: `1415555${String(1000 + i)}`, weight: 1 / 40 })),
+  countries: [{ code: 'US', weight: 1, tz: 'America/New_York', rate: 0.98 }],
+  volume: 4000,
+  incidents: [],
+};
+
+let sandbox: RunningSandbox;
+let connector: Awaited<ReturnType<typeof startFakeConnector>>;
+let service: RunningService;
+
+const accountsDoc = [...sampleAccounts(NOW).slice(0, 2), bigco].map((a) => ({ id: a.id, name: a.name, displayName: a.displayName, token: '${GRAPH_TOKEN}', timezone: a.timezone }));
+
+function config(env: NodeJS.ProcessEnv, allowUnauthenticated = true) {
+  return buildConfig(
+    {
+      accounts: accountsDoc,
+      access: [
+        { teams: { conversation: 'a:personal-alice' }, accounts: ['acme-retail', 'bigco'] },
+        { teams: { team: '19:team-ops@thread.tacv2' }, accounts: '*' },
+      ],
+      teams: { allowUnauthenticated },
+    },
+    { GRAPH_API_URL: sandbox.url, ...env },
+  );
+}
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ accounts: [...sampleAccounts(NOW), bigco], now: () => NOW, token: GRAPH_TOKEN, callsPerHour: 100_000 });
+  connector = await startFakeConnector();
+  service = await startService({ config: config({}), env: { GRAPH_TOKEN }, logger: silentLogger, now: () => NOW, port: 0, host: '127.0.0.1' });
+});
+afterAll(async () => {
+  await service.close();
+  await connector.close();
+  await sandbox.close();
+});
+
+let activityCounter = 0;
+function personal(text: string, extra: Record<string, unknown> = {}) {
+  return {
+    type: 'message',
+    id: `in-${++activityCounter}`,
+    timestamp: new Date(NOW).toISOString(),
+    serviceUrl: connector.url,
+    channelId: 'msteams',
+    from: { id: '29:alice', name: 'Alice', aadObjectId: 'aad-alice' },
+    conversation: { id: 'a:personal-alice', conversationType: 'personal', tenantId: 'tenant-1' },
+    recipient: { id: '28:waba-pulse', name: 'waba-pulse' },
+    text,
+    channelData: { tenant: { id: 'tenant-1' } },
+    ...extra,
+  };
+}
+
+function channel(text: string) {
+  return {
+    ...personal(`<at>waba-pulse</at> ${text}`),
+    conversation: { id: '19:channel-ops@thread.tacv2;messageid=1', conversationType: 'channel', tenantId: 'tenant-1' },
+    entities: [{ type: 'mention', mentioned: { id: '28:waba-pulse', name: 'waba-pulse' }, text: '<at>waba-pulse</at>' }],
+    channelData: { team: { id: '19:team-ops@thread.tacv2' }, channel: { id: '19:channel-ops@thread.tacv2' }, tenant: { id: 'tenant-1' } },
+  };
+}
+
+async function send(activity: Record<string, unknown>, options: { base?: string; authorization?: string } = {}) {
+  const res = await fetch(`${options.base ?? service.url}/api/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(options.authorization ? { authorization: options.authorization } : {}) },
+    body: JSON.stringify(activity),
+  });
+  await res.text();
+  return res.status;
+}
+
+function cardsTo(conversation: string, after: number) {
+  return connector.calls.slice(after).filter((c) => c.conversation === conversation && c.activity.attachments?.length);
+}
+
+function validateCard(card: Record<string, unknown>): string[] {
+  const ctx = new AC.SerializationContext();
+  const parsed = new AC.AdaptiveCard();
+  parsed.parse(card, ctx);
+  const problems: string[] = [];
+  for (let i = 0; i < ctx.eventCount; i++) problems.push(ctx.getEventAt(i).message);
+  const results = parsed.validateProperties();
+  for (let i = 0; i < results.validationEvents?.length; i++) problems.push(results.validationEvents[i].message);
+  return problems;
+}
+
+const cardOf = (call: { activity: Record<string, any> }) => call.activity.attachments[0].content as Record<string, any>;
+
+describe('Teams commands', () => {
+  it('validates cards with the Adaptive Cards SDK (which does catch broken ones)', () => {
+    expect(validateCard({ type: 'AdaptiveCard', version: '1.5', body: [{ type: 'Bogus' }] })).not.toEqual([]);
+  });
+
+  it('answers help in a personal chat with a valid Adaptive Card', async () => {
+    const before = connector.calls.length;
+    expect(await send(personal('help'))).toBe(200);
+    const [reply] = await connector.waitFor(() => (cardsTo('a:personal-alice', before).length ? cardsTo('a:personal-alice', before) : undefined));
+    expect(reply!.activity.attachments[0].contentType).toBe('application/vnd.microsoft.card.adaptive');
+    expect(validateCard(cardOf(reply!))).toEqual([]);
+    expect(JSON.stringify(cardOf(reply!))).toContain('@waba-pulse report <account>');
+  });
+
+  it('types, then posts a report card with figures, anomalies and a chart it serves itself', async () => {
+    const before = connector.calls.length;
+    await send(personal('report acme-retail yesterday by phone'));
+    const reply = await connector.waitFor(() => cardsTo('a:personal-alice', before)[0]);
+    expect(connector.calls.slice(before).some((c) => c.activity.type === 'typing')).toBe(true);
+    const card = cardOf(reply);
+    expect(validateCard(card)).toEqual([]);
+    expect(card.version).toBe('1.5');
+    const text = JSON.stringify(card);
+    expect(text).toContain('Acme Retail — WhatsApp delivery, Tue 24 Nov 2026');
+    expect(text).toContain('Delivery on +1 631 555 1000 fell to');
+    const image = (card.body as Array<Record<string, any>>).find((b) => b.type === 'Image')!;
+    const chart = await fetch(image.url);
+    expect(chart.status).toBe(200);
+    expect(chart.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await chart.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+    // A tampered signature is refused.
+    expect((await fetch(image.url.replace(/sig=([^&]{4})/, 'sig=AAAA'))).status).toBe(403);
+    expect(JSON.stringify(connector.calls)).not.toContain(GRAPH_TOKEN);
+  });
+
+  it('takes commands in a channel with an @mention, and keeps a 40-number breakdown under 28 KB', async () => {
+    const before = connector.calls.length;
+    await send(channel('report bigco yesterday by phone'));
+    const reply = await connector.waitFor(() => cardsTo('19:channel-ops@thread.tacv2;messageid=1', before)[0]);
+    const card = cardOf(reply);
+    expect(validateCard(card)).toEqual([]);
+    expect(Buffer.byteLength(JSON.stringify(card))).toBeLessThan(28 * 1024);
+    expect(JSON.stringify(card)).toContain('…and 25 more');
+  });
+
+  it('refuses accounts the conversation may not see, the same way as unknown ones', async () => {
+    const before = connector.calls.length;
+    await send(personal('report globex-support'));
+    const reply = await connector.waitFor(() => cardsTo('a:personal-alice', before)[0]);
+    expect(JSON.stringify(cardOf(reply))).toContain('No account \\"globex-support\\" is available here. Accounts here: acme-retail, bigco.');
+  });
+});
+
+describe('chart links', () => {
+  it('refuse expired and tampered links', () => {
+    let now = NOW;
+    const links = new ChartLinks({ baseUrl: 'https://pulse.example.com', ttlMs: 60_000, now: () => now });
+    const url = new URL(links.publish(Buffer.from('png')));
+    const id = url.pathname.match(/\/charts\/(\w+)\.png/)![1]!;
+    const exp = url.searchParams.get('exp')!;
+    const sig = url.searchParams.get('sig')!;
+    expect(links.fetch(id, exp, sig).status).toBe(200);
+    expect(links.fetch(id, String(Number(exp) + 3600), sig).status).toBe(403);
+    expect(links.fetch(id, exp, `${sig.slice(0, -1)}x`).status).toBe(403);
+    now += 61_000;
+    expect(links.fetch(id, exp, sig).status).toBe(403);
+  });
+});
+
+describe('proactive messages and alerts', () => {
+  const alert = {
+    key: 'bigco:delivery_drop:2026-11-24T10:00',
+    accountId: '130000000000001',
+    accountName: 'BigCo',
+    timezone: 'UTC',
+    anomalies: [{ severity: 'critical' as const, explanation: 'Delivery on +1 415 555 1000 fell to 80.0% (800 of 1,000 delivered) on Tue 24 Nov 10:00–12:00; expected 98.0% (at least 96.5%).' }],
+  };
+  const install = {
+    type: 'installationUpdate',
+    action: 'add',
+    id: 'install-1',
+    timestamp: new Date(NOW).toISOString(),
+    serviceUrl: '',
+    channelId: 'msteams',
+    from: { id: '29:alice', name: 'Alice', aadObjectId: 'aad-alice' },
+    conversation: { id: '19:alerts@thread.tacv2', conversationType: 'channel', tenantId: 'tenant-1' },
+    recipient: { id: '28:waba-pulse', name: 'waba-pulse' },
+    channelData: { team: { id: '19:team-ops@thread.tacv2' }, tenant: { id: 'tenant-1' } },
+  };
+
+  it('stores the conversation on install and posts an alert to it later; a click updates the card', async () => {
+    expect(await send({ ...install, serviceUrl: connector.url })).toBe(200);
+    const stored = await service.store.listConversations();
+    expect(stored.find((c) => c.conversation === '19:alerts@thread.tacv2')).toMatchObject({ active: true, tenant: 'tenant-1' });
+
+    const before = connector.calls.length;
+    const id = await service.teams!.postAlert('19:alerts@thread.tacv2', alert);
+    expect(id).toMatch(/^activity-/);
+    const posted = connector.calls.slice(before).find((c) => c.conversation === '19:alerts@thread.tacv2' && c.activity.attachments)!;
+    const card = cardOf(posted);
+    expect(validateCard(card)).toEqual([]);
+    expect((card.actions as Array<{ title: string }>).map((a) => a.title)).toEqual(['Acknowledge', 'Mute 1h', 'Mute 24h', 'Show by phone number']);
+
+    const ack = (card.actions as Array<{ title: string; data: unknown }>)[0]!.data;
+    const clicked = connector.calls.length;
+    await send({
+      ...personal(''),
+      text: undefined,
+      value: ack,
+      replyToId: id,
+      conversation: { id: '19:alerts@thread.tacv2', conversationType: 'channel', tenantId: 'tenant-1' },
+      channelData: { team: { id: '19:team-ops@thread.tacv2' }, tenant: { id: 'tenant-1' } },
+    });
+    const update = await connector.waitFor(() => connector.calls.slice(clicked).find((c) => c.method === 'PUT'));
+    expect(update.activityId).toBe(id);
+    expect(JSON.stringify(update.activity)).toContain('Acknowledged by Alice');
+    expect(await service.store.alertHistory(alert.key)).toEqual([expect.objectContaining({ status: 'acknowledged', by: 'aad-alice', at: NOW })]);
+  });
+
+  it('marks a conversation inactive when the connector says the bot was removed', async () => {
+    await send({ ...install, id: 'install-2', serviceUrl: connector.url, conversation: { id: '19:gone@thread.tacv2', conversationType: 'channel', tenantId: 'tenant-1' } });
+    connector.removeBotFrom('19:gone@thread.tacv2');
+    expect(await service.teams!.postAlert('19:gone@thread.tacv2', alert)).toBeUndefined();
+    const record = (await service.store.listConversations()).find((c) => c.conversation === '19:gone@thread.tacv2')!;
+    expect(record.active).toBe(false);
+    expect(record.inactiveReason).toMatch(/403/);
+    const attempts = connector.calls.filter((c) => c.conversation === '19:gone@thread.tacv2').length;
+    expect(await service.teams!.postAlert('19:gone@thread.tacv2', alert)).toBeUndefined();
+    expect(connector.calls.filter((c) => c.conversation === '19:gone@thread.tacv2').length).toBe(attempts);
+  });
+});
+
+describe('authentication', () => {
+  it('refuses requests without or with a wrong token when an app id is configured, and other tenants', async () => {
+    const secured = await startService({
+      config: config({ MICROSOFT_APP_ID: '00000000-0000-0000-0000-000000000001', MICROSOFT_APP_PASSWORD: 'client-secret-value', MICROSOFT_APP_TYPE: 'SingleTenant', MICROSOFT_APP_TENANT_ID: 'tenant-1' }, false),
+      env: { GRAPH_TOKEN },
+      logger: silentLogger,
+      now: () => NOW,
+      port: 0,
+      host: '127.0.0.1',
+    });
+    try {
+      const before = connector.calls.length;
+      expect(await send(personal('help'), { base: secured.url })).toBe(401);
+      expect(await send(personal('help'), { base: secured.url, authorization: 'Bearer not-a-real-token' })).toBeGreaterThanOrEqual(401);
+      expect(await send({ ...personal('help'), channelData: { tenant: { id: 'someone-else' } } }, { base: secured.url })).toBe(403);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(connector.calls.length).toBe(before);
+    } finally {
+      await secured.close();
+    }
+  });
+});
