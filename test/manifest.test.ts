@@ -15,3 +15,61 @@ describe('the Slack app manifest', () => {
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual(['chat:write', 'chat:write.public', 'commands', 'files:write']);
   });
 });
+
+describe('the Teams app package', async () => {
+  const { fillTeamsManifest } = await import('../src/cli/teamsPackage.js');
+  const { teamsManifestSchema } = await import('../src/chat/teams/manifest.js');
+  const { COMMAND_NAMES } = await import('../src/command/grammar.js');
+  const { ConfigError } = await import('../src/errors.js');
+  const { thrown } = await import('./helpers/thrown.js');
+  const appId = '11111111-2222-3333-4444-555555555555';
+
+  it('fills the app id and chart host into a manifest that meets the schema rules', () => {
+    const manifest = JSON.parse(fillTeamsManifest({ MICROSOFT_APP_ID: appId, PUBLIC_BASE_URL: 'https://pulse.example.com' }));
+    expect(teamsManifestSchema.safeParse(manifest).success).toBe(true);
+    expect(manifest.id).toBe(appId);
+    expect(manifest.bots[0].botId).toBe(appId);
+    expect(manifest.bots[0].scopes).toEqual(['personal', 'team', 'groupChat']);
+    expect(manifest.validDomains).toEqual(['pulse.example.com']);
+    expect(manifest.bots[0].commandLists[0].commands.map((c: { title: string }) => c.title)).toEqual([...COMMAND_NAMES]);
+  });
+
+  it('refuses to package without a valid app id', () => {
+    expect(thrown(() => fillTeamsManifest({}), ConfigError).message).toBe('env.MICROSOFT_APP_ID: is not set');
+    expect(thrown(() => fillTeamsManifest({ MICROSOFT_APP_ID: 'not-a-guid' }), ConfigError).message).toBe('manifest/teams/manifest.json id: "not-a-guid" is not a GUID');
+  });
+
+  it('ships a 192×192 colour icon and a 32×32 white-on-transparent outline', async () => {
+    const { loadImage, createCanvas } = await import('@napi-rs/canvas');
+    const color = await loadImage(readFileSync(new URL('../manifest/teams/color.png', import.meta.url)));
+    expect([color.width, color.height]).toEqual([192, 192]);
+    const outline = await loadImage(readFileSync(new URL('../manifest/teams/outline.png', import.meta.url)));
+    expect([outline.width, outline.height]).toEqual([32, 32]);
+    const canvas = createCanvas(32, 32);
+    const g = canvas.getContext('2d');
+    g.drawImage(outline, 0, 0);
+    const pixels = g.getImageData(0, 0, 32, 32).data;
+    let transparent = 0;
+    for (let i = 0; i < pixels.length; i += 4) {
+      if (pixels[i + 3] === 0) transparent++;
+      else expect([pixels[i], pixels[i + 1], pixels[i + 2]]).toEqual([255, 255, 255]);
+    }
+    expect(transparent).toBeGreaterThan(512);
+  });
+
+  it('zips manifest and icons with `waba-pulse teams-package`', async () => {
+    const { runCli } = await import('../src/cli/main.js');
+    const { PassThrough } = await import('node:stream');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { unzipSync } = await import('fflate');
+    const dir = mkdtempSync(join(tmpdir(), 'waba-pulse-teams-'));
+    const out = join(dir, 'package.zip');
+    const code = await runCli(['teams-package', '--out', out], { stdout: new PassThrough(), stderr: new PassThrough(), env: { MICROSOFT_APP_ID: appId }, cwd: dir });
+    expect(code).toBe(0);
+    const files = unzipSync(readFileSync(out));
+    expect(Object.keys(files).sort()).toEqual(['color.png', 'manifest.json', 'outline.png']);
+    expect(JSON.parse(Buffer.from(files['manifest.json']!).toString()).id).toBe(appId);
+  });
+});

@@ -7,6 +7,7 @@ import type { CliIo } from './io.js';
 import { runReport, type ReportOptions } from './report.js';
 import { runSandbox } from './sandbox.js';
 import { runServe } from './serve.js';
+import { runTeamsPackage } from './teamsPackage.js';
 
 export type { CliIo };
 
@@ -72,6 +73,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .description('run the Slack app (HTTP at /slack/events, or Socket Mode) and health check on PORT')
     .action(async () => {
       exitCode = await runServe(io, globals().config, createLogger({ level: debug ? 'debug' : (io.env.LOG_LEVEL ?? 'info'), destination: io.stderr }));
+    });
+
+  program
+    .command('teams-package')
+    .description('zip manifest/teams into an uploadable Teams app package, with MICROSOFT_APP_ID filled in')
+    .option('--out <file>', 'where to write (default ./out/waba-pulse-teams.zip)')
+    .action(async (opts: { out?: string }) => {
+      exitCode = await runTeamsPackage(opts, io);
     });
 
   program

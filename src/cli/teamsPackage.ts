@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { zipSync } from 'fflate';
+import { formatPath } from '../config/load.js';
+import { ConfigError } from '../errors.js';
+import { teamsManifestSchema } from '../chat/teams/manifest.js';
+import { ensureDir, writeFileAtomic, type CliIo } from './io.js';
+
+const TEMPLATE_DIR = fileURLToPath(new URL('../../manifest/teams/', import.meta.url));
+
+/** manifest.json with the app id (and the chart host) filled in, checked against the schema rules. */
+export function fillTeamsManifest(env: NodeJS.ProcessEnv, templateDir = TEMPLATE_DIR): string {
+  const appId = env.MICROSOFT_APP_ID?.trim();
+  if (!appId) throw new ConfigError('env.MICROSOFT_APP_ID', 'is not set', "set it to the bot's Microsoft app id (a GUID)");
+  const host = env.PUBLIC_BASE_URL ? new URL(env.PUBLIC_BASE_URL).host : undefined;
+  const manifest = JSON.parse(readFileSync(join(templateDir, 'manifest.json'), 'utf8').replaceAll('{{MICROSOFT_APP_ID}}', appId)) as Record<string, unknown>;
+  // Teams must be allowed to load chart images from our host.
+  manifest.validDomains = host ? [host] : [];
+  const checked = teamsManifestSchema.safeParse(manifest);
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    throw new ConfigError(`manifest/teams/manifest.json ${formatPath(issue.path)}`, issue.message, 'fix the template or the variable it was filled from');
+  }
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
+/** `waba-pulse teams-package`: the uploadable app package (manifest + icons) as a zip. */
+export async function runTeamsPackage(opts: { out?: string }, io: CliIo): Promise<number> {
+  const manifest = fillTeamsManifest(io.env);
+  const out = opts.out ?? join(io.cwd, 'out', 'waba-pulse-teams.zip');
+  ensureDir(join(out, '..'), '--out');
+  const zip = zipSync({
+    'manifest.json': Buffer.from(manifest),
+    'color.png': readFileSync(join(TEMPLATE_DIR, 'color.png')),
+    'outline.png': readFileSync(join(TEMPLATE_DIR, 'outline.png')),
+  });
+  writeFileAtomic(out, Buffer.from(zip));
+  io.stdout.write(`wrote ${out} (${zip.length} bytes): upload it in Teams (Apps → Manage your apps → Upload an app) or the Teams admin center\n`);
+  return 0;
+}
