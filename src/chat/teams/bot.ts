@@ -1,5 +1,6 @@
 import { ActivityTypes, CardFactory, CloudAdapter, ConfigurationBotFrameworkAuthentication, TurnContext, type ConversationReference } from 'botbuilder';
 import type { Request, Response } from 'express';
+import pLimit from 'p-limit';
 import type { ChartLinks } from '../../charts/links.js';
 import type { RenderedChart } from '../../charts/render.js';
 import { parseCommand } from '../../command/grammar.js';
@@ -27,6 +28,8 @@ export interface TeamsSurface {
   postReport(conversation: string, result: CommandResult & { type: 'report' }): Promise<string | undefined>;
 }
 
+export const PROACTIVE_CONCURRENCY = 16;
+
 /** The connector answers 403/404 for a conversation the bot was removed from. */
 function gone(err: unknown): boolean {
   const status = (err as { statusCode?: number; status?: number }).statusCode ?? (err as { status?: number }).status;
@@ -46,6 +49,8 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
     await context.sendActivity({ attachments: [CardFactory.adaptiveCard(errorCard(errorText(err).replace(/^:warning: /, '')))] });
   };
   const prefix = '@waba-pulse';
+  // Teams throttles bots that post too fast; fan-outs (digests, alerts) go out 16 at a time.
+  const proactive = pLimit(PROACTIVE_CONCURRENCY);
 
   function imageUrl(chart: RenderedChart): string | undefined {
     if (chart.kind === 'url') return chart.url;
@@ -146,9 +151,11 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
     if (!record) return undefined;
     let id: string | undefined;
     try {
-      await adapter.continueConversationAsync(settings.appId ?? '', record.reference as Partial<ConversationReference>, async (context) => {
-        id = (await context.sendActivity(attachment(card)))?.id;
-      });
+      await proactive(() =>
+        adapter.continueConversationAsync(settings.appId ?? '', record.reference as Partial<ConversationReference>, async (context) => {
+          id = (await context.sendActivity(attachment(card)))?.id;
+        }),
+      );
       return id;
     } catch (err) {
       if (gone(err)) {
