@@ -155,6 +155,33 @@ describe('Teams commands', () => {
     expect(JSON.stringify(card)).toContain('…and 25 more');
   });
 
+  for (const [scope, make, conversation] of [
+    ['a personal chat', personal, 'a:personal-alice'],
+    ['a channel, after an @mention', channel, '19:channel-ops@thread.tacv2;messageid=1'],
+  ] as const) {
+    it(`answers every command in ${scope} with a valid card`, async () => {
+      const commands: Array<[string, RegExp]> = [
+        ['accounts', /Accounts in this conversation/],
+        ['subscribe acme-retail weekly at 07:45', /A weekly digest for \*\*Acme Retail\*\* will be posted here at 07:45/],
+        ['subscriptions', /Acme Retail\*\*: weekly at 07:45/],
+        ['unsubscribe acme-retail', /Unsubscribed/],
+        ['alerts acme-retail off', /Alerts off/],
+        ['mute acme-retail 1h', /muted here for 1h/],
+        ['report acme-retail 7d', /Acme Retail — WhatsApp delivery, 18–24 Nov 2026/],
+        ['help', /@waba-pulse subscribe/],
+        ['dance', /I don't know \\"dance\\"/],
+      ];
+      for (const [command, expected] of commands) {
+        const before = connector.calls.length;
+        await send(make(command));
+        const reply = await connector.waitFor(() => cardsTo(conversation, before)[0]);
+        const card = cardOf(reply);
+        expect(validateCard(card), command).toEqual([]);
+        expect(JSON.stringify(card), command).toMatch(expected);
+      }
+    });
+  }
+
   it('refuses accounts the conversation may not see, the same way as unknown ones', async () => {
     const before = connector.calls.length;
     await send(personal('report globex-support'));
