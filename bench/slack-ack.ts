@@ -31,7 +31,7 @@ async function main(): Promise<void> {
       accounts: accounts.map((a) => ({ id: a.id, name: a.name, displayName: a.displayName, token: '${T}', timezone: a.timezone })),
       access: [{ slack: {}, accounts: '*' }],
     },
-    { GRAPH_API_URL: sandbox.url, SLACK_BOT_TOKEN: 'xoxb-bench', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.apiUrl },
+    { DATABASE_URL: 'sqlite::memory:', GRAPH_API_URL: sandbox.url, SLACK_BOT_TOKEN: 'xoxb-bench', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.apiUrl },
   );
   const service = await startService({ config, env: { T: 'sandbox-token' }, logger: silentLogger, port: 0, host: '127.0.0.1' });
 

@@ -32,7 +32,7 @@ async function main(): Promise<void> {
       access: [{ teams: {}, accounts: '*' }],
       teams: { allowUnauthenticated: true },
     },
-    { GRAPH_API_URL: sandbox.url },
+    { DATABASE_URL: 'sqlite::memory:', GRAPH_API_URL: sandbox.url },
   );
   const service = await startService({ config, env: { T: 'sandbox-token' }, logger: silentLogger, port: 0, host: '127.0.0.1' });
   let n = 0;

@@ -40,7 +40,7 @@ function config(graphUrl: string, apiUrl: string) {
       ],
       graph: { maxAttempts: 1, timeout: '30s' },
     },
-    { GRAPH_API_URL: graphUrl, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: apiUrl },
+    { DATABASE_URL: 'sqlite::memory:', GRAPH_API_URL: graphUrl, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: apiUrl },
   );
 }
 
@@ -231,7 +231,7 @@ describe('waba-pulse serve', () => {
     const running = runCli(['serve'], {
       stdout,
       stderr: new PassThrough(),
-      env: { ...env, WABA_PULSE_CONFIG: path, PORT: '0', GRAPH_API_URL: sandbox.url, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.apiUrl, LOG_LEVEL: 'silent' },
+      env: { ...env, DATABASE_URL: 'sqlite::memory:', WABA_PULSE_CONFIG: path, PORT: '0', GRAPH_API_URL: sandbox.url, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.apiUrl, LOG_LEVEL: 'silent' },
       cwd: dir,
       now: () => NOW,
       stopSignal,
@@ -251,7 +251,7 @@ describe('Socket Mode', () => {
   it('connects with the app token and answers a slash command over the socket', async () => {
     const socketConfig = buildConfig(
       { accounts: [{ id: '104729384756102', name: 'acme-retail', token: '${GRAPH_TOKEN}', timezone: 'Asia/Kolkata' }], access: [{ slack: {}, accounts: '*' }] },
-      { GRAPH_API_URL: sandbox.url, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: 'xapp-test-app-token-9876', SLACK_API_URL: slack.apiUrl },
+      { DATABASE_URL: 'sqlite::memory:', GRAPH_API_URL: sandbox.url, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: 'xapp-test-app-token-9876', SLACK_API_URL: slack.apiUrl },
     );
     const socketService = await startService({ config: socketConfig, env, logger: silentLogger, now: () => NOW, port: 0, host: '127.0.0.1' });
     try {

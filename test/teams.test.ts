@@ -42,7 +42,7 @@ function config(env: NodeJS.ProcessEnv, allowUnauthenticated = true) {
       ],
       teams: { allowUnauthenticated },
     },
-    { GRAPH_API_URL: sandbox.url, ...env },
+    { DATABASE_URL: 'sqlite::memory:', GRAPH_API_URL: sandbox.url, ...env },
   );
 }
 

@@ -6,6 +6,7 @@ import { describeError } from './errorLine.js';
 import type { CliIo } from './io.js';
 import { runReport, type ReportOptions } from './report.js';
 import { runSandbox } from './sandbox.js';
+import { runMigrate } from './migrate.js';
 import { runServe } from './serve.js';
 import { runTeamsPackage } from './teamsPackage.js';
 
@@ -73,6 +74,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .description('run the Slack app (HTTP at /slack/events, or Socket Mode) and health check on PORT')
     .action(async () => {
       exitCode = await runServe(io, globals().config, createLogger({ level: debug ? 'debug' : (io.env.LOG_LEVEL ?? 'info'), destination: io.stderr }));
+    });
+
+  program
+    .command('migrate')
+    .description('create or update the database schema (DATABASE_URL; default SQLite under ./data)')
+    .action(async () => {
+      exitCode = await runMigrate(io);
     });
 
   program

@@ -73,6 +73,11 @@ function appType(value: string | undefined): EnvSettings['microsoft']['appType']
 
 export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
   for (const name of SECRET_VARIABLES) registerSecret(env[name]);
+  try {
+    registerSecret(decodeURIComponent(new URL(env.DATABASE_URL ?? '').password));
+  } catch {
+    // not a URL with a password
+  }
 
   const version = env.GRAPH_API_VERSION?.trim() || undefined;
   if (version && !/^v\d+\.\d+$/.test(version)) {

@@ -10,7 +10,7 @@ import type { Config } from '../config/load.js';
 import { ConfigError, WabaPulseError } from '../errors.js';
 import { GraphClient } from '../graph/client.js';
 import type { Logger } from '../log.js';
-import { MemoryStore } from '../store/memory.js';
+import { openStore } from '../store/sql.js';
 import type { Store } from '../store/types.js';
 
 export class ChatAuthError extends WabaPulseError {
@@ -81,7 +81,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     );
   }
   const now = options.now ?? Date.now;
-  const store = options.store ?? new MemoryStore();
+  const store = options.store ?? (await openStore(config.env.databaseUrl));
   const graph = new GraphClient({ ...config.graph, logger, now });
   const ctx: CommandContext = {
     config,

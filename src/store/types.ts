@@ -1,6 +1,6 @@
 /**
  * What waba-pulse keeps between requests. One interface; the chat surfaces and the scheduler use
- * nothing else. Backends: `MemoryStore` here; SQLite and PostgreSQL arrive with the scheduler.
+ * nothing else. One implementation on SQL: SQLite (default) or PostgreSQL (src/store/sql.ts).
  */
 export type Platform = 'slack' | 'teams';
 

@@ -1,0 +1,56 @@
+import { sql, type Kysely, type Migration } from 'kysely';
+
+/**
+ * Versioned schema, the same for SQLite and PostgreSQL: portable types only (text, integer,
+ * bigint as milliseconds, 0/1 for booleans). New versions are appended, never edited.
+ */
+export const MIGRATIONS: Record<string, Migration> = {
+  '001_chat_state': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('subscriptions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('platform', 'text', (c) => c.notNull())
+        .addColumn('conversation', 'text', (c) => c.notNull())
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('every', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('timezone', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('subscriptions_target_account_every', ['platform', 'conversation', 'account_id', 'every'])
+        .execute();
+      await db.schema
+        .createTable('alert_settings')
+        .addColumn('platform', 'text', (c) => c.notNull())
+        .addColumn('conversation', 'text', (c) => c.notNull())
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('enabled', 'integer', (c) => c.notNull())
+        .addColumn('muted_until', 'bigint')
+        .addPrimaryKeyConstraint('alert_settings_pk', ['platform', 'conversation', 'account_id'])
+        .execute();
+      await db.schema
+        .createTable('alert_actions')
+        .addColumn('alert_key', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('by', 'text', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('muted_until', 'bigint')
+        .addPrimaryKeyConstraint('alert_actions_pk', ['alert_key', 'seq'])
+        .execute();
+      await db.schema
+        .createTable('conversations')
+        .addColumn('conversation', 'text', (c) => c.primaryKey())
+        .addColumn('reference', 'text', (c) => c.notNull())
+        .addColumn('tenant', 'text')
+        .addColumn('active', 'integer', (c) => c.notNull())
+        .addColumn('inactive_reason', 'text')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      for (const table of ['conversations', 'alert_actions', 'alert_settings', 'subscriptions']) await sql`drop table ${sql.table(table)}`.execute(db);
+    },
+  },
+};

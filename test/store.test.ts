@@ -1,0 +1,155 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore, type SqlStore } from '../src/store/sql.js';
+
+const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REQUIRE_POSTGRES = process.env.WABA_PULSE_REQUIRE_POSTGRES === '1';
+
+async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const hasPostgres = await postgresReachable();
+if (!hasPostgres && REQUIRE_POSTGRES) throw new Error(`PostgreSQL is required (WABA_PULSE_REQUIRE_POSTGRES=1) but ${POSTGRES_URL.replace(/\/\/[^@/]*@/, '//***@')} is not reachable`);
+if (!hasPostgres) console.warn(`\n  NOTE: PostgreSQL at ${POSTGRES_URL} is not reachable: the store tests run on SQLite only.\n`);
+
+interface Backend {
+  name: string;
+  open(): Promise<SqlStore>;
+  cleanup(): Promise<void>;
+}
+
+function sqliteBackend(): Backend {
+  const dir = mkdtempSync(join(tmpdir(), 'waba-pulse-store-'));
+  return { name: 'SQLite', open: () => openStore(`sqlite:${join(dir, 'store.db')}`), cleanup: async () => {} };
+}
+
+function postgresBackend(): Backend {
+  // Each run in its own schema, so parallel runs and leftovers never meet.
+  const schema = `wp_test_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
+  const admin = () => new pg.Client({ connectionString: POSTGRES_URL });
+  return {
+    name: 'PostgreSQL',
+    async open() {
+      const client = admin();
+      await client.connect();
+      await client.query(`create schema if not exists ${schema}`);
+      await client.end();
+      return openStore(POSTGRES_URL, { searchPath: schema });
+    },
+    async cleanup() {
+      const client = admin();
+      await client.connect();
+      await client.query(`drop schema if exists ${schema} cascade`);
+      await client.end();
+    },
+  };
+}
+
+const backends = [sqliteBackend(), ...(hasPostgres ? [postgresBackend()] : [])];
+
+describe.each(backends)('store on $name', (backend) => {
+  let store: SqlStore;
+  const slack = { platform: 'slack' as const, conversation: 'C0OPS' };
+  const teams = { platform: 'teams' as const, conversation: '19:ops@thread.tacv2' };
+
+  beforeAll(async () => {
+    store = await backend.open();
+  });
+  afterAll(async () => {
+    await store.close();
+    await backend.cleanup();
+  });
+
+  it('is migrated on open, and migrating again changes nothing', async () => {
+    expect(await store.migrate()).toEqual([]);
+  });
+
+  it('keeps one subscription per target, account and period', async () => {
+    const first = await store.addSubscription({ ...slack, accountId: '104729384756102', every: 'daily', at: '09:00', timezone: 'Asia/Kolkata', createdBy: 'U1' }, 1_700_000_000_000);
+    expect(first).toMatchObject({ accountId: '104729384756102', every: 'daily', at: '09:00', createdAt: 1_700_000_000_000 });
+    await store.addSubscription({ ...slack, accountId: '104729384756102', every: 'daily', at: '08:30', timezone: 'Europe/Berlin', createdBy: 'U2' }, 1_700_000_100_000);
+    await store.addSubscription({ ...slack, accountId: '104729384756102', every: 'weekly', at: '09:00', timezone: 'Europe/Berlin', createdBy: 'U2' }, 1_700_000_200_000);
+    await store.addSubscription({ ...teams, accountId: '104729384756102', every: 'daily', at: '07:00', timezone: 'UTC', createdBy: 'aad' }, 1_700_000_300_000);
+    const here = await store.listSubscriptions(slack);
+    expect(here.map((s) => [s.every, s.at, s.timezone, s.createdBy])).toEqual([
+      ['daily', '08:30', 'Europe/Berlin', 'U2'],
+      ['weekly', '09:00', 'Europe/Berlin', 'U2'],
+    ]);
+    expect(await store.listSubscriptions()).toHaveLength(3);
+    expect(await store.removeSubscriptions(slack, '104729384756102')).toBe(2);
+    expect(await store.listSubscriptions(slack)).toEqual([]);
+    expect(await store.removeSubscriptions(slack, '104729384756102')).toBe(0);
+  });
+
+  it('keeps alert settings per conversation and account', async () => {
+    await store.setAlertsEnabled(slack, 'a1', false);
+    await store.muteAlerts(slack, 'a2', 1_700_003_600_000);
+    await store.setAlertsEnabled(slack, 'a2', true);
+    expect(await store.alertSettings(slack)).toEqual([
+      { ...slack, accountId: 'a1', enabled: false, mutedUntil: null },
+      { ...slack, accountId: 'a2', enabled: true, mutedUntil: 1_700_003_600_000 },
+    ]);
+    expect(await store.alertSettings(teams)).toEqual([]);
+  });
+
+  it('records who acknowledged and muted an alert, in order', async () => {
+    await store.recordAlertAction('k1', { status: 'acknowledged', by: 'U1', at: 1 });
+    await store.recordAlertAction('k1', { status: 'muted', by: 'U2', at: 2, mutedUntil: 3_600_002 });
+    await store.recordAlertAction('k2', { status: 'acknowledged', by: 'U3', at: 5 });
+    expect(await store.alertHistory('k1')).toEqual([
+      { status: 'acknowledged', by: 'U1', at: 1 },
+      { status: 'muted', by: 'U2', at: 2, mutedUntil: 3_600_002 },
+    ]);
+  });
+
+  it('stores Teams conversation references and marks removed ones inactive', async () => {
+    const reference = { serviceUrl: 'https://smba.example/', conversation: { id: '19:ops@thread.tacv2' }, bot: { id: '28:bot' } };
+    await store.saveConversation({ conversation: '19:ops@thread.tacv2', reference, tenant: 't1', updatedAt: 10 });
+    await store.saveConversation({ conversation: '19:gone@thread.tacv2', reference, tenant: null, updatedAt: 11 });
+    await store.markConversationInactive('19:gone@thread.tacv2', 'connector answered 403', 12);
+    expect(await store.listConversations({ activeOnly: true })).toEqual([{ conversation: '19:ops@thread.tacv2', reference, tenant: 't1', active: true, inactiveReason: null, updatedAt: 10 }]);
+    const gone = (await store.listConversations()).find((c) => c.conversation === '19:gone@thread.tacv2')!;
+    expect(gone).toMatchObject({ active: false, inactiveReason: 'connector answered 403', updatedAt: 12 });
+    // Spoken to again: active again.
+    await store.saveConversation({ conversation: '19:gone@thread.tacv2', reference, tenant: null, updatedAt: 13 });
+    expect((await store.listConversations({ activeOnly: true })).map((c) => c.conversation)).toEqual(['19:gone@thread.tacv2', '19:ops@thread.tacv2']);
+  });
+});
+
+describe('opening a store', () => {
+  it('refuses a URL it cannot use, without echoing a password', async () => {
+    await expect(openStore('mysql://root:hunter2@db/x')).rejects.toThrow('env.DATABASE_URL: "mysql://***@db/x" is not a database URL');
+  });
+
+  it('says when the database cannot be reached', async () => {
+    await expect(openStore('postgres://postgres@127.0.0.1:1/none')).rejects.toThrow(/database migration failed|cannot reach the database/);
+  });
+});
+
+describe('waba-pulse migrate', () => {
+  it('applies the schema once and then says it is up to date', async () => {
+    const { runCli } = await import('../src/cli/main.js');
+    const { PassThrough } = await import('node:stream');
+    const dir = mkdtempSync(join(tmpdir(), 'waba-pulse-migrate-'));
+    const run = async () => {
+      const stdout = new PassThrough();
+      let out = '';
+      stdout.on('data', (c) => (out += c));
+      const code = await runCli(['migrate'], { stdout, stderr: new PassThrough(), env: { DATABASE_URL: 'sqlite:./db/pulse.db' }, cwd: dir });
+      return { code, out };
+    };
+    expect(await run()).toEqual({ code: 0, out: 'applied 001_chat_state to the sqlite database\n' });
+    expect(await run()).toEqual({ code: 0, out: 'the sqlite database is up to date\n' });
+  });
+});
