@@ -1,62 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type SqlStore } from '../src/store/sql.js';
+import { storeBackends } from './helpers/stores.js';
 
-const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const REQUIRE_POSTGRES = process.env.WABA_PULSE_REQUIRE_POSTGRES === '1';
-
-async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const hasPostgres = await postgresReachable();
-if (!hasPostgres && REQUIRE_POSTGRES) throw new Error(`PostgreSQL is required (WABA_PULSE_REQUIRE_POSTGRES=1) but ${POSTGRES_URL.replace(/\/\/[^@/]*@/, '//***@')} is not reachable`);
-if (!hasPostgres) console.warn(`\n  NOTE: PostgreSQL at ${POSTGRES_URL} is not reachable: the store tests run on SQLite only.\n`);
-
-interface Backend {
-  name: string;
-  open(): Promise<SqlStore>;
-  cleanup(): Promise<void>;
-}
-
-function sqliteBackend(): Backend {
-  const dir = mkdtempSync(join(tmpdir(), 'waba-pulse-store-'));
-  return { name: 'SQLite', open: () => openStore(`sqlite:${join(dir, 'store.db')}`), cleanup: async () => {} };
-}
-
-function postgresBackend(): Backend {
-  // Each run in its own schema, so parallel runs and leftovers never meet.
-  const schema = `wp_test_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
-  const admin = () => new pg.Client({ connectionString: POSTGRES_URL });
-  return {
-    name: 'PostgreSQL',
-    async open() {
-      const client = admin();
-      await client.connect();
-      await client.query(`create schema if not exists ${schema}`);
-      await client.end();
-      return openStore(POSTGRES_URL, { searchPath: schema });
-    },
-    async cleanup() {
-      const client = admin();
-      await client.connect();
-      await client.query(`drop schema if exists ${schema} cascade`);
-      await client.end();
-    },
-  };
-}
-
-const backends = [sqliteBackend(), ...(hasPostgres ? [postgresBackend()] : [])];
+const backends = await storeBackends();
 
 describe.each(backends)('store on $name', (backend) => {
   let store: SqlStore;
@@ -149,7 +98,7 @@ describe('waba-pulse migrate', () => {
       const code = await runCli(['migrate'], { stdout, stderr: new PassThrough(), env: { DATABASE_URL: 'sqlite:./db/pulse.db' }, cwd: dir });
       return { code, out };
     };
-    expect(await run()).toEqual({ code: 0, out: 'applied 001_chat_state to the sqlite database\n' });
+    expect(await run()).toEqual({ code: 0, out: 'applied 001_chat_state, 002_runs to the sqlite database\n' });
     expect(await run()).toEqual({ code: 0, out: 'the sqlite database is up to date\n' });
   });
 });

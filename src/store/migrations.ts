@@ -5,6 +5,7 @@ import { sql, type Kysely, type Migration } from 'kysely';
  * bigint as milliseconds, 0/1 for booleans). New versions are appended, never edited.
  */
 export const MIGRATIONS: Record<string, Migration> = {
+  // (versions sort by name: 001, 002, ...)
   '001_chat_state': {
     async up(db: Kysely<unknown>) {
       await db.schema
@@ -51,6 +52,28 @@ export const MIGRATIONS: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>) {
       for (const table of ['conversations', 'alert_actions', 'alert_settings', 'subscriptions']) await sql`drop table ${sql.table(table)}`.execute(db);
+    },
+  },
+  '002_runs': {
+    async up(db: Kysely<unknown>) {
+      // A scheduled run is claimed here before it posts: one row per job and period, so however
+      // many replicas tick, one of them does the work.
+      await db.schema
+        .createTable('runs')
+        .addColumn('job', 'text', (c) => c.notNull())
+        .addColumn('period', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('claimed_by', 'text', (c) => c.notNull())
+        .addColumn('claimed_at', 'bigint', (c) => c.notNull())
+        .addColumn('finished_at', 'bigint')
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('detail', 'text')
+        .addPrimaryKeyConstraint('runs_pk', ['job', 'period'])
+        .execute();
+      await db.schema.createIndex('runs_claimed_at').on('runs').column('claimed_at').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`drop table runs`.execute(db);
     },
   },
 };

@@ -6,13 +6,14 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationProvide
 import pg from 'pg';
 import { ConfigError, WabaPulseError } from '../errors.js';
 import { MIGRATIONS } from './migrations.js';
-import type { AlertAction, AlertSetting, ChatTarget, ConversationRecord, Store, Subscription } from './types.js';
+import type { AlertAction, AlertSetting, ChatTarget, ConversationRecord, RunRecord, RunStatus, Store, Subscription } from './types.js';
 
 interface Tables {
   subscriptions: { id: string; platform: string; conversation: string; account_id: string; every: string; at: string; timezone: string; created_by: string; created_at: number | string };
   alert_settings: { platform: string; conversation: string; account_id: string; enabled: number; muted_until: number | string | null };
   alert_actions: { alert_key: string; seq: number; status: string; by: string; at: number | string; muted_until: number | string | null };
   conversations: { conversation: string; reference: string; tenant: string | null; active: number; inactive_reason: string | null; updated_at: number | string };
+  runs: { job: string; period: string; status: string; claimed_by: string; claimed_at: number | string; finished_at: number | string | null; attempts: number; detail: string | null };
 }
 
 export class StoreError extends WabaPulseError {
@@ -106,6 +107,54 @@ export class SqlStore implements Store {
   async alertHistory(alertKey: string): Promise<AlertAction[]> {
     const rows = await this.db.selectFrom('alert_actions').selectAll().where('alert_key', '=', alertKey).orderBy('seq').execute();
     return rows.map((r) => ({ status: r.status as AlertAction['status'], by: r.by, at: ms(r.at)!, ...(r.muted_until !== null ? { mutedUntil: ms(r.muted_until)! } : {}) }));
+  }
+
+  async claimRun(job: string, period: string, owner: string, now: number, leaseMs: number): Promise<boolean> {
+    const inserted = await this.db
+      .insertInto('runs')
+      .values({ job, period, status: 'claimed', claimed_by: owner, claimed_at: now, finished_at: null, attempts: 0, detail: null })
+      .onConflict((oc) => oc.columns(['job', 'period']).doNothing())
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return true;
+    // Taken: only a claim whose owner went quiet past the lease can change hands, and only once.
+    const taken = await this.db
+      .updateTable('runs')
+      .set({ claimed_by: owner, claimed_at: now })
+      .where('job', '=', job)
+      .where('period', '=', period)
+      .where('status', '=', 'claimed')
+      .where('claimed_at', '<', now - leaseMs)
+      .executeTakeFirst();
+    return Number(taken.numUpdatedRows) > 0;
+  }
+
+  async finishRun(job: string, period: string, outcome: { status: Exclude<RunStatus, 'claimed'>; detail?: string | undefined; attempts: number }, now: number): Promise<void> {
+    await this.db
+      .updateTable('runs')
+      .set({ status: outcome.status, detail: outcome.detail ?? null, attempts: outcome.attempts, finished_at: now })
+      .where('job', '=', job)
+      .where('period', '=', period)
+      .execute();
+  }
+
+  async releaseRuns(owner: string): Promise<number> {
+    const released = await this.db.deleteFrom('runs').where('claimed_by', '=', owner).where('status', '=', 'claimed').executeTakeFirst();
+    return Number(released.numDeletedRows);
+  }
+
+  async listRuns(options: { limit?: number; job?: string } = {}): Promise<RunRecord[]> {
+    let query = this.db.selectFrom('runs').selectAll().orderBy('claimed_at', 'desc').orderBy('job').limit(options.limit ?? 50);
+    if (options.job) query = query.where('job', '=', options.job);
+    return (await query.execute()).map((r) => ({
+      job: r.job,
+      period: r.period,
+      status: r.status as RunStatus,
+      claimedBy: r.claimed_by,
+      claimedAt: ms(r.claimed_at)!,
+      finishedAt: ms(r.finished_at),
+      attempts: r.attempts,
+      detail: r.detail,
+    }));
   }
 
   async saveConversation(record: Omit<ConversationRecord, 'active' | 'inactiveReason'>): Promise<void> {

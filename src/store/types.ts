@@ -49,6 +49,21 @@ export interface ConversationRecord {
   updatedAt: number;
 }
 
+export type RunStatus = 'claimed' | 'posted' | 'failed' | 'skipped';
+
+/** One scheduled run (a digest for a period, an alert notification), claimed before it posts. */
+export interface RunRecord {
+  job: string;
+  period: string;
+  status: RunStatus;
+  claimedBy: string;
+  claimedAt: number;
+  finishedAt: number | null;
+  attempts: number;
+  /** What happened: the error of a failure, why it was skipped. */
+  detail: string | null;
+}
+
 export interface Store {
   addSubscription(subscription: Omit<Subscription, 'id' | 'createdAt'>, now: number): Promise<Subscription>;
   /** Removes every subscription of the target to the account; returns how many. */
@@ -62,6 +77,16 @@ export interface Store {
   /** Record who acknowledged or muted an alert (by its key), newest last. */
   recordAlertAction(alertKey: string, action: AlertAction): Promise<void>;
   alertHistory(alertKey: string): Promise<AlertAction[]>;
+
+  /**
+   * Claim a run for this process: true if it is ours to do. A claim left unfinished for longer
+   * than `leaseMs` (its process died) may be taken over.
+   */
+  claimRun(job: string, period: string, owner: string, now: number, leaseMs: number): Promise<boolean>;
+  finishRun(job: string, period: string, outcome: { status: Exclude<RunStatus, 'claimed'>; detail?: string | undefined; attempts: number }, now: number): Promise<void>;
+  /** Give back unfinished claims of this process (graceful shutdown). */
+  releaseRuns(owner: string): Promise<number>;
+  listRuns(options?: { limit?: number; job?: string }): Promise<RunRecord[]>;
 
   saveConversation(record: Omit<ConversationRecord, 'active' | 'inactiveReason'>): Promise<void>;
   markConversationInactive(conversation: string, reason: string, now: number): Promise<void>;

@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import cron, { type ScheduledTask } from 'node-cron';
+import { buildCommandReport, type CommandContext, type CommandResult } from '../chat/commands.js';
+import { formatDuration } from '../report/format.js';
+import { resolveRange } from '../query/range.js';
+import { redactSecrets } from '../secrets.js';
+import type { Logger } from '../log.js';
+import type { ChatTarget, Store, Subscription } from '../store/types.js';
+import { occurrencesBetween } from './schedule.js';
+
+/** Delivers a digest to a Slack channel or Teams conversation; false when the target is gone. */
+export type DigestPoster = (target: ChatTarget, result: CommandResult & { type: 'report' }) => Promise<boolean>;
+
+export interface SchedulerOptions {
+  store: Store;
+  ctx: CommandContext;
+  post: DigestPoster;
+  logger: Logger;
+  /** This process, as it signs its claims. */
+  owner?: string;
+  /** Digests missed by less than this are still sent (on start, after downtime). */
+  graceMs?: number;
+  /** A claim unfinished for this long belongs to a process that died; another may take it. */
+  leaseMs?: number;
+  attempts?: number;
+  retryBaseMs?: number;
+}
+
+export interface TickSummary {
+  posted: number;
+  failed: number;
+  skipped: number;
+}
+
+const LOOKBACK_MS = 7 * 86_400_000;
+
+/**
+ * Runs digests: every minute (node-cron, no overlap) each subscription's occurrences that fell
+ * due are claimed in the store by job and period before anything is posted, so several replicas
+ * on one PostgreSQL, or a restart mid-run, post each digest once. Missed digests inside the
+ * grace window are sent late; older ones are recorded as skipped. A failed post is retried with
+ * backoff, then recorded as failed (see `waba-pulse runs`).
+ */
+export class Scheduler {
+  readonly owner: string;
+  private readonly graceMs: number;
+  private readonly leaseMs: number;
+  private readonly attempts: number;
+  private readonly retryBaseMs: number;
+  private task: ScheduledTask | undefined;
+  private lastTick: number | undefined;
+  private inFlight: Promise<TickSummary> | undefined;
+
+  constructor(private readonly options: SchedulerOptions) {
+    this.owner = options.owner ?? `replica-${randomUUID().slice(0, 8)}`;
+    this.graceMs = options.graceMs ?? 6 * 3_600_000;
+    this.leaseMs = options.leaseMs ?? 10 * 60_000;
+    this.attempts = options.attempts ?? 3;
+    this.retryBaseMs = options.retryBaseMs ?? 2_000;
+  }
+
+  /** Do what is due at `now` (the clock is the context's unless given). */
+  async tick(now = this.options.ctx.now()): Promise<TickSummary> {
+    const summary: TickSummary = { posted: 0, failed: 0, skipped: 0 };
+    // The first tick looks back a week to record what downtime skipped; every tick looks at the
+    // grace window, so a claim left behind by a replica that died is picked up once its lease ends.
+    const from = Math.min(this.lastTick ?? now - LOOKBACK_MS, now - this.graceMs);
+    this.lastTick = now;
+    for (const subscription of await this.options.store.listSubscriptions()) {
+      const due = occurrencesBetween({ every: subscription.every, at: subscription.at, timezone: subscription.timezone, weekday: 1 }, from, now);
+      for (const occurrence of due) {
+        // A digest is for occurrences after the subscription was made.
+        if (occurrence.at < subscription.createdAt) continue;
+        const outcome = await this.runDigest(subscription, occurrence, now);
+        if (outcome) summary[outcome]++;
+      }
+    }
+    return summary;
+  }
+
+  private async runDigest(subscription: Subscription, occurrence: { at: number; period: string }, now: number): Promise<keyof TickSummary | undefined> {
+    const { store, ctx, logger } = this.options;
+    const job = `digest:${subscription.id}`;
+    if (!(await store.claimRun(job, occurrence.period, this.owner, now, this.leaseMs))) return undefined;
+    const late = now - occurrence.at;
+    if (late > this.graceMs) {
+      await store.finishRun(job, occurrence.period, { status: 'skipped', detail: `missed by ${formatDuration(late)} (grace ${formatDuration(this.graceMs)})`, attempts: 0 }, now);
+      return 'skipped';
+    }
+    const account = ctx.config.accounts.find((a) => a.id === subscription.accountId);
+    if (!account) {
+      await store.finishRun(job, occurrence.period, { status: 'failed', detail: `account ${subscription.accountId} is no longer configured`, attempts: 0 }, now);
+      return 'failed';
+    }
+    // The period the digest covers is fixed by when it was due, not by when it ran.
+    const { range } = resolveRange(subscription.every === 'daily' ? { preset: 'yesterday' } : { last: '7d' }, account.timezone, occurrence.at);
+    let lastError = '';
+    for (let attempt = 1; attempt <= this.attempts; attempt++) {
+      try {
+        const result = await buildCommandReport(ctx, account, { range: { from: String(range.start), to: String(range.end) } });
+        const delivered = await this.options.post({ platform: subscription.platform, conversation: subscription.conversation }, result);
+        await store.finishRun(job, occurrence.period, delivered ? { status: 'posted', attempts: attempt } : { status: 'failed', detail: 'the conversation is gone', attempts: attempt }, ctx.now());
+        return delivered ? 'posted' : 'failed';
+      } catch (err) {
+        lastError = redactSecrets((err as Error).message);
+        logger.warn({ job, period: occurrence.period, attempt, err: lastError }, 'digest failed');
+        if (attempt < this.attempts) await sleep(this.retryBaseMs * 2 ** (attempt - 1));
+      }
+    }
+    await store.finishRun(job, occurrence.period, { status: 'failed', detail: lastError, attempts: this.attempts }, ctx.now());
+    return 'failed';
+  }
+
+  start(): void {
+    this.task = cron.schedule(
+      '* * * * *',
+      async () => {
+        this.inFlight = this.tick();
+        try {
+          await this.inFlight;
+        } catch (err) {
+          this.options.logger.error({ err }, 'scheduler tick failed');
+        }
+      },
+      { noOverlap: true, name: 'waba-pulse digests' },
+    );
+    // Catch up at once rather than at the next minute.
+    void this.task.execute().catch(() => undefined);
+  }
+
+  /** Stop ticking, let a tick in progress finish its posts, give back unfinished claims. */
+  async stop(): Promise<void> {
+    await this.task?.stop();
+    await this.inFlight?.catch(() => undefined);
+    await this.options.store.releaseRuns(this.owner);
+  }
+}

@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DateTime } from 'luxon';
+import { chartRenderer } from '../src/charts/render.js';
+import type { CommandContext, CommandResult } from '../src/chat/commands.js';
+import { buildConfig } from '../src/config/load.js';
+import { GraphClient } from '../src/graph/client.js';
+import { Scheduler } from '../src/jobs/scheduler.js';
+import { silentLogger } from '../src/log.js';
+import { sampleAccounts } from '../src/sandbox/accounts.js';
+import { startSandbox, type RunningSandbox } from '../src/sandbox/server.js';
+import type { SqlStore } from '../src/store/sql.js';
+import type { ChatTarget } from '../src/store/types.js';
+import { storeBackends } from './helpers/stores.js';
+
+const GRAPH_TOKEN = 'EAAG-scheduler-token-99';
+// Sunday 25 Oct 2026: Berlin goes back to CET that night.
+const at = (iso: string, zone = 'Europe/Berlin') => DateTime.fromISO(iso, { zone }).toMillis();
+const START = at('2026-10-24T08:00');
+let sandbox: RunningSandbox;
+let clock = START;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ accounts: sampleAccounts(at('2026-10-20T00:00')), now: () => clock, token: GRAPH_TOKEN, callsPerHour: 1_000_000 });
+});
+afterAll(() => sandbox.close());
+
+const backends = await storeBackends();
+
+describe.each(backends)('digests on $name', (backend) => {
+  const stores: SqlStore[] = [];
+  const graphs: GraphClient[] = [];
+  const open = async () => {
+    const store = await backend.open();
+    stores.push(store);
+    return store;
+  };
+  afterAll(async () => {
+    for (const s of stores) await s.close();
+    for (const g of graphs) await g.close();
+    await backend.cleanup();
+  });
+
+  const config = () =>
+    buildConfig(
+      { accounts: sampleAccounts(START).slice(0, 2).map((a) => ({ id: a.id, name: a.name, displayName: a.displayName, token: '${GRAPH_TOKEN}', timezone: a.timezone })) },
+      { GRAPH_API_URL: sandbox.url },
+    );
+
+  function scheduler(store: SqlStore, posts: Array<{ target: ChatTarget; title: string; by: string }>, options: { owner?: string; fail?: Record<string, number> } = {}) {
+    const graph = new GraphClient({ ...config().graph, now: () => clock });
+    graphs.push(graph);
+    const ctx: CommandContext = { config: config(), env: { GRAPH_TOKEN }, store, graph, charts: chartRenderer('local'), now: () => clock, prefix: '/waba' };
+    const failures = { ...options.fail };
+    return new Scheduler({
+      store,
+      ctx,
+      logger: silentLogger,
+      retryBaseMs: 5,
+      ...(options.owner ? { owner: options.owner } : {}),
+      post: async (target, result: CommandResult & { type: 'report' }) => {
+        if ((failures[target.conversation] ?? 0) > 0) {
+          failures[target.conversation]!--;
+          throw new Error('Slack answered 500');
+        }
+        posts.push({ target, title: `${result.report.account.name} ${DateTime.fromSeconds(result.report.range.start, { zone: result.report.range.timezone }).toISODate()}`, by: options.owner ?? '' });
+        return true;
+      },
+    });
+  }
+
+  async function subscribe(store: SqlStore, conversation: string, timezone: string, accountId = '104729384756102') {
+    return store.addSubscription({ platform: 'slack', conversation, accountId, every: 'daily', at: '09:00', timezone, createdBy: 'U1' }, at('2026-10-20T00:00'));
+  }
+
+  it('posts a 09:00 digest once, at 09:00 local time in two zones, across the DST change', async () => {
+    const store = await open();
+    await subscribe(store, 'C0BERLIN', 'Europe/Berlin');
+    await subscribe(store, 'C0NEWYORK', 'America/New_York');
+    const posts: Array<{ target: ChatTarget; title: string; by: string }> = [];
+    const s = scheduler(store, posts);
+    clock = at('2026-10-25T08:59'); // Berlin, the morning after clocks went back
+    await s.tick(clock); // the days before are past the grace window: recorded as skipped
+    expect(posts).toEqual([]);
+    clock = at('2026-10-25T09:00:30');
+    await s.tick(clock);
+    expect(posts.map((p) => [p.target.conversation, p.title])).toEqual([['C0BERLIN', 'acme-retail 2026-10-24']]);
+    clock = at('2026-10-25T09:05');
+    await s.tick(clock);
+    expect(posts).toHaveLength(1);
+    clock = at('2026-10-25T09:00:30', 'America/New_York');
+    await s.tick(clock);
+    expect(posts.map((p) => p.target.conversation)).toEqual(['C0BERLIN', 'C0NEWYORK']);
+    const runs = await store.listRuns();
+    expect(runs.filter((r) => r.status === 'posted').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('posts each digest exactly once with two and with three replicas on one database', async () => {
+    const store = await open();
+    await subscribe(store, 'C0REPLICAS', 'Asia/Kolkata');
+    for (const replicas of [2, 3]) {
+      const posts: Array<{ target: ChatTarget; title: string; by: string }> = [];
+      const day = replicas === 2 ? '2026-10-26' : '2026-10-27';
+      clock = at(`${day}T09:00:20`, 'Asia/Kolkata');
+      const schedulers = await Promise.all(Array.from({ length: replicas }, async (_, i) => scheduler(await open(), posts, { owner: `replica-${i}` })));
+      // Every replica starts with a week of catch-up, then they all tick at the same moment.
+      await Promise.all(schedulers.map((s) => s.tick(clock)));
+      await Promise.all(schedulers.map((s) => s.tick(clock + 1_000)));
+      const forToday = posts.filter((p) => p.target.conversation === 'C0REPLICAS' && p.title.endsWith(DateTime.fromISO(day).minus({ days: 1 }).toISODate()!));
+      expect(forToday).toHaveLength(1);
+      expect(new Set(posts.map((p) => p.title)).size).toBe(posts.length);
+    }
+  });
+
+  it('after a crash mid-run, a restarted replica takes the stale claim over and posts once', async () => {
+    const store = await open();
+    const sub = await subscribe(store, 'C0CRASH', 'Europe/Berlin', '109876543210987');
+    clock = at('2026-10-28T09:00:05');
+    // The crashed process claimed the run and died before posting.
+    expect(await store.claimRun(`digest:${sub.id}`, '2026-10-28', 'crashed-replica', clock, 10 * 60_000)).toBe(true);
+    const posts: Array<{ target: ChatTarget; title: string; by: string }> = [];
+    const restarted = scheduler(await open(), posts, { owner: 'restarted' });
+    clock = at('2026-10-28T09:05');
+    await restarted.tick(clock); // the lease (10 min) has not run out: not yet
+    expect(posts.filter((p) => p.target.conversation === 'C0CRASH' && p.title.endsWith('2026-10-27'))).toHaveLength(0);
+    clock = at('2026-10-28T09:20');
+    await restarted.tick(clock);
+    await restarted.tick(clock + 60_000);
+    expect(posts.filter((p) => p.target.conversation === 'C0CRASH' && p.title.endsWith('2026-10-27'))).toHaveLength(1);
+    const run = (await store.listRuns({ job: `digest:${sub.id}` })).find((r) => r.period === '2026-10-28')!;
+    expect(run).toMatchObject({ status: 'posted', claimedBy: 'restarted' });
+  });
+
+  it('sends digests missed within the grace window late, records older ones as skipped', async () => {
+    const store = await open();
+    const sub = await subscribe(store, 'C0LATE', 'Europe/Berlin', '109876543210987');
+    const posts: Array<{ target: ChatTarget; title: string; by: string }> = [];
+    clock = at('2026-10-30T12:00'); // started 3 hours after the 30 Oct digest, days after the others
+    await scheduler(store, posts).tick(clock);
+    const runs = await store.listRuns({ job: `digest:${sub.id}` });
+    expect(runs.find((r) => r.period === '2026-10-30')).toMatchObject({ status: 'posted' });
+    expect(runs.find((r) => r.period === '2026-10-29')).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/^missed by 27h \(grace 6h\)$/) });
+    expect(posts.filter((p) => p.target.conversation === 'C0LATE')).toHaveLength(1);
+  });
+
+  it('retries a failed post, then records the failure', async () => {
+    const store = await open();
+    const flaky = await subscribe(store, 'C0FLAKY', 'Europe/Berlin', '109876543210987');
+    clock = at('2026-10-31T09:00:10');
+    const posts: Array<{ target: ChatTarget; title: string; by: string }> = [];
+    await scheduler(store, posts, { fail: { C0FLAKY: 2 } }).tick(clock);
+    expect((await store.listRuns({ job: `digest:${flaky.id}` })).find((r) => r.period === '2026-10-31')).toMatchObject({ status: 'posted', attempts: 3 });
+
+    const broken = await subscribe(store, 'C0BROKEN', 'Europe/Berlin', '104729384756102');
+    clock = at('2026-11-01T09:00:10');
+    await scheduler(store, posts, { fail: { C0BROKEN: 99 } }).tick(clock);
+    expect((await store.listRuns({ job: `digest:${broken.id}` })).find((r) => r.period === '2026-11-01')).toMatchObject({ status: 'failed', attempts: 3, detail: 'Slack answered 500' });
+  });
+});
