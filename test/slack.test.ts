@@ -239,7 +239,10 @@ describe('waba-pulse serve', () => {
     await slack.waitFor(() => (/serving on port (\d+)/.exec(out) ? true : undefined));
     const port = /serving on port (\d+)/.exec(out)![1];
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
-    expect(await health.json()).toEqual({ status: 'ok', slack: 'http', teams: 'off' });
+    expect(await health.json()).toMatchObject({ status: 'ok', store: 'ok', slack: 'http', teams: 'off', scheduler: { owner: expect.stringMatching(/^replica-/) } });
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toContain('waba_pulse_graph_calls_total');
+    expect(metrics).toContain('waba_pulse_process_resident_memory_bytes');
     const { json } = await slash('help', { base: `http://127.0.0.1:${port}` });
     expect(json).toMatchObject({ response_type: 'ephemeral' });
     stop();

@@ -102,3 +102,31 @@ describe('waba-pulse migrate', () => {
     expect(await run()).toEqual({ code: 0, out: 'the sqlite database is up to date\n' });
   });
 });
+
+describe('waba-pulse runs', () => {
+  it('lists runs with their outcome, and failures alone with --failed', async () => {
+    const { runCli } = await import('../src/cli/main.js');
+    const { PassThrough } = await import('node:stream');
+    const dir = mkdtempSync(join(tmpdir(), 'waba-pulse-runs-'));
+    const env = { DATABASE_URL: 'sqlite:./pulse.db' };
+    const store = await openStore(env.DATABASE_URL, { cwd: dir });
+    const t = Date.UTC(2026, 10, 24, 8, 0);
+    await store.claimRun('digest:a', '2026-11-24', 'replica-1', t, 600_000);
+    await store.finishRun('digest:a', '2026-11-24', { status: 'posted', attempts: 1 }, t + 2_000);
+    await store.claimRun('digest:b', '2026-11-24', 'replica-2', t + 1, 600_000);
+    await store.finishRun('digest:b', '2026-11-24', { status: 'failed', attempts: 3, detail: 'Slack answered 500' }, t + 9_000);
+    await store.close();
+    const run = async (args: string[]) => {
+      const stdout = new PassThrough();
+      let out = '';
+      stdout.on('data', (c) => (out += c));
+      const code = await runCli(args, { stdout, stderr: new PassThrough(), env, cwd: dir });
+      return { code, out };
+    };
+    expect(await run(['runs'])).toEqual({
+      code: 0,
+      out: '2026-11-24 08:00Z  failed   digest:b  2026-11-24  by replica-2, 3 attempts  — Slack answered 500\n2026-11-24 08:00Z  posted   digest:a  2026-11-24  by replica-1, 1 attempt\n',
+    });
+    expect(await run(['runs', '--failed'])).toEqual({ code: 1, out: '2026-11-24 08:00Z  failed   digest:b  2026-11-24  by replica-2, 3 attempts  — Slack answered 500\n' });
+  });
+});

@@ -7,6 +7,7 @@ import type { CliIo } from './io.js';
 import { runReport, type ReportOptions } from './report.js';
 import { runSandbox } from './sandbox.js';
 import { runMigrate } from './migrate.js';
+import { runRuns } from './runs.js';
 import { runServe } from './serve.js';
 import { runTeamsPackage } from './teamsPackage.js';
 
@@ -81,6 +82,15 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .description('create or update the database schema (DATABASE_URL; default SQLite under ./data)')
     .action(async () => {
       exitCode = await runMigrate(io);
+    });
+
+  program
+    .command('runs')
+    .description('list the latest scheduled runs (digests, alerts) and their outcome')
+    .option('--limit <n>', 'how many (default 30)')
+    .option('--failed', 'only failures (exit 1 if there are any)')
+    .action(async (opts: { limit?: string; failed?: boolean }) => {
+      exitCode = await runRuns(opts, io);
     });
 
   program

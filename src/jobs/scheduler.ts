@@ -25,6 +25,7 @@ export interface SchedulerOptions {
   leaseMs?: number;
   attempts?: number;
   retryBaseMs?: number;
+  metrics?: { runs: { inc(labels: { job: string; outcome: string }): void } };
 }
 
 export interface TickSummary {
@@ -73,7 +74,10 @@ export class Scheduler {
         // A digest is for occurrences after the subscription was made.
         if (occurrence.at < subscription.createdAt) continue;
         const outcome = await this.runDigest(subscription, occurrence, now);
-        if (outcome) summary[outcome]++;
+        if (outcome) {
+          summary[outcome]++;
+          this.options.metrics?.runs.inc({ job: 'digest', outcome });
+        }
       }
     }
     return summary;
@@ -127,6 +131,11 @@ export class Scheduler {
     );
     // Catch up at once rather than at the next minute.
     void this.task.execute().catch(() => undefined);
+  }
+
+  /** For /healthz: when the last tick ran. */
+  state(): { lastTick: string | null; owner: string } {
+    return { lastTick: this.lastTick === undefined ? null : new Date(this.lastTick).toISOString(), owner: this.owner };
   }
 
   /** Stop ticking, let a tick in progress finish its posts, give back unfinished claims. */

@@ -10,7 +10,9 @@ import type { Config } from '../config/load.js';
 import { ConfigError, WabaPulseError } from '../errors.js';
 import { GraphClient } from '../graph/client.js';
 import type { Logger } from '../log.js';
+import { Scheduler } from '../jobs/scheduler.js';
 import { openStore } from '../store/sql.js';
+import { ServiceMetrics } from './metrics.js';
 import type { Store } from '../store/types.js';
 
 export class ChatAuthError extends WabaPulseError {
@@ -26,6 +28,8 @@ export interface ServiceOptions {
   port?: number;
   host?: string;
   store?: Store;
+  /** Run the digest scheduler (default); tests drive its ticks themselves. */
+  schedule?: boolean;
 }
 
 export interface RunningService {
@@ -34,6 +38,8 @@ export interface RunningService {
   slack: SlackSurface | undefined;
   teams: TeamsSurface | undefined;
   links: ChartLinks;
+  scheduler: Scheduler;
+  metrics: ServiceMetrics;
   store: Store;
   close(): Promise<void>;
 }
@@ -82,7 +88,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   }
   const now = options.now ?? Date.now;
   const store = options.store ?? (await openStore(config.env.databaseUrl));
-  const graph = new GraphClient({ ...config.graph, logger, now });
+  const metrics = new ServiceMetrics();
+  const graph = new GraphClient({ ...config.graph, logger, now, onCall: (info) => metrics.observeGraphCall(info) });
   const ctx: CommandContext = {
     config,
     env: options.env,
@@ -95,8 +102,18 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const web = express();
   let slack: SlackSurface | undefined;
   let teams: TeamsSurface | undefined;
-  web.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', slack: slack ? slack.mode : 'off', teams: teams ? 'on' : 'off' });
+  let scheduler: Scheduler | undefined;
+  web.get('/healthz', async (_req, res) => {
+    // Healthy means the store answers; the scheduler's last tick says whether schedules run.
+    try {
+      await store.listRuns({ limit: 1 });
+      res.json({ status: 'ok', store: 'ok', scheduler: scheduler?.state() ?? 'off', slack: slack ? slack.mode : 'off', teams: teams ? 'on' : 'off' });
+    } catch (err) {
+      res.status(503).json({ status: 'degraded', store: (err as Error).message });
+    }
+  });
+  web.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   const links = new ChartLinks({ baseUrl: config.env.publicBaseUrl ?? 'http://127.0.0.1' });
   web.get('/charts/:file', (req, res) => {
@@ -127,6 +144,28 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     }
   }
 
+  // Digests: one scheduler per replica; claims in the store keep them from posting twice.
+  scheduler = new Scheduler({
+    store,
+    ctx,
+    logger: logger.child({ surface: 'scheduler' }),
+    metrics,
+    post: async (target, result) => {
+      try {
+        const delivered =
+          target.platform === 'slack'
+            ? Boolean(slack && (await slack.postReport(target.conversation, result)))
+            : Boolean(teams && (await teams.postReport(target.conversation, result)));
+        metrics.posts.inc({ platform: target.platform, outcome: delivered ? 'posted' : 'gone' });
+        return delivered;
+      } catch (err) {
+        metrics.posts.inc({ platform: target.platform, outcome: 'failed' });
+        throw err;
+      }
+    },
+  });
+  if (options.schedule !== false) scheduler.start();
+
   const server: Server = createServer(web);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -142,7 +181,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     teams,
     links,
     store,
+    scheduler,
+    metrics,
     async close() {
+      // Finish what is in flight, give back unfinished claims, then stop serving.
+      await scheduler?.stop();
       await slack?.stop();
       await new Promise<void>((resolve) => {
         server.closeAllConnections();
