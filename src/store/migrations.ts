@@ -76,4 +76,24 @@ export const MIGRATIONS: Record<string, Migration> = {
       await sql`drop table runs`.execute(db);
     },
   },
+  '003_alert_state': {
+    async up(db: Kysely<unknown>) {
+      // The lifecycle of each alert rule's current episode: open, reminded, resolved.
+      await db.schema
+        .createTable('alert_state')
+        .addColumn('rule', 'text', (c) => c.primaryKey())
+        .addColumn('alert_key', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('opened_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_notified_at', 'bigint', (c) => c.notNull())
+        .addColumn('reminders', 'integer', (c) => c.notNull())
+        .addColumn('clean_checks', 'integer', (c) => c.notNull())
+        .addColumn('resolved_at', 'bigint')
+        .addColumn('summary', 'text', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`drop table alert_state`.execute(db);
+    },
+  },
 };

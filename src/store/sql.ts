@@ -6,13 +6,14 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationProvide
 import pg from 'pg';
 import { ConfigError, WabaPulseError } from '../errors.js';
 import { MIGRATIONS } from './migrations.js';
-import type { AlertAction, AlertSetting, ChatTarget, ConversationRecord, RunRecord, RunStatus, Store, Subscription } from './types.js';
+import type { AlertAction, AlertEpisode, AlertSetting, ChatTarget, ConversationRecord, RunRecord, RunStatus, Store, Subscription } from './types.js';
 
 interface Tables {
   subscriptions: { id: string; platform: string; conversation: string; account_id: string; every: string; at: string; timezone: string; created_by: string; created_at: number | string };
   alert_settings: { platform: string; conversation: string; account_id: string; enabled: number; muted_until: number | string | null };
   alert_actions: { alert_key: string; seq: number; status: string; by: string; at: number | string; muted_until: number | string | null };
   conversations: { conversation: string; reference: string; tenant: string | null; active: number; inactive_reason: string | null; updated_at: number | string };
+  alert_state: { rule: string; alert_key: string; status: string; opened_at: number | string; last_notified_at: number | string; reminders: number; clean_checks: number; resolved_at: number | string | null; summary: string };
   runs: { job: string; period: string; status: string; claimed_by: string; claimed_at: number | string; finished_at: number | string | null; attempts: number; detail: string | null };
 }
 
@@ -155,6 +156,38 @@ export class SqlStore implements Store {
       attempts: r.attempts,
       detail: r.detail,
     }));
+  }
+
+  async alertEpisode(rule: string): Promise<AlertEpisode | undefined> {
+    const r = await this.db.selectFrom('alert_state').selectAll().where('rule', '=', rule).executeTakeFirst();
+    if (!r) return undefined;
+    return {
+      rule: r.rule,
+      alertKey: r.alert_key,
+      status: r.status as AlertEpisode['status'],
+      openedAt: ms(r.opened_at)!,
+      lastNotifiedAt: ms(r.last_notified_at)!,
+      reminders: r.reminders,
+      cleanChecks: r.clean_checks,
+      resolvedAt: ms(r.resolved_at),
+      summary: r.summary,
+    };
+  }
+
+  async saveAlertEpisode(e: AlertEpisode): Promise<void> {
+    const row = {
+      rule: e.rule,
+      alert_key: e.alertKey,
+      status: e.status,
+      opened_at: e.openedAt,
+      last_notified_at: e.lastNotifiedAt,
+      reminders: e.reminders,
+      clean_checks: e.cleanChecks,
+      resolved_at: e.resolvedAt,
+      summary: e.summary,
+    };
+    const { rule: _key, ...update } = row;
+    await this.db.insertInto('alert_state').values(row).onConflict((oc) => oc.column('rule').doUpdateSet(update)).execute();
   }
 
   async saveConversation(record: Omit<ConversationRecord, 'active' | 'inactiveReason'>): Promise<void> {

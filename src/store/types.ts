@@ -64,6 +64,21 @@ export interface RunRecord {
   detail: string | null;
 }
 
+/** The current (or last) episode of an alert rule. */
+export interface AlertEpisode {
+  rule: string;
+  alertKey: string;
+  status: 'open' | 'resolved';
+  openedAt: number;
+  lastNotifiedAt: number;
+  reminders: number;
+  /** Consecutive checks without an anomaly: resolution needs two (no flapping). */
+  cleanChecks: number;
+  resolvedAt: number | null;
+  /** JSON of what was last posted (the grouped anomalies). */
+  summary: string;
+}
+
 export interface Store {
   addSubscription(subscription: Omit<Subscription, 'id' | 'createdAt'>, now: number): Promise<Subscription>;
   /** Removes every subscription of the target to the account; returns how many. */
@@ -87,6 +102,9 @@ export interface Store {
   /** Give back unfinished claims of this process (graceful shutdown). */
   releaseRuns(owner: string): Promise<number>;
   listRuns(options?: { limit?: number; job?: string }): Promise<RunRecord[]>;
+
+  alertEpisode(rule: string): Promise<AlertEpisode | undefined>;
+  saveAlertEpisode(episode: AlertEpisode): Promise<void>;
 
   saveConversation(record: Omit<ConversationRecord, 'active' | 'inactiveReason'>): Promise<void>;
   markConversationInactive(conversation: string, reason: string, now: number): Promise<void>;

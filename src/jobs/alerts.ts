@@ -1,0 +1,168 @@
+import { DateTime } from 'luxon';
+import type { Anomaly } from '../analytics/anomalies.js';
+import type { CommandContext } from '../chat/commands.js';
+import type { AlertContent } from '../chat/slack/render.js';
+import { composeReport } from '../compose/composeReport.js';
+import { accountToken, type AccountConfig, type Config } from '../config/load.js';
+import type { Target } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { formatRate } from '../report/format.js';
+import { redactSecrets } from '../secrets.js';
+import type { AlertEpisode, ChatTarget, Store } from '../store/types.js';
+
+/** Posts an alert (or a reminder, or a resolution) to one target; false when the target is gone. */
+export type AlertPoster = (target: ChatTarget, alert: AlertContent, kind: 'open' | 'remind' | 'resolve') => Promise<boolean>;
+
+export interface AlertCheckerOptions {
+  store: Store;
+  ctx: CommandContext;
+  post: AlertPoster;
+  logger: Logger;
+  owner: string;
+  leaseMs?: number;
+  /** Consecutive clean checks before an alert resolves (hysteresis). */
+  cleanChecksToResolve?: number;
+}
+
+type Rule = Config['alerts'][number];
+
+export function ruleId(rule: Rule, index: number): string {
+  return rule.name ? `${rule.account}:${rule.name}` : `${rule.account}:${index}`;
+}
+
+function targetOf(t: Target): ChatTarget {
+  return 'slack' in t ? { platform: 'slack', conversation: t.slack.channel } : { platform: 'teams', conversation: t.teams.conversation };
+}
+
+/**
+ * The alert lifecycle: every `checkEvery`, one replica (by claim) checks each rule's account and
+ * drill-downs over the last day; anomalies still going on open an alert — all of an account's at
+ * once, grouped in one message — that is posted once, reminded every `remindEvery` while nobody
+ * acknowledged or muted it, and resolved with a message after two clean checks in a row, so one
+ * quiet bucket in a noisy series does not close and reopen it.
+ */
+export class AlertChecker {
+  private readonly leaseMs: number;
+  private readonly cleanToResolve: number;
+
+  constructor(private readonly options: AlertCheckerOptions) {
+    this.leaseMs = options.leaseMs ?? 10 * 60_000;
+    this.cleanToResolve = options.cleanChecksToResolve ?? 2;
+  }
+
+  async tick(now = this.options.ctx.now()): Promise<void> {
+    const { ctx } = this.options;
+    await Promise.all(
+      ctx.config.alerts.map(async (rule, index) => {
+        const id = ruleId(rule, index);
+        const period = String(Math.floor(now / rule.checkEvery));
+        if (!(await this.options.store.claimRun(`alert-check:${id}`, period, this.options.owner, now, this.leaseMs))) return;
+        try {
+          const outcome = await this.check(rule, id, now);
+          await this.options.store.finishRun(`alert-check:${id}`, period, { status: 'posted', detail: outcome, attempts: 1 }, ctx.now());
+        } catch (err) {
+          const detail = redactSecrets((err as Error).message);
+          this.options.logger.warn({ rule: id, err: detail }, 'alert check failed');
+          await this.options.store.finishRun(`alert-check:${id}`, period, { status: 'failed', detail, attempts: 1 }, ctx.now());
+        }
+      }),
+    );
+  }
+
+  /** Anomalies of the rule's account (and drill-downs) that are still going on at `now`. */
+  private async currentAnomalies(rule: Rule, account: AccountConfig, now: number): Promise<Anomaly[]> {
+    const { ctx } = this.options;
+    const scoped: AccountConfig = {
+      ...account,
+      phoneNumbers: rule.scope?.phoneNumbers ?? account.phoneNumbers,
+      countries: rule.scope?.countries ?? account.countries,
+    };
+    const range = { start: Math.floor(now / 1000) - 86_400, end: Math.floor(now / 1000) };
+    const detection = { minSent: rule.minSent, ...(rule.rateFloor !== undefined ? { rateFloor: rule.rateFloor } : {}) };
+    const token = accountToken(account, ctx.env);
+    const found: Anomaly[] = [];
+    const dimensions: Array<'phone' | 'country' | undefined> = [undefined, ...rule.drillDown];
+    for (const by of dimensions) {
+      const report = await composeReport({ graph: ctx.graph, now: () => now }, { account: scoped, token, range, granularity: 'half_hour', by, detection });
+      found.push(...report.anomalies.filter((a) => (by === undefined ? a.scope.kind === 'account' : a.scope.kind === by)));
+    }
+    // Still going on: it reaches the newest buckets that have settled.
+    const recent = now / 1000 - account.settleMs / 1000 - rule.checkEvery / 1000 - 1800;
+    return found.filter((a) => a.end > recent);
+  }
+
+  private async check(rule: Rule, id: string, now: number): Promise<string> {
+    const { store, ctx } = this.options;
+    const account = ctx.config.accounts.find((a) => a.id === rule.account || a.name.toLowerCase() === rule.account.toLowerCase())!;
+    const anomalies = await this.currentAnomalies(rule, account, now);
+    const episode = await store.alertEpisode(id);
+    const open = episode?.status === 'open' ? episode : undefined;
+
+    if (anomalies.length) {
+      const alertKey = open?.alertKey ?? `${id}:${new Date(now).toISOString().slice(0, 16)}`;
+      const content: AlertContent = {
+        key: alertKey,
+        accountId: account.id,
+        accountName: account.displayName,
+        timezone: account.timezone,
+        anomalies: anomalies.map((a) => ({ severity: a.severity, explanation: a.explanation })),
+      };
+      if (!open) {
+        await this.notify(rule, content, 'open', now);
+        await store.saveAlertEpisode({ rule: id, alertKey, status: 'open', openedAt: now, lastNotifiedAt: now, reminders: 0, cleanChecks: 0, resolvedAt: null, summary: JSON.stringify(content) });
+        return `opened ${alertKey} (${anomalies.length} anomal${anomalies.length === 1 ? 'y' : 'ies'})`;
+      }
+      const history = await store.alertHistory(alertKey);
+      const last = history[history.length - 1];
+      const quiet = last?.status === 'acknowledged' || (last?.status === 'muted' && (last.mutedUntil ?? 0) > now);
+      if (!quiet && now - open.lastNotifiedAt >= rule.remindEvery) {
+        await this.notify(rule, content, 'remind', now, `remind-${open.reminders + 1}`);
+        await store.saveAlertEpisode({ ...open, lastNotifiedAt: now, reminders: open.reminders + 1, cleanChecks: 0, summary: JSON.stringify(content) });
+        return `reminded ${alertKey}`;
+      }
+      await store.saveAlertEpisode({ ...open, cleanChecks: 0, summary: JSON.stringify(content) });
+      return `still open ${alertKey}${quiet ? ` (${last?.status})` : ''}`;
+    }
+
+    if (!open) return 'clear';
+    const cleanChecks = open.cleanChecks + 1;
+    if (cleanChecks < this.cleanToResolve) {
+      await store.saveAlertEpisode({ ...open, cleanChecks });
+      return `clean check ${cleanChecks} for ${open.alertKey}`;
+    }
+    const since = DateTime.fromMillis(now - (cleanChecks - 1) * rule.checkEvery - account.settleMs, { zone: account.timezone }).toFormat('HH:mm');
+    const rate = await this.recentRate(rule, account, now);
+    const previous = JSON.parse(open.summary) as AlertContent;
+    await this.notify(rule, { ...previous, anomalies: [{ severity: 'warning', explanation: `Resolved: delivery back to ${formatRate(rate)} since ${since} (${account.timezone}).` }] }, 'resolve', now);
+    await store.saveAlertEpisode({ ...open, status: 'resolved', cleanChecks, resolvedAt: now });
+    return `resolved ${open.alertKey}`;
+  }
+
+  /** The account's delivery rate over the settled hour before `now`. */
+  private async recentRate(rule: Rule, account: AccountConfig, now: number): Promise<number | null> {
+    const end = Math.floor((now - account.settleMs) / 1000);
+    const report = await composeReport(
+      { graph: this.options.ctx.graph, now: () => now },
+      { account, token: accountToken(account, this.options.ctx.env), range: { start: end - 3600, end }, granularity: 'half_hour', detection: { minSent: rule.minSent } },
+    );
+    return report.totals.deliveryRate;
+  }
+
+  /** Post to every target of the rule that has alerts on and is not muted, each exactly once. */
+  private async notify(rule: Rule, content: AlertContent, kind: 'open' | 'remind' | 'resolve', now: number, step: string = kind): Promise<void> {
+    const { store } = this.options;
+    for (const t of rule.targets) {
+      const target = targetOf(t);
+      const setting = (await store.alertSettings(target)).find((s) => s.accountId === content.accountId);
+      if (setting && (!setting.enabled || (kind !== 'resolve' && (setting.mutedUntil ?? 0) > now))) continue;
+      const job = `alert-post:${content.key}:${target.platform}:${target.conversation}`;
+      if (!(await store.claimRun(job, step, this.options.owner, now, this.leaseMs))) continue;
+      try {
+        const delivered = await this.options.post(target, content, kind);
+        await store.finishRun(job, step, delivered ? { status: 'posted', attempts: 1 } : { status: 'failed', detail: 'the conversation is gone', attempts: 1 }, now);
+      } catch (err) {
+        await store.finishRun(job, step, { status: 'failed', detail: redactSecrets((err as Error).message), attempts: 1 }, now);
+      }
+    }
+  }
+}
