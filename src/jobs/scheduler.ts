@@ -26,6 +26,8 @@ export interface SchedulerOptions {
   attempts?: number;
   retryBaseMs?: number;
   metrics?: { runs: { inc(labels: { job: string; outcome: string }): void } };
+  /** Alert checks ride on the same minute tick. */
+  alerts?: { tick(now: number): Promise<void> } | undefined;
 }
 
 export interface TickSummary {
@@ -37,7 +39,7 @@ export interface TickSummary {
 const LOOKBACK_MS = 7 * 86_400_000;
 
 /**
- * Runs digests: every minute (node-cron, no overlap) each subscription's occurrences that fell
+ * Runs digests (and, when given, alert checks): every minute (node-cron, no overlap) each subscription's occurrences that fell
  * due are claimed in the store by job and period before anything is posted, so several replicas
  * on one PostgreSQL, or a restart mid-run, post each digest once. Missed digests inside the
  * grace window are sent late; older ones are recorded as skipped. A failed post is retried with
@@ -80,6 +82,7 @@ export class Scheduler {
         }
       }
     }
+    await this.options.alerts?.tick(now);
     return summary;
   }
 

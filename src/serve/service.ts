@@ -10,6 +10,8 @@ import type { Config } from '../config/load.js';
 import { ConfigError, WabaPulseError } from '../errors.js';
 import { GraphClient } from '../graph/client.js';
 import type { Logger } from '../log.js';
+import { randomUUID } from 'node:crypto';
+import { AlertChecker } from '../jobs/alerts.js';
 import { Scheduler } from '../jobs/scheduler.js';
 import { openStore } from '../store/sql.js';
 import { ServiceMetrics } from './metrics.js';
@@ -144,8 +146,24 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     }
   }
 
-  // Digests: one scheduler per replica; claims in the store keep them from posting twice.
+  // Digests and alert checks: one scheduler per replica; claims in the store keep them from
+  // posting twice.
+  const owner = `replica-${randomUUID().slice(0, 8)}`;
+  const alerts = new AlertChecker({
+    store,
+    ctx,
+    owner,
+    logger: logger.child({ surface: 'alerts' }),
+    post: async (target, alert) => {
+      const delivered =
+        target.platform === 'slack' ? Boolean(slack && (await slack.postAlert(target.conversation, alert))) : Boolean(teams && (await teams.postAlert(target.conversation, alert)));
+      metrics.posts.inc({ platform: target.platform, outcome: delivered ? 'posted' : 'gone' });
+      return delivered;
+    },
+  });
   scheduler = new Scheduler({
+    owner,
+    alerts,
     store,
     ctx,
     logger: logger.child({ surface: 'scheduler' }),
