@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import cron, { type ScheduledTask } from 'node-cron';
+import pLimit from 'p-limit';
 import { buildCommandReport, type CommandContext, type CommandResult } from '../chat/commands.js';
 import { formatDuration } from '../report/format.js';
 import { resolveRange } from '../query/range.js';
@@ -37,6 +38,7 @@ export interface TickSummary {
 }
 
 const LOOKBACK_MS = 7 * 86_400_000;
+const DIGEST_CONCURRENCY = 8;
 
 /**
  * Runs digests (and, when given, alert checks): every minute (node-cron, no overlap) each subscription's occurrences that fell
@@ -70,18 +72,26 @@ export class Scheduler {
     // grace window, so a claim left behind by a replica that died is picked up once its lease ends.
     const from = Math.min(this.lastTick ?? now - LOOKBACK_MS, now - this.graceMs);
     this.lastTick = now;
+    // Digests due at the same minute (every subscription at 09:00) go out several at a time.
+    const limit = pLimit(DIGEST_CONCURRENCY);
+    const work: Array<Promise<void>> = [];
     for (const subscription of await this.options.store.listSubscriptions()) {
       const due = occurrencesBetween({ every: subscription.every, at: subscription.at, timezone: subscription.timezone, weekday: 1 }, from, now);
       for (const occurrence of due) {
         // A digest is for occurrences after the subscription was made.
         if (occurrence.at < subscription.createdAt) continue;
-        const outcome = await this.runDigest(subscription, occurrence, now);
-        if (outcome) {
-          summary[outcome]++;
-          this.options.metrics?.runs.inc({ job: 'digest', outcome });
-        }
+        work.push(
+          limit(async () => {
+            const outcome = await this.runDigest(subscription, occurrence, now);
+            if (outcome) {
+              summary[outcome]++;
+              this.options.metrics?.runs.inc({ job: 'digest', outcome });
+            }
+          }),
+        );
       }
     }
+    await Promise.all(work);
     await this.options.alerts?.tick(now);
     return summary;
   }

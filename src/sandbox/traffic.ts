@@ -159,7 +159,7 @@ export class TrafficModel {
         if (filter.countries?.length && !filter.countries.includes(country.code)) return;
         const cell = (pi * countries + ci) * 2;
         sent += cells[cell]!;
-        delivered += settled ? cells[cell + 1]! : Math.floor(cells[cell + 1]! * arrived);
+        delivered += settled ? cells[cell + 1]! : Math.round(cells[cell + 1]! * arrived);
       });
     });
     return { sent, delivered };
