@@ -7,7 +7,7 @@ import { composeReport } from '../compose/composeReport.js';
 import { lastDayTotals } from '../compose/lastDay.js';
 import { accountToken, type AccountConfig, type Config } from '../config/load.js';
 import { didYouMean } from '../didYouMean.js';
-import type { GraphClient } from '../graph/client.js';
+import type { AnalyticsSource } from '../graph/client.js';
 import { parseGranularity, resolveRange } from '../query/range.js';
 import { formatCount, formatDuration, formatRate } from '../report/format.js';
 import type { Report } from '../report/model.js';
@@ -26,7 +26,7 @@ export interface CommandContext {
   config: Config;
   env: NodeJS.ProcessEnv;
   store: Store;
-  graph: GraphClient;
+  graph: AnalyticsSource;
   charts: ChartRenderer;
   now: () => number;
   /** How the command is typed on this platform, for help texts: "/waba" or "@waba-pulse". */

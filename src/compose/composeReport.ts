@@ -3,7 +3,7 @@ import type { BreakdownDimension } from '../analytics/breakdown.js';
 import type { Granularity, TimeRange } from '../analytics/time.js';
 import type { AccountConfig } from '../config/load.js';
 import type { AnalyticsFilter } from '../graph/fields.js';
-import type { GraphClient } from '../graph/client.js';
+import type { AnalyticsSource } from '../graph/client.js';
 import { buildReport, fetchWindow } from '../report/build.js';
 import type { Report } from '../report/model.js';
 import { planFetch } from './plan.js';
@@ -22,7 +22,7 @@ export interface ReportRequest {
 }
 
 export interface ReportContext {
-  graph: GraphClient;
+  graph: AnalyticsSource;
   now?: () => number;
 }
 
@@ -34,7 +34,7 @@ export async function composeReport(ctx: ReportContext, req: ReportRequest): Pro
   const { account } = req;
   const window = fetchWindow(req.range, req.granularity, account.timezone);
   const plan = planFetch(req.granularity, account.timezone, account.wabaTimezone, window);
-  const graphAccount = { id: account.id, name: account.name, token: req.token, tokenEnv: account.tokenEnv, wabaTimezone: account.wabaTimezone };
+  const graphAccount = { id: account.id, name: account.name, token: req.token, tokenEnv: account.tokenEnv, wabaTimezone: account.wabaTimezone, settleMs: account.settleMs };
   const scope: AnalyticsFilter = {
     phoneNumbers: account.phoneNumbers,
     countryCodes: account.countries,

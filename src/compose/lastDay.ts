@@ -1,12 +1,12 @@
 import { fillGaps, totals, type Totals } from '../analytics/series.js';
 import { shiftDays, type TimeRange } from '../analytics/time.js';
 import type { AccountConfig } from '../config/load.js';
-import type { GraphClient } from '../graph/client.js';
+import type { AnalyticsSource } from '../graph/client.js';
 import { DateTime } from 'luxon';
 import { planFetch } from './plan.js';
 
 /** Yesterday's totals for an account, in its own zone: one small Graph call (two across zones). */
-export async function lastDayTotals(graph: GraphClient, account: AccountConfig, token: string, nowMs: number): Promise<Totals & { range: TimeRange }> {
+export async function lastDayTotals(graph: AnalyticsSource, account: AccountConfig, token: string, nowMs: number): Promise<Totals & { range: TimeRange }> {
   const today = DateTime.fromMillis(nowMs, { zone: account.timezone }).startOf('day').toSeconds();
   const range = shiftDays({ start: today, end: today }, -1, account.timezone);
   range.end = today;

@@ -20,6 +20,11 @@ import {
 import { analyticsField, objectUrl, type AnalyticsFilter, type GraphGranularity } from './fields.js';
 import { UsageGovernor } from './usage.js';
 
+/** Where analytics come from: the Graph client itself, or the bucket cache in front of it. */
+export interface AnalyticsSource {
+  fetchAnalytics(account: GraphAccount, req: AnalyticsRequest): Promise<AnalyticsResult>;
+}
+
 /** What the client needs to know of an account. */
 export interface GraphAccount {
   id: string;
@@ -29,6 +34,8 @@ export interface GraphAccount {
   tokenEnv?: string;
   /** Zone of Graph's DAY buckets, for chunk cuts. */
   wabaTimezone: string;
+  /** How long deliveries keep arriving for a bucket: older buckets may be cached. */
+  settleMs?: number;
 }
 
 export interface AnalyticsRequest extends AnalyticsFilter {
@@ -103,7 +110,7 @@ export function subjectOf(account: { id: string; name: string }): string {
  * The Graph API client: one per process, shared by every account so that concurrency is
  * bounded across all of them and each WABA's call budget is tracked in one place.
  */
-export class GraphClient {
+export class GraphClient implements AnalyticsSource {
   readonly settings: typeof DEFAULTS;
   readonly usage: UsageGovernor;
   private readonly limit: LimitFunction;

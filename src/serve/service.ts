@@ -8,6 +8,7 @@ import type { CommandContext } from '../chat/commands.js';
 import { createSlackSurface, type SlackSurface } from '../chat/slack/app.js';
 import type { Config } from '../config/load.js';
 import { ConfigError, WabaPulseError } from '../errors.js';
+import { CachedAnalytics } from '../compose/bucketCache.js';
 import { GraphClient } from '../graph/client.js';
 import type { Logger } from '../log.js';
 import { randomUUID } from 'node:crypto';
@@ -96,7 +97,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     config,
     env: options.env,
     store,
-    graph,
+    // Settled buckets come from the store; Graph is asked only for what may still change.
+    graph: new CachedAnalytics(graph, store, now),
     charts: chartRenderer(config.env.chartRenderer, config.env.quickchartUrl),
     now,
     prefix: config.slack.command,

@@ -96,4 +96,31 @@ export const MIGRATIONS: Record<string, Migration> = {
       await sql`drop table alert_state`.execute(db);
     },
   },
+  '004_bucket_cache': {
+    async up(db: Kysely<unknown>) {
+      // Settled buckets fetched from Graph, by account and filter; and the span each key covers
+      // (Graph omits empty buckets, so the points alone cannot say what was asked).
+      await db.schema
+        .createTable('bucket_cache')
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('start', 'bigint', (c) => c.notNull())
+        .addColumn('end', 'bigint', (c) => c.notNull())
+        .addColumn('sent', 'integer', (c) => c.notNull())
+        .addColumn('delivered', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('bucket_cache_pk', ['key', 'start'])
+        .execute();
+      await db.schema
+        .createTable('bucket_coverage')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('start', 'bigint', (c) => c.notNull())
+        .addColumn('end', 'bigint', (c) => c.notNull())
+        // The phone numbers and countries Graph listed, as JSON: breakdowns need them.
+        .addColumn('listed', 'text', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`drop table bucket_coverage`.execute(db);
+      await sql`drop table bucket_cache`.execute(db);
+    },
+  },
 };

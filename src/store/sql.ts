@@ -6,7 +6,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationProvide
 import pg from 'pg';
 import { ConfigError, WabaPulseError } from '../errors.js';
 import { MIGRATIONS } from './migrations.js';
-import type { AlertAction, AlertEpisode, AlertSetting, ChatTarget, ConversationRecord, RunRecord, RunStatus, Store, Subscription } from './types.js';
+import type { AlertAction, AlertEpisode, AlertSetting, BucketCoverage, CachedBucket, ChatTarget, ConversationRecord, RunRecord, RunStatus, Store, Subscription } from './types.js';
 
 interface Tables {
   subscriptions: { id: string; platform: string; conversation: string; account_id: string; every: string; at: string; timezone: string; created_by: string; created_at: number | string };
@@ -14,6 +14,8 @@ interface Tables {
   alert_actions: { alert_key: string; seq: number; status: string; by: string; at: number | string; muted_until: number | string | null };
   conversations: { conversation: string; reference: string; tenant: string | null; active: number; inactive_reason: string | null; updated_at: number | string };
   alert_state: { rule: string; alert_key: string; status: string; opened_at: number | string; last_notified_at: number | string; reminders: number; clean_checks: number; resolved_at: number | string | null; summary: string };
+  bucket_cache: { key: string; start: number | string; end: number | string; sent: number; delivered: number };
+  bucket_coverage: { key: string; start: number | string; end: number | string; listed: string };
   runs: { job: string; period: string; status: string; claimed_by: string; claimed_at: number | string; finished_at: number | string | null; attempts: number; detail: string | null };
 }
 
@@ -35,11 +37,13 @@ export class SqlStore implements Store {
   constructor(
     readonly db: Kysely<Tables>,
     readonly dialect: 'sqlite' | 'postgres',
+    /** PostgreSQL schema of the migration tables: named, since Kysely would otherwise accept them from any schema. */
+    private readonly schema?: string,
   ) {}
 
   /** Bring the schema up to date; returns the versions applied now. */
   async migrate(): Promise<string[]> {
-    const { error, results } = await new Migrator({ db: this.db, provider }).migrateToLatest();
+    const { error, results } = await new Migrator({ db: this.db, provider, ...(this.schema ? { migrationTableSchema: this.schema } : {}) }).migrateToLatest();
     if (error) throw new StoreError(`database migration failed: ${(error as Error).message}`, 'check DATABASE_URL and that the database user may create tables');
     return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   }
@@ -158,6 +162,33 @@ export class SqlStore implements Store {
     }));
   }
 
+  async bucketCoverage(key: string): Promise<BucketCoverage | undefined> {
+    const row = await this.db.selectFrom('bucket_coverage').selectAll().where('key', '=', key).executeTakeFirst();
+    if (!row) return undefined;
+    const listed = JSON.parse(row.listed) as { phoneNumbers: string[]; countryCodes: string[] };
+    return { start: ms(row.start)!, end: ms(row.end)!, ...listed };
+  }
+
+  async readBuckets(key: string, start: number, end: number): Promise<CachedBucket[]> {
+    const rows = await this.db.selectFrom('bucket_cache').selectAll().where('key', '=', key).where('start', '>=', start).where('start', '<', end).orderBy('start').execute();
+    return rows.map((r) => ({ start: ms(r.start)!, end: ms(r.end)!, sent: r.sent, delivered: r.delivered }));
+  }
+
+  async writeBuckets(key: string, replace: { start: number; end: number }, points: readonly CachedBucket[], coverage: BucketCoverage): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('bucket_cache').where('key', '=', key).where('start', '>=', replace.start).where('start', '<', replace.end).execute();
+      const rows = points.filter((p) => p.start >= replace.start && p.start < replace.end).map((p) => ({ key, start: p.start, end: p.end, sent: p.sent, delivered: p.delivered }));
+      // Batches keep each statement under the databases' parameter limits.
+      for (let i = 0; i < rows.length; i += 500) await tx.insertInto('bucket_cache').values(rows.slice(i, i + 500)).execute();
+      const listed = JSON.stringify({ phoneNumbers: coverage.phoneNumbers, countryCodes: coverage.countryCodes });
+      await tx
+        .insertInto('bucket_coverage')
+        .values({ key, start: coverage.start, end: coverage.end, listed })
+        .onConflict((oc) => oc.column('key').doUpdateSet({ start: coverage.start, end: coverage.end, listed }))
+        .execute();
+    });
+  }
+
   async alertEpisode(rule: string): Promise<AlertEpisode | undefined> {
     const r = await this.db.selectFrom('alert_state').selectAll().where('rule', '=', rule).executeTakeFirst();
     if (!r) return undefined;
@@ -247,7 +278,7 @@ export async function openStore(databaseUrl: string | undefined, options: { cwd?
   let store: SqlStore;
   if (/^postgres(ql)?:\/\//.test(url)) {
     const pool = new pg.Pool({ connectionString: url, max: 10, ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}) });
-    store = new SqlStore(new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
+    store = new SqlStore(new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }), 'postgres', options.searchPath ?? 'public');
   } else if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     let database: Database.Database;

@@ -64,6 +64,20 @@ export interface RunRecord {
   detail: string | null;
 }
 
+export interface CachedBucket {
+  start: number;
+  end: number;
+  sent: number;
+  delivered: number;
+}
+
+export interface BucketCoverage {
+  start: number;
+  end: number;
+  phoneNumbers: string[];
+  countryCodes: string[];
+}
+
 /** The current (or last) episode of an alert rule. */
 export interface AlertEpisode {
   rule: string;
@@ -102,6 +116,12 @@ export interface Store {
   /** Give back unfinished claims of this process (graceful shutdown). */
   releaseRuns(owner: string): Promise<number>;
   listRuns(options?: { limit?: number; job?: string }): Promise<RunRecord[]>;
+
+  /** The span of settled buckets cached for a key (UNIX seconds), if any, and what Graph listed. */
+  bucketCoverage(key: string): Promise<BucketCoverage | undefined>;
+  readBuckets(key: string, start: number, end: number): Promise<CachedBucket[]>;
+  /** Replace the key's cached buckets inside `replace` with `points`, and record its new coverage. */
+  writeBuckets(key: string, replace: { start: number; end: number }, points: readonly CachedBucket[], coverage: BucketCoverage): Promise<void>;
 
   alertEpisode(rule: string): Promise<AlertEpisode | undefined>;
   saveAlertEpisode(episode: AlertEpisode): Promise<void>;

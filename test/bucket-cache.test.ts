@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CachedAnalytics } from '../src/compose/bucketCache.js';
+import { composeReport } from '../src/compose/composeReport.js';
+import { buildConfig } from '../src/config/load.js';
+import { GraphClient } from '../src/graph/client.js';
+import { sampleAccounts } from '../src/sandbox/accounts.js';
+import { startSandbox, type RunningSandbox } from '../src/sandbox/server.js';
+import { reportJson } from '../src/report/json.js';
+import { storeBackends } from './helpers/stores.js';
+
+const START = Date.UTC(2026, 10, 25, 10, 0);
+let clock = START;
+let sandbox: RunningSandbox;
+beforeAll(async () => {
+  sandbox = await startSandbox({ accounts: sampleAccounts(START), now: () => clock, callsPerHour: 1_000_000 });
+});
+afterAll(() => sandbox.close());
+
+const backends = await storeBackends();
+
+describe.each(backends)('the bucket cache on $name', (backend) => {
+  it('answers repeated checks from settled buckets, asking Graph only for the recent window', async () => {
+    clock = START;
+    const store = await backend.open();
+    const config = buildConfig({ accounts: [{ id: '104729384756102', name: 'acme', token: '${T}', timezone: 'Asia/Kolkata' }] }, { GRAPH_API_URL: sandbox.url });
+    const graph = new GraphClient({ ...config.graph, now: () => clock });
+    const cached = new CachedAnalytics(graph, store, () => clock);
+    const account = config.accounts[0]!;
+    const check = async (source: typeof graph | typeof cached) => {
+      const before = sandbox.stats.requests;
+      const report = await composeReport(
+        { graph: source, now: () => clock },
+        { account, token: 'sandbox-token', range: { start: Math.floor(clock / 1000) - 86_400, end: Math.floor(clock / 1000) }, granularity: 'half_hour', by: 'phone' },
+      );
+      return { report, requests: sandbox.stats.requests - before };
+    };
+    try {
+      const cold = await check(cached);
+      expect(cold.requests).toBe(8); // 8 days of half hours in 7-day chunks, for the account and 3 numbers
+      for (let i = 1; i <= 4; i++) {
+        clock = START + i * 30 * 60_000;
+        const warm = await check(cached);
+        const direct = await check(graph);
+        expect(warm.requests).toBe(4); // one small request per scope: the window that may still change
+        expect(reportJson(warm.report)).toEqual(reportJson(direct.report));
+      }
+      expect(cached.hits / (cached.hits + cached.misses)).toBe(16 / 20);
+      // Breakdown keys come back from the cache too.
+      expect((await check(cached)).report.breakdown?.items.map((i) => i.key)).toEqual(cold.report.breakdown?.items.map((i) => i.key));
+    } finally {
+      await graph.close();
+      await store.close();
+      await backend.cleanup();
+    }
+  });
+});
