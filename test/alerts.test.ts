@@ -163,6 +163,34 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
     expect(posts.filter((p) => p.target.platform === 'slack').map((p) => p.kind)).toEqual(['open', 'resolve']);
   }, 60_000);
 
+  it('checks the account without drill-downs when its Graph budget runs low, and says so', async () => {
+    const posts: Post[] = [];
+    const store = await backend.open();
+    stores.push(store);
+    const c = config([rule('budget', 'steady')]);
+    const graph = new GraphClient({ ...c.graph, now: () => clock });
+    graphs.push(graph);
+    const ctx: CommandContext = { config: c, env: { GRAPH_TOKEN }, store, graph, charts: chartRenderer('local'), now: () => clock, prefix: '/waba' };
+    const alerts = new AlertChecker({
+      store,
+      ctx,
+      owner: 'replica-budget',
+      logger: silentLogger,
+      budget: { callsInLastHour: () => 150, callsPerHour: 200 },
+      post: async (target, alert, kind) => {
+        posts.push({ target, kind, alert });
+        return true;
+      },
+    });
+    clock = D('12:30');
+    await alerts.tick(clock);
+    const slack = posts.filter((p) => p.target.platform === 'slack');
+    expect(slack).toHaveLength(1);
+    expect(slack[0]!.alert.anomalies.every((a) => !/on \+1 555/.test(a.explanation))).toBe(true);
+    const [run] = await store.listRuns({ job: 'alert-check:steady:budget' });
+    expect(run!.detail).toMatch(/degraded: drill-downs skipped to stay within the Graph call budget$/);
+  }, 60_000);
+
   it('groups an account\'s simultaneous anomalies into one message, posted once by two replicas', async () => {
     const posts: Post[] = [];
     const rules = [rule('pair', 'steady')];

@@ -22,6 +22,8 @@ export interface AlertCheckerOptions {
   leaseMs?: number;
   /** Consecutive clean checks before an alert resolves (hysteresis). */
   cleanChecksToResolve?: number;
+  /** The Graph client's view of each WABA's hourly call budget, to degrade before it runs out. */
+  budget?: { callsInLastHour(wabaId: string): number; callsPerHour: number };
 }
 
 type Rule = Config['alerts'][number];
@@ -44,6 +46,8 @@ function targetOf(t: Target): ChatTarget {
 export class AlertChecker {
   private readonly leaseMs: number;
   private readonly cleanToResolve: number;
+  /** Rules checked without their drill-downs this tick, to say so in the run's record. */
+  private readonly degraded = new Set<string>();
 
   constructor(private readonly options: AlertCheckerOptions) {
     this.leaseMs = options.leaseMs ?? 10 * 60_000;
@@ -58,8 +62,11 @@ export class AlertChecker {
         const period = String(Math.floor(now / rule.checkEvery));
         if (!(await this.options.store.claimRun(`alert-check:${id}`, period, this.options.owner, now, this.leaseMs))) return;
         try {
+          this.degraded.delete(rule.account);
           const outcome = await this.check(rule, id, now);
-          await this.options.store.finishRun(`alert-check:${id}`, period, { status: 'posted', detail: outcome, attempts: 1 }, ctx.now());
+          const note = this.degraded.has(rule.account) ? '; degraded: drill-downs skipped to stay within the Graph call budget' : '';
+          if (note) this.options.logger.warn({ rule: id }, 'alert check degraded to stay within the Graph budget');
+          await this.options.store.finishRun(`alert-check:${id}`, period, { status: 'posted', detail: `${outcome}${note}`, attempts: 1 }, ctx.now());
         } catch (err) {
           const detail = redactSecrets((err as Error).message);
           this.options.logger.warn({ rule: id, err: detail }, 'alert check failed');
@@ -81,7 +88,14 @@ export class AlertChecker {
     const detection = { minSent: rule.minSent, ...(rule.rateFloor !== undefined ? { rateFloor: rule.rateFloor } : {}) };
     const token = accountToken(account, ctx.env);
     const found: Anomaly[] = [];
-    const dimensions: Array<'phone' | 'country' | undefined> = [undefined, ...rule.drillDown];
+    let dimensions: Array<'phone' | 'country' | undefined> = [undefined, ...rule.drillDown];
+    // Each drill-down costs a call per number or country: near the WABA's budget, check the
+    // account as a whole only, rather than get it throttled.
+    const budget = this.options.budget;
+    if (budget && rule.drillDown.length && budget.callsInLastHour(account.id) >= budget.callsPerHour * 0.6) {
+      dimensions = [undefined];
+      this.degraded.add(rule.account);
+    }
     for (const by of dimensions) {
       const report = await composeReport({ graph: ctx.graph, now: () => now }, { account: scoped, token, range, granularity: 'half_hour', by, detection });
       found.push(...report.anomalies.filter((a) => (by === undefined ? a.scope.kind === 'account' : a.scope.kind === by)));

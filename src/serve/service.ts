@@ -155,6 +155,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     store,
     ctx,
     owner,
+    budget: { callsInLastHour: (id) => graph.usage.callsInLastHour(id), callsPerHour: config.graph.callsPerHour },
     logger: logger.child({ surface: 'alerts' }),
     post: async (target, alert) => {
       const delivered =
