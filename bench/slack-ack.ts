@@ -11,15 +11,11 @@ import { sampleAccounts } from '../src/sandbox/accounts.js';
 import { startService } from '../src/serve/service.js';
 import { startFakeSlack } from '../test/fakes/slack.js';
 import { forkSandbox } from './sandboxProcess.js';
+import { percentile } from './stats.js';
 
 const SECRET = 'bench-signing-secret';
 const REQUESTS = 200;
 const REPORTS = 20;
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 async function main(): Promise<void> {
   const now = Date.now();

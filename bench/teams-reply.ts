@@ -11,15 +11,11 @@ import { PROACTIVE_CONCURRENCY } from '../src/chat/teams/bot.js';
 import { startService } from '../src/serve/service.js';
 import { startFakeConnector } from '../test/fakes/connector.js';
 import { forkSandbox } from './sandboxProcess.js';
+import { percentile } from './stats.js';
 
 const ACTIVITIES = 200;
 const CONVERSATIONS = 500;
 const CONNECTOR_LATENCY_MS = 50;
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 async function main(): Promise<void> {
   const now = Date.now();

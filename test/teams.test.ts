@@ -5,7 +5,7 @@ import { buildConfig } from '../src/config/load.js';
 import { silentLogger } from '../src/log.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/server.js';
-import type { SandboxAccount } from '../src/sandbox/traffic.js';
+import { fortyNumbers } from './fixtures/accounts.js';
 import { startService, type RunningService } from '../src/serve/service.js';
 import { startFakeConnector } from './fakes/connector.js';
 
@@ -15,16 +15,7 @@ const AC = require('adaptivecards/dist/adaptivecards.js') as any;
 
 const NOW = Date.UTC(2026, 10, 25, 10, 15);
 const GRAPH_TOKEN = 'EAAG-graph-secret-token-77';
-const bigco: SandboxAccount = {
-  id: '130000000000001',
-  name: 'bigco',
-  displayName: 'BigCo',
-  timezone: 'UTC',
-  phones: Array.from({ length: 40 }, (_, i) => ({ number: `1415555${String(1000 + i)}`, weight: 1 / 40 })),
-  countries: [{ code: 'US', weight: 1, tz: 'America/New_York', rate: 0.98 }],
-  volume: 4000,
-  incidents: [],
-};
+const bigco = fortyNumbers;
 
 let sandbox: RunningSandbox;
 let connector: Awaited<ReturnType<typeof startFakeConnector>>;

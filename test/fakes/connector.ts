@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { waitFor } from '../helpers/waitFor.js';
 
 export interface ConnectorCall {
   method: string;
@@ -50,15 +51,7 @@ export async function startFakeConnector(options: { latencyMs?: number } = {}) {
     removeBotFrom(conversation: string) {
       gone.add(conversation);
     },
-    async waitFor<T>(find: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const found = find();
-        if (found !== undefined) return found;
-        if (Date.now() > deadline) throw new Error('fake connector: timed out waiting');
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
+    waitFor: <T>(find: () => T | undefined, timeoutMs?: number) => waitFor(find, 'the fake connector', timeoutMs),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { waitFor } from '../helpers/waitFor.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 /** One call the fake Slack received. */
@@ -108,15 +109,7 @@ export async function startFakeSlack() {
     failNext(method: string, fault: Fault) {
       faults.set(method, [...(faults.get(method) ?? []), fault]);
     },
-    async waitFor<T>(find: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const found = find();
-        if (found !== undefined) return found;
-        if (Date.now() > deadline) throw new Error('fake Slack: timed out waiting');
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
+    waitFor: <T>(find: () => T | undefined, timeoutMs?: number) => waitFor(find, 'the fake Slack', timeoutMs),
     close: () =>
       new Promise<void>((resolve) => {
         for (const ws of sockets) ws.terminate();
