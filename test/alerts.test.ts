@@ -189,6 +189,13 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
     expect(slack[0]!.alert.anomalies.every((a) => !/on \+1 555/.test(a.explanation))).toBe(true);
     const [run] = await store.listRuns({ job: 'alert-check:steady:budget' });
     expect(run!.detail).toMatch(/degraded: drill-downs skipped to stay within the Graph call budget$/);
+
+    // Nearly spent: the next check is deferred altogether, and recorded as such.
+    const deferring = new AlertChecker({ store, ctx, owner: 'replica-budget', logger: silentLogger, budget: { callsInLastHour: () => 190, callsPerHour: 200 }, post: async () => true });
+    clock = D('13:00');
+    await deferring.tick(clock);
+    const [deferred] = await store.listRuns({ job: 'alert-check:steady:budget' });
+    expect(deferred).toMatchObject({ status: 'skipped', detail: 'degraded: check deferred, the Graph call budget is nearly spent' });
   }, 60_000);
 
   it('groups an account\'s simultaneous anomalies into one message, posted once by two replicas', async () => {

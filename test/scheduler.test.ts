@@ -156,3 +156,58 @@ describe.each(backends)('digests on $name', (backend) => {
     expect((await store.listRuns({ job: `digest:${broken.id}` })).find((r) => r.period === '2026-11-01')).toMatchObject({ status: 'failed', attempts: 3, detail: 'Slack answered 500' });
   });
 });
+
+describe('replicas as separate processes on PostgreSQL', async () => {
+  const { fork } = await import('node:child_process');
+  const { mkdtempSync, readFileSync, existsSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { fileURLToPath } = await import('node:url');
+  const pgBackend = backends.find((b) => b.name === 'PostgreSQL');
+  const script = fileURLToPath(new URL('./fixtures/schedulerProcess.ts', import.meta.url));
+  const accounts = sampleAccounts(START).slice(0, 1).map((a) => ({ id: a.id, name: a.name, token: '${T}', timezone: 'UTC' }));
+
+  it.skipIf(!pgBackend)('posts each digest once with three processes, and once after a process is killed mid-post', async () => {
+    const backend = pgBackend!;
+    const store = await backend.open();
+    const dir = mkdtempSync(join(tmpdir(), 'waba-pulse-replicas-'));
+    const postsFile = join(dir, 'posts.jsonl');
+    const posts = () => (existsSync(postsFile) ? readFileSync(postsFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { conversation: string; owner: string }) : []);
+    const searchPath = (store as unknown as { schema: string }).schema;
+    const run = (owner: string, clockAt: number, hang = false) => {
+      const child = fork(script, [JSON.stringify({ databaseUrl: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', searchPath, graphUrl: sandbox.url, clock: clockAt, owner, postsFile, hang, accounts, token: GRAPH_TOKEN })], {
+        execArgv: ['--import', 'tsx'],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      return { child, exited };
+    };
+    clock = at('2026-11-03T00:00', 'UTC'); // the sandbox serves data up to here
+    try {
+      const created = at('2026-11-01T00:00', 'UTC');
+      await store.addSubscription({ platform: 'slack', conversation: 'C0PROCS', accountId: accounts[0]!.id, every: 'daily', at: '09:00', timezone: 'UTC', createdBy: 'U1' }, created);
+      const nine = at('2026-11-02T09:00:20', 'UTC');
+      const three = ['p1', 'p2', 'p3'].map((owner) => run(owner, nine));
+      expect(await Promise.all(three.map((r) => r.exited))).toEqual([0, 0, 0]);
+      expect(posts().filter((p) => p.conversation === 'C0PROCS')).toHaveLength(1);
+      expect((await store.listRuns({ limit: 100 })).filter((r) => r.period === '2026-11-02' && r.status === 'posted')).toHaveLength(1);
+
+      await store.addSubscription({ platform: 'slack', conversation: 'C0KILLED', accountId: accounts[0]!.id, every: 'daily', at: '10:00', timezone: 'UTC', createdBy: 'U1' }, created);
+      const ten = at('2026-11-02T10:00:20', 'UTC');
+      const doomed = run('doomed', ten, true);
+      await new Promise<void>((resolve) => doomed.child.on('message', () => resolve()));
+      doomed.child.kill('SIGKILL');
+      await doomed.exited;
+      // Restarted within the lease: the claim is still the dead one's.
+      expect(await run('early', ten + 5 * 60_000).exited).toBe(0);
+      expect(posts().filter((p) => p.conversation === 'C0KILLED')).toHaveLength(0);
+      // After the lease: taken over, posted once.
+      expect(await run('restarted', ten + 15 * 60_000).exited).toBe(0);
+      expect(await run('another', ten + 16 * 60_000).exited).toBe(0);
+      expect(posts().filter((p) => p.conversation === 'C0KILLED').map((p) => p.owner)).toEqual(['restarted']);
+    } finally {
+      await store.close();
+      await backend.cleanup();
+    }
+  }, 120_000);
+});

@@ -61,6 +61,14 @@ export class AlertChecker {
         const id = ruleId(rule, index);
         const period = String(Math.floor(now / rule.checkEvery));
         if (!(await this.options.store.claimRun(`alert-check:${id}`, period, this.options.owner, now, this.leaseMs))) return;
+        // Nearly out of budget: defer this check (a longer interval) rather than be throttled.
+        const account = ctx.config.accounts.find((a) => a.id === rule.account || a.name.toLowerCase() === rule.account.toLowerCase());
+        const budget = this.options.budget;
+        if (budget && account && budget.callsInLastHour(account.id) >= budget.callsPerHour * 0.9) {
+          this.options.logger.warn({ rule: id }, 'alert check deferred to stay within the Graph budget');
+          await this.options.store.finishRun(`alert-check:${id}`, period, { status: 'skipped', detail: 'degraded: check deferred, the Graph call budget is nearly spent', attempts: 0 }, ctx.now());
+          return;
+        }
         try {
           this.degraded.delete(rule.account);
           const outcome = await this.check(rule, id, now);
