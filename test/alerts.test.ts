@@ -126,6 +126,7 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
     await run('17:30');
     expect(posts.slice(4).map((p) => p.kind)).toEqual(['resolve', 'resolve']);
     expect(posts[4]!.alert.anomalies[0]!.explanation).toMatch(/^Resolved: delivery back to 9\d\.\d% since \d\d:\d\d \(UTC\)\.$/);
+    expect(posts[4]!.alert.resolved).toBe(true);
     expect(await store.alertEpisode('steady:life')).toMatchObject({ status: 'resolved', reminders: 1 });
   }, 60_000);
 

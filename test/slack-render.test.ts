@@ -45,6 +45,13 @@ describe('Block Kit rendering', () => {
     expect(JSON.stringify(twice)).not.toContain('Acknowledged');
   });
 
+  it('renders a resolution without buttons', () => {
+    const message = alertMessage({ key: 'k', accountId: '1', accountName: 'Acme', timezone: 'UTC', resolved: true, anomalies: [{ severity: 'warning', explanation: 'Resolved: delivery back to 97.8% since 14:30 (UTC).' }] });
+    expect(message.blocks.some((b) => b.type === 'actions')).toBe(false);
+    expect(JSON.stringify(message.blocks[0])).toContain('✅ Resolved: Acme');
+    expect(message.text).toBe('Delivery alert resolved for Acme: Resolved: delivery back to 97.8% since 14:30 (UTC).');
+  });
+
   it('turns errors into one line without secrets', () => {
     registerSecret('xoxb-very-secret-token');
     expect(errorText(new ConfigError('env.X', 'bad value xoxb-very-secret-token', 'fix it'))).toBe(':warning: env.X: bad value [redacted] — fix it');

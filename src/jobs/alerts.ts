@@ -155,7 +155,7 @@ export class AlertChecker {
     const since = DateTime.fromMillis(now - (cleanChecks - 1) * rule.checkEvery - account.settleMs, { zone: account.timezone }).toFormat('HH:mm');
     const rate = await this.recentRate(rule, account, now);
     const previous = JSON.parse(open.summary) as AlertContent;
-    await this.notify(rule, { ...previous, anomalies: [{ severity: 'warning', explanation: `Resolved: delivery back to ${formatRate(rate)} since ${since} (${account.timezone}).` }] }, 'resolve', now);
+    await this.notify(rule, { ...previous, resolved: true, anomalies: [{ severity: 'warning', explanation: `Resolved: delivery back to ${formatRate(rate)} since ${since} (${account.timezone}).` }] }, 'resolve', now);
     await store.saveAlertEpisode({ ...open, status: 'resolved', cleanChecks, resolvedAt: now });
     return `resolved ${open.alertKey}`;
   }

@@ -125,6 +125,8 @@ export interface AlertContent {
   /** What was found; severity and explanation are all an alert message shows. */
   anomalies: Array<Pick<Anomaly, 'severity' | 'explanation'>>;
   timezone: string;
+  /** A resolution notice: no buttons, nothing left to acknowledge. */
+  resolved?: boolean;
 }
 
 export const ALERT_ACTIONS = { acknowledge: 'alert_ack', mute1h: 'alert_mute_1h', mute24h: 'alert_mute_24h', byPhone: 'alert_by_phone' } as const;
@@ -139,6 +141,10 @@ export function alertMessage(alert: AlertContent): SlackMessage {
     value: clip(value, LIMITS.buttonValue),
     ...(style ? { style } : {}),
   });
+  if (alert.resolved) {
+    const text = alert.anomalies.map((a) => escapeMrkdwn(a.explanation)).join('\n');
+    return { text: clip(`Delivery alert resolved for ${alert.accountName}: ${text}`, LIMITS.sectionText), blocks: [header(`✅ Resolved: ${alert.accountName}`), section(text), context(`Alert ${alert.key} · times in ${alert.timezone}`)] };
+  }
   const blocks: Block[] = [
     header(`${critical ? '🔴' : '🟠'} Delivery alert: ${alert.accountName}`),
     section(anomalyLines(alert.anomalies)),

@@ -95,6 +95,13 @@ export const ALERT_SUBMIT = 'waba-pulse-alert';
 export type AlertAction = 'ack' | 'mute_1h' | 'mute_24h' | 'by_phone';
 
 export function alertCard(alert: AlertContent, status?: string): Card {
+  if (alert.resolved) {
+    return card([
+      text(`✅ Resolved: ${alert.accountName}`, { size: 'Large', weight: 'Bolder' }),
+      ...alert.anomalies.map((a) => text(a.explanation, { spacing: 'Small' })),
+      text(`Alert ${alert.key} · times in ${alert.timezone}`, { isSubtle: true, size: 'Small' }),
+    ]);
+  }
   const critical = alert.anomalies.some((a) => a.severity === 'critical');
   // The submit carries the alert itself: Teams sends back only this data, and the card is redrawn from it.
   const data = { kind: ALERT_SUBMIT, alert: { ...alert, anomalies: alert.anomalies.map((a) => ({ severity: a.severity, explanation: a.explanation })) } };
