@@ -143,6 +143,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       await slack.start();
     } catch (err) {
       await graph.close();
+      if (!options.store) await store.close();
       const code = (err as { data?: { error?: string } }).data?.error ?? (err as Error).message;
       throw new ChatAuthError(`Slack refused the bot token (${code})`, 'check SLACK_BOT_TOKEN (and SLACK_APP_TOKEN for Socket Mode), or SLACK_API_URL', { cause: err });
     }
@@ -181,6 +182,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         return delivered;
       } catch (err) {
         metrics.posts.inc({ platform: target.platform, outcome: 'failed' });
+        metrics.errors.inc({ code: (err as { code?: string }).code ?? 'post_failed' });
         throw err;
       }
     },
