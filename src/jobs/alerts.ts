@@ -46,8 +46,6 @@ function targetOf(t: Target): ChatTarget {
 export class AlertChecker {
   private readonly leaseMs: number;
   private readonly cleanToResolve: number;
-  /** Rules checked without their drill-downs this tick, to say so in the run's record. */
-  private readonly degraded = new Set<string>();
 
   constructor(private readonly options: AlertCheckerOptions) {
     this.leaseMs = options.leaseMs ?? 10 * 60_000;
@@ -61,20 +59,18 @@ export class AlertChecker {
         const id = ruleId(rule, index);
         const period = String(Math.floor(now / rule.checkEvery));
         if (!(await this.options.store.claimRun(`alert-check:${id}`, period, this.options.owner, now, this.leaseMs))) return;
+        // The config's validation guarantees the rule's account exists.
+        const account = ctx.config.accounts.find((a) => a.id === rule.account || a.name.toLowerCase() === rule.account.toLowerCase())!;
         // Nearly out of budget: defer this check (a longer interval) rather than be throttled.
-        const account = ctx.config.accounts.find((a) => a.id === rule.account || a.name.toLowerCase() === rule.account.toLowerCase());
         const budget = this.options.budget;
-        if (budget && account && budget.callsInLastHour(account.id) >= budget.callsPerHour * 0.9) {
+        if (budget && budget.callsInLastHour(account.id) >= budget.callsPerHour * 0.9) {
           this.options.logger.warn({ rule: id }, 'alert check deferred to stay within the Graph budget');
           await this.options.store.finishRun(`alert-check:${id}`, period, { status: 'skipped', detail: 'degraded: check deferred, the Graph call budget is nearly spent', attempts: 0 }, ctx.now());
           return;
         }
         try {
-          this.degraded.delete(rule.account);
-          const outcome = await this.check(rule, id, now);
-          const note = this.degraded.has(rule.account) ? '; degraded: drill-downs skipped to stay within the Graph call budget' : '';
-          if (note) this.options.logger.warn({ rule: id }, 'alert check degraded to stay within the Graph budget');
-          await this.options.store.finishRun(`alert-check:${id}`, period, { status: 'posted', detail: `${outcome}${note}`, attempts: 1 }, ctx.now());
+          const outcome = await this.check(rule, id, account, now);
+          await this.options.store.finishRun(`alert-check:${id}`, period, { status: 'posted', detail: outcome, attempts: 1 }, ctx.now());
         } catch (err) {
           const detail = redactSecrets((err as Error).message);
           this.options.logger.warn({ rule: id, err: detail }, 'alert check failed');
@@ -84,8 +80,8 @@ export class AlertChecker {
     );
   }
 
-  /** Anomalies of the rule's account (and drill-downs) that are still going on at `now`. */
-  private async currentAnomalies(rule: Rule, account: AccountConfig, now: number): Promise<Anomaly[]> {
+  /** Anomalies of the rule's account (and drill-downs) still going on at `now`; `degraded` when drill-downs were dropped for the budget. */
+  private async currentAnomalies(rule: Rule, account: AccountConfig, now: number): Promise<{ anomalies: Anomaly[]; degraded: boolean }> {
     const { ctx } = this.options;
     const scoped: AccountConfig = {
       ...account,
@@ -100,23 +96,27 @@ export class AlertChecker {
     // Each drill-down costs a call per number or country: near the WABA's budget, check the
     // account as a whole only, rather than get it throttled.
     const budget = this.options.budget;
-    if (budget && rule.drillDown.length && budget.callsInLastHour(account.id) >= budget.callsPerHour * 0.6) {
-      dimensions = [undefined];
-      this.degraded.add(rule.account);
-    }
+    const degraded = Boolean(budget && rule.drillDown.length && budget.callsInLastHour(account.id) >= budget.callsPerHour * 0.6);
+    if (degraded) dimensions = [undefined];
     for (const by of dimensions) {
       const report = await composeReport({ graph: ctx.graph, now: () => now }, { account: scoped, token, range, granularity: 'half_hour', by, detection });
       found.push(...report.anomalies.filter((a) => (by === undefined ? a.scope.kind === 'account' : a.scope.kind === by)));
     }
     // Still going on: it reaches the newest buckets that have settled.
     const recent = now / 1000 - account.settleMs / 1000 - rule.checkEvery / 1000 - 1800;
-    return found.filter((a) => a.end > recent);
+    return { anomalies: found.filter((a) => a.end > recent), degraded };
   }
 
-  private async check(rule: Rule, id: string, now: number): Promise<string> {
-    const { store, ctx } = this.options;
-    const account = ctx.config.accounts.find((a) => a.id === rule.account || a.name.toLowerCase() === rule.account.toLowerCase())!;
-    const anomalies = await this.currentAnomalies(rule, account, now);
+  private async check(rule: Rule, id: string, account: AccountConfig, now: number): Promise<string> {
+    const { anomalies, degraded } = await this.currentAnomalies(rule, account, now);
+    if (degraded) this.options.logger.warn({ rule: id }, 'alert check degraded to stay within the Graph budget');
+    const outcome = await this.advance(rule, id, account, anomalies, now);
+    return degraded ? `${outcome}; degraded: drill-downs skipped to stay within the Graph call budget` : outcome;
+  }
+
+  /** Move the rule's episode on: open, remind, keep, count a clean check, or resolve. */
+  private async advance(rule: Rule, id: string, account: AccountConfig, anomalies: Anomaly[], now: number): Promise<string> {
+    const { store } = this.options;
     const episode = await store.alertEpisode(id);
     const open = episode?.status === 'open' ? episode : undefined;
 
