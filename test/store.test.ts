@@ -62,6 +62,18 @@ describe.each(backends)('store on $name', (backend) => {
     ]);
   });
 
+  it('caches buckets per key with their coverage, replacing and pruning by span', async () => {
+    const b = (start: number, sent: number) => ({ start, end: start + 1800, sent, delivered: sent - 1 });
+    await store.writeBuckets('k', { start: 0, end: 7200 }, [b(0, 5), b(3600, 7)], { start: 0, end: 7200, phoneNumbers: ['1631'], countryCodes: ['IN'] });
+    expect(await store.bucketCoverage('k')).toEqual({ start: 0, end: 7200, phoneNumbers: ['1631'], countryCodes: ['IN'] });
+    await store.writeBuckets('k', { start: 7200, end: 10_800 }, [b(7200, 9)], { start: 1800, end: 10_800, phoneNumbers: ['1631'], countryCodes: ['IN', 'US'] });
+    expect((await store.readBuckets('k', 0, 20_000)).map((p) => [p.start, p.sent])).toEqual([
+      [3600, 7],
+      [7200, 9],
+    ]);
+    expect(await store.bucketCoverage('other')).toBeUndefined();
+  });
+
   it('stores Teams conversation references and marks removed ones inactive', async () => {
     const reference = { serviceUrl: 'https://smba.example/', conversation: { id: '19:ops@thread.tacv2' }, bot: { id: '28:bot' } };
     await store.saveConversation({ conversation: '19:ops@thread.tacv2', reference, tenant: 't1', updatedAt: 10 });

@@ -9,6 +9,9 @@ import type { Store } from '../store/types.js';
  * WABA's ~200 calls an hour go much further. Each account/filter/granularity key covers one
  * contiguous span; a request reaching further back refetches it whole.
  */
+/** How far back a key keeps buckets: the longest window a check or daily report reads, with room. */
+const RETENTION_SECONDS = 45 * 86_400;
+
 export class CachedAnalytics implements AnalyticsSource {
   hits = 0;
   misses = 0;
@@ -58,8 +61,10 @@ export class CachedAnalytics implements AnalyticsSource {
     const fresh = await this.source.fetchAnalytics(account, { ...req, range: { start: cachedEnd, end } });
     const newEnd = Math.min(settled, end);
     if (newEnd > coverage.end) {
+      // Keep a bounded history per key: older buckets are dropped as the span moves on.
+      const keepFrom = Math.max(coverage.start, newEnd - RETENTION_SECONDS);
       await this.store.writeBuckets(key, { start: coverage.end, end: newEnd }, fresh.points, {
-        start: coverage.start,
+        start: keepFrom,
         end: newEnd,
         phoneNumbers: [...new Set([...coverage.phoneNumbers, ...fresh.phoneNumbers])],
         countryCodes: [...new Set([...coverage.countryCodes, ...fresh.countryCodes])],

@@ -177,6 +177,8 @@ export class SqlStore implements Store {
   async writeBuckets(key: string, replace: { start: number; end: number }, points: readonly CachedBucket[], coverage: BucketCoverage): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       await tx.deleteFrom('bucket_cache').where('key', '=', key).where('start', '>=', replace.start).where('start', '<', replace.end).execute();
+      // What falls before the new coverage is no longer kept.
+      await tx.deleteFrom('bucket_cache').where('key', '=', key).where('start', '<', coverage.start).execute();
       const rows = points.filter((p) => p.start >= replace.start && p.start < replace.end).map((p) => ({ key, start: p.start, end: p.end, sent: p.sent, delivered: p.delivered }));
       // Batches keep each statement under the databases' parameter limits.
       for (let i = 0; i < rows.length; i += 500) await tx.insertInto('bucket_cache').values(rows.slice(i, i + 500)).execute();

@@ -120,7 +120,7 @@ export interface Store {
   /** The span of settled buckets cached for a key (UNIX seconds), if any, and what Graph listed. */
   bucketCoverage(key: string): Promise<BucketCoverage | undefined>;
   readBuckets(key: string, start: number, end: number): Promise<CachedBucket[]>;
-  /** Replace the key's cached buckets inside `replace` with `points`, and record its new coverage. */
+  /** Replace the key's cached buckets inside `replace` with `points`, record its new coverage, and drop what lies before it. */
   writeBuckets(key: string, replace: { start: number; end: number }, points: readonly CachedBucket[], coverage: BucketCoverage): Promise<void>;
 
   alertEpisode(rule: string): Promise<AlertEpisode | undefined>;
