@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chartRenderer } from '../src/charts/render.js';
 import type { CommandContext } from '../src/chat/commands.js';
-import type { AlertContent } from '../src/chat/slack/render.js';
+import type { AlertContent } from '../src/chat/surface.js';
 import { buildConfig } from '../src/config/load.js';
 import { GraphClient } from '../src/graph/client.js';
 import { AlertChecker } from '../src/jobs/alerts.js';

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import type { Anomaly } from '../analytics/anomalies.js';
 import type { CommandContext } from '../chat/commands.js';
-import type { AlertContent } from '../chat/slack/render.js';
+import type { AlertContent } from '../chat/surface.js';
 import { composeReport } from '../compose/composeReport.js';
 import { accountToken, type AccountConfig, type Config } from '../config/load.js';
 import type { Target } from '../config/schema.js';

@@ -16,7 +16,8 @@ import { AlertChecker } from '../jobs/alerts.js';
 import { Scheduler } from '../jobs/scheduler.js';
 import { openStore } from '../store/sql.js';
 import { ServiceMetrics } from './metrics.js';
-import type { Store } from '../store/types.js';
+import type { Platform, Store } from '../store/types.js';
+import type { ChatSurface } from '../chat/surface.js';
 
 export class ChatAuthError extends WabaPulseError {
   readonly code = 'E_CHAT_AUTH';
@@ -149,6 +150,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     }
   }
 
+  const surfaces: Record<Platform, ChatSurface | undefined> = { slack, teams };
   // Digests and alert checks: one scheduler per replica; claims in the store keep them from
   // posting twice.
   const owner = `replica-${randomUUID().slice(0, 8)}`;
@@ -159,8 +161,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     budget: { callsInLastHour: (id) => graph.usage.callsInLastHour(id), callsPerHour: config.graph.callsPerHour },
     logger: logger.child({ surface: 'alerts' }),
     post: async (target, alert) => {
-      const delivered =
-        target.platform === 'slack' ? Boolean(slack && (await slack.postAlert(target.conversation, alert))) : Boolean(teams && (await teams.postAlert(target.conversation, alert)));
+      const surface = surfaces[target.platform];
+      const delivered = Boolean(surface && (await surface.postAlert(target.conversation, alert)));
       metrics.posts.inc({ platform: target.platform, outcome: delivered ? 'posted' : 'gone' });
       return delivered;
     },
@@ -174,10 +176,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     metrics,
     post: async (target, result) => {
       try {
-        const delivered =
-          target.platform === 'slack'
-            ? Boolean(slack && (await slack.postReport(target.conversation, result)))
-            : Boolean(teams && (await teams.postReport(target.conversation, result)));
+        const surface = surfaces[target.platform];
+        const delivered = Boolean(surface && (await surface.postReport(target.conversation, result)));
         metrics.posts.inc({ platform: target.platform, outcome: delivered ? 'posted' : 'gone' });
         return delivered;
       } catch (err) {

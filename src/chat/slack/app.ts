@@ -7,7 +7,8 @@ import { formatDuration } from '../../report/format.js';
 import type { ChatTarget } from '../../store/types.js';
 import { buildCommandReport, resolveAccount, runCommand, type CommandContext, type CommandResult } from '../commands.js';
 import type { Requester } from '../access.js';
-import { ALERT_ACTIONS, alertMessage, errorText, noticeMessage, reportMessage, withStatus, type AlertContent, type Block, type SlackMessage } from './render.js';
+import type { AlertContent, ChatSurface } from '../surface.js';
+import { ALERT_ACTIONS, alertMessage, errorText, noticeMessage, reportMessage, withStatus, type Block, type SlackMessage } from './render.js';
 
 export interface SlackSettings {
   botToken: string;
@@ -19,7 +20,7 @@ export interface SlackSettings {
   command: string;
 }
 
-export interface SlackSurface {
+export interface SlackSurface extends ChatSurface {
   app: BoltApp;
   mode: 'http' | 'socket';
   /** Post an alert to a channel (the scheduler's entry point). */

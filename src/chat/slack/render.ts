@@ -1,5 +1,4 @@
 import type { Anomaly } from '../../analytics/anomalies.js';
-import { isWabaPulseError } from '../../errors.js';
 import {
   breakdownLabel,
   formatCount,
@@ -11,8 +10,8 @@ import {
   reportTitle,
 } from '../../report/format.js';
 import type { Report } from '../../report/model.js';
-import { redactSecrets } from '../../secrets.js';
 import type { CommandResult } from '../commands.js';
+import { errorMessage, type AlertContent } from '../surface.js';
 
 /** Block Kit, kept inside Slack's limits so a message is never rejected. */
 export type Block = Record<string, unknown>;
@@ -113,20 +112,7 @@ export function noticeMessage(result: CommandResult & { type: 'notice' }): Slack
 
 /** One line for the user, never a stack trace or a secret. */
 export function errorText(err: unknown): string {
-  if (isWabaPulseError(err)) return redactSecrets(`:warning: ${err.message}${err.hint ? ` — ${err.hint}` : ''}`);
-  return ':warning: Something went wrong on our side; it has been logged. Try again in a minute.';
-}
-
-/** An alert: what was found, where, and buttons to acknowledge, mute or drill down. */
-export interface AlertContent {
-  key: string;
-  accountId: string;
-  accountName: string;
-  /** What was found; severity and explanation are all an alert message shows. */
-  anomalies: Array<Pick<Anomaly, 'severity' | 'explanation'>>;
-  timezone: string;
-  /** A resolution notice: no buttons, nothing left to acknowledge. */
-  resolved?: boolean;
+  return `:warning: ${errorMessage(err)}`;
 }
 
 export const ALERT_ACTIONS = { acknowledge: 'alert_ack', mute1h: 'alert_mute_1h', mute24h: 'alert_mute_24h', byPhone: 'alert_by_phone' } as const;

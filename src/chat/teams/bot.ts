@@ -8,8 +8,7 @@ import type { Logger } from '../../log.js';
 import { formatDuration } from '../../report/format.js';
 import type { Requester } from '../access.js';
 import { buildCommandReport, resolveAccount, runCommand, type CommandContext, type CommandResult } from '../commands.js';
-import type { AlertContent } from '../slack/render.js';
-import { errorText } from '../slack/render.js';
+import { errorMessage, type AlertContent, type ChatSurface } from '../surface.js';
 import { ALERT_SUBMIT, alertCard, errorCard, noticeCard, reportCard, type AlertAction, type Card } from './cards.js';
 
 export interface TeamsSettings {
@@ -19,7 +18,7 @@ export interface TeamsSettings {
   tenantId: string | undefined;
 }
 
-export interface TeamsSurface {
+export interface TeamsSurface extends ChatSurface {
   /** POST /api/messages */
   handle(req: Request, res: Response): Promise<void>;
   /** Proactive post to a stored conversation; undefined when the conversation is gone. */
@@ -46,7 +45,7 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
   const adapter = new CloudAdapter(auth);
   adapter.onTurnError = async (context, err) => {
     log.error({ err }, 'teams turn failed');
-    await context.sendActivity({ attachments: [CardFactory.adaptiveCard(errorCard(errorText(err).replace(/^:warning: /, '')))] });
+    await context.sendActivity({ attachments: [CardFactory.adaptiveCard(errorCard(errorMessage(err)))] });
   };
   const prefix = '@waba-pulse';
   // Teams throttles bots that post too fast; fan-outs (digests, alerts) go out 16 at a time.
@@ -115,7 +114,7 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
     try {
       command = parseCommand(text);
     } catch (err) {
-      await context.sendActivity(attachment(errorCard(errorText(err).replace(/^:warning: /, ''))));
+      await context.sendActivity(attachment(errorCard(errorMessage(err))));
       return;
     }
     // Graph can be slow: show that we are on it.
@@ -125,7 +124,7 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
       await context.sendActivity(attachment(toCard(result)));
     } catch (err) {
       log.warn({ err, command: command.kind }, 'teams command failed');
-      await context.sendActivity(attachment(errorCard(errorText(err).replace(/^:warning: /, ''))));
+      await context.sendActivity(attachment(errorCard(errorMessage(err))));
     }
   }
 

@@ -2,7 +2,7 @@ import type { Anomaly } from '../../analytics/anomalies.js';
 import { breakdownLabel, formatCount, formatPercentChange, formatPoints, formatRange, formatRate, freshnessLine, reportTitle } from '../../report/format.js';
 import type { Report } from '../../report/model.js';
 import type { CommandResult } from '../commands.js';
-import type { AlertContent } from '../slack/render.js';
+import type { AlertContent } from '../surface.js';
 
 /**
  * The report model as Adaptive Cards (schema 1.5, what Teams renders), kept well under Teams'
