@@ -1,10 +1,4 @@
-import type { Granularity } from '../config/schema.js';
-
 export type GraphGranularity = 'HALF_HOUR' | 'DAY' | 'MONTH';
-
-export function toGraphGranularity(g: Granularity): GraphGranularity {
-  return g === 'half_hour' ? 'HALF_HOUR' : g === 'day' ? 'DAY' : 'MONTH';
-}
 
 export interface AnalyticsFilter {
   phoneNumbers?: readonly string[] | undefined;

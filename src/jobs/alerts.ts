@@ -92,15 +92,16 @@ export class AlertChecker {
     const detection = { minSent: rule.minSent, ...(rule.rateFloor !== undefined ? { rateFloor: rule.rateFloor } : {}) };
     const token = accountToken(account, ctx.env);
     const found: Anomaly[] = [];
-    let dimensions: Array<'phone' | 'country' | undefined> = [undefined, ...rule.drillDown];
     // Each drill-down costs a call per number or country: near the WABA's budget, check the
     // account as a whole only, rather than get it throttled.
     const budget = this.options.budget;
     const degraded = Boolean(budget && rule.drillDown.length && budget.callsInLastHour(account.id) >= budget.callsPerHour * 0.6);
-    if (degraded) dimensions = [undefined];
-    for (const by of dimensions) {
+    // Every report also judges the account as a whole: take that from the first one only, so a
+    // rule with drill-downs does not fetch the account's own series once more.
+    const dimensions: Array<'phone' | 'country' | undefined> = degraded || rule.drillDown.length === 0 ? [undefined] : rule.drillDown;
+    for (const [i, by] of dimensions.entries()) {
       const report = await composeReport({ graph: ctx.graph, now: () => now }, { account: scoped, token, range, granularity: 'half_hour', by, detection });
-      found.push(...report.anomalies.filter((a) => (by === undefined ? a.scope.kind === 'account' : a.scope.kind === by)));
+      found.push(...report.anomalies.filter((a) => (a.scope.kind === 'account' ? i === 0 : a.scope.kind === by)));
     }
     // Still going on: it reaches the newest buckets that have settled.
     const recent = now / 1000 - account.settleMs / 1000 - rule.checkEvery / 1000 - 1800;

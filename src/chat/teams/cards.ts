@@ -11,7 +11,6 @@ import type { AlertContent } from '../surface.js';
 export type Card = Record<string, unknown>;
 
 export const CARD_VERSION = '1.5';
-export const MAX_CARD_BYTES = 28 * 1024;
 const BREAKDOWN_ROWS = 15;
 const ANOMALY_ROWS = 6;
 
@@ -115,8 +114,4 @@ export function alertCard(alert: AlertContent, status?: string): Card {
     ],
     [submit('Acknowledge', 'ack'), submit('Mute 1h', 'mute_1h'), submit('Mute 24h', 'mute_24h'), submit('Show by phone number', 'by_phone')],
   );
-}
-
-export function cardBytes(c: Card): number {
-  return Buffer.byteLength(JSON.stringify(c));
 }
