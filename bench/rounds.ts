@@ -45,8 +45,8 @@ async function main(): Promise<void> {
     const ctx: CommandContext = { config, env: { T: 'sandbox-token' }, store, graph: new CachedAnalytics(graph, store, () => clock), charts: chartRenderer('local'), now: () => clock, prefix: '/waba' };
     const surface = createSlackSurface({ botToken: 'xoxb-bench', signingSecret: 'bench', apiUrl: slack.apiUrl, command: '/waba' }, ctx, silentLogger);
     await surface.start();
-    const alerts = new AlertChecker({ store, ctx, owner, logger: silentLogger, post: async (t, alert) => Boolean(await surface.postAlert(t.conversation, alert)) });
-    const scheduler = new Scheduler({ store, ctx, owner, logger: silentLogger, post: async (t, result) => Boolean(await surface.postReport(t.conversation, result)) });
+    const alerts = new AlertChecker({ store, ctx, owner, logger: silentLogger, post: (t, alert) => surface.postAlert(t.conversation, alert) });
+    const scheduler = new Scheduler({ store, ctx, owner, logger: silentLogger, post: async (t, result) => (await surface.postReport(t.conversation, result)).delivered });
     return { graph, alerts, scheduler };
   }
 

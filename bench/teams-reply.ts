@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     {
       accounts: accounts.map((a) => ({ id: a.id, name: a.name, displayName: a.displayName, token: '${T}', timezone: a.timezone })),
       access: [{ teams: {}, accounts: '*' }],
-      teams: { allowUnauthenticated: true },
+      teams: { allowUnauthenticated: true, serviceUrls: [connector.url] },
     },
     { DATABASE_URL: 'sqlite::memory:', GRAPH_API_URL: sandbox.url },
   );
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
       updatedAt: now,
     });
   }
-  const alert = { key: 'bench', accountId: accounts[0]!.id, accountName: accounts[0]!.displayName, timezone: 'UTC', anomalies: [{ severity: 'warning' as const, explanation: 'Benchmark alert.' }] };
+  const alert = { key: 'benchmark-key-001', shortId: 'A-BNCH', accountId: accounts[0]!.id, accountName: accounts[0]!.displayName, timezone: 'UTC', anomalies: [{ severity: 'warning' as const, explanation: 'Benchmark alert.' }] };
   const started = performance.now();
   const ids = await Promise.all(Array.from({ length: CONVERSATIONS }, (_, i) => service.teams!.postAlert(`19:c${i}@thread.tacv2`, alert)));
   const fanout = performance.now() - started;
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   console.log(`reply to "report … by phone", 10 activities:     p50 ${percentile(reports, 50).toFixed(0)} ms, p99 ${percentile(reports, 99).toFixed(0)} ms`);
   const ideal = (CONVERSATIONS / PROACTIVE_CONCURRENCY) * CONNECTOR_LATENCY_MS;
   console.log(
-    `proactive fan-out to ${CONVERSATIONS} conversations: ${fanout.toFixed(0)} ms (${ids.filter(Boolean).length} delivered; ${PROACTIVE_CONCURRENCY} at a time, ideal ${ideal.toFixed(0)} ms, ratio ${(fanout / ideal).toFixed(2)})`,
+    `proactive fan-out to ${CONVERSATIONS} conversations: ${fanout.toFixed(0)} ms (${ids.filter((o) => o.delivered).length} delivered; ${PROACTIVE_CONCURRENCY} at a time, ideal ${ideal.toFixed(0)} ms, ratio ${(fanout / ideal).toFixed(2)})`,
   );
   await service.close();
   await connector.close();

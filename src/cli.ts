@@ -1,17 +1,38 @@
 #!/usr/bin/env node
+import { InterruptedError } from './errors.js';
 import { runCli } from './cli/main.js';
 
-const stop = new Promise<void>((resolve) => {
-  process.once('SIGINT', () => resolve());
-  process.once('SIGTERM', () => resolve());
-});
+/**
+ * Signals: the first SIGINT/SIGTERM aborts the running command (in-flight Graph calls, waits and
+ * retries stop at once; `serve` drains). A second one, or a command that has not finished when
+ * its grace runs out, ends the process there and then.
+ */
+const controller = new AbortController();
+const args = process.argv.slice(2);
+const draining = args.includes('serve') || args.includes('sandbox');
+const GRACE_MS = draining ? 30_000 : 5_000;
+const CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
-const code = await runCli(process.argv.slice(2), {
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (controller.signal.aborted) {
+      process.stderr.write(`waba-pulse: stopped (${signal}).\n`);
+      process.exit(CODES[signal]);
+    }
+    controller.abort(new InterruptedError(signal));
+    setTimeout(() => {
+      process.stderr.write(`waba-pulse: did not stop within ${GRACE_MS / 1000} s; stopped.\n`);
+      process.exit(CODES[signal]);
+    }, GRACE_MS).unref();
+  });
+}
+
+const code = await runCli(args, {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
   cwd: process.cwd(),
-  stopSignal: stop,
+  signal: controller.signal,
 });
 // exitCode, not exit(): piped stdout is flushed before the process ends.
 process.exitCode = code;

@@ -2,7 +2,8 @@ import { closest, distance } from 'fastest-levenshtein';
 
 /** The known value nearest to `input`, when it is near enough to be a plausible typo. */
 export function didYouMean(input: string, known: readonly string[]): string | undefined {
-  if (known.length === 0 || input.length === 0) return undefined;
+  // Nothing typed, or far too long to be a typo of a name (and costly to compare).
+  if (known.length === 0 || input.length === 0 || input.length > 64) return undefined;
   const lower = input.toLowerCase();
   const candidate = closest(lower, known.map((k) => k.toLowerCase()));
   const index = known.findIndex((k) => k.toLowerCase() === candidate);

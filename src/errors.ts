@@ -3,10 +3,12 @@
  * and the exit code the CLI uses; every surface turns them into one line in one place
  * (`src/cli/errorLine.ts` for the CLI).
  */
+export type ExitCode = 1 | 2 | 130;
+
 export abstract class WabaPulseError extends Error {
   abstract readonly code: string;
-  /** 1 = runtime failure (Graph/chat unreachable, auth refused), 2 = bad input. */
-  abstract readonly exitCode: 1 | 2;
+  /** 1 = runtime failure (Graph/chat unreachable, auth refused), 2 = bad input, 130 = interrupted. */
+  abstract readonly exitCode: ExitCode;
   /** What the user should do about it, one short sentence. */
   readonly hint: string | undefined;
 
@@ -44,4 +46,22 @@ export class ConfigError extends WabaPulseError {
 
 export function isWabaPulseError(err: unknown): err is WabaPulseError {
   return err instanceof WabaPulseError;
+}
+
+/** The user asked the command to stop (Ctrl-C, SIGTERM) before it finished. */
+export class InterruptedError extends WabaPulseError {
+  readonly code = 'E_INTERRUPTED';
+  readonly exitCode = 130 as const;
+  constructor(signal = 'SIGINT') {
+    super(`interrupted (${signal})`, undefined);
+  }
+}
+
+/** `serve` could not take its port. */
+export class PortInUseError extends WabaPulseError {
+  readonly code = 'E_PORT_IN_USE';
+  readonly exitCode = 1 as const;
+  constructor(readonly port: number) {
+    super(`port ${port} is in use`, 'set PORT to a free port, or stop what is listening on it');
+  }
 }

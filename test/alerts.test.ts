@@ -85,7 +85,7 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
         logger: silentLogger,
         post: async (target, alert, kind) => {
           posts.push({ target, kind, alert });
-          return true;
+          return { delivered: true, ref: `ref-${posts.length}` };
         },
       }),
     };
@@ -180,7 +180,7 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
       budget: { callsInLastHour: () => 150, callsPerHour: 200 },
       post: async (target, alert, kind) => {
         posts.push({ target, kind, alert });
-        return true;
+        return { delivered: true, ref: `ref-${posts.length}` };
       },
     });
     clock = D('12:30');
@@ -192,7 +192,7 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
     expect(run!.detail).toMatch(/degraded: drill-downs skipped to stay within the Graph call budget$/);
 
     // Nearly spent: the next check is deferred altogether, and recorded as such.
-    const deferring = new AlertChecker({ store, ctx, owner: 'replica-budget', logger: silentLogger, budget: { callsInLastHour: () => 190, callsPerHour: 200 }, post: async () => true });
+    const deferring = new AlertChecker({ store, ctx, owner: 'replica-budget', logger: silentLogger, budget: { callsInLastHour: () => 190, callsPerHour: 200 }, post: async () => ({ delivered: true, ref: 'r' }) });
     clock = D('13:00');
     await deferring.tick(clock);
     const [deferred] = await store.listRuns({ job: 'alert-check:steady:budget' });

@@ -240,9 +240,9 @@ describe('waba-pulse sandbox', () => {
     const stdout = new PassThrough();
     let out = '';
     stdout.on('data', (c) => (out += c));
-    let stop!: () => void;
-    const stopSignal = new Promise<void>((resolve) => (stop = resolve));
-    const running = runCli(['sandbox', '--port', '0'], { stdout, stderr: new PassThrough(), env: {}, cwd: dir, now: () => NOW, stopSignal });
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    const running = runCli(['sandbox', '--port', '0'], { stdout, stderr: new PassThrough(), env: {}, cwd: dir, now: () => NOW, signal: controller.signal });
     while (!out.includes('Ctrl-C')) await new Promise((r) => setTimeout(r, 10));
     const url = /Graph-compatible API at (http:\/\/\S+)/.exec(out)![1]!;
     const res = await fetch(`${url}/v23.0/104729384756102?fields=id`, { headers: { authorization: 'Bearer sandbox-token' } });

@@ -38,6 +38,6 @@ describe('the chat command grammar', () => {
     expect(error('subscribe acme hourly')).toBe('"hourly" is not a digest period — use daily or weekly');
     expect(error('subscribe acme daily at 25:00')).toBe('"25:00" is not a time of day — write HH:MM, e.g. 09:00');
     expect(error('alerts acme maybe')).toMatch(/^`alerts` takes on or off/);
-    expect(error('mute acme forever')).toBe('"forever" is not a duration — write e.g. 30m, 1h, 24h or 7d');
+    expect(error('mute acme forever')).toBe('Mute: "forever" is not a duration — write e.g. 30m, 2h or 1d, from 1m to 90d.');
   });
 });

@@ -13,7 +13,7 @@ import { planChunks } from '../src/graph/chunks.js';
 import { analyticsBody, graphError, startFakeGraph } from './fakes/graph.js';
 
 const TOKEN = 'EAAGtestSECRETtoken0123456789';
-const account: GraphAccount = { id: '123456789012345', name: 'acme', token: TOKEN, tokenEnv: 'ACME_TOKEN', wabaTimezone: 'America/Los_Angeles' };
+const account: GraphAccount = { id: '123456789012345', name: 'acme', token: TOKEN, tokenEnv: 'ACME_TOKEN', wabaTimezone: 'America/Los_Angeles', settleMs: 7_200_000 };
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 const day = { start: Date.UTC(2026, 10, 20, 8) / 1000, end: Date.UTC(2026, 10, 24, 8) / 1000 };
 const ok = { body: analyticsBody([{ start: day.start, end: day.start + 86_400, sent: 10, delivered: 9 }]) };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DataPoint } from '../src/analytics/series.js';
-import { alertMessage, reportMessage, withStatus, errorText } from '../src/chat/slack/render.js';
+import { alertMessage, reportMessage, errorText } from '../src/chat/slack/render.js';
 import { ConfigError } from '../src/errors.js';
 import { registerSecret } from '../src/secrets.js';
 import { buildReport } from '../src/report/build.js';
@@ -36,17 +36,19 @@ describe('Block Kit rendering', () => {
     expect(message.blocks.find((b) => b.type === 'image')).toMatchObject({ image_url: 'https://quickchart.io/chart?c=%7B%7D' });
   });
 
-  it('puts a status line on an alert, replacing the previous one', () => {
-    const alert = alertMessage({ key: 'k', accountId: '1', accountName: 'Acme', timezone: 'UTC', anomalies: [] });
-    const once = withStatus(alert.blocks, 'Acknowledged by <@U1>');
-    const twice = withStatus(once, 'Muted for 1h by <@U2>');
-    expect(twice.filter((b) => b.block_id === 'alert_status')).toHaveLength(1);
-    expect(JSON.stringify(twice)).toContain('Muted for 1h');
-    expect(JSON.stringify(twice)).not.toContain('Acknowledged');
+  it('draws an alert from the alert alone: a status line when given, buttons that carry only the key', () => {
+    const content = { key: 'k'.repeat(16), shortId: 'A-7K3F', accountId: '1', accountName: 'Acme <&>', timezone: 'UTC', anomalies: [] };
+    const plain = alertMessage(content);
+    const acked = alertMessage(content, 'Acknowledged by <@U1>');
+    expect(plain.blocks.filter((b) => b.block_id === 'alert_status')).toHaveLength(0);
+    expect(acked.blocks.filter((b) => b.block_id === 'alert_status')).toHaveLength(1);
+    const actions = acked.blocks.find((b) => b.type === 'actions') as { elements: Array<{ value: string }> };
+    expect(actions.elements.map((e) => JSON.parse(e.value))).toEqual(Array(4).fill({ key: 'k'.repeat(16) }));
+    expect(acked.text).toContain('Acme &lt;&amp;&gt;');
   });
 
   it('renders a resolution without buttons', () => {
-    const message = alertMessage({ key: 'k', accountId: '1', accountName: 'Acme', timezone: 'UTC', resolved: true, anomalies: [{ severity: 'warning', explanation: 'Resolved: delivery back to 97.8% since 14:30 (UTC).' }] });
+    const message = alertMessage({ key: 'k', shortId: 'A-7K3F', accountId: '1', accountName: 'Acme', timezone: 'UTC', resolved: true, anomalies: [{ severity: 'warning', explanation: 'Resolved: delivery back to 97.8% since 14:30 (UTC).' }] });
     expect(message.blocks.some((b) => b.type === 'actions')).toBe(false);
     expect(JSON.stringify(message.blocks[0])).toContain('✅ Resolved: Acme');
     expect(message.text).toBe('Delivery alert resolved for Acme: Resolved: delivery back to 97.8% since 14:30 (UTC).');

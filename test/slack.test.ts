@@ -8,6 +8,8 @@ import { fortyNumbers } from './fixtures/accounts.js';
 import { startService, type RunningService } from '../src/serve/service.js';
 import { startFakeGraph } from './fakes/graph.js';
 import { startFakeSlack } from './fakes/slack.js';
+import type { AlertContent } from '../src/chat/surface.js';
+import { postRaised, raiseAlert } from './helpers/alerts.js';
 
 const NOW = Date.UTC(2026, 10, 25, 10, 15);
 const SIGNING_SECRET = 'test-signing-secret-0f9e8d';
@@ -29,7 +31,7 @@ function config(graphUrl: string, apiUrl: string) {
         { slack: { channel: 'C0OPS' }, accounts: ['acme-retail', 'bigco'] },
         { slack: { channel: 'C0OTHER' }, accounts: ['globex-support'] },
       ],
-      graph: { maxAttempts: 1, timeout: '30s' },
+      graph: { maxAttempts: 1, timeout: '30s', callsPerReport: 100 },
     },
     { DATABASE_URL: 'sqlite::memory:', GRAPH_API_URL: graphUrl, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: apiUrl },
   );
@@ -217,15 +219,15 @@ describe('waba-pulse serve', () => {
     const stdout = new PassThrough();
     let out = '';
     stdout.on('data', (c) => (out += c));
-    let stop!: () => void;
-    const stopSignal = new Promise<void>((resolve) => (stop = resolve));
+    const controller = new AbortController();
+    const stop = () => controller.abort();
     const running = runCli(['serve'], {
       stdout,
       stderr: new PassThrough(),
       env: { ...env, DATABASE_URL: 'sqlite::memory:', WABA_PULSE_CONFIG: path, PORT: '0', GRAPH_API_URL: sandbox.url, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.apiUrl, LOG_LEVEL: 'silent' },
       cwd: dir,
       now: () => NOW,
-      stopSignal,
+      signal: controller.signal,
     });
     await slack.waitFor(() => (/serving on port (\d+)/.exec(out) ? true : undefined));
     const port = /serving on port (\d+)/.exec(out)![1];
@@ -269,8 +271,7 @@ describe('Socket Mode', () => {
 });
 
 describe('alerts', () => {
-  const alert = {
-    key: 'acme-retail:delivery_drop:2026-11-24T13:00',
+  const content = {
     accountId: '104729384756102',
     accountName: 'Acme Retail',
     timezone: 'Asia/Kolkata',
@@ -293,18 +294,28 @@ describe('alerts', () => {
     ],
   };
 
-  async function click(actionId: string, posted: { channel: string; ts: string }) {
+  let alert: AlertContent;
+  beforeAll(async () => {
+    alert = await raiseAlert(service.store, content, NOW);
+  });
+
+  async function postAlert(channel: string) {
+    const ts = await postRaised(service.store, service.slack!, channel, alert, NOW);
+    return { channel, ts: ts! };
+  }
+
+  async function click(actionId: string, posted: { channel: string; ts: string }, options: { key?: string; user?: string } = {}) {
     const message = slack.calls.find((c) => c.method === 'chat.postMessage' && c.args.ts === undefined && c.args.channel === posted.channel)!;
     const payload = {
       type: 'block_actions',
-      user: { id: 'U0BOB', name: 'bob' },
+      user: { id: options.user ?? 'U0BOB', name: 'bob' },
       team: { id: 'T0FAKE' },
       channel: { id: posted.channel },
       container: { type: 'message', message_ts: posted.ts, channel_id: posted.channel },
       message: { ts: posted.ts, blocks: message.args.blocks, text: message.args.text },
-      actions: [{ action_id: actionId, block_id: 'alert_actions', value: JSON.stringify({ key: alert.key, account: alert.accountId }), type: 'button' }],
-      response_url: slack.responseUrl(`action-${actionId}`),
-      trigger_id: '1.2',
+      actions: [{ action_id: actionId, block_id: 'alert_actions', value: JSON.stringify({ key: options.key ?? alert.key }), type: 'button' }],
+      response_url: slack.responseUrl(`action-${actionId}-${++responseCounter}`),
+      trigger_id: `1.${responseCounter}`,
     };
     return post(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
   }
@@ -315,13 +326,13 @@ describe('alerts', () => {
     const posted = await service.slack!.postAlert('C0ALERTS', alert);
     const posts = slack.calls.filter((c) => c.method === 'chat.postMessage').slice(before);
     expect(posts).toHaveLength(2);
-    expect(posted.channel).toBe('C0ALERTS');
+    expect(posted).toMatchObject({ delivered: true, ref: expect.stringMatching(/^1700000000\./) });
     const actions = (posts[1]!.args.blocks as Array<Record<string, any>>).find((b) => b.type === 'actions')!;
     expect(actions.elements.map((e: { text: { text: string } }) => e.text.text)).toEqual(['Acknowledge', 'Mute 1h', 'Mute 24h', 'Show by phone number']);
   }, 20_000);
 
   it('acknowledging updates the message and records who did it', async () => {
-    const posted = await service.slack!.postAlert('C0OPS', alert);
+    const posted = await postAlert('C0OPS');
     const { status } = await click('alert_ack', posted);
     expect(status).toBe(200);
     const update = await slack.waitFor(() => slack.calls.find((c) => c.method === 'chat.update' && c.args.ts === posted.ts));
@@ -331,7 +342,7 @@ describe('alerts', () => {
   });
 
   it('muting for an hour updates the message and mutes the account here', async () => {
-    const posted = await service.slack!.postAlert('C0OPS', alert);
+    const posted = await postAlert('C0OPS');
     await click('alert_mute_1h', posted);
     const update = await slack.waitFor(() => slack.calls.find((c) => c.method === 'chat.update' && c.args.ts === posted.ts && JSON.stringify(c.args.blocks).includes('Muted')));
     expect(JSON.stringify(update.args.blocks)).toContain('Muted for 1h by <@U0BOB>');
@@ -340,7 +351,7 @@ describe('alerts', () => {
   });
 
   it('"Show by phone number" answers in the alert\'s thread', async () => {
-    const posted = await service.slack!.postAlert('C0OPS', alert);
+    const posted = await postAlert('C0OPS');
     await click('alert_by_phone', posted);
     const reply = await slack.waitFor(() => slack.calls.find((c) => c.method === 'chat.postMessage' && c.args.thread_ts === posted.ts));
     expect(JSON.stringify(reply.args.blocks)).toContain('By phone number');

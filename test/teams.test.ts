@@ -8,6 +8,8 @@ import { startSandbox, type RunningSandbox } from '../src/sandbox/server.js';
 import { fortyNumbers } from './fixtures/accounts.js';
 import { startService, type RunningService } from '../src/serve/service.js';
 import { startFakeConnector } from './fakes/connector.js';
+import type { AlertContent } from '../src/chat/surface.js';
+import { postRaised, raiseAlert } from './helpers/alerts.js';
 
 const require = createRequire(import.meta.url);
 // The Adaptive Cards SDK's own parser: unknown elements and invalid properties are reported.
@@ -31,7 +33,8 @@ function config(env: NodeJS.ProcessEnv, allowUnauthenticated = true) {
         { teams: { conversation: 'a:personal-alice' }, accounts: ['acme-retail', 'bigco'] },
         { teams: { team: '19:team-ops@thread.tacv2' }, accounts: '*' },
       ],
-      teams: { allowUnauthenticated },
+      teams: { allowUnauthenticated, serviceUrls: [connector.url] },
+      graph: { callsPerReport: 100 },
     },
     { DATABASE_URL: 'sqlite::memory:', GRAPH_API_URL: sandbox.url, ...env },
   );
@@ -198,8 +201,7 @@ describe('chart links', () => {
 });
 
 describe('proactive messages and alerts', () => {
-  const alert = {
-    key: 'bigco:delivery_drop:2026-11-24T10:00',
+  const content = {
     accountId: '130000000000001',
     accountName: 'BigCo',
     timezone: 'UTC',
@@ -218,13 +220,18 @@ describe('proactive messages and alerts', () => {
     channelData: { team: { id: '19:team-ops@thread.tacv2' }, tenant: { id: 'tenant-1' } },
   };
 
+  let alert: AlertContent;
+  beforeAll(async () => {
+    alert = await raiseAlert(service.store, content, NOW);
+  });
+
   it('stores the conversation on install and posts an alert to it later; a click updates the card', async () => {
     expect(await send({ ...install, serviceUrl: connector.url })).toBe(200);
     const stored = await service.store.listConversations();
     expect(stored.find((c) => c.conversation === '19:alerts@thread.tacv2')).toMatchObject({ active: true, tenant: 'tenant-1' });
 
     const before = connector.calls.length;
-    const id = await service.teams!.postAlert('19:alerts@thread.tacv2', alert);
+    const id = await postRaised(service.store, service.teams!, '19:alerts@thread.tacv2', alert, NOW);
     expect(id).toMatch(/^activity-/);
     const posted = connector.calls.slice(before).find((c) => c.conversation === '19:alerts@thread.tacv2' && c.activity.attachments)!;
     const card = cardOf(posted);
@@ -250,12 +257,12 @@ describe('proactive messages and alerts', () => {
   it('marks a conversation inactive when the connector says the bot was removed', async () => {
     await send({ ...install, id: 'install-2', serviceUrl: connector.url, conversation: { id: '19:gone@thread.tacv2', conversationType: 'channel', tenantId: 'tenant-1' } });
     connector.removeBotFrom('19:gone@thread.tacv2');
-    expect(await service.teams!.postAlert('19:gone@thread.tacv2', alert)).toBeUndefined();
+    expect(await service.teams!.postAlert('19:gone@thread.tacv2', alert)).toEqual({ delivered: false, reason: 'gone' });
     const record = (await service.store.listConversations()).find((c) => c.conversation === '19:gone@thread.tacv2')!;
     expect(record.active).toBe(false);
     expect(record.inactiveReason).toMatch(/403/);
     const attempts = connector.calls.filter((c) => c.conversation === '19:gone@thread.tacv2').length;
-    expect(await service.teams!.postAlert('19:gone@thread.tacv2', alert)).toBeUndefined();
+    expect(await service.teams!.postAlert('19:gone@thread.tacv2', alert)).toEqual({ delivered: false, reason: 'gone' });
     expect(connector.calls.filter((c) => c.conversation === '19:gone@thread.tacv2').length).toBe(attempts);
   });
 });

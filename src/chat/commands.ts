@@ -1,18 +1,18 @@
 import { IANAZone } from 'luxon';
-import type { BreakdownDimension } from '../analytics/breakdown.js';
 import { chartSpec } from '../charts/spec.js';
 import type { ChartRenderer, RenderedChart } from '../charts/render.js';
 import { CommandError, USAGE, COMMAND_NAMES, type Command } from '../command/grammar.js';
 import { composeReport } from '../compose/composeReport.js';
+import { planReportRequest, type ReportSpec } from '../compose/reportPlan.js';
 import { lastDayTotals } from '../compose/lastDay.js';
 import { accountToken, type AccountConfig, type Config } from '../config/load.js';
 import { didYouMean } from '../didYouMean.js';
 import type { AnalyticsSource } from '../graph/client.js';
-import { parseGranularity, resolveRange } from '../query/range.js';
 import { formatCount, formatDuration, formatRate } from '../report/format.js';
 import type { Report } from '../report/model.js';
 import type { Store } from '../store/types.js';
 import { visibleAccounts, type Requester } from './access.js';
+import { quoted } from '../text.js';
 
 /**
  * What a chat command does, the same for Slack and Teams: each platform parses with the shared
@@ -46,17 +46,17 @@ export function resolveAccount(ctx: CommandContext, who: Requester, ref: string)
   }
   const names = visible.map((a) => a.name);
   const near = didYouMean(ref, names);
-  throw new CommandError(`No account "${ref}" is available here.${near ? ` Did you mean "${near}"?` : ''} Accounts here: ${names.join(', ')}.`);
+  throw new CommandError(`No account ${quoted(ref)} is available here.${near ? ` Did you mean "${near}"?` : ''} Accounts here: ${names.join(', ')}.`);
 }
 
-export async function buildCommandReport(
-  ctx: CommandContext,
-  account: AccountConfig,
-  spec: { range: Parameters<typeof resolveRange>[0]; granularity?: string | undefined; by?: BreakdownDimension | undefined },
-): Promise<CommandResult & { type: 'report' }> {
-  const resolved = resolveRange(spec.range, account.timezone, ctx.now());
-  const granularity = spec.granularity ? parseGranularity(spec.granularity) : resolved.granularity;
-  const report = await composeReport({ graph: ctx.graph, now: ctx.now }, { account, token: accountToken(account, ctx.env), range: resolved.range, granularity, by: spec.by });
+/** A report as chat asks for it (commands, digests, "Show by phone number"): planned as the CLI plans it. */
+export async function buildCommandReport(ctx: CommandContext, account: AccountConfig, spec: ReportSpec): Promise<CommandResult & { type: 'report' }> {
+  const limits = ctx.config.graph;
+  const plan = planReportRequest(account, spec, ctx.now(), limits);
+  const report = await composeReport(
+    { graph: ctx.graph, now: ctx.now },
+    { account, token: accountToken(account, ctx.env), range: plan.range, granularity: plan.granularity, by: plan.by, maxCalls: limits.callsPerReport, limits, notes: plan.notes },
+  );
   return { type: 'report', report, chart: await ctx.charts.render(chartSpec(report)) };
 }
 
@@ -89,7 +89,7 @@ export async function runCommand(ctx: CommandContext, who: Requester, command: C
     case 'subscribe': {
       const account = resolveAccount(ctx, who, command.account);
       const timezone = command.timezone ?? account.timezone;
-      if (!IANAZone.isValidZone(timezone)) throw new CommandError(`"${timezone}" is not a time zone — use an IANA name such as Europe/Berlin`);
+      if (!IANAZone.isValidZone(timezone)) throw new CommandError(`${quoted(timezone)} is not a time zone — use an IANA name such as Europe/Berlin`);
       await ctx.store.addSubscription({ ...target, accountId: account.id, every: command.every, at: command.at, timezone, createdBy: who.user }, ctx.now());
       return {
         type: 'notice',

@@ -3,6 +3,7 @@ import { ConfigError, isWabaPulseError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { redactSecrets } from '../secrets.js';
 import type { CliIo } from './io.js';
+import { graphAccount } from '../compose/graphAccount.js';
 import { graphClientFor } from './report.js';
 
 /**
@@ -39,13 +40,13 @@ export async function runCheck(opts: { online?: boolean }, io: CliIo, configPath
   if (missing) return 2;
   if (!opts.online) return 0;
 
-  const graph = graphClientFor(config, logger, io.now);
+  const graph = graphClientFor(config, logger, io);
   let failed = 0;
   try {
     await Promise.all(
       config.accounts.map(async (account) => {
         try {
-          await graph.verifyAccess({ id: account.id, name: account.name, token: tokens.get(account.id)!, tokenEnv: account.tokenEnv, wabaTimezone: account.wabaTimezone });
+          await graph.verifyAccess(graphAccount(account, tokens.get(account.id)!));
           out(`✓ ${account.name} (${account.id}): Graph accepted the token`);
         } catch (err) {
           if (!isWabaPulseError(err)) throw err;

@@ -27,7 +27,7 @@ export async function runDemo(opts: { out?: string }, io: CliIo, logger: Logger)
   const sandbox = await startSandbox({ accounts, now, logger });
   const env = { ...io.env, GRAPH_API_URL: sandbox.url, GRAPH_API_VERSION: undefined, [SANDBOX_TOKEN_ENV]: SANDBOX_TOKEN };
   const config = buildConfig(sandboxConfigDocument(accounts, sandbox.url), env, '<demo>');
-  const graph = graphClientFor(config, logger, now);
+  const graph = graphClientFor(config, logger, io);
   io.stdout.write(`waba-pulse demo: sandbox Graph at ${sandbox.url} with ${accounts.length} sample accounts\n\n`);
   try {
     for (const account of config.accounts) {

@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { ConfigError, isWabaPulseError } from '../errors.js';
+import { ConfigError, isWabaPulseError, type ExitCode } from '../errors.js';
 import { redactSecrets } from '../secrets.js';
 
 function sentence(text: string): string {
@@ -16,7 +16,7 @@ function capitalize(text: string): string {
  * and what to do, the exit code from the design, a stack trace only with --debug, and never a
  * secret.
  */
-export function describeError(err: unknown, debug: boolean): { text: string; exitCode: 1 | 2 } {
+export function describeError(err: unknown, debug: boolean): { text: string; exitCode: ExitCode } {
   if (err instanceof CommanderError) {
     const message = err.message.replace(/^error:\s*/, '').replace(/\s*\n\s*/g, ' ');
     return { text: `waba-pulse: ${sentence(message)} Run waba-pulse --help for usage.\n`, exitCode: 2 };

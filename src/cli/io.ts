@@ -9,8 +9,17 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   cwd: string;
   now?: () => number;
-  /** Resolves when the user asks a long-running command to stop (SIGINT/SIGTERM). */
-  stopSignal?: Promise<void>;
+  /** Aborted when the user asks the command to stop (SIGINT/SIGTERM); its reason is an InterruptedError. */
+  signal?: AbortSignal;
+}
+
+/** Resolves when `signal` aborts (never, without one): long-running commands wait on it. */
+export function untilAborted(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (!signal) return;
+    if (signal.aborted) return resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
 }
 
 /** An output folder that exists (created if needed); refuses a path that is a file. */

@@ -3,15 +3,16 @@ import type { BreakdownDimension } from '../analytics/breakdown.js';
 import { chartSpec } from '../charts/spec.js';
 import { LocalChartRenderer, QuickChartRenderer } from '../charts/render.js';
 import { composeReport } from '../compose/composeReport.js';
+import { planReportRequest } from '../compose/reportPlan.js';
 import { accountToken, findAccount, loadConfig, type Config } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { GraphClient } from '../graph/client.js';
 import type { Logger } from '../log.js';
-import { parseGranularity, resolveRange, type RangeSpec } from '../query/range.js';
 import { reportJson } from '../report/json.js';
 import type { Report } from '../report/model.js';
 import { reportText } from '../report/text.js';
 import { ensureDir, writeFileAtomic, type CliIo } from './io.js';
+import { quoted } from '../text.js';
 
 export interface ReportOptions {
   account?: string;
@@ -24,12 +25,9 @@ export interface ReportOptions {
   out?: string;
 }
 
-/** Half-hour reports past this span are thousands of bars and dozens of Graph calls. */
-const MAX_HALF_HOUR_DAYS = 31;
-
 export function parseFormat(value: string | undefined): 'text' | 'json' {
   const format = (value ?? 'text').toLowerCase();
-  if (format !== 'text' && format !== 'json') throw new UsageError(`unknown --format "${value}"`, 'use text or json');
+  if (format !== 'text' && format !== 'json') throw new UsageError(`unknown --format ${quoted(value)}`, 'use text or json');
   return format;
 }
 
@@ -38,23 +36,17 @@ export function parseBy(value: string | undefined): BreakdownDimension | undefin
   const by = value.toLowerCase();
   if (by === 'phone' || by === 'phone_number' || by === 'number') return 'phone';
   if (by === 'country') return 'country';
-  throw new UsageError(`unknown --by "${value}"`, 'use phone or country');
+  throw new UsageError(`unknown --by ${quoted(value)}`, 'use phone or country');
 }
 
-/** Everything the flags say, checked before any network call. */
+/** Everything the flags say, checked before any network call (the same planner as chat). */
 export function planReport(config: Config, opts: ReportOptions, nowMs: number) {
   if (!opts.account) throw new UsageError('--account is required', `name one of: ${config.accounts.map((a) => a.name).join(', ')}`);
   const format = parseFormat(opts.format);
   const by = parseBy(opts.by);
   const account = findAccount(config, opts.account);
-  const spec: RangeSpec = { from: opts.from, to: opts.to, last: opts.last };
-  const resolved = resolveRange(spec, account.timezone, nowMs);
-  const granularity = opts.granularity ? parseGranularity(opts.granularity) : resolved.granularity;
-  const days = (resolved.range.end - resolved.range.start) / 86_400;
-  if (granularity === 'half_hour' && days > MAX_HALF_HOUR_DAYS) {
-    throw new UsageError(`--granularity half_hour over ${Math.round(days)} days is too fine`, `use day, or a range of up to ${MAX_HALF_HOUR_DAYS} days`);
-  }
-  return { account, format, by, range: resolved.range, granularity };
+  const planned = planReportRequest(account, { range: { from: opts.from, to: opts.to, last: opts.last }, granularity: opts.granularity, by }, nowMs, config.graph);
+  return { account, format, ...planned };
 }
 
 export interface Written {
@@ -79,8 +71,9 @@ export async function writeReportFiles(report: Report, dir: string, config: Conf
   return written;
 }
 
-export function graphClientFor(config: Config, logger: Logger, now?: () => number): GraphClient {
-  return new GraphClient({ ...config.graph, logger, ...(now ? { now } : {}) });
+/** The CLI's Graph client: the command's clock, and stopped by its signal (Ctrl-C). */
+export function graphClientFor(config: Config, logger: Logger, io: Pick<CliIo, 'now' | 'signal'>): GraphClient {
+  return new GraphClient({ ...config.graph, logger, signal: io.signal, ...(io.now ? { now: io.now } : {}) });
 }
 
 export async function runReport(opts: ReportOptions, io: CliIo, configPath: string | undefined, logger: Logger): Promise<number> {
@@ -89,9 +82,9 @@ export async function runReport(opts: ReportOptions, io: CliIo, configPath: stri
   const plan = planReport(config, opts, now());
   const token = accountToken(plan.account, io.env);
   const outDir = opts.out ? ensureDir(opts.out, '--out') : undefined;
-  const graph = graphClientFor(config, logger, now);
+  const graph = graphClientFor(config, logger, io);
   try {
-    const report = await composeReport({ graph, now }, { account: plan.account, token, range: plan.range, granularity: plan.granularity, by: plan.by });
+    const report = await composeReport({ graph, now }, { account: plan.account, token, range: plan.range, granularity: plan.granularity, by: plan.by, maxCalls: config.graph.callsPerReport, limits: config.graph, notes: plan.notes });
     io.stdout.write(plan.format === 'json' ? `${JSON.stringify(reportJson(report), null, 2)}\n` : reportText(report));
     if (outDir) {
       const written = await writeReportFiles(report, outDir, config);

@@ -2,11 +2,12 @@ import { readEnv } from '../config/env.js';
 import { openStore } from '../store/sql.js';
 import { UsageError } from '../errors.js';
 import type { CliIo } from './io.js';
+import { quoted } from '../text.js';
 
 /** `waba-pulse runs`: the latest scheduled runs and what became of them, failures included. */
 export async function runRuns(opts: { limit?: string; failed?: boolean }, io: CliIo): Promise<number> {
   const limit = opts.limit === undefined ? 30 : Number(opts.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`--limit "${opts.limit}" is not a whole number from 1 to 1000`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`--limit ${quoted(opts.limit)} is not a whole number from 1 to 1000`);
   const store = await openStore(readEnv(io.env).databaseUrl, { cwd: io.cwd });
   try {
     const runs = (await store.listRuns({ limit: opts.failed ? 1000 : limit })).filter((r) => !opts.failed || r.status === 'failed').slice(0, limit);

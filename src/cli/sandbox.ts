@@ -3,12 +3,13 @@ import type { Logger } from '../log.js';
 import { SANDBOX_EXPIRED_TOKEN, SANDBOX_NO_PERMISSION_TOKEN, SANDBOX_TOKEN, sampleAccounts, syntheticAccounts } from '../sandbox/accounts.js';
 import { SANDBOX_TOKEN_ENV } from '../sandbox/config.js';
 import { startSandbox } from '../sandbox/server.js';
-import type { CliIo } from './io.js';
+import { untilAborted, type CliIo } from './io.js';
+import { quoted } from '../text.js';
 
 function integer(value: string | undefined, flag: string, min: number, max: number, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag} "${value}" is not a whole number from ${min} to ${max}`, `e.g. ${flag} ${fallback || min}`);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag} ${quoted(value)} is not a whole number from ${min} to ${max}`, `e.g. ${flag} ${fallback || min}`);
   return n;
 }
 
@@ -40,7 +41,7 @@ export async function runSandbox(opts: { port?: string; host?: string; latency?:
       '',
     ].join('\n'),
   );
-  await (io.stopSignal ?? new Promise<void>(() => {}));
+  await untilAborted(io.signal);
   await sandbox.close();
   return 0;
 }

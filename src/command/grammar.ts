@@ -1,4 +1,6 @@
-import { parseDuration, type Granularity } from '../config/schema.js';
+import type { Granularity } from '../config/schema.js';
+import { MUTE_BOUNDS, parseDuration } from '../duration.js';
+import { quoted } from '../text.js';
 import { didYouMean } from '../didYouMean.js';
 import { UsageError } from '../errors.js';
 import type { RangeSpec } from '../query/range.js';
@@ -76,23 +78,23 @@ export function parseCommand(text: string): Command {
           const dimension = (words[++i] ?? '').toLowerCase();
           if (dimension === 'phone' || dimension === 'number') command.by = 'phone';
           else if (dimension === 'country') command.by = 'country';
-          else throw new CommandError(`"by ${words[i] ?? ''}" is not a breakdown — use \`by phone\` or \`by country\``);
+          else throw new CommandError(`${quoted(`by ${words[i] ?? ''}`)} is not a breakdown — use \`by phone\` or \`by country\``);
         } else if (GRANULARITY_WORDS[lower]) command.granularity = GRANULARITY_WORDS[lower];
-        else throw new CommandError(`I don't understand "${word}" in a report. Usage: \`${USAGE.report}\``);
+        else throw new CommandError(`I don't understand ${quoted(word)} in a report. Usage: \`${USAGE.report}\``);
       }
       return command;
     }
     case 'subscribe': {
       const account = need(words.shift(), 'subscribe', 'an account');
       const every = (words.shift() ?? 'daily').toLowerCase();
-      if (every !== 'daily' && every !== 'weekly') throw new CommandError(`"${every}" is not a digest period — use daily or weekly`);
+      if (every !== 'daily' && every !== 'weekly') throw new CommandError(`${quoted(every)} is not a digest period — use daily or weekly`);
       let at = '09:00';
       let timezone: string | undefined;
       while (words.length) {
         const word = words.shift()!;
         if (word.toLowerCase() === 'at') {
           at = need(words.shift(), 'subscribe', 'a time after `at`');
-          if (!/^([01]?\d|2[0-3]):[0-5]\d$/.test(at)) throw new CommandError(`"${at}" is not a time of day — write HH:MM, e.g. 09:00`);
+          if (!/^([01]?\d|2[0-3]):[0-5]\d$/.test(at)) throw new CommandError(`${quoted(at)} is not a time of day — write HH:MM, e.g. 09:00`);
           at = at.padStart(5, '0');
         } else timezone = word;
       }
@@ -109,14 +111,14 @@ export function parseCommand(text: string): Command {
     case 'mute': {
       const account = need(words.shift(), 'mute', 'an account');
       const text = need(words.shift(), 'mute', 'a duration');
-      const durationMs = parseDuration(text);
-      if (durationMs === undefined) throw new CommandError(`"${text}" is not a duration — write e.g. 30m, 1h, 24h or 7d`);
-      return { kind: 'mute', account, durationMs };
+      const parsed = parseDuration(text, MUTE_BOUNDS);
+      if (!parsed.ok) throw new CommandError(`Mute: ${parsed.message}.`);
+      return { kind: 'mute', account, durationMs: parsed.ms };
     }
     default:
       {
         const near = didYouMean(name, COMMAND_NAMES);
-        throw new CommandError(`I don't know "${name}".${near ? ` Did you mean "${near}"?` : ''} Try \`help\` for what I can do.`);
+        throw new CommandError(`I don't know ${quoted(name)}.${near ? ` Did you mean "${near}"?` : ''} Try \`help\` for what I can do.`);
       }
   }
 }

@@ -1,5 +1,8 @@
 import { DateTime } from 'luxon';
+import { normalizeSeries } from '../analytics/normalize.js';
 import type { AnalyticsRequest, AnalyticsResult, AnalyticsSource, GraphAccount } from '../graph/client.js';
+import { silentLogger, type Logger } from '../log.js';
+import { isStoreUnavailable } from '../store/sql.js';
 import type { Store } from '../store/types.js';
 
 /**
@@ -8,9 +11,14 @@ import type { Store } from '../store/types.js';
  * every 30 minutes costs one small request per scope instead of a week of half hours — and a
  * WABA's ~200 calls an hour go much further. Each account/filter/granularity key covers one
  * contiguous span; a request reaching further back refetches it whole.
+ *
+ * The cache is an optimisation, never a dependency: with the database down every request goes
+ * to Graph whole, and the result says so in a note.
  */
 /** How far back a key keeps buckets: the longest window a check or daily report reads, with room. */
 const RETENTION_SECONDS = 45 * 86_400;
+const DEFAULT_SETTLE_MS = 2 * 3_600_000;
+export const CACHE_DOWN_NOTE = 'The bucket cache is unavailable (database unreachable): everything was fetched from Graph.';
 
 export class CachedAnalytics implements AnalyticsSource {
   hits = 0;
@@ -20,7 +28,7 @@ export class CachedAnalytics implements AnalyticsSource {
     private readonly source: AnalyticsSource,
     private readonly store: Store,
     private readonly now: () => number,
-    private readonly defaultSettleMs = 2 * 3_600_000,
+    private readonly log: Logger = silentLogger,
   ) {}
 
   private key(account: GraphAccount, req: AnalyticsRequest): string {
@@ -28,17 +36,28 @@ export class CachedAnalytics implements AnalyticsSource {
   }
 
   /**
-   * The last bucket boundary before which buckets are cached: twice the settle time back, since
-   * a few deliveries still trickle in after a bucket counts as settled for alerting.
+   * The last bucket boundary before which buckets are cached: twice the account's settle time
+   * back, since a few deliveries still trickle in after a bucket counts as settled for alerting.
    */
   private settledBoundary(account: GraphAccount, req: AnalyticsRequest): number {
-    const settledAt = Math.floor((this.now() - 2 * (account.settleMs ?? this.defaultSettleMs)) / 1000);
+    const settledAt = Math.floor((this.now() - 2 * (account.settleMs ?? DEFAULT_SETTLE_MS)) / 1000);
     if (req.granularity === 'HALF_HOUR') return Math.floor(settledAt / 1800) * 1800;
     const unit = req.granularity === 'DAY' ? 'day' : 'month';
     return DateTime.fromSeconds(settledAt, { zone: account.wabaTimezone }).startOf(unit).toSeconds();
   }
 
   async fetchAnalytics(account: GraphAccount, req: AnalyticsRequest): Promise<AnalyticsResult> {
+    try {
+      return await this.fetchThroughCache(account, req);
+    } catch (err) {
+      if (!isStoreUnavailable(err)) throw err;
+      this.log.warn({ account: account.name, err: (err as Error).message }, 'bucket cache unavailable; asking Graph for everything');
+      const fresh = await this.source.fetchAnalytics(account, req);
+      return { ...fresh, notes: [...fresh.notes, CACHE_DOWN_NOTE] };
+    }
+  }
+
+  private async fetchThroughCache(account: GraphAccount, req: AnalyticsRequest): Promise<AnalyticsResult> {
     const key = this.key(account, req);
     const settled = this.settledBoundary(account, req);
     const coverage = await this.store.bucketCoverage(key);
@@ -48,7 +67,7 @@ export class CachedAnalytics implements AnalyticsSource {
       const fresh = await this.source.fetchAnalytics(account, req);
       const settledEnd = Math.min(settled, end);
       if (settledEnd > start) {
-        await this.store.writeBuckets(key, { start, end: settledEnd }, fresh.points, { start, end: settledEnd, phoneNumbers: fresh.phoneNumbers, countryCodes: fresh.countryCodes });
+        await this.keep(key, { start, end: settledEnd }, fresh, { start, end: settledEnd, phoneNumbers: fresh.phoneNumbers, countryCodes: fresh.countryCodes });
       }
       return fresh;
     }
@@ -63,7 +82,7 @@ export class CachedAnalytics implements AnalyticsSource {
     if (newEnd > coverage.end) {
       // Keep a bounded history per key: older buckets are dropped as the span moves on.
       const keepFrom = Math.max(coverage.start, newEnd - RETENTION_SECONDS);
-      await this.store.writeBuckets(key, { start: coverage.end, end: newEnd }, fresh.points, {
+      await this.keep(key, { start: coverage.end, end: newEnd }, fresh, {
         start: keepFrom,
         end: newEnd,
         phoneNumbers: [...new Set([...coverage.phoneNumbers, ...fresh.phoneNumbers])],
@@ -77,5 +96,21 @@ export class CachedAnalytics implements AnalyticsSource {
       countryCodes: [...new Set([...listed.countryCodes, ...fresh.countryCodes])],
       range: req.range,
     };
+  }
+
+  /**
+   * Store settled buckets. Normalised first: a duplicated bucket is kept once, and a bucket Graph
+   * answered twice with different counts is refused (as the report itself would refuse it) rather
+   * than cached. A store failure here loses only the saving, not the answer.
+   */
+  private async keep(key: string, replace: { start: number; end: number }, fresh: AnalyticsResult, coverage: Parameters<Store['writeBuckets']>[3]): Promise<void> {
+    const { points } = normalizeSeries(fresh.points);
+    try {
+      await this.store.writeBuckets(key, replace, points, coverage);
+    } catch (err) {
+      if (!isStoreUnavailable(err)) throw err;
+      this.log.warn({ err: (err as Error).message }, 'bucket cache not saved: database unreachable');
+      fresh.notes.push(CACHE_DOWN_NOTE);
+    }
   }
 }

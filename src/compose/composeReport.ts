@@ -6,7 +6,9 @@ import type { AnalyticsFilter } from '../graph/fields.js';
 import type { AnalyticsSource } from '../graph/client.js';
 import { buildReport, fetchWindow } from '../report/build.js';
 import type { Report } from '../report/model.js';
+import { graphAccount } from './graphAccount.js';
 import { planFetch } from './plan.js';
+import { reportCallsPerScope, type ReportLimits } from './reportPlan.js';
 
 /**
  * The one way a report is made — for the CLI, a slash command, a digest or an alert check:
@@ -19,6 +21,12 @@ export interface ReportRequest {
   granularity: Granularity;
   by?: BreakdownDimension | undefined;
   detection?: Partial<DetectionSettings> | undefined;
+  /** Graph calls this report may cost (uncached): a breakdown is trimmed to fit. Unbounded if unset. */
+  maxCalls?: number | undefined;
+  /** Chunk sizes the client cuts requests into (to count calls). */
+  limits?: ReportLimits | undefined;
+  /** Notes from planning, shown with the report's own. */
+  notes?: string[] | undefined;
 }
 
 export interface ReportContext {
@@ -34,16 +42,16 @@ export async function composeReport(ctx: ReportContext, req: ReportRequest): Pro
   const { account } = req;
   const window = fetchWindow(req.range, req.granularity, account.timezone);
   const plan = planFetch(req.granularity, account.timezone, account.wabaTimezone, window);
-  const graphAccount = { id: account.id, name: account.name, token: req.token, tokenEnv: account.tokenEnv, wabaTimezone: account.wabaTimezone, settleMs: account.settleMs };
+  const target = graphAccount(account, req.token);
   const scope: AnalyticsFilter = {
     phoneNumbers: account.phoneNumbers,
     countryCodes: account.countries,
     productTypes: account.productTypes,
   };
-  const fetch = (filter: AnalyticsFilter) => ctx.graph.fetchAnalytics(graphAccount, { range: window, granularity: plan.graphGranularity, ...filter });
+  const fetch = (filter: AnalyticsFilter) => ctx.graph.fetchAnalytics(target, { range: window, granularity: plan.graphGranularity, ...filter });
 
   const main = await fetch(scope);
-  const notes = [...(plan.note ? [plan.note] : []), ...main.notes];
+  const notes = [...(req.notes ?? []), ...(plan.note ? [plan.note] : []), ...main.notes];
 
   let breakdown: { by: BreakdownDimension; items: Array<{ key: string; points: typeof main.points }> } | undefined;
   if (req.by) {
@@ -53,9 +61,13 @@ export async function composeReport(ctx: ReportContext, req: ReportRequest): Pro
     if (keys.length === 0) {
       notes.push(req.by === 'phone' ? 'Graph listed no phone numbers for this account.' : 'Graph listed no countries for this account; set countries: in the config to break down by country.');
     }
-    if (keys.length > MAX_BREAKDOWN_KEYS) {
-      notes.push(`Breakdown limited to the first ${MAX_BREAKDOWN_KEYS} of ${keys.length} ${req.by === 'phone' ? 'phone numbers' : 'countries'} to spare the Graph call budget.`);
-      keys = keys.slice(0, MAX_BREAKDOWN_KEYS);
+    // Each row costs as many calls as the report's own scope: cap the rows to the report's budget.
+    const perScope = req.maxCalls === undefined ? 0 : reportCallsPerScope(account, req.range, req.granularity, nowMs, req.limits);
+    const affordable = perScope > 0 ? Math.max(0, Math.floor((req.maxCalls! - perScope) / perScope)) : MAX_BREAKDOWN_KEYS;
+    const cap = Math.min(MAX_BREAKDOWN_KEYS, affordable);
+    if (keys.length > cap) {
+      notes.push(`Breakdown limited to the first ${cap} of ${keys.length} ${req.by === 'phone' ? 'phone numbers' : 'countries'} to spare the Graph call budget.`);
+      keys = keys.slice(0, cap);
     }
     const items = await Promise.all(
       keys.map(async (key) => {

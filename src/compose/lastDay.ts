@@ -3,6 +3,7 @@ import { shiftDays, type TimeRange } from '../analytics/time.js';
 import type { AccountConfig } from '../config/load.js';
 import type { AnalyticsSource } from '../graph/client.js';
 import { DateTime } from 'luxon';
+import { graphAccount } from './graphAccount.js';
 import { planFetch } from './plan.js';
 
 /** Yesterday's totals for an account, in its own zone: one small Graph call (two across zones). */
@@ -12,7 +13,7 @@ export async function lastDayTotals(graph: AnalyticsSource, account: AccountConf
   range.end = today;
   const plan = planFetch('day', account.timezone, account.wabaTimezone, range);
   const result = await graph.fetchAnalytics(
-    { id: account.id, name: account.name, token, tokenEnv: account.tokenEnv, wabaTimezone: account.wabaTimezone },
+    graphAccount(account, token),
     { range, granularity: plan.graphGranularity, phoneNumbers: account.phoneNumbers, countryCodes: account.countries, productTypes: account.productTypes },
   );
   return { ...totals(fillGaps(result.points, range, 'day', plan.bucketTimezone).points.filter((p) => p.start >= range.start && p.start < range.end)), range };

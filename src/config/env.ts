@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.js';
 import { registerSecret } from '../secrets.js';
+import { quoted } from '../text.js';
 
 /** Process-level settings from the environment (names fixed by the design). */
 export interface EnvSettings {
@@ -25,8 +26,6 @@ export interface EnvSettings {
   };
 }
 
-export const DEFAULT_GRAPH_API_URL = 'https://graph.facebook.com';
-export const DEFAULT_GRAPH_API_VERSION = 'v23.0';
 
 /** Every variable the design names: `.env.example` and `check` list these. */
 export const ENV_VARIABLES = [
@@ -57,7 +56,7 @@ function url(env: NodeJS.ProcessEnv, name: string): string | undefined {
     const parsed = new URL(value);
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
   } catch {
-    throw new ConfigError(`env.${name}`, `"${value}" is not an http(s) URL`, `set ${name} to a URL such as https://example.com or unset it`);
+    throw new ConfigError(`env.${name}`, `${quoted(value)} is not an http(s) URL`, `set ${name} to a URL such as https://example.com or unset it`);
   }
   return value.replace(/\/+$/, '');
 }
@@ -67,7 +66,7 @@ function appType(value: string | undefined): EnvSettings['microsoft']['appType']
   if (!text) return undefined;
   const known = ['SingleTenant', 'MultiTenant', 'UserAssignedMSI'] as const;
   const found = known.find((k) => k.toLowerCase() === text.toLowerCase());
-  if (!found) throw new ConfigError('env.MICROSOFT_APP_TYPE', `"${text}" is not an app type`, 'use SingleTenant, MultiTenant or UserAssignedMSI');
+  if (!found) throw new ConfigError('env.MICROSOFT_APP_TYPE', `${quoted(text)} is not an app type`, 'use SingleTenant, MultiTenant or UserAssignedMSI');
   return found;
 }
 
@@ -81,16 +80,16 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
 
   const version = env.GRAPH_API_VERSION?.trim() || undefined;
   if (version && !/^v\d+\.\d+$/.test(version)) {
-    throw new ConfigError('env.GRAPH_API_VERSION', `"${version}" is not a Graph API version`, 'write it like v23.0');
+    throw new ConfigError('env.GRAPH_API_VERSION', `${quoted(version)} is not a Graph API version`, 'write it like v23.0');
   }
   const portText = env.PORT?.trim();
   const port = portText ? Number(portText) : 3000;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError('env.PORT', `"${portText}" is not a port number`, 'set PORT to a number from 1 to 65535');
+    throw new ConfigError('env.PORT', `${quoted(portText)} is not a port number`, 'set PORT to a number from 1 to 65535');
   }
   const renderer = (env.CHART_RENDERER?.trim() || 'local').toLowerCase();
   if (renderer !== 'local' && renderer !== 'quickchart') {
-    throw new ConfigError('env.CHART_RENDERER', `"${env.CHART_RENDERER}" is not a chart renderer`, 'use local or quickchart');
+    throw new ConfigError('env.CHART_RENDERER', `${quoted(env.CHART_RENDERER)} is not a chart renderer`, 'use local or quickchart');
   }
   return {
     configPath: env.WABA_PULSE_CONFIG?.trim() || './waba-pulse.yaml',

@@ -1,11 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { YAMLParseError, parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, UsageError } from '../errors.js';
 import { registerSecret } from '../secrets.js';
 import { suggestion } from '../didYouMean.js';
-import { DEFAULT_GRAPH_API_URL, DEFAULT_GRAPH_API_VERSION, readEnv, type EnvSettings } from './env.js';
+import { GRAPH_DEFAULTS, type GraphSettings } from '../graph/defaults.js';
+import { readEnv, type EnvSettings } from './env.js';
 import { configSchema, type Granularity, type RawConfig, type Target } from './schema.js';
+import { quoted } from '../text.js';
 
 export type { Granularity, Target };
 
@@ -27,17 +29,7 @@ export interface AccountConfig {
   settleMs: number;
 }
 
-export interface GraphSettings {
-  apiUrl: string;
-  version: string;
-  timeoutMs: number;
-  concurrency: number;
-  maxAttempts: number;
-  callsPerHour: number;
-  maxWaitMs: number;
-  halfHourChunkMs: number;
-  dayChunkMs: number;
-}
+export type { GraphSettings };
 
 export interface Config {
   path: string;
@@ -59,7 +51,7 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 function issueLine(issue: z.core.$ZodIssue): { path: string; message: string } {
   const path = formatPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
-    return { path, message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} — check the spelling against the README's configuration section` };
+    return { path, message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => quoted(k)).join(', ')} — check the spelling against the README's configuration section` };
   }
   if (issue.code === 'invalid_type' && issue.input === undefined) return { path, message: 'missing' };
   return { path, message: issue.message };
@@ -101,8 +93,8 @@ export function buildConfig(document: unknown, env: NodeJS.ProcessEnv, path = '<
     teams: raw.teams,
     env: envSettings,
     graph: {
-      apiUrl: envSettings.graphApiUrl ?? g.apiUrl?.replace(/\/+$/, '') ?? DEFAULT_GRAPH_API_URL,
-      version: envSettings.graphApiVersion ?? g.version ?? DEFAULT_GRAPH_API_VERSION,
+      apiUrl: envSettings.graphApiUrl ?? g.apiUrl?.replace(/\/+$/, '') ?? GRAPH_DEFAULTS.apiUrl,
+      version: envSettings.graphApiVersion ?? g.version ?? GRAPH_DEFAULTS.version,
       timeoutMs: g.timeout,
       concurrency: g.concurrency,
       maxAttempts: g.maxAttempts,
@@ -110,15 +102,25 @@ export function buildConfig(document: unknown, env: NodeJS.ProcessEnv, path = '<
       maxWaitMs: g.maxWait,
       halfHourChunkMs: g.halfHourChunk,
       dayChunkMs: g.dayChunk,
+      callsPerReport: g.callsPerReport,
     },
   };
 }
 
+/** Longest config file read: a config is a few kilobytes; anything near this is a mistake. */
+const MAX_CONFIG_BYTES = 1_000_000;
+
 export function loadConfig(env: NodeJS.ProcessEnv, path = readEnv(env).configPath): Config {
   let text: string;
   try {
+    // A FIFO, a device or a folder would block the read (and with it every signal) or fail
+    // obscurely: only a regular file of sane size is read.
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new ConfigError('', `config ${path} is not a regular file`, 'point WABA_PULSE_CONFIG / --config at a YAML file');
+    if (stat.size > MAX_CONFIG_BYTES) throw new ConfigError('', `config file ${path} is ${stat.size} bytes, more than a config can be`, 'point WABA_PULSE_CONFIG / --config at the YAML config');
     text = readFileSync(path, 'utf8');
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       throw new ConfigError('', `config file ${path} not found`, 'create it (see waba-pulse.example.yaml) or point WABA_PULSE_CONFIG / --config at it');
@@ -127,7 +129,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, path = readEnv(env).configPat
   }
   let document: unknown;
   try {
-    document = parseYaml(text, { prettyErrors: false });
+    // Aliases are capped: a "billion laughs" document is refused instead of expanded.
+    document = parseYaml(text, { prettyErrors: false, maxAliasCount: 100 });
   } catch (err) {
     if (err instanceof YAMLParseError) {
       const offset = err.pos[0];
@@ -135,7 +138,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, path = readEnv(env).configPat
       const where = `${path}:${before.length}:${before[before.length - 1]!.length + 1}`;
       throw new ConfigError('', `${where}: malformed YAML (${err.code}): ${err.message.split('\n')[0]}`, 'fix the YAML syntax at that line');
     }
-    throw err;
+    if (err instanceof ReferenceError && /alias/i.test(err.message)) {
+      throw new ConfigError('', `${path} uses YAML aliases (*name) more than 100 times`, 'write the values out; a config needs few aliases, if any');
+    }
+    throw new ConfigError('', `${path} cannot be read as YAML (${(err as Error).message.split('\n')[0]})`, 'fix the YAML syntax');
   }
   if (document === null || typeof document !== 'object' || Array.isArray(document)) {
     throw new ConfigError('', `${path} is not a YAML mapping`, 'the file should start with keys such as accounts:');
@@ -150,7 +156,7 @@ export function findAccount(config: Config, ref: string): AccountConfig {
   if (found) return found;
   const names = config.accounts.map((a) => a.name);
   throw new UsageError(
-    `unknown account "${ref}"${suggestion(wanted, names)}`,
+    `unknown account ${quoted(ref)}${suggestion(wanted, names)}`,
     `configured accounts: ${names.join(', ')}`,
     'E_UNKNOWN_ACCOUNT',
   );

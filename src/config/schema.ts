@@ -1,6 +1,9 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { didYouMean } from '../didYouMean.js';
+import { DAY, HOUR, MINUTE, parseDuration, type DurationBounds } from '../duration.js';
+import { GRAPH_DEFAULTS } from '../graph/defaults.js';
+import { quoted } from '../text.js';
 
 /**
  * The YAML config, validated on load. Messages name the bad value; the path is added by the
@@ -26,7 +29,7 @@ export const timeZone = z.string({ error: 'expected an IANA time zone name such 
   const near = didYouMean(value, TIME_ZONES);
   ctx.addIssue({
     code: 'custom',
-    message: `unknown time zone "${value}"${near ? ` — did you mean "${near}"?` : ' — use an IANA name such as "Europe/Berlin"'}`,
+    message: `unknown time zone ${quoted(value)}${near ? ` — did you mean "${near}"?` : ' — use an IANA name such as "Europe/Berlin"'}`,
   });
 });
 
@@ -36,6 +39,8 @@ export const granularity = z.enum(GRANULARITIES, {
   error: (issue) => `unknown granularity ${JSON.stringify(issue.input)} — use one of ${GRANULARITIES.join(', ')}`,
 });
 
+const MAX_OBJECT_ID = 2n ** 64n - 1n;
+
 /** WABA ids are numeric strings. YAML reads an unquoted id as a number, which is fine while it is exact. */
 const wabaId = z.union([z.string(), z.number()], { error: 'expected the numeric WhatsApp Business Account id' }).transform((value, ctx) => {
   if (typeof value === 'number' && !Number.isSafeInteger(value)) {
@@ -43,8 +48,9 @@ const wabaId = z.union([z.string(), z.number()], { error: 'expected the numeric 
     return z.NEVER;
   }
   const text = String(value).trim();
-  if (!/^\d{5,20}$/.test(text)) {
-    ctx.addIssue({ code: 'custom', message: `"${text}" is not a WABA id — use the numeric WhatsApp Business Account id from Business Manager` });
+  // Graph object ids are unsigned 64-bit integers.
+  if (!/^\d{5,20}$/.test(text) || BigInt(text) > MAX_OBJECT_ID) {
+    ctx.addIssue({ code: 'custom', message: `${quoted(text)} is not a WABA id — use the numeric WhatsApp Business Account id from Business Manager` });
     return z.NEVER;
   }
   return text;
@@ -54,7 +60,7 @@ const phoneNumber = z.union([z.string(), z.number()]).transform((value, ctx) => 
   const text = String(value).trim();
   const digits = text.replace(/^\+/, '').replace(/[\s-]/g, '');
   if (!/^\d{6,15}$/.test(digits)) {
-    ctx.addIssue({ code: 'custom', message: `"${text}" is not a phone number — use the WhatsApp display number with country code, digits only (e.g. 16315551000)` });
+    ctx.addIssue({ code: 'custom', message: `${quoted(text)} is not a phone number — use the WhatsApp display number with country code, digits only (e.g. 16315551000)` });
     return z.NEVER;
   }
   return digits;
@@ -63,7 +69,7 @@ const phoneNumber = z.union([z.string(), z.number()]).transform((value, ctx) => 
 const countryCode = z.string().transform((value, ctx) => {
   const code = value.trim().toUpperCase();
   if (!/^[A-Z]{2}$/.test(code)) {
-    ctx.addIssue({ code: 'custom', message: `"${value}" is not an ISO 3166 alpha-2 country code (e.g. US, IN)` });
+    ctx.addIssue({ code: 'custom', message: `${quoted(value)} is not an ISO 3166 alpha-2 country code (e.g. US, IN)` });
     return z.NEVER;
   }
   return code;
@@ -84,22 +90,16 @@ const tokenReference = z.string().transform((value, ctx) => {
   return match[1]!;
 });
 
-const duration = z.string().transform((value, ctx) => {
-  const ms = parseDuration(value);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration — write e.g. 30m, 2h, 1d` });
-    return z.NEVER;
-  }
-  return ms;
-});
-
-export function parseDuration(value: string): number | undefined {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)\s*$/i.exec(value);
-  if (!match) return undefined;
-  const unit = match[2]!.toLowerCase();
-  const factor = unit === 's' ? 1_000 : unit === 'm' || unit === 'min' ? 60_000 : unit === 'h' ? 3_600_000 : unit === 'd' ? 86_400_000 : 604_800_000;
-  const ms = Number(match[1]) * factor;
-  return ms > 0 ? ms : undefined;
+/** A duration field (`30m`, `2h`) within bounds that make sense for it. */
+function duration(bounds: DurationBounds) {
+  return z.string({ error: 'expected a duration such as 30m, 2h or 1d' }).transform((value, ctx) => {
+    const parsed = parseDuration(value, bounds);
+    if (!parsed.ok) {
+      ctx.addIssue({ code: 'custom', message: parsed.message });
+      return z.NEVER;
+    }
+    return parsed.ms;
+  });
 }
 
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: (issue) => `${JSON.stringify(issue.input)} is not a time of day — write HH:MM, e.g. 09:00` });
@@ -128,7 +128,7 @@ const account = z
     phoneNumbers: z.array(phoneNumber).optional(),
     countries: z.array(countryCode).optional(),
     productTypes: z.array(z.union([z.literal(0), z.literal(2)], { error: 'product types are 0 (business initiated) or 2 (customer support)' })).optional(),
-    settle: duration.optional(),
+    settle: duration({ min: MINUTE, max: DAY }).optional(),
   })
   .superRefine((value, ctx) => {
     if (!value.token && !value.tokenEnv) ctx.addIssue({ code: 'custom', path: ['token'], message: 'missing — write token: ${VAR} naming the environment variable that holds the Graph access token' });
@@ -149,8 +149,8 @@ const alertRule = z.strictObject({
   name: z.string().min(1).optional(),
   account: z.string().min(1),
   scope: scope.optional(),
-  checkEvery: duration.default(30 * 60_000),
-  remindEvery: duration.default(4 * 3_600_000),
+  checkEvery: duration({ min: 5 * MINUTE, max: DAY }).default(30 * MINUTE),
+  remindEvery: duration({ min: 15 * MINUTE, max: 30 * DAY }).default(4 * HOUR),
   /** Minimum sent in a bucket before its delivery rate is judged. */
   minSent: z.number().int().nonnegative().default(200),
   /** Alert below this delivery rate regardless of the baseline (0..1). */
@@ -162,14 +162,16 @@ const alertRule = z.strictObject({
 const graph = z.strictObject({
   apiUrl: z.url({ error: (issue) => `${JSON.stringify(issue.input)} is not a URL` }).optional(),
   version: z.string().regex(/^v\d+\.\d+$/, { error: (issue) => `${JSON.stringify(issue.input)} is not a Graph version — write e.g. v23.0` }).optional(),
-  timeout: duration.default(20_000),
-  concurrency: z.number().int().min(1).max(64).default(4),
-  maxAttempts: z.number().int().min(1).max(10).default(4),
-  callsPerHour: z.number().int().min(1).default(200),
+  timeout: duration({ min: 1_000, max: 10 * MINUTE }).default(GRAPH_DEFAULTS.timeoutMs),
+  concurrency: z.number().int().min(1).max(64).default(GRAPH_DEFAULTS.concurrency),
+  maxAttempts: z.number().int().min(1).max(10).default(GRAPH_DEFAULTS.maxAttempts),
+  callsPerHour: z.number().int().min(1).max(1_000_000).default(GRAPH_DEFAULTS.callsPerHour),
   /** Longest wait for the budget before failing with a rate-limit error instead of hanging. */
-  maxWait: duration.default(60_000),
-  halfHourChunk: duration.default(7 * 86_400_000),
-  dayChunk: duration.default(90 * 86_400_000),
+  maxWait: duration({ min: 1_000, max: HOUR }).default(GRAPH_DEFAULTS.maxWaitMs),
+  halfHourChunk: duration({ min: HOUR, max: 31 * DAY }).default(GRAPH_DEFAULTS.halfHourChunkMs),
+  dayChunk: duration({ min: DAY, max: 366 * DAY }).default(GRAPH_DEFAULTS.dayChunkMs),
+  /** Most Graph calls one report may cost (uncached); longer or wider reports are refused or trimmed. */
+  callsPerReport: z.number().int().min(1).max(10_000).default(GRAPH_DEFAULTS.callsPerReport),
 });
 
 /** Which conversations may see which accounts: Slack channels or users, Teams teams/channels/tenants. */
@@ -195,12 +197,14 @@ export const configSchema = z
       .strictObject({
         /** Accept unauthenticated Bot Framework requests (Emulator, tests) when no app id is set. */
         allowUnauthenticated: z.boolean().default(false),
+        /** serviceUrls accepted besides Bot Framework's own hosts: the Emulator's, a test connector's. */
+        serviceUrls: z.array(z.url({ error: (issue) => `${quoted(issue.input)} is not a URL` })).default([]),
       })
-      .default({ allowUnauthenticated: false }),
+      .default({ allowUnauthenticated: false, serviceUrls: [] }),
     defaults: z
       .strictObject({
         timezone: timeZone.default('UTC'),
-        settle: duration.default(2 * 3_600_000),
+        settle: duration({ min: MINUTE, max: DAY }).default(2 * HOUR),
       })
       .default({ timezone: 'UTC', settle: 2 * 3_600_000 }),
     graph: graph.default(() => graph.parse({})),
@@ -225,7 +229,7 @@ export const configSchema = z
       rule.accounts.forEach((ref, k) => {
         if (!value.accounts.some((a) => a.id === ref || a.name.toLowerCase() === ref.toLowerCase())) {
           const near = didYouMean(ref, value.accounts.map((a) => a.name));
-          ctx.addIssue({ code: 'custom', path: ['access', i, 'accounts', k], message: `unknown account "${ref}"${near ? ` — did you mean "${near}"?` : ''}` });
+          ctx.addIssue({ code: 'custom', path: ['access', i, 'accounts', k], message: `unknown account ${quoted(ref)}${near ? ` — did you mean "${near}"?` : ''}` });
         }
       });
     });
@@ -238,7 +242,7 @@ export const configSchema = z
       const known = value.accounts.some((a) => a.id === ref || a.name.toLowerCase() === ref.toLowerCase());
       if (!known) {
         const near = didYouMean(ref, names);
-        ctx.addIssue({ code: 'custom', path: [list, i, 'account'], message: `unknown account "${ref}"${near ? ` — did you mean "${near}"?` : ` — configured: ${names.join(', ')}`}` });
+        ctx.addIssue({ code: 'custom', path: [list, i, 'account'], message: `unknown account ${quoted(ref)}${near ? ` — did you mean "${near}"?` : ` — configured: ${names.join(', ')}`}` });
       }
     }
   });

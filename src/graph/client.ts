@@ -4,7 +4,8 @@ import { Agent, request, errors as undiciErrors } from 'undici';
 import { z } from 'zod';
 import type { DataPoint } from '../analytics/series.js';
 import type { TimeRange } from '../analytics/time.js';
-import type { GraphSettings } from '../config/load.js';
+import { InterruptedError, isWabaPulseError } from '../errors.js';
+import { GRAPH_DEFAULTS, type GraphSettings } from './defaults.js';
 import { silentLogger, type Logger } from '../log.js';
 import { redactSecrets, registerSecret } from '../secrets.js';
 import { planChunks } from './chunks.js';
@@ -35,7 +36,7 @@ export interface GraphAccount {
   /** Zone of Graph's DAY buckets, for chunk cuts. */
   wabaTimezone: string;
   /** How long deliveries keep arriving for a bucket: older buckets may be cached. */
-  settleMs?: number;
+  settleMs: number;
 }
 
 export interface AnalyticsRequest extends AnalyticsFilter {
@@ -66,6 +67,8 @@ export interface GraphClientOptions extends Partial<GraphSettings> {
   retryCapMs?: number;
   /** Called after every HTTP attempt (for metrics). */
   onCall?: (info: { wabaId: string; status: number | undefined; ms: number; error?: string }) => void;
+  /** Aborts in-flight calls, waits and retries (Ctrl-C, shutdown). */
+  signal?: AbortSignal | undefined;
 }
 
 const dataPointSchema = z.object({
@@ -90,17 +93,6 @@ export const analyticsResponseSchema = z.object({
 export type AnalyticsResponse = z.output<typeof analyticsResponseSchema>;
 
 const YEAR_SECONDS = 365 * 86_400;
-const DEFAULTS = {
-  apiUrl: 'https://graph.facebook.com',
-  version: 'v23.0',
-  timeoutMs: 20_000,
-  concurrency: 4,
-  maxAttempts: 4,
-  callsPerHour: 200,
-  maxWaitMs: 60_000,
-  halfHourChunkMs: 7 * 86_400_000,
-  dayChunkMs: 90 * 86_400_000,
-};
 
 export function subjectOf(account: { id: string; name: string }): string {
   return `account "${account.name}" (${account.id})`;
@@ -111,7 +103,7 @@ export function subjectOf(account: { id: string; name: string }): string {
  * bounded across all of them and each WABA's call budget is tracked in one place.
  */
 export class GraphClient implements AnalyticsSource {
-  readonly settings: typeof DEFAULTS;
+  readonly settings: GraphSettings;
   readonly usage: UsageGovernor;
   private readonly limit: LimitFunction;
   private readonly agent: Agent;
@@ -123,12 +115,16 @@ export class GraphClient implements AnalyticsSource {
   private readonly rateLimitBaseMs: number;
   private readonly retryCapMs: number;
   private readonly onCall: GraphClientOptions['onCall'];
+  private readonly signal: AbortSignal | undefined;
+  /** Graph's own words the last time it rate-limited each WABA: kept when our budget wait gives up. */
+  private readonly lastRateLimit = new Map<string, GraphRateLimitError>();
 
   constructor(options: GraphClientOptions = {}) {
     const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-    this.settings = { ...DEFAULTS, ...(defined as Partial<typeof DEFAULTS>) };
+    this.settings = { ...GRAPH_DEFAULTS, ...(defined as Partial<GraphSettings>) };
+    this.signal = options.signal;
     this.now = options.now ?? Date.now;
-    this.sleep = options.sleep ?? ((ms) => sleepFor(ms));
+    this.sleep = options.sleep ?? ((ms) => sleepFor(ms, undefined, this.signal ? { signal: this.signal } : {}));
     this.random = options.random ?? Math.random;
     this.log = options.logger ?? silentLogger;
     this.retryBaseMs = options.retryBaseMs ?? 500;
@@ -159,7 +155,7 @@ export class GraphClient implements AnalyticsSource {
     }
     if (start < nowS - YEAR_SECONDS) {
       start = nowS - YEAR_SECONDS;
-      notes.push(`Start moved to ${new Date(start * 1000).toISOString().slice(0, 10)}: Graph keeps one year of messaging analytics.`);
+      notes.push(`Nothing before ${new Date(start * 1000).toISOString().slice(0, 10)} was fetched: Graph keeps one year of messaging analytics.`);
     }
     const range = { start, end };
     if (start >= end) return { points: [], phoneNumbers: [], countryCodes: [], granularity: req.granularity, range, notes, requests: 0 };
@@ -168,16 +164,18 @@ export class GraphClient implements AnalyticsSource {
     const chunks = planChunks(range, req.granularity, account.wabaTimezone, Math.floor(spanMs / 1000));
     const answers = await Promise.all(chunks.map((chunk) => this.fetchOnce(account, { ...req, range: chunk })));
 
-    const byStart = new Map<number, DataPoint>();
+    // Chunks never overlap, so every point is passed on as Graph sent it: duplicates and
+    // conflicts within an answer are for normalizeSeries to count or refuse, not to hide here.
+    const points: DataPoint[] = [];
     const phones = new Set<string>();
     const countries = new Set<string>();
     for (const answer of answers) {
-      for (const p of answer.analytics?.data_points ?? []) if (!byStart.has(p.start)) byStart.set(p.start, p);
+      for (const p of answer.analytics?.data_points ?? []) points.push(p);
       for (const n of answer.analytics?.phone_numbers ?? []) phones.add(n);
       for (const c of answer.analytics?.country_codes ?? []) countries.add(c);
     }
     return {
-      points: [...byStart.values()].sort((a, b) => a.start - b.start),
+      points: points.sort((a, b) => a.start - b.start),
       phoneNumbers: [...phones],
       countryCodes: [...countries],
       granularity: req.granularity,
@@ -216,13 +214,32 @@ export class GraphClient implements AnalyticsSource {
       try {
         return await this.limit(() => this.attempt(account, url));
       } catch (err) {
+        if (err instanceof GraphRateLimitError && err.graphCode !== undefined) this.lastRateLimit.set(account.id, err);
         if (!(err instanceof GraphError) || !err.retryable || attempt >= maxAttempts) throw err;
         const delay = err.retryAfterMs ?? this.backoff(attempt, err instanceof GraphRateLimitError ? this.rateLimitBaseMs : this.retryBaseMs);
         if (delay > this.settings.maxWaitMs) throw err;
         this.log.warn({ account: account.name, code: err.code, attempt, delayMs: Math.round(delay) }, 'graph call failed, retrying');
-        await this.sleep(delay);
+        await this.pause(delay);
       }
     }
+  }
+
+  /** Stop now if the user asked to (the signal's reason says why). */
+  private throwIfAborted(): void {
+    if (!this.signal?.aborted) return;
+    const reason: unknown = this.signal.reason;
+    throw isWabaPulseError(reason) ? reason : new InterruptedError();
+  }
+
+  private async pause(ms: number): Promise<void> {
+    this.throwIfAborted();
+    try {
+      await this.sleep(ms);
+    } catch (err) {
+      this.throwIfAborted();
+      throw err;
+    }
+    this.throwIfAborted();
   }
 
   /** Exponential backoff with "equal jitter": half the step fixed, half random. */
@@ -235,19 +252,25 @@ export class GraphClient implements AnalyticsSource {
     const delay = this.usage.delayBefore(account.id);
     if (delay <= 0) return;
     if (delay > this.settings.maxWaitMs) {
+      // When Graph itself said stop, say what Graph said (code, message, fbtrace_id) as well.
+      const graphSaid = this.lastRateLimit.get(account.id);
+      const minutes = Math.ceil(delay / 60_000);
       const err = new GraphRateLimitError(
-        `the Graph call budget for this WABA is spent; access returns in about ${Math.ceil(delay / 60_000)} min`,
-        { subject: subjectOf(account) },
+        graphSaid
+          ? `Graph is rate limiting this app or WABA; access returns in about ${minutes} min`
+          : `the Graph call budget for this WABA is spent; access returns in about ${minutes} min`,
+        { subject: subjectOf(account), ...(graphSaid ? { body: graphSaid.graphBody, httpStatus: graphSaid.httpStatus } : {}) },
         'try again later; fewer checks or drill-downs per hour use less of the budget',
       );
       err.retryAfterMs = delay;
       throw err;
     }
     this.log.info({ account: account.name, delayMs: Math.round(delay) }, 'pacing graph calls to stay within the budget');
-    await this.sleep(delay);
+    await this.pause(delay);
   }
 
   private async attempt(account: GraphAccount, url: string): Promise<unknown> {
+    this.throwIfAborted();
     const started = performance.now();
     const subject = subjectOf(account);
     this.usage.record(account.id);
@@ -257,7 +280,7 @@ export class GraphClient implements AnalyticsSource {
         method: 'GET',
         dispatcher: this.agent,
         headers: { authorization: `Bearer ${account.token}`, accept: 'application/json' },
-        signal: AbortSignal.timeout(this.settings.timeoutMs),
+        signal: this.signal ? AbortSignal.any([AbortSignal.timeout(this.settings.timeoutMs), this.signal]) : AbortSignal.timeout(this.settings.timeoutMs),
       });
       status = res.statusCode;
       this.usage.observe(account.id, res.headers);
@@ -278,6 +301,7 @@ export class GraphClient implements AnalyticsSource {
       throw err;
     } catch (err) {
       if (err instanceof GraphError) throw err;
+      this.throwIfAborted();
       throw networkError(err, subject, this.settings);
     } finally {
       const ms = performance.now() - started;

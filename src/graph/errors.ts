@@ -25,6 +25,8 @@ export abstract class GraphError extends WabaPulseError {
   readonly graphSubcode: number | undefined;
   readonly fbtraceId: string | undefined;
   readonly httpStatus: number | undefined;
+  /** What Graph answered, as it answered (scrubbed of secrets), when it answered. */
+  readonly graphBody: GraphErrorBody | undefined;
   /** How long Graph (or its usage headers) asked us to wait, when it said. */
   retryAfterMs: number | undefined;
 
@@ -34,6 +36,7 @@ export abstract class GraphError extends WabaPulseError {
     this.graphSubcode = context.body?.error_subcode;
     this.fbtraceId = context.body?.fbtrace_id;
     this.httpStatus = context.httpStatus;
+    this.graphBody = context.body;
   }
 }
 

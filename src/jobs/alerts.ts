@@ -1,7 +1,9 @@
 import { DateTime } from 'luxon';
 import type { Anomaly } from '../analytics/anomalies.js';
 import type { CommandContext } from '../chat/commands.js';
-import type { AlertContent } from '../chat/surface.js';
+import type { AlertContent, PostOutcome } from '../chat/surface.js';
+import { newAlertKey, newShortId } from './alertKeys.js';
+import { isStoreUnavailable } from '../store/sql.js';
 import { composeReport } from '../compose/composeReport.js';
 import { accountToken, type AccountConfig, type Config } from '../config/load.js';
 import type { Target } from '../config/schema.js';
@@ -10,8 +12,8 @@ import { formatRate } from '../report/format.js';
 import { redactSecrets } from '../secrets.js';
 import type { AlertEpisode, ChatTarget, Store } from '../store/types.js';
 
-/** Posts an alert (or a reminder, or a resolution) to one target; false when the target is gone. */
-export type AlertPoster = (target: ChatTarget, alert: AlertContent, kind: 'open' | 'remind' | 'resolve') => Promise<boolean>;
+/** Posts an alert (or a reminder, or a resolution) to one target. */
+export type AlertPoster = (target: ChatTarget, alert: AlertContent, kind: 'open' | 'remind' | 'resolve') => Promise<PostOutcome>;
 
 export interface AlertCheckerOptions {
   store: Store;
@@ -24,6 +26,7 @@ export interface AlertCheckerOptions {
   cleanChecksToResolve?: number;
   /** The Graph client's view of each WABA's hourly call budget, to degrade before it runs out. */
   budget?: { callsInLastHour(wabaId: string): number; callsPerHour: number };
+  metrics?: { posts: { inc(labels: { platform: string; outcome: string }): void } };
 }
 
 type Rule = Config['alerts'][number];
@@ -73,6 +76,13 @@ export class AlertChecker {
           await this.options.store.finishRun(`alert-check:${id}`, period, { status: 'posted', detail: outcome, attempts: 1 }, ctx.now());
         } catch (err) {
           const detail = redactSecrets((err as Error).message);
+          if (isStoreUnavailable(err)) {
+            // The store failed mid-check: give the claim back so the next tick (a minute on)
+            // runs the check again. If even that fails, the lease hands it over later.
+            this.options.logger.warn({ rule: id, err: detail }, 'alert check failed on the store; will retry');
+            await this.options.store.releaseRun(`alert-check:${id}`, period, this.options.owner).catch(() => undefined);
+            return;
+          }
           this.options.logger.warn({ rule: id, err: detail }, 'alert check failed');
           await this.options.store.finishRun(`alert-check:${id}`, period, { status: 'failed', detail, attempts: 1 }, ctx.now());
         }
@@ -122,19 +132,26 @@ export class AlertChecker {
     const open = episode?.status === 'open' ? episode : undefined;
 
     if (anomalies.length) {
-      const alertKey = open?.alertKey ?? `${id}:${new Date(now).toISOString().slice(0, 16)}`;
+      const stored = open ? await store.alert(open.alertKey) : undefined;
+      const alertKey = open?.alertKey ?? newAlertKey();
       const content: AlertContent = {
         key: alertKey,
+        shortId: stored?.shortId ?? newShortId(),
         accountId: account.id,
         accountName: account.displayName,
         timezone: account.timezone,
         anomalies: anomalies.map((a) => ({ severity: a.severity, explanation: a.explanation })),
       };
+      // The alert is durable before anything is posted about it: a store failure here posts
+      // nothing, and the retried check finds the alert and posts it then.
+      await store.saveAlert({ key: alertKey, shortId: content.shortId, rule: id, accountId: account.id, status: 'open', content: JSON.stringify(content), openedAt: open?.openedAt ?? now, updatedAt: now });
       if (!open) {
-        await this.notify(rule, content, 'open', now);
         await store.saveAlertEpisode({ rule: id, alertKey, status: 'open', openedAt: now, lastNotifiedAt: now, reminders: 0, cleanChecks: 0, resolvedAt: null, summary: JSON.stringify(content) });
-        return `opened ${alertKey} (${anomalies.length} anomal${anomalies.length === 1 ? 'y' : 'ies'})`;
+        await this.notify(rule, content, 'open', now);
+        return `opened ${content.shortId} (${anomalies.length} anomal${anomalies.length === 1 ? 'y' : 'ies'})`;
       }
+      // Posts claimed but never made (a crash between saving and posting) are made now.
+      await this.notify(rule, content, 'open', now);
       const history = await store.alertHistory(alertKey);
       const last = history[history.length - 1];
       const quiet = last?.status === 'acknowledged' || (last?.status === 'muted' && (last.mutedUntil ?? 0) > now);
@@ -156,8 +173,10 @@ export class AlertChecker {
     const since = DateTime.fromMillis(now - (cleanChecks - 1) * rule.checkEvery - account.settleMs, { zone: account.timezone }).toFormat('HH:mm');
     const rate = await this.recentRate(rule, account, now);
     const previous = JSON.parse(open.summary) as AlertContent;
-    await this.notify(rule, { ...previous, resolved: true, anomalies: [{ severity: 'warning', explanation: `Resolved: delivery back to ${formatRate(rate)} since ${since} (${account.timezone}).` }] }, 'resolve', now);
+    const resolution: AlertContent = { ...previous, resolved: true, anomalies: [{ severity: 'warning', explanation: `Resolved: delivery back to ${formatRate(rate)} since ${since} (${account.timezone}).` }] };
+    await store.saveAlert({ key: open.alertKey, shortId: previous.shortId, rule: id, accountId: account.id, status: 'resolved', content: JSON.stringify(resolution), openedAt: open.openedAt, updatedAt: now });
     await store.saveAlertEpisode({ ...open, status: 'resolved', cleanChecks, resolvedAt: now });
+    await this.notify(rule, resolution, 'resolve', now);
     return `resolved ${open.alertKey}`;
   }
 
@@ -173,18 +192,31 @@ export class AlertChecker {
 
   /** Post to every target of the rule that has alerts on and is not muted, each exactly once. */
   private async notify(rule: Rule, content: AlertContent, kind: 'open' | 'remind' | 'resolve', now: number, step: string = kind): Promise<void> {
-    const { store } = this.options;
+    const { store, logger } = this.options;
     for (const t of rule.targets) {
       const target = targetOf(t);
       const setting = (await store.alertSettings(target)).find((s) => s.accountId === content.accountId);
       if (setting && (!setting.enabled || (kind !== 'resolve' && (setting.mutedUntil ?? 0) > now))) continue;
       const job = `alert-post:${content.key}:${target.platform}:${target.conversation}`;
       if (!(await store.claimRun(job, step, this.options.owner, now, this.leaseMs))) continue;
+      let outcome: PostOutcome;
       try {
-        const delivered = await this.options.post(target, content, kind);
-        await store.finishRun(job, step, delivered ? { status: 'posted', attempts: 1 } : { status: 'failed', detail: 'the conversation is gone', attempts: 1 }, now);
+        outcome = await this.options.post(target, content, kind);
       } catch (err) {
-        await store.finishRun(job, step, { status: 'failed', detail: redactSecrets((err as Error).message), attempts: 1 }, now);
+        const detail = redactSecrets((err as Error).message);
+        logger.warn({ alert: content.shortId, platform: target.platform, conversation: target.conversation, kind, err: detail }, 'alert post failed');
+        this.options.metrics?.posts.inc({ platform: target.platform, outcome: 'failed' });
+        await store.finishRun(job, step, { status: 'failed', detail, attempts: 1 }, now);
+        continue;
+      }
+      this.options.metrics?.posts.inc({ platform: target.platform, outcome: outcome.delivered ? 'posted' : 'gone' });
+      if (outcome.delivered) {
+        // Where the alert went: an action counts only in a conversation that got the alert.
+        await store.saveAlertMessage({ alertKey: content.key, platform: target.platform, conversation: target.conversation, ref: outcome.ref, postedAt: now });
+        await store.finishRun(job, step, { status: 'posted', attempts: 1 }, now);
+      } else {
+        logger.warn({ alert: content.shortId, platform: target.platform, conversation: target.conversation }, 'alert not posted: the conversation is gone');
+        await store.finishRun(job, step, { status: 'failed', detail: 'the conversation is gone', attempts: 1 }, now);
       }
     }
   }

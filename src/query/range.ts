@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import type { Granularity, TimeRange } from '../analytics/time.js';
 import { UsageError } from '../errors.js';
+import { quoted } from '../text.js';
 
 /**
  * Report ranges as people say them, shared by the CLI flags and the chat commands:
@@ -28,7 +29,7 @@ export function parseInstant(value: string, flag: string, tz: string, endOfDay =
   if (/^\d{9,11}$/.test(text)) return Number(text);
   const dt = DateTime.fromISO(text, { zone: tz, setZone: true });
   if (!dt.isValid) {
-    throw new UsageError(`${flag} "${value}" is not a date`, 'use YYYY-MM-DD, an ISO time such as 2026-11-20T09:00, or UNIX seconds');
+    throw new UsageError(`${flag} ${quoted(value)} is not a date`, 'use YYYY-MM-DD, an ISO time such as 2026-11-20T09:00, or UNIX seconds');
   }
   const at = DATE_ONLY.test(text) && endOfDay ? dt.plus({ days: 1 }) : dt;
   return Math.floor(at.toSeconds());
@@ -53,7 +54,7 @@ export function resolveRange(spec: RangeSpec, tz: string, nowMs: number): Resolv
 
   let range: TimeRange;
   if (spec.preset === 'today') {
-    range = { start: now.startOf('day').toSeconds(), end: nowS };
+    range = { start: Math.floor(now.startOf('day').toSeconds()), end: nowS };
   } else if (spec.preset === 'yesterday') {
     const today = now.startOf('day');
     range = { start: today.minus({ days: 1 }).toSeconds(), end: today.toSeconds() };
@@ -74,7 +75,9 @@ export function resolveRange(spec: RangeSpec, tz: string, nowMs: number): Resolv
       'Graph has no data for it yet: pick a range that starts before now',
     );
   }
-  return { range, granularity: defaultGranularity(range) };
+  // Whole seconds everywhere: Graph takes UNIX seconds and the store keeps them in bigint columns.
+  const whole = { start: Math.floor(range.start), end: Math.floor(range.end) };
+  return { range: whole, granularity: defaultGranularity(whole) };
 }
 
 /**
@@ -84,9 +87,12 @@ export function resolveRange(spec: RangeSpec, tz: string, nowMs: number): Resolv
 function lastRange(text: string, now: DateTime): TimeRange {
   const match = /^\s*(\d{1,4})\s*([hdwm])\s*$/i.exec(text);
   const amount = match ? Number(match[1]) : 0;
-  if (!match || amount < 1) throw new UsageError(`--last "${text}" is not a period`, 'write a number and a unit: 24h, 7d, 4w or 3m');
+  if (!match || amount < 1) throw new UsageError(`--last ${quoted(text)} is not a period`, 'write a number and a unit: 24h, 7d, 4w or 3m');
   const unit = match[2]!.toLowerCase();
-  if (unit === 'h') return { start: now.minus({ hours: amount }).toSeconds(), end: Math.floor(now.toSeconds()) };
+  if (unit === 'h') {
+    const end = Math.floor(now.toSeconds());
+    return { start: end - amount * 3600, end };
+  }
   if (unit === 'm') {
     const thisMonth = now.startOf('month');
     return { start: thisMonth.minus({ months: amount }).toSeconds(), end: thisMonth.toSeconds() };
@@ -100,6 +106,6 @@ export function parseGranularity(value: string): Granularity {
   const g = value.trim().toLowerCase().replace('-', '_');
   const aliases: Record<string, Granularity> = { half_hour: 'half_hour', halfhour: 'half_hour', hourly: 'half_hour', day: 'day', daily: 'day', month: 'month', monthly: 'month' };
   const found = aliases[g];
-  if (!found) throw new UsageError(`unknown granularity "${value}"`, 'use half_hour, day or month');
+  if (!found) throw new UsageError(`unknown granularity ${quoted(value)}`, 'use half_hour, day or month');
   return found;
 }

@@ -1,23 +1,23 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import { ChartLinks } from '../charts/links.js';
 import { chartRenderer } from '../charts/render.js';
-import { createTeamsSurface, type TeamsSurface } from '../chat/teams/bot.js';
 import type { CommandContext } from '../chat/commands.js';
 import { createSlackSurface, type SlackSurface } from '../chat/slack/app.js';
-import type { Config } from '../config/load.js';
-import { ConfigError, WabaPulseError } from '../errors.js';
+import type { ChatSurface, PostOutcome } from '../chat/surface.js';
+import { createTeamsSurface, type TeamsSurface } from '../chat/teams/bot.js';
 import { CachedAnalytics } from '../compose/bucketCache.js';
+import type { Config } from '../config/load.js';
+import { ConfigError, PortInUseError, WabaPulseError } from '../errors.js';
 import { GraphClient } from '../graph/client.js';
-import type { Logger } from '../log.js';
-import { randomUUID } from 'node:crypto';
 import { AlertChecker } from '../jobs/alerts.js';
 import { Scheduler } from '../jobs/scheduler.js';
-import { openStore } from '../store/sql.js';
-import { ServiceMetrics } from './metrics.js';
+import type { Logger } from '../log.js';
+import { openStore, type SqlStore } from '../store/sql.js';
 import type { Platform, Store } from '../store/types.js';
-import type { ChatSurface } from '../chat/surface.js';
+import { ServiceMetrics } from './metrics.js';
 
 export class ChatAuthError extends WabaPulseError {
   readonly code = 'E_CHAT_AUTH';
@@ -51,15 +51,16 @@ export interface RunningService {
 /** Teams is on with an app id, or without one only when the config explicitly allows it. */
 export function teamsSettings(config: Config) {
   const m = config.env.microsoft;
+  const extra = { serviceUrls: config.teams.serviceUrls, slashCommand: config.slack.command };
   if (!m.appId) {
     if (m.appPassword || m.tenantId) throw new ConfigError('env.MICROSOFT_APP_ID', 'is not set, but other Microsoft variables are', 'set MICROSOFT_APP_ID to the bot\'s app id');
-    return config.teams.allowUnauthenticated ? { appId: undefined, appPassword: undefined, appType: undefined, tenantId: undefined } : undefined;
+    return config.teams.allowUnauthenticated ? { appId: undefined, appPassword: undefined, appType: undefined, tenantId: undefined, ...extra } : undefined;
   }
   if (!m.appPassword && m.appType !== 'UserAssignedMSI') {
     throw new ConfigError('env.MICROSOFT_APP_PASSWORD', 'is not set', 'set MICROSOFT_APP_PASSWORD to the bot\'s client secret (or MICROSOFT_APP_TYPE=UserAssignedMSI)');
   }
   if (m.appType === 'SingleTenant' && !m.tenantId) throw new ConfigError('env.MICROSOFT_APP_TENANT_ID', 'is not set for a SingleTenant app', 'set it to your Microsoft Entra tenant id');
-  return m;
+  return { ...m, ...extra };
 }
 
 /** Which chat surfaces the environment enables; a half-configured one is an error naming what is missing. */
@@ -75,9 +76,49 @@ export function slackSettings(config: Config) {
   return { botToken: s.botToken, signingSecret: s.signingSecret, appToken: s.appToken, apiUrl: s.apiUrl, command: config.slack.command };
 }
 
+/** Take the port before anything else starts: a port in use stops `serve` before it does any work. */
+async function listen(server: Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      reject(err.code === 'EADDRINUSE' || err.code === 'EACCES' ? new PortInUseError(port) : err);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+}
+
+/** How an HTTP error looks from outside: a status and a word, never a stack or a path. */
+function httpErrorHandler(logger: Logger) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const e = err as { status?: number; statusCode?: number; type?: string };
+    const status = e.status ?? e.statusCode ?? (err instanceof URIError ? 400 : 500);
+    if (status >= 500) logger.error({ err, path: req.path.slice(0, 200) }, 'request failed');
+    else logger.warn({ status, path: req.path.slice(0, 200), reason: e.type ?? (err as Error).name }, 'request refused');
+    if (res.headersSent) return;
+    const word = status === 413 ? 'request too large' : status >= 500 ? 'internal error' : 'bad request';
+    res.status(status).json({ error: word });
+  };
+}
+
 /**
  * `waba-pulse serve`: one HTTP server on PORT for Slack (`/slack/events`, or Socket Mode),
- * Teams (`/api/messages`), signed chart images (`/charts/<id>.png`) and `/healthz`.
+ * Teams (`/api/messages`), signed chart images (`/charts/<id>.png`) and `/healthz`. The port is
+ * taken first; then the store, the chat platforms and the scheduler start, and whatever fails
+ * on the way stops everything already started.
  */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const { config, logger } = options;
@@ -91,131 +132,149 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     );
   }
   const now = options.now ?? Date.now;
-  const store = options.store ?? (await openStore(config.env.databaseUrl));
-  const metrics = new ServiceMetrics();
-  const graph = new GraphClient({ ...config.graph, logger, now, onCall: (info) => metrics.observeGraphCall(info) });
-  const ctx: CommandContext = {
-    config,
-    env: options.env,
-    store,
-    // Settled buckets come from the store; Graph is asked only for what may still change.
-    graph: new CachedAnalytics(graph, store, now),
-    charts: chartRenderer(config.env.chartRenderer, config.env.quickchartUrl),
-    now,
-    prefix: config.slack.command,
-  };
   const web = express();
-  let slack: SlackSurface | undefined;
-  let teams: TeamsSurface | undefined;
-  let scheduler: Scheduler | undefined;
-  web.get('/healthz', async (_req, res) => {
-    // Healthy means the store answers; the scheduler's last tick says whether schedules run.
-    try {
-      await store.listRuns({ limit: 1 });
-      res.json({ status: 'ok', store: 'ok', scheduler: scheduler?.state() ?? 'off', slack: slack ? slack.mode : 'off', teams: teams ? 'on' : 'off' });
-    } catch (err) {
-      res.status(503).json({ status: 'degraded', store: (err as Error).message });
-    }
-  });
-  web.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
-  const links = new ChartLinks({ baseUrl: config.env.publicBaseUrl ?? 'http://127.0.0.1' });
-  web.get('/charts/:file', (req, res) => {
-    const id = /^([a-f0-9]{32})\.png$/.exec(req.params.file)?.[1];
-    const found = id ? links.fetch(id, req.query.exp as string | undefined, req.query.sig as string | undefined) : ({ status: 404 } as const);
-    if (found.status === 200) res.type('image/png').set('cache-control', 'private, max-age=3600').send(found.png);
-    else res.status(found.status).send(found.status === 403 ? 'forbidden' : 'not found');
-  });
-  if (teamsConfig) {
-    if (!teamsConfig.appId) logger.warn('TEAMS: no MICROSOFT_APP_ID — accepting UNAUTHENTICATED Bot Framework requests (teams.allowUnauthenticated). Never do this in production.');
-    teams = createTeamsSurface(teamsConfig, { ...ctx, prefix: '@waba-pulse' }, links, logger.child({ surface: 'teams' }));
-    const surface = teams;
-    web.post('/api/messages', express.json({ limit: '1mb' }), (req, res) => {
-      surface.handle(req, res).catch((err: unknown) => {
-        logger.error({ err }, 'teams request failed');
-        if (!res.headersSent) res.status(500).end();
-      });
-    });
-  }
-  if (slackConfig) {
-    slack = createSlackSurface(slackConfig, ctx, logger.child({ surface: 'slack' }), web);
-    try {
-      await slack.start();
-    } catch (err) {
-      await graph.close();
-      if (!options.store) await store.close();
-      const code = (err as { data?: { error?: string } }).data?.error ?? (err as Error).message;
-      throw new ChatAuthError(`Slack refused the bot token (${code})`, 'check SLACK_BOT_TOKEN (and SLACK_APP_TOKEN for Socket Mode), or SLACK_API_URL', { cause: err });
-    }
-  }
-
-  const surfaces: Record<Platform, ChatSurface | undefined> = { slack, teams };
-  // Digests and alert checks: one scheduler per replica; claims in the store keep them from
-  // posting twice.
-  const owner = `replica-${randomUUID().slice(0, 8)}`;
-  const alerts = new AlertChecker({
-    store,
-    ctx,
-    owner,
-    budget: { callsInLastHour: (id) => graph.usage.callsInLastHour(id), callsPerHour: config.graph.callsPerHour },
-    logger: logger.child({ surface: 'alerts' }),
-    post: async (target, alert) => {
-      const surface = surfaces[target.platform];
-      const delivered = Boolean(surface && (await surface.postAlert(target.conversation, alert)));
-      metrics.posts.inc({ platform: target.platform, outcome: delivered ? 'posted' : 'gone' });
-      return delivered;
-    },
-  });
-  scheduler = new Scheduler({
-    owner,
-    alerts,
-    store,
-    ctx,
-    logger: logger.child({ surface: 'scheduler' }),
-    metrics,
-    post: async (target, result) => {
-      try {
-        const surface = surfaces[target.platform];
-        const delivered = Boolean(surface && (await surface.postReport(target.conversation, result)));
-        metrics.posts.inc({ platform: target.platform, outcome: delivered ? 'posted' : 'gone' });
-        return delivered;
-      } catch (err) {
-        metrics.posts.inc({ platform: target.platform, outcome: 'failed' });
-        metrics.errors.inc({ code: (err as { code?: string }).code ?? 'post_failed' });
-        throw err;
-      }
-    },
-  });
-  if (options.schedule !== false) scheduler.start();
-
+  // Express shows stack traces in error pages unless told it runs in production.
+  web.set('env', 'production');
+  web.disable('x-powered-by');
   const server: Server = createServer(web);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? config.env.port, options.host ?? '0.0.0.0', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  if (!config.env.publicBaseUrl) links.setBaseUrl(`http://127.0.0.1:${port}`);
-  logger.info({ port, slack: slack?.mode ?? 'off', teams: teams ? 'on' : 'off' }, 'waba-pulse serving');
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    slack,
-    teams,
-    links,
-    store,
-    scheduler,
-    metrics,
-    async close() {
-      // Finish what is in flight, give back unfinished claims, then stop serving.
-      await scheduler?.stop();
-      await slack?.stop();
-      await new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      });
-      await graph.close();
-      await store.close();
-    },
+  const port = await listen(server, options.port ?? config.env.port, options.host ?? '0.0.0.0');
+
+  // What has started, stopped newest first if a later step fails.
+  const cleanups: Array<() => Promise<unknown>> = [() => closeServer(server)];
+  const stopStarted = async () => {
+    while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
   };
+  try {
+    const store = options.store ?? (await openStore(config.env.databaseUrl, { logger: logger.child({ surface: 'store' }) }));
+    if (!options.store) cleanups.push(() => store.close());
+    const metrics = new ServiceMetrics();
+    const graph = new GraphClient({ ...config.graph, logger, now, onCall: (info) => metrics.observeGraphCall(info) });
+    cleanups.push(() => graph.close());
+    const cache = new CachedAnalytics(graph, store, now, logger.child({ surface: 'cache' }));
+    const ctx: CommandContext = {
+      config,
+      env: options.env,
+      store,
+      // Settled buckets come from the store; Graph is asked only for what may still change.
+      graph: cache,
+      charts: chartRenderer(config.env.chartRenderer, config.env.quickchartUrl),
+      now,
+      prefix: config.slack.command,
+    };
+    let slack: SlackSurface | undefined;
+    let teams: TeamsSurface | undefined;
+    let scheduler: Scheduler | undefined;
+    web.get('/healthz', async (_req, res) => {
+      // Healthy means the store answers; the scheduler's last tick says whether schedules run.
+      try {
+        await store.ping();
+        res.json({ status: 'ok', store: 'ok', scheduler: scheduler?.state() ?? 'off', slack: slack ? slack.mode : 'off', teams: teams ? 'on' : 'off' });
+      } catch (err) {
+        res.status(503).json({ status: 'degraded', store: 'unreachable', detail: (err as Error).message });
+      }
+    });
+    web.get('/metrics', async (_req, res) => {
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+    const links = new ChartLinks({ baseUrl: config.env.publicBaseUrl ?? `http://127.0.0.1:${port}` });
+    web.get('/charts/:file', (req, res) => {
+      const id = /^([a-f0-9]{32})\.png$/.exec(req.params.file)?.[1];
+      const found = id ? links.fetch(id, req.query.exp as string | undefined, req.query.sig as string | undefined) : ({ status: 404 } as const);
+      if (found.status === 200) res.type('image/png').set('cache-control', 'private, max-age=3600').send(found.png);
+      else res.status(found.status).send(found.status === 403 ? 'forbidden' : 'not found');
+    });
+    if (teamsConfig) {
+      if (!teamsConfig.appId) logger.warn('TEAMS: no MICROSOFT_APP_ID — accepting UNAUTHENTICATED Bot Framework requests (teams.allowUnauthenticated). Never do this in production.');
+      const surface = createTeamsSurface(teamsConfig, { ...ctx, prefix: '@waba-pulse' }, links, logger.child({ surface: 'teams' }));
+      teams = surface;
+      web.post('/api/messages', express.json({ limit: '1mb' }), (req, res, next) => {
+        surface.handle(req, res).catch(next);
+      });
+    }
+    if (slackConfig) {
+      slack = createSlackSurface(slackConfig, ctx, logger.child({ surface: 'slack' }), web);
+      try {
+        await slack.start();
+      } catch (err) {
+        const code = (err as { data?: { error?: string } }).data?.error ?? (err as Error).message;
+        throw new ChatAuthError(`Slack refused the bot token (${code})`, 'check SLACK_BOT_TOKEN (and SLACK_APP_TOKEN for Socket Mode), or SLACK_API_URL', { cause: err });
+      }
+      const surface = slack;
+      cleanups.push(() => surface.stop());
+    }
+    web.use((_req, res) => {
+      res.status(404).json({ error: 'not found' });
+    });
+    web.use(httpErrorHandler(logger));
+
+    const surfaces: Record<Platform, ChatSurface | undefined> = { slack, teams };
+    const deliver = async (platform: Platform, send: (surface: ChatSurface) => Promise<PostOutcome>): Promise<PostOutcome> => {
+      const surface = surfaces[platform];
+      return surface ? send(surface) : { delivered: false, reason: 'gone' };
+    };
+    // Digests and alert checks: one scheduler per replica; claims in the store keep them from
+    // posting twice.
+    const owner = `replica-${randomUUID().slice(0, 8)}`;
+    const alerts = new AlertChecker({
+      store,
+      ctx,
+      owner,
+      metrics,
+      budget: { callsInLastHour: (id) => graph.usage.callsInLastHour(id), callsPerHour: config.graph.callsPerHour },
+      logger: logger.child({ surface: 'alerts' }),
+      post: (target, alert) => deliver(target.platform, (surface) => surface.postAlert(target.conversation, alert)),
+    });
+    scheduler = new Scheduler({
+      owner,
+      alerts,
+      store,
+      ctx,
+      logger: logger.child({ surface: 'scheduler' }),
+      metrics,
+      post: async (target, result) => {
+        try {
+          const outcome = await deliver(target.platform, (surface) => surface.postReport(target.conversation, result));
+          metrics.posts.inc({ platform: target.platform, outcome: outcome.delivered ? 'posted' : 'gone' });
+          return outcome.delivered;
+        } catch (err) {
+          metrics.posts.inc({ platform: target.platform, outcome: 'failed' });
+          metrics.errors.inc({ code: (err as { code?: string }).code ?? 'post_failed' });
+          throw err;
+        }
+      },
+    });
+    const running = scheduler;
+    if (options.schedule !== false) scheduler.start();
+    // Replays and duplicates are remembered for minutes; forget them when they can no longer recur.
+    const prune = setInterval(() => {
+      void (store as Partial<SqlStore>).pruneSeen?.(Date.now()).catch(() => undefined);
+    }, 10 * 60_000);
+    prune.unref();
+    const started = slack;
+
+    logger.info({ port, slack: slack?.mode ?? 'off', teams: teams ? 'on' : 'off' }, 'waba-pulse serving');
+    return {
+      url: `http://127.0.0.1:${port}`,
+      port,
+      slack,
+      teams,
+      links,
+      store,
+      scheduler,
+      metrics,
+      async close() {
+        // Stop ticking and finish the posts in flight, give back unfinished claims, stop serving
+        // and the chat platforms, then close Graph and the store.
+        clearInterval(prune);
+        await running.stop();
+        await closeServer(server);
+        await started?.stop();
+        await graph.close();
+        if (!options.store) await store.close();
+      },
+    };
+  } catch (err) {
+    await stopStarted();
+    throw err;
+  }
 }

@@ -2,36 +2,72 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import { ConfigError, WabaPulseError } from '../errors.js';
-import { MIGRATIONS } from './migrations.js';
-import type { AlertAction, AlertEpisode, AlertSetting, BucketCoverage, CachedBucket, ChatTarget, ConversationRecord, RunRecord, RunStatus, Store, Subscription } from './types.js';
+import { silentLogger, type Logger } from '../log.js';
+import { redactSecrets } from '../secrets.js';
+import { migrationsFor } from './migrations.js';
+import type {
+  AlertAction,
+  AlertEpisode,
+  AlertMessage,
+  AlertSetting,
+  BucketCoverage,
+  CachedBucket,
+  ChatTarget,
+  ConversationRecord,
+  RunRecord,
+  RunStatus,
+  Store,
+  StoredAlert,
+  Subscription,
+} from './types.js';
+
+type Ms = number | string;
 
 interface Tables {
-  subscriptions: { id: string; platform: string; conversation: string; account_id: string; every: string; at: string; timezone: string; created_by: string; created_at: number | string };
-  alert_settings: { platform: string; conversation: string; account_id: string; enabled: number; muted_until: number | string | null };
-  alert_actions: { alert_key: string; seq: number; status: string; by: string; at: number | string; muted_until: number | string | null };
-  conversations: { conversation: string; reference: string; tenant: string | null; active: number; inactive_reason: string | null; updated_at: number | string };
-  alert_state: { rule: string; alert_key: string; status: string; opened_at: number | string; last_notified_at: number | string; reminders: number; clean_checks: number; resolved_at: number | string | null; summary: string };
-  bucket_cache: { key: string; start: number | string; end: number | string; sent: number; delivered: number };
-  bucket_coverage: { key: string; start: number | string; end: number | string; listed: string };
-  runs: { job: string; period: string; status: string; claimed_by: string; claimed_at: number | string; finished_at: number | string | null; attempts: number; detail: string | null };
+  subscriptions: { id: string; platform: string; conversation: string; account_id: string; every: string; at: string; timezone: string; created_by: string; created_at: Ms };
+  alert_settings: { platform: string; conversation: string; account_id: string; enabled: number; muted_until: Ms | null };
+  alert_actions: { alert_key: string; seq: number; status: string; by: string; at: Ms; muted_until: Ms | null };
+  conversations: { conversation: string; reference: string; tenant: string | null; active: number; inactive_reason: string | null; updated_at: Ms };
+  alert_state: { rule: string; alert_key: string; status: string; opened_at: Ms; last_notified_at: Ms; reminders: number; clean_checks: number; resolved_at: Ms | null; summary: string };
+  bucket_cache: { key: string; start: Ms; end: Ms; sent: Ms; delivered: Ms };
+  bucket_coverage: { key: string; start: Ms; end: Ms; listed: string };
+  runs: { job: string; period: string; status: string; claimed_by: string; claimed_at: Ms; finished_at: Ms | null; attempts: number; detail: string | null };
+  alerts: { key: string; short_id: string; rule: string; account_id: string; status: string; content: string; opened_at: Ms; updated_at: Ms };
+  alert_messages: { alert_key: string; platform: string; conversation: string; ref: string; posted_at: Ms };
+  seen_keys: { key: string; expires_at: Ms };
 }
 
 export class StoreError extends WabaPulseError {
-  readonly code = 'E_STORE';
+  readonly code: string = 'E_STORE';
   readonly exitCode = 1 as const;
 }
 
-/** PostgreSQL returns BIGINT as a string: milliseconds fit a double exactly. */
-const ms = (value: number | string | null): number | null => (value === null ? null : Number(value));
+/** The database did not answer (down, restarting, connection dropped): worth retrying later. */
+export class StoreUnavailableError extends StoreError {
+  override readonly code = 'E_STORE_UNAVAILABLE';
+}
 
-const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+/** PostgreSQL returns BIGINT as a string: milliseconds and counts fit a double exactly. */
+const num = (value: Ms | null): number | null => (value === null ? null : Number(value));
+
+// SQLSTATE classes and socket errors that mean "the database is not there right now".
+const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'SQLITE_BUSY', 'SQLITE_IOERR', 'SQLITE_CANTOPEN', 'SQLITE_FULL']);
+const UNAVAILABLE_MESSAGES = /Connection terminated|connection error|timeout exceeded when trying to connect|Cannot use a pool after calling end|Connection ended|not queryable|database is locked/i;
+
+export function isStoreUnavailable(err: unknown): boolean {
+  if (err instanceof StoreUnavailableError) return true;
+  const code = String((err as { code?: unknown })?.code ?? '');
+  return UNAVAILABLE_CODES.has(code) || code.startsWith('08') || UNAVAILABLE_MESSAGES.test((err as Error)?.message ?? '');
+}
 
 /**
  * The store on SQL: SQLite (better-sqlite3, a file under ./data, the default) or PostgreSQL
  * (`DATABASE_URL=postgres://...`), through one Kysely query builder — one copy of every query.
+ * Every failure to reach the database comes out as a StoreUnavailableError, which callers
+ * retry or degrade around; nothing here takes the process down.
  */
 export class SqlStore implements Store {
   constructor(
@@ -41,49 +77,79 @@ export class SqlStore implements Store {
     private readonly schema?: string,
   ) {}
 
+  /** Run a query; connection failures become StoreUnavailableError (scrubbed of secrets). */
+  private async q<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof WabaPulseError) throw err;
+      if (isStoreUnavailable(err)) {
+        const reason = redactSecrets((err as Error).message || String((err as { code?: string }).code));
+        throw new StoreUnavailableError(`the database is unreachable (${reason})`, 'check DATABASE_URL and that the database is running; waba-pulse reconnects by itself', { cause: err });
+      }
+      throw err;
+    }
+  }
+
   /** Bring the schema up to date; returns the versions applied now. */
   async migrate(): Promise<string[]> {
-    const { error, results } = await new Migrator({ db: this.db, provider, ...(this.schema ? { migrationTableSchema: this.schema } : {}) }).migrateToLatest();
-    if (error) throw new StoreError(`database migration failed: ${(error as Error).message}`, 'check DATABASE_URL and that the database user may create tables');
+    const provider: MigrationProvider = { getMigrations: async () => migrationsFor(this.dialect) };
+    const { error, results } = await this.q(() => new Migrator({ db: this.db, provider, ...(this.schema ? { migrationTableSchema: this.schema } : {}) }).migrateToLatest());
+    if (error) {
+      if (isStoreUnavailable(error)) throw new StoreUnavailableError(`cannot reach the database (${redactSecrets((error as Error).message)})`, 'check DATABASE_URL and that the database is running');
+      throw new StoreError(`database migration failed: ${redactSecrets((error as Error).message)}`, 'check DATABASE_URL and that the database user may create tables');
+    }
     return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   }
 
+  async ping(): Promise<void> {
+    await this.q(() => sql`select 1`.execute(this.db));
+  }
+
   async addSubscription(s: Omit<Subscription, 'id' | 'createdAt'>, now: number): Promise<Subscription> {
-    const row = { id: randomUUID(), platform: s.platform, conversation: s.conversation, account_id: s.accountId, every: s.every, at: s.at, timezone: s.timezone, created_by: s.createdBy, created_at: now };
-    // One subscription per target, account and period: subscribing again updates it.
-    await this.db
-      .insertInto('subscriptions')
-      .values(row)
-      .onConflict((oc) => oc.columns(['platform', 'conversation', 'account_id', 'every']).doUpdateSet({ at: row.at, timezone: row.timezone, created_by: row.created_by, created_at: row.created_at }))
-      .execute();
-    const stored = await this.db
-      .selectFrom('subscriptions')
-      .selectAll()
-      .where('platform', '=', s.platform)
-      .where('conversation', '=', s.conversation)
-      .where('account_id', '=', s.accountId)
-      .where('every', '=', s.every)
-      .executeTakeFirstOrThrow();
-    return toSubscription(stored);
+    return this.q(async () => {
+      const row = { id: randomUUID(), platform: s.platform, conversation: s.conversation, account_id: s.accountId, every: s.every, at: s.at, timezone: s.timezone, created_by: s.createdBy, created_at: now };
+      // One subscription per target, account and period: subscribing again updates it.
+      await this.db
+        .insertInto('subscriptions')
+        .values(row)
+        .onConflict((oc) => oc.columns(['platform', 'conversation', 'account_id', 'every']).doUpdateSet({ at: row.at, timezone: row.timezone, created_by: row.created_by, created_at: row.created_at }))
+        .execute();
+      const stored = await this.db
+        .selectFrom('subscriptions')
+        .selectAll()
+        .where('platform', '=', s.platform)
+        .where('conversation', '=', s.conversation)
+        .where('account_id', '=', s.accountId)
+        .where('every', '=', s.every)
+        .executeTakeFirstOrThrow();
+      return toSubscription(stored);
+    });
   }
 
   async removeSubscriptions(target: ChatTarget, accountId: string): Promise<number> {
-    const result = await this.db.deleteFrom('subscriptions').where('platform', '=', target.platform).where('conversation', '=', target.conversation).where('account_id', '=', accountId).executeTakeFirst();
-    return Number(result.numDeletedRows);
+    return this.q(async () => {
+      const result = await this.db.deleteFrom('subscriptions').where('platform', '=', target.platform).where('conversation', '=', target.conversation).where('account_id', '=', accountId).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    });
   }
 
   async listSubscriptions(target?: ChatTarget): Promise<Subscription[]> {
-    let query = this.db.selectFrom('subscriptions').selectAll().orderBy('created_at').orderBy('id');
-    if (target) query = query.where('platform', '=', target.platform).where('conversation', '=', target.conversation);
-    return (await query.execute()).map(toSubscription);
+    return this.q(async () => {
+      let query = this.db.selectFrom('subscriptions').selectAll().orderBy('created_at').orderBy('id');
+      if (target) query = query.where('platform', '=', target.platform).where('conversation', '=', target.conversation);
+      return (await query.execute()).map(toSubscription);
+    });
   }
 
   private async upsertSetting(target: ChatTarget, accountId: string, change: { enabled?: number; muted_until?: number }): Promise<void> {
-    await this.db
-      .insertInto('alert_settings')
-      .values({ platform: target.platform, conversation: target.conversation, account_id: accountId, enabled: change.enabled ?? 1, muted_until: change.muted_until ?? null })
-      .onConflict((oc) => oc.columns(['platform', 'conversation', 'account_id']).doUpdateSet(change))
-      .execute();
+    await this.q(() =>
+      this.db
+        .insertInto('alert_settings')
+        .values({ platform: target.platform, conversation: target.conversation, account_id: accountId, enabled: change.enabled ?? 1, muted_until: change.muted_until ?? null })
+        .onConflict((oc) => oc.columns(['platform', 'conversation', 'account_id']).doUpdateSet(change))
+        .execute(),
+    );
   }
 
   async setAlertsEnabled(target: ChatTarget, accountId: string, enabled: boolean): Promise<void> {
@@ -95,116 +161,142 @@ export class SqlStore implements Store {
   }
 
   async alertSettings(target: ChatTarget): Promise<AlertSetting[]> {
-    const rows = await this.db.selectFrom('alert_settings').selectAll().where('platform', '=', target.platform).where('conversation', '=', target.conversation).orderBy('account_id').execute();
-    return rows.map((r) => ({ platform: r.platform as AlertSetting['platform'], conversation: r.conversation, accountId: r.account_id, enabled: r.enabled === 1, mutedUntil: ms(r.muted_until) }));
+    return this.q(async () => {
+      const rows = await this.db.selectFrom('alert_settings').selectAll().where('platform', '=', target.platform).where('conversation', '=', target.conversation).orderBy('account_id').execute();
+      return rows.map((r) => ({ platform: r.platform as AlertSetting['platform'], conversation: r.conversation, accountId: r.account_id, enabled: r.enabled === 1, mutedUntil: num(r.muted_until) }));
+    });
   }
 
   async recordAlertAction(alertKey: string, action: AlertAction): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
-      const last = await tx.selectFrom('alert_actions').select((eb) => eb.fn.max('seq').as('seq')).where('alert_key', '=', alertKey).executeTakeFirst();
-      await tx
-        .insertInto('alert_actions')
-        .values({ alert_key: alertKey, seq: Number(last?.seq ?? 0) + 1, status: action.status, by: action.by, at: action.at, muted_until: action.mutedUntil ?? null })
-        .execute();
-    });
+    await this.q(() =>
+      this.db.transaction().execute(async (tx) => {
+        const last = await tx.selectFrom('alert_actions').select((eb) => eb.fn.max('seq').as('seq')).where('alert_key', '=', alertKey).executeTakeFirst();
+        await tx
+          .insertInto('alert_actions')
+          .values({ alert_key: alertKey, seq: Number(last?.seq ?? 0) + 1, status: action.status, by: action.by, at: action.at, muted_until: action.mutedUntil ?? null })
+          .execute();
+      }),
+    );
   }
 
   async alertHistory(alertKey: string): Promise<AlertAction[]> {
-    const rows = await this.db.selectFrom('alert_actions').selectAll().where('alert_key', '=', alertKey).orderBy('seq').execute();
-    return rows.map((r) => ({ status: r.status as AlertAction['status'], by: r.by, at: ms(r.at)!, ...(r.muted_until !== null ? { mutedUntil: ms(r.muted_until)! } : {}) }));
-  }
-
-  async claimRun(job: string, period: string, owner: string, now: number, leaseMs: number): Promise<boolean> {
-    const inserted = await this.db
-      .insertInto('runs')
-      .values({ job, period, status: 'claimed', claimed_by: owner, claimed_at: now, finished_at: null, attempts: 0, detail: null })
-      .onConflict((oc) => oc.columns(['job', 'period']).doNothing())
-      .executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return true;
-    // Taken: only a claim whose owner went quiet past the lease can change hands, and only once.
-    const taken = await this.db
-      .updateTable('runs')
-      .set({ claimed_by: owner, claimed_at: now })
-      .where('job', '=', job)
-      .where('period', '=', period)
-      .where('status', '=', 'claimed')
-      .where('claimed_at', '<', now - leaseMs)
-      .executeTakeFirst();
-    return Number(taken.numUpdatedRows) > 0;
-  }
-
-  async finishRun(job: string, period: string, outcome: { status: Exclude<RunStatus, 'claimed'>; detail?: string | undefined; attempts: number }, now: number): Promise<void> {
-    await this.db
-      .updateTable('runs')
-      .set({ status: outcome.status, detail: outcome.detail ?? null, attempts: outcome.attempts, finished_at: now })
-      .where('job', '=', job)
-      .where('period', '=', period)
-      .execute();
-  }
-
-  async releaseRuns(owner: string): Promise<number> {
-    const released = await this.db.deleteFrom('runs').where('claimed_by', '=', owner).where('status', '=', 'claimed').executeTakeFirst();
-    return Number(released.numDeletedRows);
-  }
-
-  async listRuns(options: { limit?: number; job?: string } = {}): Promise<RunRecord[]> {
-    let query = this.db.selectFrom('runs').selectAll().orderBy('claimed_at', 'desc').orderBy('job').limit(options.limit ?? 50);
-    if (options.job) query = query.where('job', '=', options.job);
-    return (await query.execute()).map((r) => ({
-      job: r.job,
-      period: r.period,
-      status: r.status as RunStatus,
-      claimedBy: r.claimed_by,
-      claimedAt: ms(r.claimed_at)!,
-      finishedAt: ms(r.finished_at),
-      attempts: r.attempts,
-      detail: r.detail,
-    }));
-  }
-
-  async bucketCoverage(key: string): Promise<BucketCoverage | undefined> {
-    const row = await this.db.selectFrom('bucket_coverage').selectAll().where('key', '=', key).executeTakeFirst();
-    if (!row) return undefined;
-    const listed = JSON.parse(row.listed) as { phoneNumbers: string[]; countryCodes: string[] };
-    return { start: ms(row.start)!, end: ms(row.end)!, ...listed };
-  }
-
-  async readBuckets(key: string, start: number, end: number): Promise<CachedBucket[]> {
-    const rows = await this.db.selectFrom('bucket_cache').selectAll().where('key', '=', key).where('start', '>=', start).where('start', '<', end).orderBy('start').execute();
-    return rows.map((r) => ({ start: ms(r.start)!, end: ms(r.end)!, sent: r.sent, delivered: r.delivered }));
-  }
-
-  async writeBuckets(key: string, replace: { start: number; end: number }, points: readonly CachedBucket[], coverage: BucketCoverage): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
-      await tx.deleteFrom('bucket_cache').where('key', '=', key).where('start', '>=', replace.start).where('start', '<', replace.end).execute();
-      // What falls before the new coverage is no longer kept.
-      await tx.deleteFrom('bucket_cache').where('key', '=', key).where('start', '<', coverage.start).execute();
-      const rows = points.filter((p) => p.start >= replace.start && p.start < replace.end).map((p) => ({ key, start: p.start, end: p.end, sent: p.sent, delivered: p.delivered }));
-      // Batches keep each statement under the databases' parameter limits.
-      for (let i = 0; i < rows.length; i += 500) await tx.insertInto('bucket_cache').values(rows.slice(i, i + 500)).execute();
-      const listed = JSON.stringify({ phoneNumbers: coverage.phoneNumbers, countryCodes: coverage.countryCodes });
-      await tx
-        .insertInto('bucket_coverage')
-        .values({ key, start: coverage.start, end: coverage.end, listed })
-        .onConflict((oc) => oc.column('key').doUpdateSet({ start: coverage.start, end: coverage.end, listed }))
-        .execute();
+    return this.q(async () => {
+      const rows = await this.db.selectFrom('alert_actions').selectAll().where('alert_key', '=', alertKey).orderBy('seq').execute();
+      return rows.map((r) => ({ status: r.status as AlertAction['status'], by: r.by, at: num(r.at)!, ...(r.muted_until !== null ? { mutedUntil: num(r.muted_until)! } : {}) }));
     });
   }
 
+  async claimRun(job: string, period: string, owner: string, now: number, leaseMs: number): Promise<boolean> {
+    return this.q(async () => {
+      const inserted = await this.db
+        .insertInto('runs')
+        .values({ job, period, status: 'claimed', claimed_by: owner, claimed_at: now, finished_at: null, attempts: 0, detail: null })
+        .onConflict((oc) => oc.columns(['job', 'period']).doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return true;
+      // Taken: only a claim whose owner went quiet past the lease can change hands, and only once.
+      const taken = await this.db
+        .updateTable('runs')
+        .set({ claimed_by: owner, claimed_at: now })
+        .where('job', '=', job)
+        .where('period', '=', period)
+        .where('status', '=', 'claimed')
+        .where('claimed_at', '<', now - leaseMs)
+        .executeTakeFirst();
+      return Number(taken.numUpdatedRows) > 0;
+    });
+  }
+
+  async finishRun(job: string, period: string, outcome: { status: Exclude<RunStatus, 'claimed'>; detail?: string | undefined; attempts: number }, now: number): Promise<void> {
+    await this.q(() =>
+      this.db
+        .updateTable('runs')
+        .set({ status: outcome.status, detail: outcome.detail ?? null, attempts: outcome.attempts, finished_at: now })
+        .where('job', '=', job)
+        .where('period', '=', period)
+        .execute(),
+    );
+  }
+
+  async releaseRuns(owner: string): Promise<number> {
+    return this.q(async () => {
+      const released = await this.db.deleteFrom('runs').where('claimed_by', '=', owner).where('status', '=', 'claimed').executeTakeFirst();
+      return Number(released.numDeletedRows);
+    });
+  }
+
+  async releaseRun(job: string, period: string, owner: string): Promise<void> {
+    await this.q(() => this.db.deleteFrom('runs').where('job', '=', job).where('period', '=', period).where('claimed_by', '=', owner).where('status', '=', 'claimed').execute());
+  }
+
+  async listRuns(options: { limit?: number; job?: string } = {}): Promise<RunRecord[]> {
+    return this.q(async () => {
+      let query = this.db.selectFrom('runs').selectAll().orderBy('claimed_at', 'desc').orderBy('job').limit(options.limit ?? 50);
+      if (options.job) query = query.where('job', '=', options.job);
+      return (await query.execute()).map((r) => ({
+        job: r.job,
+        period: r.period,
+        status: r.status as RunStatus,
+        claimedBy: r.claimed_by,
+        claimedAt: num(r.claimed_at)!,
+        finishedAt: num(r.finished_at),
+        attempts: r.attempts,
+        detail: r.detail,
+      }));
+    });
+  }
+
+  async bucketCoverage(key: string): Promise<BucketCoverage | undefined> {
+    return this.q(async () => {
+      const row = await this.db.selectFrom('bucket_coverage').selectAll().where('key', '=', key).executeTakeFirst();
+      if (!row) return undefined;
+      const listed = JSON.parse(row.listed) as { phoneNumbers: string[]; countryCodes: string[] };
+      return { start: num(row.start)!, end: num(row.end)!, ...listed };
+    });
+  }
+
+  async readBuckets(key: string, start: number, end: number): Promise<CachedBucket[]> {
+    return this.q(async () => {
+      const rows = await this.db.selectFrom('bucket_cache').selectAll().where('key', '=', key).where('start', '>=', start).where('start', '<', end).orderBy('start').execute();
+      return rows.map((r) => ({ start: num(r.start)!, end: num(r.end)!, sent: num(r.sent)!, delivered: num(r.delivered)! }));
+    });
+  }
+
+  async writeBuckets(key: string, replace: { start: number; end: number }, points: readonly CachedBucket[], coverage: BucketCoverage): Promise<void> {
+    await this.q(() =>
+      this.db.transaction().execute(async (tx) => {
+        await tx.deleteFrom('bucket_cache').where('key', '=', key).where('start', '>=', replace.start).where('start', '<', replace.end).execute();
+        // What falls before the new coverage is no longer kept.
+        await tx.deleteFrom('bucket_cache').where('key', '=', key).where('start', '<', coverage.start).execute();
+        const rows = points.filter((p) => p.start >= replace.start && p.start < replace.end).map((p) => ({ key, start: p.start, end: p.end, sent: p.sent, delivered: p.delivered }));
+        // Batches keep each statement under the databases' parameter limits.
+        for (let i = 0; i < rows.length; i += 500) await tx.insertInto('bucket_cache').values(rows.slice(i, i + 500)).execute();
+        const listed = JSON.stringify({ phoneNumbers: coverage.phoneNumbers, countryCodes: coverage.countryCodes });
+        await tx
+          .insertInto('bucket_coverage')
+          .values({ key, start: coverage.start, end: coverage.end, listed })
+          .onConflict((oc) => oc.column('key').doUpdateSet({ start: coverage.start, end: coverage.end, listed }))
+          .execute();
+      }),
+    );
+  }
+
   async alertEpisode(rule: string): Promise<AlertEpisode | undefined> {
-    const r = await this.db.selectFrom('alert_state').selectAll().where('rule', '=', rule).executeTakeFirst();
-    if (!r) return undefined;
-    return {
-      rule: r.rule,
-      alertKey: r.alert_key,
-      status: r.status as AlertEpisode['status'],
-      openedAt: ms(r.opened_at)!,
-      lastNotifiedAt: ms(r.last_notified_at)!,
-      reminders: r.reminders,
-      cleanChecks: r.clean_checks,
-      resolvedAt: ms(r.resolved_at),
-      summary: r.summary,
-    };
+    return this.q(async () => {
+      const r = await this.db.selectFrom('alert_state').selectAll().where('rule', '=', rule).executeTakeFirst();
+      if (!r) return undefined;
+      return {
+        rule: r.rule,
+        alertKey: r.alert_key,
+        status: r.status as AlertEpisode['status'],
+        openedAt: num(r.opened_at)!,
+        lastNotifiedAt: num(r.last_notified_at)!,
+        reminders: r.reminders,
+        cleanChecks: r.clean_checks,
+        resolvedAt: num(r.resolved_at),
+        summary: r.summary,
+      };
+    });
   }
 
   async saveAlertEpisode(e: AlertEpisode): Promise<void> {
@@ -220,34 +312,114 @@ export class SqlStore implements Store {
       summary: e.summary,
     };
     const { rule: _key, ...update } = row;
-    await this.db.insertInto('alert_state').values(row).onConflict((oc) => oc.column('rule').doUpdateSet(update)).execute();
+    await this.q(() => this.db.insertInto('alert_state').values(row).onConflict((oc) => oc.column('rule').doUpdateSet(update)).execute());
   }
 
-  async saveConversation(record: Omit<ConversationRecord, 'active' | 'inactiveReason'>): Promise<void> {
+  async saveConversation(record: Omit<ConversationRecord, 'active' | 'inactiveReason'>, options: { overwrite?: boolean } = {}): Promise<void> {
     // Being spoken to (again) makes a conversation active (again).
     const row = { conversation: record.conversation, reference: JSON.stringify(record.reference), tenant: record.tenant, active: 1, inactive_reason: null, updated_at: record.updatedAt };
-    await this.db
-      .insertInto('conversations')
-      .values(row)
-      .onConflict((oc) => oc.column('conversation').doUpdateSet({ reference: row.reference, tenant: row.tenant, active: 1, inactive_reason: null, updated_at: row.updated_at }))
-      .execute();
+    await this.q(() =>
+      this.db
+        .insertInto('conversations')
+        .values(row)
+        .onConflict((oc) =>
+          options.overwrite === false
+            ? oc.column('conversation').doNothing()
+            : oc.column('conversation').doUpdateSet({ reference: row.reference, tenant: row.tenant, active: 1, inactive_reason: null, updated_at: row.updated_at }),
+        )
+        .execute(),
+    );
   }
 
   async markConversationInactive(conversation: string, reason: string, now: number): Promise<void> {
-    await this.db.updateTable('conversations').set({ active: 0, inactive_reason: reason, updated_at: now }).where('conversation', '=', conversation).execute();
+    await this.q(() => this.db.updateTable('conversations').set({ active: 0, inactive_reason: reason, updated_at: now }).where('conversation', '=', conversation).execute());
+  }
+
+  async conversation(conversation: string): Promise<ConversationRecord | undefined> {
+    return this.q(async () => {
+      const row = await this.db.selectFrom('conversations').selectAll().where('conversation', '=', conversation).executeTakeFirst();
+      return row ? toConversation(row) : undefined;
+    });
   }
 
   async listConversations(options: { activeOnly?: boolean } = {}): Promise<ConversationRecord[]> {
-    let query = this.db.selectFrom('conversations').selectAll().orderBy('conversation');
-    if (options.activeOnly) query = query.where('active', '=', 1);
-    return (await query.execute()).map((r) => ({
-      conversation: r.conversation,
-      reference: JSON.parse(r.reference) as Record<string, unknown>,
-      tenant: r.tenant,
-      active: r.active === 1,
-      inactiveReason: r.inactive_reason,
-      updatedAt: ms(r.updated_at)!,
-    }));
+    return this.q(async () => {
+      let query = this.db.selectFrom('conversations').selectAll().orderBy('conversation');
+      if (options.activeOnly) query = query.where('active', '=', 1);
+      return (await query.execute()).map(toConversation);
+    });
+  }
+
+  async saveAlert(a: StoredAlert): Promise<void> {
+    const row = { key: a.key, short_id: a.shortId, rule: a.rule, account_id: a.accountId, status: a.status, content: a.content, opened_at: a.openedAt, updated_at: a.updatedAt };
+    await this.q(() =>
+      this.db
+        .insertInto('alerts')
+        .values(row)
+        .onConflict((oc) => oc.column('key').doUpdateSet({ status: row.status, content: row.content, updated_at: row.updated_at }))
+        .execute(),
+    );
+  }
+
+  async alert(key: string): Promise<StoredAlert | undefined> {
+    return this.q(async () => {
+      const r = await this.db.selectFrom('alerts').selectAll().where('key', '=', key).executeTakeFirst();
+      if (!r) return undefined;
+      return { key: r.key, shortId: r.short_id, rule: r.rule, accountId: r.account_id, status: r.status as StoredAlert['status'], content: r.content, openedAt: num(r.opened_at)!, updatedAt: num(r.updated_at)! };
+    });
+  }
+
+  async saveAlertMessage(m: AlertMessage): Promise<void> {
+    const row = { alert_key: m.alertKey, platform: m.platform, conversation: m.conversation, ref: m.ref, posted_at: m.postedAt };
+    await this.q(() =>
+      this.db
+        .insertInto('alert_messages')
+        .values(row)
+        .onConflict((oc) => oc.columns(['alert_key', 'platform', 'conversation']).doUpdateSet({ ref: row.ref, posted_at: row.posted_at }))
+        .execute(),
+    );
+  }
+
+  async alertMessage(alertKey: string, target: ChatTarget): Promise<AlertMessage | undefined> {
+    return this.q(async () => {
+      const r = await this.db
+        .selectFrom('alert_messages')
+        .selectAll()
+        .where('alert_key', '=', alertKey)
+        .where('platform', '=', target.platform)
+        .where('conversation', '=', target.conversation)
+        .executeTakeFirst();
+      return r ? { alertKey: r.alert_key, platform: r.platform as AlertMessage['platform'], conversation: r.conversation, ref: r.ref, postedAt: num(r.posted_at)! } : undefined;
+    });
+  }
+
+  async firstSeen(keys: readonly string[], now: number, ttlMs: number): Promise<Set<string>> {
+    const unique = [...new Set(keys)];
+    if (unique.length === 0) return new Set();
+    return this.q(() =>
+      this.db.transaction().execute(async (tx) => {
+        // Expired marks are as good as never seen.
+        for (let i = 0; i < unique.length; i += 500) {
+          await tx.deleteFrom('seen_keys').where('key', 'in', unique.slice(i, i + 500)).where('expires_at', '<=', now).execute();
+        }
+        const fresh = new Set<string>();
+        for (let i = 0; i < unique.length; i += 500) {
+          const rows = await tx
+            .insertInto('seen_keys')
+            .values(unique.slice(i, i + 500).map((key) => ({ key, expires_at: now + ttlMs })))
+            .onConflict((oc) => oc.column('key').doNothing())
+            .returning('key')
+            .execute();
+          for (const r of rows) fresh.add(r.key);
+        }
+        return fresh;
+      }),
+    );
+  }
+
+  /** Drop expired seen-marks (called now and then by the service). */
+  async pruneSeen(now: number): Promise<number> {
+    return this.q(async () => Number((await this.db.deleteFrom('seen_keys').where('expires_at', '<=', now).executeTakeFirst()).numDeletedRows));
   }
 
   async close(): Promise<void> {
@@ -265,21 +437,53 @@ function toSubscription(r: Tables['subscriptions']): Subscription {
     at: r.at,
     timezone: r.timezone,
     createdBy: r.created_by,
-    createdAt: ms(r.created_at)!,
+    createdAt: num(r.created_at)!,
+  };
+}
+
+function toConversation(r: Tables['conversations']): ConversationRecord {
+  return {
+    conversation: r.conversation,
+    reference: JSON.parse(r.reference) as Record<string, unknown>,
+    tenant: r.tenant,
+    active: r.active === 1,
+    inactiveReason: r.inactive_reason,
+    updatedAt: num(r.updated_at)!,
   };
 }
 
 export const DEFAULT_SQLITE_PATH = './data/waba-pulse.db';
 
+export interface OpenStoreOptions {
+  cwd?: string;
+  migrate?: boolean;
+  searchPath?: string;
+  /** Where dropped connections are reported (they are survived, not fatal). */
+  logger?: Logger;
+}
+
 /**
  * Open (and migrate) the store named by DATABASE_URL: `postgres://` / `postgresql://` for
  * PostgreSQL; `sqlite:<path>`, `sqlite::memory:` or nothing (./data/waba-pulse.db) for SQLite.
  */
-export async function openStore(databaseUrl: string | undefined, options: { cwd?: string; migrate?: boolean; searchPath?: string } = {}): Promise<SqlStore> {
+export async function openStore(databaseUrl: string | undefined, options: OpenStoreOptions = {}): Promise<SqlStore> {
   const url = databaseUrl?.trim() || `sqlite:${DEFAULT_SQLITE_PATH}`;
+  const log = options.logger ?? silentLogger;
   let store: SqlStore;
   if (/^postgres(ql)?:\/\//.test(url)) {
-    const pool = new pg.Pool({ connectionString: url, max: 10, ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}) });
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: 10,
+      // A database that is down fails a query in seconds instead of hanging it.
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 30_000,
+      keepAlive: true,
+      fallback_application_name: 'waba-pulse',
+      ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
+    });
+    // An idle connection closed by the server (restart, failover, a proxy) is an 'error' event on
+    // the pool; unhandled, Node would end the process. The pool replaces the connection itself.
+    pool.on('error', (err) => log.warn({ code: (err as { code?: string }).code, err: redactSecrets(err.message) }, 'database connection lost; reconnecting on the next query'));
     store = new SqlStore(new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }), 'postgres', options.searchPath ?? 'public');
   } else if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
@@ -302,7 +506,7 @@ export async function openStore(databaseUrl: string | undefined, options: { cwd?
     } catch (err) {
       await store.close();
       if (err instanceof WabaPulseError) throw err;
-      throw new StoreError(`cannot reach the database (${(err as Error).message})`, 'check DATABASE_URL and that the database is running');
+      throw new StoreError(`cannot reach the database (${redactSecrets((err as Error).message)})`, 'check DATABASE_URL and that the database is running');
     }
   }
   return store;

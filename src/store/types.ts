@@ -93,7 +93,33 @@ export interface AlertEpisode {
   summary: string;
 }
 
+/** An alert as it was raised: what its buttons act on and what its messages are redrawn from. */
+export interface StoredAlert {
+  /** Unguessable: the only thing a button carries. */
+  key: string;
+  /** What people read and say: "A-7K3F". */
+  shortId: string;
+  rule: string;
+  accountId: string;
+  status: 'open' | 'resolved';
+  /** JSON of what the alert says now (its anomalies); messages are redrawn from this alone. */
+  content: string;
+  openedAt: number;
+  updatedAt: number;
+}
+
+/** One alert's message in one conversation: where to edit it, and that it was posted there. */
+export interface AlertMessage extends ChatTarget {
+  alertKey: string;
+  /** Slack message ts, or Teams activity id. */
+  ref: string;
+  postedAt: number;
+}
+
 export interface Store {
+  /** A cheap round trip: /healthz asks it. */
+  ping(): Promise<void>;
+
   addSubscription(subscription: Omit<Subscription, 'id' | 'createdAt'>, now: number): Promise<Subscription>;
   /** Removes every subscription of the target to the account; returns how many. */
   removeSubscriptions(target: ChatTarget, accountId: string): Promise<number>;
@@ -115,6 +141,8 @@ export interface Store {
   finishRun(job: string, period: string, outcome: { status: Exclude<RunStatus, 'claimed'>; detail?: string | undefined; attempts: number }, now: number): Promise<void>;
   /** Give back unfinished claims of this process (graceful shutdown). */
   releaseRuns(owner: string): Promise<number>;
+  /** Give back one unfinished claim (its run failed on the store): the next tick retries it. */
+  releaseRun(job: string, period: string, owner: string): Promise<void>;
   listRuns(options?: { limit?: number; job?: string }): Promise<RunRecord[]>;
 
   /** The span of settled buckets cached for a key (UNIX seconds), if any, and what Graph listed. */
@@ -126,9 +154,22 @@ export interface Store {
   alertEpisode(rule: string): Promise<AlertEpisode | undefined>;
   saveAlertEpisode(episode: AlertEpisode): Promise<void>;
 
-  saveConversation(record: Omit<ConversationRecord, 'active' | 'inactiveReason'>): Promise<void>;
+  /** Keep where a conversation can be reached; `overwrite: false` keeps a reference already stored. */
+  saveConversation(record: Omit<ConversationRecord, 'active' | 'inactiveReason'>, options?: { overwrite?: boolean }): Promise<void>;
   markConversationInactive(conversation: string, reason: string, now: number): Promise<void>;
+  conversation(conversation: string): Promise<ConversationRecord | undefined>;
   listConversations(options?: { activeOnly?: boolean }): Promise<ConversationRecord[]>;
+
+  saveAlert(alert: StoredAlert): Promise<void>;
+  alert(key: string): Promise<StoredAlert | undefined>;
+  saveAlertMessage(message: AlertMessage): Promise<void>;
+  alertMessage(alertKey: string, target: ChatTarget): Promise<AlertMessage | undefined>;
+
+  /**
+   * Of `keys`, the ones not seen within their time to live (and now marked seen until
+   * `now + ttlMs`): replays and duplicate deliveries are recognised across replicas and restarts.
+   */
+  firstSeen(keys: readonly string[], now: number, ttlMs: number): Promise<Set<string>>;
 
   close(): Promise<void>;
 }

@@ -3,12 +3,13 @@ import type { KnownBlock, WebClient } from '@slack/web-api';
 import type { Application } from 'express';
 import { parseCommand } from '../../command/grammar.js';
 import type { Logger } from '../../log.js';
-import { formatDuration } from '../../report/format.js';
-import type { ChatTarget } from '../../store/types.js';
-import { buildCommandReport, resolveAccount, runCommand, type CommandContext, type CommandResult } from '../commands.js';
+import type { Store } from '../../store/types.js';
+import { applyAlertAction, describeAlertStatus } from '../alertActions.js';
+import { runCommand, type CommandContext, type CommandResult } from '../commands.js';
 import type { Requester } from '../access.js';
-import type { AlertContent, ChatSurface } from '../surface.js';
-import { ALERT_ACTIONS, alertMessage, errorText, noticeMessage, reportMessage, withStatus, type Block, type SlackMessage } from './render.js';
+import type { ChatSurface, PostOutcome } from '../surface.js';
+import { alertMessage, errorText, noticeMessage, reportMessage, type SlackMessage } from './render.js';
+import { slackRequestGuard } from './requestGuard.js';
 
 export interface SlackSettings {
   botToken: string;
@@ -23,13 +24,12 @@ export interface SlackSettings {
 export interface SlackSurface extends ChatSurface {
   app: BoltApp;
   mode: 'http' | 'socket';
-  /** Post an alert to a channel (the scheduler's entry point). */
-  postAlert(channel: string, alert: AlertContent): Promise<{ channel: string; ts: string }>;
-  /** Post a report (digests) to a channel. */
-  postReport(channel: string, result: CommandResult & { type: 'report' }): Promise<{ channel: string; ts: string }>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** Slack's answers for a channel the bot can no longer post to. */
+const GONE_ERRORS = new Set(['channel_not_found', 'is_archived', 'not_in_channel', 'account_inactive', 'team_access_not_granted']);
 
 /** Bolt's logger interface, on our pino logger (secrets already scrubbed there). */
 function boltLogger(log: Logger) {
@@ -76,6 +76,10 @@ export function createSlackSurface(settings: SlackSettings, ctx: CommandContext,
   const clientOptions = settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {};
   const logger = boltLogger(log);
   const socket = !settings.signingSecret && Boolean(settings.appToken);
+  if (!socket && expressApp) {
+    // Before Bolt's own route: timestamps both ways, and replays answered without running again.
+    expressApp.post('/slack/events', ...slackRequestGuard({ signingSecret: settings.signingSecret!, store: ctx.store, log }));
+  }
   const app = socket
     ? new App({ token: settings.botToken, appToken: settings.appToken!, socketMode: true, clientOptions, installerOptions: { clientOptions }, logger, deferInitialization: true })
     : new App({
@@ -122,40 +126,38 @@ export function createSlackSurface(settings: SlackSettings, ctx: CommandContext,
 
   app.action(/^alert_/, async ({ ack, body, action, client }) => {
     await ack();
-    const b = body as unknown as { user: { id: string }; channel?: { id: string }; message?: { ts: string; blocks?: Block[]; thread_ts?: string } };
-    const value = JSON.parse((action as { value?: string }).value ?? '{}') as { key?: string; account?: string };
+    const b = body as unknown as { user?: { id?: string }; channel?: { id?: string }; message?: { ts?: string } };
     const channel = b.channel?.id;
     const ts = b.message?.ts;
-    if (!value.key || !channel || !ts) return;
-    const now = ctx.now();
-    const who: Requester = { platform: 'slack', conversation: channel, user: b.user.id };
-    const target: ChatTarget = { platform: 'slack', conversation: channel };
-    const actionId = (action as { action_id: string }).action_id;
-    const time = new Date(now).toISOString().slice(11, 16);
+    const user = b.user?.id;
+    if (!channel || !ts || !user) return;
+    const who: Requester = { platform: 'slack', conversation: channel, user };
+    const actionId = String((action as { action_id?: unknown }).action_id ?? '');
+    let key: unknown;
     try {
-      if (actionId === ALERT_ACTIONS.byPhone) {
-        const account = resolveAccount(ctx, who, value.account ?? '');
-        const result = await buildCommandReport(ctx, account, { range: { preset: 'today' }, by: 'phone' });
-        const message = await toMessage(client, result);
+      key = (JSON.parse((action as { value?: string }).value ?? '{}') as { key?: unknown }).key;
+    } catch {
+      key = undefined;
+    }
+    try {
+      const outcome = await applyAlertAction(ctx, who, { key, action: actionId.replace(/^alert_/, '') }, log);
+      if (!outcome.ok) {
+        await client.chat.postEphemeral({ channel, user, text: `:no_entry_sign: ${outcome.message}` });
+        return;
+      }
+      if (outcome.kind === 'report') {
+        const message = await toMessage(client, outcome.result);
         await pacer.run(channel, () => client.chat.postMessage({ channel, thread_ts: ts, ...message }));
         return;
       }
-      let status: string;
-      if (actionId === ALERT_ACTIONS.acknowledge) {
-        await ctx.store.recordAlertAction(value.key, { status: 'acknowledged', by: b.user.id, at: now });
-        status = `:white_check_mark: Acknowledged by <@${b.user.id}> at ${time} UTC`;
-      } else {
-        const duration = actionId === ALERT_ACTIONS.mute1h ? 3_600_000 : 86_400_000;
-        const until = now + duration;
-        await ctx.store.recordAlertAction(value.key, { status: 'muted', by: b.user.id, at: now, mutedUntil: until });
-        if (value.account) await ctx.store.muteAlerts(target, value.account, until);
-        status = `:no_bell: Muted for ${formatDuration(duration)} by <@${b.user.id}> (until ${new Date(until).toISOString().slice(0, 16).replace('T', ' ')} UTC)`;
-      }
-      const blocks = withStatus(b.message?.blocks ?? [], status);
-      await pacer.run(channel, () => client.chat.update({ channel, ts, blocks: blocks as unknown as KnownBlock[], text: status }));
+      // Redrawn from the stored alert, with who did what; never from the blocks the client sent.
+      const icon = outcome.status.action === 'acknowledged' ? ':white_check_mark:' : ':no_bell:';
+      const status = `${icon} ${describeAlertStatus(outcome.status, `<@${user}>`)}`;
+      const message = alertMessage(outcome.alert, status);
+      await pacer.run(channel, () => client.chat.update({ channel, ts, blocks: message.blocks as unknown as KnownBlock[], text: message.text }));
     } catch (err) {
       log.warn({ err, action: actionId }, 'slack action failed');
-      await client.chat.postEphemeral({ channel, user: b.user.id, text: errorText(err) });
+      await client.chat.postEphemeral({ channel, user, text: errorText(err) });
     }
   });
 
@@ -163,13 +165,23 @@ export function createSlackSurface(settings: SlackSettings, ctx: CommandContext,
     log.error({ err }, 'slack app error');
   });
 
-  const post = (channel: string, message: SlackMessage) =>
+  const post = (channel: string, message: SlackMessage): Promise<PostOutcome> =>
     pacer.run(channel, async () => {
-      const res = await app.client.chat.postMessage({ channel, ...message });
-      return { channel: res.channel ?? channel, ts: res.ts ?? '' };
+      try {
+        const res = await app.client.chat.postMessage({ channel, ...message });
+        return { delivered: true, ref: res.ts ?? '' };
+      } catch (err) {
+        const code = (err as { data?: { error?: string } }).data?.error;
+        if (code && GONE_ERRORS.has(code)) {
+          log.warn({ channel, code }, 'slack channel is gone');
+          return { delivered: false, reason: 'gone' };
+        }
+        throw err;
+      }
     });
 
   return {
+    platform: 'slack',
     app,
     mode: socket ? 'socket' : 'http',
     postAlert: (channel, alert) => post(channel, alertMessage(alert)),

@@ -117,24 +117,28 @@ export function errorText(err: unknown): string {
 
 export const ALERT_ACTIONS = { acknowledge: 'alert_ack', mute1h: 'alert_mute_1h', mute24h: 'alert_mute_24h', byPhone: 'alert_by_phone' } as const;
 
-export function alertMessage(alert: AlertContent): SlackMessage {
+/** The alert message, drawn from the alert alone (and, after a click, who did what). */
+export function alertMessage(alert: AlertContent, status?: string): SlackMessage {
   const critical = alert.anomalies.some((a) => a.severity === 'critical');
-  const value = JSON.stringify({ key: alert.key, account: alert.accountId });
+  // A button carries the alert's key and nothing else: everything else is looked up.
+  const value = JSON.stringify({ key: alert.key });
   const button = (text: string, action_id: string, style?: 'primary' | 'danger') => ({
     type: 'button',
     text: { type: 'plain_text', text, emoji: true },
     action_id,
-    value: clip(value, LIMITS.buttonValue),
+    value,
     ...(style ? { style } : {}),
   });
+  const name = escapeMrkdwn(alert.accountName);
   if (alert.resolved) {
     const text = alert.anomalies.map((a) => escapeMrkdwn(a.explanation)).join('\n');
-    return { text: clip(`Delivery alert resolved for ${alert.accountName}: ${text}`, LIMITS.sectionText), blocks: [header(`✅ Resolved: ${alert.accountName}`), section(text), context(`Alert ${alert.key} · times in ${alert.timezone}`)] };
+    return { text: clip(`Delivery alert resolved for ${alert.accountName}: ${text}`, LIMITS.sectionText), blocks: [header(`✅ Resolved: ${alert.accountName}`), section(text), context(`Alert ${alert.shortId} · times in ${alert.timezone}`)] };
   }
   const blocks: Block[] = [
     header(`${critical ? '🔴' : '🟠'} Delivery alert: ${alert.accountName}`),
     section(anomalyLines(alert.anomalies)),
-    context(`Alert ${alert.key} · times in ${alert.timezone}`),
+    context(`Alert ${alert.shortId} · times in ${alert.timezone}`),
+    ...(status ? [{ ...context(status), block_id: 'alert_status' }] : []),
     {
       type: 'actions',
       block_id: 'alert_actions',
@@ -147,11 +151,5 @@ export function alertMessage(alert: AlertContent): SlackMessage {
     },
   ];
   const first = alert.anomalies[0];
-  return { text: clip(`Delivery alert for ${alert.accountName}: ${first ? first.explanation : ''}`, LIMITS.sectionText), blocks };
-}
-
-/** The original alert message with its status line replaced. */
-export function withStatus(blocks: readonly Block[], status: string): Block[] {
-  const kept = blocks.filter((b) => b.block_id !== 'alert_status');
-  return [...kept, { ...context(status), block_id: 'alert_status' }].slice(0, LIMITS.blocks);
+  return { text: clip(`Delivery alert for ${name}: ${first ? escapeMrkdwn(first.explanation) : ''}`, LIMITS.sectionText), blocks };
 }

@@ -5,29 +5,40 @@ import type { ChartLinks } from '../../charts/links.js';
 import type { RenderedChart } from '../../charts/render.js';
 import { parseCommand } from '../../command/grammar.js';
 import type { Logger } from '../../log.js';
-import { formatDuration } from '../../report/format.js';
 import type { Requester } from '../access.js';
-import { buildCommandReport, resolveAccount, runCommand, type CommandContext, type CommandResult } from '../commands.js';
-import { errorMessage, type AlertContent, type ChatSurface } from '../surface.js';
-import { ALERT_SUBMIT, alertCard, errorCard, noticeCard, reportCard, type AlertAction, type Card } from './cards.js';
+import { applyAlertAction, describeAlertStatus } from '../alertActions.js';
+import { runCommand, type CommandContext, type CommandResult } from '../commands.js';
+import { errorMessage, type ChatSurface, type PostOutcome } from '../surface.js';
+import { ALERT_SUBMIT, alertCard, errorCard, noticeCard, reportCard, type Card } from './cards.js';
+import { isAllowedServiceUrl } from './serviceUrl.js';
 
 export interface TeamsSettings {
   appId: string | undefined;
   appPassword: string | undefined;
   appType: 'SingleTenant' | 'MultiTenant' | 'UserAssignedMSI' | undefined;
   tenantId: string | undefined;
+  /** serviceUrls accepted besides Bot Framework's own hosts (the Emulator, tests): `teams.serviceUrls`. */
+  serviceUrls?: readonly string[];
+  /** The configured slash command, which people sometimes type in Teams too. */
+  slashCommand?: string;
 }
 
 export interface TeamsSurface extends ChatSurface {
   /** POST /api/messages */
   handle(req: Request, res: Response): Promise<void>;
-  /** Proactive post to a stored conversation; undefined when the conversation is gone. */
-  postCard(conversation: string, card: Card): Promise<string | undefined>;
-  postAlert(conversation: string, alert: AlertContent): Promise<string | undefined>;
-  postReport(conversation: string, result: CommandResult & { type: 'report' }): Promise<string | undefined>;
+  /** Proactive post to a stored conversation. */
+  postCard(conversation: string, card: Card): Promise<PostOutcome>;
 }
 
 export const PROACTIVE_CONCURRENCY = 16;
+
+function safeHost(url: string): string {
+  try {
+    return new URL(url).host.slice(0, 100);
+  } catch {
+    return 'not a URL';
+  }
+}
 
 /** The connector answers 403/404 for a conversation the bot was removed from. */
 function gone(err: unknown): boolean {
@@ -48,6 +59,7 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
     await context.sendActivity({ attachments: [CardFactory.adaptiveCard(errorCard(errorMessage(err)))] });
   };
   const prefix = '@waba-pulse';
+  const slashPrefix = new RegExp(`^${(settings.slashCommand ?? '/waba').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(\\s+|$)`, 'i');
   // Teams throttles bots that post too fast; fan-outs (digests, alerts) go out 16 at a time.
   const proactive = pLimit(PROACTIVE_CONCURRENCY);
 
@@ -62,14 +74,21 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
 
   const attachment = (card: Card) => ({ type: ActivityTypes.Message, attachments: [CardFactory.adaptiveCard(card)] });
 
+  const authenticated = Boolean(settings.appId);
+
   async function remember(context: TurnContext): Promise<void> {
     const a = context.activity;
-    await ctx.store.saveConversation({
-      conversation: a.conversation.id,
-      reference: TurnContext.getConversationReference(a) as unknown as Record<string, unknown>,
-      tenant: (a.channelData as { tenant?: { id?: string } } | undefined)?.tenant?.id ?? a.conversation.tenantId ?? null,
-      updatedAt: ctx.now(),
-    });
+    await ctx.store.saveConversation(
+      {
+        conversation: a.conversation.id,
+        reference: TurnContext.getConversationReference(a) as unknown as Record<string, unknown>,
+        tenant: (a.channelData as { tenant?: { id?: string } } | undefined)?.tenant?.id ?? a.conversation.tenantId ?? null,
+        updatedAt: ctx.now(),
+      },
+      // Without authentication anyone can claim to be any conversation: such a request may add
+      // one we have never seen, but never redirect where a known one's messages go.
+      { overwrite: authenticated },
+    );
   }
 
   function requester(context: TurnContext): Requester {
@@ -78,38 +97,30 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
     return { platform: 'teams', conversation: a.conversation.id, user: a.from.aadObjectId ?? a.from.id, team: data?.team?.id, tenant: data?.tenant?.id ?? a.conversation.tenantId };
   }
 
-  async function onAlertAction(context: TurnContext, value: { action: AlertAction; alert: AlertContent }): Promise<void> {
+  async function onAlertAction(context: TurnContext, value: { key?: unknown; action?: unknown }): Promise<void> {
     const who = requester(context);
-    const { alert, action } = value;
-    const now = ctx.now();
-    if (action === 'by_phone') {
+    const outcome = await applyAlertAction(ctx, who, value, log);
+    if (!outcome.ok) {
+      await context.sendActivity(attachment(errorCard(outcome.message)));
+      return;
+    }
+    if (outcome.kind === 'report') {
       await context.sendActivity({ type: ActivityTypes.Typing });
-      const result = await buildCommandReport(ctx, resolveAccount(ctx, who, alert.accountId), { range: { preset: 'today' }, by: 'phone' });
-      await context.sendActivity(attachment(toCard(result)));
+      await context.sendActivity(attachment(toCard(outcome.result)));
       return;
     }
     const name = context.activity.from.name ?? who.user;
-    const time = new Date(now).toISOString().slice(11, 16);
-    let status: string;
-    if (action === 'ack') {
-      await ctx.store.recordAlertAction(alert.key, { status: 'acknowledged', by: who.user, at: now });
-      status = `✅ Acknowledged by ${name} at ${time} UTC`;
-    } else {
-      const duration = action === 'mute_1h' ? 3_600_000 : 86_400_000;
-      const until = now + duration;
-      await ctx.store.recordAlertAction(alert.key, { status: 'muted', by: who.user, at: now, mutedUntil: until });
-      await ctx.store.muteAlerts({ platform: 'teams', conversation: who.conversation }, alert.accountId, until);
-      status = `🔕 Muted for ${formatDuration(duration)} by ${name} (until ${new Date(until).toISOString().slice(0, 16).replace('T', ' ')} UTC)`;
-    }
-    // Redraw the card in place with who did what.
-    await context.updateActivity({ ...attachment(alertCard(alert, status)), id: context.activity.replyToId });
+    const status = `${outcome.status.action === 'acknowledged' ? '✅' : '🔕'} ${describeAlertStatus(outcome.status, name)}`;
+    // Redrawn in place from the stored alert, never from what the client submitted.
+    await context.updateActivity({ ...attachment(alertCard(outcome.alert, status)), id: context.activity.replyToId });
   }
 
   async function onMessage(context: TurnContext): Promise<void> {
-    const value = context.activity.value as { kind?: string; action?: AlertAction; alert?: AlertContent } | undefined;
-    if (value?.kind === ALERT_SUBMIT && value.action && value.alert) return onAlertAction(context, { action: value.action, alert: value.alert });
+    const value = context.activity.value as { kind?: unknown; key?: unknown; action?: unknown } | undefined;
+    if (value && typeof value === 'object' && value.kind === ALERT_SUBMIT) return onAlertAction(context, value);
     // In channels and group chats the bot is @mentioned: the mention is not part of the command.
-    const text = (TurnContext.removeRecipientMention(context.activity) ?? context.activity.text ?? '').trim().replace(/^\/waba\s*/i, '');
+    const typed = (TurnContext.removeRecipientMention(context.activity) ?? context.activity.text ?? '').trim();
+    const text = slashPrefix.test(typed) ? typed.replace(slashPrefix, '') : typed;
     let command;
     try {
       command = parseCommand(text);
@@ -145,23 +156,24 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
     }
   }
 
-  async function postCard(conversation: string, card: Card): Promise<string | undefined> {
-    const record = (await ctx.store.listConversations({ activeOnly: true })).find((c) => c.conversation === conversation);
-    if (!record) return undefined;
-    let id: string | undefined;
+  async function postCard(conversation: string, card: Card): Promise<PostOutcome> {
+    const record = await ctx.store.conversation(conversation);
+    if (!record?.active) return { delivered: false, reason: 'gone' };
     try {
+      let ref = '';
       await proactive(() =>
         adapter.continueConversationAsync(settings.appId ?? '', record.reference as Partial<ConversationReference>, async (context) => {
-          id = (await context.sendActivity(attachment(card)))?.id;
+          ref = (await context.sendActivity(attachment(card)))?.id ?? '';
         }),
       );
-      return id;
+      // A send the connector accepted is delivered, whether or not it named the new activity.
+      return { delivered: true, ref };
     } catch (err) {
       if (gone(err)) {
         // Removed from the team or chat: stop trying, keep the record for the operator.
         await ctx.store.markConversationInactive(conversation, `connector answered ${(err as { statusCode?: number }).statusCode ?? 403}`, ctx.now());
         log.warn({ conversation }, 'teams conversation is gone; marked inactive');
-        return undefined;
+        return { delivered: false, reason: 'gone' };
       }
       throw err;
     }
@@ -169,7 +181,19 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
 
   return {
     async handle(req, res) {
-      const tenant = (req.body as { channelData?: { tenant?: { id?: string } } } | undefined)?.channelData?.tenant?.id;
+      const body = req.body as { type?: unknown; serviceUrl?: unknown; conversation?: { id?: unknown }; channelData?: { tenant?: { id?: unknown } } } | undefined;
+      if (!body || typeof body !== 'object' || typeof body.type !== 'string' || typeof body.conversation?.id !== 'string' || !body.conversation.id || typeof body.serviceUrl !== 'string') {
+        res.status(400).json({ error: 'not a Bot Framework activity' });
+        return;
+      }
+      // Replies and stored references go to the activity's serviceUrl: only Bot Framework's own
+      // hosts (and any the operator listed) are ever called.
+      if (!isAllowedServiceUrl(body.serviceUrl, settings.serviceUrls ?? [])) {
+        log.warn({ host: safeHost(body.serviceUrl) }, 'teams request refused: serviceUrl not allowed');
+        res.status(403).json({ error: 'serviceUrl not allowed' });
+        return;
+      }
+      const tenant = body.channelData?.tenant?.id;
       if (settings.tenantId && tenant && tenant !== settings.tenantId) {
         log.warn({ tenant }, 'teams request from another tenant refused');
         res.status(403).json({ error: 'tenant not allowed' });
@@ -177,6 +201,7 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
       }
       await adapter.process(req, res, turn);
     },
+    platform: 'teams',
     postCard,
     postAlert: (conversation, alert) => postCard(conversation, alertCard(alert)),
     postReport: (conversation, result) => postCard(conversation, toCard(result)),

@@ -2,6 +2,7 @@ import type { Anomaly } from '../../analytics/anomalies.js';
 import { breakdownLabel, formatCount, formatPercentChange, formatPoints, formatRange, formatRate, freshnessLine, reportTitle } from '../../report/format.js';
 import type { Report } from '../../report/model.js';
 import type { CommandResult } from '../commands.js';
+import type { AlertActionId } from '../alertActions.js';
 import type { AlertContent } from '../surface.js';
 
 /**
@@ -91,25 +92,23 @@ export function errorCard(message: string): Card {
 }
 
 export const ALERT_SUBMIT = 'waba-pulse-alert';
-export type AlertAction = 'ack' | 'mute_1h' | 'mute_24h' | 'by_phone';
 
 export function alertCard(alert: AlertContent, status?: string): Card {
   if (alert.resolved) {
     return card([
       text(`✅ Resolved: ${alert.accountName}`, { size: 'Large', weight: 'Bolder' }),
       ...alert.anomalies.map((a) => text(a.explanation, { spacing: 'Small' })),
-      text(`Alert ${alert.key} · times in ${alert.timezone}`, { isSubtle: true, size: 'Small' }),
+      text(`Alert ${alert.shortId} · times in ${alert.timezone}`, { isSubtle: true, size: 'Small' }),
     ]);
   }
   const critical = alert.anomalies.some((a) => a.severity === 'critical');
-  // The submit carries the alert itself: Teams sends back only this data, and the card is redrawn from it.
-  const data = { kind: ALERT_SUBMIT, alert: { ...alert, anomalies: alert.anomalies.map((a) => ({ severity: a.severity, explanation: a.explanation })) } };
-  const submit = (title: string, action: AlertAction) => ({ type: 'Action.Submit', title, data: { ...data, action } });
+  // The submit carries the alert's key and the button, nothing else: the card is redrawn from the store.
+  const submit = (title: string, action: AlertActionId) => ({ type: 'Action.Submit', title, data: { kind: ALERT_SUBMIT, key: alert.key, action } });
   return card(
     [
       text(`${critical ? '🔴' : '🟠'} Delivery alert: ${alert.accountName}`, { size: 'Large', weight: 'Bolder' }),
       ...anomalyBlocks(alert.anomalies),
-      text(`Alert ${alert.key} · times in ${alert.timezone}`, { isSubtle: true, size: 'Small' }),
+      text(`Alert ${alert.shortId} · times in ${alert.timezone}`, { isSubtle: true, size: 'Small' }),
       ...(status ? [text(status, { weight: 'Bolder', color: 'Good', spacing: 'Medium' })] : []),
     ],
     [submit('Acknowledge', 'ack'), submit('Mute 1h', 'mute_1h'), submit('Mute 24h', 'mute_24h'), submit('Show by phone number', 'by_phone')],

@@ -1,0 +1,94 @@
+import { DateTime } from 'luxon';
+import type { Logger } from '../log.js';
+import { formatDuration } from '../report/format.js';
+import type { StoredAlert } from '../store/types.js';
+import { visibleAccounts, type Requester } from './access.js';
+import { buildCommandReport, type CommandContext, type CommandResult } from './commands.js';
+import type { AlertContent } from './surface.js';
+
+/**
+ * What an alert button does, the same for Slack and Teams. A click is trusted for nothing but
+ * which button and which alert key: the alert must be one we stored, posted to the
+ * conversation the click came from, about an account that conversation may see; the message
+ * is then redrawn from the store, never from what the client sent back.
+ */
+export const ALERT_ACTION_IDS = ['ack', 'mute_1h', 'mute_24h', 'by_phone'] as const;
+export type AlertActionId = (typeof ALERT_ACTION_IDS)[number];
+
+const MUTES: Partial<Record<AlertActionId, number>> = { mute_1h: 3_600_000, mute_24h: 86_400_000 };
+
+/** Keys are 16 base64url characters (96 random bits); anything else is refused unread. */
+const KEY_PATTERN = /^[A-Za-z0-9_-]{16}$/;
+
+export type AlertActionOutcome =
+  | { ok: true; kind: 'status'; alert: AlertContent; status: AlertStatusLine }
+  | { ok: true; kind: 'report'; alert: AlertContent; result: CommandResult & { type: 'report' } }
+  | { ok: false; message: string };
+
+/** Who did what to the alert, for each platform to word its own way. */
+export interface AlertStatusLine {
+  action: 'acknowledged' | 'muted';
+  /** The platform's user id. */
+  by: string;
+  at: number;
+  mutedUntil?: number | undefined;
+  durationMs?: number | undefined;
+  timezone: string;
+}
+
+export function isAlertActionId(value: unknown): value is AlertActionId {
+  return typeof value === 'string' && (ALERT_ACTION_IDS as readonly string[]).includes(value);
+}
+
+/** The alert's content as stored: what every redraw uses. */
+export function storedContent(alert: StoredAlert): AlertContent {
+  return JSON.parse(alert.content) as AlertContent;
+}
+
+const refused = (message: string): AlertActionOutcome => ({ ok: false, message });
+
+export async function applyAlertAction(ctx: CommandContext, who: Requester, input: { key?: unknown; action?: unknown }, log: Logger): Promise<AlertActionOutcome> {
+  if (!isAlertActionId(input.action)) {
+    log.warn({ conversation: who.conversation }, 'alert action refused: unknown action');
+    return refused('That button is not one of mine; nothing was changed.');
+  }
+  if (typeof input.key !== 'string' || !KEY_PATTERN.test(input.key)) {
+    log.warn({ conversation: who.conversation, action: input.action }, 'alert action refused: malformed key');
+    return refused('That alert is not one I know; nothing was changed.');
+  }
+  const stored = await ctx.store.alert(input.key);
+  const posted = stored ? await ctx.store.alertMessage(input.key, { platform: who.platform, conversation: who.conversation }) : undefined;
+  if (!stored || !posted) {
+    log.warn({ conversation: who.conversation, action: input.action }, 'alert action refused: alert unknown or not posted here');
+    return refused('That alert is not one I know in this conversation; nothing was changed.');
+  }
+  if (!visibleAccounts(ctx.config, who).some((a) => a.id === stored.accountId)) {
+    log.warn({ conversation: who.conversation, action: input.action }, 'alert action refused: account not visible here');
+    return refused('This conversation may not act on that account\'s alerts; nothing was changed.');
+  }
+  const alert = storedContent(stored);
+  const account = ctx.config.accounts.find((a) => a.id === stored.accountId);
+  if (input.action === 'by_phone') {
+    if (!account) return refused('That account is no longer configured.');
+    const result = await buildCommandReport(ctx, account, { range: { preset: 'today' }, by: 'phone' });
+    return { ok: true, kind: 'report', alert, result };
+  }
+  const now = ctx.now();
+  const timezone = account?.timezone ?? alert.timezone;
+  if (input.action === 'ack') {
+    await ctx.store.recordAlertAction(stored.key, { status: 'acknowledged', by: who.user, at: now });
+    return { ok: true, kind: 'status', alert, status: { action: 'acknowledged', by: who.user, at: now, timezone } };
+  }
+  const durationMs = MUTES[input.action]!;
+  const until = now + durationMs;
+  await ctx.store.recordAlertAction(stored.key, { status: 'muted', by: who.user, at: now, mutedUntil: until });
+  await ctx.store.muteAlerts({ platform: who.platform, conversation: who.conversation }, stored.accountId, until);
+  return { ok: true, kind: 'status', alert, status: { action: 'muted', by: who.user, at: now, mutedUntil: until, durationMs, timezone } };
+}
+
+/** "Acknowledged by Alice at 13:05 GMT+5:30" / "Muted for 1h by Alice (until 14:05 GMT+5:30)", in the account's zone. */
+export function describeAlertStatus(status: AlertStatusLine, name: string): string {
+  const at = (ms: number) => DateTime.fromMillis(ms, { zone: status.timezone }).toFormat('HH:mm ZZZZ');
+  if (status.action === 'acknowledged') return `Acknowledged by ${name} at ${at(status.at)}`;
+  return `Muted for ${formatDuration(status.durationMs ?? 0)} by ${name} (until ${at(status.mutedUntil ?? status.at)})`;
+}
