@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CachedAnalytics } from '../src/compose/bucketCache.js';
+import { CACHE_DOWN_NOTE, CachedAnalytics } from '../src/compose/bucketCache.js';
+import { chartRenderer } from '../src/charts/render.js';
+import { buildCommandReport, type CommandContext } from '../src/chat/commands.js';
+import { StoreUnavailableError } from '../src/store/sql.js';
 import { composeReport } from '../src/compose/composeReport.js';
 import { buildConfig } from '../src/config/load.js';
 import { GraphClient } from '../src/graph/client.js';
@@ -47,6 +50,59 @@ describe.each(backends)('the bucket cache on $name', (backend) => {
       expect(cached.hits / (cached.hits + cached.misses)).toBe(16 / 20);
       // Breakdown keys come back from the cache too.
       expect((await check(cached)).report.breakdown?.items.map((i) => i.key)).toEqual(cold.report.breakdown?.items.map((i) => i.key));
+    } finally {
+      await graph.close();
+      await store.close();
+    }
+  });
+
+  it('keeps counts past 2^31 - 1 (a big WABA\'s month) exactly', async () => {
+    const store = await backend.open();
+    try {
+      const big = 3_000_000_000;
+      await store.writeBuckets('big', { start: 0, end: 3600 }, [{ start: 0, end: 1800, sent: big, delivered: big - 7 }], { start: 0, end: 3600, phoneNumbers: [], countryCodes: [] });
+      expect(await store.readBuckets('big', 0, 3600)).toEqual([{ start: 0, end: 1800, sent: big, delivered: big - 7 }]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('serves "report … 24h" (times in whole seconds) through the cache', async () => {
+    clock = START + 17_321; // not on a whole second boundary of anything
+    const store = await backend.open();
+    const config = buildConfig({ accounts: [{ id: '104729384756102', name: 'acme', token: '${T}', timezone: 'Asia/Kolkata' }] }, { GRAPH_API_URL: sandbox.url });
+    const graph = new GraphClient({ ...config.graph, now: () => clock });
+    const ctx: CommandContext = { config, env: { T: 'sandbox-token' }, store, graph: new CachedAnalytics(graph, store, () => clock + 0.5), charts: chartRenderer('local'), now: () => clock + 0.5, prefix: '/waba' };
+    try {
+      for (const range of ['24h', '48h']) {
+        const result = await buildCommandReport(ctx, config.accounts[0]!, { range: { last: range } });
+        expect(Number.isInteger(result.report.range.start)).toBe(true);
+        expect(result.report.totals.sent).toBeGreaterThan(0);
+      }
+    } finally {
+      await graph.close();
+      await store.close();
+    }
+  });
+
+  it('still answers when the database is down: everything from Graph, and a note saying so', async () => {
+    clock = START;
+    const store = await backend.open();
+    const config = buildConfig({ accounts: [{ id: '104729384756102', name: 'acme', token: '${T}', timezone: 'Asia/Kolkata' }] }, { GRAPH_API_URL: sandbox.url });
+    const graph = new GraphClient({ ...config.graph, now: () => clock });
+    const down = new Proxy(store, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return async () => {
+          throw new StoreUnavailableError('the database is unreachable (ECONNREFUSED)');
+        };
+      },
+    });
+    try {
+      const report = await composeReport({ graph: new CachedAnalytics(graph, down, () => clock), now: () => clock }, { account: config.accounts[0]!, token: 'sandbox-token', range: { start: Math.floor(clock / 1000) - 86_400, end: Math.floor(clock / 1000) }, granularity: 'half_hour' });
+      expect(report.totals.sent).toBeGreaterThan(0);
+      expect(report.notes).toContain(CACHE_DOWN_NOTE);
     } finally {
       await graph.close();
       await store.close();

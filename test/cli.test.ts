@@ -136,17 +136,26 @@ describe('bad input exits 2 with one line naming the value', () => {
     ['unknown format', ['report', '--account', 'acme-retail', '--format', 'xml'], {}, /unknown --format "xml"/],
     ['unknown option', ['report', '--acount', 'acme-retail'], {}, /unknown option '--acount'/],
     ['missing --account', ['report'], {}, /--account is required/],
+    ['a range wholly past the one-year lookback', ['report', '--account', 'acme-retail', '--from', '2022-01-01', '--to', '2022-04-27'], {}, /the range ends 2022-04-27, before Graph's one-year lookback: the oldest day Graph still serves is 2025-11-25\. Pick a range after 2025-11-25\./],
+    ['half-hourly beyond 31 days', ['report', '--account', 'acme-retail', '--last', '365d', '--granularity', 'half_hour'], {}, /half-hourly over 365 days is too fine/],
+    ['a YAML bomb', ['report', '--account', 'acme-retail'], { WABA_PULSE_CONFIG: 'BOMB' }, /bomb\.yaml uses YAML aliases \(\*name\) more than 100 times/],
+    ['a WABA id past 2^64', ['report', '--account', 'acme-retail'], { WABA_PULSE_CONFIG: 'HUGE_ID' }, /accounts\[0\]\.id: "18446744073709551616" is not a WABA id/],
+    ['a megabyte of account name', ['report', '--account', `x${'y'.repeat(1_000_000)}`], {}, /^waba-pulse: unknown account "xy{98}…"\. Configured accounts/],
   ];
 
   beforeAll(() => {
     writeConfig('bad-yaml.yaml', 'accounts:\n  - id: "1"\n    name: [oops\n');
     writeConfig('bad-tz.yaml', CONFIG.replace('Asia/Kolkata', 'Asia/Kolkatta'));
     writeConfig('bad-id.yaml', CONFIG.replace('"104729384756102"', 'acme'));
+    writeConfig('huge-id.yaml', CONFIG.replace('"104729384756102"', '"18446744073709551616"'));
+    const laughs = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (const [name, prev] of [['b', 'a'], ['c', 'b'], ['d', 'c'], ['e', 'd'], ['f', 'e'], ['g', 'f'], ['h', 'g']]) laughs.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`);
+    writeConfig('bomb.yaml', `${laughs.join('\n')}\n${CONFIG}`);
   });
 
   for (const [label, args, extra, pattern] of cases) {
     it(label, async () => {
-      const paths: Record<string, string> = { BAD_YAML: join(dir, 'bad-yaml.yaml'), BAD_TZ: join(dir, 'bad-tz.yaml'), BAD_ID: join(dir, 'bad-id.yaml') };
+      const paths: Record<string, string> = { BAD_YAML: join(dir, 'bad-yaml.yaml'), BAD_TZ: join(dir, 'bad-tz.yaml'), BAD_ID: join(dir, 'bad-id.yaml'), HUGE_ID: join(dir, 'huge-id.yaml'), BOMB: join(dir, 'bomb.yaml') };
       const config = extra.WABA_PULSE_CONFIG;
       const { code, out, err } = await cli(args, { ...extra, ...(config && paths[config] ? { WABA_PULSE_CONFIG: paths[config] } : {}) });
       expect(code).toBe(2);
@@ -182,6 +191,35 @@ describe('Graph failures exit 1 naming the account, what Graph said and what to 
     const { code, err } = await cli(['--debug', 'report', '--account', 'acme-retail'], { GRAPH_API_URL: 'http://127.0.0.1:1' });
     expect(code).toBe(1);
     expect(err).toMatch(/\n\s+at /);
+  });
+});
+
+describe('duplicated buckets from Graph', () => {
+  it('counts an exact duplicate once and says so; refuses one bucket answered twice differently, exit 1', async () => {
+    const { startFakeGraph } = await import('./fakes/graph.js');
+    const start = Date.parse('2026-11-20T00:00:00+05:30') / 1000;
+    const point = { start, end: start + 1800, sent: 100, delivered: 97 };
+    let answer = [point, point];
+    const graph = await startFakeGraph((req) => {
+      const from = Number(/start\((\d+)\)/.exec(req.fields!)![1]);
+      const to = Number(/end\((\d+)\)/.exec(req.fields!)![1]);
+      const inRange = answer.filter((p) => p.start >= from && p.start < to);
+      return { body: { analytics: { phone_numbers: [], granularity: 'HALF_HOUR', data_points: inRange }, id: '104729384756102' } };
+    });
+    try {
+      const args = ['report', '--account', 'acme-retail', '--from', '2026-11-20', '--to', '2026-11-20', '--granularity', 'half_hour', '--format', 'json'];
+      const exact = await cli(args, { GRAPH_API_URL: graph.url });
+      expect(exact.code).toBe(0);
+      const json = JSON.parse(exact.out) as { totals: { sent: number }; notes: string[] };
+      expect(json.totals.sent).toBe(100);
+      expect(json.notes).toContain('1 duplicated bucket was counted once.');
+      answer = [point, { ...point, delivered: 90 }];
+      const conflicting = await cli(args, { GRAPH_API_URL: graph.url });
+      expect(conflicting.code).toBe(1);
+      expect(conflicting.err).toBe('waba-pulse: bucket 2026-11-19T18:30:00Z appears twice with different counts (100/97 and 100/90). The source answered the same bucket twice; fetch the range again.\n');
+    } finally {
+      await graph.close();
+    }
   });
 });
 

@@ -197,11 +197,30 @@ describe('usage headers and the call budget', () => {
     expect(fake.requests.length).toBeLessThanOrEqual(2);
   });
 
+  it('keeps Graph\'s own code, message and fbtrace_id when its rate limit outlasts the wait', async () => {
+    const usage = JSON.stringify({ call_count: 100, total_cputime: 40, total_time: 60 });
+    const { client } = await setup([{ status: 400, body: graphError(4, 'Application request limit reached'), headers: { 'x-app-usage': usage } }], { maxWaitMs: 30_000, maxAttempts: 3 });
+    const err = (await client.fetchAnalytics(account, { range: day, granularity: 'DAY' }).catch((e: unknown) => e)) as GraphRateLimitError;
+    expect(err).toBeInstanceOf(GraphRateLimitError);
+    expect(err.message).toBe('account "acme" (123456789012345): Graph is rate limiting this app or WABA; access returns in about 1 min (#4, "Application request limit reached", fbtrace_id AbCdEf123)');
+    expect(err.graphCode).toBe(4);
+    expect(err.fbtraceId).toBe('AbCdEf123');
+  });
+
   it('ignores malformed usage headers', async () => {
     const { client, sleeps } = await setup([{ ...ok, headers: { 'x-app-usage': '{not json', 'x-business-use-case-usage': '[]' } }]);
     await client.fetchAnalytics(account, { range: day, granularity: 'DAY' });
     await client.fetchAnalytics(account, { range: day, granularity: 'DAY' });
     expect(sleeps).toEqual([]);
+  });
+});
+
+describe('duplicated buckets', () => {
+  it('passes every bucket on as Graph sent it, duplicates included, for the report to count or refuse', async () => {
+    const point = { start: day.start, end: day.start + 86_400, sent: 10, delivered: 9 };
+    const { client } = await setup([{ body: analyticsBody([point, point, { ...point, delivered: 8 }]) }]);
+    const result = await client.fetchAnalytics(account, { range: day, granularity: 'DAY' });
+    expect(result.points).toHaveLength(3);
   });
 });
 

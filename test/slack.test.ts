@@ -150,6 +150,23 @@ describe('slash command', () => {
     expect(await service.store.listSubscriptions({ platform: 'slack', conversation: 'C0OPS' })).toEqual([]);
   });
 
+  it('refuses absurd mute durations with one clear line, storing nothing', async () => {
+    for (const duration of ['999999999w', '9'.repeat(400) + 'h', '0.0005s', '30s']) {
+      const { json } = await slash(`mute acme-retail ${duration}`);
+      expect(String(json?.text)).toMatch(/^:warning: Mute: ".*" is (not a duration|out of range) — write e\.g\. 30m, 2h or 1d, from 1m to 90d\.$/);
+      expect(String(json?.text).length).toBeLessThan(200);
+    }
+    const settings = await service.store.alertSettings({ platform: 'slack', conversation: 'C0OPS' });
+    expect(settings.find((s) => s.accountId === '104729384756102')?.mutedUntil ?? null).toBeNull();
+  });
+
+  it('plans chat reports as the CLI does: a year of half hours is refused before any Graph call', async () => {
+    const before = sandbox.stats.requests;
+    const answer = await response((await slash('report acme-retail 365d hourly')).id);
+    expect(answer.body.text).toBe(':warning: half-hourly over 365 days is too fine — ask for daily, or a range of up to 31 days');
+    expect(sandbox.stats.requests).toBe(before);
+  });
+
   it('lists the accounts this channel may see with yesterday\'s rate', async () => {
     const answer = await response((await slash('accounts')).id);
     const text = JSON.stringify(answer.body);

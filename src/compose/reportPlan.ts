@@ -37,8 +37,8 @@ export const MAX_HALF_HOUR_DAYS = 31;
 /** How far back Graph serves messaging analytics. */
 export const LOOKBACK_SECONDS = 365 * 86_400;
 
-function isoDay(ts: number): string {
-  return new Date(ts * 1000).toISOString().slice(0, 10);
+function isoDay(ts: number, tz: string): string {
+  return DateTime.fromSeconds(ts, { zone: tz }).toISODate()!;
 }
 
 export function planReportRequest(account: AccountConfig, spec: ReportSpec, nowMs: number, limits: ReportLimits = GRAPH_DEFAULTS): PlannedReport {
@@ -53,8 +53,8 @@ export function planReportRequest(account: AccountConfig, spec: ReportSpec, nowM
   const oldest = Math.floor(nowMs / 1000) - LOOKBACK_SECONDS;
   if (range.end <= oldest) {
     throw new UsageError(
-      `the range ends ${isoDay(range.end)}, before Graph's one-year lookback: the oldest day Graph still serves is ${isoDay(oldest)}`,
-      `pick a range after ${isoDay(oldest)}`,
+      `the range ends ${isoDay(range.end - 1, account.timezone)}, before Graph's one-year lookback: the oldest day Graph still serves is ${isoDay(oldest, account.timezone)}`,
+      `pick a range after ${isoDay(oldest, account.timezone)}`,
       'E_RANGE_TOO_OLD',
     );
   }

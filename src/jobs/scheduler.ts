@@ -9,6 +9,7 @@ import { redactSecrets } from '../secrets.js';
 import type { Logger } from '../log.js';
 import type { ChatTarget, Store, Subscription } from '../store/types.js';
 import { occurrencesBetween } from './schedule.js';
+import { isStoreUnavailable } from '../store/sql.js';
 
 /** Delivers a digest to a Slack channel or Teams conversation; false when the target is gone. */
 export type DigestPoster = (target: ChatTarget, result: CommandResult & { type: 'report' }) => Promise<boolean>;
@@ -56,6 +57,8 @@ export class Scheduler {
   private task: ScheduledTask | undefined;
   private lastTick: number | undefined;
   private inFlight: Promise<TickSummary> | undefined;
+  /** Outcomes of posts made while the store could not record them: recorded at the next tick. */
+  private readonly unrecorded = new Map<string, { job: string; period: string; outcome: Parameters<Store['finishRun']>[2]; at: number }>();
 
   constructor(private readonly options: SchedulerOptions) {
     this.owner = options.owner ?? `replica-${randomUUID().slice(0, 8)}`;
@@ -68,10 +71,26 @@ export class Scheduler {
   /** Do what is due at `now` (the clock is the context's unless given). */
   async tick(now = this.options.ctx.now()): Promise<TickSummary> {
     const summary: TickSummary = { posted: 0, failed: 0, skipped: 0 };
+    await this.recordUnrecorded();
     // The first tick looks back a week to record what downtime skipped; every tick looks at the
-    // grace window, so a claim left behind by a replica that died is picked up once its lease ends.
+    // grace window, so a claim left behind by a replica that died is picked up once its lease
+    // ends, and a digest the store could not claim during an outage is claimed after it.
     const from = Math.min(this.lastTick ?? now - LOOKBACK_MS, now - this.graceMs);
     this.lastTick = now;
+    try {
+      await this.runDigests(from, now, summary);
+    } catch (err) {
+      // The store is down: nothing was claimed, so the next tick tries the same digests again.
+      this.options.logger.warn({ err: redactSecrets((err as Error).message) }, 'digests not run this minute');
+    }
+    // Alert checks do not wait on digests, nor fail with them.
+    await this.options.alerts?.tick(now).catch((err: unknown) => {
+      this.options.logger.warn({ err: redactSecrets((err as Error).message) }, 'alert checks not run this minute');
+    });
+    return summary;
+  }
+
+  private async runDigests(from: number, now: number, summary: TickSummary): Promise<void> {
     // Digests due at the same minute (every subscription at 09:00) go out several at a time.
     const limit = pLimit(DIGEST_CONCURRENCY);
     const work: Array<Promise<void>> = [];
@@ -82,7 +101,12 @@ export class Scheduler {
         if (occurrence.at < subscription.createdAt) continue;
         work.push(
           limit(async () => {
-            const outcome = await this.runDigest(subscription, occurrence, now);
+            let outcome: keyof TickSummary | undefined;
+            try {
+              outcome = await this.runDigest(subscription, occurrence, now);
+            } catch (err) {
+              this.options.logger.warn({ job: `digest:${subscription.id}`, period: occurrence.period, err: redactSecrets((err as Error).message) }, 'digest not run: the store failed; retried next tick');
+            }
             if (outcome) {
               summary[outcome]++;
               this.options.metrics?.runs.inc({ job: 'digest', outcome });
@@ -92,8 +116,32 @@ export class Scheduler {
       }
     }
     await Promise.all(work);
-    await this.options.alerts?.tick(now);
-    return summary;
+  }
+
+  /**
+   * Record how a run ended. When the store fails right after a post, the outcome is kept and
+   * recorded at the next tick, so the claim is never left to look abandoned (and posted again).
+   */
+  private async finish(job: string, period: string, outcome: Parameters<Store['finishRun']>[2]): Promise<void> {
+    const at = this.options.ctx.now();
+    try {
+      await this.options.store.finishRun(job, period, outcome, at);
+    } catch (err) {
+      if (!isStoreUnavailable(err)) throw err;
+      this.options.logger.warn({ job, period, status: outcome.status }, 'run outcome not recorded: store unavailable; will record at the next tick');
+      this.unrecorded.set(`${job}\u0000${period}`, { job, period, outcome, at });
+    }
+  }
+
+  private async recordUnrecorded(): Promise<void> {
+    for (const [key, pending] of this.unrecorded) {
+      try {
+        await this.options.store.finishRun(pending.job, pending.period, pending.outcome, pending.at);
+        this.unrecorded.delete(key);
+      } catch {
+        return; // still down: try again next tick
+      }
+    }
   }
 
   private async runDigest(subscription: Subscription, occurrence: { at: number; period: string }, now: number): Promise<keyof TickSummary | undefined> {
@@ -117,15 +165,16 @@ export class Scheduler {
       try {
         const result = await buildCommandReport(ctx, account, { range: { from: String(range.start), to: String(range.end) } });
         const delivered = await this.options.post({ platform: subscription.platform, conversation: subscription.conversation }, result);
-        await store.finishRun(job, occurrence.period, delivered ? { status: 'posted', attempts: attempt } : { status: 'failed', detail: 'the conversation is gone', attempts: attempt }, ctx.now());
+        await this.finish(job, occurrence.period, delivered ? { status: 'posted', attempts: attempt } : { status: 'failed', detail: 'the conversation is gone', attempts: attempt });
         return delivered ? 'posted' : 'failed';
       } catch (err) {
+        if (isStoreUnavailable(err)) throw err;
         lastError = redactSecrets((err as Error).message);
         logger.warn({ job, period: occurrence.period, attempt, err: lastError }, 'digest failed');
         if (attempt < this.attempts) await sleep(this.retryBaseMs * 2 ** (attempt - 1));
       }
     }
-    await store.finishRun(job, occurrence.period, { status: 'failed', detail: lastError, attempts: this.attempts }, ctx.now());
+    await this.finish(job, occurrence.period, { status: 'failed', detail: lastError, attempts: this.attempts });
     return 'failed';
   }
 
@@ -146,15 +195,16 @@ export class Scheduler {
     void this.task.execute().catch(() => undefined);
   }
 
-  /** For /healthz: when the last tick ran. */
-  state(): { lastTick: string | null; owner: string } {
-    return { lastTick: this.lastTick === undefined ? null : new Date(this.lastTick).toISOString(), owner: this.owner };
+  /** For /healthz: when the last tick ran, and outcomes waiting for the store. */
+  state(): { lastTick: string | null; owner: string; unrecorded: number } {
+    return { lastTick: this.lastTick === undefined ? null : new Date(this.lastTick).toISOString(), owner: this.owner, unrecorded: this.unrecorded.size };
   }
 
   /** Stop ticking, let a tick in progress finish its posts, give back unfinished claims. */
   async stop(): Promise<void> {
     await this.task?.stop();
     await this.inFlight?.catch(() => undefined);
-    await this.options.store.releaseRuns(this.owner);
+    await this.recordUnrecorded();
+    await this.options.store.releaseRuns(this.owner).catch(() => 0);
   }
 }

@@ -454,6 +454,16 @@ function toConversation(r: Tables['conversations']): ConversationRecord {
 
 export const DEFAULT_SQLITE_PATH = './data/waba-pulse.db';
 
+/** The schema a `postgres://...?options=-c search_path=NAME` URL selects, where migrations must go too. */
+function searchPathOf(url: string): string | undefined {
+  try {
+    const options = new URL(url).searchParams.get('options') ?? '';
+    return /search_path=([A-Za-z0-9_]+)/.exec(options)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
 export interface OpenStoreOptions {
   cwd?: string;
   migrate?: boolean;
@@ -481,10 +491,13 @@ export async function openStore(databaseUrl: string | undefined, options: OpenSt
       fallback_application_name: 'waba-pulse',
       ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
     });
-    // An idle connection closed by the server (restart, failover, a proxy) is an 'error' event on
-    // the pool; unhandled, Node would end the process. The pool replaces the connection itself.
-    pool.on('error', (err) => log.warn({ code: (err as { code?: string }).code, err: redactSecrets(err.message) }, 'database connection lost; reconnecting on the next query'));
-    store = new SqlStore(new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }), 'postgres', options.searchPath ?? 'public');
+    // A connection closed by the server (restart, failover, a proxy) is an 'error' event on the
+    // pool when idle and on the client when checked out; unhandled, either ends the process. The
+    // pool drops the dead connection and opens another for the next query.
+    const lost = (err: Error) => log.warn({ code: (err as { code?: string }).code, err: redactSecrets(err.message) }, 'database connection lost; reconnecting on the next query');
+    pool.on('error', lost);
+    pool.on('connect', (client) => client.on('error', lost));
+    store = new SqlStore(new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }), 'postgres', options.searchPath ?? searchPathOf(url) ?? 'public');
   } else if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     let database: Database.Database;

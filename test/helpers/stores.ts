@@ -51,8 +51,48 @@ function postgresBackend(): Backend {
   };
 }
 
+/** A PostgreSQL schema of its own for a test, and a DATABASE_URL (via `host:port` if given) that uses it. */
+export async function freshPostgresSchema(via?: { host: string; port: number }) {
+  const schema = `wp_fault_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  await client.query(`create schema ${schema}`);
+  await client.end();
+  const url = new URL(POSTGRES_URL);
+  if (via) {
+    url.hostname = via.host;
+    url.port = String(via.port);
+  }
+  const applicationName = `${schema}_app`;
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  url.searchParams.set('application_name', applicationName);
+  return {
+    schema,
+    applicationName,
+    url: url.toString(),
+    /** Run SQL on the real server (not through any proxy). */
+    async admin<T = unknown>(text: string, values: unknown[] = []): Promise<T[]> {
+      const c = new pg.Client({ connectionString: POSTGRES_URL });
+      await c.connect();
+      try {
+        return (await c.query(text, values)).rows as T[];
+      } finally {
+        await c.end();
+      }
+    },
+    async cleanup() {
+      const c = new pg.Client({ connectionString: POSTGRES_URL });
+      await c.connect();
+      await c.query(`drop schema if exists ${schema} cascade`);
+      await c.end();
+    },
+  };
+}
 
-
+export function postgresTarget(): { host: string; port: number } {
+  const url = new URL(POSTGRES_URL);
+  return { host: url.hostname, port: Number(url.port || 5432) };
+}
 
 let reported = false;
 

@@ -1,0 +1,35 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from './waitFor.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+
+export interface CliProcess {
+  child: ChildProcess;
+  out(): string;
+  err(): string;
+  /** Exit code (or 128 + signal number when killed) and when it came. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+  waitForOut(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  alive(): boolean;
+}
+
+/** `waba-pulse <args>` as a real process (through tsx), as a user or an orchestrator runs it. */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv, cwd?: string): CliProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c) => (out += c));
+  child.stderr!.on('data', (c) => (err += c));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })));
+  let done = false;
+  void exited.then(() => (done = true));
+  return {
+    child,
+    out: () => out,
+    err: () => err,
+    exited,
+    alive: () => !done,
+    waitForOut: (pattern, timeoutMs = 20_000) => waitFor(() => pattern.exec(out) ?? undefined, `output matching ${pattern} (stderr: ${err.slice(-500)})`, timeoutMs),
+  };
+}
