@@ -193,6 +193,13 @@ describe.each(backends)('forged and replayed requests on $name', (backend) => {
       expect((await store.conversation('19:ops@thread.tacv2'))!.reference).toEqual(before!.reference);
     });
 
+    it('echoes at most about 100 characters of a 900 KB word in its card', async () => {
+      const before = connector.calls.length;
+      await send(activity({ text: `z${'w'.repeat(900_000)}` }));
+      const reply = await connector.waitFor(() => connector.calls.slice(before).find((c) => c.activity.attachments?.length));
+      expect(JSON.stringify(reply.activity).length).toBeLessThan(2_000);
+    });
+
     it('answers malformed requests with a short 400 and no internals', async () => {
       const malformed = await send(undefined, '{"type": "message", ');
       expect(malformed).toEqual({ status: 400, text: '{"error":"bad request"}' });
