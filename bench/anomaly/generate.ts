@@ -61,6 +61,27 @@ export class Rng {
     }
     return Math.max(0, Math.round(mean + Math.sqrt(mean) * this.normal()));
   }
+  /** Gamma(shape, 1) by Marsaglia and Tsang. */
+  gamma(shape: number): number {
+    if (shape < 1) return this.gamma(shape + 1) * Math.pow(Math.max(1e-12, this.next()), 1 / shape);
+    const d = shape - 1 / 3;
+    const c = 1 / Math.sqrt(9 * d);
+    for (;;) {
+      let x: number;
+      let v: number;
+      do {
+        x = this.normal();
+        v = 1 + c * x;
+      } while (v <= 0);
+      v = v * v * v;
+      const u = this.next();
+      if (u < 1 - 0.0331 * x ** 4 || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+    }
+  }
+  beta(a: number, b: number): number {
+    const x = this.gamma(a);
+    return x / (x + this.gamma(b));
+  }
   binomial(n: number, p: number): number {
     if (n <= 0) return 0;
     if (n < 40) {
@@ -88,6 +109,8 @@ export interface Incident {
 
 export interface Burst {
   phone?: number;
+  /** A campaign to one country (hard sets aim them at the account's lowest-rate audience). */
+  country?: number;
   start: number;
   end: number;
   factor: number;
@@ -144,6 +167,13 @@ export interface GenerateOptions {
   seed: number;
   /** Incident durations in buckets, scaled for DAY evaluation. */
   dayScale?: boolean;
+  /**
+   * The hard set: per-bucket delivery rates drawn from a beta distribution (concentration
+   * 40–300: swings of one to three points whatever the volume), a busier audience-mix noise,
+   * accounts with 1, 3 or 10 numbers of unequal share, and campaigns aimed at the account's
+   * lowest-rate country.
+   */
+  hard?: boolean;
 }
 
 /** Busy buckets of a cell: local hours where traffic is high, for placing incidents. */
@@ -175,8 +205,9 @@ export function generateAccounts(opts: GenerateOptions): EvalAccount[] {
     const tz = ZONES[a % ZONES.length]!;
     // Log-uniform peak volume from tens to tens of thousands per half hour.
     const peak = Math.round(Math.exp(rng.uniform(Math.log(15), Math.log(60_000))));
-    const phoneCount = rng.int(1, 4);
-    const phones = Array.from({ length: phoneCount }, () => rng.uniform(0.3, 1));
+    const phoneCount = opts.hard ? rng.pick([1, 3, 3, 10, 10]) : rng.int(1, 4);
+    // Ten numbers share traffic unequally (a few busy, a long tail), as real portfolios do.
+    const phones = Array.from({ length: phoneCount }, (_, k) => (opts.hard && phoneCount > 3 ? 1 / (k + 1) ** 1.1 : rng.uniform(0.3, 1)));
     const phoneSum = phones.reduce((x, y) => x + y, 0);
     const picked = [...COUNTRIES].sort(() => rng.uniform() - 0.5).slice(0, rng.int(1, 4));
     const weights = picked.map(() => rng.uniform(0.2, 1));
@@ -215,7 +246,17 @@ export function generateAccounts(opts: GenerateOptions): EvalAccount[] {
       for (let k = rng.int(0, 2); k > 0; k--) {
         const length = opts.dayScale ? 48 : rng.int(4, 8);
         const start = opts.dayScale ? localMidnight(opts, tz, busyStart(rng, opts, tz, length)) : busyStart(rng, opts, tz, length);
-        account.bursts.push({ start, end: start + length, factor: rng.uniform(3, 8), ...(rng.uniform() < 0.5 && account.phones.length > 1 ? { phone: rng.int(0, account.phones.length - 1) } : {}) });
+        const burst: Burst = { start, end: start + length, factor: rng.uniform(3, 8) };
+        if (rng.uniform() < 0.5 && account.phones.length > 1) burst.phone = rng.int(0, account.phones.length - 1);
+        if (opts.hard && countries.length > 1) {
+          // A campaign to the audience that delivers least: the account's mix, and its rate, shift.
+          let lowest = 0;
+          countries.forEach((c, i) => (c.rate < countries[lowest]!.rate ? (lowest = i) : undefined));
+          burst.country = lowest;
+          delete burst.phone;
+        }
+        if (account.bursts.some((o) => burst.start < o.end + 48 && o.start < burst.end + 48)) continue;
+        account.bursts.push(burst);
       }
     }
     // Daily wander of each country's rate: a slow AR(1) walk.
@@ -226,6 +267,9 @@ export function generateAccounts(opts: GenerateOptions): EvalAccount[] {
     });
     const trend = Array.from({ length: opts.days + 2 }, (_, d) => 1 + 0.002 * d * rng.uniform(-1, 1));
     const overdispersion = rng.uniform(0.002, 0.005); // per-bucket rate noise beyond binomial
+    // Hard set: each cell's per-bucket rate is Beta(κp, κ(1-p)), κ log-uniform in 40..300.
+    const concentration = Math.exp(rng.uniform(Math.log(40), Math.log(300)));
+    const mixNoise = opts.hard ? 0.35 : 0.2;
     for (let p = 0; p < account.phones.length; p++) {
       account.sent[p] = [];
       account.delivered[p] = [];
@@ -240,10 +284,10 @@ export function generateAccounts(opts: GenerateOptions): EvalAccount[] {
           const day = Math.floor(localSeconds / 86_400);
           const weekday = (day + 4) % 7; // 0 = Sunday
           let mean = peak * account.phones[p]! * country.weight * curve(hour) * (weekday === 0 || weekday === 6 ? account.weekend : 1);
-          mean *= trend[Math.min(trend.length - 1, Math.floor(b / 48))]! * Math.exp(0.2 * rng.normal() - 0.02);
+          mean *= trend[Math.min(trend.length - 1, Math.floor(b / 48))]! * Math.exp(mixNoise * rng.normal() - mixNoise * mixNoise / 2);
           let rate = country.rate + wander[c]![Math.min(opts.days + 1, Math.floor(b / 48) + 1)]! - (hour < 6 ? country.nightDip : 0);
           for (const burst of account.bursts) {
-            if (b >= burst.start && b < burst.end && (burst.phone === undefined || burst.phone === p)) {
+            if (b >= burst.start && b < burst.end && (burst.phone === undefined || burst.phone === p) && (burst.country === undefined || burst.country === c)) {
               mean *= burst.factor;
               rate -= 0.004; // colder audiences deliver slightly less; not an incident
             }
@@ -257,7 +301,10 @@ export function generateAccounts(opts: GenerateOptions): EvalAccount[] {
             else rate -= inc.size;
           }
           const n = rng.poisson(mean);
-          const bucketRate = Math.min(0.999, Math.max(0.01, rate + overdispersion * rng.normal()));
+          const target = Math.min(0.999, Math.max(0.01, rate));
+          const bucketRate = opts.hard
+            ? rng.beta(concentration * target, concentration * (1 - target))
+            : Math.min(0.999, Math.max(0.01, rate + overdispersion * rng.normal()));
           sent[b] = n;
           delivered[b] = rng.binomial(n, bucketRate);
         }

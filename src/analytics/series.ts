@@ -1,3 +1,4 @@
+import { arrivedAt, type SettleCurve } from './settle.js';
 import { bucketGrid, type Granularity, type TimeRange } from './time.js';
 
 /** One bucket as Graph reports it (UNIX seconds). */
@@ -21,6 +22,12 @@ export interface SeriesPoint extends DataPoint {
   settled: boolean;
   /** True when the bucket has not ended yet. */
   partial: boolean;
+  /**
+   * For a bucket still settling, judged against a settle curve: the share of its final
+   * deliveries expected to be visible at its age, and that share's spread. Absent otherwise.
+   */
+  arrived?: number | undefined;
+  arrivedSd?: number | undefined;
 }
 
 /** delivered / sent; null (never NaN) when nothing was sent. */
@@ -78,18 +85,29 @@ function findBucket(grid: readonly TimeRange[], ts: number): number {
   return -1;
 }
 
-/** Rates plus settlement: a bucket is settled once `settleMs` have passed since it ended. */
-export function markSettlement(points: readonly DataPoint[], nowMs: number, settleMs: number): SeriesPoint[] {
+/**
+ * Rates plus settlement: a bucket is settled once `settleMs` have passed since it ended. With a
+ * settle curve, a complete bucket still settling also carries the share of its deliveries
+ * expected by now, so the detectors may judge it young.
+ */
+export function markSettlement(points: readonly DataPoint[], nowMs: number, settleMs: number, curve?: SettleCurve): SeriesPoint[] {
   // A literal, not a spread: spread copies get a slow object layout that the detectors pay for.
-  return points.map((p) => ({
-    start: p.start,
-    end: p.end,
-    sent: p.sent,
-    delivered: p.delivered,
-    deliveryRate: deliveryRate(p.sent, p.delivered),
-    settled: p.end * 1000 + settleMs <= nowMs,
-    partial: p.end * 1000 > nowMs,
-  }));
+  return points.map((p) => {
+    const settled = p.end * 1000 + settleMs <= nowMs;
+    const partial = p.end * 1000 > nowMs;
+    const young = curve && !settled && !partial ? arrivedAt(curve, (nowMs - p.end * 1000) / 60_000) : undefined;
+    return {
+      start: p.start,
+      end: p.end,
+      sent: p.sent,
+      delivered: p.delivered,
+      deliveryRate: deliveryRate(p.sent, p.delivered),
+      settled,
+      partial,
+      arrived: young?.fraction,
+      arrivedSd: young?.sd,
+    };
+  });
 }
 
 /** Points inside [range.start, range.end). */

@@ -1,0 +1,514 @@
+import { lowerTail, normalTail } from './betaTail.js';
+import type { DataPoint, SeriesPoint } from './series.js';
+import { fitExtraVariance, lagOneCorrelation, medianOf } from './noise.js';
+import { MIN_JUDGED_FRACTION } from './settle.js';
+import { offsetMinutes, type Granularity } from './time.js';
+
+/**
+ * The bucket-by-bucket pass behind `detectAnomalies`: each bucket is judged only against what
+ * came before it, so `detectedAt` is when a check running every bucket would have raised it.
+ * One class with typed arrays and a method per step keeps the hot loop monomorphic and fast.
+ *
+ *   expectRate    same time of day (±30 min) on each of the previous 7 days, best and worst day
+ *                 left out, Laplace's rule, plus the recent level (clipped residuals, 24 h);
+ *   expectVolume  the median of the same slot over 7 days times the recent volume level;
+ *   judgeBucket   one bucket alone: far outside the noise and a material drop;
+ *   judgeWindows  the last 2, 4 and 8 judged buckets pooled: persistent smaller drops, slides;
+ *   judgeVolume   collapses (two quiet half hours) and spikes;
+ *   learn         residuals, level and long-run rate from buckets that were not anomalies;
+ *   refreshNoise  τ² and ρ fitted from the last week's residuals every other day.
+ */
+export interface Thresholds {
+  minSent: number;
+  rateFloor: number | undefined;
+  /** Drop a single bucket must show to alarm alone, and its z. */
+  minDropSingle: number;
+  zSingle: number;
+  /** Drop two pooled buckets must show; four or eight. */
+  minDropShort: number;
+  minDropLong: number;
+  /** z for pooled windows and runs. */
+  zWindow: number;
+  minExcessUndelivered: number;
+  /** Sending at this multiple of the usual volume is a campaign: another audience, another rate. */
+  campaignRatio: number;
+  campaignAllowance: number;
+  minExpectedVolume: number;
+  collapseRatio: number;
+  spikeRatio: number;
+  minSpikeSent: number;
+}
+
+/** Buckets with fewer messages than this add nothing to a rate baseline. */
+const BASELINE_MIN_SENT = 20;
+/** Pooled baseline volume below which the expected rate is unknown. */
+export const POOL_MIN_SENT = 200;
+const DEFAULT_TAU = 0.005;
+const TRI_LAG = 20;
+
+/** Median of up to 8 values by insertion sort: the same-slot lists are that short. */
+function smallMedian(values: Float64Array, count: number): number {
+  for (let i = 1; i < count; i++) {
+    const v = values[i]!;
+    let j = i - 1;
+    while (j >= 0 && values[j]! > v) {
+      values[j + 1] = values[j]!;
+      j--;
+    }
+    values[j + 1] = v;
+  }
+  const mid = count >> 1;
+  return count % 2 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
+}
+
+export class BucketScorer {
+  readonly n: number;
+  readonly from: number;
+  readonly halfHourly: boolean;
+  readonly T: Float64Array;
+  readonly E: Float64Array;
+  readonly S: Float64Array;
+  readonly D: Float64Array;
+  /** Visible share of final deliveries (1 once settled) and its variance. */
+  readonly F: Float64Array;
+  readonly FV: Float64Array;
+  /** 1 when the bucket may be judged (settled, or young with a settle curve). */
+  readonly judged: Uint8Array;
+  readonly settled: Uint8Array;
+  readonly partial: Uint8Array;
+  readonly p0: Float64Array;
+  readonly pool: Float64Array;
+  readonly spreadFloor: Float64Array;
+  readonly allowance: Float64Array;
+  readonly expectedVolume: Float64Array;
+  readonly dropFlag: Uint8Array;
+  readonly volFlag: Int8Array;
+  /** Tail probabilities a single bucket and a pooled window must reach (from their z). */
+  readonly pSingle: number;
+  readonly pWindow: number;
+  readonly pLong: number;
+  readonly detectedAt: Int32Array;
+  tau2 = DEFAULT_TAU * DEFAULT_TAU;
+  rho = 0.3;
+
+  private readonly key: Int32Array;
+  private readonly prevDay: Int32Array;
+  private readonly perDay: number;
+  private readonly pooledRate: Float64Array;
+  private readonly usable: Uint8Array;
+  private readonly triS: Float64Array;
+  private readonly triD: Float64Array;
+  private readonly triR: Float64Array;
+  private readonly collapseCandidate: Uint8Array;
+  private readonly scratch = new Float64Array(64);
+  private readonly daySent = new Float64Array(7);
+  private readonly dayDelivered = new Float64Array(7);
+  private readonly dayRate = new Float64Array(7);
+  // Recent level of the rate: volume-weighted clipped residuals over 24 hours, as running sums.
+  private readonly levelWindow: number;
+  private readonly levelSent: Float64Array;
+  private readonly levelSum: Float64Array;
+  private levelSentTotal = 0;
+  private levelSumTotal = 0;
+  // Recent level of volume: mean of clipped log ratios against the slot median.
+  private readonly volumeLog: Float64Array;
+  private volumeLogTotal = 0;
+  private volumeLogCount = 0;
+  private volumeLevel = 1;
+  /** The current bucket's same-slot median volume (NaN when unknown). */
+  private slotVolume = NaN;
+  // The last week's residuals, a ring, for τ² and ρ.
+  private readonly residualWindow: number;
+  private readonly residuals: Float64Array;
+  private readonly residualVars: Float64Array;
+  private readonly residualAt: Int32Array;
+  private residualCount = 0;
+  private residualNext = 0;
+  private readonly ordered: { e: Float64Array; b: Float64Array; at: Int32Array; sort: Float64Array };
+  // Long-run rate of the scope: binomial spreads are never taken narrower than at this rate.
+  private runSent = 0;
+  private runDelivered = 0;
+
+  constructor(
+    history: readonly DataPoint[],
+    series: readonly SeriesPoint[],
+    granularity: Granularity,
+    tz: string,
+    readonly t: Thresholds,
+  ) {
+    this.halfHourly = granularity === 'half_hour';
+    this.pSingle = normalTail(t.zSingle);
+    this.pWindow = normalTail(t.zWindow);
+    // Long windows overlap their neighbours almost entirely: far fewer independent tests, so a
+    // lower bar costs few false alarms and catches long, moderate drops on noisy scopes.
+    this.pLong = normalTail(t.zWindow - 0.5);
+    const H = history.length;
+    const n = (this.n = H + series.length);
+    this.from = H;
+    this.T = new Float64Array(n);
+    this.E = new Float64Array(n);
+    this.S = new Float64Array(n);
+    this.D = new Float64Array(n);
+    this.F = new Float64Array(n).fill(1);
+    this.FV = new Float64Array(n);
+    this.judged = new Uint8Array(n);
+    this.settled = new Uint8Array(n);
+    this.partial = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const p: DataPoint = i < H ? history[i]! : series[i - H]!;
+      this.T[i] = p.start;
+      this.E[i] = p.end;
+      this.S[i] = p.sent;
+      this.D[i] = p.delivered;
+      const sp = i < H ? undefined : (p as SeriesPoint);
+      const settled = sp ? sp.settled : true;
+      this.settled[i] = settled ? 1 : 0;
+      this.partial[i] = sp?.partial ? 1 : 0;
+      if (settled) this.judged[i] = 1;
+      else if (sp && !sp.partial && sp.arrived !== undefined && sp.arrived >= MIN_JUDGED_FRACTION) {
+        this.judged[i] = 1;
+        this.F[i] = sp.arrived;
+        this.FV[i] = (sp.arrivedSd ?? 0) ** 2;
+      }
+    }
+    this.perDay = this.halfHourly ? 48 : 1;
+    this.key = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const local = this.T[i]! + offsetMinutes(this.T[i]!, tz) * 60;
+      const day = Math.floor(local / 86_400);
+      this.key[i] = this.halfHourly ? day * 48 + Math.floor((local - day * 86_400) / 1800) : day;
+    }
+    this.prevDay = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.prevDay[i] = this.sameSlot(i, 1);
+    this.p0 = new Float64Array(n).fill(NaN);
+    this.pooledRate = new Float64Array(n).fill(NaN);
+    this.pool = new Float64Array(n);
+    this.spreadFloor = new Float64Array(n);
+    this.allowance = new Float64Array(n);
+    this.expectedVolume = new Float64Array(n).fill(NaN);
+    this.dropFlag = new Uint8Array(n);
+    this.volFlag = new Int8Array(n);
+    this.detectedAt = new Int32Array(n).fill(-1);
+    this.collapseCandidate = new Uint8Array(n);
+    this.usable = new Uint8Array(n);
+    for (let j = 0; j < n; j++) this.usable[j] = this.settled[j] === 1 && this.S[j]! >= BASELINE_MIN_SENT ? 1 : 0;
+    this.triS = new Float64Array(n);
+    this.triD = new Float64Array(n);
+    this.triR = new Float64Array(n);
+    this.levelWindow = this.halfHourly ? 48 : 0;
+    this.levelSent = new Float64Array(n);
+    this.levelSum = new Float64Array(n);
+    this.volumeLog = new Float64Array(n).fill(NaN);
+    this.residualWindow = this.halfHourly ? 336 : 28;
+    this.residuals = new Float64Array(this.residualWindow);
+    this.residualVars = new Float64Array(this.residualWindow);
+    this.residualAt = new Int32Array(this.residualWindow);
+    this.ordered = { e: new Float64Array(this.residualWindow), b: new Float64Array(this.residualWindow), at: new Int32Array(this.residualWindow), sort: new Float64Array(this.residualWindow) };
+  }
+
+  /** Index of the same slot `days` earlier, or -1 (a slot skipped by a daylight-saving change). */
+  private sameSlot(i: number, days: number): number {
+    const target = this.key[i]! - days * this.perDay;
+    let j = i - days * this.perDay;
+    if (j < 0) j = 0;
+    if (j >= this.n) j = this.n - 1;
+    for (let steps = 0; steps < 4 && j > 0 && this.key[j]! > target; steps++) j--;
+    for (let steps = 0; steps < 4 && j < i && this.key[j]! < target; steps++) j++;
+    return j >= 0 && j < i && this.key[j] === target ? j : -1;
+  }
+
+  run(): void {
+    for (let i = 0; i < this.n; i++) {
+      this.slideWindows(i);
+      this.refreshNoise(i);
+      this.expectRate(i);
+      this.expectVolume(i);
+      if (this.judged[i] === 1 && this.partial[i] === 0) {
+        const flagged = this.judgeBucket(i);
+        if (!flagged) this.judgeWindows(i);
+        if (this.dropFlag[i] === 0 && this.settled[i] === 1) this.learn(i);
+      }
+      this.judgeVolume(i);
+    }
+  }
+
+  /** Drop what left the 24-hour level windows. */
+  private slideWindows(i: number): void {
+    if (!this.halfHourly || i <= this.levelWindow) return;
+    const old = i - this.levelWindow - 1;
+    this.levelSentTotal -= this.levelSent[old]!;
+    this.levelSumTotal -= this.levelSum[old]!;
+    if (!Number.isNaN(this.volumeLog[old]!)) {
+      this.volumeLogTotal -= this.volumeLog[old]!;
+      this.volumeLogCount--;
+    }
+  }
+
+  /** Every other day: τ² and ρ from the last week's residuals (in time order). */
+  private refreshNoise(i: number): void {
+    if (i % (2 * this.perDay) !== 0 || this.residualCount < (this.halfHourly ? 20 : 5)) return;
+    const count = this.residualCount;
+    const oldest = count < this.residualWindow ? 0 : this.residualNext;
+    const { e, b, at, sort } = this.ordered;
+    for (let k = 0; k < count; k++) {
+      const r = (oldest + k) % this.residualWindow;
+      e[k] = this.residuals[r]!;
+      b[k] = this.residualVars[r]!;
+      at[k] = this.residualAt[r]!;
+    }
+    const centre = medianOf(e, count, sort);
+    this.tau2 = fitExtraVariance(e, b, count, centre);
+    this.rho = lagOneCorrelation(e, b, at, count, centre, this.tau2);
+  }
+
+  /** The rate this bucket should have had: same slot over the previous week, plus the recent level. */
+  private expectRate(i: number): void {
+    const { S, D } = this;
+    if (this.halfHourly && i >= TRI_LAG) {
+      // A slot's usable sent/delivered with its two neighbours, fixed once no later window can still flag them.
+      const c = i - TRI_LAG;
+      let ts = 0;
+      let td = 0;
+      for (let k = Math.max(0, c - 1); k <= c + 1; k++) {
+        if (this.usable[k] === 1) {
+          ts += S[k]!;
+          td += D[k]!;
+        }
+      }
+      this.triS[c] = ts;
+      this.triD[c] = td;
+      this.triR[c] = ts > 0 ? td / ts : 0;
+    }
+    let days = 0;
+    let j = i;
+    for (let d = 1; d <= 7; d++) {
+      let dayS = 0;
+      let dayD = 0;
+      if (this.halfHourly) {
+        j = j >= 0 ? this.prevDay[j]! : -1;
+        if (j < 0) break;
+        dayS = this.triS[j]!;
+        dayD = this.triD[j]!;
+        this.dayRate[days] = this.triR[j]!;
+      } else if (i - d >= 0 && this.usable[i - d] === 1) {
+        dayS = S[i - d]!;
+        dayD = D[i - d]!;
+        this.dayRate[days] = dayD / dayS;
+      }
+      if (dayS > 0) {
+        this.daySent[days] = dayS;
+        this.dayDelivered[days] = dayD;
+        days++;
+      }
+    }
+    // One bad day (or one unusually good one) must not move the baseline.
+    let lowest = -1;
+    let highest = -1;
+    if (days >= 5) {
+      let low = Infinity;
+      let high = -Infinity;
+      for (let k = 0; k < days; k++) {
+        const r = this.dayRate[k]!;
+        if (r < low) {
+          low = r;
+          lowest = k;
+        }
+        if (r >= high) {
+          high = r;
+          highest = k;
+        }
+      }
+    }
+    let sumS = 0;
+    let sumD = 0;
+    for (let k = 0; k < days; k++) {
+      if (k === lowest || k === highest) continue;
+      sumS += this.daySent[k]!;
+      sumD += this.dayDelivered[k]!;
+    }
+    this.pool[i] = sumS;
+    const longRun = this.runSent >= POOL_MIN_SENT ? this.runDelivered / this.runSent : 0.5;
+    this.spreadFloor[i] = longRun * (1 - longRun);
+    if (sumS >= POOL_MIN_SENT) {
+      const level = this.levelSentTotal >= POOL_MIN_SENT ? this.levelSumTotal / this.levelSentTotal : 0;
+      // Laplace's rule: a baseline with no failures is not evidence of a 100% rate.
+      this.pooledRate[i] = (sumD + 1) / (sumS + 2);
+      this.p0[i] = Math.min(0.9999, Math.max(0.0001, this.pooledRate[i]! + level));
+    }
+  }
+
+  /** Sent this bucket should have had; a campaign (far above it) earns a rate allowance. */
+  private expectVolume(i: number): void {
+    const { S, scratch } = this;
+    if (i % 4 === 0) this.volumeLevel = this.volumeLogCount >= 8 ? Math.exp(this.volumeLogTotal / this.volumeLogCount) : 1;
+    let vcount = 0;
+    let slotVolume = NaN;
+    this.slotVolume = NaN;
+    if (this.halfHourly) {
+      let j = i;
+      for (let d = 1; d <= 7; d++) {
+        j = j >= 0 ? this.prevDay[j]! : -1;
+        if (j < 0) break;
+        if (this.volFlag[j] === 0) scratch[vcount++] = S[j]!;
+      }
+      if (vcount >= 3) slotVolume = smallMedian(scratch, vcount);
+    } else {
+      for (let w = 1; w <= 4; w++) if (i - 7 * w >= 0 && this.volFlag[i - 7 * w] === 0) scratch[vcount++] = S[i - 7 * w]!;
+      if (vcount < 3) {
+        vcount = 0;
+        for (let d = 1; d <= 7; d++) if (i - d >= 0 && this.volFlag[i - d] === 0) scratch[vcount++] = S[i - d]!;
+      }
+      if (vcount >= 3) slotVolume = smallMedian(scratch, vcount);
+    }
+    if (Number.isNaN(slotVolume)) return;
+    this.expectedVolume[i] = slotVolume * this.volumeLevel;
+    this.slotVolume = slotVolume;
+    // Sending to another audience (a campaign) changes the rate the mix delivers at.
+    if (S[i]! >= this.t.campaignRatio * Math.max(this.expectedVolume[i]!, this.t.minExpectedVolume)) this.allowance[i] = this.t.campaignAllowance;
+  }
+
+  /** Variance (in final rate units, times sent²) of a bucket's deficit: binomial, arrival, extra noise, baseline. */
+  private bucketVariance(j: number, e: number, correlated: boolean): number {
+    const S = this.S[j]!;
+    const F = this.F[j]!;
+    const b = Math.max(e * (1 - e), this.spreadFloor[j]!);
+    const extra = correlated ? this.tau2 : (1 - this.rho) * this.tau2;
+    return (S * b) / F + S * S * (extra + b / this.pool[j]! + (e * e * this.FV[j]!) / (F * F));
+  }
+
+  private flag(j: number, at: number): void {
+    this.dropFlag[j] = 1;
+    this.usable[j] = 0;
+    this.detectedAt[j] = at;
+    this.levelSentTotal -= this.levelSent[j]!;
+    this.levelSumTotal -= this.levelSum[j]!;
+    this.levelSent[j] = 0;
+    this.levelSum[j] = 0;
+  }
+
+  /** One bucket alone: under the operator's floor, or a material drop far outside the noise. */
+  private judgeBucket(i: number): boolean {
+    const S = this.S[i]!;
+    if (S < this.t.minSent) return false;
+    const t = this.t;
+    const finalDelivered = this.D[i]! / this.F[i]!;
+    const rate = finalDelivered / S;
+    const base = this.p0[i]!;
+    if (t.rateFloor !== undefined && rate < t.rateFloor) {
+      this.flag(i, i);
+      return true;
+    }
+    if (Number.isNaN(base)) return false;
+    const e = base - this.allowance[i]!;
+    const deficit = e - rate;
+    if (deficit < t.minDropSingle || deficit * S < t.minExcessUndelivered) return false;
+    if (lowerTail(rate, e, this.bucketVariance(i, e, true) / (S * S)) <= this.pSingle) {
+      this.flag(i, i);
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * The last 2, 4 and 8 judged buckets not already flagged, ending here, pooled (only when this
+   * one is itself well below: a drop still going on shows in its newest bucket).
+   */
+  private judgeWindows(i: number): void {
+    const t = this.t;
+    const base = this.p0[i]!;
+    if (Number.isNaN(base) || this.S[i]! === 0 || base - this.allowance[i]! - this.D[i]! / this.F[i]! / this.S[i]! < t.minDropLong / 2) return;
+    const maxWindow = this.halfHourly ? 8 : 3;
+    let wS = 0;
+    let wDeficit = 0;
+    let wExpected = 0;
+    let wVar = 0;
+    let taken = 0;
+    for (let j = i; j >= 0 && taken < maxWindow && i - j < 2 * maxWindow; j--) {
+      if (this.judged[j] === 0 || Number.isNaN(this.p0[j]!)) break;
+      if (this.dropFlag[j] === 1) continue;
+      const e = this.p0[j]! - this.allowance[j]!;
+      wS += this.S[j]!;
+      wDeficit += this.S[j]! * e - this.D[j]! / this.F[j]!;
+      wExpected += this.S[j]! * e;
+      wVar += this.bucketVariance(j, e, false);
+      taken++;
+      const isWindow = this.halfHourly ? taken === 2 || taken === 4 || taken === 8 : taken === 2 || taken === 3;
+      if (!isWindow || wS < t.minSent) continue;
+      const deficit = wDeficit / wS;
+      const minDrop = taken === 2 ? t.minDropShort : t.minDropLong;
+      if (deficit < minDrop || wDeficit < t.minExcessUndelivered) continue;
+      // The correlated part of the extra noise does not average out over the window.
+      const variance = (wVar + wS * wS * this.rho * this.tau2) / (wS * wS);
+      const expected = wExpected / wS;
+      if (lowerTail(expected - deficit, expected, variance) <= (taken >= 8 ? this.pLong : this.pWindow)) {
+        for (let k = j; k <= i; k++) {
+          if (this.dropFlag[k] === 0 && this.S[k]! > 0 && this.D[k]! / this.F[k]! / this.S[k]! < this.p0[k]! - this.allowance[k]!) this.flag(k, i);
+        }
+        return;
+      }
+    }
+  }
+
+  /** A settled bucket that was not an anomaly teaches the noise, the level and the long-run rate. */
+  private learn(i: number): void {
+    const S = this.S[i]!;
+    const base = this.pooledRate[i]!;
+    const e = this.p0[i]!;
+    if (S <= 0 || Number.isNaN(e)) return;
+    const rate = this.D[i]! / S;
+    this.runSent += S;
+    this.runDelivered += this.D[i]!;
+    if (S >= POOL_MIN_SENT && this.allowance[i] === 0) {
+      const b = Math.max(e * (1 - e), this.spreadFloor[i]!);
+      this.residuals[this.residualNext] = rate - e;
+      this.residualVars[this.residualNext] = b / S + b / this.pool[i]!;
+      this.residualAt[this.residualNext] = i;
+      this.residualNext = (this.residualNext + 1) % this.residualWindow;
+      this.residualCount = Math.min(this.residualWindow, this.residualCount + 1);
+    }
+    if (this.halfHourly && S >= BASELINE_MIN_SENT && !Number.isNaN(base) && this.allowance[i] === 0) {
+      // The level follows the rate's slow wander, not a drop in progress: a bucket more than two
+      // deviations off teaches it nothing (symmetric, so the level stays unbiased).
+      const sd = Math.sqrt((base * (1 - base)) / S + this.tau2);
+      if (Math.abs(rate - e) <= 2 * sd) {
+        this.levelSent[i] = S;
+        this.levelSum[i] = S * (rate - base);
+        this.levelSentTotal += S;
+        this.levelSumTotal += this.levelSum[i]!;
+      }
+    }
+  }
+
+  /** Collapses (a number that stops) and spikes; a bucket still in progress says nothing of volume. */
+  private judgeVolume(i: number): void {
+    const v = this.expectedVolume[i]!;
+    if (this.partial[i] === 1 || Number.isNaN(v)) return;
+    const S = this.S[i]!;
+    const t = this.t;
+    if (v >= t.minExpectedVolume && S <= t.collapseRatio * v) {
+      this.collapseCandidate[i] = 1;
+      // One quiet half hour is a blip; two in a row is a number that stopped.
+      if (!this.halfHourly || (i > 0 && this.collapseCandidate[i - 1] === 1)) {
+        for (let j = this.halfHourly ? i - 1 : i; j <= i; j++) {
+          if (this.volFlag[j] !== 0) continue;
+          this.volFlag[j] = -1;
+          this.detectedAt[j] = this.detectedAt[j] === -1 ? i : Math.min(this.detectedAt[j]!, i);
+          if (!Number.isNaN(this.volumeLog[j]!)) {
+            this.volumeLogTotal -= this.volumeLog[j]!;
+            this.volumeLogCount--;
+            this.volumeLog[j] = NaN;
+          }
+        }
+      }
+    } else if (S >= t.minSpikeSent && S >= t.spikeRatio * Math.max(v, t.minExpectedVolume)) {
+      this.volFlag[i] = 1;
+      if (this.detectedAt[i] === -1) this.detectedAt[i] = i;
+    }
+    const slotVolume = this.slotVolume;
+    if (this.halfHourly && this.volFlag[i] === 0 && this.collapseCandidate[i] === 0 && slotVolume >= t.minExpectedVolume) {
+      this.volumeLog[i] = Math.log(Math.min(3, Math.max(0.3, S / slotVolume)));
+      this.volumeLogTotal += this.volumeLog[i]!;
+      this.volumeLogCount++;
+    }
+  }
+}
