@@ -45,7 +45,17 @@ async function main(): Promise<void> {
     const ctx: CommandContext = { config, env: { T: 'sandbox-token' }, store, graph: new CachedAnalytics(graph, store, () => clock), charts: chartRenderer('local'), now: () => clock, prefix: '/waba' };
     const surface = createSlackSurface({ botToken: 'xoxb-bench', signingSecret: 'bench', apiUrl: slack.apiUrl, command: '/waba' }, ctx, silentLogger);
     await surface.start();
-    const alerts = new AlertChecker({ store, ctx, owner, logger: silentLogger, post: (t, alert) => surface.postAlert(t.conversation, alert) });
+    const alerts = new AlertChecker({
+      store,
+      ctx,
+      owner,
+      logger: silentLogger,
+      delivery: {
+        post: (t, alert) => surface.postAlert(t.conversation, alert),
+        update: (t, ref, alert) => surface.updateAlert(t.conversation, ref, alert),
+        reply: (t, ref, alert, kind) => surface.replyToAlert(t.conversation, ref, alert, kind),
+      },
+    });
     const scheduler = new Scheduler({ store, ctx, owner, logger: silentLogger, post: async (t, result) => (await surface.postReport(t.conversation, result)).delivered });
     return { graph, alerts, scheduler };
   }

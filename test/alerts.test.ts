@@ -1,22 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chartRenderer } from '../src/charts/render.js';
-import type { CommandContext } from '../src/chat/commands.js';
-import type { AlertContent } from '../src/chat/surface.js';
 import { buildConfig } from '../src/config/load.js';
 import { GraphClient } from '../src/graph/client.js';
-import { AlertChecker } from '../src/jobs/alerts.js';
+import { AlertChecker, type AlertContext } from '../src/jobs/alerts.js';
+import { RecordingDelivery, type DeliveredAlert } from '../src/jobs/recordingDelivery.js';
 import { silentLogger } from '../src/log.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/server.js';
 import type { SandboxAccount } from '../src/sandbox/traffic.js';
 import type { SqlStore } from '../src/store/sql.js';
-import type { ChatTarget } from '../src/store/types.js';
 import { storeBackends } from './helpers/stores.js';
 
 const GRAPH_TOKEN = 'EAAG-alerts-token-31';
 const D = (hhmm: string) => Date.parse(`2026-11-24T${hhmm}:00Z`);
 
-// One account, two numbers, recipients on UTC: number A's delivery drops 10:00–14:00, and a
-// second account drops 10:00–11:00 and again 13:00–14:00 (a flapping incident).
+// One account, two numbers, recipients on UTC: number A's delivery drops 10:00–14:00 and number
+// B's 12:00–14:00 (a second scope joining an open alert); a second account drops 10:00–11:30 and
+// again 12:00–13:30 (an incident that pauses for half an hour).
 const steady: SandboxAccount = {
   id: '140000000000001',
   name: 'steady',
@@ -28,7 +26,10 @@ const steady: SandboxAccount = {
   ],
   countries: [{ code: 'US', weight: 1, tz: 'UTC', rate: 0.98 }],
   volume: 4000,
-  incidents: [{ kind: 'delivery_drop', phone: '15550001000', start: D('10:00') / 1000, end: D('14:00') / 1000, factor: 0.7 }],
+  incidents: [
+    { kind: 'delivery_drop', phone: '15550001000', start: D('10:00') / 1000, end: D('14:00') / 1000, factor: 0.7 },
+    { kind: 'delivery_drop', phone: '15550001001', start: D('12:00') / 1000, end: D('14:00') / 1000, factor: 0.75 },
+  ],
 };
 const flappy: SandboxAccount = {
   ...steady,
@@ -36,8 +37,8 @@ const flappy: SandboxAccount = {
   name: 'flappy',
   displayName: 'Flappy Co',
   incidents: [
-    { kind: 'delivery_drop', start: D('10:00') / 1000, end: D('11:00') / 1000, factor: 0.75 },
-    { kind: 'delivery_drop', start: D('13:00') / 1000, end: D('14:00') / 1000, factor: 0.75 },
+    { kind: 'delivery_drop', start: D('10:00') / 1000, end: D('11:30') / 1000, factor: 0.75 },
+    { kind: 'delivery_drop', start: D('12:00') / 1000, end: D('13:30') / 1000, factor: 0.75 },
   ],
 };
 
@@ -68,27 +69,14 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
       { GRAPH_API_URL: sandbox.url },
     );
 
-  type Post = { target: ChatTarget; kind: string; alert: AlertContent };
-  async function checker(rules: Array<Record<string, unknown>>, posts: Post[], owner = 'replica-1') {
-    const store = await backend.open();
-    stores.push(store);
+  async function checker(rules: Array<Record<string, unknown>>, owner = 'replica-1', extra: Partial<ConstructorParameters<typeof AlertChecker>[0]> = {}, delivery = new RecordingDelivery(), reuse?: SqlStore) {
+    const store = reuse ?? (await backend.open());
+    if (!reuse) stores.push(store);
     const c = config(rules);
     const graph = new GraphClient({ ...c.graph, now: () => clock });
     graphs.push(graph);
-    const ctx: CommandContext = { config: c, env: { GRAPH_TOKEN }, store, graph, charts: chartRenderer('local'), now: () => clock, prefix: '/waba' };
-    return {
-      store,
-      checker: new AlertChecker({
-        store,
-        ctx,
-        owner,
-        logger: silentLogger,
-        post: async (target, alert, kind) => {
-          posts.push({ target, kind, alert });
-          return { delivered: true, ref: `ref-${posts.length}` };
-        },
-      }),
-    };
+    const ctx: AlertContext = { config: c, env: { GRAPH_TOKEN }, graph, now: () => clock };
+    return { store, delivery, checker: new AlertChecker({ store, ctx, owner, logger: silentLogger, delivery, ...extra }) };
   }
 
   const rule = (name: string, account: string, extra: Record<string, unknown> = {}) => ({
@@ -100,114 +88,118 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
     targets: [{ slack: { channel: `C0${name.toUpperCase()}` } }, { teams: { conversation: `19:${name}@thread.tacv2` } }],
     ...extra,
   });
+  const slack = (events: DeliveredAlert[]) => events.filter((e) => e.target.platform === 'slack');
+  const steps = (events: DeliveredAlert[]) => slack(events).map((e) => (e.action === 'reply' ? `reply:${e.followUp}` : e.action));
 
-  it('opens once, reminds while nobody answers, and resolves after two clean checks', async () => {
-    const posts: Post[] = [];
-    const { checker: c, store } = await checker([rule('life', 'steady')], posts);
+  it('opens within the hour, announces a second number at once in place and in its thread, and resolves in place', async () => {
+    const { checker: c, store, delivery } = await checker([rule('life', 'steady')]);
     const run = async (hhmm: string) => {
       clock = D(hhmm);
       await c.tick(clock);
     };
     await run('09:30');
-    expect(posts).toEqual([]);
-    await run('12:30'); // deliveries settle for 2 hours: 10:00–10:30 is judged now
-    expect(posts.map((p) => [p.kind, p.target.platform])).toEqual([
-      ['open', 'slack'],
-      ['open', 'teams'],
-    ]);
-    expect(posts[0]!.alert.anomalies.some((a) => /on \+1 555 000 1000/.test(a.explanation))).toBe(true);
+    await run('10:00');
+    expect(delivery.events).toEqual([]);
+    // The first bad half hour (10:00–10:30) is judged young, against the default settle curve:
+    // by 11:00 at the latest — half an hour after it ended, not the two hours it takes to settle.
+    await run('10:30');
+    await run('11:00');
+    expect(steps(delivery.events)).toEqual(['post']);
+    const opened = slack(delivery.events)[0]!.alert;
+    expect(opened.anomalies.some((a) => a.scope?.kind === 'phone' && a.scope.key === '15550001000')).toBe(true);
+    expect(opened.shortId).toMatch(/^A-[2-9A-Z]{4}$/);
+    await run('11:30');
+    await run('12:00');
+    expect(steps(delivery.events)).toEqual(['post']);
+    // Number B joins at 12:00: at the first check that sees it, the alert is edited in place and
+    // the thread says what is new — not at the next reminder.
+    await run('12:30');
     await run('13:00');
-    await run('16:00');
-    expect(posts).toHaveLength(2); // still open, not yet time to remind
-    await run('16:30');
-    expect(posts.slice(2).map((p) => p.kind)).toEqual(['remind', 'remind']);
-    await run('17:00');
-    expect(posts).toHaveLength(4); // one clean check is not enough
-    await run('17:30');
-    expect(posts.slice(4).map((p) => p.kind)).toEqual(['resolve', 'resolve']);
-    expect(posts[4]!.alert.anomalies[0]!.explanation).toMatch(/^Resolved: delivery back to 9\d\.\d% since \d\d:\d\d \(UTC\)\.$/);
-    expect(posts[4]!.alert.resolved).toBe(true);
-    expect(await store.alertEpisode('steady:life')).toMatchObject({ status: 'resolved', reminders: 1 });
-  }, 60_000);
+    expect(steps(delivery.events)).toEqual(['post', 'update', 'reply:update']);
+    const update = slack(delivery.events)[1]!.alert;
+    expect(update.anomalies.filter((a) => a.new).map((a) => a.scope?.key)).toContain('15550001001');
+    expect(slack(delivery.events)[2]!.ref).toBe(slack(delivery.events)[0]!.ref);
+    // Resolved after two clean checks: redrawn in place, and said in the thread.
+    for (const t of ['13:30', '14:00', '14:30', '15:00', '15:30', '16:00']) await run(t);
+    const all = steps(delivery.events);
+    expect(all).toEqual(['post', 'update', 'reply:update', 'update', 'reply:resolve']);
+    const resolution = slack(delivery.events).at(-1)!.alert;
+    expect(resolution.resolved).toBe(true);
+    expect(resolution.anomalies.find((a) => a.scope?.key === '15550001000')!.explanation).toMatch(/^Delivery on \+1 555 000 1000 is back to 9\d\.\d% since 14:00 \(UTC\)\.$/);
+    expect(await store.alertEpisode('steady:life')).toMatchObject({ status: 'resolved' });
+    // One episode: every message is about the same alert.
+    expect(new Set(slack(delivery.events).map((e) => e.alert.key)).size).toBe(1);
+  }, 90_000);
 
-  it('stays quiet after someone acknowledges, and skips muted targets', async () => {
-    const posts: Post[] = [];
-    const { checker: c, store } = await checker([rule('acked', 'steady')], posts);
-    clock = D('12:30');
-    await c.tick(clock);
-    expect(posts).toHaveLength(2);
-    await store.recordAlertAction(posts[0]!.alert.key, { status: 'acknowledged', by: 'U0BOB', at: clock });
-    await store.muteAlerts({ platform: 'teams', conversation: '19:acked@thread.tacv2' }, steady.id, D('23:00'));
-    clock = D('16:30');
-    await c.tick(clock);
-    expect(posts).toHaveLength(2);
-    clock = D('17:00');
-    await c.tick(clock);
-    clock = D('17:30');
-    await c.tick(clock);
-    // The resolution goes to Slack; Teams is muted for alerts but hears that it is over.
-    expect(posts.slice(2).map((p) => [p.kind, p.target.platform])).toEqual([
-      ['resolve', 'slack'],
-      ['resolve', 'teams'],
-    ]);
-  }, 60_000);
-
-  it('does not flap on an incident that pauses: one alert, resolved once', async () => {
-    const posts: Post[] = [];
-    const { checker: c } = await checker([rule('flap', 'flappy', { drillDown: [] })], posts);
-    // Without hysteresis the 14:30 check (first drop over, second not yet settled) would resolve
-    // it and the 15:30 one open it again.
-    for (const hhmm of ['12:30', '14:30', '15:30', '17:30', '18:00']) {
-      clock = D(hhmm);
+  it('reminds in the alert\'s thread while nobody answers', async () => {
+    const { checker: c, delivery } = await checker([rule('remind', 'steady', { drillDown: [], remindEvery: '1h' })]);
+    for (const t of ['11:00', '11:30', '12:00', '12:30']) {
+      clock = D(t);
       await c.tick(clock);
     }
-    expect(posts.filter((p) => p.target.platform === 'slack').map((p) => p.kind)).toEqual(['open', 'resolve']);
+    const replies = slack(delivery.events).filter((e) => e.followUp === 'remind');
+    expect(replies.length).toBe(1);
+    expect(replies[0]!.ref).toBe(slack(delivery.events)[0]!.ref);
   }, 60_000);
 
+  it('stays quiet after someone acknowledges, skips muted targets, and tells both the resolution', async () => {
+    const { checker: c, store, delivery } = await checker([rule('acked', 'steady', { drillDown: [] })]);
+    for (const t of ['10:30', '11:00']) {
+      clock = D(t);
+      await c.tick(clock);
+    }
+    expect(delivery.events.filter((e) => e.action === 'post')).toHaveLength(2);
+    const key = delivery.events[0]!.alert.key;
+    await store.recordAlertAction(key, { status: 'acknowledged', by: 'U0BOB', at: clock });
+    await store.muteAlerts({ platform: 'teams', conversation: '19:acked@thread.tacv2' }, steady.id, D('23:00'));
+    for (const t of ['15:30', '16:00', '16:30', '17:00', '17:30']) {
+      clock = D(t);
+      await c.tick(clock);
+    }
+    expect(delivery.events.some((e) => e.followUp === 'remind')).toBe(false);
+    const resolves = delivery.events.filter((e) => e.followUp === 'resolve');
+    expect(resolves.map((e) => e.target.platform).sort()).toEqual(['slack', 'teams']);
+  }, 90_000);
+
+  it('does not flap on an incident that pauses: one alert, resolved once', async () => {
+    const { checker: c, delivery } = await checker([rule('flap', 'flappy', { drillDown: [] })]);
+    for (let t = D('10:00'); t <= D('18:00'); t += 30 * 60_000) {
+      clock = t;
+      await c.tick(clock);
+    }
+    const posts = slack(delivery.events);
+    expect(posts.filter((e) => e.action === 'post')).toHaveLength(1);
+    expect(posts.filter((e) => e.followUp === 'resolve')).toHaveLength(1);
+  }, 90_000);
+
   it('checks the account without drill-downs when its Graph budget runs low, and says so', async () => {
-    const posts: Post[] = [];
-    const store = await backend.open();
-    stores.push(store);
-    const c = config([rule('budget', 'steady')]);
-    const graph = new GraphClient({ ...c.graph, now: () => clock });
-    graphs.push(graph);
-    const ctx: CommandContext = { config: c, env: { GRAPH_TOKEN }, store, graph, charts: chartRenderer('local'), now: () => clock, prefix: '/waba' };
-    const alerts = new AlertChecker({
-      store,
-      ctx,
-      owner: 'replica-budget',
-      logger: silentLogger,
-      budget: { callsInLastHour: () => 150, callsPerHour: 200 },
-      post: async (target, alert, kind) => {
-        posts.push({ target, kind, alert });
-        return { delivered: true, ref: `ref-${posts.length}` };
-      },
-    });
+    const { checker: c, store, delivery } = await checker([rule('budget', 'steady')], 'replica-budget', { budget: { callsInLastHour: () => 150, callsPerHour: 200 } });
     clock = D('12:30');
-    await alerts.tick(clock);
-    const slack = posts.filter((p) => p.target.platform === 'slack');
-    expect(slack).toHaveLength(1);
-    expect(slack[0]!.alert.anomalies.every((a) => !/on \+1 555/.test(a.explanation))).toBe(true);
+    await c.tick(clock);
+    const posted = slack(delivery.events);
+    expect(posted).toHaveLength(1);
+    expect(posted[0]!.alert.anomalies.every((a) => a.scope?.kind === 'account')).toBe(true);
     const [run] = await store.listRuns({ job: 'alert-check:steady:budget' });
     expect(run!.detail).toMatch(/degraded: drill-downs skipped to stay within the Graph call budget$/);
 
     // Nearly spent: the next check is deferred altogether, and recorded as such.
-    const deferring = new AlertChecker({ store, ctx, owner: 'replica-budget', logger: silentLogger, budget: { callsInLastHour: () => 190, callsPerHour: 200 }, post: async () => ({ delivered: true, ref: 'r' }) });
+    const deferring = await checker([rule('budget', 'steady')], 'replica-budget', { budget: { callsInLastHour: () => 190, callsPerHour: 200 } }, delivery, store);
     clock = D('13:00');
-    await deferring.tick(clock);
+    await deferring.checker.tick(clock);
     const [deferred] = await store.listRuns({ job: 'alert-check:steady:budget' });
     expect(deferred).toMatchObject({ status: 'skipped', detail: 'degraded: check deferred, the Graph call budget is nearly spent' });
   }, 60_000);
 
   it('groups an account\'s simultaneous anomalies into one message, posted once by two replicas', async () => {
-    const posts: Post[] = [];
+    const delivery = new RecordingDelivery();
     const rules = [rule('pair', 'steady')];
-    const [a, b] = [await checker(rules, posts, 'replica-a'), await checker(rules, posts, 'replica-b')];
-    clock = D('12:30');
+    const a = await checker(rules, 'replica-a', {}, delivery);
+    const b = await checker(rules, 'replica-b', {}, delivery, a.store);
+    clock = D('13:00');
     await Promise.all([a.checker.tick(clock), b.checker.tick(clock)]);
-    const slack = posts.filter((p) => p.target.platform === 'slack');
-    expect(slack).toHaveLength(1);
-    // The account-wide drop and the drop on number A arrive as one alert.
-    expect(slack[0]!.alert.anomalies.length).toBeGreaterThanOrEqual(2);
+    const posted = slack(delivery.events);
+    expect(posted).toHaveLength(1);
+    // Both numbers' drops (and the account's) arrive as one alert.
+    expect(posted[0]!.alert.anomalies.length).toBeGreaterThanOrEqual(2);
   }, 60_000);
 });

@@ -192,7 +192,7 @@ function dropAnomaly(ctx: Assembly, run: number[]): Anomaly | undefined {
     const b = Math.max(e * (1 - e), sc.spreadFloor[j]!);
     baselined += sc.S[j]!;
     expectedDelivered += sc.S[j]! * e;
-    variance += (sc.S[j]! * b) / sc.F[j]! + sc.S[j]! * sc.S[j]! * ((1 - sc.rho) * sc.tau2 + b / sc.pool[j]! + (e * e * sc.FV[j]!) / (sc.F[j]! * sc.F[j]!));
+    variance += (sc.S[j]! * b) / sc.F[j]! + sc.S[j]! * sc.S[j]! * ((1 - sc.rho) * sc.tau2 + b / sc.pool[j]!);
   }
   variance += sent * sent * sc.rho * sc.tau2;
   const observed = sent > 0 ? Math.min(1, finalDelivered / sent) : 0;

@@ -69,9 +69,8 @@ export class BucketScorer {
   readonly E: Float64Array;
   readonly S: Float64Array;
   readonly D: Float64Array;
-  /** Visible share of final deliveries (1 once settled) and its variance. */
+  /** Visible share of final deliveries assumed (1 once settled; cautious while young). */
   readonly F: Float64Array;
-  readonly FV: Float64Array;
   /** 1 when the bucket may be judged (settled, or young with a settle curve). */
   readonly judged: Uint8Array;
   readonly settled: Uint8Array;
@@ -150,7 +149,6 @@ export class BucketScorer {
     this.S = new Float64Array(n);
     this.D = new Float64Array(n);
     this.F = new Float64Array(n).fill(1);
-    this.FV = new Float64Array(n);
     this.judged = new Uint8Array(n);
     this.settled = new Uint8Array(n);
     this.partial = new Uint8Array(n);
@@ -166,9 +164,11 @@ export class BucketScorer {
       this.partial[i] = sp?.partial ? 1 : 0;
       if (settled) this.judged[i] = 1;
       else if (sp && !sp.partial && sp.arrived !== undefined && sp.arrived >= MIN_JUDGED_FRACTION) {
+        // Judged young against the share expected to have arrived — its low end (two spreads
+        // under the curve), so slow arrivals never read as a drop. The delivery noise keeps its
+        // own skewed shape; the arrival uncertainty only makes the estimate cautious.
         this.judged[i] = 1;
-        this.F[i] = sp.arrived;
-        this.FV[i] = (sp.arrivedSd ?? 0) ** 2;
+        this.F[i] = Math.max(0.3, sp.arrived - 2 * (sp.arrivedSd ?? 0));
       }
     }
     this.perDay = this.halfHourly ? 48 : 1;
@@ -367,13 +367,12 @@ export class BucketScorer {
     if (S[i]! >= this.t.campaignRatio * Math.max(this.expectedVolume[i]!, this.t.minExpectedVolume)) this.allowance[i] = this.t.campaignAllowance;
   }
 
-  /** Variance (in final rate units, times sent²) of a bucket's deficit: binomial, arrival, extra noise, baseline. */
+  /** Variance (in final rate units, times sent²) of a bucket's deficit: binomial, extra noise, baseline. */
   private bucketVariance(j: number, e: number, correlated: boolean): number {
     const S = this.S[j]!;
-    const F = this.F[j]!;
     const b = Math.max(e * (1 - e), this.spreadFloor[j]!);
     const extra = correlated ? this.tau2 : (1 - this.rho) * this.tau2;
-    return (S * b) / F + S * S * (extra + b / this.pool[j]! + (e * e * this.FV[j]!) / (F * F));
+    return (S * b) / this.F[j]! + S * S * (extra + b / this.pool[j]!);
   }
 
   private flag(j: number, at: number): void {

@@ -4,6 +4,14 @@ import { redactSecrets } from '../secrets.js';
 import type { Platform } from '../store/types.js';
 import type { CommandResult } from './commands.js';
 
+/** One line of an alert: an anomaly as found, or (resolved) what recovered. */
+export interface AlertLine extends Pick<Anomaly, 'severity' | 'explanation'> {
+  kind?: Anomaly['kind'] | undefined;
+  scope?: Pick<Anomaly['scope'], 'kind' | 'key' | 'label'> | undefined;
+  /** Announced by this update: rendered marked as new. */
+  new?: boolean | undefined;
+}
+
 /** An alert as every platform shows it: what was found, where, and the key its actions record. */
 export interface AlertContent {
   /** Unguessable; buttons carry it and nothing else. */
@@ -12,8 +20,8 @@ export interface AlertContent {
   shortId: string;
   accountId: string;
   accountName: string;
-  /** What was found; severity and explanation are all an alert message shows. */
-  anomalies: Array<Pick<Anomaly, 'severity' | 'explanation'>>;
+  /** What was found (or, resolved, what recovered). */
+  anomalies: AlertLine[];
   timezone: string;
   /** A resolution notice: no buttons, nothing left to acknowledge. */
   resolved?: boolean;
@@ -29,7 +37,20 @@ export type PostOutcome = { delivered: true; ref: string } | { delivered: false;
 export interface ChatSurface {
   readonly platform: Platform;
   postAlert(conversation: string, alert: AlertContent): Promise<PostOutcome>;
+  /** Redraw a posted alert in place (new scopes, resolution). */
+  updateAlert(conversation: string, ref: string, alert: AlertContent): Promise<PostOutcome>;
+  /** A short follow-up under the alert (its Slack thread; a reply in a Teams channel thread). */
+  replyToAlert(conversation: string, ref: string, alert: AlertContent, kind: AlertFollowUp): Promise<PostOutcome>;
   postReport(conversation: string, result: CommandResult & { type: 'report' }): Promise<PostOutcome>;
+}
+
+export type AlertFollowUp = 'update' | 'remind' | 'resolve';
+
+/** The follow-up's words, the same on every platform. */
+export function followUpText(alert: AlertContent, kind: AlertFollowUp): string {
+  const lines = kind === 'update' ? alert.anomalies.filter((a) => a.new) : alert.anomalies;
+  const head = kind === 'update' ? `New in alert ${alert.shortId}:` : kind === 'remind' ? `Still going on (alert ${alert.shortId}):` : `Resolved (alert ${alert.shortId}):`;
+  return [head, ...lines.map((a) => a.explanation)].join('\n');
 }
 
 /** The one line a person sees for an error, on any platform: never a stack trace or a secret. */

@@ -4,6 +4,7 @@ import type { AnalyticsRequest, AnalyticsResult, AnalyticsSource, GraphAccount }
 import { silentLogger, type Logger } from '../log.js';
 import { isStoreUnavailable } from '../store/sql.js';
 import type { Store } from '../store/types.js';
+import { SettleLearner } from './settleLearning.js';
 
 /**
  * Graph analytics with settled buckets kept in the store: a request reads what has settled
@@ -23,13 +24,17 @@ export const CACHE_DOWN_NOTE = 'The bucket cache is unavailable (database unreac
 export class CachedAnalytics implements AnalyticsSource {
   hits = 0;
   misses = 0;
+  /** Each account's settle curve, learned from the young buckets this cache sees refetched. */
+  readonly settleCurves: SettleLearner;
 
   constructor(
     private readonly source: AnalyticsSource,
     private readonly store: Store,
     private readonly now: () => number,
     private readonly log: Logger = silentLogger,
-  ) {}
+  ) {
+    this.settleCurves = new SettleLearner(store, now, log);
+  }
 
   private key(account: GraphAccount, req: AnalyticsRequest): string {
     return JSON.stringify([account.id, req.granularity, req.phoneNumbers ?? [], req.countryCodes ?? [], req.productTypes ?? []]);
@@ -65,9 +70,10 @@ export class CachedAnalytics implements AnalyticsSource {
     if (!coverage || coverage.start > start || coverage.end <= start) {
       this.misses++;
       const fresh = await this.source.fetchAnalytics(account, req);
+      if (req.granularity === 'HALF_HOUR') this.settleCurves.observe(account.id, key, fresh.points);
       const settledEnd = Math.min(settled, end);
       if (settledEnd > start) {
-        await this.keep(key, { start, end: settledEnd }, fresh, { start, end: settledEnd, phoneNumbers: fresh.phoneNumbers, countryCodes: fresh.countryCodes });
+        await this.keep(account, key, req, { start, end: settledEnd }, fresh, { start, end: settledEnd, phoneNumbers: fresh.phoneNumbers, countryCodes: fresh.countryCodes });
       }
       return fresh;
     }
@@ -78,11 +84,12 @@ export class CachedAnalytics implements AnalyticsSource {
     if (cachedEnd >= end) return { points: cached, ...listed, granularity: req.granularity, range: req.range, notes: [], requests: 0 };
     // Only the part that may still change, or was never asked for, goes to Graph.
     const fresh = await this.source.fetchAnalytics(account, { ...req, range: { start: cachedEnd, end } });
+    if (req.granularity === 'HALF_HOUR') this.settleCurves.observe(account.id, key, fresh.points);
     const newEnd = Math.min(settled, end);
     if (newEnd > coverage.end) {
       // Keep a bounded history per key: older buckets are dropped as the span moves on.
       const keepFrom = Math.max(coverage.start, newEnd - RETENTION_SECONDS);
-      await this.keep(key, { start: coverage.end, end: newEnd }, fresh, {
+      await this.keep(account, key, req, { start: coverage.end, end: newEnd }, fresh, {
         start: keepFrom,
         end: newEnd,
         phoneNumbers: [...new Set([...coverage.phoneNumbers, ...fresh.phoneNumbers])],
@@ -103,10 +110,11 @@ export class CachedAnalytics implements AnalyticsSource {
    * answered twice with different counts is refused (as the report itself would refuse it) rather
    * than cached. A store failure here loses only the saving, not the answer.
    */
-  private async keep(key: string, replace: { start: number; end: number }, fresh: AnalyticsResult, coverage: Parameters<Store['writeBuckets']>[3]): Promise<void> {
+  private async keep(account: GraphAccount, key: string, req: AnalyticsRequest, replace: { start: number; end: number }, fresh: AnalyticsResult, coverage: Parameters<Store['writeBuckets']>[3]): Promise<void> {
     const { points } = normalizeSeries(fresh.points);
     try {
       await this.store.writeBuckets(key, replace, points, coverage);
+      if (req.granularity === 'HALF_HOUR') await this.settleCurves.settle(account.id, key, points.filter((p) => p.start >= replace.start && p.start < replace.end));
     } catch (err) {
       if (!isStoreUnavailable(err)) throw err;
       this.log.warn({ err: (err as Error).message }, 'bucket cache not saved: database unreachable');

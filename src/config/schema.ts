@@ -156,6 +156,8 @@ const alertRule = z.strictObject({
   /** Alert below this delivery rate regardless of the baseline (0..1). */
   rateFloor: z.number().min(0).max(1).optional(),
   drillDown: z.array(z.enum(['phone', 'country'])).default(['phone', 'country']),
+  /** How readily drops alarm: low, normal or high (see the README's Alerts section). */
+  sensitivity: z.enum(['low', 'normal', 'high'], { error: (issue) => `${quoted(issue.input)} is not a sensitivity — use low, normal or high` }).default('normal'),
   targets: z.array(target).min(1, { error: 'needs at least one target' }),
 });
 

@@ -1,207 +1,275 @@
 import { DateTime } from 'luxon';
 import type { Anomaly } from '../analytics/anomalies.js';
-import type { CommandContext } from '../chat/commands.js';
-import type { AlertContent, PostOutcome } from '../chat/surface.js';
-import { newAlertKey, newShortId } from './alertKeys.js';
-import { isStoreUnavailable } from '../store/sql.js';
-import { composeReport } from '../compose/composeReport.js';
+import type { AlertContent, AlertFollowUp, AlertLine, PostOutcome } from '../chat/surface.js';
+import { fixedCurves, type SettleCurves } from '../compose/settleLearning.js';
 import { accountToken, type AccountConfig, type Config } from '../config/load.js';
 import type { Target } from '../config/schema.js';
+import type { AnalyticsSource } from '../graph/client.js';
 import type { Logger } from '../log.js';
 import { formatRate } from '../report/format.js';
 import { redactSecrets } from '../secrets.js';
-import type { AlertEpisode, ChatTarget, Store } from '../store/types.js';
+import { isStoreUnavailable } from '../store/sql.js';
+import type { ChatTarget, Store } from '../store/types.js';
+import { newAlertKey, newShortId } from './alertKeys.js';
+import { advance, anomalyKey, decide, type Decision, type EpisodeState } from './alertLifecycle.js';
+import { fetchAlertScopes, judgeAlertScopes, type Judgement } from './alertScopes.js';
 
-/** Posts an alert (or a reminder, or a resolution) to one target. */
-export type AlertPoster = (target: ChatTarget, alert: AlertContent, kind: 'open' | 'remind' | 'resolve') => Promise<PostOutcome>;
+/** How alerts reach a chat conversation: the chat surfaces in `serve`, a recorder in a backtest. */
+export interface AlertDelivery {
+  post(target: ChatTarget, alert: AlertContent): Promise<PostOutcome>;
+  update(target: ChatTarget, ref: string, alert: AlertContent): Promise<PostOutcome>;
+  reply(target: ChatTarget, ref: string, alert: AlertContent, kind: AlertFollowUp): Promise<PostOutcome>;
+}
+
+/** What an alert check needs of the service around it. */
+export interface AlertContext {
+  config: Config;
+  env: NodeJS.ProcessEnv;
+  graph: AnalyticsSource;
+  now: () => number;
+}
 
 export interface AlertCheckerOptions {
   store: Store;
-  ctx: CommandContext;
-  post: AlertPoster;
+  ctx: AlertContext;
+  delivery: AlertDelivery;
   logger: Logger;
   owner: string;
   leaseMs?: number;
   /** Consecutive clean checks before an alert resolves (hysteresis). */
   cleanChecksToResolve?: number;
   /** The Graph client's view of each WABA's hourly call budget, to degrade before it runs out. */
-  budget?: { callsInLastHour(wabaId: string): number; callsPerHour: number };
-  metrics?: { posts: { inc(labels: { platform: string; outcome: string }): void } };
+  budget?: { callsInLastHour(wabaId: string): number; callsPerHour: number } | undefined;
+  metrics?: { posts: { inc(labels: { platform: string; outcome: string }): void } } | undefined;
+  /** Each account's settle curve (learned by the bucket cache; the default otherwise). */
+  settleCurves?: SettleCurves | undefined;
 }
 
-type Rule = Config['alerts'][number];
+export type Rule = Config['alerts'][number];
 
-export function ruleId(rule: Rule, index: number): string {
+export function ruleId(rule: Pick<Rule, 'account' | 'name'>, index: number): string {
   return rule.name ? `${rule.account}:${rule.name}` : `${rule.account}:${index}`;
 }
 
-function targetOf(t: Target): ChatTarget {
+export function targetOf(t: Target): ChatTarget {
   return 'slack' in t ? { platform: 'slack', conversation: t.slack.channel } : { platform: 'teams', conversation: t.teams.conversation };
+}
+
+/** What an alert check did, for the run record (and for backtests). */
+export interface CheckOutcome {
+  decision: Decision['kind'];
+  detail: string;
+  alert?: AlertContent | undefined;
+  judgement?: Judgement | undefined;
+}
+
+const SEVERITY = { critical: 0, warning: 1 } as const;
+
+function line(a: Anomaly, isNew = false): AlertLine {
+  return { severity: a.severity, explanation: a.explanation, kind: a.kind, scope: { kind: a.scope.kind, key: a.scope.key, label: a.scope.label }, ...(isNew ? { new: true } : {}) };
 }
 
 /**
  * The alert lifecycle: every `checkEvery`, one replica (by claim) checks each rule's account and
- * drill-downs over the last day; anomalies still going on open an alert — all of an account's at
- * once, grouped in one message — that is posted once, reminded every `remindEvery` while nobody
- * acknowledged or muted it, and resolved with a message after two clean checks in a row, so one
- * quiet bucket in a noisy series does not close and reopen it.
+ * drill-downs (`alertScopes.ts`), and the pure rules in `alertLifecycle.ts` decide what happens:
+ * an alert opens (all of an account's anomalies in one message), is updated in place at once
+ * when a new scope or kind appears (with a short reply in its thread), is reminded in its thread
+ * every `remindEvery` while nobody acknowledged or muted it, and resolves — the message redrawn,
+ * and a reply — after two clean checks in a row. Everything is stored before it is posted, and
+ * every post is claimed per alert, target and step, so replicas and restarts post it once.
  */
 export class AlertChecker {
   private readonly leaseMs: number;
   private readonly cleanToResolve: number;
+  private readonly curves: SettleCurves;
 
   constructor(private readonly options: AlertCheckerOptions) {
     this.leaseMs = options.leaseMs ?? 10 * 60_000;
     this.cleanToResolve = options.cleanChecksToResolve ?? 2;
+    this.curves = options.settleCurves ?? fixedCurves();
   }
 
   async tick(now = this.options.ctx.now()): Promise<void> {
-    const { ctx } = this.options;
+    const { ctx, store, logger } = this.options;
     await Promise.all(
       ctx.config.alerts.map(async (rule, index) => {
         const id = ruleId(rule, index);
         const period = String(Math.floor(now / rule.checkEvery));
-        if (!(await this.options.store.claimRun(`alert-check:${id}`, period, this.options.owner, now, this.leaseMs))) return;
+        const job = `alert-check:${id}`;
+        if (!(await store.claimRun(job, period, this.options.owner, now, this.leaseMs))) return;
         // The config's validation guarantees the rule's account exists.
         const account = ctx.config.accounts.find((a) => a.id === rule.account || a.name.toLowerCase() === rule.account.toLowerCase())!;
         // Nearly out of budget: defer this check (a longer interval) rather than be throttled.
         const budget = this.options.budget;
         if (budget && budget.callsInLastHour(account.id) >= budget.callsPerHour * 0.9) {
-          this.options.logger.warn({ rule: id }, 'alert check deferred to stay within the Graph budget');
-          await this.options.store.finishRun(`alert-check:${id}`, period, { status: 'skipped', detail: 'degraded: check deferred, the Graph call budget is nearly spent', attempts: 0 }, ctx.now());
+          logger.warn({ rule: id }, 'alert check deferred to stay within the Graph budget');
+          await store.finishRun(job, period, { status: 'skipped', detail: 'degraded: check deferred, the Graph call budget is nearly spent', attempts: 0 }, ctx.now());
           return;
         }
         try {
           const outcome = await this.check(rule, id, account, now);
-          await this.options.store.finishRun(`alert-check:${id}`, period, { status: 'posted', detail: outcome, attempts: 1 }, ctx.now());
+          await store.finishRun(job, period, { status: 'posted', detail: outcome.detail, attempts: 1 }, ctx.now());
         } catch (err) {
           const detail = redactSecrets((err as Error).message);
           if (isStoreUnavailable(err)) {
             // The store failed mid-check: give the claim back so the next tick (a minute on)
             // runs the check again. If even that fails, the lease hands it over later.
-            this.options.logger.warn({ rule: id, err: detail }, 'alert check failed on the store; will retry');
-            await this.options.store.releaseRun(`alert-check:${id}`, period, this.options.owner).catch(() => undefined);
+            logger.warn({ rule: id, err: detail }, 'alert check failed on the store; will retry');
+            await store.releaseRun(job, period, this.options.owner).catch(() => undefined);
             return;
           }
-          this.options.logger.warn({ rule: id, err: detail }, 'alert check failed');
-          await this.options.store.finishRun(`alert-check:${id}`, period, { status: 'failed', detail, attempts: 1 }, ctx.now());
+          logger.warn({ rule: id, err: detail }, 'alert check failed');
+          await store.finishRun(job, period, { status: 'failed', detail, attempts: 1 }, ctx.now());
         }
       }),
     );
   }
 
-  /** Anomalies of the rule's account (and drill-downs) still going on at `now`; `degraded` when drill-downs were dropped for the budget. */
-  private async currentAnomalies(rule: Rule, account: AccountConfig, now: number): Promise<{ anomalies: Anomaly[]; degraded: boolean }> {
-    const { ctx } = this.options;
-    const scoped: AccountConfig = {
-      ...account,
-      phoneNumbers: rule.scope?.phoneNumbers ?? account.phoneNumbers,
-      countries: rule.scope?.countries ?? account.countries,
-    };
-    const range = { start: Math.floor(now / 1000) - 86_400, end: Math.floor(now / 1000) };
-    const detection = { minSent: rule.minSent, ...(rule.rateFloor !== undefined ? { rateFloor: rule.rateFloor } : {}) };
-    const token = accountToken(account, ctx.env);
-    const found: Anomaly[] = [];
+  /** One check of one rule at `now`: judge, decide, store, post. */
+  async check(rule: Rule, id: string, account: AccountConfig, now: number): Promise<CheckOutcome> {
+    const { ctx, store } = this.options;
+    const budget = this.options.budget;
     // Each drill-down costs a call per number or country: near the WABA's budget, check the
     // account as a whole only, rather than get it throttled.
-    const budget = this.options.budget;
     const degraded = Boolean(budget && rule.drillDown.length && budget.callsInLastHour(account.id) >= budget.callsPerHour * 0.6);
-    // Every report also judges the account as a whole: take that from the first one only, so a
-    // rule with drill-downs does not fetch the account's own series once more.
-    const dimensions: Array<'phone' | 'country' | undefined> = degraded || rule.drillDown.length === 0 ? [undefined] : rule.drillDown;
-    for (const [i, by] of dimensions.entries()) {
-      const report = await composeReport({ graph: ctx.graph, now: () => now }, { account: scoped, token, range, granularity: 'half_hour', by, detection });
-      found.push(...report.anomalies.filter((a) => (a.scope.kind === 'account' ? i === 0 : a.scope.kind === by)));
-    }
-    // Still going on: it reaches the newest buckets that have settled.
-    const recent = now / 1000 - account.settleMs / 1000 - rule.checkEvery / 1000 - 1800;
-    return { anomalies: found.filter((a) => a.end > recent), degraded };
-  }
-
-  private async check(rule: Rule, id: string, account: AccountConfig, now: number): Promise<string> {
-    const { anomalies, degraded } = await this.currentAnomalies(rule, account, now);
     if (degraded) this.options.logger.warn({ rule: id }, 'alert check degraded to stay within the Graph budget');
-    const outcome = await this.advance(rule, id, account, anomalies, now);
-    return degraded ? `${outcome}; degraded: drill-downs skipped to stay within the Graph call budget` : outcome;
+    const curve = await this.curves.curve(account.id);
+    const scopes = await fetchAlertScopes(ctx.graph, account, accountToken(account, ctx.env), rule, now, !degraded && rule.drillDown.length > 0);
+    const detection = { minSent: rule.minSent, sensitivity: rule.sensitivity, ...(rule.rateFloor !== undefined ? { rateFloor: rule.rateFloor } : {}) };
+    const judgement = judgeAlertScopes(scopes, { nowMs: now, settleMs: account.settleMs, curve, tz: account.timezone, detection });
+    const found = [...judgement.ongoing].sort((a, b) => SEVERITY[a.severity] - SEVERITY[b.severity] || a.start - b.start);
+
+    const episode = await this.loadEpisode(id);
+    const quiet = episode?.status === 'open' ? await this.isQuiet(episode.alertKey, now) : false;
+    const decision = decide(episode, found, now, { remindEvery: rule.remindEvery, cleanChecksToResolve: this.cleanToResolve }, quiet);
+    const ids = decision.kind === 'open' ? { alertKey: newAlertKey(), shortId: newShortId() } : { alertKey: episode?.alertKey ?? '', shortId: episode?.shortId ?? '' };
+    const next = advance(episode, decision, found, now, ids);
+    const outcome = await this.carryOut(rule, id, account, decision, next, found, judgement, now);
+    return { ...outcome, judgement, detail: degraded ? `${outcome.detail}; degraded: drill-downs skipped to stay within the Graph call budget` : outcome.detail };
   }
 
-  /** Move the rule's episode on: open, remind, keep, count a clean check, or resolve. */
-  private async advance(rule: Rule, id: string, account: AccountConfig, anomalies: Anomaly[], now: number): Promise<string> {
+  private async carryOut(rule: Rule, id: string, account: AccountConfig, decision: Decision, episode: EpisodeState | undefined, found: Anomaly[], judgement: Judgement, now: number): Promise<CheckOutcome> {
     const { store } = this.options;
-    const episode = await store.alertEpisode(id);
-    const open = episode?.status === 'open' ? episode : undefined;
-
-    if (anomalies.length) {
-      const stored = open ? await store.alert(open.alertKey) : undefined;
-      const alertKey = open?.alertKey ?? newAlertKey();
-      const content: AlertContent = {
-        key: alertKey,
-        shortId: stored?.shortId ?? newShortId(),
-        accountId: account.id,
-        accountName: account.displayName,
-        timezone: account.timezone,
-        anomalies: anomalies.map((a) => ({ severity: a.severity, explanation: a.explanation })),
-      };
-      // The alert is durable before anything is posted about it: a store failure here posts
-      // nothing, and the retried check finds the alert and posts it then.
-      await store.saveAlert({ key: alertKey, shortId: content.shortId, rule: id, accountId: account.id, status: 'open', content: JSON.stringify(content), openedAt: open?.openedAt ?? now, updatedAt: now });
-      if (!open) {
-        await store.saveAlertEpisode({ rule: id, alertKey, status: 'open', openedAt: now, lastNotifiedAt: now, reminders: 0, cleanChecks: 0, resolvedAt: null, summary: JSON.stringify(content) });
+    if (decision.kind === 'none' || !episode) return { decision: decision.kind, detail: 'clear' };
+    if (decision.kind === 'clean') {
+      await this.saveEpisode(id, episode);
+      return { decision: decision.kind, detail: `clean check ${episode.cleanChecks} for ${episode.shortId}` };
+    }
+    const base = { key: episode.alertKey, shortId: episode.shortId, accountId: account.id, accountName: account.displayName, timezone: account.timezone };
+    let content: AlertContent;
+    if (decision.kind === 'resolve') {
+      content = { ...base, resolved: true, anomalies: this.recoveryLines(episode, judgement, account) };
+    } else {
+      const added = decision.kind === 'update' ? new Set(decision.added.map(anomalyKey)) : new Set<string>();
+      content = { ...base, anomalies: found.map((a) => line(a, added.has(anomalyKey(a)))) };
+    }
+    // Durable before anything is posted: a store failure here posts nothing, and the retried
+    // check finds the alert and posts it then.
+    await store.saveAlert({ key: episode.alertKey, shortId: episode.shortId, rule: id, accountId: account.id, status: episode.status, content: JSON.stringify(content), openedAt: episode.openedAt, updatedAt: now });
+    await this.saveEpisode(id, episode);
+    switch (decision.kind) {
+      case 'open':
         await this.notify(rule, content, 'open', now);
-        return `opened ${content.shortId} (${anomalies.length} anomal${anomalies.length === 1 ? 'y' : 'ies'})`;
-      }
-      // Posts claimed but never made (a crash between saving and posting) are made now.
-      await this.notify(rule, content, 'open', now);
-      const history = await store.alertHistory(alertKey);
-      const last = history[history.length - 1];
-      const quiet = last?.status === 'acknowledged' || (last?.status === 'muted' && (last.mutedUntil ?? 0) > now);
-      if (!quiet && now - open.lastNotifiedAt >= rule.remindEvery) {
-        await this.notify(rule, content, 'remind', now, `remind-${open.reminders + 1}`);
-        await store.saveAlertEpisode({ ...open, lastNotifiedAt: now, reminders: open.reminders + 1, cleanChecks: 0, summary: JSON.stringify(content) });
-        return `reminded ${alertKey}`;
-      }
-      await store.saveAlertEpisode({ ...open, cleanChecks: 0, summary: JSON.stringify(content) });
-      return `still open ${alertKey}${quiet ? ` (${last?.status})` : ''}`;
+        return { decision: decision.kind, alert: content, detail: `opened ${episode.shortId} (${found.length} anomal${found.length === 1 ? 'y' : 'ies'})` };
+      case 'update':
+        await this.notify(rule, content, 'update', now, `update-${episode.announced.length}`);
+        return { decision: decision.kind, alert: content, detail: `updated ${episode.shortId}: ${decision.added.map((a) => a.scope.label).join(', ')}` };
+      case 'remind':
+        await this.notify(rule, content, 'remind', now, `remind-${episode.reminders}`);
+        return { decision: decision.kind, alert: content, detail: `reminded ${episode.shortId}` };
+      case 'resolve':
+        await this.notify(rule, content, 'resolve', now);
+        return { decision: decision.kind, alert: content, detail: `resolved ${episode.shortId}` };
+      default:
+        // Posts claimed but never made (a crash between saving and posting) are made now.
+        await this.notify(rule, content, 'open', now);
+        return { decision: decision.kind, alert: content, detail: `still open ${episode.shortId}` };
     }
-
-    if (!open) return 'clear';
-    const cleanChecks = open.cleanChecks + 1;
-    if (cleanChecks < this.cleanToResolve) {
-      await store.saveAlertEpisode({ ...open, cleanChecks });
-      return `clean check ${cleanChecks} for ${open.alertKey}`;
-    }
-    const since = DateTime.fromMillis(now - (cleanChecks - 1) * rule.checkEvery - account.settleMs, { zone: account.timezone }).toFormat('HH:mm');
-    const rate = await this.recentRate(rule, account, now);
-    const previous = JSON.parse(open.summary) as AlertContent;
-    const resolution: AlertContent = { ...previous, resolved: true, anomalies: [{ severity: 'warning', explanation: `Resolved: delivery back to ${formatRate(rate)} since ${since} (${account.timezone}).` }] };
-    await store.saveAlert({ key: open.alertKey, shortId: previous.shortId, rule: id, accountId: account.id, status: 'resolved', content: JSON.stringify(resolution), openedAt: open.openedAt, updatedAt: now });
-    await store.saveAlertEpisode({ ...open, status: 'resolved', cleanChecks, resolvedAt: now });
-    await this.notify(rule, resolution, 'resolve', now);
-    return `resolved ${open.alertKey}`;
   }
 
-  /** The account's delivery rate over the settled hour before `now`. */
-  private async recentRate(rule: Rule, account: AccountConfig, now: number): Promise<number | null> {
-    const end = Math.floor((now - account.settleMs) / 1000);
-    const report = await composeReport(
-      { graph: this.options.ctx.graph, now: () => now },
-      { account, token: accountToken(account, this.options.ctx.env), range: { start: end - 3600, end }, granularity: 'half_hour', detection: { minSent: rule.minSent } },
-    );
-    return report.totals.deliveryRate;
+  /** What recovered, scope by scope, at the rate it delivers now, since the last bad bucket. */
+  private recoveryLines(episode: EpisodeState, judgement: Judgement, account: AccountConfig): AlertLine[] {
+    const since = DateTime.fromSeconds(episode.lastBadEnd, { zone: account.timezone }).toFormat('HH:mm');
+    const lines: AlertLine[] = [];
+    const seen = new Set<string>();
+    for (const key of episode.announced) {
+      const [kind = '', scopeKind = '', scopeKey = ''] = key.split('|');
+      if (seen.has(`${scopeKind}|${scopeKey}`)) continue;
+      seen.add(`${scopeKind}|${scopeKey}`);
+      const now = judgement.now.find((s) => s.scope.kind === scopeKind && (s.scope.key ?? '') === scopeKey);
+      const label = now?.scope.label ?? (scopeKind === 'account' ? 'across the account' : scopeKey);
+      const where = scopeKind === 'account' ? 'across the account' : scopeKind === 'phone' ? `on ${label}` : `to ${label}`;
+      const what = kind === 'delivery_drop' ? `Delivery ${where} is back to ${formatRate(now?.rate ?? null)}` : `Sending ${where} is back to ${now ? now.sent.toLocaleString('en-US') : 'its usual'} in the last hour`;
+      lines.push({ severity: 'warning', explanation: `${what} since ${since} (${account.timezone}).`, kind: kind as AlertLine['kind'], scope: { kind: scopeKind as 'account', key: scopeKey || null, label } });
+    }
+    return lines;
   }
 
-  /** Post to every target of the rule that has alerts on and is not muted, each exactly once. */
-  private async notify(rule: Rule, content: AlertContent, kind: 'open' | 'remind' | 'resolve', now: number, step: string = kind): Promise<void> {
-    const { store, logger } = this.options;
+  private async isQuiet(alertKey: string, now: number): Promise<boolean> {
+    const history = await this.options.store.alertHistory(alertKey);
+    const last = history[history.length - 1];
+    return last?.status === 'acknowledged' || (last?.status === 'muted' && (last.mutedUntil ?? 0) > now);
+  }
+
+  private async loadEpisode(id: string): Promise<EpisodeState | undefined> {
+    const row = await this.options.store.alertEpisode(id);
+    if (!row) return undefined;
+    let extra: Partial<EpisodeState> = {};
+    try {
+      extra = JSON.parse(row.summary) as Partial<EpisodeState>;
+    } catch {
+      // an episode from before the lifecycle kept its state here: start afresh
+    }
+    return {
+      alertKey: row.alertKey,
+      shortId: extra.shortId ?? row.alertKey.slice(0, 6),
+      status: row.status,
+      openedAt: row.openedAt,
+      lastNotifiedAt: row.lastNotifiedAt,
+      reminders: row.reminders,
+      cleanChecks: row.cleanChecks,
+      resolvedAt: row.resolvedAt,
+      announced: Array.isArray(extra.announced) ? extra.announced : [],
+      firstBucketStart: extra.firstBucketStart ?? row.openedAt / 1000,
+      lastBadEnd: extra.lastBadEnd ?? row.openedAt / 1000,
+    };
+  }
+
+  private async saveEpisode(id: string, e: EpisodeState): Promise<void> {
+    const summary = JSON.stringify({ shortId: e.shortId, announced: e.announced, firstBucketStart: e.firstBucketStart, lastBadEnd: e.lastBadEnd });
+    await this.options.store.saveAlertEpisode({ rule: id, alertKey: e.alertKey, status: e.status, openedAt: e.openedAt, lastNotifiedAt: e.lastNotifiedAt, reminders: e.reminders, cleanChecks: e.cleanChecks, resolvedAt: e.resolvedAt, summary });
+  }
+
+  /**
+   * Every target of the rule, each exactly once per step (claimed): the alert posted, or edited
+   * in place with a reply in its thread. Muted or disabled targets hear nothing but the
+   * resolution; a target that never got the alert (muted at the time) gets it posted whole.
+   */
+  private async notify(rule: Rule, content: AlertContent, kind: 'open' | AlertFollowUp, now: number, step: string = kind): Promise<void> {
+    const { store, logger, delivery } = this.options;
     for (const t of rule.targets) {
       const target = targetOf(t);
       const setting = (await store.alertSettings(target)).find((s) => s.accountId === content.accountId);
       if (setting && (!setting.enabled || (kind !== 'resolve' && (setting.mutedUntil ?? 0) > now))) continue;
       const job = `alert-post:${content.key}:${target.platform}:${target.conversation}`;
       if (!(await store.claimRun(job, step, this.options.owner, now, this.leaseMs))) continue;
+      const message = await store.alertMessage(content.key, target);
       let outcome: PostOutcome;
       try {
-        outcome = await this.options.post(target, content, kind);
+        if (!message) {
+          if (kind === 'resolve') {
+            // Never told of it: no resolution either.
+            await store.finishRun(job, step, { status: 'skipped', detail: 'the alert was never posted here', attempts: 0 }, now);
+            continue;
+          }
+          outcome = await delivery.post(target, content);
+        } else if (kind === 'open') {
+          await store.finishRun(job, step, { status: 'posted', detail: 'already posted', attempts: 0 }, now);
+          continue;
+        } else {
+          if (kind !== 'remind') await delivery.update(target, message.ref, content);
+          outcome = await delivery.reply(target, message.ref, content, kind);
+        }
       } catch (err) {
         const detail = redactSecrets((err as Error).message);
         logger.warn({ alert: content.shortId, platform: target.platform, conversation: target.conversation, kind, err: detail }, 'alert post failed');
@@ -212,7 +280,7 @@ export class AlertChecker {
       this.options.metrics?.posts.inc({ platform: target.platform, outcome: outcome.delivered ? 'posted' : 'gone' });
       if (outcome.delivered) {
         // Where the alert went: an action counts only in a conversation that got the alert.
-        await store.saveAlertMessage({ alertKey: content.key, platform: target.platform, conversation: target.conversation, ref: outcome.ref, postedAt: now });
+        if (!message) await store.saveAlertMessage({ alertKey: content.key, platform: target.platform, conversation: target.conversation, ref: outcome.ref, postedAt: now });
         await store.finishRun(job, step, { status: 'posted', attempts: 1 }, now);
       } else {
         logger.warn({ alert: content.shortId, platform: target.platform, conversation: target.conversation }, 'alert not posted: the conversation is gone');

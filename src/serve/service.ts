@@ -220,9 +220,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       ctx,
       owner,
       metrics,
+      settleCurves: cache.settleCurves,
       budget: { callsInLastHour: (id) => graph.usage.callsInLastHour(id), callsPerHour: config.graph.callsPerHour },
       logger: logger.child({ surface: 'alerts' }),
-      post: (target, alert) => deliver(target.platform, (surface) => surface.postAlert(target.conversation, alert)),
+      delivery: {
+        post: (target, alert) => deliver(target.platform, (surface) => surface.postAlert(target.conversation, alert)),
+        update: (target, ref, alert) => deliver(target.platform, (surface) => surface.updateAlert(target.conversation, ref, alert)),
+        reply: (target, ref, alert, kind) => deliver(target.platform, (surface) => surface.replyToAlert(target.conversation, ref, alert, kind)),
+      },
     });
     scheduler = new Scheduler({
       owner,

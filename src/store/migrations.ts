@@ -49,6 +49,20 @@ export function migrationsFor(dialect: 'sqlite' | 'postgres'): Record<string, Mi
       for (const table of ['seen_keys', 'alert_messages', 'alerts']) await sql`drop table ${sql.table(table)}`.execute(db);
     },
   },
+  '006_settle_curves': {
+    async up(db: Kysely<unknown>) {
+      // How each account's deliveries arrive after a bucket ends, learned from successive checks.
+      await db.schema
+        .createTable('settle_stats')
+        .addColumn('account_id', 'text', (c) => c.primaryKey())
+        .addColumn('stats', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`drop table settle_stats`.execute(db);
+    },
+  },
   };
 }
 

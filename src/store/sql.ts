@@ -38,6 +38,7 @@ interface Tables {
   alerts: { key: string; short_id: string; rule: string; account_id: string; status: string; content: string; opened_at: Ms; updated_at: Ms };
   alert_messages: { alert_key: string; platform: string; conversation: string; ref: string; posted_at: Ms };
   seen_keys: { key: string; expires_at: Ms };
+  settle_stats: { account_id: string; stats: string; updated_at: Ms };
 }
 
 export class StoreError extends WabaPulseError {
@@ -414,6 +415,20 @@ export class SqlStore implements Store {
         }
         return fresh;
       }),
+    );
+  }
+
+  async settleStats(accountId: string): Promise<string | undefined> {
+    return this.q(async () => (await this.db.selectFrom('settle_stats').select('stats').where('account_id', '=', accountId).executeTakeFirst())?.stats);
+  }
+
+  async saveSettleStats(accountId: string, stats: string, now: number): Promise<void> {
+    await this.q(() =>
+      this.db
+        .insertInto('settle_stats')
+        .values({ account_id: accountId, stats, updated_at: now })
+        .onConflict((oc) => oc.column('account_id').doUpdateSet({ stats, updated_at: now }))
+        .execute(),
     );
   }
 

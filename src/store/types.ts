@@ -171,5 +171,9 @@ export interface Store {
    */
   firstSeen(keys: readonly string[], now: number, ttlMs: number): Promise<Set<string>>;
 
+  /** How an account's deliveries arrive after a bucket ends (see analytics/settle.ts), as JSON. */
+  settleStats(accountId: string): Promise<string | undefined>;
+  saveSettleStats(accountId: string, stats: string, now: number): Promise<void>;
+
   close(): Promise<void>;
 }

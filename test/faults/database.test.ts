@@ -8,6 +8,7 @@ import { CachedAnalytics } from '../../src/compose/bucketCache.js';
 import { buildConfig } from '../../src/config/load.js';
 import { GraphClient } from '../../src/graph/client.js';
 import { AlertChecker } from '../../src/jobs/alerts.js';
+import { RecordingDelivery } from '../../src/jobs/recordingDelivery.js';
 import { Scheduler } from '../../src/jobs/scheduler.js';
 import { silentLogger } from '../../src/log.js';
 import { sampleAccounts } from '../../src/sandbox/accounts.js';
@@ -132,10 +133,7 @@ describe.skipIf(!hasPostgres)('scheduled work when the store fails', () => {
       ctx,
       owner: 'replica-f',
       logger: silentLogger,
-      post: async (target, _alert, kind) => {
-        posts.push({ target, kind });
-        return { delivered: true, ref: `r${posts.length}` };
-      },
+      delivery: new RecordingDelivery(),
     });
     return new Scheduler({
       store,

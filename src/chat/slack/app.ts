@@ -7,8 +7,8 @@ import type { Store } from '../../store/types.js';
 import { applyAlertAction, describeAlertStatus } from '../alertActions.js';
 import { runCommand, type CommandContext, type CommandResult } from '../commands.js';
 import type { Requester } from '../access.js';
-import type { ChatSurface, PostOutcome } from '../surface.js';
-import { alertMessage, errorText, noticeMessage, reportMessage, type SlackMessage } from './render.js';
+import { followUpText, type ChatSurface, type PostOutcome } from '../surface.js';
+import { alertMessage, clip, errorText, escapeMrkdwn, LIMITS, noticeMessage, reportMessage, type SlackMessage } from './render.js';
 import { slackRequestGuard } from './requestGuard.js';
 
 export interface SlackSettings {
@@ -180,10 +180,31 @@ export function createSlackSurface(settings: SlackSettings, ctx: CommandContext,
       }
     });
 
+  /** Slack's answer for a message or channel that is gone, as an outcome; anything else is thrown. */
+  const attempt = (channel: string, send: () => Promise<{ ts?: string | undefined }>): Promise<PostOutcome> =>
+    pacer.run(channel, async () => {
+      try {
+        const res = await send();
+        return { delivered: true, ref: res.ts ?? '' };
+      } catch (err) {
+        const code = (err as { data?: { error?: string } }).data?.error;
+        if (code && (GONE_ERRORS.has(code) || code === 'message_not_found')) return { delivered: false, reason: 'gone' };
+        throw err;
+      }
+    });
+
   return {
     platform: 'slack',
     app,
     mode: socket ? 'socket' : 'http',
+    updateAlert: (channel, ts, alert) => {
+      const message = alertMessage(alert);
+      return attempt(channel, () => app.client.chat.update({ channel, ts, text: message.text, blocks: message.blocks as unknown as KnownBlock[] }));
+    },
+    replyToAlert: (channel, ts, alert, kind) => {
+      const text = escapeMrkdwn(followUpText(alert, kind));
+      return attempt(channel, () => app.client.chat.postMessage({ channel, thread_ts: ts, text: clip(text, LIMITS.sectionText) }));
+    },
     postAlert: (channel, alert) => post(channel, alertMessage(alert)),
     postReport: async (channel, result) => post(channel, await toMessage(app.client, result)),
     async start() {

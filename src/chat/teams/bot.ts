@@ -8,7 +8,7 @@ import type { Logger } from '../../log.js';
 import type { Requester } from '../access.js';
 import { applyAlertAction, describeAlertStatus } from '../alertActions.js';
 import { runCommand, type CommandContext, type CommandResult } from '../commands.js';
-import { errorMessage, type ChatSurface, type PostOutcome } from '../surface.js';
+import { errorMessage, followUpText, type ChatSurface, type PostOutcome } from '../surface.js';
 import { ALERT_SUBMIT, alertCard, errorCard, noticeCard, reportCard, type Card } from './cards.js';
 import { isAllowedServiceUrl } from './serviceUrl.js';
 
@@ -156,21 +156,29 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
     }
   }
 
-  async function postCard(conversation: string, card: Card): Promise<PostOutcome> {
+  /** Run `work` in a stored conversation (proactively), as an outcome: a removed bot is "gone". */
+  async function inConversation(conversation: string, work: (context: TurnContext, reference: Partial<ConversationReference>) => Promise<string>, thread?: string, editing = false): Promise<PostOutcome> {
     const record = await ctx.store.conversation(conversation);
     if (!record?.active) return { delivered: false, reason: 'gone' };
+    let reference = record.reference as Partial<ConversationReference>;
+    // A reply in a channel thread is posted to "<channel>;messageid=<root>"; chats have no threads.
+    if (thread && reference.conversation?.conversationType === 'channel') {
+      reference = { ...reference, conversation: { ...reference.conversation, id: `${reference.conversation.id.split(';')[0]};messageid=${thread}` } };
+    }
     try {
       let ref = '';
       await proactive(() =>
-        adapter.continueConversationAsync(settings.appId ?? '', record.reference as Partial<ConversationReference>, async (context) => {
-          ref = (await context.sendActivity(attachment(card)))?.id ?? '';
+        adapter.continueConversationAsync(settings.appId ?? '', reference, async (context) => {
+          ref = await work(context, reference);
         }),
       );
       // A send the connector accepted is delivered, whether or not it named the new activity.
       return { delivered: true, ref };
     } catch (err) {
       if (gone(err)) {
-        // Removed from the team or chat: stop trying, keep the record for the operator.
+        // A message edited away is only that message; otherwise the bot was removed from the
+        // team or chat: stop trying, keep the record for the operator.
+        if (editing) return { delivered: false, reason: 'gone' };
         await ctx.store.markConversationInactive(conversation, `connector answered ${(err as { statusCode?: number }).statusCode ?? 403}`, ctx.now());
         log.warn({ conversation }, 'teams conversation is gone; marked inactive');
         return { delivered: false, reason: 'gone' };
@@ -178,6 +186,9 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
       throw err;
     }
   }
+
+  const postCard = (conversation: string, card: Card): Promise<PostOutcome> =>
+    inConversation(conversation, async (context) => (await context.sendActivity(attachment(card)))?.id ?? '');
 
   return {
     async handle(req, res) {
@@ -204,6 +215,13 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
     platform: 'teams',
     postCard,
     postAlert: (conversation, alert) => postCard(conversation, alertCard(alert)),
+    updateAlert: (conversation, ref, alert) =>
+      inConversation(conversation, async (context) => {
+        await context.updateActivity({ ...attachment(alertCard(alert)), id: ref });
+        return ref;
+      }, undefined, true),
+    replyToAlert: (conversation, ref, alert, kind) =>
+      inConversation(conversation, async (context) => (await context.sendActivity({ type: ActivityTypes.Message, text: followUpText(alert, kind) }))?.id ?? '', ref),
     postReport: (conversation, result) => postCard(conversation, toCard(result)),
   };
 }

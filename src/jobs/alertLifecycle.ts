@@ -1,0 +1,105 @@
+import type { Anomaly } from '../analytics/anomalies.js';
+
+/**
+ * The alert lifecycle as a pure decision: given the rule's current episode and what a check
+ * found, what happens now. Kept apart from claims and posting so the scheduler and
+ * `waba-pulse backtest` run the very same rules.
+ *
+ *   nothing found, nothing open          → none
+ *   something found, nothing open        → open
+ *   open, and a scope or kind not yet announced appears (a second number drops) → update, at once
+ *   open, nobody answered, remindEvery since the last notice → remind
+ *   open, still going on                 → keep
+ *   open, a clean check                  → clean (the count grows)
+ *   open, the `cleanChecksToResolve`-th clean check in a row → resolve
+ */
+export interface EpisodeState {
+  alertKey: string;
+  shortId: string;
+  status: 'open' | 'resolved';
+  openedAt: number;
+  lastNotifiedAt: number;
+  reminders: number;
+  cleanChecks: number;
+  resolvedAt: number | null;
+  /** "kind|scope kind|scope key" of everything announced so far. */
+  announced: string[];
+  /** Start of the first bad bucket of the episode, and end of the last one seen. */
+  firstBucketStart: number;
+  lastBadEnd: number;
+}
+
+export type Decision =
+  | { kind: 'none' }
+  | { kind: 'open' }
+  | { kind: 'update'; added: Anomaly[] }
+  | { kind: 'remind' }
+  | { kind: 'keep' }
+  | { kind: 'clean'; cleanChecks: number }
+  | { kind: 'resolve' };
+
+export function anomalyKey(a: Pick<Anomaly, 'kind' | 'scope'>): string {
+  return `${a.kind}|${a.scope.kind}|${a.scope.key ?? ''}`;
+}
+
+export interface LifecycleRule {
+  remindEvery: number;
+  cleanChecksToResolve?: number;
+}
+
+/** `quiet`: the alert was acknowledged, or is muted (no reminders). */
+export function decide(episode: EpisodeState | undefined, found: readonly Anomaly[], now: number, rule: LifecycleRule, quiet: boolean): Decision {
+  const open = episode?.status === 'open' ? episode : undefined;
+  if (found.length) {
+    if (!open) return { kind: 'open' };
+    const added = found.filter((a) => !open.announced.includes(anomalyKey(a)));
+    if (added.length) return { kind: 'update', added };
+    if (!quiet && now - open.lastNotifiedAt >= rule.remindEvery) return { kind: 'remind' };
+    return { kind: 'keep' };
+  }
+  if (!open) return { kind: 'none' };
+  const cleanChecks = open.cleanChecks + 1;
+  return cleanChecks >= (rule.cleanChecksToResolve ?? 2) ? { kind: 'resolve' } : { kind: 'clean', cleanChecks };
+}
+
+/** The episode after the decision was carried out. */
+export function advance(episode: EpisodeState | undefined, decision: Decision, found: readonly Anomaly[], now: number, ids: { alertKey: string; shortId: string }): EpisodeState | undefined {
+  const firstStart = found.length ? Math.min(...found.map((a) => a.start)) : Infinity;
+  const lastEnd = found.length ? Math.max(...found.map((a) => a.end)) : -Infinity;
+  switch (decision.kind) {
+    case 'none':
+      return episode;
+    case 'open':
+      return {
+        alertKey: ids.alertKey,
+        shortId: ids.shortId,
+        status: 'open',
+        openedAt: now,
+        lastNotifiedAt: now,
+        reminders: 0,
+        cleanChecks: 0,
+        resolvedAt: null,
+        announced: [...new Set(found.map(anomalyKey))],
+        firstBucketStart: firstStart,
+        lastBadEnd: lastEnd,
+      };
+    case 'update':
+    case 'remind':
+    case 'keep': {
+      const e = episode!;
+      return {
+        ...e,
+        cleanChecks: 0,
+        announced: [...new Set([...e.announced, ...found.map(anomalyKey)])],
+        firstBucketStart: Math.min(e.firstBucketStart, firstStart),
+        lastBadEnd: Math.max(e.lastBadEnd, lastEnd),
+        ...(decision.kind === 'keep' ? {} : { lastNotifiedAt: now }),
+        ...(decision.kind === 'remind' ? { reminders: e.reminders + 1 } : {}),
+      };
+    }
+    case 'clean':
+      return { ...episode!, cleanChecks: decision.cleanChecks };
+    case 'resolve':
+      return { ...episode!, status: 'resolved', cleanChecks: episode!.cleanChecks + 1, resolvedAt: now };
+  }
+}

@@ -1,0 +1,114 @@
+import { detectAnomalies, type Anomaly, type AnomalyScope, type DetectionSettings } from '../analytics/anomalies.js';
+import { fillGaps, markSettlement, type DataPoint } from '../analytics/series.js';
+import type { SettleCurve } from '../analytics/settle.js';
+import { graphAccount } from '../compose/graphAccount.js';
+import type { AccountConfig } from '../config/load.js';
+import type { AnalyticsSource } from '../graph/client.js';
+import { breakdownLabel } from '../report/format.js';
+
+/**
+ * What an alert check looks at: the account (within the rule's scope) and, one by one, its
+ * numbers and countries, over the last day half-hourly with a week of baseline before it — the
+ * newest buckets judged young against the account's settle curve, so a drop is seen within
+ * the hour instead of after the settle time.
+ */
+export interface ScopeData {
+  scope: AnomalyScope;
+  dimension: 'account' | 'phone' | 'country';
+  points: DataPoint[];
+}
+
+export interface AlertRuleView {
+  scope?: { phoneNumbers?: string[] | undefined; countries?: string[] | undefined } | undefined;
+  drillDown: ReadonlyArray<'phone' | 'country'>;
+  minSent: number;
+  rateFloor?: number | undefined;
+  sensitivity?: DetectionSettings['sensitivity'] | undefined;
+}
+
+const HALF_HOUR = 1800;
+const HISTORY_SECONDS = 7 * 86_400;
+const JUDGED_SECONDS = 86_400;
+
+/** The check's grid: complete half hours up to `nowMs`, a day judged after a week of history. */
+export function checkWindow(nowMs: number): { start: number; split: number; end: number } {
+  const end = Math.floor(nowMs / 1000 / HALF_HOUR) * HALF_HOUR;
+  return { start: end - JUDGED_SECONDS - HISTORY_SECONDS, split: end - JUDGED_SECONDS, end };
+}
+
+export async function fetchAlertScopes(source: AnalyticsSource, account: AccountConfig, token: string, rule: AlertRuleView, nowMs: number, drillDown: boolean): Promise<ScopeData[]> {
+  const { start, end } = checkWindow(nowMs);
+  const target = graphAccount(account, token);
+  const phoneNumbers = rule.scope?.phoneNumbers ?? account.phoneNumbers;
+  const countryCodes = rule.scope?.countries ?? account.countries;
+  const base = { phoneNumbers, countryCodes, productTypes: account.productTypes };
+  const fetch = (filter: typeof base) => source.fetchAnalytics(target, { range: { start, end }, granularity: 'HALF_HOUR', ...filter });
+  const main = await fetch(base);
+  const accountScope: AnomalyScope = { kind: 'account', key: null, label: phoneNumbers.length || countryCodes.length ? 'the configured scope' : 'all traffic' };
+  const out: ScopeData[] = [{ scope: accountScope, dimension: 'account', points: main.points }];
+  if (!drillDown) return out;
+  const dimensions = rule.drillDown;
+  const children = await Promise.all(
+    dimensions.flatMap((by) => {
+      const keys = by === 'phone' ? (phoneNumbers.length ? phoneNumbers : main.phoneNumbers) : countryCodes.length ? countryCodes : main.countryCodes;
+      return keys.map(async (key): Promise<ScopeData> => {
+        const filter = by === 'phone' ? { ...base, phoneNumbers: [key] } : { ...base, countryCodes: [key] };
+        const result = await fetch(filter);
+        const label = breakdownLabel(by, key);
+        const scope: AnomalyScope = by === 'phone' ? { kind: 'phone', key, label, phone: key } : { kind: 'country', key, label, country: key };
+        return { scope, dimension: by, points: result.points };
+      });
+    }),
+  );
+  return [...out, ...children];
+}
+
+export interface JudgeOptions {
+  nowMs: number;
+  settleMs: number;
+  curve: SettleCurve;
+  tz: string;
+  detection: Partial<DetectionSettings>;
+}
+
+export interface ScopeNow {
+  scope: AnomalyScope;
+  /** The last hour's rate (deliveries still arriving counted at their expected final). */
+  rate: number | null;
+  sent: number;
+}
+
+export interface Judgement {
+  /** Anomalies still going on: they reach the newest hour judged. */
+  ongoing: Anomaly[];
+  /** Each scope as it stands now, for resolution messages. */
+  now: ScopeNow[];
+}
+
+export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOptions): Judgement {
+  const { start, split, end } = checkWindow(options.nowMs);
+  const ongoing: Anomaly[] = [];
+  const now: ScopeNow[] = [];
+  for (const data of scopes) {
+    const grid = fillGaps(data.points, { start, end }, 'half_hour', options.tz).points;
+    const history = grid.filter((p) => p.start < split);
+    const series = markSettlement(
+      grid.filter((p) => p.start >= split),
+      options.nowMs,
+      options.settleMs,
+      options.curve,
+    );
+    const found = detectAnomalies({ history, series, granularity: 'half_hour', tz: options.tz, scope: data.scope, settings: options.detection });
+    // Still going on: it reaches the newest hour (the newest bucket alone may be too young to tell).
+    for (const a of found) if (a.end >= end - 2 * HALF_HOUR && a.kind !== 'volume_spike') ongoing.push(a);
+    const lastHour = series.slice(-2);
+    let sent = 0;
+    let delivered = 0;
+    for (const p of lastHour) {
+      sent += p.sent;
+      delivered += p.settled ? p.delivered : p.delivered / (p.arrived ?? 1);
+    }
+    now.push({ scope: data.scope, rate: sent > 0 ? Math.min(1, delivered / sent) : null, sent });
+  }
+  return { ongoing, now };
+}
