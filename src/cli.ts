@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { setMaxListeners } from 'node:events';
 import { InterruptedError } from './errors.js';
 import { runCli } from './cli/main.js';
 
@@ -8,6 +9,8 @@ import { runCli } from './cli/main.js';
  * its grace runs out, ends the process there and then.
  */
 const controller = new AbortController();
+// Every Graph call in flight listens on it (with its own timeout): more than Node's default ten.
+setMaxListeners(0, controller.signal);
 const args = process.argv.slice(2);
 const draining = args.includes('serve') || args.includes('sandbox');
 const GRACE_MS = draining ? 30_000 : 5_000;

@@ -137,10 +137,36 @@ function thresholds(s: DetectionSettings): Thresholds {
  * series are not judged.
  */
 export function detectAnomalies(input: DetectionInput): Anomaly[] {
+  return analyzeSeries(input).anomalies;
+}
+
+export interface SeriesAnalysis {
+  anomalies: Anomaly[];
+  /** The rate each series bucket was expected to deliver (campaign allowance taken off; NaN when unknown). */
+  expected: Float64Array;
+  /** Each series bucket's delivered count as it should end (deliveries still arriving counted at the curve's share). */
+  judgedDelivered: Float64Array;
+}
+
+/** `detectAnomalies`, plus what each bucket was expected to deliver (for "back to normal" tests). */
+export function analyzeSeries(input: DetectionInput): SeriesAnalysis {
   const s = detectionSettings(input.settings);
-  if (input.granularity === 'month' || input.history.length + input.series.length === 0) return [];
+  const length = input.series.length;
+  if (input.granularity === 'month' || input.history.length + length === 0) return { anomalies: [], expected: new Float64Array(length).fill(NaN), judgedDelivered: new Float64Array(length) };
   const scorer = new BucketScorer(input.history, input.series, input.granularity, input.tz, thresholds(s));
   scorer.run();
+  const expected = new Float64Array(length);
+  const judgedDelivered = new Float64Array(length);
+  for (let k = 0; k < length; k++) {
+    const j = scorer.from + k;
+    expected[k] = scorer.judged[j] === 1 ? scorer.p0[j]! - scorer.allowance[j]! : NaN;
+    const p = input.series[k]!;
+    judgedDelivered[k] = p.settled || p.arrived === undefined ? p.delivered : p.delivered / Math.max(p.arrived, 0.01);
+  }
+  return { anomalies: assemble(scorer, s, input), expected, judgedDelivered };
+}
+
+function assemble(scorer: BucketScorer, s: DetectionSettings, input: DetectionInput): Anomaly[] {
   const ctx: Assembly = { scorer, s, input };
   const { n, from, dropFlag, volFlag } = scorer;
   const gap = input.granularity === 'half_hour' ? 1 : 0;

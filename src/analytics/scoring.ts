@@ -61,6 +61,46 @@ function smallMedian(values: Float64Array, count: number): number {
   return count % 2 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
 }
 
+/**
+ * The scorer's arrays, allocated once and reused: a check judges a dozen scopes of a few hundred
+ * buckets each, and a backtest thousands of checks, so fresh typed arrays per scope would cost
+ * more than the scoring. Valid until the next scorer is made (scoring is synchronous).
+ */
+class Arena {
+  capacity = 0;
+  f64: Record<'T' | 'E' | 'S' | 'D' | 'F' | 'p0' | 'pooledRate' | 'pool' | 'spreadFloor' | 'allowance' | 'expectedVolume' | 'triS' | 'triD' | 'triR' | 'levelSent' | 'levelSum' | 'volumeLog', Float64Array> = {} as never;
+  u8: Record<'judged' | 'settled' | 'partial' | 'dropFlag' | 'collapseCandidate' | 'usable', Uint8Array> = {} as never;
+  i32: Record<'key' | 'prevDay' | 'detectedAt', Int32Array> = {} as never;
+  volFlag = new Int8Array(0);
+
+  take(n: number): this {
+    if (n > this.capacity) {
+      const size = Math.max(n, Math.ceil(this.capacity * 1.5), 512);
+      for (const k of ['T', 'E', 'S', 'D', 'F', 'p0', 'pooledRate', 'pool', 'spreadFloor', 'allowance', 'expectedVolume', 'triS', 'triD', 'triR', 'levelSent', 'levelSum', 'volumeLog'] as const) this.f64[k] = new Float64Array(size);
+      for (const k of ['judged', 'settled', 'partial', 'dropFlag', 'collapseCandidate', 'usable'] as const) this.u8[k] = new Uint8Array(size);
+      for (const k of ['key', 'prevDay', 'detectedAt'] as const) this.i32[k] = new Int32Array(size);
+      this.volFlag = new Int8Array(size);
+      this.capacity = size;
+    }
+    const f = this.f64;
+    f.F.fill(1, 0, n);
+    for (const k of ['p0', 'pooledRate', 'expectedVolume', 'volumeLog'] as const) f[k].fill(NaN, 0, n);
+    for (const k of ['pool', 'spreadFloor', 'allowance', 'triS', 'triD', 'triR', 'levelSent', 'levelSum'] as const) f[k].fill(0, 0, n);
+    for (const k of ['judged', 'settled', 'partial', 'dropFlag', 'collapseCandidate', 'usable'] as const) this.u8[k].fill(0, 0, n);
+    this.i32.detectedAt.fill(-1, 0, n);
+    this.volFlag.fill(0, 0, n);
+    return this;
+  }
+}
+const arena = new Arena();
+const RESIDUAL_CAPACITY = 336;
+const SCRATCH = { values: new Float64Array(64), daySent: new Float64Array(7), dayDelivered: new Float64Array(7), dayRate: new Float64Array(7) };
+const RESIDUALS = { e: new Float64Array(RESIDUAL_CAPACITY), b: new Float64Array(RESIDUAL_CAPACITY), at: new Int32Array(RESIDUAL_CAPACITY) };
+const ORDERED = { e: new Float64Array(RESIDUAL_CAPACITY), b: new Float64Array(RESIDUAL_CAPACITY), at: new Int32Array(RESIDUAL_CAPACITY), sort: new Float64Array(RESIDUAL_CAPACITY) };
+
+/** Seasonal slot keys and same-slot links of recent grids: every scope of a check shares one. */
+const slotCache = new Map<string, { key: Int32Array; prevDay: Int32Array }>();
+
 export class BucketScorer {
   readonly n: number;
   readonly from: number;
@@ -99,10 +139,10 @@ export class BucketScorer {
   private readonly triD: Float64Array;
   private readonly triR: Float64Array;
   private readonly collapseCandidate: Uint8Array;
-  private readonly scratch = new Float64Array(64);
-  private readonly daySent = new Float64Array(7);
-  private readonly dayDelivered = new Float64Array(7);
-  private readonly dayRate = new Float64Array(7);
+  private readonly scratch = SCRATCH.values;
+  private readonly daySent = SCRATCH.daySent;
+  private readonly dayDelivered = SCRATCH.dayDelivered;
+  private readonly dayRate = SCRATCH.dayRate;
   // Recent level of the rate: volume-weighted clipped residuals over 24 hours, as running sums.
   private readonly levelWindow: number;
   private readonly levelSent: Float64Array;
@@ -144,14 +184,15 @@ export class BucketScorer {
     const H = history.length;
     const n = (this.n = H + series.length);
     this.from = H;
-    this.T = new Float64Array(n);
-    this.E = new Float64Array(n);
-    this.S = new Float64Array(n);
-    this.D = new Float64Array(n);
-    this.F = new Float64Array(n).fill(1);
-    this.judged = new Uint8Array(n);
-    this.settled = new Uint8Array(n);
-    this.partial = new Uint8Array(n);
+    const a = arena.take(n);
+    this.T = a.f64.T;
+    this.E = a.f64.E;
+    this.S = a.f64.S;
+    this.D = a.f64.D;
+    this.F = a.f64.F;
+    this.judged = a.u8.judged;
+    this.settled = a.u8.settled;
+    this.partial = a.u8.partial;
     for (let i = 0; i < n; i++) {
       const p: DataPoint = i < H ? history[i]! : series[i - H]!;
       this.T[i] = p.start;
@@ -172,38 +213,47 @@ export class BucketScorer {
       }
     }
     this.perDay = this.halfHourly ? 48 : 1;
-    this.key = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      const local = this.T[i]! + offsetMinutes(this.T[i]!, tz) * 60;
-      const day = Math.floor(local / 86_400);
-      this.key[i] = this.halfHourly ? day * 48 + Math.floor((local - day * 86_400) / 1800) : day;
+    this.key = a.i32.key;
+    this.prevDay = a.i32.prevDay;
+    const cacheKey = `${tz}|${granularity}|${n}|${this.T[0]}|${this.T[n - 1]}`;
+    const cached = n ? slotCache.get(cacheKey) : undefined;
+    if (cached) {
+      this.key.set(cached.key);
+      this.prevDay.set(cached.prevDay);
+    } else {
+      for (let i = 0; i < n; i++) {
+        const local = this.T[i]! + offsetMinutes(this.T[i]!, tz) * 60;
+        const day = Math.floor(local / 86_400);
+        this.key[i] = this.halfHourly ? day * 48 + Math.floor((local - day * 86_400) / 1800) : day;
+      }
+      for (let i = 0; i < n; i++) this.prevDay[i] = this.sameSlot(i, 1);
+      if (slotCache.size >= 16) slotCache.delete(slotCache.keys().next().value!);
+      if (n) slotCache.set(cacheKey, { key: this.key.slice(0, n), prevDay: this.prevDay.slice(0, n) });
     }
-    this.prevDay = new Int32Array(n);
-    for (let i = 0; i < n; i++) this.prevDay[i] = this.sameSlot(i, 1);
-    this.p0 = new Float64Array(n).fill(NaN);
-    this.pooledRate = new Float64Array(n).fill(NaN);
-    this.pool = new Float64Array(n);
-    this.spreadFloor = new Float64Array(n);
-    this.allowance = new Float64Array(n);
-    this.expectedVolume = new Float64Array(n).fill(NaN);
-    this.dropFlag = new Uint8Array(n);
-    this.volFlag = new Int8Array(n);
-    this.detectedAt = new Int32Array(n).fill(-1);
-    this.collapseCandidate = new Uint8Array(n);
-    this.usable = new Uint8Array(n);
+    this.p0 = a.f64.p0;
+    this.pooledRate = a.f64.pooledRate;
+    this.pool = a.f64.pool;
+    this.spreadFloor = a.f64.spreadFloor;
+    this.allowance = a.f64.allowance;
+    this.expectedVolume = a.f64.expectedVolume;
+    this.dropFlag = a.u8.dropFlag;
+    this.volFlag = a.volFlag;
+    this.detectedAt = a.i32.detectedAt;
+    this.collapseCandidate = a.u8.collapseCandidate;
+    this.usable = a.u8.usable;
     for (let j = 0; j < n; j++) this.usable[j] = this.settled[j] === 1 && this.S[j]! >= BASELINE_MIN_SENT ? 1 : 0;
-    this.triS = new Float64Array(n);
-    this.triD = new Float64Array(n);
-    this.triR = new Float64Array(n);
+    this.triS = a.f64.triS;
+    this.triD = a.f64.triD;
+    this.triR = a.f64.triR;
     this.levelWindow = this.halfHourly ? 48 : 0;
-    this.levelSent = new Float64Array(n);
-    this.levelSum = new Float64Array(n);
-    this.volumeLog = new Float64Array(n).fill(NaN);
+    this.levelSent = a.f64.levelSent;
+    this.levelSum = a.f64.levelSum;
+    this.volumeLog = a.f64.volumeLog;
     this.residualWindow = this.halfHourly ? 336 : 28;
-    this.residuals = new Float64Array(this.residualWindow);
-    this.residualVars = new Float64Array(this.residualWindow);
-    this.residualAt = new Int32Array(this.residualWindow);
-    this.ordered = { e: new Float64Array(this.residualWindow), b: new Float64Array(this.residualWindow), at: new Int32Array(this.residualWindow), sort: new Float64Array(this.residualWindow) };
+    this.residuals = RESIDUALS.e;
+    this.residualVars = RESIDUALS.b;
+    this.residualAt = RESIDUALS.at;
+    this.ordered = ORDERED;
   }
 
   /** Index of the same slot `days` earlier, or -1 (a slot skipped by a daylight-saving change). */
@@ -244,9 +294,9 @@ export class BucketScorer {
     }
   }
 
-  /** Every other day: τ² and ρ from the last week's residuals (in time order). */
+  /** Every third day: τ² and ρ from the last week's residuals (in time order). */
   private refreshNoise(i: number): void {
-    if (i % (2 * this.perDay) !== 0 || this.residualCount < (this.halfHourly ? 20 : 5)) return;
+    if (i % (3 * this.perDay) !== 0 || this.residualCount < (this.halfHourly ? 20 : 5)) return;
     const count = this.residualCount;
     const oldest = count < this.residualWindow ? 0 : this.residualNext;
     const { e, b, at, sort } = this.ordered;

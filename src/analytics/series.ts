@@ -1,5 +1,5 @@
 import { arrivedAt, type SettleCurve } from './settle.js';
-import { bucketGrid, type Granularity, type TimeRange } from './time.js';
+import { bucketGrid, HALF_HOUR_SECONDS as HALF_HOUR, type Granularity, type TimeRange } from './time.js';
 
 /** One bucket as Graph reports it (UNIX seconds). */
 export interface DataPoint {
@@ -57,12 +57,31 @@ export interface FilledSeries {
  * Points outside the range are ignored.
  */
 export function fillGaps(points: readonly DataPoint[], range: TimeRange, granularity: Granularity, tz: string): FilledSeries {
+  if (granularity === 'half_hour') return fillHalfHours(points, range);
   const grid = bucketGrid(range, granularity, tz);
   const out = grid.map((b) => ({ start: b.start, end: b.end, sent: 0, delivered: 0 }));
   let straddling = 0;
   for (const p of points) {
     const i = findBucket(grid, p.start);
     if (i < 0) continue;
+    const bucket = out[i]!;
+    bucket.sent += p.sent;
+    bucket.delivered += p.delivered;
+    if (p.end > bucket.end) straddling++;
+  }
+  return { points: out, straddling };
+}
+
+/** Half hours are UTC-aligned whatever the zone: each point's bucket is arithmetic. */
+function fillHalfHours(points: readonly DataPoint[], range: TimeRange): FilledSeries {
+  const first = Math.floor(range.start / HALF_HOUR) * HALF_HOUR;
+  const count = Math.max(0, Math.ceil((range.end - first) / HALF_HOUR));
+  const out: DataPoint[] = new Array(count);
+  for (let i = 0; i < count; i++) out[i] = { start: first + i * HALF_HOUR, end: first + (i + 1) * HALF_HOUR, sent: 0, delivered: 0 };
+  let straddling = 0;
+  for (const p of points) {
+    const i = Math.floor((p.start - first) / HALF_HOUR);
+    if (i < 0 || i >= count) continue;
     const bucket = out[i]!;
     bucket.sent += p.sent;
     bucket.delivered += p.delivered;

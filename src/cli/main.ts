@@ -1,21 +1,17 @@
 import { Command, CommanderError, Option } from 'commander';
 import { createLogger } from '../log.js';
-import { runCheck } from './check.js';
-import { runDemo } from './demo.js';
+import type { BacktestOptions } from './backtest.js';
 import { describeError } from './errorLine.js';
 import type { CliIo } from './io.js';
-import { runReport, type ReportOptions } from './report.js';
-import { runSandbox } from './sandbox.js';
-import { runMigrate } from './migrate.js';
-import { runRuns } from './runs.js';
-import { runServe } from './serve.js';
-import { runTeamsPackage } from './teamsPackage.js';
+import type { ReportOptions } from './report.js';
 
 export type { CliIo };
 
 /**
  * `waba-pulse <command>`: parses flags with commander, runs the command, and turns any error
- * into one line and an exit code (0 ok, 1 runtime failure, 2 bad input).
+ * into one line and an exit code (0 ok, 1 runtime failure, 2 bad input, 130 interrupted). Each
+ * command's module is loaded only when that command runs: `--help` or a report never pays for
+ * the Slack and Teams SDKs that `serve` needs.
  */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let exitCode = 0;
@@ -48,7 +44,21 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .addOption(new Option('--format <format>', 'text | json').default('text'))
     .option('--out <dir>', 'also write chart.png, summary.txt and report.json into this folder')
     .action(async (opts: ReportOptions) => {
-      exitCode = await runReport(opts, io, globals().config, logger());
+      exitCode = await (await import('./report.js')).runReport(opts, io, globals().config, logger());
+    });
+
+  program
+    .command('backtest')
+    .description('replay an alert rule over a past window, as the scheduler would have run it, and list the alerts it would have raised')
+    .option('--account <id|name>', 'account id or name from the config')
+    .option('--rule <name>', 'a named rule under alerts: (default: the account\'s first rule, else the defaults)')
+    .option('--from <time>', 'start: YYYY-MM-DD (in the account time zone), ISO time or UNIX seconds')
+    .option('--to <time>', 'end: a bare date includes that whole day')
+    .option('--last <period>', 'the last 24h, or 7d / 4w of whole days before today (default 30d)')
+    .addOption(new Option('--format <format>', 'text | json').default('text'))
+    .option('--out <dir>', 'also write chart.png (episodes shaded) and backtest.json into this folder')
+    .action(async (opts: BacktestOptions) => {
+      exitCode = await (await import('./backtest.js')).runBacktestCommand(opts, io, globals().config, logger());
     });
 
   program
@@ -56,7 +66,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .description('run the sandbox and write what a digest would post for every sample account under ./out/demo/')
     .option('--out <dir>', 'where to write (default ./out/demo)')
     .action(async (opts: { out?: string }) => {
-      exitCode = await runDemo(opts, io, logger());
+      exitCode = await (await import('./demo.js')).runDemo(opts, io, logger());
     });
 
   program
@@ -67,21 +77,21 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--latency <ms>', 'delay every answer by this many milliseconds')
     .option('--extra-accounts <n>', 'add this many synthetic accounts (for benchmarks)')
     .action(async (opts: { port?: string; host?: string; latency?: string; extraAccounts?: string }) => {
-      exitCode = await runSandbox(opts, io, logger());
+      exitCode = await (await import('./sandbox.js')).runSandbox(opts, io, logger());
     });
 
   program
     .command('serve')
     .description('run the Slack app (HTTP at /slack/events, or Socket Mode) and health check on PORT')
     .action(async () => {
-      exitCode = await runServe(io, globals().config, createLogger({ level: debug ? 'debug' : (io.env.LOG_LEVEL ?? 'info'), destination: io.stderr }));
+      exitCode = await (await import('./serve.js')).runServe(io, globals().config, createLogger({ level: debug ? 'debug' : (io.env.LOG_LEVEL ?? 'info'), destination: io.stderr }));
     });
 
   program
     .command('migrate')
     .description('create or update the database schema (DATABASE_URL; default SQLite under ./data)')
     .action(async () => {
-      exitCode = await runMigrate(io);
+      exitCode = await (await import('./migrate.js')).runMigrate(io);
     });
 
   program
@@ -90,7 +100,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--limit <n>', 'how many (default 30)')
     .option('--failed', 'only failures (exit 1 if there are any)')
     .action(async (opts: { limit?: string; failed?: boolean }) => {
-      exitCode = await runRuns(opts, io);
+      exitCode = await (await import('./runs.js')).runRuns(opts, io);
     });
 
   program
@@ -98,7 +108,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .description('zip manifest/teams into an uploadable Teams app package, with MICROSOFT_APP_ID filled in')
     .option('--out <file>', 'where to write (default ./out/waba-pulse-teams.zip)')
     .action(async (opts: { out?: string }) => {
-      exitCode = await runTeamsPackage(opts, io);
+      exitCode = await (await import('./teamsPackage.js')).runTeamsPackage(opts, io);
     });
 
   program
@@ -106,7 +116,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .description('validate the config and environment; --online also tries each token against Graph')
     .option('--online', 'call Graph once per account')
     .action(async (opts: { online?: boolean }) => {
-      exitCode = await runCheck(opts, io, globals().config, logger());
+      exitCode = await (await import('./check.js')).runCheck(opts, io, globals().config, logger());
     });
 
   try {

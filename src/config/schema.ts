@@ -145,7 +145,7 @@ const digest = z.strictObject({
   targets: z.array(target).min(1, { error: 'needs at least one target' }),
 });
 
-const alertRule = z.strictObject({
+export const alertRule = z.strictObject({
   name: z.string().min(1).optional(),
   account: z.string().min(1),
   scope: scope.optional(),

@@ -12,6 +12,9 @@ import type { Anomaly } from '../analytics/anomalies.js';
  *   open, still going on                 → keep
  *   open, a clean check                  → clean (the count grows)
  *   open, the `cleanChecksToResolve`-th clean check in a row → resolve
+ * A check only counts as clean when the alerted scopes are back to what they should deliver:
+ * a drop still going on whose newest half hours are not yet conclusive keeps the alert open
+ * rather than closing it and opening it again.
  */
 export interface EpisodeState {
   alertKey: string;
@@ -47,8 +50,11 @@ export interface LifecycleRule {
   cleanChecksToResolve?: number;
 }
 
-/** `quiet`: the alert was acknowledged, or is muted (no reminders). */
-export function decide(episode: EpisodeState | undefined, found: readonly Anomaly[], now: number, rule: LifecycleRule, quiet: boolean): Decision {
+/**
+ * `quiet`: the alert was acknowledged, or is muted (no reminders). `recovered`: the alerted
+ * scopes deliver what they should again (or send too little to tell).
+ */
+export function decide(episode: EpisodeState | undefined, found: readonly Anomaly[], now: number, rule: LifecycleRule, quiet: boolean, recovered = true): Decision {
   const open = episode?.status === 'open' ? episode : undefined;
   if (found.length) {
     if (!open) return { kind: 'open' };
@@ -58,6 +64,7 @@ export function decide(episode: EpisodeState | undefined, found: readonly Anomal
     return { kind: 'keep' };
   }
   if (!open) return { kind: 'none' };
+  if (!recovered) return { kind: 'keep' };
   const cleanChecks = open.cleanChecks + 1;
   return cleanChecks >= (rule.cleanChecksToResolve ?? 2) ? { kind: 'resolve' } : { kind: 'clean', cleanChecks };
 }

@@ -1,4 +1,4 @@
-import { detectAnomalies, type Anomaly, type AnomalyScope, type DetectionSettings } from '../analytics/anomalies.js';
+import { analyzeSeries, type Anomaly, type AnomalyScope, type DetectionSettings } from '../analytics/anomalies.js';
 import { fillGaps, markSettlement, type DataPoint } from '../analytics/series.js';
 import type { SettleCurve } from '../analytics/settle.js';
 import { graphAccount } from '../compose/graphAccount.js';
@@ -73,8 +73,10 @@ export interface JudgeOptions {
 
 export interface ScopeNow {
   scope: AnomalyScope;
-  /** The last hour's rate (deliveries still arriving counted at their expected final). */
+  /** The newest hour's rate (longer for a quiet scope; deliveries still arriving counted at the share the curve expects). */
   rate: number | null;
+  /** What the last hour was expected to deliver (null when there is no baseline). */
+  expected: number | null;
   sent: number;
 }
 
@@ -91,24 +93,29 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
   const now: ScopeNow[] = [];
   for (const data of scopes) {
     const grid = fillGaps(data.points, { start, end }, 'half_hour', options.tz).points;
-    const history = grid.filter((p) => p.start < split);
-    const series = markSettlement(
-      grid.filter((p) => p.start >= split),
-      options.nowMs,
-      options.settleMs,
-      options.curve,
-    );
-    const found = detectAnomalies({ history, series, granularity: 'half_hour', tz: options.tz, scope: data.scope, settings: options.detection });
+    const at = (split - start) / HALF_HOUR;
+    const history = grid.slice(0, at);
+    const series = markSettlement(grid.slice(at), options.nowMs, options.settleMs, options.curve);
+    const analysis = analyzeSeries({ history, series, granularity: 'half_hour', tz: options.tz, scope: data.scope, settings: options.detection });
     // Still going on: it reaches the newest hour (the newest bucket alone may be too young to tell).
-    for (const a of found) if (a.end >= end - 2 * HALF_HOUR && a.kind !== 'volume_spike') ongoing.push(a);
-    const lastHour = series.slice(-2);
+    for (const a of analysis.anomalies) if (a.end >= end - 2 * HALF_HOUR && a.kind !== 'volume_spike') ongoing.push(a);
+    // The newest hour (or, for a quiet scope, as many as four hours as it takes to send enough to
+    // tell), as judged: for "back to normal" before an alert may resolve.
     let sent = 0;
     let delivered = 0;
-    for (const p of lastHour) {
+    let expectedDelivered = 0;
+    let baselined = 0;
+    const minSent = options.detection.minSent ?? 200;
+    for (let k = series.length - 1; k >= Math.max(0, series.length - 8) && (k >= series.length - 2 || sent < minSent); k--) {
+      const p = series[k]!;
       sent += p.sent;
-      delivered += p.settled ? p.delivered : p.delivered / (p.arrived ?? 1);
+      delivered += analysis.judgedDelivered[k]!;
+      if (!Number.isNaN(analysis.expected[k]!)) {
+        baselined += p.sent;
+        expectedDelivered += p.sent * analysis.expected[k]!;
+      }
     }
-    now.push({ scope: data.scope, rate: sent > 0 ? Math.min(1, delivered / sent) : null, sent });
+    now.push({ scope: data.scope, rate: sent > 0 ? Math.min(1, delivered / sent) : null, expected: baselined > 0 ? expectedDelivered / baselined : null, sent });
   }
   return { ongoing, now };
 }

@@ -43,6 +43,44 @@ export interface AlertCheckerOptions {
   metrics?: { posts: { inc(labels: { platform: string; outcome: string }): void } } | undefined;
   /** Each account's settle curve (learned by the bucket cache; the default otherwise). */
   settleCurves?: SettleCurves | undefined;
+  /** Told of every check's outcome (backtests collect episodes from it). */
+  onCheck?: ((ruleId: string, outcome: CheckOutcome, now: number) => void) | undefined;
+  /**
+   * How a rule's scopes are judged at `now` (default: fetch them and judge them here). A backtest
+   * runs the same two functions ahead of the clock, on several cores, and hands the results in.
+   */
+  judge?: JudgeFn | undefined;
+}
+
+export type JudgeFn = (rule: Rule, account: AccountConfig, now: number, drillDown: boolean) => Promise<Judgement>;
+
+/** The judgement a check makes: the rule's scopes fetched, then judged against the settle curve. */
+export function defaultJudge(ctx: AlertContext, curves: SettleCurves): JudgeFn {
+  return async (rule, account, now, drillDown) => {
+    const curve = await curves.curve(account.id);
+    const scopes = await fetchAlertScopes(ctx.graph, account, accountToken(account, ctx.env), rule, now, drillDown);
+    return judgeAlertScopes(scopes, { nowMs: now, settleMs: account.settleMs, curve, tz: account.timezone, detection: ruleDetection(rule) });
+  };
+}
+
+/** Points under the expected rate an alerted scope may still be and count as recovered. */
+const RECOVERY_MARGIN = 0.01;
+
+/** Every scope the episode alerted on delivers what it should again, or says too little to tell. */
+function recovered(episode: EpisodeState, judgement: Judgement, minSent: number): boolean {
+  return episode.announced.every((key) => {
+    const [kind = '', scopeKind = '', scopeKey = ''] = key.split('|');
+    const now = judgement.now.find((s) => s.scope.kind === scopeKind && (s.scope.key ?? '') === scopeKey);
+    if (!now) return true;
+    if (kind === 'volume_drop') return now.sent > 0;
+    if (kind !== 'delivery_drop' || now.sent < minSent || now.rate === null || now.expected === null) return true;
+    return now.rate >= now.expected - RECOVERY_MARGIN;
+  });
+}
+
+/** What a rule asks of the detector. */
+export function ruleDetection(rule: Pick<Rule, 'minSent' | 'sensitivity' | 'rateFloor'>) {
+  return { minSent: rule.minSent, sensitivity: rule.sensitivity, ...(rule.rateFloor !== undefined ? { rateFloor: rule.rateFloor } : {}) };
 }
 
 export type Rule = Config['alerts'][number];
@@ -81,12 +119,12 @@ function line(a: Anomaly, isNew = false): AlertLine {
 export class AlertChecker {
   private readonly leaseMs: number;
   private readonly cleanToResolve: number;
-  private readonly curves: SettleCurves;
+  private readonly judge: JudgeFn;
 
   constructor(private readonly options: AlertCheckerOptions) {
     this.leaseMs = options.leaseMs ?? 10 * 60_000;
     this.cleanToResolve = options.cleanChecksToResolve ?? 2;
-    this.curves = options.settleCurves ?? fixedCurves();
+    this.judge = options.judge ?? defaultJudge(options.ctx, options.settleCurves ?? fixedCurves());
   }
 
   async tick(now = this.options.ctx.now()): Promise<void> {
@@ -108,6 +146,7 @@ export class AlertChecker {
         }
         try {
           const outcome = await this.check(rule, id, account, now);
+          this.options.onCheck?.(id, outcome, now);
           await store.finishRun(job, period, { status: 'posted', detail: outcome.detail, attempts: 1 }, ctx.now());
         } catch (err) {
           const detail = redactSecrets((err as Error).message);
@@ -127,21 +166,17 @@ export class AlertChecker {
 
   /** One check of one rule at `now`: judge, decide, store, post. */
   async check(rule: Rule, id: string, account: AccountConfig, now: number): Promise<CheckOutcome> {
-    const { ctx, store } = this.options;
     const budget = this.options.budget;
     // Each drill-down costs a call per number or country: near the WABA's budget, check the
     // account as a whole only, rather than get it throttled.
     const degraded = Boolean(budget && rule.drillDown.length && budget.callsInLastHour(account.id) >= budget.callsPerHour * 0.6);
     if (degraded) this.options.logger.warn({ rule: id }, 'alert check degraded to stay within the Graph budget');
-    const curve = await this.curves.curve(account.id);
-    const scopes = await fetchAlertScopes(ctx.graph, account, accountToken(account, ctx.env), rule, now, !degraded && rule.drillDown.length > 0);
-    const detection = { minSent: rule.minSent, sensitivity: rule.sensitivity, ...(rule.rateFloor !== undefined ? { rateFloor: rule.rateFloor } : {}) };
-    const judgement = judgeAlertScopes(scopes, { nowMs: now, settleMs: account.settleMs, curve, tz: account.timezone, detection });
+    const judgement = await this.judge(rule, account, now, !degraded && rule.drillDown.length > 0);
     const found = [...judgement.ongoing].sort((a, b) => SEVERITY[a.severity] - SEVERITY[b.severity] || a.start - b.start);
 
     const episode = await this.loadEpisode(id);
     const quiet = episode?.status === 'open' ? await this.isQuiet(episode.alertKey, now) : false;
-    const decision = decide(episode, found, now, { remindEvery: rule.remindEvery, cleanChecksToResolve: this.cleanToResolve }, quiet);
+    const decision = decide(episode, found, now, { remindEvery: rule.remindEvery, cleanChecksToResolve: this.cleanToResolve }, quiet, episode ? recovered(episode, judgement, rule.minSent) : true);
     const ids = decision.kind === 'open' ? { alertKey: newAlertKey(), shortId: newShortId() } : { alertKey: episode?.alertKey ?? '', shortId: episode?.shortId ?? '' };
     const next = advance(episode, decision, found, now, ids);
     const outcome = await this.carryOut(rule, id, account, decision, next, found, judgement, now);

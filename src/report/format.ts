@@ -31,9 +31,11 @@ export function formatPhone(digits: string): string {
   return parsePhoneNumberFromString(`+${digits}`)?.formatInternational() ?? `+${digits}`;
 }
 
+const REGION_NAMES = new Intl.DisplayNames(['en'], { type: 'region' });
+
 export function formatCountry(code: string): string {
   try {
-    const name = new Intl.DisplayNames(['en'], { type: 'region' }).of(code);
+    const name = REGION_NAMES.of(code);
     return name && name !== code ? `${code} (${name})` : code;
   } catch {
     return code;

@@ -1,0 +1,215 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DateTime } from 'luxon';
+import { curveFromStats, DEFAULT_SETTLE_CURVE, type SettleCurve, type SettleStats } from '../analytics/settle.js';
+import { toIso } from '../analytics/time.js';
+import { chartSpec } from '../charts/spec.js';
+import { LocalChartRenderer } from '../charts/render.js';
+import { LOOKBACK_SECONDS } from '../compose/reportPlan.js';
+import { accountToken, findAccount, loadConfig, type AccountConfig, type Config } from '../config/load.js';
+import { alertRule } from '../config/schema.js';
+import { UsageError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { minutesToAlert, runBacktest, type BacktestEpisode, type BacktestResult } from '../jobs/backtest.js';
+import type { Rule } from '../jobs/alerts.js';
+import { resolveRange } from '../query/range.js';
+import { buildReport } from '../report/build.js';
+import { formatDuration, formatRange, formatRate } from '../report/format.js';
+import { DEFAULT_SQLITE_PATH, openStore } from '../store/sql.js';
+import { quoted } from '../text.js';
+import { ensureDir, writeFileAtomic, type CliIo } from './io.js';
+import { graphClientFor, parseFormat } from './report.js';
+
+export interface BacktestOptions {
+  account?: string;
+  rule?: string;
+  from?: string;
+  to?: string;
+  last?: string;
+  format?: string;
+  out?: string;
+}
+
+/** Longest window a backtest replays: a month of half hours. */
+const MAX_DAYS = 31;
+/** Days of baseline the first check needs before the window. */
+const HISTORY_DAYS = 8;
+
+/** The rule named, the account's first rule, or the defaults every rule starts from. */
+function ruleFor(config: Config, account: AccountConfig, name: string | undefined): Rule {
+  const ofAccount = config.alerts.filter((r) => r.account === account.id || r.account.toLowerCase() === account.name.toLowerCase());
+  if (name !== undefined) {
+    const found = ofAccount.find((r) => r.name?.toLowerCase() === name.toLowerCase());
+    if (found) return found;
+    const names = ofAccount.map((r) => r.name).filter(Boolean);
+    throw new UsageError(
+      `no alert rule ${quoted(name)} for account "${account.name}"`,
+      names.length ? `rules for it: ${names.join(', ')}; or leave out --rule for the first` : 'it has no named rules under alerts: — leave out --rule to replay the defaults',
+    );
+  }
+  return ofAccount[0] ?? alertRule.parse({ account: account.name, name: 'defaults', targets: [{ slack: { channel: 'BACKTEST' } }] });
+}
+
+/** The account's learned settle curve, when a store is configured and has one; else the default. */
+async function settleCurve(io: CliIo, config: Config, account: AccountConfig): Promise<SettleCurve> {
+  const url = config.env.databaseUrl;
+  if (!url && !existsSync(join(io.cwd, DEFAULT_SQLITE_PATH))) return DEFAULT_SETTLE_CURVE;
+  try {
+    const store = await openStore(url, { cwd: io.cwd, migrate: false });
+    try {
+      const text = await store.settleStats(account.id);
+      return text ? curveFromStats(JSON.parse(text) as SettleStats) : DEFAULT_SETTLE_CURVE;
+    } finally {
+      await store.close();
+    }
+  } catch {
+    return DEFAULT_SETTLE_CURVE;
+  }
+}
+
+export function planBacktest(config: Config, opts: BacktestOptions, nowMs: number) {
+  if (!opts.account) throw new UsageError('--account is required', `name one of: ${config.accounts.map((a) => a.name).join(', ')}`);
+  const format = parseFormat(opts.format);
+  const account = findAccount(config, opts.account);
+  const rule = ruleFor(config, account, opts.rule);
+  const { range } = resolveRange({ from: opts.from, to: opts.to, last: opts.from === undefined && opts.to === undefined ? (opts.last ?? '30d') : opts.last }, account.timezone, nowMs);
+  range.end = Math.min(range.end, Math.floor(nowMs / 1000));
+  const days = (range.end - range.start) / 86_400;
+  if (days > MAX_DAYS) throw new UsageError(`a backtest of ${Math.round(days)} days is longer than ${MAX_DAYS}`, `replay up to ${MAX_DAYS} days at a time (Graph serves half hours for shorter spans)`);
+  const oldest = Math.floor(nowMs / 1000) - LOOKBACK_SECONDS + HISTORY_DAYS * 86_400;
+  if (range.start < oldest) {
+    const day = DateTime.fromSeconds(oldest, { zone: account.timezone }).toISODate();
+    throw new UsageError(
+      `the range starts ${DateTime.fromSeconds(range.start, { zone: account.timezone }).toISODate()}, too far back: Graph keeps a year, and each check needs ${HISTORY_DAYS} days before it`,
+      `start on or after ${day}`,
+      'E_RANGE_TOO_OLD',
+    );
+  }
+  return { account, rule, range, format };
+}
+
+function episodeJson(e: BacktestEpisode, tz: string) {
+  return {
+    alert: e.shortId,
+    scope: e.scope,
+    scopes: e.scopes,
+    kind: e.kind,
+    severity: e.severity,
+    firstBucketStart: toIso(e.firstBucketStart, tz),
+    openedAt: toIso(Math.floor(e.openedAt / 1000), tz),
+    minutesToAlert: Math.round(Math.max(0, (e.openedAt - e.firstBucketEnd * 1000) / 60_000)),
+    resolvedAt: e.resolvedAt === null ? null : toIso(Math.floor(e.resolvedAt / 1000), tz),
+    reminders: e.reminders,
+    updates: e.updates,
+    observed: Number(e.observed.toFixed(6)),
+    expected: Number(e.expected.toFixed(6)),
+    explanation: e.explanation,
+  };
+}
+
+function median(values: number[]): number | null {
+  if (!values.length) return null;
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function backtestJson(r: BacktestResult) {
+  const tz = r.account.timezone;
+  const days = (r.range.end - r.range.start) / 86_400;
+  const delay = median(minutesToAlert(r.episodes));
+  return {
+    account: { id: r.account.id, name: r.account.name, displayName: r.account.displayName },
+    rule: { name: r.rule.name, checkEvery: formatDuration(r.rule.checkEvery), remindEvery: formatDuration(r.rule.remindEvery), minSent: r.rule.minSent, rateFloor: r.rule.rateFloor ?? null, sensitivity: r.rule.sensitivity, drillDown: r.rule.drillDown },
+    range: { start: toIso(r.range.start, tz), end: toIso(r.range.end, tz), timezone: tz },
+    checks: r.checks,
+    graphCalls: r.graphCalls,
+    episodes: r.episodes.map((e) => episodeJson(e, tz)),
+    totals: {
+      episodes: r.episodes.length,
+      episodesPer30Days: days > 0 ? Number(((r.episodes.length / days) * 30).toFixed(2)) : 0,
+      medianMinutesToAlert: delay === null ? null : Math.round(delay),
+    },
+    notes: r.notes,
+  };
+}
+
+export function backtestText(r: BacktestResult): string {
+  const tz = r.account.timezone;
+  const json = backtestJson(r);
+  const lines = [
+    `Backtest of rule "${r.rule.name}" on ${r.account.displayName}, ${formatRange(r.range, tz)} (${tz})`,
+    `${r.checks.toLocaleString('en-US')} checks every ${formatDuration(r.rule.checkEvery)} · ${r.graphCalls} Graph calls · sensitivity ${r.rule.sensitivity} · minSent ${r.rule.minSent}${r.rule.rateFloor !== undefined ? ` · floor ${formatRate(r.rule.rateFloor)}` : ''} · drill-down ${r.rule.drillDown.join(', ') || 'none'}`,
+    '',
+  ];
+  if (r.sent === 0) lines.push('Note: the account sent nothing in this window; there was nothing to judge.');
+  const delay = json.totals.medianMinutesToAlert;
+  lines.push(`${r.episodes.length} alert${r.episodes.length === 1 ? '' : 's'} (${json.totals.episodesPer30Days} per 30 days)${delay === null ? '' : `; median ${delay} min from the end of the first bad half hour to the alert`}`);
+  const at = (ms: number) => DateTime.fromMillis(ms, { zone: tz }).toFormat('ccc d LLL HH:mm');
+  for (const e of r.episodes) {
+    const wait = Math.round(Math.max(0, (e.openedAt - e.firstBucketEnd * 1000) / 60_000));
+    const extra = [e.updates ? `${e.updates} update${e.updates > 1 ? 's' : ''}` : '', e.reminders ? `${e.reminders} reminder${e.reminders > 1 ? 's' : ''}` : ''].filter(Boolean).join(', ');
+    lines.push(`  ${e.shortId}  ${e.severity.padEnd(8)} ${e.scope.label}: opened ${at(e.openedAt)} (${wait} min after the first bad half hour)${extra ? `, ${extra}` : ''}, ${e.resolvedAt === null ? 'still open at the end' : `resolved ${at(e.resolvedAt)}`}`);
+    lines.push(`          ${e.explanation}`);
+    if (e.scopes.length > 1) lines.push(`          also: ${e.scopes.filter((s) => s.key !== e.scope.key || s.kind !== e.scope.kind).map((s) => s.label).join(', ')}`);
+  }
+  for (const note of r.notes) lines.push(`Note: ${note}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The account's half hours over the window with each episode shaded, from first bad bucket to resolution. */
+async function backtestChart(r: BacktestResult, nowMs: number) {
+  const report = buildReport({
+    account: { id: r.account.id, name: r.account.name, displayName: `${r.account.displayName} — backtest of "${r.rule.name}"` },
+    range: r.range,
+    timezone: r.account.timezone,
+    granularity: 'half_hour',
+    nowMs,
+    settleMs: 0,
+    points: r.series,
+  });
+  report.anomalies = r.episodes.map((e) => ({
+    kind: e.kind,
+    scope: { kind: e.scope.kind, key: e.scope.key, label: e.scope.label },
+    start: e.firstBucketStart,
+    end: Math.floor((e.resolvedAt ?? r.range.end * 1000) / 1000),
+    detectedAt: Math.floor(e.openedAt / 1000),
+    observed: e.observed,
+    expected: e.expected,
+    expectedLow: e.expected,
+    expectedHigh: e.expected,
+    severity: e.severity,
+    sent: 0,
+    delivered: 0,
+    explanation: e.explanation,
+  }));
+  return new LocalChartRenderer().render(chartSpec(report));
+}
+
+export async function runBacktestCommand(opts: BacktestOptions, io: CliIo, configPath: string | undefined, logger: Logger): Promise<number> {
+  const now = io.now ?? Date.now;
+  const config = loadConfig(io.env, configPath);
+  const plan = planBacktest(config, opts, now());
+  const token = accountToken(plan.account, io.env);
+  const outDir = opts.out ? ensureDir(opts.out, '--out') : undefined;
+  const curve = await settleCurve(io, config, plan.account);
+  // One account, fetched once: more calls in flight than a service shares across accounts.
+  const graph = graphClientFor({ ...config, graph: { ...config.graph, concurrency: Math.max(config.graph.concurrency, 12) } }, logger, io);
+  try {
+    const maxCalls = Math.max(config.graph.callsPerReport, Math.floor(config.graph.callsPerHour / 2));
+    const result = await runBacktest(graph, { config, account: plan.account, token, rule: plan.rule, range: plan.range, curve, maxCalls });
+    const json = backtestJson(result);
+    const text = plan.format === 'json' ? `${JSON.stringify(json, null, 2)}\n` : backtestText(result);
+    if (outDir) {
+      // Both files or neither: the chart is drawn before anything is written.
+      const chart = await backtestChart(result, now());
+      if (chart.kind === 'png') writeFileAtomic(join(outDir, 'chart.png'), chart.png);
+      writeFileAtomic(join(outDir, 'backtest.json'), `${JSON.stringify(json, null, 2)}\n`);
+    }
+    io.stdout.write(text);
+    if (outDir) io.stderr.write(`wrote ${join(outDir, 'chart.png')}, ${join(outDir, 'backtest.json')}\n`);
+    return 0;
+  } finally {
+    await graph.close();
+  }
+}
