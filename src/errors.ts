@@ -65,3 +65,14 @@ export class PortInUseError extends WabaPulseError {
     super(`port ${port} is in use`, 'set PORT to a free port, or stop what is listening on it');
   }
 }
+
+/** The store failed for a reason other than being unreachable (a migration, a constraint). */
+export class StoreError extends WabaPulseError {
+  readonly code: string = 'E_STORE';
+  readonly exitCode = 1 as const;
+}
+
+/** The database did not answer (down, restarting, connection dropped): worth retrying later. */
+export class StoreUnavailableError extends StoreError {
+  override readonly code = 'E_STORE_UNAVAILABLE';
+}

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { accountToken, buildConfig, findAccount, loadConfig } from '../src/config/load.js';
+import { buildConfig, findAccount, loadConfig } from '../src/config/load.js';
+import { accountToken } from '../src/config/tokens.js';
 import { ConfigError, UsageError } from '../src/errors.js';
 import { thrown } from './helpers/thrown.js';
 

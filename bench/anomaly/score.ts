@@ -102,7 +102,9 @@ export function score(accounts: readonly EvalAccount[], alarms: ReadonlyMap<numb
     const list = (alarms.get(account.index) ?? []).filter((a) => a.endIndex > judgedFrom && a.startIndex < judgedTo);
     const clean = account.incidents.length === 0 && account.bursts.length === 0;
     if (clean) out.cleanAccounts++;
-    for (const inc of account.incidents) {
+    // Only what happened in the judged span is scored (online checks start a day later).
+    const incidents = account.incidents.filter((inc) => inc.start >= judgedFrom && inc.start < judgedTo);
+    for (const inc of incidents) {
       out.incidents++;
       const volume = incidentVolume(account, inc);
       const wanted = (a: Alarm) => (inc.kind === 'stop' ? a.kind === 'volume_drop' : a.kind === 'delivery_drop');
@@ -135,7 +137,7 @@ export function score(accounts: readonly EvalAccount[], alarms: ReadonlyMap<numb
     }
     const explained = (a: Alarm) => account.incidents.some((inc) => overlaps(a, inc.start, inc.end));
     const inBurst = (a: Alarm) => account.bursts.some((b) => overlaps(a, b.start, b.end));
-    for (const burst of account.bursts) {
+    for (const burst of account.bursts.filter((b) => b.start >= judgedFrom && b.start < judgedTo)) {
       // A campaign is flagged when it is big enough to be one: 4× a scope that normally sends 50+
       // per half hour (200+, the least a spike is judged at).
       if (burst.factor < 4 || incidentVolume(account, burst) < 50) continue;

@@ -92,11 +92,19 @@ export const DEFAULT_DETECTION: DetectionSettings = {
   minSpikeSent: 200,
 };
 
+const resolved = new WeakMap<Partial<DetectionSettings>, DetectionSettings>();
+const NO_SETTINGS: Partial<DetectionSettings> = {};
+
 /** Settings with a sensitivity's thresholds filled in (explicit values win). */
-export function detectionSettings(partial: Partial<DetectionSettings> = {}): DetectionSettings {
+export function detectionSettings(partial: Partial<DetectionSettings> = NO_SETTINGS): DetectionSettings {
+  // A check judges a dozen scopes with one settings object: resolve it once.
+  const known = resolved.get(partial);
+  if (known) return known;
   const sensitivity = partial.sensitivity ?? 'normal';
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<DetectionSettings>;
-  return { ...DEFAULT_DETECTION, ...SENSITIVITY[sensitivity], ...defined, sensitivity };
+  const settings = { ...DEFAULT_DETECTION, ...SENSITIVITY[sensitivity], ...defined, sensitivity };
+  resolved.set(partial, settings);
+  return settings;
 }
 
 export interface DetectionInput {
@@ -110,8 +118,12 @@ export interface DetectionInput {
   settings?: Partial<DetectionSettings> | undefined;
 }
 
+const thresholdsOf = new WeakMap<DetectionSettings, Thresholds>();
+
 function thresholds(s: DetectionSettings): Thresholds {
-  return {
+  const known = thresholdsOf.get(s);
+  if (known) return known;
+  const t: Thresholds = {
     minSent: s.minSent,
     rateFloor: s.rateFloor,
     minDropSingle: s.minDropPointsSingle / 100,
@@ -127,6 +139,8 @@ function thresholds(s: DetectionSettings): Thresholds {
     spikeRatio: s.spikeRatio,
     minSpikeSent: s.minSpikeSent,
   };
+  thresholdsOf.set(s, t);
+  return t;
 }
 
 /**

@@ -5,7 +5,8 @@ import { CommandError, USAGE, COMMAND_NAMES, type Command } from '../command/gra
 import { composeReport } from '../compose/composeReport.js';
 import { planReportRequest, type ReportSpec } from '../compose/reportPlan.js';
 import { lastDayTotals } from '../compose/lastDay.js';
-import { accountToken, type AccountConfig, type Config } from '../config/load.js';
+import type { AccountConfig, Config } from '../config/load.js';
+import { accountToken } from '../config/tokens.js';
 import { didYouMean } from '../didYouMean.js';
 import type { AnalyticsSource } from '../graph/client.js';
 import { formatCount, formatDuration, formatRate } from '../report/format.js';

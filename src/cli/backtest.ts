@@ -3,10 +3,9 @@ import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { curveFromStats, DEFAULT_SETTLE_CURVE, type SettleCurve, type SettleStats } from '../analytics/settle.js';
 import { toIso } from '../analytics/time.js';
-import { chartSpec } from '../charts/spec.js';
-import { LocalChartRenderer } from '../charts/render.js';
 import { LOOKBACK_SECONDS } from '../compose/reportPlan.js';
-import { accountToken, findAccount, loadConfig, type AccountConfig, type Config } from '../config/load.js';
+import { findAccount, loadConfig, type AccountConfig, type Config } from '../config/load.js';
+import { accountToken } from '../config/tokens.js';
 import { alertRule } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -183,6 +182,8 @@ async function backtestChart(r: BacktestResult, nowMs: number) {
     delivered: 0,
     explanation: e.explanation,
   }));
+  // Chart.js and the canvas are loaded only when a chart is asked for.
+  const [{ chartSpec }, { LocalChartRenderer }] = await Promise.all([import('../charts/spec.js'), import('../charts/render.js')]);
   return new LocalChartRenderer().render(chartSpec(report));
 }
 

@@ -1,4 +1,5 @@
-import { accountToken, loadConfig } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
+import { accountToken } from '../config/tokens.js';
 import { ConfigError, isWabaPulseError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { redactSecrets } from '../secrets.js';

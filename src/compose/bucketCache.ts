@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { normalizeSeries } from '../analytics/normalize.js';
 import type { AnalyticsRequest, AnalyticsResult, AnalyticsSource, GraphAccount } from '../graph/client.js';
 import { silentLogger, type Logger } from '../log.js';
-import { isStoreUnavailable } from '../store/sql.js';
+import { isStoreUnavailable } from '../store/unavailable.js';
 import type { Store } from '../store/types.js';
 import { SettleLearner } from './settleLearning.js';
 

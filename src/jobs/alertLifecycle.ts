@@ -57,6 +57,8 @@ export interface LifecycleRule {
 export function decide(episode: EpisodeState | undefined, found: readonly Anomaly[], now: number, rule: LifecycleRule, quiet: boolean, recovered = true): Decision {
   const open = episode?.status === 'open' ? episode : undefined;
   if (found.length) {
+    // What the last, resolved alert already told is not news again.
+    if (!open && episode && found.every((a) => a.end <= episode.lastBadEnd)) return { kind: 'none' };
     if (!open) return { kind: 'open' };
     const added = found.filter((a) => !open.announced.includes(anomalyKey(a)));
     if (added.length) return { kind: 'update', added };

@@ -2,17 +2,17 @@ import { DateTime } from 'luxon';
 import type { Anomaly } from '../analytics/anomalies.js';
 import type { AlertContent, AlertFollowUp, AlertLine, PostOutcome } from '../chat/surface.js';
 import { fixedCurves, type SettleCurves } from '../compose/settleLearning.js';
-import { accountToken, type AccountConfig, type Config } from '../config/load.js';
+import { type AccountConfig, type Config } from '../config/load.js';
 import type { Target } from '../config/schema.js';
 import type { AnalyticsSource } from '../graph/client.js';
 import type { Logger } from '../log.js';
 import { formatRate } from '../report/format.js';
 import { redactSecrets } from '../secrets.js';
-import { isStoreUnavailable } from '../store/sql.js';
+import { isStoreUnavailable } from '../store/unavailable.js';
 import type { ChatTarget, Store } from '../store/types.js';
 import { newAlertKey, newShortId } from './alertKeys.js';
 import { advance, anomalyKey, decide, type Decision, type EpisodeState } from './alertLifecycle.js';
-import { fetchAlertScopes, judgeAlertScopes, type Judgement } from './alertScopes.js';
+import { defaultJudge, type JudgeFn, type Judgement } from './alertScopes.js';
 
 /** How alerts reach a chat conversation: the chat surfaces in `serve`, a recorder in a backtest. */
 export interface AlertDelivery {
@@ -52,16 +52,6 @@ export interface AlertCheckerOptions {
   judge?: JudgeFn | undefined;
 }
 
-export type JudgeFn = (rule: Rule, account: AccountConfig, now: number, drillDown: boolean) => Promise<Judgement>;
-
-/** The judgement a check makes: the rule's scopes fetched, then judged against the settle curve. */
-export function defaultJudge(ctx: AlertContext, curves: SettleCurves): JudgeFn {
-  return async (rule, account, now, drillDown) => {
-    const curve = await curves.curve(account.id);
-    const scopes = await fetchAlertScopes(ctx.graph, account, accountToken(account, ctx.env), rule, now, drillDown);
-    return judgeAlertScopes(scopes, { nowMs: now, settleMs: account.settleMs, curve, tz: account.timezone, detection: ruleDetection(rule) });
-  };
-}
 
 /** Points under the expected rate an alerted scope may still be and count as recovered. */
 const RECOVERY_MARGIN = 0.01;
@@ -76,11 +66,6 @@ function recovered(episode: EpisodeState, judgement: Judgement, minSent: number)
     if (kind !== 'delivery_drop' || now.sent < minSent || now.rate === null || now.expected === null) return true;
     return now.rate >= now.expected - RECOVERY_MARGIN;
   });
-}
-
-/** What a rule asks of the detector. */
-export function ruleDetection(rule: Pick<Rule, 'minSent' | 'sensitivity' | 'rateFloor'>) {
-  return { minSent: rule.minSent, sensitivity: rule.sensitivity, ...(rule.rateFloor !== undefined ? { rateFloor: rule.rateFloor } : {}) };
 }
 
 export type Rule = Config['alerts'][number];

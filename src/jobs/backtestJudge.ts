@@ -1,9 +1,9 @@
 import type { DataPoint } from '../analytics/series.js';
 import type { SettleCurve } from '../analytics/settle.js';
 import { fixedCurves } from '../compose/settleLearning.js';
-import type { AccountConfig, Config } from '../config/load.js';
-import { defaultJudge, type Rule } from './alerts.js';
-import type { Judgement } from './alertScopes.js';
+import type { AccountConfig } from '../config/load.js';
+import type { Rule } from './alerts.js';
+import { defaultJudge, type Judgement } from './alertScopes.js';
 import { ReplaySource } from './replaySource.js';
 
 /** What a backtest's judging needs, plain enough to hand to a worker thread. */
@@ -24,7 +24,7 @@ export interface JudgeJob {
  */
 export async function judgeChecks(job: JudgeJob): Promise<Array<[number, Judgement]>> {
   const replay = new ReplaySource(new Map(job.data), job.curve, job.account.settleMs, job.arrivalSpread);
-  const ctx = { config: {} as Config, env: { [job.account.tokenEnv]: job.token }, graph: replay, now: () => replay.asOfMs };
+  const ctx = { env: { [job.account.tokenEnv]: job.token }, graph: replay };
   const judge = defaultJudge(ctx, fixedCurves(job.curve));
   const out: Array<[number, Judgement]> = [];
   for (const now of job.checkTimes) {

@@ -9,7 +9,7 @@ import { redactSecrets } from '../secrets.js';
 import type { Logger } from '../log.js';
 import type { ChatTarget, Store, Subscription } from '../store/types.js';
 import { occurrencesBetween } from './schedule.js';
-import { isStoreUnavailable } from '../store/sql.js';
+import { isStoreUnavailable } from '../store/unavailable.js';
 
 /** Delivers a digest to a Slack channel or Teams conversation; false when the target is gone. */
 export type DigestPoster = (target: ChatTarget, result: CommandResult & { type: 'report' }) => Promise<boolean>;

@@ -3,8 +3,8 @@ import { dirname, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
-import pg from 'pg';
-import { ConfigError, WabaPulseError } from '../errors.js';
+import { ConfigError, StoreError, StoreUnavailableError, WabaPulseError } from '../errors.js';
+import { isStoreUnavailable } from './unavailable.js';
 import { silentLogger, type Logger } from '../log.js';
 import { redactSecrets } from '../secrets.js';
 import { migrationsFor } from './migrations.js';
@@ -41,28 +41,8 @@ interface Tables {
   settle_stats: { account_id: string; stats: string; updated_at: Ms };
 }
 
-export class StoreError extends WabaPulseError {
-  readonly code: string = 'E_STORE';
-  readonly exitCode = 1 as const;
-}
-
-/** The database did not answer (down, restarting, connection dropped): worth retrying later. */
-export class StoreUnavailableError extends StoreError {
-  override readonly code = 'E_STORE_UNAVAILABLE';
-}
-
 /** PostgreSQL returns BIGINT as a string: milliseconds and counts fit a double exactly. */
 const num = (value: Ms | null): number | null => (value === null ? null : Number(value));
-
-// SQLSTATE classes and socket errors that mean "the database is not there right now".
-const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'SQLITE_BUSY', 'SQLITE_IOERR', 'SQLITE_CANTOPEN', 'SQLITE_FULL']);
-const UNAVAILABLE_MESSAGES = /Connection terminated|connection error|timeout exceeded when trying to connect|Cannot use a pool after calling end|Connection ended|not queryable|database is locked/i;
-
-export function isStoreUnavailable(err: unknown): boolean {
-  if (err instanceof StoreUnavailableError) return true;
-  const code = String((err as { code?: unknown })?.code ?? '');
-  return UNAVAILABLE_CODES.has(code) || code.startsWith('08') || UNAVAILABLE_MESSAGES.test((err as Error)?.message ?? '');
-}
 
 /**
  * The store on SQL: SQLite (better-sqlite3, a file under ./data, the default) or PostgreSQL
@@ -496,6 +476,8 @@ export async function openStore(databaseUrl: string | undefined, options: OpenSt
   const log = options.logger ?? silentLogger;
   let store: SqlStore;
   if (/^postgres(ql)?:\/\//.test(url)) {
+    // Loaded only for PostgreSQL: commands on SQLite (and the CLI's start-up) never pay for it.
+    const { default: pg } = await import('pg');
     const pool = new pg.Pool({
       connectionString: url,
       max: 10,

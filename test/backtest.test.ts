@@ -1,0 +1,160 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { curveFromStats, type SettleStats } from '../src/analytics/settle.js';
+import { runCli } from '../src/cli/main.js';
+import { CachedAnalytics } from '../src/compose/bucketCache.js';
+import { buildConfig } from '../src/config/load.js';
+import { GraphClient } from '../src/graph/client.js';
+import { AlertChecker } from '../src/jobs/alerts.js';
+import { RecordingDelivery } from '../src/jobs/recordingDelivery.js';
+import { silentLogger } from '../src/log.js';
+import { sampleAccounts } from '../src/sandbox/accounts.js';
+import { startSandbox, type RunningSandbox } from '../src/sandbox/server.js';
+import type { SandboxAccount } from '../src/sandbox/traffic.js';
+import { storeBackends } from './helpers/stores.js';
+
+const NOW = Date.UTC(2026, 10, 25, 10, 15);
+const TOKEN = 'EAAG-backtest-token-8080';
+const dir = mkdtempSync(join(tmpdir(), 'waba-pulse-backtest-'));
+const silent: SandboxAccount = { ...sampleAccounts(NOW)[2]!, id: '112233445566999', name: 'silent-co', displayName: 'Silent Co', volume: 0 };
+
+const CONFIG = `
+accounts:
+  - id: "104729384756102"
+    name: acme-retail
+    displayName: Acme Retail
+    token: \${T}
+    timezone: Asia/Kolkata
+  - id: "112233445566999"
+    name: silent-co
+    token: \${T}
+alerts:
+  - name: drops
+    account: acme-retail
+    drillDown: [phone, country]
+    targets: [{ slack: { channel: C0OPS } }]
+`;
+
+let sandbox: RunningSandbox;
+let configPath: string;
+beforeAll(async () => {
+  sandbox = await startSandbox({ accounts: [...sampleAccounts(NOW), silent], now: () => NOW, token: TOKEN, callsPerHour: 100_000 });
+  configPath = join(dir, 'waba-pulse.yaml');
+  writeFileSync(configPath, CONFIG);
+});
+afterAll(() => sandbox.close());
+
+async function cli(args: string[]) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c) => (out += c));
+  stderr.on('data', (c) => (err += c));
+  const code = await runCli(['--config', configPath, ...args], { stdout, stderr, env: { T: TOKEN, GRAPH_API_URL: sandbox.url, DATABASE_URL: 'sqlite::memory:' }, cwd: dir, now: () => NOW });
+  return { code, out, err };
+}
+
+describe('waba-pulse backtest', () => {
+  it('replays the rule and finds the sample incident, in the JSON contract', async () => {
+    const before = sandbox.stats.requests;
+    const { code, out, err } = await cli(['backtest', '--account', 'acme-retail', '--last', '7d', '--format', 'json']);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const json = JSON.parse(out) as Record<string, any>;
+    expect(json.account).toEqual({ id: '104729384756102', name: 'acme-retail', displayName: 'Acme Retail' });
+    expect(json.rule).toMatchObject({ name: 'drops', checkEvery: '30m', sensitivity: 'normal', drillDown: ['phone', 'country'] });
+    expect(json.range).toEqual({ start: '2026-11-18T00:00:00+05:30', end: '2026-11-25T00:00:00+05:30', timezone: 'Asia/Kolkata' });
+    expect(json.checks).toBe(336);
+    // Fetched once: the account, 3 numbers and 4 countries, 15 days of half hours in three chunks each.
+    expect(json.graphCalls).toBe(sandbox.stats.requests - before);
+    expect(json.graphCalls).toBe(24);
+    expect(json.episodes).toHaveLength(1);
+    const [episode] = json.episodes;
+    expect(episode).toMatchObject({ kind: 'delivery_drop', severity: 'critical', scope: { kind: 'phone', key: '16315551000' } });
+    expect(Object.keys(episode)).toEqual(expect.arrayContaining(['scope', 'kind', 'severity', 'firstBucketStart', 'openedAt', 'resolvedAt', 'reminders', 'observed', 'expected', 'explanation']));
+    // The incident starts 13:00 IST on the 24th; the alert follows within the hour.
+    expect(episode.firstBucketStart).toBe('2026-11-24T13:00:00+05:30');
+    expect(episode.minutesToAlert).toBeLessThanOrEqual(60);
+    expect(episode.resolvedAt).not.toBeNull();
+    expect(json.totals).toMatchObject({ episodes: 1 });
+  }, 60_000);
+
+  it('prints the episodes as text and writes chart.png and backtest.json with --out', async () => {
+    const out = join(dir, 'bt');
+    const result = await cli(['backtest', '--account', 'acme-retail', '--last', '7d', '--out', out]);
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/^Backtest of rule "drops" on Acme Retail, 18–24 Nov 2026 \(Asia\/Kolkata\)\n336 checks every 30m · \d+ Graph calls/);
+    expect(result.out).toMatch(/1 alert \(4\.29 per 30 days\); median \d+ min from the end of the first bad half hour to the alert/);
+    expect(result.out).toContain('+1 631 555 1000');
+    expect(readdirSync(out).sort()).toEqual(['backtest.json', 'chart.png']);
+    expect(readFileSync(join(out, 'chart.png')).subarray(1, 4).toString()).toBe('PNG');
+    expect(JSON.parse(readFileSync(join(out, 'backtest.json'), 'utf8')).episodes).toHaveLength(1);
+  }, 60_000);
+
+  it('says so for an account without data', async () => {
+    const { code, out } = await cli(['backtest', '--account', 'silent-co', '--last', '3d']);
+    expect(code).toBe(0);
+    expect(out).toContain('Note: the account sent nothing in this window; there was nothing to judge.');
+    expect(out).toContain('0 alerts');
+  }, 60_000);
+
+  it('refuses a rule that does not exist, a range too old, in the future or too long: one line, exit 2, nothing written', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--rule', 'nosuch'], /^waba-pulse: no alert rule "nosuch" for account "acme-retail"\. Rules for it: drops; or leave out --rule for the first\.\n$/],
+      [['--from', '2022-01-01', '--to', '2022-01-10'], /^waba-pulse: the range starts 2022-01-01, too far back: Graph keeps a year, and each check needs 8 days before it\. Start on or after 2025-12-03\.\n$/],
+      [['--from', '2027-01-01', '--to', '2027-01-05'], /is in the future/],
+      [['--last', '60d'], /^waba-pulse: a backtest of 60 days is longer than 31\. Replay up to 31 days at a time/],
+    ];
+    for (const [args, pattern] of cases) {
+      const out = join(dir, `refused-${args[1]}`);
+      const { code, err, out: stdout } = await cli(['backtest', '--account', 'acme-retail', ...args, '--out', out]);
+      expect(code).toBe(2);
+      expect(err).toMatch(pattern);
+      expect(stdout).toBe('');
+      expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+    }
+  });
+});
+
+const backends = await storeBackends();
+
+describe.each(backends)('settle curves learned on $name', (backend) => {
+  it('learns how the account\'s deliveries arrive from successive checks', async () => {
+    let clock = Date.UTC(2026, 10, 24, 0, 0);
+    // A Graph whose clock is the checks' clock: its newest buckets are still settling.
+    const live = await startSandbox({ accounts: sampleAccounts(NOW), now: () => clock, token: TOKEN, callsPerHour: 100_000 });
+    const store = await backend.open();
+    const config = buildConfig(
+      {
+        accounts: [{ id: '104729384756102', name: 'acme-retail', token: '${T}', timezone: 'Asia/Kolkata' }],
+        alerts: [{ name: 'learn', account: 'acme-retail', drillDown: ['phone'], targets: [{ slack: { channel: 'C0LEARN' } }] }],
+      },
+      { GRAPH_API_URL: live.url },
+    );
+    const graph = new GraphClient({ ...config.graph, now: () => clock });
+    const cache = new CachedAnalytics(graph, store, () => clock);
+    const checker = new AlertChecker({ store, ctx: { config, env: { T: TOKEN }, graph: cache, now: () => clock }, delivery: new RecordingDelivery(), logger: silentLogger, owner: 'learner', settleCurves: cache.settleCurves });
+    try {
+      for (let k = 0; k < 28; k++) {
+        await checker.tick(clock);
+        clock += 30 * 60_000;
+      }
+      const curve = curveFromStats(JSON.parse((await store.settleStats('104729384756102'))!) as SettleStats);
+      expect(curve.source).toBe('learned');
+      // The sandbox's deliveries arrive as 1 − ½·e^(−(age + 5)/25): 59% at once, 88% after 30 min.
+      expect(curve.fraction[0]).toBeCloseTo(0.59, 1);
+      expect(curve.fraction[1]).toBeCloseTo(0.877, 1);
+      expect(curve.fraction[2]).toBeGreaterThan(0.95);
+      expect(curve.observations[1]).toBeGreaterThanOrEqual(20);
+    } finally {
+      await graph.close();
+      await store.close();
+      await live.close();
+      await backend.cleanup();
+    }
+  }, 60_000);
+});
