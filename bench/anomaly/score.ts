@@ -37,6 +37,8 @@ export interface Scored {
   cleanAccounts: number;
   scoredDays: number;
   rows: Map<string, { n: number; caught: number }>;
+  /** Scored from alert episodes (checks on a clock) rather than from a report after the fact. */
+  online?: boolean;
 }
 
 const MARGIN = 2;
