@@ -14,11 +14,12 @@
  * Seeded: the same figures every run. Run: npm run bench:anomaly [-- --quick]
  */
 import { detectAnomalies, type Anomaly, type AnomalyScope, type DetectionSettings } from '../src/analytics/anomalies.js';
-import { fillGaps, markSettlement, type DataPoint } from '../src/analytics/series.js';
+import { fillGaps, markSettlement } from '../src/analytics/series.js';
 import { generateAccounts, HALF_HOUR, scopeSeries, type EvalAccount, type ScopeSeries } from './anomaly/generate.js';
 import { online } from './anomaly/online.js';
 import { median, perAccount30, score, type Alarm, type Scored } from './anomaly/score.js';
 import { zTestDrops } from './anomaly/zTest.js';
+import type { DataPoint } from '../src/series.js';
 
 const SEED = Number(process.env.SEED ?? 20261125);
 const QUICK = process.argv.includes('--quick');

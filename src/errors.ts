@@ -76,3 +76,122 @@ export class StoreError extends WabaPulseError {
 export class StoreUnavailableError extends StoreError {
   override readonly code = 'E_STORE_UNAVAILABLE';
 }
+
+/** A chat command that does not parse, or asks for what this conversation may not see: shown to the person as it is. */
+export class CommandError extends UsageError {
+  constructor(message: string) {
+    super(message, undefined, 'E_COMMAND');
+  }
+}
+
+/** A series that cannot be trusted: the message names the bucket and what is wrong with it. */
+export class SeriesError extends WabaPulseError {
+  readonly code = 'E_SERIES';
+  readonly exitCode = 1 as const;
+}
+
+/** The chart service (QuickChart) failed. */
+export class ChartRenderError extends WabaPulseError {
+  readonly code = 'E_CHART_RENDER';
+  readonly exitCode = 1 as const;
+}
+
+/** Slack refused the bot token at start-up. */
+export class ChatAuthError extends WabaPulseError {
+  readonly code = 'E_CHAT_AUTH';
+  readonly exitCode = 1 as const;
+}
+
+// Graph: every failure talking to it. All exit 1: runtime failures, not bad input.
+
+export interface GraphErrorBody {
+  message?: string;
+  type?: string;
+  code?: number;
+  error_subcode?: number;
+  fbtrace_id?: string;
+  error_user_msg?: string;
+  error_data?: { details?: string };
+}
+
+export interface GraphErrorContext {
+  /** "account "acme" (1047...)", prepended to messages. */
+  subject: string;
+  httpStatus?: number | undefined;
+  body?: GraphErrorBody | undefined;
+}
+
+/** Base of every failure talking to Graph. All exit 1: runtime failures, not bad input. */
+export abstract class GraphError extends WabaPulseError {
+  readonly exitCode = 1 as const;
+  abstract readonly retryable: boolean;
+  readonly graphCode: number | undefined;
+  readonly graphSubcode: number | undefined;
+  readonly fbtraceId: string | undefined;
+  readonly httpStatus: number | undefined;
+  /** What Graph answered, as it answered (scrubbed of secrets), when it answered. */
+  readonly graphBody: GraphErrorBody | undefined;
+  /** How long Graph (or its usage headers) asked us to wait, when it said. */
+  retryAfterMs: number | undefined;
+
+  constructor(what: string, context: GraphErrorContext, hint?: string, cause?: unknown) {
+    super(`${context.subject}: ${what}${describeGraphBody(context.body)}`, hint, { cause });
+    this.graphCode = context.body?.code;
+    this.graphSubcode = context.body?.error_subcode;
+    this.fbtraceId = context.body?.fbtrace_id;
+    this.httpStatus = context.httpStatus;
+    this.graphBody = context.body;
+  }
+}
+
+/** ` (#190/463 "Session has expired", fbtrace_id AbC)` — what Graph said, as it said it. */
+function describeGraphBody(body: GraphErrorBody | undefined): string {
+  if (!body) return '';
+  const parts: string[] = [];
+  if (body.code !== undefined) parts.push(`#${body.code}${body.error_subcode ? `/${body.error_subcode}` : ''}`);
+  const text = body.error_data?.details ?? body.message;
+  if (text) parts.push(JSON.stringify(text.length > 240 ? `${text.slice(0, 240)}…` : text));
+  if (body.fbtrace_id) parts.push(`fbtrace_id ${body.fbtrace_id}`);
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
+/** 190: the token is invalid, expired or revoked. */
+export class GraphAuthError extends GraphError {
+  readonly code = 'E_GRAPH_AUTH';
+  readonly retryable = false;
+}
+
+/** 10, 200–299: the token lacks a permission or access to this WABA. */
+export class GraphPermissionError extends GraphError {
+  readonly code = 'E_GRAPH_PERMISSION';
+  readonly retryable = false;
+}
+
+/** 4, 17, 32, 341, 613, 80004, 80007, 80008, or our own budget running out. */
+export class GraphRateLimitError extends GraphError {
+  readonly code = 'E_GRAPH_RATE_LIMIT';
+  readonly retryable = true;
+}
+
+/** 1, 2, HTTP 5xx, connection failures. */
+export class GraphUnavailableError extends GraphError {
+  readonly code: string = 'E_GRAPH_UNAVAILABLE';
+  readonly retryable = true;
+}
+
+export class GraphTimeoutError extends GraphUnavailableError {
+  override readonly code = 'E_GRAPH_TIMEOUT';
+}
+
+/** 100 and anything else Graph rejects that retrying will not fix. */
+export class GraphRequestError extends GraphError {
+  readonly code = 'E_GRAPH_REQUEST';
+  readonly retryable = false;
+}
+
+/** Graph answered 200 with a body we cannot read. */
+export class GraphResponseError extends GraphError {
+  readonly code = 'E_GRAPH_RESPONSE';
+  readonly retryable = false;
+}
+

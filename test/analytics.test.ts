@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { detectAnomalies } from '../src/analytics/anomalies.js';
 import { breakdown, topMovers } from '../src/analytics/breakdown.js';
 import { compareTotals } from '../src/analytics/compare.js';
-import { deliveryRate, fillGaps, markSettlement, totals, type DataPoint } from '../src/analytics/series.js';
+import { deliveryRate, fillGaps, markSettlement, totals } from '../src/analytics/series.js';
 import { bucketGrid, previousPeriod, sameWeekdayLastWeek } from '../src/analytics/time.js';
+import type { DataPoint } from '../src/series.js';
 
 const BERLIN = 'Europe/Berlin';
 const local = (iso: string, zone = BERLIN) => DateTime.fromISO(iso, { zone }).toSeconds();

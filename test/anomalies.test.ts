@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { detectAnomalies, type AnomalyScope, type DetectionSettings } from '../src/analytics/anomalies.js';
-import { normalizeSeries, SeriesError } from '../src/analytics/normalize.js';
-import { markSettlement, type DataPoint } from '../src/analytics/series.js';
+import { normalizeSeries } from '../src/analytics/normalize.js';
+import { SeriesError } from '../src/errors.js';
+import { markSettlement } from '../src/analytics/series.js';
 import { thrown } from './helpers/thrown.js';
+import type { DataPoint } from '../src/series.js';
 
 const START = Date.UTC(2026, 10, 2) / 1000; // Monday 2 Nov 2026, 00:00 UTC
 const HH = 1800;

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { LocalChartRenderer, QuickChartRenderer } from '../src/charts/render.js';
 import { chartSpec } from '../src/charts/spec.js';
-import type { DataPoint } from '../src/analytics/series.js';
 import { buildReport } from '../src/report/build.js';
+import type { DataPoint } from '../src/series.js';
 
 const TZ = 'Europe/Berlin';
 const start = Date.UTC(2026, 10, 16, 23) / 1000; // Tue 17 Nov 00:00 Berlin

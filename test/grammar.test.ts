@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CommandError, parseCommand } from '../src/command/grammar.js';
+import { parseCommand } from '../src/command/grammar.js';
+import { CommandError } from '../src/errors.js';
 import { thrown } from './helpers/thrown.js';
 
 const error = (text: string) => thrown(() => parseCommand(text), CommandError).message;

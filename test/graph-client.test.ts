@@ -7,7 +7,7 @@ import {
   GraphRequestError,
   GraphTimeoutError,
   GraphUnavailableError,
-} from '../src/graph/errors.js';
+} from '../src/errors.js';
 import { analyticsField } from '../src/graph/fields.js';
 import { planChunks } from '../src/graph/chunks.js';
 import { analyticsBody, graphError, startFakeGraph } from './fakes/graph.js';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { DataPoint } from '../src/analytics/series.js';
 import { alertMessage, reportMessage, errorText } from '../src/chat/slack/render.js';
 import { ConfigError } from '../src/errors.js';
 import { registerSecret } from '../src/secrets.js';
 import { buildReport } from '../src/report/build.js';
 import { blockKitViolations } from './fakes/slack.js';
+import type { DataPoint } from '../src/series.js';
 
 const start = Date.UTC(2026, 10, 17) / 1000;
 const points: DataPoint[] = Array.from({ length: 21 }, (_, i) => ({ start: start - 14 * 86_400 + i * 86_400, end: start - 13 * 86_400 + i * 86_400, sent: 1000 + i, delivered: 970 }));

@@ -1,7 +1,7 @@
 import { lowerTail, normalTail } from './betaTail.js';
 import { BucketScorer, type Thresholds } from './scoring.js';
-import type { DataPoint, SeriesPoint } from './series.js';
-import type { Granularity } from './time.js';
+import type { SeriesPoint } from './series.js';
+import type { DataPoint, Granularity } from '../series.js';
 
 export type AnomalyKind = 'delivery_drop' | 'volume_drop' | 'volume_spike';
 export type Severity = 'warning' | 'critical';

@@ -1,5 +1,6 @@
 import { compareTotals, type Change } from './compare.js';
-import { totals, type DataPoint, type Totals } from './series.js';
+import { totals, type Totals } from './series.js';
+import type { DataPoint } from '../series.js';
 
 export type BreakdownDimension = 'phone' | 'country';
 

@@ -1,11 +1,5 @@
-import { WabaPulseError } from '../errors.js';
-import type { DataPoint } from './series.js';
-
-/** A series that cannot be trusted: the message names the bucket and what is wrong with it. */
-export class SeriesError extends WabaPulseError {
-  readonly code = 'E_SERIES';
-  readonly exitCode = 1 as const;
-}
+import { SeriesError } from '../errors.js';
+import type { DataPoint } from '../series.js';
 
 export interface NormalizedSeries {
   points: DataPoint[];

@@ -1,8 +1,9 @@
 import { lowerTail, normalTail } from './betaTail.js';
-import type { DataPoint, SeriesPoint } from './series.js';
+import type { SeriesPoint } from './series.js';
 import { fitExtraVariance, lagOneCorrelation, medianOf } from './noise.js';
 import { MIN_JUDGED_FRACTION } from './settle.js';
-import { offsetMinutes, type Granularity } from './time.js';
+import { offsetMinutes } from './time.js';
+import type { DataPoint, Granularity } from '../series.js';
 
 /**
  * The bucket-by-bucket pass behind `detectAnomalies`: each bucket is judged only against what

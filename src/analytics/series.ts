@@ -1,13 +1,6 @@
 import { arrivedAt, type SettleCurve } from './settle.js';
-import { bucketGrid, HALF_HOUR_SECONDS as HALF_HOUR, type Granularity, type TimeRange } from './time.js';
-
-/** One bucket as Graph reports it (UNIX seconds). */
-export interface DataPoint {
-  start: number;
-  end: number;
-  sent: number;
-  delivered: number;
-}
+import { bucketGrid, HALF_HOUR_SECONDS as HALF_HOUR } from './time.js';
+import type { DataPoint, Granularity, TimeRange } from '../series.js';
 
 export interface Totals {
   sent: number;

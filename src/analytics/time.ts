@@ -1,13 +1,6 @@
 import { DateTime } from 'luxon';
-import type { Granularity } from '../config/schema.js';
+import type { Granularity, TimeRange } from '../series.js';
 
-export type { Granularity };
-
-/** A half-open interval [start, end) in UNIX seconds. */
-export interface TimeRange {
-  start: number;
-  end: number;
-}
 
 export const HALF_HOUR_SECONDS = 1800;
 

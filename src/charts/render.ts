@@ -3,7 +3,7 @@ import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
 import { Chart, registerables, type Plugin } from 'chart.js';
 import annotationPlugin from 'chartjs-plugin-annotation';
 import QuickChartModule from 'quickchart-js';
-import { WabaPulseError } from '../errors.js';
+import { ChartRenderError } from '../errors.js';
 import type { ChartSpec } from './spec.js';
 
 /** A rendered chart: pixels for upload, or a URL an image block can show. */
@@ -69,11 +69,6 @@ export class LocalChartRenderer implements ChartRenderer {
 /** Slack's image blocks take URLs up to 3,000 characters. */
 export const MAX_IMAGE_URL_LENGTH = 3000;
 
-/** The chart service failed; reported as a runtime failure. */
-export class ChartRenderError extends WabaPulseError {
-  readonly code = 'E_CHART_RENDER';
-  readonly exitCode = 1 as const;
-}
 
 /**
  * Charts through QuickChart (quickchart.io or a self-hosted instance at QUICKCHART_URL): a GET

@@ -1,13 +1,14 @@
 import { IANAZone } from 'luxon';
 import { chartSpec } from '../charts/spec.js';
 import type { ChartRenderer, RenderedChart } from '../charts/render.js';
-import { CommandError, USAGE, COMMAND_NAMES, type Command } from '../command/grammar.js';
+import { USAGE, COMMAND_NAMES, type Command } from '../command/grammar.js';
 import { composeReport } from '../compose/composeReport.js';
 import { planReportRequest, type ReportSpec } from '../compose/reportPlan.js';
 import { lastDayTotals } from '../compose/lastDay.js';
 import type { AccountConfig, Config } from '../config/load.js';
 import { accountToken } from '../config/tokens.js';
 import { didYouMean } from '../didYouMean.js';
+import { CommandError } from '../errors.js';
 import type { AnalyticsSource } from '../graph/client.js';
 import { formatCount, formatDuration, formatRate } from '../report/format.js';
 import type { Report } from '../report/model.js';

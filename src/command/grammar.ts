@@ -1,9 +1,9 @@
-import type { Granularity } from '../config/schema.js';
 import { MUTE_BOUNDS, parseDuration } from '../duration.js';
 import { quoted } from '../text.js';
 import { didYouMean } from '../didYouMean.js';
-import { UsageError } from '../errors.js';
+import { CommandError } from '../errors.js';
 import type { RangeSpec } from '../query/range.js';
+import type { Granularity } from '../series.js';
 
 /**
  * The chat command grammar, shared by Slack (`/waba ...`) and Teams (`@waba-pulse ...`). Pure:
@@ -21,11 +21,6 @@ export type Command =
 
 export const COMMAND_NAMES = ['report', 'accounts', 'subscribe', 'unsubscribe', 'subscriptions', 'alerts', 'mute', 'help'] as const;
 
-export class CommandError extends UsageError {
-  constructor(message: string) {
-    super(message, undefined, 'E_COMMAND');
-  }
-}
 
 const GRANULARITY_WORDS: Record<string, Granularity> = { hourly: 'half_hour', 'half-hourly': 'half_hour', daily: 'day', monthly: 'month' };
 

@@ -1,6 +1,5 @@
 import type { DetectionSettings } from '../analytics/anomalies.js';
 import type { BreakdownDimension } from '../analytics/breakdown.js';
-import type { Granularity, TimeRange } from '../analytics/time.js';
 import type { AccountConfig } from '../config/load.js';
 import type { AnalyticsFilter } from '../graph/fields.js';
 import type { AnalyticsSource } from '../graph/client.js';
@@ -9,6 +8,7 @@ import type { Report } from '../report/model.js';
 import { graphAccount } from './graphAccount.js';
 import { planFetch } from './plan.js';
 import { reportCallsPerScope, type ReportLimits } from './reportPlan.js';
+import type { Granularity, TimeRange } from '../series.js';
 
 /**
  * The one way a report is made — for the CLI, a slash command, a digest or an alert check:

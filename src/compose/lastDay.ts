@@ -1,10 +1,11 @@
 import { fillGaps, totals, type Totals } from '../analytics/series.js';
-import { shiftDays, type TimeRange } from '../analytics/time.js';
+import { shiftDays } from '../analytics/time.js';
 import type { AccountConfig } from '../config/load.js';
 import type { AnalyticsSource } from '../graph/client.js';
 import { DateTime } from 'luxon';
 import { graphAccount } from './graphAccount.js';
 import { planFetch } from './plan.js';
+import type { TimeRange } from '../series.js';
 
 /** Yesterday's totals for an account, in its own zone: one small Graph call (two across zones). */
 export async function lastDayTotals(graph: AnalyticsSource, account: AccountConfig, token: string, nowMs: number): Promise<Totals & { range: TimeRange }> {

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
-import type { Granularity, TimeRange } from '../analytics/time.js';
 import type { GraphGranularity } from '../graph/fields.js';
+import type { Granularity, TimeRange } from '../series.js';
 
 export interface FetchPlan {
   graphGranularity: GraphGranularity;

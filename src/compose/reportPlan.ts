@@ -1,6 +1,5 @@
 import { DateTime } from 'luxon';
 import type { BreakdownDimension } from '../analytics/breakdown.js';
-import type { Granularity, TimeRange } from '../analytics/time.js';
 import type { AccountConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { planChunks } from '../graph/chunks.js';
@@ -8,6 +7,7 @@ import { GRAPH_DEFAULTS, type GraphSettings } from '../graph/defaults.js';
 import { parseGranularity, resolveRange, type RangeSpec } from '../query/range.js';
 import { fetchWindow } from '../report/build.js';
 import { planFetch } from './plan.js';
+import type { Granularity, TimeRange } from '../series.js';
 
 /**
  * The one planner for every report a person asks for — `waba-pulse report` and the chat

@@ -1,7 +1,7 @@
 import { curveFromStats, emptySettleStats, observeSettling, DEFAULT_SETTLE_CURVE, type SettleCurve, type SettleStats } from '../analytics/settle.js';
-import type { DataPoint } from '../analytics/series.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Store } from '../store/types.js';
+import type { DataPoint } from '../series.js';
 
 /**
  * Learns each account's settle curve from what the bucket cache sees anyway: every check

@@ -6,8 +6,9 @@ import { registerSecret } from '../secrets.js';
 import { suggestion } from '../didYouMean.js';
 import { GRAPH_DEFAULTS, type GraphSettings } from '../graph/defaults.js';
 import { readEnv, type EnvSettings } from './env.js';
-import { configSchema, type Granularity, type RawConfig, type Target } from './schema.js';
+import { configSchema, type RawConfig, type Target } from './schema.js';
 import { quoted } from '../text.js';
+import type { Granularity } from '../series.js';
 
 export type { Granularity, Target };
 

@@ -1,5 +1,6 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { GRANULARITIES } from '../series.js';
 import { didYouMean } from '../didYouMean.js';
 import { DAY, HOUR, MINUTE, parseDuration, type DurationBounds } from '../duration.js';
 import { GRAPH_DEFAULTS } from '../graph/defaults.js';
@@ -33,8 +34,6 @@ export const timeZone = z.string({ error: 'expected an IANA time zone name such 
   });
 });
 
-export const GRANULARITIES = ['half_hour', 'day', 'month'] as const;
-export type Granularity = (typeof GRANULARITIES)[number];
 export const granularity = z.enum(GRANULARITIES, {
   error: (issue) => `unknown granularity ${JSON.stringify(issue.input)} — use one of ${GRANULARITIES.join(', ')}`,
 });

@@ -2,24 +2,15 @@ import { setTimeout as sleepFor } from 'node:timers/promises';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { Agent, request, errors as undiciErrors } from 'undici';
 import { z } from 'zod';
-import type { DataPoint } from '../analytics/series.js';
-import type { TimeRange } from '../analytics/time.js';
-import { InterruptedError, isWabaPulseError } from '../errors.js';
 import { GRAPH_DEFAULTS, type GraphSettings } from './defaults.js';
 import { silentLogger, type Logger } from '../log.js';
 import { redactSecrets, registerSecret } from '../secrets.js';
 import { planChunks } from './chunks.js';
-import {
-  GraphError,
-  GraphRateLimitError,
-  GraphResponseError,
-  GraphTimeoutError,
-  GraphUnavailableError,
-  classifyGraphError,
-  type GraphErrorBody,
-} from './errors.js';
+import { InterruptedError, isWabaPulseError, GraphError, GraphRateLimitError, GraphResponseError, GraphTimeoutError, GraphUnavailableError, type GraphErrorBody } from '../errors.js';
+import { classifyGraphError } from './classify.js';
 import { analyticsField, objectUrl, type AnalyticsFilter, type GraphGranularity } from './fields.js';
 import { UsageGovernor } from './usage.js';
+import type { DataPoint, TimeRange } from '../series.js';
 
 /** Where analytics come from: the Graph client itself, or the bucket cache in front of it. */
 export interface AnalyticsSource {

@@ -1,5 +1,5 @@
 import { analyzeSeries, detectionSettings, type Anomaly, type AnomalyScope, type DetectionSettings } from '../analytics/anomalies.js';
-import { fillGaps, markSettlement, type DataPoint } from '../analytics/series.js';
+import { fillGaps, markSettlement } from '../analytics/series.js';
 import type { SettleCurve } from '../analytics/settle.js';
 import { graphAccount } from '../compose/graphAccount.js';
 import type { SettleCurves } from '../compose/settleLearning.js';
@@ -7,6 +7,7 @@ import { accountToken } from '../config/tokens.js';
 import type { AccountConfig } from '../config/load.js';
 import type { AnalyticsSource } from '../graph/client.js';
 import { breakdownLabel } from '../report/format.js';
+import type { DataPoint } from '../series.js';
 
 /**
  * What an alert check looks at: the account (within the rule's scope) and, one by one, its

@@ -3,9 +3,7 @@ import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Anomaly, AnomalyScope } from '../analytics/anomalies.js';
-import type { DataPoint } from '../analytics/series.js';
 import type { SettleCurve } from '../analytics/settle.js';
-import type { TimeRange } from '../analytics/time.js';
 import { graphAccount } from '../compose/graphAccount.js';
 import { fixedCurves } from '../compose/settleLearning.js';
 import type { AccountConfig, Config } from '../config/load.js';
@@ -18,6 +16,7 @@ import { RecordingDelivery } from './recordingDelivery.js';
 import { filterKey, ReplaySource, type Filter } from './replaySource.js';
 import { judgeChecks, type JudgeJob } from './backtestJudge.js';
 import type { Judgement } from './alertScopes.js';
+import type { DataPoint, TimeRange } from '../series.js';
 
 /**
  * `waba-pulse backtest`: an alert rule replayed over a past window on a simulated clock, through

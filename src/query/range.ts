@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
-import type { Granularity, TimeRange } from '../analytics/time.js';
 import { UsageError } from '../errors.js';
 import { quoted } from '../text.js';
+import type { Granularity, TimeRange } from '../series.js';
 
 /**
  * Report ranges as people say them, shared by the CLI flags and the chat commands:

@@ -2,10 +2,11 @@ import { detectAnomalies, type Anomaly, type AnomalyScope, type DetectionSetting
 import { breakdown, topMovers, type BreakdownDimension } from '../analytics/breakdown.js';
 import { compareTotals } from '../analytics/compare.js';
 import { normalizeSeries } from '../analytics/normalize.js';
-import { fillGaps, markSettlement, totals, within, type DataPoint } from '../analytics/series.js';
-import { previousPeriod, sameWeekdayLastWeek, shiftDays, type Granularity, type TimeRange } from '../analytics/time.js';
+import { fillGaps, markSettlement, totals, within } from '../analytics/series.js';
+import { previousPeriod, sameWeekdayLastWeek, shiftDays } from '../analytics/time.js';
 import { breakdownLabel } from './format.js';
 import type { Comparison, Report } from './model.js';
+import type { DataPoint, Granularity, TimeRange } from '../series.js';
 
 /** Days of history before a report's range that the anomaly baseline looks at. */
 const HISTORY_DAYS: Record<Granularity, number> = { half_hour: 7, day: 14, month: 0 };

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
-import type { Granularity, TimeRange } from '../analytics/time.js';
 import type { Report } from './model.js';
+import type { Granularity, TimeRange } from '../series.js';
 
 /** Presentation shared by text, Block Kit, Adaptive Cards and charts, so they agree. */
 

@@ -1,8 +1,9 @@
 import type { Anomaly } from '../analytics/anomalies.js';
 import type { Totals } from '../analytics/series.js';
-import { toIso, type TimeRange } from '../analytics/time.js';
+import { toIso } from '../analytics/time.js';
 import { breakdownLabel } from './format.js';
 import type { Comparison, Report } from './model.js';
+import type { TimeRange } from '../series.js';
 
 /**
  * The `report --format json` document (contract in DESIGN.md): times as ISO 8601 in the

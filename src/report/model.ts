@@ -2,7 +2,7 @@ import type { Anomaly } from '../analytics/anomalies.js';
 import type { BreakdownDimension, BreakdownItem } from '../analytics/breakdown.js';
 import type { Change } from '../analytics/compare.js';
 import type { SeriesPoint, Totals } from '../analytics/series.js';
-import type { Granularity, TimeRange } from '../analytics/time.js';
+import type { Granularity, TimeRange } from '../series.js';
 
 /**
  * The channel-neutral report: what the CLI prints, what Slack and Teams render, what the chart

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import type { DataPoint } from '../analytics/series.js';
+import type { DataPoint } from '../series.js';
 
 /**
  * Synthetic WhatsApp traffic, deterministic from a seed: any half hour of any phone number and

@@ -10,7 +10,7 @@ import type { ChatSurface, PostOutcome } from '../chat/surface.js';
 import { createTeamsSurface, type TeamsSurface } from '../chat/teams/bot.js';
 import { CachedAnalytics } from '../compose/bucketCache.js';
 import type { Config } from '../config/load.js';
-import { ConfigError, PortInUseError, WabaPulseError } from '../errors.js';
+import { ChatAuthError, ConfigError, PortInUseError } from '../errors.js';
 import { GraphClient } from '../graph/client.js';
 import { AlertChecker } from '../jobs/alerts.js';
 import { Scheduler } from '../jobs/scheduler.js';
@@ -19,10 +19,6 @@ import { openStore, type SqlStore } from '../store/sql.js';
 import type { Platform, Store } from '../store/types.js';
 import { ServiceMetrics } from './metrics.js';
 
-export class ChatAuthError extends WabaPulseError {
-  readonly code = 'E_CHAT_AUTH';
-  readonly exitCode = 1 as const;
-}
 
 export interface ServiceOptions {
   config: Config;
