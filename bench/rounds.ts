@@ -7,7 +7,7 @@
  */
 import pg from 'pg';
 import { chartRenderer } from '../src/charts/render.js';
-import type { CommandContext } from '../src/chat/commands.js';
+import type { CommandContext } from '../src/chat/context.js';
 import { createSlackSurface } from '../src/chat/slack/app.js';
 import { buildConfig } from '../src/config/load.js';
 import { CachedAnalytics } from '../src/compose/bucketCache.js';

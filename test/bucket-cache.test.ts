@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CACHE_DOWN_NOTE, CachedAnalytics } from '../src/compose/bucketCache.js';
 import { chartRenderer } from '../src/charts/render.js';
-import { buildCommandReport, type CommandContext } from '../src/chat/commands.js';
+import { buildCommandReport } from '../src/chat/commands.js';
+import type { CommandContext } from '../src/chat/context.js';
 import { StoreUnavailableError } from '../src/errors.js';
 import { composeReport } from '../src/compose/composeReport.js';
 import { buildConfig } from '../src/config/load.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
 import { chartRenderer } from '../src/charts/render.js';
-import type { CommandContext, CommandResult } from '../src/chat/commands.js';
+import type { CommandContext, CommandResult } from '../src/chat/context.js';
 import { buildConfig } from '../src/config/load.js';
 import { GraphClient } from '../src/graph/client.js';
 import { Scheduler } from '../src/jobs/scheduler.js';

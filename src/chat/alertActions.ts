@@ -3,8 +3,10 @@ import type { Logger } from '../log.js';
 import { formatDuration } from '../report/format.js';
 import type { StoredAlert } from '../store/types.js';
 import { visibleAccounts, type Requester } from './access.js';
-import { buildCommandReport, type CommandContext, type CommandResult } from './commands.js';
+import { buildCommandReport } from './commands.js';
+import type { CommandContext, CommandResult } from './context.js';
 import type { AlertContent } from './surface.js';
+import { lookupAccount } from '../config/accounts.js';
 
 /**
  * What an alert button does, the same for Slack and Teams. A click is trusted for nothing but
@@ -67,7 +69,7 @@ export async function applyAlertAction(ctx: CommandContext, who: Requester, inpu
     return refused('This conversation may not act on that account\'s alerts; nothing was changed.');
   }
   const alert = storedContent(stored);
-  const account = ctx.config.accounts.find((a) => a.id === stored.accountId);
+  const account = lookupAccount(ctx.config.accounts, stored.accountId);
   if (input.action === 'by_phone') {
     if (!account) return refused('That account is no longer configured.');
     const result = await buildCommandReport(ctx, account, { range: { preset: 'today' }, by: 'phone' });

@@ -1,45 +1,24 @@
 import { IANAZone } from 'luxon';
 import { chartSpec } from '../charts/spec.js';
-import type { ChartRenderer, RenderedChart } from '../charts/render.js';
 import { USAGE, COMMAND_NAMES, type Command } from '../command/grammar.js';
 import { composeReport } from '../compose/composeReport.js';
 import { planReportRequest, type ReportSpec } from '../compose/reportPlan.js';
 import { lastDayTotals } from '../compose/lastDay.js';
-import type { AccountConfig, Config } from '../config/load.js';
+import type { AccountConfig } from '../config/load.js';
+import type { CommandContext, CommandResult } from './context.js';
 import { accountToken } from '../config/tokens.js';
 import { didYouMean } from '../didYouMean.js';
 import { CommandError } from '../errors.js';
-import type { AnalyticsSource } from '../graph/client.js';
 import { formatCount, formatDuration, formatRate } from '../report/format.js';
-import type { Report } from '../report/model.js';
-import type { Store } from '../store/types.js';
 import { visibleAccounts, type Requester } from './access.js';
 import { quoted } from '../text.js';
+import { lookupAccount } from '../config/accounts.js';
 
-/**
- * What a chat command does, the same for Slack and Teams: each platform parses with the shared
- * grammar, calls `runCommand`, and renders the result its own way.
- */
-export type CommandResult =
-  | { type: 'report'; report: Report; chart: RenderedChart }
-  | { type: 'notice'; title: string; lines: string[] };
-
-export interface CommandContext {
-  config: Config;
-  env: NodeJS.ProcessEnv;
-  store: Store;
-  graph: AnalyticsSource;
-  charts: ChartRenderer;
-  now: () => number;
-  /** How the command is typed on this platform, for help texts: "/waba" or "@waba-pulse". */
-  prefix: string;
-}
 
 /** An account this conversation may see; anything else gets the same answer, existing or not. */
 export function resolveAccount(ctx: CommandContext, who: Requester, ref: string): AccountConfig {
   const visible = visibleAccounts(ctx.config, who);
-  const wanted = ref.trim().toLowerCase();
-  const found = visible.find((a) => a.id === wanted || a.name.toLowerCase() === wanted);
+  const found = lookupAccount(visible, ref);
   if (found) return found;
   if (visible.length === 0) {
     throw new CommandError(

@@ -2,7 +2,7 @@ import type { Anomaly } from '../analytics/anomalies.js';
 import { isWabaPulseError } from '../errors.js';
 import { redactSecrets } from '../secrets.js';
 import type { Platform } from '../store/types.js';
-import type { CommandResult } from './commands.js';
+import type { CommandResult } from './context.js';
 
 /** One line of an alert: an anomaly as found, or (resolved) what recovered. */
 export interface AlertLine extends Pick<Anomaly, 'severity' | 'explanation'> {

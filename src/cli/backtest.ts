@@ -18,6 +18,7 @@ import { DEFAULT_SQLITE_PATH, openStore } from '../store/sql.js';
 import { quoted } from '../text.js';
 import { ensureDir, writeFileAtomic, type CliIo } from './io.js';
 import { graphClientFor, parseFormat } from './report.js';
+import { namesAccount } from '../config/accounts.js';
 
 export interface BacktestOptions {
   account?: string;
@@ -36,7 +37,7 @@ const HISTORY_DAYS = 8;
 
 /** The rule named, the account's first rule, or the defaults every rule starts from. */
 function ruleFor(config: Config, account: AccountConfig, name: string | undefined): Rule {
-  const ofAccount = config.alerts.filter((r) => r.account === account.id || r.account.toLowerCase() === account.name.toLowerCase());
+  const ofAccount = config.alerts.filter((r) => namesAccount(account, r.account));
   if (name !== undefined) {
     const found = ofAccount.find((r) => r.name?.toLowerCase() === name.toLowerCase());
     if (found) return found;

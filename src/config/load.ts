@@ -9,6 +9,7 @@ import { readEnv, type EnvSettings } from './env.js';
 import { configSchema, type RawConfig, type Target } from './schema.js';
 import { quoted } from '../text.js';
 import type { Granularity } from '../series.js';
+import { lookupAccount } from './accounts.js';
 
 export type { Granularity, Target };
 
@@ -153,7 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, path = readEnv(env).configPat
 /** An account by numeric id or by name (case-insensitive). */
 export function findAccount(config: Config, ref: string): AccountConfig {
   const wanted = ref.trim();
-  const found = config.accounts.find((a) => a.id === wanted || a.name.toLowerCase() === wanted.toLowerCase());
+  const found = lookupAccount(config.accounts, wanted);
   if (found) return found;
   const names = config.accounts.map((a) => a.name);
   throw new UsageError(

@@ -1,6 +1,7 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { GRANULARITIES } from '../series.js';
+import { lookupAccount } from './accounts.js';
 import { didYouMean } from '../didYouMean.js';
 import { DAY, HOUR, MINUTE, parseDuration, type DurationBounds } from '../duration.js';
 import { GRAPH_DEFAULTS } from '../graph/defaults.js';
@@ -228,7 +229,7 @@ export const configSchema = z
     value.access.forEach((rule, i) => {
       if (rule.accounts === '*') return;
       rule.accounts.forEach((ref, k) => {
-        if (!value.accounts.some((a) => a.id === ref || a.name.toLowerCase() === ref.toLowerCase())) {
+        if (!lookupAccount(value.accounts, ref)) {
           const near = didYouMean(ref, value.accounts.map((a) => a.name));
           ctx.addIssue({ code: 'custom', path: ['access', i, 'accounts', k], message: `unknown account ${quoted(ref)}${near ? ` — did you mean "${near}"?` : ''}` });
         }
@@ -240,7 +241,7 @@ export const configSchema = z
     ];
     const names = value.accounts.map((a) => a.name);
     for (const [list, i, ref] of refs) {
-      const known = value.accounts.some((a) => a.id === ref || a.name.toLowerCase() === ref.toLowerCase());
+      const known = lookupAccount(value.accounts, ref) !== undefined;
       if (!known) {
         const near = didYouMean(ref, names);
         ctx.addIssue({ code: 'custom', path: [list, i, 'account'], message: `unknown account ${quoted(ref)}${near ? ` — did you mean "${near}"?` : ` — configured: ${names.join(', ')}`}` });

@@ -13,6 +13,7 @@ import type { ChatTarget, Store } from '../store/types.js';
 import { newAlertKey, newShortId } from './alertKeys.js';
 import { advance, anomalyKey, decide, type Decision, type EpisodeState } from './alertLifecycle.js';
 import { defaultJudge, type JudgeFn, type Judgement } from './alertScopes.js';
+import { lookupAccount } from '../config/accounts.js';
 
 /** How alerts reach a chat conversation: the chat surfaces in `serve`, a recorder in a backtest. */
 export interface AlertDelivery {
@@ -121,7 +122,7 @@ export class AlertChecker {
         const job = `alert-check:${id}`;
         if (!(await store.claimRun(job, period, this.options.owner, now, this.leaseMs))) return;
         // The config's validation guarantees the rule's account exists.
-        const account = ctx.config.accounts.find((a) => a.id === rule.account || a.name.toLowerCase() === rule.account.toLowerCase())!;
+        const account = lookupAccount(ctx.config.accounts, rule.account)!;
         // Nearly out of budget: defer this check (a longer interval) rather than be throttled.
         const budget = this.options.budget;
         if (budget && budget.callsInLastHour(account.id) >= budget.callsPerHour * 0.9) {

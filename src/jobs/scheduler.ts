@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import cron, { type ScheduledTask } from 'node-cron';
 import pLimit from 'p-limit';
-import { buildCommandReport, type CommandContext, type CommandResult } from '../chat/commands.js';
+import { buildCommandReport } from '../chat/commands.js';
+import type { CommandContext, CommandResult } from '../chat/context.js';
 import { formatDuration } from '../report/format.js';
 import { resolveRange } from '../query/range.js';
 import { redactSecrets } from '../secrets.js';
@@ -10,6 +11,7 @@ import type { Logger } from '../log.js';
 import type { ChatTarget, Store, Subscription } from '../store/types.js';
 import { occurrencesBetween } from './schedule.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
+import { lookupAccount } from '../config/accounts.js';
 
 /** Delivers a digest to a Slack channel or Teams conversation; false when the target is gone. */
 export type DigestPoster = (target: ChatTarget, result: CommandResult & { type: 'report' }) => Promise<boolean>;
@@ -153,7 +155,7 @@ export class Scheduler {
       await store.finishRun(job, occurrence.period, { status: 'skipped', detail: `missed by ${formatDuration(late)} (grace ${formatDuration(this.graceMs)})`, attempts: 0 }, now);
       return 'skipped';
     }
-    const account = ctx.config.accounts.find((a) => a.id === subscription.accountId);
+    const account = lookupAccount(ctx.config.accounts, subscription.accountId);
     if (!account) {
       await store.finishRun(job, occurrence.period, { status: 'failed', detail: `account ${subscription.accountId} is no longer configured`, attempts: 0 }, now);
       return 'failed';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { ChartLinks } from '../charts/links.js';
 import { chartRenderer } from '../charts/render.js';
-import type { CommandContext } from '../chat/commands.js';
+import type { CommandContext } from '../chat/context.js';
 import { createSlackSurface, type SlackSurface } from '../chat/slack/app.js';
 import type { ChatSurface, PostOutcome } from '../chat/surface.js';
 import { createTeamsSurface, type TeamsSurface } from '../chat/teams/bot.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chartRenderer } from '../../src/charts/render.js';
-import type { CommandContext, CommandResult } from '../../src/chat/commands.js';
+import type { CommandContext, CommandResult } from '../../src/chat/context.js';
 import { CachedAnalytics } from '../../src/compose/bucketCache.js';
 import { buildConfig } from '../../src/config/load.js';
 import { GraphClient } from '../../src/graph/client.js';

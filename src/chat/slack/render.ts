@@ -10,7 +10,7 @@ import {
   reportTitle,
 } from '../../report/format.js';
 import type { Report } from '../../report/model.js';
-import type { CommandResult } from '../commands.js';
+import type { CommandResult } from '../context.js';
 import { errorMessage, type AlertContent } from '../surface.js';
 
 /** Block Kit, kept inside Slack's limits so a message is never rejected. */

@@ -1,7 +1,7 @@
 import type { Anomaly } from '../../analytics/anomalies.js';
 import { breakdownLabel, formatCount, formatPercentChange, formatPoints, formatRange, formatRate, freshnessLine, reportTitle } from '../../report/format.js';
 import type { Report } from '../../report/model.js';
-import type { CommandResult } from '../commands.js';
+import type { CommandResult } from '../context.js';
 import type { AlertActionId } from '../alertActions.js';
 import type { AlertContent } from '../surface.js';
 
