@@ -1,6 +1,7 @@
 import type { Anomaly } from '../analytics/anomalies.js';
 import { isWabaPulseError } from '../errors.js';
 import { redactSecrets } from '../secrets.js';
+import type { Express } from 'express';
 import type { Platform } from '../store/types.js';
 import type { CommandResult } from './context.js';
 
@@ -31,11 +32,19 @@ export interface AlertContent {
 export type PostOutcome = { delivered: true; ref: string } | { delivered: false; reason: 'gone' };
 
 /**
- * What the scheduler and the alert checks need of a chat platform: post to one of its
- * conversations (a Slack channel id, a Teams conversation id).
+ * A chat platform, whole: what `serve` mounts and starts, and what the scheduler and the alert
+ * checks post through (to a Slack channel id, a Teams conversation id). A new platform is one
+ * folder under `src/chat/` implementing this, plus its entry in `platforms.ts`.
  */
 export interface ChatSurface {
   readonly platform: Platform;
+  /** One word for /healthz and the start-up line: "http", "socket", "on". */
+  readonly mode: string;
+  /** Add its routes (events, interactivity, bot endpoint) to the service's HTTP app. */
+  mount(web: Express): void;
+  /** Connect (check the token, open a socket); a refusal is thrown as a typed error. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
   postAlert(conversation: string, alert: AlertContent): Promise<PostOutcome>;
   /** Redraw a posted alert in place (new scopes, resolution). */
   updateAlert(conversation: string, ref: string, alert: AlertContent): Promise<PostOutcome>;

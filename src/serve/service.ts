@@ -5,12 +5,11 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { ChartLinks } from '../charts/links.js';
 import { chartRenderer } from '../charts/render.js';
 import type { CommandContext } from '../chat/context.js';
-import { createSlackSurface, type SlackSurface } from '../chat/slack/app.js';
 import type { ChatSurface, PostOutcome } from '../chat/surface.js';
-import { createTeamsSurface, type TeamsSurface } from '../chat/teams/bot.js';
+import { CHAT_PLATFORMS } from '../chat/platforms.js';
 import { CachedAnalytics } from '../compose/bucketCache.js';
 import type { Config } from '../config/load.js';
-import { ChatAuthError, ConfigError, PortInUseError } from '../errors.js';
+import { ConfigError, PortInUseError } from '../errors.js';
 import { GraphClient } from '../graph/client.js';
 import { AlertChecker } from '../jobs/alerts.js';
 import { Scheduler } from '../jobs/scheduler.js';
@@ -35,41 +34,15 @@ export interface ServiceOptions {
 export interface RunningService {
   url: string;
   port: number;
-  slack: SlackSurface | undefined;
-  teams: TeamsSurface | undefined;
+  surfaces: Partial<Record<Platform, ChatSurface>>;
+  /** Shorthands for the two platforms there are (tests, benchmarks). */
+  slack: ChatSurface | undefined;
+  teams: ChatSurface | undefined;
   links: ChartLinks;
   scheduler: Scheduler;
   metrics: ServiceMetrics;
   store: Store;
   close(): Promise<void>;
-}
-
-/** Teams is on with an app id, or without one only when the config explicitly allows it. */
-export function teamsSettings(config: Config) {
-  const m = config.env.microsoft;
-  const extra = { serviceUrls: config.teams.serviceUrls, slashCommand: config.slack.command };
-  if (!m.appId) {
-    if (m.appPassword || m.tenantId) throw new ConfigError('env.MICROSOFT_APP_ID', 'is not set, but other Microsoft variables are', 'set MICROSOFT_APP_ID to the bot\'s app id');
-    return config.teams.allowUnauthenticated ? { appId: undefined, appPassword: undefined, appType: undefined, tenantId: undefined, ...extra } : undefined;
-  }
-  if (!m.appPassword && m.appType !== 'UserAssignedMSI') {
-    throw new ConfigError('env.MICROSOFT_APP_PASSWORD', 'is not set', 'set MICROSOFT_APP_PASSWORD to the bot\'s client secret (or MICROSOFT_APP_TYPE=UserAssignedMSI)');
-  }
-  if (m.appType === 'SingleTenant' && !m.tenantId) throw new ConfigError('env.MICROSOFT_APP_TENANT_ID', 'is not set for a SingleTenant app', 'set it to your Microsoft Entra tenant id');
-  return { ...m, ...extra };
-}
-
-/** Which chat surfaces the environment enables; a half-configured one is an error naming what is missing. */
-export function slackSettings(config: Config) {
-  const s = config.env.slack;
-  if (!s.botToken) {
-    if (s.signingSecret || s.appToken) throw new ConfigError('env.SLACK_BOT_TOKEN', 'is not set, but other Slack variables are', 'set SLACK_BOT_TOKEN to the app\'s bot token (xoxb-...)');
-    return undefined;
-  }
-  if (!s.signingSecret && !s.appToken) {
-    throw new ConfigError('env.SLACK_SIGNING_SECRET', 'is not set (nor SLACK_APP_TOKEN)', 'set SLACK_SIGNING_SECRET for HTTP mode, or SLACK_APP_TOKEN (xapp-...) for Socket Mode');
-  }
-  return { botToken: s.botToken, signingSecret: s.signingSecret, appToken: s.appToken, apiUrl: s.apiUrl, command: config.slack.command };
 }
 
 /** Take the port before anything else starts: a port in use stops `serve` before it does any work. */
@@ -118,9 +91,8 @@ function httpErrorHandler(logger: Logger) {
  */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const { config, logger } = options;
-  const slackConfig = slackSettings(config);
-  const teamsConfig = teamsSettings(config);
-  if (!slackConfig && !teamsConfig) {
+  const enabled = CHAT_PLATFORMS.map((platform) => ({ platform, settings: platform.enabled(config) })).filter((p) => p.settings !== undefined);
+  if (enabled.length === 0) {
     throw new ConfigError(
       'env',
       'nothing to serve: no chat platform is configured',
@@ -157,14 +129,15 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       now,
       prefix: config.slack.command,
     };
-    let slack: SlackSurface | undefined;
-    let teams: TeamsSurface | undefined;
     let scheduler: Scheduler | undefined;
+    const surfaces: Partial<Record<Platform, ChatSurface>> = {};
+    // Each platform's mode for /healthz ("off" until it is up).
+    const surfaceModes = () => Object.fromEntries(CHAT_PLATFORMS.map((p) => [p.platform, surfaces[p.platform]?.mode ?? 'off']));
     web.get('/healthz', async (_req, res) => {
       // Healthy means the store answers; the scheduler's last tick says whether schedules run.
       try {
         await store.ping();
-        res.json({ status: 'ok', store: 'ok', scheduler: scheduler?.state() ?? 'off', slack: slack ? slack.mode : 'off', teams: teams ? 'on' : 'off' });
+        res.json({ status: 'ok', store: 'ok', scheduler: scheduler?.state() ?? 'off', ...surfaceModes() });
       } catch (err) {
         res.status(503).json({ status: 'degraded', store: 'unreachable', detail: (err as Error).message });
       }
@@ -179,31 +152,18 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       if (found.status === 200) res.type('image/png').set('cache-control', 'private, max-age=3600').send(found.png);
       else res.status(found.status).send(found.status === 403 ? 'forbidden' : 'not found');
     });
-    if (teamsConfig) {
-      if (!teamsConfig.appId) logger.warn('TEAMS: no MICROSOFT_APP_ID — accepting UNAUTHENTICATED Bot Framework requests (teams.allowUnauthenticated). Never do this in production.');
-      const surface = createTeamsSurface(teamsConfig, { ...ctx, prefix: '@waba-pulse' }, links, logger.child({ surface: 'teams' }));
-      teams = surface;
-      web.post('/api/messages', express.json({ limit: '1mb' }), (req, res, next) => {
-        surface.handle(req, res).catch(next);
-      });
-    }
-    if (slackConfig) {
-      slack = createSlackSurface(slackConfig, ctx, logger.child({ surface: 'slack' }), web);
-      try {
-        await slack.start();
-      } catch (err) {
-        const code = (err as { data?: { error?: string } }).data?.error ?? (err as Error).message;
-        throw new ChatAuthError(`Slack refused the bot token (${code})`, 'check SLACK_BOT_TOKEN (and SLACK_APP_TOKEN for Socket Mode), or SLACK_API_URL', { cause: err });
-      }
-      const surface = slack;
+    for (const { platform, settings } of enabled) {
+      const surface = await platform.create(settings!, { ...ctx, prefix: platform.prefix(config) }, { links, log: logger.child({ surface: platform.platform }) });
+      surface.mount(web);
+      await surface.start();
       cleanups.push(() => surface.stop());
+      surfaces[platform.platform] = surface;
     }
     web.use((_req, res) => {
       res.status(404).json({ error: 'not found' });
     });
     web.use(httpErrorHandler(logger));
 
-    const surfaces: Record<Platform, ChatSurface | undefined> = { slack, teams };
     const deliver = async (platform: Platform, send: (surface: ChatSurface) => Promise<PostOutcome>): Promise<PostOutcome> => {
       const surface = surfaces[platform];
       return surface ? send(surface) : { delivered: false, reason: 'gone' };
@@ -251,14 +211,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       void (store as Partial<SqlStore>).pruneSeen?.(Date.now()).catch(() => undefined);
     }, 10 * 60_000);
     prune.unref();
-    const started = slack;
 
-    logger.info({ port, slack: slack?.mode ?? 'off', teams: teams ? 'on' : 'off' }, 'waba-pulse serving');
+    logger.info({ port, ...surfaceModes() }, 'waba-pulse serving');
     return {
       url: `http://127.0.0.1:${port}`,
       port,
-      slack,
-      teams,
+      surfaces,
+      slack: surfaces.slack,
+      teams: surfaces.teams,
       links,
       store,
       scheduler,
@@ -269,7 +229,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         clearInterval(prune);
         await running.stop();
         await closeServer(server);
-        await started?.stop();
+        for (const surface of Object.values(surfaces)) await surface.stop();
         await graph.close();
         if (!options.store) await store.close();
       },

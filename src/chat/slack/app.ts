@@ -1,6 +1,7 @@
 import { App, ExpressReceiver, LogLevel, type App as BoltApp } from '@slack/bolt';
 import type { KnownBlock, WebClient } from '@slack/web-api';
-import type { Application } from 'express';
+import express from 'express';
+import { ChatAuthError } from '../../errors.js';
 import { parseCommand } from '../../command/grammar.js';
 import type { Logger } from '../../log.js';
 import type { Store } from '../../store/types.js';
@@ -11,22 +12,11 @@ import type { Requester } from '../access.js';
 import { followUpText, type ChatSurface, type PostOutcome } from '../surface.js';
 import { alertMessage, clip, errorText, escapeMrkdwn, LIMITS, noticeMessage, reportMessage, type SlackMessage } from './render.js';
 import { slackRequestGuard } from './requestGuard.js';
-
-export interface SlackSettings {
-  botToken: string;
-  /** HTTP mode. */
-  signingSecret?: string | undefined;
-  /** Socket Mode. */
-  appToken?: string | undefined;
-  apiUrl?: string | undefined;
-  command: string;
-}
+import type { SlackSettings } from './settings.js';
 
 export interface SlackSurface extends ChatSurface {
   app: BoltApp;
   mode: 'http' | 'socket';
-  start(): Promise<void>;
-  stop(): Promise<void>;
 }
 
 /** Slack's answers for a channel the bot can no longer post to. */
@@ -73,13 +63,15 @@ async function chartImage(client: WebClient, result: CommandResult & { type: 're
   return id ? { fileId: id } : undefined;
 }
 
-export function createSlackSurface(settings: SlackSettings, ctx: CommandContext, log: Logger, expressApp?: Application): SlackSurface {
+export function createSlackSurface(settings: SlackSettings, ctx: CommandContext, log: Logger): SlackSurface {
   const clientOptions = settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {};
   const logger = boltLogger(log);
   const socket = !settings.signingSecret && Boolean(settings.appToken);
-  if (!socket && expressApp) {
+  // The HTTP routes live on a router of their own, mounted on the service's app by `mount`.
+  const router = express.Router();
+  if (!socket) {
     // Before Bolt's own route: timestamps both ways, and replays answered without running again.
-    expressApp.post('/slack/events', ...slackRequestGuard({ signingSecret: settings.signingSecret!, store: ctx.store, log }));
+    router.post('/slack/events', ...slackRequestGuard({ signingSecret: settings.signingSecret!, store: ctx.store, log }));
   }
   const app = socket
     ? new App({ token: settings.botToken, appToken: settings.appToken!, socketMode: true, clientOptions, installerOptions: { clientOptions }, logger, deferInitialization: true })
@@ -90,7 +82,9 @@ export function createSlackSurface(settings: SlackSettings, ctx: CommandContext,
           signingSecret: settings.signingSecret!,
           endpoints: '/slack/events',
           logger,
-          ...(expressApp ? { app: expressApp } : {}),
+          router,
+          // Bolt attaches the router to an app of its own; ours is given it in `mount`.
+          app: express(),
         }),
         clientOptions,
         logger,
@@ -208,9 +202,17 @@ export function createSlackSurface(settings: SlackSettings, ctx: CommandContext,
     },
     postAlert: (channel, alert) => post(channel, alertMessage(alert)),
     postReport: async (channel, result) => post(channel, await toMessage(app.client, result)),
+    mount(web) {
+      if (!socket) web.use(router);
+    },
     async start() {
-      await app.init();
-      if (socket) await app.start();
+      try {
+        await app.init();
+        if (socket) await app.start();
+      } catch (err) {
+        const code = (err as { data?: { error?: string } }).data?.error ?? (err as Error).message;
+        throw new ChatAuthError(`Slack refused the bot token (${code})`, 'check SLACK_BOT_TOKEN (and SLACK_APP_TOKEN for Socket Mode), or SLACK_API_URL', { cause: err });
+      }
     },
     async stop() {
       if (socket) await app.stop();

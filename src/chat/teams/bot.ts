@@ -1,5 +1,5 @@
 import { ActivityTypes, CardFactory, CloudAdapter, ConfigurationBotFrameworkAuthentication, TurnContext, type ConversationReference } from 'botbuilder';
-import type { Request, Response } from 'express';
+import express, { type Request, type Response } from 'express';
 import pLimit from 'p-limit';
 import type { ChartLinks } from '../../charts/links.js';
 import type { RenderedChart } from '../../charts/render.js';
@@ -12,17 +12,7 @@ import type { CommandContext, CommandResult } from '../context.js';
 import { errorMessage, followUpText, type ChatSurface, type PostOutcome } from '../surface.js';
 import { ALERT_SUBMIT, alertCard, errorCard, noticeCard, reportCard, type Card } from './cards.js';
 import { isAllowedServiceUrl } from './serviceUrl.js';
-
-export interface TeamsSettings {
-  appId: string | undefined;
-  appPassword: string | undefined;
-  appType: 'SingleTenant' | 'MultiTenant' | 'UserAssignedMSI' | undefined;
-  tenantId: string | undefined;
-  /** serviceUrls accepted besides Bot Framework's own hosts (the Emulator, tests): `teams.serviceUrls`. */
-  serviceUrls?: readonly string[];
-  /** The configured slash command, which people sometimes type in Teams too. */
-  slashCommand?: string;
-}
+import type { TeamsSettings } from './settings.js';
 
 export interface TeamsSurface extends ChatSurface {
   /** POST /api/messages */
@@ -191,7 +181,17 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
   const postCard = (conversation: string, card: Card): Promise<PostOutcome> =>
     inConversation(conversation, async (context) => (await context.sendActivity(attachment(card)))?.id ?? '');
 
-  return {
+  const surface: TeamsSurface = {
+    mode: settings.appId ? 'on' : 'unauthenticated',
+    mount(web) {
+      web.post('/api/messages', express.json({ limit: '1mb' }), (req, res, next) => {
+        surface.handle(req, res).catch(next);
+      });
+    },
+    async start() {
+      // Nothing to connect: Bot Framework calls in, and credentials are checked per request.
+    },
+    async stop() {},
     async handle(req, res) {
       const body = req.body as { type?: unknown; serviceUrl?: unknown; conversation?: { id?: unknown }; channelData?: { tenant?: { id?: unknown } } } | undefined;
       if (!body || typeof body !== 'object' || typeof body.type !== 'string' || typeof body.conversation?.id !== 'string' || !body.conversation.id || typeof body.serviceUrl !== 'string') {
@@ -225,4 +225,5 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
       inConversation(conversation, async (context) => (await context.sendActivity({ type: ActivityTypes.Message, text: followUpText(alert, kind) }))?.id ?? '', ref),
     postReport: (conversation, result) => postCard(conversation, toCard(result)),
   };
+  return surface;
 }
