@@ -80,19 +80,23 @@ export function toIso(ts: number, tz: string): string {
   return local(ts, tz).toISO({ suppressMilliseconds: true })!;
 }
 
-/** Zone offsets (minutes) by zone and UTC hour: offsets change at most on the hour. */
+/**
+ * Zone offsets (minutes) by zone and UTC half hour. Offsets change on the half hour in some
+ * zones (Adelaide, St John's and Lord Howe change clocks at :30 UTC, and Lord Howe by 30
+ * minutes), so an hourly cache would misplace one half hour at every change there.
+ */
 const offsetCache = new Map<string, Map<number, number>>();
-const MAX_CACHED_HOURS = 200_000;
+const MAX_CACHED_HALF_HOURS = 400_000;
 
 export function offsetMinutes(ts: number, tz: string): number {
-  const hour = Math.floor(ts / 3600);
-  let byHour = offsetCache.get(tz);
-  if (!byHour) offsetCache.set(tz, (byHour = new Map()));
-  let offset = byHour.get(hour);
+  const slot = Math.floor(ts / HALF_HOUR_SECONDS);
+  let bySlot = offsetCache.get(tz);
+  if (!bySlot) offsetCache.set(tz, (bySlot = new Map()));
+  let offset = bySlot.get(slot);
   if (offset === undefined) {
-    if (byHour.size >= MAX_CACHED_HOURS) byHour.clear();
-    offset = local(hour * 3600, tz).offset;
-    byHour.set(hour, offset);
+    if (bySlot.size >= MAX_CACHED_HALF_HOURS) bySlot.clear();
+    offset = local(slot * HALF_HOUR_SECONDS, tz).offset;
+    bySlot.set(slot, offset);
   }
   return offset;
 }

@@ -13,6 +13,7 @@ import { formatCount, formatDuration, formatRate } from '../report/format.js';
 import { visibleAccounts, type Requester } from './access.js';
 import { quoted } from '../text.js';
 import { lookupAccount } from '../config/accounts.js';
+import { allDigests, configDigests, coverageKey, describeSchedule } from '../jobs/digests.js';
 
 
 /** An account this conversation may see; anything else gets the same answer, existing or not. */
@@ -71,6 +72,15 @@ export async function runCommand(ctx: CommandContext, who: Requester, command: C
       const account = resolveAccount(ctx, who, command.account);
       const timezone = command.timezone ?? account.timezone;
       if (!IANAZone.isValidZone(timezone)) throw new CommandError(`${quoted(timezone)} is not a time zone — use an IANA name such as Europe/Berlin`);
+      // The config file already sends this conversation this digest: a subscription would double it.
+      const configured = configDigests(ctx.config).find((d) => coverageKey(d) === coverageKey({ target, accountId: account.id, every: command.every }));
+      if (configured) {
+        return {
+          type: 'notice',
+          title: 'Already configured',
+          lines: [`A ${command.every} digest for *${account.displayName}* is already posted here from the config file (${describeSchedule(configured)}); change it there.`],
+        };
+      }
       await ctx.store.addSubscription({ ...target, accountId: account.id, every: command.every, at: command.at, timezone, createdBy: who.user }, ctx.now());
       return {
         type: 'notice',
@@ -85,13 +95,18 @@ export async function runCommand(ctx: CommandContext, who: Requester, command: C
     }
     case 'subscriptions': {
       const subscriptions = await ctx.store.listSubscriptions(target);
+      const fromConfig = configDigests(ctx.config).filter((d) => d.target.platform === target.platform && d.target.conversation === target.conversation);
       const names = new Map(ctx.config.accounts.map((a) => [a.id, a.displayName]));
+      const lines = [
+        ...fromConfig.map((d) => `*${names.get(d.accountId) ?? d.accountId}*: ${describeSchedule(d)}${d.by ? `, by ${d.by}` : ''} (from the config file)`),
+        ...allDigests(ctx.config, subscriptions)
+          .filter((d) => d.source === 'chat')
+          .map((d) => `*${names.get(d.accountId) ?? d.accountId}*: ${d.every} at ${d.at} ${d.timezone}`),
+      ];
       return {
         type: 'notice',
-        title: `Digests in this conversation (${subscriptions.length})`,
-        lines: subscriptions.length
-          ? subscriptions.map((s) => `*${names.get(s.accountId) ?? s.accountId}*: ${s.every} at ${s.at} ${s.timezone}`)
-          : [`None yet. \`${ctx.prefix} ${USAGE.subscribe}\``],
+        title: `Digests in this conversation (${lines.length})`,
+        lines: lines.length ? lines : [`None yet. \`${ctx.prefix} ${USAGE.subscribe}\``],
       };
     }
     case 'alerts': {

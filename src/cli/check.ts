@@ -1,4 +1,6 @@
+import { DateTime } from 'luxon';
 import { loadConfig } from '../config/load.js';
+import { configDigests, describeSchedule, nextOccurrence } from '../jobs/digests.js';
 import { accountToken } from '../config/tokens.js';
 import { ConfigError, isWabaPulseError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -37,6 +39,14 @@ export async function runCheck(opts: { online?: boolean }, io: CliIo, configPath
       missing++;
       out(`✗ ${isWabaPulseError(err) ? `${err.message} — ${err.hint}` : String(err)}`);
     }
+  }
+  // When each configured digest next goes out, to each of its targets.
+  const now = (io.now ?? Date.now)();
+  for (const digest of configDigests(config)) {
+    const account = config.accounts.find((a) => a.id === digest.accountId)!;
+    const next = nextOccurrence(digest, now);
+    const when = next ? DateTime.fromMillis(next.at, { zone: digest.timezone }).toFormat('ccc d LLL HH:mm') : 'never';
+    out(`✓ ${digest.origin}: ${account.name} ${describeSchedule(digest)}${digest.by ? ` by ${digest.by}` : ''} → ${digest.target.platform} ${digest.target.conversation}; next ${when} (${digest.timezone})`);
   }
   if (missing) return 2;
   if (!opts.online) return 0;

@@ -2,7 +2,8 @@ import { join, relative } from 'node:path';
 import { composeReport } from '../compose/composeReport.js';
 import { buildConfig } from '../config/load.js';
 import type { Logger } from '../log.js';
-import { resolveRange, type RangeSpec } from '../query/range.js';
+import { planReportRequest } from '../compose/reportPlan.js';
+import { configDigests, digestReport } from '../jobs/digests.js';
 import { formatRate } from '../report/format.js';
 import { SANDBOX_TOKEN, sampleAccounts } from '../sandbox/accounts.js';
 import { SANDBOX_TOKEN_ENV, sandboxConfigDocument } from '../sandbox/config.js';
@@ -10,15 +11,11 @@ import { startSandbox } from '../sandbox/server.js';
 import { ensureDir, type CliIo } from './io.js';
 import { graphClientFor, writeReportFiles } from './report.js';
 
-/** What a digest would post: yesterday by phone number, and the last week by country. */
-const DEMO_REPORTS: Array<{ folder: string; title: string; spec: RangeSpec; by: 'phone' | 'country' }> = [
-  { folder: 'daily', title: 'daily digest (yesterday, by phone number)', spec: { preset: 'yesterday' }, by: 'phone' },
-  { folder: 'weekly', title: 'weekly digest (last 7 days, by country)', spec: { last: '7d' }, by: 'country' },
-];
-
 /**
- * The product with no Meta account: the sandbox on a free loopback port, every sample account
- * reported as a digest would be, files under ./out/demo/.
+ * The product with no Meta account: the sandbox on a free loopback port, and what each sample
+ * account's configured digests (a daily one by number, a weekly one by country: see
+ * `sandboxConfigDocument`) would post if they went out now — built as the scheduler builds
+ * them — with files under ./out/demo/<account>/<daily|weekly>/.
  */
 export async function runDemo(opts: { out?: string }, io: CliIo, logger: Logger): Promise<number> {
   const now = io.now ?? Date.now;
@@ -32,15 +29,16 @@ export async function runDemo(opts: { out?: string }, io: CliIo, logger: Logger)
   try {
     for (const account of config.accounts) {
       io.stdout.write(`${account.displayName} (${account.timezone})\n`);
-      for (const demo of DEMO_REPORTS) {
-        const { range, granularity } = resolveRange(demo.spec, account.timezone, now());
+      for (const digest of configDigests(config).filter((d) => d.accountId === account.id)) {
+        const plan = planReportRequest(account, digestReport(digest, account, now()), now(), config.graph);
         const started = performance.now();
-        const report = await composeReport({ graph, now }, { account, token: SANDBOX_TOKEN, range, granularity, by: demo.by });
-        const dir = join(outRoot, account.name, demo.folder);
+        const report = await composeReport({ graph, now }, { account, token: SANDBOX_TOKEN, range: plan.range, granularity: plan.granularity, by: plan.by, notes: plan.notes });
+        const dir = join(outRoot, account.name, digest.every);
         const written = await writeReportFiles(report, dir, config);
         const ms = Math.round(performance.now() - started);
+        const what = `${digest.every} digest (${digest.every === 'daily' ? 'yesterday' : 'last 7 days'}, by ${digest.by === 'phone' ? 'phone number' : 'country'})`;
         io.stdout.write(
-          `  ${demo.title}: ${formatRate(report.totals.deliveryRate)} of ${report.totals.sent.toLocaleString('en-US')} delivered, ` +
+          `  ${what}: ${formatRate(report.totals.deliveryRate)} of ${report.totals.sent.toLocaleString('en-US')} delivered, ` +
             `${report.anomalies.length} anomal${report.anomalies.length === 1 ? 'y' : 'ies'} (${ms} ms)\n`,
         );
         for (const a of report.anomalies.slice(0, 3)) io.stdout.write(`    [${a.severity}] ${a.explanation}\n`);

@@ -3,7 +3,6 @@ import type { Anomaly } from '../analytics/anomalies.js';
 import type { AlertContent, AlertFollowUp, AlertLine, PostOutcome } from '../chat/surface.js';
 import { fixedCurves, type SettleCurves } from '../compose/settleLearning.js';
 import { type AccountConfig, type Config } from '../config/load.js';
-import type { Target } from '../config/schema.js';
 import type { AnalyticsSource } from '../graph/client.js';
 import type { Logger } from '../log.js';
 import { formatRate } from '../report/format.js';
@@ -11,6 +10,7 @@ import { redactSecrets } from '../secrets.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import type { ChatTarget, Store } from '../store/types.js';
 import { newAlertKey, newShortId } from './alertKeys.js';
+import { targetOf } from './targets.js';
 import { advance, anomalyKey, decide, type Decision, type EpisodeState } from './alertLifecycle.js';
 import { defaultJudge, type JudgeFn, type Judgement } from './alertScopes.js';
 import { lookupAccount } from '../config/accounts.js';
@@ -75,9 +75,6 @@ export function ruleId(rule: Pick<Rule, 'account' | 'name'>, index: number): str
   return rule.name ? `${rule.account}:${rule.name}` : `${rule.account}:${index}`;
 }
 
-export function targetOf(t: Target): ChatTarget {
-  return 'slack' in t ? { platform: 'slack', conversation: t.slack.channel } : { platform: 'teams', conversation: t.teams.conversation };
-}
 
 /** What an alert check did, for the run record (and for backtests). */
 export interface CheckOutcome {

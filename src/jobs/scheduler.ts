@@ -5,11 +5,10 @@ import pLimit from 'p-limit';
 import { buildCommandReport } from '../chat/commands.js';
 import type { CommandContext, CommandResult } from '../chat/context.js';
 import { formatDuration } from '../report/format.js';
-import { resolveRange } from '../query/range.js';
 import { redactSecrets } from '../secrets.js';
 import type { Logger } from '../log.js';
-import type { ChatTarget, Store, Subscription } from '../store/types.js';
-import { occurrencesBetween } from './schedule.js';
+import type { ChatTarget, Store } from '../store/types.js';
+import { allDigests, digestOccurrences, digestReport, type DigestDefinition } from './digests.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import { lookupAccount } from '../config/accounts.js';
 
@@ -44,11 +43,12 @@ const LOOKBACK_MS = 7 * 86_400_000;
 const DIGEST_CONCURRENCY = 8;
 
 /**
- * Runs digests (and, when given, alert checks): every minute (node-cron, no overlap) each subscription's occurrences that fell
- * due are claimed in the store by job and period before anything is posted, so several replicas
- * on one PostgreSQL, or a restart mid-run, post each digest once. Missed digests inside the
- * grace window are sent late; older ones are recorded as skipped. A failed post is retried with
- * backoff, then recorded as failed (see `waba-pulse runs`).
+ * Runs digests — those under `digests:` in the config and those subscribed from chat, through one
+ * path (`digests.ts`) — and, when given, alert checks: every minute (node-cron, no overlap) each
+ * digest's occurrences that fell due are claimed in the store by job and period before anything
+ * is posted, so several replicas on one PostgreSQL, or a restart mid-run, post each digest once
+ * to each target. Missed digests inside the grace window are sent late; older ones are recorded
+ * as skipped. A failed post is retried with backoff, then recorded as failed (`waba-pulse runs`).
  */
 export class Scheduler {
   readonly owner: string;
@@ -96,18 +96,17 @@ export class Scheduler {
     // Digests due at the same minute (every subscription at 09:00) go out several at a time.
     const limit = pLimit(DIGEST_CONCURRENCY);
     const work: Array<Promise<void>> = [];
-    for (const subscription of await this.options.store.listSubscriptions()) {
-      const due = occurrencesBetween({ every: subscription.every, at: subscription.at, timezone: subscription.timezone, weekday: 1 }, from, now);
-      for (const occurrence of due) {
-        // A digest is for occurrences after the subscription was made.
-        if (occurrence.at < subscription.createdAt) continue;
+    // The config's digests and the chat subscriptions, through one path (jobs/digests.ts).
+    const digests = allDigests(this.options.ctx.config, await this.options.store.listSubscriptions());
+    for (const digest of digests) {
+      for (const occurrence of digestOccurrences(digest, from, now)) {
         work.push(
           limit(async () => {
             let outcome: keyof TickSummary | undefined;
             try {
-              outcome = await this.runDigest(subscription, occurrence, now);
+              outcome = await this.runDigest(digest, occurrence, now);
             } catch (err) {
-              this.options.logger.warn({ job: `digest:${subscription.id}`, period: occurrence.period, err: redactSecrets((err as Error).message) }, 'digest not run: the store failed; retried next tick');
+              this.options.logger.warn({ job: digest.job, period: occurrence.period, err: redactSecrets((err as Error).message) }, 'digest not run: the store failed; retried next tick');
             }
             if (outcome) {
               summary[outcome]++;
@@ -146,27 +145,26 @@ export class Scheduler {
     }
   }
 
-  private async runDigest(subscription: Subscription, occurrence: { at: number; period: string }, now: number): Promise<keyof TickSummary | undefined> {
+  private async runDigest(digest: DigestDefinition, occurrence: { at: number; period: string }, now: number): Promise<keyof TickSummary | undefined> {
     const { store, ctx, logger } = this.options;
-    const job = `digest:${subscription.id}`;
+    const job = digest.job;
     if (!(await store.claimRun(job, occurrence.period, this.owner, now, this.leaseMs))) return undefined;
     const late = now - occurrence.at;
     if (late > this.graceMs) {
       await store.finishRun(job, occurrence.period, { status: 'skipped', detail: `missed by ${formatDuration(late)} (grace ${formatDuration(this.graceMs)})`, attempts: 0 }, now);
       return 'skipped';
     }
-    const account = lookupAccount(ctx.config.accounts, subscription.accountId);
+    const account = lookupAccount(ctx.config.accounts, digest.accountId);
     if (!account) {
-      await store.finishRun(job, occurrence.period, { status: 'failed', detail: `account ${subscription.accountId} is no longer configured`, attempts: 0 }, now);
+      await store.finishRun(job, occurrence.period, { status: 'failed', detail: `account ${digest.accountId} is no longer configured`, attempts: 0 }, now);
       return 'failed';
     }
-    // The period the digest covers is fixed by when it was due, not by when it ran.
-    const { range } = resolveRange(subscription.every === 'daily' ? { preset: 'yesterday' } : { last: '7d' }, account.timezone, occurrence.at);
+    const spec = digestReport(digest, account, occurrence.at);
     let lastError = '';
     for (let attempt = 1; attempt <= this.attempts; attempt++) {
       try {
-        const result = await buildCommandReport(ctx, account, { range: { from: String(range.start), to: String(range.end) } });
-        const delivered = await this.options.post({ platform: subscription.platform, conversation: subscription.conversation }, result);
+        const result = await buildCommandReport(ctx, account, spec);
+        const delivered = await this.options.post(digest.target, result);
         await this.finish(job, occurrence.period, delivered ? { status: 'posted', attempts: attempt } : { status: 'failed', detail: 'the conversation is gone', attempts: attempt });
         return delivered ? 'posted' : 'failed';
       } catch (err) {

@@ -69,7 +69,7 @@ export function sampleAccounts(now: number): SandboxAccount[] {
         { code: 'CA', weight: 0.1, tz: 'America/Toronto', rate: 0.981 },
       ],
       volume: 24,
-      incidents: [{ kind: 'burst', start: at(now, 'America/New_York', 1, 11), end: at(now, 'America/New_York', 1, 13), factor: 6 }],
+      incidents: [{ kind: 'burst', start: at(now, 'America/New_York', 1, 11), end: at(now, 'America/New_York', 1, 13), factor: 14 }],
     },
   ];
 }

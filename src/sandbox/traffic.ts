@@ -99,18 +99,18 @@ function dailyCurve(hour: number): number {
   return 0.04 + Math.exp(-(((hour - 14) / 4.2) ** 2));
 }
 
-/** Offset cache: zone -> hour index -> minutes. */
+/** Offset cache: zone -> half-hour index -> minutes (offsets change on the half hour in some zones). */
 class Offsets {
   private readonly cache = new Map<string, Map<number, { offset: number; weekday: number }>>();
   at(tz: string, ts: number): { offset: number; weekday: number } {
-    const hourIndex = Math.floor(ts / 3600);
-    let byHour = this.cache.get(tz);
-    if (!byHour) this.cache.set(tz, (byHour = new Map()));
-    let hit = byHour.get(hourIndex);
+    const slot = Math.floor(ts / HALF_HOUR);
+    let bySlot = this.cache.get(tz);
+    if (!bySlot) this.cache.set(tz, (bySlot = new Map()));
+    let hit = bySlot.get(slot);
     if (!hit) {
-      const dt = DateTime.fromSeconds(hourIndex * 3600, { zone: tz });
+      const dt = DateTime.fromSeconds(slot * HALF_HOUR, { zone: tz });
       hit = { offset: dt.offset, weekday: dt.weekday };
-      byHour.set(hourIndex, hit);
+      bySlot.set(slot, hit);
     }
     return hit;
   }
