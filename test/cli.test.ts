@@ -92,6 +92,23 @@ describe('waba-pulse report', () => {
     for (const a of json.anomalies) expect(Object.keys(a)).toEqual(expect.arrayContaining(['kind', 'start', 'end', 'scope', 'observed', 'expected', 'severity', 'explanation']));
   });
 
+  it('clamps a range partly past the one-year lookback: the report and its title start on the first day Graph serves', async () => {
+    const args = ['report', '--account', 'acme-retail', '--from', '2025-11-01', '--to', '2025-12-05'];
+    const json = await cli([...args, '--format', 'json']);
+    expect(json.code).toBe(0);
+    const report = JSON.parse(json.out);
+    // NOW is 25 Nov 2026 15:45 in Kolkata: a year back is 25 Nov 2025 15:45, so the first whole day is the 26th.
+    expect(report.range.start).toBe('2025-11-26T00:00:00+05:30');
+    expect(report.series[0].start).toBe('2025-11-26T00:00:00+05:30');
+    expect(report.notes).toContain('Start moved to 2025-11-26: Graph keeps one year of messaging analytics.');
+    // The ten days before are past the lookback too: no comparison with zeros Graph cannot serve.
+    expect(report.comparisons.previousPeriod).toBeNull();
+    expect(report.notes).toContain("Not compared with the previous period: it starts before Graph's one-year lookback.");
+    const text = await cli(args);
+    expect(text.out.split('\n')[0]).toBe('Acme Retail — WhatsApp delivery, 26 Nov – 5 Dec 2025 (Asia/Kolkata)');
+    expect(text.out).not.toContain('vs previous period');
+  });
+
   it('fills quiet half hours with zeros and a null rate', async () => {
     const { code, out } = await cli(['report', '--account', 'initech-alerts', '--from', '2026-11-23', '--to', '2026-11-23', '--granularity', 'half_hour', '--format', 'json']);
     expect(code).toBe(0);
@@ -231,6 +248,31 @@ describe('waba-pulse check', () => {
     expect(out).toContain('✓ acme-retail: token from ACME_TOKEN');
   });
 
+  it('says when each configured digest next goes out, to each target', async () => {
+    const path = writeConfig(
+      'digests.yaml',
+      `${CONFIG}digests:
+  - account: acme-retail
+    at: "07:30"
+    by: country
+    targets: [{ slack: { channel: C0MORNING } }, { teams: { conversation: "19:ops@thread.tacv2" } }]
+  - account: globex-support
+    every: weekly
+    day: fri
+    at: "16:00"
+    timezone: America/Chicago
+    targets: [{ slack: { channel: C0WEEKLY } }]
+`,
+    );
+    const { code, out } = await cli(['check'], { WABA_PULSE_CONFIG: path });
+    expect(code).toBe(0);
+    expect(out).toContain('3 account(s), 2 digest(s)');
+    // NOW is Wed 25 Nov 10:15 UTC = 15:45 in Kolkata: today's 07:30 is past, so tomorrow.
+    expect(out).toContain('✓ digests[0]: acme-retail daily at 07:30 Asia/Kolkata by country → slack C0MORNING; next Thu 26 Nov 07:30 (Asia/Kolkata)');
+    expect(out).toContain('✓ digests[0]: acme-retail daily at 07:30 Asia/Kolkata by country → teams 19:ops@thread.tacv2; next Thu 26 Nov 07:30 (Asia/Kolkata)');
+    expect(out).toContain('✓ digests[1]: globex-support weekly on Friday at 16:00 America/Chicago → slack C0WEEKLY; next Fri 27 Nov 16:00 (America/Chicago)');
+  });
+
   it('lists every problem of a bad config', async () => {
     const path = writeConfig('many-problems.yaml', 'accounts:\n  - id: x\n    name: "a b"\n    token: ${T}\n    timezone: Mars/Olympus\n');
     const { code, out } = await cli(['check'], { WABA_PULSE_CONFIG: path });
@@ -270,6 +312,12 @@ describe('waba-pulse demo', () => {
     expect(daily.anomalies.some((a: { kind: string; scope: { key: string } }) => a.kind === 'delivery_drop' && a.scope.key === '16315551000')).toBe(true);
     const globex = JSON.parse(readFileSync(join(out, 'globex-support', 'daily', 'report.json'), 'utf8'));
     expect(globex.anomalies.some((a: { kind: string; scope: { key: string } }) => a.kind === 'volume_drop' && a.scope.key === '4930555101')).toBe(true);
+    // Initech's marketing burst, as the README tells it; said once, though its one number carries all of it.
+    const initech = JSON.parse(readFileSync(join(out, 'initech-alerts', 'daily', 'report.json'), 'utf8'));
+    expect(initech.anomalies.map((a: { kind: string; scope: { kind: string } }) => `${a.kind} ${a.scope.kind}`)).toEqual(['volume_spike account']);
+    // The digests are the sandbox config's: daily by phone number, weekly by country.
+    expect(JSON.parse(readFileSync(join(out, 'acme-retail', 'weekly', 'report.json'), 'utf8')).breakdown.by).toBe('country');
+    expect(daily.breakdown.by).toBe('phone');
   });
 });
 

@@ -40,16 +40,18 @@ describe.each(backends)('digests on $name', (backend) => {
     await backend.cleanup();
   });
 
-  const config = () =>
+  const config = (digests: unknown[] = []) =>
     buildConfig(
-      { accounts: sampleAccounts(START).slice(0, 2).map((a) => ({ id: a.id, name: a.name, displayName: a.displayName, token: '${GRAPH_TOKEN}', timezone: a.timezone })) },
+      { accounts: sampleAccounts(START).slice(0, 2).map((a) => ({ id: a.id, name: a.name, displayName: a.displayName, token: '${GRAPH_TOKEN}', timezone: a.timezone })), digests },
       { GRAPH_API_URL: sandbox.url },
     );
 
-  function scheduler(store: SqlStore, posts: Array<{ target: ChatTarget; title: string; by: string }>, options: { owner?: string; fail?: Record<string, number> } = {}) {
-    const graph = new GraphClient({ ...config().graph, now: () => clock });
+  type Post = { target: ChatTarget; title: string; by: string; dimension?: string | undefined; days?: number };
+  function scheduler(store: SqlStore, posts: Post[], options: { owner?: string; fail?: Record<string, number>; config?: ReturnType<typeof config> } = {}) {
+    const cfg = options.config ?? config();
+    const graph = new GraphClient({ ...cfg.graph, now: () => clock });
     graphs.push(graph);
-    const ctx: CommandContext = { config: config(), env: { GRAPH_TOKEN }, store, graph, charts: chartRenderer('local'), now: () => clock, prefix: '/waba' };
+    const ctx: CommandContext = { config: cfg, env: { GRAPH_TOKEN }, store, graph, charts: chartRenderer('local'), now: () => clock, prefix: '/waba' };
     const failures = { ...options.fail };
     return new Scheduler({
       store,
@@ -62,7 +64,14 @@ describe.each(backends)('digests on $name', (backend) => {
           failures[target.conversation]!--;
           throw new Error('Slack answered 500');
         }
-        posts.push({ target, title: `${result.report.account.name} ${DateTime.fromSeconds(result.report.range.start, { zone: result.report.range.timezone }).toISODate()}`, by: options.owner ?? '' });
+        const { range, breakdown } = result.report;
+        posts.push({
+          target,
+          title: `${result.report.account.name} ${DateTime.fromSeconds(range.start, { zone: range.timezone }).toISODate()}`,
+          by: options.owner ?? '',
+          dimension: breakdown?.by,
+          days: Math.round((range.end - range.start) / 86_400),
+        });
         return true;
       },
     });
@@ -76,7 +85,7 @@ describe.each(backends)('digests on $name', (backend) => {
     const store = await open();
     await subscribe(store, 'C0BERLIN', 'Europe/Berlin');
     await subscribe(store, 'C0NEWYORK', 'America/New_York');
-    const posts: Array<{ target: ChatTarget; title: string; by: string }> = [];
+    const posts: Post[] = [];
     const s = scheduler(store, posts);
     clock = at('2026-10-25T08:59'); // Berlin, the morning after clocks went back
     await s.tick(clock); // the days before are past the grace window: recorded as skipped
@@ -98,7 +107,7 @@ describe.each(backends)('digests on $name', (backend) => {
     const store = await open();
     await subscribe(store, 'C0REPLICAS', 'Asia/Kolkata');
     for (const replicas of [2, 3]) {
-      const posts: Array<{ target: ChatTarget; title: string; by: string }> = [];
+      const posts: Post[] = [];
       const day = replicas === 2 ? '2026-10-26' : '2026-10-27';
       clock = at(`${day}T09:00:20`, 'Asia/Kolkata');
       const schedulers = await Promise.all(Array.from({ length: replicas }, async (_, i) => scheduler(await open(), posts, { owner: `replica-${i}` })));
@@ -117,7 +126,7 @@ describe.each(backends)('digests on $name', (backend) => {
     clock = at('2026-10-28T09:00:05');
     // The crashed process claimed the run and died before posting.
     expect(await store.claimRun(`digest:${sub.id}`, '2026-10-28', 'crashed-replica', clock, 10 * 60_000)).toBe(true);
-    const posts: Array<{ target: ChatTarget; title: string; by: string }> = [];
+    const posts: Post[] = [];
     const restarted = scheduler(await open(), posts, { owner: 'restarted' });
     clock = at('2026-10-28T09:05');
     await restarted.tick(clock); // the lease (10 min) has not run out: not yet
@@ -133,7 +142,7 @@ describe.each(backends)('digests on $name', (backend) => {
   it('sends digests missed within the grace window late, records older ones as skipped', async () => {
     const store = await open();
     const sub = await subscribe(store, 'C0LATE', 'Europe/Berlin', '109876543210987');
-    const posts: Array<{ target: ChatTarget; title: string; by: string }> = [];
+    const posts: Post[] = [];
     clock = at('2026-10-30T12:00'); // started 3 hours after the 30 Oct digest, days after the others
     await scheduler(store, posts).tick(clock);
     const runs = await store.listRuns({ job: `digest:${sub.id}` });
@@ -146,7 +155,7 @@ describe.each(backends)('digests on $name', (backend) => {
     const store = await open();
     const flaky = await subscribe(store, 'C0FLAKY', 'Europe/Berlin', '109876543210987');
     clock = at('2026-10-31T09:00:10');
-    const posts: Array<{ target: ChatTarget; title: string; by: string }> = [];
+    const posts: Post[] = [];
     await scheduler(store, posts, { fail: { C0FLAKY: 2 } }).tick(clock);
     expect((await store.listRuns({ job: `digest:${flaky.id}` })).find((r) => r.period === '2026-10-31')).toMatchObject({ status: 'posted', attempts: 3 });
 
@@ -154,6 +163,96 @@ describe.each(backends)('digests on $name', (backend) => {
     clock = at('2026-11-01T09:00:10');
     await scheduler(store, posts, { fail: { C0BROKEN: 99 } }).tick(clock);
     expect((await store.listRuns({ job: `digest:${broken.id}` })).find((r) => r.period === '2026-11-01')).toMatchObject({ status: 'failed', attempts: 3, detail: 'Slack answered 500' });
+  });
+});
+
+// A database of their own: the subscriptions above must not run here.
+describe.each(await storeBackends())('digests from the config file on $name', (backend) => {
+  const stores: SqlStore[] = [];
+  const graphs: GraphClient[] = [];
+  afterAll(async () => {
+    for (const s of stores) await s.close();
+    for (const g of graphs) await g.close();
+    await backend.cleanup();
+  });
+  const [acme, globex] = sampleAccounts(START);
+  const document = {
+    accounts: [acme!, globex!].map((a) => ({ id: a.id, name: a.name, displayName: a.displayName, token: '${GRAPH_TOKEN}', timezone: a.timezone })),
+    digests: [
+      // acme's zone is Asia/Kolkata; this digest runs on Berlin time, to two platforms.
+      { account: 'acme-retail', every: 'daily', at: '07:30', timezone: 'Europe/Berlin', by: 'country', targets: [{ slack: { channel: 'C0CFGDAILY' } }, { teams: { conversation: '19:cfgdaily@thread.tacv2' } }] },
+      { account: globex!.name, every: 'weekly', day: 'wed', at: '08:15', by: 'phone', targets: [{ slack: { channel: 'C0CFGWEEKLY' } }] },
+    ],
+  };
+  const cfg = () => buildConfig(document, { GRAPH_API_URL: sandbox.url });
+  type Post = { target: string; account: string; day: string; days: number; dimension: string | undefined; owner: string };
+
+  async function replica(owner: string, posts: Post[]) {
+    const store = await backend.open();
+    stores.push(store);
+    const config = cfg();
+    const graph = new GraphClient({ ...config.graph, now: () => clock });
+    graphs.push(graph);
+    const ctx: CommandContext = { config, env: { GRAPH_TOKEN }, store, graph, charts: chartRenderer('local'), now: () => clock, prefix: '/waba' };
+    const scheduler = new Scheduler({
+      store,
+      ctx,
+      logger: silentLogger,
+      retryBaseMs: 5,
+      owner,
+      post: async (target, result: CommandResult & { type: 'report' }) => {
+        const { range, breakdown, account } = result.report;
+        posts.push({ target: `${target.platform}:${target.conversation}`, account: account.name, day: DateTime.fromSeconds(range.start, { zone: range.timezone }).toISODate()!, days: Math.round((range.end - range.start) / 86_400), dimension: breakdown?.by, owner });
+        return true;
+      },
+    });
+    return { store, scheduler };
+  }
+
+  it('posts each configured target once across two replicas, at its own day, time and zone, with its breakdown', async () => {
+    const posts: Post[] = [];
+    const replicas = [await replica('cfg-a', posts), await replica('cfg-b', posts)];
+    const tickAll = async (iso: string, zone: string) => {
+      clock = at(iso, zone);
+      await Promise.all(replicas.map((r) => r.scheduler.tick(clock)));
+    };
+    // Tuesday 3 Nov 2026, 07:29 Berlin: nothing due yet (older days are past the grace window).
+    await tickAll('2026-11-03T07:29', 'Europe/Berlin');
+    expect(posts).toEqual([]);
+    await tickAll('2026-11-03T07:30:20', 'Europe/Berlin');
+    expect(posts.map((p) => [p.target, p.account, p.day, p.days, p.dimension]).sort()).toEqual([
+      ['slack:C0CFGDAILY', 'acme-retail', '2026-11-02', 1, 'country'],
+      ['teams:19:cfgdaily@thread.tacv2', 'acme-retail', '2026-11-02', 1, 'country'],
+    ]);
+    // Later ticks the same day post nothing more.
+    await tickAll('2026-11-03T12:00', 'Europe/Berlin');
+    expect(posts).toHaveLength(2);
+    // The weekly one goes out on Wednesday 08:15 in the account's own zone, covering seven days.
+    const weeklyZone = globex!.timezone;
+    await tickAll('2026-11-04T08:14', weeklyZone);
+    expect(posts.filter((p) => p.target === 'slack:C0CFGWEEKLY')).toEqual([]);
+    await tickAll('2026-11-04T08:15:30', weeklyZone);
+    const weekly = posts.filter((p) => p.target === 'slack:C0CFGWEEKLY');
+    expect(weekly.map((p) => [p.account, p.day, p.days, p.dimension])).toEqual([[globex!.name, '2026-10-28', 7, 'phone']]);
+    // What `runs` lists: one posted run per target and period, claimed by one replica or the other.
+    const runs = await replicas[0]!.store.listRuns({ limit: 100 });
+    const configRuns = runs.filter((r) => r.job.startsWith('digest:config:') && r.status === 'posted');
+    expect(configRuns.filter((r) => r.period === '2026-11-03' || r.period === '2026-W45').map((r) => r.period).sort()).toEqual(['2026-11-03', '2026-11-03', '2026-W45']);
+    expect(new Set(configRuns.map((r) => `${r.job} ${r.period}`)).size).toBe(configRuns.length);
+    expect(new Set(posts.map((p) => `${p.target} ${p.day}`)).size).toBe(posts.length);
+  });
+
+  it('does not double-post when a chat subscription and the config cover the same channel and account', async () => {
+    const posts: Post[] = [];
+    const { store, scheduler } = await replica('cfg-overlap', posts);
+    await store.addSubscription({ platform: 'slack', conversation: 'C0CFGDAILY', accountId: acme!.id, every: 'daily', at: '09:00', timezone: 'Europe/Berlin', createdBy: 'U1' }, at('2026-11-01T00:00'));
+    // A subscription on another channel still runs.
+    await store.addSubscription({ platform: 'slack', conversation: 'C0CHATONLY', accountId: acme!.id, every: 'daily', at: '09:00', timezone: 'Europe/Berlin', createdBy: 'U1' }, at('2026-11-01T00:00'));
+    clock = at('2026-11-05T07:00', 'Europe/Berlin');
+    await scheduler.tick(clock);
+    clock = at('2026-11-05T09:00:30', 'Europe/Berlin');
+    await scheduler.tick(clock);
+    expect(posts.filter((p) => p.day === '2026-11-04').map((p) => p.target).sort()).toEqual(['slack:C0CFGDAILY', 'slack:C0CHATONLY', 'teams:19:cfgdaily@thread.tacv2']);
   });
 });
 

@@ -141,4 +141,27 @@ describe('waba-pulse runs', () => {
     });
     expect(await run(['runs', '--failed'])).toEqual({ code: 1, out: '2026-11-24 08:00Z  failed   digest:b  2026-11-24  by replica-2, 3 attempts  — Slack answered 500\n' });
   });
+
+  it('says which config digest a run belongs to', async () => {
+    const { runCli } = await import('../src/cli/main.js');
+    const { loadConfig } = await import('../src/config/load.js');
+    const { configDigests } = await import('../src/jobs/digests.js');
+    const { PassThrough } = await import('node:stream');
+    const { writeFileSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'waba-pulse-runs-'));
+    const configPath = join(dir, 'waba-pulse.yaml');
+    writeFileSync(configPath, 'accounts:\n  - { id: "104729384756102", name: acme, token: "${T}", timezone: Asia/Kolkata }\ndigests:\n  - { account: acme, at: "08:00", targets: [{ slack: { channel: C0MORNING } }] }\n');
+    const env = { DATABASE_URL: 'sqlite:./pulse.db', WABA_PULSE_CONFIG: configPath, T: 'x' };
+    const [digest] = configDigests(loadConfig(env));
+    const store = await openStore(env.DATABASE_URL, { cwd: dir });
+    const t = Date.UTC(2026, 10, 24, 2, 30);
+    await store.claimRun(digest!.job, '2026-11-24', 'replica-1', t, 600_000);
+    await store.finishRun(digest!.job, '2026-11-24', { status: 'posted', attempts: 1 }, t + 2_000);
+    await store.close();
+    const stdout = new PassThrough();
+    let out = '';
+    stdout.on('data', (c) => (out += c));
+    expect(await runCli(['runs'], { stdout, stderr: new PassThrough(), env, cwd: dir })).toBe(0);
+    expect(out).toBe(`2026-11-24 02:30Z  posted   ${digest!.job} (digests[0]: acme daily at 08:00 Asia/Kolkata → slack C0MORNING)  2026-11-24  by replica-1, 1 attempt\n`);
+  });
 });

@@ -8,13 +8,13 @@ import type { AccountConfig } from '../config/load.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { accountToken } from '../config/tokens.js';
 import { didYouMean } from '../didYouMean.js';
-import { CommandError } from '../errors.js';
+import { CommandError, isWabaPulseError } from '../errors.js';
 import { formatCount, formatDuration, formatRate } from '../report/format.js';
 import { visibleAccounts, type Requester } from './access.js';
 import { quoted } from '../text.js';
 import { lookupAccount } from '../config/accounts.js';
+import { errorMessage } from './surface.js';
 import { allDigests, configDigests, coverageKey, describeSchedule } from '../jobs/digests.js';
-
 
 /** An account this conversation may see; anything else gets the same answer, existing or not. */
 export function resolveAccount(ctx: CommandContext, who: Requester, ref: string): AccountConfig {
@@ -62,7 +62,10 @@ export async function runCommand(ctx: CommandContext, who: Requester, command: C
             const t = await lastDayTotals(ctx.graph, account, accountToken(account, ctx.env), ctx.now());
             return `*${account.displayName}* (\`${account.name}\`): ${formatRate(t.deliveryRate)} of ${formatCount(t.sent)} delivered yesterday`;
           } catch (err) {
-            return `*${account.displayName}* (\`${account.name}\`): figures unavailable — ${(err as Error).message}`;
+            // A known failure (token, permission, Graph down) costs one row, in the one formatter's
+            // words; anything else is a bug, which the surface logs and answers for.
+            if (!isWabaPulseError(err)) throw err;
+            return `*${account.displayName}* (\`${account.name}\`): figures unavailable. ${errorMessage(err)}`;
           }
         }),
       );

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { curveFromStats, DEFAULT_SETTLE_CURVE, type SettleCurve, type SettleStats } from '../analytics/settle.js';
 import { toIso } from '../analytics/time.js';
-import { LOOKBACK_SECONDS } from '../compose/reportPlan.js';
+import { GRAPH_LOOKBACK_SECONDS } from '../graph/defaults.js';
 import { findAccount, loadConfig, type AccountConfig, type Config } from '../config/load.js';
 import { accountToken } from '../config/tokens.js';
 import { alertRule } from '../config/schema.js';
@@ -76,7 +76,7 @@ export function planBacktest(config: Config, opts: BacktestOptions, nowMs: numbe
   range.end = Math.min(range.end, Math.floor(nowMs / 1000));
   const days = (range.end - range.start) / 86_400;
   if (days > MAX_DAYS) throw new UsageError(`a backtest of ${Math.round(days)} days is longer than ${MAX_DAYS}`, `replay up to ${MAX_DAYS} days at a time (Graph serves half hours for shorter spans)`);
-  const oldest = Math.floor(nowMs / 1000) - LOOKBACK_SECONDS + HISTORY_DAYS * 86_400;
+  const oldest = Math.floor(nowMs / 1000) - GRAPH_LOOKBACK_SECONDS + HISTORY_DAYS * 86_400;
   if (range.start < oldest) {
     const day = DateTime.fromSeconds(oldest, { zone: account.timezone }).toISODate();
     throw new UsageError(

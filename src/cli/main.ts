@@ -100,7 +100,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--limit <n>', 'how many (default 30)')
     .option('--failed', 'only failures (exit 1 if there are any)')
     .action(async (opts: { limit?: string; failed?: boolean }) => {
-      exitCode = await (await import('./runs.js')).runRuns(opts, io);
+      exitCode = await (await import('./runs.js')).runRuns(opts, io, globals().config);
     });
 
   program

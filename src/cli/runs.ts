@@ -1,11 +1,13 @@
 import { readEnv } from '../config/env.js';
+import { loadConfig } from '../config/load.js';
+import { configDigests, describeSchedule } from '../jobs/digests.js';
 import { openStore } from '../store/sql.js';
 import { UsageError } from '../errors.js';
 import type { CliIo } from './io.js';
 import { quoted } from '../text.js';
 
 /** `waba-pulse runs`: the latest scheduled runs and what became of them, failures included. */
-export async function runRuns(opts: { limit?: string; failed?: boolean }, io: CliIo): Promise<number> {
+export async function runRuns(opts: { limit?: string; failed?: boolean }, io: CliIo, configPath?: string): Promise<number> {
   const limit = opts.limit === undefined ? 30 : Number(opts.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`--limit ${quoted(opts.limit)} is not a whole number from 1 to 1000`);
   const store = await openStore(readEnv(io.env).databaseUrl, { cwd: io.cwd });
@@ -15,12 +17,32 @@ export async function runRuns(opts: { limit?: string; failed?: boolean }, io: Cl
       io.stdout.write(opts.failed ? 'no failed runs\n' : 'no runs yet\n');
       return 0;
     }
+    const labels = configDigestLabels(io, configPath);
     for (const r of runs) {
+      const label = labels.get(r.job);
       const when = new Date(r.finishedAt ?? r.claimedAt).toISOString().slice(0, 16).replace('T', ' ');
-      io.stdout.write(`${when}Z  ${r.status.padEnd(7)}  ${r.job}  ${r.period}  by ${r.claimedBy}${r.attempts ? `, ${r.attempts} attempt${r.attempts > 1 ? 's' : ''}` : ''}${r.detail ? `  — ${r.detail}` : ''}\n`);
+      io.stdout.write(`${when}Z  ${r.status.padEnd(7)}  ${r.job}${label ? ` (${label})` : ''}  ${r.period}  by ${r.claimedBy}${r.attempts ? `, ${r.attempts} attempt${r.attempts > 1 ? 's' : ''}` : ''}${r.detail ? `  — ${r.detail}` : ''}\n`);
     }
     return runs.some((r) => r.status === 'failed') && opts.failed ? 1 : 0;
   } finally {
     await store.close();
+  }
+}
+
+/**
+ * Config digests run under a hashed job name (stable across edits of other digests); say which
+ * digest it is when the config can be read. `runs` still works without a config.
+ */
+function configDigestLabels(io: CliIo, configPath: string | undefined): Map<string, string> {
+  try {
+    const config = loadConfig(io.env, configPath);
+    return new Map(
+      configDigests(config).map((d) => {
+        const account = config.accounts.find((a) => a.id === d.accountId)!;
+        return [d.job, `${d.origin}: ${account.name} ${describeSchedule(d)} → ${d.target.platform} ${d.target.conversation}`];
+      }),
+    );
+  } catch {
+    return new Map();
   }
 }

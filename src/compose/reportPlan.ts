@@ -3,7 +3,7 @@ import type { BreakdownDimension } from '../analytics/breakdown.js';
 import type { AccountConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { planChunks } from '../graph/chunks.js';
-import { GRAPH_DEFAULTS, type GraphSettings } from '../graph/defaults.js';
+import { GRAPH_DEFAULTS, GRAPH_LOOKBACK_SECONDS, type GraphSettings } from '../graph/defaults.js';
 import { parseGranularity, resolveRange, type RangeSpec } from '../query/range.js';
 import { fetchWindow } from '../report/build.js';
 import { planFetch } from './plan.js';
@@ -35,7 +35,6 @@ export interface PlannedReport {
 /** Half-hour reports past this span are thousands of bars and dozens of Graph calls. */
 export const MAX_HALF_HOUR_DAYS = 31;
 /** How far back Graph serves messaging analytics. */
-export const LOOKBACK_SECONDS = 365 * 86_400;
 
 function isoDay(ts: number, tz: string): string {
   return DateTime.fromSeconds(ts, { zone: tz }).toISODate()!;
@@ -50,7 +49,7 @@ export function planReportRequest(account: AccountConfig, spec: ReportSpec, nowM
   if (granularity === 'half_hour' && days > MAX_HALF_HOUR_DAYS) {
     throw new UsageError(`half-hourly over ${Math.round(days)} days is too fine`, `ask for daily, or a range of up to ${MAX_HALF_HOUR_DAYS} days`);
   }
-  const oldest = Math.floor(nowMs / 1000) - LOOKBACK_SECONDS;
+  const oldest = Math.floor(nowMs / 1000) - GRAPH_LOOKBACK_SECONDS;
   if (range.end <= oldest) {
     throw new UsageError(
       `the range ends ${isoDay(range.end - 1, account.timezone)}, before Graph's one-year lookback: the oldest day Graph still serves is ${isoDay(oldest, account.timezone)}`,
@@ -81,7 +80,7 @@ export function planReportRequest(account: AccountConfig, spec: ReportSpec, nowM
 export function reportCallsPerScope(account: Pick<AccountConfig, 'timezone' | 'wabaTimezone'>, range: TimeRange, granularity: Granularity, nowMs: number, limits: ReportLimits = GRAPH_DEFAULTS): number {
   const nowS = Math.floor(nowMs / 1000);
   const window = fetchWindow(range, granularity, account.timezone);
-  const clamped = { start: Math.max(window.start, nowS - LOOKBACK_SECONDS), end: Math.min(window.end, nowS) };
+  const clamped = { start: Math.max(window.start, nowS - GRAPH_LOOKBACK_SECONDS), end: Math.min(window.end, nowS) };
   if (clamped.start >= clamped.end) return 0;
   const plan = planFetch(granularity, account.timezone, account.wabaTimezone, clamped);
   const spanMs = plan.graphGranularity === 'HALF_HOUR' ? limits.halfHourChunkMs : limits.dayChunkMs;

@@ -2,7 +2,7 @@ import { setTimeout as sleepFor } from 'node:timers/promises';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { Agent, request, errors as undiciErrors } from 'undici';
 import { z } from 'zod';
-import { GRAPH_DEFAULTS, type GraphSettings } from './defaults.js';
+import { GRAPH_DEFAULTS, GRAPH_LOOKBACK_SECONDS, type GraphSettings } from './defaults.js';
 import { silentLogger, type Logger } from '../log.js';
 import { redactSecrets, registerSecret } from '../secrets.js';
 import { planChunks } from './chunks.js';
@@ -83,8 +83,6 @@ export const analyticsResponseSchema = z.object({
 
 export type AnalyticsResponse = z.output<typeof analyticsResponseSchema>;
 
-const YEAR_SECONDS = 365 * 86_400;
-
 export function subjectOf(account: { id: string; name: string }): string {
   return `account "${account.name}" (${account.id})`;
 }
@@ -144,8 +142,8 @@ export class GraphClient implements AnalyticsSource {
       if (end - nowS > 60) notes.push(`End moved to now (${new Date(nowS * 1000).toISOString().slice(0, 16)}Z): Graph serves no future buckets.`);
       end = nowS;
     }
-    if (start < nowS - YEAR_SECONDS) {
-      start = nowS - YEAR_SECONDS;
+    if (start < nowS - GRAPH_LOOKBACK_SECONDS) {
+      start = nowS - GRAPH_LOOKBACK_SECONDS;
       notes.push(`Nothing before ${new Date(start * 1000).toISOString().slice(0, 10)} was fetched: Graph keeps one year of messaging analytics.`);
     }
     const range = { start, end };

@@ -4,6 +4,7 @@ import { compareTotals } from '../analytics/compare.js';
 import { normalizeSeries } from '../analytics/normalize.js';
 import { fillGaps, markSettlement, totals, within } from '../analytics/series.js';
 import { previousPeriod, sameWeekdayLastWeek, shiftDays } from '../analytics/time.js';
+import { GRAPH_LOOKBACK_SECONDS } from '../graph/defaults.js';
 import { breakdownLabel } from './format.js';
 import type { Comparison, Report } from './model.js';
 import type { DataPoint, Granularity, TimeRange } from '../series.js';
@@ -12,6 +13,12 @@ import type { DataPoint, Granularity, TimeRange } from '../series.js';
 const HISTORY_DAYS: Record<Granularity, number> = { half_hour: 7, day: 14, month: 0 };
 
 /** Whether a report of this span also compares with the same weekday a week before. */
+function sentIn(points: readonly DataPoint[]): number {
+  let sent = 0;
+  for (const p of points) sent += p.sent;
+  return sent;
+}
+
 export function comparesWithLastWeek(range: TimeRange): boolean {
   return range.end - range.start < 7 * 86_400;
 }
@@ -71,7 +78,13 @@ export function buildReport(input: BuildInput): Report {
     notes.push(`${main.filled.straddling} Graph bucket(s) crossed a ${input.granularity} boundary in ${bucketTz} and were counted where they start.`);
   }
   const current = totals(main.series);
-  const compare = (other: TimeRange): Comparison => {
+  const oldestServed = Math.floor(input.nowMs / 1000) - GRAPH_LOOKBACK_SECONDS;
+  const compare = (other: TimeRange, label: string): Comparison | null => {
+    // Graph no longer has (all of) that period: its zeros would read as a collapse or a surge.
+    if (other.start < oldestServed) {
+      notes.push(`Not compared with the ${label}: it starts before Graph's one-year lookback.`);
+      return null;
+    }
     const t = totals(within(main.filled.points, other));
     return { range: other, totals: t, change: compareTotals(current, t) };
   };
@@ -95,9 +108,13 @@ export function buildReport(input: BuildInput): Report {
   let breakdownSection: Report['breakdown'] = null;
   if (input.breakdown) {
     const { by } = input.breakdown;
+    const accountSent = sentIn(main.filled.points);
     const inputs = input.breakdown.items.map((item) => {
       const prepared = prepare(item.points);
-      anomalies.push(
+      // An item that carries every message (a single-number account) would repeat the account's
+      // anomalies word for word under its own name: the account's say it once.
+      const wholeAccount = accountSent > 0 && sentIn(prepared.filled.points) === accountSent;
+      if (!wholeAccount) anomalies.push(
         ...detectAnomalies({
           history: prepared.history,
           series: prepared.series,
@@ -107,7 +124,7 @@ export function buildReport(input: BuildInput): Report {
           settings: input.detection,
         }),
       );
-      return { key: item.key, current: prepared.series, previous: within(prepared.filled.points, previous) };
+      return { key: item.key, current: prepared.series, previous: previous.start < oldestServed ? [] : within(prepared.filled.points, previous) };
     });
     const items = breakdown(inputs);
     breakdownSection = { by, items, topMovers: topMovers(items) };
@@ -123,8 +140,8 @@ export function buildReport(input: BuildInput): Report {
     scope,
     totals: current,
     comparisons: {
-      previousPeriod: compare(previous),
-      sameWeekdayLastWeek: comparesWithLastWeek(range) ? compare(sameWeekdayLastWeek(range, tz)) : null,
+      previousPeriod: compare(previous, 'previous period'),
+      sameWeekdayLastWeek: comparesWithLastWeek(range) ? compare(sameWeekdayLastWeek(range, tz), 'same days a week before') : null,
     },
     series: main.series,
     anomalies,

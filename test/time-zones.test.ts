@@ -1,0 +1,80 @@
+import { DateTime } from 'luxon';
+import { describe, expect, it } from 'vitest';
+import { detectAnomalies } from '../src/analytics/anomalies.js';
+import { markSettlement } from '../src/analytics/series.js';
+import { bucketGrid, offsetMinutes } from '../src/analytics/time.js';
+import type { DataPoint } from '../src/series.js';
+
+// Zones whose clocks change at :30 UTC (Adelaide, St John's) or by half an hour (Lord Howe).
+const HALF_HOUR_ZONES = ['Australia/Adelaide', 'America/St_Johns', 'Australia/Lord_Howe'] as const;
+const HH = 1800;
+const YEAR_START = Date.UTC(2026, 0, 1) / 1000;
+const YEAR_END = Date.UTC(2027, 0, 1) / 1000;
+
+/** The UTC instants (seconds) in 2026 where the zone's offset changes, to the minute. */
+const changesByZone = new Map<string, number[]>();
+function changes(zone: string): number[] {
+  const known = changesByZone.get(zone);
+  if (known) return known;
+  const offset = (t: number) => DateTime.fromSeconds(t, { zone }).offset;
+  const out: number[] = [];
+  for (let t = YEAR_START; t < YEAR_END; t += 6 * 3600) {
+    if (offset(t) === offset(t + 6 * 3600)) continue;
+    let m = t + 60;
+    while (offset(m) === offset(t)) m += 60;
+    out.push(m);
+  }
+  changesByZone.set(zone, out);
+  return out;
+}
+
+describe.each(HALF_HOUR_ZONES)('bucket slots in %s', (zone) => {
+  it('gives every half hour of a year the offset Luxon gives it, including right at each change', () => {
+    const wrong: string[] = [];
+    for (let t = YEAR_START; t < YEAR_END; t += HH) {
+      const expected = DateTime.fromSeconds(t, { zone }).offset;
+      if (offsetMinutes(t, zone) !== expected) wrong.push(`${new Date(t * 1000).toISOString()}: ${offsetMinutes(t, zone)} ≠ ${expected}`);
+    }
+    expect(wrong).toEqual([]);
+    // The changes fall on half hours that are not whole UTC hours: the case an hourly cache got wrong.
+    expect(changes(zone).length).toBe(2);
+    expect(changes(zone).some((t) => t % 3600 === HH)).toBe(true);
+  });
+
+  it('lays local days of 23, 23.5, 24.5 or 25 hours across the changes', () => {
+    for (const change of changes(zone)) {
+      const day = DateTime.fromSeconds(change, { zone }).startOf('day');
+      const grid = bucketGrid({ start: day.minus({ days: 1 }).toSeconds(), end: day.plus({ days: 2 }).toSeconds() }, 'day', zone);
+      const hours = grid.map((b) => (b.end - b.start) / 3600);
+      const expected = 24 + (DateTime.fromSeconds(change - 60, { zone }).offset - DateTime.fromSeconds(change + 60, { zone }).offset) / 60;
+      expect(hours).toEqual([24, expected, 24]);
+      for (const b of grid) expect(DateTime.fromSeconds(b.start, { zone }).toFormat('HH:mm')).toBe('00:00');
+    }
+  });
+
+  it('keeps the detector quiet across each change when traffic follows local time', () => {
+    for (const change of changes(zone)) {
+      // Three weeks of half hours around the change, shaped by the local clock: busy days, quiet
+      // nights whose delivery dips. Read on the wrong slots, the night dip lands on day hours.
+      const start = Math.floor(change / HH) * HH - 17 * 86_400;
+      const points: DataPoint[] = [];
+      for (let t = start; t < start + 21 * 86_400; t += HH) {
+        const local = DateTime.fromSeconds(t, { zone });
+        const hour = local.hour + local.minute / 60;
+        const night = hour < 6;
+        const sent = Math.round(night ? 300 : 1200 + 800 * Math.sin(((hour - 6) / 18) * Math.PI));
+        const rate = (night ? 0.9 : 0.97) + ((t / HH) % 3 === 0 ? 0.002 : -0.001);
+        points.push({ start: t, end: t + HH, sent, delivered: Math.round(sent * rate) });
+      }
+      const split = 14 * 48;
+      const anomalies = detectAnomalies({
+        history: points.slice(0, split),
+        series: markSettlement(points.slice(split), 1e15, 0),
+        granularity: 'half_hour',
+        tz: zone,
+        scope: { kind: 'account', key: null, label: 'all traffic' },
+      });
+      expect(anomalies.map((a) => a.explanation)).toEqual([]);
+    }
+  });
+});
