@@ -202,4 +202,32 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
     // Both numbers' drops (and the account's) arrive as one alert.
     expect(posted[0]!.alert.anomalies.length).toBeGreaterThanOrEqual(2);
   }, 60_000);
+
+  it('logs a failed alert post, counts it, and records it in runs; a gone conversation likewise', async () => {
+    const { PassThrough } = await import('node:stream');
+    const { createLogger } = await import('../src/log.js');
+    const { ServiceMetrics } = await import('../src/serve/metrics.js');
+    let logged = '';
+    const destination = new PassThrough();
+    destination.on('data', (c) => (logged += c));
+    const metrics = new ServiceMetrics();
+    // Slack answers with an error; the Teams conversation no longer exists.
+    const failing = new (class extends RecordingDelivery {
+      override async post(target: Parameters<RecordingDelivery['post']>[0], alert: Parameters<RecordingDelivery['post']>[1]) {
+        if (target.platform === 'slack') throw new Error(`Slack answered 500 (token ${GRAPH_TOKEN})`);
+        return { delivered: false as const, reason: 'gone' as const };
+      }
+    })();
+    const { store, checker: c } = await checker([rule('broken', 'steady')], 'replica-1', { logger: createLogger({ level: 'info', destination }), metrics }, failing);
+    clock = D('13:00');
+    await c.tick(clock);
+    const lines = logged.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; platform?: string; err?: string });
+    expect(lines.find((l) => l.msg === 'alert post failed')).toMatchObject({ platform: 'slack', err: expect.stringContaining('Slack answered 500') });
+    expect(lines.find((l) => l.msg === 'alert not posted: the conversation is gone')).toMatchObject({ platform: 'teams' });
+    expect(logged).not.toContain(GRAPH_TOKEN);
+    const counted = (await metrics.registry.getSingleMetricAsString('waba_pulse_posts_total')).split('\n').filter((l) => !l.startsWith('#'));
+    expect(counted).toEqual(expect.arrayContaining(['waba_pulse_posts_total{platform="slack",outcome="failed"} 1', 'waba_pulse_posts_total{platform="teams",outcome="gone"} 1']));
+    const runs = (await store.listRuns({ limit: 100 })).filter((r) => r.job.startsWith('alert-post:'));
+    expect(runs.map((r) => `${r.status} ${r.detail}`).sort()).toEqual(['failed Slack answered 500 (token [redacted])', 'failed the conversation is gone'].sort());
+  }, 60_000);
 });

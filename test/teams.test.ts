@@ -34,6 +34,8 @@ function config(env: NodeJS.ProcessEnv, allowUnauthenticated = true) {
         { teams: { team: '19:team-ops@thread.tacv2' }, accounts: '*' },
       ],
       teams: { allowUnauthenticated, serviceUrls: [connector.url] },
+      // People who know the Slack command type it in Teams too.
+      slack: { command: '/pulse' },
       graph: { callsPerReport: 100 },
     },
     { DATABASE_URL: 'sqlite::memory:', GRAPH_API_URL: sandbox.url, ...env },
@@ -115,6 +117,13 @@ describe('Teams commands', () => {
     const [reply] = await connector.waitFor(() => (cardsTo('a:personal-alice', before).length ? cardsTo('a:personal-alice', before) : undefined));
     expect(reply!.activity.attachments[0].contentType).toBe('application/vnd.microsoft.card.adaptive');
     expect(validateCard(cardOf(reply!))).toEqual([]);
+    expect(JSON.stringify(cardOf(reply!))).toContain('@waba-pulse report <account>');
+  });
+
+  it('takes a command typed with the configured slash command, /pulse', async () => {
+    const before = connector.calls.length;
+    expect(await send(personal('/pulse help'))).toBe(200);
+    const [reply] = await connector.waitFor(() => (cardsTo('a:personal-alice', before).length ? cardsTo('a:personal-alice', before) : undefined));
     expect(JSON.stringify(cardOf(reply!))).toContain('@waba-pulse report <account>');
   });
 
@@ -252,6 +261,13 @@ describe('proactive messages and alerts', () => {
     expect(update.activityId).toBe(id);
     expect(JSON.stringify(update.activity)).toContain('Acknowledged by Alice');
     expect(await service.store.alertHistory(alert.key)).toEqual([expect.objectContaining({ status: 'acknowledged', by: 'aad-alice', at: NOW })]);
+  });
+
+  it('counts a send the connector accepted without an id as delivered, and keeps the conversation', async () => {
+    await send({ ...install, id: 'install-3', serviceUrl: connector.url, conversation: { id: '19:quiet@thread.tacv2', conversationType: 'channel', tenantId: 'tenant-1' } });
+    connector.answerWithoutIds('19:quiet@thread.tacv2');
+    expect(await service.teams!.postAlert('19:quiet@thread.tacv2', alert)).toEqual({ delivered: true, ref: '' });
+    expect((await service.store.conversation('19:quiet@thread.tacv2'))?.active).toBe(true);
   });
 
   it('marks a conversation inactive when the connector says the bot was removed', async () => {

@@ -17,6 +17,8 @@ export interface ConnectorCall {
 export async function startFakeConnector(options: { latencyMs?: number } = {}) {
   const calls: ConnectorCall[] = [];
   const gone = new Set<string>();
+  // Conversations where the connector accepts a send (201) without naming the new activity.
+  const anonymous = new Set<string>();
   let counter = 0;
   const read = (req: IncomingMessage) =>
     new Promise<string>((resolve) => {
@@ -41,6 +43,10 @@ export async function startFakeConnector(options: { latencyMs?: number } = {}) {
       res.statusCode = 403;
       return res.end(JSON.stringify({ error: { code: 'BotNotInConversationRoster', message: 'The bot is not part of the conversation roster.' } }));
     }
+    if (anonymous.has(conversation)) {
+      res.statusCode = 201;
+      return res.end('{}');
+    }
     res.statusCode = 200;
     res.end(JSON.stringify({ id: activityId && req.method === 'PUT' ? activityId : `activity-${++counter}` }));
   });
@@ -50,6 +56,9 @@ export async function startFakeConnector(options: { latencyMs?: number } = {}) {
     calls,
     removeBotFrom(conversation: string) {
       gone.add(conversation);
+    },
+    answerWithoutIds(conversation: string) {
+      anonymous.add(conversation);
     },
     waitFor: <T>(find: () => T | undefined, timeoutMs?: number) => waitFor(find, 'the fake connector', timeoutMs),
     close: () =>
