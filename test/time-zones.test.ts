@@ -78,3 +78,26 @@ describe.each(HALF_HOUR_ZONES)('bucket slots in %s', (zone) => {
     }
   });
 });
+
+describe('bucket labels', () => {
+  it('read as Luxon would write them, in every zone and granularity, across a year', async () => {
+    const { bucketLabel } = await import('../src/report/format.js');
+    const mismatches: string[] = [];
+    for (const zone of ['UTC', 'America/Los_Angeles', 'Asia/Kolkata', 'Asia/Kathmandu', ...HALF_HOUR_ZONES]) {
+      // Every 7.5 hours: all times of day come round, and every DST change is crossed.
+      for (let t = YEAR_START; t < YEAR_END; t += 27_000) {
+        const dt = DateTime.fromSeconds(t, { zone });
+        const previous = t - HH;
+        const sameDay = DateTime.fromSeconds(previous, { zone }).hasSame(dt, 'day');
+        const expected: Array<[string, string]> = [
+          [bucketLabel(t, 'month', zone), dt.toFormat('LLL yyyy')],
+          [bucketLabel(t, 'day', zone), dt.toFormat('ccc d LLL')],
+          [bucketLabel(t, 'half_hour', zone, previous), sameDay ? dt.toFormat('HH:mm') : dt.toFormat('ccc HH:mm')],
+          [bucketLabel(t, 'half_hour', zone), dt.toFormat('ccc HH:mm')],
+        ];
+        for (const [got, want] of expected) if (got !== want) mismatches.push(`${zone} ${dt.toISO()}: ${got} ≠ ${want}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+  });
+});

@@ -100,3 +100,27 @@ export function offsetMinutes(ts: number, tz: string): number {
   }
   return offset;
 }
+
+export interface LocalClock {
+  year: number;
+  /** 1..12 */
+  month: number;
+  day: number;
+  /** ISO weekday: 1 = Monday. */
+  weekday: number;
+  hour: number;
+  minute: number;
+  /** Days since 1970-01-01 in local time: equal for two instants on the same local day. */
+  dayNumber: number;
+}
+
+/**
+ * The wall clock in `tz` at `ts`, from the cached offset: what a chart labels thousands of
+ * buckets with, without a Luxon DateTime (and an Intl lookup) per bucket.
+ */
+export function localClock(ts: number, tz: string): LocalClock {
+  const local = ts + offsetMinutes(ts, tz) * 60;
+  const d = new Date(local * 1000);
+  const dayNumber = Math.floor(local / 86_400);
+  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), weekday: ((d.getUTCDay() + 6) % 7) + 1, hour: d.getUTCHours(), minute: d.getUTCMinutes(), dayNumber };
+}

@@ -1,7 +1,5 @@
 import { join } from 'node:path';
 import type { BreakdownDimension } from '../analytics/breakdown.js';
-import { chartSpec } from '../charts/spec.js';
-import { LocalChartRenderer, QuickChartRenderer } from '../charts/render.js';
 import { composeReport } from '../compose/composeReport.js';
 import { planReportRequest } from '../compose/reportPlan.js';
 import { findAccount, loadConfig, type Config } from '../config/load.js';
@@ -59,6 +57,8 @@ export interface Written {
 
 /** summary.txt, report.json and chart.png (plus chart-url.txt with QuickChart) in `dir`. */
 export async function writeReportFiles(report: Report, dir: string, config: Config): Promise<Written> {
+  // Chart.js and the canvas load only when a chart is drawn (--out, the demo), not for a report.
+  const [{ chartSpec }, { LocalChartRenderer, QuickChartRenderer }] = await Promise.all([import('../charts/spec.js'), import('../charts/render.js')]);
   const spec = chartSpec(report);
   const written: Written = { summary: join(dir, 'summary.txt'), json: join(dir, 'report.json'), chart: join(dir, 'chart.png') };
   const png = await new LocalChartRenderer().render(spec);

@@ -3,7 +3,7 @@ import type { BreakdownDimension } from '../analytics/breakdown.js';
 import type { AccountConfig } from '../config/load.js';
 import type { AnalyticsFilter } from '../graph/fields.js';
 import type { AnalyticsSource } from '../graph/client.js';
-import { buildReport, fetchWindow } from '../report/build.js';
+import { fetchWindow } from '../report/window.js';
 import type { Report } from '../report/model.js';
 import { graphAccount } from './graphAccount.js';
 import { planFetch } from './plan.js';
@@ -50,7 +50,11 @@ export async function composeReport(ctx: ReportContext, req: ReportRequest): Pro
   };
   const fetch = (filter: AnalyticsFilter) => ctx.graph.fetchAnalytics(target, { range: window, granularity: plan.graphGranularity, ...filter });
 
-  const main = await fetch(scope);
+  const first = fetch(scope);
+  // The analysis (detector, report builder) loads while Graph answers: a one-off CLI report
+  // does not wait for both in turn. In a running service it is loaded already.
+  const building = import('../report/build.js');
+  const main = await first;
   const notes = [...(req.notes ?? []), ...(plan.note ? [plan.note] : []), ...main.notes];
 
   let breakdown: { by: BreakdownDimension; items: Array<{ key: string; points: typeof main.points }> } | undefined;
@@ -79,7 +83,7 @@ export async function composeReport(ctx: ReportContext, req: ReportRequest): Pro
     breakdown = { by: req.by, items };
   }
 
-  return buildReport({
+  return (await building).buildReport({
     account: { id: account.id, name: account.name, displayName: account.displayName },
     range: req.range,
     timezone: account.timezone,

@@ -5,7 +5,7 @@ import { UsageError } from '../errors.js';
 import { planChunks } from '../graph/chunks.js';
 import { GRAPH_DEFAULTS, GRAPH_LOOKBACK_SECONDS, type GraphSettings } from '../graph/defaults.js';
 import { parseGranularity, resolveRange, type RangeSpec } from '../query/range.js';
-import { fetchWindow } from '../report/build.js';
+import { fetchWindow } from '../report/window.js';
 import { planFetch } from './plan.js';
 import type { Granularity, TimeRange } from '../series.js';
 

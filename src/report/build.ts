@@ -3,34 +3,17 @@ import { breakdown, topMovers, type BreakdownDimension } from '../analytics/brea
 import { compareTotals } from '../analytics/compare.js';
 import { normalizeSeries } from '../analytics/normalize.js';
 import { fillGaps, markSettlement, totals, within } from '../analytics/series.js';
-import { previousPeriod, sameWeekdayLastWeek, shiftDays } from '../analytics/time.js';
+import { previousPeriod, sameWeekdayLastWeek } from '../analytics/time.js';
+import { comparesWithLastWeek, fetchWindow } from './window.js';
 import { GRAPH_LOOKBACK_SECONDS } from '../graph/defaults.js';
 import { breakdownLabel } from './format.js';
 import type { Comparison, Report } from './model.js';
 import type { DataPoint, Granularity, TimeRange } from '../series.js';
 
-/** Days of history before a report's range that the anomaly baseline looks at. */
-const HISTORY_DAYS: Record<Granularity, number> = { half_hour: 7, day: 14, month: 0 };
-
-/** Whether a report of this span also compares with the same weekday a week before. */
 function sentIn(points: readonly DataPoint[]): number {
   let sent = 0;
   for (const p of points) sent += p.sent;
   return sent;
-}
-
-export function comparesWithLastWeek(range: TimeRange): boolean {
-  return range.end - range.start < 7 * 86_400;
-}
-
-/**
- * Everything a report needs from Graph: the range itself, the previous period, the same days a
- * week before (short ranges), and the baseline history for anomaly detection.
- */
-export function fetchWindow(range: TimeRange, granularity: Granularity, tz: string): TimeRange {
-  const starts = [range.start, previousPeriod(range, tz).start, shiftDays(range, -HISTORY_DAYS[granularity], tz).start];
-  if (comparesWithLastWeek(range)) starts.push(sameWeekdayLastWeek(range, tz).start);
-  return { start: Math.min(...starts), end: range.end };
 }
 
 export interface BuildInput {

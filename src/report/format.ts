@@ -1,7 +1,8 @@
 import { DateTime } from 'luxon';
-import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import { createRequire } from 'node:module';
 import type { Report } from './model.js';
 import type { Granularity, TimeRange } from '../series.js';
+import { localClock } from '../analytics/time.js';
 
 /** Presentation shared by text, Block Kit, Adaptive Cards and charts, so they agree. */
 
@@ -26,28 +27,39 @@ export function formatPercentChange(pct: number | null): string {
   return `${pct > 0 ? '▲ +' : '▼ −'}${Math.abs(pct).toFixed(1)}%`;
 }
 
+// The numbering plans and region names load on the first label that needs them: a report
+// without phone numbers or countries (and `--help`) never pays for them.
+const require = createRequire(import.meta.url);
+let phoneParser: typeof import('libphonenumber-js').parsePhoneNumberFromString | undefined;
+let regionNames: Intl.DisplayNames | undefined;
+
 /** 16315551000 -> "+1 631 555 1000" (falls back to "+16315551000"). */
 export function formatPhone(digits: string): string {
-  return parsePhoneNumberFromString(`+${digits}`)?.formatInternational() ?? `+${digits}`;
+  phoneParser ??= (require('libphonenumber-js') as typeof import('libphonenumber-js')).parsePhoneNumberFromString;
+  return phoneParser(`+${digits}`)?.formatInternational() ?? `+${digits}`;
 }
-
-const REGION_NAMES = new Intl.DisplayNames(['en'], { type: 'region' });
 
 export function formatCountry(code: string): string {
   try {
-    const name = REGION_NAMES.of(code);
+    const name = (regionNames ??= new Intl.DisplayNames(['en'], { type: 'region' })).of(code);
     return name && name !== code ? `${code} (${name})` : code;
   } catch {
     return code;
   }
 }
 
+const WEEKDAY_NAMES = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const twoDigits = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+/** "Nov 2026", "Wed 25 Nov", "Wed 09:30" (a new day) or "10:00": one per bucket, so kept cheap. */
 export function bucketLabel(start: number, granularity: Granularity, tz: string, previousStart?: number): string {
-  const dt = DateTime.fromSeconds(start, { zone: tz });
-  if (granularity === 'month') return dt.toFormat('LLL yyyy');
-  if (granularity === 'day') return dt.toFormat('ccc d LLL');
-  const newDay = previousStart === undefined || !DateTime.fromSeconds(previousStart, { zone: tz }).hasSame(dt, 'day');
-  return newDay ? dt.toFormat('ccc HH:mm') : dt.toFormat('HH:mm');
+  const c = localClock(start, tz);
+  if (granularity === 'month') return `${MONTH_NAMES[c.month - 1]} ${c.year}`;
+  if (granularity === 'day') return `${WEEKDAY_NAMES[c.weekday - 1]} ${c.day} ${MONTH_NAMES[c.month - 1]}`;
+  const time = `${twoDigits(c.hour)}:${twoDigits(c.minute)}`;
+  const newDay = previousStart === undefined || localClock(previousStart, tz).dayNumber !== c.dayNumber;
+  return newDay ? `${WEEKDAY_NAMES[c.weekday - 1]} ${time}` : time;
 }
 
 /** "Tue 24 Nov 2026", "17–23 Nov 2026", "24 Nov 09:00 – 25 Nov 09:00". */

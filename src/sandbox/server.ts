@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { silentLogger, type Logger } from '../log.js';
 import { SANDBOX_EXPIRED_TOKEN, SANDBOX_NO_PERMISSION_TOKEN, SANDBOX_TOKEN } from './accounts.js';
 import { FieldSyntaxError, parseFields, parseListArgument, type FieldExpression } from './fieldExpression.js';
@@ -70,10 +69,19 @@ export function createSandbox(options: SandboxOptions): { handle: (req: Incoming
     return Math.round((list.length / budget) * 100);
   }
 
+  // When each answer is due: `latencyMs` after the request arrived. The work of answering
+  // happens inside that time, as on a real server, so the latency is not added on top of it.
+  const dueAt = new WeakMap<ServerResponse, number>();
+
   function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text), ...headers });
-    res.end(text);
+    const write = () => {
+      res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text), ...headers });
+      res.end(text);
+    };
+    const wait = (dueAt.get(res) ?? 0) - performance.now();
+    if (wait > 0) setTimeout(write, wait);
+    else write();
   }
 
   function fail(res: ServerResponse, e: GraphErrorAnswer, headers: Record<string, string> = {}): void {
@@ -120,7 +128,7 @@ export function createSandbox(options: SandboxOptions): { handle: (req: Incoming
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     stats.requests++;
     const url = new URL(req.url ?? '/', 'http://sandbox');
-    if (options.latencyMs) await sleep(options.latencyMs);
+    if (options.latencyMs) dueAt.set(res, performance.now() + options.latencyMs);
     if (req.method !== 'GET') return fail(res, { status: 400, code: 100, message: `(#100) Unsupported ${req.method} request. The analytics edge is read-only.`, type: 'GraphMethodException' });
     const match = /^\/(v\d+\.\d+)\/([^/]+)\/?$/.exec(url.pathname);
     if (!match) return fail(res, { status: 400, code: 2500, message: 'Unknown path components: ' + url.pathname });

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { offsetMinutes } from '../analytics/time.js';
 import type { DataPoint } from '../series.js';
 
 /**
@@ -99,23 +100,6 @@ function dailyCurve(hour: number): number {
   return 0.04 + Math.exp(-(((hour - 14) / 4.2) ** 2));
 }
 
-/** Offset cache: zone -> half-hour index -> minutes (offsets change on the half hour in some zones). */
-class Offsets {
-  private readonly cache = new Map<string, Map<number, { offset: number; weekday: number }>>();
-  at(tz: string, ts: number): { offset: number; weekday: number } {
-    const slot = Math.floor(ts / HALF_HOUR);
-    let bySlot = this.cache.get(tz);
-    if (!bySlot) this.cache.set(tz, (bySlot = new Map()));
-    let hit = bySlot.get(slot);
-    if (!hit) {
-      const dt = DateTime.fromSeconds(slot * HALF_HOUR, { zone: tz });
-      hit = { offset: dt.offset, weekday: dt.weekday };
-      bySlot.set(slot, hit);
-    }
-    return hit;
-  }
-}
-
 export interface TrafficFilter {
   phones?: readonly string[] | undefined;
   countries?: readonly string[] | undefined;
@@ -123,7 +107,6 @@ export interface TrafficFilter {
 
 export class TrafficModel {
   private readonly seed: number;
-  private readonly offsets = new Offsets();
 
   constructor(readonly account: SandboxAccount) {
     this.seed = seedOf(account.id);
@@ -172,8 +155,10 @@ export class TrafficModel {
     const slot = Math.floor(t / HALF_HOUR);
     this.account.phones.forEach((phone, pi) => {
       this.account.countries.forEach((country, ci) => {
-        const { offset, weekday } = this.offsets.at(country.tz, t);
+        // The product's own offset cache, shared by every account: one Intl lookup per zone and half hour.
+        const offset = offsetMinutes(t, country.tz);
         const localHour = (((t / 3600 + offset / 60) % 24) + 24) % 24;
+        const weekday = ((((Math.floor((t + offset * 60) / 86_400) + 3) % 7) + 7) % 7) + 1; // ISO: 1970-01-01 was a Thursday
         const weekend = weekday >= 6 ? 0.55 : 1;
         let mean = this.account.volume * phone.weight * country.weight * dailyCurve(localHour) * weekend;
         mean *= Math.exp(0.15 * gaussian(this.seed, pi, ci, slot, 10) - 0.011);

@@ -1,0 +1,20 @@
+import { previousPeriod, sameWeekdayLastWeek, shiftDays } from '../analytics/time.js';
+import type { Granularity, TimeRange } from '../series.js';
+
+/** Days of history before a report's range that the anomaly baseline looks at. */
+const HISTORY_DAYS: Record<Granularity, number> = { half_hour: 7, day: 14, month: 0 };
+
+/** Whether a report of this span also compares with the same weekday a week before. */
+export function comparesWithLastWeek(range: TimeRange): boolean {
+  return range.end - range.start < 7 * 86_400;
+}
+
+/**
+ * Everything a report needs from Graph: the range itself, the previous period, the same days a
+ * week before (short ranges), and the baseline history for anomaly detection.
+ */
+export function fetchWindow(range: TimeRange, granularity: Granularity, tz: string): TimeRange {
+  const starts = [range.start, previousPeriod(range, tz).start, shiftDays(range, -HISTORY_DAYS[granularity], tz).start];
+  if (comparesWithLastWeek(range)) starts.push(sameWeekdayLastWeek(range, tz).start);
+  return { start: Math.min(...starts), end: range.end };
+}
