@@ -13,13 +13,13 @@
  * Then a DAY set (80 accounts × 115 judged days) and the detector's speed.
  * Seeded: the same figures every run. Run: npm run bench:anomaly [-- --quick]
  */
-import { detectAnomalies, type Anomaly, type AnomalyScope, type DetectionSettings } from '../src/analytics/anomalies.js';
+import { type Anomaly, type AnomalyScope, type DetectionSettings, detectAnomalies } from '../src/analytics/anomalies.js';
 import { fillGaps, markSettlement } from '../src/analytics/series.js';
-import { generateAccounts, HALF_HOUR, scopeSeries, type EvalAccount, type ScopeSeries } from './anomaly/generate.js';
-import { online } from './anomaly/online.js';
-import { median, perAccount30, score, type Alarm, type Scored } from './anomaly/score.js';
-import { zTestDrops } from './anomaly/zTest.js';
 import type { DataPoint } from '../src/series.js';
+import { type EvalAccount, generateAccounts, HALF_HOUR, type ScopeSeries, scopeSeries } from './anomaly/generate.js';
+import { online } from './anomaly/online.js';
+import { type Alarm, median, perAccount30, type Scored, score } from './anomaly/score.js';
+import { zTestDrops } from './anomaly/zTest.js';
 
 const SEED = Number(process.env.SEED ?? 20261125);
 const QUICK = process.argv.includes('--quick');
@@ -29,7 +29,13 @@ const JUDGED_DAYS = 28;
 
 function scopeOf(s: ScopeSeries, account: EvalAccount): AnomalyScope {
   if (s.kind === 'phone') return { kind: 'phone', key: String(s.index), label: `phone ${s.index}`, phone: String(s.index) };
-  if (s.kind === 'country') return { kind: 'country', key: account.countries[s.index!]!.code, label: account.countries[s.index!]!.code, country: account.countries[s.index!]!.code };
+  if (s.kind === 'country')
+    return {
+      kind: 'country',
+      key: account.countries[s.index!]!.code,
+      label: account.countries[s.index!]!.code,
+      country: account.countries[s.index!]!.code,
+    };
   return { kind: 'account', key: null, label: 'all traffic' };
 }
 
@@ -52,7 +58,15 @@ function offline(accounts: EvalAccount[], start: number, settings?: Partial<Dete
     const list: Alarm[] = [];
     for (const s of scopeSeries(account, start)) {
       const series = markSettlement(s.points.slice(split), nowMs, 0);
-      for (const a of detectAnomalies({ history: s.points.slice(0, split), series, granularity: 'half_hour', tz: account.tz, scope: scopeOf(s, account), settings })) list.push(toAlarm(a, s, start));
+      for (const a of detectAnomalies({
+        history: s.points.slice(0, split),
+        series,
+        granularity: 'half_hour',
+        tz: account.tz,
+        scope: scopeOf(s, account),
+        settings,
+      }))
+        list.push(toAlarm(a, s, start));
     }
     out.set(account.index, list);
   }
@@ -65,7 +79,13 @@ function zTest(accounts: EvalAccount[]): Map<number, Alarm[]> {
     const list: Alarm[] = [];
     for (const s of scopeSeries(account, 0)) {
       for (const z of zTestDrops(s.points, WARMUP_DAYS * 48)) {
-        list.push({ kind: 'delivery_drop', scope: { kind: s.kind, phone: s.kind === 'phone' ? s.index : undefined, country: s.kind === 'country' ? s.index : undefined }, startIndex: z.startIndex, endIndex: z.endIndex, raisedAtMinute: (z.detected + 1) * 30 });
+        list.push({
+          kind: 'delivery_drop',
+          scope: { kind: s.kind, phone: s.kind === 'phone' ? s.index : undefined, country: s.kind === 'country' ? s.index : undefined },
+          startIndex: z.startIndex,
+          endIndex: z.endIndex,
+          raisedAtMinute: (z.detected + 1) * 30,
+        });
       }
     }
     out.set(account.index, list);
@@ -90,14 +110,21 @@ function table(title: string, columns: Column[]): void {
   add('false delivery-drop alarms / account / 30 d (all)', (s) => perAccount30(s.faDropEvents, s.accounts, s.scoredDays).toFixed(2));
   add('… on clean accounts', (s) => perAccount30(s.faDropEventsClean, s.cleanAccounts, s.scoredDays).toFixed(2));
   add('false alarms of any kind / account / 30 d', (s) => perAccount30(s.faAnyEvents, s.accounts, s.scoredDays).toFixed(2));
-  add('material incidents detected (>= 5 pp >= 2 h, slides, stops; >= 500/bucket)', (s) => `${pct(s.material.caught, s.material.n)} (${s.material.caught}/${s.material.n})`);
+  add(
+    'material incidents detected (>= 5 pp >= 2 h, slides, stops; >= 500/bucket)',
+    (s) => `${pct(s.material.caught, s.material.n)} (${s.material.caught}/${s.material.n})`,
+  );
   add('… named by their own scope', (s) => pct(s.material.named, s.material.n));
   add('subtle 2-5 pp drops at >= 2,000/bucket', (s) => `${pct(s.subtle.caught, s.subtle.n)} (${s.subtle.n})`);
   add('stops of numbers at >= 500/bucket', (s) => `${s.stops.caught}/${s.stops.n}`);
   // Alerts leave campaigns to reports (a spike is not a delivery problem): online has no figure.
-  add('campaigns >= 4x (>= 200/bucket) flagged as volume spikes', (s) => (s.online ? 'n/a' : `${pct(s.bursts.spikes, s.bursts.n)} (${s.bursts.n})`));
+  add('campaigns >= 4x (>= 200/bucket) flagged as volume spikes', (s) =>
+    s.online ? 'n/a' : `${pct(s.bursts.spikes, s.bursts.n)} (${s.bursts.n})`,
+  );
   add('delivery-drop alarms during campaigns', (s) => String(s.bursts.dropAlarms));
-  add('median minutes, first bad bucket end -> alarm (>= 10 pp)', (s) => (Number.isNaN(median(s.bigDropDelays)) ? '-' : String(Math.round(median(s.bigDropDelays)))));
+  add('median minutes, first bad bucket end -> alarm (>= 10 pp)', (s) =>
+    Number.isNaN(median(s.bigDropDelays)) ? '-' : String(Math.round(median(s.bigDropDelays))),
+  );
   add('incidents raised as more than one episode', (s) => String(s.reopened));
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`;
@@ -108,7 +135,10 @@ function table(title: string, columns: Column[]): void {
 function bands(label: string, scored: Scored): void {
   const rows = [...scored.rows.entries()].sort(([a], [b]) => a.localeCompare(b));
   console.log(`  ${label} by incident and band: ${rows.map(([k, v]) => `${k} ${pct(v.caught, v.n)} (${v.n})`).join('; ')}`);
-  if (scored.materialMissed.length) console.log(`  ${label} missed material incidents: ${scored.materialMissed.slice(0, 8).join('; ')}${scored.materialMissed.length > 8 ? ' …' : ''}`);
+  if (scored.materialMissed.length)
+    console.log(
+      `  ${label} missed material incidents: ${scored.materialMissed.slice(0, 8).join('; ')}${scored.materialMissed.length > 8 ? ' …' : ''}`,
+    );
 }
 
 export interface SetRun {
@@ -151,7 +181,14 @@ async function evaluateSet(set: SetRun): Promise<{ ours: Scored; live: Scored; z
 
 function daily(): void {
   const dayStart = Date.UTC(2026, 6, 1) / 1000;
-  const accounts = generateAccounts({ accounts: QUICK ? 30 : 80, days: 150, start: dayStart, warmupDays: 35, seed: SEED + 1, dayScale: true });
+  const accounts = generateAccounts({
+    accounts: QUICK ? 30 : 80,
+    days: 150,
+    start: dayStart,
+    warmupDays: 35,
+    seed: SEED + 1,
+    dayScale: true,
+  });
   let fa = 0;
   let caught = 0;
   let n = 0;
@@ -159,10 +196,18 @@ function daily(): void {
     const windows: Array<[number, number]> = [];
     const daysOf = new Map<number, number>();
     for (const s of scopeSeries(account, dayStart)) {
-      const points: DataPoint[] = fillGaps(s.points, { start: dayStart, end: dayStart + 150 * DAY_S }, 'day', account.tz).points.filter((p) => p.end <= dayStart + 150 * DAY_S);
+      const points: DataPoint[] = fillGaps(s.points, { start: dayStart, end: dayStart + 150 * DAY_S }, 'day', account.tz).points.filter(
+        (p) => p.end <= dayStart + 150 * DAY_S,
+      );
       const split = points.findIndex((p) => p.start >= dayStart + 35 * DAY_S);
       const series = markSettlement(points.slice(split), (dayStart + 151 * DAY_S) * 1000, 0);
-      for (const a of detectAnomalies({ history: points.slice(0, split), series, granularity: 'day', tz: account.tz, scope: scopeOf(s, account) })) {
+      for (const a of detectAnomalies({
+        history: points.slice(0, split),
+        series,
+        granularity: 'day',
+        tz: account.tz,
+        scope: scopeOf(s, account),
+      })) {
         windows.push([Math.floor((a.start - dayStart) / HALF_HOUR), Math.ceil((a.end - dayStart) / HALF_HOUR)]);
         daysOf.set(windows.length - 1, a.kind === 'delivery_drop' ? 1 : 0);
       }
@@ -172,9 +217,13 @@ function daily(): void {
       n++;
       if (windows.some(([s, e]) => s < inc.end + 48 && inc.start - 48 < e)) caught++;
     }
-    fa += windows.filter(([s, e], i) => daysOf.get(i) === 1 && !account.incidents.some((inc) => s < inc.end + 48 && inc.start - 48 < e)).length;
+    fa += windows.filter(
+      ([s, e], i) => daysOf.get(i) === 1 && !account.incidents.some((inc) => s < inc.end + 48 && inc.start - 48 < e),
+    ).length;
   }
-  console.log(`\nDAY: ${accounts.length} accounts × 115 judged days: drops >= 5 pp caught ${pct(caught, n)} (${caught}/${n}); false delivery-drop alarms ${perAccount30(fa, accounts.length, 115).toFixed(2)} per account per 30 days`);
+  console.log(
+    `\nDAY: ${accounts.length} accounts × 115 judged days: drops >= 5 pp caught ${pct(caught, n)} (${caught}/${n}); false delivery-drop alarms ${perAccount30(fa, accounts.length, 115).toFixed(2)} per account per 30 days`,
+  );
 }
 
 function speed(accounts: EvalAccount[], start: number): void {
@@ -182,7 +231,11 @@ function speed(accounts: EvalAccount[], start: number): void {
   outer: for (let round = 0; round < 100; round++) {
     for (const account of accounts) {
       for (const s of scopeSeries(account, start)) {
-        scopes.push({ history: s.points.slice(0, 7 * 48), series: markSettlement(s.points.slice(7 * 48, 35 * 48), (start + 60 * DAY_S) * 1000, 0), tz: account.tz });
+        scopes.push({
+          history: s.points.slice(0, 7 * 48),
+          series: markSettlement(s.points.slice(7 * 48, 35 * 48), (start + 60 * DAY_S) * 1000, 0),
+          tz: account.tz,
+        });
         if (scopes.length >= 1000) break outer;
       }
     }
@@ -196,7 +249,9 @@ function speed(accounts: EvalAccount[], start: number): void {
   };
   const cold = pass();
   const warm = pass();
-  console.log(`\nSpeed: ${scopes.length} scopes × 28 days of half hours (+7 days history) on one core: ${warm.ms.toFixed(0)} ms warm (${((warm.ms * 1000) / scopes.length).toFixed(0)} µs per scope), ${cold.ms.toFixed(0)} ms cold; ${warm.found} anomalies`);
+  console.log(
+    `\nSpeed: ${scopes.length} scopes × 28 days of half hours (+7 days history) on one core: ${warm.ms.toFixed(0)} ms warm (${((warm.ms * 1000) / scopes.length).toFixed(0)} µs per scope), ${cold.ms.toFixed(0)} ms cold; ${warm.found} anomalies`,
+  );
 }
 
 export const HALF_START = Date.UTC(2026, 9, 1) / 1000; // Berlin and New York change clocks on 25 Oct and 1 Nov
@@ -205,8 +260,16 @@ export function evalSets(): SetRun[] {
   const count = QUICK ? 32 : 96;
   const days = WARMUP_DAYS + JUDGED_DAYS;
   return [
-    { label: 'CLEAN set', accounts: generateAccounts({ accounts: count, days, start: HALF_START, warmupDays: WARMUP_DAYS, seed: SEED }), start: HALF_START },
-    { label: 'HARD set', accounts: generateAccounts({ accounts: count, days, start: HALF_START, warmupDays: WARMUP_DAYS, seed: SEED + 7, hard: true }), start: HALF_START },
+    {
+      label: 'CLEAN set',
+      accounts: generateAccounts({ accounts: count, days, start: HALF_START, warmupDays: WARMUP_DAYS, seed: SEED }),
+      start: HALF_START,
+    },
+    {
+      label: 'HARD set',
+      accounts: generateAccounts({ accounts: count, days, start: HALF_START, warmupDays: WARMUP_DAYS, seed: SEED + 7, hard: true }),
+      start: HALF_START,
+    },
   ];
 }
 

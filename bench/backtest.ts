@@ -28,7 +28,11 @@ async function main(): Promise<void> {
       await run(process.execPath, ['-e', '0']);
       bare.push(performance.now() - started);
       started = performance.now();
-      const { stdout } = await run(process.execPath, [bin, 'backtest', '--config', config, '--account', 'acme-retail', '--last', '30d', '--format', 'json'], { env });
+      const { stdout } = await run(
+        process.execPath,
+        [bin, 'backtest', '--config', config, '--account', 'acme-retail', '--last', '30d', '--format', 'json'],
+        { env },
+      );
       walls.push(performance.now() - started);
       last = JSON.parse(stdout);
     }
@@ -36,9 +40,15 @@ async function main(): Promise<void> {
     await sandbox.close();
   }
   const best = Math.min(...walls);
-  console.log(`waba-pulse backtest bench (node ${process.version}; sandbox in its own process, ${LATENCY_MS} ms per Graph call; best of ${RUNS})`);
-  console.log(`30 days of acme-retail, drill-down by phone and country: ${best.toFixed(0)} ms wall (runs: ${walls.map((w) => w.toFixed(0)).join(', ')} ms; bare node start ${Math.min(...bare).toFixed(0)} ms)`);
-  console.log(`  ${last!.checks} checks, ${last!.graphCalls} Graph calls, ${last!.totals.episodes} episode(s), median ${last!.totals.medianMinutesToAlert ?? '-'} min to alert`);
+  console.log(
+    `waba-pulse backtest bench (node ${process.version}; sandbox in its own process, ${LATENCY_MS} ms per Graph call; best of ${RUNS})`,
+  );
+  console.log(
+    `30 days of acme-retail, drill-down by phone and country: ${best.toFixed(0)} ms wall (runs: ${walls.map((w) => w.toFixed(0)).join(', ')} ms; bare node start ${Math.min(...bare).toFixed(0)} ms)`,
+  );
+  console.log(
+    `  ${last!.checks} checks, ${last!.graphCalls} Graph calls, ${last!.totals.episodes} episode(s), median ${last!.totals.medianMinutesToAlert ?? '-'} min to alert`,
+  );
   console.log(`  [${best <= 3000 ? 'PASS' : 'FAIL'}] <= 3 s: ${best.toFixed(0)} ms`);
   console.log(`  [${last!.graphCalls <= 60 ? 'PASS' : 'FAIL'}] <= 60 Graph calls: ${last!.graphCalls}`);
 }

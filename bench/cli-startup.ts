@@ -74,9 +74,13 @@ async function main(): Promise<void> {
     const floor = bare + requests * roundTrip;
     console.log(`waba-pulse CLI start-up (median of ${RUNS} runs, node ${process.version}; sandbox Graph ${LATENCY_MS} ms per request)\n`);
     console.log(`bare node -e 0                          ${bare.toFixed(0).padStart(6)} ms`);
-    console.log(`waba-pulse --help                       ${help.toFixed(0).padStart(6)} ms   ${(help / bare).toFixed(2)}× bare node   (target ≤ 3×)`);
+    console.log(
+      `waba-pulse --help                       ${help.toFixed(0).padStart(6)} ms   ${(help / bare).toFixed(2)}× bare node   (target ≤ 3×)`,
+    );
     console.log(`Graph round trip                        ${roundTrip.toFixed(0).padStart(6)} ms`);
-    console.log(`report --last 7d (${requests} Graph request${requests === 1 ? '' : 's'})      ${reportMs.toFixed(0).padStart(6)} ms   ${(reportMs / floor).toFixed(2)}× its floor of ${floor.toFixed(0)} ms (bare node + ${requests} round trip${requests === 1 ? '' : 's'})   (target ≤ 1.5×)`);
+    console.log(
+      `report --last 7d (${requests} Graph request${requests === 1 ? '' : 's'})      ${reportMs.toFixed(0).padStart(6)} ms   ${(reportMs / floor).toFixed(2)}× its floor of ${floor.toFixed(0)} ms (bare node + ${requests} round trip${requests === 1 ? '' : 's'})   (target ≤ 1.5×)`,
+    );
   } finally {
     await sandbox.close();
   }

@@ -4,10 +4,11 @@
  *   ideal = latency × requests ÷ concurrency.
  * Run: npm run bench
  */
-import { buildConfig } from '../src/config/load.js';
+
 import { composeReport } from '../src/compose/composeReport.js';
+import { buildConfig } from '../src/config/load.js';
 import { GraphClient } from '../src/graph/client.js';
-import { resolveRange, type RangeSpec } from '../src/query/range.js';
+import { type RangeSpec, resolveRange } from '../src/query/range.js';
 import { SANDBOX_TOKEN, sampleAccounts, syntheticAccounts } from '../src/sandbox/accounts.js';
 import { SANDBOX_TOKEN_ENV, sandboxConfigDocument } from '../src/sandbox/config.js';
 import { forkSandbox } from './sandboxProcess.js';
@@ -35,15 +36,19 @@ async function main(): Promise<void> {
   const sandbox = await forkSandbox({ extraAccounts: ACCOUNTS - 3, latencyMs: LATENCY_MS, now });
   const env = { [SANDBOX_TOKEN_ENV]: SANDBOX_TOKEN };
   const config = buildConfig(sandboxConfigDocument(accounts, sandbox.url), env);
-  console.log(`waba-pulse bench: reports for ${ACCOUNTS} accounts, sandbox Graph with ${LATENCY_MS} ms latency per request (sandbox in its own process; node ${process.version})\n`);
+  console.log(
+    `waba-pulse bench: reports for ${ACCOUNTS} accounts, sandbox Graph with ${LATENCY_MS} ms latency per request (sandbox in its own process; node ${process.version})\n`,
+  );
   // Warm-up (untimed): the sandbox caches the synthetic traffic it generates, so every timed
   // scenario sees a Graph whose answer time is the injected latency, as the ideal assumes.
   for (const spec of [{ last: '7d' }, { preset: 'yesterday' }] as RangeSpec[]) {
     const graph = new GraphClient({ ...config.graph, concurrency: 16, callsPerHour: 100_000 });
-    await Promise.all(config.accounts.map((account) => {
-      const { range, granularity } = resolveRange(spec, account.timezone, now);
-      return composeReport({ graph, now: () => now }, { account, token: SANDBOX_TOKEN, range, granularity, by: 'phone' });
-    }));
+    await Promise.all(
+      config.accounts.map((account) => {
+        const { range, granularity } = resolveRange(spec, account.timezone, now);
+        return composeReport({ graph, now: () => now }, { account, token: SANDBOX_TOKEN, range, granularity, by: 'phone' });
+      }),
+    );
     await graph.close();
   }
   console.log('scenario                                  conc  requests   wall ms   ideal ms  wall/ideal  ms/account');

@@ -14,8 +14,8 @@ import pg from 'pg';
 import { chartRenderer } from '../src/charts/render.js';
 import type { CommandContext } from '../src/chat/context.js';
 import { createSlackSurface } from '../src/chat/slack/app.js';
-import { buildConfig } from '../src/config/load.js';
 import { CachedAnalytics } from '../src/compose/bucketCache.js';
+import { buildConfig } from '../src/config/load.js';
 import { GraphClient } from '../src/graph/client.js';
 import { AlertChecker } from '../src/jobs/alerts.js';
 import { Scheduler } from '../src/jobs/scheduler.js';
@@ -47,8 +47,20 @@ async function main(): Promise<void> {
 
   async function replica(store: SqlStore, owner: string) {
     const graph = new GraphClient({ ...config.graph, now: () => now });
-    const ctx: CommandContext = { config, env: { T: 'sandbox-token' }, store, graph: new CachedAnalytics(graph, store, () => clock), charts: chartRenderer('local'), now: () => clock, prefix: '/waba' };
-    const surface = createSlackSurface({ botToken: 'xoxb-bench', signingSecret: 'bench', apiUrl: slack.apiUrl, command: '/waba' }, ctx, silentLogger);
+    const ctx: CommandContext = {
+      config,
+      env: { T: 'sandbox-token' },
+      store,
+      graph: new CachedAnalytics(graph, store, () => clock),
+      charts: chartRenderer('local'),
+      now: () => clock,
+      prefix: '/waba',
+    };
+    const surface = createSlackSurface(
+      { botToken: 'xoxb-bench', signingSecret: 'bench', apiUrl: slack.apiUrl, command: '/waba' },
+      ctx,
+      silentLogger,
+    );
     await surface.start();
     const alerts = new AlertChecker({
       store,
@@ -61,7 +73,13 @@ async function main(): Promise<void> {
         reply: (t, ref, alert, kind) => surface.replyToAlert(t.conversation, ref, alert, kind),
       },
     });
-    const scheduler = new Scheduler({ store, ctx, owner, logger: silentLogger, post: async (t, result) => (await surface.postReport(t.conversation, result)).delivered });
+    const scheduler = new Scheduler({
+      store,
+      ctx,
+      owner,
+      logger: silentLogger,
+      post: async (t, result) => (await surface.postReport(t.conversation, result)).delivered,
+    });
     return { graph, alerts, scheduler };
   }
 
@@ -69,7 +87,18 @@ async function main(): Promise<void> {
     // Every account's digest is due one minute before `now`, each in its own channel.
     const due = new Date(now - 60_000);
     for (const a of accounts) {
-      await store.addSubscription({ platform: 'slack', conversation: `C0${a.id}`, accountId: a.id, every: 'daily', at: `${String(due.getUTCHours()).padStart(2, '0')}:${String(due.getUTCMinutes()).padStart(2, '0')}`, timezone: 'UTC', createdBy: 'bench' }, now - 86_400_000);
+      await store.addSubscription(
+        {
+          platform: 'slack',
+          conversation: `C0${a.id}`,
+          accountId: a.id,
+          every: 'daily',
+          at: `${String(due.getUTCHours()).padStart(2, '0')}:${String(due.getUTCMinutes()).padStart(2, '0')}`,
+          timezone: 'UTC',
+          createdBy: 'bench',
+        },
+        now - 86_400_000,
+      );
     }
   }
 
@@ -86,11 +115,15 @@ async function main(): Promise<void> {
     // The floor: every request waited on at full concurrency, nothing else.
     const ideal = (requests * LATENCY_MS) / CONCURRENCY;
     const ratio = options.ideal && requests ? `  ${(ms / ideal).toFixed(2)}× the ideal ${(ideal / 1000).toFixed(2)} s` : '';
-    console.log(`${label.padEnd(48)} ${(ms / 1000).toFixed(1).padStart(7)} s ${String(requests).padStart(7)} Graph requests ${String(posted).padStart(5)} posts${ratio}`);
+    console.log(
+      `${label.padEnd(48)} ${(ms / 1000).toFixed(1).padStart(7)} s ${String(requests).padStart(7)} Graph requests ${String(posted).padStart(5)} posts${ratio}`,
+    );
     return { posted, requests, ms, ideal };
   };
 
-  console.log(`waba-pulse rounds: ${ACCOUNTS} accounts, sandbox Graph 100 ms per request (own process), Graph concurrency 16, node ${process.version}\n`);
+  console.log(
+    `waba-pulse rounds: ${ACCOUNTS} accounts, sandbox Graph 100 ms per request (own process), Graph concurrency 16, node ${process.version}\n`,
+  );
   // A database file, as `serve` keeps by default (./data), not an in-memory one.
   const sqlite = await openStore(`sqlite:${join(mkdtempSync(join(tmpdir(), 'waba-pulse-rounds-')), 'store.db')}`);
   await subscribeAll(sqlite);
@@ -117,11 +150,18 @@ async function main(): Promise<void> {
     await subscribeAll(storeA);
     const [a, b] = [await replica(storeA, 'replica-a'), await replica(storeB, 'replica-b')];
     const first = slack.calls.length;
-    const { posted } = await measure('digest round, two replicas on PostgreSQL', () => Promise.all([a.scheduler.tick(now), b.scheduler.tick(now)]));
-    const channels = slack.calls.slice(first).filter((c) => c.method === 'chat.postMessage').map((c) => c.args.channel);
+    const { posted } = await measure('digest round, two replicas on PostgreSQL', () =>
+      Promise.all([a.scheduler.tick(now), b.scheduler.tick(now)]),
+    );
+    const channels = slack.calls
+      .slice(first)
+      .filter((c) => c.method === 'chat.postMessage')
+      .map((c) => c.args.channel);
     console.log(`  ${posted} digests posted for ${ACCOUNTS} subscriptions, ${channels.length - new Set(channels).size} duplicates`);
     const runs = await storeA.listRuns({ limit: 10_000 });
-    console.log(`  runs by replica: ${['replica-a', 'replica-b'].map((o) => `${o} ${runs.filter((r) => r.claimedBy === o && r.status === 'posted').length}`).join(', ')}`);
+    console.log(
+      `  runs by replica: ${['replica-a', 'replica-b'].map((o) => `${o} ${runs.filter((r) => r.claimedBy === o && r.status === 'posted').length}`).join(', ')}`,
+    );
     await a.graph.close();
     await b.graph.close();
     await storeA.close();
@@ -134,7 +174,7 @@ async function main(): Promise<void> {
   }
   clearInterval(sample);
   console.log(`\ncold alert-check round: ${(cold.ms / cold.ideal).toFixed(2)}× its ideal (target ≤ 1.5×)`);
-  console.log(`peak RSS ${(peakRss / 1024 / 1024).toFixed(0)} MiB, ${((peakRss / 1e6) / 400).toFixed(2)} of the 400 MB target`);
+  console.log(`peak RSS ${(peakRss / 1024 / 1024).toFixed(0)} MiB, ${(peakRss / 1e6 / 400).toFixed(2)} of the 400 MB target`);
   await slack.close();
   await sandbox.close();
 }

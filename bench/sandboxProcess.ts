@@ -3,7 +3,7 @@
  * traffic generator sharing its thread. Parent messages: {type:'stats'} -> {requests};
  * {type:'clock', now} moves the sandbox's clock -> {now}.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { sampleAccounts, syntheticAccounts } from '../src/sandbox/accounts.js';
 import { startSandbox } from '../src/sandbox/server.js';
@@ -24,7 +24,10 @@ interface Options {
 export async function forkSandbox(options: Options): Promise<SandboxProcess> {
   const self = fileURLToPath(import.meta.url);
   // Compiled (bench:rounds runs plain JavaScript, as deployed) or TypeScript through tsx.
-  const child: ChildProcess = fork(self, [JSON.stringify(options)], { execArgv: self.endsWith('.ts') ? ['--import', 'tsx'] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(self, [JSON.stringify(options)], {
+    execArgv: self.endsWith('.ts') ? ['--import', 'tsx'] : [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('message', (m: { url: string }) => resolve(m.url));
     child.once('exit', (code) => reject(new Error(`sandbox process exited with ${code}`)));

@@ -27,20 +27,37 @@ async function main(): Promise<void> {
       accounts: accounts.map((a) => ({ id: a.id, name: a.name, displayName: a.displayName, token: '${T}', timezone: a.timezone })),
       access: [{ slack: {}, accounts: '*' }],
     },
-    { DATABASE_URL: 'sqlite::memory:', GRAPH_API_URL: sandbox.url, SLACK_BOT_TOKEN: 'xoxb-bench', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.apiUrl },
+    {
+      DATABASE_URL: 'sqlite::memory:',
+      GRAPH_API_URL: sandbox.url,
+      SLACK_BOT_TOKEN: 'xoxb-bench',
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: slack.apiUrl,
+    },
   );
   const service = await startService({ config, env: { T: 'sandbox-token' }, logger: silentLogger, port: 0, host: '127.0.0.1' });
 
   let n = 0;
   const send = async (text: string) => {
     const id = `b${++n}`;
-    const body = new URLSearchParams({ command: '/waba', text, channel_id: 'C0BENCH', user_id: 'U0BENCH', team_id: 'T0', response_url: slack.responseUrl(id) }).toString();
+    const body = new URLSearchParams({
+      command: '/waba',
+      text,
+      channel_id: 'C0BENCH',
+      user_id: 'U0BENCH',
+      team_id: 'T0',
+      response_url: slack.responseUrl(id),
+    }).toString();
     const ts = Math.floor(Date.now() / 1000);
     const signature = `v0=${createHmac('sha256', SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
     const started = performance.now();
     const res = await fetch(`${service.url}/slack/events`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': signature },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-slack-request-timestamp': String(ts),
+        'x-slack-signature': signature,
+      },
       body,
     });
     await res.text();
@@ -64,9 +81,15 @@ async function main(): Promise<void> {
   const graphRequests = await sandbox.requests();
 
   console.log(`waba-pulse Slack bench (node ${process.version}; sandbox Graph at 100 ms per request, fake Slack on loopback)`);
-  console.log(`acknowledgement, ${REQUESTS} signed /waba help requests:      p50 ${percentile(acks, 50).toFixed(1)} ms, p99 ${percentile(acks, 99).toFixed(1)} ms (Slack allows 3,000 ms)`);
-  console.log(`acknowledgement, ${REPORTS} signed /waba report requests:      p50 ${percentile(reportAcks, 50).toFixed(1)} ms, p99 ${percentile(reportAcks, 99).toFixed(1)} ms`);
-  console.log(`full report on the response_url (yesterday, by phone, chart): p50 ${percentile(full, 50).toFixed(0)} ms, p99 ${percentile(full, 99).toFixed(0)} ms (${(graphRequests / REPORTS).toFixed(1)} Graph requests per report)`);
+  console.log(
+    `acknowledgement, ${REQUESTS} signed /waba help requests:      p50 ${percentile(acks, 50).toFixed(1)} ms, p99 ${percentile(acks, 99).toFixed(1)} ms (Slack allows 3,000 ms)`,
+  );
+  console.log(
+    `acknowledgement, ${REPORTS} signed /waba report requests:      p50 ${percentile(reportAcks, 50).toFixed(1)} ms, p99 ${percentile(reportAcks, 99).toFixed(1)} ms`,
+  );
+  console.log(
+    `full report on the response_url (yesterday, by phone, chart): p50 ${percentile(full, 50).toFixed(0)} ms, p99 ${percentile(full, 99).toFixed(0)} ms (${(graphRequests / REPORTS).toFixed(1)} Graph requests per report)`,
+  );
   await service.close();
   await slack.close();
   await sandbox.close();

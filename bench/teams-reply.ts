@@ -4,10 +4,11 @@
  * a fake Bot Connector that answers in 50 ms.
  * Run: npm run bench:teams
  */
+
+import { PROACTIVE_CONCURRENCY } from '../src/chat/teams/bot.js';
 import { buildConfig } from '../src/config/load.js';
 import { silentLogger } from '../src/log.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';
-import { PROACTIVE_CONCURRENCY } from '../src/chat/teams/bot.js';
 import { startService } from '../src/serve/service.js';
 import { startFakeConnector } from '../test/fakes/connector.js';
 import { forkSandbox } from './sandboxProcess.js';
@@ -44,8 +45,14 @@ async function main(): Promise<void> {
     text,
     channelData: { tenant: { id: 't' } },
   });
-  const post = (body: unknown) => fetch(`${service.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.text());
-  const cardFor = (conversation: string, after: number) => connector.waitFor(() => connector.calls.slice(after).find((c) => c.conversation === conversation && c.activity.attachments), 60_000);
+  const post = (body: unknown) =>
+    fetch(`${service.url}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }).then((r) => r.text());
+  const cardFor = (conversation: string, after: number) =>
+    connector.waitFor(() => connector.calls.slice(after).find((c) => c.conversation === conversation && c.activity.attachments), 60_000);
 
   for (let i = 0; i < 10; i++) await post(activity('a:warmup', 'help'));
   const replies: number[] = [];
@@ -69,19 +76,37 @@ async function main(): Promise<void> {
   for (let i = 0; i < CONVERSATIONS; i++) {
     await service.store.saveConversation({
       conversation: `19:c${i}@thread.tacv2`,
-      reference: { serviceUrl: connector.url, channelId: 'msteams', conversation: { id: `19:c${i}@thread.tacv2` }, bot: { id: '28:bot', name: 'waba-pulse' } },
+      reference: {
+        serviceUrl: connector.url,
+        channelId: 'msteams',
+        conversation: { id: `19:c${i}@thread.tacv2` },
+        bot: { id: '28:bot', name: 'waba-pulse' },
+      },
       tenant: 't',
       updatedAt: now,
     });
   }
-  const alert = { key: 'benchmark-key-001', shortId: 'A-BNCH', accountId: accounts[0]!.id, accountName: accounts[0]!.displayName, timezone: 'UTC', anomalies: [{ severity: 'warning' as const, explanation: 'Benchmark alert.' }] };
+  const alert = {
+    key: 'benchmark-key-001',
+    shortId: 'A-BNCH',
+    accountId: accounts[0]!.id,
+    accountName: accounts[0]!.displayName,
+    timezone: 'UTC',
+    anomalies: [{ severity: 'warning' as const, explanation: 'Benchmark alert.' }],
+  };
   const started = performance.now();
   const ids = await Promise.all(Array.from({ length: CONVERSATIONS }, (_, i) => service.teams!.postAlert(`19:c${i}@thread.tacv2`, alert)));
   const fanout = performance.now() - started;
 
-  console.log(`waba-pulse Teams bench (node ${process.version}; fake Bot Connector answering in ${CONNECTOR_LATENCY_MS} ms, sandbox Graph 100 ms)`);
-  console.log(`reply to "help", ${ACTIVITIES} activities:              p50 ${percentile(replies, 50).toFixed(0)} ms, p99 ${percentile(replies, 99).toFixed(0)} ms (two connector calls: typing, card)`);
-  console.log(`reply to "report … by phone", 10 activities:     p50 ${percentile(reports, 50).toFixed(0)} ms, p99 ${percentile(reports, 99).toFixed(0)} ms`);
+  console.log(
+    `waba-pulse Teams bench (node ${process.version}; fake Bot Connector answering in ${CONNECTOR_LATENCY_MS} ms, sandbox Graph 100 ms)`,
+  );
+  console.log(
+    `reply to "help", ${ACTIVITIES} activities:              p50 ${percentile(replies, 50).toFixed(0)} ms, p99 ${percentile(replies, 99).toFixed(0)} ms (two connector calls: typing, card)`,
+  );
+  console.log(
+    `reply to "report … by phone", 10 activities:     p50 ${percentile(reports, 50).toFixed(0)} ms, p99 ${percentile(reports, 99).toFixed(0)} ms`,
+  );
   const ideal = (CONVERSATIONS / PROACTIVE_CONCURRENCY) * CONNECTOR_LATENCY_MS;
   console.log(
     `proactive fan-out to ${CONVERSATIONS} conversations: ${fanout.toFixed(0)} ms (${ids.filter((o) => o.delivered).length} delivered; ${PROACTIVE_CONCURRENCY} at a time, ideal ${ideal.toFixed(0)} ms, ratio ${(fanout / ideal).toFixed(2)})`,

@@ -17,7 +17,12 @@ export type DurationResult = { ok: true; ms: number } | { ok: false; message: st
 
 /** "1h 30m" style, for bounds in messages. */
 export function describeDuration(ms: number): string {
-  for (const [unit, size] of [['w', 604_800_000], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000]] as const) {
+  for (const [unit, size] of [
+    ['w', 604_800_000],
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+  ] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${Math.round(ms / 1000)}s`;
@@ -28,7 +33,8 @@ export function parseDuration(value: string, bounds: DurationBounds): DurationRe
   const hint = `write e.g. 30m, 2h or 1d, from ${describeDuration(bounds.min)} to ${describeDuration(bounds.max)}`;
   if (!match) return { ok: false, message: `${quoted(value)} is not a duration — ${hint}` };
   const ms = Number(match[1]) * UNITS[match[2]!.toLowerCase()]!;
-  if (!Number.isInteger(ms) || ms < bounds.min || ms > bounds.max) return { ok: false, message: `${quoted(value)} is out of range — ${hint}` };
+  if (!Number.isInteger(ms) || ms < bounds.min || ms > bounds.max)
+    return { ok: false, message: `${quoted(value)} is out of range — ${hint}` };
   return { ok: true, ms };
 }
 

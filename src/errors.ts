@@ -194,4 +194,3 @@ export class GraphResponseError extends GraphError {
   readonly code = 'E_GRAPH_RESPONSE';
   readonly retryable = false;
 }
-

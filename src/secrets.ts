@@ -17,7 +17,5 @@ export function redactSecrets(text: string): string {
     if (out.includes(secret)) out = out.split(secret).join('[redacted]');
   }
   // Bearer headers and access_token query parameters, whoever produced them.
-  return out
-    .replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]{6,}/g, '$1[redacted]')
-    .replace(/(access_token=)[^&\s"']+/g, '$1[redacted]');
+  return out.replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]{6,}/g, '$1[redacted]').replace(/(access_token=)[^&\s"']+/g, '$1[redacted]');
 }

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConfig } from '../src/config/load.js';
 import { GraphClient } from '../src/graph/client.js';
 import { AlertChecker, type AlertContext } from '../src/jobs/alerts.js';
-import { RecordingDelivery, type DeliveredAlert } from '../src/jobs/recordingDelivery.js';
+import { type DeliveredAlert, RecordingDelivery } from '../src/jobs/recordingDelivery.js';
 import { silentLogger } from '../src/log.js';
-import { startSandbox, type RunningSandbox } from '../src/sandbox/server.js';
+import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
 import type { SandboxAccount } from '../src/sandbox/traffic.js';
 import type { SqlStore } from '../src/store/sql.js';
 import { storeBackends } from './helpers/stores.js';
@@ -63,13 +63,25 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
   const config = (rules: Array<Record<string, unknown>>) =>
     buildConfig(
       {
-        accounts: [steady, flappy].map((a) => ({ id: a.id, name: a.name, displayName: a.displayName, token: '${GRAPH_TOKEN}', timezone: 'UTC' })),
+        accounts: [steady, flappy].map((a) => ({
+          id: a.id,
+          name: a.name,
+          displayName: a.displayName,
+          token: '${GRAPH_TOKEN}',
+          timezone: 'UTC',
+        })),
         alerts: rules,
       },
       { GRAPH_API_URL: sandbox.url },
     );
 
-  async function checker(rules: Array<Record<string, unknown>>, owner = 'replica-1', extra: Partial<ConstructorParameters<typeof AlertChecker>[0]> = {}, delivery = new RecordingDelivery(), reuse?: SqlStore) {
+  async function checker(
+    rules: Array<Record<string, unknown>>,
+    owner = 'replica-1',
+    extra: Partial<ConstructorParameters<typeof AlertChecker>[0]> = {},
+    delivery = new RecordingDelivery(),
+    reuse?: SqlStore,
+  ) {
     const store = reuse ?? (await backend.open());
     if (!reuse) stores.push(store);
     const c = config(rules);
@@ -125,13 +137,15 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
     expect(all).toEqual(['post', 'update', 'reply:update', 'update', 'reply:resolve']);
     const resolution = slack(delivery.events).at(-1)!.alert;
     expect(resolution.resolved).toBe(true);
-    expect(resolution.anomalies.find((a) => a.scope?.key === '15550001000')!.explanation).toMatch(/^Delivery on \+1 555 000 1000 is back to 9\d\.\d% since 14:00 \(UTC\)\.$/);
+    expect(resolution.anomalies.find((a) => a.scope?.key === '15550001000')!.explanation).toMatch(
+      /^Delivery on \+1 555 000 1000 is back to 9\d\.\d% since 14:00 \(UTC\)\.$/,
+    );
     expect(await store.alertEpisode('steady:life')).toMatchObject({ status: 'resolved' });
     // One episode: every message is about the same alert.
     expect(new Set(slack(delivery.events).map((e) => e.alert.key)).size).toBe(1);
   }, 90_000);
 
-  it('reminds in the alert\'s thread while nobody answers', async () => {
+  it("reminds in the alert's thread while nobody answers", async () => {
     const { checker: c, delivery } = await checker([rule('remind', 'steady', { drillDown: [], remindEvery: '1h' })]);
     for (const t of ['11:00', '11:30', '12:00', '12:30']) {
       clock = D(t);
@@ -173,7 +187,11 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
   }, 90_000);
 
   it('checks the account without drill-downs when its Graph budget runs low, and says so', async () => {
-    const { checker: c, store, delivery } = await checker([rule('budget', 'steady')], 'replica-budget', { budget: { callsInLastHour: () => 150, callsPerHour: 200 } });
+    const {
+      checker: c,
+      store,
+      delivery,
+    } = await checker([rule('budget', 'steady')], 'replica-budget', { budget: { callsInLastHour: () => 150, callsPerHour: 200 } });
     clock = D('12:30');
     await c.tick(clock);
     const posted = slack(delivery.events);
@@ -183,14 +201,20 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
     expect(run!.detail).toMatch(/degraded: drill-downs skipped to stay within the Graph call budget$/);
 
     // Nearly spent: the next check is deferred altogether, and recorded as such.
-    const deferring = await checker([rule('budget', 'steady')], 'replica-budget', { budget: { callsInLastHour: () => 190, callsPerHour: 200 } }, delivery, store);
+    const deferring = await checker(
+      [rule('budget', 'steady')],
+      'replica-budget',
+      { budget: { callsInLastHour: () => 190, callsPerHour: 200 } },
+      delivery,
+      store,
+    );
     clock = D('13:00');
     await deferring.checker.tick(clock);
     const [deferred] = await store.listRuns({ job: 'alert-check:steady:budget' });
     expect(deferred).toMatchObject({ status: 'skipped', detail: 'degraded: check deferred, the Graph call budget is nearly spent' });
   }, 60_000);
 
-  it('groups an account\'s simultaneous anomalies into one message, posted once by two replicas', async () => {
+  it("groups an account's simultaneous anomalies into one message, posted once by two replicas", async () => {
     const delivery = new RecordingDelivery();
     const rules = [rule('pair', 'steady')];
     const a = await checker(rules, 'replica-a', {}, delivery);
@@ -213,22 +237,44 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
     const metrics = new ServiceMetrics();
     // Slack answers with an error; the Teams conversation no longer exists.
     const failing = new (class extends RecordingDelivery {
-      override async post(target: Parameters<RecordingDelivery['post']>[0], alert: Parameters<RecordingDelivery['post']>[1]) {
+      override async post(target: Parameters<RecordingDelivery['post']>[0], _alert: Parameters<RecordingDelivery['post']>[1]) {
         if (target.platform === 'slack') throw new Error(`Slack answered 500 (token ${GRAPH_TOKEN})`);
         return { delivered: false as const, reason: 'gone' as const };
       }
     })();
-    const { store, checker: c } = await checker([rule('broken', 'steady')], 'replica-1', { logger: createLogger({ level: 'info', destination }), metrics }, failing);
+    const { store, checker: c } = await checker(
+      [rule('broken', 'steady')],
+      'replica-1',
+      { logger: createLogger({ level: 'info', destination }), metrics },
+      failing,
+    );
     clock = D('13:00');
     await c.tick(clock);
-    const lines = logged.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; platform?: string; err?: string });
-    expect(lines.find((l) => l.msg === 'alert post failed')).toMatchObject({ platform: 'slack', err: expect.stringContaining('Slack answered 500') });
+    const lines = logged
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string; platform?: string; err?: string });
+    expect(lines.find((l) => l.msg === 'alert post failed')).toMatchObject({
+      platform: 'slack',
+      err: expect.stringContaining('Slack answered 500'),
+    });
     expect(lines.find((l) => l.msg === 'alert not posted: the conversation is gone')).toMatchObject({ platform: 'teams' });
     expect(logged).not.toContain(GRAPH_TOKEN);
-    const counted = (await metrics.registry.getSingleMetricAsString('waba_pulse_posts_total')).split('\n').filter((l) => !l.startsWith('#'));
-    expect(counted).toEqual(expect.arrayContaining(['waba_pulse_posts_total{platform="slack",outcome="failed"} 1', 'waba_pulse_posts_total{platform="teams",outcome="gone"} 1']));
+    const counted = (await metrics.registry.getSingleMetricAsString('waba_pulse_posts_total'))
+      .split('\n')
+      .filter((l) => !l.startsWith('#'));
+    expect(counted).toEqual(
+      expect.arrayContaining([
+        'waba_pulse_posts_total{platform="slack",outcome="failed"} 1',
+        'waba_pulse_posts_total{platform="teams",outcome="gone"} 1',
+      ]),
+    );
     // (This database holds the other tests' runs too: this rule's targets only.)
-    const runs = (await store.listRuns({ limit: 1000 })).filter((r) => r.job.startsWith('alert-post:') && /C0BROKEN|19:broken@/.test(r.job));
-    expect(runs.map((r) => `${r.status} ${r.detail}`).sort()).toEqual(['failed Slack answered 500 (token [redacted])', 'failed the conversation is gone'].sort());
+    const runs = (await store.listRuns({ limit: 1000 })).filter(
+      (r) => r.job.startsWith('alert-post:') && /C0BROKEN|19:broken@/.test(r.job),
+    );
+    expect(runs.map((r) => `${r.status} ${r.detail}`).sort()).toEqual(
+      ['failed Slack answered 500 (token [redacted])', 'failed the conversation is gone'].sort(),
+    );
   }, 60_000);
 });

@@ -15,14 +15,23 @@ describe('delivery rate and totals', () => {
     expect(deliveryRate(200, 150)).toBe(0.75);
     expect(deliveryRate(0, 0)).toBeNull();
     expect(totals([])).toEqual({ sent: 0, delivered: 0, deliveryRate: null });
-    expect(totals([{ start: 0, end: 1, sent: 3, delivered: 2 }, { start: 1, end: 2, sent: 1, delivered: 1 }])).toEqual({ sent: 4, delivered: 3, deliveryRate: 0.75 });
+    expect(
+      totals([
+        { start: 0, end: 1, sent: 3, delivered: 2 },
+        { start: 1, end: 2, sent: 1, delivered: 1 },
+      ]),
+    ).toEqual({ sent: 4, delivered: 3, deliveryRate: 0.75 });
   });
 
   it('compares periods in percent and percentage points', () => {
     const change = compareTotals({ sent: 1100, delivered: 990, deliveryRate: 0.9 }, { sent: 1000, delivered: 950, deliveryRate: 0.95 });
     expect(change.sentPct).toBeCloseTo(10);
     expect(change.ratePoints).toBeCloseTo(-5);
-    expect(compareTotals({ sent: 5, delivered: 5, deliveryRate: 1 }, { sent: 0, delivered: 0, deliveryRate: null })).toEqual({ sentPct: null, deliveredPct: null, ratePoints: null });
+    expect(compareTotals({ sent: 5, delivered: 5, deliveryRate: 1 }, { sent: 0, delivered: 0, deliveryRate: null })).toEqual({
+      sentPct: null,
+      deliveredPct: null,
+      ratePoints: null,
+    });
   });
 });
 
@@ -48,7 +57,12 @@ describe('gap fill and time zones', () => {
 
   it('fills omitted half hours with zeros', () => {
     const start = Date.UTC(2026, 10, 24, 0) / 1000;
-    const { points } = fillGaps([{ start: start + 3600, end: start + 5400, sent: 4, delivered: 3 }], { start, end: start + 3 * 3600 }, 'half_hour', 'UTC');
+    const { points } = fillGaps(
+      [{ start: start + 3600, end: start + 5400, sent: 4, delivered: 3 }],
+      { start, end: start + 3 * 3600 },
+      'half_hour',
+      'UTC',
+    );
     expect(points.map((p) => p.sent)).toEqual([0, 0, 4, 0, 0, 0]);
   });
 
@@ -56,14 +70,23 @@ describe('gap fill and time zones', () => {
     const start = local('2026-11-20');
     // A US Pacific day starts at 09:00 in Berlin and runs into the next Berlin day.
     const pacificDay = DateTime.fromISO('2026-11-20', { zone: 'America/Los_Angeles' }).toSeconds();
-    const { points, straddling } = fillGaps([{ start: pacificDay, end: pacificDay + 86_400, sent: 7, delivered: 7 }], { start, end: start + 2 * 86_400 }, 'day', BERLIN);
+    const { points, straddling } = fillGaps(
+      [{ start: pacificDay, end: pacificDay + 86_400, sent: 7, delivered: 7 }],
+      { start, end: start + 2 * 86_400 },
+      'day',
+      BERLIN,
+    );
     expect(points.map((p) => p.sent)).toEqual([7, 0]);
     expect(straddling).toBe(1);
   });
 
   it('grids months by local calendar', () => {
     const grid = bucketGrid({ start: local('2026-01-15'), end: local('2026-04-01') }, 'month', BERLIN);
-    expect(grid.map((b) => DateTime.fromSeconds(b.start, { zone: BERLIN }).toISODate())).toEqual(['2026-01-01', '2026-02-01', '2026-03-01']);
+    expect(grid.map((b) => DateTime.fromSeconds(b.start, { zone: BERLIN }).toISODate())).toEqual([
+      '2026-01-01',
+      '2026-02-01',
+      '2026-03-01',
+    ]);
   });
 
   it('finds the previous period and the same weekday a week before in local days', () => {
@@ -126,7 +149,7 @@ describe('anomaly detection on report series', () => {
   it('finds a drop against the trailing baseline and explains it', () => {
     const history = series([0.97, 0.968, 0.972, 0.969, 0.971, 0.97, 0.968]);
     const current = markSettlement(
-      series([0.97, 0.80]).map((p) => ({ ...p, start: p.start + 7 * 86_400, end: p.end + 7 * 86_400 })),
+      series([0.97, 0.8]).map((p) => ({ ...p, start: p.start + 7 * 86_400, end: p.end + 7 * 86_400 })),
       (start + 30 * 86_400) * 1000,
       3_600_000,
     );
@@ -141,7 +164,11 @@ describe('anomaly detection on report series', () => {
 
   it('stays quiet on low-volume noise (3 of 4 delivered)', () => {
     const history = series([1, 0.75, 1, 1, 0.8, 1, 1], 4);
-    const current = markSettlement(series([0.75], 4).map((p) => ({ ...p, start: p.start + 7 * 86_400, end: p.end + 7 * 86_400 })), Date.now(), 0);
+    const current = markSettlement(
+      series([0.75], 4).map((p) => ({ ...p, start: p.start + 7 * 86_400, end: p.end + 7 * 86_400 })),
+      Date.now(),
+      0,
+    );
     expect(detectAnomalies({ history, series: current, granularity: 'day', tz: 'UTC', scope })).toEqual([]);
   });
 
@@ -150,6 +177,8 @@ describe('anomaly detection on report series', () => {
     const last = series([0.6]).map((p) => ({ ...p, start: p.start + 7 * 86_400, end: p.end + 7 * 86_400 }));
     const current = markSettlement(last, last[0]!.end * 1000 + 60_000, 3_600_000);
     expect(current[0]!.settled).toBe(false);
-    expect(detectAnomalies({ history, series: current, granularity: 'day', tz: 'UTC', scope }).filter((a) => a.kind === 'delivery_drop')).toEqual([]);
+    expect(
+      detectAnomalies({ history, series: current, granularity: 'day', tz: 'UTC', scope }).filter((a) => a.kind === 'delivery_drop'),
+    ).toEqual([]);
   });
 });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { detectAnomalies, type AnomalyScope, type DetectionSettings } from '../src/analytics/anomalies.js';
+import { type AnomalyScope, type DetectionSettings, detectAnomalies } from '../src/analytics/anomalies.js';
 import { normalizeSeries } from '../src/analytics/normalize.js';
-import { SeriesError } from '../src/errors.js';
 import { markSettlement } from '../src/analytics/series.js';
-import { thrown } from './helpers/thrown.js';
+import { SeriesError } from '../src/errors.js';
 import type { DataPoint } from '../src/series.js';
+import { thrown } from './helpers/thrown.js';
 
 const START = Date.UTC(2026, 10, 2) / 1000; // Monday 2 Nov 2026, 00:00 UTC
 const HH = 1800;
@@ -23,9 +23,22 @@ function halfHours(days: number, shape: (b: number) => { sent: number; rate: num
 }
 
 /** Detect over everything after the first 7 days, as a report would, all settled. */
-function detect(points: DataPoint[], settings: Partial<DetectionSettings> = {}, granularity: 'half_hour' | 'day' = 'half_hour', nowMs = 1e15, settleMs = 0) {
+function detect(
+  points: DataPoint[],
+  settings: Partial<DetectionSettings> = {},
+  granularity: 'half_hour' | 'day' = 'half_hour',
+  nowMs = 1e15,
+  settleMs = 0,
+) {
   const split = granularity === 'half_hour' ? 7 * 48 : 28;
-  return detectAnomalies({ history: points.slice(0, split), series: markSettlement(points.slice(split), nowMs, settleMs), granularity, tz: 'UTC', scope, settings });
+  return detectAnomalies({
+    history: points.slice(0, split),
+    series: markSettlement(points.slice(split), nowMs, settleMs),
+    granularity,
+    tz: 'UTC',
+    scope,
+    settings,
+  });
 }
 
 const steady = (b: number) => ({ sent: 1000, rate: 0.97 + 0 * b });
@@ -108,13 +121,24 @@ describe('volume', () => {
     const points = halfHours(10, (b) => ({ sent: b >= stop && b < stop + 6 ? 0 : 800, rate: 0.97 }));
     const found = detect(points);
     expect(found).toHaveLength(1);
-    expect(found[0]).toMatchObject({ kind: 'volume_drop', severity: 'critical', start: START + stop * HH, end: START + (stop + 6) * HH, detectedAt: START + (stop + 2) * HH });
-    expect(found[0]!.explanation).toMatch(/^Sending on \+1 631 555 1000 stopped on Tue 10 Nov 10:00–13:00; usually about 800 per half hour\.$/);
+    expect(found[0]).toMatchObject({
+      kind: 'volume_drop',
+      severity: 'critical',
+      start: START + stop * HH,
+      end: START + (stop + 6) * HH,
+      detectedAt: START + (stop + 2) * HH,
+    });
+    expect(found[0]!.explanation).toMatch(
+      /^Sending on \+1 631 555 1000 stopped on Tue 10 Nov 10:00–13:00; usually about 800 per half hour\.$/,
+    );
   });
 
   it('flags a marketing burst as a volume spike, not a delivery drop', () => {
     const burst = 8 * 48 + 24;
-    const points = halfHours(10, (b) => ({ sent: b >= burst && b < burst + 3 ? 6000 : 1000, rate: b >= burst && b < burst + 3 ? 0.965 : 0.97 }));
+    const points = halfHours(10, (b) => ({
+      sent: b >= burst && b < burst + 3 ? 6000 : 1000,
+      rate: b >= burst && b < burst + 3 ? 0.965 : 0.97,
+    }));
     const found = detect(points);
     expect(found.map((a) => a.kind)).toEqual(['volume_spike']);
     expect(found[0]!.severity).toBe('warning');
@@ -133,7 +157,9 @@ describe('volume', () => {
   });
 
   it('judges nothing at MONTH granularity and never returns NaN', () => {
-    expect(detectAnomalies({ history: [], series: markSettlement(halfHours(2, steady), 1e15, 0), granularity: 'month', tz: 'UTC', scope })).toEqual([]);
+    expect(
+      detectAnomalies({ history: [], series: markSettlement(halfHours(2, steady), 1e15, 0), granularity: 'month', tz: 'UTC', scope }),
+    ).toEqual([]);
     const zeros = halfHours(10, () => ({ sent: 0, rate: 0 }));
     expect(detect(zeros)).toEqual([]);
   });
@@ -159,7 +185,9 @@ describe('series normalisation', () => {
     expect(reject([p(START, 2.5, 1)])).toBe(`bucket ${at}: sent 2.5 is not a whole number`);
     expect(reject([p(START, 3, Number.NaN)])).toBe(`bucket ${at}: delivered null is not a number`);
     expect(reject([p(START, 3, 2), p(START, 4, 2)])).toBe(`bucket ${at} appears twice with different counts (3/2 and 4/2)`);
-    expect(reject([p(START, 3, 2, DAY), p(START + HH, 4, 2)])).toMatch(/^bucket 2026-11-02T00:30:00Z–2026-11-02T01:00:00Z overlaps bucket 2026-11-02T00:00:00Z–2026-11-03T00:00:00Z$/);
+    expect(reject([p(START, 3, 2, DAY), p(START + HH, 4, 2)])).toMatch(
+      /^bucket 2026-11-02T00:30:00Z–2026-11-02T01:00:00Z overlaps bucket 2026-11-02T00:00:00Z–2026-11-03T00:00:00Z$/,
+    );
     expect(reject([{ start: START, end: START, sent: 1, delivered: 1 }])).toBe(`bucket ${at}: end ${at} is not after its start`);
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -12,14 +12,20 @@ import { AlertChecker } from '../src/jobs/alerts.js';
 import { RecordingDelivery } from '../src/jobs/recordingDelivery.js';
 import { silentLogger } from '../src/log.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';
-import { startSandbox, type RunningSandbox } from '../src/sandbox/server.js';
+import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
 import type { SandboxAccount } from '../src/sandbox/traffic.js';
 import { storeBackends } from './helpers/stores.js';
 
 const NOW = Date.UTC(2026, 10, 25, 10, 15);
 const TOKEN = 'EAAG-backtest-token-8080';
 const dir = mkdtempSync(join(tmpdir(), 'waba-pulse-backtest-'));
-const silent: SandboxAccount = { ...sampleAccounts(NOW)[2]!, id: '112233445566999', name: 'silent-co', displayName: 'Silent Co', volume: 0 };
+const silent: SandboxAccount = {
+  ...sampleAccounts(NOW)[2]!,
+  id: '112233445566999',
+  name: 'silent-co',
+  displayName: 'Silent Co',
+  volume: 0,
+};
 
 const CONFIG = `
 accounts:
@@ -54,7 +60,13 @@ async function cli(args: string[]) {
   let err = '';
   stdout.on('data', (c) => (out += c));
   stderr.on('data', (c) => (err += c));
-  const code = await runCli(['--config', configPath, ...args], { stdout, stderr, env: { T: TOKEN, GRAPH_API_URL: sandbox.url, DATABASE_URL: 'sqlite::memory:' }, cwd: dir, now: () => NOW });
+  const code = await runCli(['--config', configPath, ...args], {
+    stdout,
+    stderr,
+    env: { T: TOKEN, GRAPH_API_URL: sandbox.url, DATABASE_URL: 'sqlite::memory:' },
+    cwd: dir,
+    now: () => NOW,
+  });
   return { code, out, err };
 }
 
@@ -75,7 +87,20 @@ describe('waba-pulse backtest', () => {
     expect(json.episodes).toHaveLength(1);
     const [episode] = json.episodes;
     expect(episode).toMatchObject({ kind: 'delivery_drop', severity: 'critical', scope: { kind: 'phone', key: '16315551000' } });
-    expect(Object.keys(episode)).toEqual(expect.arrayContaining(['scope', 'kind', 'severity', 'firstBucketStart', 'openedAt', 'resolvedAt', 'reminders', 'observed', 'expected', 'explanation']));
+    expect(Object.keys(episode)).toEqual(
+      expect.arrayContaining([
+        'scope',
+        'kind',
+        'severity',
+        'firstBucketStart',
+        'openedAt',
+        'resolvedAt',
+        'reminders',
+        'observed',
+        'expected',
+        'explanation',
+      ]),
+    );
     // The incident starts 13:00 IST on the 24th; the alert follows within the hour.
     expect(episode.firstBucketStart).toBe('2026-11-24T13:00:00+05:30');
     expect(episode.minutesToAlert).toBeLessThanOrEqual(60);
@@ -87,7 +112,9 @@ describe('waba-pulse backtest', () => {
     const out = join(dir, 'bt');
     const result = await cli(['backtest', '--account', 'acme-retail', '--last', '7d', '--out', out]);
     expect(result.code).toBe(0);
-    expect(result.out).toMatch(/^Backtest of rule "drops" on Acme Retail, 18–24 Nov 2026 \(Asia\/Kolkata\)\n336 checks every 30m · \d+ Graph calls/);
+    expect(result.out).toMatch(
+      /^Backtest of rule "drops" on Acme Retail, 18–24 Nov 2026 \(Asia\/Kolkata\)\n336 checks every 30m · \d+ Graph calls/,
+    );
     expect(result.out).toMatch(/1 alert \(4\.29 per 30 days\); median \d+ min from the end of the first bad half hour to the alert/);
     expect(result.out).toContain('+1 631 555 1000');
     expect(readdirSync(out).sort()).toEqual(['backtest.json', 'chart.png']);
@@ -104,8 +131,14 @@ describe('waba-pulse backtest', () => {
 
   it('refuses a rule that does not exist, a range too old, in the future or too long: one line, exit 2, nothing written', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [['--rule', 'nosuch'], /^waba-pulse: no alert rule "nosuch" for account "acme-retail"\. Rules for it: drops; or leave out --rule for the first\.\n$/],
-      [['--from', '2022-01-01', '--to', '2022-01-10'], /^waba-pulse: the range starts 2022-01-01, too far back: Graph keeps a year, and each check needs 8 days before it\. Start on or after 2025-12-03\.\n$/],
+      [
+        ['--rule', 'nosuch'],
+        /^waba-pulse: no alert rule "nosuch" for account "acme-retail"\. Rules for it: drops; or leave out --rule for the first\.\n$/,
+      ],
+      [
+        ['--from', '2022-01-01', '--to', '2022-01-10'],
+        /^waba-pulse: the range starts 2022-01-01, too far back: Graph keeps a year, and each check needs 8 days before it\. Start on or after 2025-12-03\.\n$/,
+      ],
       [['--from', '2027-01-01', '--to', '2027-01-05'], /is in the future/],
       [['--last', '60d'], /^waba-pulse: a backtest of 60 days is longer than 31\. Replay up to 31 days at a time/],
     ];
@@ -123,7 +156,7 @@ describe('waba-pulse backtest', () => {
 const backends = await storeBackends();
 
 describe.each(backends)('settle curves learned on $name', (backend) => {
-  it('learns how the account\'s deliveries arrive from successive checks', async () => {
+  it("learns how the account's deliveries arrive from successive checks", async () => {
     let clock = Date.UTC(2026, 10, 24, 0, 0);
     // A Graph whose clock is the checks' clock: its newest buckets are still settling.
     const live = await startSandbox({ accounts: sampleAccounts(NOW), now: () => clock, token: TOKEN, callsPerHour: 100_000 });
@@ -137,7 +170,14 @@ describe.each(backends)('settle curves learned on $name', (backend) => {
     );
     const graph = new GraphClient({ ...config.graph, now: () => clock });
     const cache = new CachedAnalytics(graph, store, () => clock);
-    const checker = new AlertChecker({ store, ctx: { config, env: { T: TOKEN }, graph: cache, now: () => clock }, delivery: new RecordingDelivery(), logger: silentLogger, owner: 'learner', settleCurves: cache.settleCurves });
+    const checker = new AlertChecker({
+      store,
+      ctx: { config, env: { T: TOKEN }, graph: cache, now: () => clock },
+      delivery: new RecordingDelivery(),
+      logger: silentLogger,
+      owner: 'learner',
+      settleCurves: cache.settleCurves,
+    });
     try {
       for (let k = 0; k < 28; k++) {
         await checker.tick(clock);

@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CACHE_DOWN_NOTE, CachedAnalytics } from '../src/compose/bucketCache.js';
 import { chartRenderer } from '../src/charts/render.js';
 import { buildCommandReport } from '../src/chat/commands.js';
 import type { CommandContext } from '../src/chat/context.js';
-import { StoreUnavailableError } from '../src/errors.js';
+import { CACHE_DOWN_NOTE, CachedAnalytics } from '../src/compose/bucketCache.js';
 import { composeReport } from '../src/compose/composeReport.js';
 import { buildConfig } from '../src/config/load.js';
+import { StoreUnavailableError } from '../src/errors.js';
 import { GraphClient } from '../src/graph/client.js';
-import { sampleAccounts } from '../src/sandbox/accounts.js';
-import { startSandbox, type RunningSandbox } from '../src/sandbox/server.js';
 import { reportJson } from '../src/report/json.js';
+import { sampleAccounts } from '../src/sandbox/accounts.js';
+import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
 import { storeBackends } from './helpers/stores.js';
 
 const START = Date.UTC(2026, 10, 25, 10, 0);
@@ -26,7 +26,10 @@ describe.each(backends)('the bucket cache on $name', (backend) => {
   it('answers repeated checks from settled buckets, asking Graph only for the recent window', async () => {
     clock = START;
     const store = await backend.open();
-    const config = buildConfig({ accounts: [{ id: '104729384756102', name: 'acme', token: '${T}', timezone: 'Asia/Kolkata' }] }, { GRAPH_API_URL: sandbox.url });
+    const config = buildConfig(
+      { accounts: [{ id: '104729384756102', name: 'acme', token: '${T}', timezone: 'Asia/Kolkata' }] },
+      { GRAPH_API_URL: sandbox.url },
+    );
     const graph = new GraphClient({ ...config.graph, now: () => clock });
     const cached = new CachedAnalytics(graph, store, () => clock);
     const account = config.accounts[0]!;
@@ -34,7 +37,13 @@ describe.each(backends)('the bucket cache on $name', (backend) => {
       const before = sandbox.stats.requests;
       const report = await composeReport(
         { graph: source, now: () => clock },
-        { account, token: 'sandbox-token', range: { start: Math.floor(clock / 1000) - 86_400, end: Math.floor(clock / 1000) }, granularity: 'half_hour', by: 'phone' },
+        {
+          account,
+          token: 'sandbox-token',
+          range: { start: Math.floor(clock / 1000) - 86_400, end: Math.floor(clock / 1000) },
+          granularity: 'half_hour',
+          by: 'phone',
+        },
       );
       return { report, requests: sandbox.stats.requests - before };
     };
@@ -57,11 +66,16 @@ describe.each(backends)('the bucket cache on $name', (backend) => {
     }
   });
 
-  it('keeps counts past 2^31 - 1 (a big WABA\'s month) exactly', async () => {
+  it("keeps counts past 2^31 - 1 (a big WABA's month) exactly", async () => {
     const store = await backend.open();
     try {
       const big = 3_000_000_000;
-      await store.writeBuckets('big', { start: 0, end: 3600 }, [{ start: 0, end: 1800, sent: big, delivered: big - 7 }], { start: 0, end: 3600, phoneNumbers: [], countryCodes: [] });
+      await store.writeBuckets('big', { start: 0, end: 3600 }, [{ start: 0, end: 1800, sent: big, delivered: big - 7 }], {
+        start: 0,
+        end: 3600,
+        phoneNumbers: [],
+        countryCodes: [],
+      });
       expect(await store.readBuckets('big', 0, 3600)).toEqual([{ start: 0, end: 1800, sent: big, delivered: big - 7 }]);
     } finally {
       await store.close();
@@ -71,9 +85,20 @@ describe.each(backends)('the bucket cache on $name', (backend) => {
   it('serves "report … 24h" (times in whole seconds) through the cache', async () => {
     clock = START + 17_321; // not on a whole second boundary of anything
     const store = await backend.open();
-    const config = buildConfig({ accounts: [{ id: '104729384756102', name: 'acme', token: '${T}', timezone: 'Asia/Kolkata' }] }, { GRAPH_API_URL: sandbox.url });
+    const config = buildConfig(
+      { accounts: [{ id: '104729384756102', name: 'acme', token: '${T}', timezone: 'Asia/Kolkata' }] },
+      { GRAPH_API_URL: sandbox.url },
+    );
     const graph = new GraphClient({ ...config.graph, now: () => clock });
-    const ctx: CommandContext = { config, env: { T: 'sandbox-token' }, store, graph: new CachedAnalytics(graph, store, () => clock + 0.5), charts: chartRenderer('local'), now: () => clock + 0.5, prefix: '/waba' };
+    const ctx: CommandContext = {
+      config,
+      env: { T: 'sandbox-token' },
+      store,
+      graph: new CachedAnalytics(graph, store, () => clock + 0.5),
+      charts: chartRenderer('local'),
+      now: () => clock + 0.5,
+      prefix: '/waba',
+    };
     try {
       for (const range of ['24h', '48h']) {
         const result = await buildCommandReport(ctx, config.accounts[0]!, { range: { last: range } });
@@ -89,7 +114,10 @@ describe.each(backends)('the bucket cache on $name', (backend) => {
   it('still answers when the database is down: everything from Graph, and a note saying so', async () => {
     clock = START;
     const store = await backend.open();
-    const config = buildConfig({ accounts: [{ id: '104729384756102', name: 'acme', token: '${T}', timezone: 'Asia/Kolkata' }] }, { GRAPH_API_URL: sandbox.url });
+    const config = buildConfig(
+      { accounts: [{ id: '104729384756102', name: 'acme', token: '${T}', timezone: 'Asia/Kolkata' }] },
+      { GRAPH_API_URL: sandbox.url },
+    );
     const graph = new GraphClient({ ...config.graph, now: () => clock });
     const down = new Proxy(store, {
       get(target, prop, receiver) {
@@ -101,7 +129,15 @@ describe.each(backends)('the bucket cache on $name', (backend) => {
       },
     });
     try {
-      const report = await composeReport({ graph: new CachedAnalytics(graph, down, () => clock), now: () => clock }, { account: config.accounts[0]!, token: 'sandbox-token', range: { start: Math.floor(clock / 1000) - 86_400, end: Math.floor(clock / 1000) }, granularity: 'half_hour' });
+      const report = await composeReport(
+        { graph: new CachedAnalytics(graph, down, () => clock), now: () => clock },
+        {
+          account: config.accounts[0]!,
+          token: 'sandbox-token',
+          range: { start: Math.floor(clock / 1000) - 86_400, end: Math.floor(clock / 1000) },
+          granularity: 'half_hour',
+        },
+      );
       expect(report.totals.sent).toBeGreaterThan(0);
       expect(report.notes).toContain(CACHE_DOWN_NOTE);
     } finally {

@@ -47,7 +47,8 @@ describe('chart spec', () => {
     expect(datasets[2]!.data).toEqual(r.series.map((p) => p.sent));
     expect(datasets[0]!.data[5]).toBeCloseTo(70, 0);
     expect(spec.config.data.labels![0]).toBe('Tue 17 Nov');
-    const annotations = (spec.config.options!.plugins as { annotation: { annotations: Record<string, { xMin: number; xMax: number }> } }).annotation.annotations;
+    const annotations = (spec.config.options!.plugins as { annotation: { annotations: Record<string, { xMin: number; xMax: number }> } })
+      .annotation.annotations;
     expect(annotations.anomaly0).toMatchObject({ xMin: 4.5, xMax: 5.5 });
     expect((spec.config.options!.plugins!.title as { text: string }).text).toBe('Acme Retail — WhatsApp delivery, 17–23 Nov 2026');
     // Plain JSON: what QuickChart receives is what the local renderer draws.

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/main.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';
-import { startSandbox, type RunningSandbox } from '../src/sandbox/server.js';
+import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
 
 const NOW = Date.UTC(2026, 10, 25, 10, 15);
 // The sandbox accepts this token here; it must never be printed.
@@ -47,7 +47,14 @@ beforeAll(async () => {
 afterAll(() => sandbox.close());
 
 function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { WABA_PULSE_CONFIG: configPath, GRAPH_API_URL: sandbox.url, ACME_TOKEN: SECRET, GLOBEX_TOKEN: SECRET, INITECH_TOKEN: SECRET, ...extra };
+  return {
+    WABA_PULSE_CONFIG: configPath,
+    GRAPH_API_URL: sandbox.url,
+    ACME_TOKEN: SECRET,
+    GLOBEX_TOKEN: SECRET,
+    INITECH_TOKEN: SECRET,
+    ...extra,
+  };
 }
 
 async function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
@@ -83,13 +90,17 @@ describe('waba-pulse report', () => {
     const sent = json.series.reduce((s: number, p: { sent: number }) => s + p.sent, 0);
     expect(json.totals.sent).toBe(sent);
     expect(json.totals.deliveryRate).toBeCloseTo(json.totals.delivered / json.totals.sent, 6);
-    for (const p of json.series) expect(Object.keys(p)).toEqual(expect.arrayContaining(['start', 'end', 'sent', 'delivered', 'deliveryRate']));
+    for (const p of json.series)
+      expect(Object.keys(p)).toEqual(expect.arrayContaining(['start', 'end', 'sent', 'delivered', 'deliveryRate']));
     expect(json.breakdown.by).toBe('country');
     expect(json.breakdown.items.map((i: { key: string }) => i.key)).toEqual(['IN', 'US', 'BR', 'ID']);
     expect(json.comparisons.previousPeriod.range.start).toBe('2026-11-11T00:00:00+05:30');
     const drop = json.anomalies.find((a: { scope: { key: string } }) => a.scope.key === 'IN');
     expect(drop).toMatchObject({ kind: 'delivery_drop', severity: expect.stringMatching(/warning|critical/) });
-    for (const a of json.anomalies) expect(Object.keys(a)).toEqual(expect.arrayContaining(['kind', 'start', 'end', 'scope', 'observed', 'expected', 'severity', 'explanation']));
+    for (const a of json.anomalies)
+      expect(Object.keys(a)).toEqual(
+        expect.arrayContaining(['kind', 'start', 'end', 'scope', 'observed', 'expected', 'severity', 'explanation']),
+      );
   });
 
   it('clamps a range partly past the one-year lookback: the report and its title start on the first day Graph serves', async () => {
@@ -110,7 +121,19 @@ describe('waba-pulse report', () => {
   });
 
   it('fills quiet half hours with zeros and a null rate', async () => {
-    const { code, out } = await cli(['report', '--account', 'initech-alerts', '--from', '2026-11-23', '--to', '2026-11-23', '--granularity', 'half_hour', '--format', 'json']);
+    const { code, out } = await cli([
+      'report',
+      '--account',
+      'initech-alerts',
+      '--from',
+      '2026-11-23',
+      '--to',
+      '2026-11-23',
+      '--granularity',
+      'half_hour',
+      '--format',
+      'json',
+    ]);
     expect(code).toBe(0);
     const json = JSON.parse(out);
     expect(json.series).toHaveLength(48);
@@ -119,7 +142,7 @@ describe('waba-pulse report', () => {
     expect(empty.every((p: { deliveryRate: null }) => p.deliveryRate === null)).toBe(true);
   });
 
-  it('marks today\'s newest buckets as settling', async () => {
+  it("marks today's newest buckets as settling", async () => {
     const { out } = await cli(['report', '--account', 'acme-retail', '--last', '6h', '--format', 'json']);
     const json = JSON.parse(out);
     expect(json.series.at(-1).settled).toBe(false);
@@ -140,24 +163,74 @@ describe('waba-pulse report', () => {
 
 describe('bad input exits 2 with one line naming the value', () => {
   const cases: Array<[string, string[], NodeJS.ProcessEnv, RegExp]> = [
-    ['missing config', ['report', '--account', 'acme-retail'], { WABA_PULSE_CONFIG: join(dir, 'absent.yaml') }, /config file .*absent\.yaml not found/],
+    [
+      'missing config',
+      ['report', '--account', 'acme-retail'],
+      { WABA_PULSE_CONFIG: join(dir, 'absent.yaml') },
+      /config file .*absent\.yaml not found/,
+    ],
     ['malformed config', ['report', '--account', 'acme-retail'], { WABA_PULSE_CONFIG: 'BAD_YAML' }, /malformed YAML/],
     ['unknown account', ['report', '--account', 'acme-retial'], {}, /unknown account "acme-retial" — did you mean "acme-retail"\?/],
-    ['unknown time zone', ['report', '--account', 'acme-retail'], { WABA_PULSE_CONFIG: 'BAD_TZ' }, /accounts\[0\]\.timezone: unknown time zone "Asia\/Kolkatta" — did you mean "Asia\/Kolkata"\?/],
-    ['--from after --to', ['report', '--account', 'acme-retail', '--from', '2026-11-20', '--to', '2026-11-10'], {}, /--from 2026-11-20 is not before --to 2026-11-10/],
+    [
+      'unknown time zone',
+      ['report', '--account', 'acme-retail'],
+      { WABA_PULSE_CONFIG: 'BAD_TZ' },
+      /accounts\[0\]\.timezone: unknown time zone "Asia\/Kolkatta" — did you mean "Asia\/Kolkata"\?/,
+    ],
+    [
+      '--from after --to',
+      ['report', '--account', 'acme-retail', '--from', '2026-11-20', '--to', '2026-11-10'],
+      {},
+      /--from 2026-11-20 is not before --to 2026-11-10/,
+    ],
     ['a range in the future', ['report', '--account', 'acme-retail', '--from', '2027-01-01', '--to', '2027-01-31'], {}, /is in the future/],
     ['unknown granularity', ['report', '--account', 'acme-retail', '--granularity', 'weekly'], {}, /unknown granularity "weekly"/],
-    ['non-numeric WABA id', ['report', '--account', 'acme-retail'], { WABA_PULSE_CONFIG: 'BAD_ID' }, /accounts\[0\]\.id: "acme" is not a WABA id/],
-    ['missing token variable', ['report', '--account', 'acme-retail'], { ACME_TOKEN: '' }, /accounts\[0\]\.token: environment variable ACME_TOKEN is not set/],
+    [
+      'non-numeric WABA id',
+      ['report', '--account', 'acme-retail'],
+      { WABA_PULSE_CONFIG: 'BAD_ID' },
+      /accounts\[0\]\.id: "acme" is not a WABA id/,
+    ],
+    [
+      'missing token variable',
+      ['report', '--account', 'acme-retail'],
+      { ACME_TOKEN: '' },
+      /accounts\[0\]\.token: environment variable ACME_TOKEN is not set/,
+    ],
     ['bad date', ['report', '--account', 'acme-retail', '--from', 'yesterday-ish'], {}, /--from "yesterday-ish" is not a date/],
     ['unknown format', ['report', '--account', 'acme-retail', '--format', 'xml'], {}, /unknown --format "xml"/],
     ['unknown option', ['report', '--acount', 'acme-retail'], {}, /unknown option '--acount'/],
     ['missing --account', ['report'], {}, /--account is required/],
-    ['a range wholly past the one-year lookback', ['report', '--account', 'acme-retail', '--from', '2022-01-01', '--to', '2022-04-27'], {}, /the range ends 2022-04-27, before Graph's one-year lookback: the oldest day Graph still serves is 2025-11-25\. Pick a range after 2025-11-25\./],
-    ['half-hourly beyond 31 days', ['report', '--account', 'acme-retail', '--last', '365d', '--granularity', 'half_hour'], {}, /half-hourly over 365 days is too fine/],
-    ['a YAML bomb', ['report', '--account', 'acme-retail'], { WABA_PULSE_CONFIG: 'BOMB' }, /bomb\.yaml uses YAML aliases \(\*name\) more than 100 times/],
-    ['a WABA id past 2^64', ['report', '--account', 'acme-retail'], { WABA_PULSE_CONFIG: 'HUGE_ID' }, /accounts\[0\]\.id: "18446744073709551616" is not a WABA id/],
-    ['a megabyte of account name', ['report', '--account', `x${'y'.repeat(1_000_000)}`], {}, /^waba-pulse: unknown account "xy{98}…"\. Configured accounts/],
+    [
+      'a range wholly past the one-year lookback',
+      ['report', '--account', 'acme-retail', '--from', '2022-01-01', '--to', '2022-04-27'],
+      {},
+      /the range ends 2022-04-27, before Graph's one-year lookback: the oldest day Graph still serves is 2025-11-25\. Pick a range after 2025-11-25\./,
+    ],
+    [
+      'half-hourly beyond 31 days',
+      ['report', '--account', 'acme-retail', '--last', '365d', '--granularity', 'half_hour'],
+      {},
+      /half-hourly over 365 days is too fine/,
+    ],
+    [
+      'a YAML bomb',
+      ['report', '--account', 'acme-retail'],
+      { WABA_PULSE_CONFIG: 'BOMB' },
+      /bomb\.yaml uses YAML aliases \(\*name\) more than 100 times/,
+    ],
+    [
+      'a WABA id past 2^64',
+      ['report', '--account', 'acme-retail'],
+      { WABA_PULSE_CONFIG: 'HUGE_ID' },
+      /accounts\[0\]\.id: "18446744073709551616" is not a WABA id/,
+    ],
+    [
+      'a megabyte of account name',
+      ['report', '--account', `x${'y'.repeat(1_000_000)}`],
+      {},
+      /^waba-pulse: unknown account "xy{98}…"\. Configured accounts/,
+    ],
   ];
 
   beforeAll(() => {
@@ -166,13 +239,28 @@ describe('bad input exits 2 with one line naming the value', () => {
     writeConfig('bad-id.yaml', CONFIG.replace('"104729384756102"', 'acme'));
     writeConfig('huge-id.yaml', CONFIG.replace('"104729384756102"', '"18446744073709551616"'));
     const laughs = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-    for (const [name, prev] of [['b', 'a'], ['c', 'b'], ['d', 'c'], ['e', 'd'], ['f', 'e'], ['g', 'f'], ['h', 'g']]) laughs.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`);
+    for (const [name, prev] of [
+      ['b', 'a'],
+      ['c', 'b'],
+      ['d', 'c'],
+      ['e', 'd'],
+      ['f', 'e'],
+      ['g', 'f'],
+      ['h', 'g'],
+    ])
+      laughs.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`);
     writeConfig('bomb.yaml', `${laughs.join('\n')}\n${CONFIG}`);
   });
 
   for (const [label, args, extra, pattern] of cases) {
     it(label, async () => {
-      const paths: Record<string, string> = { BAD_YAML: join(dir, 'bad-yaml.yaml'), BAD_TZ: join(dir, 'bad-tz.yaml'), BAD_ID: join(dir, 'bad-id.yaml'), HUGE_ID: join(dir, 'huge-id.yaml'), BOMB: join(dir, 'bomb.yaml') };
+      const paths: Record<string, string> = {
+        BAD_YAML: join(dir, 'bad-yaml.yaml'),
+        BAD_TZ: join(dir, 'bad-tz.yaml'),
+        BAD_ID: join(dir, 'bad-id.yaml'),
+        HUGE_ID: join(dir, 'huge-id.yaml'),
+        BOMB: join(dir, 'bomb.yaml'),
+      };
       const config = extra.WABA_PULSE_CONFIG;
       const { code, out, err } = await cli(args, { ...extra, ...(config && paths[config] ? { WABA_PULSE_CONFIG: paths[config] } : {}) });
       expect(code).toBe(2);
@@ -189,19 +277,25 @@ describe('Graph failures exit 1 naming the account, what Graph said and what to 
   it('expired token', async () => {
     const { code, err } = await cli(['report', '--account', 'acme-retail'], { ACME_TOKEN: 'sandbox-expired-token' });
     expect(code).toBe(1);
-    expect(err).toMatch(/^waba-pulse: account "acme-retail" \(104729384756102\): Graph refused the access token \(#190\/463, "Error validating access token: Session has expired.*", fbtrace_id [\w-]+\)\. Create a new access token .* and update ACME_TOKEN\.\n$/);
+    expect(err).toMatch(
+      /^waba-pulse: account "acme-retail" \(104729384756102\): Graph refused the access token \(#190\/463, "Error validating access token: Session has expired.*", fbtrace_id [\w-]+\)\. Create a new access token .* and update ACME_TOKEN\.\n$/,
+    );
   });
 
   it('missing permission', async () => {
     const { code, err } = await cli(['report', '--account', 'globex-support'], { GLOBEX_TOKEN: 'sandbox-no-permission-token' });
     expect(code).toBe(1);
-    expect(err).toMatch(/account "globex-support" \(109876543210987\): the access token lacks a permission .*#200.*whatsapp_business_management/);
+    expect(err).toMatch(
+      /account "globex-support" \(109876543210987\): the access token lacks a permission .*#200.*whatsapp_business_management/,
+    );
   });
 
   it('Graph down', async () => {
     const { code, err } = await cli(['report', '--account', 'acme-retail'], { GRAPH_API_URL: 'http://127.0.0.1:1' });
     expect(code).toBe(1);
-    expect(err).toMatch(/account "acme-retail" \(104729384756102\): cannot reach Graph at 127\.0\.0\.1:1 \(ECONNREFUSED\)\. Check the network and GRAPH_API_URL/);
+    expect(err).toMatch(
+      /account "acme-retail" \(104729384756102\): cannot reach Graph at 127\.0\.0\.1:1 \(ECONNREFUSED\)\. Check the network and GRAPH_API_URL/,
+    );
   });
 
   it('shows a stack trace only with --debug, still without the token', async () => {
@@ -224,7 +318,19 @@ describe('duplicated buckets from Graph', () => {
       return { body: { analytics: { phone_numbers: [], granularity: 'HALF_HOUR', data_points: inRange }, id: '104729384756102' } };
     });
     try {
-      const args = ['report', '--account', 'acme-retail', '--from', '2026-11-20', '--to', '2026-11-20', '--granularity', 'half_hour', '--format', 'json'];
+      const args = [
+        'report',
+        '--account',
+        'acme-retail',
+        '--from',
+        '2026-11-20',
+        '--to',
+        '2026-11-20',
+        '--granularity',
+        'half_hour',
+        '--format',
+        'json',
+      ];
       const exact = await cli(args, { GRAPH_API_URL: graph.url });
       expect(exact.code).toBe(0);
       const json = JSON.parse(exact.out) as { totals: { sent: number }; notes: string[] };
@@ -233,7 +339,9 @@ describe('duplicated buckets from Graph', () => {
       answer = [point, { ...point, delivered: 90 }];
       const conflicting = await cli(args, { GRAPH_API_URL: graph.url });
       expect(conflicting.code).toBe(1);
-      expect(conflicting.err).toBe('waba-pulse: bucket 2026-11-19T18:30:00Z appears twice with different counts (100/97 and 100/90). The source answered the same bucket twice; fetch the range again.\n');
+      expect(conflicting.err).toBe(
+        'waba-pulse: bucket 2026-11-19T18:30:00Z appears twice with different counts (100/97 and 100/90). The source answered the same bucket twice; fetch the range again.\n',
+      );
     } finally {
       await graph.close();
     }
@@ -268,9 +376,15 @@ describe('waba-pulse check', () => {
     expect(code).toBe(0);
     expect(out).toContain('3 account(s), 2 digest(s)');
     // NOW is Wed 25 Nov 10:15 UTC = 15:45 in Kolkata: today's 07:30 is past, so tomorrow.
-    expect(out).toContain('✓ digests[0]: acme-retail daily at 07:30 Asia/Kolkata by country → slack C0MORNING; next Thu 26 Nov 07:30 (Asia/Kolkata)');
-    expect(out).toContain('✓ digests[0]: acme-retail daily at 07:30 Asia/Kolkata by country → teams 19:ops@thread.tacv2; next Thu 26 Nov 07:30 (Asia/Kolkata)');
-    expect(out).toContain('✓ digests[1]: globex-support weekly on Friday at 16:00 America/Chicago → slack C0WEEKLY; next Fri 27 Nov 16:00 (America/Chicago)');
+    expect(out).toContain(
+      '✓ digests[0]: acme-retail daily at 07:30 Asia/Kolkata by country → slack C0MORNING; next Thu 26 Nov 07:30 (Asia/Kolkata)',
+    );
+    expect(out).toContain(
+      '✓ digests[0]: acme-retail daily at 07:30 Asia/Kolkata by country → teams 19:ops@thread.tacv2; next Thu 26 Nov 07:30 (Asia/Kolkata)',
+    );
+    expect(out).toContain(
+      '✓ digests[1]: globex-support weekly on Friday at 16:00 America/Chicago → slack C0WEEKLY; next Fri 27 Nov 16:00 (America/Chicago)',
+    );
   });
 
   it('lists every problem of a bad config', async () => {
@@ -309,12 +423,18 @@ describe('waba-pulse demo', () => {
       }
     }
     const daily = JSON.parse(readFileSync(join(out, 'acme-retail', 'daily', 'report.json'), 'utf8'));
-    expect(daily.anomalies.some((a: { kind: string; scope: { key: string } }) => a.kind === 'delivery_drop' && a.scope.key === '16315551000')).toBe(true);
+    expect(
+      daily.anomalies.some((a: { kind: string; scope: { key: string } }) => a.kind === 'delivery_drop' && a.scope.key === '16315551000'),
+    ).toBe(true);
     const globex = JSON.parse(readFileSync(join(out, 'globex-support', 'daily', 'report.json'), 'utf8'));
-    expect(globex.anomalies.some((a: { kind: string; scope: { key: string } }) => a.kind === 'volume_drop' && a.scope.key === '4930555101')).toBe(true);
+    expect(
+      globex.anomalies.some((a: { kind: string; scope: { key: string } }) => a.kind === 'volume_drop' && a.scope.key === '4930555101'),
+    ).toBe(true);
     // Initech's marketing burst, as the README tells it; said once, though its one number carries all of it.
     const initech = JSON.parse(readFileSync(join(out, 'initech-alerts', 'daily', 'report.json'), 'utf8'));
-    expect(initech.anomalies.map((a: { kind: string; scope: { kind: string } }) => `${a.kind} ${a.scope.kind}`)).toEqual(['volume_spike account']);
+    expect(initech.anomalies.map((a: { kind: string; scope: { kind: string } }) => `${a.kind} ${a.scope.kind}`)).toEqual([
+      'volume_spike account',
+    ]);
     // The digests are the sandbox config's: daily by phone number, weekly by country.
     expect(JSON.parse(readFileSync(join(out, 'acme-retail', 'weekly', 'report.json'), 'utf8')).breakdown.by).toBe('country');
     expect(daily.breakdown.by).toBe('phone');
@@ -328,7 +448,14 @@ describe('waba-pulse sandbox', () => {
     stdout.on('data', (c) => (out += c));
     const controller = new AbortController();
     const stop = () => controller.abort();
-    const running = runCli(['sandbox', '--port', '0'], { stdout, stderr: new PassThrough(), env: {}, cwd: dir, now: () => NOW, signal: controller.signal });
+    const running = runCli(['sandbox', '--port', '0'], {
+      stdout,
+      stderr: new PassThrough(),
+      env: {},
+      cwd: dir,
+      now: () => NOW,
+      signal: controller.signal,
+    });
     while (!out.includes('Ctrl-C')) await new Promise((r) => setTimeout(r, 10));
     const url = /Graph-compatible API at (http:\/\/\S+)/.exec(out)![1]!;
     const res = await fetch(`${url}/v23.0/104729384756102?fields=id`, { headers: { authorization: 'Bearer sandbox-token' } });
@@ -348,13 +475,17 @@ describe('waba-pulse serve', () => {
   it('says which variables are missing when no chat platform is configured', async () => {
     const { code, err } = await cli(['serve']);
     expect(code).toBe(2);
-    expect(err).toBe('waba-pulse: env: nothing to serve: no chat platform is configured. Set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode), and/or MICROSOFT_APP_ID with MICROSOFT_APP_PASSWORD for Teams; see .env.example.\n');
+    expect(err).toBe(
+      'waba-pulse: env: nothing to serve: no chat platform is configured. Set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode), and/or MICROSOFT_APP_ID with MICROSOFT_APP_PASSWORD for Teams; see .env.example.\n',
+    );
   });
 
   it('names the missing signing secret or app token', async () => {
     const { code, err } = await cli(['serve'], { SLACK_BOT_TOKEN: 'xoxb-test-123456' });
     expect(code).toBe(2);
-    expect(err).toMatch(/env\.SLACK_SIGNING_SECRET: is not set \(nor SLACK_APP_TOKEN\)\. Set SLACK_SIGNING_SECRET for HTTP mode, or SLACK_APP_TOKEN/);
+    expect(err).toMatch(
+      /env\.SLACK_SIGNING_SECRET: is not set \(nor SLACK_APP_TOKEN\)\. Set SLACK_SIGNING_SECRET for HTTP mode, or SLACK_APP_TOKEN/,
+    );
     expect(err).not.toContain('xoxb-test-123456');
   });
 });
@@ -364,10 +495,14 @@ describe('the installed binary', () => {
   const bin = ['--import', 'tsx', new URL('../src/cli.ts', import.meta.url).pathname];
 
   it('exits 2 for bad input and prints JSON on success', async () => {
-    const failure = await run(process.execPath, [...bin, 'report', '--account', 'nobody'], { env: { ...process.env, ...env() } }).catch((e: { code: number; stderr: string }) => e);
+    const failure = await run(process.execPath, [...bin, 'report', '--account', 'nobody'], { env: { ...process.env, ...env() } }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
     expect((failure as { code: number }).code).toBe(2);
     expect((failure as { stderr: string }).stderr).toMatch(/unknown account "nobody"/);
-    const ok = await run(process.execPath, [...bin, 'report', '--account', 'initech-alerts', '--last', '7d', '--format', 'json'], { env: { ...process.env, ...env() } });
+    const ok = await run(process.execPath, [...bin, 'report', '--account', 'initech-alerts', '--last', '7d', '--format', 'json'], {
+      env: { ...process.env, ...env() },
+    });
     expect(JSON.parse(ok.stdout).account.name).toBe('initech-alerts');
     expect(ok.stdout + ok.stderr).not.toContain(SECRET);
   });

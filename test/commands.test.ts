@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chartRenderer } from '../src/charts/render.js';
+import type { Requester } from '../src/chat/access.js';
 import { runCommand } from '../src/chat/commands.js';
+import type { CommandContext, CommandResult } from '../src/chat/context.js';
 import { errorMessage } from '../src/chat/surface.js';
 import { parseCommand } from '../src/command/grammar.js';
-import type { CommandContext, CommandResult } from '../src/chat/context.js';
-import type { Requester } from '../src/chat/access.js';
 import { CachedAnalytics } from '../src/compose/bucketCache.js';
 import { buildConfig } from '../src/config/load.js';
 import { GraphClient } from '../src/graph/client.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';
-import { startSandbox, type RunningSandbox } from '../src/sandbox/server.js';
+import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
 import type { SqlStore } from '../src/store/sql.js';
 import { storeBackends } from './helpers/stores.js';
 
@@ -31,7 +31,10 @@ afterAll(async () => {
   await sandbox.close();
 });
 
-function context(env: NodeJS.ProcessEnv = { ACME: 'sandbox-token', GLOBEX: 'sandbox-token' }, options: { cache?: boolean } = {}): CommandContext {
+function context(
+  env: NodeJS.ProcessEnv = { ACME: 'sandbox-token', GLOBEX: 'sandbox-token' },
+  options: { cache?: boolean } = {},
+): CommandContext {
   const config = buildConfig(
     {
       accounts: [
@@ -45,18 +48,29 @@ function context(env: NodeJS.ProcessEnv = { ACME: 'sandbox-token', GLOBEX: 'sand
     { GRAPH_API_URL: sandbox.url },
   );
   graph ??= new GraphClient({ ...config.graph, now: () => clock });
-  return { config, env, store, graph: options.cache === false ? graph : new CachedAnalytics(graph, store, () => clock), charts: chartRenderer('local'), now: () => clock, prefix: '/waba' };
+  return {
+    config,
+    env,
+    store,
+    graph: options.cache === false ? graph : new CachedAnalytics(graph, store, () => clock),
+    charts: chartRenderer('local'),
+    now: () => clock,
+    prefix: '/waba',
+  };
 }
 
 const ops: Requester = { platform: 'slack', conversation: 'C0OPS', user: 'U0ALICE' };
 const lines = (result: CommandResult) => (result.type === 'notice' ? result.lines : []);
 
 describe('chat commands', () => {
-  it('`accounts` caches each account\'s buckets by its own settle time', async () => {
+  it("`accounts` caches each account's buckets by its own settle time", async () => {
     const ctx = context();
     const requests = () => ({ acme: sandbox.stats.byAccount.get(acme!.id) ?? 0, globex: sandbox.stats.byAccount.get(globex!.id) ?? 0 });
     const first = await runCommand(ctx, ops, { kind: 'accounts' });
-    expect(lines(first)).toEqual([expect.stringMatching(/^\*Acme Retail\* \(`acme-retail`\): \d+\.\d% of [\d,]+ delivered yesterday$/), expect.stringMatching(/^\*Globex Support\*/)]);
+    expect(lines(first)).toEqual([
+      expect.stringMatching(/^\*Acme Retail\* \(`acme-retail`\): \d+\.\d% of [\d,]+ delivered yesterday$/),
+      expect.stringMatching(/^\*Globex Support\*/),
+    ]);
     const before = requests();
     clock = NOW + 3_600_000;
     await runCommand(ctx, ops, { kind: 'accounts' });
@@ -68,8 +82,10 @@ describe('chat commands', () => {
     clock = NOW;
   });
 
-  it('`accounts` says why an account\'s figures are missing in the one formatter\'s words, and never the token', async () => {
-    const result = await runCommand(context({ ACME: 'sandbox-expired-token', GLOBEX: 'sandbox-token' }, { cache: false }), ops, { kind: 'accounts' });
+  it("`accounts` says why an account's figures are missing in the one formatter's words, and never the token", async () => {
+    const result = await runCommand(context({ ACME: 'sandbox-expired-token', GLOBEX: 'sandbox-token' }, { cache: false }), ops, {
+      kind: 'accounts',
+    });
     const [acmeLine, globexLine] = lines(result);
     // The line and its hint: what happened and what to do.
     expect(acmeLine).toMatch(/^\*Acme Retail\* \(`acme-retail`\): figures unavailable\. .*Graph refused the access token.* — .+/);
@@ -83,19 +99,26 @@ describe('chat commands', () => {
     expect(refused).toEqual({
       type: 'notice',
       title: 'Already configured',
-      lines: ['A daily digest for *Acme Retail* is already posted here from the config file (daily at 08:00 America/Los_Angeles); change it there.'],
+      lines: [
+        'A daily digest for *Acme Retail* is already posted here from the config file (daily at 08:00 America/Los_Angeles); change it there.',
+      ],
     });
     expect(await store.listSubscriptions(ops)).toEqual([]);
     // A weekly one, or another account, is the channel's own choice.
     await runCommand(ctx, ops, { kind: 'subscribe', account: 'acme-retail', every: 'weekly', at: '09:00' });
     const listed = await runCommand(ctx, ops, { kind: 'subscriptions' });
-    expect(lines(listed)).toEqual(['*Acme Retail*: daily at 08:00 America/Los_Angeles, by phone (from the config file)', '*Acme Retail*: weekly at 09:00 America/Los_Angeles']);
+    expect(lines(listed)).toEqual([
+      '*Acme Retail*: daily at 08:00 America/Los_Angeles, by phone (from the config file)',
+      '*Acme Retail*: weekly at 09:00 America/Los_Angeles',
+    ]);
   });
 
   it('refuses a range wholly past the one-year lookback with the same line as the CLI, fetching nothing', async () => {
     const before = sandbox.stats.requests;
     const thrown = await runCommand(context(), ops, parseCommand('report acme-retail 2022-01-01..2022-04-27')).catch((err: unknown) => err);
-    expect(errorMessage(thrown)).toBe("the range ends 2022-04-27, before Graph's one-year lookback: the oldest day Graph still serves is 2025-11-25 — pick a range after 2025-11-25");
+    expect(errorMessage(thrown)).toBe(
+      "the range ends 2022-04-27, before Graph's one-year lookback: the oldest day Graph still serves is 2025-11-25 — pick a range after 2025-11-25",
+    );
     expect(sandbox.stats.requests).toBe(before);
   });
 });

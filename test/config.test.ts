@@ -21,7 +21,14 @@ function configError(doc: unknown, env: NodeJS.ProcessEnv = {}): ConfigError {
 describe('config validation', () => {
   it('loads a good config with defaults', () => {
     const config = buildConfig(base, {});
-    expect(config.accounts[0]).toMatchObject({ id: '104729384756102', name: 'acme', tokenEnv: 'ACME_TOKEN', timezone: 'Asia/Kolkata', wabaTimezone: 'America/Los_Angeles', settleMs: 7_200_000 });
+    expect(config.accounts[0]).toMatchObject({
+      id: '104729384756102',
+      name: 'acme',
+      tokenEnv: 'ACME_TOKEN',
+      timezone: 'Asia/Kolkata',
+      wabaTimezone: 'America/Los_Angeles',
+      settleMs: 7_200_000,
+    });
     expect(config.graph).toMatchObject({ apiUrl: 'https://graph.facebook.com', version: 'v23.0', concurrency: 4, callsPerHour: 200 });
   });
 
@@ -72,7 +79,10 @@ describe('config validation', () => {
     expect(configError(base, { CHART_RENDERER: 'svg' }).message).toBe('env.CHART_RENDERER: "svg" is not a chart renderer');
     expect(configError(base, { GRAPH_API_VERSION: '23' }).message).toBe('env.GRAPH_API_VERSION: "23" is not a Graph API version');
     expect(configError(base, { GRAPH_API_URL: 'ftp://x' }).message).toBe('env.GRAPH_API_URL: "ftp://x" is not an http(s) URL');
-    expect(buildConfig(base, { GRAPH_API_URL: 'http://127.0.0.1:9/', GRAPH_API_VERSION: 'v21.0' }).graph).toMatchObject({ apiUrl: 'http://127.0.0.1:9', version: 'v21.0' });
+    expect(buildConfig(base, { GRAPH_API_URL: 'http://127.0.0.1:9/', GRAPH_API_VERSION: 'v21.0' }).graph).toMatchObject({
+      apiUrl: 'http://127.0.0.1:9',
+      version: 'v21.0',
+    });
   });
 
   it('reads tokens only from the environment, naming a missing variable', () => {

@@ -5,7 +5,12 @@ import { ENV_VARIABLES } from '../src/config/env.js';
 describe('.env.example', () => {
   it('lists every variable of the design', () => {
     const text = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
-    const listed = new Set(text.split('\n').map((l) => /^([A-Z_][A-Z0-9_]*)=/.exec(l)?.[1]).filter(Boolean));
+    const listed = new Set(
+      text
+        .split('\n')
+        .map((l) => /^([A-Z_][A-Z0-9_]*)=/.exec(l)?.[1])
+        .filter(Boolean),
+    );
     for (const name of ENV_VARIABLES) expect(listed, name).toContain(name);
   });
 });

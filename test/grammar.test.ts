@@ -8,8 +8,20 @@ const error = (text: string) => thrown(() => parseCommand(text), CommandError).m
 describe('the chat command grammar', () => {
   it('reads reports with ranges, breakdowns and granularities in any order', () => {
     expect(parseCommand('report acme')).toEqual({ kind: 'report', account: 'acme', range: { preset: 'yesterday' } });
-    expect(parseCommand('report acme 7d by country daily')).toEqual({ kind: 'report', account: 'acme', range: { last: '7d' }, by: 'country', granularity: 'day' });
-    expect(parseCommand('  REPORT acme hourly by phone today ')).toEqual({ kind: 'report', account: 'acme', range: { preset: 'today' }, by: 'phone', granularity: 'half_hour' });
+    expect(parseCommand('report acme 7d by country daily')).toEqual({
+      kind: 'report',
+      account: 'acme',
+      range: { last: '7d' },
+      by: 'country',
+      granularity: 'day',
+    });
+    expect(parseCommand('  REPORT acme hourly by phone today ')).toEqual({
+      kind: 'report',
+      account: 'acme',
+      range: { preset: 'today' },
+      by: 'phone',
+      granularity: 'half_hour',
+    });
     expect(parseCommand('report 104729384756102 2026-11-01..2026-11-07 monthly')).toEqual({
       kind: 'report',
       account: '104729384756102',
@@ -23,7 +35,13 @@ describe('the chat command grammar', () => {
     expect(parseCommand('help')).toEqual({ kind: 'help' });
     expect(parseCommand('accounts')).toEqual({ kind: 'accounts' });
     expect(parseCommand('subscriptions')).toEqual({ kind: 'subscriptions' });
-    expect(parseCommand('subscribe acme weekly at 8:30 Europe/Berlin')).toEqual({ kind: 'subscribe', account: 'acme', every: 'weekly', at: '08:30', timezone: 'Europe/Berlin' });
+    expect(parseCommand('subscribe acme weekly at 8:30 Europe/Berlin')).toEqual({
+      kind: 'subscribe',
+      account: 'acme',
+      every: 'weekly',
+      at: '08:30',
+      timezone: 'Europe/Berlin',
+    });
     expect(parseCommand('subscribe acme')).toEqual({ kind: 'subscribe', account: 'acme', every: 'daily', at: '09:00' });
     expect(parseCommand('unsubscribe acme')).toEqual({ kind: 'unsubscribe', account: 'acme' });
     expect(parseCommand('alerts acme off')).toEqual({ kind: 'alerts', account: 'acme', enabled: false });
@@ -33,7 +51,9 @@ describe('the chat command grammar', () => {
   it('explains what is wrong, with a suggestion where it can', () => {
     expect(error('reprot acme')).toBe('I don\'t know "reprot". Did you mean "report"? Try `help` for what I can do.');
     expect(error('dance')).toBe('I don\'t know "dance". Try `help` for what I can do.');
-    expect(error('report')).toBe('`report` needs an account. Usage: `report <account> [today|yesterday|7d|30d|<from>..<to>] [by phone|by country] [hourly|daily|monthly]`');
+    expect(error('report')).toBe(
+      '`report` needs an account. Usage: `report <account> [today|yesterday|7d|30d|<from>..<to>] [by phone|by country] [hourly|daily|monthly]`',
+    );
     expect(error('report acme by region')).toBe('"by region" is not a breakdown — use `by phone` or `by country`');
     expect(error('report acme fortnight')).toMatch(/^I don't understand "fortnight" in a report/);
     expect(error('subscribe acme hourly')).toBe('"hourly" is not a digest period — use daily or weekly');

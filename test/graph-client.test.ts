@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { GraphClient, type GraphAccount } from '../src/graph/client.js';
 import {
   GraphAuthError,
   GraphPermissionError,
@@ -8,12 +7,20 @@ import {
   GraphTimeoutError,
   GraphUnavailableError,
 } from '../src/errors.js';
-import { analyticsField } from '../src/graph/fields.js';
 import { planChunks } from '../src/graph/chunks.js';
+import { type GraphAccount, GraphClient } from '../src/graph/client.js';
+import { analyticsField } from '../src/graph/fields.js';
 import { analyticsBody, graphError, startFakeGraph } from './fakes/graph.js';
 
 const TOKEN = 'EAAGtestSECRETtoken0123456789';
-const account: GraphAccount = { id: '123456789012345', name: 'acme', token: TOKEN, tokenEnv: 'ACME_TOKEN', wabaTimezone: 'America/Los_Angeles', settleMs: 7_200_000 };
+const account: GraphAccount = {
+  id: '123456789012345',
+  name: 'acme',
+  token: TOKEN,
+  tokenEnv: 'ACME_TOKEN',
+  wabaTimezone: 'America/Los_Angeles',
+  settleMs: 7_200_000,
+};
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 const day = { start: Date.UTC(2026, 10, 20, 8) / 1000, end: Date.UTC(2026, 10, 24, 8) / 1000 };
 const ok = { body: analyticsBody([{ start: day.start, end: day.start + 86_400, sent: 10, delivered: 9 }]) };
@@ -38,14 +45,23 @@ async function setup(script: Parameters<typeof startFakeGraph>[0], options: Cons
     },
     ...options,
   });
-  cleanup.push(() => client.close(), () => fake.close());
+  cleanup.push(
+    () => client.close(),
+    () => fake.close(),
+  );
   return { fake, client, sleeps };
 }
 
 describe('request building', () => {
   it('sends the path, the fields expression and the token as a Bearer header only', async () => {
     const { fake, client } = await setup([ok]);
-    await client.fetchAnalytics(account, { range: day, granularity: 'DAY', phoneNumbers: ['16315551000'], countryCodes: ['IN', 'US'], productTypes: [0, 2] });
+    await client.fetchAnalytics(account, {
+      range: day,
+      granularity: 'DAY',
+      phoneNumbers: ['16315551000'],
+      countryCodes: ['IN', 'US'],
+      productTypes: [0, 2],
+    });
     const seen = fake.requests[0]!;
     expect(seen.path).toBe('/v23.0/123456789012345');
     expect(seen.fields).toBe(
@@ -59,13 +75,18 @@ describe('request building', () => {
   });
 
   it('builds the bare field without filters', () => {
-    expect(analyticsField({ start: 1641024000, end: 1651094880, granularity: 'DAY' })).toBe('analytics.start(1641024000).end(1651094880).granularity(DAY)');
+    expect(analyticsField({ start: 1641024000, end: 1651094880, granularity: 'DAY' })).toBe(
+      'analytics.start(1641024000).end(1651094880).granularity(DAY)',
+    );
   });
 
   it('clamps a future end to now and a range past the one-year lookback, saying so', async () => {
     const { fake, client } = await setup([ok]);
     const nowS = NOW / 1000;
-    const result = await client.fetchAnalytics(account, { range: { start: nowS - 400 * 86_400, end: nowS + 86_400 }, granularity: 'MONTH' });
+    const result = await client.fetchAnalytics(account, {
+      range: { start: nowS - 400 * 86_400, end: nowS + 86_400 },
+      granularity: 'MONTH',
+    });
     const fields = fake.requests[0]!.fields!;
     expect(fields).toContain(`.end(${nowS})`);
     expect(fields).toContain(`analytics.start(${nowS - 365 * 86_400})`);
@@ -91,7 +112,9 @@ describe('retries', () => {
   }
 
   it('does not retry an expired token (190) and names the account, Graph message and fbtrace_id', async () => {
-    const { fake, client } = await setup([{ status: 400, body: graphError(190, 'Error validating access token: Session has expired', { error_subcode: 463 }) }]);
+    const { fake, client } = await setup([
+      { status: 400, body: graphError(190, 'Error validating access token: Session has expired', { error_subcode: 463 }) },
+    ]);
     const err = await client.fetchAnalytics(account, { range: day, granularity: 'DAY' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GraphAuthError);
     expect(fake.requests).toHaveLength(1);
@@ -111,7 +134,9 @@ describe('retries', () => {
   });
 
   it('maps missing permissions (10, 200-299) without retrying', async () => {
-    const { fake, client } = await setup([{ status: 403, body: graphError(200, '(#200) Requires whatsapp_business_management permission') }]);
+    const { fake, client } = await setup([
+      { status: 403, body: graphError(200, '(#200) Requires whatsapp_business_management permission') },
+    ]);
     await expect(client.fetchAnalytics(account, { range: day, granularity: 'DAY' })).rejects.toBeInstanceOf(GraphPermissionError);
     expect(fake.requests).toHaveLength(1);
   });
@@ -123,22 +148,34 @@ describe('retries', () => {
   });
 
   it('waits as long as Retry-After says', async () => {
-    const { client, sleeps } = await setup([{ status: 400, body: graphError(4, 'Application request limit reached'), headers: { 'retry-after': '7' } }, ok]);
+    const { client, sleeps } = await setup([
+      { status: 400, body: graphError(4, 'Application request limit reached'), headers: { 'retry-after': '7' } },
+      ok,
+    ]);
     await client.fetchAnalytics(account, { range: day, granularity: 'DAY' });
     expect(sleeps).toEqual([7000]);
   });
 
   it('really sleeps with the default timer (Retry-After: 1)', async () => {
-    const fake = await startFakeGraph([{ status: 400, body: graphError(17, 'User request limit reached'), headers: { 'retry-after': '1' } }, ok]);
+    const fake = await startFakeGraph([
+      { status: 400, body: graphError(17, 'User request limit reached'), headers: { 'retry-after': '1' } },
+      ok,
+    ]);
     const client = new GraphClient({ apiUrl: fake.url });
-    cleanup.push(() => client.close(), () => fake.close());
+    cleanup.push(
+      () => client.close(),
+      () => fake.close(),
+    );
     await client.fetchAnalytics(account, { range: { start: day.start, end: day.end }, granularity: 'DAY' });
     expect(fake.requests).toHaveLength(2);
     expect(fake.requests[1]!.at - fake.requests[0]!.at).toBeGreaterThanOrEqual(950);
   });
 
   it('fails fast with a rate-limit error when the wait would exceed maxWait', async () => {
-    const { fake, client, sleeps } = await setup([{ status: 400, body: graphError(80008, 'Too many calls'), headers: { 'retry-after': '3600' } }], { maxWaitMs: 60_000 });
+    const { fake, client, sleeps } = await setup(
+      [{ status: 400, body: graphError(80008, 'Too many calls'), headers: { 'retry-after': '3600' } }],
+      { maxWaitMs: 60_000 },
+    );
     await expect(client.fetchAnalytics(account, { range: day, granularity: 'DAY' })).rejects.toBeInstanceOf(GraphRateLimitError);
     expect(fake.requests).toHaveLength(1);
     expect(sleeps).toEqual([]);
@@ -170,7 +207,11 @@ describe('retries', () => {
 
 describe('usage headers and the call budget', () => {
   it('waits when X-Business-Use-Case-Usage says access returns later', async () => {
-    const usage = JSON.stringify({ [account.id]: [{ type: 'whatsapp_business_management', call_count: 100, total_cputime: 20, total_time: 30, estimated_time_to_regain_access: 1 }] });
+    const usage = JSON.stringify({
+      [account.id]: [
+        { type: 'whatsapp_business_management', call_count: 100, total_cputime: 20, total_time: 30, estimated_time_to_regain_access: 1 },
+      ],
+    });
     const { fake, client, sleeps } = await setup([{ ...ok, headers: { 'x-business-use-case-usage': usage } }, ok], { maxWaitMs: 120_000 });
     await client.fetchAnalytics(account, { range: day, granularity: 'DAY' });
     await client.fetchAnalytics(account, { range: day, granularity: 'DAY' });
@@ -197,12 +238,17 @@ describe('usage headers and the call budget', () => {
     expect(fake.requests.length).toBeLessThanOrEqual(2);
   });
 
-  it('keeps Graph\'s own code, message and fbtrace_id when its rate limit outlasts the wait', async () => {
+  it("keeps Graph's own code, message and fbtrace_id when its rate limit outlasts the wait", async () => {
     const usage = JSON.stringify({ call_count: 100, total_cputime: 40, total_time: 60 });
-    const { client } = await setup([{ status: 400, body: graphError(4, 'Application request limit reached'), headers: { 'x-app-usage': usage } }], { maxWaitMs: 30_000, maxAttempts: 3 });
+    const { client } = await setup(
+      [{ status: 400, body: graphError(4, 'Application request limit reached'), headers: { 'x-app-usage': usage } }],
+      { maxWaitMs: 30_000, maxAttempts: 3 },
+    );
     const err = (await client.fetchAnalytics(account, { range: day, granularity: 'DAY' }).catch((e: unknown) => e)) as GraphRateLimitError;
     expect(err).toBeInstanceOf(GraphRateLimitError);
-    expect(err.message).toBe('account "acme" (123456789012345): Graph is rate limiting this app or WABA; access returns in about 1 min (#4, "Application request limit reached", fbtrace_id AbCdEf123)');
+    expect(err.message).toBe(
+      'account "acme" (123456789012345): Graph is rate limiting this app or WABA; access returns in about 1 min (#4, "Application request limit reached", fbtrace_id AbCdEf123)',
+    );
     expect(err.graphCode).toBe(4);
     expect(err.fbtraceId).toBe('AbCdEf123');
   });
@@ -228,15 +274,25 @@ describe('chunking', () => {
   it('splits a long half-hour range into aligned chunks and merges the answers', async () => {
     const start = Date.UTC(2026, 10, 1, 0, 0) / 1000;
     const end = start + 20 * 86_400;
-    const { fake, client } = await setup((req) => {
-      const s = Number(/start\((\d+)\)/.exec(req.fields!)![1]);
-      const e = Number(/end\((\d+)\)/.exec(req.fields!)![1]);
-      // One point at each chunk's first and last half hour; Graph repeats none across chunks.
-      return { body: analyticsBody([{ start: s, end: s + 1800, sent: 5, delivered: 5 }, { start: e - 1800, end: e, sent: 3, delivered: 2 }]) };
-    }, { halfHourChunkMs: 7 * 86_400_000 });
+    const { fake, client } = await setup(
+      (req) => {
+        const s = Number(/start\((\d+)\)/.exec(req.fields!)![1]);
+        const e = Number(/end\((\d+)\)/.exec(req.fields!)![1]);
+        // One point at each chunk's first and last half hour; Graph repeats none across chunks.
+        return {
+          body: analyticsBody([
+            { start: s, end: s + 1800, sent: 5, delivered: 5 },
+            { start: e - 1800, end: e, sent: 3, delivered: 2 },
+          ]),
+        };
+      },
+      { halfHourChunkMs: 7 * 86_400_000 },
+    );
     const result = await client.fetchAnalytics(account, { range: { start, end }, granularity: 'HALF_HOUR' });
     expect(fake.requests).toHaveLength(3);
-    const ranges = fake.requests.map((r) => [Number(/start\((\d+)\)/.exec(r.fields!)![1]), Number(/end\((\d+)\)/.exec(r.fields!)![1])]).sort((a, b) => a[0]! - b[0]!);
+    const ranges = fake.requests
+      .map((r) => [Number(/start\((\d+)\)/.exec(r.fields!)![1]), Number(/end\((\d+)\)/.exec(r.fields!)![1])])
+      .sort((a, b) => a[0]! - b[0]!);
     expect(ranges[0]![0]).toBe(start);
     expect(ranges[2]![1]).toBe(end);
     for (let i = 1; i < ranges.length; i++) {

@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 
 describe('the Slack app manifest', () => {
   const manifest = parse(readFileSync(new URL('../manifest/slack/manifest.yaml', import.meta.url), 'utf8')) as Record<string, any>;
 
   it('declares the slash command and interactivity on /slack/events', () => {
-    expect(manifest.features.slash_commands).toEqual([expect.objectContaining({ command: '/waba', url: 'https://pulse.example.com/slack/events' })]);
+    expect(manifest.features.slash_commands).toEqual([
+      expect.objectContaining({ command: '/waba', url: 'https://pulse.example.com/slack/events' }),
+    ]);
     expect(manifest.settings.interactivity).toEqual({ is_enabled: true, request_url: 'https://pulse.example.com/slack/events' });
     expect(manifest.settings.socket_mode_enabled).toBe(false);
   });
@@ -36,7 +38,9 @@ describe('the Teams app package', async () => {
 
   it('refuses to package without a valid app id', () => {
     expect(thrown(() => fillTeamsManifest({}), ConfigError).message).toBe('env.MICROSOFT_APP_ID: is not set');
-    expect(thrown(() => fillTeamsManifest({ MICROSOFT_APP_ID: 'not-a-guid' }), ConfigError).message).toBe('manifest/teams/manifest.json id: "not-a-guid" is not a GUID');
+    expect(thrown(() => fillTeamsManifest({ MICROSOFT_APP_ID: 'not-a-guid' }), ConfigError).message).toBe(
+      'manifest/teams/manifest.json id: "not-a-guid" is not a GUID',
+    );
   });
 
   it('ships a 192×192 colour icon and a 32×32 white-on-transparent outline', async () => {
@@ -66,7 +70,12 @@ describe('the Teams app package', async () => {
     const { unzipSync } = await import('fflate');
     const dir = mkdtempSync(join(tmpdir(), 'waba-pulse-teams-'));
     const out = join(dir, 'package.zip');
-    const code = await runCli(['teams-package', '--out', out], { stdout: new PassThrough(), stderr: new PassThrough(), env: { MICROSOFT_APP_ID: appId }, cwd: dir });
+    const code = await runCli(['teams-package', '--out', out], {
+      stdout: new PassThrough(),
+      stderr: new PassThrough(),
+      env: { MICROSOFT_APP_ID: appId },
+      cwd: dir,
+    });
     expect(code).toBe(0);
     const files = unzipSync(readFileSync(out));
     expect(Object.keys(files).sort()).toEqual(['color.png', 'manifest.json', 'outline.png']);

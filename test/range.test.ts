@@ -19,7 +19,9 @@ describe('report ranges', () => {
 
   it('takes UNIX seconds and ISO times with offsets', () => {
     expect(resolveRange({ from: '1763942400', to: '1764028800' }, TZ, NOW).range).toEqual({ start: 1763942400, end: 1764028800 });
-    expect(resolveRange({ from: '2026-11-24T09:00:00Z', to: '2026-11-24T12:00:00Z' }, TZ, NOW).range.start).toBe(Date.UTC(2026, 10, 24, 9) / 1000);
+    expect(resolveRange({ from: '2026-11-24T09:00:00Z', to: '2026-11-24T12:00:00Z' }, TZ, NOW).range.start).toBe(
+      Date.UTC(2026, 10, 24, 9) / 1000,
+    );
   });
 
   it('--last 7d is the seven whole days before today; 24h runs to now', () => {
@@ -28,7 +30,10 @@ describe('report ranges', () => {
     expect(hours.range.end).toBe(NOW / 1000);
     expect(hours.granularity).toBe('half_hour');
     expect(resolveRange({ last: '2w' }, TZ, NOW).range.start).toBe(at('2026-11-11'));
-    expect(resolveRange({ last: '3m' }, TZ, NOW)).toEqual({ range: { start: at('2026-08-01'), end: at('2026-11-01') }, granularity: 'day' });
+    expect(resolveRange({ last: '3m' }, TZ, NOW)).toEqual({
+      range: { start: at('2026-08-01'), end: at('2026-11-01') },
+      granularity: 'day',
+    });
   });
 
   it('knows today and yesterday', () => {
@@ -41,11 +46,15 @@ describe('report ranges', () => {
   });
 
   it('refuses --from after --to', () => {
-    expect(usage(() => resolveRange({ from: '2026-11-20', to: '2026-11-10' }, TZ, NOW)).message).toBe('--from 2026-11-20 is not before --to 2026-11-10');
+    expect(usage(() => resolveRange({ from: '2026-11-20', to: '2026-11-10' }, TZ, NOW)).message).toBe(
+      '--from 2026-11-20 is not before --to 2026-11-10',
+    );
   });
 
   it('refuses a range in the future', () => {
-    expect(usage(() => resolveRange({ from: '2026-12-01', to: '2026-12-05' }, TZ, NOW)).message).toMatch(/^the range 2026-12-01 00:00\.\.2026-12-06 00:00 \(Asia\/Kolkata\) is in the future/);
+    expect(usage(() => resolveRange({ from: '2026-12-01', to: '2026-12-05' }, TZ, NOW)).message).toMatch(
+      /^the range 2026-12-01 00:00\.\.2026-12-06 00:00 \(Asia\/Kolkata\) is in the future/,
+    );
   });
 
   it('refuses dates and periods it cannot read, naming them', () => {

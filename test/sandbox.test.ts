@@ -1,9 +1,9 @@
 import { DateTime } from 'luxon';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyticsResponseSchema } from '../src/graph/client.js';
 import { SANDBOX_TOKEN, sampleAccounts } from '../src/sandbox/accounts.js';
-import { startSandbox, type RunningSandbox } from '../src/sandbox/server.js';
+import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
 
 const NOW = Date.UTC(2026, 10, 25, 10, 15);
 const ACME = '104729384756102';
@@ -50,7 +50,9 @@ describe('sandbox Graph', () => {
     const range = `analytics.start(${nowS - 3 * 86_400}).end(${nowS - 86_400}).granularity(DAY)`;
     const sum = (b: Record<string, any>) => (b.analytics.data_points as Array<{ sent: number }>).reduce((s, p) => s + p.sent, 0);
     const all = sum((await get(ACME, range)).body);
-    const phones = await Promise.all(['16315551000', '16315551001', '918045551234'].map((n) => get(ACME, `${range}.phone_numbers(["${n}"])`)));
+    const phones = await Promise.all(
+      ['16315551000', '16315551001', '918045551234'].map((n) => get(ACME, `${range}.phone_numbers(["${n}"])`)),
+    );
     expect(phones.map((p) => sum(p.body)).reduce((a, b) => a + b, 0)).toBe(all);
     const india = await get(ACME, `${range}.country_codes(["IN"])`);
     expect(india.body.analytics.country_codes).toEqual(['IN']);
@@ -73,8 +75,12 @@ describe('sandbox Graph', () => {
     expect((await get('999999999999', 'id')).body.error).toMatchObject({ code: 100, error_subcode: 33 });
     expect((await get(ACME, 'nonsense')).body.error.message).toMatch(/nonexisting field \(nonsense\)/);
     expect((await get(ACME, `analytics.start(${nowS - 86_400}).end(${nowS}).granularity(WEEK)`)).body.error.code).toBe(100);
-    expect((await get(ACME, `analytics.start(${nowS - 86_400}).end(${nowS + 86_400}).granularity(DAY)`)).body.error.message).toMatch(/end must be a time in the past/);
-    expect((await get(ACME, `analytics.start(${nowS - 86_400}).end(${nowS}).granularity(MONTH)`)).body.error.message).toMatch(/at least one month/);
+    expect((await get(ACME, `analytics.start(${nowS - 86_400}).end(${nowS + 86_400}).granularity(DAY)`)).body.error.message).toMatch(
+      /end must be a time in the past/,
+    );
+    expect((await get(ACME, `analytics.start(${nowS - 86_400}).end(${nowS}).granularity(MONTH)`)).body.error.message).toMatch(
+      /at least one month/,
+    );
   });
 
   it('shows deliveries still arriving for the newest buckets', async () => {

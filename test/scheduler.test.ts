@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chartRenderer } from '../src/charts/render.js';
 import type { CommandContext, CommandResult } from '../src/chat/context.js';
 import { buildConfig } from '../src/config/load.js';
@@ -7,7 +7,7 @@ import { GraphClient } from '../src/graph/client.js';
 import { Scheduler } from '../src/jobs/scheduler.js';
 import { silentLogger } from '../src/log.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';
-import { startSandbox, type RunningSandbox } from '../src/sandbox/server.js';
+import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
 import type { SqlStore } from '../src/store/sql.js';
 import type { ChatTarget } from '../src/store/types.js';
 import { storeBackends } from './helpers/stores.js';
@@ -20,7 +20,12 @@ let sandbox: RunningSandbox;
 let clock = START;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ accounts: sampleAccounts(at('2026-10-20T00:00')), now: () => clock, token: GRAPH_TOKEN, callsPerHour: 1_000_000 });
+  sandbox = await startSandbox({
+    accounts: sampleAccounts(at('2026-10-20T00:00')),
+    now: () => clock,
+    token: GRAPH_TOKEN,
+    callsPerHour: 1_000_000,
+  });
 });
 afterAll(() => sandbox.close());
 
@@ -42,16 +47,33 @@ describe.each(backends)('digests on $name', (backend) => {
 
   const config = (digests: unknown[] = []) =>
     buildConfig(
-      { accounts: sampleAccounts(START).slice(0, 2).map((a) => ({ id: a.id, name: a.name, displayName: a.displayName, token: '${GRAPH_TOKEN}', timezone: a.timezone })), digests },
+      {
+        accounts: sampleAccounts(START)
+          .slice(0, 2)
+          .map((a) => ({ id: a.id, name: a.name, displayName: a.displayName, token: '${GRAPH_TOKEN}', timezone: a.timezone })),
+        digests,
+      },
       { GRAPH_API_URL: sandbox.url },
     );
 
   type Post = { target: ChatTarget; title: string; by: string; dimension?: string | undefined; days?: number };
-  function scheduler(store: SqlStore, posts: Post[], options: { owner?: string; fail?: Record<string, number>; config?: ReturnType<typeof config> } = {}) {
+  function scheduler(
+    store: SqlStore,
+    posts: Post[],
+    options: { owner?: string; fail?: Record<string, number>; config?: ReturnType<typeof config> } = {},
+  ) {
     const cfg = options.config ?? config();
     const graph = new GraphClient({ ...cfg.graph, now: () => clock });
     graphs.push(graph);
-    const ctx: CommandContext = { config: cfg, env: { GRAPH_TOKEN }, store, graph, charts: chartRenderer('local'), now: () => clock, prefix: '/waba' };
+    const ctx: CommandContext = {
+      config: cfg,
+      env: { GRAPH_TOKEN },
+      store,
+      graph,
+      charts: chartRenderer('local'),
+      now: () => clock,
+      prefix: '/waba',
+    };
     const failures = { ...options.fail };
     return new Scheduler({
       store,
@@ -78,7 +100,10 @@ describe.each(backends)('digests on $name', (backend) => {
   }
 
   async function subscribe(store: SqlStore, conversation: string, timezone: string, accountId = '104729384756102') {
-    return store.addSubscription({ platform: 'slack', conversation, accountId, every: 'daily', at: '09:00', timezone, createdBy: 'U1' }, at('2026-10-20T00:00'));
+    return store.addSubscription(
+      { platform: 'slack', conversation, accountId, every: 'daily', at: '09:00', timezone, createdBy: 'U1' },
+      at('2026-10-20T00:00'),
+    );
   }
 
   it('posts a 09:00 digest once, at 09:00 local time in two zones, across the DST change', async () => {
@@ -110,11 +135,15 @@ describe.each(backends)('digests on $name', (backend) => {
       const posts: Post[] = [];
       const day = replicas === 2 ? '2026-10-26' : '2026-10-27';
       clock = at(`${day}T09:00:20`, 'Asia/Kolkata');
-      const schedulers = await Promise.all(Array.from({ length: replicas }, async (_, i) => scheduler(await open(), posts, { owner: `replica-${i}` })));
+      const schedulers = await Promise.all(
+        Array.from({ length: replicas }, async (_, i) => scheduler(await open(), posts, { owner: `replica-${i}` })),
+      );
       // Every replica starts with a week of catch-up, then they all tick at the same moment.
       await Promise.all(schedulers.map((s) => s.tick(clock)));
       await Promise.all(schedulers.map((s) => s.tick(clock + 1_000)));
-      const forToday = posts.filter((p) => p.target.conversation === 'C0REPLICAS' && p.title.endsWith(DateTime.fromISO(day).minus({ days: 1 }).toISODate()!));
+      const forToday = posts.filter(
+        (p) => p.target.conversation === 'C0REPLICAS' && p.title.endsWith(DateTime.fromISO(day).minus({ days: 1 }).toISODate()!),
+      );
       expect(forToday).toHaveLength(1);
       expect(new Set(posts.map((p) => p.title)).size).toBe(posts.length);
     }
@@ -147,7 +176,10 @@ describe.each(backends)('digests on $name', (backend) => {
     await scheduler(store, posts).tick(clock);
     const runs = await store.listRuns({ job: `digest:${sub.id}` });
     expect(runs.find((r) => r.period === '2026-10-30')).toMatchObject({ status: 'posted' });
-    expect(runs.find((r) => r.period === '2026-10-29')).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/^missed by 27h \(grace 6h\)$/) });
+    expect(runs.find((r) => r.period === '2026-10-29')).toMatchObject({
+      status: 'skipped',
+      detail: expect.stringMatching(/^missed by 27h \(grace 6h\)$/),
+    });
     expect(posts.filter((p) => p.target.conversation === 'C0LATE')).toHaveLength(1);
   });
 
@@ -157,12 +189,19 @@ describe.each(backends)('digests on $name', (backend) => {
     clock = at('2026-10-31T09:00:10');
     const posts: Post[] = [];
     await scheduler(store, posts, { fail: { C0FLAKY: 2 } }).tick(clock);
-    expect((await store.listRuns({ job: `digest:${flaky.id}` })).find((r) => r.period === '2026-10-31')).toMatchObject({ status: 'posted', attempts: 3 });
+    expect((await store.listRuns({ job: `digest:${flaky.id}` })).find((r) => r.period === '2026-10-31')).toMatchObject({
+      status: 'posted',
+      attempts: 3,
+    });
 
     const broken = await subscribe(store, 'C0BROKEN', 'Europe/Berlin', '104729384756102');
     clock = at('2026-11-01T09:00:10');
     await scheduler(store, posts, { fail: { C0BROKEN: 99 } }).tick(clock);
-    expect((await store.listRuns({ job: `digest:${broken.id}` })).find((r) => r.period === '2026-11-01')).toMatchObject({ status: 'failed', attempts: 3, detail: 'Slack answered 500' });
+    expect((await store.listRuns({ job: `digest:${broken.id}` })).find((r) => r.period === '2026-11-01')).toMatchObject({
+      status: 'failed',
+      attempts: 3,
+      detail: 'Slack answered 500',
+    });
   });
 });
 
@@ -177,10 +216,23 @@ describe.each(await storeBackends())('digests from the config file on $name', (b
   });
   const [acme, globex] = sampleAccounts(START);
   const document = {
-    accounts: [acme!, globex!].map((a) => ({ id: a.id, name: a.name, displayName: a.displayName, token: '${GRAPH_TOKEN}', timezone: a.timezone })),
+    accounts: [acme!, globex!].map((a) => ({
+      id: a.id,
+      name: a.name,
+      displayName: a.displayName,
+      token: '${GRAPH_TOKEN}',
+      timezone: a.timezone,
+    })),
     digests: [
       // acme's zone is Asia/Kolkata; this digest runs on Berlin time, to two platforms.
-      { account: 'acme-retail', every: 'daily', at: '07:30', timezone: 'Europe/Berlin', by: 'country', targets: [{ slack: { channel: 'C0CFGDAILY' } }, { teams: { conversation: '19:cfgdaily@thread.tacv2' } }] },
+      {
+        account: 'acme-retail',
+        every: 'daily',
+        at: '07:30',
+        timezone: 'Europe/Berlin',
+        by: 'country',
+        targets: [{ slack: { channel: 'C0CFGDAILY' } }, { teams: { conversation: '19:cfgdaily@thread.tacv2' } }],
+      },
       { account: globex!.name, every: 'weekly', day: 'wed', at: '08:15', by: 'phone', targets: [{ slack: { channel: 'C0CFGWEEKLY' } }] },
     ],
   };
@@ -193,7 +245,15 @@ describe.each(await storeBackends())('digests from the config file on $name', (b
     const config = cfg();
     const graph = new GraphClient({ ...config.graph, now: () => clock });
     graphs.push(graph);
-    const ctx: CommandContext = { config, env: { GRAPH_TOKEN }, store, graph, charts: chartRenderer('local'), now: () => clock, prefix: '/waba' };
+    const ctx: CommandContext = {
+      config,
+      env: { GRAPH_TOKEN },
+      store,
+      graph,
+      charts: chartRenderer('local'),
+      now: () => clock,
+      prefix: '/waba',
+    };
     const scheduler = new Scheduler({
       store,
       ctx,
@@ -202,7 +262,14 @@ describe.each(await storeBackends())('digests from the config file on $name', (b
       owner,
       post: async (target, result: CommandResult & { type: 'report' }) => {
         const { range, breakdown, account } = result.report;
-        posts.push({ target: `${target.platform}:${target.conversation}`, account: account.name, day: DateTime.fromSeconds(range.start, { zone: range.timezone }).toISODate()!, days: Math.round((range.end - range.start) / 86_400), dimension: breakdown?.by, owner });
+        posts.push({
+          target: `${target.platform}:${target.conversation}`,
+          account: account.name,
+          day: DateTime.fromSeconds(range.start, { zone: range.timezone }).toISODate()!,
+          days: Math.round((range.end - range.start) / 86_400),
+          dimension: breakdown?.by,
+          owner,
+        });
         return true;
       },
     });
@@ -237,7 +304,12 @@ describe.each(await storeBackends())('digests from the config file on $name', (b
     // What `runs` lists: one posted run per target and period, claimed by one replica or the other.
     const runs = await replicas[0]!.store.listRuns({ limit: 100 });
     const configRuns = runs.filter((r) => r.job.startsWith('digest:config:') && r.status === 'posted');
-    expect(configRuns.filter((r) => r.period === '2026-11-03' || r.period === '2026-W45').map((r) => r.period).sort()).toEqual(['2026-11-03', '2026-11-03', '2026-W45']);
+    expect(
+      configRuns
+        .filter((r) => r.period === '2026-11-03' || r.period === '2026-W45')
+        .map((r) => r.period)
+        .sort(),
+    ).toEqual(['2026-11-03', '2026-11-03', '2026-W45']);
     expect(new Set(configRuns.map((r) => `${r.job} ${r.period}`)).size).toBe(configRuns.length);
     expect(new Set(posts.map((p) => `${p.target} ${p.day}`)).size).toBe(posts.length);
   });
@@ -245,14 +317,41 @@ describe.each(await storeBackends())('digests from the config file on $name', (b
   it('does not double-post when a chat subscription and the config cover the same channel and account', async () => {
     const posts: Post[] = [];
     const { store, scheduler } = await replica('cfg-overlap', posts);
-    await store.addSubscription({ platform: 'slack', conversation: 'C0CFGDAILY', accountId: acme!.id, every: 'daily', at: '09:00', timezone: 'Europe/Berlin', createdBy: 'U1' }, at('2026-11-01T00:00'));
+    await store.addSubscription(
+      {
+        platform: 'slack',
+        conversation: 'C0CFGDAILY',
+        accountId: acme!.id,
+        every: 'daily',
+        at: '09:00',
+        timezone: 'Europe/Berlin',
+        createdBy: 'U1',
+      },
+      at('2026-11-01T00:00'),
+    );
     // A subscription on another channel still runs.
-    await store.addSubscription({ platform: 'slack', conversation: 'C0CHATONLY', accountId: acme!.id, every: 'daily', at: '09:00', timezone: 'Europe/Berlin', createdBy: 'U1' }, at('2026-11-01T00:00'));
+    await store.addSubscription(
+      {
+        platform: 'slack',
+        conversation: 'C0CHATONLY',
+        accountId: acme!.id,
+        every: 'daily',
+        at: '09:00',
+        timezone: 'Europe/Berlin',
+        createdBy: 'U1',
+      },
+      at('2026-11-01T00:00'),
+    );
     clock = at('2026-11-05T07:00', 'Europe/Berlin');
     await scheduler.tick(clock);
     clock = at('2026-11-05T09:00:30', 'Europe/Berlin');
     await scheduler.tick(clock);
-    expect(posts.filter((p) => p.day === '2026-11-04').map((p) => p.target).sort()).toEqual(['slack:C0CFGDAILY', 'slack:C0CHATONLY', 'teams:19:cfgdaily@thread.tacv2']);
+    expect(
+      posts
+        .filter((p) => p.day === '2026-11-04')
+        .map((p) => p.target)
+        .sort(),
+    ).toEqual(['slack:C0CFGDAILY', 'slack:C0CHATONLY', 'teams:19:cfgdaily@thread.tacv2']);
   });
 });
 
@@ -264,49 +363,104 @@ describe('replicas as separate processes on PostgreSQL', async () => {
   const { fileURLToPath } = await import('node:url');
   const pgBackend = backends.find((b) => b.name === 'PostgreSQL');
   const script = fileURLToPath(new URL('./fixtures/schedulerProcess.ts', import.meta.url));
-  const accounts = sampleAccounts(START).slice(0, 1).map((a) => ({ id: a.id, name: a.name, token: '${T}', timezone: 'UTC' }));
+  const accounts = sampleAccounts(START)
+    .slice(0, 1)
+    .map((a) => ({ id: a.id, name: a.name, token: '${T}', timezone: 'UTC' }));
 
-  it.skipIf(!pgBackend)('posts each digest once with three processes, and once after a process is killed mid-post', async () => {
-    const backend = pgBackend!;
-    const store = await backend.open();
-    const dir = mkdtempSync(join(tmpdir(), 'waba-pulse-replicas-'));
-    const postsFile = join(dir, 'posts.jsonl');
-    const posts = () => (existsSync(postsFile) ? readFileSync(postsFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { conversation: string; owner: string }) : []);
-    const searchPath = (store as unknown as { schema: string }).schema;
-    const run = (owner: string, clockAt: number, hang = false) => {
-      const child = fork(script, [JSON.stringify({ databaseUrl: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', searchPath, graphUrl: sandbox.url, clock: clockAt, owner, postsFile, hang, accounts, token: GRAPH_TOKEN })], {
-        execArgv: ['--import', 'tsx'],
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      });
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      return { child, exited };
-    };
-    clock = at('2026-11-03T00:00', 'UTC'); // the sandbox serves data up to here
-    try {
-      const created = at('2026-11-01T00:00', 'UTC');
-      await store.addSubscription({ platform: 'slack', conversation: 'C0PROCS', accountId: accounts[0]!.id, every: 'daily', at: '09:00', timezone: 'UTC', createdBy: 'U1' }, created);
-      const nine = at('2026-11-02T09:00:20', 'UTC');
-      const three = ['p1', 'p2', 'p3'].map((owner) => run(owner, nine));
-      expect(await Promise.all(three.map((r) => r.exited))).toEqual([0, 0, 0]);
-      expect(posts().filter((p) => p.conversation === 'C0PROCS')).toHaveLength(1);
-      expect((await store.listRuns({ limit: 100 })).filter((r) => r.period === '2026-11-02' && r.status === 'posted')).toHaveLength(1);
+  it.skipIf(!pgBackend)(
+    'posts each digest once with three processes, and once after a process is killed mid-post',
+    async () => {
+      const backend = pgBackend!;
+      const store = await backend.open();
+      const dir = mkdtempSync(join(tmpdir(), 'waba-pulse-replicas-'));
+      const postsFile = join(dir, 'posts.jsonl');
+      const posts = () =>
+        existsSync(postsFile)
+          ? readFileSync(postsFile, 'utf8')
+              .trim()
+              .split('\n')
+              .filter(Boolean)
+              .map((l) => JSON.parse(l) as { conversation: string; owner: string })
+          : [];
+      const searchPath = (store as unknown as { schema: string }).schema;
+      const run = (owner: string, clockAt: number, hang = false) => {
+        const child = fork(
+          script,
+          [
+            JSON.stringify({
+              databaseUrl: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+              searchPath,
+              graphUrl: sandbox.url,
+              clock: clockAt,
+              owner,
+              postsFile,
+              hang,
+              accounts,
+              token: GRAPH_TOKEN,
+            }),
+          ],
+          {
+            execArgv: ['--import', 'tsx'],
+            stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+          },
+        );
+        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+        return { child, exited };
+      };
+      clock = at('2026-11-03T00:00', 'UTC'); // the sandbox serves data up to here
+      try {
+        const created = at('2026-11-01T00:00', 'UTC');
+        await store.addSubscription(
+          {
+            platform: 'slack',
+            conversation: 'C0PROCS',
+            accountId: accounts[0]!.id,
+            every: 'daily',
+            at: '09:00',
+            timezone: 'UTC',
+            createdBy: 'U1',
+          },
+          created,
+        );
+        const nine = at('2026-11-02T09:00:20', 'UTC');
+        const three = ['p1', 'p2', 'p3'].map((owner) => run(owner, nine));
+        expect(await Promise.all(three.map((r) => r.exited))).toEqual([0, 0, 0]);
+        expect(posts().filter((p) => p.conversation === 'C0PROCS')).toHaveLength(1);
+        expect((await store.listRuns({ limit: 100 })).filter((r) => r.period === '2026-11-02' && r.status === 'posted')).toHaveLength(1);
 
-      await store.addSubscription({ platform: 'slack', conversation: 'C0KILLED', accountId: accounts[0]!.id, every: 'daily', at: '10:00', timezone: 'UTC', createdBy: 'U1' }, created);
-      const ten = at('2026-11-02T10:00:20', 'UTC');
-      const doomed = run('doomed', ten, true);
-      await new Promise<void>((resolve) => doomed.child.on('message', () => resolve()));
-      doomed.child.kill('SIGKILL');
-      await doomed.exited;
-      // Restarted within the lease: the claim is still the dead one's.
-      expect(await run('early', ten + 5 * 60_000).exited).toBe(0);
-      expect(posts().filter((p) => p.conversation === 'C0KILLED')).toHaveLength(0);
-      // After the lease: taken over, posted once.
-      expect(await run('restarted', ten + 15 * 60_000).exited).toBe(0);
-      expect(await run('another', ten + 16 * 60_000).exited).toBe(0);
-      expect(posts().filter((p) => p.conversation === 'C0KILLED').map((p) => p.owner)).toEqual(['restarted']);
-    } finally {
-      await store.close();
-      await backend.cleanup();
-    }
-  }, 120_000);
+        await store.addSubscription(
+          {
+            platform: 'slack',
+            conversation: 'C0KILLED',
+            accountId: accounts[0]!.id,
+            every: 'daily',
+            at: '10:00',
+            timezone: 'UTC',
+            createdBy: 'U1',
+          },
+          created,
+        );
+        const ten = at('2026-11-02T10:00:20', 'UTC');
+        const doomed = run('doomed', ten, true);
+        await new Promise<void>((resolve) => doomed.child.on('message', () => resolve()));
+        doomed.child.kill('SIGKILL');
+        await doomed.exited;
+        // Restarted within the lease: the claim is still the dead one's.
+        expect(await run('early', ten + 5 * 60_000).exited).toBe(0);
+        expect(posts().filter((p) => p.conversation === 'C0KILLED')).toHaveLength(0);
+        // After the lease: taken over, posted once.
+        expect(await run('restarted', ten + 15 * 60_000).exited).toBe(0);
+        expect(await run('another', ten + 16 * 60_000).exited).toBe(0);
+        expect(
+          posts()
+            .filter((p) => p.conversation === 'C0KILLED')
+            .map((p) => p.owner),
+        ).toEqual(['restarted']);
+      } finally {
+        await store.close();
+        await backend.cleanup();
+      }
+    },
+    120_000,
+  );
 });

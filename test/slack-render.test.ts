@@ -1,13 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { alertMessage, reportMessage, errorText } from '../src/chat/slack/render.js';
+import { alertMessage, errorText, reportMessage } from '../src/chat/slack/render.js';
 import { ConfigError } from '../src/errors.js';
-import { registerSecret } from '../src/secrets.js';
 import { buildReport } from '../src/report/build.js';
-import { blockKitViolations } from './fakes/slack.js';
+import { registerSecret } from '../src/secrets.js';
 import type { DataPoint } from '../src/series.js';
+import { blockKitViolations } from './fakes/slack.js';
 
 const start = Date.UTC(2026, 10, 17) / 1000;
-const points: DataPoint[] = Array.from({ length: 21 }, (_, i) => ({ start: start - 14 * 86_400 + i * 86_400, end: start - 13 * 86_400 + i * 86_400, sent: 1000 + i, delivered: 970 }));
+const points: DataPoint[] = Array.from({ length: 21 }, (_, i) => ({
+  start: start - 14 * 86_400 + i * 86_400,
+  end: start - 13 * 86_400 + i * 86_400,
+  sent: 1000 + i,
+  delivered: 970,
+}));
 function report(items: number) {
   return buildReport({
     account: { id: '104729384756102', name: 'acme', displayName: 'A'.repeat(200) },
@@ -48,7 +53,15 @@ describe('Block Kit rendering', () => {
   });
 
   it('renders a resolution without buttons', () => {
-    const message = alertMessage({ key: 'k', shortId: 'A-7K3F', accountId: '1', accountName: 'Acme', timezone: 'UTC', resolved: true, anomalies: [{ severity: 'warning', explanation: 'Resolved: delivery back to 97.8% since 14:30 (UTC).' }] });
+    const message = alertMessage({
+      key: 'k',
+      shortId: 'A-7K3F',
+      accountId: '1',
+      accountName: 'Acme',
+      timezone: 'UTC',
+      resolved: true,
+      anomalies: [{ severity: 'warning', explanation: 'Resolved: delivery back to 97.8% since 14:30 (UTC).' }],
+    });
     expect(message.blocks.some((b) => b.type === 'actions')).toBe(false);
     expect(JSON.stringify(message.blocks[0])).toContain('✅ Resolved: Acme');
     expect(message.text).toBe('Delivery alert resolved for Acme: Resolved: delivery back to 97.8% since 14:30 (UTC).');
@@ -56,7 +69,11 @@ describe('Block Kit rendering', () => {
 
   it('turns errors into one line without secrets', () => {
     registerSecret('xoxb-very-secret-token');
-    expect(errorText(new ConfigError('env.X', 'bad value xoxb-very-secret-token', 'fix it'))).toBe(':warning: env.X: bad value [redacted] — fix it');
-    expect(errorText(new Error('boom at /srv/app.js:1'))).toBe(':warning: Something went wrong on our side; it has been logged. Try again in a minute.');
+    expect(errorText(new ConfigError('env.X', 'bad value xoxb-very-secret-token', 'fix it'))).toBe(
+      ':warning: env.X: bad value [redacted] — fix it',
+    );
+    expect(errorText(new Error('boom at /srv/app.js:1'))).toBe(
+      ':warning: Something went wrong on our side; it has been logged. Try again in a minute.',
+    );
   });
 });

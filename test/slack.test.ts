@@ -1,14 +1,14 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AlertContent } from '../src/chat/surface.js';
 import { buildConfig } from '../src/config/load.js';
 import { silentLogger } from '../src/log.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';
-import { startSandbox, type RunningSandbox } from '../src/sandbox/server.js';
-import { fortyNumbers } from './fixtures/accounts.js';
-import { startService, type RunningService } from '../src/serve/service.js';
+import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
+import { type RunningService, startService } from '../src/serve/service.js';
 import { startFakeGraph } from './fakes/graph.js';
 import { startFakeSlack } from './fakes/slack.js';
-import type { AlertContent } from '../src/chat/surface.js';
+import { fortyNumbers } from './fixtures/accounts.js';
 import { postRaised, raiseAlert } from './helpers/alerts.js';
 
 const NOW = Date.UTC(2026, 10, 25, 10, 15);
@@ -26,14 +26,26 @@ function config(graphUrl: string, apiUrl: string) {
   const accounts = [...sampleAccounts(NOW).slice(0, 2), bigco];
   return buildConfig(
     {
-      accounts: accounts.map((a) => ({ id: a.id, name: a.name, displayName: a.displayName, token: '${GRAPH_TOKEN}', timezone: a.timezone })),
+      accounts: accounts.map((a) => ({
+        id: a.id,
+        name: a.name,
+        displayName: a.displayName,
+        token: '${GRAPH_TOKEN}',
+        timezone: a.timezone,
+      })),
       access: [
         { slack: { channel: 'C0OPS' }, accounts: ['acme-retail', 'bigco'] },
         { slack: { channel: 'C0OTHER' }, accounts: ['globex-support'] },
       ],
       graph: { maxAttempts: 1, timeout: '30s', callsPerReport: 100 },
     },
-    { DATABASE_URL: 'sqlite::memory:', GRAPH_API_URL: graphUrl, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: apiUrl },
+    {
+      DATABASE_URL: 'sqlite::memory:',
+      GRAPH_API_URL: graphUrl,
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: apiUrl,
+    },
   );
 }
 
@@ -42,7 +54,14 @@ const env = { GRAPH_TOKEN };
 beforeAll(async () => {
   sandbox = await startSandbox({ accounts: [...sampleAccounts(NOW), bigco], now: () => NOW, token: GRAPH_TOKEN, callsPerHour: 100_000 });
   slack = await startFakeSlack();
-  service = await startService({ config: config(sandbox.url, slack.apiUrl), env, logger: silentLogger, now: () => NOW, port: 0, host: '127.0.0.1' });
+  service = await startService({
+    config: config(sandbox.url, slack.apiUrl),
+    env,
+    logger: silentLogger,
+    now: () => NOW,
+    port: 0,
+    host: '127.0.0.1',
+  });
 });
 afterAll(async () => {
   await service.close();
@@ -60,11 +79,20 @@ async function post(body: string, options: { ts?: number; secret?: string; base?
   const started = performance.now();
   const res = await fetch(`${options.base ?? service.url}/slack/events`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sign(body, ts, options.secret) },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': String(ts),
+      'x-slack-signature': sign(body, ts, options.secret),
+    },
     body,
   });
   const text = await res.text();
-  return { status: res.status, text, json: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : undefined, ms: performance.now() - started };
+  return {
+    status: res.status,
+    text,
+    json: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : undefined,
+    ms: performance.now() - started,
+  };
 }
 
 async function slash(text: string, options: { channel?: string; ts?: number; secret?: string; base?: string } = {}) {
@@ -107,7 +135,9 @@ describe('slash command', () => {
     expect(JSON.stringify(blocks)).toContain('By phone number');
     const image = blocks.find((b) => b.type === 'image')!;
     expect(image.slack_file.id).toMatch(/^F\d+$/);
-    expect(slack.calls.map((c) => c.method)).toEqual(expect.arrayContaining(['files.getUploadURLExternal', 'files.completeUploadExternal']));
+    expect(slack.calls.map((c) => c.method)).toEqual(
+      expect.arrayContaining(['files.getUploadURLExternal', 'files.completeUploadExternal']),
+    );
     expect(slack.uploads.find((u) => u.id === image.slack_file.id)!.bytes).toBeGreaterThan(20_000);
     expect(String(answer.body.text)).toMatch(/^Acme Retail — WhatsApp delivery, Tue 24 Nov 2026: \d+\.\d% of [\d,]+ delivered/);
     // Never a token in anything sent to Slack.
@@ -139,7 +169,9 @@ describe('slash command', () => {
     await response((await slash('subscribe acme-retail daily at 08:30 Europe/Berlin')).id);
     const listed = await response((await slash('subscriptions')).id);
     expect(JSON.stringify(listed.body)).toContain('*Acme Retail*: daily at 08:30 Europe/Berlin');
-    expect(await service.store.listSubscriptions({ platform: 'slack', conversation: 'C0OPS' })).toMatchObject([{ accountId: '104729384756102', every: 'daily', at: '08:30', timezone: 'Europe/Berlin', createdBy: 'U0ALICE' }]);
+    expect(await service.store.listSubscriptions({ platform: 'slack', conversation: 'C0OPS' })).toMatchObject([
+      { accountId: '104729384756102', every: 'daily', at: '08:30', timezone: 'Europe/Berlin', createdBy: 'U0ALICE' },
+    ]);
     await response((await slash('alerts acme-retail off')).id);
     await response((await slash('mute bigco 2h')).id);
     const settings = await service.store.alertSettings({ platform: 'slack', conversation: 'C0OPS' });
@@ -151,9 +183,11 @@ describe('slash command', () => {
   });
 
   it('refuses absurd mute durations with one clear line, storing nothing', async () => {
-    for (const duration of ['999999999w', '9'.repeat(400) + 'h', '0.0005s', '30s']) {
+    for (const duration of ['999999999w', `${'9'.repeat(400)}h`, '0.0005s', '30s']) {
       const { json } = await slash(`mute acme-retail ${duration}`);
-      expect(String(json?.text)).toMatch(/^:warning: Mute: ".*" is (not a duration|out of range) — write e\.g\. 30m, 2h or 1d, from 1m to 90d\.$/);
+      expect(String(json?.text)).toMatch(
+        /^:warning: Mute: ".*" is (not a duration|out of range) — write e\.g\. 30m, 2h or 1d, from 1m to 90d\.$/,
+      );
       expect(String(json?.text).length).toBeLessThan(200);
     }
     const settings = await service.store.alertSettings({ platform: 'slack', conversation: 'C0OPS' });
@@ -167,7 +201,7 @@ describe('slash command', () => {
     expect(sandbox.stats.requests).toBe(before);
   });
 
-  it('lists the accounts this channel may see with yesterday\'s rate', async () => {
+  it("lists the accounts this channel may see with yesterday's rate", async () => {
     const answer = await response((await slash('accounts')).id);
     const text = JSON.stringify(answer.body);
     expect(text).toMatch(/\*Acme Retail\* \(`acme-retail`\): \d+\.\d% of [\d,]+ delivered yesterday/);
@@ -197,7 +231,14 @@ describe('when Graph is slow or down', () => {
       await new Promise((r) => setTimeout(r, 10_000));
       return { body: { analytics: { phone_numbers: [], granularity: 'DAY', data_points: [] }, id: '104729384756102' } };
     });
-    const slow = await startService({ config: config(slowGraph.url, slack.apiUrl), env, logger: silentLogger, now: () => NOW, port: 0, host: '127.0.0.1' });
+    const slow = await startService({
+      config: config(slowGraph.url, slack.apiUrl),
+      env,
+      logger: silentLogger,
+      now: () => NOW,
+      port: 0,
+      host: '127.0.0.1',
+    });
     try {
       const { ms, json, id } = await slash('report acme-retail yesterday', { base: slow.url });
       expect(ms).toBeLessThan(3_000);
@@ -211,7 +252,14 @@ describe('when Graph is slow or down', () => {
   }, 30_000);
 
   it('says clearly when Graph is down, with no stack trace', async () => {
-    const down = await startService({ config: config('http://127.0.0.1:1', slack.apiUrl), env, logger: silentLogger, now: () => NOW, port: 0, host: '127.0.0.1' });
+    const down = await startService({
+      config: config('http://127.0.0.1:1', slack.apiUrl),
+      env,
+      logger: silentLogger,
+      now: () => NOW,
+      port: 0,
+      host: '127.0.0.1',
+    });
     try {
       const answer = await response((await slash('report acme-retail', { base: down.url })).id);
       expect(answer.body.text).toBe(
@@ -232,7 +280,10 @@ describe('waba-pulse serve', () => {
     const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(join(tmpdir(), 'waba-pulse-serve-'));
     const path = join(dir, 'waba-pulse.yaml');
-    writeFileSync(path, 'accounts:\n  - id: "104729384756102"\n    name: acme-retail\n    token: ${GRAPH_TOKEN}\naccess:\n  - slack: {}\n    accounts: "*"\n');
+    writeFileSync(
+      path,
+      'accounts:\n  - id: "104729384756102"\n    name: acme-retail\n    token: ${GRAPH_TOKEN}\naccess:\n  - slack: {}\n    accounts: "*"\n',
+    );
     const stdout = new PassThrough();
     let out = '';
     stdout.on('data', (c) => (out += c));
@@ -241,7 +292,17 @@ describe('waba-pulse serve', () => {
     const running = runCli(['serve'], {
       stdout,
       stderr: new PassThrough(),
-      env: { ...env, DATABASE_URL: 'sqlite::memory:', WABA_PULSE_CONFIG: path, PORT: '0', GRAPH_API_URL: sandbox.url, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.apiUrl, LOG_LEVEL: 'silent' },
+      env: {
+        ...env,
+        DATABASE_URL: 'sqlite::memory:',
+        WABA_PULSE_CONFIG: path,
+        PORT: '0',
+        GRAPH_API_URL: sandbox.url,
+        SLACK_BOT_TOKEN: BOT_TOKEN,
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SLACK_API_URL: slack.apiUrl,
+        LOG_LEVEL: 'silent',
+      },
       cwd: dir,
       now: () => NOW,
       signal: controller.signal,
@@ -249,7 +310,13 @@ describe('waba-pulse serve', () => {
     await slack.waitFor(() => (/serving on port (\d+)/.exec(out) ? true : undefined));
     const port = /serving on port (\d+)/.exec(out)![1];
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
-    expect(await health.json()).toMatchObject({ status: 'ok', store: 'ok', slack: 'http', teams: 'off', scheduler: { owner: expect.stringMatching(/^replica-/) } });
+    expect(await health.json()).toMatchObject({
+      status: 'ok',
+      store: 'ok',
+      slack: 'http',
+      teams: 'off',
+      scheduler: { owner: expect.stringMatching(/^replica-/) },
+    });
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toContain('waba_pulse_graph_calls_total');
     expect(metrics).toContain('waba_pulse_process_resident_memory_bytes');
@@ -263,10 +330,26 @@ describe('waba-pulse serve', () => {
 describe('Socket Mode', () => {
   it('connects with the app token and answers a slash command over the socket', async () => {
     const socketConfig = buildConfig(
-      { accounts: [{ id: '104729384756102', name: 'acme-retail', token: '${GRAPH_TOKEN}', timezone: 'Asia/Kolkata' }], access: [{ slack: {}, accounts: '*' }] },
-      { DATABASE_URL: 'sqlite::memory:', GRAPH_API_URL: sandbox.url, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: 'xapp-test-app-token-9876', SLACK_API_URL: slack.apiUrl },
+      {
+        accounts: [{ id: '104729384756102', name: 'acme-retail', token: '${GRAPH_TOKEN}', timezone: 'Asia/Kolkata' }],
+        access: [{ slack: {}, accounts: '*' }],
+      },
+      {
+        DATABASE_URL: 'sqlite::memory:',
+        GRAPH_API_URL: sandbox.url,
+        SLACK_BOT_TOKEN: BOT_TOKEN,
+        SLACK_APP_TOKEN: 'xapp-test-app-token-9876',
+        SLACK_API_URL: slack.apiUrl,
+      },
     );
-    const socketService = await startService({ config: socketConfig, env, logger: silentLogger, now: () => NOW, port: 0, host: '127.0.0.1' });
+    const socketService = await startService({
+      config: socketConfig,
+      env,
+      logger: silentLogger,
+      now: () => NOW,
+      port: 0,
+      host: '127.0.0.1',
+    });
     try {
       expect(socketService.slack!.mode).toBe('socket');
       expect(slack.calls.find((c) => c.method === 'apps.connections.open')!.authorization).toBe('Bearer xapp-test-app-token-9876');
@@ -275,7 +358,15 @@ describe('Socket Mode', () => {
         envelope_id: 'env-1',
         type: 'slash_commands',
         accepts_response_payload: true,
-        payload: { command: '/waba', text: 'help', channel_id: 'C0SOCK', user_id: 'U0ALICE', team_id: 'T0FAKE', response_url: slack.responseUrl('socket-help'), trigger_id: '1.1' },
+        payload: {
+          command: '/waba',
+          text: 'help',
+          channel_id: 'C0SOCK',
+          user_id: 'U0ALICE',
+          team_id: 'T0FAKE',
+          response_url: slack.responseUrl('socket-help'),
+          trigger_id: '1.1',
+        },
       });
       const ack = await slack.waitFor(() => slack.socket.acks.find((a) => a.envelope_id === 'env-1'));
       expect(JSON.stringify(ack)).toContain('Here is what I can do');
@@ -306,7 +397,8 @@ describe('alerts', () => {
         severity: 'critical' as const,
         sent: 5966,
         delivered: 4470,
-        explanation: 'Delivery on +1 631 555 1000 fell to 74.9% (4,470 of 5,966 delivered) on Tue 24 Nov 13:00–17:30; expected 96.7% (at least 91.5%).',
+        explanation:
+          'Delivery on +1 631 555 1000 fell to 74.9% (4,470 of 5,966 delivered) on Tue 24 Nov 13:00–17:30; expected 96.7% (at least 91.5%).',
       },
     ],
   };
@@ -322,7 +414,9 @@ describe('alerts', () => {
   }
 
   async function click(actionId: string, posted: { channel: string; ts: string }, options: { key?: string; user?: string } = {}) {
-    const message = slack.calls.find((c) => c.method === 'chat.postMessage' && c.args.ts === undefined && c.args.channel === posted.channel)!;
+    const message = slack.calls.find(
+      (c) => c.method === 'chat.postMessage' && c.args.ts === undefined && c.args.channel === posted.channel,
+    )!;
     const payload = {
       type: 'block_actions',
       user: { id: options.user ?? 'U0BOB', name: 'bob' },
@@ -330,7 +424,9 @@ describe('alerts', () => {
       channel: { id: posted.channel },
       container: { type: 'message', message_ts: posted.ts, channel_id: posted.channel },
       message: { ts: posted.ts, blocks: message.args.blocks, text: message.args.text },
-      actions: [{ action_id: actionId, block_id: 'alert_actions', value: JSON.stringify({ key: options.key ?? alert.key }), type: 'button' }],
+      actions: [
+        { action_id: actionId, block_id: 'alert_actions', value: JSON.stringify({ key: options.key ?? alert.key }), type: 'button' },
+      ],
       response_url: slack.responseUrl(`action-${actionId}-${++responseCounter}`),
       trigger_id: `1.${responseCounter}`,
     };
@@ -345,7 +441,12 @@ describe('alerts', () => {
     expect(posts).toHaveLength(2);
     expect(posted).toMatchObject({ delivered: true, ref: expect.stringMatching(/^1700000000\./) });
     const actions = (posts[1]!.args.blocks as Array<Record<string, any>>).find((b) => b.type === 'actions')!;
-    expect(actions.elements.map((e: { text: { text: string } }) => e.text.text)).toEqual(['Acknowledge', 'Mute 1h', 'Mute 24h', 'Show by phone number']);
+    expect(actions.elements.map((e: { text: { text: string } }) => e.text.text)).toEqual([
+      'Acknowledge',
+      'Mute 1h',
+      'Mute 24h',
+      'Show by phone number',
+    ]);
   }, 20_000);
 
   it('acknowledging updates the message and records who did it', async () => {
@@ -355,15 +456,21 @@ describe('alerts', () => {
     const update = await slack.waitFor(() => slack.calls.find((c) => c.method === 'chat.update' && c.args.ts === posted.ts));
     expect(JSON.stringify(update.args.blocks)).toContain('Acknowledged by <@U0BOB>');
     expect(update.violations).toEqual([]);
-    expect(await service.store.alertHistory(alert.key)).toEqual(expect.arrayContaining([expect.objectContaining({ status: 'acknowledged', by: 'U0BOB', at: NOW })]));
+    expect(await service.store.alertHistory(alert.key)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ status: 'acknowledged', by: 'U0BOB', at: NOW })]),
+    );
   });
 
   it('muting for an hour updates the message and mutes the account here', async () => {
     const posted = await postAlert('C0OPS');
     await click('alert_mute_1h', posted);
-    const update = await slack.waitFor(() => slack.calls.find((c) => c.method === 'chat.update' && c.args.ts === posted.ts && JSON.stringify(c.args.blocks).includes('Muted')));
+    const update = await slack.waitFor(() =>
+      slack.calls.find((c) => c.method === 'chat.update' && c.args.ts === posted.ts && JSON.stringify(c.args.blocks).includes('Muted')),
+    );
     expect(JSON.stringify(update.args.blocks)).toContain('Muted for 1h by <@U0BOB>');
-    const setting = (await service.store.alertSettings({ platform: 'slack', conversation: 'C0OPS' })).find((s) => s.accountId === alert.accountId)!;
+    const setting = (await service.store.alertSettings({ platform: 'slack', conversation: 'C0OPS' })).find(
+      (s) => s.accountId === alert.accountId,
+    )!;
     expect(setting.mutedUntil).toBe(NOW + 3_600_000);
   });
 

@@ -25,11 +25,23 @@ describe.each(backends)('store on $name', (backend) => {
   });
 
   it('keeps one subscription per target, account and period', async () => {
-    const first = await store.addSubscription({ ...slack, accountId: '104729384756102', every: 'daily', at: '09:00', timezone: 'Asia/Kolkata', createdBy: 'U1' }, 1_700_000_000_000);
+    const first = await store.addSubscription(
+      { ...slack, accountId: '104729384756102', every: 'daily', at: '09:00', timezone: 'Asia/Kolkata', createdBy: 'U1' },
+      1_700_000_000_000,
+    );
     expect(first).toMatchObject({ accountId: '104729384756102', every: 'daily', at: '09:00', createdAt: 1_700_000_000_000 });
-    await store.addSubscription({ ...slack, accountId: '104729384756102', every: 'daily', at: '08:30', timezone: 'Europe/Berlin', createdBy: 'U2' }, 1_700_000_100_000);
-    await store.addSubscription({ ...slack, accountId: '104729384756102', every: 'weekly', at: '09:00', timezone: 'Europe/Berlin', createdBy: 'U2' }, 1_700_000_200_000);
-    await store.addSubscription({ ...teams, accountId: '104729384756102', every: 'daily', at: '07:00', timezone: 'UTC', createdBy: 'aad' }, 1_700_000_300_000);
+    await store.addSubscription(
+      { ...slack, accountId: '104729384756102', every: 'daily', at: '08:30', timezone: 'Europe/Berlin', createdBy: 'U2' },
+      1_700_000_100_000,
+    );
+    await store.addSubscription(
+      { ...slack, accountId: '104729384756102', every: 'weekly', at: '09:00', timezone: 'Europe/Berlin', createdBy: 'U2' },
+      1_700_000_200_000,
+    );
+    await store.addSubscription(
+      { ...teams, accountId: '104729384756102', every: 'daily', at: '07:00', timezone: 'UTC', createdBy: 'aad' },
+      1_700_000_300_000,
+    );
     const here = await store.listSubscriptions(slack);
     expect(here.map((s) => [s.every, s.at, s.timezone, s.createdBy])).toEqual([
       ['daily', '08:30', 'Europe/Berlin', 'U2'],
@@ -64,9 +76,19 @@ describe.each(backends)('store on $name', (backend) => {
 
   it('caches buckets per key with their coverage, replacing and pruning by span', async () => {
     const b = (start: number, sent: number) => ({ start, end: start + 1800, sent, delivered: sent - 1 });
-    await store.writeBuckets('k', { start: 0, end: 7200 }, [b(0, 5), b(3600, 7)], { start: 0, end: 7200, phoneNumbers: ['1631'], countryCodes: ['IN'] });
+    await store.writeBuckets('k', { start: 0, end: 7200 }, [b(0, 5), b(3600, 7)], {
+      start: 0,
+      end: 7200,
+      phoneNumbers: ['1631'],
+      countryCodes: ['IN'],
+    });
     expect(await store.bucketCoverage('k')).toEqual({ start: 0, end: 7200, phoneNumbers: ['1631'], countryCodes: ['IN'] });
-    await store.writeBuckets('k', { start: 7200, end: 10_800 }, [b(7200, 9)], { start: 1800, end: 10_800, phoneNumbers: ['1631'], countryCodes: ['IN', 'US'] });
+    await store.writeBuckets('k', { start: 7200, end: 10_800 }, [b(7200, 9)], {
+      start: 1800,
+      end: 10_800,
+      phoneNumbers: ['1631'],
+      countryCodes: ['IN', 'US'],
+    });
     expect((await store.readBuckets('k', 0, 20_000)).map((p) => [p.start, p.sent])).toEqual([
       [3600, 7],
       [7200, 9],
@@ -79,12 +101,17 @@ describe.each(backends)('store on $name', (backend) => {
     await store.saveConversation({ conversation: '19:ops@thread.tacv2', reference, tenant: 't1', updatedAt: 10 });
     await store.saveConversation({ conversation: '19:gone@thread.tacv2', reference, tenant: null, updatedAt: 11 });
     await store.markConversationInactive('19:gone@thread.tacv2', 'connector answered 403', 12);
-    expect(await store.listConversations({ activeOnly: true })).toEqual([{ conversation: '19:ops@thread.tacv2', reference, tenant: 't1', active: true, inactiveReason: null, updatedAt: 10 }]);
+    expect(await store.listConversations({ activeOnly: true })).toEqual([
+      { conversation: '19:ops@thread.tacv2', reference, tenant: 't1', active: true, inactiveReason: null, updatedAt: 10 },
+    ]);
     const gone = (await store.listConversations()).find((c) => c.conversation === '19:gone@thread.tacv2')!;
     expect(gone).toMatchObject({ active: false, inactiveReason: 'connector answered 403', updatedAt: 12 });
     // Spoken to again: active again.
     await store.saveConversation({ conversation: '19:gone@thread.tacv2', reference, tenant: null, updatedAt: 13 });
-    expect((await store.listConversations({ activeOnly: true })).map((c) => c.conversation)).toEqual(['19:gone@thread.tacv2', '19:ops@thread.tacv2']);
+    expect((await store.listConversations({ activeOnly: true })).map((c) => c.conversation)).toEqual([
+      '19:gone@thread.tacv2',
+      '19:ops@thread.tacv2',
+    ]);
   });
 });
 
@@ -107,10 +134,18 @@ describe('waba-pulse migrate', () => {
       const stdout = new PassThrough();
       let out = '';
       stdout.on('data', (c) => (out += c));
-      const code = await runCli(['migrate'], { stdout, stderr: new PassThrough(), env: { DATABASE_URL: 'sqlite:./db/pulse.db' }, cwd: dir });
+      const code = await runCli(['migrate'], {
+        stdout,
+        stderr: new PassThrough(),
+        env: { DATABASE_URL: 'sqlite:./db/pulse.db' },
+        cwd: dir,
+      });
       return { code, out };
     };
-    expect(await run()).toEqual({ code: 0, out: 'applied 001_chat_state, 002_runs, 003_alert_state, 004_bucket_cache, 005_alerts_and_dedupe, 006_settle_curves to the sqlite database\n' });
+    expect(await run()).toEqual({
+      code: 0,
+      out: 'applied 001_chat_state, 002_runs, 003_alert_state, 004_bucket_cache, 005_alerts_and_dedupe, 006_settle_curves to the sqlite database\n',
+    });
     expect(await run()).toEqual({ code: 0, out: 'the sqlite database is up to date\n' });
   });
 });
@@ -139,7 +174,10 @@ describe('waba-pulse runs', () => {
       code: 0,
       out: '2026-11-24 08:00Z  failed   digest:b  2026-11-24  by replica-2, 3 attempts  — Slack answered 500\n2026-11-24 08:00Z  posted   digest:a  2026-11-24  by replica-1, 1 attempt\n',
     });
-    expect(await run(['runs', '--failed'])).toEqual({ code: 1, out: '2026-11-24 08:00Z  failed   digest:b  2026-11-24  by replica-2, 3 attempts  — Slack answered 500\n' });
+    expect(await run(['runs', '--failed'])).toEqual({
+      code: 1,
+      out: '2026-11-24 08:00Z  failed   digest:b  2026-11-24  by replica-2, 3 attempts  — Slack answered 500\n',
+    });
   });
 
   it('says which config digest a run belongs to', async () => {
@@ -150,7 +188,10 @@ describe('waba-pulse runs', () => {
     const { writeFileSync } = await import('node:fs');
     const dir = mkdtempSync(join(tmpdir(), 'waba-pulse-runs-'));
     const configPath = join(dir, 'waba-pulse.yaml');
-    writeFileSync(configPath, 'accounts:\n  - { id: "104729384756102", name: acme, token: "${T}", timezone: Asia/Kolkata }\ndigests:\n  - { account: acme, at: "08:00", targets: [{ slack: { channel: C0MORNING } }] }\n');
+    writeFileSync(
+      configPath,
+      'accounts:\n  - { id: "104729384756102", name: acme, token: "${T}", timezone: Asia/Kolkata }\ndigests:\n  - { account: acme, at: "08:00", targets: [{ slack: { channel: C0MORNING } }] }\n',
+    );
     const env = { DATABASE_URL: 'sqlite:./pulse.db', WABA_PULSE_CONFIG: configPath, T: 'x' };
     const [digest] = configDigests(loadConfig(env));
     const store = await openStore(env.DATABASE_URL, { cwd: dir });
@@ -162,6 +203,8 @@ describe('waba-pulse runs', () => {
     let out = '';
     stdout.on('data', (c) => (out += c));
     expect(await runCli(['runs'], { stdout, stderr: new PassThrough(), env, cwd: dir })).toBe(0);
-    expect(out).toBe(`2026-11-24 02:30Z  posted   ${digest!.job} (digests[0]: acme daily at 08:00 Asia/Kolkata → slack C0MORNING)  2026-11-24  by replica-1, 1 attempt\n`);
+    expect(out).toBe(
+      `2026-11-24 02:30Z  posted   ${digest!.job} (digests[0]: acme daily at 08:00 Asia/Kolkata → slack C0MORNING)  2026-11-24  by replica-1, 1 attempt\n`,
+    );
   });
 });

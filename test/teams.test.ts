@@ -1,14 +1,14 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChartLinks } from '../src/charts/links.js';
+import type { AlertContent } from '../src/chat/surface.js';
 import { buildConfig } from '../src/config/load.js';
 import { silentLogger } from '../src/log.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';
-import { startSandbox, type RunningSandbox } from '../src/sandbox/server.js';
-import { fortyNumbers } from './fixtures/accounts.js';
-import { startService, type RunningService } from '../src/serve/service.js';
+import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
+import { type RunningService, startService } from '../src/serve/service.js';
 import { startFakeConnector } from './fakes/connector.js';
-import type { AlertContent } from '../src/chat/surface.js';
+import { fortyNumbers } from './fixtures/accounts.js';
 import { postRaised, raiseAlert } from './helpers/alerts.js';
 
 const require = createRequire(import.meta.url);
@@ -23,7 +23,13 @@ let sandbox: RunningSandbox;
 let connector: Awaited<ReturnType<typeof startFakeConnector>>;
 let service: RunningService;
 
-const accountsDoc = [...sampleAccounts(NOW).slice(0, 2), bigco].map((a) => ({ id: a.id, name: a.name, displayName: a.displayName, token: '${GRAPH_TOKEN}', timezone: a.timezone }));
+const accountsDoc = [...sampleAccounts(NOW).slice(0, 2), bigco].map((a) => ({
+  id: a.id,
+  name: a.name,
+  displayName: a.displayName,
+  token: '${GRAPH_TOKEN}',
+  timezone: a.timezone,
+}));
 
 function config(env: NodeJS.ProcessEnv, allowUnauthenticated = true) {
   return buildConfig(
@@ -45,7 +51,14 @@ function config(env: NodeJS.ProcessEnv, allowUnauthenticated = true) {
 beforeAll(async () => {
   sandbox = await startSandbox({ accounts: [...sampleAccounts(NOW), bigco], now: () => NOW, token: GRAPH_TOKEN, callsPerHour: 100_000 });
   connector = await startFakeConnector();
-  service = await startService({ config: config({}), env: { GRAPH_TOKEN }, logger: silentLogger, now: () => NOW, port: 0, host: '127.0.0.1' });
+  service = await startService({
+    config: config({}),
+    env: { GRAPH_TOKEN },
+    logger: silentLogger,
+    now: () => NOW,
+    port: 0,
+    host: '127.0.0.1',
+  });
 });
 afterAll(async () => {
   await service.close();
@@ -114,7 +127,9 @@ describe('Teams commands', () => {
   it('answers help in a personal chat with a valid Adaptive Card', async () => {
     const before = connector.calls.length;
     expect(await send(personal('help'))).toBe(200);
-    const [reply] = await connector.waitFor(() => (cardsTo('a:personal-alice', before).length ? cardsTo('a:personal-alice', before) : undefined));
+    const [reply] = await connector.waitFor(() =>
+      cardsTo('a:personal-alice', before).length ? cardsTo('a:personal-alice', before) : undefined,
+    );
     expect(reply!.activity.attachments[0].contentType).toBe('application/vnd.microsoft.card.adaptive');
     expect(validateCard(cardOf(reply!))).toEqual([]);
     expect(JSON.stringify(cardOf(reply!))).toContain('@waba-pulse report <account>');
@@ -123,7 +138,9 @@ describe('Teams commands', () => {
   it('takes a command typed with the configured slash command, /pulse', async () => {
     const before = connector.calls.length;
     expect(await send(personal('/pulse help'))).toBe(200);
-    const [reply] = await connector.waitFor(() => (cardsTo('a:personal-alice', before).length ? cardsTo('a:personal-alice', before) : undefined));
+    const [reply] = await connector.waitFor(() =>
+      cardsTo('a:personal-alice', before).length ? cardsTo('a:personal-alice', before) : undefined,
+    );
     expect(JSON.stringify(cardOf(reply!))).toContain('@waba-pulse report <account>');
   });
 
@@ -142,7 +159,11 @@ describe('Teams commands', () => {
     const chart = await fetch(image.url);
     expect(chart.status).toBe(200);
     expect(chart.headers.get('content-type')).toBe('image/png');
-    expect(Buffer.from(await chart.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+    expect(
+      Buffer.from(await chart.arrayBuffer())
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG');
     // A tampered signature is refused.
     expect((await fetch(image.url.replace(/sig=([^&]{4})/, 'sig=AAAA'))).status).toBe(403);
     expect(JSON.stringify(connector.calls)).not.toContain(GRAPH_TOKEN);
@@ -189,7 +210,9 @@ describe('Teams commands', () => {
     const before = connector.calls.length;
     await send(personal('report globex-support'));
     const reply = await connector.waitFor(() => cardsTo('a:personal-alice', before)[0]);
-    expect(JSON.stringify(cardOf(reply))).toContain('No account \\"globex-support\\" is available here. Accounts here: acme-retail, bigco.');
+    expect(JSON.stringify(cardOf(reply))).toContain(
+      'No account \\"globex-support\\" is available here. Accounts here: acme-retail, bigco.',
+    );
   });
 });
 
@@ -214,7 +237,13 @@ describe('proactive messages and alerts', () => {
     accountId: '130000000000001',
     accountName: 'BigCo',
     timezone: 'UTC',
-    anomalies: [{ severity: 'critical' as const, explanation: 'Delivery on +1 415 555 1000 fell to 80.0% (800 of 1,000 delivered) on Tue 24 Nov 10:00–12:00; expected 98.0% (at least 96.5%).' }],
+    anomalies: [
+      {
+        severity: 'critical' as const,
+        explanation:
+          'Delivery on +1 415 555 1000 fell to 80.0% (800 of 1,000 delivered) on Tue 24 Nov 10:00–12:00; expected 98.0% (at least 96.5%).',
+      },
+    ],
   };
   const install = {
     type: 'installationUpdate',
@@ -245,7 +274,12 @@ describe('proactive messages and alerts', () => {
     const posted = connector.calls.slice(before).find((c) => c.conversation === '19:alerts@thread.tacv2' && c.activity.attachments)!;
     const card = cardOf(posted);
     expect(validateCard(card)).toEqual([]);
-    expect((card.actions as Array<{ title: string }>).map((a) => a.title)).toEqual(['Acknowledge', 'Mute 1h', 'Mute 24h', 'Show by phone number']);
+    expect((card.actions as Array<{ title: string }>).map((a) => a.title)).toEqual([
+      'Acknowledge',
+      'Mute 1h',
+      'Mute 24h',
+      'Show by phone number',
+    ]);
 
     const ack = (card.actions as Array<{ title: string; data: unknown }>)[0]!.data;
     const clicked = connector.calls.length;
@@ -260,18 +294,30 @@ describe('proactive messages and alerts', () => {
     const update = await connector.waitFor(() => connector.calls.slice(clicked).find((c) => c.method === 'PUT'));
     expect(update.activityId).toBe(id);
     expect(JSON.stringify(update.activity)).toContain('Acknowledged by Alice');
-    expect(await service.store.alertHistory(alert.key)).toEqual([expect.objectContaining({ status: 'acknowledged', by: 'aad-alice', at: NOW })]);
+    expect(await service.store.alertHistory(alert.key)).toEqual([
+      expect.objectContaining({ status: 'acknowledged', by: 'aad-alice', at: NOW }),
+    ]);
   });
 
   it('counts a send the connector accepted without an id as delivered, and keeps the conversation', async () => {
-    await send({ ...install, id: 'install-3', serviceUrl: connector.url, conversation: { id: '19:quiet@thread.tacv2', conversationType: 'channel', tenantId: 'tenant-1' } });
+    await send({
+      ...install,
+      id: 'install-3',
+      serviceUrl: connector.url,
+      conversation: { id: '19:quiet@thread.tacv2', conversationType: 'channel', tenantId: 'tenant-1' },
+    });
     connector.answerWithoutIds('19:quiet@thread.tacv2');
     expect(await service.teams!.postAlert('19:quiet@thread.tacv2', alert)).toEqual({ delivered: true, ref: '' });
     expect((await service.store.conversation('19:quiet@thread.tacv2'))?.active).toBe(true);
   });
 
   it('marks a conversation inactive when the connector says the bot was removed', async () => {
-    await send({ ...install, id: 'install-2', serviceUrl: connector.url, conversation: { id: '19:gone@thread.tacv2', conversationType: 'channel', tenantId: 'tenant-1' } });
+    await send({
+      ...install,
+      id: 'install-2',
+      serviceUrl: connector.url,
+      conversation: { id: '19:gone@thread.tacv2', conversationType: 'channel', tenantId: 'tenant-1' },
+    });
     connector.removeBotFrom('19:gone@thread.tacv2');
     expect(await service.teams!.postAlert('19:gone@thread.tacv2', alert)).toEqual({ delivered: false, reason: 'gone' });
     const record = (await service.store.listConversations()).find((c) => c.conversation === '19:gone@thread.tacv2')!;
@@ -286,7 +332,15 @@ describe('proactive messages and alerts', () => {
 describe('authentication', () => {
   it('refuses requests without or with a wrong token when an app id is configured, and other tenants', async () => {
     const secured = await startService({
-      config: config({ MICROSOFT_APP_ID: '00000000-0000-0000-0000-000000000001', MICROSOFT_APP_PASSWORD: 'client-secret-value', MICROSOFT_APP_TYPE: 'SingleTenant', MICROSOFT_APP_TENANT_ID: 'tenant-1' }, false),
+      config: config(
+        {
+          MICROSOFT_APP_ID: '00000000-0000-0000-0000-000000000001',
+          MICROSOFT_APP_PASSWORD: 'client-secret-value',
+          MICROSOFT_APP_TYPE: 'SingleTenant',
+          MICROSOFT_APP_TENANT_ID: 'tenant-1',
+        },
+        false,
+      ),
       env: { GRAPH_TOKEN },
       logger: silentLogger,
       now: () => NOW,

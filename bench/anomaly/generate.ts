@@ -63,7 +63,7 @@ export class Rng {
   }
   /** Gamma(shape, 1) by Marsaglia and Tsang. */
   gamma(shape: number): number {
-    if (shape < 1) return this.gamma(shape + 1) * Math.pow(Math.max(1e-12, this.next()), 1 / shape);
+    if (shape < 1) return this.gamma(shape + 1) * Math.max(1e-12, this.next()) ** (1 / shape);
     const d = shape - 1 / 3;
     const c = 1 / Math.sqrt(9 * d);
     for (;;) {
@@ -183,7 +183,7 @@ function busyStart(rng: Rng, opts: GenerateOptions, tz: string, length: number):
   for (let tries = 0; tries < 200; tries++) {
     const b = rng.int(first, last);
     const t = opts.start + b * HALF_HOUR;
-    const hour = (((t + offsetMinutes(t, tz) * 60) % 86_400) + 86_400) % 86_400 / 3600;
+    const hour = ((((t + offsetMinutes(t, tz) * 60) % 86_400) + 86_400) % 86_400) / 3600;
     if (hour >= 9 && hour <= 17) return b;
   }
   return rng.int(first, last);
@@ -235,7 +235,14 @@ export function generateAccounts(opts: GenerateOptions): EvalAccount[] {
         if (kind === 'stop' || (place < 0.45 && account.phones.length > 1)) incident.phone = rng.int(0, account.phones.length - 1);
         else if (place < 0.8 && account.countries.length > 1) incident.country = rng.int(0, account.countries.length - 1);
         const length = opts.dayScale ? rng.int(1, 3) * 48 : kind === 'slide' ? rng.int(8, 16) : rng.int(4, 16);
-        incident.size = kind === 'drop' ? rng.uniform(0.05, 0.25) : kind === 'subtle' ? rng.uniform(0.02, 0.05) : kind === 'slide' ? rng.uniform(0.05, 0.2) : 1;
+        incident.size =
+          kind === 'drop'
+            ? rng.uniform(0.05, 0.25)
+            : kind === 'subtle'
+              ? rng.uniform(0.02, 0.05)
+              : kind === 'slide'
+                ? rng.uniform(0.05, 0.2)
+                : 1;
         const zone = incident.country !== undefined ? account.countries[incident.country]!.tz : tz;
         incident.start = opts.dayScale ? localMidnight(opts, tz, busyStart(rng, opts, zone, length)) : busyStart(rng, opts, zone, length);
         incident.end = incident.start + length;
@@ -251,7 +258,7 @@ export function generateAccounts(opts: GenerateOptions): EvalAccount[] {
         if (opts.hard && countries.length > 1) {
           // A campaign to the audience that delivers least: the account's mix, and its rate, shift.
           let lowest = 0;
-          countries.forEach((c, i) => (c.rate < countries[lowest]!.rate ? (lowest = i) : undefined));
+          for (let i = 1; i < countries.length; i++) if (countries[i]!.rate < countries[lowest]!.rate) lowest = i;
           burst.country = lowest;
           delete burst.phone;
         }
@@ -284,10 +291,15 @@ export function generateAccounts(opts: GenerateOptions): EvalAccount[] {
           const day = Math.floor(localSeconds / 86_400);
           const weekday = (day + 4) % 7; // 0 = Sunday
           let mean = peak * account.phones[p]! * country.weight * curve(hour) * (weekday === 0 || weekday === 6 ? account.weekend : 1);
-          mean *= trend[Math.min(trend.length - 1, Math.floor(b / 48))]! * Math.exp(mixNoise * rng.normal() - mixNoise * mixNoise / 2);
+          mean *= trend[Math.min(trend.length - 1, Math.floor(b / 48))]! * Math.exp(mixNoise * rng.normal() - (mixNoise * mixNoise) / 2);
           let rate = country.rate + wander[c]![Math.min(opts.days + 1, Math.floor(b / 48) + 1)]! - (hour < 6 ? country.nightDip : 0);
           for (const burst of account.bursts) {
-            if (b >= burst.start && b < burst.end && (burst.phone === undefined || burst.phone === p) && (burst.country === undefined || burst.country === c)) {
+            if (
+              b >= burst.start &&
+              b < burst.end &&
+              (burst.phone === undefined || burst.phone === p) &&
+              (burst.country === undefined || burst.country === c)
+            ) {
               mean *= burst.factor;
               rate -= 0.004; // colder audiences deliver slightly less; not an incident
             }
@@ -343,7 +355,11 @@ export function scopeSeries(account: EvalAccount, start: number): ScopeSeries[] 
     return points;
   };
   const out: ScopeSeries[] = [{ kind: 'account', index: undefined, points: build(() => true) }];
-  if (account.phones.length > 1) account.phones.forEach((_, p) => out.push({ kind: 'phone', index: p, points: build((pp) => pp === p) }));
-  if (account.countries.length > 1) account.countries.forEach((_, c) => out.push({ kind: 'country', index: c, points: build((_p, cc) => cc === c) }));
+  if (account.phones.length > 1) {
+    for (let p = 0; p < account.phones.length; p++) out.push({ kind: 'phone', index: p, points: build((pp) => pp === p) });
+  }
+  if (account.countries.length > 1) {
+    for (let c = 0; c < account.countries.length; c++) out.push({ kind: 'country', index: c, points: build((_p, cc) => cc === c) });
+  }
   return out;
 }

@@ -9,7 +9,7 @@ import { buildConfig } from '../../src/config/load.js';
 import type { AnalyticsRequest, AnalyticsResult, AnalyticsSource, GraphAccount } from '../../src/graph/client.js';
 import { runBacktest } from '../../src/jobs/backtest.js';
 import { filterKey } from '../../src/jobs/replaySource.js';
-import { scopeSeries, type EvalAccount } from './generate.js';
+import { type EvalAccount, scopeSeries } from './generate.js';
 import type { Alarm } from './score.js';
 
 const HALF_HOUR = 1800;
@@ -22,12 +22,28 @@ function generatedSource(account: EvalAccount, start: number): AnalyticsSource {
   const codes = account.countries.map((c) => c.code);
   const byKey = new Map<string, AnalyticsResult['points']>();
   for (const s of series) {
-    const filter = s.kind === 'phone' ? { phoneNumbers: [phoneId(s.index!)], countryCodes: [], productTypes: [] } : s.kind === 'country' ? { phoneNumbers: [], countryCodes: [codes[s.index!]!], productTypes: [] } : { phoneNumbers: [], countryCodes: [], productTypes: [] };
-    byKey.set(filterKey(filter), s.points.filter((p) => p.sent > 0));
+    const filter =
+      s.kind === 'phone'
+        ? { phoneNumbers: [phoneId(s.index!)], countryCodes: [], productTypes: [] }
+        : s.kind === 'country'
+          ? { phoneNumbers: [], countryCodes: [codes[s.index!]!], productTypes: [] }
+          : { phoneNumbers: [], countryCodes: [], productTypes: [] };
+    byKey.set(
+      filterKey(filter),
+      s.points.filter((p) => p.sent > 0),
+    );
   }
   // A single number or country has no scope of its own in the generator: it is the account.
-  if (phones.length === 1) byKey.set(filterKey({ phoneNumbers: phones, countryCodes: [], productTypes: [] }), byKey.get(filterKey({ phoneNumbers: [], countryCodes: [], productTypes: [] }))!);
-  if (codes.length === 1) byKey.set(filterKey({ phoneNumbers: [], countryCodes: codes, productTypes: [] }), byKey.get(filterKey({ phoneNumbers: [], countryCodes: [], productTypes: [] }))!);
+  if (phones.length === 1)
+    byKey.set(
+      filterKey({ phoneNumbers: phones, countryCodes: [], productTypes: [] }),
+      byKey.get(filterKey({ phoneNumbers: [], countryCodes: [], productTypes: [] }))!,
+    );
+  if (codes.length === 1)
+    byKey.set(
+      filterKey({ phoneNumbers: [], countryCodes: codes, productTypes: [] }),
+      byKey.get(filterKey({ phoneNumbers: [], countryCodes: [], productTypes: [] }))!,
+    );
   return {
     async fetchAnalytics(_account: GraphAccount, req: AnalyticsRequest): Promise<AnalyticsResult> {
       const points = (byKey.get(filterKey(req)) ?? []).filter((p) => p.start >= req.range.start && p.start < req.range.end);
@@ -36,14 +52,28 @@ function generatedSource(account: EvalAccount, start: number): AnalyticsSource {
   };
 }
 
-export async function online(accounts: readonly EvalAccount[], start: number, fromDay: number, toDay: number, sensitivity = 'normal'): Promise<{ alarms: Map<number, Alarm[]>; checks: number }> {
+export async function online(
+  accounts: readonly EvalAccount[],
+  start: number,
+  fromDay: number,
+  toDay: number,
+  sensitivity = 'normal',
+): Promise<{ alarms: Map<number, Alarm[]>; checks: number }> {
   const alarms = new Map<number, Alarm[]>();
   let checks = 0;
   for (const account of accounts) {
     const config = buildConfig(
       {
         accounts: [{ id: String(300000000000000 + account.index), name: `eval-${account.index}`, token: '${T}', timezone: account.tz }],
-        alerts: [{ name: 'eval', account: `eval-${account.index}`, drillDown: ['phone', 'country'], sensitivity, targets: [{ slack: { channel: 'C0EVAL' } }] }],
+        alerts: [
+          {
+            name: 'eval',
+            account: `eval-${account.index}`,
+            drillDown: ['phone', 'country'],
+            sensitivity,
+            targets: [{ slack: { channel: 'C0EVAL' } }],
+          },
+        ],
       },
       { GRAPH_API_URL: 'http://127.0.0.1:9' },
     );

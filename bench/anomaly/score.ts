@@ -3,7 +3,7 @@
  * happened in; which alarms no incident explains (false alarms, counted as events: simultaneous
  * alarms of one account are one message); what happened during campaigns.
  */
-import { HALF_HOUR, type EvalAccount, type Incident } from './generate.js';
+import { type EvalAccount, HALF_HOUR, type Incident } from './generate.js';
 
 export type AlarmKind = 'delivery_drop' | 'volume_drop' | 'volume_spike';
 
@@ -61,7 +61,8 @@ export function incidentVolume(account: EvalAccount, inc: Pick<Incident, 'start'
   return total / Math.max(1, buckets);
 }
 
-const overlaps = (a: { startIndex: number; endIndex: number }, start: number, end: number) => a.startIndex < end + MARGIN && start - MARGIN < a.endIndex;
+const overlaps = (a: { startIndex: number; endIndex: number }, start: number, end: number) =>
+  a.startIndex < end + MARGIN && start - MARGIN < a.endIndex;
 
 function band(v: number): string {
   return v < 500 ? '<500' : v < 2000 ? '500-2k' : '>=2k';
@@ -82,7 +83,13 @@ function namesScope(account: EvalAccount, inc: Incident, a: Alarm): boolean {
   return a.scope.kind === 'account';
 }
 
-export function score(accounts: readonly EvalAccount[], alarms: ReadonlyMap<number, Alarm[]>, judgedFrom: number, judgedTo: number, scoredDays: number): Scored {
+export function score(
+  accounts: readonly EvalAccount[],
+  alarms: ReadonlyMap<number, Alarm[]>,
+  judgedFrom: number,
+  judgedTo: number,
+  scoredDays: number,
+): Scored {
   const out: Scored = {
     incidents: 0,
     material: { n: 0, caught: 0, named: 0 },
@@ -110,7 +117,10 @@ export function score(accounts: readonly EvalAccount[], alarms: ReadonlyMap<numb
       out.incidents++;
       const volume = incidentVolume(account, inc);
       const wanted = (a: Alarm) => (inc.kind === 'stop' ? a.kind === 'volume_drop' : a.kind === 'delivery_drop');
-      const hits = list.filter((a) => wanted(a) && overlaps(a, inc.start, inc.end) && a.raisedAtMinute >= inc.start * 30 && a.raisedAtMinute <= (inc.end + MARGIN) * 30);
+      const hits = list.filter(
+        (a) =>
+          wanted(a) && overlaps(a, inc.start, inc.end) && a.raisedAtMinute >= inc.start * 30 && a.raisedAtMinute <= (inc.end + MARGIN) * 30,
+      );
       const caught = hits.length > 0;
       const group = `${inc.kind === 'stop' ? 'complete stop' : inc.kind === 'slide' ? 'slow slide' : inc.kind === 'subtle' ? 'subtle drop 2-5 pp' : 'drop 5-25 pp'} ${band(volume)}`;
       const row = out.rows.get(group) ?? { n: 0, caught: 0 };
@@ -120,7 +130,10 @@ export function score(accounts: readonly EvalAccount[], alarms: ReadonlyMap<numb
       if (isMaterial(inc, volume)) {
         out.material.n++;
         if (caught) out.material.caught++;
-        else out.materialMissed.push(`account ${account.index} ${inc.kind} ${(inc.size * 100).toFixed(1)} pp on ${inc.phone !== undefined ? `phone ${inc.phone}` : inc.country !== undefined ? `country ${inc.country}` : 'account'} at ${volume.toFixed(0)}/bucket`);
+        else
+          out.materialMissed.push(
+            `account ${account.index} ${inc.kind} ${(inc.size * 100).toFixed(1)} pp on ${inc.phone !== undefined ? `phone ${inc.phone}` : inc.country !== undefined ? `country ${inc.country}` : 'account'} at ${volume.toFixed(0)}/bucket`,
+          );
         if (hits.some((a) => namesScope(account, inc, a))) out.material.named++;
       }
       if (inc.kind === 'subtle' && volume >= 2000) {

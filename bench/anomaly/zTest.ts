@@ -15,7 +15,11 @@ export interface ZTestAlarm {
   detected: number;
 }
 
-export function zTestDrops(points: readonly DataPoint[], from: number, options: { minSent?: number; z?: number; minDrop?: number } = {}): ZTestAlarm[] {
+export function zTestDrops(
+  points: readonly DataPoint[],
+  from: number,
+  options: { minSent?: number; z?: number; minDrop?: number } = {},
+): ZTestAlarm[] {
   const minSent = options.minSent ?? 200;
   const z = options.z ?? 4;
   const minDrop = options.minDrop ?? 0.02;

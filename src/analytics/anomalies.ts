@@ -1,7 +1,7 @@
+import type { DataPoint, Granularity } from '../series.js';
 import { lowerTail, normalTail } from './betaTail.js';
 import { BucketScorer, type Thresholds } from './scoring.js';
 import type { SeriesPoint } from './series.js';
-import type { DataPoint, Granularity } from '../series.js';
 
 export type AnomalyKind = 'delivery_drop' | 'volume_drop' | 'volume_spike';
 export type Severity = 'warning' | 'critical';
@@ -73,7 +73,10 @@ export interface DetectionSettings {
  * four or eight 2 points, at 4.5 deviations — ordinary bucket-to-bucket swings, however large at
  * high volume, do not persist.
  */
-export const SENSITIVITY: Record<Sensitivity, Pick<DetectionSettings, 'minDropPointsSingle' | 'zSingle' | 'minDropPointsShort' | 'minDropPoints' | 'z'>> = {
+export const SENSITIVITY: Record<
+  Sensitivity,
+  Pick<DetectionSettings, 'minDropPointsSingle' | 'zSingle' | 'minDropPointsShort' | 'minDropPoints' | 'z'>
+> = {
   low: { minDropPointsSingle: 7, zSingle: 6, minDropPointsShort: 4, minDropPoints: 3, z: 5.5 },
   normal: { minDropPointsSingle: 5, zSingle: 5, minDropPointsShort: 3, minDropPoints: 2, z: 4.5 },
   high: { minDropPointsSingle: 4, zSingle: 4.5, minDropPointsShort: 2.5, minDropPoints: 1.5, z: 4 },
@@ -166,7 +169,8 @@ export interface SeriesAnalysis {
 export function analyzeSeries(input: DetectionInput): SeriesAnalysis {
   const s = detectionSettings(input.settings);
   const length = input.series.length;
-  if (input.granularity === 'month' || input.history.length + length === 0) return { anomalies: [], expected: new Float64Array(length).fill(NaN), judgedDelivered: new Float64Array(length) };
+  if (input.granularity === 'month' || input.history.length + length === 0)
+    return { anomalies: [], expected: new Float64Array(length).fill(NaN), judgedDelivered: new Float64Array(length) };
   const scorer = new BucketScorer(input.history, input.series, input.granularity, input.tz, thresholds(s));
   scorer.run();
   const expected = new Float64Array(length);
@@ -246,7 +250,11 @@ function dropAnomaly(ctx: Assembly, run: number[]): Anomaly | undefined {
   const z = single ? s.zSingle : s.z;
   const band = baselined > 0 ? Math.max(minDrop, z * spread) : 0;
   const deficit = expected - observed;
-  const significant = baselined > 0 && deficit >= minDrop && deficit * sent >= s.minExcessUndelivered && lowerTail(observed, expected, spread * spread) <= normalTail(z);
+  const significant =
+    baselined > 0 &&
+    deficit >= minDrop &&
+    deficit * sent >= s.minExcessUndelivered &&
+    lowerTail(observed, expected, spread * spread) <= normalTail(z);
   if (!significant && !belowFloor) return undefined;
   const critical = deficit * 100 >= 10 || (floor !== undefined && observed < floor - 0.05);
   const judged = significant
@@ -254,7 +262,9 @@ function dropAnomaly(ctx: Assembly, run: number[]): Anomaly | undefined {
     : `below the ${pct(floor!)} floor set for it`;
   const { start, end, detectedAt } = span(ctx, run);
   const settling = run.some((j) => sc.settled[j] === 0);
-  const shown = settling ? `${pct(observed)} (deliveries still arriving; ${count(delivered)} of ${count(sent)} so far)` : `${pct(observed)} (${count(delivered)} of ${count(sent)} delivered)`;
+  const shown = settling
+    ? `${pct(observed)} (deliveries still arriving; ${count(delivered)} of ${count(sent)} so far)`
+    : `${pct(observed)} (${count(delivered)} of ${count(sent)} delivered)`;
   return {
     kind: 'delivery_drop',
     scope: input.scope,
@@ -340,7 +350,15 @@ function count(n: number): string {
 function localParts(ts: number, tz: string): { day: string; time: string } {
   let format = dayFormats.get(tz);
   if (!format) {
-    format = new Intl.DateTimeFormat('en-GB', { timeZone: tz, weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    format = new Intl.DateTimeFormat('en-GB', {
+      timeZone: tz,
+      weekday: 'short',
+      day: 'numeric',
+      month: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
     dayFormats.set(tz, format);
   }
   const parts: Record<string, string> = {};

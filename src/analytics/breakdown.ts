@@ -1,6 +1,6 @@
-import { compareTotals, type Change } from './compare.js';
-import { totals, type Totals } from './series.js';
 import type { DataPoint } from '../series.js';
+import { type Change, compareTotals } from './compare.js';
+import { type Totals, totals } from './series.js';
 
 export type BreakdownDimension = 'phone' | 'country';
 
@@ -34,10 +34,15 @@ export function breakdown(inputs: readonly BreakdownInput[]): BreakdownItem[] {
  * The rows whose delivery rate moved most against the previous period, ignoring rows too small
  * for the move to mean anything.
  */
-export function topMovers(items: readonly BreakdownItem[], options: { count?: number; minSent?: number; minPoints?: number } = {}): BreakdownItem[] {
+export function topMovers(
+  items: readonly BreakdownItem[],
+  options: { count?: number; minSent?: number; minPoints?: number } = {},
+): BreakdownItem[] {
   const { count = 3, minSent = 100, minPoints = 0.5 } = options;
   return items
-    .filter((i) => i.change.ratePoints !== null && i.sent >= minSent && i.previous.sent >= minSent && Math.abs(i.change.ratePoints) >= minPoints)
+    .filter(
+      (i) => i.change.ratePoints !== null && i.sent >= minSent && i.previous.sent >= minSent && Math.abs(i.change.ratePoints) >= minPoints,
+    )
     .sort((a, b) => Math.abs(b.change.ratePoints!) - Math.abs(a.change.ratePoints!) || b.sent - a.sent)
     .slice(0, count);
 }

@@ -29,7 +29,7 @@ function cappedMeanSquare(e: Float64Array, b: Float64Array, count: number, centr
   for (let k = 0; k < count; k++) {
     const d = e[k]! - centre;
     const z2 = (d * d) / (b[k]! + tau2);
-    sum += z2 < cap2 ? z2 : cap2;
+    sum += Math.min(z2, cap2);
   }
   return sum / count;
 }

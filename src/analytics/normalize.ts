@@ -12,9 +12,15 @@ function at(ts: number): string {
 }
 
 function checkCount(value: unknown, field: string, p: DataPoint): void {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new SeriesError(`bucket ${at(p.start)}: ${field} ${JSON.stringify(value)} is not a number`, 'the source returned a malformed data point');
-  if (value < 0) throw new SeriesError(`bucket ${at(p.start)}: ${field} ${value} is negative`, 'the source returned a malformed data point');
-  if (!Number.isInteger(value)) throw new SeriesError(`bucket ${at(p.start)}: ${field} ${value} is not a whole number`, 'the source returned a malformed data point');
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new SeriesError(
+      `bucket ${at(p.start)}: ${field} ${JSON.stringify(value)} is not a number`,
+      'the source returned a malformed data point',
+    );
+  if (value < 0)
+    throw new SeriesError(`bucket ${at(p.start)}: ${field} ${value} is negative`, 'the source returned a malformed data point');
+  if (!Number.isInteger(value))
+    throw new SeriesError(`bucket ${at(p.start)}: ${field} ${value} is not a whole number`, 'the source returned a malformed data point');
 }
 
 /**
@@ -51,7 +57,10 @@ export function normalizeSeries(input: readonly DataPoint[]): NormalizedSeries {
       );
     }
     if (prev && p.start < prev.end) {
-      throw new SeriesError(`bucket ${at(p.start)}–${at(p.end)} overlaps bucket ${at(prev.start)}–${at(prev.end)}`, 'the source mixed granularities; fetch the range again');
+      throw new SeriesError(
+        `bucket ${at(p.start)}–${at(p.end)} overlaps bucket ${at(prev.start)}–${at(prev.end)}`,
+        'the source mixed granularities; fetch the range again',
+      );
     }
     if (p.delivered > p.sent) {
       capped++;

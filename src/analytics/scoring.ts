@@ -1,9 +1,9 @@
+import type { DataPoint, Granularity } from '../series.js';
 import { lowerTail, normalTail } from './betaTail.js';
-import type { SeriesPoint } from './series.js';
 import { fitExtraVariance, lagOneCorrelation, medianOf } from './noise.js';
+import type { SeriesPoint } from './series.js';
 import { MIN_JUDGED_FRACTION } from './settle.js';
 import { offsetMinutes } from './time.js';
-import type { DataPoint, Granularity } from '../series.js';
 
 /**
  * The bucket-by-bucket pass behind `detectAnomalies`: each bucket is judged only against what
@@ -69,7 +69,26 @@ function smallMedian(values: Float64Array, count: number): number {
  */
 class Arena {
   capacity = 0;
-  f64: Record<'T' | 'E' | 'S' | 'D' | 'F' | 'p0' | 'pooledRate' | 'pool' | 'spreadFloor' | 'allowance' | 'expectedVolume' | 'triS' | 'triD' | 'triR' | 'levelSent' | 'levelSum' | 'volumeLog', Float64Array> = {} as never;
+  f64: Record<
+    | 'T'
+    | 'E'
+    | 'S'
+    | 'D'
+    | 'F'
+    | 'p0'
+    | 'pooledRate'
+    | 'pool'
+    | 'spreadFloor'
+    | 'allowance'
+    | 'expectedVolume'
+    | 'triS'
+    | 'triD'
+    | 'triR'
+    | 'levelSent'
+    | 'levelSum'
+    | 'volumeLog',
+    Float64Array
+  > = {} as never;
   u8: Record<'judged' | 'settled' | 'partial' | 'dropFlag' | 'collapseCandidate' | 'usable', Uint8Array> = {} as never;
   i32: Record<'key' | 'prevDay' | 'detectedAt', Int32Array> = {} as never;
   volFlag = new Int8Array(0);
@@ -77,8 +96,28 @@ class Arena {
   take(n: number): this {
     if (n > this.capacity) {
       const size = Math.max(n, Math.ceil(this.capacity * 1.5), 512);
-      for (const k of ['T', 'E', 'S', 'D', 'F', 'p0', 'pooledRate', 'pool', 'spreadFloor', 'allowance', 'expectedVolume', 'triS', 'triD', 'triR', 'levelSent', 'levelSum', 'volumeLog'] as const) this.f64[k] = new Float64Array(size);
-      for (const k of ['judged', 'settled', 'partial', 'dropFlag', 'collapseCandidate', 'usable'] as const) this.u8[k] = new Uint8Array(size);
+      for (const k of [
+        'T',
+        'E',
+        'S',
+        'D',
+        'F',
+        'p0',
+        'pooledRate',
+        'pool',
+        'spreadFloor',
+        'allowance',
+        'expectedVolume',
+        'triS',
+        'triD',
+        'triR',
+        'levelSent',
+        'levelSum',
+        'volumeLog',
+      ] as const)
+        this.f64[k] = new Float64Array(size);
+      for (const k of ['judged', 'settled', 'partial', 'dropFlag', 'collapseCandidate', 'usable'] as const)
+        this.u8[k] = new Uint8Array(size);
       for (const k of ['key', 'prevDay', 'detectedAt'] as const) this.i32[k] = new Int32Array(size);
       this.volFlag = new Int8Array(size);
       this.capacity = size;
@@ -95,9 +134,19 @@ class Arena {
 }
 const arena = new Arena();
 const RESIDUAL_CAPACITY = 336;
-const SCRATCH = { values: new Float64Array(64), daySent: new Float64Array(7), dayDelivered: new Float64Array(7), dayRate: new Float64Array(7) };
+const SCRATCH = {
+  values: new Float64Array(64),
+  daySent: new Float64Array(7),
+  dayDelivered: new Float64Array(7),
+  dayRate: new Float64Array(7),
+};
 const RESIDUALS = { e: new Float64Array(RESIDUAL_CAPACITY), b: new Float64Array(RESIDUAL_CAPACITY), at: new Int32Array(RESIDUAL_CAPACITY) };
-const ORDERED = { e: new Float64Array(RESIDUAL_CAPACITY), b: new Float64Array(RESIDUAL_CAPACITY), at: new Int32Array(RESIDUAL_CAPACITY), sort: new Float64Array(RESIDUAL_CAPACITY) };
+const ORDERED = {
+  e: new Float64Array(RESIDUAL_CAPACITY),
+  b: new Float64Array(RESIDUAL_CAPACITY),
+  at: new Int32Array(RESIDUAL_CAPACITY),
+  sort: new Float64Array(RESIDUAL_CAPACITY),
+};
 
 /** Seasonal slot keys and same-slot links of recent grids: every scope of a check shares one. */
 const slotCache = new Map<string, { key: Int32Array; prevDay: Int32Array }>();
@@ -183,7 +232,8 @@ export class BucketScorer {
     // lower bar costs few false alarms and catches long, moderate drops on noisy scopes.
     this.pLong = normalTail(t.zWindow - 0.5);
     const H = history.length;
-    const n = (this.n = H + series.length);
+    const n = H + series.length;
+    this.n = n;
     this.from = H;
     const a = arena.take(n);
     this.T = a.f64.T;
@@ -415,7 +465,8 @@ export class BucketScorer {
     this.expectedVolume[i] = slotVolume * this.volumeLevel;
     this.slotVolume = slotVolume;
     // Sending to another audience (a campaign) changes the rate the mix delivers at.
-    if (S[i]! >= this.t.campaignRatio * Math.max(this.expectedVolume[i]!, this.t.minExpectedVolume)) this.allowance[i] = this.t.campaignAllowance;
+    if (S[i]! >= this.t.campaignRatio * Math.max(this.expectedVolume[i]!, this.t.minExpectedVolume))
+      this.allowance[i] = this.t.campaignAllowance;
   }
 
   /** Variance (in final rate units, times sent²) of a bucket's deficit: binomial, extra noise, baseline. */
@@ -466,7 +517,8 @@ export class BucketScorer {
   private judgeWindows(i: number): void {
     const t = this.t;
     const base = this.p0[i]!;
-    if (Number.isNaN(base) || this.S[i]! === 0 || base - this.allowance[i]! - this.D[i]! / this.F[i]! / this.S[i]! < t.minDropLong / 2) return;
+    if (Number.isNaN(base) || this.S[i]! === 0 || base - this.allowance[i]! - this.D[i]! / this.F[i]! / this.S[i]! < t.minDropLong / 2)
+      return;
     const maxWindow = this.halfHourly ? 8 : 3;
     let wS = 0;
     let wDeficit = 0;
@@ -492,7 +544,8 @@ export class BucketScorer {
       const expected = wExpected / wS;
       if (lowerTail(expected - deficit, expected, variance) <= (taken >= 8 ? this.pLong : this.pWindow)) {
         for (let k = j; k <= i; k++) {
-          if (this.dropFlag[k] === 0 && this.S[k]! > 0 && this.D[k]! / this.F[k]! / this.S[k]! < this.p0[k]! - this.allowance[k]!) this.flag(k, i);
+          if (this.dropFlag[k] === 0 && this.S[k]! > 0 && this.D[k]! / this.F[k]! / this.S[k]! < this.p0[k]! - this.allowance[k]!)
+            this.flag(k, i);
         }
         return;
       }

@@ -1,6 +1,6 @@
+import type { DataPoint, Granularity, TimeRange } from '../series.js';
 import { arrivedAt, type SettleCurve } from './settle.js';
 import { bucketGrid, HALF_HOUR_SECONDS as HALF_HOUR } from './time.js';
-import type { DataPoint, Granularity, TimeRange } from '../series.js';
 
 export interface Totals {
   sent: number;

@@ -55,8 +55,17 @@ export interface SettleStats {
   count: number[];
 }
 
-export function emptySettleStats(steps = DEFAULT_SETTLE_CURVE.fraction.length, stepMinutes = DEFAULT_SETTLE_CURVE.stepMinutes): SettleStats {
-  return { stepMinutes, visible: Array(steps).fill(0), final: Array(steps).fill(0), ratioSquares: Array(steps).fill(0), count: Array(steps).fill(0) };
+export function emptySettleStats(
+  steps = DEFAULT_SETTLE_CURVE.fraction.length,
+  stepMinutes = DEFAULT_SETTLE_CURVE.stepMinutes,
+): SettleStats {
+  return {
+    stepMinutes,
+    visible: Array(steps).fill(0),
+    final: Array(steps).fill(0),
+    ratioSquares: Array(steps).fill(0),
+    count: Array(steps).fill(0),
+  };
 }
 
 /** Add one bucket seen with `visible` deliveries at `ageMinutes`, whose final count is `final`. */

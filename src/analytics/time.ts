@@ -1,7 +1,6 @@
 import { DateTime } from 'luxon';
 import type { Granularity, TimeRange } from '../series.js';
 
-
 export const HALF_HOUR_SECONDS = 1800;
 
 function local(ts: number, tz: string): DateTime {
@@ -15,7 +14,9 @@ function local(ts: number, tz: string): DateTime {
  */
 export function bucketStartOf(ts: number, granularity: Granularity, tz: string): number {
   if (granularity === 'half_hour') return Math.floor(ts / HALF_HOUR_SECONDS) * HALF_HOUR_SECONDS;
-  return local(ts, tz).startOf(granularity === 'day' ? 'day' : 'month').toSeconds();
+  return local(ts, tz)
+    .startOf(granularity === 'day' ? 'day' : 'month')
+    .toSeconds();
 }
 
 export function nextBucketStart(start: number, granularity: Granularity, tz: string): number {
@@ -91,7 +92,10 @@ const MAX_CACHED_HALF_HOURS = 400_000;
 export function offsetMinutes(ts: number, tz: string): number {
   const slot = Math.floor(ts / HALF_HOUR_SECONDS);
   let bySlot = offsetCache.get(tz);
-  if (!bySlot) offsetCache.set(tz, (bySlot = new Map()));
+  if (!bySlot) {
+    bySlot = new Map();
+    offsetCache.set(tz, bySlot);
+  }
   let offset = bySlot.get(slot);
   if (offset === undefined) {
     if (bySlot.size >= MAX_CACHED_HALF_HOURS) bySlot.clear();
@@ -122,5 +126,13 @@ export function localClock(ts: number, tz: string): LocalClock {
   const local = ts + offsetMinutes(ts, tz) * 60;
   const d = new Date(local * 1000);
   const dayNumber = Math.floor(local / 86_400);
-  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), weekday: ((d.getUTCDay() + 6) % 7) + 1, hour: d.getUTCHours(), minute: d.getUTCMinutes(), dayNumber };
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    weekday: ((d.getUTCDay() + 6) % 7) + 1,
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    dayNumber,
+  };
 }

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
-import { Chart, registerables, type Plugin } from 'chart.js';
+import { Chart, type Plugin, registerables } from 'chart.js';
 import annotationPlugin from 'chartjs-plugin-annotation';
 import QuickChartModule from 'quickchart-js';
 import { ChartRenderError } from '../errors.js';
@@ -68,7 +68,6 @@ export class LocalChartRenderer implements ChartRenderer {
 
 /** Slack's image blocks take URLs up to 3,000 characters. */
 export const MAX_IMAGE_URL_LENGTH = 3000;
-
 
 /**
  * Charts through QuickChart (quickchart.io or a self-hosted instance at QUICKCHART_URL): a GET

@@ -59,7 +59,9 @@ export function chartSpec(report: Report): ChartSpec {
   const tz = report.bucketTimezone;
   const labels = report.series.map((p, i) => bucketLabel(p.start, report.granularity, tz, i > 0 ? report.series[i - 1]!.start : undefined));
   // A rate from a handful of messages is noise that would dominate the line: leave those out.
-  const rates = report.series.map((p) => (p.deliveryRate === null || p.sent < MIN_SENT_FOR_RATE ? null : Number((p.deliveryRate * 100).toFixed(2))));
+  const rates = report.series.map((p) =>
+    p.deliveryRate === null || p.sent < MIN_SENT_FOR_RATE ? null : Number((p.deliveryRate * 100).toFixed(2)),
+  );
   const defined = rates.filter((r): r is number => r !== null);
   const lowest = defined.length ? Math.min(...defined) : 90;
   const rateMin = Math.max(0, Math.floor((Math.min(lowest, 90) - 2) / 5) * 5);

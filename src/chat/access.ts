@@ -18,7 +18,9 @@ export function visibleAccounts(config: Config, who: Requester): AccountConfig[]
   for (const rule of config.access) {
     const matches =
       who.platform === 'slack'
-        ? rule.slack !== undefined && (rule.slack.channel === undefined || rule.slack.channel === who.conversation) && (rule.slack.user === undefined || rule.slack.user === who.user)
+        ? rule.slack !== undefined &&
+          (rule.slack.channel === undefined || rule.slack.channel === who.conversation) &&
+          (rule.slack.user === undefined || rule.slack.user === who.user)
         : rule.teams !== undefined &&
           (rule.teams.conversation === undefined || rule.teams.conversation === who.conversation) &&
           (rule.teams.team === undefined || rule.teams.team === who.team) &&

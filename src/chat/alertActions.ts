@@ -1,12 +1,12 @@
 import { DateTime } from 'luxon';
+import { lookupAccount } from '../config/accounts.js';
 import type { Logger } from '../log.js';
 import { formatDuration } from '../report/format.js';
 import type { StoredAlert } from '../store/types.js';
-import { visibleAccounts, type Requester } from './access.js';
+import { type Requester, visibleAccounts } from './access.js';
 import { buildCommandReport } from './commands.js';
 import type { CommandContext, CommandResult } from './context.js';
 import type { AlertContent } from './surface.js';
-import { lookupAccount } from '../config/accounts.js';
 
 /**
  * What an alert button does, the same for Slack and Teams. A click is trusted for nothing but
@@ -49,7 +49,12 @@ export function storedContent(alert: StoredAlert): AlertContent {
 
 const refused = (message: string): AlertActionOutcome => ({ ok: false, message });
 
-export async function applyAlertAction(ctx: CommandContext, who: Requester, input: { key?: unknown; action?: unknown }, log: Logger): Promise<AlertActionOutcome> {
+export async function applyAlertAction(
+  ctx: CommandContext,
+  who: Requester,
+  input: { key?: unknown; action?: unknown },
+  log: Logger,
+): Promise<AlertActionOutcome> {
   if (!isAlertActionId(input.action)) {
     log.warn({ conversation: who.conversation }, 'alert action refused: unknown action');
     return refused('That button is not one of mine; nothing was changed.');
@@ -66,7 +71,7 @@ export async function applyAlertAction(ctx: CommandContext, who: Requester, inpu
   }
   if (!visibleAccounts(ctx.config, who).some((a) => a.id === stored.accountId)) {
     log.warn({ conversation: who.conversation, action: input.action }, 'alert action refused: account not visible here');
-    return refused('This conversation may not act on that account\'s alerts; nothing was changed.');
+    return refused("This conversation may not act on that account's alerts; nothing was changed.");
   }
   const alert = storedContent(stored);
   const account = lookupAccount(ctx.config.accounts, stored.accountId);

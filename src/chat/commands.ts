@@ -1,20 +1,20 @@
 import { IANAZone } from 'luxon';
 import { chartSpec } from '../charts/spec.js';
-import { USAGE, COMMAND_NAMES, type Command } from '../command/grammar.js';
+import { COMMAND_NAMES, type Command, USAGE } from '../command/grammar.js';
 import { composeReport } from '../compose/composeReport.js';
-import { planReportRequest, type ReportSpec } from '../compose/reportPlan.js';
 import { lastDayTotals } from '../compose/lastDay.js';
+import { planReportRequest, type ReportSpec } from '../compose/reportPlan.js';
+import { lookupAccount } from '../config/accounts.js';
 import type { AccountConfig } from '../config/load.js';
-import type { CommandContext, CommandResult } from './context.js';
 import { accountToken } from '../config/tokens.js';
 import { didYouMean } from '../didYouMean.js';
 import { CommandError, isWabaPulseError } from '../errors.js';
-import { formatCount, formatDuration, formatRate } from '../report/format.js';
-import { visibleAccounts, type Requester } from './access.js';
-import { quoted } from '../text.js';
-import { lookupAccount } from '../config/accounts.js';
-import { errorMessage } from './surface.js';
 import { allDigests, configDigests, coverageKey, describeSchedule } from '../jobs/digests.js';
+import { formatCount, formatDuration, formatRate } from '../report/format.js';
+import { quoted } from '../text.js';
+import { type Requester, visibleAccounts } from './access.js';
+import type { CommandContext, CommandResult } from './context.js';
+import { errorMessage } from './surface.js';
 
 /** An account this conversation may see; anything else gets the same answer, existing or not. */
 export function resolveAccount(ctx: CommandContext, who: Requester, ref: string): AccountConfig {
@@ -28,16 +28,31 @@ export function resolveAccount(ctx: CommandContext, who: Requester, ref: string)
   }
   const names = visible.map((a) => a.name);
   const near = didYouMean(ref, names);
-  throw new CommandError(`No account ${quoted(ref)} is available here.${near ? ` Did you mean "${near}"?` : ''} Accounts here: ${names.join(', ')}.`);
+  throw new CommandError(
+    `No account ${quoted(ref)} is available here.${near ? ` Did you mean "${near}"?` : ''} Accounts here: ${names.join(', ')}.`,
+  );
 }
 
 /** A report as chat asks for it (commands, digests, "Show by phone number"): planned as the CLI plans it. */
-export async function buildCommandReport(ctx: CommandContext, account: AccountConfig, spec: ReportSpec): Promise<CommandResult & { type: 'report' }> {
+export async function buildCommandReport(
+  ctx: CommandContext,
+  account: AccountConfig,
+  spec: ReportSpec,
+): Promise<CommandResult & { type: 'report' }> {
   const limits = ctx.config.graph;
   const plan = planReportRequest(account, spec, ctx.now(), limits);
   const report = await composeReport(
     { graph: ctx.graph, now: ctx.now },
-    { account, token: accountToken(account, ctx.env), range: plan.range, granularity: plan.granularity, by: plan.by, maxCalls: limits.callsPerReport, limits, notes: plan.notes },
+    {
+      account,
+      token: accountToken(account, ctx.env),
+      range: plan.range,
+      granularity: plan.granularity,
+      by: plan.by,
+      maxCalls: limits.callsPerReport,
+      limits,
+      notes: plan.notes,
+    },
   );
   return { type: 'report', report, chart: await ctx.charts.render(chartSpec(report)) };
 }
@@ -49,7 +64,9 @@ export async function runCommand(ctx: CommandContext, who: Requester, command: C
       return {
         type: 'notice',
         title: 'waba-pulse: WhatsApp delivery, here',
-        lines: COMMAND_NAMES.map((name) => `\`${ctx.prefix} ${USAGE[name]}\``).concat(['Ranges: today, yesterday, 24h, 7d, 30d, 2026-11-01..2026-11-07. Times are in each account\'s time zone.']),
+        lines: COMMAND_NAMES.map((name) => `\`${ctx.prefix} ${USAGE[name]}\``).concat([
+          "Ranges: today, yesterday, 24h, 7d, 30d, 2026-11-01..2026-11-07. Times are in each account's time zone.",
+        ]),
       };
     case 'report':
       return buildCommandReport(ctx, resolveAccount(ctx, who, command.account), command);
@@ -74,34 +91,54 @@ export async function runCommand(ctx: CommandContext, who: Requester, command: C
     case 'subscribe': {
       const account = resolveAccount(ctx, who, command.account);
       const timezone = command.timezone ?? account.timezone;
-      if (!IANAZone.isValidZone(timezone)) throw new CommandError(`${quoted(timezone)} is not a time zone — use an IANA name such as Europe/Berlin`);
+      if (!IANAZone.isValidZone(timezone))
+        throw new CommandError(`${quoted(timezone)} is not a time zone — use an IANA name such as Europe/Berlin`);
       // The config file already sends this conversation this digest: a subscription would double it.
-      const configured = configDigests(ctx.config).find((d) => coverageKey(d) === coverageKey({ target, accountId: account.id, every: command.every }));
+      const configured = configDigests(ctx.config).find(
+        (d) => coverageKey(d) === coverageKey({ target, accountId: account.id, every: command.every }),
+      );
       if (configured) {
         return {
           type: 'notice',
           title: 'Already configured',
-          lines: [`A ${command.every} digest for *${account.displayName}* is already posted here from the config file (${describeSchedule(configured)}); change it there.`],
+          lines: [
+            `A ${command.every} digest for *${account.displayName}* is already posted here from the config file (${describeSchedule(configured)}); change it there.`,
+          ],
         };
       }
-      await ctx.store.addSubscription({ ...target, accountId: account.id, every: command.every, at: command.at, timezone, createdBy: who.user }, ctx.now());
+      await ctx.store.addSubscription(
+        { ...target, accountId: account.id, every: command.every, at: command.at, timezone, createdBy: who.user },
+        ctx.now(),
+      );
       return {
         type: 'notice',
         title: 'Subscribed',
-        lines: [`A ${command.every} digest for *${account.displayName}* will be posted here at ${command.at} ${timezone}${command.every === 'weekly' ? ' on Mondays' : ''}.`],
+        lines: [
+          `A ${command.every} digest for *${account.displayName}* will be posted here at ${command.at} ${timezone}${command.every === 'weekly' ? ' on Mondays' : ''}.`,
+        ],
       };
     }
     case 'unsubscribe': {
       const account = resolveAccount(ctx, who, command.account);
       const removed = await ctx.store.removeSubscriptions(target, account.id);
-      return { type: 'notice', title: removed ? 'Unsubscribed' : 'Nothing to unsubscribe', lines: [removed ? `No more digests for *${account.displayName}* here.` : `This conversation had no digest for *${account.displayName}*.`] };
+      return {
+        type: 'notice',
+        title: removed ? 'Unsubscribed' : 'Nothing to unsubscribe',
+        lines: [
+          removed ? `No more digests for *${account.displayName}* here.` : `This conversation had no digest for *${account.displayName}*.`,
+        ],
+      };
     }
     case 'subscriptions': {
       const subscriptions = await ctx.store.listSubscriptions(target);
-      const fromConfig = configDigests(ctx.config).filter((d) => d.target.platform === target.platform && d.target.conversation === target.conversation);
+      const fromConfig = configDigests(ctx.config).filter(
+        (d) => d.target.platform === target.platform && d.target.conversation === target.conversation,
+      );
       const names = new Map(ctx.config.accounts.map((a) => [a.id, a.displayName]));
       const lines = [
-        ...fromConfig.map((d) => `*${names.get(d.accountId) ?? d.accountId}*: ${describeSchedule(d)}${d.by ? `, by ${d.by}` : ''} (from the config file)`),
+        ...fromConfig.map(
+          (d) => `*${names.get(d.accountId) ?? d.accountId}*: ${describeSchedule(d)}${d.by ? `, by ${d.by}` : ''} (from the config file)`,
+        ),
         ...allDigests(ctx.config, subscriptions)
           .filter((d) => d.source === 'chat')
           .map((d) => `*${names.get(d.accountId) ?? d.accountId}*: ${d.every} at ${d.at} ${d.timezone}`),
@@ -115,13 +152,23 @@ export async function runCommand(ctx: CommandContext, who: Requester, command: C
     case 'alerts': {
       const account = resolveAccount(ctx, who, command.account);
       await ctx.store.setAlertsEnabled(target, account.id, command.enabled);
-      return { type: 'notice', title: command.enabled ? 'Alerts on' : 'Alerts off', lines: [`Delivery alerts for *${account.displayName}* are ${command.enabled ? 'on' : 'off'} in this conversation.`] };
+      return {
+        type: 'notice',
+        title: command.enabled ? 'Alerts on' : 'Alerts off',
+        lines: [`Delivery alerts for *${account.displayName}* are ${command.enabled ? 'on' : 'off'} in this conversation.`],
+      };
     }
     case 'mute': {
       const account = resolveAccount(ctx, who, command.account);
       const until = ctx.now() + command.durationMs;
       await ctx.store.muteAlerts(target, account.id, until);
-      return { type: 'notice', title: 'Muted', lines: [`Alerts for *${account.displayName}* are muted here for ${formatDuration(command.durationMs)} (until ${new Date(until).toISOString().slice(0, 16).replace('T', ' ')} UTC).`] };
+      return {
+        type: 'notice',
+        title: 'Muted',
+        lines: [
+          `Alerts for *${account.displayName}* are muted here for ${formatDuration(command.durationMs)} (until ${new Date(until).toISOString().slice(0, 16).replace('T', ' ')} UTC).`,
+        ],
+      };
     }
   }
 }

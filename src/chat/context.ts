@@ -8,9 +8,7 @@ import type { Store } from '../store/types.js';
  * What a chat command does, the same for Slack and Teams: each platform parses with the shared
  * grammar, calls `runCommand`, and renders the result its own way.
  */
-export type CommandResult =
-  | { type: 'report'; report: Report; chart: RenderedChart }
-  | { type: 'notice'; title: string; lines: string[] };
+export type CommandResult = { type: 'report'; report: Report; chart: RenderedChart } | { type: 'notice'; title: string; lines: string[] };
 
 export interface CommandContext {
   config: Config;
@@ -22,4 +20,3 @@ export interface CommandContext {
   /** How the command is typed on this platform, for help texts: "/waba" or "@waba-pulse". */
   prefix: string;
 }
-

@@ -38,7 +38,10 @@ export const CHAT_PLATFORMS: readonly ChatPlatform[] = [
     async create(settings, ctx, { links, log }) {
       const { createTeamsSurface } = await import('./teams/bot.js');
       const teams = settings as NonNullable<ReturnType<typeof teamsSettings>>;
-      if (!teams.appId) log.warn('TEAMS: no MICROSOFT_APP_ID — accepting UNAUTHENTICATED Bot Framework requests (teams.allowUnauthenticated). Never do this in production.');
+      if (!teams.appId)
+        log.warn(
+          'TEAMS: no MICROSOFT_APP_ID — accepting UNAUTHENTICATED Bot Framework requests (teams.allowUnauthenticated). Never do this in production.',
+        );
       return createTeamsSurface(teams, ctx, links, log);
     },
   },

@@ -1,7 +1,7 @@
+import type { Express } from 'express';
 import type { Anomaly } from '../analytics/anomalies.js';
 import { isWabaPulseError } from '../errors.js';
 import { redactSecrets } from '../secrets.js';
-import type { Express } from 'express';
 import type { Platform } from '../store/types.js';
 import type { CommandResult } from './context.js';
 
@@ -58,7 +58,12 @@ export type AlertFollowUp = 'update' | 'remind' | 'resolve';
 /** The follow-up's words, the same on every platform. */
 export function followUpText(alert: AlertContent, kind: AlertFollowUp): string {
   const lines = kind === 'update' ? alert.anomalies.filter((a) => a.new) : alert.anomalies;
-  const head = kind === 'update' ? `New in alert ${alert.shortId}:` : kind === 'remind' ? `Still going on (alert ${alert.shortId}):` : `Resolved (alert ${alert.shortId}):`;
+  const head =
+    kind === 'update'
+      ? `New in alert ${alert.shortId}:`
+      : kind === 'remind'
+        ? `Still going on (alert ${alert.shortId}):`
+        : `Resolved (alert ${alert.shortId}):`;
   return [head, ...lines.map((a) => a.explanation)].join('\n');
 }
 

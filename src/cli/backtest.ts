@@ -3,22 +3,22 @@ import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { curveFromStats, DEFAULT_SETTLE_CURVE, type SettleCurve, type SettleStats } from '../analytics/settle.js';
 import { toIso } from '../analytics/time.js';
-import { GRAPH_LOOKBACK_SECONDS } from '../graph/defaults.js';
-import { findAccount, loadConfig, type AccountConfig, type Config } from '../config/load.js';
-import { accountToken } from '../config/tokens.js';
+import { namesAccount } from '../config/accounts.js';
+import { type AccountConfig, type Config, findAccount, loadConfig } from '../config/load.js';
 import { alertRule } from '../config/schema.js';
+import { accountToken } from '../config/tokens.js';
 import { UsageError } from '../errors.js';
-import type { Logger } from '../log.js';
-import { minutesToAlert, runBacktest, type BacktestEpisode, type BacktestResult } from '../jobs/backtest.js';
+import { GRAPH_LOOKBACK_SECONDS } from '../graph/defaults.js';
 import type { Rule } from '../jobs/alerts.js';
+import { type BacktestEpisode, type BacktestResult, minutesToAlert, runBacktest } from '../jobs/backtest.js';
+import type { Logger } from '../log.js';
 import { resolveRange } from '../query/range.js';
 import { buildReport } from '../report/build.js';
 import { formatDuration, formatRange, formatRate } from '../report/format.js';
 import { DEFAULT_SQLITE_PATH, openStore } from '../store/sql.js';
 import { quoted } from '../text.js';
-import { ensureDir, writeFileAtomic, type CliIo } from './io.js';
+import { type CliIo, ensureDir, writeFileAtomic } from './io.js';
 import { graphClientFor, parseFormat } from './report.js';
-import { namesAccount } from '../config/accounts.js';
 
 export interface BacktestOptions {
   account?: string;
@@ -44,7 +44,9 @@ function ruleFor(config: Config, account: AccountConfig, name: string | undefine
     const names = ofAccount.map((r) => r.name).filter(Boolean);
     throw new UsageError(
       `no alert rule ${quoted(name)} for account "${account.name}"`,
-      names.length ? `rules for it: ${names.join(', ')}; or leave out --rule for the first` : 'it has no named rules under alerts: — leave out --rule to replay the defaults',
+      names.length
+        ? `rules for it: ${names.join(', ')}; or leave out --rule for the first`
+        : 'it has no named rules under alerts: — leave out --rule to replay the defaults',
     );
   }
   return ofAccount[0] ?? alertRule.parse({ account: account.name, name: 'defaults', targets: [{ slack: { channel: 'BACKTEST' } }] });
@@ -72,10 +74,18 @@ export function planBacktest(config: Config, opts: BacktestOptions, nowMs: numbe
   const format = parseFormat(opts.format);
   const account = findAccount(config, opts.account);
   const rule = ruleFor(config, account, opts.rule);
-  const { range } = resolveRange({ from: opts.from, to: opts.to, last: opts.from === undefined && opts.to === undefined ? (opts.last ?? '30d') : opts.last }, account.timezone, nowMs);
+  const { range } = resolveRange(
+    { from: opts.from, to: opts.to, last: opts.from === undefined && opts.to === undefined ? (opts.last ?? '30d') : opts.last },
+    account.timezone,
+    nowMs,
+  );
   range.end = Math.min(range.end, Math.floor(nowMs / 1000));
   const days = (range.end - range.start) / 86_400;
-  if (days > MAX_DAYS) throw new UsageError(`a backtest of ${Math.round(days)} days is longer than ${MAX_DAYS}`, `replay up to ${MAX_DAYS} days at a time (Graph serves half hours for shorter spans)`);
+  if (days > MAX_DAYS)
+    throw new UsageError(
+      `a backtest of ${Math.round(days)} days is longer than ${MAX_DAYS}`,
+      `replay up to ${MAX_DAYS} days at a time (Graph serves half hours for shorter spans)`,
+    );
   const oldest = Math.floor(nowMs / 1000) - GRAPH_LOOKBACK_SECONDS + HISTORY_DAYS * 86_400;
   if (range.start < oldest) {
     const day = DateTime.fromSeconds(oldest, { zone: account.timezone }).toISODate();
@@ -120,7 +130,15 @@ export function backtestJson(r: BacktestResult) {
   const delay = median(minutesToAlert(r.episodes));
   return {
     account: { id: r.account.id, name: r.account.name, displayName: r.account.displayName },
-    rule: { name: r.rule.name, checkEvery: formatDuration(r.rule.checkEvery), remindEvery: formatDuration(r.rule.remindEvery), minSent: r.rule.minSent, rateFloor: r.rule.rateFloor ?? null, sensitivity: r.rule.sensitivity, drillDown: r.rule.drillDown },
+    rule: {
+      name: r.rule.name,
+      checkEvery: formatDuration(r.rule.checkEvery),
+      remindEvery: formatDuration(r.rule.remindEvery),
+      minSent: r.rule.minSent,
+      rateFloor: r.rule.rateFloor ?? null,
+      sensitivity: r.rule.sensitivity,
+      drillDown: r.rule.drillDown,
+    },
     range: { start: toIso(r.range.start, tz), end: toIso(r.range.end, tz), timezone: tz },
     checks: r.checks,
     graphCalls: r.graphCalls,
@@ -144,14 +162,29 @@ export function backtestText(r: BacktestResult): string {
   ];
   if (r.sent === 0) lines.push('Note: the account sent nothing in this window; there was nothing to judge.');
   const delay = json.totals.medianMinutesToAlert;
-  lines.push(`${r.episodes.length} alert${r.episodes.length === 1 ? '' : 's'} (${json.totals.episodesPer30Days} per 30 days)${delay === null ? '' : `; median ${delay} min from the end of the first bad half hour to the alert`}`);
+  lines.push(
+    `${r.episodes.length} alert${r.episodes.length === 1 ? '' : 's'} (${json.totals.episodesPer30Days} per 30 days)${delay === null ? '' : `; median ${delay} min from the end of the first bad half hour to the alert`}`,
+  );
   const at = (ms: number) => DateTime.fromMillis(ms, { zone: tz }).toFormat('ccc d LLL HH:mm');
   for (const e of r.episodes) {
     const wait = Math.round(Math.max(0, (e.openedAt - e.firstBucketEnd * 1000) / 60_000));
-    const extra = [e.updates ? `${e.updates} update${e.updates > 1 ? 's' : ''}` : '', e.reminders ? `${e.reminders} reminder${e.reminders > 1 ? 's' : ''}` : ''].filter(Boolean).join(', ');
-    lines.push(`  ${e.shortId}  ${e.severity.padEnd(8)} ${e.scope.label}: opened ${at(e.openedAt)} (${wait} min after the first bad half hour)${extra ? `, ${extra}` : ''}, ${e.resolvedAt === null ? 'still open at the end' : `resolved ${at(e.resolvedAt)}`}`);
+    const extra = [
+      e.updates ? `${e.updates} update${e.updates > 1 ? 's' : ''}` : '',
+      e.reminders ? `${e.reminders} reminder${e.reminders > 1 ? 's' : ''}` : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
+    lines.push(
+      `  ${e.shortId}  ${e.severity.padEnd(8)} ${e.scope.label}: opened ${at(e.openedAt)} (${wait} min after the first bad half hour)${extra ? `, ${extra}` : ''}, ${e.resolvedAt === null ? 'still open at the end' : `resolved ${at(e.resolvedAt)}`}`,
+    );
     lines.push(`          ${e.explanation}`);
-    if (e.scopes.length > 1) lines.push(`          also: ${e.scopes.filter((s) => s.key !== e.scope.key || s.kind !== e.scope.kind).map((s) => s.label).join(', ')}`);
+    if (e.scopes.length > 1)
+      lines.push(
+        `          also: ${e.scopes
+          .filter((s) => s.key !== e.scope.key || s.kind !== e.scope.kind)
+          .map((s) => s.label)
+          .join(', ')}`,
+      );
   }
   for (const note of r.notes) lines.push(`Note: ${note}`);
   return `${lines.join('\n')}\n`;
@@ -188,7 +221,12 @@ async function backtestChart(r: BacktestResult, nowMs: number) {
   return new LocalChartRenderer().render(chartSpec(report));
 }
 
-export async function runBacktestCommand(opts: BacktestOptions, io: CliIo, configPath: string | undefined, logger: Logger): Promise<number> {
+export async function runBacktestCommand(
+  opts: BacktestOptions,
+  io: CliIo,
+  configPath: string | undefined,
+  logger: Logger,
+): Promise<number> {
   const now = io.now ?? Date.now;
   const config = loadConfig(io.env, configPath);
   const plan = planBacktest(config, opts, now());

@@ -1,12 +1,12 @@
 import { DateTime } from 'luxon';
-import { loadConfig } from '../config/load.js';
-import { configDigests, describeSchedule, nextOccurrence } from '../jobs/digests.js';
+import { graphAccount } from '../compose/graphAccount.js';
+import { type Config, loadConfig } from '../config/load.js';
 import { accountToken } from '../config/tokens.js';
 import { ConfigError, isWabaPulseError } from '../errors.js';
+import { configDigests, describeSchedule, nextOccurrence } from '../jobs/digests.js';
 import type { Logger } from '../log.js';
 import { redactSecrets } from '../secrets.js';
 import type { CliIo } from './io.js';
-import { graphAccount } from '../compose/graphAccount.js';
 import { graphClientFor } from './report.js';
 
 /**
@@ -15,7 +15,7 @@ import { graphClientFor } from './report.js';
  */
 export async function runCheck(opts: { online?: boolean }, io: CliIo, configPath: string | undefined, logger: Logger): Promise<number> {
   const out = (line: string) => io.stdout.write(`${redactSecrets(line)}\n`);
-  let config;
+  let config: Config;
   try {
     config = loadConfig(io.env, configPath);
   } catch (err) {
@@ -46,7 +46,9 @@ export async function runCheck(opts: { online?: boolean }, io: CliIo, configPath
     const account = config.accounts.find((a) => a.id === digest.accountId)!;
     const next = nextOccurrence(digest, now);
     const when = next ? DateTime.fromMillis(next.at, { zone: digest.timezone }).toFormat('ccc d LLL HH:mm') : 'never';
-    out(`✓ ${digest.origin}: ${account.name} ${describeSchedule(digest)}${digest.by ? ` by ${digest.by}` : ''} → ${digest.target.platform} ${digest.target.conversation}; next ${when} (${digest.timezone})`);
+    out(
+      `✓ ${digest.origin}: ${account.name} ${describeSchedule(digest)}${digest.by ? ` by ${digest.by}` : ''} → ${digest.target.platform} ${digest.target.conversation}; next ${when} (${digest.timezone})`,
+    );
   }
   if (missing) return 2;
   if (!opts.online) return 0;

@@ -1,14 +1,14 @@
 import { join, relative } from 'node:path';
 import { composeReport } from '../compose/composeReport.js';
-import { buildConfig } from '../config/load.js';
-import type { Logger } from '../log.js';
 import { planReportRequest } from '../compose/reportPlan.js';
+import { buildConfig } from '../config/load.js';
 import { configDigests, digestReport } from '../jobs/digests.js';
+import type { Logger } from '../log.js';
 import { formatRate } from '../report/format.js';
 import { SANDBOX_TOKEN, sampleAccounts } from '../sandbox/accounts.js';
 import { SANDBOX_TOKEN_ENV, sandboxConfigDocument } from '../sandbox/config.js';
 import { startSandbox } from '../sandbox/server.js';
-import { ensureDir, type CliIo } from './io.js';
+import { type CliIo, ensureDir } from './io.js';
 import { graphClientFor, writeReportFiles } from './report.js';
 
 /**
@@ -32,7 +32,10 @@ export async function runDemo(opts: { out?: string }, io: CliIo, logger: Logger)
       for (const digest of configDigests(config).filter((d) => d.accountId === account.id)) {
         const plan = planReportRequest(account, digestReport(digest, account, now()), now(), config.graph);
         const started = performance.now();
-        const report = await composeReport({ graph, now }, { account, token: SANDBOX_TOKEN, range: plan.range, granularity: plan.granularity, by: plan.by, notes: plan.notes });
+        const report = await composeReport(
+          { graph, now },
+          { account, token: SANDBOX_TOKEN, range: plan.range, granularity: plan.granularity, by: plan.by, notes: plan.notes },
+        );
         const dir = join(outRoot, account.name, digest.every);
         const written = await writeReportFiles(report, dir, config);
         const ms = Math.round(performance.now() - started);
@@ -46,7 +49,9 @@ export async function runDemo(opts: { out?: string }, io: CliIo, logger: Logger)
       }
       io.stdout.write('\n');
     }
-    io.stdout.write(`Done: ${sandbox.stats.requests} Graph requests. Each folder under ${relative(io.cwd, outRoot) || outRoot}/ holds chart.png, summary.txt and report.json.\n`);
+    io.stdout.write(
+      `Done: ${sandbox.stats.requests} Graph requests. Each folder under ${relative(io.cwd, outRoot) || outRoot}/ holds chart.png, summary.txt and report.json.\n`,
+    );
     return 0;
   } finally {
     await graph.close();

@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { ConfigError, isWabaPulseError, type ExitCode } from '../errors.js';
+import { ConfigError, type ExitCode, isWabaPulseError } from '../errors.js';
 import { redactSecrets } from '../secrets.js';
 
 function sentence(text: string): string {

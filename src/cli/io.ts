@@ -31,7 +31,10 @@ export function ensureDir(path: string, flag: string): string {
     try {
       mkdirSync(path, { recursive: true });
     } catch (mkdirErr) {
-      throw new UsageError(`${flag} ${path} cannot be created (${(mkdirErr as NodeJS.ErrnoException).code})`, 'give a folder you can write to');
+      throw new UsageError(
+        `${flag} ${path} cannot be created (${(mkdirErr as NodeJS.ErrnoException).code})`,
+        'give a folder you can write to',
+      );
     }
   }
   return path;

@@ -51,7 +51,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .command('backtest')
     .description('replay an alert rule over a past window, as the scheduler would have run it, and list the alerts it would have raised')
     .option('--account <id|name>', 'account id or name from the config')
-    .option('--rule <name>', 'a named rule under alerts: (default: the account\'s first rule, else the defaults)')
+    .option('--rule <name>', "a named rule under alerts: (default: the account's first rule, else the defaults)")
     .option('--from <time>', 'start: YYYY-MM-DD (in the account time zone), ISO time or UNIX seconds')
     .option('--to <time>', 'end: a bare date includes that whole day')
     .option('--last <period>', 'the last 24h, or 7d / 4w of whole days before today (default 30d)')
@@ -84,7 +84,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .command('serve')
     .description('run the Slack app (HTTP at /slack/events, or Socket Mode) and health check on PORT')
     .action(async () => {
-      exitCode = await (await import('./serve.js')).runServe(io, globals().config, createLogger({ level: debug ? 'debug' : (io.env.LOG_LEVEL ?? 'info'), destination: io.stderr }));
+      exitCode = await (await import('./serve.js')).runServe(
+        io,
+        globals().config,
+        createLogger({ level: debug ? 'debug' : (io.env.LOG_LEVEL ?? 'info'), destination: io.stderr }),
+      );
     });
 
   program
@@ -124,7 +128,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     debug = debug || Boolean(globals().debug);
     return exitCode;
   } catch (err) {
-    if (err instanceof CommanderError && (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')) return 0;
+    if (
+      err instanceof CommanderError &&
+      (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+    )
+      return 0;
     if (err instanceof CommanderError && err.code === 'commander.executeSubCommandAsync') return 2;
     const { text, exitCode: code } = describeError(err, debug);
     io.stderr.write(text);

@@ -8,7 +8,9 @@ export async function runMigrate(io: CliIo): Promise<number> {
   const store = await openStore(env.databaseUrl, { cwd: io.cwd, migrate: false });
   try {
     const applied = await store.migrate();
-    io.stdout.write(applied.length ? `applied ${applied.join(', ')} to the ${store.dialect} database\n` : `the ${store.dialect} database is up to date\n`);
+    io.stdout.write(
+      applied.length ? `applied ${applied.join(', ')} to the ${store.dialect} database\n` : `the ${store.dialect} database is up to date\n`,
+    );
     return 0;
   } finally {
     await store.close();

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { BreakdownDimension } from '../analytics/breakdown.js';
 import { composeReport } from '../compose/composeReport.js';
 import { planReportRequest } from '../compose/reportPlan.js';
-import { findAccount, loadConfig, type Config } from '../config/load.js';
+import { type Config, findAccount, loadConfig } from '../config/load.js';
 import { accountToken } from '../config/tokens.js';
 import { UsageError } from '../errors.js';
 import { GraphClient } from '../graph/client.js';
@@ -10,8 +10,8 @@ import type { Logger } from '../log.js';
 import { reportJson } from '../report/json.js';
 import type { Report } from '../report/model.js';
 import { reportText } from '../report/text.js';
-import { ensureDir, writeFileAtomic, type CliIo } from './io.js';
 import { quoted } from '../text.js';
+import { type CliIo, ensureDir, writeFileAtomic } from './io.js';
 
 export interface ReportOptions {
   account?: string;
@@ -44,7 +44,12 @@ export function planReport(config: Config, opts: ReportOptions, nowMs: number) {
   const format = parseFormat(opts.format);
   const by = parseBy(opts.by);
   const account = findAccount(config, opts.account);
-  const planned = planReportRequest(account, { range: { from: opts.from, to: opts.to, last: opts.last }, granularity: opts.granularity, by }, nowMs, config.graph);
+  const planned = planReportRequest(
+    account,
+    { range: { from: opts.from, to: opts.to, last: opts.last }, granularity: opts.granularity, by },
+    nowMs,
+    config.graph,
+  );
   return { account, format, ...planned };
 }
 
@@ -58,7 +63,10 @@ export interface Written {
 /** summary.txt, report.json and chart.png (plus chart-url.txt with QuickChart) in `dir`. */
 export async function writeReportFiles(report: Report, dir: string, config: Config): Promise<Written> {
   // Chart.js and the canvas load only when a chart is drawn (--out, the demo), not for a report.
-  const [{ chartSpec }, { LocalChartRenderer, QuickChartRenderer }] = await Promise.all([import('../charts/spec.js'), import('../charts/render.js')]);
+  const [{ chartSpec }, { LocalChartRenderer, QuickChartRenderer }] = await Promise.all([
+    import('../charts/spec.js'),
+    import('../charts/render.js'),
+  ]);
   const spec = chartSpec(report);
   const written: Written = { summary: join(dir, 'summary.txt'), json: join(dir, 'report.json'), chart: join(dir, 'chart.png') };
   const png = await new LocalChartRenderer().render(spec);
@@ -85,7 +93,19 @@ export async function runReport(opts: ReportOptions, io: CliIo, configPath: stri
   const outDir = opts.out ? ensureDir(opts.out, '--out') : undefined;
   const graph = graphClientFor(config, logger, io);
   try {
-    const report = await composeReport({ graph, now }, { account: plan.account, token, range: plan.range, granularity: plan.granularity, by: plan.by, maxCalls: config.graph.callsPerReport, limits: config.graph, notes: plan.notes });
+    const report = await composeReport(
+      { graph, now },
+      {
+        account: plan.account,
+        token,
+        range: plan.range,
+        granularity: plan.granularity,
+        by: plan.by,
+        maxCalls: config.graph.callsPerReport,
+        limits: config.graph,
+        notes: plan.notes,
+      },
+    );
     io.stdout.write(plan.format === 'json' ? `${JSON.stringify(reportJson(report), null, 2)}\n` : reportText(report));
     if (outDir) {
       const written = await writeReportFiles(report, outDir, config);

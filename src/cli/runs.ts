@@ -1,18 +1,21 @@
 import { readEnv } from '../config/env.js';
 import { loadConfig } from '../config/load.js';
+import { UsageError } from '../errors.js';
 import { configDigests, describeSchedule } from '../jobs/digests.js';
 import { openStore } from '../store/sql.js';
-import { UsageError } from '../errors.js';
-import type { CliIo } from './io.js';
 import { quoted } from '../text.js';
+import type { CliIo } from './io.js';
 
 /** `waba-pulse runs`: the latest scheduled runs and what became of them, failures included. */
 export async function runRuns(opts: { limit?: string; failed?: boolean }, io: CliIo, configPath?: string): Promise<number> {
   const limit = opts.limit === undefined ? 30 : Number(opts.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`--limit ${quoted(opts.limit)} is not a whole number from 1 to 1000`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw new UsageError(`--limit ${quoted(opts.limit)} is not a whole number from 1 to 1000`);
   const store = await openStore(readEnv(io.env).databaseUrl, { cwd: io.cwd });
   try {
-    const runs = (await store.listRuns({ limit: opts.failed ? 1000 : limit })).filter((r) => !opts.failed || r.status === 'failed').slice(0, limit);
+    const runs = (await store.listRuns({ limit: opts.failed ? 1000 : limit }))
+      .filter((r) => !opts.failed || r.status === 'failed')
+      .slice(0, limit);
     if (runs.length === 0) {
       io.stdout.write(opts.failed ? 'no failed runs\n' : 'no runs yet\n');
       return 0;
@@ -21,7 +24,9 @@ export async function runRuns(opts: { limit?: string; failed?: boolean }, io: Cl
     for (const r of runs) {
       const label = labels.get(r.job);
       const when = new Date(r.finishedAt ?? r.claimedAt).toISOString().slice(0, 16).replace('T', ' ');
-      io.stdout.write(`${when}Z  ${r.status.padEnd(7)}  ${r.job}${label ? ` (${label})` : ''}  ${r.period}  by ${r.claimedBy}${r.attempts ? `, ${r.attempts} attempt${r.attempts > 1 ? 's' : ''}` : ''}${r.detail ? `  — ${r.detail}` : ''}\n`);
+      io.stdout.write(
+        `${when}Z  ${r.status.padEnd(7)}  ${r.job}${label ? ` (${label})` : ''}  ${r.period}  by ${r.claimedBy}${r.attempts ? `, ${r.attempts} attempt${r.attempts > 1 ? 's' : ''}` : ''}${r.detail ? `  — ${r.detail}` : ''}\n`,
+      );
     }
     return runs.some((r) => r.status === 'failed') && opts.failed ? 1 : 0;
   } finally {

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
+import { teamsManifestSchema } from '../chat/teams/manifest.js';
 import { formatPath } from '../config/load.js';
 import { ConfigError } from '../errors.js';
-import { teamsManifestSchema } from '../chat/teams/manifest.js';
-import { ensureDir, writeFileAtomic, type CliIo } from './io.js';
+import { type CliIo, ensureDir, writeFileAtomic } from './io.js';
 
 const TEMPLATE_DIR = fileURLToPath(new URL('../../manifest/teams/', import.meta.url));
 
@@ -14,13 +14,20 @@ export function fillTeamsManifest(env: NodeJS.ProcessEnv, templateDir = TEMPLATE
   const appId = env.MICROSOFT_APP_ID?.trim();
   if (!appId) throw new ConfigError('env.MICROSOFT_APP_ID', 'is not set', "set it to the bot's Microsoft app id (a GUID)");
   const host = env.PUBLIC_BASE_URL ? new URL(env.PUBLIC_BASE_URL).host : undefined;
-  const manifest = JSON.parse(readFileSync(join(templateDir, 'manifest.json'), 'utf8').replaceAll('{{MICROSOFT_APP_ID}}', appId)) as Record<string, unknown>;
+  const manifest = JSON.parse(readFileSync(join(templateDir, 'manifest.json'), 'utf8').replaceAll('{{MICROSOFT_APP_ID}}', appId)) as Record<
+    string,
+    unknown
+  >;
   // Teams must be allowed to load chart images from our host.
   manifest.validDomains = host ? [host] : [];
   const checked = teamsManifestSchema.safeParse(manifest);
   if (!checked.success) {
     const issue = checked.error.issues[0]!;
-    throw new ConfigError(`manifest/teams/manifest.json ${formatPath(issue.path)}`, issue.message, 'fix the template or the variable it was filled from');
+    throw new ConfigError(
+      `manifest/teams/manifest.json ${formatPath(issue.path)}`,
+      issue.message,
+      'fix the template or the variable it was filled from',
+    );
   }
   return `${JSON.stringify(manifest, null, 2)}\n`;
 }
@@ -36,6 +43,8 @@ export async function runTeamsPackage(opts: { out?: string }, io: CliIo): Promis
     'outline.png': readFileSync(join(TEMPLATE_DIR, 'outline.png')),
   });
   writeFileAtomic(out, Buffer.from(zip));
-  io.stdout.write(`wrote ${out} (${zip.length} bytes): upload it in Teams (Apps → Manage your apps → Upload an app) or the Teams admin center\n`);
+  io.stdout.write(
+    `wrote ${out} (${zip.length} bytes): upload it in Teams (Apps → Manage your apps → Upload an app) or the Teams admin center\n`,
+  );
   return 0;
 }

@@ -1,9 +1,9 @@
-import { MUTE_BOUNDS, parseDuration } from '../duration.js';
-import { quoted } from '../text.js';
 import { didYouMean } from '../didYouMean.js';
+import { MUTE_BOUNDS, parseDuration } from '../duration.js';
 import { CommandError } from '../errors.js';
 import type { RangeSpec } from '../query/range.js';
 import type { Granularity } from '../series.js';
+import { quoted } from '../text.js';
 
 /**
  * The chat command grammar, shared by Slack (`/waba ...`) and Teams (`@waba-pulse ...`). Pure:
@@ -20,7 +20,6 @@ export type Command =
   | { kind: 'help' };
 
 export const COMMAND_NAMES = ['report', 'accounts', 'subscribe', 'unsubscribe', 'subscriptions', 'alerts', 'mute', 'help'] as const;
-
 
 const GRANULARITY_WORDS: Record<string, Granularity> = { hourly: 'half_hour', 'half-hourly': 'half_hour', daily: 'day', monthly: 'month' };
 
@@ -89,7 +88,8 @@ export function parseCommand(text: string): Command {
         const word = words.shift()!;
         if (word.toLowerCase() === 'at') {
           at = need(words.shift(), 'subscribe', 'a time after `at`');
-          if (!/^([01]?\d|2[0-3]):[0-5]\d$/.test(at)) throw new CommandError(`${quoted(at)} is not a time of day — write HH:MM, e.g. 09:00`);
+          if (!/^([01]?\d|2[0-3]):[0-5]\d$/.test(at))
+            throw new CommandError(`${quoted(at)} is not a time of day — write HH:MM, e.g. 09:00`);
           at = at.padStart(5, '0');
         } else timezone = word;
       }
@@ -110,10 +110,9 @@ export function parseCommand(text: string): Command {
       if (!parsed.ok) throw new CommandError(`Mute: ${parsed.message}.`);
       return { kind: 'mute', account, durationMs: parsed.ms };
     }
-    default:
-      {
-        const near = didYouMean(name, COMMAND_NAMES);
-        throw new CommandError(`I don't know ${quoted(name)}.${near ? ` Did you mean "${near}"?` : ''} Try \`help\` for what I can do.`);
-      }
+    default: {
+      const near = didYouMean(name, COMMAND_NAMES);
+      throw new CommandError(`I don't know ${quoted(name)}.${near ? ` Did you mean "${near}"?` : ''} Try \`help\` for what I can do.`);
+    }
   }
 }

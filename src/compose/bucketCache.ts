@@ -1,9 +1,9 @@
 import { DateTime } from 'luxon';
 import { normalizeSeries } from '../analytics/normalize.js';
 import type { AnalyticsRequest, AnalyticsResult, AnalyticsSource, GraphAccount } from '../graph/client.js';
-import { silentLogger, type Logger } from '../log.js';
-import { isStoreUnavailable } from '../store/unavailable.js';
+import { type Logger, silentLogger } from '../log.js';
 import type { Store } from '../store/types.js';
+import { isStoreUnavailable } from '../store/unavailable.js';
 import { SettleLearner } from './settleLearning.js';
 
 /**
@@ -73,7 +73,12 @@ export class CachedAnalytics implements AnalyticsSource {
       if (req.granularity === 'HALF_HOUR') this.settleCurves.observe(account.id, key, fresh.points);
       const settledEnd = Math.min(settled, end);
       if (settledEnd > start) {
-        await this.keep(account, key, req, { start, end: settledEnd }, fresh, { start, end: settledEnd, phoneNumbers: fresh.phoneNumbers, countryCodes: fresh.countryCodes });
+        await this.keep(account, key, req, { start, end: settledEnd }, fresh, {
+          start,
+          end: settledEnd,
+          phoneNumbers: fresh.phoneNumbers,
+          countryCodes: fresh.countryCodes,
+        });
       }
       return fresh;
     }
@@ -110,11 +115,23 @@ export class CachedAnalytics implements AnalyticsSource {
    * answered twice with different counts is refused (as the report itself would refuse it) rather
    * than cached. A store failure here loses only the saving, not the answer.
    */
-  private async keep(account: GraphAccount, key: string, req: AnalyticsRequest, replace: { start: number; end: number }, fresh: AnalyticsResult, coverage: Parameters<Store['writeBuckets']>[3]): Promise<void> {
+  private async keep(
+    account: GraphAccount,
+    key: string,
+    req: AnalyticsRequest,
+    replace: { start: number; end: number },
+    fresh: AnalyticsResult,
+    coverage: Parameters<Store['writeBuckets']>[3],
+  ): Promise<void> {
     const { points } = normalizeSeries(fresh.points);
     try {
       await this.store.writeBuckets(key, replace, points, coverage);
-      if (req.granularity === 'HALF_HOUR') await this.settleCurves.settle(account.id, key, points.filter((p) => p.start >= replace.start && p.start < replace.end));
+      if (req.granularity === 'HALF_HOUR')
+        await this.settleCurves.settle(
+          account.id,
+          key,
+          points.filter((p) => p.start >= replace.start && p.start < replace.end),
+        );
     } catch (err) {
       if (!isStoreUnavailable(err)) throw err;
       this.log.warn({ err: (err as Error).message }, 'bucket cache not saved: database unreachable');

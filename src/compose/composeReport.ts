@@ -1,14 +1,14 @@
 import type { DetectionSettings } from '../analytics/anomalies.js';
 import type { BreakdownDimension } from '../analytics/breakdown.js';
 import type { AccountConfig } from '../config/load.js';
-import type { AnalyticsFilter } from '../graph/fields.js';
 import type { AnalyticsSource } from '../graph/client.js';
-import { fetchWindow } from '../report/window.js';
+import type { AnalyticsFilter } from '../graph/fields.js';
 import type { Report } from '../report/model.js';
+import { fetchWindow } from '../report/window.js';
+import type { Granularity, TimeRange } from '../series.js';
 import { graphAccount } from './graphAccount.js';
 import { planFetch } from './plan.js';
-import { reportCallsPerScope, type ReportLimits } from './reportPlan.js';
-import type { Granularity, TimeRange } from '../series.js';
+import { type ReportLimits, reportCallsPerScope } from './reportPlan.js';
 
 /**
  * The one way a report is made — for the CLI, a slash command, a digest or an alert check:
@@ -48,7 +48,8 @@ export async function composeReport(ctx: ReportContext, req: ReportRequest): Pro
     countryCodes: account.countries,
     productTypes: account.productTypes,
   };
-  const fetch = (filter: AnalyticsFilter) => ctx.graph.fetchAnalytics(target, { range: window, granularity: plan.graphGranularity, ...filter });
+  const fetch = (filter: AnalyticsFilter) =>
+    ctx.graph.fetchAnalytics(target, { range: window, granularity: plan.graphGranularity, ...filter });
 
   const first = fetch(scope);
   // The analysis (detector, report builder) loads while Graph answers: a one-off CLI report
@@ -63,14 +64,20 @@ export async function composeReport(ctx: ReportContext, req: ReportRequest): Pro
     const discovered = req.by === 'phone' ? main.phoneNumbers : main.countryCodes;
     let keys = configured.length ? configured : discovered;
     if (keys.length === 0) {
-      notes.push(req.by === 'phone' ? 'Graph listed no phone numbers for this account.' : 'Graph listed no countries for this account; set countries: in the config to break down by country.');
+      notes.push(
+        req.by === 'phone'
+          ? 'Graph listed no phone numbers for this account.'
+          : 'Graph listed no countries for this account; set countries: in the config to break down by country.',
+      );
     }
     // Each row costs as many calls as the report's own scope: cap the rows to the report's budget.
     const perScope = req.maxCalls === undefined ? 0 : reportCallsPerScope(account, req.range, req.granularity, nowMs, req.limits);
     const affordable = perScope > 0 ? Math.max(0, Math.floor((req.maxCalls! - perScope) / perScope)) : MAX_BREAKDOWN_KEYS;
     const cap = Math.min(MAX_BREAKDOWN_KEYS, affordable);
     if (keys.length > cap) {
-      notes.push(`Breakdown limited to the first ${cap} of ${keys.length} ${req.by === 'phone' ? 'phone numbers' : 'countries'} to spare the Graph call budget.`);
+      notes.push(
+        `Breakdown limited to the first ${cap} of ${keys.length} ${req.by === 'phone' ? 'phone numbers' : 'countries'} to spare the Graph call budget.`,
+      );
       keys = keys.slice(0, cap);
     }
     const items = await Promise.all(

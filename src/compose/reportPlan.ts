@@ -4,10 +4,10 @@ import type { AccountConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { planChunks } from '../graph/chunks.js';
 import { GRAPH_DEFAULTS, GRAPH_LOOKBACK_SECONDS, type GraphSettings } from '../graph/defaults.js';
-import { parseGranularity, resolveRange, type RangeSpec } from '../query/range.js';
+import { parseGranularity, type RangeSpec, resolveRange } from '../query/range.js';
 import { fetchWindow } from '../report/window.js';
-import { planFetch } from './plan.js';
 import type { Granularity, TimeRange } from '../series.js';
+import { planFetch } from './plan.js';
 
 /**
  * The one planner for every report a person asks for — `waba-pulse report` and the chat
@@ -40,14 +40,22 @@ function isoDay(ts: number, tz: string): string {
   return DateTime.fromSeconds(ts, { zone: tz }).toISODate()!;
 }
 
-export function planReportRequest(account: AccountConfig, spec: ReportSpec, nowMs: number, limits: ReportLimits = GRAPH_DEFAULTS): PlannedReport {
+export function planReportRequest(
+  account: AccountConfig,
+  spec: ReportSpec,
+  nowMs: number,
+  limits: ReportLimits = GRAPH_DEFAULTS,
+): PlannedReport {
   const resolved = resolveRange(spec.range, account.timezone, nowMs);
   const granularity = spec.granularity ? parseGranularity(spec.granularity) : resolved.granularity;
   const range = { ...resolved.range };
   const notes: string[] = [];
   const days = (range.end - range.start) / 86_400;
   if (granularity === 'half_hour' && days > MAX_HALF_HOUR_DAYS) {
-    throw new UsageError(`half-hourly over ${Math.round(days)} days is too fine`, `ask for daily, or a range of up to ${MAX_HALF_HOUR_DAYS} days`);
+    throw new UsageError(
+      `half-hourly over ${Math.round(days)} days is too fine`,
+      `ask for daily, or a range of up to ${MAX_HALF_HOUR_DAYS} days`,
+    );
   }
   const oldest = Math.floor(nowMs / 1000) - GRAPH_LOOKBACK_SECONDS;
   if (range.end <= oldest) {
@@ -60,7 +68,9 @@ export function planReportRequest(account: AccountConfig, spec: ReportSpec, nowM
   if (range.start < oldest) {
     // Partly too old: start at the first whole day Graph still serves, and say so.
     range.start = Math.floor(DateTime.fromSeconds(oldest, { zone: account.timezone }).plus({ days: 1 }).startOf('day').toSeconds());
-    notes.push(`Start moved to ${DateTime.fromSeconds(range.start, { zone: account.timezone }).toISODate()}: Graph keeps one year of messaging analytics.`);
+    notes.push(
+      `Start moved to ${DateTime.fromSeconds(range.start, { zone: account.timezone }).toISODate()}: Graph keeps one year of messaging analytics.`,
+    );
   }
   const calls = reportCallsPerScope(account, range, granularity, nowMs, limits);
   if (calls > limits.callsPerReport) {
@@ -77,7 +87,13 @@ export function planReportRequest(account: AccountConfig, spec: ReportSpec, nowM
  * Graph calls one scope of a report costs uncached: its whole fetch window (range, previous
  * period, baseline history), clamped to the lookback, cut into the chunks the client requests.
  */
-export function reportCallsPerScope(account: Pick<AccountConfig, 'timezone' | 'wabaTimezone'>, range: TimeRange, granularity: Granularity, nowMs: number, limits: ReportLimits = GRAPH_DEFAULTS): number {
+export function reportCallsPerScope(
+  account: Pick<AccountConfig, 'timezone' | 'wabaTimezone'>,
+  range: TimeRange,
+  granularity: Granularity,
+  nowMs: number,
+  limits: ReportLimits = GRAPH_DEFAULTS,
+): number {
   const nowS = Math.floor(nowMs / 1000);
   const window = fetchWindow(range, granularity, account.timezone);
   const clamped = { start: Math.max(window.start, nowS - GRAPH_LOOKBACK_SECONDS), end: Math.min(window.end, nowS) };

@@ -1,7 +1,14 @@
-import { curveFromStats, emptySettleStats, observeSettling, DEFAULT_SETTLE_CURVE, type SettleCurve, type SettleStats } from '../analytics/settle.js';
-import { silentLogger, type Logger } from '../log.js';
-import type { Store } from '../store/types.js';
+import {
+  curveFromStats,
+  DEFAULT_SETTLE_CURVE,
+  emptySettleStats,
+  observeSettling,
+  type SettleCurve,
+  type SettleStats,
+} from '../analytics/settle.js';
+import { type Logger, silentLogger } from '../log.js';
 import type { DataPoint } from '../series.js';
+import type { Store } from '../store/types.js';
 
 /**
  * Learns each account's settle curve from what the bucket cache sees anyway: every check
@@ -39,7 +46,10 @@ export class SettleLearner implements SettleCurves {
       if (age < 0 || p.end - p.start !== 1800) continue;
       const step = Math.round(age / STEP_MINUTES);
       if (step >= STEPS || Math.abs(age - step * STEP_MINUTES) > STEP_MINUTES / 3) continue;
-      if (!byBucket) this.pending.set(accountId, (byBucket = new Map()));
+      if (!byBucket) {
+        byBucket = new Map();
+        this.pending.set(accountId, byBucket);
+      }
       if (byBucket.size >= MAX_PENDING) byBucket.delete(byBucket.keys().next().value!);
       const id = `${key}|${p.start}`;
       const seen = byBucket.get(id) ?? Array<number>(STEPS).fill(-1);

@@ -26,7 +26,6 @@ export interface EnvSettings {
   };
 }
 
-
 /** Every variable the design names: `.env.example` and `check` list these. */
 export const ENV_VARIABLES = [
   'WABA_PULSE_CONFIG',
@@ -56,7 +55,11 @@ function url(env: NodeJS.ProcessEnv, name: string): string | undefined {
     const parsed = new URL(value);
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
   } catch {
-    throw new ConfigError(`env.${name}`, `${quoted(value)} is not an http(s) URL`, `set ${name} to a URL such as https://example.com or unset it`);
+    throw new ConfigError(
+      `env.${name}`,
+      `${quoted(value)} is not an http(s) URL`,
+      `set ${name} to a URL such as https://example.com or unset it`,
+    );
   }
   return value.replace(/\/+$/, '');
 }
@@ -66,7 +69,12 @@ function appType(value: string | undefined): EnvSettings['microsoft']['appType']
   if (!text) return undefined;
   const known = ['SingleTenant', 'MultiTenant', 'UserAssignedMSI'] as const;
   const found = known.find((k) => k.toLowerCase() === text.toLowerCase());
-  if (!found) throw new ConfigError('env.MICROSOFT_APP_TYPE', `${quoted(text)} is not an app type`, 'use SingleTenant, MultiTenant or UserAssignedMSI');
+  if (!found)
+    throw new ConfigError(
+      'env.MICROSOFT_APP_TYPE',
+      `${quoted(text)} is not an app type`,
+      'use SingleTenant, MultiTenant or UserAssignedMSI',
+    );
   return found;
 }
 

@@ -1,15 +1,14 @@
 import { readFileSync, statSync } from 'node:fs';
-import { YAMLParseError, parse as parseYaml } from 'yaml';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
-import { ConfigError, UsageError } from '../errors.js';
-import { registerSecret } from '../secrets.js';
 import { suggestion } from '../didYouMean.js';
+import { ConfigError, UsageError } from '../errors.js';
 import { GRAPH_DEFAULTS, type GraphSettings } from '../graph/defaults.js';
-import { readEnv, type EnvSettings } from './env.js';
-import { configSchema, type RawConfig, type Target } from './schema.js';
-import { quoted } from '../text.js';
 import type { Granularity } from '../series.js';
+import { quoted } from '../text.js';
 import { lookupAccount } from './accounts.js';
+import { type EnvSettings, readEnv } from './env.js';
+import { configSchema, type RawConfig, type Target } from './schema.js';
 
 export type { Granularity, Target };
 
@@ -53,7 +52,10 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 function issueLine(issue: z.core.$ZodIssue): { path: string; message: string } {
   const path = formatPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
-    return { path, message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => quoted(k)).join(', ')} — check the spelling against the README's configuration section` };
+    return {
+      path,
+      message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => quoted(k)).join(', ')} — check the spelling against the README's configuration section`,
+    };
   }
   if (issue.code === 'invalid_type' && issue.input === undefined) return { path, message: 'missing' };
   return { path, message: issue.message };
@@ -118,14 +120,24 @@ export function loadConfig(env: NodeJS.ProcessEnv, path = readEnv(env).configPat
     // A FIFO, a device or a folder would block the read (and with it every signal) or fail
     // obscurely: only a regular file of sane size is read.
     const stat = statSync(path);
-    if (!stat.isFile()) throw new ConfigError('', `config ${path} is not a regular file`, 'point WABA_PULSE_CONFIG / --config at a YAML file');
-    if (stat.size > MAX_CONFIG_BYTES) throw new ConfigError('', `config file ${path} is ${stat.size} bytes, more than a config can be`, 'point WABA_PULSE_CONFIG / --config at the YAML config');
+    if (!stat.isFile())
+      throw new ConfigError('', `config ${path} is not a regular file`, 'point WABA_PULSE_CONFIG / --config at a YAML file');
+    if (stat.size > MAX_CONFIG_BYTES)
+      throw new ConfigError(
+        '',
+        `config file ${path} is ${stat.size} bytes, more than a config can be`,
+        'point WABA_PULSE_CONFIG / --config at the YAML config',
+      );
     text = readFileSync(path, 'utf8');
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      throw new ConfigError('', `config file ${path} not found`, 'create it (see waba-pulse.example.yaml) or point WABA_PULSE_CONFIG / --config at it');
+      throw new ConfigError(
+        '',
+        `config file ${path} not found`,
+        'create it (see waba-pulse.example.yaml) or point WABA_PULSE_CONFIG / --config at it',
+      );
     }
     throw new ConfigError('', `cannot read config file ${path}: ${code ?? String(err)}`, 'check the path and its permissions');
   }
@@ -138,10 +150,18 @@ export function loadConfig(env: NodeJS.ProcessEnv, path = readEnv(env).configPat
       const offset = err.pos[0];
       const before = text.slice(0, offset).split('\n');
       const where = `${path}:${before.length}:${before[before.length - 1]!.length + 1}`;
-      throw new ConfigError('', `${where}: malformed YAML (${err.code}): ${err.message.split('\n')[0]}`, 'fix the YAML syntax at that line');
+      throw new ConfigError(
+        '',
+        `${where}: malformed YAML (${err.code}): ${err.message.split('\n')[0]}`,
+        'fix the YAML syntax at that line',
+      );
     }
     if (err instanceof ReferenceError && /alias/i.test(err.message)) {
-      throw new ConfigError('', `${path} uses YAML aliases (*name) more than 100 times`, 'write the values out; a config needs few aliases, if any');
+      throw new ConfigError(
+        '',
+        `${path} uses YAML aliases (*name) more than 100 times`,
+        'write the values out; a config needs few aliases, if any',
+      );
     }
     throw new ConfigError('', `${path} cannot be read as YAML (${(err as Error).message.split('\n')[0]})`, 'fix the YAML syntax');
   }

@@ -1,11 +1,11 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
-import { GRANULARITIES } from '../series.js';
-import { lookupAccount } from './accounts.js';
 import { didYouMean } from '../didYouMean.js';
-import { DAY, HOUR, MINUTE, parseDuration, type DurationBounds } from '../duration.js';
+import { DAY, type DurationBounds, HOUR, MINUTE, parseDuration } from '../duration.js';
 import { GRAPH_DEFAULTS } from '../graph/defaults.js';
+import { GRANULARITIES } from '../series.js';
 import { quoted } from '../text.js';
+import { lookupAccount } from './accounts.js';
 
 /**
  * The YAML config, validated on load. Messages name the bad value; the path is added by the
@@ -50,7 +50,10 @@ const wabaId = z.union([z.string(), z.number()], { error: 'expected the numeric 
   const text = String(value).trim();
   // Graph object ids are unsigned 64-bit integers.
   if (!/^\d{5,20}$/.test(text) || BigInt(text) > MAX_OBJECT_ID) {
-    ctx.addIssue({ code: 'custom', message: `${quoted(text)} is not a WABA id — use the numeric WhatsApp Business Account id from Business Manager` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `${quoted(text)} is not a WABA id — use the numeric WhatsApp Business Account id from Business Manager`,
+    });
     return z.NEVER;
   }
   return text;
@@ -60,7 +63,10 @@ const phoneNumber = z.union([z.string(), z.number()]).transform((value, ctx) => 
   const text = String(value).trim();
   const digits = text.replace(/^\+/, '').replace(/[\s-]/g, '');
   if (!/^\d{6,15}$/.test(digits)) {
-    ctx.addIssue({ code: 'custom', message: `${quoted(text)} is not a phone number — use the WhatsApp display number with country code, digits only (e.g. 16315551000)` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `${quoted(text)} is not a phone number — use the WhatsApp display number with country code, digits only (e.g. 16315551000)`,
+    });
     return z.NEVER;
   }
   return digits;
@@ -102,11 +108,15 @@ function duration(bounds: DurationBounds) {
   });
 }
 
-const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: (issue) => `${JSON.stringify(issue.input)} is not a time of day — write HH:MM, e.g. 09:00` });
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, {
+  error: (issue) => `${JSON.stringify(issue.input)} is not a time of day — write HH:MM, e.g. 09:00`,
+});
 
 const slackTarget = z.strictObject({ slack: z.strictObject({ channel: z.string().min(1) }) });
 const teamsTarget = z.strictObject({ teams: z.strictObject({ conversation: z.string().min(1) }) });
-export const target = z.union([slackTarget, teamsTarget], { error: 'expected { slack: { channel: C123 } } or { teams: { conversation: ... } }' });
+export const target = z.union([slackTarget, teamsTarget], {
+  error: 'expected { slack: { channel: C123 } } or { teams: { conversation: ... } }',
+});
 
 const scope = z.strictObject({
   phoneNumbers: z.array(phoneNumber).optional(),
@@ -117,27 +127,41 @@ const account = z
   .strictObject({
     id: wabaId,
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, {
-      error: (issue) => `${JSON.stringify(issue.input)} is not a usable account name — letters, digits, ".", "_" and "-", no spaces (it is typed in commands)`,
+      error: (issue) =>
+        `${JSON.stringify(issue.input)} is not a usable account name — letters, digits, ".", "_" and "-", no spaces (it is typed in commands)`,
     }),
     displayName: z.string().min(1).optional(),
     token: tokenReference.optional(),
-    tokenEnv: z.string().regex(ENV_NAME, { error: (issue) => `${JSON.stringify(issue.input)} is not an environment variable name` }).optional(),
+    tokenEnv: z
+      .string()
+      .regex(ENV_NAME, { error: (issue) => `${JSON.stringify(issue.input)} is not an environment variable name` })
+      .optional(),
     timezone: timeZone.optional(),
     /** The zone Graph's DAY buckets follow for this WABA (its `timezone_id`); US Pacific in the reference. */
     wabaTimezone: timeZone.default('America/Los_Angeles'),
     phoneNumbers: z.array(phoneNumber).optional(),
     countries: z.array(countryCode).optional(),
-    productTypes: z.array(z.union([z.literal(0), z.literal(2)], { error: 'product types are 0 (business initiated) or 2 (customer support)' })).optional(),
+    productTypes: z
+      .array(z.union([z.literal(0), z.literal(2)], { error: 'product types are 0 (business initiated) or 2 (customer support)' }))
+      .optional(),
     settle: duration({ min: MINUTE, max: DAY }).optional(),
   })
   .superRefine((value, ctx) => {
-    if (!value.token && !value.tokenEnv) ctx.addIssue({ code: 'custom', path: ['token'], message: 'missing — write token: ${VAR} naming the environment variable that holds the Graph access token' });
-    if (value.token && value.tokenEnv) ctx.addIssue({ code: 'custom', path: ['tokenEnv'], message: 'give either token: ${VAR} or tokenEnv: VAR, not both' });
+    if (!value.token && !value.tokenEnv)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['token'],
+        message: 'missing — write token: ${VAR} naming the environment variable that holds the Graph access token',
+      });
+    if (value.token && value.tokenEnv)
+      ctx.addIssue({ code: 'custom', path: ['tokenEnv'], message: 'give either token: ${VAR} or tokenEnv: VAR, not both' });
   });
 
 const digest = z.strictObject({
   account: z.string().min(1),
-  every: z.enum(['daily', 'weekly'], { error: (issue) => `${JSON.stringify(issue.input)} is not a digest period — use daily or weekly` }).default('daily'),
+  every: z
+    .enum(['daily', 'weekly'], { error: (issue) => `${JSON.stringify(issue.input)} is not a digest period — use daily or weekly` })
+    .default('daily'),
   at: clockTime.default('09:00'),
   day: z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']).default('mon'),
   timezone: timeZone.optional(),
@@ -157,13 +181,18 @@ export const alertRule = z.strictObject({
   rateFloor: z.number().min(0).max(1).optional(),
   drillDown: z.array(z.enum(['phone', 'country'])).default(['phone', 'country']),
   /** How readily drops alarm: low, normal or high (see the README's Alerts section). */
-  sensitivity: z.enum(['low', 'normal', 'high'], { error: (issue) => `${quoted(issue.input)} is not a sensitivity — use low, normal or high` }).default('normal'),
+  sensitivity: z
+    .enum(['low', 'normal', 'high'], { error: (issue) => `${quoted(issue.input)} is not a sensitivity — use low, normal or high` })
+    .default('normal'),
   targets: z.array(target).min(1, { error: 'needs at least one target' }),
 });
 
 const graph = z.strictObject({
   apiUrl: z.url({ error: (issue) => `${JSON.stringify(issue.input)} is not a URL` }).optional(),
-  version: z.string().regex(/^v\d+\.\d+$/, { error: (issue) => `${JSON.stringify(issue.input)} is not a Graph version — write e.g. v23.0` }).optional(),
+  version: z
+    .string()
+    .regex(/^v\d+\.\d+$/, { error: (issue) => `${JSON.stringify(issue.input)} is not a Graph version — write e.g. v23.0` })
+    .optional(),
   timeout: duration({ min: 1_000, max: 10 * MINUTE }).default(GRAPH_DEFAULTS.timeoutMs),
   concurrency: z.number().int().min(1).max(64).default(GRAPH_DEFAULTS.concurrency),
   maxAttempts: z.number().int().min(1).max(10).default(GRAPH_DEFAULTS.maxAttempts),
@@ -180,18 +209,28 @@ const graph = z.strictObject({
 const accessRule = z
   .strictObject({
     slack: z.strictObject({ channel: z.string().min(1).optional(), user: z.string().min(1).optional() }).optional(),
-    teams: z.strictObject({ conversation: z.string().min(1).optional(), team: z.string().min(1).optional(), tenant: z.string().min(1).optional() }).optional(),
+    teams: z
+      .strictObject({
+        conversation: z.string().min(1).optional(),
+        team: z.string().min(1).optional(),
+        tenant: z.string().min(1).optional(),
+      })
+      .optional(),
     accounts: z.union([z.literal('*'), z.array(z.string().min(1)).min(1)], { error: 'accounts: a list of account names, or "*" for all' }),
   })
   .superRefine((rule, ctx) => {
-    if (!rule.slack && !rule.teams) ctx.addIssue({ code: 'custom', message: 'says neither slack: nor teams: — name the channel, user or conversation it applies to' });
+    if (!rule.slack && !rule.teams)
+      ctx.addIssue({ code: 'custom', message: 'says neither slack: nor teams: — name the channel, user or conversation it applies to' });
   });
 
 export const configSchema = z
   .strictObject({
     slack: z
       .strictObject({
-        command: z.string().regex(/^\/[a-z0-9_-]{1,31}$/, { error: (issue) => `${JSON.stringify(issue.input)} is not a slash command — write e.g. /waba` }).default('/waba'),
+        command: z
+          .string()
+          .regex(/^\/[a-z0-9_-]{1,31}$/, { error: (issue) => `${JSON.stringify(issue.input)} is not a slash command — write e.g. /waba` })
+          .default('/waba'),
       })
       .default({ command: '/waba' }),
     access: z.array(accessRule).default([]),
@@ -219,19 +258,28 @@ export const configSchema = z
     const seenNames = new Map<string, number>();
     value.accounts.forEach((acc, i) => {
       const idAt = seenIds.get(acc.id);
-      if (idAt !== undefined) ctx.addIssue({ code: 'custom', path: ['accounts', i, 'id'], message: `"${acc.id}" is already used by accounts[${idAt}]` });
+      if (idAt !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['accounts', i, 'id'], message: `"${acc.id}" is already used by accounts[${idAt}]` });
       seenIds.set(acc.id, i);
       const key = acc.name.toLowerCase();
       const nameAt = seenNames.get(key);
-      if (nameAt !== undefined) ctx.addIssue({ code: 'custom', path: ['accounts', i, 'name'], message: `"${acc.name}" is already used by accounts[${nameAt}]` });
+      if (nameAt !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['accounts', i, 'name'], message: `"${acc.name}" is already used by accounts[${nameAt}]` });
       seenNames.set(key, i);
     });
     value.access.forEach((rule, i) => {
       if (rule.accounts === '*') return;
       rule.accounts.forEach((ref, k) => {
         if (!lookupAccount(value.accounts, ref)) {
-          const near = didYouMean(ref, value.accounts.map((a) => a.name));
-          ctx.addIssue({ code: 'custom', path: ['access', i, 'accounts', k], message: `unknown account ${quoted(ref)}${near ? ` — did you mean "${near}"?` : ''}` });
+          const near = didYouMean(
+            ref,
+            value.accounts.map((a) => a.name),
+          );
+          ctx.addIssue({
+            code: 'custom',
+            path: ['access', i, 'accounts', k],
+            message: `unknown account ${quoted(ref)}${near ? ` — did you mean "${near}"?` : ''}`,
+          });
         }
       });
     });
@@ -244,7 +292,11 @@ export const configSchema = z
       const known = lookupAccount(value.accounts, ref) !== undefined;
       if (!known) {
         const near = didYouMean(ref, names);
-        ctx.addIssue({ code: 'custom', path: [list, i, 'account'], message: `unknown account ${quoted(ref)}${near ? ` — did you mean "${near}"?` : ` — configured: ${names.join(', ')}`}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [list, i, 'account'],
+          message: `unknown account ${quoted(ref)}${near ? ` — did you mean "${near}"?` : ` — configured: ${names.join(', ')}`}`,
+        });
       }
     }
   });

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
-import type { GraphGranularity } from './fields.js';
 import type { TimeRange } from '../series.js';
+import type { GraphGranularity } from './fields.js';
 
 /**
  * Split a long range into requests Graph answers comfortably. Cuts fall on bucket boundaries

@@ -1,4 +1,12 @@
-import { GraphAuthError, GraphPermissionError, GraphRateLimitError, GraphRequestError, GraphUnavailableError, type GraphError, type GraphErrorContext } from '../errors.js';
+import {
+  GraphAuthError,
+  type GraphError,
+  type GraphErrorContext,
+  GraphPermissionError,
+  GraphRateLimitError,
+  GraphRequestError,
+  GraphUnavailableError,
+} from '../errors.js';
 
 const RATE_LIMIT_CODES = new Set([4, 17, 32, 341, 613, 80004, 80007, 80008]);
 const TRANSIENT_CODES = new Set([1, 2]);
@@ -9,17 +17,25 @@ export function classifyGraphError(context: GraphErrorContext & { tokenEnv?: str
   const status = context.httpStatus ?? 0;
   const renew = context.tokenEnv ? ` and update ${context.tokenEnv}` : '';
   if (code === 190 || (code === undefined && status === 401)) {
-    return new GraphAuthError('Graph refused the access token', context, `create a new access token (a System User token does not expire)${renew}`);
+    return new GraphAuthError(
+      'Graph refused the access token',
+      context,
+      `create a new access token (a System User token does not expire)${renew}`,
+    );
   }
   if (code === 10 || (code !== undefined && code >= 200 && code <= 299) || (code === undefined && status === 403)) {
     return new GraphPermissionError(
       'the access token lacks a permission for this WhatsApp Business Account',
       context,
-      'grant whatsapp_business_management and whatsapp_business_messaging to the token\'s user or app, with access to this WABA',
+      "grant whatsapp_business_management and whatsapp_business_messaging to the token's user or app, with access to this WABA",
     );
   }
   if ((code !== undefined && RATE_LIMIT_CODES.has(code)) || status === 429) {
-    return new GraphRateLimitError('Graph is rate limiting this app or WABA', context, 'wait and try again; fewer checks or drill-downs per hour use less of the budget');
+    return new GraphRateLimitError(
+      'Graph is rate limiting this app or WABA',
+      context,
+      'wait and try again; fewer checks or drill-downs per hour use less of the budget',
+    );
   }
   if ((code !== undefined && TRANSIENT_CODES.has(code)) || status >= 500) {
     return new GraphUnavailableError(`Graph is unavailable (HTTP ${status})`, context, 'try again in a few minutes');

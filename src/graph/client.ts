@@ -2,15 +2,24 @@ import { setTimeout as sleepFor } from 'node:timers/promises';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { Agent, request, errors as undiciErrors } from 'undici';
 import { z } from 'zod';
-import { GRAPH_DEFAULTS, GRAPH_LOOKBACK_SECONDS, type GraphSettings } from './defaults.js';
-import { silentLogger, type Logger } from '../log.js';
+import {
+  GraphError,
+  type GraphErrorBody,
+  GraphRateLimitError,
+  GraphResponseError,
+  GraphTimeoutError,
+  GraphUnavailableError,
+  InterruptedError,
+  isWabaPulseError,
+} from '../errors.js';
+import { type Logger, silentLogger } from '../log.js';
 import { redactSecrets, registerSecret } from '../secrets.js';
-import { planChunks } from './chunks.js';
-import { InterruptedError, isWabaPulseError, GraphError, GraphRateLimitError, GraphResponseError, GraphTimeoutError, GraphUnavailableError, type GraphErrorBody } from '../errors.js';
-import { classifyGraphError } from './classify.js';
-import { analyticsField, objectUrl, type AnalyticsFilter, type GraphGranularity } from './fields.js';
-import { UsageGovernor } from './usage.js';
 import type { DataPoint, TimeRange } from '../series.js';
+import { planChunks } from './chunks.js';
+import { classifyGraphError } from './classify.js';
+import { GRAPH_DEFAULTS, GRAPH_LOOKBACK_SECONDS, type GraphSettings } from './defaults.js';
+import { type AnalyticsFilter, analyticsField, type GraphGranularity, objectUrl } from './fields.js';
+import { UsageGovernor } from './usage.js';
 
 /** Where analytics come from: the Graph client itself, or the bucket cache in front of it. */
 export interface AnalyticsSource {
@@ -139,12 +148,15 @@ export class GraphClient implements AnalyticsSource {
     const nowS = Math.floor(this.now() / 1000);
     let { start, end } = req.range;
     if (end > nowS) {
-      if (end - nowS > 60) notes.push(`End moved to now (${new Date(nowS * 1000).toISOString().slice(0, 16)}Z): Graph serves no future buckets.`);
+      if (end - nowS > 60)
+        notes.push(`End moved to now (${new Date(nowS * 1000).toISOString().slice(0, 16)}Z): Graph serves no future buckets.`);
       end = nowS;
     }
     if (start < nowS - GRAPH_LOOKBACK_SECONDS) {
       start = nowS - GRAPH_LOOKBACK_SECONDS;
-      notes.push(`Nothing before ${new Date(start * 1000).toISOString().slice(0, 10)} was fetched: Graph keeps one year of messaging analytics.`);
+      notes.push(
+        `Nothing before ${new Date(start * 1000).toISOString().slice(0, 10)} was fetched: Graph keeps one year of messaging analytics.`,
+      );
     }
     const range = { start, end };
     if (start >= end) return { points: [], phoneNumbers: [], countryCodes: [], granularity: req.granularity, range, notes, requests: 0 };
@@ -205,7 +217,8 @@ export class GraphClient implements AnalyticsSource {
       } catch (err) {
         if (err instanceof GraphRateLimitError && err.graphCode !== undefined) this.lastRateLimit.set(account.id, err);
         if (!(err instanceof GraphError) || !err.retryable || attempt >= maxAttempts) throw err;
-        const delay = err.retryAfterMs ?? this.backoff(attempt, err instanceof GraphRateLimitError ? this.rateLimitBaseMs : this.retryBaseMs);
+        const delay =
+          err.retryAfterMs ?? this.backoff(attempt, err instanceof GraphRateLimitError ? this.rateLimitBaseMs : this.retryBaseMs);
         if (delay > this.settings.maxWaitMs) throw err;
         this.log.warn({ account: account.name, code: err.code, attempt, delayMs: Math.round(delay) }, 'graph call failed, retrying');
         await this.pause(delay);
@@ -269,7 +282,9 @@ export class GraphClient implements AnalyticsSource {
         method: 'GET',
         dispatcher: this.agent,
         headers: { authorization: `Bearer ${account.token}`, accept: 'application/json' },
-        signal: this.signal ? AbortSignal.any([AbortSignal.timeout(this.settings.timeoutMs), this.signal]) : AbortSignal.timeout(this.settings.timeoutMs),
+        signal: this.signal
+          ? AbortSignal.any([AbortSignal.timeout(this.settings.timeoutMs), this.signal])
+          : AbortSignal.timeout(this.settings.timeoutMs),
       });
       status = res.statusCode;
       this.usage.observe(account.id, res.headers);
@@ -285,8 +300,15 @@ export class GraphClient implements AnalyticsSource {
         if (body === undefined) throw new GraphResponseError(`Graph answered HTTP ${status} without JSON`, { subject, httpStatus: status });
         return body;
       }
-      const err = classifyGraphError({ subject, httpStatus: status, body: sanitize(graphError), ...(account.tokenEnv ? { tokenEnv: account.tokenEnv } : {}) });
-      err.retryAfterMs = retryAfter(res.headers['retry-after'], this.now()) ?? (err instanceof GraphRateLimitError ? this.usage.regainAccessInMs(account.id) : undefined);
+      const err = classifyGraphError({
+        subject,
+        httpStatus: status,
+        body: sanitize(graphError),
+        ...(account.tokenEnv ? { tokenEnv: account.tokenEnv } : {}),
+      });
+      err.retryAfterMs =
+        retryAfter(res.headers['retry-after'], this.now()) ??
+        (err instanceof GraphRateLimitError ? this.usage.regainAccessInMs(account.id) : undefined);
       throw err;
     } catch (err) {
       if (err instanceof GraphError) throw err;
@@ -321,10 +343,25 @@ function retryAfter(header: string | string[] | undefined, now: number): number 
 
 function networkError(err: unknown, subject: string, settings: { apiUrl: string; timeoutMs: number }): GraphError {
   const name = (err as Error)?.name;
-  if (name === 'TimeoutError' || name === 'AbortError' || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
-    return new GraphTimeoutError(`Graph did not answer within ${settings.timeoutMs} ms`, { subject }, 'try again; if Graph is slow, raise graph.timeout in the config', err);
+  if (
+    name === 'TimeoutError' ||
+    name === 'AbortError' ||
+    err instanceof undiciErrors.HeadersTimeoutError ||
+    err instanceof undiciErrors.BodyTimeoutError
+  ) {
+    return new GraphTimeoutError(
+      `Graph did not answer within ${settings.timeoutMs} ms`,
+      { subject },
+      'try again; if Graph is slow, raise graph.timeout in the config',
+      err,
+    );
   }
   const code = (err as { code?: string })?.code ?? (err as { cause?: { code?: string } })?.cause?.code;
   const host = new URL(settings.apiUrl).host;
-  return new GraphUnavailableError(`cannot reach Graph at ${host}${code ? ` (${code})` : ''}`, { subject }, 'check the network and GRAPH_API_URL, then try again', err);
+  return new GraphUnavailableError(
+    `cannot reach Graph at ${host}${code ? ` (${code})` : ''}`,
+    { subject },
+    'check the network and GRAPH_API_URL, then try again',
+    err,
+  );
 }

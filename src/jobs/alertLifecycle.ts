@@ -54,7 +54,14 @@ export interface LifecycleRule {
  * `quiet`: the alert was acknowledged, or is muted (no reminders). `recovered`: the alerted
  * scopes deliver what they should again (or send too little to tell).
  */
-export function decide(episode: EpisodeState | undefined, found: readonly Anomaly[], now: number, rule: LifecycleRule, quiet: boolean, recovered = true): Decision {
+export function decide(
+  episode: EpisodeState | undefined,
+  found: readonly Anomaly[],
+  now: number,
+  rule: LifecycleRule,
+  quiet: boolean,
+  recovered = true,
+): Decision {
   const open = episode?.status === 'open' ? episode : undefined;
   if (found.length) {
     // What the last, resolved alert already told is not news again.
@@ -72,7 +79,13 @@ export function decide(episode: EpisodeState | undefined, found: readonly Anomal
 }
 
 /** The episode after the decision was carried out. */
-export function advance(episode: EpisodeState | undefined, decision: Decision, found: readonly Anomaly[], now: number, ids: { alertKey: string; shortId: string }): EpisodeState | undefined {
+export function advance(
+  episode: EpisodeState | undefined,
+  decision: Decision,
+  found: readonly Anomaly[],
+  now: number,
+  ids: { alertKey: string; shortId: string },
+): EpisodeState | undefined {
   const firstStart = found.length ? Math.min(...found.map((a) => a.start)) : Infinity;
   const lastEnd = found.length ? Math.max(...found.map((a) => a.end)) : -Infinity;
   switch (decision.kind) {

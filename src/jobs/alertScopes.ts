@@ -1,10 +1,10 @@
-import { analyzeSeries, detectionSettings, type Anomaly, type AnomalyScope, type DetectionSettings } from '../analytics/anomalies.js';
+import { type Anomaly, type AnomalyScope, analyzeSeries, type DetectionSettings, detectionSettings } from '../analytics/anomalies.js';
 import { fillGaps, markSettlement } from '../analytics/series.js';
 import type { SettleCurve } from '../analytics/settle.js';
 import { graphAccount } from '../compose/graphAccount.js';
 import type { SettleCurves } from '../compose/settleLearning.js';
-import { accountToken } from '../config/tokens.js';
 import type { AccountConfig } from '../config/load.js';
+import { accountToken } from '../config/tokens.js';
 import type { AnalyticsSource } from '../graph/client.js';
 import { breakdownLabel } from '../report/format.js';
 import type { DataPoint } from '../series.js';
@@ -39,7 +39,14 @@ export function checkWindow(nowMs: number): { start: number; split: number; end:
   return { start: end - JUDGED_SECONDS - HISTORY_SECONDS, split: end - JUDGED_SECONDS, end };
 }
 
-export async function fetchAlertScopes(source: AnalyticsSource, account: AccountConfig, token: string, rule: AlertRuleView, nowMs: number, drillDown: boolean): Promise<ScopeData[]> {
+export async function fetchAlertScopes(
+  source: AnalyticsSource,
+  account: AccountConfig,
+  token: string,
+  rule: AlertRuleView,
+  nowMs: number,
+  drillDown: boolean,
+): Promise<ScopeData[]> {
   const { start, end } = checkWindow(nowMs);
   const target = graphAccount(account, token);
   const phoneNumbers = rule.scope?.phoneNumbers ?? account.phoneNumbers;
@@ -47,18 +54,24 @@ export async function fetchAlertScopes(source: AnalyticsSource, account: Account
   const base = { phoneNumbers, countryCodes, productTypes: account.productTypes };
   const fetch = (filter: typeof base) => source.fetchAnalytics(target, { range: { start, end }, granularity: 'HALF_HOUR', ...filter });
   const main = await fetch(base);
-  const accountScope: AnomalyScope = { kind: 'account', key: null, label: phoneNumbers.length || countryCodes.length ? 'the configured scope' : 'all traffic' };
+  const accountScope: AnomalyScope = {
+    kind: 'account',
+    key: null,
+    label: phoneNumbers.length || countryCodes.length ? 'the configured scope' : 'all traffic',
+  };
   const out: ScopeData[] = [{ scope: accountScope, dimension: 'account', points: main.points }];
   if (!drillDown) return out;
   const dimensions = rule.drillDown;
   const children = await Promise.all(
     dimensions.flatMap((by) => {
-      const keys = by === 'phone' ? (phoneNumbers.length ? phoneNumbers : main.phoneNumbers) : countryCodes.length ? countryCodes : main.countryCodes;
+      const keys =
+        by === 'phone' ? (phoneNumbers.length ? phoneNumbers : main.phoneNumbers) : countryCodes.length ? countryCodes : main.countryCodes;
       return keys.map(async (key): Promise<ScopeData> => {
         const filter = by === 'phone' ? { ...base, phoneNumbers: [key] } : { ...base, countryCodes: [key] };
         const result = await fetch(filter);
         const label = breakdownLabel(by, key);
-        const scope: AnomalyScope = by === 'phone' ? { kind: 'phone', key, label, phone: key } : { kind: 'country', key, label, country: key };
+        const scope: AnomalyScope =
+          by === 'phone' ? { kind: 'phone', key, label, phone: key } : { kind: 'country', key, label, country: key };
         return { scope, dimension: by, points: result.points };
       });
     }),
@@ -121,7 +134,12 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
         expectedDelivered += p.sent * analysis.expected[k]!;
       }
     }
-    now.push({ scope: data.scope, rate: sent > 0 ? Math.min(1, delivered / sent) : null, expected: baselined > 0 ? expectedDelivered / baselined : null, sent });
+    now.push({
+      scope: data.scope,
+      rate: sent > 0 ? Math.min(1, delivered / sent) : null,
+      expected: baselined > 0 ? expectedDelivered / baselined : null,
+      sent,
+    });
   }
   return { ongoing, now };
 }
@@ -134,7 +152,13 @@ export function defaultJudge(ctx: { env: NodeJS.ProcessEnv; graph: AnalyticsSour
   return async (rule, account, now, drillDown) => {
     const curve = await curves.curve(account.id);
     const scopes = await fetchAlertScopes(ctx.graph, account, accountToken(account, ctx.env), rule, now, drillDown);
-    return judgeAlertScopes(scopes, { nowMs: now, settleMs: account.settleMs, curve, tz: account.timezone, detection: ruleDetection(rule) });
+    return judgeAlertScopes(scopes, {
+      nowMs: now,
+      settleMs: account.settleMs,
+      curve,
+      tz: account.timezone,
+      detection: ruleDetection(rule),
+    });
   };
 }
 
@@ -142,4 +166,3 @@ export function defaultJudge(ctx: { env: NodeJS.ProcessEnv; graph: AnalyticsSour
 export function ruleDetection(rule: Pick<AlertRuleView, 'minSent' | 'sensitivity' | 'rateFloor'>) {
   return { minSent: rule.minSent, sensitivity: rule.sensitivity, ...(rule.rateFloor !== undefined ? { rateFloor: rule.rateFloor } : {}) };
 }
-

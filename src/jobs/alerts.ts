@@ -2,18 +2,18 @@ import { DateTime } from 'luxon';
 import type { Anomaly } from '../analytics/anomalies.js';
 import type { AlertContent, AlertFollowUp, AlertLine, PostOutcome } from '../chat/surface.js';
 import { fixedCurves, type SettleCurves } from '../compose/settleLearning.js';
-import { type AccountConfig, type Config } from '../config/load.js';
+import { lookupAccount } from '../config/accounts.js';
+import type { AccountConfig, Config } from '../config/load.js';
 import type { AnalyticsSource } from '../graph/client.js';
 import type { Logger } from '../log.js';
 import { formatRate } from '../report/format.js';
 import { redactSecrets } from '../secrets.js';
-import { isStoreUnavailable } from '../store/unavailable.js';
 import type { ChatTarget, Store } from '../store/types.js';
+import { isStoreUnavailable } from '../store/unavailable.js';
 import { newAlertKey, newShortId } from './alertKeys.js';
-import { targetOf } from './targets.js';
-import { advance, anomalyKey, decide, type Decision, type EpisodeState } from './alertLifecycle.js';
+import { advance, anomalyKey, type Decision, decide, type EpisodeState } from './alertLifecycle.js';
 import { defaultJudge, type JudgeFn, type Judgement } from './alertScopes.js';
-import { lookupAccount } from '../config/accounts.js';
+import { targetOf } from './targets.js';
 
 /** How alerts reach a chat conversation: the chat surfaces in `serve`, a recorder in a backtest. */
 export interface AlertDelivery {
@@ -53,7 +53,6 @@ export interface AlertCheckerOptions {
   judge?: JudgeFn | undefined;
 }
 
-
 /** Points under the expected rate an alerted scope may still be and count as recovered. */
 const RECOVERY_MARGIN = 0.01;
 
@@ -75,7 +74,6 @@ export function ruleId(rule: Pick<Rule, 'account' | 'name'>, index: number): str
   return rule.name ? `${rule.account}:${rule.name}` : `${rule.account}:${index}`;
 }
 
-
 /** What an alert check did, for the run record (and for backtests). */
 export interface CheckOutcome {
   decision: Decision['kind'];
@@ -87,7 +85,13 @@ export interface CheckOutcome {
 const SEVERITY = { critical: 0, warning: 1 } as const;
 
 function line(a: Anomaly, isNew = false): AlertLine {
-  return { severity: a.severity, explanation: a.explanation, kind: a.kind, scope: { kind: a.scope.kind, key: a.scope.key, label: a.scope.label }, ...(isNew ? { new: true } : {}) };
+  return {
+    severity: a.severity,
+    explanation: a.explanation,
+    kind: a.kind,
+    scope: { kind: a.scope.kind, key: a.scope.key, label: a.scope.label },
+    ...(isNew ? { new: true } : {}),
+  };
 }
 
 /**
@@ -124,7 +128,12 @@ export class AlertChecker {
         const budget = this.options.budget;
         if (budget && budget.callsInLastHour(account.id) >= budget.callsPerHour * 0.9) {
           logger.warn({ rule: id }, 'alert check deferred to stay within the Graph budget');
-          await store.finishRun(job, period, { status: 'skipped', detail: 'degraded: check deferred, the Graph call budget is nearly spent', attempts: 0 }, ctx.now());
+          await store.finishRun(
+            job,
+            period,
+            { status: 'skipped', detail: 'degraded: check deferred, the Graph call budget is nearly spent', attempts: 0 },
+            ctx.now(),
+          );
           return;
         }
         try {
@@ -159,21 +168,50 @@ export class AlertChecker {
 
     const episode = await this.loadEpisode(id);
     const quiet = episode?.status === 'open' ? await this.isQuiet(episode.alertKey, now) : false;
-    const decision = decide(episode, found, now, { remindEvery: rule.remindEvery, cleanChecksToResolve: this.cleanToResolve }, quiet, episode ? recovered(episode, judgement, rule.minSent) : true);
-    const ids = decision.kind === 'open' ? { alertKey: newAlertKey(), shortId: newShortId() } : { alertKey: episode?.alertKey ?? '', shortId: episode?.shortId ?? '' };
+    const decision = decide(
+      episode,
+      found,
+      now,
+      { remindEvery: rule.remindEvery, cleanChecksToResolve: this.cleanToResolve },
+      quiet,
+      episode ? recovered(episode, judgement, rule.minSent) : true,
+    );
+    const ids =
+      decision.kind === 'open'
+        ? { alertKey: newAlertKey(), shortId: newShortId() }
+        : { alertKey: episode?.alertKey ?? '', shortId: episode?.shortId ?? '' };
     const next = advance(episode, decision, found, now, ids);
     const outcome = await this.carryOut(rule, id, account, decision, next, found, judgement, now);
-    return { ...outcome, judgement, detail: degraded ? `${outcome.detail}; degraded: drill-downs skipped to stay within the Graph call budget` : outcome.detail };
+    return {
+      ...outcome,
+      judgement,
+      detail: degraded ? `${outcome.detail}; degraded: drill-downs skipped to stay within the Graph call budget` : outcome.detail,
+    };
   }
 
-  private async carryOut(rule: Rule, id: string, account: AccountConfig, decision: Decision, episode: EpisodeState | undefined, found: Anomaly[], judgement: Judgement, now: number): Promise<CheckOutcome> {
+  private async carryOut(
+    rule: Rule,
+    id: string,
+    account: AccountConfig,
+    decision: Decision,
+    episode: EpisodeState | undefined,
+    found: Anomaly[],
+    judgement: Judgement,
+    now: number,
+  ): Promise<CheckOutcome> {
     const { store } = this.options;
     if (decision.kind === 'none' || !episode) return { decision: decision.kind, detail: 'clear' };
     if (decision.kind === 'clean') {
       await this.saveEpisode(id, episode);
       return { decision: decision.kind, detail: `clean check ${episode.cleanChecks} for ${episode.shortId}` };
     }
-    const base = { key: episode.alertKey, shortId: episode.shortId, accountId: account.id, accountName: account.displayName, timezone: account.timezone };
+    const base = {
+      key: episode.alertKey,
+      shortId: episode.shortId,
+      accountId: account.id,
+      accountName: account.displayName,
+      timezone: account.timezone,
+    };
     let content: AlertContent;
     if (decision.kind === 'resolve') {
       content = { ...base, resolved: true, anomalies: this.recoveryLines(episode, judgement, account) };
@@ -183,15 +221,32 @@ export class AlertChecker {
     }
     // Durable before anything is posted: a store failure here posts nothing, and the retried
     // check finds the alert and posts it then.
-    await store.saveAlert({ key: episode.alertKey, shortId: episode.shortId, rule: id, accountId: account.id, status: episode.status, content: JSON.stringify(content), openedAt: episode.openedAt, updatedAt: now });
+    await store.saveAlert({
+      key: episode.alertKey,
+      shortId: episode.shortId,
+      rule: id,
+      accountId: account.id,
+      status: episode.status,
+      content: JSON.stringify(content),
+      openedAt: episode.openedAt,
+      updatedAt: now,
+    });
     await this.saveEpisode(id, episode);
     switch (decision.kind) {
       case 'open':
         await this.notify(rule, content, 'open', now);
-        return { decision: decision.kind, alert: content, detail: `opened ${episode.shortId} (${found.length} anomal${found.length === 1 ? 'y' : 'ies'})` };
+        return {
+          decision: decision.kind,
+          alert: content,
+          detail: `opened ${episode.shortId} (${found.length} anomal${found.length === 1 ? 'y' : 'ies'})`,
+        };
       case 'update':
         await this.notify(rule, content, 'update', now, `update-${episode.announced.length}`);
-        return { decision: decision.kind, alert: content, detail: `updated ${episode.shortId}: ${decision.added.map((a) => a.scope.label).join(', ')}` };
+        return {
+          decision: decision.kind,
+          alert: content,
+          detail: `updated ${episode.shortId}: ${decision.added.map((a) => a.scope.label).join(', ')}`,
+        };
       case 'remind':
         await this.notify(rule, content, 'remind', now, `remind-${episode.reminders}`);
         return { decision: decision.kind, alert: content, detail: `reminded ${episode.shortId}` };
@@ -217,8 +272,16 @@ export class AlertChecker {
       const now = judgement.now.find((s) => s.scope.kind === scopeKind && (s.scope.key ?? '') === scopeKey);
       const label = now?.scope.label ?? (scopeKind === 'account' ? 'across the account' : scopeKey);
       const where = scopeKind === 'account' ? 'across the account' : scopeKind === 'phone' ? `on ${label}` : `to ${label}`;
-      const what = kind === 'delivery_drop' ? `Delivery ${where} is back to ${formatRate(now?.rate ?? null)}` : `Sending ${where} is back to ${now ? now.sent.toLocaleString('en-US') : 'its usual'} in the last hour`;
-      lines.push({ severity: 'warning', explanation: `${what} since ${since} (${account.timezone}).`, kind: kind as AlertLine['kind'], scope: { kind: scopeKind as 'account', key: scopeKey || null, label } });
+      const what =
+        kind === 'delivery_drop'
+          ? `Delivery ${where} is back to ${formatRate(now?.rate ?? null)}`
+          : `Sending ${where} is back to ${now ? now.sent.toLocaleString('en-US') : 'its usual'} in the last hour`;
+      lines.push({
+        severity: 'warning',
+        explanation: `${what} since ${since} (${account.timezone}).`,
+        kind: kind as AlertLine['kind'],
+        scope: { kind: scopeKind as 'account', key: scopeKey || null, label },
+      });
     }
     return lines;
   }
@@ -254,8 +317,23 @@ export class AlertChecker {
   }
 
   private async saveEpisode(id: string, e: EpisodeState): Promise<void> {
-    const summary = JSON.stringify({ shortId: e.shortId, announced: e.announced, firstBucketStart: e.firstBucketStart, lastBadEnd: e.lastBadEnd });
-    await this.options.store.saveAlertEpisode({ rule: id, alertKey: e.alertKey, status: e.status, openedAt: e.openedAt, lastNotifiedAt: e.lastNotifiedAt, reminders: e.reminders, cleanChecks: e.cleanChecks, resolvedAt: e.resolvedAt, summary });
+    const summary = JSON.stringify({
+      shortId: e.shortId,
+      announced: e.announced,
+      firstBucketStart: e.firstBucketStart,
+      lastBadEnd: e.lastBadEnd,
+    });
+    await this.options.store.saveAlertEpisode({
+      rule: id,
+      alertKey: e.alertKey,
+      status: e.status,
+      openedAt: e.openedAt,
+      lastNotifiedAt: e.lastNotifiedAt,
+      reminders: e.reminders,
+      cleanChecks: e.cleanChecks,
+      resolvedAt: e.resolvedAt,
+      summary,
+    });
   }
 
   /**
@@ -290,7 +368,10 @@ export class AlertChecker {
         }
       } catch (err) {
         const detail = redactSecrets((err as Error).message);
-        logger.warn({ alert: content.shortId, platform: target.platform, conversation: target.conversation, kind, err: detail }, 'alert post failed');
+        logger.warn(
+          { alert: content.shortId, platform: target.platform, conversation: target.conversation, kind, err: detail },
+          'alert post failed',
+        );
         this.options.metrics?.posts.inc({ platform: target.platform, outcome: 'failed' });
         await store.finishRun(job, step, { status: 'failed', detail, attempts: 1 }, now);
         continue;
@@ -298,10 +379,20 @@ export class AlertChecker {
       this.options.metrics?.posts.inc({ platform: target.platform, outcome: outcome.delivered ? 'posted' : 'gone' });
       if (outcome.delivered) {
         // Where the alert went: an action counts only in a conversation that got the alert.
-        if (!message) await store.saveAlertMessage({ alertKey: content.key, platform: target.platform, conversation: target.conversation, ref: outcome.ref, postedAt: now });
+        if (!message)
+          await store.saveAlertMessage({
+            alertKey: content.key,
+            platform: target.platform,
+            conversation: target.conversation,
+            ref: outcome.ref,
+            postedAt: now,
+          });
         await store.finishRun(job, step, { status: 'posted', attempts: 1 }, now);
       } else {
-        logger.warn({ alert: content.shortId, platform: target.platform, conversation: target.conversation }, 'alert not posted: the conversation is gone');
+        logger.warn(
+          { alert: content.shortId, platform: target.platform, conversation: target.conversation },
+          'alert not posted: the conversation is gone',
+        );
         await store.finishRun(job, step, { status: 'failed', detail: 'the conversation is gone', attempts: 1 }, now);
       }
     }

@@ -9,14 +9,14 @@ import { fixedCurves } from '../compose/settleLearning.js';
 import type { AccountConfig, Config } from '../config/load.js';
 import type { AnalyticsSource } from '../graph/client.js';
 import { silentLogger } from '../log.js';
-import { openStore } from '../store/sql.js';
-import { AlertChecker, ruleId, type CheckOutcome, type Rule } from './alerts.js';
-import { checkWindow } from './alertScopes.js';
-import { RecordingDelivery } from './recordingDelivery.js';
-import { filterKey, ReplaySource, type Filter } from './replaySource.js';
-import { judgeChecks, type JudgeJob } from './backtestJudge.js';
-import type { Judgement } from './alertScopes.js';
 import type { DataPoint, TimeRange } from '../series.js';
+import { openStore } from '../store/sql.js';
+import type { Judgement } from './alertScopes.js';
+import { checkWindow } from './alertScopes.js';
+import { AlertChecker, type CheckOutcome, type Rule, ruleId } from './alerts.js';
+import { type JudgeJob, judgeChecks } from './backtestJudge.js';
+import { RecordingDelivery } from './recordingDelivery.js';
+import { type Filter, filterKey, ReplaySource } from './replaySource.js';
 
 /**
  * `waba-pulse backtest`: an alert rule replayed over a past window on a simulated clock, through
@@ -65,7 +65,15 @@ export interface BacktestEpisode {
 
 export interface BacktestResult {
   account: { id: string; name: string; displayName: string; timezone: string };
-  rule: { name: string; checkEvery: number; remindEvery: number; minSent: number; rateFloor: number | undefined; sensitivity: string; drillDown: string[] };
+  rule: {
+    name: string;
+    checkEvery: number;
+    remindEvery: number;
+    minSent: number;
+    rateFloor: number | undefined;
+    sensitivity: string;
+    drillDown: string[];
+  };
   range: TimeRange;
   checks: number;
   graphCalls: number;
@@ -101,9 +109,19 @@ async function prefetch(source: AnalyticsSource, req: BacktestRequest): Promise<
   let calls = main.requests;
   const notes: string[] = [];
   const perScope = Math.max(1, main.requests);
-  const keys = rule.drillDown.flatMap((by) => (by === 'phone' ? (phoneNumbers.length ? phoneNumbers : main.phoneNumbers) : countryCodes.length ? countryCodes : main.countryCodes).map((key) => ({ by, key })));
+  const keys = rule.drillDown.flatMap((by) =>
+    (by === 'phone'
+      ? phoneNumbers.length
+        ? phoneNumbers
+        : main.phoneNumbers
+      : countryCodes.length
+        ? countryCodes
+        : main.countryCodes
+    ).map((key) => ({ by, key })),
+  );
   const affordable = Math.max(0, Math.floor((req.maxCalls - calls) / perScope));
-  if (keys.length > affordable) notes.push(`Drill-down limited to ${affordable} of ${keys.length} numbers and countries to stay within ${req.maxCalls} Graph calls.`);
+  if (keys.length > affordable)
+    notes.push(`Drill-down limited to ${affordable} of ${keys.length} numbers and countries to stay within ${req.maxCalls} Graph calls.`);
   const fetched = await Promise.all(
     keys.slice(0, affordable).map(async ({ by, key }) => {
       const filter: Filter = by === 'phone' ? { ...base, phoneNumbers: [key] } : { ...base, countryCodes: [key] };
@@ -127,7 +145,7 @@ export async function runBacktest(source: AnalyticsSource, req: BacktestRequest)
   const fetched = await prefetch(source, req);
   const replay = new ReplaySource(fetched.data, req.curve, account.settleMs, req.arrivalSpread);
   const store = await openStore('sqlite::memory:');
-  const id = ruleId(rule, 0);
+  const _id = ruleId(rule, 0);
   // One rule, one target: every notice counted once, nothing sent anywhere.
   const replayRule: Rule = { ...rule, targets: [{ slack: { channel: 'BACKTEST' } }] };
   const config: Config = { ...req.config, alerts: [replayRule] };
@@ -170,7 +188,14 @@ export async function runBacktest(source: AnalyticsSource, req: BacktestRequest)
       if (known) {
         known.start = Math.min(known.start, a.start);
         known.end = Math.max(known.end, a.end);
-      } else current.found.push({ kind: a.kind, start: a.start, end: a.end, scope: { kind: a.scope.kind, key: a.scope.key, label: a.scope.label }, seenAt: now });
+      } else
+        current.found.push({
+          kind: a.kind,
+          start: a.start,
+          end: a.end,
+          scope: { kind: a.scope.kind, key: a.scope.key, label: a.scope.label },
+          seenAt: now,
+        });
       if (a.start < current.firstBucketStart) {
         current.firstBucketStart = a.start;
         current.firstBucketEnd = a.start + HALF_HOUR;
@@ -178,7 +203,14 @@ export async function runBacktest(source: AnalyticsSource, req: BacktestRequest)
     }
     if (found.length) {
       const worst = headline([...seen.values()]);
-      Object.assign(current, { scope: { kind: worst.scope.kind, key: worst.scope.key, label: worst.scope.label }, kind: worst.kind, severity: worst.severity, observed: worst.observed, expected: worst.expected, explanation: worst.explanation });
+      Object.assign(current, {
+        scope: { kind: worst.scope.kind, key: worst.scope.key, label: worst.scope.label },
+        kind: worst.kind,
+        severity: worst.severity,
+        observed: worst.observed,
+        expected: worst.expected,
+        explanation: worst.explanation,
+      });
     }
     if (outcome.decision === 'remind') current.reminders++;
     if (outcome.decision === 'update') current.updates++;
@@ -192,7 +224,18 @@ export async function runBacktest(source: AnalyticsSource, req: BacktestRequest)
   const first = Math.ceil((req.range.start * 1000) / rule.checkEvery) * rule.checkEvery;
   const checkTimes: number[] = [];
   for (let t = first; t < req.range.end * 1000; t += rule.checkEvery) checkTimes.push(t + 10_000);
-  const judgements = new Map(await judgeInParallel({ data: [...fetched.data], curve: req.curve, account, rule, token: req.token, drillDown: rule.drillDown.length > 0, checkTimes, arrivalSpread: req.arrivalSpread ?? false }));
+  const judgements = new Map(
+    await judgeInParallel({
+      data: [...fetched.data],
+      curve: req.curve,
+      account,
+      rule,
+      token: req.token,
+      drillDown: rule.drillDown.length > 0,
+      checkTimes,
+      arrivalSpread: req.arrivalSpread ?? false,
+    }),
+  );
   const checker = new AlertChecker({
     store,
     ctx: { config, env: { [account.tokenEnv]: req.token }, graph: replay, now: () => clock },
@@ -217,7 +260,15 @@ export async function runBacktest(source: AnalyticsSource, req: BacktestRequest)
   const accountSeries = fetched.accountPoints.filter((p) => p.start >= req.range.start && p.start < req.range.end);
   return {
     account: { id: account.id, name: account.name, displayName: account.displayName, timezone: account.timezone },
-    rule: { name: rule.name ?? `${account.name} (defaults)`, checkEvery: rule.checkEvery, remindEvery: rule.remindEvery, minSent: rule.minSent, rateFloor: rule.rateFloor, sensitivity: rule.sensitivity, drillDown: [...rule.drillDown] },
+    rule: {
+      name: rule.name ?? `${account.name} (defaults)`,
+      checkEvery: rule.checkEvery,
+      remindEvery: rule.remindEvery,
+      minSent: rule.minSent,
+      rateFloor: rule.rateFloor,
+      sensitivity: rule.sensitivity,
+      drillDown: [...rule.drillDown],
+    },
     range: req.range,
     checks,
     graphCalls: fetched.calls,
@@ -241,7 +292,8 @@ async function judgeInParallel(job: JudgeJob): Promise<Array<[number, Judgement]
   const ext = extname(here);
   const script = join(dirname(here), `backtestWorker${ext}`);
   // Under tsx (tests, development) the worker needs the TypeScript loader too.
-  const execArgv = ext === '.ts' && !process.execArgv.join(' ').includes('tsx') ? [...process.execArgv, '--import', 'tsx'] : process.execArgv;
+  const execArgv =
+    ext === '.ts' && !process.execArgv.join(' ').includes('tsx') ? [...process.execArgv, '--import', 'tsx'] : process.execArgv;
   const size = Math.ceil(job.checkTimes.length / cores);
   try {
     const shares = await Promise.all(

@@ -1,10 +1,10 @@
 import type { SettleCurve } from '../analytics/settle.js';
 import { fixedCurves } from '../compose/settleLearning.js';
 import type { AccountConfig } from '../config/load.js';
-import type { Rule } from './alerts.js';
-import { defaultJudge, type Judgement } from './alertScopes.js';
-import { ReplaySource } from './replaySource.js';
 import type { DataPoint } from '../series.js';
+import { defaultJudge, type Judgement } from './alertScopes.js';
+import type { Rule } from './alerts.js';
+import { ReplaySource } from './replaySource.js';
 
 /** What a backtest's judging needs, plain enough to hand to a worker thread. */
 export interface JudgeJob {

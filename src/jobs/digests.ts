@@ -6,7 +6,7 @@ import { lookupAccount } from '../config/accounts.js';
 import type { AccountConfig, Config } from '../config/load.js';
 import { resolveRange } from '../query/range.js';
 import type { ChatTarget, Subscription } from '../store/types.js';
-import { occurrencesBetween, type Occurrence } from './schedule.js';
+import { type Occurrence, occurrencesBetween } from './schedule.js';
 import { targetOf } from './targets.js';
 
 /**
@@ -42,15 +42,48 @@ export function configDigests(config: Config): DigestDefinition[] {
     return d.targets.map((t) => {
       const target = targetOf(t);
       // The job is named by what the digest is, so editing another digest never renames this one.
-      const identity = JSON.stringify([account.id, d.every, d.at, d.every === 'weekly' ? d.day : '', timezone, d.by ?? '', target.platform, target.conversation]);
+      const identity = JSON.stringify([
+        account.id,
+        d.every,
+        d.at,
+        d.every === 'weekly' ? d.day : '',
+        timezone,
+        d.by ?? '',
+        target.platform,
+        target.conversation,
+      ]);
       const job = `digest:config:${createHash('sha256').update(identity).digest('base64url').slice(0, 16)}`;
-      return { job, source: 'config' as const, origin: `digests[${i}]`, accountId: account.id, every: d.every, at: d.at, weekday: WEEKDAYS[d.day], timezone, by: d.by, target, since: 0 };
+      return {
+        job,
+        source: 'config' as const,
+        origin: `digests[${i}]`,
+        accountId: account.id,
+        every: d.every,
+        at: d.at,
+        weekday: WEEKDAYS[d.day],
+        timezone,
+        by: d.by,
+        target,
+        since: 0,
+      };
     });
   });
 }
 
 export function subscriptionDigest(s: Subscription): DigestDefinition {
-  return { job: `digest:${s.id}`, source: 'chat', origin: s.id, accountId: s.accountId, every: s.every, at: s.at, weekday: 1, timezone: s.timezone, by: undefined, target: { platform: s.platform, conversation: s.conversation }, since: s.createdAt };
+  return {
+    job: `digest:${s.id}`,
+    source: 'chat',
+    origin: s.id,
+    accountId: s.accountId,
+    every: s.every,
+    at: s.at,
+    weekday: 1,
+    timezone: s.timezone,
+    by: undefined,
+    target: { platform: s.platform, conversation: s.conversation },
+    since: s.createdAt,
+  };
 }
 
 /**
@@ -68,7 +101,9 @@ export function coverageKey(d: Pick<DigestDefinition, 'target' | 'accountId' | '
 }
 
 export function digestOccurrences(d: DigestDefinition, fromMs: number, toMs: number): Occurrence[] {
-  return occurrencesBetween({ every: d.every, at: d.at, timezone: d.timezone, weekday: d.weekday }, fromMs, toMs).filter((o) => o.at >= d.since);
+  return occurrencesBetween({ every: d.every, at: d.at, timezone: d.timezone, weekday: d.weekday }, fromMs, toMs).filter(
+    (o) => o.at >= d.since,
+  );
 }
 
 /** The next time the digest is due after `nowMs`. */

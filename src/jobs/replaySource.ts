@@ -48,12 +48,21 @@ export class ReplaySource implements AnalyticsSource {
         if (ageMinutes * 60_000 >= this.settleMs) points.push(p);
         else {
           const arrived = arrivedAt(this.curve, ageMinutes);
-          const share = this.arrivalSpread ? Math.min(1, Math.max(0, arrived.fraction + arrived.sd * 1.7 * jitter(p.start))) : arrived.fraction;
+          const share = this.arrivalSpread
+            ? Math.min(1, Math.max(0, arrived.fraction + arrived.sd * 1.7 * jitter(p.start)))
+            : arrived.fraction;
           points.push({ start: p.start, end: p.end, sent: p.sent, delivered: Math.round(p.delivered * share) });
         }
       }
     }
-    return { points, phoneNumbers: stored?.phoneNumbers ?? [], countryCodes: stored?.countryCodes ?? [], granularity: req.granularity, range: req.range, notes: [], requests: 0 };
+    return {
+      points,
+      phoneNumbers: stored?.phoneNumbers ?? [],
+      countryCodes: stored?.countryCodes ?? [],
+      granularity: req.granularity,
+      range: req.range,
+      notes: [],
+      requests: 0,
+    };
   }
 }
-

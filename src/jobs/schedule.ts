@@ -31,7 +31,8 @@ export function occurrencesBetween(schedule: DigestSchedule, fromMs: number, toM
     if (schedule.every === 'daily' || day.weekday === (schedule.weekday ?? 1)) {
       const due = day.set({ hour, minute, second: 0, millisecond: 0 });
       const at = due.toMillis();
-      if (at > fromMs && at <= toMs) out.push({ at, period: schedule.every === 'daily' ? day.toISODate()! : `${day.toFormat("kkkk-'W'WW")}` });
+      if (at > fromMs && at <= toMs)
+        out.push({ at, period: schedule.every === 'daily' ? day.toISODate()! : `${day.toFormat("kkkk-'W'WW")}` });
     }
     day = day.plus({ days: 1 });
   }

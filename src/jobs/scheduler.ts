@@ -4,13 +4,13 @@ import cron, { type ScheduledTask } from 'node-cron';
 import pLimit from 'p-limit';
 import { buildCommandReport } from '../chat/commands.js';
 import type { CommandContext, CommandResult } from '../chat/context.js';
+import { lookupAccount } from '../config/accounts.js';
+import type { Logger } from '../log.js';
 import { formatDuration } from '../report/format.js';
 import { redactSecrets } from '../secrets.js';
-import type { Logger } from '../log.js';
 import type { ChatTarget, Store } from '../store/types.js';
-import { allDigests, digestOccurrences, digestReport, type DigestDefinition } from './digests.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
-import { lookupAccount } from '../config/accounts.js';
+import { allDigests, type DigestDefinition, digestOccurrences, digestReport } from './digests.js';
 
 /** Delivers a digest to a Slack channel or Teams conversation; false when the target is gone. */
 export type DigestPoster = (target: ChatTarget, result: CommandResult & { type: 'report' }) => Promise<boolean>;
@@ -106,7 +106,10 @@ export class Scheduler {
             try {
               outcome = await this.runDigest(digest, occurrence, now);
             } catch (err) {
-              this.options.logger.warn({ job: digest.job, period: occurrence.period, err: redactSecrets((err as Error).message) }, 'digest not run: the store failed; retried next tick');
+              this.options.logger.warn(
+                { job: digest.job, period: occurrence.period, err: redactSecrets((err as Error).message) },
+                'digest not run: the store failed; retried next tick',
+              );
             }
             if (outcome) {
               summary[outcome]++;
@@ -129,7 +132,10 @@ export class Scheduler {
       await this.options.store.finishRun(job, period, outcome, at);
     } catch (err) {
       if (!isStoreUnavailable(err)) throw err;
-      this.options.logger.warn({ job, period, status: outcome.status }, 'run outcome not recorded: store unavailable; will record at the next tick');
+      this.options.logger.warn(
+        { job, period, status: outcome.status },
+        'run outcome not recorded: store unavailable; will record at the next tick',
+      );
       this.unrecorded.set(`${job}\u0000${period}`, { job, period, outcome, at });
     }
   }
@@ -145,18 +151,32 @@ export class Scheduler {
     }
   }
 
-  private async runDigest(digest: DigestDefinition, occurrence: { at: number; period: string }, now: number): Promise<keyof TickSummary | undefined> {
+  private async runDigest(
+    digest: DigestDefinition,
+    occurrence: { at: number; period: string },
+    now: number,
+  ): Promise<keyof TickSummary | undefined> {
     const { store, ctx, logger } = this.options;
     const job = digest.job;
     if (!(await store.claimRun(job, occurrence.period, this.owner, now, this.leaseMs))) return undefined;
     const late = now - occurrence.at;
     if (late > this.graceMs) {
-      await store.finishRun(job, occurrence.period, { status: 'skipped', detail: `missed by ${formatDuration(late)} (grace ${formatDuration(this.graceMs)})`, attempts: 0 }, now);
+      await store.finishRun(
+        job,
+        occurrence.period,
+        { status: 'skipped', detail: `missed by ${formatDuration(late)} (grace ${formatDuration(this.graceMs)})`, attempts: 0 },
+        now,
+      );
       return 'skipped';
     }
     const account = lookupAccount(ctx.config.accounts, digest.accountId);
     if (!account) {
-      await store.finishRun(job, occurrence.period, { status: 'failed', detail: `account ${digest.accountId} is no longer configured`, attempts: 0 }, now);
+      await store.finishRun(
+        job,
+        occurrence.period,
+        { status: 'failed', detail: `account ${digest.accountId} is no longer configured`, attempts: 0 },
+        now,
+      );
       return 'failed';
     }
     const spec = digestReport(digest, account, occurrence.at);
@@ -165,7 +185,11 @@ export class Scheduler {
       try {
         const result = await buildCommandReport(ctx, account, spec);
         const delivered = await this.options.post(digest.target, result);
-        await this.finish(job, occurrence.period, delivered ? { status: 'posted', attempts: attempt } : { status: 'failed', detail: 'the conversation is gone', attempts: attempt });
+        await this.finish(
+          job,
+          occurrence.period,
+          delivered ? { status: 'posted', attempts: attempt } : { status: 'failed', detail: 'the conversation is gone', attempts: attempt },
+        );
         return delivered ? 'posted' : 'failed';
       } catch (err) {
         if (isStoreUnavailable(err)) throw err;
@@ -197,7 +221,11 @@ export class Scheduler {
 
   /** For /healthz: when the last tick ran, and outcomes waiting for the store. */
   state(): { lastTick: string | null; owner: string; unrecorded: number } {
-    return { lastTick: this.lastTick === undefined ? null : new Date(this.lastTick).toISOString(), owner: this.owner, unrecorded: this.unrecorded.size };
+    return {
+      lastTick: this.lastTick === undefined ? null : new Date(this.lastTick).toISOString(),
+      owner: this.owner,
+      unrecorded: this.unrecorded.size,
+    };
   }
 
   /** Stop ticking, let a tick in progress finish its posts, give back unfinished claims. */

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { UsageError } from '../errors.js';
-import { quoted } from '../text.js';
 import type { Granularity, TimeRange } from '../series.js';
+import { quoted } from '../text.js';
 
 /**
  * Report ranges as people say them, shared by the CLI flags and the chat commands:
@@ -43,14 +43,20 @@ export function defaultGranularity(range: TimeRange): Granularity {
 }
 
 function describe(ts: number, tz: string): string {
-  return DateTime.fromSeconds(ts, { zone: tz }).toFormat("yyyy-LL-dd HH:mm");
+  return DateTime.fromSeconds(ts, { zone: tz }).toFormat('yyyy-LL-dd HH:mm');
 }
 
 export function resolveRange(spec: RangeSpec, tz: string, nowMs: number): ResolvedRange {
   const now = DateTime.fromMillis(nowMs, { zone: tz });
   const nowS = Math.floor(nowMs / 1000);
-  const given = [spec.last !== undefined, spec.from !== undefined || spec.to !== undefined, spec.preset !== undefined].filter(Boolean).length;
-  if (given > 1) throw new UsageError('give one of --last, --from/--to, today or yesterday, not several', 'e.g. --last 7d, or --from 2026-11-01 --to 2026-11-07');
+  const given = [spec.last !== undefined, spec.from !== undefined || spec.to !== undefined, spec.preset !== undefined].filter(
+    Boolean,
+  ).length;
+  if (given > 1)
+    throw new UsageError(
+      'give one of --last, --from/--to, today or yesterday, not several',
+      'e.g. --last 7d, or --from 2026-11-01 --to 2026-11-07',
+    );
 
   let range: TimeRange;
   if (spec.preset === 'today') {
@@ -60,9 +66,15 @@ export function resolveRange(spec: RangeSpec, tz: string, nowMs: number): Resolv
     range = { start: today.minus({ days: 1 }).toSeconds(), end: today.toSeconds() };
   } else if (spec.from !== undefined || spec.to !== undefined) {
     const end = spec.to !== undefined ? parseInstant(spec.to, '--to', tz, true) : nowS;
-    const start = spec.from !== undefined ? parseInstant(spec.from, '--from', tz) : DateTime.fromSeconds(end, { zone: tz }).minus({ days: 7 }).toSeconds();
+    const start =
+      spec.from !== undefined
+        ? parseInstant(spec.from, '--from', tz)
+        : DateTime.fromSeconds(end, { zone: tz }).minus({ days: 7 }).toSeconds();
     if (start >= end) {
-      throw new UsageError(`--from ${spec.from ?? describe(start, tz)} is not before --to ${spec.to ?? 'now'}`, 'swap them, or give a --to after --from');
+      throw new UsageError(
+        `--from ${spec.from ?? describe(start, tz)} is not before --to ${spec.to ?? 'now'}`,
+        'swap them, or give a --to after --from',
+      );
     }
     range = { start, end };
   } else {
@@ -104,7 +116,15 @@ function lastRange(text: string, now: DateTime): TimeRange {
 
 export function parseGranularity(value: string): Granularity {
   const g = value.trim().toLowerCase().replace('-', '_');
-  const aliases: Record<string, Granularity> = { half_hour: 'half_hour', halfhour: 'half_hour', hourly: 'half_hour', day: 'day', daily: 'day', month: 'month', monthly: 'month' };
+  const aliases: Record<string, Granularity> = {
+    half_hour: 'half_hour',
+    halfhour: 'half_hour',
+    hourly: 'half_hour',
+    day: 'day',
+    daily: 'day',
+    month: 'month',
+    monthly: 'month',
+  };
   const found = aliases[g];
   if (!found) throw new UsageError(`unknown granularity ${quoted(value)}`, 'use half_hour, day or month');
   return found;

@@ -1,14 +1,14 @@
-import { detectAnomalies, type Anomaly, type AnomalyScope, type DetectionSettings } from '../analytics/anomalies.js';
-import { breakdown, topMovers, type BreakdownDimension } from '../analytics/breakdown.js';
+import { type Anomaly, type AnomalyScope, type DetectionSettings, detectAnomalies } from '../analytics/anomalies.js';
+import { type BreakdownDimension, breakdown, topMovers } from '../analytics/breakdown.js';
 import { compareTotals } from '../analytics/compare.js';
 import { normalizeSeries } from '../analytics/normalize.js';
 import { fillGaps, markSettlement, totals, within } from '../analytics/series.js';
 import { previousPeriod, sameWeekdayLastWeek } from '../analytics/time.js';
-import { comparesWithLastWeek, fetchWindow } from './window.js';
 import { GRAPH_LOOKBACK_SECONDS } from '../graph/defaults.js';
+import type { DataPoint, Granularity, TimeRange } from '../series.js';
 import { breakdownLabel } from './format.js';
 import type { Comparison, Report } from './model.js';
-import type { DataPoint, Granularity, TimeRange } from '../series.js';
+import { comparesWithLastWeek, fetchWindow } from './window.js';
 
 function sentIn(points: readonly DataPoint[]): number {
   let sent = 0;
@@ -58,7 +58,9 @@ export function buildReport(input: BuildInput): Report {
 
   const main = prepare(input.points);
   if (main.filled.straddling > 0) {
-    notes.push(`${main.filled.straddling} Graph bucket(s) crossed a ${input.granularity} boundary in ${bucketTz} and were counted where they start.`);
+    notes.push(
+      `${main.filled.straddling} Graph bucket(s) crossed a ${input.granularity} boundary in ${bucketTz} and were counted where they start.`,
+    );
   }
   const current = totals(main.series);
   const oldestServed = Math.floor(input.nowMs / 1000) - GRAPH_LOOKBACK_SECONDS;
@@ -97,17 +99,22 @@ export function buildReport(input: BuildInput): Report {
       // An item that carries every message (a single-number account) would repeat the account's
       // anomalies word for word under its own name: the account's say it once.
       const wholeAccount = accountSent > 0 && sentIn(prepared.filled.points) === accountSent;
-      if (!wholeAccount) anomalies.push(
-        ...detectAnomalies({
-          history: prepared.history,
-          series: prepared.series,
-          granularity: input.granularity,
-          tz: bucketTz,
-          scope: { kind: by, key: item.key, label: breakdownLabel(by, item.key) },
-          settings: input.detection,
-        }),
-      );
-      return { key: item.key, current: prepared.series, previous: previous.start < oldestServed ? [] : within(prepared.filled.points, previous) };
+      if (!wholeAccount)
+        anomalies.push(
+          ...detectAnomalies({
+            history: prepared.history,
+            series: prepared.series,
+            granularity: input.granularity,
+            tz: bucketTz,
+            scope: { kind: by, key: item.key, label: breakdownLabel(by, item.key) },
+            settings: input.detection,
+          }),
+        );
+      return {
+        key: item.key,
+        current: prepared.series,
+        previous: previous.start < oldestServed ? [] : within(prepared.filled.points, previous),
+      };
     });
     const items = breakdown(inputs);
     breakdownSection = { by, items, topMovers: topMovers(items) };

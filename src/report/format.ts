@@ -1,8 +1,8 @@
-import { DateTime } from 'luxon';
 import { createRequire } from 'node:module';
-import type { Report } from './model.js';
-import type { Granularity, TimeRange } from '../series.js';
+import { DateTime } from 'luxon';
 import { localClock } from '../analytics/time.js';
+import type { Granularity, TimeRange } from '../series.js';
+import type { Report } from './model.js';
 
 /** Presentation shared by text, Block Kit, Adaptive Cards and charts, so they agree. */
 
@@ -41,7 +41,8 @@ export function formatPhone(digits: string): string {
 
 export function formatCountry(code: string): string {
   try {
-    const name = (regionNames ??= new Intl.DisplayNames(['en'], { type: 'region' })).of(code);
+    regionNames ??= new Intl.DisplayNames(['en'], { type: 'region' });
+    const name = regionNames.of(code);
     return name && name !== code ? `${code} (${name})` : code;
   } catch {
     return code;
@@ -94,7 +95,9 @@ export function freshnessLine(report: Report): string {
   const parts = [`generated ${DateTime.fromMillis(f.generatedAt, { zone: tz }).toFormat('d LLL HH:mm')} ${tz}`];
   if (f.unsettledBuckets > 0) {
     const unit = report.granularity === 'half_hour' ? 'half-hour' : report.granularity;
-    parts.push(`${f.unsettledBuckets} newest ${unit}${f.unsettledBuckets > 1 ? 's' : ''} still settling (deliveries arrive for ${Math.round(f.settleMs / 60_000)} min)`);
+    parts.push(
+      `${f.unsettledBuckets} newest ${unit}${f.unsettledBuckets > 1 ? 's' : ''} still settling (deliveries arrive for ${Math.round(f.settleMs / 60_000)} min)`,
+    );
   }
   return parts.join('; ');
 }

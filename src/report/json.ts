@@ -1,9 +1,9 @@
 import type { Anomaly } from '../analytics/anomalies.js';
 import type { Totals } from '../analytics/series.js';
 import { toIso } from '../analytics/time.js';
+import type { TimeRange } from '../series.js';
 import { breakdownLabel } from './format.js';
 import type { Comparison, Report } from './model.js';
-import type { TimeRange } from '../series.js';
 
 /**
  * The `report --format json` document (contract in DESIGN.md): times as ISO 8601 in the
@@ -24,7 +24,11 @@ function comparisonJson(c: Comparison | null, tz: string) {
   return {
     range: rangeJson(c.range, tz),
     totals: totalsJson(c.totals),
-    change: { sentPct: round(c.change.sentPct, 3), deliveredPct: round(c.change.deliveredPct, 3), ratePoints: round(c.change.ratePoints, 3) },
+    change: {
+      sentPct: round(c.change.sentPct, 3),
+      deliveredPct: round(c.change.deliveredPct, 3),
+      ratePoints: round(c.change.ratePoints, 3),
+    },
   };
 }
 

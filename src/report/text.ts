@@ -26,7 +26,9 @@ function comparisonLine(label: string, c: Comparison | null): string | undefined
 export function reportText(report: Report): string {
   const lines: string[] = [];
   lines.push(`${reportTitle(report)} (${report.range.timezone})`);
-  lines.push(`Sent ${formatCount(report.totals.sent)} · Delivered ${formatCount(report.totals.delivered)} · Delivery rate ${formatRate(report.totals.deliveryRate)}`);
+  lines.push(
+    `Sent ${formatCount(report.totals.sent)} · Delivered ${formatCount(report.totals.delivered)} · Delivery rate ${formatRate(report.totals.deliveryRate)}`,
+  );
   for (const line of [
     comparisonLine('previous period', report.comparisons.previousPeriod),
     comparisonLine('same days a week before', report.comparisons.sameWeekdayLastWeek),
@@ -45,14 +47,17 @@ export function reportText(report: Report): string {
     const { by, items, topMovers } = report.breakdown;
     lines.push('');
     lines.push(`By ${by === 'phone' ? 'phone number' : 'country'}:`);
-    lines.push(`  ${pad(by === 'phone' ? 'number' : 'country', 24)} ${pad('sent', 11, true)} ${pad('delivered', 11, true)} ${pad('rate', 7, true)}  vs previous`);
+    lines.push(
+      `  ${pad(by === 'phone' ? 'number' : 'country', 24)} ${pad('sent', 11, true)} ${pad('delivered', 11, true)} ${pad('rate', 7, true)}  vs previous`,
+    );
     for (const item of items.slice(0, MAX_BREAKDOWN)) {
       lines.push(
         `  ${pad(breakdownLabel(by, item.key), 24)} ${pad(formatCount(item.sent), 11, true)} ${pad(formatCount(item.delivered), 11, true)} ${pad(formatRate(item.deliveryRate), 7, true)}  ${formatPoints(item.change.ratePoints)}`,
       );
     }
     if (items.length > MAX_BREAKDOWN) lines.push(`  … and ${items.length - MAX_BREAKDOWN} more (see --format json)`);
-    if (topMovers.length) lines.push(`  Top movers: ${topMovers.map((m) => `${breakdownLabel(by, m.key)} ${formatPoints(m.change.ratePoints)}`).join(', ')}`);
+    if (topMovers.length)
+      lines.push(`  Top movers: ${topMovers.map((m) => `${breakdownLabel(by, m.key)} ${formatPoints(m.change.ratePoints)}`).join(', ')}`);
   }
 
   lines.push('');
@@ -64,7 +69,9 @@ export function reportText(report: Report): string {
   shown.forEach((p, i) => {
     const previous = i > 0 ? shown[i - 1]!.start : undefined;
     const label = bucketLabel(p.start, report.granularity, report.bucketTimezone, previous);
-    lines.push(`  ${pad(label, 16)} ${pad(formatCount(p.sent), 11, true)} ${pad(formatCount(p.delivered), 11, true)} ${pad(formatRate(p.deliveryRate), 7, true)}${p.settled ? '' : ' *'}`);
+    lines.push(
+      `  ${pad(label, 16)} ${pad(formatCount(p.sent), 11, true)} ${pad(formatCount(p.delivered), 11, true)} ${pad(formatRate(p.deliveryRate), 7, true)}${p.settled ? '' : ' *'}`,
+    );
   });
 
   if (report.notes.length) {
@@ -73,5 +80,5 @@ export function reportText(report: Report): string {
   }
   lines.push('');
   lines.push(freshnessLine(report));
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -37,7 +37,14 @@ export function sampleAccounts(now: number): SandboxAccount[] {
       ],
       volume: 2400,
       incidents: [
-        { kind: 'delivery_drop', phone: '16315551000', country: 'IN', start: at(now, 'Asia/Kolkata', 1, 13), end: at(now, 'Asia/Kolkata', 1, 17.5), factor: 0.72 },
+        {
+          kind: 'delivery_drop',
+          phone: '16315551000',
+          country: 'IN',
+          start: at(now, 'Asia/Kolkata', 1, 13),
+          end: at(now, 'Asia/Kolkata', 1, 17.5),
+          factor: 0.72,
+        },
       ],
     },
     {
@@ -56,7 +63,9 @@ export function sampleAccounts(now: number): SandboxAccount[] {
         { code: 'TR', weight: 0.1, tz: 'Europe/Istanbul', rate: 0.952 },
       ],
       volume: 700,
-      incidents: [{ kind: 'stop', phone: '4930555101', start: at(now, 'Europe/Berlin', 1, 10), end: at(now, 'Europe/Berlin', 1, 15), factor: 0 }],
+      incidents: [
+        { kind: 'stop', phone: '4930555101', start: at(now, 'Europe/Berlin', 1, 10), end: at(now, 'Europe/Berlin', 1, 15), factor: 0 },
+      ],
     },
     {
       id: '112233445566778',

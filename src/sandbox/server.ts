@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { silentLogger, type Logger } from '../log.js';
+import { type Logger, silentLogger } from '../log.js';
 import { SANDBOX_EXPIRED_TOKEN, SANDBOX_NO_PERMISSION_TOKEN, SANDBOX_TOKEN } from './accounts.js';
-import { FieldSyntaxError, parseFields, parseListArgument, type FieldExpression } from './fieldExpression.js';
-import { TrafficModel, type SandboxAccount } from './traffic.js';
+import { type FieldExpression, FieldSyntaxError, parseFields, parseListArgument } from './fieldExpression.js';
+import { type SandboxAccount, TrafficModel } from './traffic.js';
 
 /**
  * A Graph-compatible server over synthetic traffic: same URL shape, Bearer-token check,
@@ -52,7 +52,10 @@ function fbtrace(): string {
   return randomBytes(8).toString('base64url');
 }
 
-export function createSandbox(options: SandboxOptions): { handle: (req: IncomingMessage, res: ServerResponse) => void; stats: SandboxStats } {
+export function createSandbox(options: SandboxOptions): {
+  handle: (req: IncomingMessage, res: ServerResponse) => void;
+  stats: SandboxStats;
+} {
   const token = options.token ?? SANDBOX_TOKEN;
   const now = options.now ?? Date.now;
   const budget = options.callsPerHour ?? 200;
@@ -85,7 +88,20 @@ export function createSandbox(options: SandboxOptions): { handle: (req: Incoming
   }
 
   function fail(res: ServerResponse, e: GraphErrorAnswer, headers: Record<string, string> = {}): void {
-    send(res, e.status, { error: { message: e.message, type: e.type ?? 'OAuthException', code: e.code, ...(e.subcode ? { error_subcode: e.subcode } : {}), fbtrace_id: fbtrace() } }, headers);
+    send(
+      res,
+      e.status,
+      {
+        error: {
+          message: e.message,
+          type: e.type ?? 'OAuthException',
+          code: e.code,
+          ...(e.subcode ? { error_subcode: e.subcode } : {}),
+          fbtrace_id: fbtrace(),
+        },
+      },
+      headers,
+    );
   }
 
   function analytics(model: TrafficModel, field: FieldExpression): GraphErrorAnswer | Record<string, unknown> {
@@ -93,13 +109,17 @@ export function createSandbox(options: SandboxOptions): { handle: (req: Incoming
     const start = Number(m.get('start'));
     const end = Number(m.get('end'));
     const granularity = (m.get('granularity') ?? '').toUpperCase() as Gran;
-    if (!m.has('start') || !Number.isInteger(start)) return { status: 400, code: 100, message: '(#100) The parameter start is required and must be a UNIX timestamp' };
-    if (!m.has('end') || !Number.isInteger(end)) return { status: 400, code: 100, message: '(#100) The parameter end is required and must be a UNIX timestamp' };
-    if (!GRANULARITIES.includes(granularity)) return { status: 400, code: 100, message: `(#100) Param granularity must be one of {HALF_HOUR, DAY, MONTH}` };
+    if (!m.has('start') || !Number.isInteger(start))
+      return { status: 400, code: 100, message: '(#100) The parameter start is required and must be a UNIX timestamp' };
+    if (!m.has('end') || !Number.isInteger(end))
+      return { status: 400, code: 100, message: '(#100) The parameter end is required and must be a UNIX timestamp' };
+    if (!GRANULARITIES.includes(granularity))
+      return { status: 400, code: 100, message: `(#100) Param granularity must be one of {HALF_HOUR, DAY, MONTH}` };
     const nowS = Math.floor(now() / 1000);
     if (end > nowS + 60) return { status: 400, code: 100, message: '(#100) Param end must be a time in the past' };
     if (start >= end) return { status: 400, code: 100, message: '(#100) Param start must be before end' };
-    if (granularity === 'MONTH' && end - start < 28 * 86_400) return { status: 400, code: 100, message: '(#100) The time range must be at least one month for granularity MONTH' };
+    if (granularity === 'MONTH' && end - start < 28 * 86_400)
+      return { status: 400, code: 100, message: '(#100) The time range must be at least one month for granularity MONTH' };
     const phones = parseListArgument(m.get('phone_numbers'));
     const countries = parseListArgument(m.get('country_codes'));
     const products = parseListArgument(m.get('product_types'));
@@ -129,28 +149,57 @@ export function createSandbox(options: SandboxOptions): { handle: (req: Incoming
     stats.requests++;
     const url = new URL(req.url ?? '/', 'http://sandbox');
     if (options.latencyMs) dueAt.set(res, performance.now() + options.latencyMs);
-    if (req.method !== 'GET') return fail(res, { status: 400, code: 100, message: `(#100) Unsupported ${req.method} request. The analytics edge is read-only.`, type: 'GraphMethodException' });
+    if (req.method !== 'GET')
+      return fail(res, {
+        status: 400,
+        code: 100,
+        message: `(#100) Unsupported ${req.method} request. The analytics edge is read-only.`,
+        type: 'GraphMethodException',
+      });
     const match = /^\/(v\d+\.\d+)\/([^/]+)\/?$/.exec(url.pathname);
-    if (!match) return fail(res, { status: 400, code: 2500, message: 'Unknown path components: ' + url.pathname });
+    if (!match) return fail(res, { status: 400, code: 2500, message: `Unknown path components: ${url.pathname}` });
 
     const auth = req.headers.authorization;
     const presented = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : url.searchParams.get('access_token');
     if (!presented) return fail(res, { status: 400, code: 104, message: 'An access token is required to request this resource.' });
-    if (presented === SANDBOX_EXPIRED_TOKEN) return fail(res, { status: 400, code: 190, subcode: 463, message: 'Error validating access token: Session has expired on Tuesday, 24-Nov-26 01:00:00 PST.' });
-    if (presented !== token && presented !== SANDBOX_NO_PERMISSION_TOKEN) return fail(res, { status: 400, code: 190, message: 'Invalid OAuth access token - Cannot parse access token' });
+    if (presented === SANDBOX_EXPIRED_TOKEN)
+      return fail(res, {
+        status: 400,
+        code: 190,
+        subcode: 463,
+        message: 'Error validating access token: Session has expired on Tuesday, 24-Nov-26 01:00:00 PST.',
+      });
+    if (presented !== token && presented !== SANDBOX_NO_PERMISSION_TOKEN)
+      return fail(res, { status: 400, code: 190, message: 'Invalid OAuth access token - Cannot parse access token' });
 
     const id = decodeURIComponent(match[2]!);
     const model = models.get(id);
     if (!model) {
-      return fail(res, { status: 400, code: 100, subcode: 33, message: `Unsupported get request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`, type: 'GraphMethodException' });
+      return fail(res, {
+        status: 400,
+        code: 100,
+        subcode: 33,
+        message: `Unsupported get request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+        type: 'GraphMethodException',
+      });
     }
-    if (presented === SANDBOX_NO_PERMISSION_TOKEN) return fail(res, { status: 403, code: 200, message: '(#200) Requires whatsapp_business_management permission to manage the object' });
+    if (presented === SANDBOX_NO_PERMISSION_TOKEN)
+      return fail(res, { status: 403, code: 200, message: '(#200) Requires whatsapp_business_management permission to manage the object' });
 
     stats.byAccount.set(id, (stats.byAccount.get(id) ?? 0) + 1);
     const used = usagePercent(id);
     if (used >= 100) {
-      const regain = Math.max(1, Math.ceil(((calls.get(id)![0]! + 3_600_000 - now()) / 60_000)));
-      return fail(res, { status: 400, code: 80008, subcode: 2593048, message: '(#80008) There have been too many calls to this WhatsApp Business account. Wait a bit and try again.' }, usageHeaders(id, used, regain));
+      const regain = Math.max(1, Math.ceil((calls.get(id)![0]! + 3_600_000 - now()) / 60_000));
+      return fail(
+        res,
+        {
+          status: 400,
+          code: 80008,
+          subcode: 2593048,
+          message: '(#80008) There have been too many calls to this WhatsApp Business account. Wait a bit and try again.',
+        },
+        usageHeaders(id, used, regain),
+      );
     }
     calls.get(id)!.push(now());
     const headers = usageHeaders(id, usagePercent(id), 0);
@@ -166,13 +215,22 @@ export function createSandbox(options: SandboxOptions): { handle: (req: Incoming
     for (const field of fields) {
       if (field.name === 'id') continue;
       if (field.name === 'name') body.name = model.account.displayName;
-      else if (field.name === 'timezone_id') body.timezone_id = '1'; // Graph's id for America/Los_Angeles
+      else if (field.name === 'timezone_id')
+        body.timezone_id = '1'; // Graph's id for America/Los_Angeles
       else if (field.name === 'analytics') {
         const answer = analytics(model, field);
         if ('status' in answer && 'code' in answer) return fail(res, answer as GraphErrorAnswer, headers);
         body.analytics = answer;
       } else {
-        return fail(res, { status: 400, code: 100, message: `(#100) Tried accessing nonexisting field (${field.name}) on node type (WhatsAppBusinessAccount)` }, headers);
+        return fail(
+          res,
+          {
+            status: 400,
+            code: 100,
+            message: `(#100) Tried accessing nonexisting field (${field.name}) on node type (WhatsAppBusinessAccount)`,
+          },
+          headers,
+        );
       }
     }
     body.id = id;
@@ -183,7 +241,15 @@ export function createSandbox(options: SandboxOptions): { handle: (req: Incoming
     if (percent < 10 && regainMinutes === 0) return {}; // Graph adds them only once usage is noticeable
     return {
       'x-business-use-case-usage': JSON.stringify({
-        [id]: [{ type: 'whatsapp_business_management', call_count: percent, total_cputime: Math.round(percent / 3), total_time: Math.round(percent / 2), estimated_time_to_regain_access: regainMinutes }],
+        [id]: [
+          {
+            type: 'whatsapp_business_management',
+            call_count: percent,
+            total_cputime: Math.round(percent / 3),
+            total_time: Math.round(percent / 2),
+            estimated_time_to_regain_access: regainMinutes,
+          },
+        ],
       }),
     };
   }

@@ -190,16 +190,29 @@ export class TrafficModel {
    * Buckets of [start, end) at the given granularity with DAY/MONTH aligned to `bucketTz`,
    * omitting buckets with no traffic (as Graph does).
    */
-  buckets(start: number, end: number, granularity: 'HALF_HOUR' | 'DAY' | 'MONTH', bucketTz: string, now: number, filter: TrafficFilter = {}): DataPoint[] {
+  buckets(
+    start: number,
+    end: number,
+    granularity: 'HALF_HOUR' | 'DAY' | 'MONTH',
+    bucketTz: string,
+    now: number,
+    filter: TrafficFilter = {},
+  ): DataPoint[] {
     const out: DataPoint[] = [];
     const unit = granularity === 'DAY' ? 'day' : 'month';
-    let bucketStart = granularity === 'HALF_HOUR' ? Math.floor(start / HALF_HOUR) * HALF_HOUR : DateTime.fromSeconds(start, { zone: bucketTz }).startOf(unit).toSeconds();
+    let bucketStart =
+      granularity === 'HALF_HOUR'
+        ? Math.floor(start / HALF_HOUR) * HALF_HOUR
+        : DateTime.fromSeconds(start, { zone: bucketTz }).startOf(unit).toSeconds();
     const stop = Math.min(end, now);
     while (bucketStart < stop) {
       const bucketEnd =
         granularity === 'HALF_HOUR'
           ? bucketStart + HALF_HOUR
-          : DateTime.fromSeconds(bucketStart, { zone: bucketTz }).plus(unit === 'day' ? { days: 1 } : { months: 1 }).startOf(unit).toSeconds();
+          : DateTime.fromSeconds(bucketStart, { zone: bucketTz })
+              .plus(unit === 'day' ? { days: 1 } : { months: 1 })
+              .startOf(unit)
+              .toSeconds();
       let sent = 0;
       let delivered = 0;
       for (let t = Math.max(bucketStart, Math.floor(start / HALF_HOUR) * HALF_HOUR); t < Math.min(bucketEnd, stop); t += HALF_HOUR) {

@@ -5,8 +5,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { ChartLinks } from '../charts/links.js';
 import { chartRenderer } from '../charts/render.js';
 import type { CommandContext } from '../chat/context.js';
-import type { ChatSurface, PostOutcome } from '../chat/surface.js';
 import { CHAT_PLATFORMS } from '../chat/platforms.js';
+import type { ChatSurface, PostOutcome } from '../chat/surface.js';
 import { CachedAnalytics } from '../compose/bucketCache.js';
 import type { Config } from '../config/load.js';
 import { ConfigError, PortInUseError } from '../errors.js';
@@ -17,7 +17,6 @@ import type { Logger } from '../log.js';
 import { openStore, type SqlStore } from '../store/sql.js';
 import type { Platform, Store } from '../store/types.js';
 import { ServiceMetrics } from './metrics.js';
-
 
 export interface ServiceOptions {
   config: Config;
@@ -91,7 +90,9 @@ function httpErrorHandler(logger: Logger) {
  */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const { config, logger } = options;
-  const enabled = CHAT_PLATFORMS.map((platform) => ({ platform, settings: platform.enabled(config) })).filter((p) => p.settings !== undefined);
+  const enabled = CHAT_PLATFORMS.map((platform) => ({ platform, settings: platform.enabled(config) })).filter(
+    (p) => p.settings !== undefined,
+  );
   if (enabled.length === 0) {
     throw new ConfigError(
       'env',
@@ -148,12 +149,18 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const links = new ChartLinks({ baseUrl: config.env.publicBaseUrl ?? `http://127.0.0.1:${port}` });
     web.get('/charts/:file', (req, res) => {
       const id = /^([a-f0-9]{32})\.png$/.exec(req.params.file)?.[1];
-      const found = id ? links.fetch(id, req.query.exp as string | undefined, req.query.sig as string | undefined) : ({ status: 404 } as const);
+      const found = id
+        ? links.fetch(id, req.query.exp as string | undefined, req.query.sig as string | undefined)
+        : ({ status: 404 } as const);
       if (found.status === 200) res.type('image/png').set('cache-control', 'private, max-age=3600').send(found.png);
       else res.status(found.status).send(found.status === 403 ? 'forbidden' : 'not found');
     });
     for (const { platform, settings } of enabled) {
-      const surface = await platform.create(settings!, { ...ctx, prefix: platform.prefix(config) }, { links, log: logger.child({ surface: platform.platform }) });
+      const surface = await platform.create(
+        settings!,
+        { ...ctx, prefix: platform.prefix(config) },
+        { links, log: logger.child({ surface: platform.platform }) },
+      );
       surface.mount(web);
       await surface.start();
       cleanups.push(() => surface.stop());
@@ -182,7 +189,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       delivery: {
         post: (target, alert) => deliver(target.platform, (surface) => surface.postAlert(target.conversation, alert)),
         update: (target, ref, alert) => deliver(target.platform, (surface) => surface.updateAlert(target.conversation, ref, alert)),
-        reply: (target, ref, alert, kind) => deliver(target.platform, (surface) => surface.replyToAlert(target.conversation, ref, alert, kind)),
+        reply: (target, ref, alert, kind) =>
+          deliver(target.platform, (surface) => surface.replyToAlert(target.conversation, ref, alert, kind)),
       },
     });
     scheduler = new Scheduler({

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Migration } from 'kysely';
+import { type Kysely, type Migration, sql } from 'kysely';
 
 /**
  * Versioned schema, the same for SQLite and PostgreSQL: portable types only (text, integer,
@@ -6,63 +6,63 @@ import { sql, type Kysely, type Migration } from 'kysely';
  */
 export function migrationsFor(dialect: 'sqlite' | 'postgres'): Record<string, Migration> {
   return {
-  ...BASE,
-  '005_alerts_and_dedupe': {
-    async up(db: Kysely<unknown>) {
-      // Counts above 2^31 - 1 (a month of a big WABA) overflow PostgreSQL's integer; SQLite's
-      // integer is 64-bit already.
-      if (dialect === 'postgres') {
-        await sql`alter table bucket_cache alter column sent type bigint, alter column delivered type bigint`.execute(db);
-      }
-      // Every alert ever raised, by an unguessable key: buttons act on these and nothing else.
-      await db.schema
-        .createTable('alerts')
-        .addColumn('key', 'text', (c) => c.primaryKey())
-        .addColumn('short_id', 'text', (c) => c.notNull())
-        .addColumn('rule', 'text', (c) => c.notNull())
-        .addColumn('account_id', 'text', (c) => c.notNull())
-        .addColumn('status', 'text', (c) => c.notNull())
-        .addColumn('content', 'text', (c) => c.notNull())
-        .addColumn('opened_at', 'bigint', (c) => c.notNull())
-        .addColumn('updated_at', 'bigint', (c) => c.notNull())
-        .execute();
-      await db.schema.createIndex('alerts_short_id').on('alerts').column('short_id').execute();
-      // Where each alert was posted: an action counts only in a conversation that got the alert.
-      await db.schema
-        .createTable('alert_messages')
-        .addColumn('alert_key', 'text', (c) => c.notNull())
-        .addColumn('platform', 'text', (c) => c.notNull())
-        .addColumn('conversation', 'text', (c) => c.notNull())
-        .addColumn('ref', 'text', (c) => c.notNull())
-        .addColumn('posted_at', 'bigint', (c) => c.notNull())
-        .addPrimaryKeyConstraint('alert_messages_pk', ['alert_key', 'platform', 'conversation'])
-        .execute();
-      // Request signatures, command ids and webhook event ids already handled, until they expire.
-      await db.schema
-        .createTable('seen_keys')
-        .addColumn('key', 'text', (c) => c.primaryKey())
-        .addColumn('expires_at', 'bigint', (c) => c.notNull())
-        .execute();
-      await db.schema.createIndex('seen_keys_expires_at').on('seen_keys').column('expires_at').execute();
+    ...BASE,
+    '005_alerts_and_dedupe': {
+      async up(db: Kysely<unknown>) {
+        // Counts above 2^31 - 1 (a month of a big WABA) overflow PostgreSQL's integer; SQLite's
+        // integer is 64-bit already.
+        if (dialect === 'postgres') {
+          await sql`alter table bucket_cache alter column sent type bigint, alter column delivered type bigint`.execute(db);
+        }
+        // Every alert ever raised, by an unguessable key: buttons act on these and nothing else.
+        await db.schema
+          .createTable('alerts')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('short_id', 'text', (c) => c.notNull())
+          .addColumn('rule', 'text', (c) => c.notNull())
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('content', 'text', (c) => c.notNull())
+          .addColumn('opened_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('alerts_short_id').on('alerts').column('short_id').execute();
+        // Where each alert was posted: an action counts only in a conversation that got the alert.
+        await db.schema
+          .createTable('alert_messages')
+          .addColumn('alert_key', 'text', (c) => c.notNull())
+          .addColumn('platform', 'text', (c) => c.notNull())
+          .addColumn('conversation', 'text', (c) => c.notNull())
+          .addColumn('ref', 'text', (c) => c.notNull())
+          .addColumn('posted_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('alert_messages_pk', ['alert_key', 'platform', 'conversation'])
+          .execute();
+        // Request signatures, command ids and webhook event ids already handled, until they expire.
+        await db.schema
+          .createTable('seen_keys')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('seen_keys_expires_at').on('seen_keys').column('expires_at').execute();
+      },
+      async down(db: Kysely<unknown>) {
+        for (const table of ['seen_keys', 'alert_messages', 'alerts']) await sql`drop table ${sql.table(table)}`.execute(db);
+      },
     },
-    async down(db: Kysely<unknown>) {
-      for (const table of ['seen_keys', 'alert_messages', 'alerts']) await sql`drop table ${sql.table(table)}`.execute(db);
+    '006_settle_curves': {
+      async up(db: Kysely<unknown>) {
+        // How each account's deliveries arrive after a bucket ends, learned from successive checks.
+        await db.schema
+          .createTable('settle_stats')
+          .addColumn('account_id', 'text', (c) => c.primaryKey())
+          .addColumn('stats', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await sql`drop table settle_stats`.execute(db);
+      },
     },
-  },
-  '006_settle_curves': {
-    async up(db: Kysely<unknown>) {
-      // How each account's deliveries arrive after a bucket ends, learned from successive checks.
-      await db.schema
-        .createTable('settle_stats')
-        .addColumn('account_id', 'text', (c) => c.primaryKey())
-        .addColumn('stats', 'text', (c) => c.notNull())
-        .addColumn('updated_at', 'bigint', (c) => c.notNull())
-        .execute();
-    },
-    async down(db: Kysely<unknown>) {
-      await sql`drop table settle_stats`.execute(db);
-    },
-  },
   };
 }
 
@@ -113,7 +113,8 @@ const BASE: Record<string, Migration> = {
         .execute();
     },
     async down(db: Kysely<unknown>) {
-      for (const table of ['conversations', 'alert_actions', 'alert_settings', 'subscriptions']) await sql`drop table ${sql.table(table)}`.execute(db);
+      for (const table of ['conversations', 'alert_actions', 'alert_settings', 'subscriptions'])
+        await sql`drop table ${sql.table(table)}`.execute(db);
     },
   },
   '002_runs': {

@@ -1,11 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
+import { Kysely, type MigrationProvider, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { ConfigError, StoreError, StoreUnavailableError, WabaPulseError } from '../errors.js';
-import { isStoreUnavailable } from './unavailable.js';
-import { silentLogger, type Logger } from '../log.js';
+import { type Logger, silentLogger } from '../log.js';
 import { redactSecrets } from '../secrets.js';
 import { migrationsFor } from './migrations.js';
 import type {
@@ -23,19 +22,65 @@ import type {
   StoredAlert,
   Subscription,
 } from './types.js';
+import { isStoreUnavailable } from './unavailable.js';
 
 type Ms = number | string;
 
 interface Tables {
-  subscriptions: { id: string; platform: string; conversation: string; account_id: string; every: string; at: string; timezone: string; created_by: string; created_at: Ms };
+  subscriptions: {
+    id: string;
+    platform: string;
+    conversation: string;
+    account_id: string;
+    every: string;
+    at: string;
+    timezone: string;
+    created_by: string;
+    created_at: Ms;
+  };
   alert_settings: { platform: string; conversation: string; account_id: string; enabled: number; muted_until: Ms | null };
   alert_actions: { alert_key: string; seq: number; status: string; by: string; at: Ms; muted_until: Ms | null };
-  conversations: { conversation: string; reference: string; tenant: string | null; active: number; inactive_reason: string | null; updated_at: Ms };
-  alert_state: { rule: string; alert_key: string; status: string; opened_at: Ms; last_notified_at: Ms; reminders: number; clean_checks: number; resolved_at: Ms | null; summary: string };
+  conversations: {
+    conversation: string;
+    reference: string;
+    tenant: string | null;
+    active: number;
+    inactive_reason: string | null;
+    updated_at: Ms;
+  };
+  alert_state: {
+    rule: string;
+    alert_key: string;
+    status: string;
+    opened_at: Ms;
+    last_notified_at: Ms;
+    reminders: number;
+    clean_checks: number;
+    resolved_at: Ms | null;
+    summary: string;
+  };
   bucket_cache: { key: string; start: Ms; end: Ms; sent: Ms; delivered: Ms };
   bucket_coverage: { key: string; start: Ms; end: Ms; listed: string };
-  runs: { job: string; period: string; status: string; claimed_by: string; claimed_at: Ms; finished_at: Ms | null; attempts: number; detail: string | null };
-  alerts: { key: string; short_id: string; rule: string; account_id: string; status: string; content: string; opened_at: Ms; updated_at: Ms };
+  runs: {
+    job: string;
+    period: string;
+    status: string;
+    claimed_by: string;
+    claimed_at: Ms;
+    finished_at: Ms | null;
+    attempts: number;
+    detail: string | null;
+  };
+  alerts: {
+    key: string;
+    short_id: string;
+    rule: string;
+    account_id: string;
+    status: string;
+    content: string;
+    opened_at: Ms;
+    updated_at: Ms;
+  };
   alert_messages: { alert_key: string; platform: string; conversation: string; ref: string; posted_at: Ms };
   seen_keys: { key: string; expires_at: Ms };
   settle_stats: { account_id: string; stats: string; updated_at: Ms };
@@ -66,7 +111,11 @@ export class SqlStore implements Store {
       if (err instanceof WabaPulseError) throw err;
       if (isStoreUnavailable(err)) {
         const reason = redactSecrets((err as Error).message || String((err as { code?: string }).code));
-        throw new StoreUnavailableError(`the database is unreachable (${reason})`, 'check DATABASE_URL and that the database is running; waba-pulse reconnects by itself', { cause: err });
+        throw new StoreUnavailableError(
+          `the database is unreachable (${reason})`,
+          'check DATABASE_URL and that the database is running; waba-pulse reconnects by itself',
+          { cause: err },
+        );
       }
       throw err;
     }
@@ -75,10 +124,19 @@ export class SqlStore implements Store {
   /** Bring the schema up to date; returns the versions applied now. */
   async migrate(): Promise<string[]> {
     const provider: MigrationProvider = { getMigrations: async () => migrationsFor(this.dialect) };
-    const { error, results } = await this.q(() => new Migrator({ db: this.db, provider, ...(this.schema ? { migrationTableSchema: this.schema } : {}) }).migrateToLatest());
+    const { error, results } = await this.q(() =>
+      new Migrator({ db: this.db, provider, ...(this.schema ? { migrationTableSchema: this.schema } : {}) }).migrateToLatest(),
+    );
     if (error) {
-      if (isStoreUnavailable(error)) throw new StoreUnavailableError(`cannot reach the database (${redactSecrets((error as Error).message)})`, 'check DATABASE_URL and that the database is running');
-      throw new StoreError(`database migration failed: ${redactSecrets((error as Error).message)}`, 'check DATABASE_URL and that the database user may create tables');
+      if (isStoreUnavailable(error))
+        throw new StoreUnavailableError(
+          `cannot reach the database (${redactSecrets((error as Error).message)})`,
+          'check DATABASE_URL and that the database is running',
+        );
+      throw new StoreError(
+        `database migration failed: ${redactSecrets((error as Error).message)}`,
+        'check DATABASE_URL and that the database user may create tables',
+      );
     }
     return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   }
@@ -89,12 +147,26 @@ export class SqlStore implements Store {
 
   async addSubscription(s: Omit<Subscription, 'id' | 'createdAt'>, now: number): Promise<Subscription> {
     return this.q(async () => {
-      const row = { id: randomUUID(), platform: s.platform, conversation: s.conversation, account_id: s.accountId, every: s.every, at: s.at, timezone: s.timezone, created_by: s.createdBy, created_at: now };
+      const row = {
+        id: randomUUID(),
+        platform: s.platform,
+        conversation: s.conversation,
+        account_id: s.accountId,
+        every: s.every,
+        at: s.at,
+        timezone: s.timezone,
+        created_by: s.createdBy,
+        created_at: now,
+      };
       // One subscription per target, account and period: subscribing again updates it.
       await this.db
         .insertInto('subscriptions')
         .values(row)
-        .onConflict((oc) => oc.columns(['platform', 'conversation', 'account_id', 'every']).doUpdateSet({ at: row.at, timezone: row.timezone, created_by: row.created_by, created_at: row.created_at }))
+        .onConflict((oc) =>
+          oc
+            .columns(['platform', 'conversation', 'account_id', 'every'])
+            .doUpdateSet({ at: row.at, timezone: row.timezone, created_by: row.created_by, created_at: row.created_at }),
+        )
         .execute();
       const stored = await this.db
         .selectFrom('subscriptions')
@@ -110,7 +182,12 @@ export class SqlStore implements Store {
 
   async removeSubscriptions(target: ChatTarget, accountId: string): Promise<number> {
     return this.q(async () => {
-      const result = await this.db.deleteFrom('subscriptions').where('platform', '=', target.platform).where('conversation', '=', target.conversation).where('account_id', '=', accountId).executeTakeFirst();
+      const result = await this.db
+        .deleteFrom('subscriptions')
+        .where('platform', '=', target.platform)
+        .where('conversation', '=', target.conversation)
+        .where('account_id', '=', accountId)
+        .executeTakeFirst();
       return Number(result.numDeletedRows);
     });
   }
@@ -127,7 +204,13 @@ export class SqlStore implements Store {
     await this.q(() =>
       this.db
         .insertInto('alert_settings')
-        .values({ platform: target.platform, conversation: target.conversation, account_id: accountId, enabled: change.enabled ?? 1, muted_until: change.muted_until ?? null })
+        .values({
+          platform: target.platform,
+          conversation: target.conversation,
+          account_id: accountId,
+          enabled: change.enabled ?? 1,
+          muted_until: change.muted_until ?? null,
+        })
         .onConflict((oc) => oc.columns(['platform', 'conversation', 'account_id']).doUpdateSet(change))
         .execute(),
     );
@@ -143,18 +226,41 @@ export class SqlStore implements Store {
 
   async alertSettings(target: ChatTarget): Promise<AlertSetting[]> {
     return this.q(async () => {
-      const rows = await this.db.selectFrom('alert_settings').selectAll().where('platform', '=', target.platform).where('conversation', '=', target.conversation).orderBy('account_id').execute();
-      return rows.map((r) => ({ platform: r.platform as AlertSetting['platform'], conversation: r.conversation, accountId: r.account_id, enabled: r.enabled === 1, mutedUntil: num(r.muted_until) }));
+      const rows = await this.db
+        .selectFrom('alert_settings')
+        .selectAll()
+        .where('platform', '=', target.platform)
+        .where('conversation', '=', target.conversation)
+        .orderBy('account_id')
+        .execute();
+      return rows.map((r) => ({
+        platform: r.platform as AlertSetting['platform'],
+        conversation: r.conversation,
+        accountId: r.account_id,
+        enabled: r.enabled === 1,
+        mutedUntil: num(r.muted_until),
+      }));
     });
   }
 
   async recordAlertAction(alertKey: string, action: AlertAction): Promise<void> {
     await this.q(() =>
       this.db.transaction().execute(async (tx) => {
-        const last = await tx.selectFrom('alert_actions').select((eb) => eb.fn.max('seq').as('seq')).where('alert_key', '=', alertKey).executeTakeFirst();
+        const last = await tx
+          .selectFrom('alert_actions')
+          .select((eb) => eb.fn.max('seq').as('seq'))
+          .where('alert_key', '=', alertKey)
+          .executeTakeFirst();
         await tx
           .insertInto('alert_actions')
-          .values({ alert_key: alertKey, seq: Number(last?.seq ?? 0) + 1, status: action.status, by: action.by, at: action.at, muted_until: action.mutedUntil ?? null })
+          .values({
+            alert_key: alertKey,
+            seq: Number(last?.seq ?? 0) + 1,
+            status: action.status,
+            by: action.by,
+            at: action.at,
+            muted_until: action.mutedUntil ?? null,
+          })
           .execute();
       }),
     );
@@ -163,7 +269,12 @@ export class SqlStore implements Store {
   async alertHistory(alertKey: string): Promise<AlertAction[]> {
     return this.q(async () => {
       const rows = await this.db.selectFrom('alert_actions').selectAll().where('alert_key', '=', alertKey).orderBy('seq').execute();
-      return rows.map((r) => ({ status: r.status as AlertAction['status'], by: r.by, at: num(r.at)!, ...(r.muted_until !== null ? { mutedUntil: num(r.muted_until)! } : {}) }));
+      return rows.map((r) => ({
+        status: r.status as AlertAction['status'],
+        by: r.by,
+        at: num(r.at)!,
+        ...(r.muted_until !== null ? { mutedUntil: num(r.muted_until)! } : {}),
+      }));
     });
   }
 
@@ -188,7 +299,12 @@ export class SqlStore implements Store {
     });
   }
 
-  async finishRun(job: string, period: string, outcome: { status: Exclude<RunStatus, 'claimed'>; detail?: string | undefined; attempts: number }, now: number): Promise<void> {
+  async finishRun(
+    job: string,
+    period: string,
+    outcome: { status: Exclude<RunStatus, 'claimed'>; detail?: string | undefined; attempts: number },
+    now: number,
+  ): Promise<void> {
     await this.q(() =>
       this.db
         .updateTable('runs')
@@ -207,12 +323,25 @@ export class SqlStore implements Store {
   }
 
   async releaseRun(job: string, period: string, owner: string): Promise<void> {
-    await this.q(() => this.db.deleteFrom('runs').where('job', '=', job).where('period', '=', period).where('claimed_by', '=', owner).where('status', '=', 'claimed').execute());
+    await this.q(() =>
+      this.db
+        .deleteFrom('runs')
+        .where('job', '=', job)
+        .where('period', '=', period)
+        .where('claimed_by', '=', owner)
+        .where('status', '=', 'claimed')
+        .execute(),
+    );
   }
 
   async listRuns(options: { limit?: number; job?: string } = {}): Promise<RunRecord[]> {
     return this.q(async () => {
-      let query = this.db.selectFrom('runs').selectAll().orderBy('claimed_at', 'desc').orderBy('job').limit(options.limit ?? 50);
+      let query = this.db
+        .selectFrom('runs')
+        .selectAll()
+        .orderBy('claimed_at', 'desc')
+        .orderBy('job')
+        .limit(options.limit ?? 50);
       if (options.job) query = query.where('job', '=', options.job);
       return (await query.execute()).map((r) => ({
         job: r.job,
@@ -238,20 +367,43 @@ export class SqlStore implements Store {
 
   async readBuckets(key: string, start: number, end: number): Promise<CachedBucket[]> {
     return this.q(async () => {
-      const rows = await this.db.selectFrom('bucket_cache').selectAll().where('key', '=', key).where('start', '>=', start).where('start', '<', end).orderBy('start').execute();
+      const rows = await this.db
+        .selectFrom('bucket_cache')
+        .selectAll()
+        .where('key', '=', key)
+        .where('start', '>=', start)
+        .where('start', '<', end)
+        .orderBy('start')
+        .execute();
       return rows.map((r) => ({ start: num(r.start)!, end: num(r.end)!, sent: num(r.sent)!, delivered: num(r.delivered)! }));
     });
   }
 
-  async writeBuckets(key: string, replace: { start: number; end: number }, points: readonly CachedBucket[], coverage: BucketCoverage): Promise<void> {
+  async writeBuckets(
+    key: string,
+    replace: { start: number; end: number },
+    points: readonly CachedBucket[],
+    coverage: BucketCoverage,
+  ): Promise<void> {
     await this.q(() =>
       this.db.transaction().execute(async (tx) => {
-        await tx.deleteFrom('bucket_cache').where('key', '=', key).where('start', '>=', replace.start).where('start', '<', replace.end).execute();
+        await tx
+          .deleteFrom('bucket_cache')
+          .where('key', '=', key)
+          .where('start', '>=', replace.start)
+          .where('start', '<', replace.end)
+          .execute();
         // What falls before the new coverage is no longer kept.
         await tx.deleteFrom('bucket_cache').where('key', '=', key).where('start', '<', coverage.start).execute();
-        const rows = points.filter((p) => p.start >= replace.start && p.start < replace.end).map((p) => ({ key, start: p.start, end: p.end, sent: p.sent, delivered: p.delivered }));
+        const rows = points
+          .filter((p) => p.start >= replace.start && p.start < replace.end)
+          .map((p) => ({ key, start: p.start, end: p.end, sent: p.sent, delivered: p.delivered }));
         // Batches keep each statement under the databases' parameter limits.
-        for (let i = 0; i < rows.length; i += 500) await tx.insertInto('bucket_cache').values(rows.slice(i, i + 500)).execute();
+        for (let i = 0; i < rows.length; i += 500)
+          await tx
+            .insertInto('bucket_cache')
+            .values(rows.slice(i, i + 500))
+            .execute();
         const listed = JSON.stringify({ phoneNumbers: coverage.phoneNumbers, countryCodes: coverage.countryCodes });
         await tx
           .insertInto('bucket_coverage')
@@ -293,12 +445,28 @@ export class SqlStore implements Store {
       summary: e.summary,
     };
     const { rule: _key, ...update } = row;
-    await this.q(() => this.db.insertInto('alert_state').values(row).onConflict((oc) => oc.column('rule').doUpdateSet(update)).execute());
+    await this.q(() =>
+      this.db
+        .insertInto('alert_state')
+        .values(row)
+        .onConflict((oc) => oc.column('rule').doUpdateSet(update))
+        .execute(),
+    );
   }
 
-  async saveConversation(record: Omit<ConversationRecord, 'active' | 'inactiveReason'>, options: { overwrite?: boolean } = {}): Promise<void> {
+  async saveConversation(
+    record: Omit<ConversationRecord, 'active' | 'inactiveReason'>,
+    options: { overwrite?: boolean } = {},
+  ): Promise<void> {
     // Being spoken to (again) makes a conversation active (again).
-    const row = { conversation: record.conversation, reference: JSON.stringify(record.reference), tenant: record.tenant, active: 1, inactive_reason: null, updated_at: record.updatedAt };
+    const row = {
+      conversation: record.conversation,
+      reference: JSON.stringify(record.reference),
+      tenant: record.tenant,
+      active: 1,
+      inactive_reason: null,
+      updated_at: record.updatedAt,
+    };
     await this.q(() =>
       this.db
         .insertInto('conversations')
@@ -306,14 +474,26 @@ export class SqlStore implements Store {
         .onConflict((oc) =>
           options.overwrite === false
             ? oc.column('conversation').doNothing()
-            : oc.column('conversation').doUpdateSet({ reference: row.reference, tenant: row.tenant, active: 1, inactive_reason: null, updated_at: row.updated_at }),
+            : oc.column('conversation').doUpdateSet({
+                reference: row.reference,
+                tenant: row.tenant,
+                active: 1,
+                inactive_reason: null,
+                updated_at: row.updated_at,
+              }),
         )
         .execute(),
     );
   }
 
   async markConversationInactive(conversation: string, reason: string, now: number): Promise<void> {
-    await this.q(() => this.db.updateTable('conversations').set({ active: 0, inactive_reason: reason, updated_at: now }).where('conversation', '=', conversation).execute());
+    await this.q(() =>
+      this.db
+        .updateTable('conversations')
+        .set({ active: 0, inactive_reason: reason, updated_at: now })
+        .where('conversation', '=', conversation)
+        .execute(),
+    );
   }
 
   async conversation(conversation: string): Promise<ConversationRecord | undefined> {
@@ -332,7 +512,16 @@ export class SqlStore implements Store {
   }
 
   async saveAlert(a: StoredAlert): Promise<void> {
-    const row = { key: a.key, short_id: a.shortId, rule: a.rule, account_id: a.accountId, status: a.status, content: a.content, opened_at: a.openedAt, updated_at: a.updatedAt };
+    const row = {
+      key: a.key,
+      short_id: a.shortId,
+      rule: a.rule,
+      account_id: a.accountId,
+      status: a.status,
+      content: a.content,
+      opened_at: a.openedAt,
+      updated_at: a.updatedAt,
+    };
     await this.q(() =>
       this.db
         .insertInto('alerts')
@@ -346,7 +535,16 @@ export class SqlStore implements Store {
     return this.q(async () => {
       const r = await this.db.selectFrom('alerts').selectAll().where('key', '=', key).executeTakeFirst();
       if (!r) return undefined;
-      return { key: r.key, shortId: r.short_id, rule: r.rule, accountId: r.account_id, status: r.status as StoredAlert['status'], content: r.content, openedAt: num(r.opened_at)!, updatedAt: num(r.updated_at)! };
+      return {
+        key: r.key,
+        shortId: r.short_id,
+        rule: r.rule,
+        accountId: r.account_id,
+        status: r.status as StoredAlert['status'],
+        content: r.content,
+        openedAt: num(r.opened_at)!,
+        updatedAt: num(r.updated_at)!,
+      };
     });
   }
 
@@ -370,7 +568,15 @@ export class SqlStore implements Store {
         .where('platform', '=', target.platform)
         .where('conversation', '=', target.conversation)
         .executeTakeFirst();
-      return r ? { alertKey: r.alert_key, platform: r.platform as AlertMessage['platform'], conversation: r.conversation, ref: r.ref, postedAt: num(r.posted_at)! } : undefined;
+      return r
+        ? {
+            alertKey: r.alert_key,
+            platform: r.platform as AlertMessage['platform'],
+            conversation: r.conversation,
+            ref: r.ref,
+            postedAt: num(r.posted_at)!,
+          }
+        : undefined;
     });
   }
 
@@ -381,7 +587,11 @@ export class SqlStore implements Store {
       this.db.transaction().execute(async (tx) => {
         // Expired marks are as good as never seen.
         for (let i = 0; i < unique.length; i += 500) {
-          await tx.deleteFrom('seen_keys').where('key', 'in', unique.slice(i, i + 500)).where('expires_at', '<=', now).execute();
+          await tx
+            .deleteFrom('seen_keys')
+            .where('key', 'in', unique.slice(i, i + 500))
+            .where('expires_at', '<=', now)
+            .execute();
         }
         const fresh = new Set<string>();
         for (let i = 0; i < unique.length; i += 500) {
@@ -399,7 +609,9 @@ export class SqlStore implements Store {
   }
 
   async settleStats(accountId: string): Promise<string | undefined> {
-    return this.q(async () => (await this.db.selectFrom('settle_stats').select('stats').where('account_id', '=', accountId).executeTakeFirst())?.stats);
+    return this.q(
+      async () => (await this.db.selectFrom('settle_stats').select('stats').where('account_id', '=', accountId).executeTakeFirst())?.stats,
+    );
   }
 
   async saveSettleStats(accountId: string, stats: string, now: number): Promise<void> {
@@ -414,7 +626,9 @@ export class SqlStore implements Store {
 
   /** Drop expired seen-marks (called now and then by the service). */
   async pruneSeen(now: number): Promise<number> {
-    return this.q(async () => Number((await this.db.deleteFrom('seen_keys').where('expires_at', '<=', now).executeTakeFirst()).numDeletedRows));
+    return this.q(async () =>
+      Number((await this.db.deleteFrom('seen_keys').where('expires_at', '<=', now).executeTakeFirst()).numDeletedRows),
+    );
   }
 
   async close(): Promise<void> {
@@ -491,10 +705,18 @@ export async function openStore(databaseUrl: string | undefined, options: OpenSt
     // A connection closed by the server (restart, failover, a proxy) is an 'error' event on the
     // pool when idle and on the client when checked out; unhandled, either ends the process. The
     // pool drops the dead connection and opens another for the next query.
-    const lost = (err: Error) => log.warn({ code: (err as { code?: string }).code, err: redactSecrets(err.message) }, 'database connection lost; reconnecting on the next query');
+    const lost = (err: Error) =>
+      log.warn(
+        { code: (err as { code?: string }).code, err: redactSecrets(err.message) },
+        'database connection lost; reconnecting on the next query',
+      );
     pool.on('error', lost);
     pool.on('connect', (client) => client.on('error', lost));
-    store = new SqlStore(new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }), 'postgres', options.searchPath ?? searchPathOf(url) ?? 'public');
+    store = new SqlStore(
+      new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }),
+      'postgres',
+      options.searchPath ?? searchPathOf(url) ?? 'public',
+    );
   } else if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     let database: Database.Database;
@@ -502,13 +724,21 @@ export async function openStore(databaseUrl: string | undefined, options: OpenSt
       if (path !== ':memory:') mkdirSync(dirname(resolve(options.cwd ?? '.', path)), { recursive: true });
       database = new Database(path === ':memory:' ? ':memory:' : resolve(options.cwd ?? '.', path));
     } catch (err) {
-      throw new ConfigError('env.DATABASE_URL', `cannot open SQLite database "${path}" (${(err as Error).message})`, 'point DATABASE_URL at a writable file, e.g. sqlite:./data/waba-pulse.db');
+      throw new ConfigError(
+        'env.DATABASE_URL',
+        `cannot open SQLite database "${path}" (${(err as Error).message})`,
+        'point DATABASE_URL at a writable file, e.g. sqlite:./data/waba-pulse.db',
+      );
     }
     database.pragma('journal_mode = WAL');
     database.pragma('busy_timeout = 5000');
     store = new SqlStore(new Kysely<Tables>({ dialect: new SqliteDialect({ database }) }), 'sqlite');
   } else {
-    throw new ConfigError('env.DATABASE_URL', `"${url.replace(/\/\/[^@/]*@/, '//***@')}" is not a database URL`, 'use postgres://user@host:5432/db, or sqlite:./data/waba-pulse.db');
+    throw new ConfigError(
+      'env.DATABASE_URL',
+      `"${url.replace(/\/\/[^@/]*@/, '//***@')}" is not a database URL`,
+      'use postgres://user@host:5432/db, or sqlite:./data/waba-pulse.db',
+    );
   }
   if (options.migrate !== false) {
     try {
@@ -516,7 +746,10 @@ export async function openStore(databaseUrl: string | undefined, options: OpenSt
     } catch (err) {
       await store.close();
       if (err instanceof WabaPulseError) throw err;
-      throw new StoreError(`cannot reach the database (${redactSecrets((err as Error).message)})`, 'check DATABASE_URL and that the database is running');
+      throw new StoreError(
+        `cannot reach the database (${redactSecrets((err as Error).message)})`,
+        'check DATABASE_URL and that the database is running',
+      );
     }
   }
   return store;

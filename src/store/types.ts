@@ -138,7 +138,12 @@ export interface Store {
    * than `leaseMs` (its process died) may be taken over.
    */
   claimRun(job: string, period: string, owner: string, now: number, leaseMs: number): Promise<boolean>;
-  finishRun(job: string, period: string, outcome: { status: Exclude<RunStatus, 'claimed'>; detail?: string | undefined; attempts: number }, now: number): Promise<void>;
+  finishRun(
+    job: string,
+    period: string,
+    outcome: { status: Exclude<RunStatus, 'claimed'>; detail?: string | undefined; attempts: number },
+    now: number,
+  ): Promise<void>;
   /** Give back unfinished claims of this process (graceful shutdown). */
   releaseRuns(owner: string): Promise<number>;
   /** Give back one unfinished claim (its run failed on the store): the next tick retries it. */
@@ -149,7 +154,12 @@ export interface Store {
   bucketCoverage(key: string): Promise<BucketCoverage | undefined>;
   readBuckets(key: string, start: number, end: number): Promise<CachedBucket[]>;
   /** Replace the key's cached buckets inside `replace` with `points`, record its new coverage, and drop what lies before it. */
-  writeBuckets(key: string, replace: { start: number; end: number }, points: readonly CachedBucket[], coverage: BucketCoverage): Promise<void>;
+  writeBuckets(
+    key: string,
+    replace: { start: number; end: number },
+    points: readonly CachedBucket[],
+    coverage: BucketCoverage,
+  ): Promise<void>;
 
   alertEpisode(rule: string): Promise<AlertEpisode | undefined>;
   saveAlertEpisode(episode: AlertEpisode): Promise<void>;

@@ -38,10 +38,18 @@ export async function startFakeConnector(options: { latencyMs?: number } = {}) {
     }
     const conversation = decodeURIComponent(match[1]!);
     const activityId = match[2] ? decodeURIComponent(match[2]) : undefined;
-    calls.push({ method: req.method ?? 'POST', conversation, activityId, activity: body ? (JSON.parse(body) as Record<string, any>) : {}, authorization: req.headers.authorization });
+    calls.push({
+      method: req.method ?? 'POST',
+      conversation,
+      activityId,
+      activity: body ? (JSON.parse(body) as Record<string, any>) : {},
+      authorization: req.headers.authorization,
+    });
     if (gone.has(conversation)) {
       res.statusCode = 403;
-      return res.end(JSON.stringify({ error: { code: 'BotNotInConversationRoster', message: 'The bot is not part of the conversation roster.' } }));
+      return res.end(
+        JSON.stringify({ error: { code: 'BotNotInConversationRoster', message: 'The bot is not part of the conversation roster.' } }),
+      );
     }
     if (anonymous.has(conversation)) {
       res.statusCode = 201;

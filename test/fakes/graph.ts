@@ -25,7 +25,9 @@ export type FakeHandler = (req: SeenRequest, index: number) => FakeAnswer | Prom
  * A loopback stand-in for graph.facebook.com that records every request and answers from a
  * script: either a list of answers taken in order (the last one repeats) or a function.
  */
-export async function startFakeGraph(script: FakeAnswer[] | FakeHandler): Promise<{ url: string; requests: SeenRequest[]; close(): Promise<void> }> {
+export async function startFakeGraph(
+  script: FakeAnswer[] | FakeHandler,
+): Promise<{ url: string; requests: SeenRequest[]; close(): Promise<void> }> {
   const requests: SeenRequest[] = [];
   const handler: FakeHandler = typeof script === 'function' ? script : (_req, i) => script[Math.min(i, script.length - 1)]!;
   const server: Server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
@@ -63,6 +65,9 @@ export function graphError(code: number, message: string, extra: Record<string, 
   return { error: { message, type: 'OAuthException', code, fbtrace_id: 'AbCdEf123', ...extra } };
 }
 
-export function analyticsBody(points: Array<{ start: number; end: number; sent: number; delivered: number }>, id = '123456789012345'): unknown {
+export function analyticsBody(
+  points: Array<{ start: number; end: number; sent: number; delivered: number }>,
+  id = '123456789012345',
+): unknown {
   return { analytics: { phone_numbers: ['16315551000'], granularity: 'DAY', data_points: points }, id };
 }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { waitFor } from '../helpers/waitFor.js';
-import { WebSocketServer, type WebSocket } from 'ws';
 
 /** One call the fake Slack received. */
 export interface SlackCall {
@@ -56,7 +56,11 @@ export async function startFakeSlack() {
     calls.push(call);
     const fault = faults.get(method)?.shift();
     if (fault) {
-      return send(fault.status, { ok: false, error: fault.error ?? 'ratelimited' }, fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {});
+      return send(
+        fault.status,
+        { ok: false, error: fault.error ?? 'ratelimited' },
+        fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {},
+      );
     }
     if (call.violations.length) return send(200, { ok: false, error: 'invalid_blocks', errors: call.violations });
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -64,10 +68,23 @@ export async function startFakeSlack() {
       case 'apps.connections.open':
         return send(200, { ok: true, url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/link` });
       case 'auth.test':
-        return send(200, { ok: true, url: 'https://fake.slack.test/', team: 'Fake', user: 'waba-pulse', team_id: 'T0FAKE', user_id: 'U0BOT', bot_id: 'B0BOT' });
+        return send(200, {
+          ok: true,
+          url: 'https://fake.slack.test/',
+          team: 'Fake',
+          user: 'waba-pulse',
+          team_id: 'T0FAKE',
+          user_id: 'U0BOT',
+          bot_id: 'B0BOT',
+        });
       case 'chat.postMessage':
       case 'chat.update':
-        return send(200, { ok: true, channel: args.channel, ts: method === 'chat.update' ? args.ts : `1700000000.${String(++counter).padStart(6, '0')}`, message: { text: args.text } });
+        return send(200, {
+          ok: true,
+          channel: args.channel,
+          ts: method === 'chat.update' ? args.ts : `1700000000.${String(++counter).padStart(6, '0')}`,
+          message: { text: args.text },
+        });
       case 'chat.postEphemeral':
         return send(200, { ok: true, message_ts: `1700000000.${String(++counter).padStart(6, '0')}` });
       case 'files.getUploadURLExternal': {

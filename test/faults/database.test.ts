@@ -12,7 +12,7 @@ import { RecordingDelivery } from '../../src/jobs/recordingDelivery.js';
 import { Scheduler } from '../../src/jobs/scheduler.js';
 import { silentLogger } from '../../src/log.js';
 import { sampleAccounts } from '../../src/sandbox/accounts.js';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
+import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
 import { openStore, type SqlStore } from '../../src/store/sql.js';
 import type { ChatTarget } from '../../src/store/types.js';
 import { startFakeSlack } from '../fakes/slack.js';
@@ -65,7 +65,10 @@ describe.skipIf(!hasPostgres)('serve on PostgreSQL, as a process', () => {
       expect((await health()).status).toBe(200);
 
       // What a PostgreSQL restart does to the service's idle connections.
-      const terminated = await db.admin<{ pg_terminate_backend: boolean }>('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [db.applicationName]);
+      const terminated = await db.admin<{ pg_terminate_backend: boolean }>(
+        'select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1',
+        [db.applicationName],
+      );
       expect(terminated.length).toBeGreaterThan(0);
       await new Promise((r) => setTimeout(r, 1500));
       expect(serve.alive()).toBe(true);
@@ -108,7 +111,9 @@ describe.skipIf(!hasPostgres)('scheduled work when the store fails', () => {
   const config = buildConfig(
     {
       accounts: accounts.map((a) => ({ id: a.id, name: a.name, token: '${T}', timezone: 'UTC' })),
-      alerts: [{ name: 'drops', account: accounts[0]!.name, checkEvery: '30m', drillDown: [], targets: [{ slack: { channel: 'C0ALERT' } }] }],
+      alerts: [
+        { name: 'drops', account: accounts[0]!.name, checkEvery: '30m', drillDown: [], targets: [{ slack: { channel: 'C0ALERT' } }] },
+      ],
     },
     { GRAPH_API_URL: 'http://127.0.0.1:9' },
   );
@@ -127,7 +132,15 @@ describe.skipIf(!hasPostgres)('scheduled work when the store fails', () => {
   });
 
   function scheduler() {
-    const ctx: CommandContext = { config, env: { T: GRAPH_TOKEN }, store, graph: new CachedAnalytics(graph, store, () => clock), charts: chartRenderer('local'), now: () => clock, prefix: '/waba' };
+    const ctx: CommandContext = {
+      config,
+      env: { T: GRAPH_TOKEN },
+      store,
+      graph: new CachedAnalytics(graph, store, () => clock),
+      charts: chartRenderer('local'),
+      now: () => clock,
+      prefix: '/waba',
+    };
     const alerts = new AlertChecker({
       store,
       ctx,
@@ -151,7 +164,18 @@ describe.skipIf(!hasPostgres)('scheduled work when the store fails', () => {
   }
 
   it('runs a digest the store could not claim once the store is back, and once only', async () => {
-    await store.addSubscription({ platform: 'slack', conversation: 'C0DIGEST', accountId: accounts[0]!.id, every: 'daily', at: '09:00', timezone: 'UTC', createdBy: 'U1' }, Date.parse('2026-11-01T00:00:00Z'));
+    await store.addSubscription(
+      {
+        platform: 'slack',
+        conversation: 'C0DIGEST',
+        accountId: accounts[0]!.id,
+        every: 'daily',
+        at: '09:00',
+        timezone: 'UTC',
+        createdBy: 'U1',
+      },
+      Date.parse('2026-11-01T00:00:00Z'),
+    );
     const s = scheduler();
     await proxy.down();
     clock = NINE;
@@ -168,7 +192,18 @@ describe.skipIf(!hasPostgres)('scheduled work when the store fails', () => {
   }, 60_000);
 
   it('records a post made just before the store went away, and does not post it again', async () => {
-    await store.addSubscription({ platform: 'slack', conversation: 'C0LATE', accountId: accounts[0]!.id, every: 'daily', at: '10:00', timezone: 'UTC', createdBy: 'U1' }, Date.parse('2026-11-01T00:00:00Z'));
+    await store.addSubscription(
+      {
+        platform: 'slack',
+        conversation: 'C0LATE',
+        accountId: accounts[0]!.id,
+        every: 'daily',
+        at: '10:00',
+        timezone: 'UTC',
+        createdBy: 'U1',
+      },
+      Date.parse('2026-11-01T00:00:00Z'),
+    );
     const s = scheduler();
     const ten = Date.parse('2026-11-02T10:00:30Z');
     afterPost = () => proxy.down(); // the database goes away between the post and its record
@@ -186,7 +221,9 @@ describe.skipIf(!hasPostgres)('scheduled work when the store fails', () => {
     await s.tick(clock);
     expect(posts.filter((p) => p.target.conversation === 'C0LATE')).toHaveLength(1);
     const sub = (await store.listSubscriptions()).find((x) => x.conversation === 'C0LATE')!;
-    expect((await store.listRuns({ job: `digest:${sub.id}` })).filter((r) => r.period === '2026-11-02').map((r) => r.status)).toEqual(['posted']);
+    expect((await store.listRuns({ job: `digest:${sub.id}` })).filter((r) => r.period === '2026-11-02').map((r) => r.status)).toEqual([
+      'posted',
+    ]);
   }, 60_000);
 
   it('gives an alert check that failed on the store back, so the next minute runs it', async () => {

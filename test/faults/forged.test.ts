@@ -4,8 +4,8 @@ import type { AlertContent } from '../../src/chat/surface.js';
 import { buildConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/log.js';
 import { sampleAccounts } from '../../src/sandbox/accounts.js';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
-import { startService, type RunningService } from '../../src/serve/service.js';
+import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
+import { type RunningService, startService } from '../../src/serve/service.js';
 import type { SqlStore } from '../../src/store/sql.js';
 import { startFakeConnector } from '../fakes/connector.js';
 import { startFakeSlack } from '../fakes/slack.js';
@@ -50,7 +50,13 @@ describe.each(backends)('forged and replayed requests on $name', (backend) => {
     store = await backend.open();
     const config = buildConfig(
       {
-        accounts: [acme!, globex!].map((a) => ({ id: a.id, name: a.name, displayName: a.displayName, token: '${GRAPH_TOKEN}', timezone: a.timezone })),
+        accounts: [acme!, globex!].map((a) => ({
+          id: a.id,
+          name: a.name,
+          displayName: a.displayName,
+          token: '${GRAPH_TOKEN}',
+          timezone: a.timezone,
+        })),
         access: [
           { slack: { channel: 'C0OPS' }, accounts: ['acme-retail'] },
           { slack: { channel: 'C0OTHER' }, accounts: ['globex-support'] },
@@ -58,10 +64,33 @@ describe.each(backends)('forged and replayed requests on $name', (backend) => {
         ],
         teams: { allowUnauthenticated: true, serviceUrls: [connector.url] },
       },
-      { GRAPH_API_URL: sandbox.url, SLACK_BOT_TOKEN: 'xoxb-forged-bot-token', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.apiUrl },
+      {
+        GRAPH_API_URL: sandbox.url,
+        SLACK_BOT_TOKEN: 'xoxb-forged-bot-token',
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SLACK_API_URL: slack.apiUrl,
+      },
     );
-    service = await startService({ config, env: { GRAPH_TOKEN }, logger: silentLogger, now: () => NOW, port: 0, host: '127.0.0.1', store, schedule: false });
-    alert = await raiseAlert(store, { accountId: acme!.id, accountName: 'Acme Retail', timezone: 'Asia/Kolkata', anomalies: [{ severity: 'critical', explanation: 'Delivery on +1 631 555 1000 fell to 74.9%.' }] }, NOW);
+    service = await startService({
+      config,
+      env: { GRAPH_TOKEN },
+      logger: silentLogger,
+      now: () => NOW,
+      port: 0,
+      host: '127.0.0.1',
+      store,
+      schedule: false,
+    });
+    alert = await raiseAlert(
+      store,
+      {
+        accountId: acme!.id,
+        accountName: 'Acme Retail',
+        timezone: 'Asia/Kolkata',
+        anomalies: [{ severity: 'critical', explanation: 'Delivery on +1 631 555 1000 fell to 74.9%.' }],
+      },
+      NOW,
+    );
     postedTs = (await postRaised(store, service.slack!, 'C0OPS', alert, NOW))!;
   });
   afterAll(async () => {
@@ -72,7 +101,11 @@ describe.each(backends)('forged and replayed requests on $name', (backend) => {
 
   const sign = (body: string, ts: number) => `v0=${createHmac('sha256', SIGNING_SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
   async function slackPost(body: string, ts = Math.floor(Date.now() / 1000), contentType = 'application/x-www-form-urlencoded') {
-    const res = await fetch(`${service.url}/slack/events`, { method: 'POST', headers: { 'content-type': contentType, 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sign(body, ts) }, body });
+    const res = await fetch(`${service.url}/slack/events`, {
+      method: 'POST',
+      headers: { 'content-type': contentType, 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sign(body, ts) },
+      body,
+    });
     return { status: res.status, text: await res.text() };
   }
   let n = 0;
@@ -88,7 +121,8 @@ describe.each(backends)('forged and replayed requests on $name', (backend) => {
     };
     return slackPost(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
   }
-  const ephemeralTo = (channel: string, after: number) => slack.waitFor(() => slack.calls.slice(after).find((c) => c.method === 'chat.postEphemeral' && c.args.channel === channel));
+  const ephemeralTo = (channel: string, after: number) =>
+    slack.waitFor(() => slack.calls.slice(after).find((c) => c.method === 'chat.postEphemeral' && c.args.channel === channel));
 
   it('refuses an alert button pressed in a channel with no access to the account', async () => {
     const before = slack.calls.length;
@@ -114,7 +148,10 @@ describe.each(backends)('forged and replayed requests on $name', (backend) => {
       await click('C0OPS', action, key);
     }
     await slack.waitFor(() => (slack.calls.slice(before).filter((c) => c.method === 'chat.postEphemeral').length >= 4 ? true : undefined));
-    const lines = slack.calls.slice(before).filter((c) => c.method === 'chat.postEphemeral').map((c) => String(c.args.text));
+    const lines = slack.calls
+      .slice(before)
+      .filter((c) => c.method === 'chat.postEphemeral')
+      .map((c) => String(c.args.text));
     expect(lines.every((l) => l.length < 120)).toBe(true);
     expect(lines.some((l) => /not one of mine/.test(l))).toBe(true);
     expect(await store.alertHistory(alert.key)).toEqual([]);
@@ -128,11 +165,22 @@ describe.each(backends)('forged and replayed requests on $name', (backend) => {
     const update = await slack.waitFor(() => slack.calls.slice(before).find((c) => c.method === 'chat.update'));
     expect(JSON.stringify(update.args.blocks)).toContain('Delivery on +1 631 555 1000 fell to 74.9%.');
     expect(JSON.stringify(update.args.blocks)).toContain('Muted for 1h by <@U0MALLORY>');
-    expect((await store.alertSettings({ platform: 'slack', conversation: 'C0OPS' }))[0]).toMatchObject({ accountId: acme!.id, mutedUntil: NOW + 3_600_000 });
+    expect((await store.alertSettings({ platform: 'slack', conversation: 'C0OPS' }))[0]).toMatchObject({
+      accountId: acme!.id,
+      mutedUntil: NOW + 3_600_000,
+    });
   });
 
   it('runs a replayed slash command once, and refuses a timestamp six minutes in the future', async () => {
-    const body = new URLSearchParams({ team_id: 'T0FAKE', channel_id: 'C0OPS', user_id: 'U0ALICE', command: '/waba', text: 'help', response_url: slack.responseUrl(`replay-${backend.name}`), trigger_id: `replay.${backend.name}` }).toString();
+    const body = new URLSearchParams({
+      team_id: 'T0FAKE',
+      channel_id: 'C0OPS',
+      user_id: 'U0ALICE',
+      command: '/waba',
+      text: 'help',
+      response_url: slack.responseUrl(`replay-${backend.name}`),
+      trigger_id: `replay.${backend.name}`,
+    }).toString();
     const ts = Math.floor(Date.now() / 1000);
     const first = await slackPost(body, ts);
     const replay = await slackPost(body, ts);
@@ -146,7 +194,15 @@ describe.each(backends)('forged and replayed requests on $name', (backend) => {
   });
 
   it('echoes at most about 100 characters of what was typed', async () => {
-    const body = new URLSearchParams({ team_id: 'T0FAKE', channel_id: 'C0OPS', user_id: 'U0ALICE', command: '/waba', text: `x${'y'.repeat(1_000_000)}`, response_url: slack.responseUrl('huge'), trigger_id: `huge.${backend.name}` }).toString();
+    const body = new URLSearchParams({
+      team_id: 'T0FAKE',
+      channel_id: 'C0OPS',
+      user_id: 'U0ALICE',
+      command: '/waba',
+      text: `x${'y'.repeat(1_000_000)}`,
+      response_url: slack.responseUrl('huge'),
+      trigger_id: `huge.${backend.name}`,
+    }).toString();
     const { status, text } = await slackPost(body);
     expect(status).toBe(200);
     expect(text.length).toBeLessThan(300);
@@ -167,22 +223,46 @@ describe.each(backends)('forged and replayed requests on $name', (backend) => {
       ...extra,
     });
     const send = async (body: unknown, raw?: string) => {
-      const res = await fetch(`${service.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw ?? JSON.stringify(body) });
+      const res = await fetch(`${service.url}/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: raw ?? JSON.stringify(body),
+      });
       return { status: res.status, text: await res.text() };
     };
 
     it('redraws a clicked card from the store, never from the submitted content', async () => {
       await send(activity({ text: 'help' })); // the bot learns the conversation
-      const teamsAlert = await raiseAlert(store, { accountId: acme!.id, accountName: 'Acme Retail', timezone: 'Asia/Kolkata', anomalies: [{ severity: 'warning', explanation: 'The stored explanation.' }] }, NOW);
+      const teamsAlert = await raiseAlert(
+        store,
+        {
+          accountId: acme!.id,
+          accountName: 'Acme Retail',
+          timezone: 'Asia/Kolkata',
+          anomalies: [{ severity: 'warning', explanation: 'The stored explanation.' }],
+        },
+        NOW,
+      );
       const id = await postRaised(store, service.teams!, '19:ops@thread.tacv2', teamsAlert, NOW);
       const before = connector.calls.length;
-      await send(activity({ text: undefined, replyToId: id, value: { kind: 'waba-pulse-alert', key: teamsAlert.key, action: 'ack', alert: { ...teamsAlert, anomalies: [{ severity: 'critical', explanation: 'FORGED: all is lost' }] } } }));
+      await send(
+        activity({
+          text: undefined,
+          replyToId: id,
+          value: {
+            kind: 'waba-pulse-alert',
+            key: teamsAlert.key,
+            action: 'ack',
+            alert: { ...teamsAlert, anomalies: [{ severity: 'critical', explanation: 'FORGED: all is lost' }] },
+          },
+        }),
+      );
       const update = await connector.waitFor(() => connector.calls.slice(before).find((c) => c.method === 'PUT'));
       expect(JSON.stringify(update.activity)).toContain('The stored explanation.');
       expect(JSON.stringify(update.activity)).not.toContain('FORGED');
     });
 
-    it('refuses a serviceUrl that is not Bot Framework\'s, and never lets an unauthenticated request move a stored conversation', async () => {
+    it("refuses a serviceUrl that is not Bot Framework's, and never lets an unauthenticated request move a stored conversation", async () => {
       const before = await store.conversation('19:ops@thread.tacv2');
       const refused = await send(activity({ text: 'help', serviceUrl: 'https://attacker.example.net/' }));
       expect(refused.status).toBe(403);

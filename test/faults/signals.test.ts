@@ -77,7 +77,11 @@ describe('report', () => {
   it('stops at Ctrl-C while Graph never answers, instead of waiting out timeouts and retries', async () => {
     const graph = await startFakeGraph(() => new Promise(() => {})); // never answers
     try {
-      const report = spawnCli(['report', '--account', 'acme-retail', '--last', '7d'], { WABA_PULSE_CONFIG: config, ACME_TOKEN: TOKEN, GRAPH_API_URL: graph.url });
+      const report = spawnCli(['report', '--account', 'acme-retail', '--last', '7d'], {
+        WABA_PULSE_CONFIG: config,
+        ACME_TOKEN: TOKEN,
+        GRAPH_API_URL: graph.url,
+      });
       await new Promise((r) => setTimeout(r, 200));
       while (graph.requests.length === 0) await new Promise((r) => setTimeout(r, 50));
       const sent = Date.now();

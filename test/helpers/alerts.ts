@@ -5,12 +5,27 @@ import type { Platform, Store } from '../../src/store/types.js';
 /** An alert as the alert checks raise one: stored under a fresh key, for posting and clicking. */
 export async function raiseAlert(store: Store, content: Omit<AlertContent, 'key' | 'shortId'>, now: number): Promise<AlertContent> {
   const alert: AlertContent = { ...content, key: newAlertKey(), shortId: newShortId() };
-  await store.saveAlert({ key: alert.key, shortId: alert.shortId, rule: 'test-rule', accountId: alert.accountId, status: 'open', content: JSON.stringify(alert), openedAt: now, updatedAt: now });
+  await store.saveAlert({
+    key: alert.key,
+    shortId: alert.shortId,
+    rule: 'test-rule',
+    accountId: alert.accountId,
+    status: 'open',
+    content: JSON.stringify(alert),
+    openedAt: now,
+    updatedAt: now,
+  });
   return alert;
 }
 
 /** Post a raised alert through a surface and record where it landed, as the alert checks do. */
-export async function postRaised(store: Store, surface: ChatSurface & { platform: Platform }, conversation: string, alert: AlertContent, now: number): Promise<string | undefined> {
+export async function postRaised(
+  store: Store,
+  surface: ChatSurface & { platform: Platform },
+  conversation: string,
+  alert: AlertContent,
+  now: number,
+): Promise<string | undefined> {
   const outcome = await surface.postAlert(conversation, alert);
   if (!outcome.delivered) return undefined;
   await store.saveAlertMessage({ alertKey: alert.key, platform: surface.platform, conversation, ref: outcome.ref, postedAt: now });

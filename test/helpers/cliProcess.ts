@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from './waitFor.js';
 
@@ -16,12 +16,18 @@ export interface CliProcess {
 
 /** `waba-pulse <args>` as a real process (through tsx), as a user or an orchestrator runs it. */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv, cwd?: string): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (c) => (out += c));
   child.stderr!.on('data', (c) => (err += c));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
+  );
   let done = false;
   void exited.then(() => (done = true));
   return {
@@ -30,6 +36,7 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv, cwd?: string): 
     err: () => err,
     exited,
     alive: () => !done,
-    waitForOut: (pattern, timeoutMs = 20_000) => waitFor(() => pattern.exec(out) ?? undefined, `output matching ${pattern} (stderr: ${err.slice(-500)})`, timeoutMs),
+    waitForOut: (pattern, timeoutMs = 20_000) =>
+      waitFor(() => pattern.exec(out) ?? undefined, `output matching ${pattern} (stderr: ${err.slice(-500)})`, timeoutMs),
   };
 }

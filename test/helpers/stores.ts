@@ -102,7 +102,10 @@ let reported = false;
  */
 export async function storeBackends(): Promise<Backend[]> {
   const hasPostgres = await postgresReachable();
-  if (!hasPostgres && REQUIRE_POSTGRES) throw new Error(`PostgreSQL is required (WABA_PULSE_REQUIRE_POSTGRES=1) but ${POSTGRES_URL.replace(/\/\/[^@/]*@/, '//***@')} is not reachable`);
+  if (!hasPostgres && REQUIRE_POSTGRES)
+    throw new Error(
+      `PostgreSQL is required (WABA_PULSE_REQUIRE_POSTGRES=1) but ${POSTGRES_URL.replace(/\/\/[^@/]*@/, '//***@')} is not reachable`,
+    );
   if (!hasPostgres && !reported) {
     reported = true;
     console.warn(`\n  NOTE: PostgreSQL at ${POSTGRES_URL} is not reachable: store tests run on SQLite only.\n`);

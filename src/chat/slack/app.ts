@@ -1,15 +1,14 @@
-import { App, ExpressReceiver, LogLevel, type App as BoltApp } from '@slack/bolt';
+import { App, type App as BoltApp, ExpressReceiver, LogLevel } from '@slack/bolt';
 import type { KnownBlock, WebClient } from '@slack/web-api';
 import express from 'express';
+import { type Command, parseCommand } from '../../command/grammar.js';
 import { ChatAuthError } from '../../errors.js';
-import { parseCommand } from '../../command/grammar.js';
 import type { Logger } from '../../log.js';
-import type { Store } from '../../store/types.js';
+import type { Requester } from '../access.js';
 import { applyAlertAction, describeAlertStatus } from '../alertActions.js';
 import { runCommand } from '../commands.js';
 import type { CommandContext, CommandResult } from '../context.js';
-import type { Requester } from '../access.js';
-import { followUpText, type ChatSurface, type PostOutcome } from '../surface.js';
+import { type ChatSurface, followUpText, type PostOutcome } from '../surface.js';
 import { alertMessage, clip, errorText, escapeMrkdwn, LIMITS, noticeMessage, reportMessage, type SlackMessage } from './render.js';
 import { slackRequestGuard } from './requestGuard.js';
 import type { SlackSettings } from './settings.js';
@@ -56,7 +55,11 @@ class ChannelPacer {
 async function chartImage(client: WebClient, result: CommandResult & { type: 'report' }) {
   const chart = result.chart;
   if (chart.kind === 'url') return { url: chart.url };
-  const upload = (await client.files.uploadV2({ file: chart.png, filename: 'delivery.png', title: chart.altText.slice(0, 250) })) as unknown as {
+  const upload = (await client.files.uploadV2({
+    file: chart.png,
+    filename: 'delivery.png',
+    title: chart.altText.slice(0, 250),
+  })) as unknown as {
     files?: Array<{ files?: Array<{ id?: string }> }>;
   };
   const id = upload.files?.[0]?.files?.[0]?.id;
@@ -74,7 +77,15 @@ export function createSlackSurface(settings: SlackSettings, ctx: CommandContext,
     router.post('/slack/events', ...slackRequestGuard({ signingSecret: settings.signingSecret!, store: ctx.store, log }));
   }
   const app = socket
-    ? new App({ token: settings.botToken, appToken: settings.appToken!, socketMode: true, clientOptions, installerOptions: { clientOptions }, logger, deferInitialization: true })
+    ? new App({
+        token: settings.botToken,
+        appToken: settings.appToken!,
+        socketMode: true,
+        clientOptions,
+        installerOptions: { clientOptions },
+        logger,
+        deferInitialization: true,
+      })
     : new App({
         token: settings.botToken,
         // Signatures checked, requests older than five minutes refused, on our own server.
@@ -100,7 +111,7 @@ export function createSlackSurface(settings: SlackSettings, ctx: CommandContext,
 
   app.command(settings.command, async ({ command, ack, respond, client }) => {
     const who: Requester = { platform: 'slack', conversation: command.channel_id, user: command.user_id, team: command.team_id };
-    let parsed;
+    let parsed: Command;
     try {
       parsed = parseCommand(command.text);
     } catch (err) {
@@ -108,7 +119,10 @@ export function createSlackSurface(settings: SlackSettings, ctx: CommandContext,
       return;
     }
     // Acknowledge first, always: Slack gives three seconds, Graph may take longer.
-    await ack({ response_type: 'ephemeral', text: parsed.kind === 'help' ? 'Here is what I can do…' : ':hourglass_flowing_sand: Working on it…' });
+    await ack({
+      response_type: 'ephemeral',
+      text: parsed.kind === 'help' ? 'Here is what I can do…' : ':hourglass_flowing_sand: Working on it…',
+    });
     try {
       const result = await runCommand({ ...ctx, prefix }, who, parsed);
       const message = await toMessage(client, result);
@@ -149,7 +163,9 @@ export function createSlackSurface(settings: SlackSettings, ctx: CommandContext,
       const icon = outcome.status.action === 'acknowledged' ? ':white_check_mark:' : ':no_bell:';
       const status = `${icon} ${describeAlertStatus(outcome.status, `<@${user}>`)}`;
       const message = alertMessage(outcome.alert, status);
-      await pacer.run(channel, () => client.chat.update({ channel, ts, blocks: message.blocks as unknown as KnownBlock[], text: message.text }));
+      await pacer.run(channel, () =>
+        client.chat.update({ channel, ts, blocks: message.blocks as unknown as KnownBlock[], text: message.text }),
+      );
     } catch (err) {
       log.warn({ err, action: actionId }, 'slack action failed');
       await client.chat.postEphemeral({ channel, user, text: errorText(err) });
@@ -194,7 +210,9 @@ export function createSlackSurface(settings: SlackSettings, ctx: CommandContext,
     mode: socket ? 'socket' : 'http',
     updateAlert: (channel, ts, alert) => {
       const message = alertMessage(alert);
-      return attempt(channel, () => app.client.chat.update({ channel, ts, text: message.text, blocks: message.blocks as unknown as KnownBlock[] }));
+      return attempt(channel, () =>
+        app.client.chat.update({ channel, ts, text: message.text, blocks: message.blocks as unknown as KnownBlock[] }),
+      );
     },
     replyToAlert: (channel, ts, alert, kind) => {
       const text = escapeMrkdwn(followUpText(alert, kind));
@@ -211,7 +229,11 @@ export function createSlackSurface(settings: SlackSettings, ctx: CommandContext,
         if (socket) await app.start();
       } catch (err) {
         const code = (err as { data?: { error?: string } }).data?.error ?? (err as Error).message;
-        throw new ChatAuthError(`Slack refused the bot token (${code})`, 'check SLACK_BOT_TOKEN (and SLACK_APP_TOKEN for Socket Mode), or SLACK_API_URL', { cause: err });
+        throw new ChatAuthError(
+          `Slack refused the bot token (${code})`,
+          'check SLACK_BOT_TOKEN (and SLACK_APP_TOKEN for Socket Mode), or SLACK_API_URL',
+          { cause: err },
+        );
       }
     },
     async stop() {

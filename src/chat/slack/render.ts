@@ -11,7 +11,7 @@ import {
 } from '../../report/format.js';
 import type { Report } from '../../report/model.js';
 import type { CommandResult } from '../context.js';
-import { errorMessage, type AlertContent } from '../surface.js';
+import { type AlertContent, errorMessage } from '../surface.js';
 
 /** Block Kit, kept inside Slack's limits so a message is never rejected. */
 export type Block = Record<string, unknown>;
@@ -20,7 +20,16 @@ export interface SlackMessage {
   blocks: Block[];
 }
 
-export const LIMITS = { blocks: 50, sectionText: 3000, fields: 10, fieldText: 2000, header: 150, contextElements: 10, altText: 2000, buttonValue: 2000 };
+export const LIMITS = {
+  blocks: 50,
+  sectionText: 3000,
+  fields: 10,
+  fieldText: 2000,
+  header: 150,
+  contextElements: 10,
+  altText: 2000,
+  buttonValue: 2000,
+};
 const BREAKDOWN_ROWS = 15;
 const ANOMALY_ROWS = 6;
 
@@ -61,7 +70,8 @@ function breakdownTable(report: Report): string | undefined {
   const head = `${(by === 'phone' ? 'Number' : 'Country').padEnd(22)} ${'Sent'.padStart(10)} ${'Rate'.padStart(7)} ${'vs prev'.padStart(12)}`;
   let text = `*By ${by === 'phone' ? 'phone number' : 'country'}*\n\`\`\`${[head, ...rows].join('\n')}\`\`\``;
   if (items.length > BREAKDOWN_ROWS) text += `\n_…and ${items.length - BREAKDOWN_ROWS} more_`;
-  if (topMovers.length) text += `\nTop movers: ${topMovers.map((m) => `${escapeMrkdwn(breakdownLabel(by, m.key))} ${formatPoints(m.change.ratePoints)}`).join(', ')}`;
+  if (topMovers.length)
+    text += `\nTop movers: ${topMovers.map((m) => `${escapeMrkdwn(breakdownLabel(by, m.key))} ${formatPoints(m.change.ratePoints)}`).join(', ')}`;
   return text;
 }
 
@@ -75,8 +85,12 @@ export function reportMessage(report: Report, image: ChartImage): SlackMessage {
     `*Sent*\n${formatCount(t.sent)}`,
     `*Delivered*\n${formatCount(t.delivered)}`,
     `*Delivery rate*\n${formatRate(t.deliveryRate)}`,
-    ...(prev ? [`*vs previous period*\nrate ${formatPoints(prev.change.ratePoints)} · sent ${formatPercentChange(prev.change.sentPct)}`] : []),
-    ...(week ? [`*vs a week before*\nrate ${formatPoints(week.change.ratePoints)} · sent ${formatPercentChange(week.change.sentPct)}`] : []),
+    ...(prev
+      ? [`*vs previous period*\nrate ${formatPoints(prev.change.ratePoints)} · sent ${formatPercentChange(prev.change.sentPct)}`]
+      : []),
+    ...(week
+      ? [`*vs a week before*\nrate ${formatPoints(week.change.ratePoints)} · sent ${formatPercentChange(week.change.sentPct)}`]
+      : []),
   ].slice(0, LIMITS.fields);
   const blocks: Block[] = [
     header(reportTitle(report)),
@@ -86,8 +100,15 @@ export function reportMessage(report: Report, image: ChartImage): SlackMessage {
   const table = breakdownTable(report);
   if (table) blocks.push(section(table));
   if (image) {
-    const alt = clip(report.anomalies[0] ? `${reportTitle(report)}. ${report.anomalies[0].explanation}` : reportTitle(report), LIMITS.altText);
-    blocks.push('url' in image ? { type: 'image', image_url: image.url, alt_text: alt } : { type: 'image', slack_file: { id: image.fileId }, alt_text: alt });
+    const alt = clip(
+      report.anomalies[0] ? `${reportTitle(report)}. ${report.anomalies[0].explanation}` : reportTitle(report),
+      LIMITS.altText,
+    );
+    blocks.push(
+      'url' in image
+        ? { type: 'image', image_url: image.url, alt_text: alt }
+        : { type: 'image', slack_file: { id: image.fileId }, alt_text: alt },
+    );
   }
   const notes = report.notes.length ? [`_${clip(escapeMrkdwn(report.notes.join(' ')), 500)}_`] : [];
   blocks.push(context(`${formatRange(report.range, report.range.timezone)} · ${report.range.timezone}`, freshnessLine(report), ...notes));
@@ -115,7 +136,12 @@ export function errorText(err: unknown): string {
   return `:warning: ${errorMessage(err)}`;
 }
 
-export const ALERT_ACTIONS = { acknowledge: 'alert_ack', mute1h: 'alert_mute_1h', mute24h: 'alert_mute_24h', byPhone: 'alert_by_phone' } as const;
+export const ALERT_ACTIONS = {
+  acknowledge: 'alert_ack',
+  mute1h: 'alert_mute_1h',
+  mute24h: 'alert_mute_24h',
+  byPhone: 'alert_by_phone',
+} as const;
 
 /** The alert message, drawn from the alert alone (and, after a click, who did what). */
 export function alertMessage(alert: AlertContent, status?: string): SlackMessage {
@@ -132,7 +158,10 @@ export function alertMessage(alert: AlertContent, status?: string): SlackMessage
   const name = escapeMrkdwn(alert.accountName);
   if (alert.resolved) {
     const text = alert.anomalies.map((a) => escapeMrkdwn(a.explanation)).join('\n');
-    return { text: clip(`Delivery alert resolved for ${alert.accountName}: ${text}`, LIMITS.sectionText), blocks: [header(`✅ Resolved: ${alert.accountName}`), section(text), context(`Alert ${alert.shortId} · times in ${alert.timezone}`)] };
+    return {
+      text: clip(`Delivery alert resolved for ${alert.accountName}: ${text}`, LIMITS.sectionText),
+      blocks: [header(`✅ Resolved: ${alert.accountName}`), section(text), context(`Alert ${alert.shortId} · times in ${alert.timezone}`)],
+    };
   }
   const blocks: Block[] = [
     header(`${critical ? '🔴' : '🟠'} Delivery alert: ${alert.accountName}`),

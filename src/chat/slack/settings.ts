@@ -15,12 +15,20 @@ export interface SlackSettings {
 export function slackSettings(config: Config): SlackSettings | undefined {
   const s = config.env.slack;
   if (!s.botToken) {
-    if (s.signingSecret || s.appToken) throw new ConfigError('env.SLACK_BOT_TOKEN', 'is not set, but other Slack variables are', 'set SLACK_BOT_TOKEN to the app\'s bot token (xoxb-...)');
+    if (s.signingSecret || s.appToken)
+      throw new ConfigError(
+        'env.SLACK_BOT_TOKEN',
+        'is not set, but other Slack variables are',
+        "set SLACK_BOT_TOKEN to the app's bot token (xoxb-...)",
+      );
     return undefined;
   }
   if (!s.signingSecret && !s.appToken) {
-    throw new ConfigError('env.SLACK_SIGNING_SECRET', 'is not set (nor SLACK_APP_TOKEN)', 'set SLACK_SIGNING_SECRET for HTTP mode, or SLACK_APP_TOKEN (xapp-...) for Socket Mode');
+    throw new ConfigError(
+      'env.SLACK_SIGNING_SECRET',
+      'is not set (nor SLACK_APP_TOKEN)',
+      'set SLACK_SIGNING_SECRET for HTTP mode, or SLACK_APP_TOKEN (xapp-...) for Socket Mode',
+    );
   }
   return { botToken: s.botToken, signingSecret: s.signingSecret, appToken: s.appToken, apiUrl: s.apiUrl, command: config.slack.command };
 }
-

@@ -1,16 +1,23 @@
-import { ActivityTypes, CardFactory, CloudAdapter, ConfigurationBotFrameworkAuthentication, TurnContext, type ConversationReference } from 'botbuilder';
+import {
+  ActivityTypes,
+  CardFactory,
+  CloudAdapter,
+  ConfigurationBotFrameworkAuthentication,
+  type ConversationReference,
+  TurnContext,
+} from 'botbuilder';
 import express, { type Request, type Response } from 'express';
 import pLimit from 'p-limit';
 import type { ChartLinks } from '../../charts/links.js';
 import type { RenderedChart } from '../../charts/render.js';
-import { parseCommand } from '../../command/grammar.js';
+import { type Command, parseCommand } from '../../command/grammar.js';
 import type { Logger } from '../../log.js';
 import type { Requester } from '../access.js';
 import { applyAlertAction, describeAlertStatus } from '../alertActions.js';
 import { runCommand } from '../commands.js';
 import type { CommandContext, CommandResult } from '../context.js';
-import { errorMessage, followUpText, type ChatSurface, type PostOutcome } from '../surface.js';
-import { ALERT_SUBMIT, alertCard, errorCard, noticeCard, reportCard, type Card } from './cards.js';
+import { type ChatSurface, errorMessage, followUpText, type PostOutcome } from '../surface.js';
+import { ALERT_SUBMIT, alertCard, type Card, errorCard, noticeCard, reportCard } from './cards.js';
 import { isAllowedServiceUrl } from './serviceUrl.js';
 import type { TeamsSettings } from './settings.js';
 
@@ -85,7 +92,13 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
   function requester(context: TurnContext): Requester {
     const a = context.activity;
     const data = a.channelData as { team?: { id?: string }; tenant?: { id?: string } } | undefined;
-    return { platform: 'teams', conversation: a.conversation.id, user: a.from.aadObjectId ?? a.from.id, team: data?.team?.id, tenant: data?.tenant?.id ?? a.conversation.tenantId };
+    return {
+      platform: 'teams',
+      conversation: a.conversation.id,
+      user: a.from.aadObjectId ?? a.from.id,
+      team: data?.team?.id,
+      tenant: data?.tenant?.id ?? a.conversation.tenantId,
+    };
   }
 
   async function onAlertAction(context: TurnContext, value: { key?: unknown; action?: unknown }): Promise<void> {
@@ -112,7 +125,7 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
     // In channels and group chats the bot is @mentioned: the mention is not part of the command.
     const typed = (TurnContext.removeRecipientMention(context.activity) ?? context.activity.text ?? '').trim();
     const text = slashPrefix.test(typed) ? typed.replace(slashPrefix, '') : typed;
-    let command;
+    let command: Command;
     try {
       command = parseCommand(text);
     } catch (err) {
@@ -136,11 +149,17 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
       await remember(context);
       await onMessage(context);
     } else if (a.type === ActivityTypes.ConversationUpdate || a.type === ActivityTypes.InstallationUpdate) {
-      const added = a.type === ActivityTypes.InstallationUpdate ? a.action === 'add' : (a.membersAdded ?? []).some((m) => m.id === a.recipient.id);
-      const removed = a.type === ActivityTypes.InstallationUpdate ? a.action === 'remove' : (a.membersRemoved ?? []).some((m) => m.id === a.recipient.id);
+      const added =
+        a.type === ActivityTypes.InstallationUpdate ? a.action === 'add' : (a.membersAdded ?? []).some((m) => m.id === a.recipient.id);
+      const removed =
+        a.type === ActivityTypes.InstallationUpdate ? a.action === 'remove' : (a.membersRemoved ?? []).some((m) => m.id === a.recipient.id);
       if (added) {
         await remember(context);
-        await context.sendActivity(attachment(noticeCard(await runCommand({ ...ctx, prefix }, requester(context), { kind: 'help' }) as CommandResult & { type: 'notice' })));
+        await context.sendActivity(
+          attachment(
+            noticeCard((await runCommand({ ...ctx, prefix }, requester(context), { kind: 'help' })) as CommandResult & { type: 'notice' }),
+          ),
+        );
       } else if (removed) {
         await ctx.store.markConversationInactive(a.conversation.id, 'bot removed', ctx.now());
       }
@@ -148,13 +167,21 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
   }
 
   /** Run `work` in a stored conversation (proactively), as an outcome: a removed bot is "gone". */
-  async function inConversation(conversation: string, work: (context: TurnContext, reference: Partial<ConversationReference>) => Promise<string>, thread?: string, editing = false): Promise<PostOutcome> {
+  async function inConversation(
+    conversation: string,
+    work: (context: TurnContext, reference: Partial<ConversationReference>) => Promise<string>,
+    thread?: string,
+    editing = false,
+  ): Promise<PostOutcome> {
     const record = await ctx.store.conversation(conversation);
     if (!record?.active) return { delivered: false, reason: 'gone' };
     let reference = record.reference as Partial<ConversationReference>;
     // A reply in a channel thread is posted to "<channel>;messageid=<root>"; chats have no threads.
     if (thread && reference.conversation?.conversationType === 'channel') {
-      reference = { ...reference, conversation: { ...reference.conversation, id: `${reference.conversation.id.split(';')[0]};messageid=${thread}` } };
+      reference = {
+        ...reference,
+        conversation: { ...reference.conversation, id: `${reference.conversation.id.split(';')[0]};messageid=${thread}` },
+      };
     }
     try {
       let ref = '';
@@ -170,7 +197,11 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
         // A message edited away is only that message; otherwise the bot was removed from the
         // team or chat: stop trying, keep the record for the operator.
         if (editing) return { delivered: false, reason: 'gone' };
-        await ctx.store.markConversationInactive(conversation, `connector answered ${(err as { statusCode?: number }).statusCode ?? 403}`, ctx.now());
+        await ctx.store.markConversationInactive(
+          conversation,
+          `connector answered ${(err as { statusCode?: number }).statusCode ?? 403}`,
+          ctx.now(),
+        );
         log.warn({ conversation }, 'teams conversation is gone; marked inactive');
         return { delivered: false, reason: 'gone' };
       }
@@ -193,8 +224,17 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
     },
     async stop() {},
     async handle(req, res) {
-      const body = req.body as { type?: unknown; serviceUrl?: unknown; conversation?: { id?: unknown }; channelData?: { tenant?: { id?: unknown } } } | undefined;
-      if (!body || typeof body !== 'object' || typeof body.type !== 'string' || typeof body.conversation?.id !== 'string' || !body.conversation.id || typeof body.serviceUrl !== 'string') {
+      const body = req.body as
+        | { type?: unknown; serviceUrl?: unknown; conversation?: { id?: unknown }; channelData?: { tenant?: { id?: unknown } } }
+        | undefined;
+      if (
+        !body ||
+        typeof body !== 'object' ||
+        typeof body.type !== 'string' ||
+        typeof body.conversation?.id !== 'string' ||
+        !body.conversation.id ||
+        typeof body.serviceUrl !== 'string'
+      ) {
         res.status(400).json({ error: 'not a Bot Framework activity' });
         return;
       }
@@ -217,12 +257,21 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
     postCard,
     postAlert: (conversation, alert) => postCard(conversation, alertCard(alert)),
     updateAlert: (conversation, ref, alert) =>
-      inConversation(conversation, async (context) => {
-        await context.updateActivity({ ...attachment(alertCard(alert)), id: ref });
-        return ref;
-      }, undefined, true),
+      inConversation(
+        conversation,
+        async (context) => {
+          await context.updateActivity({ ...attachment(alertCard(alert)), id: ref });
+          return ref;
+        },
+        undefined,
+        true,
+      ),
     replyToAlert: (conversation, ref, alert, kind) =>
-      inConversation(conversation, async (context) => (await context.sendActivity({ type: ActivityTypes.Message, text: followUpText(alert, kind) }))?.id ?? '', ref),
+      inConversation(
+        conversation,
+        async (context) => (await context.sendActivity({ type: ActivityTypes.Message, text: followUpText(alert, kind) }))?.id ?? '',
+        ref,
+      ),
     postReport: (conversation, result) => postCard(conversation, toCard(result)),
   };
   return surface;

@@ -1,8 +1,17 @@
 import type { Anomaly } from '../../analytics/anomalies.js';
-import { breakdownLabel, formatCount, formatPercentChange, formatPoints, formatRange, formatRate, freshnessLine, reportTitle } from '../../report/format.js';
+import {
+  breakdownLabel,
+  formatCount,
+  formatPercentChange,
+  formatPoints,
+  formatRange,
+  formatRate,
+  freshnessLine,
+  reportTitle,
+} from '../../report/format.js';
 import type { Report } from '../../report/model.js';
-import type { CommandResult } from '../context.js';
 import type { AlertActionId } from '../alertActions.js';
+import type { CommandResult } from '../context.js';
 import type { AlertContent } from '../surface.js';
 
 /**
@@ -29,18 +38,32 @@ function card(body: unknown[], actions: unknown[] = []): Card {
 }
 
 function anomalyBlocks(anomalies: ReadonlyArray<Pick<Anomaly, 'severity' | 'explanation'>>): unknown[] {
-  const blocks = anomalies.slice(0, ANOMALY_ROWS).map((a) => text(`${a.severity === 'critical' ? '🔴' : '🟠'} ${a.explanation}`, { color: a.severity === 'critical' ? 'Attention' : 'Warning', spacing: 'Small' }));
-  if (anomalies.length > ANOMALY_ROWS) blocks.push(text(`…and ${anomalies.length - ANOMALY_ROWS} more`, { isSubtle: true, spacing: 'Small' }));
+  const blocks = anomalies.slice(0, ANOMALY_ROWS).map((a) =>
+    text(`${a.severity === 'critical' ? '🔴' : '🟠'} ${a.explanation}`, {
+      color: a.severity === 'critical' ? 'Attention' : 'Warning',
+      spacing: 'Small',
+    }),
+  );
+  if (anomalies.length > ANOMALY_ROWS)
+    blocks.push(text(`…and ${anomalies.length - ANOMALY_ROWS} more`, { isSubtle: true, spacing: 'Small' }));
   return blocks;
 }
 
 function breakdownTable(report: Report): unknown[] {
   if (!report.breakdown) return [];
   const { by, items } = report.breakdown;
-  const cell = (value: string, right = false) => ({ type: 'TableCell', items: [text(value, right ? { horizontalAlignment: 'Right' } : {})] });
+  const cell = (value: string, right = false) => ({
+    type: 'TableCell',
+    items: [text(value, right ? { horizontalAlignment: 'Right' } : {})],
+  });
   const rows = items.slice(0, BREAKDOWN_ROWS).map((i) => ({
     type: 'TableRow',
-    cells: [cell(breakdownLabel(by, i.key)), cell(formatCount(i.sent), true), cell(formatRate(i.deliveryRate), true), cell(formatPoints(i.change.ratePoints), true)],
+    cells: [
+      cell(breakdownLabel(by, i.key)),
+      cell(formatCount(i.sent), true),
+      cell(formatRate(i.deliveryRate), true),
+      cell(formatPoints(i.change.ratePoints), true),
+    ],
   }));
   const out: unknown[] = [
     text(`By ${by === 'phone' ? 'phone number' : 'country'}`, { weight: 'Bolder', spacing: 'Medium' }),
@@ -49,7 +72,14 @@ function breakdownTable(report: Report): unknown[] {
       firstRowAsHeaders: true,
       showGridLines: false,
       columns: [{ width: 3 }, { width: 2 }, { width: 1 }, { width: 2 }],
-      rows: [{ type: 'TableRow', style: 'accent', cells: [cell(by === 'phone' ? 'Number' : 'Country'), cell('Sent', true), cell('Rate', true), cell('vs previous', true)] }, ...rows],
+      rows: [
+        {
+          type: 'TableRow',
+          style: 'accent',
+          cells: [cell(by === 'phone' ? 'Number' : 'Country'), cell('Sent', true), cell('Rate', true), cell('vs previous', true)],
+        },
+        ...rows,
+      ],
     },
   ];
   if (items.length > BREAKDOWN_ROWS) out.push(text(`…and ${items.length - BREAKDOWN_ROWS} more`, { isSubtle: true, spacing: 'Small' }));
@@ -64,8 +94,22 @@ export function reportCard(report: Report, imageUrl: string | undefined): Card {
     { title: 'Sent', value: formatCount(t.sent) },
     { title: 'Delivered', value: formatCount(t.delivered) },
     { title: 'Delivery rate', value: formatRate(t.deliveryRate) },
-    ...(prev ? [{ title: 'vs previous period', value: `rate ${formatPoints(prev.change.ratePoints)} · sent ${formatPercentChange(prev.change.sentPct)}` }] : []),
-    ...(week ? [{ title: 'vs a week before', value: `rate ${formatPoints(week.change.ratePoints)} · sent ${formatPercentChange(week.change.sentPct)}` }] : []),
+    ...(prev
+      ? [
+          {
+            title: 'vs previous period',
+            value: `rate ${formatPoints(prev.change.ratePoints)} · sent ${formatPercentChange(prev.change.sentPct)}`,
+          },
+        ]
+      : []),
+    ...(week
+      ? [
+          {
+            title: 'vs a week before',
+            value: `rate ${formatPoints(week.change.ratePoints)} · sent ${formatPercentChange(week.change.sentPct)}`,
+          },
+        ]
+      : []),
   ];
   const body: unknown[] = [text(reportTitle(report), { size: 'Large', weight: 'Bolder' }), { type: 'FactSet', facts }];
   if (report.anomalies.length) body.push(text('Anomalies', { weight: 'Bolder', spacing: 'Medium' }), ...anomalyBlocks(report.anomalies));
@@ -74,7 +118,12 @@ export function reportCard(report: Report, imageUrl: string | undefined): Card {
     const alt = report.anomalies[0] ? `${reportTitle(report)}. ${report.anomalies[0].explanation}` : reportTitle(report);
     body.push({ type: 'Image', url: imageUrl, altText: alt.slice(0, 1000), size: 'Stretch', spacing: 'Medium' });
   }
-  body.push(text(`${formatRange(report.range, report.range.timezone)} · ${report.range.timezone} · ${freshnessLine(report)}${report.notes.length ? ` · ${report.notes.join(' ')}` : ''}`, { isSubtle: true, size: 'Small', spacing: 'Medium' }));
+  body.push(
+    text(
+      `${formatRange(report.range, report.range.timezone)} · ${report.range.timezone} · ${freshnessLine(report)}${report.notes.length ? ` · ${report.notes.join(' ')}` : ''}`,
+      { isSubtle: true, size: 'Small', spacing: 'Medium' },
+    ),
+  );
   return card(body);
 }
 
@@ -103,7 +152,11 @@ export function alertCard(alert: AlertContent, status?: string): Card {
   }
   const critical = alert.anomalies.some((a) => a.severity === 'critical');
   // The submit carries the alert's key and the button, nothing else: the card is redrawn from the store.
-  const submit = (title: string, action: AlertActionId) => ({ type: 'Action.Submit', title, data: { kind: ALERT_SUBMIT, key: alert.key, action } });
+  const submit = (title: string, action: AlertActionId) => ({
+    type: 'Action.Submit',
+    title,
+    data: { kind: ALERT_SUBMIT, key: alert.key, action },
+  });
   return card(
     [
       text(`${critical ? '🔴' : '🟠'} Delivery alert: ${alert.accountName}`, { size: 'Large', weight: 'Bolder' }),
@@ -111,6 +164,11 @@ export function alertCard(alert: AlertContent, status?: string): Card {
       text(`Alert ${alert.shortId} · times in ${alert.timezone}`, { isSubtle: true, size: 'Small' }),
       ...(status ? [text(status, { weight: 'Bolder', color: 'Good', spacing: 'Medium' })] : []),
     ],
-    [submit('Acknowledge', 'ack'), submit('Mute 1h', 'mute_1h'), submit('Mute 24h', 'mute_24h'), submit('Show by phone number', 'by_phone')],
+    [
+      submit('Acknowledge', 'ack'),
+      submit('Mute 1h', 'mute_1h'),
+      submit('Mute 24h', 'mute_24h'),
+      submit('Show by phone number', 'by_phone'),
+    ],
   );
 }

@@ -5,8 +5,13 @@ import { z } from 'zod';
  * required fields, formats and lengths. The package command checks them before zipping, so a
  * bad package never reaches the Teams admin center.
  */
-const guid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, { error: (i) => `${JSON.stringify(i.input)} is not a GUID` });
-const httpsUrl = z.string().regex(/^https:\/\//, { error: (i) => `${JSON.stringify(i.input)} is not an https URL` }).max(2048);
+const guid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
+  error: (i) => `${JSON.stringify(i.input)} is not a GUID`,
+});
+const httpsUrl = z
+  .string()
+  .regex(/^https:\/\//, { error: (i) => `${JSON.stringify(i.input)} is not an https URL` })
+  .max(2048);
 const scope = z.enum(['personal', 'team', 'groupChat']);
 
 export const teamsManifestSchema = z.object({
@@ -30,7 +35,10 @@ export const teamsManifestSchema = z.object({
           .array(
             z.object({
               scopes: z.array(scope).min(1),
-              commands: z.array(z.object({ title: z.string().min(1).max(32), description: z.string().min(1).max(128) })).min(1).max(10),
+              commands: z
+                .array(z.object({ title: z.string().min(1).max(32), description: z.string().min(1).max(128) }))
+                .min(1)
+                .max(10),
             }),
           )
           .max(3)
@@ -39,7 +47,10 @@ export const teamsManifestSchema = z.object({
     )
     .max(1),
   permissions: z.array(z.enum(['identity', 'messageTeamMembers'])).optional(),
-  validDomains: z.array(z.string().regex(/^[^/:\s]+(:\d+)?$/, { error: (i) => `${JSON.stringify(i.input)} is not a domain (no scheme or path)` })).max(16).optional(),
+  validDomains: z
+    .array(z.string().regex(/^[^/:\s]+(:\d+)?$/, { error: (i) => `${JSON.stringify(i.input)} is not a domain (no scheme or path)` }))
+    .max(16)
+    .optional(),
 });
 
 export type TeamsManifest = z.infer<typeof teamsManifestSchema>;

@@ -5,7 +5,12 @@
  * unauthenticated request made up — is never called and never stored. `teams.serviceUrls` in
  * the config adds exact prefixes (the Bot Framework Emulator, a test connector).
  */
-const TEAMS_HOSTS = new Set(['smba.trafficmanager.net', 'smba.infra.gcc.teams.microsoft.com', 'smba.infra.gov.teams.microsoft.us', 'smba.infra.dod.teams.microsoft.us']);
+const TEAMS_HOSTS = new Set([
+  'smba.trafficmanager.net',
+  'smba.infra.gcc.teams.microsoft.com',
+  'smba.infra.gov.teams.microsoft.us',
+  'smba.infra.dod.teams.microsoft.us',
+]);
 
 export function isAllowedServiceUrl(value: string, extra: readonly string[]): boolean {
   let url: URL;

@@ -6,16 +6,27 @@ export function teamsSettings(config: Config): TeamsSettings | undefined {
   const m = config.env.microsoft;
   const extra = { serviceUrls: config.teams.serviceUrls, slashCommand: config.slack.command };
   if (!m.appId) {
-    if (m.appPassword || m.tenantId) throw new ConfigError('env.MICROSOFT_APP_ID', 'is not set, but other Microsoft variables are', 'set MICROSOFT_APP_ID to the bot\'s app id');
-    return config.teams.allowUnauthenticated ? { appId: undefined, appPassword: undefined, appType: undefined, tenantId: undefined, ...extra } : undefined;
+    if (m.appPassword || m.tenantId)
+      throw new ConfigError(
+        'env.MICROSOFT_APP_ID',
+        'is not set, but other Microsoft variables are',
+        "set MICROSOFT_APP_ID to the bot's app id",
+      );
+    return config.teams.allowUnauthenticated
+      ? { appId: undefined, appPassword: undefined, appType: undefined, tenantId: undefined, ...extra }
+      : undefined;
   }
   if (!m.appPassword && m.appType !== 'UserAssignedMSI') {
-    throw new ConfigError('env.MICROSOFT_APP_PASSWORD', 'is not set', 'set MICROSOFT_APP_PASSWORD to the bot\'s client secret (or MICROSOFT_APP_TYPE=UserAssignedMSI)');
+    throw new ConfigError(
+      'env.MICROSOFT_APP_PASSWORD',
+      'is not set',
+      "set MICROSOFT_APP_PASSWORD to the bot's client secret (or MICROSOFT_APP_TYPE=UserAssignedMSI)",
+    );
   }
-  if (m.appType === 'SingleTenant' && !m.tenantId) throw new ConfigError('env.MICROSOFT_APP_TENANT_ID', 'is not set for a SingleTenant app', 'set it to your Microsoft Entra tenant id');
+  if (m.appType === 'SingleTenant' && !m.tenantId)
+    throw new ConfigError('env.MICROSOFT_APP_TENANT_ID', 'is not set for a SingleTenant app', 'set it to your Microsoft Entra tenant id');
   return { ...m, ...extra };
 }
-
 
 export interface TeamsSettings {
   appId: string | undefined;
