@@ -14,7 +14,9 @@ function sources(dir: string): string[] {
 
 describe('the README', () => {
   it('lists every error code the product raises, with its exit code', () => {
-    const codes = new Set(sources(join(root, 'src')).flatMap((path) => [...readFileSync(path, 'utf8').matchAll(/'(E_[A-Z_]+)'/g)].map((m) => m[1]!)));
+    const codes = new Set(
+      sources(join(root, 'src')).flatMap((path) => [...readFileSync(path, 'utf8').matchAll(/'(E_[A-Z_]+)'/g)].map((m) => m[1]!)),
+    );
     expect(codes.size).toBeGreaterThan(15);
     const table = readme.slice(readme.indexOf('| code | exit | raised when |'));
     const missing = [...codes].filter((code) => !new RegExp(`^\\| \`${code}\` \\| (\\d+|—) \\|`, 'm').test(table));
