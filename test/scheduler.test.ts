@@ -317,31 +317,11 @@ describe.each(await storeBackends())('digests from the config file on $name', (b
   it('does not double-post when a chat subscription and the config cover the same channel and account', async () => {
     const posts: Post[] = [];
     const { store, scheduler } = await replica('cfg-overlap', posts);
-    await store.addSubscription(
-      {
-        platform: 'slack',
-        conversation: 'C0CFGDAILY',
-        accountId: acme!.id,
-        every: 'daily',
-        at: '09:00',
-        timezone: 'Europe/Berlin',
-        createdBy: 'U1',
-      },
-      at('2026-11-01T00:00'),
-    );
-    // A subscription on another channel still runs.
-    await store.addSubscription(
-      {
-        platform: 'slack',
-        conversation: 'C0CHATONLY',
-        accountId: acme!.id,
-        every: 'daily',
-        at: '09:00',
-        timezone: 'Europe/Berlin',
-        createdBy: 'U1',
-      },
-      at('2026-11-01T00:00'),
-    );
+    // The same channel and account as the config's daily digest; and another channel, which still runs.
+    for (const conversation of ['C0CFGDAILY', 'C0CHATONLY']) {
+      const subscription = { platform: 'slack' as const, conversation, accountId: acme!.id, every: 'daily' as const, at: '09:00' };
+      await store.addSubscription({ ...subscription, timezone: 'Europe/Berlin', createdBy: 'U1' }, at('2026-11-01T00:00'));
+    }
     clock = at('2026-11-05T07:00', 'Europe/Berlin');
     await scheduler.tick(clock);
     clock = at('2026-11-05T09:00:30', 'Europe/Berlin');
