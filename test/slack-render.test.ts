@@ -41,30 +41,75 @@ describe('Block Kit rendering', () => {
     expect(message.blocks.find((b) => b.type === 'image')).toMatchObject({ image_url: 'https://quickchart.io/chart?c=%7B%7D' });
   });
 
-  it('draws an alert from the alert alone: a status line when given, buttons that carry only the key', () => {
-    const content = { key: 'k'.repeat(16), shortId: 'A-7K3F', accountId: '1', accountName: 'Acme <&>', timezone: 'UTC', anomalies: [] };
+  it('draws an alert from the alert alone: who did what once clicked, buttons that carry only the key', () => {
+    const content = {
+      key: 'k'.repeat(16),
+      shortId: 'A-7K3F',
+      accountId: '1',
+      accountName: 'Acme <&>',
+      timezone: 'Asia/Kolkata',
+      openedAt: Date.UTC(2026, 10, 24, 8, 15),
+      anomalies: [
+        {
+          severity: 'critical' as const,
+          explanation: 'Delivery on +1 631 555 1000 fell to 74.9%.',
+          kind: 'delivery_drop' as const,
+          scope: { kind: 'phone' as const, key: '16315551000', label: '+1 631 555 1000' },
+          start: Date.UTC(2026, 10, 24, 7, 30) / 1000,
+          end: Date.UTC(2026, 10, 24, 8, 30) / 1000,
+          ongoing: true,
+          observed: 0.749,
+          expected: 0.963,
+        },
+      ],
+    };
     const plain = alertMessage(content);
-    const acked = alertMessage(content, 'Acknowledged by <@U1>');
+    const acked = alertMessage({
+      ...content,
+      status: { action: 'acknowledged', by: 'U1', at: Date.UTC(2026, 10, 24, 8, 35), timezone: 'Asia/Kolkata' },
+    });
     expect(plain.blocks.filter((b) => b.block_id === 'alert_status')).toHaveLength(0);
-    expect(acked.blocks.filter((b) => b.block_id === 'alert_status')).toHaveLength(1);
-    const actions = acked.blocks.find((b) => b.type === 'actions') as { elements: Array<{ value: string }> };
-    expect(actions.elements.map((e) => JSON.parse(e.value))).toEqual(Array(4).fill({ key: 'k'.repeat(16) }));
+    const status = acked.blocks.find((b) => b.block_id === 'alert_status') as { elements: Array<{ text: string }> };
+    expect(status.elements[0]!.text).toBe(':white_check_mark: Acknowledged by <@U1> at 14:05\u00a0IST');
+    // What, where, since when, in the account's zone with its short name.
+    expect(JSON.stringify(plain.blocks)).toContain(
+      '+1\u00a0631\u00a0555\u00a01000 at 74.9% (expected 96.3%) since 13:00\u00a0IST, ongoing',
+    );
+    const buttons = (m: typeof plain) =>
+      (m.blocks.find((b) => b.type === 'actions') as { elements: Array<{ value: string; text: { text: string } }> }).elements;
+    expect(buttons(plain).map((e) => e.text.text)).toEqual(['Acknowledge', 'Mute 1h', 'Mute 24h', 'Show by phone number']);
+    expect(buttons(acked).map((e) => e.text.text)).toEqual(['Undo', 'Show by phone number']);
+    expect(buttons(acked).map((e) => JSON.parse(e.value))).toEqual(Array(2).fill({ key: 'k'.repeat(16) }));
     expect(acked.text).toContain('Acme &lt;&amp;&gt;');
+    expect(blockKitViolations(acked as unknown as Record<string, unknown>)).toEqual([]);
   });
 
-  it('renders a resolution without buttons', () => {
+  it('renders a resolution without buttons: once "Resolved", with how long it lasted and what recovered', () => {
     const message = alertMessage({
       key: 'k',
       shortId: 'A-7K3F',
       accountId: '1',
       accountName: 'Acme',
-      timezone: 'UTC',
+      timezone: 'Europe/Berlin',
       resolved: true,
-      anomalies: [{ severity: 'warning', explanation: 'Resolved: delivery back to 97.8% since 14:30 (UTC).' }],
+      firstBucketStart: Date.UTC(2026, 10, 24, 12, 0) / 1000,
+      lastBadEnd: Date.UTC(2026, 10, 24, 16, 30) / 1000,
+      anomalies: [
+        {
+          severity: 'warning',
+          explanation: 'Delivery on +1 631 555 1000 is back to 96.1%.',
+          kind: 'delivery_drop',
+          scope: { kind: 'phone', key: '16315551000', label: '+1 631 555 1000' },
+          observed: 0.961,
+          expected: 0.963,
+        },
+      ],
     });
     expect(message.blocks.some((b) => b.type === 'actions')).toBe(false);
-    expect(JSON.stringify(message.blocks[0])).toContain('✅ Resolved: Acme');
-    expect(message.text).toBe('Delivery alert resolved for Acme: Resolved: delivery back to 97.8% since 14:30 (UTC).');
+    const text = JSON.stringify(message.blocks);
+    expect(text.match(/Resolved/g)).toHaveLength(1);
+    expect(text).toContain('Lasted 4h 30m: Tue 24 Nov 13:00–17:30\u00a0CET');
+    expect(text).toContain('+1\u00a0631\u00a0555\u00a01000 back to 96.1% (expected 96.3%)');
   });
 
   it('turns errors into one line without secrets', () => {

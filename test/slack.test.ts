@@ -110,27 +110,38 @@ async function slash(text: string, options: { channel?: string; ts?: number; sec
   return { id, ...(await post(body, options)) };
 }
 
-const response = (id: string) => slack.waitFor(() => slack.responses.find((r) => r.id === id));
+/** The answer on a command's response_url (not the removal of its "Working on it…" placeholder). */
+const response = (id: string) => slack.waitFor(() => slack.responses.find((r) => r.id === id && !r.body.delete_original));
 
 describe('slash command', () => {
-  it('acknowledges at once and answers help on the response_url', async () => {
-    const { status, json, id } = await slash('help');
+  it('answers help right in the acknowledgement: what each command is for, an example, escaped for mrkdwn', async () => {
+    const { status, json } = await slash('help');
     expect(status).toBe(200);
     expect(json).toMatchObject({ response_type: 'ephemeral' });
-    const answer = await response(id);
-    expect(JSON.stringify(answer.body)).toContain('/waba report <account>');
-    expect(answer.violations).toEqual([]);
+    const text = JSON.stringify(json);
+    expect(text).toContain('*Delivery for a period, with a chart*: `/waba report acme-retail yesterday by country`');
+    expect(text).toContain('/waba report &lt;account&gt;');
+    expect(text).not.toMatch(/[^@!]<account>/);
+    const { blockKitViolations } = await import('./fakes/slack.js');
+    expect(blockKitViolations(json!)).toEqual([]);
   });
 
-  it('posts a report with key figures, anomalies, breakdown and an uploaded chart', async () => {
+  it('posts a report with the rate first, anomalies, breakdown and an uploaded chart, and removes its placeholder', async () => {
     const { json, id } = await slash('report acme-retail yesterday by phone');
     expect(json?.text).toMatch(/Working on it/);
     const answer = await response(id);
     expect(answer.violations).toEqual([]);
     expect(answer.body.response_type).toBe('in_channel');
+    // "Working on it…" does not stay behind: it is deleted before the report is posted.
+    const mine = slack.responses.filter((r) => r.id === id).map((r) => r.body);
+    expect(mine[0]).toEqual({ delete_original: true });
+    expect(mine).toHaveLength(2);
     const blocks = answer.body.blocks as Array<Record<string, any>>;
     expect(blocks[0]).toMatchObject({ type: 'header' });
     expect(blocks[0]!.text.text).toBe('Acme Retail — WhatsApp delivery, Tue 24 Nov 2026');
+    expect(blocks[1]!.text.text).toMatch(
+      /^\*\d+\.\d% delivered\* {3}.*\*[▲▼→]\u00a0[+−]?\d+\.\d\u00a0pp\* vs previous period\n[\d,]+ sent · [\d,]+ delivered$/,
+    );
     expect(JSON.stringify(blocks)).toContain('Delivery on +1 631 555 1000 fell to');
     expect(JSON.stringify(blocks)).toContain('By phone number');
     const image = blocks.find((b) => b.type === 'image')!;
@@ -139,7 +150,7 @@ describe('slash command', () => {
       expect.arrayContaining(['files.getUploadURLExternal', 'files.completeUploadExternal']),
     );
     expect(slack.uploads.find((u) => u.id === image.slack_file.id)!.bytes).toBeGreaterThan(20_000);
-    expect(String(answer.body.text)).toMatch(/^Acme Retail — WhatsApp delivery, Tue 24 Nov 2026: \d+\.\d% of [\d,]+ delivered/);
+    expect(String(answer.body.text)).toMatch(/^Acme Retail: \d+\.\d% delivered( \([▲▼][^)]*\))? of [\d,]+ · \d+ anomal/);
     // Never a token in anything sent to Slack.
     expect(JSON.stringify(slack.calls) + JSON.stringify(slack.responses)).not.toContain(GRAPH_TOKEN);
   });
@@ -369,9 +380,8 @@ describe('Socket Mode', () => {
         },
       });
       const ack = await slack.waitFor(() => slack.socket.acks.find((a) => a.envelope_id === 'env-1'));
-      expect(JSON.stringify(ack)).toContain('Here is what I can do');
-      const answer = await response('socket-help');
-      expect(JSON.stringify(answer.body)).toContain('/waba report <account>');
+      // Help is answered in the acknowledgement itself, nothing left on the response_url.
+      expect(JSON.stringify(ack)).toContain('/waba report &lt;account&gt;');
     } finally {
       await socketService.close();
     }
@@ -467,11 +477,32 @@ describe('alerts', () => {
     const update = await slack.waitFor(() =>
       slack.calls.find((c) => c.method === 'chat.update' && c.args.ts === posted.ts && JSON.stringify(c.args.blocks).includes('Muted')),
     );
-    expect(JSON.stringify(update.args.blocks)).toContain('Muted for 1h by <@U0BOB>');
+    // Neutral, with its end in the account's zone; the buttons become Unmute.
+    expect(JSON.stringify(update.args.blocks)).toContain(':no_bell: Muted until 16:45\u00a0IST by <@U0BOB>');
+    const buttons = (update.args.blocks as Array<Record<string, any>>)
+      .find((b) => b.type === 'actions')!
+      .elements.map((e: any) => e.text.text);
+    expect(buttons).toEqual(['Unmute', 'Show by phone number']);
     const setting = (await service.store.alertSettings({ platform: 'slack', conversation: 'C0OPS' })).find(
       (s) => s.accountId === alert.accountId,
     )!;
     expect(setting.mutedUntil).toBe(NOW + 3_600_000);
+  });
+
+  it('Unmute lifts the mute here and brings the buttons back', async () => {
+    const posted = await postAlert('C0OPS');
+    await click('alert_undo', posted);
+    const update = await slack.waitFor(() =>
+      slack.calls.find(
+        (c) => c.method === 'chat.update' && c.args.ts === posted.ts && JSON.stringify(c.args.blocks).includes('"Acknowledge"'),
+      ),
+    );
+    expect((update.args.blocks as Array<Record<string, any>>).some((b) => b.block_id === 'alert_status')).toBe(false);
+    const setting = (await service.store.alertSettings({ platform: 'slack', conversation: 'C0OPS' })).find(
+      (s) => s.accountId === alert.accountId,
+    )!;
+    expect(setting.mutedUntil).toBe(NOW);
+    expect((await service.store.alertHistory(alert.key)).at(-1)).toMatchObject({ status: 'open', by: 'U0BOB' });
   });
 
   it('"Show by phone number" answers in the alert\'s thread', async () => {

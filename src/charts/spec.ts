@@ -1,5 +1,6 @@
 import type { ChartConfiguration } from 'chart.js';
 import type { Anomaly } from '../analytics/anomalies.js';
+import type { AlertContent } from '../chat/surface.js';
 import { bucketLabel, formatCount, formatRange, formatRate, reportTitle } from '../report/format.js';
 import type { Report } from '../report/model.js';
 
@@ -18,9 +19,12 @@ export interface ChartSpec {
 }
 
 export const CHART_FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
-const WIDTH = 1200;
+// Drawn for where it is shown: a Slack or Teams card shows it about 420 px wide, so at 800 px
+// every letter of at least 18 px stays at least 9 px tall on screen (8 px reads as a smudge).
+const WIDTH = 800;
 const MIN_SENT_FOR_RATE = 20;
-const HEIGHT = 620;
+const HEIGHT = 500;
+export const CHART_DISPLAY_WIDTH = 420;
 const COLORS = {
   sent: '#b8cde4',
   delivered: '#1f9d55',
@@ -33,6 +37,11 @@ const COLORS = {
   grid: '#e5e7eb',
   text: '#111827',
 };
+
+/** Chart.js does not wrap titles: a long account name is cut rather than drawn off the edge. */
+function clipLabel(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
 
 function font(size: number, weight: 'normal' | 'bold' = 'normal') {
   return { family: CHART_FONT, size, weight };
@@ -82,10 +91,10 @@ export function chartSpec(report: Report): ChartSpec {
         display: true,
         content: anomalyTag(a),
         position: { x: 'center', y: 'start' },
-        yAdjust: 6 + (i % 3) * 22,
+        yAdjust: 6 + (i % 3) * 26,
         color: critical ? COLORS.criticalText : COLORS.warningText,
         backgroundColor: 'rgba(255, 255, 255, 0.85)',
-        font: font(15, 'bold'),
+        font: font(18, 'bold'),
       },
     };
   });
@@ -97,7 +106,7 @@ export function chartSpec(report: Report): ChartSpec {
       xMax: settling[settling.length - 1]! + 0.5,
       backgroundColor: COLORS.settling,
       borderWidth: 0,
-      label: { display: true, content: 'settling', position: { x: 'center', y: 'end' }, color: '#475569', font: font(14) },
+      label: { display: true, content: 'settling', position: { x: 'center', y: 'end' }, color: '#475569', font: font(18) },
     };
   }
 
@@ -116,7 +125,7 @@ export function chartSpec(report: Report): ChartSpec {
           borderColor: COLORS.rate,
           backgroundColor: COLORS.rate,
           borderWidth: 3,
-          pointRadius: many ? 0 : 3,
+          pointRadius: many ? 0 : 2,
           tension: 0.2,
           spanGaps: true,
           order: 0,
@@ -150,26 +159,32 @@ export function chartSpec(report: Report): ChartSpec {
       animation: false,
       layout: { padding: { left: 12, right: 12, top: 4, bottom: 8 } },
       plugins: {
-        title: { display: true, text: reportTitle(report), color: COLORS.text, font: font(26, 'bold'), padding: { top: 10, bottom: 4 } },
-        subtitle: { display: true, text: subtitle, color: '#374151', font: font(19), padding: { bottom: 10 } },
-        legend: { position: 'bottom', labels: { font: font(17), color: COLORS.text, boxWidth: 22 } },
+        title: {
+          display: true,
+          text: clipLabel(reportTitle(report), 56),
+          color: COLORS.text,
+          font: font(24, 'bold'),
+          padding: { top: 8, bottom: 4 },
+        },
+        subtitle: { display: true, text: subtitle, color: '#374151', font: font(19), padding: { bottom: 8 } },
+        legend: { position: 'bottom', labels: { font: font(18), color: COLORS.text, boxWidth: 20 } },
         annotation: { annotations },
       },
       scales: {
-        x: { ticks: { font: font(15), color: COLORS.text, maxRotation: 0, autoSkip: true, autoSkipPadding: 14 }, grid: { display: false } },
+        x: { ticks: { font: font(18), color: COLORS.text, maxRotation: 0, autoSkip: true, autoSkipPadding: 16 }, grid: { display: false } },
         y: {
           position: 'left',
           beginAtZero: true,
-          title: { display: true, text: 'Messages', font: font(17), color: COLORS.text },
-          ticks: { font: font(15), color: COLORS.text, maxTicksLimit: 6 },
+          title: { display: true, text: 'Messages', font: font(18), color: COLORS.text },
+          ticks: { font: font(18), color: COLORS.text, maxTicksLimit: 5 },
           grid: { color: COLORS.grid },
         },
         rate: {
           position: 'right',
           min: rateMin,
           max: 100,
-          title: { display: true, text: 'Delivery rate %', font: font(17), color: COLORS.rate },
-          ticks: { font: font(15), color: COLORS.rate, maxTicksLimit: 6 },
+          title: { display: true, text: 'Rate %', font: font(18), color: COLORS.rate },
+          ticks: { font: font(18), color: COLORS.rate, maxTicksLimit: 5 },
           grid: { drawOnChartArea: false },
         },
       },
@@ -182,4 +197,92 @@ export function chartSpec(report: Report): ChartSpec {
     altText: `${report.account.displayName}: ${formatRate(t.deliveryRate)} of ${formatCount(t.sent)} messages delivered, ${formatRange(report.range, report.range.timezone)}${worst ? `. ${worst.explanation}` : ''}`,
     config,
   };
+}
+
+/**
+ * An alert's small chart: the delivery rate of its main scope over the last hours against what
+ * was expected, the bad stretch shaded. Same size rules as the report's.
+ */
+export function alertChartSpec(alert: AlertContent): ChartSpec | undefined {
+  const chart = alert.chart;
+  if (!chart || chart.points.length < 2) return undefined;
+  const tz = alert.timezone;
+  const labels = chart.points.map((p, i) => bucketLabel(p.start, 'half_hour', tz, i > 0 ? chart.points[i - 1]!.start : undefined));
+  const pct = (r: number | null) => (r === null ? null : Number((r * 100).toFixed(2)));
+  const rates = chart.points.map((p) => (p.sent < MIN_SENT_FOR_RATE ? null : pct(p.rate)));
+  const expected = chart.points.map((p) => pct(p.expected));
+  const values = [...rates, ...expected].filter((v): v is number => v !== null);
+  const rateMin = Math.max(0, Math.floor((Math.min(90, ...values) - 2) / 5) * 5);
+  const first = chart.points.findIndex((p) => p.start + 1800 > chart.badStart);
+  let last = -1;
+  chart.points.forEach((p, i) => {
+    if (p.start < chart.badEnd) last = i;
+  });
+  const annotations: Record<string, object> =
+    first >= 0 && last >= first
+      ? { bad: { type: 'box', xMin: first - 0.5, xMax: last + 0.5, backgroundColor: COLORS.critical, borderWidth: 0 } }
+      : {};
+  const config: ChartConfiguration = {
+    type: 'line',
+    data: {
+      labels,
+      datasets: [
+        {
+          label: 'Delivery rate %',
+          data: rates,
+          borderColor: COLORS.criticalText,
+          backgroundColor: COLORS.criticalText,
+          borderWidth: 3,
+          pointRadius: 2,
+          spanGaps: true,
+        },
+        {
+          label: 'Expected %',
+          data: expected,
+          borderColor: COLORS.rate,
+          backgroundColor: COLORS.rate,
+          borderDash: [8, 6],
+          borderWidth: 2,
+          pointRadius: 0,
+          spanGaps: true,
+        },
+      ],
+    },
+    options: {
+      responsive: false,
+      animation: false,
+      layout: { padding: { left: 12, right: 16, top: 4, bottom: 8 } },
+      plugins: {
+        title: { display: true, text: clipLabel(`${chart.label}: delivery rate`, 56), color: COLORS.text, font: font(22, 'bold') },
+        legend: { position: 'bottom', labels: { font: font(18), color: COLORS.text, boxWidth: 20 } },
+        annotation: { annotations },
+      },
+      scales: {
+        x: { ticks: { font: font(18), color: COLORS.text, maxRotation: 0, autoSkip: true, autoSkipPadding: 16 }, grid: { display: false } },
+        y: { min: rateMin, max: 100, ticks: { font: font(18), color: COLORS.text, maxTicksLimit: 5 }, grid: { color: COLORS.grid } },
+      },
+    },
+  };
+  return {
+    width: WIDTH,
+    height: 380,
+    altText: `${chart.label}: delivery rate over the last ${Math.round(chart.points.length / 2)} hours against what was expected`,
+    config,
+  };
+}
+
+/** The smallest font a spec draws with (px): what a test holds to the display size. */
+export function smallestFont(spec: ChartSpec): number {
+  let smallest = Number.POSITIVE_INFINITY;
+  const visit = (value: unknown, key: string) => {
+    if (Array.isArray(value)) {
+      for (const v of value) visit(v, key);
+    } else if (value && typeof value === 'object') {
+      const size = key === 'font' ? (value as { size?: unknown }).size : undefined;
+      if (typeof size === 'number') smallest = Math.min(smallest, size);
+      for (const [k, v] of Object.entries(value)) visit(v, k);
+    }
+  };
+  visit(spec.config, '');
+  return smallest;
 }

@@ -1,12 +1,10 @@
-import { DateTime } from 'luxon';
 import { lookupAccount } from '../config/accounts.js';
 import type { Logger } from '../log.js';
-import { formatDuration } from '../report/format.js';
 import type { StoredAlert } from '../store/types.js';
 import { type Requester, visibleAccounts } from './access.js';
 import { buildCommandReport } from './commands.js';
 import type { CommandContext, CommandResult } from './context.js';
-import type { AlertContent } from './surface.js';
+import type { AlertContent, AlertStatusLine } from './surface.js';
 
 /**
  * What an alert button does, the same for Slack and Teams. A click is trusted for nothing but
@@ -14,7 +12,7 @@ import type { AlertContent } from './surface.js';
  * conversation the click came from, about an account that conversation may see; the message
  * is then redrawn from the store, never from what the client sent back.
  */
-export const ALERT_ACTION_IDS = ['ack', 'mute_1h', 'mute_24h', 'by_phone'] as const;
+export const ALERT_ACTION_IDS = ['ack', 'mute_1h', 'mute_24h', 'by_phone', 'undo'] as const;
 export type AlertActionId = (typeof ALERT_ACTION_IDS)[number];
 
 const MUTES: Partial<Record<AlertActionId, number>> = { mute_1h: 3_600_000, mute_24h: 86_400_000 };
@@ -23,20 +21,9 @@ const MUTES: Partial<Record<AlertActionId, number>> = { mute_1h: 3_600_000, mute
 const KEY_PATTERN = /^[A-Za-z0-9_-]{16}$/;
 
 export type AlertActionOutcome =
-  | { ok: true; kind: 'status'; alert: AlertContent; status: AlertStatusLine }
+  | { ok: true; kind: 'status'; alert: AlertContent }
   | { ok: true; kind: 'report'; alert: AlertContent; result: CommandResult & { type: 'report' } }
   | { ok: false; message: string };
-
-/** Who did what to the alert, for each platform to word its own way. */
-export interface AlertStatusLine {
-  action: 'acknowledged' | 'muted';
-  /** The platform's user id. */
-  by: string;
-  at: number;
-  mutedUntil?: number | undefined;
-  durationMs?: number | undefined;
-  timezone: string;
-}
 
 export function isAlertActionId(value: unknown): value is AlertActionId {
   return typeof value === 'string' && (ALERT_ACTION_IDS as readonly string[]).includes(value);
@@ -52,7 +39,7 @@ const refused = (message: string): AlertActionOutcome => ({ ok: false, message }
 export async function applyAlertAction(
   ctx: CommandContext,
   who: Requester,
-  input: { key?: unknown; action?: unknown },
+  input: { key?: unknown; action?: unknown; byName?: string | undefined },
   log: Logger,
 ): Promise<AlertActionOutcome> {
   if (!isAlertActionId(input.action)) {
@@ -82,20 +69,24 @@ export async function applyAlertAction(
   }
   const now = ctx.now();
   const timezone = account?.timezone ?? alert.timezone;
-  if (input.action === 'ack') {
+  const target = { platform: who.platform, conversation: who.conversation };
+  let status: AlertStatusLine | undefined;
+  if (input.action === 'undo') {
+    // Back to open: reminders resume; a mute set from this alert is lifted here.
+    await ctx.store.recordAlertAction(stored.key, { status: 'open', by: who.user, at: now });
+    if (alert.status?.action === 'muted') await ctx.store.muteAlerts(target, stored.accountId, now);
+  } else if (input.action === 'ack') {
     await ctx.store.recordAlertAction(stored.key, { status: 'acknowledged', by: who.user, at: now });
-    return { ok: true, kind: 'status', alert, status: { action: 'acknowledged', by: who.user, at: now, timezone } };
+    status = { action: 'acknowledged', by: who.user, byName: input.byName, at: now, timezone };
+  } else {
+    const durationMs = MUTES[input.action]!;
+    const until = now + durationMs;
+    await ctx.store.recordAlertAction(stored.key, { status: 'muted', by: who.user, at: now, mutedUntil: until });
+    await ctx.store.muteAlerts(target, stored.accountId, until);
+    status = { action: 'muted', by: who.user, byName: input.byName, at: now, mutedUntil: until, durationMs, timezone };
   }
-  const durationMs = MUTES[input.action]!;
-  const until = now + durationMs;
-  await ctx.store.recordAlertAction(stored.key, { status: 'muted', by: who.user, at: now, mutedUntil: until });
-  await ctx.store.muteAlerts({ platform: who.platform, conversation: who.conversation }, stored.accountId, until);
-  return { ok: true, kind: 'status', alert, status: { action: 'muted', by: who.user, at: now, mutedUntil: until, durationMs, timezone } };
-}
-
-/** "Acknowledged by Alice at 13:05 GMT+5:30" / "Muted for 1h by Alice (until 14:05 GMT+5:30)", in the account's zone. */
-export function describeAlertStatus(status: AlertStatusLine, name: string): string {
-  const at = (ms: number) => DateTime.fromMillis(ms, { zone: status.timezone }).toFormat('HH:mm ZZZZ');
-  if (status.action === 'acknowledged') return `Acknowledged by ${name} at ${at(status.at)}`;
-  return `Muted for ${formatDuration(status.durationMs ?? 0)} by ${name} (until ${at(status.mutedUntil ?? status.at)})`;
+  // Kept with the alert, so every later redraw (a new scope, a reminder) still shows it.
+  const updated: AlertContent = { ...alert, status };
+  await ctx.store.saveAlert({ ...stored, content: JSON.stringify(updated), updatedAt: now });
+  return { ok: true, kind: 'status', alert: updated };
 }

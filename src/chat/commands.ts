@@ -1,6 +1,6 @@
 import { IANAZone } from 'luxon';
 import { chartSpec } from '../charts/spec.js';
-import { COMMAND_NAMES, type Command, USAGE } from '../command/grammar.js';
+import { COMMAND_NAMES, type Command, HELP, USAGE } from '../command/grammar.js';
 import { composeReport } from '../compose/composeReport.js';
 import { lastDayTotals } from '../compose/lastDay.js';
 import { planReportRequest, type ReportSpec } from '../compose/reportPlan.js';
@@ -60,14 +60,18 @@ export async function buildCommandReport(
 export async function runCommand(ctx: CommandContext, who: Requester, command: Command): Promise<CommandResult> {
   const target = { platform: who.platform, conversation: who.conversation };
   switch (command.kind) {
-    case 'help':
+    case 'help': {
+      const example = visibleAccounts(ctx.config, who)[0]?.name ?? 'acme-retail';
       return {
         type: 'notice',
         title: 'waba-pulse: WhatsApp delivery, here',
-        lines: COMMAND_NAMES.map((name) => `\`${ctx.prefix} ${USAGE[name]}\``).concat([
-          "Ranges: today, yesterday, 24h, 7d, 30d, 2026-11-01..2026-11-07. Times are in each account's time zone.",
-        ]),
+        lines: COMMAND_NAMES.filter((name) => name !== 'help')
+          .map((name) => `*${HELP[name].description}*: \`${ctx.prefix} ${HELP[name].example.replace('{account}', example)}\``)
+          .concat([
+            `Ranges: today, yesterday, 24h, 7d, 30d, or 2026-11-01..2026-11-07, in each account's time zone. Full syntax: \`${ctx.prefix} ${USAGE.report}\``,
+          ]),
       };
+    }
     case 'report':
       return buildCommandReport(ctx, resolveAccount(ctx, who, command.account), command);
     case 'accounts': {
@@ -146,7 +150,11 @@ export async function runCommand(ctx: CommandContext, who: Requester, command: C
       return {
         type: 'notice',
         title: `Digests in this conversation (${lines.length})`,
-        lines: lines.length ? lines : [`None yet. \`${ctx.prefix} ${USAGE.subscribe}\``],
+        lines: lines.length
+          ? lines
+          : [
+              `None yet. For a digest here every morning: \`${ctx.prefix} ${HELP.subscribe.example.replace('{account}', visibleAccounts(ctx.config, who)[0]?.name ?? 'acme-retail')}\``,
+            ],
       };
     }
     case 'alerts': {

@@ -11,6 +11,36 @@ export interface AlertLine extends Pick<Anomaly, 'severity' | 'explanation'> {
   scope?: Pick<Anomaly['scope'], 'kind' | 'key' | 'label'> | undefined;
   /** Announced by this update: rendered marked as new. */
   new?: boolean | undefined;
+  /** The first bad bucket's start and the last one's end (UNIX seconds). */
+  start?: number | undefined;
+  end?: number | undefined;
+  /** It reaches the newest hour checked. */
+  ongoing?: boolean | undefined;
+  /** Delivery rate (0..1), or messages per half hour for sending; resolved: as it is now. */
+  observed?: number | undefined;
+  expected?: number | undefined;
+}
+
+/** Who did what to an alert, worded by each platform with the person's name. */
+export interface AlertStatusLine {
+  action: 'acknowledged' | 'muted';
+  /** The platform's user id. */
+  by: string;
+  /** How the platform shows the person ("<@U123>", "Alice"). */
+  byName?: string | undefined;
+  at: number;
+  mutedUntil?: number | undefined;
+  durationMs?: number | undefined;
+  timezone: string;
+}
+
+/** A few hours of the alert's main scope, for its small chart. */
+export interface AlertChartData {
+  label: string;
+  points: Array<{ start: number; rate: number | null; expected: number | null; sent: number }>;
+  /** The bad stretch, shaded. */
+  badStart: number;
+  badEnd: number;
 }
 
 /** An alert as every platform shows it: what was found, where, and the key its actions record. */
@@ -26,6 +56,13 @@ export interface AlertContent {
   timezone: string;
   /** A resolution notice: no buttons, nothing left to acknowledge. */
   resolved?: boolean;
+  /** When it opened (ms), and its bad stretch (UNIX seconds): times in messages agree with reports. */
+  openedAt?: number | undefined;
+  firstBucketStart?: number | undefined;
+  lastBadEnd?: number | undefined;
+  /** Acknowledged or muted, and by whom: kept across redraws until undone. */
+  status?: AlertStatusLine | undefined;
+  chart?: AlertChartData | undefined;
 }
 
 /** What became of a post: where it landed (to edit it later), or why it could not. */
@@ -54,18 +91,6 @@ export interface ChatSurface {
 }
 
 export type AlertFollowUp = 'update' | 'remind' | 'resolve';
-
-/** The follow-up's words, the same on every platform. */
-export function followUpText(alert: AlertContent, kind: AlertFollowUp): string {
-  const lines = kind === 'update' ? alert.anomalies.filter((a) => a.new) : alert.anomalies;
-  const head =
-    kind === 'update'
-      ? `New in alert ${alert.shortId}:`
-      : kind === 'remind'
-        ? `Still going on (alert ${alert.shortId}):`
-        : `Resolved (alert ${alert.shortId}):`;
-  return [head, ...lines.map((a) => a.explanation)].join('\n');
-}
 
 /** The one line a person sees for an error, on any platform: never a stack trace or a secret. */
 export function errorMessage(err: unknown): string {

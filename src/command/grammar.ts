@@ -34,6 +34,18 @@ export const USAGE: Record<(typeof COMMAND_NAMES)[number], string> = {
   help: 'help',
 };
 
+/** What each command is for, and one example ("{account}" stands for an account the asker may see). */
+export const HELP: Record<(typeof COMMAND_NAMES)[number], { description: string; example: string }> = {
+  report: { description: 'Delivery for a period, with a chart', example: 'report {account} yesterday by country' },
+  accounts: { description: "The accounts here, with yesterday's delivery", example: 'accounts' },
+  subscribe: { description: 'A digest here every morning or Monday', example: 'subscribe {account} daily at 09:00' },
+  unsubscribe: { description: 'Stop the digests here', example: 'unsubscribe {account}' },
+  subscriptions: { description: 'The digests posted here', example: 'subscriptions' },
+  alerts: { description: 'Delivery alerts here on or off', example: 'alerts {account} off' },
+  mute: { description: 'Silence alerts here for a while', example: 'mute {account} 2h' },
+  help: { description: 'This list', example: 'help' },
+};
+
 function need(value: string | undefined, command: keyof typeof USAGE, what: string): string {
   if (!value) throw new CommandError(`\`${command}\` needs ${what}. Usage: \`${USAGE[command]}\``);
   return value;

@@ -94,19 +94,27 @@ export interface ScopeNow {
   /** What the last hour was expected to deliver (null when there is no baseline). */
   expected: number | null;
   sent: number;
+  /** The last hours, bucket by bucket, of a scope with an anomaly going on: for the alert's chart. */
+  trail?: Array<{ start: number; rate: number | null; expected: number | null; sent: number }> | undefined;
 }
 
 export interface Judgement {
   /** Anomalies still going on: they reach the newest hour judged. */
   ongoing: Anomaly[];
+  /** Every delivery or sending drop in the judged day, ended or not: where an episode really ended. */
+  recent: Anomaly[];
   /** Each scope as it stands now, for resolution messages. */
   now: ScopeNow[];
 }
+
+/** Half hours of a scope's trail on an alert's chart: twelve hours. */
+const TRAIL_BUCKETS = 24;
 
 export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOptions): Judgement {
   const { start, split, end } = checkWindow(options.nowMs);
   const settings = detectionSettings(options.detection);
   const ongoing: Anomaly[] = [];
+  const recent: Anomaly[] = [];
   const now: ScopeNow[] = [];
   for (const data of scopes) {
     const grid = fillGaps(data.points, { start, end }, 'half_hour', options.tz).points;
@@ -117,7 +125,15 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
     // Still going on: it reaches the newest hour (the newest bucket alone may be too young to
     // tell). Anomalies found only after they ended are left to reports: alerting on them too
     // was measured to raise false alarms five-fold on the hard set for few more incidents.
-    for (const a of analysis.anomalies) if (a.end >= end - 2 * HALF_HOUR && a.kind !== 'volume_spike') ongoing.push(a);
+    let going = false;
+    for (const a of analysis.anomalies) {
+      if (a.kind === 'volume_spike') continue;
+      recent.push(a);
+      if (a.end >= end - 2 * HALF_HOUR) {
+        ongoing.push(a);
+        going = true;
+      }
+    }
     // The newest hour (or, for a quiet scope, as many as four hours as it takes to send enough to
     // tell), as judged: for "back to normal" before an alert may resolve.
     let sent = 0;
@@ -134,14 +150,29 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
         expectedDelivered += p.sent * analysis.expected[k]!;
       }
     }
+    let trail: ScopeNow['trail'];
+    if (going) {
+      trail = [];
+      for (let k = Math.max(0, series.length - TRAIL_BUCKETS); k < series.length; k++) {
+        const p = series[k]!;
+        const expected = analysis.expected[k]!;
+        trail.push({
+          start: p.start,
+          rate: p.sent > 0 ? Math.min(1, analysis.judgedDelivered[k]! / p.sent) : null,
+          expected: Number.isNaN(expected) ? null : expected,
+          sent: p.sent,
+        });
+      }
+    }
     now.push({
       scope: data.scope,
       rate: sent > 0 ? Math.min(1, delivered / sent) : null,
       expected: baselined > 0 ? expectedDelivered / baselined : null,
       sent,
+      ...(trail ? { trail } : {}),
     });
   }
-  return { ongoing, now };
+  return { ongoing, recent, now };
 }
 
 /** How a rule's scopes are judged at a moment: what `AlertChecker` runs for every check. */

@@ -1,6 +1,5 @@
-import { DateTime } from 'luxon';
 import type { Anomaly } from '../analytics/anomalies.js';
-import type { AlertContent, AlertFollowUp, AlertLine, PostOutcome } from '../chat/surface.js';
+import type { AlertChartData, AlertContent, AlertFollowUp, AlertLine, PostOutcome } from '../chat/surface.js';
 import { fixedCurves, type SettleCurves } from '../compose/settleLearning.js';
 import { lookupAccount } from '../config/accounts.js';
 import type { AccountConfig, Config } from '../config/load.js';
@@ -90,7 +89,44 @@ function line(a: Anomaly, isNew = false): AlertLine {
     explanation: a.explanation,
     kind: a.kind,
     scope: { kind: a.scope.kind, key: a.scope.key, label: a.scope.label },
+    start: a.start,
+    end: a.end,
+    // The checker alerts only on what reaches the newest hour.
+    ongoing: true,
+    observed: a.observed,
+    expected: a.expected,
     ...(isNew ? { new: true } : {}),
+  };
+}
+
+/**
+ * Where the episode's bad stretch really ended, as the day's settled data now shows it: young
+ * buckets judged on arrival can look bad for a while after a drop has ended.
+ */
+function settledEnd(episode: EpisodeState, judgement: Judgement): number {
+  const announced = new Set(episode.announced);
+  let end = 0;
+  for (const a of judgement.recent) {
+    if (announced.has(anomalyKey(a)) && a.end > episode.firstBucketStart) end = Math.max(end, a.end);
+  }
+  return end > 0 ? Math.min(end, episode.lastBadEnd) : episode.lastBadEnd;
+}
+
+const SPECIFIC = { phone_country: 3, phone: 2, country: 2, account: 0 } as const;
+
+/** The alert's small chart: the most specific scope of its worst anomaly, over the last hours. */
+function chartData(found: readonly Anomaly[], judgement: Judgement): AlertChartData | undefined {
+  const [primary] = [...found].sort(
+    (a, b) => SEVERITY[a.severity] - SEVERITY[b.severity] || SPECIFIC[b.scope.kind] - SPECIFIC[a.scope.kind] || a.start - b.start,
+  );
+  if (primary?.kind !== 'delivery_drop') return undefined;
+  const scope = judgement.now.find((s) => s.scope.kind === primary.scope.kind && s.scope.key === primary.scope.key);
+  if (!scope?.trail?.length) return undefined;
+  return {
+    label: primary.scope.kind === 'account' ? 'All traffic' : primary.scope.label,
+    points: scope.trail,
+    badStart: primary.start,
+    badEnd: primary.end,
   };
 }
 
@@ -205,19 +241,32 @@ export class AlertChecker {
       await this.saveEpisode(id, episode);
       return { decision: decision.kind, detail: `clean check ${episode.cleanChecks} for ${episode.shortId}` };
     }
+    // Who acknowledged or muted it stays on every redraw (until undone).
+    const previous = await store.alert(episode.alertKey);
+    const status = previous ? (JSON.parse(previous.content) as AlertContent).status : undefined;
     const base = {
       key: episode.alertKey,
       shortId: episode.shortId,
       accountId: account.id,
       accountName: account.displayName,
       timezone: account.timezone,
+      openedAt: episode.openedAt,
+      firstBucketStart: episode.firstBucketStart,
+      lastBadEnd: episode.lastBadEnd,
+      ...(status ? { status } : {}),
     };
     let content: AlertContent;
     if (decision.kind === 'resolve') {
-      content = { ...base, resolved: true, anomalies: this.recoveryLines(episode, judgement, account) };
+      content = {
+        ...base,
+        resolved: true,
+        lastBadEnd: settledEnd(episode, judgement),
+        anomalies: this.recoveryLines(episode, judgement),
+      };
     } else {
       const added = decision.kind === 'update' ? new Set(decision.added.map(anomalyKey)) : new Set<string>();
-      content = { ...base, anomalies: found.map((a) => line(a, added.has(anomalyKey(a)))) };
+      const chart = chartData(found, judgement);
+      content = { ...base, anomalies: found.map((a) => line(a, added.has(anomalyKey(a)))), ...(chart ? { chart } : {}) };
     }
     // Durable before anything is posted: a store failure here posts nothing, and the retried
     // check finds the alert and posts it then.
@@ -260,9 +309,8 @@ export class AlertChecker {
     }
   }
 
-  /** What recovered, scope by scope, at the rate it delivers now, since the last bad bucket. */
-  private recoveryLines(episode: EpisodeState, judgement: Judgement, account: AccountConfig): AlertLine[] {
-    const since = DateTime.fromSeconds(episode.lastBadEnd, { zone: account.timezone }).toFormat('HH:mm');
+  /** What recovered, scope by scope, and what it delivers now. */
+  private recoveryLines(episode: EpisodeState, judgement: Judgement): AlertLine[] {
     const lines: AlertLine[] = [];
     const seen = new Set<string>();
     for (const key of episode.announced) {
@@ -270,17 +318,18 @@ export class AlertChecker {
       if (seen.has(`${scopeKind}|${scopeKey}`)) continue;
       seen.add(`${scopeKind}|${scopeKey}`);
       const now = judgement.now.find((s) => s.scope.kind === scopeKind && (s.scope.key ?? '') === scopeKey);
-      const label = now?.scope.label ?? (scopeKind === 'account' ? 'across the account' : scopeKey);
-      const where = scopeKind === 'account' ? 'across the account' : scopeKind === 'phone' ? `on ${label}` : `to ${label}`;
-      const what =
-        kind === 'delivery_drop'
-          ? `Delivery ${where} is back to ${formatRate(now?.rate ?? null)}`
-          : `Sending ${where} is back to ${now ? now.sent.toLocaleString('en-US') : 'its usual'} in the last hour`;
+      const label = now?.scope.label ?? (scopeKind === 'account' ? 'all traffic' : scopeKey);
+      const delivery = kind === 'delivery_drop';
+      const observed = delivery ? (now?.rate ?? undefined) : now ? now.sent / 2 : undefined;
       lines.push({
         severity: 'warning',
-        explanation: `${what} since ${since} (${account.timezone}).`,
+        explanation: delivery
+          ? `Delivery ${scopeKind === 'account' ? 'across the account' : `on ${label}`} is back to ${formatRate(now?.rate ?? null)}.`
+          : `Sending ${scopeKind === 'account' ? 'across the account' : `on ${label}`} has resumed.`,
         kind: kind as AlertLine['kind'],
         scope: { kind: scopeKind as 'account', key: scopeKey || null, label },
+        ...(observed !== undefined ? { observed } : {}),
+        ...(delivery && now?.expected != null ? { expected: now.expected } : {}),
       });
     }
     return lines;

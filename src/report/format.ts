@@ -14,17 +14,20 @@ export function formatRate(rate: number | null, digits = 1): string {
   return rate === null ? '—' : `${(rate * 100).toFixed(digits)}%`;
 }
 
-/** "+1.2 pp" / "−3.4 pp" with an arrow people read at a glance. */
+/** Between an arrow, its number and its unit: a narrow column never breaks them apart. */
+export const NBSP = '\u00a0';
+
+/** "▲ +1.2 pp" / "▼ −3.4 pp" with an arrow people read at a glance, held together. */
 export function formatPoints(points: number | null): string {
   if (points === null) return 'n/a';
-  if (Math.abs(points) < 0.05) return '→ 0.0 pp';
-  return `${points > 0 ? '▲ +' : '▼ −'}${Math.abs(points).toFixed(1)} pp`;
+  if (Math.abs(points) < 0.05) return `→${NBSP}0.0${NBSP}pp`;
+  return `${points > 0 ? `▲${NBSP}+` : `▼${NBSP}−`}${Math.abs(points).toFixed(1)}${NBSP}pp`;
 }
 
 export function formatPercentChange(pct: number | null): string {
   if (pct === null) return 'n/a';
-  if (Math.abs(pct) < 0.05) return '→ 0%';
-  return `${pct > 0 ? '▲ +' : '▼ −'}${Math.abs(pct).toFixed(1)}%`;
+  if (Math.abs(pct) < 0.05) return `→${NBSP}0%`;
+  return `${pct > 0 ? `▲${NBSP}+` : `▼${NBSP}−`}${Math.abs(pct).toFixed(1)}%`;
 }
 
 // The numbering plans and region names load on the first label that needs them: a report
@@ -37,6 +40,11 @@ let regionNames: Intl.DisplayNames | undefined;
 export function formatPhone(digits: string): string {
   phoneParser ??= (require('libphonenumber-js') as typeof import('libphonenumber-js')).parsePhoneNumberFromString;
   return phoneParser(`+${digits}`)?.formatInternational() ?? `+${digits}`;
+}
+
+/** A label that must not break across lines in a narrow column ("+1 631 555 1000"). */
+export function unbroken(text: string): string {
+  return text.replace(/ /g, NBSP);
 }
 
 export function formatCountry(code: string): string {

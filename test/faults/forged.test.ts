@@ -164,7 +164,7 @@ describe.each(backends)('forged and replayed requests on $name', (backend) => {
     await click('C0OPS', 'alert_mute_1h', alert.key);
     const update = await slack.waitFor(() => slack.calls.slice(before).find((c) => c.method === 'chat.update'));
     expect(JSON.stringify(update.args.blocks)).toContain('Delivery on +1 631 555 1000 fell to 74.9%.');
-    expect(JSON.stringify(update.args.blocks)).toContain('Muted for 1h by <@U0MALLORY>');
+    expect(JSON.stringify(update.args.blocks)).toContain('Muted until 16:45\u00a0IST by <@U0MALLORY>');
     expect((await store.alertSettings({ platform: 'slack', conversation: 'C0OPS' }))[0]).toMatchObject({
       accountId: acme!.id,
       mutedUntil: NOW + 3_600_000,
@@ -177,7 +177,7 @@ describe.each(backends)('forged and replayed requests on $name', (backend) => {
       channel_id: 'C0OPS',
       user_id: 'U0ALICE',
       command: '/waba',
-      text: 'help',
+      text: 'accounts',
       response_url: slack.responseUrl(`replay-${backend.name}`),
       trigger_id: `replay.${backend.name}`,
     }).toString();

@@ -1,15 +1,28 @@
 import { App, type App as BoltApp, ExpressReceiver, LogLevel } from '@slack/bolt';
 import type { KnownBlock, WebClient } from '@slack/web-api';
 import express from 'express';
+import type { RenderedChart } from '../../charts/render.js';
+import { alertChartSpec } from '../../charts/spec.js';
 import { type Command, parseCommand } from '../../command/grammar.js';
 import { ChatAuthError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { Requester } from '../access.js';
-import { applyAlertAction, describeAlertStatus } from '../alertActions.js';
+import { applyAlertAction } from '../alertActions.js';
 import { runCommand } from '../commands.js';
 import type { CommandContext, CommandResult } from '../context.js';
-import { type ChatSurface, followUpText, type PostOutcome } from '../surface.js';
-import { alertMessage, clip, errorText, escapeMrkdwn, LIMITS, noticeMessage, reportMessage, type SlackMessage } from './render.js';
+import { followUpText } from '../presentation.js';
+import type { AlertContent, ChatSurface, PostOutcome } from '../surface.js';
+import {
+  alertMessage,
+  type ChartImage,
+  clip,
+  errorText,
+  escapeMrkdwn,
+  LIMITS,
+  noticeMessage,
+  reportMessage,
+  type SlackMessage,
+} from './render.js';
 import { slackRequestGuard } from './requestGuard.js';
 import type { SlackSettings } from './settings.js';
 
@@ -52,8 +65,7 @@ class ChannelPacer {
 }
 
 /** The chart as an image block source: a QuickChart URL as it is, a PNG uploaded first. */
-async function chartImage(client: WebClient, result: CommandResult & { type: 'report' }) {
-  const chart = result.chart;
+async function chartImage(client: WebClient, chart: RenderedChart): Promise<ChartImage> {
   if (chart.kind === 'url') return { url: chart.url };
   const upload = (await client.files.uploadV2({
     file: chart.png,
@@ -106,7 +118,21 @@ export function createSlackSurface(settings: SlackSettings, ctx: CommandContext,
 
   async function toMessage(client: WebClient, result: CommandResult): Promise<SlackMessage> {
     if (result.type === 'notice') return noticeMessage(result);
-    return reportMessage(result.report, await chartImage(client, result));
+    return reportMessage(result.report, await chartImage(client, result.chart));
+  }
+
+  /** An alert with its small chart (uploaded, or a QuickChart URL); without one if drawing fails. */
+  async function alertWithChart(client: WebClient, alert: AlertContent): Promise<SlackMessage> {
+    const spec = alert.resolved ? undefined : alertChartSpec(alert);
+    let image: ChartImage;
+    if (spec) {
+      try {
+        image = await chartImage(client, await ctx.charts.render(spec));
+      } catch (err) {
+        log.warn({ err, alert: alert.shortId }, 'alert chart not drawn; posting without it');
+      }
+    }
+    return alertMessage(alert, image);
   }
 
   app.command(settings.command, async ({ command, ack, respond, client }) => {
@@ -118,24 +144,34 @@ export function createSlackSurface(settings: SlackSettings, ctx: CommandContext,
       await ack({ response_type: 'ephemeral', text: errorText(err) });
       return;
     }
-    // Acknowledge first, always: Slack gives three seconds, Graph may take longer.
-    await ack({
-      response_type: 'ephemeral',
-      text: parsed.kind === 'help' ? 'Here is what I can do…' : ':hourglass_flowing_sand: Working on it…',
-    });
+    if (parsed.kind === 'help') {
+      await ack({
+        response_type: 'ephemeral',
+        ...noticeMessage((await runCommand({ ...ctx, prefix }, who, parsed)) as CommandResult & { type: 'notice' }),
+      });
+      return;
+    }
+    // Acknowledge first, always: Slack gives three seconds, Graph may take longer. The
+    // placeholder is replaced by the answer (or removed when the answer goes to the channel).
+    await ack({ response_type: 'ephemeral', text: ':hourglass_flowing_sand: Working on it…' });
     try {
       const result = await runCommand({ ...ctx, prefix }, who, parsed);
       const message = await toMessage(client, result);
-      await respond({ ...message, response_type: result.type === 'report' ? 'in_channel' : 'ephemeral', replace_original: false });
+      if (result.type === 'report') {
+        await respond({ delete_original: true });
+        await respond({ ...message, response_type: 'in_channel', replace_original: false });
+      } else {
+        await respond({ ...message, response_type: 'ephemeral', replace_original: true });
+      }
     } catch (err) {
       log.warn({ err, command: parsed.kind }, 'slack command failed');
-      await respond({ response_type: 'ephemeral', text: errorText(err), replace_original: false });
+      await respond({ response_type: 'ephemeral', text: errorText(err), replace_original: true });
     }
   });
 
   app.action(/^alert_/, async ({ ack, body, action, client }) => {
     await ack();
-    const b = body as unknown as { user?: { id?: string }; channel?: { id?: string }; message?: { ts?: string } };
+    const b = body as unknown as { user?: { id?: string; name?: string }; channel?: { id?: string }; message?: { ts?: string } };
     const channel = b.channel?.id;
     const ts = b.message?.ts;
     const user = b.user?.id;
@@ -149,7 +185,7 @@ export function createSlackSurface(settings: SlackSettings, ctx: CommandContext,
       key = undefined;
     }
     try {
-      const outcome = await applyAlertAction(ctx, who, { key, action: actionId.replace(/^alert_/, '') }, log);
+      const outcome = await applyAlertAction(ctx, who, { key, action: actionId.replace(/^alert_/, ''), byName: b.user?.name }, log);
       if (!outcome.ok) {
         await client.chat.postEphemeral({ channel, user, text: `:no_entry_sign: ${outcome.message}` });
         return;
@@ -160,9 +196,7 @@ export function createSlackSurface(settings: SlackSettings, ctx: CommandContext,
         return;
       }
       // Redrawn from the stored alert, with who did what; never from the blocks the client sent.
-      const icon = outcome.status.action === 'acknowledged' ? ':white_check_mark:' : ':no_bell:';
-      const status = `${icon} ${describeAlertStatus(outcome.status, `<@${user}>`)}`;
-      const message = alertMessage(outcome.alert, status);
+      const message = await alertWithChart(client, outcome.alert);
       await pacer.run(channel, () =>
         client.chat.update({ channel, ts, blocks: message.blocks as unknown as KnownBlock[], text: message.text }),
       );
@@ -208,8 +242,8 @@ export function createSlackSurface(settings: SlackSettings, ctx: CommandContext,
     platform: 'slack',
     app,
     mode: socket ? 'socket' : 'http',
-    updateAlert: (channel, ts, alert) => {
-      const message = alertMessage(alert);
+    updateAlert: async (channel, ts, alert) => {
+      const message = await alertWithChart(app.client, alert);
       return attempt(channel, () =>
         app.client.chat.update({ channel, ts, text: message.text, blocks: message.blocks as unknown as KnownBlock[] }),
       );
@@ -218,7 +252,7 @@ export function createSlackSurface(settings: SlackSettings, ctx: CommandContext,
       const text = escapeMrkdwn(followUpText(alert, kind));
       return attempt(channel, () => app.client.chat.postMessage({ channel, thread_ts: ts, text: clip(text, LIMITS.sectionText) }));
     },
-    postAlert: (channel, alert) => post(channel, alertMessage(alert)),
+    postAlert: async (channel, alert) => post(channel, await alertWithChart(app.client, alert)),
     postReport: async (channel, result) => post(channel, await toMessage(app.client, result)),
     mount(web) {
       if (!socket) web.use(router);

@@ -1,16 +1,20 @@
 import type { Anomaly } from '../../analytics/anomalies.js';
-import {
-  breakdownLabel,
-  formatCount,
-  formatPercentChange,
-  formatPoints,
-  formatRange,
-  formatRate,
-  freshnessLine,
-  reportTitle,
-} from '../../report/format.js';
+import { formatPercentChange, formatPoints, formatRange, freshnessLine, reportTitle } from '../../report/format.js';
 import type { Report } from '../../report/model.js';
 import type { CommandResult } from '../context.js';
+import {
+  alertFooter,
+  alertSummary,
+  alertTitle,
+  breakdownRows,
+  incidents,
+  recoveryLine,
+  reportHeadline,
+  reportSummary,
+  resolutionSummary,
+  statusText,
+  type Tone,
+} from '../presentation.js';
 import { type AlertContent, errorMessage } from '../surface.js';
 
 /** Block Kit, kept inside Slack's limits so a message is never rejected. */
@@ -49,78 +53,92 @@ const context = (...texts: string[]): Block => ({
   elements: texts.slice(0, LIMITS.contextElements).map((t) => ({ type: 'mrkdwn', text: clip(t, LIMITS.sectionText) })),
 });
 
-function icon(a: Pick<Anomaly, 'severity'>): string {
-  return a.severity === 'critical' ? ':red_circle:' : ':large_orange_circle:';
+/** Rows of a monospace table stay this narrow, so a phone shows them whole (Slack wraps wider ones). */
+export const CODE_ROW_WIDTH = 36;
+
+function icon(severity: 'critical' | 'warning'): string {
+  return severity === 'critical' ? ':red_circle:' : ':large_orange_circle:';
 }
 
 function anomalyLines(anomalies: ReadonlyArray<Pick<Anomaly, 'severity' | 'explanation'>>): string {
-  const shown = anomalies.slice(0, ANOMALY_ROWS).map((a) => `${icon(a)} ${escapeMrkdwn(a.explanation)}`);
+  const shown = anomalies.slice(0, ANOMALY_ROWS).map((a) => `${icon(a.severity)} ${escapeMrkdwn(a.explanation)}`);
   if (anomalies.length > ANOMALY_ROWS) shown.push(`_…and ${anomalies.length - ANOMALY_ROWS} more_`);
   return shown.join('\n');
 }
 
-/** A monospace table of the top rows, and how many more there are. */
+const TONE_EMOJI: Record<Tone, string> = { bad: ':small_red_triangle_down:', good: ':large_green_circle:', neutral: '' };
+
+/** "*94.0% delivered*  ▼ 2.5 pp vs previous period" — the figure first, its change beside it. */
+function headlineBlock(report: Report): Block {
+  const h = reportHeadline(report);
+  const change = h.change
+    ? `   ${TONE_EMOJI[h.change.tone]}${TONE_EMOJI[h.change.tone] ? ' ' : ''}*${h.change.text}* ${h.change.against}${h.change.note ? ` _(${h.change.note})_` : ''}`
+    : '';
+  return {
+    type: 'section',
+    text: { type: 'mrkdwn', text: clip(`*${h.rate} delivered*${change}\n${h.sent} sent · ${h.delivered} delivered`, LIMITS.sectionText) },
+  };
+}
+
+/** A table of at most 36 characters a row: number or country, sent, rate, change in points. */
 function breakdownTable(report: Report): string | undefined {
   if (!report.breakdown) return undefined;
-  const { by, items, topMovers } = report.breakdown;
-  const rows = items.slice(0, BREAKDOWN_ROWS).map((i) => {
-    const label = clip(breakdownLabel(by, i.key), 22).padEnd(22);
-    return `${label} ${formatCount(i.sent).padStart(10)} ${formatRate(i.deliveryRate).padStart(7)} ${formatPoints(i.change.ratePoints).padStart(12)}`;
-  });
-  const head = `${(by === 'phone' ? 'Number' : 'Country').padEnd(22)} ${'Sent'.padStart(10)} ${'Rate'.padStart(7)} ${'vs prev'.padStart(12)}`;
-  let text = `*By ${by === 'phone' ? 'phone number' : 'country'}*\n\`\`\`${[head, ...rows].join('\n')}\`\`\``;
-  if (items.length > BREAKDOWN_ROWS) text += `\n_…and ${items.length - BREAKDOWN_ROWS} more_`;
-  if (topMovers.length)
-    text += `\nTop movers: ${topMovers.map((m) => `${escapeMrkdwn(breakdownLabel(by, m.key))} ${formatPoints(m.change.ratePoints)}`).join(', ')}`;
+  const { by } = report.breakdown;
+  const { rows, more } = breakdownRows(report, BREAKDOWN_ROWS);
+  const labelWidth = CODE_ROW_WIDTH - 21; // sent 5, rate 6, change 7, three spaces
+  const line = (label: string, sent: string, rate: string, change: string) =>
+    `${clip(label, labelWidth).padEnd(labelWidth)} ${sent.padStart(5)} ${rate.padStart(6)} ${change.padStart(7)}`;
+  const head = line(by === 'phone' ? 'Number' : 'Country', 'Sent', 'Rate', '±pp');
+  // Monospace text is shown as it is: plain spaces, and nothing Slack would read as markup.
+  const body = rows.map((r) => line(r.label.replace(/\u00a0/g, ' '), r.sent, r.rate, r.change));
+  let text = `*By ${by === 'phone' ? 'phone number' : 'country'}* (vs previous period)\n\`\`\`${escapeMrkdwn([head, ...body].join('\n'))}\`\`\``;
+  if (more) text += `\n_…and ${more} more_`;
   return text;
 }
 
 export type ChartImage = { url: string } | { fileId: string } | undefined;
 
+function imageBlock(image: NonNullable<ChartImage>, alt: string): Block {
+  const alt_text = clip(alt, LIMITS.altText);
+  return 'url' in image ? { type: 'image', image_url: image.url, alt_text } : { type: 'image', slack_file: { id: image.fileId }, alt_text };
+}
+
 export function reportMessage(report: Report, image: ChartImage): SlackMessage {
-  const t = report.totals;
-  const prev = report.comparisons.previousPeriod;
   const week = report.comparisons.sameWeekdayLastWeek;
-  const fields = [
-    `*Sent*\n${formatCount(t.sent)}`,
-    `*Delivered*\n${formatCount(t.delivered)}`,
-    `*Delivery rate*\n${formatRate(t.deliveryRate)}`,
-    ...(prev
-      ? [`*vs previous period*\nrate ${formatPoints(prev.change.ratePoints)} · sent ${formatPercentChange(prev.change.sentPct)}`]
-      : []),
-    ...(week
-      ? [`*vs a week before*\nrate ${formatPoints(week.change.ratePoints)} · sent ${formatPercentChange(week.change.sentPct)}`]
-      : []),
-  ].slice(0, LIMITS.fields);
-  const blocks: Block[] = [
-    header(reportTitle(report)),
-    { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text: clip(text, LIMITS.fieldText) })) },
-  ];
+  const blocks: Block[] = [header(reportTitle(report)), headlineBlock(report)];
+  if (week && week.change.ratePoints !== null) {
+    blocks.push(
+      context(
+        `vs the same days a week before: rate ${formatPoints(week.change.ratePoints)} · sent ${formatPercentChange(week.change.sentPct)}`,
+      ),
+    );
+  }
   if (report.anomalies.length) blocks.push(section(`*Anomalies*\n${anomalyLines(report.anomalies)}`));
   const table = breakdownTable(report);
   if (table) blocks.push(section(table));
   if (image) {
-    const alt = clip(
-      report.anomalies[0] ? `${reportTitle(report)}. ${report.anomalies[0].explanation}` : reportTitle(report),
-      LIMITS.altText,
-    );
     blocks.push(
-      'url' in image
-        ? { type: 'image', image_url: image.url, alt_text: alt }
-        : { type: 'image', slack_file: { id: image.fileId }, alt_text: alt },
+      imageBlock(image, report.anomalies[0] ? `${reportTitle(report)}. ${report.anomalies[0].explanation}` : reportTitle(report)),
     );
   }
   const notes = report.notes.length ? [`_${clip(escapeMrkdwn(report.notes.join(' ')), 500)}_`] : [];
-  blocks.push(context(`${formatRange(report.range, report.range.timezone)} · ${report.range.timezone}`, freshnessLine(report), ...notes));
-  const text = `${reportTitle(report)}: ${formatRate(t.deliveryRate)} of ${formatCount(t.sent)} delivered${report.anomalies.length ? `; ${report.anomalies.length} anomal${report.anomalies.length === 1 ? 'y' : 'ies'}` : ''}`;
-  return { text: clip(text, LIMITS.sectionText), blocks: blocks.slice(0, LIMITS.blocks) };
+  blocks.push(
+    context(
+      `${formatRange(report.range, report.range.timezone)} · ${report.range.timezone}`,
+      escapeMrkdwn(freshnessLine(report)),
+      ...notes,
+    ),
+  );
+  return { text: clip(escapeMrkdwn(reportSummary(report)), LIMITS.sectionText), blocks: blocks.slice(0, LIMITS.blocks) };
 }
 
+/** Our own notice lines use *bold* and `code`; everything else (names from the config) is escaped. */
 export function noticeMessage(result: CommandResult & { type: 'notice' }): SlackMessage {
   const blocks: Block[] = [section(`*${escapeMrkdwn(result.title)}*`)];
   // Pack lines into sections under the text limit, within the block limit.
   let current = '';
-  for (const line of result.lines) {
+  for (const raw of result.lines) {
+    const line = escapeMrkdwn(raw);
     if (current.length + line.length + 1 > LIMITS.sectionText - 50) {
       blocks.push(section(current));
       current = '';
@@ -128,12 +146,15 @@ export function noticeMessage(result: CommandResult & { type: 'notice' }): Slack
     current += (current ? '\n' : '') + line;
   }
   if (current) blocks.push(section(current));
-  return { text: clip(`${result.title}: ${result.lines.join(' ')}`, LIMITS.sectionText), blocks: blocks.slice(0, LIMITS.blocks) };
+  return {
+    text: clip(escapeMrkdwn(`${result.title}: ${result.lines.join(' ')}`), LIMITS.sectionText),
+    blocks: blocks.slice(0, LIMITS.blocks),
+  };
 }
 
 /** One line for the user, never a stack trace or a secret. */
 export function errorText(err: unknown): string {
-  return `:warning: ${errorMessage(err)}`;
+  return `:warning: ${escapeMrkdwn(errorMessage(err))}`;
 }
 
 export const ALERT_ACTIONS = {
@@ -141,11 +162,11 @@ export const ALERT_ACTIONS = {
   mute1h: 'alert_mute_1h',
   mute24h: 'alert_mute_24h',
   byPhone: 'alert_by_phone',
+  undo: 'alert_undo',
 } as const;
 
-/** The alert message, drawn from the alert alone (and, after a click, who did what). */
-export function alertMessage(alert: AlertContent, status?: string): SlackMessage {
-  const critical = alert.anomalies.some((a) => a.severity === 'critical');
+/** The alert, drawn from the stored alert alone: what, where, since when, who did what, what next. */
+export function alertMessage(alert: AlertContent, image?: ChartImage): SlackMessage {
   // A button carries the alert's key and nothing else: everything else is looked up.
   const value = JSON.stringify({ key: alert.key });
   const button = (text: string, action_id: string, style?: 'primary' | 'danger') => ({
@@ -155,30 +176,43 @@ export function alertMessage(alert: AlertContent, status?: string): SlackMessage
     value,
     ...(style ? { style } : {}),
   });
-  const name = escapeMrkdwn(alert.accountName);
   if (alert.resolved) {
-    const text = alert.anomalies.map((a) => escapeMrkdwn(a.explanation)).join('\n');
+    const lines = alert.anomalies.map((a) => `:white_check_mark: ${escapeMrkdwn(recoveryLine(a))}`).join('\n');
     return {
-      text: clip(`Delivery alert resolved for ${alert.accountName}: ${text}`, LIMITS.sectionText),
-      blocks: [header(`✅ Resolved: ${alert.accountName}`), section(text), context(`Alert ${alert.shortId} · times in ${alert.timezone}`)],
+      text: clip(escapeMrkdwn(alertSummary(alert)), LIMITS.sectionText),
+      blocks: [
+        header(`✅ ${alertTitle(alert)}`),
+        section(`*${escapeMrkdwn(resolutionSummary(alert))}*\n${lines}`),
+        context(escapeMrkdwn(alertFooter(alert))),
+      ],
     };
   }
-  const blocks: Block[] = [
-    header(`${critical ? '🔴' : '🟠'} Delivery alert: ${alert.accountName}`),
-    section(anomalyLines(alert.anomalies)),
-    context(`Alert ${alert.shortId} · times in ${alert.timezone}`),
-    ...(status ? [{ ...context(status), block_id: 'alert_status' }] : []),
-    {
-      type: 'actions',
-      block_id: 'alert_actions',
-      elements: [
-        button('Acknowledge', ALERT_ACTIONS.acknowledge, 'primary'),
-        button('Mute 1h', ALERT_ACTIONS.mute1h),
-        button('Mute 24h', ALERT_ACTIONS.mute24h),
-        button('Show by phone number', ALERT_ACTIONS.byPhone),
-      ],
-    },
-  ];
-  const first = alert.anomalies[0];
-  return { text: clip(`Delivery alert for ${name}: ${first ? escapeMrkdwn(first.explanation) : ''}`, LIMITS.sectionText), blocks };
+  const critical = alert.anomalies.some((a) => a.severity === 'critical');
+  const blocks: Block[] = [header(`${critical ? '🔴' : '🟠'} ${alertTitle(alert)}`)];
+  for (const incident of incidents(alert).slice(0, ANOMALY_ROWS)) {
+    const related = incident.related.length ? `\nAlso: ${incident.related.map(escapeMrkdwn).join(' · ')}` : '';
+    blocks.push(section(`${icon(incident.severity)} *${escapeMrkdwn(incident.headline)}*${incident.new ? ' `new`' : ''}${related}`));
+  }
+  if (image) blocks.push(imageBlock(image, alertSummary(alert)));
+  const status = alert.status;
+  if (status) {
+    const icon = status.action === 'acknowledged' ? ':white_check_mark:' : ':no_bell:';
+    // A Slack user is mentioned (Slack shows the name); someone who clicked in Teams is named.
+    const who = /^[UW][A-Z0-9]+$/.test(status.by) ? `<@${status.by}>` : escapeMrkdwn(status.byName ?? status.by);
+    blocks.push({ ...context(`${icon} ${statusText(status, who)}`), block_id: 'alert_status' });
+  }
+  blocks.push(context(escapeMrkdwn(alertFooter(alert))));
+  blocks.push({
+    type: 'actions',
+    block_id: 'alert_actions',
+    elements: status
+      ? [button(status.action === 'muted' ? 'Unmute' : 'Undo', ALERT_ACTIONS.undo), button('Show by phone number', ALERT_ACTIONS.byPhone)]
+      : [
+          button('Acknowledge', ALERT_ACTIONS.acknowledge, 'primary'),
+          button('Mute 1h', ALERT_ACTIONS.mute1h),
+          button('Mute 24h', ALERT_ACTIONS.mute24h),
+          button('Show by phone number', ALERT_ACTIONS.byPhone),
+        ],
+  });
+  return { text: clip(escapeMrkdwn(alertSummary(alert)), LIMITS.sectionText), blocks };
 }

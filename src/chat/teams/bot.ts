@@ -1,4 +1,5 @@
 import {
+  type Activity,
   ActivityTypes,
   CardFactory,
   CloudAdapter,
@@ -10,13 +11,15 @@ import express, { type Request, type Response } from 'express';
 import pLimit from 'p-limit';
 import type { ChartLinks } from '../../charts/links.js';
 import type { RenderedChart } from '../../charts/render.js';
+import { alertChartSpec } from '../../charts/spec.js';
 import { type Command, parseCommand } from '../../command/grammar.js';
 import type { Logger } from '../../log.js';
 import type { Requester } from '../access.js';
-import { applyAlertAction, describeAlertStatus } from '../alertActions.js';
+import { applyAlertAction } from '../alertActions.js';
 import { runCommand } from '../commands.js';
 import type { CommandContext, CommandResult } from '../context.js';
-import { type ChatSurface, errorMessage, followUpText, type PostOutcome } from '../surface.js';
+import { alertSummary, followUpText, reportSummary } from '../presentation.js';
+import { type AlertContent, type ChatSurface, errorMessage, type PostOutcome } from '../surface.js';
 import { ALERT_SUBMIT, alertCard, type Card, errorCard, noticeCard, reportCard } from './cards.js';
 import { isAllowedServiceUrl } from './serviceUrl.js';
 import type { TeamsSettings } from './settings.js';
@@ -25,7 +28,7 @@ export interface TeamsSurface extends ChatSurface {
   /** POST /api/messages */
   handle(req: Request, res: Response): Promise<void>;
   /** Proactive post to a stored conversation. */
-  postCard(conversation: string, card: Card): Promise<PostOutcome>;
+  postActivity(conversation: string, activity: Partial<Activity>): Promise<PostOutcome>;
 }
 
 export const PROACTIVE_CONCURRENCY = 16;
@@ -54,7 +57,7 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
   const adapter = new CloudAdapter(auth);
   adapter.onTurnError = async (context, err) => {
     log.error({ err }, 'teams turn failed');
-    await context.sendActivity({ attachments: [CardFactory.adaptiveCard(errorCard(errorMessage(err)))] });
+    await context.sendActivity(attachment(errorCard(errorMessage(err)), errorMessage(err)));
   };
   const prefix = '@waba-pulse';
   const slashPrefix = new RegExp(`^${(settings.slashCommand ?? '/waba').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(\\s+|$)`, 'i');
@@ -66,11 +69,34 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
     return links?.publish(chart.png);
   }
 
-  function toCard(result: CommandResult): Card {
-    return result.type === 'notice' ? noticeCard(result) : reportCard(result.report, imageUrl(result.chart));
+  /**
+   * A card as an activity, with a `summary` for notifications and previews (else Teams shows
+   * "Card") and the same line as `text`.
+   */
+  function attachment(card: Card, summary: string) {
+    const line = summary.length > 250 ? `${summary.slice(0, 249)}…` : summary;
+    return { type: ActivityTypes.Message, summary: line, text: line, attachments: [CardFactory.adaptiveCard(card)] };
   }
 
-  const attachment = (card: Card) => ({ type: ActivityTypes.Message, attachments: [CardFactory.adaptiveCard(card)] });
+  function toActivity(result: CommandResult) {
+    return result.type === 'notice'
+      ? attachment(noticeCard(result), result.title)
+      : attachment(reportCard(result.report, imageUrl(result.chart)), reportSummary(result.report));
+  }
+
+  /** The alert's card, with its small chart when one can be drawn. */
+  async function alertActivity(alert: AlertContent) {
+    const spec = alert.resolved ? undefined : alertChartSpec(alert);
+    let url: string | undefined;
+    if (spec) {
+      try {
+        url = imageUrl(await ctx.charts.render(spec));
+      } catch (err) {
+        log.warn({ err, alert: alert.shortId }, 'alert chart not drawn; posting without it');
+      }
+    }
+    return attachment(alertCard(alert, url), alertSummary(alert));
+  }
 
   const authenticated = Boolean(settings.appId);
 
@@ -103,20 +129,18 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
 
   async function onAlertAction(context: TurnContext, value: { key?: unknown; action?: unknown }): Promise<void> {
     const who = requester(context);
-    const outcome = await applyAlertAction(ctx, who, value, log);
+    const outcome = await applyAlertAction(ctx, who, { ...value, byName: context.activity.from.name }, log);
     if (!outcome.ok) {
-      await context.sendActivity(attachment(errorCard(outcome.message)));
+      await context.sendActivity(attachment(errorCard(outcome.message), outcome.message));
       return;
     }
     if (outcome.kind === 'report') {
       await context.sendActivity({ type: ActivityTypes.Typing });
-      await context.sendActivity(attachment(toCard(outcome.result)));
+      await context.sendActivity(toActivity(outcome.result));
       return;
     }
-    const name = context.activity.from.name ?? who.user;
-    const status = `${outcome.status.action === 'acknowledged' ? '✅' : '🔕'} ${describeAlertStatus(outcome.status, name)}`;
     // Redrawn in place from the stored alert, never from what the client submitted.
-    await context.updateActivity({ ...attachment(alertCard(outcome.alert, status)), id: context.activity.replyToId });
+    await context.updateActivity({ ...(await alertActivity(outcome.alert)), id: context.activity.replyToId });
   }
 
   async function onMessage(context: TurnContext): Promise<void> {
@@ -129,17 +153,17 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
     try {
       command = parseCommand(text);
     } catch (err) {
-      await context.sendActivity(attachment(errorCard(errorMessage(err))));
+      await context.sendActivity(attachment(errorCard(errorMessage(err)), errorMessage(err)));
       return;
     }
     // Graph can be slow: show that we are on it.
     await context.sendActivity({ type: ActivityTypes.Typing });
     try {
       const result = await runCommand({ ...ctx, prefix }, requester(context), command);
-      await context.sendActivity(attachment(toCard(result)));
+      await context.sendActivity(toActivity(result));
     } catch (err) {
       log.warn({ err, command: command.kind }, 'teams command failed');
-      await context.sendActivity(attachment(errorCard(errorMessage(err))));
+      await context.sendActivity(attachment(errorCard(errorMessage(err)), errorMessage(err)));
     }
   }
 
@@ -155,11 +179,7 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
         a.type === ActivityTypes.InstallationUpdate ? a.action === 'remove' : (a.membersRemoved ?? []).some((m) => m.id === a.recipient.id);
       if (added) {
         await remember(context);
-        await context.sendActivity(
-          attachment(
-            noticeCard((await runCommand({ ...ctx, prefix }, requester(context), { kind: 'help' })) as CommandResult & { type: 'notice' }),
-          ),
-        );
+        await context.sendActivity(toActivity(await runCommand({ ...ctx, prefix }, requester(context), { kind: 'help' })));
       } else if (removed) {
         await ctx.store.markConversationInactive(a.conversation.id, 'bot removed', ctx.now());
       }
@@ -209,8 +229,8 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
     }
   }
 
-  const postCard = (conversation: string, card: Card): Promise<PostOutcome> =>
-    inConversation(conversation, async (context) => (await context.sendActivity(attachment(card)))?.id ?? '');
+  const postActivity = (conversation: string, activity: Partial<Activity>): Promise<PostOutcome> =>
+    inConversation(conversation, async (context) => (await context.sendActivity(activity))?.id ?? '');
 
   const surface: TeamsSurface = {
     mode: settings.appId ? 'on' : 'unauthenticated',
@@ -254,25 +274,27 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
       await adapter.process(req, res, turn);
     },
     platform: 'teams',
-    postCard,
-    postAlert: (conversation, alert) => postCard(conversation, alertCard(alert)),
-    updateAlert: (conversation, ref, alert) =>
-      inConversation(
+    postActivity,
+    postAlert: async (conversation, alert) => postActivity(conversation, await alertActivity(alert)),
+    updateAlert: async (conversation, ref, alert) => {
+      const activity = await alertActivity(alert);
+      return inConversation(
         conversation,
         async (context) => {
-          await context.updateActivity({ ...attachment(alertCard(alert)), id: ref });
+          await context.updateActivity({ ...activity, id: ref });
           return ref;
         },
         undefined,
         true,
-      ),
+      );
+    },
     replyToAlert: (conversation, ref, alert, kind) =>
       inConversation(
         conversation,
         async (context) => (await context.sendActivity({ type: ActivityTypes.Message, text: followUpText(alert, kind) }))?.id ?? '',
         ref,
       ),
-    postReport: (conversation, result) => postCard(conversation, toCard(result)),
+    postReport: (conversation, result) => postActivity(conversation, toActivity(result)),
   };
   return surface;
 }

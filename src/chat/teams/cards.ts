@@ -1,17 +1,20 @@
 import type { Anomaly } from '../../analytics/anomalies.js';
-import {
-  breakdownLabel,
-  formatCount,
-  formatPercentChange,
-  formatPoints,
-  formatRange,
-  formatRate,
-  freshnessLine,
-  reportTitle,
-} from '../../report/format.js';
+import { formatPercentChange, formatPoints, formatRange, freshnessLine, reportTitle } from '../../report/format.js';
 import type { Report } from '../../report/model.js';
 import type { AlertActionId } from '../alertActions.js';
 import type { CommandResult } from '../context.js';
+import {
+  alertFooter,
+  alertSummary,
+  alertTitle,
+  breakdownRows,
+  incidents,
+  recoveryLine,
+  reportHeadline,
+  resolutionSummary,
+  statusText,
+  type Tone,
+} from '../presentation.js';
 import type { AlertContent } from '../surface.js';
 
 /**
@@ -37,138 +40,220 @@ function card(body: unknown[], actions: unknown[] = []): Card {
   };
 }
 
+/**
+ * Teams reads Markdown in a TextBlock: text from the config or from people (account names,
+ * labels) goes into RichTextBlock runs, which it shows as they are.
+ */
+const run = (value: string, extra: Record<string, unknown> = {}) => ({ type: 'TextRun', text: value, ...extra });
+const rich = (inlines: unknown[], extra: Record<string, unknown> = {}) => ({ type: 'RichTextBlock', inlines, ...extra });
+
+const TONE_COLOR: Record<Tone, string> = { bad: 'Attention', good: 'Good', neutral: 'Default' };
+
+/** The delivery rate large, its change coloured beside it, the volumes under them. */
+function headline(report: Report): unknown[] {
+  const h = reportHeadline(report);
+  const columns: unknown[] = [
+    {
+      type: 'Column',
+      width: 'auto',
+      items: [
+        text(h.rate, { size: 'ExtraLarge', weight: 'Bolder', wrap: false }),
+        text('delivered', { isSubtle: true, spacing: 'None', size: 'Small' }),
+      ],
+    },
+  ];
+  if (h.change) {
+    columns.push({
+      type: 'Column',
+      width: 'stretch',
+      verticalContentAlignment: 'Center',
+      items: [
+        text(h.change.text, { size: 'Large', weight: 'Bolder', color: TONE_COLOR[h.change.tone], wrap: false }),
+        text(h.change.note ?? h.change.against, { isSubtle: true, spacing: 'None', size: 'Small' }),
+      ],
+    });
+  }
+  return [
+    { type: 'ColumnSet', spacing: 'Medium', columns },
+    text(`${h.sent} sent · ${h.delivered} delivered`, { isSubtle: true, spacing: 'Small' }),
+  ];
+}
+
 function anomalyBlocks(anomalies: ReadonlyArray<Pick<Anomaly, 'severity' | 'explanation'>>): unknown[] {
-  const blocks = anomalies.slice(0, ANOMALY_ROWS).map((a) =>
-    text(`${a.severity === 'critical' ? '🔴' : '🟠'} ${a.explanation}`, {
-      color: a.severity === 'critical' ? 'Attention' : 'Warning',
-      spacing: 'Small',
-    }),
+  const blocks: unknown[] = anomalies.slice(0, ANOMALY_ROWS).map((a) =>
+    rich(
+      [run(`${a.severity === 'critical' ? '🔴' : '🟠'} ${a.explanation}`, { color: a.severity === 'critical' ? 'Attention' : 'Warning' })],
+      {
+        spacing: 'Small',
+      },
+    ),
   );
   if (anomalies.length > ANOMALY_ROWS)
     blocks.push(text(`…and ${anomalies.length - ANOMALY_ROWS} more`, { isSubtle: true, spacing: 'Small' }));
   return blocks;
 }
 
-function breakdownTable(report: Report): unknown[] {
+/** One row per number or country: the label takes what is left, the figures their own width. */
+function breakdownRowsBlocks(report: Report): unknown[] {
   if (!report.breakdown) return [];
-  const { by, items } = report.breakdown;
-  const cell = (value: string, right = false) => ({
-    type: 'TableCell',
-    items: [text(value, right ? { horizontalAlignment: 'Right' } : {})],
-  });
-  const rows = items.slice(0, BREAKDOWN_ROWS).map((i) => ({
-    type: 'TableRow',
-    cells: [
-      cell(breakdownLabel(by, i.key)),
-      cell(formatCount(i.sent), true),
-      cell(formatRate(i.deliveryRate), true),
-      cell(formatPoints(i.change.ratePoints), true),
+  const { by } = report.breakdown;
+  const { rows, more } = breakdownRows(report, BREAKDOWN_ROWS);
+  const row = (cells: [string, string, string, string], extra: { header?: boolean; tone?: Tone } = {}) => ({
+    type: 'ColumnSet',
+    spacing: 'Small',
+    columns: [
+      {
+        type: 'Column',
+        width: 'stretch',
+        items: [text(cells[0], { wrap: true, ...(extra.header ? { isSubtle: true, size: 'Small' } : {}) })],
+      },
+      ...cells.slice(1).map((value, i) => ({
+        type: 'Column',
+        width: 'auto',
+        items: [
+          text(value, {
+            wrap: false,
+            horizontalAlignment: 'Right',
+            ...(extra.header ? { isSubtle: true, size: 'Small' } : {}),
+            ...(i === 2 && extra.tone ? { color: TONE_COLOR[extra.tone] } : {}),
+          }),
+        ],
+      })),
     ],
-  }));
+  });
   const out: unknown[] = [
     text(`By ${by === 'phone' ? 'phone number' : 'country'}`, { weight: 'Bolder', spacing: 'Medium' }),
-    {
-      type: 'Table',
-      firstRowAsHeaders: true,
-      showGridLines: false,
-      columns: [{ width: 3 }, { width: 2 }, { width: 1 }, { width: 2 }],
-      rows: [
-        {
-          type: 'TableRow',
-          style: 'accent',
-          cells: [cell(by === 'phone' ? 'Number' : 'Country'), cell('Sent', true), cell('Rate', true), cell('vs previous', true)],
-        },
-        ...rows,
-      ],
-    },
+    row([by === 'phone' ? 'Number' : 'Country', 'Sent', 'Rate', '±pp'], { header: true }),
+    ...rows.map((r) => row([r.label, r.sent, r.rate, r.change], { tone: r.tone })),
   ];
-  if (items.length > BREAKDOWN_ROWS) out.push(text(`…and ${items.length - BREAKDOWN_ROWS} more`, { isSubtle: true, spacing: 'Small' }));
+  if (more) out.push(text(`…and ${more} more`, { isSubtle: true, spacing: 'Small' }));
   return out;
 }
 
 export function reportCard(report: Report, imageUrl: string | undefined): Card {
-  const t = report.totals;
-  const prev = report.comparisons.previousPeriod;
   const week = report.comparisons.sameWeekdayLastWeek;
-  const facts = [
-    { title: 'Sent', value: formatCount(t.sent) },
-    { title: 'Delivered', value: formatCount(t.delivered) },
-    { title: 'Delivery rate', value: formatRate(t.deliveryRate) },
-    ...(prev
-      ? [
-          {
-            title: 'vs previous period',
-            value: `rate ${formatPoints(prev.change.ratePoints)} · sent ${formatPercentChange(prev.change.sentPct)}`,
-          },
-        ]
-      : []),
-    ...(week
-      ? [
-          {
-            title: 'vs a week before',
-            value: `rate ${formatPoints(week.change.ratePoints)} · sent ${formatPercentChange(week.change.sentPct)}`,
-          },
-        ]
-      : []),
-  ];
-  const body: unknown[] = [text(reportTitle(report), { size: 'Large', weight: 'Bolder' }), { type: 'FactSet', facts }];
+  const body: unknown[] = [rich([run(reportTitle(report), { size: 'Medium', weight: 'Bolder' })]), ...headline(report)];
+  if (week && week.change.ratePoints !== null) {
+    body.push(
+      text(
+        `vs the same days a week before: rate ${formatPoints(week.change.ratePoints)} · sent ${formatPercentChange(week.change.sentPct)}`,
+        {
+          isSubtle: true,
+          size: 'Small',
+          spacing: 'None',
+        },
+      ),
+    );
+  }
   if (report.anomalies.length) body.push(text('Anomalies', { weight: 'Bolder', spacing: 'Medium' }), ...anomalyBlocks(report.anomalies));
-  body.push(...breakdownTable(report));
+  body.push(...breakdownRowsBlocks(report));
   if (imageUrl) {
     const alt = report.anomalies[0] ? `${reportTitle(report)}. ${report.anomalies[0].explanation}` : reportTitle(report);
     body.push({ type: 'Image', url: imageUrl, altText: alt.slice(0, 1000), size: 'Stretch', spacing: 'Medium' });
   }
   body.push(
-    text(
-      `${formatRange(report.range, report.range.timezone)} · ${report.range.timezone} · ${freshnessLine(report)}${report.notes.length ? ` · ${report.notes.join(' ')}` : ''}`,
-      { isSubtle: true, size: 'Small', spacing: 'Medium' },
+    rich(
+      [
+        run(
+          `${formatRange(report.range, report.range.timezone)} · ${report.range.timezone} · ${freshnessLine(report)}${report.notes.length ? ` · ${report.notes.join(' ')}` : ''}`,
+          { isSubtle: true, size: 'Small' },
+        ),
+      ],
+      { spacing: 'Medium' },
     ),
   );
   return card(body);
 }
 
-/** Teams renders Markdown in TextBlocks; Slack's *bold* becomes **bold**. */
-function markdown(line: string): string {
-  return line.replace(/(^|[\s(])\*([^*\n]+)\*/g, '$1**$2**');
+/**
+ * Our notice lines mark *bold* and `commands`: shown as bold and monospace runs (never as
+ * Markdown, so a name with an asterisk or a backtick is shown as it is).
+ */
+function noticeLine(line: string, bold = true): unknown {
+  const inlines: unknown[] = [];
+  const pattern = bold ? /\*([^*\n]+)\*|`([^`\n]+)`/g : /()`([^`\n]+)`/g;
+  let last = 0;
+  for (const m of line.matchAll(pattern)) {
+    if (m.index! > last) inlines.push(run(line.slice(last, m.index)));
+    inlines.push(m[2] === undefined ? run(m[1]!, { weight: 'Bolder' }) : run(m[2], { fontType: 'Monospace' }));
+    last = m.index! + m[0].length;
+  }
+  if (last < line.length) inlines.push(run(line.slice(last)));
+  return rich(inlines, { spacing: 'Small' });
 }
 
 export function noticeCard(result: CommandResult & { type: 'notice' }): Card {
-  return card([text(result.title, { weight: 'Bolder' }), ...result.lines.map((line) => text(markdown(line), { spacing: 'Small' }))]);
+  return card([rich([run(result.title, { weight: 'Bolder' })]), ...result.lines.map((line) => noticeLine(line))]);
 }
 
+/** An error line; the commands it suggests (`help`) in monospace, nothing else read as markup. */
 export function errorCard(message: string): Card {
-  return card([text(`⚠️ ${message}`, { color: 'Attention' })]);
+  const line = noticeLine(`⚠️ ${message}`, false) as { inlines: Array<Record<string, unknown>> };
+  return card([{ ...line, inlines: line.inlines.map((r) => ({ ...r, color: 'Attention' })) }]);
 }
 
 export const ALERT_SUBMIT = 'waba-pulse-alert';
 
-export function alertCard(alert: AlertContent, status?: string): Card {
+export function alertCard(alert: AlertContent, imageUrl?: string): Card {
+  const footer = rich([run(alertFooter(alert), { isSubtle: true, size: 'Small' })], { spacing: 'Medium' });
   if (alert.resolved) {
     return card([
-      text(`✅ Resolved: ${alert.accountName}`, { size: 'Large', weight: 'Bolder' }),
-      ...alert.anomalies.map((a) => text(a.explanation, { spacing: 'Small' })),
-      text(`Alert ${alert.shortId} · times in ${alert.timezone}`, { isSubtle: true, size: 'Small' }),
+      rich([run(`✅ ${alertTitle(alert)}`, { size: 'Large', weight: 'Bolder' })]),
+      text(resolutionSummary(alert), { weight: 'Bolder', spacing: 'Small' }),
+      ...alert.anomalies.map((a) => rich([run(recoveryLine(a))], { spacing: 'Small' })),
+      footer,
     ]);
   }
   const critical = alert.anomalies.some((a) => a.severity === 'critical');
   // The submit carries the alert's key and the button, nothing else: the card is redrawn from the store.
-  const submit = (title: string, action: AlertActionId) => ({
+  const submit = (title: string, action: AlertActionId, extra: Record<string, unknown> = {}) => ({
     type: 'Action.Submit',
     title,
     data: { kind: ALERT_SUBMIT, key: alert.key, action },
+    ...extra,
   });
-  return card(
-    [
-      text(`${critical ? '🔴' : '🟠'} Delivery alert: ${alert.accountName}`, { size: 'Large', weight: 'Bolder' }),
-      ...anomalyBlocks(alert.anomalies),
-      text(`Alert ${alert.shortId} · times in ${alert.timezone}`, { isSubtle: true, size: 'Small' }),
-      ...(status ? [text(status, { weight: 'Bolder', color: 'Good', spacing: 'Medium' })] : []),
-    ],
-    [
-      submit('Acknowledge', 'ack'),
-      submit('Mute 1h', 'mute_1h'),
-      submit('Mute 24h', 'mute_24h'),
-      submit('Show by phone number', 'by_phone'),
-    ],
-  );
+  const body: unknown[] = [rich([run(`${critical ? '🔴' : '🟠'} ${alertTitle(alert)}`, { size: 'Large', weight: 'Bolder' })])];
+  for (const incident of incidents(alert).slice(0, ANOMALY_ROWS)) {
+    body.push(
+      rich(
+        [
+          run(incident.headline, { weight: 'Bolder', color: incident.severity === 'critical' ? 'Attention' : 'Warning' }),
+          ...(incident.new ? [run('  new', { isSubtle: true })] : []),
+        ],
+        {
+          spacing: 'Small',
+        },
+      ),
+    );
+    if (incident.related.length) body.push(rich([run(`Also: ${incident.related.join(' · ')}`, { isSubtle: true })], { spacing: 'None' }));
+  }
+  if (imageUrl)
+    body.push({ type: 'Image', url: imageUrl, altText: alertSummary(alert).slice(0, 1000), size: 'Stretch', spacing: 'Medium' });
+  const status = alert.status;
+  if (status) {
+    // Neutral: a mute is a choice, not a success.
+    body.push(
+      rich([run(`${status.action === 'acknowledged' ? '✅' : '🔕'} ${statusText(status, status.byName ?? status.by)}`)], {
+        spacing: 'Medium',
+      }),
+    );
+  }
+  body.push(footer);
+  const byPhone = submit('By phone number', 'by_phone');
+  const actions = status
+    ? [submit(status.action === 'muted' ? 'Unmute' : 'Undo', 'undo'), byPhone]
+    : [
+        submit('Acknowledge', 'ack', { style: 'positive' }),
+        {
+          type: 'Action.ShowCard',
+          title: 'Mute…',
+          card: {
+            type: 'AdaptiveCard',
+            body: [text('Mute alerts for this account here for', { size: 'Small' })],
+            actions: [submit('1 hour', 'mute_1h'), submit('24 hours', 'mute_24h')],
+          },
+        },
+        byPhone,
+      ];
+  return card(body, actions);
 }
