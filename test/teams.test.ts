@@ -292,8 +292,9 @@ describe('proactive messages and alerts', () => {
     const posted = connector.calls.slice(before).find((c) => c.conversation === '19:alerts@thread.tacv2' && c.activity.attachments)!;
     const card = cardOf(posted);
     expect(validateCard(card)).toEqual([]);
-    // Titles that fit a phone: the two mutes behind one "Mute…", told apart inside it.
-    expect((card.actions as Array<{ title: string }>).map((a) => a.title)).toEqual(['Acknowledge', 'Mute…', 'By phone number']);
+    // Titles that fit a phone: the two mutes behind one "Mute…", told apart inside it; the breakdown a link.
+    expect((card.actions as Array<{ title: string }>).map((a) => a.title)).toEqual(['Acknowledge', 'Mute…']);
+    expect(JSON.stringify(card.body)).toContain('"selectAction":{"type":"Action.Submit","title":"Show by phone number"');
     const mutes = (card.actions as Array<{ card?: { actions: Array<{ title: string; data: { action: string } }> } }>)[1]!.card!.actions;
     expect(mutes.map((a) => [a.title, a.data.action])).toEqual([
       ['1 hour', 'mute_1h'],
@@ -315,7 +316,7 @@ describe('proactive messages and alerts', () => {
     expect(update.activityId).toBe(id);
     expect(JSON.stringify(update.activity)).toContain('Acknowledged by Alice at 10:15\u00a0UTC');
     // Once acknowledged, the card offers Undo instead.
-    expect((cardOf(update).actions as Array<{ title: string }>).map((a) => a.title)).toEqual(['Undo', 'By phone number']);
+    expect((cardOf(update).actions as Array<{ title: string }>).map((a) => a.title)).toEqual(['Undo']);
     expect(await service.store.alertHistory(alert.key)).toEqual([
       expect.objectContaining({ status: 'acknowledged', by: 'aad-alice', at: NOW }),
     ]);

@@ -83,10 +83,18 @@ export function compactCount(n: number): string {
   return `${(n / 1_000_000).toFixed(1)}M`;
 }
 
-/** "▼−21.1" (percentage points, the column says so). */
+/** "▼21.1" (percentage points: the column says so). */
 export function compactPoints(points: number): string {
   if (Math.abs(points) < 0.05) return '→0.0';
-  return `${points > 0 ? '▲+' : '▼−'}${Math.abs(points).toFixed(1)}`;
+  return `${points > 0 ? '▲' : '▼'}${Math.abs(points).toFixed(1)}`;
+}
+
+/**
+ * A long run without spaces (an account named in one 150-character word) gets invisible break
+ * points, so a narrow card wraps it instead of running off the edge.
+ */
+export function breakable(text: string): string {
+  return text.replace(/\S{24,}/g, (word) => word.replace(/(.{12})/g, '$1\u200b'));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -17,17 +17,18 @@ export function formatRate(rate: number | null, digits = 1): string {
 /** Between an arrow, its number and its unit: a narrow column never breaks them apart. */
 export const NBSP = '\u00a0';
 
-/** "▲ +1.2 pp" / "▼ −3.4 pp" with an arrow people read at a glance, held together. */
+/** "▲ 1.2 pp" / "▼ 3.4 pp": an arrow people read at a glance, held together with its number. */
 export function formatPoints(points: number | null): string {
   if (points === null) return 'n/a';
   if (Math.abs(points) < 0.05) return `→${NBSP}0.0${NBSP}pp`;
-  return `${points > 0 ? `▲${NBSP}+` : `▼${NBSP}−`}${Math.abs(points).toFixed(1)}${NBSP}pp`;
+  // The arrow says which way: no sign beside it.
+  return `${points > 0 ? '▲' : '▼'}${NBSP}${Math.abs(points).toFixed(1)}${NBSP}pp`;
 }
 
 export function formatPercentChange(pct: number | null): string {
   if (pct === null) return 'n/a';
   if (Math.abs(pct) < 0.05) return `→${NBSP}0%`;
-  return `${pct > 0 ? `▲${NBSP}+` : `▼${NBSP}−`}${Math.abs(pct).toFixed(1)}%`;
+  return `${pct > 0 ? '▲' : '▼'}${NBSP}${Math.abs(pct).toFixed(1)}%`;
 }
 
 // The numbering plans and region names load on the first label that needs them: a report

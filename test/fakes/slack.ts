@@ -170,7 +170,24 @@ export function blockKitViolations(payload: Record<string, unknown>): string[] {
     }
     if (b.type === 'actions') {
       if (b.elements?.length > 25) v.push(`block ${i}: ${b.elements.length} actions > 25`);
-      for (const e of b.elements ?? []) if (e.value?.length > 2000) v.push(`block ${i}: button value > 2000`);
+      for (const e of b.elements ?? []) {
+        if (e.value?.length > 2000) v.push(`block ${i}: button value > 2000`);
+        if (e.text?.text?.length > 75) v.push(`block ${i}: button text ${e.text.text.length} > 75`);
+      }
+    }
+    // Our own rules for reading on a phone, and Slack's for mrkdwn: a monospace row of at most
+    // 36 characters (wider ones wrap into half lines), and &, < and > escaped except in Slack's
+    // own <@user>, <#channel>, <!here> and <url|text> forms.
+    const texts = [b.text, ...(b.fields ?? []), ...(b.type === 'context' ? (b.elements ?? []) : [])].filter((t) => t?.type === 'mrkdwn');
+    for (const t of texts) {
+      for (const block of String(t.text).match(/```[\s\S]*?```/g) ?? []) {
+        for (const row of block.replace(/```/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&').split('\n')) {
+          if ([...row].length > 36) v.push(`block ${i}: monospace row of ${[...row].length} characters > 36: ${row}`);
+        }
+      }
+      const bare = String(t.text).replace(/<(@[UW][A-Z0-9]+|#C[A-Z0-9]+|![a-z]+|https?:[^>|]+(\|[^>]*)?)>/g, '');
+      if (/[<>]/.test(bare)) v.push(`block ${i}: unescaped < or > in mrkdwn`);
+      if (/&(?!amp;|lt;|gt;)/.test(bare)) v.push(`block ${i}: unescaped & in mrkdwn`);
     }
   });
   return v;

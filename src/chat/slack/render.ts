@@ -85,9 +85,10 @@ function breakdownTable(report: Report): string | undefined {
   if (!report.breakdown) return undefined;
   const { by } = report.breakdown;
   const { rows, more } = breakdownRows(report, BREAKDOWN_ROWS);
-  const labelWidth = CODE_ROW_WIDTH - 21; // sent 5, rate 6, change 7, three spaces
+  // "+91 80 4555 1234" whole (16), then sent 5, rate 6, change 6, a space between each.
+  const labelWidth = CODE_ROW_WIDTH - 20;
   const line = (label: string, sent: string, rate: string, change: string) =>
-    `${clip(label, labelWidth).padEnd(labelWidth)} ${sent.padStart(5)} ${rate.padStart(6)} ${change.padStart(7)}`;
+    `${clip(label, labelWidth).padEnd(labelWidth)} ${sent.padStart(5)} ${rate.padStart(6)} ${change.padStart(6)}`;
   const head = line(by === 'phone' ? 'Number' : 'Country', 'Sent', 'Rate', '±pp');
   // Monospace text is shown as it is: plain spaces, and nothing Slack would read as markup.
   const body = rows.map((r) => line(r.label.replace(/\u00a0/g, ' '), r.sent, r.rate, r.change));

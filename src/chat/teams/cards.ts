@@ -7,6 +7,7 @@ import {
   alertFooter,
   alertSummary,
   alertTitle,
+  breakable,
   breakdownRows,
   incidents,
   recoveryLine,
@@ -132,7 +133,7 @@ function breakdownRowsBlocks(report: Report): unknown[] {
 
 export function reportCard(report: Report, imageUrl: string | undefined): Card {
   const week = report.comparisons.sameWeekdayLastWeek;
-  const body: unknown[] = [rich([run(reportTitle(report), { size: 'Medium', weight: 'Bolder' })]), ...headline(report)];
+  const body: unknown[] = [rich([run(breakable(reportTitle(report)), { size: 'Medium', weight: 'Bolder' })]), ...headline(report)];
   if (week && week.change.ratePoints !== null) {
     body.push(
       text(
@@ -198,7 +199,7 @@ export function alertCard(alert: AlertContent, imageUrl?: string): Card {
   const footer = rich([run(alertFooter(alert), { isSubtle: true, size: 'Small' })], { spacing: 'Medium' });
   if (alert.resolved) {
     return card([
-      rich([run(`✅ ${alertTitle(alert)}`, { size: 'Large', weight: 'Bolder' })]),
+      rich([run(`✅ ${breakable(alertTitle(alert))}`, { size: 'Large', weight: 'Bolder' })]),
       text(resolutionSummary(alert), { weight: 'Bolder', spacing: 'Small' }),
       ...alert.anomalies.map((a) => rich([run(recoveryLine(a))], { spacing: 'Small' })),
       footer,
@@ -212,7 +213,7 @@ export function alertCard(alert: AlertContent, imageUrl?: string): Card {
     data: { kind: ALERT_SUBMIT, key: alert.key, action },
     ...extra,
   });
-  const body: unknown[] = [rich([run(`${critical ? '🔴' : '🟠'} ${alertTitle(alert)}`, { size: 'Large', weight: 'Bolder' })])];
+  const body: unknown[] = [rich([run(`${critical ? '🔴' : '🟠'} ${breakable(alertTitle(alert))}`, { size: 'Large', weight: 'Bolder' })])];
   for (const incident of incidents(alert).slice(0, ANOMALY_ROWS)) {
     body.push(
       rich(
@@ -238,10 +239,15 @@ export function alertCard(alert: AlertContent, imageUrl?: string): Card {
       }),
     );
   }
-  body.push(footer);
-  const byPhone = submit('By phone number', 'by_phone');
+  // Two buttons side by side are what a phone's card shows whole; the breakdown is a link.
+  body.push(
+    rich([run('Show by phone number ›', { color: 'Accent', selectAction: submit('Show by phone number', 'by_phone') })], {
+      spacing: 'Small',
+    }),
+    footer,
+  );
   const actions = status
-    ? [submit(status.action === 'muted' ? 'Unmute' : 'Undo', 'undo'), byPhone]
+    ? [submit(status.action === 'muted' ? 'Unmute' : 'Undo', 'undo')]
     : [
         submit('Acknowledge', 'ack', { style: 'positive' }),
         {
@@ -253,7 +259,6 @@ export function alertCard(alert: AlertContent, imageUrl?: string): Card {
             actions: [submit('1 hour', 'mute_1h'), submit('24 hours', 'mute_24h')],
           },
         },
-        byPhone,
       ];
   return card(body, actions);
 }

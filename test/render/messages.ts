@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import { LocalChartRenderer } from '../../src/charts/render.js';
+import { alertChartSpec, type ChartSpec, chartSpec } from '../../src/charts/spec.js';
+import { alertSummary, reportSummary } from '../../src/chat/presentation.js';
+import { alertMessage, reportMessage, type SlackMessage } from '../../src/chat/slack/render.js';
+import type { AlertContent } from '../../src/chat/surface.js';
+import { alertCard, type Card, reportCard } from '../../src/chat/teams/cards.js';
+import { composeReport } from '../../src/compose/composeReport.js';
+import { buildConfig } from '../../src/config/load.js';
+import { GraphClient } from '../../src/graph/client.js';
+import { AlertChecker } from '../../src/jobs/alerts.js';
+import { RecordingDelivery } from '../../src/jobs/recordingDelivery.js';
+import { silentLogger } from '../../src/log.js';
+import { resolveRange } from '../../src/query/range.js';
+import type { Report } from '../../src/report/model.js';
+import { SANDBOX_TOKEN, sampleAccounts } from '../../src/sandbox/accounts.js';
+import { startSandbox } from '../../src/sandbox/server.js';
+import { openStore } from '../../src/store/sql.js';
+
+/**
+ * The messages waba-pulse sends, made by the product's own code from the sandbox at a fixed
+ * moment: a report, a digest, an alert while the sandbox's incident is going on (acknowledged,
+ * too) and its resolution, for Slack and for Teams. What the rendering test checks in a real
+ * browser, and what `npm run docs:screenshots` draws into docs/.
+ */
+export interface SampleMessage {
+  name: string;
+  title: string;
+  slack: SlackMessage;
+  teams: { card: Card; summary: string };
+  /** The chart, for screenshots (cards reference it as `chart:<name>`, Slack as file id `F<name>`), and how it was specified. */
+  chart?: Buffer | undefined;
+  spec?: ChartSpec | undefined;
+  /** What the message was drawn from, for variations (a longer name, more rows). */
+  report?: Report | undefined;
+  alertContent?: AlertContent | undefined;
+}
+
+/** What a screenshot shows of a message: its blocks and card, the alert key (random each run) aside. */
+export function fingerprint(message: SampleMessage): string {
+  const stable = JSON.stringify({ slack: message.slack, teams: message.teams })
+    .replace(/\\"key\\":\\"[A-Za-z0-9_-]{16}\\"/g, 'KEY')
+    .replace(/"key":"[A-Za-z0-9_-]{16}"/g, 'KEY')
+    .replace(/A-[0-9A-Z]{4}/g, 'A-XXXX');
+  return createHash('sha256').update(stable).digest('hex').slice(0, 16);
+}
+
+/** Wed 25 Nov 2026, 09:30 in Kolkata: the sandbox's incidents happened yesterday. */
+export const SAMPLE_NOW = Date.UTC(2026, 10, 25, 4, 0);
+
+export async function sampleMessages(): Promise<SampleMessage[]> {
+  let clock = SAMPLE_NOW;
+  const sandbox = await startSandbox({ accounts: sampleAccounts(SAMPLE_NOW), now: () => clock, callsPerHour: 1_000_000 });
+  const config = buildConfig(
+    {
+      accounts: sampleAccounts(SAMPLE_NOW).map((a) => ({
+        id: a.id,
+        name: a.name,
+        displayName: a.displayName,
+        token: '${T}',
+        timezone: a.timezone,
+      })),
+      alerts: [
+        {
+          name: 'delivery',
+          account: 'acme-retail',
+          drillDown: ['phone', 'country'],
+          targets: [{ slack: { channel: 'C0OPS' } }, { teams: { conversation: '19:ops@thread.tacv2' } }],
+        },
+      ],
+    },
+    { GRAPH_API_URL: sandbox.url },
+  );
+  const graph = new GraphClient({ ...config.graph, now: () => clock });
+  const charts = new LocalChartRenderer();
+  const store = await openStore('sqlite::memory:');
+  const out: SampleMessage[] = [];
+  try {
+    const acme = config.accounts[0]!;
+    const report = async (name: string, title: string, asked: Parameters<typeof resolveRange>[0], by: 'phone' | 'country') => {
+      const { range, granularity } = resolveRange(asked, acme.timezone, clock);
+      const r = await composeReport({ graph, now: () => clock }, { account: acme, token: SANDBOX_TOKEN, range, granularity, by });
+      const spec = chartSpec(r);
+      const png = await charts.render(spec);
+      out.push({
+        name,
+        title,
+        slack: reportMessage(r, { fileId: `F${name}` }),
+        teams: { card: reportCard(r, `chart:${name}`), summary: reportSummary(r) },
+        chart: png.kind === 'png' ? png.png : undefined,
+        spec,
+        report: r,
+      });
+    };
+    await report('report', 'A report: `/waba report acme-retail yesterday by phone`', { preset: 'yesterday' }, 'phone');
+    await report('digest', 'A weekly digest, by country', { last: '7d' }, 'country');
+
+    // The alert checks as the scheduler runs them, every half hour through yesterday's incident.
+    const delivery = new RecordingDelivery();
+    const checker = new AlertChecker({
+      store,
+      ctx: { config, env: { T: SANDBOX_TOKEN }, graph, now: () => clock },
+      owner: 'samples',
+      logger: silentLogger,
+      delivery,
+    });
+    const kolkata = (hours: number) => Date.UTC(2026, 10, 24, 0, 0) - 5.5 * 3_600_000 + hours * 3_600_000;
+    for (let t = kolkata(12); t <= kolkata(21); t += 30 * 60_000) {
+      clock = t;
+      await checker.tick(t);
+    }
+    clock = SAMPLE_NOW;
+    const slackEvents = delivery.events.filter((e) => e.target.platform === 'slack');
+    const opened = slackEvents.find((e) => e.action === 'post')?.alert;
+    const resolved = [...slackEvents].reverse().find((e) => e.alert.resolved)?.alert;
+    if (!opened || !resolved) throw new Error('the sandbox incident raised no alert: the samples cannot be drawn');
+    const latest = [...slackEvents].reverse().find((e) => !e.alert.resolved)!.alert;
+    const alert = async (name: string, title: string, content: AlertContent) => {
+      const spec = alertChartSpec(content);
+      const png = spec ? await charts.render(spec) : undefined;
+      out.push({
+        name,
+        title,
+        slack: alertMessage(content, png ? { fileId: `F${name}` } : undefined),
+        teams: { card: alertCard(content, png ? `chart:${name}` : undefined), summary: alertSummary(content) },
+        chart: png?.kind === 'png' ? png.png : undefined,
+        spec,
+        alertContent: content,
+      });
+    };
+    await alert('alert', 'An alert, as it opens', opened);
+    await alert('alert-acknowledged', 'The alert after Acknowledge', {
+      ...latest,
+      status: { action: 'acknowledged', by: 'U0ALICE', byName: 'Alice', at: opened.openedAt! + 20 * 60_000, timezone: latest.timezone },
+    });
+    await alert('resolution', 'The resolution, edited into the alert', resolved);
+    return out;
+  } finally {
+    await store.close();
+    await graph.close();
+    await sandbox.close();
+  }
+}
