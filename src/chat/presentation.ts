@@ -141,7 +141,8 @@ export function clockSpan(start: number, end: number, tz: string): string {
 // ---------------------------------------------------------------------------------------------
 // Alerts: one headline per incident, related scopes under it.
 
-const SPECIFICITY: Record<string, number> = { phone_country: 3, phone: 2, country: 2, account: 0 };
+// A number is what someone can act on first; then the country it sends to; then the account.
+const SPECIFICITY: Record<string, number> = { phone_country: 3, phone: 2, country: 1, account: 0 };
 
 /** The scope as a headline names it: "+1 631 555 1000", "IN (India)", "All traffic". */
 function where(line: AlertLine): string {

@@ -112,7 +112,7 @@ function settledEnd(episode: EpisodeState, judgement: Judgement): number {
   return end > 0 ? Math.min(end, episode.lastBadEnd) : episode.lastBadEnd;
 }
 
-const SPECIFIC = { phone_country: 3, phone: 2, country: 2, account: 0 } as const;
+const SPECIFIC = { phone_country: 3, phone: 2, country: 1, account: 0 } as const;
 
 /** The alert's small chart: the most specific scope of its worst anomaly, over the last hours. */
 function chartData(found: readonly Anomaly[], judgement: Judgement): AlertChartData | undefined {
