@@ -84,8 +84,11 @@ describe('waba-pulse backtest', () => {
     // Fetched once: the account, 3 numbers and 4 countries, 15 days of half hours in three chunks each.
     expect(json.graphCalls).toBe(sandbox.stats.requests - before);
     expect(json.graphCalls).toBe(24);
-    expect(json.episodes).toHaveLength(1);
-    const [episode] = json.episodes;
+    // The two incidents of the sample day: an hour of marketing held back (10:00, account-wide)
+    // and the number's drop to India (13:00).
+    expect(json.episodes).toHaveLength(2);
+    expect(json.episodes[0]).toMatchObject({ kind: 'delivery_drop', firstBucketStart: '2026-11-24T10:00:00+05:30' });
+    const episode = json.episodes[1];
     expect(episode).toMatchObject({ kind: 'delivery_drop', severity: 'critical', scope: { kind: 'phone', key: '16315551000' } });
     expect(Object.keys(episode)).toEqual(
       expect.arrayContaining([
@@ -105,7 +108,7 @@ describe('waba-pulse backtest', () => {
     expect(episode.firstBucketStart).toBe('2026-11-24T13:00:00+05:30');
     expect(episode.minutesToAlert).toBeLessThanOrEqual(60);
     expect(episode.resolvedAt).not.toBeNull();
-    expect(json.totals).toMatchObject({ episodes: 1 });
+    expect(json.totals).toMatchObject({ episodes: 2 });
   }, 60_000);
 
   it('prints the episodes as text and writes chart.png and backtest.json with --out', async () => {
@@ -115,11 +118,11 @@ describe('waba-pulse backtest', () => {
     expect(result.out).toMatch(
       /^Backtest of rule "drops" on Acme Retail, 18–24 Nov 2026 \(Asia\/Kolkata\)\n336 checks every 30m · \d+ Graph calls/,
     );
-    expect(result.out).toMatch(/1 alert \(4\.29 per 30 days\); median \d+ min from the end of the first bad half hour to the alert/);
+    expect(result.out).toMatch(/2 alerts \(8\.57 per 30 days\); median \d+ min from the end of the first bad half hour to the alert/);
     expect(result.out).toContain('+1 631 555 1000');
     expect(readdirSync(out).sort()).toEqual(['backtest.json', 'chart.png']);
     expect(readFileSync(join(out, 'chart.png')).subarray(1, 4).toString()).toBe('PNG');
-    expect(JSON.parse(readFileSync(join(out, 'backtest.json'), 'utf8')).episodes).toHaveLength(1);
+    expect(JSON.parse(readFileSync(join(out, 'backtest.json'), 'utf8')).episodes).toHaveLength(2);
   }, 60_000);
 
   it('says so for an account without data', async () => {

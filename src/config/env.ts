@@ -24,6 +24,11 @@ export interface EnvSettings {
     appType: 'SingleTenant' | 'MultiTenant' | 'UserAssignedMSI' | undefined;
     tenantId: string | undefined;
   };
+  /** WhatsApp status webhooks: the Meta app's secret (signatures) and the verify token (handshake). */
+  whatsapp: {
+    appSecret: string | undefined;
+    verifyToken: string | undefined;
+  };
 }
 
 /** Every variable the design names: `.env.example` and `check` list these. */
@@ -44,9 +49,18 @@ export const ENV_VARIABLES = [
   'MICROSOFT_APP_TENANT_ID',
   'CHART_RENDERER',
   'QUICKCHART_URL',
+  'WHATSAPP_APP_SECRET',
+  'WHATSAPP_VERIFY_TOKEN',
 ] as const;
 
-const SECRET_VARIABLES = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'MICROSOFT_APP_PASSWORD'];
+const SECRET_VARIABLES = [
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'SLACK_APP_TOKEN',
+  'MICROSOFT_APP_PASSWORD',
+  'WHATSAPP_APP_SECRET',
+  'WHATSAPP_VERIFY_TOKEN',
+];
 
 function url(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const value = env[name]?.trim();
@@ -120,6 +134,10 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
       appPassword: env.MICROSOFT_APP_PASSWORD?.trim() || undefined,
       appType: appType(env.MICROSOFT_APP_TYPE),
       tenantId: env.MICROSOFT_APP_TENANT_ID?.trim() || undefined,
+    },
+    whatsapp: {
+      appSecret: env.WHATSAPP_APP_SECRET?.trim() || undefined,
+      verifyToken: env.WHATSAPP_VERIFY_TOKEN?.trim() || undefined,
     },
   };
 }

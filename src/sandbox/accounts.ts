@@ -13,9 +13,10 @@ function at(now: number, tz: string, daysAgo: number, hour: number): number {
 }
 
 /**
- * Three sample accounts with one incident each, placed "yesterday" relative to `now` so a demo
- * run any day shows them: a delivery drop on one number to one country, a number that stops
- * sending, and a small account with a marketing burst (which is not a delivery problem).
+ * Three sample accounts with their incidents placed "yesterday" relative to `now` so a demo
+ * run any day shows them: a delivery drop on one number to one country and an hour of marketing
+ * messages held back (error 131049), a number that stops sending, and a small account with a
+ * marketing burst (which is not a delivery problem).
  */
 export function sampleAccounts(now: number): SandboxAccount[] {
   return [
@@ -44,6 +45,16 @@ export function sampleAccounts(now: number): SandboxAccount[] {
           start: at(now, 'Asia/Kolkata', 1, 13),
           end: at(now, 'Asia/Kolkata', 1, 17.5),
           factor: 0.72,
+        },
+        // WhatsApp holding back a quarter of the marketing messages for an hour (error 131049):
+        // what the status webhooks name, and Graph sees only as fewer delivered.
+        {
+          kind: 'failure_burst',
+          code: 131049,
+          category: 'marketing',
+          start: at(now, 'Asia/Kolkata', 1, 10),
+          end: at(now, 'Asia/Kolkata', 1, 11),
+          factor: 0.25,
         },
       ],
     },

@@ -24,14 +24,27 @@ export interface SandboxCountry {
 }
 
 export interface SandboxIncident {
-  kind: 'delivery_drop' | 'stop' | 'burst';
+  /** failure_burst: WhatsApp holds back a share of one pricing category's messages with one error code. */
+  kind: 'delivery_drop' | 'stop' | 'burst' | 'failure_burst';
   phone?: string;
   country?: string;
   start: number;
   end: number;
-  /** Delivery-rate multiplier (delivery_drop) or volume multiplier (burst). */
+  /** Delivery-rate multiplier (delivery_drop), volume multiplier (burst), or share of the category failing (failure_burst). */
   factor: number;
+  /** failure_burst: the error code and the pricing category it hits. */
+  code?: number;
+  category?: PricingCategory;
 }
+
+export type PricingCategory = 'marketing' | 'utility' | 'authentication' | 'service';
+/** Shares of messages by pricing category, the same everywhere in the sandbox. */
+export const CATEGORY_SHARES: ReadonlyArray<[PricingCategory, number]> = [
+  ['marketing', 0.4],
+  ['utility', 0.45],
+  ['authentication', 0.1],
+  ['service', 0.05],
+];
 
 export interface SandboxAccount {
   id: string;
@@ -49,7 +62,7 @@ export interface SandboxAccount {
 const HALF_HOUR = 1800;
 
 /** 32-bit integer hash of a few integers (a murmur-style finaliser). */
-function hash(...values: number[]): number {
+export function hash(...values: number[]): number {
   let h = 0x9e3779b9;
   for (const v of values) {
     h = Math.imul(h ^ (v | 0), 0x85ebca6b);
@@ -61,7 +74,7 @@ function hash(...values: number[]): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-function uniform(...values: number[]): number {
+export function uniform(...values: number[]): number {
   return (hash(...values) + 0.5) / 4294967296;
 }
 
@@ -89,7 +102,7 @@ function countFrom(mean: number, ...key: number[]): number {
   return Math.max(0, Math.round(mean + Math.sqrt(mean) * gaussian(...key, 4)));
 }
 
-function seedOf(text: string): number {
+export function seedOf(text: string): number {
   let h = 2166136261;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
   return h >>> 0;
@@ -148,6 +161,17 @@ export class TrafficModel {
     return { sent, delivered };
   }
 
+  /** [sent, delivered] for every phone × country of a half hour that has ended (status webhooks tell them). */
+  cellsOf(t: number): Int32Array {
+    let cells = this.settledSlots.get(t);
+    if (!cells) {
+      cells = this.slotCells(t, 1);
+      if (this.settledSlots.size >= TrafficModel.MAX_CACHED_SLOTS) this.settledSlots.clear();
+      this.settledSlots.set(t, cells);
+    }
+    return cells;
+  }
+
   /** [sent, delivered] for every phone × country in one half hour, `elapsed` of it gone. */
   private slotCells(t: number, elapsed: number): Int32Array {
     const countries = this.account.countries.length;
@@ -173,7 +197,11 @@ export class TrafficModel {
           if (incident.country && incident.country !== country.code) continue;
           if (incident.kind === 'stop') mean = 0;
           else if (incident.kind === 'burst') mean *= incident.factor;
-          else rate *= incident.factor;
+          else if (incident.kind === 'failure_burst') {
+            // Only the category's messages fail: the rate falls by the share they are of all.
+            const share = CATEGORY_SHARES.find(([c]) => c === (incident.category ?? 'marketing'))?.[1] ?? 0;
+            rate *= 1 - incident.factor * share;
+          } else rate *= incident.factor;
         }
         rate = Math.min(0.999, Math.max(0, rate));
         const n = Math.round(countFrom(mean, this.seed, pi, ci, slot, 40) * elapsed);

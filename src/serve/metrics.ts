@@ -37,6 +37,19 @@ export class ServiceMetrics {
     registers: [this.registry],
   });
 
+  readonly webhookRequests = new Counter({
+    name: 'waba_pulse_webhook_requests_total',
+    help: 'WhatsApp webhook requests by outcome (accepted, bad_signature, bad_input, too_large, store_unavailable, …)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly webhookEvents = new Counter({
+    name: 'waba_pulse_webhook_events_total',
+    help: 'WhatsApp status events by outcome (accepted, dropped)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'waba_pulse_' });
   }

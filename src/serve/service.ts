@@ -16,6 +16,8 @@ import { Scheduler } from '../jobs/scheduler.js';
 import type { Logger } from '../log.js';
 import { openStore, type SqlStore } from '../store/sql.js';
 import type { Platform, Store } from '../store/types.js';
+import { StatusIngest } from '../whatsapp/ingest.js';
+import { webhookRouter, webhookSettings } from '../whatsapp/webhook.js';
 import { ServiceMetrics } from './metrics.js';
 
 export interface ServiceOptions {
@@ -41,6 +43,8 @@ export interface RunningService {
   scheduler: Scheduler;
   metrics: ServiceMetrics;
   store: Store;
+  /** WhatsApp status webhooks, when configured. */
+  ingest: StatusIngest | undefined;
   close(): Promise<void>;
 }
 
@@ -93,11 +97,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const enabled = CHAT_PLATFORMS.map((platform) => ({ platform, settings: platform.enabled(config) })).filter(
     (p) => p.settings !== undefined,
   );
-  if (enabled.length === 0) {
+  const webhooks = webhookSettings(config);
+  if (enabled.length === 0 && !webhooks) {
     throw new ConfigError(
       'env',
       'nothing to serve: no chat platform is configured',
-      'set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode), and/or MICROSOFT_APP_ID with MICROSOFT_APP_PASSWORD for Teams; see .env.example',
+      'set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode), and/or MICROSOFT_APP_ID with MICROSOFT_APP_PASSWORD for Teams, and/or WHATSAPP_APP_SECRET with WHATSAPP_VERIFY_TOKEN for status webhooks; see .env.example',
     );
   }
   const now = options.now ?? Date.now;
@@ -138,7 +143,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       // Healthy means the store answers; the scheduler's last tick says whether schedules run.
       try {
         await store.ping();
-        res.json({ status: 'ok', store: 'ok', scheduler: scheduler?.state() ?? 'off', ...surfaceModes() });
+        res.json({
+          status: 'ok',
+          store: 'ok',
+          scheduler: scheduler?.state() ?? 'off',
+          ...surfaceModes(),
+          whatsapp: webhooks ? 'on' : 'off',
+        });
       } catch (err) {
         res.status(503).json({ status: 'degraded', store: 'unreachable', detail: (err as Error).message });
       }
@@ -165,6 +176,20 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       await surface.start();
       cleanups.push(() => surface.stop());
       surfaces[platform.platform] = surface;
+    }
+    let ingest: StatusIngest | undefined;
+    if (webhooks) {
+      ingest = new StatusIngest(store, now);
+      web.use(
+        webhookRouter({
+          settings: webhooks,
+          ingest,
+          accounts: new Set(config.accounts.map((a) => a.id)),
+          log: logger.child({ surface: 'whatsapp' }),
+          now,
+          counters: { requests: metrics.webhookRequests, events: metrics.webhookEvents },
+        }),
+      );
     }
     web.use((_req, res) => {
       res.status(404).json({ error: 'not found' });
@@ -220,7 +245,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     }, 10 * 60_000);
     prune.unref();
 
-    logger.info({ port, ...surfaceModes() }, 'waba-pulse serving');
+    logger.info({ port, ...surfaceModes(), whatsapp: webhooks ? 'on' : 'off' }, 'waba-pulse serving');
     return {
       url: `http://127.0.0.1:${port}`,
       port,
@@ -231,6 +256,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       store,
       scheduler,
       metrics,
+      ingest,
       async close() {
         // Stop ticking and finish the posts in flight, give back unfinished claims, stop serving
         // and the chat platforms, then close Graph and the store.

@@ -63,6 +63,26 @@ export function migrationsFor(dialect: 'sqlite' | 'postgres'): Record<string, Mi
         await sql`drop table settle_stats`.execute(db);
       },
     },
+    '007_status_counts': {
+      async up(db: Kysely<unknown>) {
+        // WhatsApp status webhooks, counted per minute: no message ids, no recipient numbers.
+        await db.schema
+          .createTable('status_counts')
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('minute', 'bigint', (c) => c.notNull())
+          .addColumn('phone', 'text', (c) => c.notNull())
+          .addColumn('country', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('code', 'integer', (c) => c.notNull())
+          .addColumn('category', 'text', (c) => c.notNull())
+          .addColumn('count', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('status_counts_pk', ['account_id', 'minute', 'phone', 'country', 'status', 'code', 'category'])
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await sql`drop table status_counts`.execute(db);
+      },
+    },
   };
 }
 

@@ -18,6 +18,7 @@ import type {
   ConversationRecord,
   RunRecord,
   RunStatus,
+  StatusCount,
   Store,
   StoredAlert,
   Subscription,
@@ -84,6 +85,16 @@ interface Tables {
   alert_messages: { alert_key: string; platform: string; conversation: string; ref: string; posted_at: Ms };
   seen_keys: { key: string; expires_at: Ms };
   settle_stats: { account_id: string; stats: string; updated_at: Ms };
+  status_counts: {
+    account_id: string;
+    minute: Ms;
+    phone: string;
+    country: string;
+    status: string;
+    code: number;
+    category: string;
+    count: Ms;
+  };
 }
 
 /** PostgreSQL returns BIGINT as a string: milliseconds and counts fit a double exactly. */
@@ -622,6 +633,122 @@ export class SqlStore implements Store {
         .onConflict((oc) => oc.column('account_id').doUpdateSet({ stats, updated_at: now }))
         .execute(),
     );
+  }
+
+  async recordStatuses(
+    events: ReadonlyArray<Omit<StatusCount, 'count'> & { dedupeKey: string }>,
+    now: number,
+    ttlMs: number,
+  ): Promise<{ counted: number; duplicates: number }> {
+    if (events.length === 0) return { counted: 0, duplicates: 0 };
+    // Keys in one order, rows in one order: two replicas writing overlapping batches wait for
+    // each other instead of deadlocking. (A duplicate within the batch counts once too.)
+    const keys = [...new Set(events.map((e) => e.dedupeKey))].sort();
+    return this.withRetry(() =>
+      this.q(() =>
+        this.db.transaction().execute(async (tx) => {
+          const fresh = new Set<string>();
+          for (let i = 0; i < keys.length; i += 500) {
+            const rows = await tx
+              .insertInto('seen_keys')
+              .values(keys.slice(i, i + 500).map((key) => ({ key: `wa:${key}`, expires_at: now + ttlMs })))
+              .onConflict((oc) => oc.column('key').doNothing())
+              .returning('key')
+              .execute();
+            for (const r of rows) fresh.add(r.key.slice(3));
+          }
+          const groups = new Map<string, StatusCount>();
+          let counted = 0;
+          for (const e of events) {
+            if (!fresh.delete(e.dedupeKey)) continue;
+            counted++;
+            const id = `${e.accountId}|${e.minute}|${e.phone}|${e.country}|${e.status}|${e.code}|${e.category}`;
+            const group = groups.get(id);
+            if (group) group.count++;
+            else
+              groups.set(id, {
+                accountId: e.accountId,
+                minute: e.minute,
+                phone: e.phone,
+                country: e.country,
+                status: e.status,
+                code: e.code,
+                category: e.category,
+                count: 1,
+              });
+          }
+          const rows = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, g]) => g);
+          for (let i = 0; i < rows.length; i += 500) {
+            await tx
+              .insertInto('status_counts')
+              .values(
+                rows.slice(i, i + 500).map((g) => ({
+                  account_id: g.accountId,
+                  minute: g.minute,
+                  phone: g.phone,
+                  country: g.country,
+                  status: g.status,
+                  code: g.code,
+                  category: g.category,
+                  count: g.count,
+                })),
+              )
+              .onConflict((oc) =>
+                oc
+                  .columns(['account_id', 'minute', 'phone', 'country', 'status', 'code', 'category'])
+                  .doUpdateSet((eb) => ({ count: eb('status_counts.count', '+', eb.ref('excluded.count')) })),
+              )
+              .execute();
+          }
+          return { counted, duplicates: events.length - counted };
+        }),
+      ),
+    );
+  }
+
+  /** PostgreSQL may still pick a deadlock victim or fail a serialization: such a batch is run again. */
+  private async withRetry<T>(work: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (err) {
+        const code = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+        if (attempt >= 3 || (code !== '40P01' && code !== '40001')) throw err;
+      }
+    }
+  }
+
+  async statusCounts(accountId: string, from: number, to: number): Promise<StatusCount[]> {
+    const rows = await this.q(() =>
+      this.db
+        .selectFrom('status_counts')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('minute', '>=', from)
+        .where('minute', '<', to)
+        .execute(),
+    );
+    return rows.map((r) => ({
+      accountId: r.account_id,
+      minute: Number(r.minute),
+      phone: r.phone,
+      country: r.country,
+      status: r.status as StatusCount['status'],
+      code: Number(r.code),
+      category: r.category,
+      count: Number(r.count),
+    }));
+  }
+
+  async firstStatusMinute(accountId: string): Promise<number | undefined> {
+    const row = await this.q(() =>
+      this.db
+        .selectFrom('status_counts')
+        .select((eb) => eb.fn.min('minute').as('first'))
+        .where('account_id', '=', accountId)
+        .executeTakeFirst(),
+    );
+    return row?.first == null ? undefined : Number(row.first);
   }
 
   /** Drop expired seen-marks (called now and then by the service). */

@@ -116,9 +116,36 @@ export interface AlertMessage extends ChatTarget {
   postedAt: number;
 }
 
+/** Status webhooks of one minute, one number, one recipient country, one status, code and category. */
+export interface StatusCount {
+  accountId: string;
+  minute: number;
+  phone: string;
+  country: string;
+  status: 'sent' | 'delivered' | 'read' | 'failed';
+  code: number;
+  category: string;
+  count: number;
+}
+
 export interface Store {
   /** A cheap round trip: /healthz asks it. */
   ping(): Promise<void>;
+
+  /**
+   * Count status events once each: in one transaction, mark their keys seen (until `now +
+   * ttlMs`) and add to the per-minute counts only the events not seen before. Durable when it
+   * resolves.
+   */
+  recordStatuses(
+    events: ReadonlyArray<Omit<StatusCount, 'count'> & { dedupeKey: string }>,
+    now: number,
+    ttlMs: number,
+  ): Promise<{ counted: number; duplicates: number }>;
+  /** Per-minute counts of an account in [from, to) (UNIX seconds). */
+  statusCounts(accountId: string, from: number, to: number): Promise<StatusCount[]>;
+  /** The first minute any status was counted for the account, if ever. */
+  firstStatusMinute(accountId: string): Promise<number | undefined>;
 
   addSubscription(subscription: Omit<Subscription, 'id' | 'createdAt'>, now: number): Promise<Subscription>;
   /** Removes every subscription of the target to the account; returns how many. */

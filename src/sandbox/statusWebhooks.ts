@@ -1,0 +1,292 @@
+import { createHmac } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pLimit from 'p-limit';
+import { Agent, request } from 'undici';
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
+import { CATEGORY_SHARES, hash, type PricingCategory, type SandboxAccount, seedOf, TrafficModel, uniform } from './traffic.js';
+
+/**
+ * The sandbox as Meta's webhook sender: for its synthetic traffic, every message's `sent`, then
+ * `delivered` (and sometimes `read`) or `failed` with a realistic error code, as WhatsApp status
+ * notifications signed with the app secret and POSTed to a callback URL — retried with backoff
+ * on anything but 200, as Meta does, and (optionally) delivered twice. The counts agree with the
+ * sandbox's Graph analytics: a message Graph counts as undelivered is one that failed here (or
+ * was never confirmed).
+ */
+
+/** Failure codes of undelivered messages outside incidents, with their weights. */
+const FAILURE_MIX: ReadonlyArray<[number, number]> = [
+  [131026, 0.45],
+  [131047, 0.12],
+  [131049, 0.12],
+  [131050, 0.08],
+  [130472, 0.06],
+  [131056, 0.05],
+  [131048, 0.04],
+  [131000, 0.04],
+  [135000, 0.04], // a code waba-pulse has no words for: shown with Meta's own title
+];
+const TITLES: Record<number, string> = {
+  131026: 'Message undeliverable',
+  131047: 'Re-engagement message',
+  131049: 'This message was not delivered to maintain healthy ecosystem engagement.',
+  131050: 'User has stopped marketing messages',
+  130472: "User's number is part of an experiment",
+  131056: 'Pair rate limit hit',
+  131048: 'Spam rate limit hit',
+  131000: 'Something went wrong',
+  135000: 'Generic user error',
+};
+
+/** A plausible mobile number per country, for recipient ids (only their country is ever read). */
+const RECIPIENT_PREFIX: Record<string, string> = {
+  IN: '9198',
+  US: '1415',
+  BR: '55119',
+  ID: '62812',
+  DE: '49151',
+  AT: '43664',
+  CA: '1416',
+  GB: '447911',
+  MX: '52155',
+};
+
+export interface StatusRecord {
+  id: string;
+  status: 'sent' | 'delivered' | 'read' | 'failed';
+  timestamp: number;
+  recipient: string;
+  category: PricingCategory;
+  code?: number | undefined;
+}
+
+/** A WhatsApp Business Account notification carrying statuses of one of our numbers. */
+export function statusNotification(accountId: string, phone: string, statuses: readonly StatusRecord[]): Record<string, unknown> {
+  return {
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: accountId,
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: phone, phone_number_id: `1${phone.slice(-14)}` },
+              statuses: statuses.map((s) => ({
+                id: s.id,
+                status: s.status,
+                timestamp: String(s.timestamp),
+                recipient_id: s.recipient,
+                ...(s.status === 'sent' ? { pricing: { billable: true, pricing_model: 'PMP', category: s.category } } : {}),
+                ...(s.status === 'failed'
+                  ? {
+                      errors: [
+                        { code: s.code, title: TITLES[s.code ?? 0] ?? 'Error', error_data: { details: TITLES[s.code ?? 0] ?? 'Error' } },
+                      ],
+                    }
+                  : {}),
+              })),
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+export function signBody(body: string, secret: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+const HALF_HOUR = 1800;
+
+function pick<T>(items: ReadonlyArray<[T, number]>, u: number): T {
+  let acc = 0;
+  for (const [item, weight] of items) {
+    acc += weight;
+    if (u < acc) return item;
+  }
+  return items[items.length - 1]![0];
+}
+
+/**
+ * Every status of the account's messages sent in [from, to) (UNIX seconds), in time order
+ * per number. Deterministic: the same window gives the same messages and ids.
+ */
+export function accountStatuses(account: SandboxAccount, model: TrafficModel, from: number, to: number): Map<string, StatusRecord[]> {
+  const seed = seedOf(account.id);
+  const byPhone = new Map<string, StatusRecord[]>();
+  for (let t = Math.floor(from / HALF_HOUR) * HALF_HOUR; t < to; t += HALF_HOUR) {
+    const cells = model.cellsOf(t);
+    account.phones.forEach((phone, pi) => {
+      const out = byPhone.get(phone.number) ?? [];
+      byPhone.set(phone.number, out);
+      account.countries.forEach((country, ci) => {
+        const cell = (pi * account.countries.length + ci) * 2;
+        const sent = cells[cell]!;
+        const delivered = cells[cell + 1]!;
+        const bursts = account.incidents.filter(
+          (i) =>
+            i.kind === 'failure_burst' &&
+            t >= i.start &&
+            t < i.end &&
+            (!i.phone || i.phone === phone.number) &&
+            (!i.country || i.country === country.code),
+        );
+        // Which messages are undelivered: the burst's category first, then the rest by hash.
+        const messages = Array.from({ length: sent }, (_, k) => {
+          const category = pick(CATEGORY_SHARES, uniform(seed, t, pi, ci, k, 61));
+          const burst = bursts.find((b) => (b.category ?? 'marketing') === category && uniform(seed, t, pi, ci, k, 62) < b.factor);
+          return { k, category, burst, order: burst ? -1 : uniform(seed, t, pi, ci, k, 63) };
+        });
+        const undelivered = new Set(
+          [...messages]
+            .sort((a, b) => a.order - b.order)
+            .slice(0, sent - delivered)
+            .map((m) => m.k),
+        );
+        for (const m of messages) {
+          const at = t + Math.floor((m.k / Math.max(1, sent)) * HALF_HOUR);
+          if (at < from || at >= to) continue;
+          const id = `wamid.${Buffer.from(`${account.id}:${t}:${pi}:${ci}:${m.k}`).toString('base64url')}`;
+          const recipient = `${RECIPIENT_PREFIX[country.code] ?? '1415'}${String(hash(seed, t, pi, ci, m.k) % 10_000_000).padStart(7, '0')}`;
+          const base = { id, recipient, category: m.category };
+          out.push({ ...base, status: 'sent', timestamp: at });
+          if (!undelivered.has(m.k)) {
+            out.push({ ...base, status: 'delivered', timestamp: at + 2 });
+            if (uniform(seed, t, pi, ci, m.k, 64) < 0.4) out.push({ ...base, status: 'read', timestamp: at + 40 });
+          } else if (m.burst || uniform(seed, t, pi, ci, m.k, 65) < 0.8) {
+            // (The rest of the undelivered are never confirmed either way: "sent" is all anyone hears.)
+            const code = m.burst?.code ?? pick(FAILURE_MIX, uniform(seed, t, pi, ci, m.k, 66));
+            out.push({ ...base, status: 'failed', timestamp: at + 3, code });
+          }
+        }
+      });
+    });
+  }
+  for (const list of byPhone.values()) list.sort((a, b) => a.timestamp - b.timestamp);
+  return byPhone;
+}
+
+export interface EmitterOptions {
+  accounts: readonly SandboxAccount[];
+  url: string;
+  appSecret: string;
+  /** Statuses per notification (Meta sends one or a few; backfills use more). */
+  batch?: number;
+  /** Share of notifications delivered twice, as Meta sometimes does. */
+  duplicateRate?: number;
+  concurrency?: number;
+  /** Give up on a notification after this long of retrying (Meta keeps trying for hours). */
+  retryForMs?: number;
+  log?: Logger;
+}
+
+export interface EmitSummary {
+  notifications: number;
+  statuses: number;
+  /** Statuses by status and failure code, as sent (each once). */
+  byStatus: Record<string, number>;
+  failuresByCode: Record<string, number>;
+  retries: number;
+  duplicates: number;
+}
+
+export class StatusWebhookEmitter {
+  private readonly models: Map<string, TrafficModel>;
+  private readonly agent: Agent;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+
+  constructor(private readonly options: EmitterOptions) {
+    this.models = new Map(options.accounts.map((a) => [a.id, new TrafficModel(a)]));
+    this.agent = new Agent({ connections: options.concurrency ?? 8, keepAliveTimeout: 10_000 });
+  }
+
+  /** Send every status with a timestamp in [from, to): each notification until it is answered 200. */
+  async emit(from: number, to: number): Promise<EmitSummary> {
+    const summary: EmitSummary = { notifications: 0, statuses: 0, byStatus: {}, failuresByCode: {}, retries: 0, duplicates: 0 };
+    const limit = pLimit(this.options.concurrency ?? 8);
+    const batch = this.options.batch ?? 1;
+    const work: Array<Promise<void>> = [];
+    for (const account of this.options.accounts) {
+      const byPhone = accountStatuses(account, this.models.get(account.id)!, from, to);
+      for (const [phone, statuses] of byPhone) {
+        for (let i = 0; i < statuses.length; i += batch) {
+          const chunk = statuses.slice(i, i + batch);
+          for (const s of chunk) {
+            summary.statuses++;
+            summary.byStatus[s.status] = (summary.byStatus[s.status] ?? 0) + 1;
+            if (s.status === 'failed') summary.failuresByCode[String(s.code)] = (summary.failuresByCode[String(s.code)] ?? 0) + 1;
+          }
+          const body = JSON.stringify(statusNotification(account.id, phone, chunk));
+          const twice = uniform(seedOf(body.slice(0, 200)), i, 67) < (this.options.duplicateRate ?? 0);
+          work.push(
+            limit(async () => {
+              summary.retries += await this.deliver(body);
+              summary.notifications++;
+              if (twice) {
+                summary.retries += await this.deliver(body);
+                summary.duplicates++;
+              }
+            }),
+          );
+        }
+      }
+    }
+    await Promise.all(work);
+    return summary;
+  }
+
+  /** POST until 200, backing off (250 ms doubling to 30 s); returns the retries it took. */
+  private async deliver(body: string): Promise<number> {
+    const log = this.options.log ?? silentLogger;
+    const started = Date.now();
+    let wait = 250;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await request(this.options.url, {
+          method: 'POST',
+          dispatcher: this.agent,
+          headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, this.options.appSecret) },
+          body,
+        });
+        await res.body.text();
+        if (res.statusCode === 200) return attempt;
+        // Meta does not retry what the receiver calls bad: a 4xx other than 429 is dropped.
+        if (res.statusCode >= 400 && res.statusCode < 500 && res.statusCode !== 429) {
+          log.warn({ status: res.statusCode }, 'sandbox webhook refused by the receiver');
+          return attempt;
+        }
+      } catch {
+        // not reachable: retried like a 5xx
+      }
+      if (this.stopped || Date.now() - started > (this.options.retryForMs ?? 6 * 3_600_000)) return attempt;
+      await sleep(wait);
+      wait = Math.min(30_000, wait * 2);
+    }
+  }
+
+  /** Every minute, the statuses of the minute that just ended. */
+  start(now: () => number = Date.now): void {
+    const tick = () => {
+      const end = Math.floor(now() / 60_000) * 60;
+      this.running = this.running.then(() => this.emit(end - 60, end)).catch(() => undefined);
+    };
+    const untilNextMinute = 60_000 - (now() % 60_000);
+    this.timer = setTimeout(() => {
+      tick();
+      this.timer = setInterval(tick, 60_000);
+    }, untilNextMinute);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+    await this.agent.close();
+  }
+}

@@ -1,0 +1,197 @@
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { z } from 'zod';
+
+/**
+ * A WhatsApp Business Account webhook notification, read into status events: the only thing
+ * kept of a message is a hash of its id (to count it once) and what it says about delivery —
+ * account, our number, the recipient's country, status, error code, pricing category. The
+ * recipient's number is read for its country and dropped.
+ */
+
+export type StatusName = 'sent' | 'delivered' | 'read' | 'failed';
+
+export interface StatusEvent {
+  /** The WABA id (the notification's entry id). */
+  accountId: string;
+  /** sha256 of message id and status: the same notification delivered twice has the same one. */
+  dedupeKey: string;
+  /** Start of the minute the status happened in (UNIX seconds). */
+  minute: number;
+  /** Our number, digits only ("16315551000"). */
+  phone: string;
+  /** The recipient's country (ISO 3166 alpha-2), or "ZZ" when the number does not say. */
+  country: string;
+  status: StatusName;
+  /** The first error's code for a failure, 0 otherwise. */
+  code: number;
+  /** Pricing category when the status carried one ("marketing", "utility", …), else "". */
+  category: string;
+}
+
+/** What a notification held besides the statuses we count, and what was dropped, and why. */
+export interface ParsedNotification {
+  events: StatusEvent[];
+  /** Statuses dropped one by one, with the reason (never the message id or recipient). */
+  dropped: string[];
+  /** Changes for other fields (templates, quality, inbound messages): acknowledged, not counted. */
+  ignoredChanges: number;
+}
+
+/** Input Meta should not send again: answered 400 (or 413), with the reason in a log line. */
+export class WebhookInputError extends Error {
+  constructor(
+    message: string,
+    readonly status: 400 | 413 = 400,
+  ) {
+    super(message);
+  }
+}
+
+/** WhatsApp webhook fields besides `messages`: subscribed by some apps, acknowledged and ignored. */
+const OTHER_FIELDS = new Set([
+  'account_alerts',
+  'account_review_update',
+  'account_update',
+  'business_capability_update',
+  'business_status_update',
+  'flows',
+  'history',
+  'message_echoes',
+  'message_template_components_update',
+  'message_template_quality_update',
+  'message_template_status_update',
+  'partner_solutions',
+  'payment_configuration_update',
+  'phone_number_name_update',
+  'phone_number_quality_update',
+  'security',
+  'smb_app_state_sync',
+  'smb_message_echoes',
+  'template_category_update',
+  'tracking_events',
+  'user_preferences',
+]);
+
+const STATUSES = new Set<StatusName>(['sent', 'delivered', 'read', 'failed']);
+
+const status = z.looseObject({
+  id: z.string().max(512).optional(),
+  status: z.string().max(32).optional(),
+  timestamp: z.union([z.string(), z.number()]).optional(),
+  recipient_id: z.string().max(64).optional(),
+  pricing: z.looseObject({ category: z.string().max(64).optional() }).optional(),
+  errors: z.array(z.looseObject({ code: z.number().int().optional(), title: z.string().optional() })).optional(),
+});
+
+const notification = z.looseObject({
+  object: z.string(),
+  entry: z.array(
+    z.looseObject({
+      id: z.string().regex(/^\d{1,20}$/),
+      changes: z.array(
+        z.looseObject({
+          field: z.string(),
+          value: z
+            .looseObject({
+              metadata: z.looseObject({ display_phone_number: z.string().optional(), phone_number_id: z.string().optional() }).optional(),
+              statuses: z.array(status).optional(),
+            })
+            .optional(),
+        }),
+      ),
+    }),
+  ),
+});
+
+/** How far from now a status's timestamp may be: Meta retries for hours, clocks drift a little. */
+const PAST_SECONDS = 7 * 86_400;
+const FUTURE_SECONDS = 10 * 60;
+
+const require = createRequire(import.meta.url);
+let parsePhone: typeof import('libphonenumber-js').parsePhoneNumberFromString | undefined;
+const countries = new Map<string, string>();
+
+/** The recipient's country from their number; cached by calling code and first digits. */
+export function recipientCountry(digits: string): string {
+  const prefix = digits.slice(0, 6);
+  const known = countries.get(prefix);
+  if (known) return known;
+  parsePhone ??= (require('libphonenumber-js') as typeof import('libphonenumber-js')).parsePhoneNumberFromString;
+  const country = parsePhone(`+${digits}`)?.country ?? 'ZZ';
+  // Numbering plans are decided by the leading digits; six of them settle it for almost every plan.
+  if (countries.size < 50_000) countries.set(prefix, country);
+  return country;
+}
+
+export function dedupeKey(messageId: string, status: string): string {
+  return createHash('sha256').update(`${messageId}\u0000${status}`).digest('base64url').slice(0, 32);
+}
+
+/** Read a verified body. Throws WebhookInputError for what is not a WhatsApp notification at all. */
+export function parseNotification(raw: Buffer, nowMs: number): ParsedNotification {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new WebhookInputError('the body is not JSON');
+  }
+  const parsed = notification.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new WebhookInputError(`not a WhatsApp notification: ${issue.path.join('.') || 'body'}: ${issue.message}`);
+  }
+  const body = parsed.data;
+  if (body.object !== 'whatsapp_business_account') {
+    throw new WebhookInputError(`unknown object "${body.object.slice(0, 40)}": expected whatsapp_business_account`);
+  }
+  const nowS = Math.floor(nowMs / 1000);
+  const events: StatusEvent[] = [];
+  const dropped: string[] = [];
+  let ignoredChanges = 0;
+  for (const entry of body.entry) {
+    for (const change of entry.changes) {
+      if (change.field !== 'messages') {
+        if (!OTHER_FIELDS.has(change.field)) throw new WebhookInputError(`unknown field "${change.field.slice(0, 40)}"`);
+        ignoredChanges++;
+        continue;
+      }
+      const statuses = change.value?.statuses;
+      // Inbound messages and their contacts ride on the same field: nothing to count.
+      if (!statuses) {
+        ignoredChanges++;
+        continue;
+      }
+      const phone = (change.value?.metadata?.display_phone_number ?? '').replace(/\D/g, '').slice(0, 20);
+      for (const [i, s] of statuses.entries()) {
+        const name = s.status as StatusName;
+        if (!s.id) {
+          dropped.push(`status ${i}: no message id`);
+          continue;
+        }
+        if (!STATUSES.has(name)) {
+          // "played" (voice) and newer statuses say nothing about delivery.
+          if (s.status !== 'played') dropped.push(`status ${i}: unknown status "${String(s.status).slice(0, 20)}"`);
+          continue;
+        }
+        const ts = Number(s.timestamp);
+        if (!Number.isInteger(ts) || ts < nowS - PAST_SECONDS || ts > nowS + FUTURE_SECONDS) {
+          dropped.push(`status ${i}: timestamp ${String(s.timestamp).slice(0, 20)} is not within 7 days before now`);
+          continue;
+        }
+        const recipient = (s.recipient_id ?? '').replace(/\D/g, '');
+        events.push({
+          accountId: entry.id,
+          dedupeKey: dedupeKey(s.id, name),
+          minute: ts - (ts % 60),
+          phone,
+          country: recipient ? recipientCountry(recipient) : 'ZZ',
+          status: name,
+          code: name === 'failed' ? (s.errors?.[0]?.code ?? 0) : 0,
+          category: (s.pricing?.category ?? '').toLowerCase().slice(0, 32),
+        });
+      }
+    }
+  }
+  return { events, dropped, ignoredChanges };
+}

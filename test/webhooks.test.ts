@@ -1,0 +1,203 @@
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildConfig } from '../src/config/load.js';
+import { createLogger } from '../src/log.js';
+import { sampleAccounts } from '../src/sandbox/accounts.js';
+import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
+import { type StatusRecord, StatusWebhookEmitter, signBody, statusNotification } from '../src/sandbox/statusWebhooks.js';
+import { type RunningService, startService } from '../src/serve/service.js';
+import type { SqlStore } from '../src/store/sql.js';
+import { storeBackends } from './helpers/stores.js';
+
+const APP_SECRET = 'whatsapp-app-secret-5c1d';
+const VERIFY_TOKEN = 'verify-me-7e2a';
+const NOW = Date.UTC(2026, 10, 25, 6, 0);
+const ACME = '104729384756102';
+
+let sandbox: RunningSandbox;
+beforeAll(async () => {
+  sandbox = await startSandbox({ accounts: sampleAccounts(NOW), now: () => NOW });
+});
+afterAll(() => sandbox.close());
+
+const backends = await storeBackends();
+
+describe.each(backends)('WhatsApp status webhooks on $name', (backend) => {
+  let service: RunningService;
+  let store: SqlStore;
+  let logged = '';
+  const url = () => `${service.url}/whatsapp/webhook`;
+
+  beforeAll(async () => {
+    store = await backend.open();
+    const destination = new PassThrough();
+    destination.on('data', (c) => (logged += c));
+    const config = buildConfig(
+      {
+        accounts: sampleAccounts(NOW).map((a) => ({
+          id: a.id,
+          name: a.name,
+          displayName: a.displayName,
+          token: '${T}',
+          timezone: a.timezone,
+        })),
+      },
+      { GRAPH_API_URL: sandbox.url, WHATSAPP_APP_SECRET: APP_SECRET, WHATSAPP_VERIFY_TOKEN: VERIFY_TOKEN },
+    );
+    service = await startService({
+      config,
+      env: { T: 'sandbox-token' },
+      logger: createLogger({ level: 'info', destination }),
+      now: () => NOW,
+      port: 0,
+      host: '127.0.0.1',
+      store,
+      schedule: false,
+    });
+  });
+  afterAll(async () => {
+    await service.close();
+    await store.close();
+    await backend.cleanup();
+  });
+
+  const post = async (body: string, signature: string | null = signBody(body, APP_SECRET)) => {
+    const res = await fetch(url(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(signature ? { 'x-hub-signature-256': signature } : {}) },
+      body,
+    });
+    return { status: res.status, text: await res.text() };
+  };
+  const minute = Math.floor(NOW / 1000 / 60) * 60 - 600;
+  const status = (id: string, s: StatusRecord['status'], extra: Partial<StatusRecord> = {}): StatusRecord => ({
+    id,
+    status: s,
+    timestamp: minute + 5,
+    recipient: '919812345678',
+    category: 'marketing',
+    ...extra,
+  });
+  const counts = async (from = minute - 3600, to = minute + 3600) => {
+    const rows = await store.statusCounts(ACME, from, to);
+    const total: Record<string, number> = {};
+    for (const r of rows)
+      total[`${r.status}${r.code ? `:${r.code}` : ''}`] = (total[`${r.status}${r.code ? `:${r.code}` : ''}`] ?? 0) + r.count;
+    return { rows, total };
+  };
+
+  it("answers Meta's verification handshake only with the right token", async () => {
+    const ok = await fetch(`${url()}?hub.mode=subscribe&hub.verify_token=${VERIFY_TOKEN}&hub.challenge=1158201444`);
+    expect([ok.status, await ok.text()]).toEqual([200, '1158201444']);
+    const wrong = await fetch(`${url()}?hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1158201444`);
+    expect(wrong.status).toBe(403);
+    expect(await wrong.text()).not.toContain('1158201444');
+  });
+
+  it('counts statuses per minute, number, country, status, code and category; a notification delivered twice counts once', async () => {
+    const body = JSON.stringify(
+      statusNotification(ACME, '16315551000', [
+        status('wamid.A1', 'sent'),
+        status('wamid.A1', 'delivered'),
+        status('wamid.A2', 'sent', { recipient: '14155550123', category: 'utility' }),
+        status('wamid.A2', 'failed', { recipient: '14155550123', category: 'utility', code: 131026 }),
+        // The same status twice in one notification: once.
+        status('wamid.A1', 'delivered'),
+      ]),
+    );
+    expect(await post(body)).toEqual({ status: 200, text: 'ok' });
+    expect(await post(body)).toEqual({ status: 200, text: 'ok' });
+    const { rows, total } = await counts();
+    expect(total).toEqual({ sent: 2, delivered: 1, 'failed:131026': 1 });
+    expect(rows.find((r) => r.status === 'failed')).toMatchObject({
+      minute,
+      phone: '16315551000',
+      country: 'US',
+      code: 131026,
+      category: '',
+      count: 1,
+    });
+    expect(rows.find((r) => r.status === 'sent' && r.country === 'IN')).toMatchObject({ category: 'marketing', count: 1 });
+    // Nothing of the message or the recipient is kept, or logged.
+    for (const secret of ['wamid.A1', '919812345678', '14155550123']) {
+      expect(JSON.stringify(rows)).not.toContain(secret);
+      expect(logged).not.toContain(secret);
+    }
+  });
+
+  it('refuses a missing or wrong signature with 401 and stores nothing', async () => {
+    const body = JSON.stringify(statusNotification(ACME, '16315551000', [status('wamid.B1', 'sent')]));
+    expect((await post(body, null)).status).toBe(401);
+    expect((await post(body, signBody(body, 'not-the-secret'))).status).toBe(401);
+    expect((await post(body, `${signBody(body, APP_SECRET).slice(0, -2)}00`)).status).toBe(401);
+    // A signature of the body re-serialized (not the raw bytes) is not the same signature.
+    expect((await post(body.replace('"sent"', '"sent" '), signBody(body, APP_SECRET))).status).toBe(401);
+    expect((await counts()).total.sent).toBe(2);
+    expect(logged).toContain('webhook refused: signature missing or wrong');
+  });
+
+  it('answers what Meta should not send again with 400 or 413, a reason in the log, and nothing stored', async () => {
+    const before = (await counts()).total;
+    const cases: Array<[string, string, number, RegExp]> = [
+      ['malformed JSON', '{"object": "whatsapp_business_account", "entry": [', 400, /the body is not JSON/],
+      ['another object', JSON.stringify({ object: 'page', entry: [] }), 400, /unknown object \W+page/],
+      [
+        'an unknown field',
+        JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: ACME, changes: [{ field: 'telepathy', value: {} }] }] }),
+        400,
+        /unknown field \W+telepathy/,
+      ],
+      [
+        'a status without an id',
+        JSON.stringify(statusNotification(ACME, '16315551000', [{ ...status('', 'sent') }])),
+        400,
+        /no message id/,
+      ],
+      [
+        'a timestamp a year out',
+        JSON.stringify(statusNotification(ACME, '16315551000', [status('wamid.C1', 'sent', { timestamp: minute + 365 * 86_400 })])),
+        400,
+        /not within 7 days before now/,
+      ],
+      ['over 1 MB', JSON.stringify({ object: 'whatsapp_business_account', entry: [], pad: 'x'.repeat(1_100_000) }), 413, /over 1 MB/],
+    ];
+    for (const [label, body, code, reason] of cases) {
+      expect((await post(body)).status, label).toBe(code);
+      await new Promise((r) => setTimeout(r, 20)); // the log stream delivers on a later tick
+      expect(logged, label).toMatch(reason);
+    }
+    expect((await counts()).total).toEqual(before);
+    // Fields a WhatsApp app may also subscribe to are acknowledged and ignored; unknown error codes are counted under their code.
+    const other = JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [{ id: ACME, changes: [{ field: 'message_template_status_update', value: {} }] }],
+    });
+    expect((await post(other)).status).toBe(200);
+    const unknownCode = JSON.stringify(statusNotification(ACME, '16315551000', [status('wamid.D1', 'failed', { code: 999_999 })]));
+    expect((await post(unknownCode)).status).toBe(200);
+    expect((await counts()).total['failed:999999']).toBe(1);
+  });
+
+  it("takes the sandbox's signed notifications, retried and duplicated, and counts each status once", async () => {
+    const emitter = new StatusWebhookEmitter({
+      accounts: sampleAccounts(NOW).slice(0, 1),
+      url: url(),
+      appSecret: APP_SECRET,
+      batch: 20,
+      duplicateRate: 0.3,
+    });
+    // An hour of yesterday's traffic: 10:00–11:00 IST, Acme's marketing held back (131049).
+    const from = Date.UTC(2026, 10, 24, 4, 30) / 1000;
+    const sent = await emitter.emit(from, from + 3600);
+    await emitter.stop();
+    expect(sent.duplicates).toBeGreaterThan(0);
+    // (Reads arrive up to a minute after their message.)
+    const { total } = await counts(from, from + 3600 + 120);
+    const expected: Record<string, number> = { sent: sent.byStatus.sent!, delivered: sent.byStatus.delivered!, read: sent.byStatus.read! };
+    for (const [code, n] of Object.entries(sent.failuresByCode)) expected[`failed:${code}`] = n;
+    expect(total).toEqual(expected);
+    // The burst: 131049 is the commonest failure in that hour.
+    const top = Object.entries(sent.failuresByCode).sort((a, b) => b[1] - a[1])[0]!;
+    expect(top[0]).toBe('131049');
+  }, 60_000);
+});
