@@ -419,7 +419,7 @@ describe('waba-pulse demo', () => {
     expect(stdout).toMatch(/Done: \d+ Graph requests/);
     for (const account of ['acme-retail', 'globex-support', 'initech-alerts']) {
       for (const period of ['daily', 'weekly']) {
-        expect(readdirSync(join(out, account, period)).sort()).toEqual(['chart.png', 'report.json', 'summary.txt']);
+        expect(readdirSync(join(out, account, period)).sort()).toEqual(['chart.png', 'failures.png', 'report.json', 'summary.txt']);
       }
     }
     const daily = JSON.parse(readFileSync(join(out, 'acme-retail', 'daily', 'report.json'), 'utf8'));
@@ -430,6 +430,19 @@ describe('waba-pulse demo', () => {
     expect(
       globex.anomalies.some((a: { kind: string; scope: { key: string } }) => a.kind === 'volume_drop' && a.scope.key === '4930555101'),
     ).toBe(true);
+    // Why messages failed, from the sandbox's signed status webhooks of the day, counted once each:
+    // as many `sent` statuses as Graph counts sent messages, and the hour of held-back marketing.
+    expect(stdout).toMatch(
+      /status webhooks: [\d,]+ statuses of yesterday's messages in [\d,]+ signed notifications \(\d+ sent twice, counted once\)/,
+    );
+    expect(daily.failures.sent).toBe(daily.totals.sent);
+    expect(daily.failures.byCode.map((c: { code: number }) => c.code)).toContain(131049);
+    expect(daily.failures.byCode[0]).toMatchObject({
+      code: 131026,
+      title: expect.stringMatching(/^Undeliverable/),
+      advice: expect.any(String),
+    });
+    expect(daily.failures.byScope.by).toBe('phone');
     // Initech's marketing burst, as the README tells it; said once, though its one number carries all of it.
     const initech = JSON.parse(readFileSync(join(out, 'initech-alerts', 'daily', 'report.json'), 'utf8'));
     expect(initech.anomalies.map((a: { kind: string; scope: { kind: string } }) => `${a.kind} ${a.scope.kind}`)).toEqual([

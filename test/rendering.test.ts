@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHART_DISPLAY_WIDTH, smallestFont } from '../src/charts/spec.js';
 import { blockKitViolations } from './fakes/slack.js';
 import { launchBrowser, renderTeamsCard } from './render/browser.js';
-import { fingerprint, type SampleMessage, sampleMessages } from './render/messages.js';
+import { fingerprint, type SampleMessage, sampleImages, sampleMessages } from './render/messages.js';
 
 /**
  * Every message type, drawn by Microsoft's Adaptive Cards renderer in Chromium at a phone's
@@ -24,7 +24,7 @@ afterAll(async () => {
   await browser?.close();
 });
 
-const images = () => Object.fromEntries(messages.filter((m) => m.chart).map((m) => [m.name, m.chart!]));
+const images = () => sampleImages(messages);
 
 describe('Teams cards in a real renderer', () => {
   for (const width of [320, 450]) {

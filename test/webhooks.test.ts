@@ -200,4 +200,39 @@ describe.each(backends)('WhatsApp status webhooks on $name', (backend) => {
     const top = Object.entries(sent.failuresByCode).sort((a, b) => b[1] - a[1])[0]!;
     expect(top[0]).toBe('131049');
   }, 60_000);
+
+  it('puts failure reasons in reports and their JSON, and says so when a range has none', async () => {
+    const { composeReport } = await import('../src/compose/composeReport.js');
+    const { reportJson } = await import('../src/report/json.js');
+    const { GraphClient } = await import('../src/graph/client.js');
+    const config = buildConfig(
+      { accounts: [{ id: ACME, name: 'acme-retail', displayName: 'Acme Retail', token: '${T}', timezone: 'Asia/Kolkata' }] },
+      { GRAPH_API_URL: sandbox.url },
+    );
+    const graph = new GraphClient({ ...config.graph, now: () => NOW });
+    try {
+      const report = async (start: number, by?: 'country') =>
+        reportJson(
+          await composeReport(
+            { graph, now: () => NOW, statuses: store, webhooksConfigured: true },
+            { account: config.accounts[0]!, token: 'sandbox-token', range: { start, end: start + 3600 }, granularity: 'half_hour', by },
+          ),
+        );
+      // The hour the sandbox sent (10:00–11:00 IST yesterday): 131049 leads, with Meta's meaning and advice.
+      const withData = await report(Date.UTC(2026, 10, 24, 4, 30) / 1000, 'country');
+      expect(withData.failures!.byCode[0]).toMatchObject({
+        code: 131049,
+        title: expect.stringContaining('Held back'),
+        advice: expect.stringContaining('retry after 24 hours'),
+      });
+      expect(withData.failures!.total).toBe(withData.failures!.byCode.reduce((n, c) => n + c.count, 0));
+      expect(withData.failures!.byScope!.items[0]).toMatchObject({ key: 'IN', label: 'IN (India)', topCode: 131049 });
+      // Two days earlier: no webhooks then. Said, not shown as zeros.
+      const without = await report(Date.UTC(2026, 10, 22, 4, 30) / 1000);
+      expect(without.failures).toBeNull();
+      expect(without.notes).toContain('No WhatsApp status webhooks were received for this range: failure reasons are unknown.');
+    } finally {
+      await graph.close();
+    }
+  });
 });

@@ -58,10 +58,10 @@ function indexSpan(report: Report, start: number, end: number): [number, number]
 }
 
 function anomalyTag(a: Anomaly): string {
-  const where = a.scope.kind === 'account' ? '' : ` ${a.scope.kind === 'phone' ? a.scope.label : a.scope.key}`;
-  if (a.kind === 'delivery_drop') return `▼ ${formatRate(a.observed, 0)}${where}`;
-  if (a.kind === 'volume_drop') return `sending ▼${where}`;
-  return `sending ▲${where}`;
+  // Short: the list beside the chart says where; a long label would cover the next stretch.
+  if (a.kind === 'delivery_drop') return `▼ ${formatRate(a.observed, 0)}`;
+  if (a.kind === 'volume_drop') return 'sending ▼';
+  return 'sending ▲';
 }
 
 export function chartSpec(report: Report): ChartSpec {
@@ -77,10 +77,16 @@ export function chartSpec(report: Report): ChartSpec {
   const many = report.series.length > 60;
 
   const annotations: Record<string, object> = {};
+  // One label per stretch of time, the worst first: labels of overlapping anomalies would pile up.
+  const labelled: Array<[number, number]> = [];
   report.anomalies.forEach((a, i) => {
     const span = indexSpan(report, a.start, a.end);
     if (!span) return;
     const critical = a.severity === 'critical';
+    // A label is wider than a few buckets: keep labelled stretches that far apart.
+    const room = Math.max(3, Math.round(report.series.length / 8));
+    const free = !labelled.some(([from, to]) => span[0] <= to + room && from - room <= span[1]);
+    if (free) labelled.push(span);
     annotations[`anomaly${i}`] = {
       type: 'box',
       xMin: span[0] - 0.5,
@@ -88,10 +94,10 @@ export function chartSpec(report: Report): ChartSpec {
       backgroundColor: critical ? COLORS.critical : COLORS.warning,
       borderWidth: 0,
       label: {
-        display: true,
+        display: free,
         content: anomalyTag(a),
         position: { x: 'center', y: 'start' },
-        yAdjust: 6 + (i % 3) * 26,
+        yAdjust: 6,
         color: critical ? COLORS.criticalText : COLORS.warningText,
         backgroundColor: 'rgba(255, 255, 255, 0.85)',
         font: font(18, 'bold'),
@@ -267,6 +273,45 @@ export function alertChartSpec(alert: AlertContent): ChartSpec | undefined {
     width: WIDTH,
     height: 380,
     altText: `${chart.label}: delivery rate over the last ${Math.round(chart.points.length / 2)} hours against what was expected`,
+    config,
+  };
+}
+
+/** Why messages failed, as bars: the top codes by count, each labelled with what it means. */
+export function failureChartSpec(report: Report): ChartSpec | undefined {
+  const f = report.failures;
+  if (!f || f.failed === 0) return undefined;
+  const codes = f.byCode.slice(0, 6);
+  const config: ChartConfiguration = {
+    type: 'bar',
+    data: {
+      labels: codes.map((c) => (c.code ? `${c.code} ${clipLabel(c.title, 28)}` : clipLabel(c.title, 36))),
+      datasets: [{ label: 'Failed messages', data: codes.map((c) => c.count), backgroundColor: COLORS.criticalText }],
+    },
+    options: {
+      indexAxis: 'y',
+      responsive: false,
+      animation: false,
+      layout: { padding: { left: 12, right: 24, top: 4, bottom: 8 } },
+      plugins: {
+        title: {
+          display: true,
+          text: clipLabel(`Why messages failed: ${formatCount(f.failed)} (${formatRate(f.rate)} of sent)`, 56),
+          color: COLORS.text,
+          font: font(22, 'bold'),
+        },
+        legend: { display: false },
+      },
+      scales: {
+        x: { beginAtZero: true, ticks: { font: font(18), color: COLORS.text, maxTicksLimit: 5 }, grid: { color: COLORS.grid } },
+        y: { ticks: { font: font(18), color: COLORS.text }, grid: { display: false } },
+      },
+    },
+  };
+  return {
+    width: WIDTH,
+    height: 120 + codes.length * 56,
+    altText: `Why messages failed: ${codes.map((c) => `${c.code || 'other'} ${c.count}`).join(', ')}`,
     config,
   };
 }

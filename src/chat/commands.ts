@@ -1,5 +1,5 @@
 import { IANAZone } from 'luxon';
-import { chartSpec } from '../charts/spec.js';
+import { chartSpec, failureChartSpec } from '../charts/spec.js';
 import { COMMAND_NAMES, type Command, HELP, USAGE } from '../command/grammar.js';
 import { composeReport } from '../compose/composeReport.js';
 import { lastDayTotals } from '../compose/lastDay.js';
@@ -42,7 +42,7 @@ export async function buildCommandReport(
   const limits = ctx.config.graph;
   const plan = planReportRequest(account, spec, ctx.now(), limits);
   const report = await composeReport(
-    { graph: ctx.graph, now: ctx.now },
+    { graph: ctx.graph, now: ctx.now, statuses: ctx.store, webhooksConfigured: Boolean(ctx.config.env.whatsapp.appSecret) },
     {
       account,
       token: accountToken(account, ctx.env),
@@ -54,7 +54,12 @@ export async function buildCommandReport(
       notes: plan.notes,
     },
   );
-  return { type: 'report', report, chart: await ctx.charts.render(chartSpec(report)) };
+  const failures = failureChartSpec(report);
+  const [chart, failureChart] = await Promise.all([
+    ctx.charts.render(chartSpec(report)),
+    failures ? ctx.charts.render(failures) : undefined,
+  ]);
+  return { type: 'report', report, chart, ...(failureChart ? { failureChart } : {}) };
 }
 
 export async function runCommand(ctx: CommandContext, who: Requester, command: Command): Promise<CommandResult> {

@@ -8,7 +8,9 @@ import type { Store } from '../store/types.js';
  * What a chat command does, the same for Slack and Teams: each platform parses with the shared
  * grammar, calls `runCommand`, and renders the result its own way.
  */
-export type CommandResult = { type: 'report'; report: Report; chart: RenderedChart } | { type: 'notice'; title: string; lines: string[] };
+export type CommandResult =
+  | { type: 'report'; report: Report; chart: RenderedChart; failureChart?: RenderedChart | undefined }
+  | { type: 'notice'; title: string; lines: string[] };
 
 export interface CommandContext {
   config: Config;

@@ -97,6 +97,34 @@ export function breakable(text: string): string {
   return text.replace(/\S{24,}/g, (word) => word.replace(/(.{12})/g, '$1\u200b'));
 }
 
+/** "Why messages failed", short: the total, and the top codes with their meaning and advice. */
+export interface FailureView {
+  headline: string;
+  codes: Array<{ code: string; count: string; share: string; title: string; advice: string }>;
+  scopes: string[];
+}
+
+export function failureView(report: Report, limit = 3): FailureView | undefined {
+  const f = report.failures;
+  if (!f || f.failed === 0) return undefined;
+  return {
+    headline: `${formatCount(f.failed)} failed · ${formatRate(f.rate)} of ${formatCount(f.sent)} sent`,
+    codes: f.byCode.slice(0, limit).map((c) => ({
+      code: c.code ? String(c.code) : 'other',
+      count: formatCount(c.count),
+      share: formatRate(c.share, 0),
+      title: c.title,
+      advice: c.advice,
+    })),
+    scopes: (f.byScope?.items ?? [])
+      .filter((i) => i.failed > 0)
+      .slice(0, limit)
+      .map(
+        (i) => `${unbroken(breakdownLabel(f.byScope!.by, i.key))}: ${formatCount(i.failed)} (${formatRate(i.rate)}), mostly ${i.topCode}`,
+      ),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Time, in the account's zone, with the short name people know ("IST", "CET", "EST").
 

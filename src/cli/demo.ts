@@ -1,4 +1,5 @@
 import { join, relative } from 'node:path';
+import { DateTime } from 'luxon';
 import { composeReport } from '../compose/composeReport.js';
 import { planReportRequest } from '../compose/reportPlan.js';
 import { buildConfig } from '../config/load.js';
@@ -8,6 +9,8 @@ import { formatRate } from '../report/format.js';
 import { SANDBOX_TOKEN, sampleAccounts } from '../sandbox/accounts.js';
 import { SANDBOX_TOKEN_ENV, sandboxConfigDocument } from '../sandbox/config.js';
 import { startSandbox } from '../sandbox/server.js';
+import { StatusWebhookEmitter } from '../sandbox/statusWebhooks.js';
+import { startStatusReceiver } from '../whatsapp/receiver.js';
 import { type CliIo, ensureDir } from './io.js';
 import { graphClientFor, writeReportFiles } from './report.js';
 
@@ -25,15 +28,30 @@ export async function runDemo(opts: { out?: string }, io: CliIo, logger: Logger)
   const env = { ...io.env, GRAPH_API_URL: sandbox.url, GRAPH_API_VERSION: undefined, [SANDBOX_TOKEN_ENV]: SANDBOX_TOKEN };
   const config = buildConfig(sandboxConfigDocument(accounts, sandbox.url), env, '<demo>');
   const graph = graphClientFor(config, logger, io);
-  io.stdout.write(`waba-pulse demo: sandbox Graph at ${sandbox.url} with ${accounts.length} sample accounts\n\n`);
+  io.stdout.write(`waba-pulse demo: sandbox Graph at ${sandbox.url} with ${accounts.length} sample accounts\n`);
+  // Yesterday's status webhooks, signed by the sandbox and taken in by the same route `serve`
+  // mounts, into a store of the demo's own: the reports say why messages failed.
+  const { openStore } = await import('../store/sql.js');
+  const store = await openStore('sqlite::memory:');
+  const appSecret = 'demo-app-secret';
+  const receiver = await startStatusReceiver({ store, accounts: accounts.map((a) => a.id), appSecret, log: logger, now });
+  const emitter = new StatusWebhookEmitter({ accounts, url: receiver.url, appSecret, batch: 100, duplicateRate: 0.05, reads: false });
   try {
+    // Each account's yesterday, in its own zone: what the daily digests cover.
+    const sent = await emitter.emit((account) => {
+      const today = DateTime.fromMillis(now(), { zone: account.timezone }).startOf('day');
+      return [today.minus({ days: 1 }).toSeconds(), today.toSeconds()];
+    });
+    io.stdout.write(
+      `status webhooks: ${sent.statuses.toLocaleString('en-US')} statuses of yesterday's messages in ${sent.notifications.toLocaleString('en-US')} signed notifications (${sent.duplicates} sent twice, counted once)\n\n`,
+    );
     for (const account of config.accounts) {
       io.stdout.write(`${account.displayName} (${account.timezone})\n`);
       for (const digest of configDigests(config).filter((d) => d.accountId === account.id)) {
         const plan = planReportRequest(account, digestReport(digest, account, now()), now(), config.graph);
         const started = performance.now();
         const report = await composeReport(
-          { graph, now },
+          { graph, now, statuses: store, webhooksConfigured: true },
           { account, token: SANDBOX_TOKEN, range: plan.range, granularity: plan.granularity, by: plan.by, notes: plan.notes },
         );
         const dir = join(outRoot, account.name, digest.every);
@@ -45,15 +63,24 @@ export async function runDemo(opts: { out?: string }, io: CliIo, logger: Logger)
             `${report.anomalies.length} anomal${report.anomalies.length === 1 ? 'y' : 'ies'} (${ms} ms)\n`,
         );
         for (const a of report.anomalies.slice(0, 3)) io.stdout.write(`    [${a.severity}] ${a.explanation}\n`);
+        const top = report.failures?.byCode[0];
+        if (top && report.failures) {
+          io.stdout.write(
+            `    why messages failed: ${report.failures.failed.toLocaleString('en-US')} failed, mostly ${top.code} (${Math.round(top.share * 100)}%) ${top.title}\n`,
+          );
+        }
         io.stdout.write(`    → ${relative(io.cwd, written.chart) || written.chart}\n`);
       }
       io.stdout.write('\n');
     }
     io.stdout.write(
-      `Done: ${sandbox.stats.requests} Graph requests. Each folder under ${relative(io.cwd, outRoot) || outRoot}/ holds chart.png, summary.txt and report.json.\n`,
+      `Done: ${sandbox.stats.requests} Graph requests. Each folder under ${relative(io.cwd, outRoot) || outRoot}/ holds chart.png, summary.txt and report.json (and failures.png).\n`,
     );
     return 0;
   } finally {
+    await emitter.stop();
+    await receiver.close();
+    await store.close();
     await graph.close();
     await sandbox.close();
   }

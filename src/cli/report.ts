@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import { reportJson } from '../report/json.js';
 import type { Report } from '../report/model.js';
 import { reportText } from '../report/text.js';
+import { DEFAULT_SQLITE_PATH } from '../store/location.js';
 import { quoted } from '../text.js';
 import { type CliIo, ensureDir, writeFileAtomic } from './io.js';
 
@@ -58,12 +59,14 @@ export interface Written {
   json: string;
   chart: string;
   chartUrl?: string;
+  /** failures.png, when the range has failure reasons. */
+  failures?: string;
 }
 
-/** summary.txt, report.json and chart.png (plus chart-url.txt with QuickChart) in `dir`. */
+/** summary.txt, report.json and chart.png (plus failures.png with failure reasons, chart-url.txt with QuickChart) in `dir`. */
 export async function writeReportFiles(report: Report, dir: string, config: Config): Promise<Written> {
   // Chart.js and the canvas load only when a chart is drawn (--out, the demo), not for a report.
-  const [{ chartSpec }, { LocalChartRenderer, QuickChartRenderer }] = await Promise.all([
+  const [{ chartSpec, failureChartSpec }, { LocalChartRenderer, QuickChartRenderer }] = await Promise.all([
     import('../charts/spec.js'),
     import('../charts/render.js'),
   ]);
@@ -74,6 +77,14 @@ export async function writeReportFiles(report: Report, dir: string, config: Conf
   if (config.env.chartRenderer === 'quickchart') {
     written.chartUrl = join(dir, 'chart-url.txt');
     writeFileAtomic(written.chartUrl, `${new QuickChartRenderer(config.env.quickchartUrl).url(spec)}\n`);
+  }
+  const failures = failureChartSpec(report);
+  if (failures) {
+    const png = await new LocalChartRenderer().render(failures);
+    if (png.kind === 'png') {
+      written.failures = join(dir, 'failures.png');
+      writeFileAtomic(written.failures, png.png);
+    }
   }
   writeFileAtomic(written.summary, reportText(report));
   writeFileAtomic(written.json, `${JSON.stringify(reportJson(report), null, 2)}\n`);
@@ -92,9 +103,11 @@ export async function runReport(opts: ReportOptions, io: CliIo, configPath: stri
   const token = accountToken(plan.account, io.env);
   const outDir = opts.out ? ensureDir(opts.out, '--out') : undefined;
   const graph = graphClientFor(config, logger, io);
+  // Failure reasons come from the store `serve` keeps status webhooks in, when there is one.
+  const store = await storeWithStatuses(io, config);
   try {
     const report = await composeReport(
-      { graph, now },
+      { graph, now, statuses: store, webhooksConfigured: Boolean(config.env.whatsapp.appSecret) },
       {
         account: plan.account,
         token,
@@ -109,10 +122,37 @@ export async function runReport(opts: ReportOptions, io: CliIo, configPath: stri
     io.stdout.write(plan.format === 'json' ? `${JSON.stringify(reportJson(report), null, 2)}\n` : reportText(report));
     if (outDir) {
       const written = await writeReportFiles(report, outDir, config);
-      io.stderr.write(`wrote ${written.chart}, ${written.summary}, ${written.json}${written.chartUrl ? `, ${written.chartUrl}` : ''}\n`);
+      io.stderr.write(
+        `wrote ${written.chart}, ${written.summary}, ${written.json}${written.failures ? `, ${written.failures}` : ''}${written.chartUrl ? `, ${written.chartUrl}` : ''}\n`,
+      );
     }
     return 0;
   } finally {
     await graph.close();
+    await store?.close();
+  }
+}
+
+/**
+ * The store, if `serve` has one to read: PostgreSQL when DATABASE_URL says so, or the SQLite file
+ * that exists already — a report never creates a database. Unreachable: the report goes on
+ * without failure reasons, and says so.
+ */
+async function storeWithStatuses(io: CliIo, config: Config) {
+  const url = config.env.databaseUrl;
+  if (!url) {
+    const { existsSync } = await import('node:fs');
+    const { resolve } = await import('node:path');
+    if (!existsSync(resolve(io.cwd, DEFAULT_SQLITE_PATH))) return undefined;
+  } else if (url.startsWith('sqlite:')) {
+    const { existsSync } = await import('node:fs');
+    const { resolve } = await import('node:path');
+    if (!existsSync(resolve(io.cwd, url.slice('sqlite:'.length)))) return undefined;
+  }
+  try {
+    const { openStore } = await import('../store/sql.js');
+    return await openStore(url, { cwd: io.cwd });
+  } catch {
+    return undefined;
   }
 }

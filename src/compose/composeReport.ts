@@ -3,9 +3,11 @@ import type { BreakdownDimension } from '../analytics/breakdown.js';
 import type { AccountConfig } from '../config/load.js';
 import type { AnalyticsSource } from '../graph/client.js';
 import type { AnalyticsFilter } from '../graph/fields.js';
+import type { BuildInput } from '../report/build.js';
 import type { Report } from '../report/model.js';
 import { fetchWindow } from '../report/window.js';
 import type { Granularity, TimeRange } from '../series.js';
+import type { StatusCount } from '../store/types.js';
 import { graphAccount } from './graphAccount.js';
 import { planFetch } from './plan.js';
 import { type ReportLimits, reportCallsPerScope } from './reportPlan.js';
@@ -29,9 +31,31 @@ export interface ReportRequest {
   notes?: string[] | undefined;
 }
 
+/** Where the status webhooks' counts are kept (the store), for "Why messages failed". */
+export interface StatusSource {
+  statusCounts(accountId: string, from: number, to: number): Promise<StatusCount[]>;
+  firstStatusMinute(accountId: string): Promise<number | undefined>;
+}
+
 export interface ReportContext {
   graph: AnalyticsSource;
   now?: () => number;
+  statuses?: StatusSource | undefined;
+  /** Status webhooks are set up (WHATSAPP_APP_SECRET): a range without any is worth saying. */
+  webhooksConfigured?: boolean | undefined;
+}
+
+/** The status counts of the report's range, read while Graph answers. */
+async function statusesFor(ctx: ReportContext, accountId: string, range: TimeRange, notes: string[]): Promise<BuildInput['statuses']> {
+  if (!ctx.statuses) return undefined;
+  try {
+    const rows = await ctx.statuses.statusCounts(accountId, range.start, range.end);
+    const since = await ctx.statuses.firstStatusMinute(accountId);
+    return { rows, webhooksKnown: Boolean(ctx.webhooksConfigured) || since !== undefined, since };
+  } catch {
+    notes.push('Failure reasons are left out: the store holding the status webhooks did not answer.');
+    return undefined;
+  }
 }
 
 /** Most rows a breakdown fetches; each one is a Graph call against the WABA's budget. */
@@ -52,6 +76,8 @@ export async function composeReport(ctx: ReportContext, req: ReportRequest): Pro
     ctx.graph.fetchAnalytics(target, { range: window, granularity: plan.graphGranularity, ...filter });
 
   const first = fetch(scope);
+  const statusNotes: string[] = [];
+  const statuses = statusesFor(ctx, account.id, req.range, statusNotes);
   // The analysis (detector, report builder) loads while Graph answers: a one-off CLI report
   // does not wait for both in turn. In a running service it is loaded already.
   const building = import('../report/build.js');
@@ -101,7 +127,8 @@ export async function composeReport(ctx: ReportContext, req: ReportRequest): Pro
     settleMs: account.settleMs,
     points: main.points,
     breakdown,
-    notes: [...new Set(notes)],
+    statuses: await statuses,
+    notes: [...new Set([...notes, ...statusNotes])],
     detection: req.detection,
   });
 }

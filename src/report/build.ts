@@ -1,11 +1,13 @@
 import { type Anomaly, type AnomalyScope, type DetectionSettings, detectAnomalies } from '../analytics/anomalies.js';
 import { type BreakdownDimension, breakdown, topMovers } from '../analytics/breakdown.js';
 import { compareTotals } from '../analytics/compare.js';
+import { type FailureSummary, summarizeFailures } from '../analytics/failures.js';
 import { normalizeSeries } from '../analytics/normalize.js';
 import { fillGaps, markSettlement, totals, within } from '../analytics/series.js';
-import { previousPeriod, sameWeekdayLastWeek } from '../analytics/time.js';
+import { previousPeriod, sameWeekdayLastWeek, toIso } from '../analytics/time.js';
 import { GRAPH_LOOKBACK_SECONDS } from '../graph/defaults.js';
 import type { DataPoint, Granularity, TimeRange } from '../series.js';
+import type { StatusCount } from '../store/types.js';
 import { breakdownLabel } from './format.js';
 import type { Comparison, Report } from './model.js';
 import { comparesWithLastWeek, fetchWindow } from './window.js';
@@ -17,6 +19,8 @@ function sentIn(points: readonly DataPoint[]): number {
 }
 
 export interface BuildInput {
+  /** Status webhook counts of the range (the report's own, not the baseline's); absent when none are kept. */
+  statuses?: { rows: readonly StatusCount[]; webhooksKnown: boolean; since?: number | undefined } | undefined;
   account: { id: string; name: string; displayName: string };
   range: TimeRange;
   timezone: string;
@@ -121,6 +125,19 @@ export function buildReport(input: BuildInput): Report {
   }
   anomalies.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.start - b.start);
 
+  // Failure reasons, when status webhooks are kept: a range without any says so, never zeros.
+  let failures: FailureSummary | null = null;
+  if (input.statuses) {
+    if (input.statuses.rows.length) {
+      failures = summarizeFailures(input.statuses.rows, input.breakdown?.by);
+      const since = input.statuses.since;
+      if (since !== undefined && since > range.start) {
+        notes.push(`Failure reasons cover only the time since status webhooks began, ${toIso(since, tz).slice(0, 16).replace('T', ' ')}.`);
+      }
+    } else if (input.statuses.webhooksKnown)
+      notes.push('No WhatsApp status webhooks were received for this range: failure reasons are unknown.');
+  }
+
   const settled = main.series.filter((p) => p.settled);
   return {
     account: input.account,
@@ -136,6 +153,7 @@ export function buildReport(input: BuildInput): Report {
     series: main.series,
     anomalies,
     breakdown: breakdownSection,
+    failures,
     freshness: {
       generatedAt: input.nowMs,
       settledUntil: settled.length ? settled[settled.length - 1]!.end : null,

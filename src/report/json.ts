@@ -48,6 +48,31 @@ function anomalyJson(a: Anomaly, tz: string) {
   };
 }
 
+function failuresJson(report: Report) {
+  const f = report.failures!;
+  return {
+    total: f.failed,
+    sent: f.sent,
+    rate: round(f.rate),
+    byCode: f.byCode.map((c) => ({ code: c.code, title: c.title, count: c.count, share: round(c.share), advice: c.advice })),
+    ...(f.byScope
+      ? {
+          byScope: {
+            by: f.byScope.by,
+            items: f.byScope.items.map((i) => ({
+              key: i.key,
+              label: breakdownLabel(f.byScope!.by, i.key),
+              failed: i.failed,
+              sent: i.sent,
+              rate: round(i.rate),
+              topCode: i.topCode,
+            })),
+          },
+        }
+      : {}),
+  };
+}
+
 export function reportJson(report: Report) {
   const tz = report.range.timezone;
   const f = report.freshness;
@@ -88,6 +113,7 @@ export function reportJson(report: Report) {
           },
         }
       : {}),
+    failures: report.failures ? failuresJson(report) : null,
     freshness: {
       generatedAt: new Date(f.generatedAt).toISOString(),
       settledUntil: f.settledUntil === null ? null : toIso(f.settledUntil, tz),

@@ -1,6 +1,7 @@
 import type { Anomaly } from '../analytics/anomalies.js';
 import type { BreakdownDimension, BreakdownItem } from '../analytics/breakdown.js';
 import type { Change } from '../analytics/compare.js';
+import type { FailureSummary } from '../analytics/failures.js';
 import type { SeriesPoint, Totals } from '../analytics/series.js';
 import type { Granularity, TimeRange } from '../series.js';
 
@@ -29,6 +30,8 @@ export interface Report {
   series: SeriesPoint[];
   anomalies: Anomaly[];
   breakdown: { by: BreakdownDimension; items: BreakdownItem[]; topMovers: BreakdownItem[] } | null;
+  /** Why messages failed, from WhatsApp status webhooks; null when the range has none. */
+  failures: FailureSummary | null;
   freshness: {
     generatedAt: number;
     /** End of the last bucket whose deliveries have settled, or null if none has. */

@@ -22,6 +22,28 @@ function comparisonLine(label: string, c: Comparison | null): string | undefined
   return `  vs ${label}: sent ${formatPercentChange(c.change.sentPct)}, rate ${formatPoints(c.change.ratePoints)} (was ${formatRate(c.totals.deliveryRate)} of ${formatCount(c.totals.sent)})`;
 }
 
+/** "Why messages failed": the top codes with their share, meaning and advice; per number or country with a breakdown. */
+export function failureLines(report: Report): string[] {
+  const f = report.failures!;
+  const lines = [
+    `Why messages failed (status webhooks): ${formatCount(f.failed)} failed, ${formatRate(f.rate)} of ${formatCount(f.sent)} sent`,
+  ];
+  for (const c of f.byCode) {
+    lines.push(
+      `  ${pad(c.code ? String(c.code) : 'other', 7)} ${pad(formatCount(c.count), 9, true)} ${pad(formatRate(c.share, 0), 5, true)}  ${c.title}${c.advice ? ` — ${c.advice}` : ''}`,
+    );
+  }
+  if (f.byScope) {
+    for (const item of f.byScope.items.slice(0, MAX_BREAKDOWN)) {
+      if (!item.failed) continue;
+      lines.push(
+        `  ${pad(breakdownLabel(f.byScope.by, item.key), 24)} ${pad(formatCount(item.failed), 9, true)} failed (${formatRate(item.rate)}), mostly ${item.topCode}`,
+      );
+    }
+  }
+  return lines;
+}
+
 /** The plain-text summary the CLI prints and the demo writes. */
 export function reportText(report: Report): string {
   const lines: string[] = [];
@@ -59,6 +81,8 @@ export function reportText(report: Report): string {
     if (topMovers.length)
       lines.push(`  Top movers: ${topMovers.map((m) => `${breakdownLabel(by, m.key)} ${formatPoints(m.change.ratePoints)}`).join(', ')}`);
   }
+
+  if (report.failures) lines.push('', ...failureLines(report));
 
   lines.push('');
   const unit = report.granularity === 'half_hour' ? 'half hour' : report.granularity;

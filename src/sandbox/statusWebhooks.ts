@@ -171,6 +171,8 @@ export function accountStatuses(account: SandboxAccount, model: TrafficModel, fr
 }
 
 export interface EmitterOptions {
+  /** Send `read` statuses too (about 40% of delivered messages); default true. */
+  reads?: boolean;
   accounts: readonly SandboxAccount[];
   url: string;
   appSecret: string;
@@ -206,15 +208,20 @@ export class StatusWebhookEmitter {
     this.agent = new Agent({ connections: options.concurrency ?? 8, keepAliveTimeout: 10_000 });
   }
 
-  /** Send every status with a timestamp in [from, to): each notification until it is answered 200. */
-  async emit(from: number, to: number): Promise<EmitSummary> {
+  /**
+   * Send every status of the messages sent in [from, to) (UNIX seconds; one window, or one per
+   * account): each notification until it is answered 200.
+   */
+  async emit(from: number | ((account: SandboxAccount) => [number, number]), to?: number): Promise<EmitSummary> {
     const summary: EmitSummary = { notifications: 0, statuses: 0, byStatus: {}, failuresByCode: {}, retries: 0, duplicates: 0 };
     const limit = pLimit(this.options.concurrency ?? 8);
     const batch = this.options.batch ?? 1;
     const work: Array<Promise<void>> = [];
     for (const account of this.options.accounts) {
-      const byPhone = accountStatuses(account, this.models.get(account.id)!, from, to);
-      for (const [phone, statuses] of byPhone) {
+      const [start, end] = typeof from === 'function' ? from(account) : [from, to!];
+      const byPhone = accountStatuses(account, this.models.get(account.id)!, start, end);
+      for (const [phone, all] of byPhone) {
+        const statuses = this.options.reads === false ? all.filter((s) => s.status !== 'read') : all;
         for (let i = 0; i < statuses.length; i += batch) {
           const chunk = statuses.slice(i, i + batch);
           for (const s of chunk) {

@@ -6,6 +6,7 @@ import { Kysely, type MigrationProvider, Migrator, PostgresDialect, SqliteDialec
 import { ConfigError, StoreError, StoreUnavailableError, WabaPulseError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
 import { redactSecrets } from '../secrets.js';
+import { DEFAULT_SQLITE_PATH } from './location.js';
 import { migrationsFor } from './migrations.js';
 import type {
   AlertAction,
@@ -788,7 +789,7 @@ function toConversation(r: Tables['conversations']): ConversationRecord {
   };
 }
 
-export const DEFAULT_SQLITE_PATH = './data/waba-pulse.db';
+export { DEFAULT_SQLITE_PATH } from './location.js';
 
 /** The schema a `postgres://...?options=-c search_path=NAME` URL selects, where migrations must go too. */
 function searchPathOf(url: string): string | undefined {

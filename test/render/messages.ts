@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { LocalChartRenderer } from '../../src/charts/render.js';
-import { alertChartSpec, type ChartSpec, chartSpec } from '../../src/charts/spec.js';
+import { alertChartSpec, type ChartSpec, chartSpec, failureChartSpec } from '../../src/charts/spec.js';
 import { alertSummary, reportSummary } from '../../src/chat/presentation.js';
 import { alertMessage, reportMessage, type SlackMessage } from '../../src/chat/slack/render.js';
 import type { AlertContent } from '../../src/chat/surface.js';
@@ -15,7 +15,9 @@ import { resolveRange } from '../../src/query/range.js';
 import type { Report } from '../../src/report/model.js';
 import { SANDBOX_TOKEN, sampleAccounts } from '../../src/sandbox/accounts.js';
 import { startSandbox } from '../../src/sandbox/server.js';
+import { StatusWebhookEmitter } from '../../src/sandbox/statusWebhooks.js';
 import { openStore } from '../../src/store/sql.js';
+import { startStatusReceiver } from '../../src/whatsapp/receiver.js';
 
 /**
  * The messages waba-pulse sends, made by the product's own code from the sandbox at a fixed
@@ -30,10 +32,22 @@ export interface SampleMessage {
   teams: { card: Card; summary: string };
   /** The chart, for screenshots (cards reference it as `chart:<name>`, Slack as file id `F<name>`), and how it was specified. */
   chart?: Buffer | undefined;
+  /** "Why messages failed" as bars (`chart:<name>-failures`, `F<name>-failures`). */
+  failureChart?: Buffer | undefined;
   spec?: ChartSpec | undefined;
   /** What the message was drawn from, for variations (a longer name, more rows). */
   report?: Report | undefined;
   alertContent?: AlertContent | undefined;
+}
+
+/** The images the messages reference, by name: charts, and "Why messages failed" bars. */
+export function sampleImages(messages: readonly SampleMessage[]): Record<string, Buffer> {
+  const images: Record<string, Buffer> = {};
+  for (const m of messages) {
+    if (m.chart) images[m.name] = m.chart;
+    if (m.failureChart) images[`${m.name}-failures`] = m.failureChart;
+  }
+  return images;
 }
 
 /** What a screenshot shows of a message: its blocks and card, the alert key (random each run) aside. */
@@ -75,19 +89,42 @@ export async function sampleMessages(): Promise<SampleMessage[]> {
   const charts = new LocalChartRenderer();
   const store = await openStore('sqlite::memory:');
   const out: SampleMessage[] = [];
+  // Yesterday's status webhooks of Acme, signed and taken in as `serve` takes them: reasons for failures.
+  const receiver = await startStatusReceiver({
+    store,
+    accounts: [sampleAccounts(SAMPLE_NOW)[0]!.id],
+    appSecret: 'samples',
+    log: silentLogger,
+  });
+  const emitter = new StatusWebhookEmitter({
+    accounts: sampleAccounts(SAMPLE_NOW).slice(0, 1),
+    url: receiver.url,
+    appSecret: 'samples',
+    batch: 200,
+    reads: false,
+  });
   try {
+    const day = Date.UTC(2026, 10, 23, 18, 30) / 1000; // Tue 24 Nov 00:00 in Kolkata
+    await emitter.emit(day, day + 86_400);
+    await emitter.stop();
     const acme = config.accounts[0]!;
     const report = async (name: string, title: string, asked: Parameters<typeof resolveRange>[0], by: 'phone' | 'country') => {
       const { range, granularity } = resolveRange(asked, acme.timezone, clock);
-      const r = await composeReport({ graph, now: () => clock }, { account: acme, token: SANDBOX_TOKEN, range, granularity, by });
+      const r = await composeReport(
+        { graph, now: () => clock, statuses: store, webhooksConfigured: true },
+        { account: acme, token: SANDBOX_TOKEN, range, granularity, by },
+      );
       const spec = chartSpec(r);
       const png = await charts.render(spec);
+      const failures = failureChartSpec(r);
+      const failurePng = failures ? await charts.render(failures) : undefined;
       out.push({
         name,
         title,
-        slack: reportMessage(r, { fileId: `F${name}` }),
-        teams: { card: reportCard(r, `chart:${name}`), summary: reportSummary(r) },
+        slack: reportMessage(r, { fileId: `F${name}` }, failurePng ? { fileId: `F${name}-failures` } : undefined),
+        teams: { card: reportCard(r, `chart:${name}`, failurePng ? `chart:${name}-failures` : undefined), summary: reportSummary(r) },
         chart: png.kind === 'png' ? png.png : undefined,
+        failureChart: failurePng?.kind === 'png' ? failurePng.png : undefined,
         spec,
         report: r,
       });
@@ -136,6 +173,7 @@ export async function sampleMessages(): Promise<SampleMessage[]> {
     await alert('resolution', 'The resolution, edited into the alert', resolved);
     return out;
   } finally {
+    await receiver.close();
     await store.close();
     await graph.close();
     await sandbox.close();

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchBrowser, renderTeamsCard, slackHtml } from './browser.js';
-import { fingerprint, sampleMessages } from './messages.js';
+import { fingerprint, sampleImages, sampleMessages } from './messages.js';
 
 const OUT = 'docs/screenshots';
 const WIDTHS = { teams: 450, slack: 600 } as const;
@@ -14,7 +14,7 @@ const WIDTHS = { teams: 450, slack: 600 } as const;
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const messages = await sampleMessages();
-  const images = Object.fromEntries(messages.filter((m) => m.chart).map((m) => [m.name, m.chart!]));
+  const images = sampleImages(messages);
   const browser = await launchBrowser();
   try {
     const page = await browser.newPage({ deviceScaleFactor: 1 });

@@ -118,7 +118,11 @@ export function createSlackSurface(settings: SlackSettings, ctx: CommandContext,
 
   async function toMessage(client: WebClient, result: CommandResult): Promise<SlackMessage> {
     if (result.type === 'notice') return noticeMessage(result);
-    return reportMessage(result.report, await chartImage(client, result.chart));
+    const [image, failureImage] = await Promise.all([
+      chartImage(client, result.chart),
+      result.failureChart ? chartImage(client, result.failureChart) : undefined,
+    ]);
+    return reportMessage(result.report, image, failureImage);
   }
 
   /** An alert with its small chart (uploaded, or a QuickChart URL); without one if drawing fails. */

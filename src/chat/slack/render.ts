@@ -7,13 +7,13 @@ import {
   alertSummary,
   alertTitle,
   breakdownRows,
+  failureView,
   incidents,
   recoveryLine,
   reportHeadline,
   reportSummary,
   resolutionSummary,
   statusText,
-  type Tone,
 } from '../presentation.js';
 import { type AlertContent, errorMessage } from '../surface.js';
 
@@ -66,14 +66,11 @@ function anomalyLines(anomalies: ReadonlyArray<Pick<Anomaly, 'severity' | 'expla
   return shown.join('\n');
 }
 
-const TONE_EMOJI: Record<Tone, string> = { bad: ':small_red_triangle_down:', good: ':large_green_circle:', neutral: '' };
-
-/** "*94.0% delivered*  ▼ 2.5 pp vs previous period" — the figure first, its change beside it. */
+/** "*94.0% delivered*  *▼ 2.5 pp* vs previous period" — the figure first, its change beside it. */
 function headlineBlock(report: Report): Block {
   const h = reportHeadline(report);
-  const change = h.change
-    ? `   ${TONE_EMOJI[h.change.tone]}${TONE_EMOJI[h.change.tone] ? ' ' : ''}*${h.change.text}* ${h.change.against}${h.change.note ? ` _(${h.change.note})_` : ''}`
-    : '';
+  // Slack cannot colour text: the arrow carries the direction, and a small change is said to be one.
+  const change = h.change ? `   *${h.change.text}* ${h.change.against}${h.change.note ? ` _(${h.change.note})_` : ''}` : '';
   return {
     type: 'section',
     text: { type: 'mrkdwn', text: clip(`*${h.rate} delivered*${change}\n${h.sent} sent · ${h.delivered} delivered`, LIMITS.sectionText) },
@@ -104,7 +101,18 @@ function imageBlock(image: NonNullable<ChartImage>, alt: string): Block {
   return 'url' in image ? { type: 'image', image_url: image.url, alt_text } : { type: 'image', slack_file: { id: image.fileId }, alt_text };
 }
 
-export function reportMessage(report: Report, image: ChartImage): SlackMessage {
+/** "Why messages failed": the total, then each top code with its share, meaning and what to do. */
+function failureBlock(report: Report): Block | undefined {
+  const view = failureView(report);
+  if (!view) return undefined;
+  const codes = view.codes.map(
+    (c) => `• \`${c.code}\` ${c.count} (${c.share}) ${escapeMrkdwn(c.title)}${c.advice ? ` — _${escapeMrkdwn(c.advice)}_` : ''}`,
+  );
+  const scopes = view.scopes.length ? [`_${view.scopes.map(escapeMrkdwn).join(' · ')}_`] : [];
+  return section([`*Why messages failed* · ${view.headline}`, ...codes, ...scopes].join('\n'));
+}
+
+export function reportMessage(report: Report, image: ChartImage, failureImage?: ChartImage): SlackMessage {
   const week = report.comparisons.sameWeekdayLastWeek;
   const blocks: Block[] = [header(reportTitle(report)), headlineBlock(report)];
   if (week && week.change.ratePoints !== null) {
@@ -117,11 +125,14 @@ export function reportMessage(report: Report, image: ChartImage): SlackMessage {
   if (report.anomalies.length) blocks.push(section(`*Anomalies*\n${anomalyLines(report.anomalies)}`));
   const table = breakdownTable(report);
   if (table) blocks.push(section(table));
+  const failures = failureBlock(report);
+  if (failures) blocks.push(failures);
   if (image) {
     blocks.push(
       imageBlock(image, report.anomalies[0] ? `${reportTitle(report)}. ${report.anomalies[0].explanation}` : reportTitle(report)),
     );
   }
+  if (failureImage) blocks.push(imageBlock(failureImage, `Why messages failed: ${failureView(report)?.headline ?? ''}`));
   const notes = report.notes.length ? [`_${clip(escapeMrkdwn(report.notes.join(' ')), 500)}_`] : [];
   blocks.push(
     context(

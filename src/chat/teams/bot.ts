@@ -81,7 +81,10 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
   function toActivity(result: CommandResult) {
     return result.type === 'notice'
       ? attachment(noticeCard(result), result.title)
-      : attachment(reportCard(result.report, imageUrl(result.chart)), reportSummary(result.report));
+      : attachment(
+          reportCard(result.report, imageUrl(result.chart), result.failureChart ? imageUrl(result.failureChart) : undefined),
+          reportSummary(result.report),
+        );
   }
 
   /** The alert's card, with its small chart when one can be drawn. */

@@ -9,6 +9,7 @@ import {
   alertTitle,
   breakable,
   breakdownRows,
+  failureView,
   incidents,
   recoveryLine,
   reportHeadline,
@@ -131,7 +132,26 @@ function breakdownRowsBlocks(report: Report): unknown[] {
   return out;
 }
 
-export function reportCard(report: Report, imageUrl: string | undefined): Card {
+function failureBlocks(report: Report): unknown[] {
+  const view = failureView(report);
+  if (!view) return [];
+  return [
+    rich([run('Why messages failed', { weight: 'Bolder' }), run(` · ${view.headline}`, { isSubtle: true })], { spacing: 'Medium' }),
+    ...view.codes.map((c) =>
+      rich(
+        [
+          run(c.code, { fontType: 'Monospace', weight: 'Bolder' }),
+          run(` ${c.count} (${c.share}) ${c.title}`),
+          ...(c.advice ? [run(` — ${c.advice}`, { isSubtle: true })] : []),
+        ],
+        { spacing: 'Small' },
+      ),
+    ),
+    ...(view.scopes.length ? [rich([run(view.scopes.join(' · '), { isSubtle: true, size: 'Small' })], { spacing: 'Small' })] : []),
+  ];
+}
+
+export function reportCard(report: Report, imageUrl: string | undefined, failureImageUrl?: string): Card {
   const week = report.comparisons.sameWeekdayLastWeek;
   const body: unknown[] = [rich([run(breakable(reportTitle(report)), { size: 'Medium', weight: 'Bolder' })]), ...headline(report)];
   if (week && week.change.ratePoints !== null) {
@@ -147,11 +167,13 @@ export function reportCard(report: Report, imageUrl: string | undefined): Card {
     );
   }
   if (report.anomalies.length) body.push(text('Anomalies', { weight: 'Bolder', spacing: 'Medium' }), ...anomalyBlocks(report.anomalies));
-  body.push(...breakdownRowsBlocks(report));
+  body.push(...breakdownRowsBlocks(report), ...failureBlocks(report));
   if (imageUrl) {
     const alt = report.anomalies[0] ? `${reportTitle(report)}. ${report.anomalies[0].explanation}` : reportTitle(report);
     body.push({ type: 'Image', url: imageUrl, altText: alt.slice(0, 1000), size: 'Stretch', spacing: 'Medium' });
   }
+  if (failureImageUrl)
+    body.push({ type: 'Image', url: failureImageUrl, altText: 'Why messages failed', size: 'Stretch', spacing: 'Small' });
   body.push(
     rich(
       [

@@ -1,0 +1,93 @@
+import type { StatusCount } from '../store/types.js';
+import { failureMeaning } from '../whatsapp/failureCodes.js';
+import type { BreakdownDimension } from './breakdown.js';
+
+/**
+ * Why messages failed, from the status webhooks of a range: failures by error code with what
+ * each means and what to do, and (with a breakdown) by number or country. Pure: counts in,
+ * summary out.
+ */
+export interface FailureCode {
+  code: number;
+  title: string;
+  count: number;
+  /** Of all failures in the range, 0..1. */
+  share: number;
+  advice: string;
+}
+
+export interface FailureScope {
+  key: string;
+  failed: number;
+  sent: number;
+  rate: number | null;
+  /** The commonest code there. */
+  topCode: number | null;
+}
+
+export interface FailureSummary {
+  failed: number;
+  /** `sent` statuses: each message accepted by WhatsApp has one. */
+  sent: number;
+  /** Failed per sent, 0..1 (null when nothing was sent). */
+  rate: number | null;
+  byCode: FailureCode[];
+  byScope?: { by: BreakdownDimension; items: FailureScope[] } | undefined;
+}
+
+/** Codes shown by name; the rest are summed as "other". */
+const TOP_CODES = 6;
+
+export function summarizeFailures(rows: readonly StatusCount[], by?: BreakdownDimension): FailureSummary {
+  let failed = 0;
+  let sent = 0;
+  const codes = new Map<number, number>();
+  const scopes = new Map<string, { failed: number; sent: number; codes: Map<number, number> }>();
+  for (const r of rows) {
+    const scopeKey = by === 'phone' ? r.phone : by === 'country' ? r.country : '';
+    let scope = scopes.get(scopeKey);
+    if (!scope) {
+      scope = { failed: 0, sent: 0, codes: new Map() };
+      scopes.set(scopeKey, scope);
+    }
+    if (r.status === 'sent') {
+      sent += r.count;
+      scope.sent += r.count;
+    } else if (r.status === 'failed') {
+      failed += r.count;
+      scope.failed += r.count;
+      codes.set(r.code, (codes.get(r.code) ?? 0) + r.count);
+      scope.codes.set(r.code, (scope.codes.get(r.code) ?? 0) + r.count);
+    }
+  }
+  const ranked = [...codes.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  const byCode: FailureCode[] = ranked.slice(0, TOP_CODES).map(([code, count]) => {
+    const meaning = failureMeaning(code);
+    return { code, title: meaning.title, count, share: failed ? count / failed : 0, advice: meaning.advice };
+  });
+  const rest = ranked.slice(TOP_CODES).reduce((sum, [, n]) => sum + n, 0);
+  if (rest) byCode.push({ code: 0, title: `${ranked.length - TOP_CODES} other codes`, count: rest, share: rest / failed, advice: '' });
+  const rate = (f: number, s: number) => (s > 0 ? f / Math.max(s, f) : f > 0 ? 1 : null);
+  return {
+    failed,
+    sent,
+    rate: rate(failed, sent),
+    byCode,
+    ...(by
+      ? {
+          byScope: {
+            by,
+            items: [...scopes.entries()]
+              .map(([key, s]) => ({
+                key,
+                failed: s.failed,
+                sent: s.sent,
+                rate: rate(s.failed, s.sent),
+                topCode: [...s.codes.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null,
+              }))
+              .sort((a, b) => b.failed - a.failed || a.key.localeCompare(b.key)),
+          },
+        }
+      : {}),
+  };
+}
