@@ -5,7 +5,7 @@
  */
 import { type EvalAccount, HALF_HOUR, type Incident } from './generate.js';
 
-export type AlarmKind = 'delivery_drop' | 'volume_drop' | 'volume_spike';
+export type AlarmKind = 'delivery_drop' | 'volume_drop' | 'volume_spike' | 'failure_burst';
 
 export interface Alarm {
   kind: AlarmKind;

@@ -3,7 +3,8 @@ import { lowerTail, normalTail } from './betaTail.js';
 import { BucketScorer, type Thresholds } from './scoring.js';
 import type { SeriesPoint } from './series.js';
 
-export type AnomalyKind = 'delivery_drop' | 'volume_drop' | 'volume_spike';
+/** failure_burst: from status webhooks, a number or country failing far more than usual, minute by minute. */
+export type AnomalyKind = 'delivery_drop' | 'volume_drop' | 'volume_spike' | 'failure_burst';
 export type Severity = 'warning' | 'critical';
 
 /** Where an anomaly was found: the whole account (within its configured scope), one number, one country, or both. */
@@ -32,6 +33,8 @@ export interface Anomaly {
   sent: number;
   delivered: number;
   explanation: string;
+  /** failure_burst: the commonest error code in it. */
+  code?: number | undefined;
 }
 
 export type Sensitivity = 'low' | 'normal' | 'high';

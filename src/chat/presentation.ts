@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { breakdownLabel, formatCount, formatDuration, formatPoints, formatRate, NBSP, unbroken } from '../report/format.js';
 import type { Report } from '../report/model.js';
+import { failureMeaning } from '../whatsapp/failureCodes.js';
 import type { AlertContent, AlertFollowUp, AlertLine, AlertStatusLine } from './surface.js';
 
 /**
@@ -183,6 +184,11 @@ export function lineHeadline(line: AlertLine, tz: string, reference?: number): s
   if (line.start === undefined || line.observed === undefined) return line.explanation;
   const since = clockTime(line.start, tz, reference);
   const state = line.ongoing === false && line.end !== undefined ? `until ${clockTime(line.end, tz, line.start)}` : 'ongoing';
+  if (line.kind === 'failure_burst') {
+    const usual = line.expected !== undefined ? ` (usually ${formatRate(line.expected)})` : '';
+    const code = line.code ? ` — mostly ${line.code}: ${failureMeaning(line.code).title}. ${failureMeaning(line.code).advice}` : '';
+    return `${where(line)} failing ${formatRate(line.observed)}${usual} since ${since}, ${state}${code}`;
+  }
   if (line.kind === 'volume_drop') {
     const what = line.observed < 1 ? 'stopped sending' : `sending ${formatCount(Math.round(line.observed))} per half hour`;
     const usual = line.expected ? ` (usually ~${formatCount(Math.round(line.expected))})` : '';
@@ -197,6 +203,7 @@ function relatedLine(line: AlertLine): string {
   if (line.observed === undefined) return line.explanation;
   if (line.kind === 'volume_drop')
     return `${where(line)} ${line.observed < 1 ? 'stopped' : `${formatCount(Math.round(line.observed))}/half hour`}`;
+  if (line.kind === 'failure_burst') return `${where(line)} failing ${formatRate(line.observed)}`;
   return `${where(line)} ${formatRate(line.observed)}`;
 }
 
@@ -250,7 +257,13 @@ export function incidents(alert: AlertContent): Incident[] {
 export function alertTitle(alert: AlertContent): string {
   if (alert.resolved) return `Resolved · ${alert.accountName}`;
   const kinds = new Set(alert.anomalies.map((a) => a.kind));
-  const what = kinds.has('delivery_drop') ? 'Delivery drop' : kinds.has('volume_drop') ? 'Sending dropped' : 'Delivery alert';
+  const what = kinds.has('delivery_drop')
+    ? 'Delivery drop'
+    : kinds.has('failure_burst')
+      ? 'Failures rising'
+      : kinds.has('volume_drop')
+        ? 'Sending dropped'
+        : 'Delivery alert';
   return `${what} · ${alert.accountName}`;
 }
 
@@ -271,6 +284,11 @@ export function resolutionSummary(alert: AlertContent): string {
 export function recoveryLine(line: AlertLine): string {
   if (line.observed === undefined) return line.explanation;
   if (line.kind === 'volume_drop') return `${where(line)} sending again (${formatCount(Math.round(line.observed))} in the last hour)`;
+  if (line.kind === 'failure_burst') {
+    // Recovery lines carry the delivered side (1 − failure rate), as a delivery drop's do.
+    const usual = line.expected !== undefined ? ` (usually ${formatRate(1 - line.expected)})` : '';
+    return `${where(line)} failing ${formatRate(1 - line.observed)} again${usual}`;
+  }
   const expected = line.expected !== undefined && line.expected !== null ? ` (expected ${formatRate(line.expected)})` : '';
   return `${where(line)} back to ${formatRate(line.observed)}${expected}`;
 }

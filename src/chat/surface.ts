@@ -19,6 +19,8 @@ export interface AlertLine extends Pick<Anomaly, 'severity' | 'explanation'> {
   /** Delivery rate (0..1), or messages per half hour for sending; resolved: as it is now. */
   observed?: number | undefined;
   expected?: number | undefined;
+  /** failure_burst: the commonest error code. */
+  code?: number | undefined;
 }
 
 /** Who did what to an alert, worded by each platform with the person's name. */

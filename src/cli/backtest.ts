@@ -37,10 +37,20 @@ const HISTORY_DAYS = 8;
 
 /** The rule named, the account's first rule, or the defaults every rule starts from. */
 function ruleFor(config: Config, account: AccountConfig, name: string | undefined): Rule {
-  const ofAccount = config.alerts.filter((r) => namesAccount(account, r.account));
+  // A backtest replays Graph's analytics: rules on status webhooks have nothing to replay there.
+  const ofAccount = config.alerts.filter((r) => namesAccount(account, r.account) && r.source === 'graph');
   if (name !== undefined) {
     const found = ofAccount.find((r) => r.name?.toLowerCase() === name.toLowerCase());
     if (found) return found;
+    const webhooks = config.alerts.find(
+      (r) => namesAccount(account, r.account) && r.source === 'webhooks' && r.name?.toLowerCase() === name.toLowerCase(),
+    );
+    if (webhooks) {
+      throw new UsageError(
+        `rule ${quoted(name)} judges status webhooks (source: webhooks), which a backtest cannot replay`,
+        'backtest a rule with source: graph; webhook rules are checked live every minute',
+      );
+    }
     const names = ofAccount.map((r) => r.name).filter(Boolean);
     throw new UsageError(
       `no alert rule ${quoted(name)} for account "${account.name}"`,

@@ -169,23 +169,42 @@ const digest = z.strictObject({
   targets: z.array(target).min(1, { error: 'needs at least one target' }),
 });
 
-export const alertRule = z.strictObject({
-  name: z.string().min(1).optional(),
-  account: z.string().min(1),
-  scope: scope.optional(),
-  checkEvery: duration({ min: 5 * MINUTE, max: DAY }).default(30 * MINUTE),
-  remindEvery: duration({ min: 15 * MINUTE, max: 30 * DAY }).default(4 * HOUR),
-  /** Minimum sent in a bucket before its delivery rate is judged. */
-  minSent: z.number().int().nonnegative().default(200),
-  /** Alert below this delivery rate regardless of the baseline (0..1). */
-  rateFloor: z.number().min(0).max(1).optional(),
-  drillDown: z.array(z.enum(['phone', 'country'])).default(['phone', 'country']),
-  /** How readily drops alarm: low, normal or high (see the README's Alerts section). */
-  sensitivity: z
-    .enum(['low', 'normal', 'high'], { error: (issue) => `${quoted(issue.input)} is not a sensitivity — use low, normal or high` })
-    .default('normal'),
-  targets: z.array(target).min(1, { error: 'needs at least one target' }),
-});
+export const alertRule = z
+  .strictObject({
+    name: z.string().min(1).optional(),
+    account: z.string().min(1),
+    /**
+     * What the rule judges: Graph's delivery analytics (half-hourly, the default) or the status
+     * webhooks' failures (minute by minute; needs WHATSAPP_APP_SECRET).
+     */
+    source: z
+      .enum(['graph', 'webhooks'], { error: (issue) => `${quoted(issue.input)} is not a source — use graph or webhooks` })
+      .default('graph'),
+    scope: scope.optional(),
+    checkEvery: duration({ min: MINUTE, max: DAY }).optional(),
+    remindEvery: duration({ min: 15 * MINUTE, max: 30 * DAY }).default(4 * HOUR),
+    /** Minimum sent in a bucket before its delivery rate is judged. */
+    minSent: z.number().int().nonnegative().default(200),
+    /** Alert below this delivery rate regardless of the baseline (0..1). */
+    rateFloor: z.number().min(0).max(1).optional(),
+    drillDown: z.array(z.enum(['phone', 'country'])).default(['phone', 'country']),
+    /** How readily drops alarm: low, normal or high (see the README's Alerts section). */
+    sensitivity: z
+      .enum(['low', 'normal', 'high'], { error: (issue) => `${quoted(issue.input)} is not a sensitivity — use low, normal or high` })
+      .default('normal'),
+    targets: z.array(target).min(1, { error: 'needs at least one target' }),
+  })
+  .superRefine((rule, ctx) => {
+    // Graph's buckets are half hours: checking them more often than every 5 minutes only spends budget.
+    if (rule.source === 'graph' && rule.checkEvery !== undefined && rule.checkEvery < 5 * MINUTE) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['checkEvery'],
+        message: 'is under 5m for a graph rule — Graph answers half-hourly; use source: webhooks for minute checks',
+      });
+    }
+  })
+  .transform((rule) => ({ ...rule, checkEvery: rule.checkEvery ?? (rule.source === 'webhooks' ? MINUTE : 30 * MINUTE) }));
 
 const graph = z.strictObject({
   apiUrl: z.url({ error: (issue) => `${JSON.stringify(issue.input)} is not a URL` }).optional(),

@@ -13,6 +13,7 @@ import { newAlertKey, newShortId } from './alertKeys.js';
 import { advance, anomalyKey, type Decision, decide, type EpisodeState } from './alertLifecycle.js';
 import { defaultJudge, type JudgeFn, type Judgement } from './alertScopes.js';
 import { targetOf } from './targets.js';
+import { webhookJudge } from './webhookJudge.js';
 
 /** How alerts reach a chat conversation: the chat surfaces in `serve`, a recorder in a backtest. */
 export interface AlertDelivery {
@@ -62,6 +63,8 @@ function recovered(episode: EpisodeState, judgement: Judgement, minSent: number)
     const now = judgement.now.find((s) => s.scope.kind === scopeKind && (s.scope.key ?? '') === scopeKey);
     if (!now) return true;
     if (kind === 'volume_drop') return now.sent > 0;
+    // Failures back near their usual rate (1 − failure rate, as delivery).
+    if (kind === 'failure_burst') return now.rate === null || now.expected === null || now.rate >= now.expected - RECOVERY_MARGIN;
     if (kind !== 'delivery_drop' || now.sent < minSent || now.rate === null || now.expected === null) return true;
     return now.rate >= now.expected - RECOVERY_MARGIN;
   });
@@ -95,6 +98,7 @@ function line(a: Anomaly, isNew = false): AlertLine {
     ongoing: true,
     observed: a.observed,
     expected: a.expected,
+    ...(a.code !== undefined ? { code: a.code } : {}),
     ...(isNew ? { new: true } : {}),
   };
 }
@@ -143,11 +147,14 @@ export class AlertChecker {
   private readonly leaseMs: number;
   private readonly cleanToResolve: number;
   private readonly judge: JudgeFn;
+  /** `source: webhooks` rules: the status webhooks' counts in the store, minute by minute. */
+  private readonly judgeWebhooks: JudgeFn;
 
   constructor(private readonly options: AlertCheckerOptions) {
     this.leaseMs = options.leaseMs ?? 10 * 60_000;
     this.cleanToResolve = options.cleanChecksToResolve ?? 2;
     this.judge = options.judge ?? defaultJudge(options.ctx, options.settleCurves ?? fixedCurves());
+    this.judgeWebhooks = webhookJudge(options.store);
   }
 
   async tick(now = this.options.ctx.now()): Promise<void> {
@@ -162,7 +169,8 @@ export class AlertChecker {
         const account = lookupAccount(ctx.config.accounts, rule.account)!;
         // Nearly out of budget: defer this check (a longer interval) rather than be throttled.
         const budget = this.options.budget;
-        if (budget && budget.callsInLastHour(account.id) >= budget.callsPerHour * 0.9) {
+        // (Rules on status webhooks make no Graph calls.)
+        if (budget && rule.source !== 'webhooks' && budget.callsInLastHour(account.id) >= budget.callsPerHour * 0.9) {
           logger.warn({ rule: id }, 'alert check deferred to stay within the Graph budget');
           await store.finishRun(
             job,
@@ -197,9 +205,12 @@ export class AlertChecker {
     const budget = this.options.budget;
     // Each drill-down costs a call per number or country: near the WABA's budget, check the
     // account as a whole only, rather than get it throttled.
-    const degraded = Boolean(budget && rule.drillDown.length && budget.callsInLastHour(account.id) >= budget.callsPerHour * 0.6);
+    const degraded = Boolean(
+      budget && rule.source !== 'webhooks' && rule.drillDown.length && budget.callsInLastHour(account.id) >= budget.callsPerHour * 0.6,
+    );
     if (degraded) this.options.logger.warn({ rule: id }, 'alert check degraded to stay within the Graph budget');
-    const judgement = await this.judge(rule, account, now, !degraded && rule.drillDown.length > 0);
+    const judge = rule.source === 'webhooks' ? this.judgeWebhooks : this.judge;
+    const judgement = await judge(rule, account, now, !degraded && rule.drillDown.length > 0);
     const found = [...judgement.ongoing].sort((a, b) => SEVERITY[a.severity] - SEVERITY[b.severity] || a.start - b.start);
 
     const episode = await this.loadEpisode(id);
@@ -319,13 +330,18 @@ export class AlertChecker {
       seen.add(`${scopeKind}|${scopeKey}`);
       const now = judgement.now.find((s) => s.scope.kind === scopeKind && (s.scope.key ?? '') === scopeKey);
       const label = now?.scope.label ?? (scopeKind === 'account' ? 'all traffic' : scopeKey);
-      const delivery = kind === 'delivery_drop';
+      // Delivery drops and failure bursts are judged on the delivered side; sending on its volume.
+      const delivery = kind === 'delivery_drop' || kind === 'failure_burst';
       const observed = delivery ? (now?.rate ?? undefined) : now ? now.sent / 2 : undefined;
+      const where = scopeKind === 'account' ? 'across the account' : `on ${label}`;
       lines.push({
         severity: 'warning',
-        explanation: delivery
-          ? `Delivery ${scopeKind === 'account' ? 'across the account' : `on ${label}`} is back to ${formatRate(now?.rate ?? null)}.`
-          : `Sending ${scopeKind === 'account' ? 'across the account' : `on ${label}`} has resumed.`,
+        explanation:
+          kind === 'failure_burst'
+            ? `Failures ${where} are back to ${formatRate(now?.rate == null ? null : 1 - now.rate)}.`
+            : delivery
+              ? `Delivery ${where} is back to ${formatRate(now?.rate ?? null)}.`
+              : `Sending ${where} has resumed.`,
         kind: kind as AlertLine['kind'],
         scope: { kind: scopeKind as 'account', key: scopeKey || null, label },
         ...(observed !== undefined ? { observed } : {}),

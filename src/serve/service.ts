@@ -98,6 +98,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     (p) => p.settings !== undefined,
   );
   const webhooks = webhookSettings(config);
+  const webhookRules = config.alerts.filter((r) => r.source === 'webhooks');
+  if (webhookRules.length && !webhooks) {
+    throw new ConfigError(
+      'alerts',
+      `${webhookRules.length} rule(s) judge status webhooks (source: webhooks), but WHATSAPP_APP_SECRET is not set`,
+      'set WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN, or give those rules source: graph',
+    );
+  }
   if (enabled.length === 0 && !webhooks) {
     throw new ConfigError(
       'env',

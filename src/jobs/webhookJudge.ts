@@ -1,0 +1,174 @@
+import type { Anomaly, AnomalyScope } from '../analytics/anomalies.js';
+import type { AccountConfig } from '../config/load.js';
+import { breakdownLabel } from '../report/format.js';
+import type { StatusCount, Store } from '../store/types.js';
+import { failureMeaning } from '../whatsapp/failureCodes.js';
+import type { AlertRuleView, Judgement, ScopeNow } from './alertScopes.js';
+
+/**
+ * Alert checks on status webhooks (`source: webhooks`): every minute, each scope's failures over
+ * the last few minutes against its own failure rate of the day before. A scope alerts when it
+ * fails clearly more than usual — at least 5 points more, and far outside binomial noise for its
+ * volume — so a policy block or a burst of 131049 is announced within minutes. The alert names
+ * the commonest code, what it means and what to do.
+ */
+
+/** The judged window, and how far back a burst's start is looked for. */
+export const WINDOW_MINUTES = 5;
+const LOOKBACK_MINUTES = 60;
+/** The baseline: the day before the last hour. */
+const BASELINE_FROM_MINUTES = 25 * 60;
+const BASELINE_TO_MINUTES = 60;
+
+export interface WebhookThresholds {
+  /** Percentage points above the usual failure rate. */
+  minRisePoints: number;
+  /** Standard deviations above it, for the window's volume. */
+  z: number;
+  /** Messages and failures in the window before it is judged at all. */
+  minAttempts: number;
+  minFailures: number;
+}
+
+export function webhookThresholds(rule: Pick<AlertRuleView, 'sensitivity'>): WebhookThresholds {
+  const sensitivity = rule.sensitivity ?? 'normal';
+  return {
+    minRisePoints: sensitivity === 'high' ? 3 : sensitivity === 'low' ? 8 : 5,
+    z: sensitivity === 'high' ? 3.5 : sensitivity === 'low' ? 5 : 4,
+    minAttempts: 30,
+    minFailures: 10,
+  };
+}
+
+interface Tally {
+  sent: number;
+  failed: number;
+  codes: Map<number, number>;
+}
+
+const tally = (): Tally => ({ sent: 0, failed: 0, codes: new Map() });
+
+function add(t: Tally, row: StatusCount): void {
+  if (row.status === 'sent') t.sent += row.count;
+  else if (row.status === 'failed') {
+    t.failed += row.count;
+    t.codes.set(row.code, (t.codes.get(row.code) ?? 0) + row.count);
+  }
+}
+
+/** Failed per message: each message has a `sent`, and a failed one may have only its `failed`. */
+function rate(t: Tally): number {
+  const attempts = Math.max(t.sent, t.failed);
+  return attempts ? t.failed / attempts : 0;
+}
+
+function scopeOf(kind: 'account' | 'phone' | 'country', key: string | null): AnomalyScope {
+  if (kind === 'account') return { kind, key: null, label: 'all traffic' };
+  return kind === 'phone'
+    ? { kind, key, label: breakdownLabel('phone', key!), phone: key! }
+    : { kind, key, label: breakdownLabel('country', key!), country: key! };
+}
+
+/** Judge an account's statuses at `nowMs`. Pure: the rows in, the judgement out. */
+export function judgeStatuses(
+  rows: readonly StatusCount[],
+  nowMs: number,
+  rule: Pick<AlertRuleView, 'drillDown' | 'sensitivity'>,
+): Judgement {
+  const t = webhookThresholds(rule);
+  const now = Math.floor(nowMs / 60_000) * 60;
+  const windowFrom = now - WINDOW_MINUTES * 60;
+  const baseFrom = now - BASELINE_FROM_MINUTES * 60;
+  const baseTo = now - BASELINE_TO_MINUTES * 60;
+  // Every scope: its window, its baseline, and its minutes of the last hour.
+  const scopes = new Map<
+    string,
+    { kind: 'account' | 'phone' | 'country'; key: string | null; window: Tally; base: Tally; minutes: Map<number, Tally> }
+  >();
+  const scope = (kind: 'account' | 'phone' | 'country', key: string | null) => {
+    const id = `${kind}|${key ?? ''}`;
+    let s = scopes.get(id);
+    if (!s) {
+      s = { kind, key, window: tally(), base: tally(), minutes: new Map() };
+      scopes.set(id, s);
+    }
+    return s;
+  };
+  for (const row of rows) {
+    const targets = [scope('account', null)];
+    if (rule.drillDown.includes('phone') && row.phone) targets.push(scope('phone', row.phone));
+    if (rule.drillDown.includes('country') && row.country !== 'ZZ') targets.push(scope('country', row.country));
+    for (const s of targets) {
+      if (row.minute >= windowFrom && row.minute < now) add(s.window, row);
+      if (row.minute >= baseFrom && row.minute < baseTo) add(s.base, row);
+      if (row.minute >= now - LOOKBACK_MINUTES * 60 && row.minute < now) {
+        let m = s.minutes.get(row.minute);
+        if (!m) {
+          m = tally();
+          s.minutes.set(row.minute, m);
+        }
+        add(m, row);
+      }
+    }
+  }
+  const ongoing: Anomaly[] = [];
+  const current: ScopeNow[] = [];
+  for (const s of scopes.values()) {
+    // The usual rate, smoothed toward 2% so a quiet day does not make every failure news.
+    const attemptsBase = Math.max(s.base.sent, s.base.failed);
+    const usual = (s.base.failed + 0.02 * 50) / (attemptsBase + 50);
+    const attempts = Math.max(s.window.sent, s.window.failed);
+    const observed = rate(s.window);
+    const sd = Math.sqrt((usual * (1 - usual)) / Math.max(1, attempts));
+    const alarming =
+      attempts >= t.minAttempts &&
+      s.window.failed >= t.minFailures &&
+      observed - usual >= t.minRisePoints / 100 &&
+      (observed - usual) / sd >= t.z;
+    current.push({ scope: scopeOf(s.kind, s.key), rate: attempts ? 1 - observed : null, expected: 1 - usual, sent: attempts });
+    if (!alarming) continue;
+    // Since when: the first raised minute of the window, then back through the last hour while
+    // the minutes before it failed as much.
+    const raised = (m: number) => {
+      const minute = s.minutes.get(m);
+      return minute !== undefined && rate(minute) - usual >= t.minRisePoints / 100;
+    };
+    let start = windowFrom;
+    while (start < now - 60 && !raised(start)) start += 60;
+    while (start - 60 >= now - LOOKBACK_MINUTES * 60 && raised(start - 60)) start -= 60;
+    const [code = 0] = [...s.window.codes.entries()].sort((a, b) => b[1] - a[1])[0] ?? [];
+    const meaning = failureMeaning(code);
+    const where =
+      s.kind === 'account'
+        ? 'across the account'
+        : s.kind === 'phone'
+          ? `on ${scopeOf(s.kind, s.key).label}`
+          : `to ${scopeOf(s.kind, s.key).label}`;
+    ongoing.push({
+      kind: 'failure_burst',
+      scope: scopeOf(s.kind, s.key),
+      start,
+      end: now,
+      detectedAt: now,
+      observed,
+      expected: usual,
+      expectedLow: 0,
+      expectedHigh: usual + sd * t.z,
+      severity: observed - usual >= 0.15 ? 'critical' : 'warning',
+      sent: attempts,
+      delivered: attempts - s.window.failed,
+      code,
+      explanation: `Failures ${where} rose to ${(observed * 100).toFixed(1)}% of messages (usually ${(usual * 100).toFixed(1)}%) in the last ${WINDOW_MINUTES} minutes: mostly ${code} — ${meaning.title}. ${meaning.advice}`,
+    });
+  }
+  return { ongoing, recent: ongoing, now: current };
+}
+
+/** The judge the alert checks use for `source: webhooks` rules: the store's counts, then `judgeStatuses`. */
+export function webhookJudge(store: Pick<Store, 'statusCounts'>) {
+  return async (rule: AlertRuleView, account: Pick<AccountConfig, 'id'>, nowMs: number, drillDown: boolean): Promise<Judgement> => {
+    const now = Math.floor(nowMs / 60_000) * 60;
+    const rows = await store.statusCounts(account.id, now - BASELINE_FROM_MINUTES * 60, now);
+    return judgeStatuses(rows, nowMs, { ...rule, drillDown: drillDown ? rule.drillDown : [] });
+  };
+}
