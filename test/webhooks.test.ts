@@ -236,3 +236,117 @@ describe.each(backends)('WhatsApp status webhooks on $name', (backend) => {
     }
   });
 });
+
+describe('waba-pulse sandbox --webhook-url', () => {
+  const run = async (args: string[], env: NodeJS.ProcessEnv, until?: (out: string) => boolean, now = () => NOW) => {
+    const { runCli } = await import('../src/cli/main.js');
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let out = '';
+    let err = '';
+    stdout.on('data', (c) => (out += c));
+    stderr.on('data', (c) => (err += c));
+    const controller = new AbortController();
+    const running = runCli(['sandbox', '--port', '0', ...args], {
+      stdout,
+      stderr,
+      env,
+      cwd: process.cwd(),
+      now,
+      signal: controller.signal,
+    });
+    if (until) {
+      while (!until(out) && !err) await new Promise((r) => setTimeout(r, 20));
+      controller.abort();
+    }
+    const code = await running;
+    await new Promise((r) => setImmediate(r));
+    expect(out + err).not.toContain(APP_SECRET);
+    return { code, out, err };
+  };
+
+  it('sends the synthetic traffic as signed status webhooks, backfilled, each status counted once by a serve', async () => {
+    const backend = (await storeBackends()).find((b) => b.name === 'SQLite')!;
+    const store = await backend.open();
+    const service = await startService({
+      config: buildConfig(
+        { accounts: sampleAccounts(NOW).map((a) => ({ id: a.id, name: a.name, token: '${T}', timezone: a.timezone })) },
+        { GRAPH_API_URL: sandbox.url, WHATSAPP_APP_SECRET: APP_SECRET, WHATSAPP_VERIFY_TOKEN: VERIFY_TOKEN },
+      ),
+      env: { T: 'sandbox-token' },
+      logger: createLogger({ level: 'silent' }),
+      now: () => NOW,
+      port: 0,
+      host: '127.0.0.1',
+      store,
+      schedule: false,
+    });
+    try {
+      const { code, out } = await run(
+        ['--webhook-url', `${service.url}/whatsapp/webhook`, '--webhook-backfill', '30m'],
+        { WHATSAPP_APP_SECRET: APP_SECRET },
+        (o) => o.includes('sent the last'),
+      );
+      expect(code).toBe(0);
+      expect(out).toContain(`status webhooks: signed, to ${service.url}/whatsapp/webhook, every minute for the minute before`);
+      const line = /sent the last 30m: ([\d,]+) statuses \(([\d,]+) failed\)/.exec(out)!;
+      const [statuses, failed] = [Number(line[1]!.replace(/,/g, '')), Number(line[2]!.replace(/,/g, ''))];
+      expect(statuses).toBeGreaterThan(100);
+      // Every status of every sample account counted once (reads may land in the minute after).
+      let counted = 0;
+      let countedFailed = 0;
+      for (const account of sampleAccounts(NOW))
+        for (const r of await store.statusCounts(account.id, NOW / 1000 - 1800, NOW / 1000 + 120)) {
+          counted += r.count;
+          if (r.status === 'failed') countedFailed += r.count;
+        }
+      expect([counted, countedFailed]).toEqual([statuses, failed]);
+      expect(service.ingest!.totals).toMatchObject({ counted: statuses, duplicates: 0 });
+    } finally {
+      await service.close();
+      await store.close();
+    }
+  }, 60_000);
+
+  it('then sends each minute as it ends', async () => {
+    let received = 0;
+    const { createServer } = await import('node:http');
+    const receiver = createServer((req, res) => {
+      req.resume().on('end', () => {
+        received++;
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const port = (receiver.address() as import('node:net').AddressInfo).port;
+    try {
+      // 40 ms before a minute ends (10:00 IST, Acme's traffic running).
+      const { code, out } = await run(
+        ['--webhook-url', `http://127.0.0.1:${port}/whatsapp/webhook`],
+        { WHATSAPP_APP_SECRET: APP_SECRET },
+        (o) => o.includes(' UTC: '),
+        () => NOW - 40,
+      );
+      expect(code).toBe(0);
+      const line = /status webhooks: (\d\d:\d\d) UTC: ([\d,]+) statuses/.exec(out)!;
+      expect(line[1]).toBe('05:59');
+      expect(Number(line[2]!.replace(/,/g, ''))).toBe(received);
+      expect(received).toBeGreaterThan(0);
+    } finally {
+      receiver.close();
+    }
+  });
+
+  it('refuses a bad URL, a bad backfill and a missing secret with one line and exit code 2', async () => {
+    const secret = { WHATSAPP_APP_SECRET: APP_SECRET };
+    const bad = await run(['--webhook-url', 'ftp://example.test/hook'], secret);
+    expect([bad.code, bad.err]).toEqual([2, expect.stringMatching(/--webhook-url "ftp:\/\/example\.test\/hook" is not an http\(s\) URL/)]);
+    const backfill = await run(['--webhook-url', 'http://127.0.0.1:9/whatsapp/webhook', '--webhook-backfill', '9d'], secret);
+    expect([backfill.code, backfill.err]).toEqual([2, expect.stringMatching(/--webhook-backfill "9d" is out of range/)]);
+    const noSecret = await run(['--webhook-url', 'http://127.0.0.1:9/whatsapp/webhook'], {});
+    expect([noSecret.code, noSecret.err]).toEqual([2, expect.stringMatching(/--webhook-url needs WHATSAPP_APP_SECRET set/)]);
+    const alone = await run(['--webhook-backfill', '1h'], secret);
+    expect([alone.code, alone.err]).toEqual([2, expect.stringMatching(/--webhook-backfill needs --webhook-url/)]);
+    for (const r of [bad, backfill, noSecret, alone]) expect(r.err.trim().split('\n')).toHaveLength(1);
+  });
+});

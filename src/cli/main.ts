@@ -76,7 +76,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--latency <ms>', 'delay every answer by this many milliseconds')
     .option('--extra-accounts <n>', 'add this many synthetic accounts (for benchmarks)')
-    .action(async (opts: { port?: string; host?: string; latency?: string; extraAccounts?: string }) => {
+    .option(
+      '--webhook-url <url>',
+      "POST signed status webhooks of the synthetic traffic here every minute (a serve's /whatsapp/webhook; app secret from WHATSAPP_APP_SECRET)",
+    )
+    .option('--webhook-backfill <duration>', 'first send the statuses of this long before now, e.g. 2d (at most 7d)')
+    .action(async (opts: import('./sandbox.js').SandboxOptions) => {
       exitCode = await (await import('./sandbox.js')).runSandbox(opts, io, logger());
     });
 

@@ -1,5 +1,7 @@
+import { DAY, MINUTE, parseDuration } from '../duration.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { formatCount } from '../report/format.js';
 import {
   SANDBOX_EXPIRED_TOKEN,
   SANDBOX_NO_PERMISSION_TOKEN,
@@ -9,6 +11,7 @@ import {
 } from '../sandbox/accounts.js';
 import { SANDBOX_TOKEN_ENV } from '../sandbox/config.js';
 import { type RunningSandbox, startSandbox } from '../sandbox/server.js';
+import { type EmitSummary, StatusWebhookEmitter } from '../sandbox/statusWebhooks.js';
 import { quoted } from '../text.js';
 import { type CliIo, untilAborted } from './io.js';
 
@@ -20,14 +23,61 @@ function integer(value: string | undefined, flag: string, min: number, max: numb
   return n;
 }
 
-export async function runSandbox(
-  opts: { port?: string; host?: string; latency?: string; extraAccounts?: string },
-  io: CliIo,
-  logger: Logger,
-): Promise<number> {
+export interface SandboxOptions {
+  port?: string;
+  host?: string;
+  latency?: string;
+  extraAccounts?: string;
+  webhookUrl?: string;
+  webhookBackfill?: string;
+}
+
+/** Where the signed status webhooks go, with the app secret from the environment (never argv: `ps` shows argv). */
+function webhookTarget(opts: SandboxOptions, env: NodeJS.ProcessEnv): { url: string; secret: string; backfillMs: number } | undefined {
+  if (opts.webhookUrl === undefined) {
+    if (opts.webhookBackfill !== undefined)
+      throw new UsageError(
+        '--webhook-backfill needs --webhook-url',
+        'e.g. --webhook-url http://127.0.0.1:3000/whatsapp/webhook --webhook-backfill 2d',
+      );
+    return undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(opts.webhookUrl);
+  } catch {
+    url = new URL('invalid:');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(
+      `--webhook-url ${quoted(opts.webhookUrl)} is not an http(s) URL`,
+      'e.g. --webhook-url http://127.0.0.1:3000/whatsapp/webhook',
+    );
+  const secret = env.WHATSAPP_APP_SECRET?.trim();
+  if (!secret)
+    throw new UsageError(
+      '--webhook-url needs WHATSAPP_APP_SECRET set',
+      'set it to the app secret the receiving waba-pulse serve verifies signatures with',
+    );
+  let backfillMs = 0;
+  if (opts.webhookBackfill !== undefined) {
+    const parsed = parseDuration(opts.webhookBackfill, { min: MINUTE, max: 7 * DAY });
+    if (!parsed.ok) throw new UsageError(`--webhook-backfill ${parsed.message}`, 'e.g. --webhook-backfill 2d');
+    backfillMs = parsed.ms;
+  }
+  return { url: url.toString(), secret, backfillMs };
+}
+
+function describeEmitted(summary: EmitSummary): string {
+  const failed = summary.byStatus.failed ?? 0;
+  return `${formatCount(summary.statuses)} statuses (${formatCount(failed)} failed) in ${formatCount(summary.notifications)} notifications${summary.retries ? `, ${formatCount(summary.retries)} retries` : ''}`;
+}
+
+export async function runSandbox(opts: SandboxOptions, io: CliIo, logger: Logger): Promise<number> {
   const port = integer(opts.port, '--port', 0, 65535, 8787);
   const latencyMs = integer(opts.latency, '--latency', 0, 60_000, 0);
   const extra = integer(opts.extraAccounts, '--extra-accounts', 0, 10_000, 0);
+  const webhooks = webhookTarget(opts, io.env);
   const now = io.now ?? Date.now;
   const accounts = [...sampleAccounts(now()), ...syntheticAccounts(extra)];
   let sandbox: RunningSandbox;
@@ -55,7 +105,25 @@ export async function runSandbox(
       '',
     ].join('\n'),
   );
+  let emitter: StatusWebhookEmitter | undefined;
+  if (webhooks) {
+    emitter = new StatusWebhookEmitter({ accounts, url: webhooks.url, appSecret: webhooks.secret, log: logger });
+    const running = emitter;
+    // Ctrl-C during a backfill to a receiver that is not up stops the retries at once.
+    io.signal?.addEventListener('abort', () => void running.stop(), { once: true });
+    io.stdout.write(`status webhooks: signed, to ${webhooks.url}, every minute for the minute before\n`);
+    if (webhooks.backfillMs) {
+      const end = Math.floor(now() / MINUTE) * 60;
+      const summary = await emitter.emit(end - webhooks.backfillMs / 1000, end);
+      io.stdout.write(`status webhooks: sent the last ${opts.webhookBackfill!.trim()}: ${describeEmitted(summary)}\n`);
+    }
+    emitter.start(now, (summary, minuteEnd) => {
+      const at = new Date(minuteEnd * 1000).toISOString().slice(11, 16);
+      io.stdout.write(`status webhooks: ${at} UTC: ${describeEmitted(summary)}\n`);
+    });
+  }
   await untilAborted(io.signal);
+  await emitter?.stop();
   await sandbox.close();
   return 0;
 }

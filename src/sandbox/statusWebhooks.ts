@@ -202,6 +202,9 @@ export class StatusWebhookEmitter {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  private closing: Promise<void> | undefined;
+  /** Cuts a retry's back-off short when stopped. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: EmitterOptions) {
     this.models = new Map(options.accounts.map((a) => [a.id, new TrafficModel(a)]));
@@ -272,16 +275,24 @@ export class StatusWebhookEmitter {
         // not reachable: retried like a 5xx
       }
       if (this.stopped || Date.now() - started > (this.options.retryForMs ?? 6 * 3_600_000)) return attempt;
-      await sleep(wait);
+      try {
+        await sleep(wait, undefined, { signal: this.stopping.signal });
+      } catch {
+        return attempt;
+      }
       wait = Math.min(30_000, wait * 2);
     }
   }
 
-  /** Every minute, the statuses of the minute that just ended. */
-  start(now: () => number = Date.now): void {
+  /** Every minute, the statuses of the minute that just ended; `onEmitted` hears each minute's summary. */
+  start(now: () => number = Date.now, onEmitted?: (summary: EmitSummary, minuteEnd: number) => void): void {
+    if (this.stopped) return;
     const tick = () => {
       const end = Math.floor(now() / 60_000) * 60;
-      this.running = this.running.then(() => this.emit(end - 60, end)).catch(() => undefined);
+      this.running = this.running
+        .then(() => this.emit(end - 60, end))
+        .then((summary) => onEmitted?.(summary, end))
+        .catch(() => undefined);
     };
     const untilNextMinute = 60_000 - (now() % 60_000);
     this.timer = setTimeout(() => {
@@ -290,8 +301,15 @@ export class StatusWebhookEmitter {
     }, untilNextMinute);
   }
 
-  async stop(): Promise<void> {
+  /** Idempotent: a second call waits for the first. */
+  stop(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     if (this.timer) clearTimeout(this.timer);
     await this.running;
     await this.agent.close();
