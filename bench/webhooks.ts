@@ -194,6 +194,14 @@ async function main(): Promise<void> {
       `service RSS peak                   ${(stats.rss / MB).toFixed(0)} MiB (${(stats.rss / 1e6).toFixed(0)} MB; target < 300 MB)   ${stats.batches} transactions for ${stats.counted} events`,
     );
 
+    const marks = await db.query<{ n: string; bytes: string }>(
+      `select count(*) as n, pg_total_relation_size('${schema}.seen_keys') as bytes from ${schema}.seen_keys`,
+    );
+    const perMark = Number(marks.rows[0]!.bytes) / Number(marks.rows[0]!.n);
+    console.log(
+      `dedupe marks                       ${perMark.toFixed(0)} bytes per status (table and index; kept 7 days: ${((perMark * 3e6 * 7) / 1e9).toFixed(1)} GB for 1M messages a day at ~3 statuses each)`,
+    );
+
     // Exactly once: (a) every notification twice.
     const N = 5_000;
     {

@@ -96,6 +96,18 @@ export class ChartRenderError extends WabaPulseError {
   readonly exitCode = 1 as const;
 }
 
+/** A status webhook that is not a WhatsApp notification (after its signature checked out): answered 400 or 413, so Meta does not send it again. */
+export class WebhookInputError extends WabaPulseError {
+  readonly code = 'E_WEBHOOK_INPUT';
+  readonly exitCode = 2 as const;
+  constructor(
+    message: string,
+    readonly status: 400 | 413 = 400,
+  ) {
+    super(message);
+  }
+}
+
 /** Slack refused the bot token at start-up. */
 export class ChatAuthError extends WabaPulseError {
   readonly code = 'E_CHAT_AUTH';

@@ -178,6 +178,44 @@ describe.each(backends)('WhatsApp status webhooks on $name', (backend) => {
     expect((await counts()).total['failed:999999']).toBe(1);
   });
 
+  it("counts what an Express app that owns the webhook forwards as the README shows: raw bytes and signature, waba-pulse's 503 passed on", async () => {
+    const express = (await import('express')).default;
+    const app = express();
+    let handledByOwner = 0;
+    app.post('/webhook', express.raw({ type: '*/*' }), async (req, res) => {
+      handledByOwner += JSON.parse(req.body.toString()).entry.length;
+      const forwarded = await fetch(url(), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-hub-signature-256': req.get('x-hub-signature-256')! },
+        body: req.body,
+      });
+      res.sendStatus(forwarded.status === 503 ? 503 : 200);
+    });
+    const owner = await new Promise<import('node:http').Server>((resolve) => {
+      const server = app.listen(0, '127.0.0.1', () => resolve(server));
+    });
+    try {
+      // Meta signs the bytes it sends, escaped unicode and all: forwarded unchanged, they still verify.
+      const body = JSON.stringify(statusNotification(ACME, '16315551000', [status('wamid.FWD1', 'failed', { code: 131049 })])).replace(
+        '"messaging_product":"whatsapp"',
+        '"messaging_product":"whats\\u0061pp"',
+      );
+      expect(body).toContain('whats\\u0061pp');
+      const before = (await counts()).total['failed:131049'] ?? 0;
+      const port = (owner.address() as import('node:net').AddressInfo).port;
+      const res = await fetch(`http://127.0.0.1:${port}/webhook`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, APP_SECRET) },
+        body,
+      });
+      expect(res.status).toBe(200);
+      expect(handledByOwner).toBe(1);
+      expect((await counts()).total['failed:131049']).toBe(before + 1);
+    } finally {
+      owner.close();
+    }
+  });
+
   it("takes the sandbox's signed notifications, retried and duplicated, and counts each status once", async () => {
     const emitter = new StatusWebhookEmitter({
       accounts: sampleAccounts(NOW).slice(0, 1),

@@ -3,6 +3,7 @@ import type { Anomaly } from '../analytics/anomalies.js';
 import type { AlertContent } from '../chat/surface.js';
 import { bucketLabel, formatCount, formatRange, formatRate, reportTitle } from '../report/format.js';
 import type { Report } from '../report/model.js';
+import { failureMeaning } from '../whatsapp/failureCodes.js';
 
 /**
  * One chart description for both renderers: plain JSON (no callbacks), so QuickChart can take
@@ -285,7 +286,7 @@ export function failureChartSpec(report: Report): ChartSpec | undefined {
   const config: ChartConfiguration = {
     type: 'bar',
     data: {
-      labels: codes.map((c) => (c.code ? `${c.code} ${clipLabel(c.title, 28)}` : clipLabel(c.title, 36))),
+      labels: codes.map((c) => (c.code ? `${c.code} ${clipLabel(failureMeaning(c.code).short ?? c.title, 28)}` : clipLabel(c.title, 36))),
       datasets: [{ label: 'Failed messages', data: codes.map((c) => c.count), backgroundColor: COLORS.criticalText }],
     },
     options: {

@@ -5,43 +5,64 @@
  */
 export interface FailureMeaning {
   title: string;
+  /** A few words, for chart labels and narrow rows (the title, clipped, when there is none). */
+  short?: string;
   advice: string;
 }
 
 const MEANINGS: Record<number, FailureMeaning> = {
   131026: {
+    short: 'Not on WhatsApp',
     title: 'Undeliverable: not a WhatsApp user, an old app, or terms not accepted',
     advice: 'Check the number is on WhatsApp; reach these people another way.',
   },
   131047: {
+    short: '24-hour window closed',
     title: 'More than 24 hours since the user last replied',
     advice: 'Send an approved template to reopen the conversation.',
   },
   131049: {
+    short: 'Marketing limit (held back)',
     title: "Held back to keep the ecosystem's engagement healthy (per-user marketing limit)",
     advice: 'Do not resend at once: retry after 24 hours, and send fewer marketing messages to the same people.',
   },
   131050: {
+    short: 'Opted out of marketing',
     title: 'The user stopped marketing messages from you',
     advice: 'Honour the opt-out: remove them from marketing sends.',
   },
   130472: {
+    short: "Meta's experiment",
     title: "The user is in one of Meta's marketing experiments",
     advice: 'Nothing to fix; these recipients get no marketing messages for now.',
   },
-  131031: { title: 'Business account locked', advice: "Check the account's status and policy notices in WhatsApp Manager." },
+  131031: {
+    short: 'Account locked',
+    title: 'Business account locked',
+    advice: "Check the account's status and policy notices in WhatsApp Manager.",
+  },
   131048: {
+    short: 'Spam rate limit',
     title: 'Spam rate limit: too many messages were blocked or reported',
     advice: 'Slow down and review message quality; check the number’s quality rating.',
   },
   131056: {
+    short: 'Too fast to one recipient',
     title: 'Too many messages to the same recipient too fast',
     advice: 'Space out messages to each recipient; retry later.',
   },
-  368: { title: 'Temporarily blocked for a policy violation', advice: 'Review the policy notice in WhatsApp Manager before sending more.' },
-  130429: { title: "Throughput reached: the number's messages per second", advice: 'Send more slowly, or spread traffic across numbers.' },
-  131042: { title: 'Payment problem on the account', advice: 'Fix the payment method in WhatsApp Manager.' },
-  131057: { title: 'Business account in maintenance', advice: 'Wait and retry; nothing to change on your side.' },
+  368: {
+    short: 'Policy block',
+    title: 'Temporarily blocked for a policy violation',
+    advice: 'Review the policy notice in WhatsApp Manager before sending more.',
+  },
+  130429: {
+    short: 'Throughput reached',
+    title: "Throughput reached: the number's messages per second",
+    advice: 'Send more slowly, or spread traffic across numbers.',
+  },
+  131042: { short: 'Payment problem', title: 'Payment problem on the account', advice: 'Fix the payment method in WhatsApp Manager.' },
+  131057: { short: 'Maintenance', title: 'Business account in maintenance', advice: 'Wait and retry; nothing to change on your side.' },
   131000: { title: 'Something went wrong at Meta', advice: 'Retry; if it persists, contact Meta support with the message ids.' },
   131016: { title: 'WhatsApp service temporarily unavailable', advice: 'Retry later.' },
   131021: { title: 'Recipient is the sender', advice: 'Do not send to your own business number.' },

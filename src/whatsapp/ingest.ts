@@ -1,8 +1,6 @@
 import type { Store } from '../store/types.js';
-import type { StatusEvent } from './payload.js';
+import { DEDUPE_WINDOW_MS, type StatusEvent } from './payload.js';
 
-/** How long a message's (id, status) is remembered: Meta retries failed deliveries for hours. */
-export const DEDUPE_TTL_MS = 48 * 3_600_000;
 /** Most events one transaction takes; more wait for the next. */
 const MAX_BATCH = 2_000;
 
@@ -54,7 +52,7 @@ export class StatusIngest {
           const result = await this.store.recordStatuses(
             batch.flatMap((w) => w.events),
             this.now(),
-            DEDUPE_TTL_MS,
+            DEDUPE_WINDOW_MS,
           );
           this.totals.batches++;
           this.totals.counted += result.counted;

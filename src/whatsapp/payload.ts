@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { z } from 'zod';
+import { WebhookInputError } from '../errors.js';
 
 /**
  * A WhatsApp Business Account webhook notification, read into status events: the only thing
@@ -36,16 +37,6 @@ export interface ParsedNotification {
   dropped: string[];
   /** Changes for other fields (templates, quality, inbound messages): acknowledged, not counted. */
   ignoredChanges: number;
-}
-
-/** Input Meta should not send again: answered 400 (or 413), with the reason in a log line. */
-export class WebhookInputError extends Error {
-  constructor(
-    message: string,
-    readonly status: 400 | 413 = 400,
-  ) {
-    super(message);
-  }
 }
 
 /** WhatsApp webhook fields besides `messages`: subscribed by some apps, acknowledged and ignored. */
@@ -104,8 +95,14 @@ const notification = z.looseObject({
   ),
 });
 
-/** How far from now a status's timestamp may be: Meta retries for hours, clocks drift a little. */
-const PAST_SECONDS = 7 * 86_400;
+/**
+ * How long a message's (id, status) is remembered, and how old a status may be when it arrives:
+ * Meta keeps retrying an unanswered notification for up to 7 days. One window for both makes
+ * exactly-once airtight — a copy that arrives after its mark expired is older than the window,
+ * and refused rather than counted again.
+ */
+export const DEDUPE_WINDOW_MS = 7 * 86_400_000;
+const PAST_SECONDS = DEDUPE_WINDOW_MS / 1000;
 const FUTURE_SECONDS = 10 * 60;
 
 const require = createRequire(import.meta.url);

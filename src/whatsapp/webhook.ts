@@ -1,11 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Config } from '../config/load.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, WebhookInputError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import type { StatusIngest } from './ingest.js';
-import { parseNotification, WebhookInputError } from './payload.js';
+import { parseNotification } from './payload.js';
 
 /**
  * `GET` and `POST /whatsapp/webhook`: Meta's verification handshake, and status notifications —
@@ -110,7 +110,7 @@ export function webhookRouter(options: {
         parsed = parseNotification(raw, now());
       } catch (err) {
         if (!(err instanceof WebhookInputError)) throw err;
-        log.warn({ reason: err.message }, 'webhook input refused');
+        log.warn({ code: err.code, reason: err.message }, 'webhook input refused');
         return answer(res, err.status, 'bad_input', 'bad request');
       }
       if (parsed.dropped.length)
