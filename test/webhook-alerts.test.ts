@@ -3,7 +3,7 @@ import { buildConfig } from '../src/config/load.js';
 import { GraphClient } from '../src/graph/client.js';
 import { AlertChecker } from '../src/jobs/alerts.js';
 import { RecordingDelivery } from '../src/jobs/recordingDelivery.js';
-import { judgeStatuses } from '../src/jobs/webhookJudge.js';
+import { judgeStatuses, statusWindowOf } from '../src/jobs/webhookJudge.js';
 import { silentLogger } from '../src/log.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';
 import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
@@ -117,17 +117,17 @@ describe('the minute judge', () => {
   it('stays quiet on ordinary failures, and on a burst too small to tell from noise', () => {
     const rows: StatusCount[] = [];
     for (let m = base; m < now / 1000; m += 60) rows.push(row(m, 'sent', 100), row(m, 'failed', 2));
-    expect(judgeStatuses(rows, now, { drillDown: ['phone', 'country'] }).ongoing).toEqual([]);
+    expect(judgeStatuses(statusWindowOf(rows, now), now, { drillDown: ['phone', 'country'] }).ongoing).toEqual([]);
     // Four extra failures in the last minute on 100 messages: not news.
     rows.push(row(now / 1000 - 60, 'failed', 4, { code: 131049 }));
-    expect(judgeStatuses(rows, now, { drillDown: ['phone'] }).ongoing).toEqual([]);
+    expect(judgeStatuses(statusWindowOf(rows, now), now, { drillDown: ['phone'] }).ongoing).toEqual([]);
   });
 
   it('finds a burst, says since when, and names its commonest code', () => {
     const rows: StatusCount[] = [];
     for (let m = base; m < now / 1000; m += 60) rows.push(row(m, 'sent', 100), row(m, 'failed', 2));
     for (let m = now / 1000 - 180; m < now / 1000; m += 60) rows.push(row(m, 'failed', 30, { code: 131049 }));
-    const [burst] = judgeStatuses(rows, now, { drillDown: [] }).ongoing;
+    const [burst] = judgeStatuses(statusWindowOf(rows, now), now, { drillDown: [] }).ongoing;
     expect(burst).toMatchObject({ kind: 'failure_burst', code: 131049, start: now / 1000 - 180, severity: 'critical' });
     expect(burst!.observed).toBeGreaterThan(0.15);
   });

@@ -125,6 +125,17 @@ describe.each(backends)('WhatsApp status webhooks on $name', (backend) => {
     }
   });
 
+  it('sums a stretch per number, country, status, code and category in the store, as the minute checks read their baseline', async () => {
+    const { rows } = await counts(minute - 7 * 86_400, minute + 7 * 86_400);
+    const totals = await store.statusTotals(ACME, minute - 7 * 86_400, minute + 7 * 86_400);
+    const key = (r: { phone: string; country: string; status: string; code: number; category: string }) =>
+      `${r.phone}|${r.country}|${r.status}|${r.code}|${r.category}`;
+    const expected = new Map<string, number>();
+    for (const r of rows) expected.set(key(r), (expected.get(key(r)) ?? 0) + r.count);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(new Map(totals.map((t) => [key(t), t.count]))).toEqual(expected);
+  });
+
   it('refuses a missing or wrong signature with 401 and stores nothing', async () => {
     const body = JSON.stringify(statusNotification(ACME, '16315551000', [status('wamid.B1', 'sent')]));
     expect((await post(body, null)).status).toBe(401);

@@ -1,7 +1,7 @@
 import type { Anomaly, AnomalyScope } from '../analytics/anomalies.js';
 import type { AccountConfig } from '../config/load.js';
 import { breakdownLabel } from '../report/format.js';
-import type { StatusCount, Store } from '../store/types.js';
+import type { StatusCount, StatusTotal, Store } from '../store/types.js';
 import { failureMeaning } from '../whatsapp/failureCodes.js';
 import type { AlertRuleView, Judgement, ScopeNow } from './alertScopes.js';
 
@@ -48,7 +48,7 @@ interface Tally {
 
 const tally = (): Tally => ({ sent: 0, failed: 0, codes: new Map() });
 
-function add(t: Tally, row: StatusCount): void {
+function add(t: Tally, row: StatusTotal): void {
   if (row.status === 'sent') t.sent += row.count;
   else if (row.status === 'failed') {
     t.failed += row.count;
@@ -69,17 +69,35 @@ function scopeOf(kind: 'account' | 'phone' | 'country', key: string | null): Ano
     : { kind, key, label: breakdownLabel('country', key!), country: key! };
 }
 
-/** Judge an account's statuses at `nowMs`. Pure: the rows in, the judgement out. */
-export function judgeStatuses(
-  rows: readonly StatusCount[],
-  nowMs: number,
-  rule: Pick<AlertRuleView, 'drillDown' | 'sensitivity'>,
-): Judgement {
+/** What a check reads: the baseline day summed per number, country and code, and the last hour minute by minute. */
+export interface StatusWindow {
+  baseline: readonly StatusTotal[];
+  recent: readonly StatusCount[];
+}
+
+/** The minutes a check at `nowMs` reads: the baseline's [from, to) and the recent hour's. */
+export function statusWindow(nowMs: number): { baseline: [number, number]; recent: [number, number] } {
+  const now = Math.floor(nowMs / 60_000) * 60;
+  return {
+    baseline: [now - BASELINE_FROM_MINUTES * 60, now - BASELINE_TO_MINUTES * 60],
+    recent: [now - LOOKBACK_MINUTES * 60, now],
+  };
+}
+
+/** The rows of a longer stretch, split as a check at `nowMs` reads them (tests, the evaluation). */
+export function statusWindowOf(rows: readonly StatusCount[], nowMs: number): StatusWindow {
+  const { baseline, recent } = statusWindow(nowMs);
+  return {
+    baseline: rows.filter((r) => r.minute >= baseline[0] && r.minute < baseline[1]),
+    recent: rows.filter((r) => r.minute >= recent[0] && r.minute < recent[1]),
+  };
+}
+
+/** Judge an account's statuses at `nowMs`. Pure: the counts in, the judgement out. */
+export function judgeStatuses(input: StatusWindow, nowMs: number, rule: Pick<AlertRuleView, 'drillDown' | 'sensitivity'>): Judgement {
   const t = webhookThresholds(rule);
   const now = Math.floor(nowMs / 60_000) * 60;
   const windowFrom = now - WINDOW_MINUTES * 60;
-  const baseFrom = now - BASELINE_FROM_MINUTES * 60;
-  const baseTo = now - BASELINE_TO_MINUTES * 60;
   // Every scope: its window, its baseline, and its minutes of the last hour.
   const scopes = new Map<
     string,
@@ -94,21 +112,27 @@ export function judgeStatuses(
     }
     return s;
   };
-  for (const row of rows) {
+  const scopesOf = (row: StatusTotal) => {
     const targets = [scope('account', null)];
     if (rule.drillDown.includes('phone') && row.phone) targets.push(scope('phone', row.phone));
     if (rule.drillDown.includes('country') && row.country !== 'ZZ') targets.push(scope('country', row.country));
-    for (const s of targets) {
-      if (row.minute >= windowFrom && row.minute < now) add(s.window, row);
-      if (row.minute >= baseFrom && row.minute < baseTo) add(s.base, row);
-      if (row.minute >= now - LOOKBACK_MINUTES * 60 && row.minute < now) {
-        let m = s.minutes.get(row.minute);
-        if (!m) {
-          m = tally();
-          s.minutes.set(row.minute, m);
-        }
-        add(m, row);
+    return targets;
+  };
+  for (const row of input.baseline) {
+    if (row.status !== 'sent' && row.status !== 'failed') continue;
+    for (const s of scopesOf(row)) add(s.base, row);
+  }
+  for (const row of input.recent) {
+    if (row.status !== 'sent' && row.status !== 'failed') continue;
+    if (row.minute < now - LOOKBACK_MINUTES * 60 || row.minute >= now) continue;
+    for (const s of scopesOf(row)) {
+      if (row.minute >= windowFrom) add(s.window, row);
+      let m = s.minutes.get(row.minute);
+      if (!m) {
+        m = tally();
+        s.minutes.set(row.minute, m);
       }
+      add(m, row);
     }
   }
   const ongoing: Anomaly[] = [];
@@ -165,10 +189,13 @@ export function judgeStatuses(
 }
 
 /** The judge the alert checks use for `source: webhooks` rules: the store's counts, then `judgeStatuses`. */
-export function webhookJudge(store: Pick<Store, 'statusCounts'>) {
+export function webhookJudge(store: Pick<Store, 'statusCounts' | 'statusTotals'>) {
   return async (rule: AlertRuleView, account: Pick<AccountConfig, 'id'>, nowMs: number, drillDown: boolean): Promise<Judgement> => {
-    const now = Math.floor(nowMs / 60_000) * 60;
-    const rows = await store.statusCounts(account.id, now - BASELINE_FROM_MINUTES * 60, now);
-    return judgeStatuses(rows, nowMs, { ...rule, drillDown: drillDown ? rule.drillDown : [] });
+    const { baseline, recent } = statusWindow(nowMs);
+    const [totals, minutes] = await Promise.all([
+      store.statusTotals(account.id, baseline[0], baseline[1]),
+      store.statusCounts(account.id, recent[0], recent[1]),
+    ]);
+    return judgeStatuses({ baseline: totals, recent: minutes }, nowMs, { ...rule, drillDown: drillDown ? rule.drillDown : [] });
   };
 }

@@ -20,6 +20,7 @@ import type {
   RunRecord,
   RunStatus,
   StatusCount,
+  StatusTotal,
   Store,
   StoredAlert,
   Subscription,
@@ -738,6 +739,29 @@ export class SqlStore implements Store {
       code: Number(r.code),
       category: r.category,
       count: Number(r.count),
+    }));
+  }
+
+  async statusTotals(accountId: string, from: number, to: number): Promise<StatusTotal[]> {
+    const rows = await this.q(() =>
+      this.db
+        .selectFrom('status_counts')
+        .select(['phone', 'country', 'status', 'code', 'category'])
+        .select((eb) => eb.fn.sum<string | number>('count').as('total'))
+        .where('account_id', '=', accountId)
+        .where('minute', '>=', from)
+        .where('minute', '<', to)
+        .groupBy(['phone', 'country', 'status', 'code', 'category'])
+        .execute(),
+    );
+    return rows.map((r) => ({
+      accountId,
+      phone: r.phone,
+      country: r.country,
+      status: r.status as StatusCount['status'],
+      code: Number(r.code),
+      category: r.category,
+      count: Number(r.total),
     }));
   }
 

@@ -128,6 +128,8 @@ export interface StatusCount {
   count: number;
 }
 
+export type StatusTotal = Omit<StatusCount, 'minute'>;
+
 export interface Store {
   /** A cheap round trip: /healthz asks it. */
   ping(): Promise<void>;
@@ -144,6 +146,8 @@ export interface Store {
   ): Promise<{ counted: number; duplicates: number }>;
   /** Per-minute counts of an account in [from, to) (UNIX seconds). */
   statusCounts(accountId: string, from: number, to: number): Promise<StatusCount[]>;
+  /** The same counts summed over [from, to) per number, country, status, code and category: a day in a few rows. */
+  statusTotals(accountId: string, from: number, to: number): Promise<StatusTotal[]>;
   /** The first minute any status was counted for the account, if ever. */
   firstStatusMinute(accountId: string): Promise<number | undefined>;
 
