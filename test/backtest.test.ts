@@ -1,7 +1,6 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { curveFromStats, type SettleStats } from '../src/analytics/settle.js';
 import { runCli } from '../src/cli/main.js';
@@ -14,6 +13,7 @@ import { silentLogger } from '../src/log.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';
 import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
 import type { SandboxAccount } from '../src/sandbox/traffic.js';
+import { capturedOutput } from './helpers/output.js';
 import { storeBackends } from './helpers/stores.js';
 
 const NOW = Date.UTC(2026, 10, 25, 10, 15);
@@ -54,12 +54,7 @@ beforeAll(async () => {
 afterAll(() => sandbox.close());
 
 async function cli(args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
+  const { stdout, stderr, out, err } = capturedOutput();
   const code = await runCli(['--config', configPath, ...args], {
     stdout,
     stderr,
@@ -67,7 +62,7 @@ async function cli(args: string[]) {
     cwd: dir,
     now: () => NOW,
   });
-  return { code, out, err };
+  return { code, out: out(), err: err() };
 }
 
 describe('waba-pulse backtest', () => {

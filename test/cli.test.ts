@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/main.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';
 import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
+import { capturedOutput } from './helpers/output.js';
 
 const NOW = Date.UTC(2026, 10, 25, 10, 15);
 // The sandbox accepts this token here; it must never be printed.
@@ -58,15 +59,10 @@ function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 async function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
+  const { stdout, stderr, out, err } = capturedOutput();
   const code = await runCli(args, { stdout, stderr, env: env(extraEnv), cwd: dir, now: () => NOW });
-  expect(out + err).not.toContain(SECRET);
-  return { code, out, err };
+  expect(out() + err()).not.toContain(SECRET);
+  return { code, out: out(), err: err() };
 }
 
 describe('waba-pulse report', () => {

@@ -85,7 +85,7 @@ describe.each(await storeBackends())('alerts on status webhooks on $name', (back
       const alert = posts[0]!.alert;
       const burst = alert.anomalies.find((a) => a.kind === 'failure_burst')!;
       expect(burst.code).toBe(131049);
-      expect(burst.explanation).toMatch(/mostly 131049 — Held back .* retry after 24 hours/);
+      expect(burst.explanation).toMatch(/led by 131049 \(\d+ of \d+\) — Held back .* retry after 24 hours/);
       // It resolves once the minutes are back to usual.
       const resolved = delivery.events.find((e) => e.alert.resolved);
       expect(resolved).toBeDefined();

@@ -7,6 +7,7 @@ import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
 import { type StatusRecord, StatusWebhookEmitter, signBody, statusNotification } from '../src/sandbox/statusWebhooks.js';
 import { type RunningService, startService } from '../src/serve/service.js';
 import type { SqlStore } from '../src/store/sql.js';
+import { capturedOutput } from './helpers/output.js';
 import { storeBackends } from './helpers/stores.js';
 
 const APP_SECRET = 'whatsapp-app-secret-5c1d';
@@ -289,12 +290,7 @@ describe.each(backends)('WhatsApp status webhooks on $name', (backend) => {
 describe('waba-pulse sandbox --webhook-url', () => {
   const run = async (args: string[], env: NodeJS.ProcessEnv, until?: (out: string) => boolean, now = () => NOW) => {
     const { runCli } = await import('../src/cli/main.js');
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = '';
-    let err = '';
-    stdout.on('data', (c) => (out += c));
-    stderr.on('data', (c) => (err += c));
+    const { stdout, stderr, out, err } = capturedOutput();
     const controller = new AbortController();
     const running = runCli(['sandbox', '--port', '0', ...args], {
       stdout,
@@ -305,13 +301,13 @@ describe('waba-pulse sandbox --webhook-url', () => {
       signal: controller.signal,
     });
     if (until) {
-      while (!until(out) && !err) await new Promise((r) => setTimeout(r, 20));
+      while (!until(out()) && !err()) await new Promise((r) => setTimeout(r, 20));
       controller.abort();
     }
     const code = await running;
     await new Promise((r) => setImmediate(r));
-    expect(out + err).not.toContain(APP_SECRET);
-    return { code, out, err };
+    expect(out() + err()).not.toContain(APP_SECRET);
+    return { code, out: out(), err: err() };
   };
 
   it('sends the synthetic traffic as signed status webhooks, backfilled, each status counted once by a serve', async () => {
