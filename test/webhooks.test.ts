@@ -285,6 +285,11 @@ describe.each(backends)('WhatsApp status webhooks on $name', (backend) => {
       await graph.close();
     }
   });
+
+  it('has logged no secret, no recipient number and no message id through all of the above', () => {
+    expect(logged).toMatch(/webhook input refused/);
+    for (const secret of [APP_SECRET, VERIFY_TOKEN, '919812345678', 'wamid.']) expect(logged).not.toContain(secret);
+  });
 });
 
 describe('waba-pulse sandbox --webhook-url', () => {

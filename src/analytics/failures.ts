@@ -1,4 +1,4 @@
-import type { StatusCount } from '../store/types.js';
+import type { StatusTotal } from '../store/types.js';
 import { failureMeaning } from '../whatsapp/failureCodes.js';
 import type { BreakdownDimension } from './breakdown.js';
 
@@ -38,7 +38,7 @@ export interface FailureSummary {
 /** Codes shown by name; the rest are summed as "other". */
 const TOP_CODES = 6;
 
-export function summarizeFailures(rows: readonly StatusCount[], by?: BreakdownDimension): FailureSummary {
+export function summarizeFailures(rows: readonly StatusTotal[], by?: BreakdownDimension): FailureSummary {
   let failed = 0;
   let sent = 0;
   const codes = new Map<number, number>();

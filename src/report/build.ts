@@ -7,7 +7,7 @@ import { fillGaps, markSettlement, totals, within } from '../analytics/series.js
 import { previousPeriod, sameWeekdayLastWeek, toIso } from '../analytics/time.js';
 import { GRAPH_LOOKBACK_SECONDS } from '../graph/defaults.js';
 import type { DataPoint, Granularity, TimeRange } from '../series.js';
-import type { StatusCount } from '../store/types.js';
+import type { StatusTotal } from '../store/types.js';
 import { breakdownLabel } from './format.js';
 import type { Comparison, Report } from './model.js';
 import { comparesWithLastWeek, fetchWindow } from './window.js';
@@ -20,7 +20,7 @@ function sentIn(points: readonly DataPoint[]): number {
 
 export interface BuildInput {
   /** Status webhook counts of the range (the report's own, not the baseline's); absent when none are kept. */
-  statuses?: { rows: readonly StatusCount[]; webhooksKnown: boolean; since?: number | undefined } | undefined;
+  statuses?: { rows: readonly StatusTotal[]; webhooksKnown: boolean; since?: number | undefined } | undefined;
   account: { id: string; name: string; displayName: string };
   range: TimeRange;
   timezone: string;
