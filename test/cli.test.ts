@@ -352,6 +352,34 @@ describe('waba-pulse check', () => {
     expect(out).toContain('✓ acme-retail: token from ACME_TOKEN');
   });
 
+  it('says whether status webhooks are on, and refuses what serve would: a secret without a verify token, webhook rules without either', async () => {
+    const path = writeConfig(
+      'webhook-rules.yaml',
+      `${CONFIG}alerts:
+  - account: acme-retail
+    source: webhooks
+    targets: [{ slack: { channel: C0OPS } }]
+`,
+    );
+    const on = await cli(['check'], { WABA_PULSE_CONFIG: path, WHATSAPP_APP_SECRET: 'app-secret-71c', WHATSAPP_VERIFY_TOKEN: 'verify-2d' });
+    expect(on.code).toBe(0);
+    expect(on.out).toContain(
+      '✓ status webhooks: on, at /whatsapp/webhook on the serve port (signatures checked with WHATSAPP_APP_SECRET); 1 alert rule(s) judge them',
+    );
+    expect(on.out).not.toContain('app-secret-71c');
+    const half = await cli(['check'], { WABA_PULSE_CONFIG: path, WHATSAPP_APP_SECRET: 'app-secret-71c' });
+    expect(half.code).toBe(2);
+    expect(half.out).toContain(
+      '✗ env.WHATSAPP_VERIFY_TOKEN: is not set, but WHATSAPP_APP_SECRET is — set it to the verify token typed into the webhook settings',
+    );
+    const none = await cli(['check'], { WABA_PULSE_CONFIG: path });
+    expect(none.code).toBe(2);
+    expect(none.out).toContain('✗ alerts: 1 rule(s) judge status webhooks (source: webhooks), but WHATSAPP_APP_SECRET is not set');
+    // Without webhook rules, no variables is simply off: nothing said.
+    const off = await cli(['check']);
+    expect(off.out).not.toContain('status webhooks');
+  });
+
   it('says when each configured digest next goes out, to each target', async () => {
     const path = writeConfig(
       'digests.yaml',

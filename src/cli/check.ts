@@ -6,6 +6,7 @@ import { ConfigError, isWabaPulseError } from '../errors.js';
 import { configDigests, describeSchedule, nextOccurrence } from '../jobs/digests.js';
 import type { Logger } from '../log.js';
 import { redactSecrets } from '../secrets.js';
+import { WEBHOOK_PATH, webhookSettings } from '../whatsapp/settings.js';
 import type { CliIo } from './io.js';
 import { graphClientFor } from './report.js';
 
@@ -49,6 +50,19 @@ export async function runCheck(opts: { online?: boolean }, io: CliIo, configPath
     out(
       `✓ ${digest.origin}: ${account.name} ${describeSchedule(digest)}${digest.by ? ` by ${digest.by}` : ''} → ${digest.target.platform} ${digest.target.conversation}; next ${when} (${digest.timezone})`,
     );
+  }
+  // Status webhooks: on, off, or set up half way (which `serve` would refuse).
+  try {
+    const webhooks = webhookSettings(config);
+    const rules = config.alerts.filter((r) => r.source === 'webhooks').length;
+    if (webhooks)
+      out(
+        `✓ status webhooks: on, at ${WEBHOOK_PATH} on the serve port (signatures checked with WHATSAPP_APP_SECRET)${rules ? `; ${rules} alert rule(s) judge them` : ''}`,
+      );
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    missing++;
+    out(`✗ ${err.message} — ${err.hint}`);
   }
   if (missing) return 2;
   if (!opts.online) return 0;

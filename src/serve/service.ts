@@ -17,7 +17,8 @@ import type { Logger } from '../log.js';
 import { openStore, type SqlStore } from '../store/sql.js';
 import type { Platform, Store } from '../store/types.js';
 import { StatusIngest } from '../whatsapp/ingest.js';
-import { webhookRouter, webhookSettings } from '../whatsapp/webhook.js';
+import { webhookSettings } from '../whatsapp/settings.js';
+import { webhookRouter } from '../whatsapp/webhook.js';
 import { ServiceMetrics } from './metrics.js';
 
 export interface ServiceOptions {
@@ -98,14 +99,6 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     (p) => p.settings !== undefined,
   );
   const webhooks = webhookSettings(config);
-  const webhookRules = config.alerts.filter((r) => r.source === 'webhooks');
-  if (webhookRules.length && !webhooks) {
-    throw new ConfigError(
-      'alerts',
-      `${webhookRules.length} rule(s) judge status webhooks (source: webhooks), but WHATSAPP_APP_SECRET is not set`,
-      'set WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN, or give those rules source: graph',
-    );
-  }
   if (enabled.length === 0 && !webhooks) {
     throw new ConfigError(
       'env',

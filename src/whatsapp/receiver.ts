@@ -4,7 +4,8 @@ import express from 'express';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
 import { StatusIngest } from './ingest.js';
-import { WEBHOOK_PATH, webhookRouter } from './webhook.js';
+import { WEBHOOK_PATH } from './settings.js';
+import { webhookRouter } from './webhook.js';
 
 /**
  * The webhook endpoint on a server of its own, on loopback: what the demo (and the samples in

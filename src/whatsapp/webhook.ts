@@ -1,11 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import type { Config } from '../config/load.js';
-import { ConfigError, WebhookInputError } from '../errors.js';
+import { WebhookInputError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import type { StatusIngest } from './ingest.js';
 import { parseNotification } from './payload.js';
+import { MAX_BODY_BYTES, WEBHOOK_PATH, type WebhookSettings } from './settings.js';
 
 /**
  * `GET` and `POST /whatsapp/webhook`: Meta's verification handshake, and status notifications —
@@ -14,33 +14,6 @@ import { parseNotification } from './payload.js';
  * down, so Meta sends them again). Input Meta should not retry gets 400 or 413, with the reason
  * in a log line; no recipient number or message id is ever logged.
  */
-export const WEBHOOK_PATH = '/whatsapp/webhook';
-export const MAX_BODY_BYTES = 1024 * 1024;
-
-export interface WebhookSettings {
-  appSecret: string;
-  verifyToken: string;
-}
-
-/** On when both variables are set; one without the other is a mistake worth stopping for. */
-export function webhookSettings(config: Config): WebhookSettings | undefined {
-  const { appSecret, verifyToken } = config.env.whatsapp;
-  if (!appSecret && !verifyToken) return undefined;
-  if (!appSecret)
-    throw new ConfigError(
-      'env.WHATSAPP_APP_SECRET',
-      'is not set, but WHATSAPP_VERIFY_TOKEN is',
-      "set it to the Meta app's secret (App settings → Basic)",
-    );
-  if (!verifyToken)
-    throw new ConfigError(
-      'env.WHATSAPP_VERIFY_TOKEN',
-      'is not set, but WHATSAPP_APP_SECRET is',
-      'set it to the verify token typed into the webhook settings',
-    );
-  return { appSecret, verifyToken };
-}
-
 /** Constant-time: a wrong signature takes as long to refuse as a nearly right one. */
 export function signatureMatches(raw: Buffer, header: string | undefined, secret: string): boolean {
   const given = /^sha256=([0-9a-f]{64})$/i.exec(header?.trim() ?? '')?.[1];

@@ -1,0 +1,42 @@
+import type { Config } from '../config/load.js';
+import { ConfigError } from '../errors.js';
+
+/** Where Meta's webhook calls land, on the serve port; the route itself is in webhook.ts (with Express). */
+export const WEBHOOK_PATH = '/whatsapp/webhook';
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface WebhookSettings {
+  appSecret: string;
+  verifyToken: string;
+}
+
+/**
+ * On when both variables are set; one without the other, or alert rules that judge webhooks
+ * with neither, is a mistake worth stopping for (`serve` refuses to start, `check` says so).
+ */
+export function webhookSettings(config: Config): WebhookSettings | undefined {
+  const { appSecret, verifyToken } = config.env.whatsapp;
+  const rules = config.alerts.filter((r) => r.source === 'webhooks').length;
+  if (!appSecret && !verifyToken) {
+    if (rules)
+      throw new ConfigError(
+        'alerts',
+        `${rules} rule(s) judge status webhooks (source: webhooks), but WHATSAPP_APP_SECRET is not set`,
+        'set WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN, or give those rules source: graph',
+      );
+    return undefined;
+  }
+  if (!appSecret)
+    throw new ConfigError(
+      'env.WHATSAPP_APP_SECRET',
+      'is not set, but WHATSAPP_VERIFY_TOKEN is',
+      "set it to the Meta app's secret (App settings → Basic)",
+    );
+  if (!verifyToken)
+    throw new ConfigError(
+      'env.WHATSAPP_VERIFY_TOKEN',
+      'is not set, but WHATSAPP_APP_SECRET is',
+      'set it to the verify token typed into the webhook settings',
+    );
+  return { appSecret, verifyToken };
+}
