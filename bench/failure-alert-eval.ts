@@ -15,8 +15,9 @@
  * its end; an alert that starts outside every incident is a false alarm.
  * Seeded: the same figures every run. Run: npm run bench:failures [-- --quick]
  */
+
+import { StatusReplay } from '../src/jobs/statusReplay.js';
 import { judgeStatuses } from '../src/jobs/webhookJudge.js';
-import type { StatusCount, StatusTotal } from '../src/store/types.js';
 import { DAY_MINUTES, type FailureAccount, type FailureIncident, generateFailureAccount } from './failures/generate.js';
 
 const SEED = Number(process.env.SEED ?? 20261125);
@@ -101,33 +102,11 @@ function plainAlarms(account: FailureAccount, from: number): number[] {
 
 function judgeAlarms(account: FailureAccount, from: number): number[] {
   const out: number[] = [];
-  // The baseline day, kept summed as the window slides (what `statusTotals` returns).
-  const totals = new Map<string, StatusTotal>();
-  const shift = (rows: readonly StatusCount[], sign: 1 | -1) => {
-    for (const r of rows) {
-      const key = `${r.phone}|${r.country}|${r.status}|${r.code}`;
-      const row = totals.get(key);
-      if (row) row.count += sign * r.count;
-      else
-        totals.set(key, {
-          accountId: r.accountId,
-          phone: r.phone,
-          country: r.country,
-          status: r.status,
-          code: r.code,
-          category: '',
-          count: r.count,
-        });
-    }
-  };
-  for (let k = from - 1500; k < from - 60; k++) shift(account.minutes[k]!, 1);
+  // What the store would answer at each check, replayed as `backtest` replays it.
+  const replay = new StatusReplay(account.minutes.flat());
   for (let t = from; t < account.minutes.length; t++) {
-    const recent = account.minutes.slice(t - 60, t).flat();
-    const baseline = [...totals.values()].filter((r) => r.count > 0);
     const nowMs = (START_MINUTE + t * 60) * 1000;
-    if (judgeStatuses({ baseline, recent }, nowMs, { drillDown: ['phone', 'country'] }).ongoing.length) out.push(t);
-    shift(account.minutes[t - 60]!, 1);
-    shift(account.minutes[t - 1500]!, -1);
+    if (judgeStatuses(replay.windowAt(nowMs), nowMs, { drillDown: ['phone', 'country'] }).ongoing.length) out.push(t);
   }
   return out;
 }

@@ -196,3 +196,74 @@ describe.each(backends)('settle curves learned on $name', (backend) => {
     }
   }, 60_000);
 });
+
+describe('waba-pulse backtest of a source: webhooks rule', () => {
+  const ACME = sampleAccounts(NOW)[0]!;
+  const storePath = join(dir, 'webhooks.db');
+  const webhookConfig = join(dir, 'webhooks.yaml');
+
+  beforeAll(async () => {
+    writeFileSync(
+      webhookConfig,
+      `${CONFIG}  - name: failures
+    account: acme-retail
+    source: webhooks
+    targets: [{ slack: { channel: C0OPS } }]
+`,
+    );
+    // What serve would have counted: Acme's statuses from the day before through yesterday noon (IST).
+    const { openStore } = await import('../src/store/sql.js');
+    const { startStatusReceiver } = await import('../src/whatsapp/receiver.js');
+    const { StatusWebhookEmitter } = await import('../src/sandbox/statusWebhooks.js');
+    const store = await openStore(`sqlite:${storePath}`);
+    const receiver = await startStatusReceiver({ store, accounts: [ACME.id], appSecret: 'bt-secret', log: silentLogger, now: () => NOW });
+    const emitter = new StatusWebhookEmitter({ accounts: [ACME], url: receiver.url, appSecret: 'bt-secret', batch: 50, reads: false });
+    await emitter.emit(Date.UTC(2026, 10, 23, 3, 30) / 1000, Date.UTC(2026, 10, 24, 6, 30) / 1000);
+    await emitter.stop();
+    await receiver.close();
+    await store.close();
+  }, 60_000);
+
+  const backtest = async (args: string[], env: NodeJS.ProcessEnv = { DATABASE_URL: `sqlite:${storePath}` }) => {
+    const { stdout, stderr, out, err } = capturedOutput();
+    const code = await runCli(['--config', webhookConfig, 'backtest', '--account', 'acme-retail', '--rule', 'failures', ...args], {
+      stdout,
+      stderr,
+      env: { T: TOKEN, ...env },
+      cwd: dir,
+      now: () => NOW,
+    });
+    return { code, out: out(), err: err() };
+  };
+
+  it("replays the rule minute by minute over the store's status counts: the 131049 burst, opened within 5 minutes, resolved after it", async () => {
+    const before = sandbox.stats.requests;
+    const { code, out } = await backtest(['--from', '2026-11-24T09:00', '--to', '2026-11-24T12:00', '--format', 'json']);
+    expect(code).toBe(0);
+    const json = JSON.parse(out);
+    expect(sandbox.stats.requests).toBe(before); // nothing asked of Graph
+    expect(json).toMatchObject({ source: 'webhooks', graphCalls: 0, checks: 180, notes: [] });
+    expect(json.episodes).toHaveLength(1);
+    const [episode] = json.episodes;
+    expect(episode).toMatchObject({ kind: 'failure_burst', explanation: expect.stringMatching(/led by 131049/) });
+    // The burst starts at 10:00 IST: the alert opens within 5 minutes and resolves after 11:00.
+    expect(episode.openedAt >= '2026-11-24T10:00:00+05:30' && episode.openedAt <= '2026-11-24T10:05:59+05:30').toBe(true);
+    expect(episode.minutesToAlert).toBeLessThanOrEqual(5);
+    expect(episode.resolvedAt > '2026-11-24T11:00:00+05:30').toBe(true);
+    const text = await backtest(['--from', '2026-11-24T09:00', '--to', '2026-11-24T12:00']);
+    expect(text.out).toContain('180 checks every 1m · status webhooks from the store · sensitivity normal · drill-down phone, country');
+    expect(text.out).toMatch(/1 alert \([\d.]+ per 30 days\); median \d min from the end of the first bad minute to the alert/);
+  }, 60_000);
+
+  it('says when there is no store to replay from, or nothing in it for the range', async () => {
+    const none = await backtest(['--last', '1d'], {});
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/rule "failures" judges status webhooks, and there is no store to replay them from/);
+    const early = await backtest(['--from', '2026-11-20', '--to', '2026-11-20', '--format', 'json']);
+    expect(early.code).toBe(0);
+    expect(JSON.parse(early.out)).toMatchObject({
+      episodes: [],
+      notes: ['No WhatsApp status webhooks in the store for this range: nothing to replay.'],
+    });
+  });
+});

@@ -10,7 +10,7 @@ import { accountToken } from '../config/tokens.js';
 import { UsageError } from '../errors.js';
 import { GRAPH_LOOKBACK_SECONDS } from '../graph/defaults.js';
 import type { Rule } from '../jobs/alerts.js';
-import { type BacktestEpisode, type BacktestResult, minutesToAlert, runBacktest } from '../jobs/backtest.js';
+import { type BacktestEpisode, type BacktestResult, minutesToAlert, runBacktest, runWebhookBacktest } from '../jobs/backtest.js';
 import type { Logger } from '../log.js';
 import { resolveRange } from '../query/range.js';
 import { buildReport } from '../report/build.js';
@@ -35,22 +35,12 @@ const MAX_DAYS = 31;
 /** Days of baseline the first check needs before the window. */
 const HISTORY_DAYS = 8;
 
-/** The rule named, the account's first rule, or the defaults every rule starts from. */
+/** The rule named, the account's first Graph rule, or the defaults every rule starts from. */
 function ruleFor(config: Config, account: AccountConfig, name: string | undefined): Rule {
-  // A backtest replays Graph's analytics: rules on status webhooks have nothing to replay there.
-  const ofAccount = config.alerts.filter((r) => namesAccount(account, r.account) && r.source === 'graph');
+  const ofAccount = config.alerts.filter((r) => namesAccount(account, r.account));
   if (name !== undefined) {
     const found = ofAccount.find((r) => r.name?.toLowerCase() === name.toLowerCase());
     if (found) return found;
-    const webhooks = config.alerts.find(
-      (r) => namesAccount(account, r.account) && r.source === 'webhooks' && r.name?.toLowerCase() === name.toLowerCase(),
-    );
-    if (webhooks) {
-      throw new UsageError(
-        `rule ${quoted(name)} judges status webhooks (source: webhooks), which a backtest cannot replay`,
-        'backtest a rule with source: graph; webhook rules are checked live every minute',
-      );
-    }
     const names = ofAccount.map((r) => r.name).filter(Boolean);
     throw new UsageError(
       `no alert rule ${quoted(name)} for account "${account.name}"`,
@@ -59,7 +49,10 @@ function ruleFor(config: Config, account: AccountConfig, name: string | undefine
         : 'it has no named rules under alerts: — leave out --rule to replay the defaults',
     );
   }
-  return ofAccount[0] ?? alertRule.parse({ account: account.name, name: 'defaults', targets: [{ slack: { channel: 'BACKTEST' } }] });
+  return (
+    ofAccount.find((r) => r.source === 'graph') ??
+    alertRule.parse({ account: account.name, name: 'defaults', targets: [{ slack: { channel: 'BACKTEST' } }] })
+  );
 }
 
 /** The account's learned settle curve, when a store is configured and has one; else the default. */
@@ -96,8 +89,9 @@ export function planBacktest(config: Config, opts: BacktestOptions, nowMs: numbe
       `a backtest of ${Math.round(days)} days is longer than ${MAX_DAYS}`,
       `replay up to ${MAX_DAYS} days at a time (Graph serves half hours for shorter spans)`,
     );
+  // Graph keeps a year; status webhooks are replayed from the store, as far back as it holds them.
   const oldest = Math.floor(nowMs / 1000) - GRAPH_LOOKBACK_SECONDS + HISTORY_DAYS * 86_400;
-  if (range.start < oldest) {
+  if (rule.source === 'graph' && range.start < oldest) {
     const day = DateTime.fromSeconds(oldest, { zone: account.timezone }).toISODate();
     throw new UsageError(
       `the range starts ${DateTime.fromSeconds(range.start, { zone: account.timezone }).toISODate()}, too far back: Graph keeps a year, and each check needs ${HISTORY_DAYS} days before it`,
@@ -149,6 +143,7 @@ export function backtestJson(r: BacktestResult) {
       sensitivity: r.rule.sensitivity,
       drillDown: r.rule.drillDown,
     },
+    source: r.source,
     range: { start: toIso(r.range.start, tz), end: toIso(r.range.end, tz), timezone: tz },
     checks: r.checks,
     graphCalls: r.graphCalls,
@@ -167,13 +162,16 @@ export function backtestText(r: BacktestResult): string {
   const json = backtestJson(r);
   const lines = [
     `Backtest of rule "${r.rule.name}" on ${r.account.displayName}, ${formatRange(r.range, tz)} (${tz})`,
-    `${r.checks.toLocaleString('en-US')} checks every ${formatDuration(r.rule.checkEvery)} · ${r.graphCalls} Graph calls · sensitivity ${r.rule.sensitivity} · minSent ${r.rule.minSent}${r.rule.rateFloor !== undefined ? ` · floor ${formatRate(r.rule.rateFloor)}` : ''} · drill-down ${r.rule.drillDown.join(', ') || 'none'}`,
+    r.source === 'webhooks'
+      ? `${r.checks.toLocaleString('en-US')} checks every ${formatDuration(r.rule.checkEvery)} · status webhooks from the store · sensitivity ${r.rule.sensitivity} · drill-down ${r.rule.drillDown.join(', ') || 'none'}`
+      : `${r.checks.toLocaleString('en-US')} checks every ${formatDuration(r.rule.checkEvery)} · ${r.graphCalls} Graph calls · sensitivity ${r.rule.sensitivity} · minSent ${r.rule.minSent}${r.rule.rateFloor !== undefined ? ` · floor ${formatRate(r.rule.rateFloor)}` : ''} · drill-down ${r.rule.drillDown.join(', ') || 'none'}`,
     '',
   ];
-  if (r.sent === 0) lines.push('Note: the account sent nothing in this window; there was nothing to judge.');
+  const bucket = r.source === 'webhooks' ? 'minute' : 'half hour';
+  if (r.sent === 0 && r.source === 'graph') lines.push('Note: the account sent nothing in this window; there was nothing to judge.');
   const delay = json.totals.medianMinutesToAlert;
   lines.push(
-    `${r.episodes.length} alert${r.episodes.length === 1 ? '' : 's'} (${json.totals.episodesPer30Days} per 30 days)${delay === null ? '' : `; median ${delay} min from the end of the first bad half hour to the alert`}`,
+    `${r.episodes.length} alert${r.episodes.length === 1 ? '' : 's'} (${json.totals.episodesPer30Days} per 30 days)${delay === null ? '' : `; median ${delay} min from the end of the first bad ${bucket} to the alert`}`,
   );
   const at = (ms: number) => DateTime.fromMillis(ms, { zone: tz }).toFormat('ccc d LLL HH:mm');
   for (const e of r.episodes) {
@@ -185,7 +183,7 @@ export function backtestText(r: BacktestResult): string {
       .filter(Boolean)
       .join(', ');
     lines.push(
-      `  ${e.shortId}  ${e.severity.padEnd(8)} ${e.scope.label}: opened ${at(e.openedAt)} (${wait} min after the first bad half hour)${extra ? `, ${extra}` : ''}, ${e.resolvedAt === null ? 'still open at the end' : `resolved ${at(e.resolvedAt)}`}`,
+      `  ${e.shortId}  ${e.severity.padEnd(8)} ${e.scope.label}: opened ${at(e.openedAt)} (${wait} min after the first bad ${bucket})${extra ? `, ${extra}` : ''}, ${e.resolvedAt === null ? 'still open at the end' : `resolved ${at(e.resolvedAt)}`}`,
     );
     lines.push(`          ${e.explanation}`);
     if (e.scopes.length > 1)
@@ -203,7 +201,11 @@ export function backtestText(r: BacktestResult): string {
 /** The account's half hours over the window with each episode shaded, from first bad bucket to resolution. */
 async function backtestChart(r: BacktestResult, nowMs: number) {
   const report = buildReport({
-    account: { id: r.account.id, name: r.account.name, displayName: `${r.account.displayName} — backtest of "${r.rule.name}"` },
+    account: {
+      id: r.account.id,
+      name: r.account.name,
+      displayName: `${r.account.displayName} — backtest of "${r.rule.name}"${r.source === 'webhooks' ? ' (status webhooks: delivered = not failed)' : ''}`,
+    },
     range: r.range,
     timezone: r.account.timezone,
     granularity: 'half_hour',
@@ -240,6 +242,7 @@ export async function runBacktestCommand(
   const now = io.now ?? Date.now;
   const config = loadConfig(io.env, configPath);
   const plan = planBacktest(config, opts, now());
+  if (plan.rule.source === 'webhooks') return runWebhookBacktestCommand(plan, opts, io, config, now);
   const token = accountToken(plan.account, io.env);
   const outDir = opts.out ? ensureDir(opts.out, '--out') : undefined;
   const curve = await settleCurve(io, config, plan.account);
@@ -248,18 +251,46 @@ export async function runBacktestCommand(
   try {
     const maxCalls = Math.max(config.graph.callsPerReport, Math.floor(config.graph.callsPerHour / 2));
     const result = await runBacktest(graph, { config, account: plan.account, token, rule: plan.rule, range: plan.range, curve, maxCalls });
-    const json = backtestJson(result);
-    const text = plan.format === 'json' ? `${JSON.stringify(json, null, 2)}\n` : backtestText(result);
-    if (outDir) {
-      // Both files or neither: the chart is drawn before anything is written.
-      const chart = await backtestChart(result, now());
-      if (chart.kind === 'png') writeFileAtomic(join(outDir, 'chart.png'), chart.png);
-      writeFileAtomic(join(outDir, 'backtest.json'), `${JSON.stringify(json, null, 2)}\n`);
-    }
-    io.stdout.write(text);
-    if (outDir) io.stderr.write(`wrote ${join(outDir, 'chart.png')}, ${join(outDir, 'backtest.json')}\n`);
-    return 0;
+    return await writeBacktest(result, plan.format, outDir, io, now);
   } finally {
     await graph.close();
+  }
+}
+
+/** The result on stdout, and with --out its chart and JSON: both files or neither (the chart is drawn first). */
+async function writeBacktest(result: BacktestResult, format: string, outDir: string | undefined, io: CliIo, now: () => number) {
+  const json = backtestJson(result);
+  const text = format === 'json' ? `${JSON.stringify(json, null, 2)}\n` : backtestText(result);
+  if (outDir) {
+    const chart = await backtestChart(result, now());
+    if (chart.kind === 'png') writeFileAtomic(join(outDir, 'chart.png'), chart.png);
+    writeFileAtomic(join(outDir, 'backtest.json'), `${JSON.stringify(json, null, 2)}\n`);
+  }
+  io.stdout.write(text);
+  if (outDir) io.stderr.write(`wrote ${join(outDir, 'chart.png')}, ${join(outDir, 'backtest.json')}\n`);
+  return 0;
+}
+
+/** A `source: webhooks` rule: replayed over the status counts in the store `serve` writes to. */
+async function runWebhookBacktestCommand(
+  plan: ReturnType<typeof planBacktest>,
+  opts: BacktestOptions,
+  io: CliIo,
+  config: Config,
+  now: () => number,
+): Promise<number> {
+  const url = config.env.databaseUrl;
+  if (!url && !existsSync(join(io.cwd, DEFAULT_SQLITE_PATH)))
+    throw new UsageError(
+      `rule "${plan.rule.name ?? 'defaults'}" judges status webhooks, and there is no store to replay them from`,
+      `set DATABASE_URL to the store waba-pulse serve counts them into (without it, ${DEFAULT_SQLITE_PATH})`,
+    );
+  const outDir = opts.out ? ensureDir(opts.out, '--out') : undefined;
+  const store = await openStore(url, { cwd: io.cwd, migrate: false });
+  try {
+    const result = await runWebhookBacktest(store, { config, account: plan.account, rule: plan.rule, range: plan.range });
+    return await writeBacktest(result, plan.format, outDir, io, now);
+  } finally {
+    await store.close();
   }
 }

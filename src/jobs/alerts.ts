@@ -47,8 +47,9 @@ export interface AlertCheckerOptions {
   /** Told of every check's outcome (backtests collect episodes from it). */
   onCheck?: ((ruleId: string, outcome: CheckOutcome, now: number) => void) | undefined;
   /**
-   * How a rule's scopes are judged at `now` (default: fetch them and judge them here). A backtest
-   * runs the same two functions ahead of the clock, on several cores, and hands the results in.
+   * How a rule's scopes are judged at `now` (default: fetch them and judge them here, or read the
+   * status webhooks' counts for `source: webhooks`). A backtest makes the same judgements ahead of
+   * the clock and hands them in.
    */
   judge?: JudgeFn | undefined;
 }
@@ -154,7 +155,7 @@ export class AlertChecker {
     this.leaseMs = options.leaseMs ?? 10 * 60_000;
     this.cleanToResolve = options.cleanChecksToResolve ?? 2;
     this.judge = options.judge ?? defaultJudge(options.ctx, options.settleCurves ?? fixedCurves());
-    this.judgeWebhooks = webhookJudge(options.store);
+    this.judgeWebhooks = options.judge ?? webhookJudge(options.store);
   }
 
   async tick(now = this.options.ctx.now()): Promise<void> {

@@ -11,12 +11,15 @@ import type { AnalyticsSource } from '../graph/client.js';
 import { silentLogger } from '../log.js';
 import type { DataPoint, TimeRange } from '../series.js';
 import { openStore } from '../store/sql.js';
+import type { StatusCount, Store } from '../store/types.js';
 import type { Judgement } from './alertScopes.js';
 import { checkWindow } from './alertScopes.js';
-import { AlertChecker, type CheckOutcome, type Rule, ruleId } from './alerts.js';
+import { AlertChecker, type CheckOutcome, type Rule } from './alerts.js';
 import { type JudgeJob, judgeChecks } from './backtestJudge.js';
 import { RecordingDelivery } from './recordingDelivery.js';
 import { type Filter, filterKey, ReplaySource } from './replaySource.js';
+import { StatusReplay } from './statusReplay.js';
+import { judgeStatuses, statusWindow } from './webhookJudge.js';
 
 /**
  * `waba-pulse backtest`: an alert rule replayed over a past window on a simulated clock, through
@@ -65,6 +68,8 @@ export interface BacktestEpisode {
 
 export interface BacktestResult {
   account: { id: string; name: string; displayName: string; timezone: string };
+  /** What the rule judges: Graph's half hours, or the status webhooks' minutes from the store. */
+  source: 'graph' | 'webhooks';
   rule: {
     name: string;
     checkEvery: number;
@@ -140,16 +145,33 @@ function headline(anomalies: readonly Anomaly[]): Anomaly {
   return [...anomalies].sort((a, b) => (a.severity === b.severity ? gap(b) - gap(a) : a.severity === 'critical' ? -1 : 1))[0]!;
 }
 
-export async function runBacktest(source: AnalyticsSource, req: BacktestRequest): Promise<BacktestResult> {
-  const { account, rule } = req;
-  const fetched = await prefetch(source, req);
-  const replay = new ReplaySource(fetched.data, req.curve, account.settleMs, req.arrivalSpread);
+/** What a replay needs besides the rule: the moments to check, and how each is judged. */
+interface ReplayPlan {
+  config: Config;
+  rule: Rule;
+  checkTimes: number[];
+  judge: (now: number) => Judgement | Promise<Judgement>;
+  /** A bucket's length, in seconds: the first bad bucket's end is its start plus this. */
+  bucketSeconds: number;
+  /** The checker's context besides config and clock (Graph replays need their source and curve). */
+  ctx?: {
+    env: Record<string, string>;
+    graph: AnalyticsSource;
+    settleCurves?: ReturnType<typeof fixedCurves>;
+    onClock?: (now: number) => void;
+  };
+  /** Run the lifecycle only for checks that can change something: an anomaly found, or an alert open. */
+  skipQuiet?: boolean;
+}
+
+/** The rule's checks, in order, through the scheduler's own lifecycle on a store in memory: its alert episodes. */
+async function replayChecks(plan: ReplayPlan): Promise<{ episodes: BacktestEpisode[]; checks: number }> {
+  const { rule, bucketSeconds } = plan;
   const store = await openStore('sqlite::memory:');
-  const _id = ruleId(rule, 0);
   // One rule, one target: every notice counted once, nothing sent anywhere.
   const replayRule: Rule = { ...rule, targets: [{ slack: { channel: 'BACKTEST' } }] };
-  const config: Config = { ...req.config, alerts: [replayRule] };
-  let clock = req.range.start * 1000;
+  const config: Config = { ...plan.config, alerts: [replayRule] };
+  let clock = plan.checkTimes[0] ?? 0;
   const episodes: BacktestEpisode[] = [];
   let current: BacktestEpisode | undefined;
   const seen = new Map<string, Anomaly>();
@@ -167,7 +189,7 @@ export async function runBacktest(source: AnalyticsSource, req: BacktestRequest)
         severity: worst.severity,
         scopes: [],
         firstBucketStart: first.start,
-        firstBucketEnd: Math.min(first.end, first.start + HALF_HOUR),
+        firstBucketEnd: Math.min(first.end, first.start + bucketSeconds),
         openedAt: now,
         resolvedAt: null,
         reminders: 0,
@@ -198,7 +220,7 @@ export async function runBacktest(source: AnalyticsSource, req: BacktestRequest)
         });
       if (a.start < current.firstBucketStart) {
         current.firstBucketStart = a.start;
-        current.firstBucketEnd = a.start + HALF_HOUR;
+        current.firstBucketEnd = a.start + bucketSeconds;
       }
     }
     if (found.length) {
@@ -219,6 +241,43 @@ export async function runBacktest(source: AnalyticsSource, req: BacktestRequest)
       current = undefined;
     }
   };
+  let judged: Judgement | undefined;
+  const checker = new AlertChecker({
+    store,
+    ctx: { config, env: plan.ctx?.env ?? {}, graph: plan.ctx?.graph ?? noGraph, now: () => clock },
+    delivery: new RecordingDelivery(),
+    logger: silentLogger,
+    owner: 'backtest',
+    settleCurves: plan.ctx?.settleCurves,
+    onCheck,
+    judge: async () => judged!,
+  });
+  let checks = 0;
+  try {
+    for (const t of plan.checkTimes) {
+      clock = t;
+      plan.ctx?.onClock?.(t);
+      judged = await plan.judge(t);
+      checks++;
+      // Nothing found and nothing open: the lifecycle would only record the check.
+      if (plan.skipQuiet && !current && judged.ongoing.length === 0) continue;
+      await checker.tick(clock);
+    }
+  } finally {
+    await store.close();
+  }
+  return { episodes, checks };
+}
+
+/** A webhook replay asks Graph nothing. */
+const noGraph: AnalyticsSource = {
+  fetchAnalytics: () => Promise.reject(new Error('a status webhook backtest does not call Graph')),
+};
+
+export async function runBacktest(source: AnalyticsSource, req: BacktestRequest): Promise<BacktestResult> {
+  const { account, rule } = req;
+  const fetched = await prefetch(source, req);
+  const replay = new ReplaySource(fetched.data, req.curve, account.settleMs, req.arrivalSpread);
   // The judgements are made ahead of the clock, on every core; the lifecycle then runs them in
   // order through the scheduler's own tick (claims, store, decisions, notices).
   const first = Math.ceil((req.range.start * 1000) / rule.checkEvery) * rule.checkEvery;
@@ -236,39 +295,26 @@ export async function runBacktest(source: AnalyticsSource, req: BacktestRequest)
       arrivalSpread: req.arrivalSpread ?? false,
     }),
   );
-  const checker = new AlertChecker({
-    store,
-    ctx: { config, env: { [account.tokenEnv]: req.token }, graph: replay, now: () => clock },
-    delivery: new RecordingDelivery(),
-    logger: silentLogger,
-    owner: 'backtest',
-    settleCurves: fixedCurves(req.curve),
-    onCheck,
-    judge: async (_rule, _account, now) => judgements.get(now)!,
+  const { episodes, checks } = await replayChecks({
+    config: req.config,
+    rule,
+    checkTimes,
+    judge: (now) => judgements.get(now)!,
+    bucketSeconds: HALF_HOUR,
+    ctx: {
+      env: { [account.tokenEnv]: req.token },
+      graph: replay,
+      settleCurves: fixedCurves(req.curve),
+      onClock: (now) => {
+        replay.asOfMs = now;
+      },
+    },
   });
-  let checks = 0;
-  try {
-    for (const t of checkTimes) {
-      clock = t;
-      replay.asOfMs = clock;
-      await checker.tick(clock);
-      checks++;
-    }
-  } finally {
-    await store.close();
-  }
   const accountSeries = fetched.accountPoints.filter((p) => p.start >= req.range.start && p.start < req.range.end);
   return {
     account: { id: account.id, name: account.name, displayName: account.displayName, timezone: account.timezone },
-    rule: {
-      name: rule.name ?? `${account.name} (defaults)`,
-      checkEvery: rule.checkEvery,
-      remindEvery: rule.remindEvery,
-      minSent: rule.minSent,
-      rateFloor: rule.rateFloor,
-      sensitivity: rule.sensitivity,
-      drillDown: [...rule.drillDown],
-    },
+    rule: ruleSummary(rule, account),
+    source: 'graph',
     range: req.range,
     checks,
     graphCalls: fetched.calls,
@@ -277,6 +323,83 @@ export async function runBacktest(source: AnalyticsSource, req: BacktestRequest)
     sent: accountSeries.reduce((sum, p) => sum + p.sent, 0),
     series: accountSeries,
   };
+}
+
+function ruleSummary(rule: Rule, account: AccountConfig): BacktestResult['rule'] {
+  return {
+    name: rule.name ?? `${account.name} (defaults)`,
+    checkEvery: rule.checkEvery,
+    remindEvery: rule.remindEvery,
+    minSent: rule.minSent,
+    rateFloor: rule.rateFloor,
+    sensitivity: rule.sensitivity,
+    drillDown: [...rule.drillDown],
+  };
+}
+
+/**
+ * A `source: webhooks` rule replayed over the status counts the store holds: every check sees
+ * what the store would have answered then (the day before summed, the last hour by minute), with
+ * the alert checks' own judge and lifecycle. Statuses arrive within seconds of what they report,
+ * so there is nothing to settle.
+ */
+export async function runWebhookBacktest(
+  statuses: Pick<Store, 'statusCounts'>,
+  req: Pick<BacktestRequest, 'config' | 'account' | 'rule' | 'range'>,
+): Promise<BacktestResult> {
+  const { account, rule, range } = req;
+  const [historyFrom] = statusWindow(range.start * 1000).baseline;
+  const rows = await statuses.statusCounts(account.id, historyFrom, range.end);
+  const replay = new StatusReplay(rows);
+  const first = Math.ceil((range.start * 1000) / rule.checkEvery) * rule.checkEvery;
+  const checkTimes: number[] = [];
+  for (let t = first; t < range.end * 1000; t += rule.checkEvery) checkTimes.push(t + 10_000);
+  const drillDown = rule.drillDown.length > 0 ? rule.drillDown : [];
+  const { episodes, checks } = await replayChecks({
+    config: req.config,
+    rule,
+    checkTimes,
+    judge: (now) => judgeStatuses(replay.windowAt(now), now, { drillDown, sensitivity: rule.sensitivity }),
+    bucketSeconds: 60,
+    skipQuiet: true,
+  });
+  const notes: string[] = [];
+  const inRange = rows.filter((r) => r.minute >= range.start && r.minute < range.end);
+  if (inRange.length === 0) notes.push('No WhatsApp status webhooks in the store for this range: nothing to replay.');
+  else if (rows.reduce((m, r) => Math.min(m, r.minute), Number.POSITIVE_INFINITY) > historyFrom + 3600)
+    notes.push('The store holds less than a day of statuses before the range: the first checks had a short baseline.');
+  return {
+    account: { id: account.id, name: account.name, displayName: account.displayName, timezone: account.timezone },
+    rule: ruleSummary(rule, account),
+    source: 'webhooks',
+    range,
+    checks,
+    graphCalls: 0,
+    episodes,
+    notes,
+    sent: replay.sentIn(range.start, range.end),
+    series: halfHoursOf(inRange, range),
+  };
+}
+
+/** Status counts as half-hour points for the backtest chart: attempts as sent, those that did not fail as delivered. */
+function halfHoursOf(rows: readonly StatusCount[], range: TimeRange): DataPoint[] {
+  const points = new Map<number, { sent: number; failed: number }>();
+  for (const r of rows) {
+    if (r.status !== 'sent' && r.status !== 'failed') continue;
+    const start = range.start + Math.floor((r.minute - range.start) / HALF_HOUR) * HALF_HOUR;
+    const p = points.get(start) ?? { sent: 0, failed: 0 };
+    if (r.status === 'sent') p.sent += r.count;
+    else p.failed += r.count;
+    points.set(start, p);
+  }
+  const out: DataPoint[] = [];
+  for (let start = range.start; start < range.end; start += HALF_HOUR) {
+    const p = points.get(start) ?? { sent: 0, failed: 0 };
+    const attempts = Math.max(p.sent, p.failed);
+    out.push({ start, end: start + HALF_HOUR, sent: attempts, delivered: attempts - p.failed });
+  }
+  return out;
 }
 
 /** Minutes from the end of each episode's first bad bucket to its alert. */
