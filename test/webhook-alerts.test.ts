@@ -99,6 +99,35 @@ describe.each(await storeBackends())('alerts on status webhooks on $name', (back
   }, 120_000);
 });
 
+describe('the minute checks against the store', () => {
+  it('sum the baseline day once a quarter hour, and read the last hour every minute', async () => {
+    const backend = (await storeBackends())[0]!;
+    const store = await backend.open();
+    const calls = { totals: 0, counts: 0 };
+    const counted = {
+      statusTotals: (...args: Parameters<SqlStore['statusTotals']>) => {
+        calls.totals++;
+        return store.statusTotals(...args);
+      },
+      statusCounts: (...args: Parameters<SqlStore['statusCounts']>) => {
+        calls.counts++;
+        return store.statusCounts(...args);
+      },
+    };
+    const { webhookJudge } = await import('../src/jobs/webhookJudge.js');
+    const judge = webhookJudge(counted);
+    const rule = { drillDown: ['phone'], sensitivity: 'normal', minSent: 200 } as unknown as Parameters<typeof judge>[0];
+    try {
+      const quarter = Date.UTC(2026, 10, 24, 12, 0);
+      for (let m = 0; m < 30; m++) await judge(rule, { id: ACME.id }, quarter + m * 60_000 + 5_000, true);
+      expect(calls).toEqual({ totals: 2, counts: 30 });
+    } finally {
+      await store.close();
+      await backend.cleanup();
+    }
+  });
+});
+
 describe('the minute judge', () => {
   const row = (minute: number, status: StatusCount['status'], count: number, extra: Partial<StatusCount> = {}): StatusCount => ({
     accountId: '1',

@@ -290,6 +290,17 @@ describe.each(backends)('WhatsApp status webhooks on $name', (backend) => {
     expect(logged).toMatch(/webhook input refused/);
     for (const secret of [APP_SECRET, VERIFY_TOKEN, '919812345678', 'wamid.']) expect(logged).not.toContain(secret);
   });
+
+  it('drops counts past their retention, account by account, and nothing newer', async () => {
+    const all = async () => (await store.statusTotals(ACME, 0, 2 ** 31)).reduce((n, r) => n + r.count, 0);
+    const before = await all();
+    expect(before).toBeGreaterThan(0);
+    expect(await store.pruneStatuses([ACME], minute - 30 * 86_400)).toBe(0);
+    expect(await store.pruneStatuses(['999'], 2 ** 31)).toBe(0);
+    expect(await all()).toBe(before);
+    expect(await store.pruneStatuses([ACME], 2 ** 31)).toBeGreaterThan(0);
+    expect(await all()).toBe(0);
+  });
 });
 
 describe('waba-pulse sandbox --webhook-url', () => {

@@ -24,6 +24,7 @@ const LOOKBACK_MINUTES = 60;
 /** The baseline: the day before the last hour. */
 const BASELINE_FROM_MINUTES = 25 * 60;
 const BASELINE_TO_MINUTES = 60;
+const BASELINE_STEP_MINUTES = 15;
 
 export interface WebhookThresholds {
   /** Percentage points a code must rise above its usual rate (three times as much for all failures together). */
@@ -93,8 +94,11 @@ export interface StatusWindow {
 /** The minutes a check at `nowMs` reads: the baseline's [from, to) and the recent hour's. */
 export function statusWindow(nowMs: number): { baseline: [number, number]; recent: [number, number] } {
   const now = Math.floor(nowMs / 60_000) * 60;
+  // The baseline day moves in quarter hours: fifteen checks in a row read the same one, so the
+  // store sums it once a quarter hour rather than every minute.
+  const step = Math.floor(nowMs / (BASELINE_STEP_MINUTES * 60_000)) * BASELINE_STEP_MINUTES * 60;
   return {
-    baseline: [now - BASELINE_FROM_MINUTES * 60, now - BASELINE_TO_MINUTES * 60],
+    baseline: [step - BASELINE_FROM_MINUTES * 60, step - BASELINE_TO_MINUTES * 60],
     recent: [now - LOOKBACK_MINUTES * 60, now],
   };
 }
@@ -220,12 +224,19 @@ export function judgeStatuses(input: StatusWindow, nowMs: number, rule: Pick<Ale
 
 /** The judge the alert checks use for `source: webhooks` rules: the store's counts, then `judgeStatuses`. */
 export function webhookJudge(store: Pick<Store, 'statusCounts' | 'statusTotals'>) {
+  // Each account's baseline day, summed once per quarter hour (every rule on the account shares it).
+  const baselines = new Map<string, { from: number; totals: Promise<StatusTotal[]> }>();
   return async (rule: AlertRuleView, account: Pick<AccountConfig, 'id'>, nowMs: number, drillDown: boolean): Promise<Judgement> => {
     const { baseline, recent } = statusWindow(nowMs);
-    const [totals, minutes] = await Promise.all([
-      store.statusTotals(account.id, baseline[0], baseline[1]),
-      store.statusCounts(account.id, recent[0], recent[1]),
-    ]);
+    let cached = baselines.get(account.id);
+    if (cached?.from !== baseline[0]) {
+      const entry = { from: baseline[0], totals: store.statusTotals(account.id, baseline[0], baseline[1]) };
+      baselines.set(account.id, entry);
+      // A failed read is not kept: the next check asks again.
+      entry.totals.catch(() => baselines.get(account.id) === entry && baselines.delete(account.id));
+      cached = entry;
+    }
+    const [totals, minutes] = await Promise.all([cached.totals, store.statusCounts(account.id, recent[0], recent[1])]);
     return judgeStatuses({ baseline: totals, recent: minutes }, nowMs, { ...rule, drillDown: drillDown ? rule.drillDown : [] });
   };
 }

@@ -21,6 +21,9 @@ import { webhookSettings } from '../whatsapp/settings.js';
 import { webhookRouter } from '../whatsapp/webhook.js';
 import { ServiceMetrics } from './metrics.js';
 
+/** How long status webhook counts are kept: Graph's year of analytics, and a month for comparisons. */
+export const STATUS_RETENTION_SECONDS = 395 * 86_400;
+
 export interface ServiceOptions {
   config: Config;
   env: NodeJS.ProcessEnv;
@@ -242,7 +245,15 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     if (options.schedule !== false) scheduler.start();
     // Replays and duplicates are remembered for minutes; forget them when they can no longer recur.
     const prune = setInterval(() => {
-      void (store as Partial<SqlStore>).pruneSeen?.(Date.now()).catch(() => undefined);
+      const sql = store as Partial<SqlStore>;
+      void sql.pruneSeen?.(Date.now()).catch(() => undefined);
+      // Status counts are kept as long as Graph keeps analytics (and a month more for comparisons).
+      void sql
+        .pruneStatuses?.(
+          config.accounts.map((a) => a.id),
+          Math.floor(Date.now() / 1000) - STATUS_RETENTION_SECONDS,
+        )
+        .catch(() => undefined);
     }, 10 * 60_000);
     prune.unref();
 

@@ -776,6 +776,22 @@ export class SqlStore implements Store {
     return row?.first == null ? undefined : Number(row.first);
   }
 
+  /**
+   * Drop status counts older than `before` (UNIX seconds), account by account (the key starts
+   * with the account, so each delete is a range of the primary key, not a scan).
+   */
+  async pruneStatuses(accountIds: readonly string[], before: number): Promise<number> {
+    let deleted = 0;
+    for (const accountId of accountIds)
+      deleted += await this.q(async () =>
+        Number(
+          (await this.db.deleteFrom('status_counts').where('account_id', '=', accountId).where('minute', '<', before).executeTakeFirst())
+            .numDeletedRows,
+        ),
+      );
+    return deleted;
+  }
+
   /** Drop expired seen-marks (called now and then by the service). */
   async pruneSeen(now: number): Promise<number> {
     return this.q(async () =>
