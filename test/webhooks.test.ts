@@ -402,6 +402,8 @@ describe('waba-pulse sandbox --webhook-url', () => {
     const secret = { WHATSAPP_APP_SECRET: APP_SECRET };
     const bad = await run(['--webhook-url', 'ftp://example.test/hook'], secret);
     expect([bad.code, bad.err]).toEqual([2, expect.stringMatching(/--webhook-url "ftp:\/\/example\.test\/hook" is not an http\(s\) URL/)]);
+    const garbage = await run(['--webhook-url', 'not a url'], secret);
+    expect([garbage.code, garbage.err]).toEqual([2, expect.stringMatching(/--webhook-url "not a url" is not an http\(s\) URL/)]);
     const backfill = await run(['--webhook-url', 'http://127.0.0.1:9/whatsapp/webhook', '--webhook-backfill', '9d'], secret);
     expect([backfill.code, backfill.err]).toEqual([2, expect.stringMatching(/--webhook-backfill "9d" is out of range/)]);
     const noSecret = await run(['--webhook-url', 'http://127.0.0.1:9/whatsapp/webhook'], {});

@@ -42,13 +42,8 @@ function webhookTarget(opts: SandboxOptions, env: NodeJS.ProcessEnv): { url: str
       );
     return undefined;
   }
-  let url: URL;
-  try {
-    url = new URL(opts.webhookUrl);
-  } catch {
-    url = new URL('invalid:');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+  const url = URL.canParse(opts.webhookUrl) ? new URL(opts.webhookUrl) : undefined;
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
     throw new UsageError(
       `--webhook-url ${quoted(opts.webhookUrl)} is not an http(s) URL`,
       'e.g. --webhook-url http://127.0.0.1:3000/whatsapp/webhook',

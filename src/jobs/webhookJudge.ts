@@ -12,9 +12,10 @@ import type { AlertRuleView, Judgement, ScopeNow } from './alertScopes.js';
  * 130429 at the throughput limit), while a campaign to a staler list or an audience that fails
  * more at night raises every ordinary code a little: judging each code against its own baseline
  * tells the two apart. A code alarms when it rises by at least 5 points and far outside what the
- * baseline allows — binomial noise for the window's volume plus a spread proportional to the
- * code's usual rate (failure rates wander well beyond binomial noise); the whole failure rate
- * alarms on its own only when it rises three times as much. The alert names the surging code,
+ * baseline allows — Poisson noise for the window's volume, judged on the square-root scale (the
+ * counts are often a handful), widened by a spread proportional to the code's usual rate (failure
+ * rates wander well beyond Poisson noise); the whole failure rate alarms on its own only when it
+ * rises three times as much. The alert names the surging code,
  * what it means and what to do. Measured in bench/failure-alert-eval.ts.
  */
 
