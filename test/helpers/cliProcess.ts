@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { waitFor } from './waitFor.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+// The TypeScript loader by its full URL: a process started in another folder finds it too.
+const TSX = import.meta.resolve('tsx');
 
 export interface CliProcess {
   child: ChildProcess;
@@ -16,7 +18,7 @@ export interface CliProcess {
 
 /** `waba-pulse <args>` as a real process (through tsx), as a user or an orchestrator runs it. */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv, cwd?: string): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
