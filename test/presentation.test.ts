@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  alertSummary,
   breakable,
   clockSpan,
   compactCount,
@@ -124,6 +125,33 @@ describe('alerts as incidents', () => {
         new: false,
       },
     ]);
+  });
+
+  it('say what failed and what to do under a failure headline, and carry the code into the preview', () => {
+    const alert = {
+      ...base,
+      anomalies: [
+        line('country', 'IN (India)', 0.118, '2026-11-24T04:30:00Z', {
+          kind: 'failure_burst',
+          expected: 0.031,
+          code: 131049,
+          severity: 'warning',
+        }),
+        line('account', 'all traffic', 0.106, '2026-11-24T04:30:00Z', {
+          kind: 'failure_burst',
+          expected: 0.028,
+          code: 131049,
+          severity: 'warning',
+        }),
+      ],
+    } satisfies AlertContent;
+    const [incident] = incidents(alert);
+    expect(incident).toMatchObject({
+      headline: `IN${NB}(India) failing 11.8% (usually 3.1%) since 10:00${NB}IST, ongoing`,
+      detail: expect.stringMatching(/^131049 rising: Held back .* Do not resend at once: retry after 24 hours/),
+      related: ['All traffic failing 10.6%'],
+    });
+    expect(alertSummary(alert)).toBe(`Failures rising · Acme Retail: ${incident!.headline} · 131049 Marketing limit (held back)`);
   });
 
   it('keep drops at different times apart, and say when one ended', () => {

@@ -29,7 +29,7 @@ const images = () => sampleImages(messages);
 describe('Teams cards in a real renderer', () => {
   for (const width of [320, 450]) {
     it(`fit a ${width} px column: every action title and text whole`, async () => {
-      expect(messages.map((m) => m.name)).toEqual(['report', 'digest', 'alert', 'alert-acknowledged', 'resolution']);
+      expect(messages.map((m) => m.name)).toEqual(['report', 'digest', 'alert', 'alert-acknowledged', 'resolution', 'failure-alert']);
       for (const message of messages) {
         const rendered = await renderTeamsCard(page, message.teams.card, width, images());
         expect(rendered.overflows, `${message.name} at ${width} px`).toEqual([]);

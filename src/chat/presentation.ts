@@ -186,8 +186,7 @@ export function lineHeadline(line: AlertLine, tz: string, reference?: number): s
   const state = line.ongoing === false && line.end !== undefined ? `until ${clockTime(line.end, tz, line.start)}` : 'ongoing';
   if (line.kind === 'failure_burst') {
     const usual = line.expected !== undefined ? ` (usually ${formatRate(line.expected)})` : '';
-    const code = line.code ? ` — mostly ${line.code}: ${failureMeaning(line.code).title}. ${failureMeaning(line.code).advice}` : '';
-    return `${where(line)} failing ${formatRate(line.observed)}${usual} since ${since}, ${state}${code}`;
+    return `${where(line)} failing ${formatRate(line.observed)}${usual} since ${since}, ${state}`;
   }
   if (line.kind === 'volume_drop') {
     const what = line.observed < 1 ? 'stopped sending' : `sending ${formatCount(Math.round(line.observed))} per half hour`;
@@ -196,6 +195,13 @@ export function lineHeadline(line: AlertLine, tz: string, reference?: number): s
   }
   const expected = line.expected !== undefined ? ` (expected ${formatRate(line.expected)})` : '';
   return `${where(line)} at ${formatRate(line.observed)}${expected} since ${since}, ${state}`;
+}
+
+/** What to know besides the headline: for failures, the code that surged, what it means and what to do. */
+function lineDetail(line: AlertLine): string | undefined {
+  if (line.kind !== 'failure_burst' || !line.code) return undefined;
+  const meaning = failureMeaning(line.code);
+  return `${line.code} rising: ${meaning.title}. ${meaning.advice}`;
 }
 
 /** "IN (India) 86.1%": a related scope, short. */
@@ -209,6 +215,8 @@ function relatedLine(line: AlertLine): string {
 
 export interface Incident {
   headline: string;
+  /** A line under the headline, at body weight (a failure's code, meaning and advice). */
+  detail?: string | undefined;
   severity: 'critical' | 'warning';
   /** The other scopes of the same incident (the account, the country that number sends to). */
   related: string[];
@@ -246,6 +254,7 @@ export function incidents(alert: AlertContent): Incident[] {
     const [primary, ...rest] = ranked as [AlertLine, ...AlertLine[]];
     return {
       headline: lineHeadline(primary, alert.timezone, reference),
+      detail: lineDetail(primary),
       severity: group.some((l) => l.severity === 'critical') ? 'critical' : 'warning',
       related: rest.map(relatedLine),
       new: group.some((l) => l.new),
@@ -315,5 +324,7 @@ export function followUpText(alert: AlertContent, kind: AlertFollowUp): string {
 export function alertSummary(alert: AlertContent): string {
   if (alert.resolved) return `Resolved: ${alert.accountName}. ${resolutionSummary(alert)}`;
   const [first] = incidents(alert);
-  return `${alertTitle(alert)}: ${first ? first.headline : ''}`;
+  const code = alert.anomalies.find((a) => a.kind === 'failure_burst' && a.code)?.code;
+  const why = code ? ` · ${code} ${failureMeaning(code).short ?? ''}`.trimEnd() : '';
+  return `${alertTitle(alert)}: ${first ? first.headline : ''}${why}`;
 }

@@ -105,7 +105,8 @@ export async function sampleMessages(): Promise<SampleMessage[]> {
   });
   try {
     const day = Date.UTC(2026, 10, 23, 18, 30) / 1000; // Tue 24 Nov 00:00 in Kolkata
-    await emitter.emit(day, day + 86_400);
+    // From Monday 09:00 (the failure alert's baseline day) through Tuesday.
+    await emitter.emit(day - 15 * 3600, day + 86_400);
     await emitter.stop();
     const acme = config.accounts[0]!;
     const report = async (name: string, title: string, asked: Parameters<typeof resolveRange>[0], by: 'phone' | 'country') => {
@@ -171,6 +172,28 @@ export async function sampleMessages(): Promise<SampleMessage[]> {
       status: { action: 'acknowledged', by: 'U0ALICE', byName: 'Alice', at: opened.openedAt! + 20 * 60_000, timezone: latest.timezone },
     });
     await alert('resolution', 'The resolution, edited into the alert', resolved);
+
+    // A `source: webhooks` rule checked every minute through the start of the 131049 burst (10:00 IST).
+    const failureConfig = {
+      ...config,
+      alerts: [{ ...config.alerts[0]!, name: 'failures', source: 'webhooks' as const, checkEvery: 60_000 }],
+    };
+    const failureDelivery = new RecordingDelivery();
+    const minutes = new AlertChecker({
+      store,
+      ctx: { config: failureConfig, env: { T: SANDBOX_TOKEN }, graph, now: () => clock },
+      owner: 'samples-minutes',
+      logger: silentLogger,
+      delivery: failureDelivery,
+    });
+    for (let t = kolkata(10) - 5 * 60_000; t <= kolkata(10) + 10 * 60_000 && !failureDelivery.events.length; t += 60_000) {
+      clock = t + 5_000;
+      await minutes.tick(clock);
+    }
+    clock = SAMPLE_NOW;
+    const failureAlert = failureDelivery.events.find((e) => e.target.platform === 'slack' && e.action === 'post')?.alert;
+    if (!failureAlert) throw new Error('the sandbox burst raised no failure alert: the samples cannot be drawn');
+    await alert('failure-alert', 'An alert from status webhooks (`source: webhooks`), as it opens', failureAlert);
     return out;
   } finally {
     await receiver.close();

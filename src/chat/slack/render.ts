@@ -203,7 +203,10 @@ export function alertMessage(alert: AlertContent, image?: ChartImage): SlackMess
   const blocks: Block[] = [header(`${critical ? '🔴' : '🟠'} ${alertTitle(alert)}`)];
   for (const incident of incidents(alert).slice(0, ANOMALY_ROWS)) {
     const related = incident.related.length ? `\nAlso: ${incident.related.map(escapeMrkdwn).join(' · ')}` : '';
-    blocks.push(section(`${icon(incident.severity)} *${escapeMrkdwn(incident.headline)}*${incident.new ? ' `new`' : ''}${related}`));
+    const detail = incident.detail ? `\n${escapeMrkdwn(incident.detail)}` : '';
+    blocks.push(
+      section(`${icon(incident.severity)} *${escapeMrkdwn(incident.headline)}*${incident.new ? ' `new`' : ''}${detail}${related}`),
+    );
   }
   if (image) blocks.push(imageBlock(image, alertSummary(alert)));
   const status = alert.status;

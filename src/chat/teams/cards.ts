@@ -248,6 +248,7 @@ export function alertCard(alert: AlertContent, imageUrl?: string): Card {
         },
       ),
     );
+    if (incident.detail) body.push(rich([run(incident.detail)], { spacing: 'None' }));
     if (incident.related.length) body.push(rich([run(`Also: ${incident.related.join(' · ')}`, { isSubtle: true })], { spacing: 'None' }));
   }
   if (imageUrl)
