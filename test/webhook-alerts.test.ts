@@ -86,6 +86,13 @@ describe.each(await storeBackends())('alerts on status webhooks on $name', (back
       const burst = alert.anomalies.find((a) => a.kind === 'failure_burst')!;
       expect(burst.code).toBe(131049);
       expect(burst.explanation).toMatch(/led by 131049 \(\d+ of \d+\) — Held back .* retry after 24 hours/);
+      // Its small chart: the scope's failure rate in 5-minute windows over the last hour, the burst shaded.
+      expect(alert.chart).toMatchObject({ measure: 'failures', badStart: expect.any(Number) });
+      expect(alert.chart!.points).toHaveLength(56);
+      expect(alert.chart!.points.at(-1)!.rate!).toBeGreaterThan(alert.chart!.points.at(-1)!.expected! + 0.05);
+      const { alertChartSpec } = await import('../src/charts/spec.js');
+      const spec = alertChartSpec(alert)!;
+      expect((spec.config.options?.plugins?.title as { text: string }).text).toMatch(/messages failing \(5-minute windows\)$/);
       // It resolves once the minutes are back to usual.
       const resolved = delivery.events.find((e) => e.alert.resolved);
       expect(resolved).toBeDefined();

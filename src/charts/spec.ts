@@ -213,6 +213,7 @@ export function chartSpec(report: Report): ChartSpec {
 export function alertChartSpec(alert: AlertContent): ChartSpec | undefined {
   const chart = alert.chart;
   if (!chart || chart.points.length < 2) return undefined;
+  if (chart.measure === 'failures') return failureAlertChartSpec(alert, chart);
   const tz = alert.timezone;
   const labels = chart.points.map((p, i) => bucketLabel(p.start, 'half_hour', tz, i > 0 ? chart.points[i - 1]!.start : undefined));
   const pct = (r: number | null) => (r === null ? null : Number((r * 100).toFixed(2)));
@@ -274,6 +275,83 @@ export function alertChartSpec(alert: AlertContent): ChartSpec | undefined {
     width: WIDTH,
     height: 380,
     altText: `${chart.label}: delivery rate over the last ${Math.round(chart.points.length / 2)} hours against what was expected`,
+    config,
+  };
+}
+
+/** A failure alert's small chart: the scope's failure rate minute by minute over the last hour, against its usual rate. */
+function failureAlertChartSpec(alert: AlertContent, chart: NonNullable<AlertContent['chart']>): ChartSpec {
+  const tz = alert.timezone;
+  const labels = chart.points.map((p) => bucketLabel(p.start, 'half_hour', tz, chart.points[0]!.start));
+  const pct = (r: number | null) => (r === null ? null : Number((r * 100).toFixed(2)));
+  const rates = chart.points.map((p) => pct(p.rate));
+  const usual = chart.points.map((p) => pct(p.expected));
+  const top = Math.max(10, ...[...rates, ...usual].filter((v): v is number => v !== null));
+  const first = chart.points.findIndex((p) => p.start + 60 > chart.badStart);
+  let last = -1;
+  chart.points.forEach((p, i) => {
+    if (p.start < chart.badEnd) last = i;
+  });
+  const config: ChartConfiguration = {
+    type: 'line',
+    data: {
+      labels,
+      datasets: [
+        {
+          label: 'Failed %',
+          data: rates,
+          borderColor: COLORS.criticalText,
+          backgroundColor: COLORS.criticalText,
+          borderWidth: 3,
+          pointRadius: 0,
+          spanGaps: true,
+        },
+        {
+          label: 'Usual %',
+          data: usual,
+          borderColor: COLORS.rate,
+          backgroundColor: COLORS.rate,
+          borderDash: [8, 6],
+          borderWidth: 2,
+          pointRadius: 0,
+          spanGaps: true,
+        },
+      ],
+    },
+    options: {
+      responsive: false,
+      animation: false,
+      layout: { padding: { left: 12, right: 16, top: 4, bottom: 8 } },
+      plugins: {
+        title: {
+          display: true,
+          text: clipLabel(`${chart.label}: messages failing (5-minute windows)`, 56),
+          color: COLORS.text,
+          font: font(22, 'bold'),
+        },
+        legend: { position: 'bottom', labels: { font: font(18), color: COLORS.text, boxWidth: 20 } },
+        annotation: {
+          annotations:
+            first >= 0 && last >= first
+              ? { bad: { type: 'box', xMin: first - 0.5, xMax: last + 0.5, backgroundColor: COLORS.critical, borderWidth: 0 } }
+              : {},
+        },
+      },
+      scales: {
+        x: { ticks: { font: font(18), color: COLORS.text, maxRotation: 0, autoSkip: true, autoSkipPadding: 24 }, grid: { display: false } },
+        y: {
+          min: 0,
+          max: Math.ceil((top * 1.15) / 5) * 5,
+          ticks: { font: font(18), color: COLORS.text, maxTicksLimit: 5 },
+          grid: { color: COLORS.grid },
+        },
+      },
+    },
+  };
+  return {
+    width: WIDTH,
+    height: 380,
+    altText: `${chart.label}: share of messages failing over the last hour, in 5-minute windows, against the usual share`,
     config,
   };
 }

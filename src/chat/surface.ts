@@ -39,6 +39,8 @@ export interface AlertStatusLine {
 /** A few hours of the alert's main scope, for its small chart. */
 export interface AlertChartData {
   label: string;
+  /** What `rate` is: the delivery rate (Graph, half hours) or the failure rate (status webhooks, minutes). */
+  measure?: 'delivery' | 'failures' | undefined;
   points: Array<{ start: number; rate: number | null; expected: number | null; sent: number }>;
   /** The bad stretch, shaded. */
   badStart: number;

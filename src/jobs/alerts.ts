@@ -124,11 +124,12 @@ function chartData(found: readonly Anomaly[], judgement: Judgement): AlertChartD
   const [primary] = [...found].sort(
     (a, b) => SEVERITY[a.severity] - SEVERITY[b.severity] || SPECIFIC[b.scope.kind] - SPECIFIC[a.scope.kind] || a.start - b.start,
   );
-  if (primary?.kind !== 'delivery_drop') return undefined;
+  if (primary?.kind !== 'delivery_drop' && primary?.kind !== 'failure_burst') return undefined;
   const scope = judgement.now.find((s) => s.scope.kind === primary.scope.kind && s.scope.key === primary.scope.key);
   if (!scope?.trail?.length) return undefined;
   return {
     label: primary.scope.kind === 'account' ? 'All traffic' : primary.scope.label,
+    measure: primary.kind === 'failure_burst' ? 'failures' : 'delivery',
     points: scope.trail,
     badStart: primary.start,
     badEnd: primary.end,

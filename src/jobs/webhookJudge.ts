@@ -164,7 +164,8 @@ export function judgeStatuses(input: StatusWindow, nowMs: number, rule: Pick<Ale
     // The usual rates, smoothed (toward 2% in all, toward nothing for a code) so a quiet day does not make every failure news.
     const usual = (s.base.failed + 0.02 * 50) / (attemptsBase + 50);
     const observed = rate(s.window);
-    current.push({ scope: scopeOf(s.kind, s.key), rate: attempts ? 1 - observed : null, expected: 1 - usual, sent: attempts });
+    const scopeNow: ScopeNow = { scope: scopeOf(s.kind, s.key), rate: attempts ? 1 - observed : null, expected: 1 - usual, sent: attempts };
+    current.push(scopeNow);
     if (attempts < t.minAttempts || s.window.failed < t.minFailures) continue;
     // Failures are counts, often a handful: judged on the square-root scale, where Poisson noise
     // is even (a normal test on 11 failures against 2.7 expected cries wolf), widened by the
@@ -200,6 +201,19 @@ export function judgeStatuses(input: StatusWindow, nowMs: number, rule: Pick<Ale
     let start = windowFrom;
     while (start < now - 60 && !raised(start)) start += 60;
     while (start - 60 >= now - LOOKBACK_MINUTES * 60 && raised(start - 60)) start -= 60;
+    // The last hour for the alert's small chart: at each minute, the failure rate of the window
+    // ending there (what a check then judged; single minutes are too few messages to read).
+    scopeNow.trail = [];
+    for (let m = now - LOOKBACK_MINUTES * 60 + (WINDOW_MINUTES - 1) * 60; m < now; m += 60) {
+      let sent = 0;
+      let failed = 0;
+      for (let k = m - (WINDOW_MINUTES - 1) * 60; k <= m; k += 60) {
+        sent += s.minutes.get(k)?.sent ?? 0;
+        failed += s.minutes.get(k)?.failed ?? 0;
+      }
+      const n = Math.max(sent, failed);
+      scopeNow.trail.push({ start: m, rate: n >= t.minAttempts ? failed / n : null, expected: usual, sent: n });
+    }
     const meaning = failureMeaning(code);
     const label = scopeOf(s.kind, s.key);
     const where = s.kind === 'account' ? 'across the account' : s.kind === 'phone' ? `on ${label.label}` : `to ${label.label}`;
