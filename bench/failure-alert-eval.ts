@@ -47,8 +47,8 @@ function scopeSeries(account: FailureAccount) {
     for (const r of rows) {
       for (const id of ['account', `phone:${r.phone}`, `country:${r.country}`]) {
         const s = get(id);
-        if (r.status === 'sent') s.sent[t]! += r.count;
-        else s.failed[t]! += r.count;
+        if (r.status === 'sent' || r.status === 'unsent') s.sent[t]! += r.count;
+        else if (r.status === 'failed') s.failed[t]! += r.count;
       }
     }
   });

@@ -83,8 +83,10 @@ describe.each(backends)('WhatsApp status webhooks on $name', (backend) => {
     const rows = await store.statusCounts(ACME, from, to);
     const total: Record<string, number> = {};
     for (const r of rows)
-      total[`${r.status}${r.code ? `:${r.code}` : ''}`] = (total[`${r.status}${r.code ? `:${r.code}` : ''}`] ?? 0) + r.count;
-    return { rows, total };
+      if (r.status !== 'unsent')
+        total[`${r.status}${r.code ? `:${r.code}` : ''}`] = (total[`${r.status}${r.code ? `:${r.code}` : ''}`] ?? 0) + r.count;
+    const unsent = rows.filter((r) => r.status === 'unsent').reduce((n, r) => n + r.count, 0);
+    return { rows, total, unsent };
   };
 
   it("answers Meta's verification handshake only with the right token", async () => {
@@ -135,6 +137,26 @@ describe.each(backends)('WhatsApp status webhooks on $name', (backend) => {
     for (const r of rows) expected.set(key(r), (expected.get(key(r)) ?? 0) + r.count);
     expect(rows.length).toBeGreaterThan(0);
     expect(new Map(totals.map((t) => [key(t), t.count]))).toEqual(expected);
+  });
+
+  it('counts a failure whose message was never reported sent as attempted (unsent), once', async () => {
+    const at = minute - 2 * 3600; // apart from the minutes the other tests count
+    const unsentIn = async () =>
+      (await store.statusCounts(ACME, at, at + 60)).filter((r) => r.status === 'unsent').reduce((n, r) => n + r.count, 0);
+    const one = (statuses: StatusRecord[]) => post(JSON.stringify(statusNotification(ACME, '16315551000', statuses)));
+    const failed = (id: string) => status(id, 'failed', { code: 131026, timestamp: at + 10 });
+    // Failed alone: attempted, never sent.
+    expect((await one([failed('wamid.U1')])).status).toBe(200);
+    expect(await unsentIn()).toBe(1);
+    // Delivered twice over: still once.
+    expect((await one([failed('wamid.U1')])).status).toBe(200);
+    expect(await unsentIn()).toBe(1);
+    // Sent first, then failed: the sent already counts it.
+    expect((await one([status('wamid.U2', 'sent', { timestamp: at + 5 })])).status).toBe(200);
+    expect((await one([failed('wamid.U2')])).status).toBe(200);
+    // Sent and failed in one notification: the same.
+    expect((await one([status('wamid.U3', 'sent', { timestamp: at + 5 }), failed('wamid.U3')])).status).toBe(200);
+    expect(await unsentIn()).toBe(1);
   });
 
   it('refuses a missing or wrong signature with 401 and stores nothing', async () => {
@@ -242,10 +264,13 @@ describe.each(backends)('WhatsApp status webhooks on $name', (backend) => {
     await emitter.stop();
     expect(sent.duplicates).toBeGreaterThan(0);
     // (Reads arrive up to a minute after their message.)
-    const { total } = await counts(from, from + 3600 + 120);
+    const { total, unsent } = await counts(from, from + 3600 + 120);
     const expected: Record<string, number> = { sent: sent.byStatus.sent!, delivered: sent.byStatus.delivered!, read: sent.byStatus.read! };
     for (const [code, n] of Object.entries(sent.failuresByCode)) expected[`failed:${code}`] = n;
     expect(total).toEqual(expected);
+    // Failed messages never reported sent are counted as attempted all the same (and once).
+    expect(sent.failedUnsent).toBeGreaterThan(0);
+    expect(unsent).toBe(sent.failedUnsent);
     // The burst: 131049 is the commonest failure in that hour.
     const top = Object.entries(sent.failuresByCode).sort((a, b) => b[1] - a[1])[0]!;
     expect(top[0]).toBe('131049');
@@ -358,6 +383,7 @@ describe('waba-pulse sandbox --webhook-url', () => {
       let countedFailed = 0;
       for (const account of sampleAccounts(NOW))
         for (const r of await store.statusCounts(account.id, NOW / 1000 - 1800, NOW / 1000 + 120)) {
+          if (r.status === 'unsent') continue;
           counted += r.count;
           if (r.status === 'failed') countedFailed += r.count;
         }

@@ -8,7 +8,8 @@
  *   - campaigns: one number sending 3–15× its volume for 20–120 minutes to an audience that fails
  *     up to 1.6× as often — noise, not incidents;
  *   - accounts from 2 to 300 messages a minute, one to four numbers of unequal share;
- *   - about 60% of failed messages also reported `sent` (Meta does not always send both).
+ *   - about 60% of failed messages also reported `sent` (Meta does not always send both); the
+ *     rest counted `unsent`, as the store counts them.
  * Incidents, labelled with place, time and size: WhatsApp holding back part of the marketing
  * (131049, account-wide), a number blocked (368 or 131048), a number hitting its throughput
  * (130429).
@@ -66,7 +67,7 @@ export interface FailureAccount {
   marketingShare: number;
   incidents: FailureIncident[];
   campaigns: Array<{ start: number; end: number; phone: number; volume: number; failures: number }>;
-  /** Minute by minute, the rows a store would hold (sent and failed only: what the judge reads). */
+  /** Minute by minute, the rows a store would hold (sent, failed and unsent only: what the judge reads). */
   minutes: StatusCount[][];
 }
 
@@ -141,7 +142,7 @@ export function generateFailureAccount(seed: number, index: number, days: number
     const minute = startMinute + t * 60;
     const minuteOfWeek = Math.floor(minute / 60) % (7 * DAY_MINUTES);
     const rows = new Map<string, StatusCount>();
-    const add = (phone: string, country: string, status: 'sent' | 'failed', code: number, count: number) => {
+    const add = (phone: string, country: string, status: 'sent' | 'failed' | 'unsent', code: number, count: number) => {
       if (count <= 0) return;
       const key = `${phone}|${country}|${status}|${code}`;
       const row = rows.get(key);
@@ -179,11 +180,14 @@ export function generateFailureAccount(seed: number, index: number, days: number
           seen.failing += failing;
           affected.set(incident, seen);
         }
-        // Every message that did not fail is reported sent; most failed ones are too.
+        // Every message that did not fail is reported sent; of the failed, some were sent first,
+        // the rest are counted by the store as `unsent` (attempted, never sent).
         let sentFailed = 0;
         for (const [code, count] of byCode) {
           add(phone.number, country.code, 'failed', code, count);
-          sentFailed += rng.binomial(count, 0.6);
+          const alsoSent = rng.binomial(count, 0.6);
+          sentFailed += alsoSent;
+          add(phone.number, country.code, 'unsent', code, count - alsoSent);
         }
         add(phone.number, country.code, 'sent', 0, n - failed + sentFailed);
         for (const incident of active) {

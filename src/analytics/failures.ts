@@ -27,7 +27,7 @@ export interface FailureScope {
 
 export interface FailureSummary {
   failed: number;
-  /** `sent` statuses: each message accepted by WhatsApp has one. */
+  /** Messages attempted: `sent` statuses, and failures of messages never reported sent. */
   sent: number;
   /** Failed per sent, 0..1 (null when nothing was sent). */
   rate: number | null;
@@ -50,7 +50,7 @@ export function summarizeFailures(rows: readonly StatusTotal[], by?: BreakdownDi
       scope = { failed: 0, sent: 0, codes: new Map() };
       scopes.set(scopeKey, scope);
     }
-    if (r.status === 'sent') {
+    if (r.status === 'sent' || r.status === 'unsent') {
       sent += r.count;
       scope.sent += r.count;
     } else if (r.status === 'failed') {

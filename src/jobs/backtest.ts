@@ -386,10 +386,10 @@ export async function runWebhookBacktest(
 function halfHoursOf(rows: readonly StatusCount[], range: TimeRange): DataPoint[] {
   const points = new Map<number, { sent: number; failed: number }>();
   for (const r of rows) {
-    if (r.status !== 'sent' && r.status !== 'failed') continue;
+    if (r.status === 'delivered' || r.status === 'read') continue;
     const start = range.start + Math.floor((r.minute - range.start) / HALF_HOUR) * HALF_HOUR;
     const p = points.get(start) ?? { sent: 0, failed: 0 };
-    if (r.status === 'sent') p.sent += r.count;
+    if (r.status === 'sent' || r.status === 'unsent') p.sent += r.count;
     else p.failed += r.count;
     points.set(start, p);
   }

@@ -16,7 +16,7 @@ export class StatusReplay {
 
   constructor(rows: readonly StatusCount[]) {
     for (const row of rows) {
-      if (row.status !== 'sent' && row.status !== 'failed') continue;
+      if (row.status === 'delivered' || row.status === 'read') continue;
       const list = this.byMinute.get(row.minute);
       if (list) list.push(row);
       else this.byMinute.set(row.minute, [row]);
@@ -55,11 +55,11 @@ export class StatusReplay {
     return { baseline: [...this.totals.values()].filter((t) => t.count > 0), recent: minutes };
   }
 
-  /** Sent and failed in [from, to): the replayed window's volume. */
+  /** Messages attempted in [from, to) (sent, or failed unsent): the replayed window's volume. */
   sentIn(from: number, to: number): number {
     let sent = 0;
     for (const [minute, rows] of this.byMinute)
-      if (minute >= from && minute < to) for (const r of rows) if (r.status === 'sent') sent += r.count;
+      if (minute >= from && minute < to) for (const r of rows) if (r.status === 'sent' || r.status === 'unsent') sent += r.count;
     return sent;
   }
 }

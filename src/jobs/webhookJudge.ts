@@ -59,7 +59,8 @@ interface Tally {
 const tally = (): Tally => ({ sent: 0, failed: 0, codes: new Map() });
 
 function add(t: Tally, row: StatusTotal): void {
-  if (row.status === 'sent') t.sent += row.count;
+  // Messages attempted: reported sent, or failed without ever being sent.
+  if (row.status === 'sent' || row.status === 'unsent') t.sent += row.count;
   else if (row.status === 'failed') {
     t.failed += row.count;
     t.codes.set(row.code, (t.codes.get(row.code) ?? 0) + row.count);
@@ -139,11 +140,11 @@ export function judgeStatuses(input: StatusWindow, nowMs: number, rule: Pick<Ale
     return targets;
   };
   for (const row of input.baseline) {
-    if (row.status !== 'sent' && row.status !== 'failed') continue;
+    if (row.status === 'delivered' || row.status === 'read') continue;
     for (const s of scopesOf(row)) add(s.base, row);
   }
   for (const row of input.recent) {
-    if (row.status !== 'sent' && row.status !== 'failed') continue;
+    if (row.status === 'delivered' || row.status === 'read') continue;
     if (row.minute < now - LOOKBACK_MINUTES * 60 || row.minute >= now) continue;
     for (const s of scopesOf(row)) {
       if (row.minute >= windowFrom) add(s.window, row);

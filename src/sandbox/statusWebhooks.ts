@@ -153,12 +153,14 @@ export function accountStatuses(account: SandboxAccount, model: TrafficModel, fr
           const id = `wamid.${Buffer.from(`${account.id}:${t}:${pi}:${ci}:${m.k}`).toString('base64url')}`;
           const recipient = `${RECIPIENT_PREFIX[country.code] ?? '1415'}${String(hash(seed, t, pi, ci, m.k) % 10_000_000).padStart(7, '0')}`;
           const base = { id, recipient, category: m.category };
-          out.push({ ...base, status: 'sent', timestamp: at });
+          // (Of the undelivered, a fifth are never confirmed either way: "sent" is all anyone hears.)
+          const fails = undelivered.has(m.k) && (m.burst !== undefined || uniform(seed, t, pi, ci, m.k, 65) < 0.8);
+          // Most failures are decided before sending, and come as "failed" alone; a few after "sent".
+          if (!fails || uniform(seed, t, pi, ci, m.k, 67) < 0.3) out.push({ ...base, status: 'sent', timestamp: at });
           if (!undelivered.has(m.k)) {
             out.push({ ...base, status: 'delivered', timestamp: at + 2 });
             if (uniform(seed, t, pi, ci, m.k, 64) < 0.4) out.push({ ...base, status: 'read', timestamp: at + 40 });
-          } else if (m.burst || uniform(seed, t, pi, ci, m.k, 65) < 0.8) {
-            // (The rest of the undelivered are never confirmed either way: "sent" is all anyone hears.)
+          } else if (fails) {
             const code = m.burst?.code ?? pick(FAILURE_MIX, uniform(seed, t, pi, ci, m.k, 66));
             out.push({ ...base, status: 'failed', timestamp: at + 3, code });
           }
@@ -192,6 +194,8 @@ export interface EmitSummary {
   /** Statuses by status and failure code, as sent (each once). */
   byStatus: Record<string, number>;
   failuresByCode: Record<string, number>;
+  /** Failed messages with no `sent` status: what the store counts as `unsent`. */
+  failedUnsent: number;
   retries: number;
   duplicates: number;
 }
@@ -216,7 +220,15 @@ export class StatusWebhookEmitter {
    * account): each notification until it is answered 200.
    */
   async emit(from: number | ((account: SandboxAccount) => [number, number]), to?: number): Promise<EmitSummary> {
-    const summary: EmitSummary = { notifications: 0, statuses: 0, byStatus: {}, failuresByCode: {}, retries: 0, duplicates: 0 };
+    const summary: EmitSummary = {
+      notifications: 0,
+      statuses: 0,
+      byStatus: {},
+      failuresByCode: {},
+      failedUnsent: 0,
+      retries: 0,
+      duplicates: 0,
+    };
     const limit = pLimit(this.options.concurrency ?? 8);
     const batch = this.options.batch ?? 1;
     const work: Array<Promise<void>> = [];
@@ -225,6 +237,9 @@ export class StatusWebhookEmitter {
       const byPhone = accountStatuses(account, this.models.get(account.id)!, start, end);
       for (const [phone, all] of byPhone) {
         const statuses = this.options.reads === false ? all.filter((s) => s.status !== 'read') : all;
+        // (A message's statuses all come in the window of its sending.)
+        const sentIds = new Set(statuses.filter((s) => s.status === 'sent').map((s) => s.id));
+        summary.failedUnsent += statuses.filter((s) => s.status === 'failed' && !sentIds.has(s.id)).length;
         for (let i = 0; i < statuses.length; i += batch) {
           const chunk = statuses.slice(i, i + batch);
           for (const s of chunk) {

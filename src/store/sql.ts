@@ -638,7 +638,7 @@ export class SqlStore implements Store {
   }
 
   async recordStatuses(
-    events: ReadonlyArray<Omit<StatusCount, 'count'> & { dedupeKey: string }>,
+    events: ReadonlyArray<Omit<StatusCount, 'count'> & { dedupeKey: string; sentKey?: string | undefined }>,
     now: number,
     ttlMs: number,
   ): Promise<{ counted: number; duplicates: number }> {
@@ -660,24 +660,45 @@ export class SqlStore implements Store {
             for (const r of rows) fresh.add(r.key.slice(3));
           }
           const groups = new Map<string, StatusCount>();
-          let counted = 0;
-          for (const e of events) {
-            if (!fresh.delete(e.dedupeKey)) continue;
-            counted++;
+          const tally = (e: Omit<StatusCount, 'count'>) => {
             const id = `${e.accountId}|${e.minute}|${e.phone}|${e.country}|${e.status}|${e.code}|${e.category}`;
             const group = groups.get(id);
             if (group) group.count++;
-            else
-              groups.set(id, {
-                accountId: e.accountId,
-                minute: e.minute,
-                phone: e.phone,
-                country: e.country,
-                status: e.status,
-                code: e.code,
-                category: e.category,
-                count: 1,
-              });
+            else groups.set(id, { ...e, count: 1 });
+          };
+          let counted = 0;
+          const failures: Array<(typeof events)[number]> = [];
+          for (const e of events) {
+            if (!fresh.delete(e.dedupeKey)) continue;
+            counted++;
+            const { dedupeKey: _key, sentKey: _sent, ...row } = e;
+            tally(row);
+            if (e.status === 'failed' && e.sentKey) failures.push(e);
+          }
+          // A failure whose message was never reported sent (before it, or in this batch) is a
+          // message attempted that `sent` does not count: counted as `unsent`.
+          if (failures.length) {
+            const sentKeys = [...new Set(failures.map((f) => `wa:${f.sentKey}`))].sort();
+            const wasSent = new Set<string>();
+            for (let i = 0; i < sentKeys.length; i += 500) {
+              const rows = await tx
+                .selectFrom('seen_keys')
+                .select('key')
+                .where('key', 'in', sentKeys.slice(i, i + 500))
+                .execute();
+              for (const r of rows) wasSent.add(r.key.slice(3));
+            }
+            for (const f of failures)
+              if (!wasSent.has(f.sentKey!))
+                tally({
+                  accountId: f.accountId,
+                  minute: f.minute,
+                  phone: f.phone,
+                  country: f.country,
+                  status: 'unsent',
+                  code: f.code,
+                  category: f.category,
+                });
           }
           const rows = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, g]) => g);
           for (let i = 0; i < rows.length; i += 500) {

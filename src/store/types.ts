@@ -122,7 +122,12 @@ export interface StatusCount {
   minute: number;
   phone: string;
   country: string;
-  status: 'sent' | 'delivered' | 'read' | 'failed';
+  /**
+   * What Meta said of the messages — or `unsent`: failed messages that had no `sent` status when
+   * their failure was counted (most failures are decided before sending), so that `sent` plus
+   * `unsent` is every message attempted.
+   */
+  status: 'sent' | 'delivered' | 'read' | 'failed' | 'unsent';
   code: number;
   category: string;
   count: number;
@@ -140,7 +145,7 @@ export interface Store {
    * resolves.
    */
   recordStatuses(
-    events: ReadonlyArray<Omit<StatusCount, 'count'> & { dedupeKey: string }>,
+    events: ReadonlyArray<Omit<StatusCount, 'count'> & { dedupeKey: string; sentKey?: string | undefined }>,
     now: number,
     ttlMs: number,
   ): Promise<{ counted: number; duplicates: number }>;

@@ -28,6 +28,8 @@ export interface StatusEvent {
   code: number;
   /** Pricing category when the status carried one ("marketing", "utility", …), else "". */
   category: string;
+  /** A failure's message's `sent` key: whether it was ever reported sent decides if it counts as `unsent`. */
+  sentKey?: string | undefined;
 }
 
 /** What a notification held besides the statuses we count, and what was dropped, and why. */
@@ -186,6 +188,7 @@ export function parseNotification(raw: Buffer, nowMs: number): ParsedNotificatio
           status: name,
           code: name === 'failed' ? (s.errors?.[0]?.code ?? 0) : 0,
           category: (s.pricing?.category ?? '').toLowerCase().slice(0, 32),
+          ...(name === 'failed' ? { sentKey: dedupeKey(s.id, 'sent') } : {}),
         });
       }
     }
