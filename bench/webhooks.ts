@@ -55,7 +55,7 @@ async function startServiceProcess(databaseUrl: string): Promise<Service> {
 }
 
 let sequence = 0;
-/** A notification with one `sent` status of a message never seen before. */
+/** A notification with one status (`sent`, or one time in thirty `failed`) of a message never seen before. */
 function notification(tag: string): string {
   const id = `wamid.${tag}.${++sequence}`;
   const now = Math.floor(Date.now() / 1000);
@@ -70,7 +70,12 @@ function notification(tag: string): string {
             value: {
               messaging_product: 'whatsapp',
               metadata: { display_phone_number: PHONE, phone_number_id: '1' },
-              statuses: [{ id, status: 'sent', timestamp: String(now), recipient_id: '919812345678', pricing: { category: 'utility' } }],
+              // One in thirty a failure decided before sending (failed alone, counted unsent too), as in real traffic.
+              statuses: [
+                sequence % 30 === 0
+                  ? { id, status: 'failed', timestamp: String(now), recipient_id: '919812345678', errors: [{ code: 131026, title: 'x' }] }
+                  : { id, status: 'sent', timestamp: String(now), recipient_id: '919812345678', pricing: { category: 'utility' } },
+              ],
             },
           },
         ],
@@ -80,11 +85,22 @@ function notification(tag: string): string {
 }
 const sign = (body: string) => `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
 
+/** Statuses counted (the `unsent` rows derive from failures: not statuses received). */
 async function counted(db: pg.Client, schema: string): Promise<number> {
-  const { rows } = await db.query<{ n: string | null }>(`select sum(count) as n from ${schema}.status_counts where account_id = $1`, [
-    ACCOUNT,
-  ]);
+  const { rows } = await db.query<{ n: string | null }>(
+    `select sum(count) as n from ${schema}.status_counts where account_id = $1 and status <> 'unsent'`,
+    [ACCOUNT],
+  );
   return Number(rows[0]?.n ?? 0);
+}
+
+/** Failures, and failures counted as unsent: every failure here was never sent, so the two must agree. */
+async function unsentCheck(db: pg.Client, schema: string): Promise<string> {
+  const { rows } = await db.query<{ status: string; n: string }>(
+    `select status, sum(count) as n from ${schema}.status_counts where status in ('failed', 'unsent') group by status`,
+  );
+  const of = (status: string) => Number(rows.find((r) => r.status === status)?.n ?? 0);
+  return `${of('unsent')} unsent of ${of('failed')} failed`;
 }
 
 async function freshSchema(db: pg.Client, name: string): Promise<{ schema: string; url: string }> {
@@ -212,7 +228,7 @@ async function main(): Promise<void> {
       const n = await counted(db, s);
       await svc.stop();
       console.log(
-        `\n(a) every notification delivered twice: ${N} sent ×2 → ${n} counted (lost ${Math.max(0, N - n)}, twice ${Math.max(0, n - N)})`,
+        `\n(a) every notification delivered twice: ${N} sent ×2 → ${n} counted (lost ${Math.max(0, N - n)}, twice ${Math.max(0, n - N)}; ${await unsentCheck(db, s)})`,
       );
     }
     // (b) two replicas, one killed with SIGKILL mid-load.
@@ -235,7 +251,7 @@ async function main(): Promise<void> {
       const n = await counted(db, s);
       await b.stop();
       console.log(
-        `(b) one of two replicas SIGKILLed at half way: ${N} sent → ${n} counted (lost ${Math.max(0, N - n)}, twice ${Math.max(0, n - N)}; ${retries} retries)`,
+        `(b) one of two replicas SIGKILLed at half way: ${N} sent → ${n} counted (lost ${Math.max(0, N - n)}, twice ${Math.max(0, n - N)}; ${retries} retries; ${await unsentCheck(db, s)})`,
       );
     }
     // (c) the database refuses connections for 30 s while the sender retries on 503.
@@ -267,7 +283,7 @@ async function main(): Promise<void> {
       await svc.stop();
       await proxy.close();
       console.log(
-        `(c) database refusing connections for 30 s: ${N} sent → ${n} counted (lost ${Math.max(0, N - n)}, twice ${Math.max(0, n - N)}; ${retries} answers of 503 or refused, retried; ${((Date.now() - started) / 1000).toFixed(0)} s)`,
+        `(c) database refusing connections for 30 s: ${N} sent → ${n} counted (lost ${Math.max(0, N - n)}, twice ${Math.max(0, n - N)}; ${retries} answers of 503 or refused, retried; ${((Date.now() - started) / 1000).toFixed(0)} s; ${await unsentCheck(db, s)})`,
       );
     }
   } finally {
