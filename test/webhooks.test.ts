@@ -328,6 +328,12 @@ describe.each(backends)('WhatsApp status webhooks on $name', (backend) => {
   });
 });
 
+/** A clock that starts at `from` and runs. */
+const runningClock = (from: number) => {
+  const t0 = Date.now();
+  return () => from + (Date.now() - t0);
+};
+
 describe('waba-pulse sandbox --webhook-url', () => {
   const run = async (args: string[], env: NodeJS.ProcessEnv, until?: (out: string) => boolean, now = () => NOW) => {
     const { runCli } = await import('../src/cli/main.js');
@@ -419,6 +425,44 @@ describe('waba-pulse sandbox --webhook-url', () => {
       expect(line[1]).toBe('05:59');
       expect(Number(line[2]!.replace(/,/g, ''))).toBe(received);
       expect(received).toBeGreaterThan(0);
+    } finally {
+      receiver.close();
+    }
+  });
+
+  it('starts a failure burst on Acme Retail from this minute with --failure-burst', async () => {
+    const { createServer } = await import('node:http');
+    const held = { count: 0 };
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req
+        .on('data', (c) => (body += c))
+        .on('end', () => {
+          held.count += (body.match(/"code":131049/g) ?? []).length;
+          res.end();
+        });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const port = (receiver.address() as import('node:net').AddressInfo).port;
+    const minute = async (args: string[]) => {
+      held.count = 0;
+      const { code, out } = await run(
+        ['--webhook-url', `http://127.0.0.1:${port}/whatsapp/webhook`, ...args],
+        { WHATSAPP_APP_SECRET: APP_SECRET },
+        (o) => o.includes(' UTC: '),
+        // A clock that runs: the tick comes as the minute the burst started in ends.
+        runningClock(NOW - 2_000),
+      );
+      expect(code).toBe(0);
+      return { held: held.count, out };
+    };
+    try {
+      const usual = await minute([]);
+      const burst = await minute(['--failure-burst', '10m']);
+      expect(burst.out).toContain("failure burst: a quarter of Acme Retail's marketing messages held back (131049) for the next 10m");
+      expect(burst.held).toBeGreaterThan(usual.held);
+      const bad = await run(['--failure-burst', '2d'], {});
+      expect([bad.code, bad.err]).toEqual([2, expect.stringMatching(/--failure-burst "2d" is out of range/)]);
     } finally {
       receiver.close();
     }

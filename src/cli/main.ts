@@ -81,6 +81,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       "POST signed status webhooks of the synthetic traffic here every minute (a serve's /whatsapp/webhook; app secret from WHATSAPP_APP_SECRET)",
     )
     .option('--webhook-backfill <duration>', 'first send the statuses of this long before now, e.g. 2d (at most 7d)')
+    .option('--failure-burst <duration>', "hold back a quarter of Acme Retail's marketing (131049) from now for this long, e.g. 15m")
     .action(async (opts: import('./sandbox.js').SandboxOptions) => {
       exitCode = await (await import('./sandbox.js')).runSandbox(opts, io, logger());
     });

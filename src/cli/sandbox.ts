@@ -30,6 +30,15 @@ export interface SandboxOptions {
   extraAccounts?: string;
   webhookUrl?: string;
   webhookBackfill?: string;
+  failureBurst?: string;
+}
+
+/** `--failure-burst 15m`: a quarter of Acme Retail's marketing held back (131049) from this minute on. */
+function failureBurst(opts: SandboxOptions): number | undefined {
+  if (opts.failureBurst === undefined) return undefined;
+  const parsed = parseDuration(opts.failureBurst, { min: MINUTE, max: 6 * 3_600_000 });
+  if (!parsed.ok) throw new UsageError(`--failure-burst ${parsed.message}`, 'e.g. --failure-burst 15m');
+  return parsed.ms;
 }
 
 /** Where the signed status webhooks go, with the app secret from the environment (never argv: `ps` shows argv). */
@@ -73,8 +82,20 @@ export async function runSandbox(opts: SandboxOptions, io: CliIo, logger: Logger
   const latencyMs = integer(opts.latency, '--latency', 0, 60_000, 0);
   const extra = integer(opts.extraAccounts, '--extra-accounts', 0, 10_000, 0);
   const webhooks = webhookTarget(opts, io.env);
+  const burstMs = failureBurst(opts);
   const now = io.now ?? Date.now;
   const accounts = [...sampleAccounts(now()), ...syntheticAccounts(extra)];
+  if (burstMs) {
+    const start = Math.floor(now() / MINUTE) * 60;
+    accounts[0]!.incidents.push({
+      kind: 'failure_burst',
+      code: 131049,
+      category: 'marketing',
+      start,
+      end: start + burstMs / 1000,
+      factor: 0.25,
+    });
+  }
   let sandbox: RunningSandbox;
   try {
     sandbox = await startSandbox({ accounts, port, host: opts.host ?? '127.0.0.1', latencyMs, now, logger });
@@ -107,6 +128,10 @@ export async function runSandbox(opts: SandboxOptions, io: CliIo, logger: Logger
     // Ctrl-C during a backfill to a receiver that is not up stops the retries at once.
     io.signal?.addEventListener('abort', () => void running.stop(), { once: true });
     io.stdout.write(`status webhooks: signed, to ${webhooks.url}, every minute for the minute before\n`);
+    if (burstMs)
+      io.stdout.write(
+        `failure burst: a quarter of ${accounts[0]!.displayName}'s marketing messages held back (131049) for the next ${opts.failureBurst!.trim()}\n`,
+      );
     if (webhooks.backfillMs) {
       const end = Math.floor(now() / MINUTE) * 60;
       const summary = await emitter.emit(end - webhooks.backfillMs / 1000, end);

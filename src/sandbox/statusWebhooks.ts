@@ -130,7 +130,7 @@ export function accountStatuses(account: SandboxAccount, model: TrafficModel, fr
         const bursts = account.incidents.filter(
           (i) =>
             i.kind === 'failure_burst' &&
-            t >= i.start &&
+            i.start < t + HALF_HOUR &&
             t < i.end &&
             (!i.phone || i.phone === phone.number) &&
             (!i.country || i.country === country.code),
@@ -138,7 +138,10 @@ export function accountStatuses(account: SandboxAccount, model: TrafficModel, fr
         // Which messages are undelivered: the burst's category first, then the rest by hash.
         const messages = Array.from({ length: sent }, (_, k) => {
           const category = pick(CATEGORY_SHARES, uniform(seed, t, pi, ci, k, 61));
-          const burst = bursts.find((b) => (b.category ?? 'marketing') === category && uniform(seed, t, pi, ci, k, 62) < b.factor);
+          const at = t + Math.floor((k / Math.max(1, sent)) * HALF_HOUR);
+          const burst = bursts.find(
+            (b) => at >= b.start && at < b.end && (b.category ?? 'marketing') === category && uniform(seed, t, pi, ci, k, 62) < b.factor,
+          );
           return { k, category, burst, order: burst ? -1 : uniform(seed, t, pi, ci, k, 63) };
         });
         const undelivered = new Set(

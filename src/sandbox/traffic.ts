@@ -192,7 +192,9 @@ export class TrafficModel {
         if (localHour < 6 || localHour >= 23) rate -= 0.008; // phones off at night
         rate += 0.004 * gaussian(this.seed, pi, ci, slot, 30); // more-than-binomial noise
         for (const incident of this.account.incidents) {
-          if (t < incident.start || t >= incident.end) continue;
+          // (A failure burst may start or end inside a half hour — `sandbox --failure-burst` starts one now.)
+          const overlap = (Math.min(incident.end, t + HALF_HOUR) - Math.max(incident.start, t)) / HALF_HOUR;
+          if (overlap <= 0 || (incident.kind !== 'failure_burst' && (t < incident.start || t >= incident.end))) continue;
           if (incident.phone && incident.phone !== phone.number) continue;
           if (incident.country && incident.country !== country.code) continue;
           if (incident.kind === 'stop') mean = 0;
@@ -200,7 +202,7 @@ export class TrafficModel {
           else if (incident.kind === 'failure_burst') {
             // Only the category's messages fail: the rate falls by the share they are of all.
             const share = CATEGORY_SHARES.find(([c]) => c === (incident.category ?? 'marketing'))?.[1] ?? 0;
-            rate *= 1 - incident.factor * share;
+            rate *= 1 - incident.factor * share * Math.min(1, overlap);
           } else rate *= incident.factor;
         }
         rate = Math.min(0.999, Math.max(0, rate));
