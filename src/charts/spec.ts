@@ -207,21 +207,26 @@ export function chartSpec(report: Report): ChartSpec {
 }
 
 /**
- * An alert's small chart: the delivery rate of its main scope over the last hours against what
- * was expected, the bad stretch shaded. Same size rules as the report's.
+ * An alert's small chart: its main scope over the last hours against what was expected — the
+ * delivery rate by half hour (Graph), or the share failing in 5-minute windows (status webhooks) —
+ * the bad stretch shaded.
  */
 export function alertChartSpec(alert: AlertContent): ChartSpec | undefined {
   const chart = alert.chart;
   if (!chart || chart.points.length < 2) return undefined;
-  if (chart.measure === 'failures') return failureAlertChartSpec(alert, chart);
+  const failures = chart.measure === 'failures';
+  const bucket = failures ? 60 : 1800;
   const tz = alert.timezone;
   const labels = chart.points.map((p, i) => bucketLabel(p.start, 'half_hour', tz, i > 0 ? chart.points[i - 1]!.start : undefined));
   const pct = (r: number | null) => (r === null ? null : Number((r * 100).toFixed(2)));
-  const rates = chart.points.map((p) => (p.sent < MIN_SENT_FOR_RATE ? null : pct(p.rate)));
+  const rates = chart.points.map((p) => (!failures && p.sent < MIN_SENT_FOR_RATE ? null : pct(p.rate)));
   const expected = chart.points.map((p) => pct(p.expected));
   const values = [...rates, ...expected].filter((v): v is number => v !== null);
-  const rateMin = Math.max(0, Math.floor((Math.min(90, ...values) - 2) / 5) * 5);
-  const first = chart.points.findIndex((p) => p.start + 1800 > chart.badStart);
+  // Delivery rates near 100% need the top of the axis; failure rates near 0 its bottom.
+  const y = failures
+    ? { min: 0, max: Math.ceil((Math.max(10, ...values) * 1.15) / 5) * 5 }
+    : { min: Math.max(0, Math.floor((Math.min(90, ...values) - 2) / 5) * 5), max: 100 };
+  const first = chart.points.findIndex((p) => p.start + bucket > chart.badStart);
   let last = -1;
   chart.points.forEach((p, i) => {
     if (p.start < chart.badEnd) last = i;
@@ -236,79 +241,17 @@ export function alertChartSpec(alert: AlertContent): ChartSpec | undefined {
       labels,
       datasets: [
         {
-          label: 'Delivery rate %',
+          label: failures ? 'Failed %' : 'Delivery rate %',
           data: rates,
           borderColor: COLORS.criticalText,
           backgroundColor: COLORS.criticalText,
           borderWidth: 3,
-          pointRadius: 2,
+          pointRadius: failures ? 0 : 2,
           spanGaps: true,
         },
         {
-          label: 'Expected %',
+          label: failures ? 'Usual %' : 'Expected %',
           data: expected,
-          borderColor: COLORS.rate,
-          backgroundColor: COLORS.rate,
-          borderDash: [8, 6],
-          borderWidth: 2,
-          pointRadius: 0,
-          spanGaps: true,
-        },
-      ],
-    },
-    options: {
-      responsive: false,
-      animation: false,
-      layout: { padding: { left: 12, right: 16, top: 4, bottom: 8 } },
-      plugins: {
-        title: { display: true, text: clipLabel(`${chart.label}: delivery rate`, 56), color: COLORS.text, font: font(22, 'bold') },
-        legend: { position: 'bottom', labels: { font: font(18), color: COLORS.text, boxWidth: 20 } },
-        annotation: { annotations },
-      },
-      scales: {
-        x: { ticks: { font: font(18), color: COLORS.text, maxRotation: 0, autoSkip: true, autoSkipPadding: 16 }, grid: { display: false } },
-        y: { min: rateMin, max: 100, ticks: { font: font(18), color: COLORS.text, maxTicksLimit: 5 }, grid: { color: COLORS.grid } },
-      },
-    },
-  };
-  return {
-    width: WIDTH,
-    height: 380,
-    altText: `${chart.label}: delivery rate over the last ${Math.round(chart.points.length / 2)} hours against what was expected`,
-    config,
-  };
-}
-
-/** A failure alert's small chart: the scope's failure rate minute by minute over the last hour, against its usual rate. */
-function failureAlertChartSpec(alert: AlertContent, chart: NonNullable<AlertContent['chart']>): ChartSpec {
-  const tz = alert.timezone;
-  const labels = chart.points.map((p) => bucketLabel(p.start, 'half_hour', tz, chart.points[0]!.start));
-  const pct = (r: number | null) => (r === null ? null : Number((r * 100).toFixed(2)));
-  const rates = chart.points.map((p) => pct(p.rate));
-  const usual = chart.points.map((p) => pct(p.expected));
-  const top = Math.max(10, ...[...rates, ...usual].filter((v): v is number => v !== null));
-  const first = chart.points.findIndex((p) => p.start + 60 > chart.badStart);
-  let last = -1;
-  chart.points.forEach((p, i) => {
-    if (p.start < chart.badEnd) last = i;
-  });
-  const config: ChartConfiguration = {
-    type: 'line',
-    data: {
-      labels,
-      datasets: [
-        {
-          label: 'Failed %',
-          data: rates,
-          borderColor: COLORS.criticalText,
-          backgroundColor: COLORS.criticalText,
-          borderWidth: 3,
-          pointRadius: 0,
-          spanGaps: true,
-        },
-        {
-          label: 'Usual %',
-          data: usual,
           borderColor: COLORS.rate,
           backgroundColor: COLORS.rate,
           borderDash: [8, 6],
@@ -325,33 +268,28 @@ function failureAlertChartSpec(alert: AlertContent, chart: NonNullable<AlertCont
       plugins: {
         title: {
           display: true,
-          text: clipLabel(`${chart.label}: messages failing (5-minute windows)`, 56),
+          text: clipLabel(`${chart.label}: ${failures ? 'messages failing (5-minute windows)' : 'delivery rate'}`, 56),
           color: COLORS.text,
           font: font(22, 'bold'),
         },
         legend: { position: 'bottom', labels: { font: font(18), color: COLORS.text, boxWidth: 20 } },
-        annotation: {
-          annotations:
-            first >= 0 && last >= first
-              ? { bad: { type: 'box', xMin: first - 0.5, xMax: last + 0.5, backgroundColor: COLORS.critical, borderWidth: 0 } }
-              : {},
-        },
+        annotation: { annotations },
       },
       scales: {
-        x: { ticks: { font: font(18), color: COLORS.text, maxRotation: 0, autoSkip: true, autoSkipPadding: 24 }, grid: { display: false } },
-        y: {
-          min: 0,
-          max: Math.ceil((top * 1.15) / 5) * 5,
-          ticks: { font: font(18), color: COLORS.text, maxTicksLimit: 5 },
-          grid: { color: COLORS.grid },
+        x: {
+          ticks: { font: font(18), color: COLORS.text, maxRotation: 0, autoSkip: true, autoSkipPadding: failures ? 24 : 16 },
+          grid: { display: false },
         },
+        y: { ...y, ticks: { font: font(18), color: COLORS.text, maxTicksLimit: 5 }, grid: { color: COLORS.grid } },
       },
     },
   };
   return {
     width: WIDTH,
     height: 380,
-    altText: `${chart.label}: share of messages failing over the last hour, in 5-minute windows, against the usual share`,
+    altText: failures
+      ? `${chart.label}: share of messages failing over the last hour, in 5-minute windows, against the usual share`
+      : `${chart.label}: delivery rate over the last ${Math.round(chart.points.length / 2)} hours against what was expected`,
     config,
   };
 }
