@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, type MigrationProvider, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, type MigrationProvider, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import { ConfigError, StoreError, StoreUnavailableError, WabaPulseError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
 import { redactSecrets } from '../secrets.js';
@@ -606,17 +606,7 @@ export class SqlStore implements Store {
             .where('expires_at', '<=', now)
             .execute();
         }
-        const fresh = new Set<string>();
-        for (let i = 0; i < unique.length; i += 500) {
-          const rows = await tx
-            .insertInto('seen_keys')
-            .values(unique.slice(i, i + 500).map((key) => ({ key, expires_at: now + ttlMs })))
-            .onConflict((oc) => oc.column('key').doNothing())
-            .returning('key')
-            .execute();
-          for (const r of rows) fresh.add(r.key);
-        }
-        return fresh;
+        return insertSeen(tx, unique, now + ttlMs);
       }),
     );
   }
@@ -649,16 +639,11 @@ export class SqlStore implements Store {
     return this.withRetry(() =>
       this.q(() =>
         this.db.transaction().execute(async (tx) => {
-          const fresh = new Set<string>();
-          for (let i = 0; i < keys.length; i += 500) {
-            const rows = await tx
-              .insertInto('seen_keys')
-              .values(keys.slice(i, i + 500).map((key) => ({ key: `wa:${key}`, expires_at: now + ttlMs })))
-              .onConflict((oc) => oc.column('key').doNothing())
-              .returning('key')
-              .execute();
-            for (const r of rows) fresh.add(r.key.slice(3));
-          }
+          const fresh = await insertSeen(
+            tx,
+            keys.map((key) => `wa:${key}`),
+            now + ttlMs,
+          );
           const groups = new Map<string, StatusCount>();
           const tally = (e: Omit<StatusCount, 'count'>) => {
             const id = `${e.accountId}|${e.minute}|${e.phone}|${e.country}|${e.status}|${e.code}|${e.category}`;
@@ -667,18 +652,17 @@ export class SqlStore implements Store {
             else groups.set(id, { ...e, count: 1 });
           };
           let counted = 0;
-          const failures: Array<(typeof events)[number]> = [];
-          for (const e of events) {
-            if (!fresh.delete(e.dedupeKey)) continue;
+          const failures: Array<{ row: Omit<StatusCount, 'count'>; sentKey: string }> = [];
+          for (const { dedupeKey, sentKey, ...row } of events) {
+            if (!fresh.delete(`wa:${dedupeKey}`)) continue;
             counted++;
-            const { dedupeKey: _key, sentKey: _sent, ...row } = e;
             tally(row);
-            if (e.status === 'failed' && e.sentKey) failures.push(e);
+            if (row.status === 'failed' && sentKey) failures.push({ row, sentKey: `wa:${sentKey}` });
           }
           // A failure whose message was never reported sent (before it, or in this batch) is a
           // message attempted that `sent` does not count: counted as `unsent`.
           if (failures.length) {
-            const sentKeys = [...new Set(failures.map((f) => `wa:${f.sentKey}`))].sort();
+            const sentKeys = [...new Set(failures.map((f) => f.sentKey))].sort();
             const wasSent = new Set<string>();
             for (let i = 0; i < sentKeys.length; i += 500) {
               const rows = await tx
@@ -686,19 +670,9 @@ export class SqlStore implements Store {
                 .select('key')
                 .where('key', 'in', sentKeys.slice(i, i + 500))
                 .execute();
-              for (const r of rows) wasSent.add(r.key.slice(3));
+              for (const r of rows) wasSent.add(r.key);
             }
-            for (const f of failures)
-              if (!wasSent.has(f.sentKey!))
-                tally({
-                  accountId: f.accountId,
-                  minute: f.minute,
-                  phone: f.phone,
-                  country: f.country,
-                  status: 'unsent',
-                  code: f.code,
-                  category: f.category,
-                });
+            for (const f of failures) if (!wasSent.has(f.sentKey)) tally({ ...f.row, status: 'unsent' });
           }
           const rows = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, g]) => g);
           for (let i = 0; i < rows.length; i += 500) {
@@ -868,6 +842,21 @@ export interface OpenStoreOptions {
   searchPath?: string;
   /** Where dropped connections are reported (they are survived, not fatal). */
   logger?: Logger;
+}
+
+/** Marks the keys seen until `expiresAt`, in the transaction given; returns those that were not marked already. */
+async function insertSeen(tx: Transaction<Tables>, keys: readonly string[], expiresAt: number): Promise<Set<string>> {
+  const fresh = new Set<string>();
+  for (let i = 0; i < keys.length; i += 500) {
+    const rows = await tx
+      .insertInto('seen_keys')
+      .values(keys.slice(i, i + 500).map((key) => ({ key, expires_at: expiresAt })))
+      .onConflict((oc) => oc.column('key').doNothing())
+      .returning('key')
+      .execute();
+    for (const r of rows) fresh.add(r.key);
+  }
+  return fresh;
 }
 
 /**
