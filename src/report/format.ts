@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import { DateTime } from 'luxon';
 import { localClock } from '../analytics/time.js';
+import { parsePhone } from '../phoneNumbers.js';
 import type { Granularity, TimeRange } from '../series.js';
 import type { Report } from './model.js';
 
@@ -31,16 +31,12 @@ export function formatPercentChange(pct: number | null): string {
   return `${pct > 0 ? '▲' : '▼'}${NBSP}${Math.abs(pct).toFixed(1)}%`;
 }
 
-// The numbering plans and region names load on the first label that needs them: a report
-// without phone numbers or countries (and `--help`) never pays for them.
-const require = createRequire(import.meta.url);
-let phoneParser: typeof import('libphonenumber-js').parsePhoneNumberFromString | undefined;
+// Region names load on the first label that needs them, as the numbering plans do.
 let regionNames: Intl.DisplayNames | undefined;
 
 /** 16315551000 -> "+1 631 555 1000" (falls back to "+16315551000"). */
 export function formatPhone(digits: string): string {
-  phoneParser ??= (require('libphonenumber-js') as typeof import('libphonenumber-js')).parsePhoneNumberFromString;
-  return phoneParser(`+${digits}`)?.formatInternational() ?? `+${digits}`;
+  return parsePhone(digits)?.formatInternational() ?? `+${digits}`;
 }
 
 /** A label that must not break across lines in a narrow column ("+1 631 555 1000"). */

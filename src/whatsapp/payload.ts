@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { WebhookInputError } from '../errors.js';
+import { parsePhone } from '../phoneNumbers.js';
 
 /**
  * A WhatsApp Business Account webhook notification, read into status events: the only thing
@@ -107,8 +107,6 @@ export const DEDUPE_WINDOW_MS = 7 * 86_400_000;
 const PAST_SECONDS = DEDUPE_WINDOW_MS / 1000;
 const FUTURE_SECONDS = 10 * 60;
 
-const require = createRequire(import.meta.url);
-let parsePhone: typeof import('libphonenumber-js').parsePhoneNumberFromString | undefined;
 const countries = new Map<string, string>();
 
 /** The recipient's country from their number; cached by calling code and first digits. */
@@ -116,8 +114,7 @@ export function recipientCountry(digits: string): string {
   const prefix = digits.slice(0, 6);
   const known = countries.get(prefix);
   if (known) return known;
-  parsePhone ??= (require('libphonenumber-js') as typeof import('libphonenumber-js')).parsePhoneNumberFromString;
-  const country = parsePhone(`+${digits}`)?.country ?? 'ZZ';
+  const country = parsePhone(digits)?.country ?? 'ZZ';
   // Numbering plans are decided by the leading digits; six of them settle it for almost every plan.
   if (countries.size < 50_000) countries.set(prefix, country);
   return country;
