@@ -8,11 +8,11 @@
  * Run: npm run bench:webhooks   (PostgreSQL at TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/test)
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { Agent, request } from 'undici';
+import { signBody } from '../src/whatsapp/signature.js';
 import { startTcpProxy } from '../test/helpers/tcpProxy.js';
 
 const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -83,7 +83,7 @@ function notification(tag: string): string {
     ],
   });
 }
-const sign = (body: string) => `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+const sign = (body: string) => signBody(body, SECRET);
 
 /** Statuses counted (the `unsent` rows derive from failures: not statuses received). */
 async function counted(db: pg.Client, schema: string): Promise<number> {

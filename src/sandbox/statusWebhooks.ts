@@ -1,9 +1,9 @@
-import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { Agent, request } from 'undici';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
+import { signBody } from '../whatsapp/signature.js';
 import { CATEGORY_SHARES, hash, type PricingCategory, type SandboxAccount, seedOf, TrafficModel, uniform } from './traffic.js';
 
 /**
@@ -96,9 +96,7 @@ export function statusNotification(accountId: string, phone: string, statuses: r
   };
 }
 
-export function signBody(body: string, secret: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-}
+export { signBody } from '../whatsapp/signature.js';
 
 const HALF_HOUR = 1800;
 

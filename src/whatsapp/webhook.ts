@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { WebhookInputError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -6,25 +6,7 @@ import { isStoreUnavailable } from '../store/unavailable.js';
 import type { StatusIngest } from './ingest.js';
 import { parseNotification } from './payload.js';
 import { MAX_BODY_BYTES, WEBHOOK_PATH, type WebhookSettings } from './settings.js';
-
-/**
- * `GET` and `POST /whatsapp/webhook`: Meta's verification handshake, and status notifications —
- * each verified against its `X-Hub-Signature-256` before a byte of it is parsed, read into status
- * events, and answered 200 only once those are durable in the store (503 while the store is
- * down, so Meta sends them again). Input Meta should not retry gets 400 or 413, with the reason
- * in a log line; no recipient number or message id is ever logged.
- */
-/** Constant-time: a wrong signature takes as long to refuse as a nearly right one. */
-export function signatureMatches(raw: Buffer, header: string | undefined, secret: string): boolean {
-  const given = /^sha256=([0-9a-f]{64})$/i.exec(header?.trim() ?? '')?.[1];
-  if (!given) return false;
-  const expected = createHmac('sha256', secret).update(raw).digest();
-  return timingSafeEqual(expected, Buffer.from(given, 'hex'));
-}
-
-export function sign(raw: Buffer | string, secret: string): string {
-  return `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`;
-}
+import { signatureMatches } from './signature.js';
 
 function tokenMatches(given: unknown, expected: string): boolean {
   if (typeof given !== 'string') return false;
@@ -38,6 +20,13 @@ export interface WebhookCounters {
   events: { inc(labels: { outcome: string }, value?: number): void };
 }
 
+/**
+ * `GET` and `POST /whatsapp/webhook`: Meta's verification handshake, and status notifications —
+ * each verified against its `X-Hub-Signature-256` before a byte of it is parsed, read into status
+ * events, and answered 200 only once those are durable in the store (503 while the store is
+ * down, so Meta sends them again). Input Meta should not retry gets 400 or 413, with the reason
+ * in a log line; no recipient number or message id is ever logged.
+ */
 export function webhookRouter(options: {
   settings: WebhookSettings;
   ingest: StatusIngest;
