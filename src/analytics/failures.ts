@@ -38,6 +38,16 @@ export interface FailureSummary {
 /** Codes shown by name; the rest are summed as "other". */
 const TOP_CODES = 6;
 
+/** A message attempted: reported `sent`, or failed without ever being sent (counted `unsent`). */
+export function isAttempt(status: StatusTotal['status']): boolean {
+  return status === 'sent' || status === 'unsent';
+}
+
+/** Messages attempted, never fewer than those failed (counts kept before `unsent` was may say fewer). */
+export function attemptsOf(attempted: number, failed: number): number {
+  return Math.max(attempted, failed);
+}
+
 export function summarizeFailures(rows: readonly StatusTotal[], by?: BreakdownDimension): FailureSummary {
   let failed = 0;
   let sent = 0;
@@ -50,7 +60,7 @@ export function summarizeFailures(rows: readonly StatusTotal[], by?: BreakdownDi
       scope = { failed: 0, sent: 0, codes: new Map() };
       scopes.set(scopeKey, scope);
     }
-    if (r.status === 'sent' || r.status === 'unsent') {
+    if (isAttempt(r.status)) {
       sent += r.count;
       scope.sent += r.count;
     } else if (r.status === 'failed') {
@@ -67,7 +77,7 @@ export function summarizeFailures(rows: readonly StatusTotal[], by?: BreakdownDi
   });
   const rest = ranked.slice(TOP_CODES).reduce((sum, [, n]) => sum + n, 0);
   if (rest) byCode.push({ code: 0, title: `${ranked.length - TOP_CODES} other codes`, count: rest, share: rest / failed, advice: '' });
-  const rate = (f: number, s: number) => (s > 0 ? f / Math.max(s, f) : f > 0 ? 1 : null);
+  const rate = (f: number, s: number) => (s > 0 ? f / attemptsOf(s, f) : f > 0 ? 1 : null);
   return {
     failed,
     sent,

@@ -3,6 +3,7 @@ import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Anomaly, AnomalyScope } from '../analytics/anomalies.js';
+import { attemptsOf, isAttempt } from '../analytics/failures.js';
 import type { SettleCurve } from '../analytics/settle.js';
 import { graphAccount } from '../compose/graphAccount.js';
 import { fixedCurves } from '../compose/settleLearning.js';
@@ -389,14 +390,14 @@ function halfHoursOf(rows: readonly StatusCount[], range: TimeRange): DataPoint[
     if (r.status === 'delivered' || r.status === 'read') continue;
     const start = range.start + Math.floor((r.minute - range.start) / HALF_HOUR) * HALF_HOUR;
     const p = points.get(start) ?? { sent: 0, failed: 0 };
-    if (r.status === 'sent' || r.status === 'unsent') p.sent += r.count;
+    if (isAttempt(r.status)) p.sent += r.count;
     else p.failed += r.count;
     points.set(start, p);
   }
   const out: DataPoint[] = [];
   for (let start = range.start; start < range.end; start += HALF_HOUR) {
     const p = points.get(start) ?? { sent: 0, failed: 0 };
-    const attempts = Math.max(p.sent, p.failed);
+    const attempts = attemptsOf(p.sent, p.failed);
     out.push({ start, end: start + HALF_HOUR, sent: attempts, delivered: attempts - p.failed });
   }
   return out;

@@ -1,3 +1,4 @@
+import { isAttempt } from '../analytics/failures.js';
 import type { StatusCount, StatusTotal } from '../store/types.js';
 import { type StatusWindow, statusWindow } from './webhookJudge.js';
 
@@ -59,7 +60,7 @@ export class StatusReplay {
   sentIn(from: number, to: number): number {
     let sent = 0;
     for (const [minute, rows] of this.byMinute)
-      if (minute >= from && minute < to) for (const r of rows) if (r.status === 'sent' || r.status === 'unsent') sent += r.count;
+      if (minute >= from && minute < to) for (const r of rows) if (isAttempt(r.status)) sent += r.count;
     return sent;
   }
 }

@@ -1,4 +1,5 @@
 import type { Anomaly, AnomalyScope } from '../analytics/anomalies.js';
+import { attemptsOf, isAttempt } from '../analytics/failures.js';
 import type { AccountConfig } from '../config/load.js';
 import { breakdownLabel } from '../report/format.js';
 import type { StatusCount, StatusTotal, Store } from '../store/types.js';
@@ -51,6 +52,7 @@ export function webhookThresholds(rule: Pick<AlertRuleView, 'sensitivity'>): Web
 }
 
 interface Tally {
+  /** Messages attempted: `sent` and `unsent` counts. */
   sent: number;
   failed: number;
   codes: Map<number, number>;
@@ -59,17 +61,16 @@ interface Tally {
 const tally = (): Tally => ({ sent: 0, failed: 0, codes: new Map() });
 
 function add(t: Tally, row: StatusTotal): void {
-  // Messages attempted: reported sent, or failed without ever being sent.
-  if (row.status === 'sent' || row.status === 'unsent') t.sent += row.count;
+  if (isAttempt(row.status)) t.sent += row.count;
   else if (row.status === 'failed') {
     t.failed += row.count;
     t.codes.set(row.code, (t.codes.get(row.code) ?? 0) + row.count);
   }
 }
 
-/** Failed per message: each message has a `sent`, and a failed one may have only its `failed`. */
+/** Failed per message attempted. */
 function rate(t: Tally): number {
-  const attempts = Math.max(t.sent, t.failed);
+  const attempts = attemptsOf(t.sent, t.failed);
   return attempts ? t.failed / attempts : 0;
 }
 
@@ -160,8 +161,8 @@ export function judgeStatuses(input: StatusWindow, nowMs: number, rule: Pick<Ale
   const current: ScopeNow[] = [];
   const rise = t.minRisePoints / 100;
   for (const s of scopes.values()) {
-    const attemptsBase = Math.max(s.base.sent, s.base.failed);
-    const attempts = Math.max(s.window.sent, s.window.failed);
+    const attemptsBase = attemptsOf(s.base.sent, s.base.failed);
+    const attempts = attemptsOf(s.window.sent, s.window.failed);
     // The usual rates, smoothed (toward 2% in all, toward nothing for a code) so a quiet day does not make every failure news.
     const usual = (s.base.failed + 0.02 * 50) / (attemptsBase + 50);
     const observed = rate(s.window);
@@ -196,7 +197,7 @@ export function judgeStatuses(input: StatusWindow, nowMs: number, rule: Pick<Ale
     const raised = (m: number) => {
       const minute = s.minutes.get(m);
       if (!minute) return false;
-      const n = Math.max(minute.sent, minute.failed);
+      const n = attemptsOf(minute.sent, minute.failed);
       return n > 0 && (surge ? (minute.codes.get(code) ?? 0) / n - codeUsual : rate(minute) - usual) >= (surge ? rise : 3 * rise) / 2;
     };
     let start = windowFrom;
@@ -212,7 +213,7 @@ export function judgeStatuses(input: StatusWindow, nowMs: number, rule: Pick<Ale
         sent += s.minutes.get(k)?.sent ?? 0;
         failed += s.minutes.get(k)?.failed ?? 0;
       }
-      const n = Math.max(sent, failed);
+      const n = attemptsOf(sent, failed);
       scopeNow.trail.push({ start: m, rate: n >= t.minAttempts ? failed / n : null, expected: usual, sent: n });
     }
     const meaning = failureMeaning(code);
