@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { curveFromStats, DEFAULT_SETTLE_CURVE, type SettleCurve, type SettleStats } from '../analytics/settle.js';
@@ -15,7 +14,8 @@ import type { Logger } from '../log.js';
 import { resolveRange } from '../query/range.js';
 import { buildReport } from '../report/build.js';
 import { formatDuration, formatRange, formatRate } from '../report/format.js';
-import { DEFAULT_SQLITE_PATH, openStore } from '../store/sql.js';
+import { DEFAULT_SQLITE_PATH, storeExists } from '../store/location.js';
+import { openStore } from '../store/sql.js';
 import { quoted } from '../text.js';
 import { type CliIo, ensureDir, writeFileAtomic } from './io.js';
 import { graphClientFor, parseFormat } from './report.js';
@@ -58,7 +58,7 @@ function ruleFor(config: Config, account: AccountConfig, name: string | undefine
 /** The account's learned settle curve, when a store is configured and has one; else the default. */
 async function settleCurve(io: CliIo, config: Config, account: AccountConfig): Promise<SettleCurve> {
   const url = config.env.databaseUrl;
-  if (!url && !existsSync(join(io.cwd, DEFAULT_SQLITE_PATH))) return DEFAULT_SETTLE_CURVE;
+  if (!storeExists(url, io.cwd)) return DEFAULT_SETTLE_CURVE;
   try {
     const store = await openStore(url, { cwd: io.cwd, migrate: false });
     try {
@@ -280,7 +280,7 @@ async function runWebhookBacktestCommand(
   now: () => number,
 ): Promise<number> {
   const url = config.env.databaseUrl;
-  if (!url && !existsSync(join(io.cwd, DEFAULT_SQLITE_PATH)))
+  if (!storeExists(url, io.cwd))
     throw new UsageError(
       `rule "${plan.rule.name ?? 'defaults'}" judges status webhooks, and there is no store to replay them from`,
       `set DATABASE_URL to the store waba-pulse serve counts them into (without it, ${DEFAULT_SQLITE_PATH})`,

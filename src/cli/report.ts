@@ -10,7 +10,7 @@ import type { Logger } from '../log.js';
 import { reportJson } from '../report/json.js';
 import type { Report } from '../report/model.js';
 import { reportText } from '../report/text.js';
-import { DEFAULT_SQLITE_PATH } from '../store/location.js';
+import { storeExists } from '../store/location.js';
 import { quoted } from '../text.js';
 import { type CliIo, ensureDir, writeFileAtomic } from './io.js';
 
@@ -140,15 +140,7 @@ export async function runReport(opts: ReportOptions, io: CliIo, configPath: stri
  */
 async function storeWithStatuses(io: CliIo, config: Config) {
   const url = config.env.databaseUrl;
-  if (!url) {
-    const { existsSync } = await import('node:fs');
-    const { resolve } = await import('node:path');
-    if (!existsSync(resolve(io.cwd, DEFAULT_SQLITE_PATH))) return undefined;
-  } else if (url.startsWith('sqlite:')) {
-    const { existsSync } = await import('node:fs');
-    const { resolve } = await import('node:path');
-    if (!existsSync(resolve(io.cwd, url.slice('sqlite:'.length)))) return undefined;
-  }
+  if (!storeExists(url, io.cwd)) return undefined;
   try {
     const { openStore } = await import('../store/sql.js');
     return await openStore(url, { cwd: io.cwd });
