@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   // Warm-up (untimed): the sandbox caches the synthetic traffic it generates, so every timed
   // scenario sees a Graph whose answer time is the injected latency, as the ideal assumes.
   for (const spec of [{ last: '7d' }, { preset: 'yesterday' }] as RangeSpec[]) {
-    const graph = new GraphClient({ ...config.graph, concurrency: 16, callsPerHour: 100_000 });
+    const graph = new GraphClient({ ...config.graph, concurrency: 16, callsPerHour: 100_000, now: Date.now });
     await Promise.all(
       config.accounts.map((account) => {
         const { range, granularity } = resolveRange(spec, account.timezone, now);
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   console.log('scenario                                  conc  requests   wall ms   ideal ms  wall/ideal  ms/account');
   let peakRss = process.memoryUsage().rss;
   for (const s of scenarios) {
-    const graph = new GraphClient({ ...config.graph, concurrency: s.concurrency, callsPerHour: 100_000 });
+    const graph = new GraphClient({ ...config.graph, concurrency: s.concurrency, callsPerHour: 100_000, now: Date.now });
     const before = await sandbox.requests();
     const started = performance.now();
     await Promise.all(

@@ -7,6 +7,8 @@ import module from 'node:module';
 (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 const { InterruptedError } = await import('./errors.js');
 const { runCli } = await import('./cli/main.js');
+const { processClock } = await import('./clock.js');
+const { describeError } = await import('./cli/errorLine.js');
 
 /**
  * Signals: the first SIGINT/SIGTERM aborts the running command (in-flight Graph calls, waits and
@@ -35,12 +37,22 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+// The one place the wall clock is read: every command and component below takes this clock.
+let now: () => number;
+try {
+  now = processClock(process.env);
+} catch (err) {
+  const { text, exitCode } = describeError(err, args.includes('--debug'));
+  process.stderr.write(text);
+  process.exit(exitCode);
+}
 const code = await runCli(args, {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
   cwd: process.cwd(),
   signal: controller.signal,
+  now,
 });
 // exitCode, not exit(): piped stdout is flushed before the process ends.
 process.exitCode = code;

@@ -537,10 +537,22 @@ describe('the installed binary', () => {
     );
     expect((failure as { code: number }).code).toBe(2);
     expect((failure as { stderr: string }).stderr).toMatch(/unknown account "nobody"/);
+    // The process is given the fixture's clock, as every process under test is: never today's date.
     const ok = await run(process.execPath, [...bin, 'report', '--account', 'initech-alerts', '--last', '7d', '--format', 'json'], {
-      env: { ...process.env, ...env() },
+      env: { ...process.env, ...env({ WABA_PULSE_CLOCK: new Date(NOW).toISOString() }) },
     });
-    expect(JSON.parse(ok.stdout).account.name).toBe('initech-alerts');
+    const report = JSON.parse(ok.stdout);
+    expect(report.account.name).toBe('initech-alerts');
+    expect(report.range.end).toMatch(/^2026-11-25T/);
     expect(ok.stdout + ok.stderr).not.toContain(SECRET);
+  });
+
+  it('refuses a WABA_PULSE_CLOCK that is not a time, in one line with exit 2', async () => {
+    const failure = (await run(process.execPath, [...bin, 'report', '--account', 'acme-retail'], {
+      env: { ...process.env, ...env({ WABA_PULSE_CLOCK: 'yesterday-ish' }) },
+    }).catch((e: unknown) => e)) as { code: number; stderr: string };
+    expect(failure.code).toBe(2);
+    expect(failure.stderr.trim().split('\n')).toHaveLength(1);
+    expect(failure.stderr).toContain('WABA_PULSE_CLOCK="yesterday-ish" is not a time');
   });
 });

@@ -31,7 +31,7 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function setup(script: Parameters<typeof startFakeGraph>[0], options: ConstructorParameters<typeof GraphClient>[0] = {}) {
+async function setup(script: Parameters<typeof startFakeGraph>[0], options: Partial<ConstructorParameters<typeof GraphClient>[0]> = {}) {
   const fake = await startFakeGraph(script);
   const sleeps: number[] = [];
   const client = new GraphClient({
@@ -161,7 +161,7 @@ describe('retries', () => {
       { status: 400, body: graphError(17, 'User request limit reached'), headers: { 'retry-after': '1' } },
       ok,
     ]);
-    const client = new GraphClient({ apiUrl: fake.url });
+    const client = new GraphClient({ apiUrl: fake.url, now: () => NOW });
     cleanup.push(
       () => client.close(),
       () => fake.close(),
@@ -190,7 +190,7 @@ describe('retries', () => {
   });
 
   it('reports an unreachable Graph as unavailable, with the host', async () => {
-    const client = new GraphClient({ apiUrl: 'http://127.0.0.1:1', maxAttempts: 1 });
+    const client = new GraphClient({ apiUrl: 'http://127.0.0.1:1', maxAttempts: 1, now: () => NOW });
     cleanup.push(() => client.close());
     const err = await client.fetchAnalytics(account, { range: day, granularity: 'DAY' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GraphUnavailableError);

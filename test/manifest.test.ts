@@ -73,6 +73,7 @@ describe('the Teams app package', async () => {
     const code = await runCli(['teams-package', '--out', out], {
       stdout: new PassThrough(),
       stderr: new PassThrough(),
+      now: Date.now,
       env: { MICROSOFT_APP_ID: appId },
       cwd: dir,
     });

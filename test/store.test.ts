@@ -138,6 +138,7 @@ describe('waba-pulse migrate', () => {
         stdout,
         stderr: new PassThrough(),
         env: { DATABASE_URL: 'sqlite:./db/pulse.db' },
+        now: Date.now,
         cwd: dir,
       });
       return { code, out };
@@ -167,7 +168,7 @@ describe('waba-pulse runs', () => {
       const stdout = new PassThrough();
       let out = '';
       stdout.on('data', (c) => (out += c));
-      const code = await runCli(args, { stdout, stderr: new PassThrough(), env, cwd: dir });
+      const code = await runCli(args, { stdout, stderr: new PassThrough(), env, cwd: dir, now: Date.now });
       return { code, out };
     };
     expect(await run(['runs'])).toEqual({
@@ -202,7 +203,7 @@ describe('waba-pulse runs', () => {
     const stdout = new PassThrough();
     let out = '';
     stdout.on('data', (c) => (out += c));
-    expect(await runCli(['runs'], { stdout, stderr: new PassThrough(), env, cwd: dir })).toBe(0);
+    expect(await runCli(['runs'], { stdout, stderr: new PassThrough(), env, cwd: dir, now: Date.now })).toBe(0);
     expect(out).toBe(
       `2026-11-24 02:30Z  posted   ${digest!.job} (digests[0]: acme daily at 08:00 Asia/Kolkata → slack C0MORNING)  2026-11-24  by replica-1, 1 attempt\n`,
     );

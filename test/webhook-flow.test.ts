@@ -63,6 +63,7 @@ describe('status webhooks from the sandbox to serve to a report', () => {
         stderr,
         env: { ACME_TOKEN: 'sandbox-token', GRAPH_API_URL: graph, WABA_PULSE_CONFIG: join(dir, 'waba-pulse.yaml') },
         cwd: dir,
+        now: Date.now,
       });
       expect(err()).toBe('');
       expect(code).toBe(0);

@@ -11,7 +11,7 @@ export interface ChartLinkOptions {
   /** HMAC key; random per process unless given (several replicas behind one URL need one key). */
   key?: Buffer | undefined;
   ttlMs?: number;
-  now?: () => number;
+  now: () => number;
   /** Charts kept at most; the oldest go first. */
   capacity?: number;
 }
@@ -31,7 +31,7 @@ export class ChartLinks {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.key = options.key ?? randomBytes(32);
     this.ttlMs = options.ttlMs ?? 7 * 86_400_000;
-    this.now = options.now ?? Date.now;
+    this.now = options.now;
     this.capacity = options.capacity ?? 2_000;
   }
 

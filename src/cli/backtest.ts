@@ -239,7 +239,7 @@ export async function runBacktestCommand(
   configPath: string | undefined,
   logger: Logger,
 ): Promise<number> {
-  const now = io.now ?? Date.now;
+  const now = io.now;
   const config = loadConfig(io.env, configPath);
   const plan = planBacktest(config, opts, now());
   if (plan.rule.source === 'webhooks') return runWebhookBacktestCommand(plan, opts, io, config, now);

@@ -21,7 +21,7 @@ import { graphClientFor, writeReportFiles } from './report.js';
  * them — with files under ./out/demo/<account>/<daily|weekly>/.
  */
 export async function runDemo(opts: { out?: string }, io: CliIo, logger: Logger): Promise<number> {
-  const now = io.now ?? Date.now;
+  const now = io.now;
   const outRoot = ensureDir(opts.out ?? join(io.cwd, 'out', 'demo'), '--out');
   const accounts = sampleAccounts(now());
   const sandbox = await startSandbox({ accounts, now, logger });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
@@ -8,7 +9,7 @@ export interface CliIo {
   stderr: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
   cwd: string;
-  now?: () => number;
+  now: () => number;
   /** Aborted when the user asks the command to stop (SIGINT/SIGTERM); its reason is an InterruptedError. */
   signal?: AbortSignal;
 }
@@ -43,7 +44,7 @@ export function ensureDir(path: string, flag: string): string {
 /** Write through a temporary file and rename, so a failure never leaves half a file behind. */
 export function writeFileAtomic(path: string, data: string | Buffer): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
+  const tmp = join(dirname(path), `.${process.pid}.${randomUUID()}.tmp`);
   writeFileSync(tmp, data);
   renameSync(tmp, path);
 }

@@ -93,11 +93,11 @@ export async function writeReportFiles(report: Report, dir: string, config: Conf
 
 /** The CLI's Graph client: the command's clock, and stopped by its signal (Ctrl-C). */
 export function graphClientFor(config: Config, logger: Logger, io: Pick<CliIo, 'now' | 'signal'>): GraphClient {
-  return new GraphClient({ ...config.graph, logger, signal: io.signal, ...(io.now ? { now: io.now } : {}) });
+  return new GraphClient({ ...config.graph, logger, signal: io.signal, now: io.now });
 }
 
 export async function runReport(opts: ReportOptions, io: CliIo, configPath: string | undefined, logger: Logger): Promise<number> {
-  const now = io.now ?? Date.now;
+  const now = io.now;
   const config = loadConfig(io.env, configPath);
   const plan = planReport(config, opts, now());
   const token = accountToken(plan.account, io.env);

@@ -83,7 +83,7 @@ export async function runSandbox(opts: SandboxOptions, io: CliIo, logger: Logger
   const extra = integer(opts.extraAccounts, '--extra-accounts', 0, 10_000, 0);
   const webhooks = webhookTarget(opts, io.env);
   const burstMs = failureBurst(opts);
-  const now = io.now ?? Date.now;
+  const now = io.now;
   const accounts = [...sampleAccounts(now()), ...syntheticAccounts(extra)];
   if (burstMs) {
     const start = Math.floor(now() / MINUTE) * 60;

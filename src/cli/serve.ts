@@ -6,7 +6,7 @@ import { type CliIo, untilAborted } from './io.js';
 
 export async function runServe(io: CliIo, configPath: string | undefined, logger: Logger): Promise<number> {
   const config = loadConfig(io.env, configPath);
-  const service = await startService({ config, env: io.env, logger, ...(io.now ? { now: io.now } : {}) });
+  const service = await startService({ config, env: io.env, logger, now: io.now });
   io.stdout.write(
     `waba-pulse serving on port ${service.port} (Slack: ${service.slack?.mode ?? 'off'}, Teams: ${service.teams?.mode ?? 'off'}, WhatsApp status webhooks: ${service.ingest ? `on at ${WEBHOOK_PATH}` : 'off'}); health at /healthz\n`,
   );

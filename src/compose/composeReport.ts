@@ -39,7 +39,7 @@ export interface StatusSource {
 
 export interface ReportContext {
   graph: AnalyticsSource;
-  now?: () => number;
+  now: () => number;
   statuses?: StatusSource | undefined;
   /** Status webhooks are set up (WHATSAPP_APP_SECRET): a range without any is worth saying. */
   webhooksConfigured?: boolean | undefined;
@@ -63,7 +63,7 @@ async function statusesFor(ctx: ReportContext, accountId: string, range: TimeRan
 export const MAX_BREAKDOWN_KEYS = 50;
 
 export async function composeReport(ctx: ReportContext, req: ReportRequest): Promise<Report> {
-  const nowMs = (ctx.now ?? Date.now)();
+  const nowMs = ctx.now();
   const { account } = req;
   const window = fetchWindow(req.range, req.granularity, account.timezone);
   const plan = planFetch(req.granularity, account.timezone, account.wabaTimezone, window);

@@ -58,7 +58,7 @@ export interface AnalyticsResult {
 
 export interface GraphClientOptions extends Partial<GraphSettings> {
   logger?: Logger;
-  now?: () => number;
+  now: () => number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   /** First backoff step for transient errors and for rate limits without a stated wait. */
@@ -117,11 +117,11 @@ export class GraphClient implements AnalyticsSource {
   /** Graph's own words the last time it rate-limited each WABA: kept when our budget wait gives up. */
   private readonly lastRateLimit = new Map<string, GraphRateLimitError>();
 
-  constructor(options: GraphClientOptions = {}) {
+  constructor(options: GraphClientOptions) {
     const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
     this.settings = { ...GRAPH_DEFAULTS, ...(defined as Partial<GraphSettings>) };
     this.signal = options.signal;
-    this.now = options.now ?? Date.now;
+    this.now = options.now;
     this.sleep = options.sleep ?? ((ms) => sleepFor(ms, undefined, this.signal ? { signal: this.signal } : {}));
     this.random = options.random ?? Math.random;
     this.log = options.logger ?? silentLogger;

@@ -9,7 +9,7 @@
  */
 export interface UsageOptions {
   callsPerHour: number;
-  now?: () => number;
+  now: () => number;
   /** Fraction of the budget after which calls are paced. */
   softLimit?: number;
 }
@@ -47,7 +47,7 @@ export class UsageGovernor {
   private readonly softLimit: number;
 
   constructor(private readonly options: UsageOptions) {
-    this.now = options.now ?? Date.now;
+    this.now = options.now;
     this.softLimit = options.softLimit ?? 0.8;
   }
 

@@ -14,7 +14,7 @@ import { type SandboxAccount, TrafficModel } from './traffic.js';
 export interface SandboxOptions {
   accounts: SandboxAccount[];
   token?: string;
-  now?: () => number;
+  now: () => number;
   /** Added to every answer, to measure clients against a slow Graph. */
   latencyMs?: number;
   callsPerHour?: number;
@@ -57,7 +57,7 @@ export function createSandbox(options: SandboxOptions): {
   stats: SandboxStats;
 } {
   const token = options.token ?? SANDBOX_TOKEN;
-  const now = options.now ?? Date.now;
+  const now = options.now;
   const budget = options.callsPerHour ?? 200;
   const wabaTz = options.wabaTimezone ?? 'America/Los_Angeles';
   const log = options.logger ?? silentLogger;

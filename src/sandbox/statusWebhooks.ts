@@ -270,7 +270,7 @@ export class StatusWebhookEmitter {
   /** POST until 200, backing off (250 ms doubling to 30 s); returns the retries it took. */
   private async deliver(body: string): Promise<number> {
     const log = this.options.log ?? silentLogger;
-    const started = Date.now();
+    const started = performance.now();
     let wait = 250;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -290,7 +290,7 @@ export class StatusWebhookEmitter {
       } catch {
         // not reachable: retried like a 5xx
       }
-      if (this.stopped || Date.now() - started > (this.options.retryForMs ?? 6 * 3_600_000)) return attempt;
+      if (this.stopped || performance.now() - started > (this.options.retryForMs ?? 6 * 3_600_000)) return attempt;
       try {
         await sleep(wait, undefined, { signal: this.stopping.signal });
       } catch {
@@ -301,7 +301,7 @@ export class StatusWebhookEmitter {
   }
 
   /** Every minute, the statuses of the minute that just ended; `onEmitted` hears each minute's summary. */
-  start(now: () => number = Date.now, onEmitted?: (summary: EmitSummary, minuteEnd: number) => void): void {
+  start(now: () => number, onEmitted?: (summary: EmitSummary, minuteEnd: number) => void): void {
     if (this.stopped) return;
     const tick = () => {
       const end = Math.floor(now() / 60_000) * 60;

@@ -28,7 +28,7 @@ export interface ServiceOptions {
   config: Config;
   env: NodeJS.ProcessEnv;
   logger: Logger;
-  now?: () => number;
+  now: () => number;
   port?: number;
   host?: string;
   store?: Store;
@@ -109,7 +109,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       'set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode), and/or MICROSOFT_APP_ID with MICROSOFT_APP_PASSWORD for Teams, and/or WHATSAPP_APP_SECRET with WHATSAPP_VERIFY_TOKEN for status webhooks; see .env.example',
     );
   }
-  const now = options.now ?? Date.now;
+  const now = options.now;
   const web = express();
   // Express shows stack traces in error pages unless told it runs in production.
   web.set('env', 'production');
@@ -161,7 +161,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     web.get('/metrics', async (_req, res) => {
       res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
     });
-    const links = new ChartLinks({ baseUrl: config.env.publicBaseUrl ?? `http://127.0.0.1:${port}` });
+    const links = new ChartLinks({ baseUrl: config.env.publicBaseUrl ?? `http://127.0.0.1:${port}`, now });
     web.get('/charts/:file', (req, res) => {
       const id = /^([a-f0-9]{32})\.png$/.exec(req.params.file)?.[1];
       const found = id
@@ -246,12 +246,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     // Replays and duplicates are remembered for minutes; forget them when they can no longer recur.
     const prune = setInterval(() => {
       const sql = store as Partial<SqlStore>;
-      void sql.pruneSeen?.(Date.now()).catch(() => undefined);
+      void sql.pruneSeen?.(now()).catch(() => undefined);
       // Status counts are kept as long as Graph keeps analytics (and a month more for comparisons).
       void sql
         .pruneStatuses?.(
           config.accounts.map((a) => a.id),
-          Math.floor(Date.now() / 1000) - STATUS_RETENTION_SECONDS,
+          Math.floor(now() / 1000) - STATUS_RETENTION_SECONDS,
         )
         .catch(() => undefined);
     }, 10 * 60_000);

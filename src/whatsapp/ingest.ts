@@ -24,7 +24,7 @@ export class StatusIngest {
 
   constructor(
     private readonly store: Pick<Store, 'recordStatuses'>,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number,
   ) {}
 
   /** Resolves once the events are durable (counted, or known duplicates); rejects if the store failed. */

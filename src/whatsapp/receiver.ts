@@ -16,9 +16,9 @@ export async function startStatusReceiver(options: {
   accounts: readonly string[];
   appSecret: string;
   log: Logger;
-  now?: () => number;
+  now: () => number;
 }): Promise<{ url: string; ingest: StatusIngest; close(): Promise<void> }> {
-  const now = options.now ?? Date.now;
+  const now = options.now;
   const ingest = new StatusIngest(options.store, now);
   const web = express();
   web.set('env', 'production');

@@ -33,7 +33,7 @@ const accounts = sampleAccounts(Date.now()).slice(0, 1);
 
 let sandbox: RunningSandbox;
 beforeAll(async () => {
-  sandbox = await startSandbox({ accounts, token: GRAPH_TOKEN, callsPerHour: 1_000_000 });
+  sandbox = await startSandbox({ accounts, token: GRAPH_TOKEN, callsPerHour: 1_000_000, now: Date.now });
 });
 afterAll(() => sandbox.close());
 

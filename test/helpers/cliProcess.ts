@@ -16,10 +16,18 @@ export interface CliProcess {
   alive(): boolean;
 }
 
+/**
+ * libfaketime's settings, when the suite runs with the clock moved ahead (`npm run test:ahead`):
+ * a process this test starts lives in the same shifted time as the test, not in today's.
+ */
+function shiftedClock(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => k === 'LD_PRELOAD' || k.startsWith('FAKETIME')));
+}
+
 /** `waba-pulse <args>` as a real process (through tsx), as a user or an orchestrator runs it. */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv, cwd?: string): CliProcess {
   const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...shiftedClock(), ...env },
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -95,6 +95,7 @@ export async function sampleMessages(): Promise<SampleMessage[]> {
     accounts: [sampleAccounts(SAMPLE_NOW)[0]!.id],
     appSecret: 'samples',
     log: silentLogger,
+    now: () => clock,
   });
   const emitter = new StatusWebhookEmitter({
     accounts: sampleAccounts(SAMPLE_NOW).slice(0, 1),
