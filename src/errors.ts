@@ -74,7 +74,17 @@ export class StoreError extends WabaPulseError {
 
 /** The database did not answer (down, restarting, connection dropped): worth retrying later. */
 export class StoreUnavailableError extends StoreError {
-  override readonly code = 'E_STORE_UNAVAILABLE';
+  override readonly code: string = 'E_STORE_UNAVAILABLE';
+}
+
+/** The store did not commit in time (a lock, a failover, a statement timeout): retried later, like unavailable. */
+export class StoreTimeoutError extends StoreUnavailableError {
+  override readonly code = 'E_STORE_TIMEOUT';
+}
+
+/** Too many status events already wait for the store: this request is turned away (503, Retry-After) rather than queued without bound. */
+export class IngestBusyError extends StoreUnavailableError {
+  override readonly code = 'E_INGEST_BUSY';
 }
 
 /** A chat command that does not parse, or asks for what this conversation may not see: shown to the person as it is. */

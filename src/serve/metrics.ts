@@ -45,8 +45,8 @@ export class ServiceMetrics {
   });
   readonly webhookEvents = new Counter({
     name: 'waba_pulse_webhook_events_total',
-    help: 'WhatsApp status events by outcome (accepted, dropped)',
-    labelNames: ['outcome'] as const,
+    help: 'WhatsApp status events by outcome (accepted, dropped with a reason, foreign, ignored)',
+    labelNames: ['outcome', 'reason'] as const,
     registers: [this.registry],
   });
 

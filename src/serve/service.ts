@@ -16,7 +16,7 @@ import { Scheduler } from '../jobs/scheduler.js';
 import type { Logger } from '../log.js';
 import { openStore, type SqlStore } from '../store/sql.js';
 import type { Platform, Store } from '../store/types.js';
-import { StatusIngest } from '../whatsapp/ingest.js';
+import { type IngestLimits, StatusIngest } from '../whatsapp/ingest.js';
 import { webhookSettings } from '../whatsapp/settings.js';
 import { webhookRouter } from '../whatsapp/webhook.js';
 import { ServiceMetrics } from './metrics.js';
@@ -34,6 +34,8 @@ export interface ServiceOptions {
   store?: Store;
   /** Run the digest scheduler (default); tests drive its ticks themselves. */
   schedule?: boolean;
+  /** Status webhook ingest timeouts and queue bound (defaults in whatsapp/ingest.ts). */
+  ingest?: IngestLimits | undefined;
 }
 
 export interface RunningService {
@@ -147,12 +149,16 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       // Healthy means the store answers; the scheduler's last tick says whether schedules run.
       try {
         await store.ping();
+        // A store that answers pings but not the ingest's commits (a lock, a failover) is not healthy either.
+        if (ingest?.lag().stalled)
+          return void res.status(503).json({ status: 'degraded', store: 'ok', whatsapp: 'stalled', ingest: ingest.lag() });
         res.json({
           status: 'ok',
           store: 'ok',
           scheduler: scheduler?.state() ?? 'off',
           ...surfaceModes(),
           whatsapp: webhooks ? 'on' : 'off',
+          ...(ingest ? { ingest: ingest.lag() } : {}),
         });
       } catch (err) {
         res.status(503).json({ status: 'degraded', store: 'unreachable', detail: (err as Error).message });
@@ -183,7 +189,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     }
     let ingest: StatusIngest | undefined;
     if (webhooks) {
-      ingest = new StatusIngest(store, now);
+      ingest = new StatusIngest(store, now, options.ingest);
       web.use(
         webhookRouter({
           settings: webhooks,

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, type MigrationProvider, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
-import { ConfigError, StoreError, StoreUnavailableError, WabaPulseError } from '../errors.js';
+import { ConfigError, StoreError, StoreTimeoutError, StoreUnavailableError, WabaPulseError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
 import { redactSecrets } from '../secrets.js';
 import { DEFAULT_SQLITE_PATH } from './location.js';
@@ -631,14 +631,21 @@ export class SqlStore implements Store {
     events: ReadonlyArray<Omit<StatusCount, 'count'> & { dedupeKey: string; sentKey?: string | undefined }>,
     now: number,
     ttlMs: number,
+    options: { statementTimeoutMs?: number | undefined } = {},
   ): Promise<{ counted: number; duplicates: number }> {
     if (events.length === 0) return { counted: 0, duplicates: 0 };
+    const timeout = options.statementTimeoutMs;
     // Keys in one order, rows in one order: two replicas writing overlapping batches wait for
     // each other instead of deadlocking. (A duplicate within the batch counts once too.)
     const keys = [...new Set(events.map((e) => e.dedupeKey))].sort();
     return this.withRetry(() =>
       this.q(() =>
         this.db.transaction().execute(async (tx) => {
+          // A lock or a failover must not hold the webhook requests waiting on this without bound.
+          if (this.dialect === 'postgres' && timeout && timeout > 0) {
+            const ms = `${Math.round(timeout)}ms`;
+            await sql`select set_config('statement_timeout', ${ms}, true), set_config('lock_timeout', ${ms}, true)`.execute(tx);
+          }
           const fresh = await insertSeen(
             tx,
             keys.map((key) => `wa:${key}`),
@@ -700,7 +707,13 @@ export class SqlStore implements Store {
           return { counted, duplicates: events.length - counted };
         }),
       ),
-    );
+    ).catch((err: unknown) => {
+      // 57014 statement timeout, 55P03 lock timeout: the store is stalled, not the data at fault.
+      const code = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+      if (code === '57014' || code === '55P03')
+        throw new StoreTimeoutError(`the store did not commit within ${timeout} ms (${code})`, 'Meta sends these again', { cause: err });
+      throw err;
+    });
   }
 
   /** PostgreSQL may still pick a deadlock victim or fail a serialization: such a batch is run again. */

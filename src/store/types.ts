@@ -148,6 +148,8 @@ export interface Store {
     events: ReadonlyArray<Omit<StatusCount, 'count'> & { dedupeKey: string; sentKey?: string | undefined }>,
     now: number,
     ttlMs: number,
+    /** PostgreSQL: the transaction's statement and lock timeout; past it, StoreTimeoutError. */
+    options?: { statementTimeoutMs?: number | undefined },
   ): Promise<{ counted: number; duplicates: number }>;
   /** Per-minute counts of an account in [from, to) (UNIX seconds). */
   statusCounts(accountId: string, from: number, to: number): Promise<StatusCount[]>;

@@ -36,7 +36,9 @@ export interface StatusEvent {
 export interface ParsedNotification {
   events: StatusEvent[];
   /** Statuses dropped one by one, with the reason (never the message id or recipient). */
-  dropped: string[];
+  dropped: Array<{ reason: DropReason; detail: string }>;
+  /** Statuses that say nothing about delivery ("played"): not counted, not a fault. */
+  ignored: number;
   /** Changes for other fields (templates, quality, inbound messages): acknowledged, not counted. */
   ignoredChanges: number;
 }
@@ -68,14 +70,43 @@ const OTHER_FIELDS = new Set([
 
 const STATUSES = new Set<StatusName>(['sent', 'delivered', 'read', 'failed']);
 
+/** Text PostgreSQL and the logs can hold: no control or format characters (a NUL is refused by PostgreSQL). */
+const plainText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(/^[^\p{Cc}\p{Cf}]*$/u, 'has control characters');
+
+/** Why a status was dropped: the `reason` label of `waba_pulse_webhook_events_total{outcome="dropped"}`. */
+export type DropReason =
+  | 'malformed'
+  | 'no_id'
+  | 'unknown_status'
+  | 'bad_timestamp'
+  | 'stale_timestamp'
+  | 'bad_recipient'
+  | 'bad_category'
+  | 'bad_error_code';
+
+/** One status, validated on its own: a bad one is dropped, never the notification it came in. */
 const status = z.looseObject({
-  id: z.string().max(512).optional(),
-  status: z.string().max(32).optional(),
-  timestamp: z.union([z.string(), z.number()]).optional(),
-  recipient_id: z.string().max(64).optional(),
-  pricing: z.looseObject({ category: z.string().max(64).optional() }).optional(),
-  errors: z.array(z.looseObject({ code: z.number().int().optional(), title: z.string().optional() })).optional(),
+  id: z.string().min(1).max(512),
+  status: z.string().regex(/^[a-z_]{1,64}$/),
+  timestamp: z.union([z.string().regex(/^\d{1,12}$/), z.number().int().nonnegative()]),
+  recipient_id: plainText(64).optional(),
+  pricing: z.looseObject({ category: plainText(64).optional() }).optional(),
+  // integer column: 0 .. 2^31 - 1
+  errors: z.array(z.looseObject({ code: z.number().int().min(0).max(2_147_483_647).optional(), title: z.string().optional() })).optional(),
 });
+
+const REASON_OF: Record<string, DropReason> = {
+  id: 'no_id',
+  status: 'unknown_status',
+  timestamp: 'bad_timestamp',
+  recipient_id: 'bad_recipient',
+  pricing: 'bad_category',
+  errors: 'bad_error_code',
+};
 
 const notification = z.looseObject({
   object: z.string(),
@@ -88,7 +119,7 @@ const notification = z.looseObject({
           value: z
             .looseObject({
               metadata: z.looseObject({ display_phone_number: z.string().optional(), phone_number_id: z.string().optional() }).optional(),
-              statuses: z.array(status).optional(),
+              statuses: z.array(z.unknown()).optional(),
             })
             .optional(),
         }),
@@ -143,7 +174,8 @@ export function parseNotification(raw: Buffer, nowMs: number): ParsedNotificatio
   }
   const nowS = Math.floor(nowMs / 1000);
   const events: StatusEvent[] = [];
-  const dropped: string[] = [];
+  const dropped: ParsedNotification['dropped'] = [];
+  let ignored = 0;
   let ignoredChanges = 0;
   for (const entry of body.entry) {
     for (const change of entry.changes) {
@@ -159,20 +191,26 @@ export function parseNotification(raw: Buffer, nowMs: number): ParsedNotificatio
         continue;
       }
       const phone = (change.value?.metadata?.display_phone_number ?? '').replace(/\D/g, '').slice(0, 20);
-      for (const [i, s] of statuses.entries()) {
-        const name = s.status as StatusName;
-        if (!s.id) {
-          dropped.push(`status ${i}: no message id`);
+      for (const [i, item] of statuses.entries()) {
+        const checked = status.safeParse(item);
+        if (!checked.success) {
+          const issue = checked.error.issues[0]!;
+          const field = String(issue.path[0] ?? '');
+          const reason = REASON_OF[field] ?? 'malformed';
+          dropped.push({ reason, detail: `status ${i}: ${field || 'status'}: ${issue.message.slice(0, 80)}` });
           continue;
         }
+        const s = checked.data;
+        const name = s.status as StatusName;
         if (!STATUSES.has(name)) {
-          // "played" (voice) and newer statuses say nothing about delivery.
-          if (s.status !== 'played') dropped.push(`status ${i}: unknown status "${String(s.status).slice(0, 20)}"`);
+          // "played" (voice) says nothing about delivery; a status Meta adds later is dropped and counted.
+          if (s.status === 'played') ignored++;
+          else dropped.push({ reason: 'unknown_status', detail: `status ${i}: unknown status "${s.status.slice(0, 40)}"` });
           continue;
         }
         const ts = Number(s.timestamp);
-        if (!Number.isInteger(ts) || ts < nowS - PAST_SECONDS || ts > nowS + FUTURE_SECONDS) {
-          dropped.push(`status ${i}: timestamp ${String(s.timestamp).slice(0, 20)} is not within 7 days before now`);
+        if (ts < nowS - PAST_SECONDS || ts > nowS + FUTURE_SECONDS) {
+          dropped.push({ reason: 'stale_timestamp', detail: `status ${i}: timestamp ${ts} is not within 7 days before now` });
           continue;
         }
         const recipient = (s.recipient_id ?? '').replace(/\D/g, '');
@@ -190,5 +228,5 @@ export function parseNotification(raw: Buffer, nowMs: number): ParsedNotificatio
       }
     }
   }
-  return { events, dropped, ignoredChanges };
+  return { events, dropped, ignored, ignoredChanges };
 }

@@ -17,7 +17,28 @@ function tokenMatches(given: unknown, expected: string): boolean {
 
 export interface WebhookCounters {
   requests: { inc(labels: { outcome: string }): void };
-  events: { inc(labels: { outcome: string }, value?: number): void };
+  events: { inc(labels: { outcome: string; reason?: string }, value?: number): void };
+}
+
+/** Once per key per window (on the clock given): a flood of bad requests writes one line, then the count it held back. */
+class LogLimiter {
+  private readonly last = new Map<string, { at: number; held: number }>();
+  constructor(
+    private readonly now: () => number,
+    private readonly windowMs = 10 * 60_000,
+  ) {}
+  /** Undefined when the line is held back; else how many were held back before it. */
+  allow(key: string): number | undefined {
+    const t = this.now();
+    const seen = this.last.get(key);
+    if (seen && t - seen.at < this.windowMs) {
+      seen.held++;
+      return undefined;
+    }
+    if (this.last.size >= 1_000) this.last.delete(this.last.keys().next().value!);
+    this.last.set(key, { at: t, held: 0 });
+    return seen?.held ?? 0;
+  }
 }
 
 /**
@@ -38,6 +59,7 @@ export function webhookRouter(options: {
 }): Router {
   const { settings, ingest, accounts, log, now, counters } = options;
   const router = express.Router();
+  const limiter = new LogLimiter(now);
   const answer = (res: Response, status: number, outcome: string, body = outcome) => {
     counters?.requests.inc({ outcome });
     res.status(status).type('text/plain').send(body);
@@ -47,10 +69,12 @@ export function webhookRouter(options: {
     const mode = req.query['hub.mode'];
     const challenge = req.query['hub.challenge'];
     if (mode !== 'subscribe' || !tokenMatches(req.query['hub.verify_token'], settings.verifyToken)) {
-      log.warn(
-        { mode: typeof mode === 'string' ? mode.slice(0, 20) : undefined },
-        'webhook verification refused: wrong mode or verify token',
-      );
+      const held = limiter.allow('verification');
+      if (held !== undefined)
+        log.warn(
+          { mode: typeof mode === 'string' ? mode.slice(0, 20) : undefined, heldBack: held },
+          'webhook verification refused: wrong mode or verify token (one line per 10 minutes)',
+        );
       return answer(res, 403, 'verification_refused', 'forbidden');
     }
     if (typeof challenge !== 'string' || !/^[\w.-]{1,128}$/.test(challenge)) return answer(res, 400, 'bad_challenge', 'bad request');
@@ -64,7 +88,12 @@ export function webhookRouter(options: {
     async (req: Request, res: Response) => {
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       if (!signatureMatches(raw, req.get('x-hub-signature-256'), settings.appSecret)) {
-        log.warn({ bytes: raw.length, signed: Boolean(req.get('x-hub-signature-256')) }, 'webhook refused: signature missing or wrong');
+        const held = limiter.allow('signature');
+        if (held !== undefined)
+          log.warn(
+            { bytes: raw.length, signed: Boolean(req.get('x-hub-signature-256')), heldBack: held },
+            'webhook refused: signature missing or wrong (one line per 10 minutes)',
+          );
         return answer(res, 401, 'bad_signature', 'unauthorized');
       }
       let parsed: ReturnType<typeof parseNotification>;
@@ -75,27 +104,67 @@ export function webhookRouter(options: {
         log.warn({ code: err.code, reason: err.message }, 'webhook input refused');
         return answer(res, err.status, 'bad_input', 'bad request');
       }
-      if (parsed.dropped.length)
-        log.warn({ dropped: parsed.dropped.slice(0, 5), count: parsed.dropped.length }, 'webhook statuses dropped');
-      const events = parsed.events.filter((e) => accounts.has(e.accountId));
-      const foreign = parsed.events.length - events.length;
-      if (foreign) log.info({ count: foreign }, 'webhook statuses for accounts not in the config: acknowledged, not counted');
-      if (parsed.dropped.length && parsed.events.length === 0 && parsed.ignoredChanges === 0) {
-        return answer(res, 400, 'bad_input', 'bad request');
+      req.body = undefined; // the events are read: the bytes need not wait for the store with them
+      if (parsed.dropped.length) {
+        const reasons: Record<string, number> = {};
+        for (const d of parsed.dropped) reasons[d.reason] = (reasons[d.reason] ?? 0) + 1;
+        for (const [reason, n] of Object.entries(reasons)) counters?.events.inc({ outcome: 'dropped', reason }, n);
+        const held = limiter.allow(`dropped:${Object.keys(reasons).sort().join(',')}`);
+        if (held !== undefined)
+          log.warn(
+            { reasons, dropped: parsed.dropped.slice(0, 5).map((d) => d.detail), heldBack: held },
+            'webhook statuses dropped (one line per 10 minutes per kind)',
+          );
       }
+      if (parsed.ignored) counters?.events.inc({ outcome: 'ignored', reason: 'played' }, parsed.ignored);
+      const events = parsed.events.filter((e) => accounts.has(e.accountId));
+      if (events.length < parsed.events.length) {
+        const foreign = new Map<string, number>();
+        for (const e of parsed.events) if (!accounts.has(e.accountId)) foreign.set(e.accountId, (foreign.get(e.accountId) ?? 0) + 1);
+        for (const [accountId, n] of foreign) {
+          counters?.events.inc({ outcome: 'foreign' }, n);
+          const held = limiter.allow(`foreign:${accountId}`);
+          if (held !== undefined)
+            log.warn(
+              { accountId, statuses: n, heldBack: held },
+              'webhook statuses for a WABA id not in the config: acknowledged, not counted — check accounts[].id (one line per id per 10 minutes)',
+            );
+        }
+      }
+      let submitted: { refused: number };
       try {
-        await ingest.submit(events);
+        submitted = await ingest.submit(events);
       } catch (err) {
+        // Unreachable, stalled past the timeout, or too much already waiting: Meta sends it again.
+        res.set('retry-after', '30');
         if (isStoreUnavailable(err)) {
-          log.warn({ events: events.length }, 'webhook not acknowledged: the store is unavailable; Meta will send it again');
-          res.set('retry-after', '30');
-          return answer(res, 503, 'store_unavailable', 'unavailable');
+          const code = (err as { code?: string }).code ?? 'E_STORE_UNAVAILABLE';
+          const held = limiter.allow(`unavailable:${code}`);
+          if (held !== undefined)
+            log.warn(
+              { code, events: events.length, heldBack: held },
+              'webhook not acknowledged: the store is unavailable or stalled; Meta will send it again',
+            );
+          return answer(
+            res,
+            503,
+            code === 'E_INGEST_BUSY' ? 'busy' : code === 'E_STORE_TIMEOUT' ? 'store_timeout' : 'store_unavailable',
+            'unavailable',
+          );
         }
         log.error({ err: (err as Error).message }, 'webhook not acknowledged: the store refused the events');
         return answer(res, 503, 'store_error', 'unavailable');
       }
-      counters?.events.inc({ outcome: 'accepted' }, events.length);
-      if (parsed.dropped.length) counters?.events.inc({ outcome: 'dropped' }, parsed.dropped.length);
+      counters?.events.inc({ outcome: 'accepted' }, events.length - submitted.refused);
+      if (submitted.refused) {
+        counters?.events.inc({ outcome: 'dropped', reason: 'store_refused' }, submitted.refused);
+        const held = limiter.allow('store_refused');
+        if (held !== undefined)
+          log.warn(
+            { refused: submitted.refused, heldBack: held },
+            'webhook statuses refused by the store for their data: dropped, the rest counted',
+          );
+      }
       return answer(res, 200, 'accepted', 'ok');
     },
   );
