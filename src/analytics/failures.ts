@@ -48,6 +48,32 @@ export function attemptsOf(attempted: number, failed: number): number {
   return Math.max(attempted, failed);
 }
 
+/** The numbers and countries a report or an alert rule covers (empty: all); statuses outside are not its traffic. */
+export interface StatusScope {
+  phoneNumbers?: readonly string[] | undefined;
+  countries?: readonly string[] | undefined;
+}
+
+/** The account's scope, or the rule's where it gives one: what the Graph half of the same report or check asks for. */
+export function statusScopeOf(account: StatusScope, rule?: { scope?: StatusScope | undefined }): StatusScope {
+  return {
+    phoneNumbers: rule?.scope?.phoneNumbers ?? account.phoneNumbers ?? [],
+    countries: rule?.scope?.countries ?? account.countries ?? [],
+  };
+}
+
+export function isScoped(scope: StatusScope | undefined): boolean {
+  return Boolean(scope?.phoneNumbers?.length || scope?.countries?.length);
+}
+
+/** Only the rows within the scope (all of them when it names nothing). */
+export function withinScope<T extends { phone: string; country: string }>(rows: readonly T[], scope: StatusScope | undefined): T[] {
+  if (!isScoped(scope)) return [...rows];
+  const phones = scope!.phoneNumbers?.length ? new Set(scope!.phoneNumbers) : undefined;
+  const countries = scope!.countries?.length ? new Set(scope!.countries) : undefined;
+  return rows.filter((r) => (!phones || phones.has(r.phone)) && (!countries || countries.has(r.country)));
+}
+
 export function summarizeFailures(rows: readonly StatusTotal[], by?: BreakdownDimension): FailureSummary {
   let failed = 0;
   let sent = 0;

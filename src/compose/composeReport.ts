@@ -1,5 +1,6 @@
 import type { DetectionSettings } from '../analytics/anomalies.js';
 import type { BreakdownDimension } from '../analytics/breakdown.js';
+import { statusScopeOf, withinScope } from '../analytics/failures.js';
 import type { AccountConfig } from '../config/load.js';
 import type { AnalyticsSource } from '../graph/client.js';
 import type { AnalyticsFilter } from '../graph/fields.js';
@@ -46,11 +47,13 @@ export interface ReportContext {
 }
 
 /** The status counts of the report's range, read while Graph answers. */
-async function statusesFor(ctx: ReportContext, accountId: string, range: TimeRange, notes: string[]): Promise<BuildInput['statuses']> {
+async function statusesFor(ctx: ReportContext, account: AccountConfig, range: TimeRange, notes: string[]): Promise<BuildInput['statuses']> {
+  const accountId = account.id;
   if (!ctx.statuses) return undefined;
   try {
     // Summed in the store: a week of an account's minutes is a few hundred rows, not a million.
-    const rows = await ctx.statuses.statusTotals(accountId, range.start, range.end);
+    // The same numbers and countries as the Graph half of the report.
+    const rows = withinScope(await ctx.statuses.statusTotals(accountId, range.start, range.end), statusScopeOf(account));
     const since = await ctx.statuses.firstStatusMinute(accountId);
     return { rows, webhooksKnown: Boolean(ctx.webhooksConfigured) || since !== undefined, since };
   } catch {
@@ -78,7 +81,7 @@ export async function composeReport(ctx: ReportContext, req: ReportRequest): Pro
 
   const first = fetch(scope);
   const statusNotes: string[] = [];
-  const statuses = statusesFor(ctx, account.id, req.range, statusNotes);
+  const statuses = statusesFor(ctx, account, req.range, statusNotes);
   // The analysis (detector, report builder) loads while Graph answers: a one-off CLI report
   // does not wait for both in turn. In a running service it is loaded already.
   const building = import('../report/build.js');

@@ -128,7 +128,7 @@ function chartData(found: readonly Anomaly[], judgement: Judgement): AlertChartD
   const scope = judgement.now.find((s) => s.scope.kind === primary.scope.kind && s.scope.key === primary.scope.key);
   if (!scope?.trail?.length) return undefined;
   return {
-    label: primary.scope.kind === 'account' ? 'All traffic' : primary.scope.label,
+    label: primary.scope.kind === 'account' ? primary.scope.label.replace(/^./, (c) => c.toUpperCase()) : primary.scope.label,
     measure: primary.kind === 'failure_burst' ? 'failures' : 'delivery',
     points: scope.trail,
     badStart: primary.start,

@@ -3,7 +3,7 @@ import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Anomaly, AnomalyScope } from '../analytics/anomalies.js';
-import { attemptsOf, isAttempt } from '../analytics/failures.js';
+import { attemptsOf, isAttempt, statusScopeOf, withinScope } from '../analytics/failures.js';
 import type { SettleCurve } from '../analytics/settle.js';
 import { graphAccount } from '../compose/graphAccount.js';
 import { fixedCurves } from '../compose/settleLearning.js';
@@ -351,7 +351,9 @@ export async function runWebhookBacktest(
   const { account, rule, range } = req;
   const [historyFrom] = statusWindow(range.start * 1000).baseline;
   const rows = await statuses.statusCounts(account.id, historyFrom, range.end);
-  const replay = new StatusReplay(rows);
+  // The rule's (or the account's) numbers and countries only: the same traffic its minute checks judge.
+  const statusScope = statusScopeOf(account, rule);
+  const replay = new StatusReplay(withinScope(rows, statusScope));
   const first = Math.ceil((range.start * 1000) / rule.checkEvery) * rule.checkEvery;
   const checkTimes: number[] = [];
   for (let t = first; t < range.end * 1000; t += rule.checkEvery) checkTimes.push(t + 10_000);
@@ -360,7 +362,7 @@ export async function runWebhookBacktest(
     config: req.config,
     rule,
     checkTimes,
-    judge: (now) => judgeStatuses(replay.windowAt(now), now, { drillDown, sensitivity: rule.sensitivity }),
+    judge: (now) => judgeStatuses(replay.windowAt(now), now, { drillDown, sensitivity: rule.sensitivity, statusScope }),
     bucketSeconds: 60,
     skipQuiet: true,
   });

@@ -1,5 +1,5 @@
 import type { Anomaly, AnomalyScope } from '../analytics/anomalies.js';
-import { attemptsOf, isAttempt } from '../analytics/failures.js';
+import { attemptsOf, isAttempt, isScoped, type StatusScope, statusScopeOf, withinScope } from '../analytics/failures.js';
 import type { AccountConfig } from '../config/load.js';
 import { breakdownLabel } from '../report/format.js';
 import type { StatusCount, StatusTotal, Store } from '../store/types.js';
@@ -77,8 +77,8 @@ function rate(t: Tally): number {
 /** Labels are asked for every scope every minute: formatted once. */
 const labels = new Map<string, string>();
 
-function scopeOf(kind: 'account' | 'phone' | 'country', key: string | null): AnomalyScope {
-  if (kind === 'account') return { kind, key: null, label: 'all traffic' };
+function scopeOf(kind: 'account' | 'phone' | 'country', key: string | null, scoped = false): AnomalyScope {
+  if (kind === 'account') return { kind, key: null, label: scoped ? 'the configured scope' : 'all traffic' };
   const id = `${kind}|${key}`;
   let label = labels.get(id);
   if (label === undefined) {
@@ -116,8 +116,17 @@ export function statusWindowOf(rows: readonly StatusCount[], nowMs: number): Sta
 }
 
 /** Judge an account's statuses at `nowMs`. Pure: the counts in, the judgement out. */
-export function judgeStatuses(input: StatusWindow, nowMs: number, rule: Pick<AlertRuleView, 'drillDown' | 'sensitivity'>): Judgement {
+export function judgeStatuses(
+  window: StatusWindow,
+  nowMs: number,
+  rule: Pick<AlertRuleView, 'drillDown' | 'sensitivity'> & { statusScope?: StatusScope | undefined },
+): Judgement {
   const t = webhookThresholds(rule);
+  // Only the numbers and countries the rule (or its account) covers, as its Graph checks would.
+  const scoped = isScoped(rule.statusScope);
+  const input = scoped
+    ? { baseline: withinScope(window.baseline, rule.statusScope), recent: withinScope(window.recent, rule.statusScope) }
+    : window;
   const now = Math.floor(nowMs / 60_000) * 60;
   const windowFrom = now - WINDOW_MINUTES * 60;
   // Every scope: its window, its baseline, and its minutes of the last hour.
@@ -166,7 +175,12 @@ export function judgeStatuses(input: StatusWindow, nowMs: number, rule: Pick<Ale
     // The usual rates, smoothed (toward 2% in all, toward nothing for a code) so a quiet day does not make every failure news.
     const usual = (s.base.failed + 0.02 * 50) / (attemptsBase + 50);
     const observed = rate(s.window);
-    const scopeNow: ScopeNow = { scope: scopeOf(s.kind, s.key), rate: attempts ? 1 - observed : null, expected: 1 - usual, sent: attempts };
+    const scopeNow: ScopeNow = {
+      scope: scopeOf(s.kind, s.key, scoped),
+      rate: attempts ? 1 - observed : null,
+      expected: 1 - usual,
+      sent: attempts,
+    };
     current.push(scopeNow);
     if (attempts < t.minAttempts || s.window.failed < t.minFailures) continue;
     // Failures are counts, often a handful: judged on the square-root scale, where Poisson noise
@@ -217,7 +231,7 @@ export function judgeStatuses(input: StatusWindow, nowMs: number, rule: Pick<Ale
       scopeNow.trail.push({ start: m, rate: n >= t.minAttempts ? failed / n : null, expected: usual, sent: n });
     }
     const meaning = failureMeaning(code);
-    const label = scopeOf(s.kind, s.key);
+    const label = scopeOf(s.kind, s.key, scoped);
     const where = s.kind === 'account' ? 'across the account' : s.kind === 'phone' ? `on ${label.label}` : `to ${label.label}`;
     ongoing.push({
       kind: 'failure_burst',
@@ -278,9 +292,18 @@ export function webhookJudge(store: Pick<Store, 'statusCounts' | 'statusTotals'>
     return [...byMinute.values()].flat();
   };
 
-  return async (rule: AlertRuleView, account: Pick<AccountConfig, 'id'>, nowMs: number, drillDown: boolean): Promise<Judgement> => {
+  return async (
+    rule: AlertRuleView,
+    account: Pick<AccountConfig, 'id'> & Partial<Pick<AccountConfig, 'phoneNumbers' | 'countries'>>,
+    nowMs: number,
+    drillDown: boolean,
+  ): Promise<Judgement> => {
     const { baseline, recent } = statusWindow(nowMs);
     const [totals, minutes] = await Promise.all([baselineOf(account.id, baseline), lastHourOf(account.id, recent)]);
-    return judgeStatuses({ baseline: totals, recent: minutes }, nowMs, { ...rule, drillDown: drillDown ? rule.drillDown : [] });
+    return judgeStatuses({ baseline: totals, recent: minutes }, nowMs, {
+      ...rule,
+      drillDown: drillDown ? rule.drillDown : [],
+      statusScope: statusScopeOf(account, rule),
+    });
   };
 }
