@@ -35,7 +35,14 @@ async function main(): Promise<void> {
       SLACK_API_URL: slack.apiUrl,
     },
   );
-  const service = await startService({ config, env: { T: 'sandbox-token' }, logger: silentLogger, port: 0, host: '127.0.0.1', now: Date.now });
+  const service = await startService({
+    config,
+    env: { T: 'sandbox-token' },
+    logger: silentLogger,
+    port: 0,
+    host: '127.0.0.1',
+    now: Date.now,
+  });
 
   let n = 0;
   const send = async (text: string) => {

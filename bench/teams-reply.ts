@@ -31,7 +31,14 @@ async function main(): Promise<void> {
     },
     { DATABASE_URL: 'sqlite::memory:', GRAPH_API_URL: sandbox.url },
   );
-  const service = await startService({ config, env: { T: 'sandbox-token' }, logger: silentLogger, port: 0, host: '127.0.0.1', now: Date.now });
+  const service = await startService({
+    config,
+    env: { T: 'sandbox-token' },
+    logger: silentLogger,
+    port: 0,
+    host: '127.0.0.1',
+    now: Date.now,
+  });
   let n = 0;
   const activity = (conversation: string, text: string) => ({
     type: 'message',

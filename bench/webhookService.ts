@@ -18,7 +18,15 @@ const config = buildConfig(
   { accounts: [{ id: options.accountId, name: 'bench', token: '${T}', timezone: 'UTC' }] },
   { DATABASE_URL: options.databaseUrl, WHATSAPP_APP_SECRET: options.appSecret, WHATSAPP_VERIFY_TOKEN: 'bench' },
 );
-const service = await startService({ config, env: { T: 'x' }, logger: silentLogger, port: 0, host: '127.0.0.1', schedule: false, now: Date.now });
+const service = await startService({
+  config,
+  env: { T: 'x' },
+  logger: silentLogger,
+  port: 0,
+  host: '127.0.0.1',
+  schedule: false,
+  now: Date.now,
+});
 let peak = process.memoryUsage().rss;
 setInterval(() => {
   peak = Math.max(peak, process.memoryUsage().rss);

@@ -14,3 +14,20 @@ export function clipEcho(value: string, max = MAX_ECHO): string {
 export function quoted(value: unknown, max = MAX_ECHO): string {
   return `"${clipEcho(String(value), max)}"`;
 }
+
+/**
+ * Whether a value a person put where a name or id belongs is more likely a credential: Graph
+ * tokens (EAA…), Slack tokens (xox…-), or a long run mixing upper and lower case with digits, as
+ * random secrets do and names, ids and variable names do not.
+ */
+export function looksLikeSecret(value: string): boolean {
+  const text = value.trim();
+  if (/^(EAA[A-Za-z0-9]{10,}|xox[a-z]-|xapp-|Bearer\s)/.test(text)) return true;
+  return text.length >= 20 && /[a-z]/.test(text) && /[A-Z]/.test(text) && /\d/.test(text) && !/\s/.test(text);
+}
+
+/** `quoted(value)`, or what it is without the value itself when it looks like a secret: config errors name the key instead. */
+export function quotedUnlessSecret(value: unknown): string {
+  const text = String(value);
+  return looksLikeSecret(text) ? `a ${[...text].length}-character value (not shown: it looks like an access token)` : quoted(text);
+}

@@ -18,6 +18,8 @@ function configError(doc: unknown, env: NodeJS.ProcessEnv = {}): ConfigError {
   return thrown(() => buildConfig(doc, env), ConfigError);
 }
 
+const TOKEN = 'EAAGm0PBZAsZCnBAKZAbcd1234EfGhIjKlMnOpQrStUvWxYz';
+
 describe('config validation', () => {
   it('loads a good config with defaults', () => {
     const config = buildConfig(base, {});
@@ -52,6 +54,18 @@ describe('config validation', () => {
     const err = configError(doc);
     expect(err.message).toMatch(/^accounts\[0\]\.token: must be a reference like \$\{ACME_WABA_TOKEN\}/);
     expect(err.message).not.toContain('EAAGliteralSecretValue');
+  });
+
+  it.each([
+    ['tokenEnv', { tokenEnv: TOKEN, token: undefined }],
+    ['token', { token: `\${${TOKEN}}` }],
+    ['id', { id: TOKEN }],
+  ])('never echoes a token pasted into %s, and names the key instead', (key, pasted) => {
+    const doc = structuredClone(base);
+    Object.assign(doc.accounts[0]!, pasted);
+    const err = configError(doc);
+    expect(err.message.startsWith(`accounts[0].${key}: `)).toBe(true);
+    for (const line of [err.message, err.hint ?? '', ...err.problems]) expect(line).not.toContain(TOKEN.slice(4, 24));
   });
 
   it('asks for a token when none is given', () => {

@@ -42,7 +42,7 @@ export async function runCheck(opts: { online?: boolean }, io: CliIo, configPath
     }
   }
   // When each configured digest next goes out, to each of its targets.
-  const now = (io.now)();
+  const now = io.now();
   for (const digest of configDigests(config)) {
     const account = config.accounts.find((a) => a.id === digest.accountId)!;
     const next = nextOccurrence(digest, now);

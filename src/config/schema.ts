@@ -4,7 +4,7 @@ import { didYouMean } from '../didYouMean.js';
 import { DAY, type DurationBounds, HOUR, MINUTE, parseDuration } from '../duration.js';
 import { GRAPH_DEFAULTS } from '../graph/defaults.js';
 import { GRANULARITIES } from '../series.js';
-import { quoted } from '../text.js';
+import { looksLikeSecret, quoted, quotedUnlessSecret } from '../text.js';
 import { lookupAccount } from './accounts.js';
 
 /**
@@ -52,7 +52,7 @@ const wabaId = z.union([z.string(), z.number()], { error: 'expected the numeric 
   if (!/^\d{5,20}$/.test(text) || BigInt(text) > MAX_OBJECT_ID) {
     ctx.addIssue({
       code: 'custom',
-      message: `${quoted(text)} is not a WABA id — use the numeric WhatsApp Business Account id from Business Manager`,
+      message: `${quotedUnlessSecret(text)} is not a WABA id — use the numeric WhatsApp Business Account id from Business Manager`,
     });
     return z.NEVER;
   }
@@ -86,6 +86,14 @@ const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 /** `token: ${VAR}` -> VAR. A literal token is refused without being echoed. */
 const tokenReference = z.string().transform((value, ctx) => {
   const match = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(value.trim());
+  if (match && looksLikeSecret(match[1]!)) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'holds what looks like an access token inside ${…} (not shown) — put the token in an environment variable and write its name: token: ${ACME_WABA_TOKEN}',
+    });
+    return z.NEVER;
+  }
   if (!match) {
     ctx.addIssue({
       code: 'custom',
@@ -134,7 +142,10 @@ const account = z
     token: tokenReference.optional(),
     tokenEnv: z
       .string()
-      .regex(ENV_NAME, { error: (issue) => `${JSON.stringify(issue.input)} is not an environment variable name` })
+      .regex(ENV_NAME, {
+        error: (issue) =>
+          `${quotedUnlessSecret(issue.input)} is not an environment variable name — write the name of the variable that holds the token, e.g. ACME_WABA_TOKEN`,
+      })
       .optional(),
     timezone: timeZone.optional(),
     /** The zone Graph's DAY buckets follow for this WABA (its `timezone_id`); US Pacific in the reference. */
