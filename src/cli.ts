@@ -37,6 +37,15 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+// A reader that stops early (`| head`) closes the pipe: that ends the command quietly, as other
+// Unix tools do, not with an EPIPE stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 // The one place the wall clock is read: every command and component below takes this clock.
 let now: () => number;
 try {

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,6 +157,13 @@ describe('waba-pulse report', () => {
   });
 });
 
+describe('--version', () => {
+  it('prints the package version', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(await cli(['--version'])).toEqual({ code: 0, out: `${version}\n`, err: '' });
+  });
+});
+
 describe('bad input exits 2 with one line naming the value', () => {
   const cases: Array<[string, string[], NodeJS.ProcessEnv, RegExp]> = [
     [
@@ -196,6 +203,12 @@ describe('bad input exits 2 with one line naming the value', () => {
     ['bad date', ['report', '--account', 'acme-retail', '--from', 'yesterday-ish'], {}, /--from "yesterday-ish" is not a date/],
     ['unknown format', ['report', '--account', 'acme-retail', '--format', 'xml'], {}, /unknown --format "xml"/],
     ['unknown option', ['report', '--acount', 'acme-retail'], {}, /unknown option '--acount'/],
+    [
+      'a flag given twice',
+      ['report', '--account', 'acme-retail', '--by', 'phone', '--by', 'country'],
+      {},
+      /^waba-pulse: --by is given twice \("phone", then "country"\) — give it once\./,
+    ],
     ['missing --account', ['report'], {}, /--account is required/],
     [
       'a range wholly past the one-year lookback',
@@ -545,6 +558,21 @@ describe('the installed binary', () => {
     expect(report.account.name).toBe('initech-alerts');
     expect(report.range.end).toMatch(/^2026-11-25T/);
     expect(ok.stdout + ok.stderr).not.toContain(SECRET);
+  });
+
+  it('ends quietly with exit 0 when the reader closes the pipe early (| head -c 100)', async () => {
+    const child = spawn(
+      process.execPath,
+      [...bin, 'report', '--account', 'acme-retail', '--last', '7d', '--granularity', 'half_hour', '--by', 'phone', '--format', 'json'],
+      { env: { ...process.env, ...env({ WABA_PULSE_CLOCK: new Date(NOW).toISOString() }) }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let err = '';
+    child.stderr.on('data', (c) => (err += c));
+    // Close the pipe before the report is written, as `head -c 100` does after its 100 bytes.
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(err).toBe('');
+    expect(code).toBe(0);
   });
 
   it('refuses a WABA_PULSE_CLOCK that is not a time, in one line with exit 2', async () => {

@@ -68,6 +68,20 @@ describe('config validation', () => {
     for (const line of [err.message, err.hint ?? '', ...err.problems]) expect(line).not.toContain(TOKEN.slice(4, 24));
   });
 
+  it('echoes the bad value of a schema problem and says what to write', () => {
+    const rule = { account: 'acme', targets: [{ slack: { channel: 'C1' } }] };
+    const problems = (alert: object) => configError({ ...base, alerts: [{ ...rule, ...alert }] }).problems;
+    expect(problems({ rateFloor: 90 })).toEqual([
+      'alerts[0].rateFloor: "90" is over the maximum, 1 — a rate is a fraction: write 0.9 for 90%',
+    ]);
+    expect(problems({ minSent: 'abc' })).toEqual(['alerts[0].minSent: "abc" is not a number']);
+    expect(problems({ minSent: 2.5 })).toEqual(['alerts[0].minSent: "2.5" is not a whole number']);
+    expect(problems({ drillDown: ['phone', 'city'] })).toEqual(['alerts[0].drillDown[1]: "city" is not one of phone, country']);
+    expect(problems({ checkEvery: '2m' })).toEqual([
+      'alerts[0].checkEvery: "2m" is under 5m for a graph rule — Graph answers half-hourly: use 5m or more, or source: webhooks for minute checks',
+    ]);
+  });
+
   it('asks for a token when none is given', () => {
     const doc = { accounts: [{ id: '104729384756102', name: 'acme' }] };
     expect(configError(doc).message).toMatch(/^accounts\[0\]\.token: missing/);

@@ -52,7 +52,7 @@ describe('the chat command grammar', () => {
     expect(error('reprot acme')).toBe('I don\'t know "reprot". Did you mean "report"? Try `help` for what I can do.');
     expect(error('dance')).toBe('I don\'t know "dance". Try `help` for what I can do.');
     expect(error('report')).toBe(
-      '`report` needs an account. Usage: `report <account> [today|yesterday|7d|30d|<from>..<to>] [by phone|by country] [hourly|daily|monthly]`',
+      '`report` needs an account. Usage: `report <account> [today|yesterday|7d|30d|<from>..<to>] [by phone|by country] [half-hourly|daily|monthly]`',
     );
     expect(error('report acme by region')).toBe('"by region" is not a breakdown — use `by phone` or `by country`');
     expect(error('report acme fortnight')).toMatch(/^I don't understand "fortnight" in a report/);

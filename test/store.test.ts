@@ -181,6 +181,19 @@ describe('waba-pulse runs', () => {
     });
   });
 
+  it('creates no database where there is none', async () => {
+    const { runCli } = await import('../src/cli/main.js');
+    const { PassThrough } = await import('node:stream');
+    const { existsSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'waba-pulse-runs-'));
+    const stdout = new PassThrough();
+    let out = '';
+    stdout.on('data', (c) => (out += c));
+    expect(await runCli(['runs'], { stdout, stderr: new PassThrough(), env: {}, cwd: dir, now: Date.now })).toBe(0);
+    expect(out).toBe('no runs yet (no store at ./data/waba-pulse.db: `waba-pulse serve` creates it)\n');
+    expect(existsSync(join(dir, 'data'))).toBe(false);
+  });
+
   it('says which config digest a run belongs to', async () => {
     const { runCli } = await import('../src/cli/main.js');
     const { loadConfig } = await import('../src/config/load.js');

@@ -18,7 +18,11 @@ function capitalize(text: string): string {
  */
 export function describeError(err: unknown, debug: boolean): { text: string; exitCode: ExitCode } {
   if (err instanceof CommanderError) {
-    const message = err.message.replace(/^error:\s*/, '').replace(/\s*\n\s*/g, ' ');
+    // An argument our own parser refused carries its own words after commander's preamble.
+    const message = err.message
+      .replace(/^error:\s*/, '')
+      .replace(/^option '[^']*' argument '[^']*' is invalid\.\s+(?=\S)/, '')
+      .replace(/\s*\n\s*/g, ' ');
     return { text: `waba-pulse: ${sentence(message)} Run waba-pulse --help for usage.\n`, exitCode: 2 };
   }
   if (isWabaPulseError(err)) {

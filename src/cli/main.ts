@@ -1,4 +1,5 @@
-import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createLogger } from '../log.js';
 import type { BacktestOptions } from './backtest.js';
 import { describeError } from './errorLine.js';
@@ -6,6 +7,27 @@ import type { CliIo } from './io.js';
 import type { ReportOptions } from './report.js';
 
 export type { CliIo };
+
+/** The version in package.json (two folders up from src/cli/ and dist/cli/ alike). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+/**
+ * Commander keeps the last of a repeated option (`--by phone --by country` would mean country);
+ * a repeat is more likely a mistake than a wish, so it is refused with both values named.
+ */
+function refuseRepeatedOptions(command: Command): void {
+  for (const option of command.options) {
+    if (!option.required && !option.optional) continue;
+    let seen: string | undefined;
+    option.argParser((value: string) => {
+      if (seen !== undefined) throw new InvalidArgumentError(`${option.long} is given twice ("${seen}", then "${value}") — give it once`);
+      seen = value;
+      return value;
+    });
+  }
+}
 
 /**
  * `waba-pulse <command>`: parses flags with commander, runs the command, and turns any error
@@ -28,7 +50,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       writeErr: (s) => io.stderr.write(s),
       outputError: () => {}, // reported by describeError, once
     })
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    .version(packageVersion(), '--version', 'print the version');
 
   const globals = () => program.opts<{ config?: string; debug?: boolean }>();
 
@@ -39,7 +62,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--from <time>', 'start: YYYY-MM-DD (in the account time zone), ISO time or UNIX seconds')
     .option('--to <time>', 'end: a bare date includes that whole day')
     .option('--last <period>', 'the last 24h, or 7d / 4w / 3m of whole days (weeks, months) before today')
-    .option('--granularity <g>', 'half_hour | day | month (default: from the range)')
+    .option('--granularity <g>', 'half_hour (or hourly) | day | month (default: from the range)')
     .option('--by <dimension>', 'break down by phone | country')
     .addOption(new Option('--format <format>', 'text | json').default('text'))
     .option('--out <dir>', 'also write chart.png, summary.txt and report.json into this folder')
@@ -128,6 +151,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .action(async (opts: { online?: boolean }) => {
       exitCode = await (await import('./check.js')).runCheck(opts, io, globals().config, logger());
     });
+
+  for (const command of program.commands) refuseRepeatedOptions(command);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

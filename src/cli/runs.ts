@@ -2,6 +2,7 @@ import { readEnv } from '../config/env.js';
 import { loadConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { configDigests, describeSchedule } from '../jobs/digests.js';
+import { DEFAULT_SQLITE_PATH, storeExists } from '../store/location.js';
 import { openStore } from '../store/sql.js';
 import { quoted } from '../text.js';
 import type { CliIo } from './io.js';
@@ -11,7 +12,13 @@ export async function runRuns(opts: { limit?: string; failed?: boolean }, io: Cl
   const limit = opts.limit === undefined ? 30 : Number(opts.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
     throw new UsageError(`--limit ${quoted(opts.limit)} is not a whole number from 1 to 1000`);
-  const store = await openStore(readEnv(io.env).databaseUrl, { cwd: io.cwd });
+  const { databaseUrl } = readEnv(io.env);
+  // Reading runs never creates a database: no store yet means nothing has run.
+  if (!storeExists(databaseUrl, io.cwd)) {
+    io.stdout.write(`no runs yet (no store at ${databaseUrl ?? DEFAULT_SQLITE_PATH}: \`waba-pulse serve\` creates it)\n`);
+    return 0;
+  }
+  const store = await openStore(databaseUrl, { cwd: io.cwd });
   try {
     const runs = (await store.listRuns({ limit: opts.failed ? 1000 : limit }))
       .filter((r) => !opts.failed || r.status === 'failed')

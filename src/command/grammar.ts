@@ -24,7 +24,7 @@ export const COMMAND_NAMES = ['report', 'accounts', 'subscribe', 'unsubscribe', 
 const GRANULARITY_WORDS: Record<string, Granularity> = { hourly: 'half_hour', 'half-hourly': 'half_hour', daily: 'day', monthly: 'month' };
 
 export const USAGE: Record<(typeof COMMAND_NAMES)[number], string> = {
-  report: 'report <account> [today|yesterday|7d|30d|<from>..<to>] [by phone|by country] [hourly|daily|monthly]',
+  report: 'report <account> [today|yesterday|7d|30d|<from>..<to>] [by phone|by country] [half-hourly|daily|monthly]',
   accounts: 'accounts',
   subscribe: 'subscribe <account> daily|weekly [at HH:MM] [time zone]',
   unsubscribe: 'unsubscribe <account>',

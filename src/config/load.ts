@@ -5,7 +5,7 @@ import { suggestion } from '../didYouMean.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { GRAPH_DEFAULTS, type GraphSettings } from '../graph/defaults.js';
 import type { Granularity } from '../series.js';
-import { quoted } from '../text.js';
+import { quoted, quotedUnlessSecret } from '../text.js';
 import { lookupAccount } from './accounts.js';
 import { type EnvSettings, readEnv } from './env.js';
 import { configSchema, type RawConfig, type Target } from './schema.js';
@@ -58,7 +58,46 @@ function issueLine(issue: z.core.$ZodIssue): { path: string; message: string } {
     };
   }
   if (issue.code === 'invalid_type' && issue.input === undefined) return { path, message: 'missing' };
-  return { path, message: issue.message };
+  return { path, message: plainMessage(issue) };
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  number: 'a number',
+  int: 'a whole number',
+  string: 'text',
+  boolean: 'true or false',
+  array: 'a list ([a, b])',
+  object: 'a mapping (key: value)',
+};
+
+/**
+ * zod's own wording ("Too big: expected number to be <=1") names neither the value nor the fix;
+ * our messages say what was written and what is allowed. Issues our schema words itself pass as
+ * they are.
+ */
+function plainMessage(issue: z.core.$ZodIssue): string {
+  const echo = quotedUnlessSecret(typeof issue.input === 'object' ? JSON.stringify(issue.input) : issue.input);
+  const key = issue.path.at(-1);
+  switch (issue.code) {
+    case 'invalid_type':
+      return `${echo} is not ${TYPE_WORDS[issue.expected] ?? issue.expected}`;
+    case 'too_big':
+    case 'too_small': {
+      const bound = issue.code === 'too_big' ? issue.maximum : issue.minimum;
+      if (issue.origin !== 'number' && issue.origin !== 'int') return issue.message;
+      const side = issue.code === 'too_big' ? `over the maximum, ${bound}` : `under the minimum, ${bound}`;
+      // A rate written as a percentage is the likeliest mistake: say the fraction it meant.
+      const asFraction =
+        key === 'rateFloor' && typeof issue.input === 'number' && issue.input > 1 && issue.input <= 100
+          ? ` — a rate is a fraction: write ${issue.input / 100} for ${issue.input}%`
+          : '';
+      return `${echo} is ${side}${asFraction}`;
+    }
+    case 'invalid_value':
+      return `${echo} is not one of ${issue.values.map((v) => String(v)).join(', ')}`;
+    default:
+      return issue.message;
+  }
 }
 
 /** Validate an already-parsed document (the YAML file, or the demo's embedded config). */

@@ -1,7 +1,7 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { didYouMean } from '../didYouMean.js';
-import { DAY, type DurationBounds, HOUR, MINUTE, parseDuration } from '../duration.js';
+import { DAY, type DurationBounds, describeDuration, HOUR, MINUTE, parseDuration } from '../duration.js';
 import { GRAPH_DEFAULTS } from '../graph/defaults.js';
 import { GRANULARITIES } from '../series.js';
 import { looksLikeSecret, quoted, quotedUnlessSecret } from '../text.js';
@@ -211,7 +211,7 @@ export const alertRule = z
       ctx.addIssue({
         code: 'custom',
         path: ['checkEvery'],
-        message: 'is under 5m for a graph rule — Graph answers half-hourly; use source: webhooks for minute checks',
+        message: `"${describeDuration(rule.checkEvery)}" is under 5m for a graph rule — Graph answers half-hourly: use 5m or more, or source: webhooks for minute checks`,
       });
     }
   })
