@@ -463,6 +463,13 @@ describe('waba-pulse demo', () => {
     expect(
       daily.anomalies.some((a: { kind: string; scope: { key: string } }) => a.kind === 'delivery_drop' && a.scope.key === '16315551000'),
     ).toBe(true);
+    // The console lists them worst first, the headline incident among them, and counts the rest.
+    const listed = stdout.split('Acme Retail (Asia/Kolkata)')[1]!.split('weekly digest')[0]!;
+    const first = /\[(critical|warning)\] (.*)/.exec(listed)!;
+    expect(first[2]).toBe(daily.anomalies[0].explanation);
+    expect(daily.anomalies[0].scope.key).toBe('16315551000');
+    if (daily.anomalies.length > 3) expect(listed).toContain(`…and ${daily.anomalies.length - 3} more in ${join(out, 'acme-retail', 'daily', 'summary.txt')}`);
+    expect(listed).toContain(`→ ${join(out, 'acme-retail', 'daily', 'chart.png')}`);
     const globex = JSON.parse(readFileSync(join(out, 'globex-support', 'daily', 'report.json'), 'utf8'));
     expect(
       globex.anomalies.some((a: { kind: string; scope: { key: string } }) => a.kind === 'volume_drop' && a.scope.key === '4930555101'),

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { rankAnomalies } from '../analytics/ranking.js';
 import { breakdownLabel, formatCount, formatDuration, formatPoints, formatRate, NBSP, unbroken } from '../report/format.js';
 import type { Report } from '../report/model.js';
 import { failureMeaning } from '../whatsapp/failureCodes.js';
@@ -171,7 +172,6 @@ export function clockSpan(start: number, end: number, tz: string): string {
 // Alerts: one headline per incident, related scopes under it.
 
 // A number is what someone can act on first; then the country it sends to; then the account.
-const SPECIFICITY: Record<string, number> = { phone_country: 3, phone: 2, country: 1, account: 0 };
 
 /** The scope as a headline names it: "+1 631 555 1000", "IN (India)", "All traffic". */
 function where(line: AlertLine): string {
@@ -245,12 +245,7 @@ export function incidents(alert: AlertContent): Incident[] {
   }
   const reference = alert.openedAt === undefined ? undefined : Math.floor(alert.openedAt / 1000);
   return groups.map((group) => {
-    const ranked = [...group].sort(
-      (a, b) =>
-        (a.severity === 'critical' ? 0 : 1) - (b.severity === 'critical' ? 0 : 1) ||
-        (SPECIFICITY[b.scope?.kind ?? 'account'] ?? 0) - (SPECIFICITY[a.scope?.kind ?? 'account'] ?? 0) ||
-        (a.start ?? 0) - (b.start ?? 0),
-    );
+    const ranked = rankAnomalies(group);
     const [primary, ...rest] = ranked as [AlertLine, ...AlertLine[]];
     return {
       headline: lineHeadline(primary, alert.timezone, reference),

@@ -1,4 +1,4 @@
-import { join, relative } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DateTime } from 'luxon';
 import { composeReport } from '../compose/composeReport.js';
 import { planReportRequest } from '../compose/reportPlan.js';
@@ -14,6 +14,9 @@ import { startStatusReceiver } from '../whatsapp/receiver.js';
 import { type CliIo, ensureDir } from './io.js';
 import { graphClientFor, writeReportFiles } from './report.js';
 
+/** Anomalies listed per digest on the console; summary.txt holds them all. */
+const SHOWN_ANOMALIES = 3;
+
 /**
  * The product with no Meta account: the sandbox on a free loopback port, and what each sample
  * account's configured digests (a daily one by number, a weekly one by country: see
@@ -22,7 +25,8 @@ import { graphClientFor, writeReportFiles } from './report.js';
  */
 export async function runDemo(opts: { out?: string }, io: CliIo, logger: Logger): Promise<number> {
   const now = io.now;
-  const outRoot = ensureDir(opts.out ?? join(io.cwd, 'out', 'demo'), '--out');
+  // Absolute, so what it prints can be opened from anywhere.
+  const outRoot = ensureDir(resolve(io.cwd, opts.out ?? join('out', 'demo')), '--out');
   const accounts = sampleAccounts(now());
   const sandbox = await startSandbox({ accounts, now, logger });
   const env = { ...io.env, GRAPH_API_URL: sandbox.url, GRAPH_API_VERSION: undefined, [SANDBOX_TOKEN_ENV]: SANDBOX_TOKEN };
@@ -62,19 +66,22 @@ export async function runDemo(opts: { out?: string }, io: CliIo, logger: Logger)
           `  ${what}: ${formatRate(report.totals.deliveryRate)} of ${report.totals.sent.toLocaleString('en-US')} delivered, ` +
             `${report.anomalies.length} anomal${report.anomalies.length === 1 ? 'y' : 'ies'} (${ms} ms)\n`,
         );
-        for (const a of report.anomalies.slice(0, 3)) io.stdout.write(`    [${a.severity}] ${a.explanation}\n`);
+        // Worst first (the report's order); the rest counted, never dropped without a word.
+        for (const a of report.anomalies.slice(0, SHOWN_ANOMALIES)) io.stdout.write(`    [${a.severity}] ${a.explanation}\n`);
+        const more = report.anomalies.length - SHOWN_ANOMALIES;
+        if (more > 0) io.stdout.write(`    …and ${more} more in ${join(dir, 'summary.txt')}\n`);
         const top = report.failures?.byCode[0];
         if (top && report.failures) {
           io.stdout.write(
             `    why messages failed: ${report.failures.failed.toLocaleString('en-US')} failed, mostly ${top.code} (${Math.round(top.share * 100)}%) ${top.title}\n`,
           );
         }
-        io.stdout.write(`    → ${relative(io.cwd, written.chart) || written.chart}\n`);
+        io.stdout.write(`    → ${written.chart}\n`);
       }
       io.stdout.write('\n');
     }
     io.stdout.write(
-      `Done: ${sandbox.stats.requests} Graph requests. Each folder under ${relative(io.cwd, outRoot) || outRoot}/ holds chart.png, summary.txt and report.json (and failures.png).\n`,
+      `Done: ${sandbox.stats.requests} Graph requests. Each folder under ${outRoot}/ holds chart.png, summary.txt and report.json (and failures.png).\n`,
     );
     return 0;
   } finally {

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Anomaly, AnomalyScope } from '../analytics/anomalies.js';
 import { attemptsOf, isAttempt, statusScopeOf, withinScope } from '../analytics/failures.js';
+import { rankAnomalies } from '../analytics/ranking.js';
 import type { SettleCurve } from '../analytics/settle.js';
 import { graphAccount } from '../compose/graphAccount.js';
 import { fixedCurves } from '../compose/settleLearning.js';
@@ -141,9 +142,9 @@ async function prefetch(source: AnalyticsSource, req: BacktestRequest): Promise<
   return { data, calls, notes, accountPoints: main.points };
 }
 
+/** The scope an episode is named by: the same headline the alert people see leads with. */
 function headline(anomalies: readonly Anomaly[]): Anomaly {
-  const gap = (a: Anomaly) => (a.kind === 'delivery_drop' ? a.expected - a.observed : a.kind === 'volume_drop' ? 1 : 0);
-  return [...anomalies].sort((a, b) => (a.severity === b.severity ? gap(b) - gap(a) : a.severity === 'critical' ? -1 : 1))[0]!;
+  return rankAnomalies(anomalies)[0]!;
 }
 
 /** What a replay needs besides the rule: the moments to check, and how each is judged. */

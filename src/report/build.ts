@@ -3,6 +3,7 @@ import { type BreakdownDimension, breakdown, topMovers } from '../analytics/brea
 import { compareTotals } from '../analytics/compare.js';
 import { type FailureSummary, summarizeFailures } from '../analytics/failures.js';
 import { normalizeSeries } from '../analytics/normalize.js';
+import { compareAnomalies } from '../analytics/ranking.js';
 import { fillGaps, markSettlement, totals, within } from '../analytics/series.js';
 import { previousPeriod, sameWeekdayLastWeek, toIso } from '../analytics/time.js';
 import { GRAPH_LOOKBACK_SECONDS } from '../graph/defaults.js';
@@ -36,8 +37,6 @@ export interface BuildInput {
   notes?: string[];
   detection?: Partial<DetectionSettings> | undefined;
 }
-
-const SEVERITY_ORDER = { critical: 0, warning: 1 } as const;
 
 export function buildReport(input: BuildInput): Report {
   const tz = input.timezone;
@@ -123,7 +122,7 @@ export function buildReport(input: BuildInput): Report {
     const items = breakdown(inputs);
     breakdownSection = { by, items, topMovers: topMovers(items) };
   }
-  anomalies.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.start - b.start);
+  anomalies.sort(compareAnomalies);
 
   // Failure reasons, when status webhooks are kept: a range without any says so, never zeros.
   let failures: FailureSummary | null = null;
