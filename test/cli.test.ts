@@ -468,7 +468,8 @@ describe('waba-pulse demo', () => {
     const first = /\[(critical|warning)\] (.*)/.exec(listed)!;
     expect(first[2]).toBe(daily.anomalies[0].explanation);
     expect(daily.anomalies[0].scope.key).toBe('16315551000');
-    if (daily.anomalies.length > 3) expect(listed).toContain(`…and ${daily.anomalies.length - 3} more in ${join(out, 'acme-retail', 'daily', 'summary.txt')}`);
+    if (daily.anomalies.length > 3)
+      expect(listed).toContain(`…and ${daily.anomalies.length - 3} more in ${join(out, 'acme-retail', 'daily', 'summary.txt')}`);
     expect(listed).toContain(`→ ${join(out, 'acme-retail', 'daily', 'chart.png')}`);
     const globex = JSON.parse(readFileSync(join(out, 'globex-support', 'daily', 'report.json'), 'utf8'));
     expect(
