@@ -93,6 +93,8 @@ describe('waba-pulse report', () => {
     expect(json.comparisons.previousPeriod.range.start).toBe('2026-11-11T00:00:00+05:30');
     const drop = json.anomalies.find((a: { scope: { key: string } }) => a.scope.key === 'IN');
     expect(drop).toMatchObject({ kind: 'delivery_drop', severity: expect.stringMatching(/warning|critical/) });
+    // Every time in the document in the account's zone, when it was made included.
+    expect(json.freshness.generatedAt).toBe('2026-11-25T15:45:00+05:30');
     for (const a of json.anomalies)
       expect(Object.keys(a)).toEqual(
         expect.arrayContaining(['kind', 'start', 'end', 'scope', 'observed', 'expected', 'severity', 'explanation']),

@@ -121,4 +121,36 @@ describe('chat commands', () => {
     );
     expect(sandbox.stats.requests).toBe(before);
   });
+
+  it("says mute times in the account's zone, ends a mute with `unmute`, and `alerts on` says when a mute still holds", async () => {
+    const ctx = context();
+    const run = async (text: string) => lines(await runCommand(ctx, ops, parseCommand(text)));
+    // 18:00 UTC is 10:00 in Los Angeles (PST); two hours on, the same day.
+    expect(await run('mute globex-support 2h')).toEqual([
+      'Alerts for *Globex Support* are muted here for 2h, until 12:00\u00a0PST. `/waba unmute globex-support` ends it early.',
+    ]);
+    expect(await run('alerts globex-support on')).toEqual([
+      'Delivery alerts for *Globex Support* are on in this conversation.',
+      'They stay muted until 12:00\u00a0PST: `/waba unmute globex-support` ends that now.',
+    ]);
+    expect(await run('unmute globex-support')).toEqual(['Alerts for *Globex Support* are heard here again.']);
+    expect((await store.alertSettings(ops)).find((s) => s.accountId === globex!.id)!.mutedUntil).toBe(clock);
+    expect(await run('alerts globex-support on')).toEqual(['Delivery alerts for *Globex Support* are on in this conversation.']);
+    expect(await run('unmute globex-support')).toEqual(['Alerts for *Globex Support* were not muted in this conversation.']);
+  });
+
+  it('`unsubscribe` names a digest the config file posts here instead of saying there is none', async () => {
+    const ctx = context();
+    await store.removeSubscriptions(ops, acme!.id);
+    expect(lines(await runCommand(ctx, ops, parseCommand('unsubscribe acme-retail')))).toEqual([
+      'The digest for *Acme Retail* here (daily at 08:00 America/Los_Angeles) comes from the config file (digests[0]): remove it there.',
+    ]);
+  });
+
+  it('`subscribe` suggests the zone meant by a misspelled one, as the config file does', async () => {
+    const thrown = await runCommand(context(), ops, parseCommand('subscribe acme-retail daily at 09:00 Europe/Berln')).catch(
+      (e: unknown) => e,
+    );
+    expect(errorMessage(thrown)).toBe('Unknown time zone "Europe/Berln" — did you mean "Europe/Berlin"?');
+  });
 });

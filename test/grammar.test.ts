@@ -35,6 +35,7 @@ describe('the chat command grammar', () => {
     expect(parseCommand('help')).toEqual({ kind: 'help' });
     expect(parseCommand('accounts')).toEqual({ kind: 'accounts' });
     expect(parseCommand('subscriptions')).toEqual({ kind: 'subscriptions' });
+    expect(parseCommand('unmute acme')).toEqual({ kind: 'unmute', account: 'acme' });
     expect(parseCommand('subscribe acme weekly at 8:30 Europe/Berlin')).toEqual({
       kind: 'subscribe',
       account: 'acme',

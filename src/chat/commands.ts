@@ -1,4 +1,3 @@
-import { IANAZone } from 'luxon';
 import { chartSpec, failureChartSpec } from '../charts/spec.js';
 import { COMMAND_NAMES, type Command, HELP, USAGE } from '../command/grammar.js';
 import { composeReport } from '../compose/composeReport.js';
@@ -6,14 +5,17 @@ import { lastDayTotals } from '../compose/lastDay.js';
 import { planReportRequest, type ReportSpec } from '../compose/reportPlan.js';
 import { lookupAccount } from '../config/accounts.js';
 import type { AccountConfig } from '../config/load.js';
+import { timeZoneProblem } from '../config/timeZones.js';
 import { accountToken } from '../config/tokens.js';
 import { didYouMean } from '../didYouMean.js';
 import { CommandError, isWabaPulseError } from '../errors.js';
 import { allDigests, configDigests, coverageKey, describeSchedule } from '../jobs/digests.js';
 import { formatCount, formatDuration, formatRate } from '../report/format.js';
+import type { ChatTarget } from '../store/types.js';
 import { quoted } from '../text.js';
 import { type Requester, visibleAccounts } from './access.js';
 import type { CommandContext, CommandResult } from './context.js';
+import { clockTime } from './presentation.js';
 import { errorMessage } from './surface.js';
 
 /** An account this conversation may see; anything else gets the same answer, existing or not. */
@@ -62,6 +64,12 @@ export async function buildCommandReport(
   return { type: 'report', report, chart, ...(failureChart ? { failureChart } : {}) };
 }
 
+/** When this conversation's mute of the account ends, if one holds now. */
+async function mutedUntilOf(ctx: CommandContext, target: ChatTarget, accountId: string): Promise<number | undefined> {
+  const setting = (await ctx.store.alertSettings(target)).find((s) => s.accountId === accountId);
+  return setting?.mutedUntil && setting.mutedUntil > ctx.now() ? setting.mutedUntil : undefined;
+}
+
 export async function runCommand(ctx: CommandContext, who: Requester, command: Command): Promise<CommandResult> {
   const target = { platform: who.platform, conversation: who.conversation };
   switch (command.kind) {
@@ -100,8 +108,9 @@ export async function runCommand(ctx: CommandContext, who: Requester, command: C
     case 'subscribe': {
       const account = resolveAccount(ctx, who, command.account);
       const timezone = command.timezone ?? account.timezone;
-      if (!IANAZone.isValidZone(timezone))
-        throw new CommandError(`${quoted(timezone)} is not a time zone — use an IANA name such as Europe/Berlin`);
+      const zoneProblem = timeZoneProblem(timezone);
+      if (zoneProblem)
+        throw new CommandError(`${zoneProblem[0]!.toUpperCase()}${zoneProblem.slice(1)}${zoneProblem.endsWith('?') ? '' : '.'}`);
       // The config file already sends this conversation this digest: a subscription would double it.
       const configured = configDigests(ctx.config).find(
         (d) => coverageKey(d) === coverageKey({ target, accountId: account.id, every: command.every }),
@@ -130,11 +139,26 @@ export async function runCommand(ctx: CommandContext, who: Requester, command: C
     case 'unsubscribe': {
       const account = resolveAccount(ctx, who, command.account);
       const removed = await ctx.store.removeSubscriptions(target, account.id);
+      // A digest from the config file is listed by `subscriptions` but changed only there: say so.
+      const configured = configDigests(ctx.config).filter(
+        (d) => d.accountId === account.id && d.target.platform === target.platform && d.target.conversation === target.conversation,
+      );
+      const fromFile = configured.map(
+        (d) =>
+          `The digest for *${account.displayName}* here (${describeSchedule(d)}) comes from the config file (${d.origin}): remove it there.`,
+      );
       return {
         type: 'notice',
-        title: removed ? 'Unsubscribed' : 'Nothing to unsubscribe',
+        title: removed ? 'Unsubscribed' : configured.length ? 'Set in the config file' : 'Nothing to unsubscribe',
         lines: [
-          removed ? `No more digests for *${account.displayName}* here.` : `This conversation had no digest for *${account.displayName}*.`,
+          ...(removed || !configured.length
+            ? [
+                removed
+                  ? `No more digests for *${account.displayName}* from chat here.`
+                  : `This conversation had no digest for *${account.displayName}*.`,
+              ]
+            : []),
+          ...fromFile,
         ],
       };
     }
@@ -165,10 +189,19 @@ export async function runCommand(ctx: CommandContext, who: Requester, command: C
     case 'alerts': {
       const account = resolveAccount(ctx, who, command.account);
       await ctx.store.setAlertsEnabled(target, account.id, command.enabled);
+      // On again is not heard again while a mute holds: say so, and how to end it.
+      const mutedUntil = command.enabled ? await mutedUntilOf(ctx, target, account.id) : undefined;
       return {
         type: 'notice',
         title: command.enabled ? 'Alerts on' : 'Alerts off',
-        lines: [`Delivery alerts for *${account.displayName}* are ${command.enabled ? 'on' : 'off'} in this conversation.`],
+        lines: [
+          `Delivery alerts for *${account.displayName}* are ${command.enabled ? 'on' : 'off'} in this conversation.`,
+          ...(mutedUntil
+            ? [
+                `They stay muted until ${clockTime(mutedUntil / 1000, account.timezone, ctx.now() / 1000)}: \`${ctx.prefix} unmute ${account.name}\` ends that now.`,
+              ]
+            : []),
+        ],
       };
     }
     case 'mute': {
@@ -179,7 +212,22 @@ export async function runCommand(ctx: CommandContext, who: Requester, command: C
         type: 'notice',
         title: 'Muted',
         lines: [
-          `Alerts for *${account.displayName}* are muted here for ${formatDuration(command.durationMs)} (until ${new Date(until).toISOString().slice(0, 16).replace('T', ' ')} UTC).`,
+          `Alerts for *${account.displayName}* are muted here for ${formatDuration(command.durationMs)}, until ${clockTime(until / 1000, account.timezone, ctx.now() / 1000)}. \`${ctx.prefix} unmute ${account.name}\` ends it early.`,
+        ],
+      };
+    }
+    case 'unmute': {
+      const account = resolveAccount(ctx, who, command.account);
+      const wasMuted = await mutedUntilOf(ctx, target, account.id);
+      // A mute that ends now: the next check posts as usual.
+      if (wasMuted) await ctx.store.muteAlerts(target, account.id, ctx.now());
+      return {
+        type: 'notice',
+        title: wasMuted ? 'Unmuted' : 'Not muted',
+        lines: [
+          wasMuted
+            ? `Alerts for *${account.displayName}* are heard here again.`
+            : `Alerts for *${account.displayName}* were not muted in this conversation.`,
         ],
       };
     }

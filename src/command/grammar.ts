@@ -17,9 +17,20 @@ export type Command =
   | { kind: 'subscriptions' }
   | { kind: 'alerts'; account: string; enabled: boolean }
   | { kind: 'mute'; account: string; durationMs: number }
+  | { kind: 'unmute'; account: string }
   | { kind: 'help' };
 
-export const COMMAND_NAMES = ['report', 'accounts', 'subscribe', 'unsubscribe', 'subscriptions', 'alerts', 'mute', 'help'] as const;
+export const COMMAND_NAMES = [
+  'report',
+  'accounts',
+  'subscribe',
+  'unsubscribe',
+  'subscriptions',
+  'alerts',
+  'mute',
+  'unmute',
+  'help',
+] as const;
 
 const GRANULARITY_WORDS: Record<string, Granularity> = { hourly: 'half_hour', 'half-hourly': 'half_hour', daily: 'day', monthly: 'month' };
 
@@ -31,6 +42,7 @@ export const USAGE: Record<(typeof COMMAND_NAMES)[number], string> = {
   subscriptions: 'subscriptions',
   alerts: 'alerts <account> on|off',
   mute: 'mute <account> <duration, e.g. 1h or 24h>',
+  unmute: 'unmute <account>',
   help: 'help',
 };
 
@@ -43,6 +55,7 @@ export const HELP: Record<(typeof COMMAND_NAMES)[number], { description: string;
   subscriptions: { description: 'The digests posted here', example: 'subscriptions' },
   alerts: { description: 'Delivery alerts here on or off', example: 'alerts {account} off' },
   mute: { description: 'Silence alerts here for a while', example: 'mute {account} 2h' },
+  unmute: { description: 'End a mute early', example: 'unmute {account}' },
   help: { description: 'This list', example: 'help' },
 };
 
@@ -122,6 +135,8 @@ export function parseCommand(text: string): Command {
       if (!parsed.ok) throw new CommandError(`Mute: ${parsed.message}.`);
       return { kind: 'mute', account, durationMs: parsed.ms };
     }
+    case 'unmute':
+      return { kind: 'unmute', account: need(words.shift(), 'unmute', 'an account') };
     default: {
       const near = didYouMean(name, COMMAND_NAMES);
       throw new CommandError(`I don't know ${quoted(name)}.${near ? ` Did you mean "${near}"?` : ''} Try \`help\` for what I can do.`);

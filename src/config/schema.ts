@@ -1,4 +1,3 @@
-import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { didYouMean } from '../didYouMean.js';
 import { DAY, type DurationBounds, describeDuration, HOUR, MINUTE, parseDuration } from '../duration.js';
@@ -6,33 +5,16 @@ import { GRAPH_DEFAULTS } from '../graph/defaults.js';
 import { GRANULARITIES } from '../series.js';
 import { looksLikeSecret, quoted, quotedUnlessSecret } from '../text.js';
 import { lookupAccount } from './accounts.js';
+import { timeZoneProblem } from './timeZones.js';
 
 /**
  * The YAML config, validated on load. Messages name the bad value; the path is added by the
  * loader. Secrets are never in this file: tokens are `${VAR}` references or `tokenEnv: VAR`.
  */
 
-// ICU lists some zones under their old names; suggest the names people use today.
-const CURRENT_NAMES: Record<string, string> = {
-  'Asia/Calcutta': 'Asia/Kolkata',
-  'Europe/Kiev': 'Europe/Kyiv',
-  'Asia/Katmandu': 'Asia/Kathmandu',
-  'Asia/Saigon': 'Asia/Ho_Chi_Minh',
-  'Asia/Rangoon': 'Asia/Yangon',
-  'America/Godthab': 'America/Nuuk',
-  'Pacific/Enderbury': 'Pacific/Kanton',
-  'Atlantic/Faeroe': 'Atlantic/Faroe',
-  'America/Buenos_Aires': 'America/Argentina/Buenos_Aires',
-};
-const TIME_ZONES = Intl.supportedValuesOf('timeZone').map((zone) => CURRENT_NAMES[zone] ?? zone);
-
 export const timeZone = z.string({ error: 'expected an IANA time zone name such as "Europe/Berlin"' }).superRefine((value, ctx) => {
-  if (IANAZone.isValidZone(value)) return;
-  const near = didYouMean(value, TIME_ZONES);
-  ctx.addIssue({
-    code: 'custom',
-    message: `unknown time zone ${quoted(value)}${near ? ` — did you mean "${near}"?` : ' — use an IANA name such as "Europe/Berlin"'}`,
-  });
+  const problem = timeZoneProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
 export const granularity = z.enum(GRANULARITIES, {

@@ -115,7 +115,7 @@ export function reportJson(report: Report) {
       : {}),
     failures: report.failures ? failuresJson(report) : null,
     freshness: {
-      generatedAt: new Date(f.generatedAt).toISOString(),
+      generatedAt: toIso(Math.floor(f.generatedAt / 1000), tz),
       settledUntil: f.settledUntil === null ? null : toIso(f.settledUntil, tz),
       unsettledBuckets: f.unsettledBuckets,
       settleMinutes: Math.round(f.settleMs / 60_000),
