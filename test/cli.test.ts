@@ -159,6 +159,31 @@ describe('waba-pulse report', () => {
   });
 });
 
+describe('waiting for the call budget', () => {
+  it("says on stderr how long it waits and why, past 80% of a WABA's budget", async () => {
+    // Graph reports 80% of this WABA's budget used (100 calls an hour, 80 spent): calls are paced,
+    // at our own budget's interval (7,200 an hour: 0.5 s apart), and the waits add up past a second.
+    const busy = await startSandbox({ accounts: sampleAccounts(NOW), now: () => NOW, token: SECRET, callsPerHour: 100 });
+    try {
+      const config = writeConfig('paced.yaml', `${CONFIG}graph:\n  callsPerHour: 7200\n`);
+      for (let i = 0; i < 80; i++)
+        await fetch(`${busy.url}/v23.0/104729384756102?fields=id`, { headers: { authorization: `Bearer ${SECRET}` } });
+      // By phone number: the numbers' requests go out after the account's answer has said how busy it is.
+      const { code, err } = await cli(['report', '--account', 'acme-retail', '--last', '7d', '--by', 'phone'], {
+        WABA_PULSE_CONFIG: config,
+        GRAPH_API_URL: busy.url,
+      });
+      expect(code).toBe(0);
+      // One line, not one per call: the command's clock stands still here.
+      expect(err).toMatch(
+        /^waba-pulse: waiting 1 s before the next Graph call for acme-retail: Graph reports \d+% of its rate limit used; calls are paced past 80%\.\n$/,
+      );
+    } finally {
+      await busy.close();
+    }
+  });
+});
+
 describe('--version', () => {
   it('prints the package version', async () => {
     const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));

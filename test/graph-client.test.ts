@@ -228,6 +228,14 @@ describe('usage headers and the call budget', () => {
     expect(sleeps).toEqual([18_000]);
   });
 
+  it('spaces paced calls that wait at the same time one interval apart', async () => {
+    const usage = JSON.stringify({ call_count: 85, total_cputime: 10, total_time: 10 });
+    const { client, sleeps } = await setup([{ ...ok, headers: { 'x-app-usage': usage } }], { callsPerHour: 200 });
+    await client.fetchAnalytics(account, { range: day, granularity: 'DAY' });
+    await Promise.all([1, 2, 3].map(() => client.fetchAnalytics(account, { range: day, granularity: 'DAY' })));
+    expect(sleeps).toEqual([18_000, 36_000, 54_000]);
+  });
+
   it('refuses to start a call when its own budget for the WABA is spent', async () => {
     const { fake, client } = await setup([ok], { callsPerHour: 2, maxWaitMs: 1_000 });
     await client.fetchAnalytics(account, { range: day, granularity: 'DAY' });

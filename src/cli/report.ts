@@ -92,8 +92,24 @@ export async function writeReportFiles(report: Report, dir: string, config: Conf
 }
 
 /** The CLI's Graph client: the command's clock, and stopped by its signal (Ctrl-C). */
-export function graphClientFor(config: Config, logger: Logger, io: Pick<CliIo, 'now' | 'signal'>): GraphClient {
-  return new GraphClient({ ...config.graph, logger, signal: io.signal, now: io.now });
+/** Waits shorter than this pass without a word; after a line, the next waits this long before another. */
+const QUIET_WAIT_MS = 1_000;
+const BETWEEN_LINES_MS = 10_000;
+
+export function graphClientFor(config: Config, logger: Logger, io: Pick<CliIo, 'now' | 'signal' | 'stderr'>): GraphClient {
+  let saidAt: number | undefined;
+  return new GraphClient({
+    ...config.graph,
+    logger,
+    signal: io.signal,
+    now: io.now,
+    // A command that sits still for seconds says why, or it looks hung.
+    onBudgetWait: ({ account, delayMs, reason }) => {
+      if (delayMs < QUIET_WAIT_MS || (saidAt !== undefined && io.now() - saidAt < BETWEEN_LINES_MS)) return;
+      saidAt = io.now();
+      io.stderr.write(`waba-pulse: waiting ${Math.ceil(delayMs / 1000)} s before the next Graph call for ${account}: ${reason}.\n`);
+    },
+  });
 }
 
 export async function runReport(opts: ReportOptions, io: CliIo, configPath: string | undefined, logger: Logger): Promise<number> {

@@ -65,6 +65,8 @@ export interface GraphClientOptions extends Partial<GraphSettings> {
   retryBaseMs?: number;
   rateLimitBaseMs?: number;
   retryCapMs?: number;
+  /** Called before a wait for the call budget (the CLI says how long and why). */
+  onBudgetWait?: (info: { account: string; delayMs: number; reason: string }) => void;
   /** Called after every HTTP attempt (for metrics). */
   onCall?: (info: { wabaId: string; status: number | undefined; ms: number; error?: string }) => void;
   /** Aborts in-flight calls, waits and retries (Ctrl-C, shutdown). */
@@ -113,6 +115,7 @@ export class GraphClient implements AnalyticsSource {
   private readonly rateLimitBaseMs: number;
   private readonly retryCapMs: number;
   private readonly onCall: GraphClientOptions['onCall'];
+  private readonly onBudgetWait: GraphClientOptions['onBudgetWait'];
   private readonly signal: AbortSignal | undefined;
   /** Graph's own words the last time it rate-limited each WABA: kept when our budget wait gives up. */
   private readonly lastRateLimit = new Map<string, GraphRateLimitError>();
@@ -129,6 +132,7 @@ export class GraphClient implements AnalyticsSource {
     this.rateLimitBaseMs = options.rateLimitBaseMs ?? 5_000;
     this.retryCapMs = options.retryCapMs ?? 30_000;
     this.onCall = options.onCall;
+    this.onBudgetWait = options.onBudgetWait;
     this.limit = pLimit(this.settings.concurrency);
     this.agent = new Agent({ connections: this.settings.concurrency * 2, keepAliveTimeout: 10_000 });
     this.usage = new UsageGovernor({ callsPerHour: this.settings.callsPerHour, now: this.now });
@@ -268,6 +272,7 @@ export class GraphClient implements AnalyticsSource {
       throw err;
     }
     this.log.info({ account: account.name, delayMs: Math.round(delay) }, 'pacing graph calls to stay within the budget');
+    this.onBudgetWait?.({ account: account.name, delayMs: delay, reason: this.usage.describePressure(account.id) });
     await this.pause(delay);
   }
 

@@ -63,7 +63,11 @@ export class UsageGovernor {
     return this.window(wabaId).length;
   }
 
-  /** Milliseconds to wait before the next call for this WABA may go out. */
+  /**
+   * Milliseconds to wait before the next call for this WABA may go out. When calls are paced the
+   * slot is taken: calls waiting at the same time go out one interval apart, not together when
+   * their common wait ends.
+   */
   delayBefore(wabaId: string): number {
     const now = this.now();
     const blocked = Math.max(this.blockedUntil.get(wabaId) ?? 0, this.blockedUntil.get(APP) ?? 0) - now;
@@ -77,8 +81,9 @@ export class UsageGovernor {
     const reported = Math.max(this.pressure.get(wabaId) ?? 0, this.pressure.get(APP) ?? 0) / 100;
     const used = Math.max(list.length / budget, reported);
     if (used >= this.softLimit) {
-      const last = this.lastCall.get(wabaId) ?? 0;
-      return Math.max(0, last + interval - now);
+      const slot = Math.max(now, (this.lastCall.get(wabaId) ?? 0) + interval);
+      this.lastCall.set(wabaId, slot);
+      return slot - now;
     }
     return 0;
   }
@@ -86,7 +91,8 @@ export class UsageGovernor {
   record(wabaId: string): void {
     const now = this.now();
     this.window(wabaId).push(now);
-    this.lastCall.set(wabaId, now);
+    // A slot taken further ahead by a paced call stays taken.
+    this.lastCall.set(wabaId, Math.max(now, this.lastCall.get(wabaId) ?? 0));
   }
 
   /** Read the usage headers of a response (any status). */
@@ -108,6 +114,19 @@ export class UsageGovernor {
         else if (Math.max(...usages.map(worst)) >= 100) this.blockedUntil.set(wabaId, now + 60_000);
       }
     }
+  }
+
+  /** Why calls for this WABA wait now, in a few words for a person. */
+  describePressure(wabaId: string): string {
+    const now = this.now();
+    if (Math.max(this.blockedUntil.get(wabaId) ?? 0, this.blockedUntil.get(APP) ?? 0) > now)
+      return 'Graph asked to wait before calling again';
+    const budget = this.options.callsPerHour;
+    const used = this.window(wabaId).length;
+    const reported = Math.max(this.pressure.get(wabaId) ?? 0, this.pressure.get(APP) ?? 0);
+    if (reported / 100 > used / budget)
+      return `Graph reports ${Math.round(reported)}% of its rate limit used; calls are paced past ${Math.round(this.softLimit * 100)}%`;
+    return `${used} of its ${budget} Graph calls this hour are used (graph.callsPerHour); calls are paced past ${Math.round(this.softLimit * 100)}%`;
   }
 
   /** Graph's own estimate of when this WABA may call again, if it gave one. */
