@@ -520,6 +520,18 @@ describe('waba-pulse demo', () => {
     expect(initech.anomalies.map((a: { kind: string; scope: { kind: string } }) => `${a.kind} ${a.scope.kind}`)).toEqual([
       'volume_spike account',
     ]);
+    // The weekly digest's failures cover only yesterday (the demo sends yesterday's webhooks):
+    // said where they are shown, each figure named by its source, the unplaceable numbers as such.
+    const weekly = JSON.parse(readFileSync(join(out, 'acme-retail', 'weekly', 'report.json'), 'utf8'));
+    expect(weekly.failures.since).toBe(daily.range.start);
+    expect(weekly.notes.join(' ')).not.toMatch(/Failure reasons cover only/);
+    const summary = readFileSync(join(out, 'acme-retail', 'weekly', 'summary.txt'), 'utf8');
+    expect(summary).toMatch(/^Sent [\d,]+ · Delivered [\d,]+ · Delivery rate [\d.]+% \(Graph analytics\)$/m);
+    expect(summary).toMatch(
+      /^Why messages failed \(status webhooks, only since Tue 24 Nov 00:00\): [\d,]+ failed, [\d.]+% of the [\d,]+ messages the webhooks saw sent$/m,
+    );
+    expect(summary).not.toContain('Unknown Region');
+    expect(summary).not.toContain('Top movers');
     // The digests are the sandbox config's: daily by phone number, weekly by country.
     expect(JSON.parse(readFileSync(join(out, 'acme-retail', 'weekly', 'report.json'), 'utf8')).breakdown.by).toBe('country');
     expect(daily.breakdown.by).toBe('phone');

@@ -33,6 +33,8 @@ export interface FailureSummary {
   rate: number | null;
   byCode: FailureCode[];
   byScope?: { by: BreakdownDimension; items: FailureScope[] } | undefined;
+  /** When the webhooks' counts begin inside the range (UNIX seconds): the figures cover only what follows. */
+  since?: number | undefined;
 }
 
 /** Codes shown by name; the rest are summed as "other". */

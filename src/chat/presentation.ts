@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { rankAnomalies } from '../analytics/ranking.js';
-import { breakdownLabel, formatCount, formatDuration, formatPoints, formatRate, NBSP, unbroken } from '../report/format.js';
+import { breakdownLabel, failureSource, formatCount, formatDuration, formatPoints, formatRate, NBSP, unbroken } from '../report/format.js';
 import type { Report } from '../report/model.js';
 import { failureMeaning } from '../whatsapp/failureCodes.js';
 import type { AlertContent, AlertFollowUp, AlertLine, AlertStatusLine } from './surface.js';
@@ -110,7 +110,7 @@ export function failureView(report: Report, limit = 3): FailureView | undefined 
   const f = report.failures;
   if (!f || f.failed === 0) return undefined;
   return {
-    headline: `${formatCount(f.failed)} failed · ${formatRate(f.rate)} of ${formatCount(f.sent)} sent`,
+    headline: `${formatCount(f.failed)} failed · ${formatRate(f.rate)} of ${formatCount(f.sent)} sent (${failureSource(report)})`,
     codes: f.byCode.slice(0, limit).map((c) => ({
       code: c.code ? String(c.code) : 'other',
       count: formatCount(c.count),

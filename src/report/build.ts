@@ -128,11 +128,12 @@ export function buildReport(input: BuildInput): Report {
   let failures: FailureSummary | null = null;
   if (input.statuses) {
     if (input.statuses.rows.length) {
-      failures = summarizeFailures(input.statuses.rows, input.breakdown?.by);
       const since = input.statuses.since;
-      if (since !== undefined && since > range.start) {
-        notes.push(`Failure reasons cover only the time since status webhooks began, ${toIso(since, tz).slice(0, 16).replace('T', ' ')}.`);
-      }
+      // Said where the failures are shown, not in a note at the bottom.
+      failures = {
+        ...summarizeFailures(input.statuses.rows, input.breakdown?.by),
+        ...(since !== undefined && since > range.start ? { since } : {}),
+      };
     } else if (input.statuses.webhooksKnown)
       notes.push('No WhatsApp status webhooks were received for this range: failure reasons are unknown.');
   }

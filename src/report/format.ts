@@ -44,7 +44,11 @@ export function unbroken(text: string): string {
   return text.replace(/ /g, NBSP);
 }
 
+/** The region libphonenumber gives a number it cannot place. */
+export const UNKNOWN_COUNTRY = 'ZZ';
+
 export function formatCountry(code: string): string {
+  if (code === UNKNOWN_COUNTRY) return 'Unknown country (number not recognised)';
   try {
     regionNames ??= new Intl.DisplayNames(['en'], { type: 'region' });
     const name = regionNames.of(code);
@@ -105,6 +109,17 @@ export function freshnessLine(report: Report): string {
     );
   }
   return parts.join('; ');
+}
+
+/**
+ * Where failure figures come from, and what they cover when not the whole range: "status
+ * webhooks", "status webhooks, since Fri 4 Dec 00:00".
+ */
+export function failureSource(report: Report): string {
+  const since = report.failures?.since;
+  return since === undefined
+    ? 'status webhooks'
+    : `status webhooks, only since ${DateTime.fromSeconds(since, { zone: report.range.timezone }).toFormat('ccc d LLL HH:mm')}`;
 }
 
 /** 3600000 -> "1h", 5400000 -> "1h 30m", 86400000 -> "24h". */

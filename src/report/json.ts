@@ -51,6 +51,9 @@ function anomalyJson(a: Anomaly, tz: string) {
 function failuresJson(report: Report) {
   const f = report.failures!;
   return {
+    source: 'status webhooks',
+    // The counts cover only the time from here when the webhooks began inside the range.
+    since: f.since === undefined ? null : toIso(f.since, report.range.timezone),
     total: f.failed,
     sent: f.sent,
     rate: round(f.rate),

@@ -1,6 +1,7 @@
 import {
   breakdownLabel,
   bucketLabel,
+  failureSource,
   formatCount,
   formatPercentChange,
   formatPoints,
@@ -26,14 +27,16 @@ function comparisonLine(label: string, c: Comparison | null): string | undefined
 export function failureLines(report: Report): string[] {
   const f = report.failures!;
   const lines = [
-    `Why messages failed (status webhooks): ${formatCount(f.failed)} failed, ${formatRate(f.rate)} of ${formatCount(f.sent)} sent`,
+    `Why messages failed (${failureSource(report)}): ${formatCount(f.failed)} failed, ${formatRate(f.rate)} of the ${formatCount(f.sent)} messages the webhooks saw sent`,
+    `  ${pad('code', 7)} ${pad('failed', 9, true)} ${pad('share', 5, true)}  meaning — what to do`,
   ];
   for (const c of f.byCode) {
     lines.push(
       `  ${pad(c.code ? String(c.code) : 'other', 7)} ${pad(formatCount(c.count), 9, true)} ${pad(formatRate(c.share, 0), 5, true)}  ${c.title}${c.advice ? ` — ${c.advice}` : ''}`,
     );
   }
-  if (f.byScope) {
+  if (f.byScope?.items.some((i) => i.failed)) {
+    lines.push(`  ${pad(f.byScope.by === 'phone' ? 'number' : 'country', 24)} ${pad('failed', 9, true)}`);
     for (const item of f.byScope.items.slice(0, MAX_BREAKDOWN)) {
       if (!item.failed) continue;
       lines.push(
@@ -49,7 +52,7 @@ export function reportText(report: Report): string {
   const lines: string[] = [];
   lines.push(`${reportTitle(report)} (${report.range.timezone})`);
   lines.push(
-    `Sent ${formatCount(report.totals.sent)} · Delivered ${formatCount(report.totals.delivered)} · Delivery rate ${formatRate(report.totals.deliveryRate)}`,
+    `Sent ${formatCount(report.totals.sent)} · Delivered ${formatCount(report.totals.delivered)} · Delivery rate ${formatRate(report.totals.deliveryRate)} (Graph analytics)`,
   );
   for (const line of [
     comparisonLine('previous period', report.comparisons.previousPeriod),
@@ -77,9 +80,13 @@ export function reportText(report: Report): string {
         `  ${pad(breakdownLabel(by, item.key), 24)} ${pad(formatCount(item.sent), 11, true)} ${pad(formatCount(item.delivered), 11, true)} ${pad(formatRate(item.deliveryRate), 7, true)}  ${formatPoints(item.change.ratePoints)}`,
       );
     }
-    if (items.length > MAX_BREAKDOWN) lines.push(`  … and ${items.length - MAX_BREAKDOWN} more (see --format json)`);
-    if (topMovers.length)
-      lines.push(`  Top movers: ${topMovers.map((m) => `${breakdownLabel(by, m.key)} ${formatPoints(m.change.ratePoints)}`).join(', ')}`);
+    if (items.length > MAX_BREAKDOWN) {
+      lines.push(`  … and ${items.length - MAX_BREAKDOWN} more (see --format json)`);
+      // Every change is in the table's last column; movers are worth a line only for rows cut off.
+      const hidden = topMovers.filter((m) => !items.slice(0, MAX_BREAKDOWN).includes(m));
+      if (hidden.length)
+        lines.push(`  Also moving: ${hidden.map((m) => `${breakdownLabel(by, m.key)} ${formatPoints(m.change.ratePoints)}`).join(', ')}`);
+    }
   }
 
   if (report.failures) lines.push('', ...failureLines(report));
@@ -87,6 +94,9 @@ export function reportText(report: Report): string {
   lines.push('');
   const unit = report.granularity === 'half_hour' ? 'half hour' : report.granularity;
   lines.push(`Per ${unit} (${report.bucketTimezone}; * = deliveries still settling):`);
+  lines.push(
+    `  ${pad(report.granularity === 'half_hour' ? 'starting' : unit, 16)} ${pad('sent', 11, true)} ${pad('delivered', 11, true)} ${pad('rate', 7, true)}`,
+  );
   const rows = report.series;
   const shown = rows.length > MAX_ROWS ? rows.slice(-MAX_ROWS) : rows;
   if (shown.length < rows.length) lines.push(`  … ${rows.length - shown.length} earlier buckets (see --format json)`);
