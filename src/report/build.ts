@@ -5,7 +5,7 @@ import { type FailureSummary, summarizeFailures } from '../analytics/failures.js
 import { normalizeSeries } from '../analytics/normalize.js';
 import { compareAnomalies } from '../analytics/ranking.js';
 import { fillGaps, markSettlement, totals, within } from '../analytics/series.js';
-import { previousPeriod, sameWeekdayLastWeek, toIso } from '../analytics/time.js';
+import { previousPeriod, sameWeekdayLastWeek } from '../analytics/time.js';
 import { GRAPH_LOOKBACK_SECONDS } from '../graph/defaults.js';
 import type { DataPoint, Granularity, TimeRange } from '../series.js';
 import type { StatusTotal } from '../store/types.js';
