@@ -11,18 +11,21 @@ import { SANDBOX_TOKEN_ENV, sandboxConfigDocument } from '../sandbox/config.js';
 import { startSandbox } from '../sandbox/server.js';
 import { StatusWebhookEmitter } from '../sandbox/statusWebhooks.js';
 import { startStatusReceiver } from '../whatsapp/receiver.js';
-import { type CliIo, ensureDir } from './io.js';
-import { graphClientFor, writeReportFiles } from './report.js';
+import type { CliIo } from './io.js';
+import { type OutputFile, OutputFolder } from './outputFolder.js';
+import { graphClientFor, reportFiles } from './report.js';
 
 /**
  * The product with no Meta account: the sandbox on a free loopback port, and what each sample
  * account's configured digests (a daily one by number, a weekly one by country: see
  * `sandboxConfigDocument`) would post if they went out now — built as the scheduler builds
- * them — with files under ./out/demo/<account>/<daily|weekly>/.
+ * them — with files under ./out/demo/<account>/<daily|weekly>/, written as one set at the end.
  */
 export async function runDemo(opts: { out?: string }, io: CliIo, logger: Logger): Promise<number> {
   const now = io.now;
-  const outRoot = ensureDir(opts.out ?? join(io.cwd, 'out', 'demo'), '--out');
+  // Checked before the sandbox starts: a folder that cannot take the files costs nothing.
+  const out = OutputFolder.open(opts.out ?? join(io.cwd, 'out', 'demo'), '--out');
+  const files: OutputFile[] = [];
   const accounts = sampleAccounts(now());
   const sandbox = await startSandbox({ accounts, now, logger });
   const env = { ...io.env, GRAPH_API_URL: sandbox.url, GRAPH_API_VERSION: undefined, [SANDBOX_TOKEN_ENV]: SANDBOX_TOKEN };
@@ -54,8 +57,7 @@ export async function runDemo(opts: { out?: string }, io: CliIo, logger: Logger)
           { graph, now, statuses: store, webhooksConfigured: true },
           { account, token: SANDBOX_TOKEN, range: plan.range, granularity: plan.granularity, by: plan.by, notes: plan.notes },
         );
-        const dir = join(outRoot, account.name, digest.every);
-        const written = await writeReportFiles(report, dir, config);
+        for (const file of await reportFiles(report, config)) files.push({ ...file, name: join(account.name, digest.every, file.name) });
         const ms = Math.round(performance.now() - started);
         const what = `${digest.every} digest (${digest.every === 'daily' ? 'yesterday' : 'last 7 days'}, by ${digest.by === 'phone' ? 'phone number' : 'country'})`;
         io.stdout.write(
@@ -69,12 +71,12 @@ export async function runDemo(opts: { out?: string }, io: CliIo, logger: Logger)
             `    why messages failed: ${report.failures.failed.toLocaleString('en-US')} failed, mostly ${top.code} (${Math.round(top.share * 100)}%) ${top.title}\n`,
           );
         }
-        io.stdout.write(`    → ${relative(io.cwd, written.chart) || written.chart}\n`);
       }
       io.stdout.write('\n');
     }
+    const written = out.write(files);
     io.stdout.write(
-      `Done: ${sandbox.stats.requests} Graph requests. Each folder under ${relative(io.cwd, outRoot) || outRoot}/ holds chart.png, summary.txt and report.json (and failures.png).\n`,
+      `Done: ${sandbox.stats.requests} Graph requests; ${written.length} files written. Each folder under ${relative(io.cwd, out.path) || out.path}/ holds chart.png, summary.txt and report.json (and failures.png).\n`,
     );
     return 0;
   } finally {
