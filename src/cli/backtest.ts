@@ -10,7 +10,7 @@ import { GRAPH_LOOKBACK_SECONDS } from '../graph/defaults.js';
 import type { Rule } from '../jobs/alerts.js';
 import { type BacktestEpisode, type BacktestResult, minutesToAlert, runBacktest, runWebhookBacktest } from '../jobs/backtest.js';
 import type { Logger } from '../log.js';
-import { resolveRange } from '../query/range.js';
+import { endingByNow, resolveRange } from '../query/range.js';
 import { buildReport } from '../report/build.js';
 import { formatDuration, formatRange, formatRate } from '../report/format.js';
 import { DEFAULT_SQLITE_PATH, storeExists } from '../store/location.js';
@@ -77,12 +77,13 @@ export function planBacktest(config: Config, opts: BacktestOptions, nowMs: numbe
   const format = parseFormat(opts.format);
   const account = findAccount(config, opts.account);
   const rule = ruleFor(config, account, opts.rule);
-  const { range } = resolveRange(
+  const resolved = resolveRange(
     { from: opts.from, to: opts.to, last: opts.from === undefined && opts.to === undefined ? (opts.last ?? '30d') : opts.last },
     account.timezone,
     nowMs,
   );
-  range.end = Math.min(range.end, Math.floor(nowMs / 1000));
+  const ending = endingByNow(resolved.range, account.timezone, nowMs);
+  const range = ending.range;
   const days = (range.end - range.start) / 86_400;
   if (days > MAX_DAYS)
     throw new UsageError(
@@ -99,7 +100,7 @@ export function planBacktest(config: Config, opts: BacktestOptions, nowMs: numbe
       'E_RANGE_TOO_OLD',
     );
   }
-  return { account, rule, range, format };
+  return { account, rule, range, format, notes: ending.note ? [ending.note] : [] };
 }
 
 function episodeJson(e: BacktestEpisode, tz: string) {
@@ -252,7 +253,7 @@ export async function runBacktestCommand(
   try {
     const maxCalls = Math.max(config.graph.callsPerReport, Math.floor(config.graph.callsPerHour / 2));
     const result = await runBacktest(graph, { config, account: plan.account, token, rule: plan.rule, range: plan.range, curve, maxCalls });
-    return await writeBacktest(result, plan.format, out, io, now);
+    return await writeBacktest({ ...result, notes: [...plan.notes, ...result.notes] }, plan.format, out, io, now);
   } finally {
     await graph.close();
   }
@@ -291,7 +292,7 @@ async function runWebhookBacktestCommand(
   const store = await openStore(url, { cwd: io.cwd, migrate: false });
   try {
     const result = await runWebhookBacktest(store, { config, account: plan.account, rule: plan.rule, range: plan.range });
-    return await writeBacktest(result, plan.format, out, io, now);
+    return await writeBacktest({ ...result, notes: [...plan.notes, ...result.notes] }, plan.format, out, io, now);
   } finally {
     await store.close();
   }
