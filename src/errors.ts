@@ -94,6 +94,12 @@ export class CommandError extends UsageError {
   }
 }
 
+/** A set of `--out` files could not be written after the work was done (the disk filled up): none of them appears. */
+export class OutputWriteError extends WabaPulseError {
+  readonly code = 'E_OUT_WRITE';
+  readonly exitCode = 1 as const;
+}
+
 /** A series that cannot be trusted: the message names the bucket and what is wrong with it. */
 export class SeriesError extends WabaPulseError {
   readonly code = 'E_SERIES';

@@ -497,7 +497,6 @@ describe('waba-pulse demo', () => {
     expect(daily.anomalies[0].scope.key).toBe('16315551000');
     if (daily.anomalies.length > 3)
       expect(listed).toContain(`…and ${daily.anomalies.length - 3} more in ${join(out, 'acme-retail', 'daily', 'summary.txt')}`);
-    expect(listed).toContain(`→ ${join(out, 'acme-retail', 'daily', 'chart.png')}`);
     const globex = JSON.parse(readFileSync(join(out, 'globex-support', 'daily', 'report.json'), 'utf8'));
     expect(
       globex.anomalies.some((a: { kind: string; scope: { key: string } }) => a.kind === 'volume_drop' && a.scope.key === '4930555101'),

@@ -93,6 +93,23 @@ describe('request building', () => {
     expect(result.notes.join(' ')).toMatch(/End moved to now/);
     expect(result.notes.join(' ')).toMatch(/one year/);
   });
+
+  it('asks for days when a MONTH range is shorter than a month once cut at now, and says it did', async () => {
+    const { fake, client } = await setup([ok]);
+    const nowS = NOW / 1000;
+    // Five weeks asked, three of them in the future: what is left is too short for MONTH.
+    const result = await client.fetchAnalytics(account, {
+      range: { start: nowS - 14 * 86_400, end: nowS + 21 * 86_400 },
+      granularity: 'MONTH',
+    });
+    expect(fake.requests).toHaveLength(1);
+    expect(fake.requests[0]!.fields).toBe(`analytics.start(${nowS - 14 * 86_400}).end(${nowS}).granularity(DAY)`);
+    expect(result.granularity).toBe('DAY');
+    // A month and more is asked by MONTH, in one request.
+    const long = await client.fetchAnalytics(account, { range: { start: nowS - 31 * 86_400, end: nowS }, granularity: 'MONTH' });
+    expect(fake.requests[1]!.fields).toContain('.granularity(MONTH)');
+    expect(long.granularity).toBe('MONTH');
+  });
 });
 
 describe('retries', () => {

@@ -83,6 +83,20 @@ describe('sandbox Graph', () => {
     );
   });
 
+  it('takes MONTH over a calendar month or more in the WABA zone, and nothing shorter', async () => {
+    const pacific = (iso: string) => DateTime.fromISO(iso, { zone: 'America/Los_Angeles' }).toSeconds();
+    const month = async (from: string, to: string) =>
+      (await get(ACME, `analytics.start(${pacific(from)}).end(${pacific(to)}).granularity(MONTH)`)).body;
+    // February: 28 days, and a month.
+    expect((await month('2026-02-01', '2026-03-01')).analytics.granularity).toBe('MONTH');
+    // 28 days of June, or June less a minute: not a month.
+    expect((await month('2026-06-03', '2026-07-01')).error).toMatchObject({ code: 100 });
+    expect((await month('2026-06-01', '2026-06-30T23:59')).error.message).toBe(
+      '(#100) The time range must be at least one month for granularity MONTH',
+    );
+    expect((await month('2026-06-01', '2026-07-01')).analytics.granularity).toBe('MONTH');
+  });
+
   it('shows deliveries still arriving for the newest buckets', async () => {
     const { body } = await get(ACME, `analytics.start(${nowS - 6 * 3600}).end(${nowS}).granularity(HALF_HOUR)`);
     const points = body.analytics.data_points as Array<{ sent: number; delivered: number }>;

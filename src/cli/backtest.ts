@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { curveFromStats, DEFAULT_SETTLE_CURVE, type SettleCurve, type SettleStats } from '../analytics/settle.js';
 import { toIso } from '../analytics/time.js';
@@ -11,13 +10,14 @@ import { GRAPH_LOOKBACK_SECONDS } from '../graph/defaults.js';
 import type { Rule } from '../jobs/alerts.js';
 import { type BacktestEpisode, type BacktestResult, minutesToAlert, runBacktest, runWebhookBacktest } from '../jobs/backtest.js';
 import type { Logger } from '../log.js';
-import { resolveRange } from '../query/range.js';
+import { endingByNow, resolveRange } from '../query/range.js';
 import { buildReport } from '../report/build.js';
 import { formatDuration, formatRange, formatRate } from '../report/format.js';
 import { DEFAULT_SQLITE_PATH, storeExists } from '../store/location.js';
 import { openStore } from '../store/sql.js';
 import { quoted } from '../text.js';
-import { type CliIo, ensureDir, writeFileAtomic } from './io.js';
+import type { CliIo } from './io.js';
+import { type OutputFile, OutputFolder } from './outputFolder.js';
 import { graphClientFor, parseFormat } from './report.js';
 
 export interface BacktestOptions {
@@ -77,12 +77,13 @@ export function planBacktest(config: Config, opts: BacktestOptions, nowMs: numbe
   const format = parseFormat(opts.format);
   const account = findAccount(config, opts.account);
   const rule = ruleFor(config, account, opts.rule);
-  const { range } = resolveRange(
+  const resolved = resolveRange(
     { from: opts.from, to: opts.to, last: opts.from === undefined && opts.to === undefined ? (opts.last ?? '30d') : opts.last },
     account.timezone,
     nowMs,
   );
-  range.end = Math.min(range.end, Math.floor(nowMs / 1000));
+  const ending = endingByNow(resolved.range, account.timezone, nowMs);
+  const range = ending.range;
   const days = (range.end - range.start) / 86_400;
   if (days > MAX_DAYS)
     throw new UsageError(
@@ -99,7 +100,7 @@ export function planBacktest(config: Config, opts: BacktestOptions, nowMs: numbe
       'E_RANGE_TOO_OLD',
     );
   }
-  return { account, rule, range, format };
+  return { account, rule, range, format, notes: ending.note ? [ending.note] : [] };
 }
 
 function episodeJson(e: BacktestEpisode, tz: string) {
@@ -244,30 +245,32 @@ export async function runBacktestCommand(
   const plan = planBacktest(config, opts, now());
   if (plan.rule.source === 'webhooks') return runWebhookBacktestCommand(plan, opts, io, config, now);
   const token = accountToken(plan.account, io.env);
-  const outDir = opts.out ? ensureDir(opts.out, '--out') : undefined;
+  // Checked before any Graph call: a folder that cannot take the files costs nothing.
+  const out = opts.out ? OutputFolder.open(opts.out, '--out') : undefined;
   const curve = await settleCurve(io, config, plan.account);
   // One account, fetched once: more calls in flight than a service shares across accounts.
   const graph = graphClientFor({ ...config, graph: { ...config.graph, concurrency: Math.max(config.graph.concurrency, 12) } }, logger, io);
   try {
     const maxCalls = Math.max(config.graph.callsPerReport, Math.floor(config.graph.callsPerHour / 2));
     const result = await runBacktest(graph, { config, account: plan.account, token, rule: plan.rule, range: plan.range, curve, maxCalls });
-    return await writeBacktest(result, plan.format, outDir, io, now);
+    return await writeBacktest({ ...result, notes: [...plan.notes, ...result.notes] }, plan.format, out, io, now);
   } finally {
     await graph.close();
   }
 }
 
-/** The result on stdout, and with --out its chart and JSON: both files or neither (the chart is drawn first). */
-async function writeBacktest(result: BacktestResult, format: string, outDir: string | undefined, io: CliIo, now: () => number) {
+/** The result on stdout, and with --out its chart and JSON: both files or neither. */
+async function writeBacktest(result: BacktestResult, format: string, out: OutputFolder | undefined, io: CliIo, now: () => number) {
   const json = backtestJson(result);
   const text = format === 'json' ? `${JSON.stringify(json, null, 2)}\n` : backtestText(result);
-  if (outDir) {
+  let written: string[] = [];
+  if (out) {
     const chart = await backtestChart(result, now());
-    if (chart.kind === 'png') writeFileAtomic(join(outDir, 'chart.png'), chart.png);
-    writeFileAtomic(join(outDir, 'backtest.json'), `${JSON.stringify(json, null, 2)}\n`);
+    const files: OutputFile[] = chart.kind === 'png' ? [{ name: 'chart.png', data: chart.png }] : [];
+    written = out.write([...files, { name: 'backtest.json', data: `${JSON.stringify(json, null, 2)}\n` }]);
   }
   io.stdout.write(text);
-  if (outDir) io.stderr.write(`wrote ${join(outDir, 'chart.png')}, ${join(outDir, 'backtest.json')}\n`);
+  if (written.length) io.stderr.write(`wrote ${written.join(', ')}\n`);
   return 0;
 }
 
@@ -285,11 +288,11 @@ async function runWebhookBacktestCommand(
       `rule "${plan.rule.name ?? 'defaults'}" judges status webhooks, and there is no store to replay them from`,
       `set DATABASE_URL to the store waba-pulse serve counts them into (without it, ${DEFAULT_SQLITE_PATH})`,
     );
-  const outDir = opts.out ? ensureDir(opts.out, '--out') : undefined;
+  const out = opts.out ? OutputFolder.open(opts.out, '--out') : undefined;
   const store = await openStore(url, { cwd: io.cwd, migrate: false });
   try {
     const result = await runWebhookBacktest(store, { config, account: plan.account, rule: plan.rule, range: plan.range });
-    return await writeBacktest(result, plan.format, outDir, io, now);
+    return await writeBacktest({ ...result, notes: [...plan.notes, ...result.notes] }, plan.format, out, io, now);
   } finally {
     await store.close();
   }

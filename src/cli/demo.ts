@@ -11,8 +11,9 @@ import { SANDBOX_TOKEN_ENV, sandboxConfigDocument } from '../sandbox/config.js';
 import { startSandbox } from '../sandbox/server.js';
 import { StatusWebhookEmitter } from '../sandbox/statusWebhooks.js';
 import { startStatusReceiver } from '../whatsapp/receiver.js';
-import { type CliIo, ensureDir } from './io.js';
-import { graphClientFor, writeReportFiles } from './report.js';
+import type { CliIo } from './io.js';
+import { type OutputFile, OutputFolder } from './outputFolder.js';
+import { graphClientFor, reportFiles } from './report.js';
 
 /** Anomalies listed per digest on the console; summary.txt holds them all. */
 const SHOWN_ANOMALIES = 3;
@@ -21,12 +22,14 @@ const SHOWN_ANOMALIES = 3;
  * The product with no Meta account: the sandbox on a free loopback port, and what each sample
  * account's configured digests (a daily one by number, a weekly one by country: see
  * `sandboxConfigDocument`) would post if they went out now — built as the scheduler builds
- * them — with files under ./out/demo/<account>/<daily|weekly>/.
+ * them — with files under ./out/demo/<account>/<daily|weekly>/, written as one set at the end.
  */
 export async function runDemo(opts: { out?: string }, io: CliIo, logger: Logger): Promise<number> {
   const now = io.now;
+  // Checked before the sandbox starts: a folder that cannot take the files costs nothing.
   // Absolute, so what it prints can be opened from anywhere.
-  const outRoot = ensureDir(resolve(io.cwd, opts.out ?? join('out', 'demo')), '--out');
+  const out = OutputFolder.open(resolve(io.cwd, opts.out ?? join('out', 'demo')), '--out');
+  const files: OutputFile[] = [];
   const accounts = sampleAccounts(now());
   const sandbox = await startSandbox({ accounts, now, logger });
   const env = { ...io.env, GRAPH_API_URL: sandbox.url, GRAPH_API_VERSION: undefined, [SANDBOX_TOKEN_ENV]: SANDBOX_TOKEN };
@@ -58,8 +61,7 @@ export async function runDemo(opts: { out?: string }, io: CliIo, logger: Logger)
           { graph, now, statuses: store, webhooksConfigured: true },
           { account, token: SANDBOX_TOKEN, range: plan.range, granularity: plan.granularity, by: plan.by, notes: plan.notes },
         );
-        const dir = join(outRoot, account.name, digest.every);
-        const written = await writeReportFiles(report, dir, config);
+        for (const file of await reportFiles(report, config)) files.push({ ...file, name: join(account.name, digest.every, file.name) });
         const ms = Math.round(performance.now() - started);
         const what = `${digest.every} digest (${digest.every === 'daily' ? 'yesterday' : 'last 7 days'}, by ${digest.by === 'phone' ? 'phone number' : 'country'})`;
         io.stdout.write(
@@ -69,19 +71,19 @@ export async function runDemo(opts: { out?: string }, io: CliIo, logger: Logger)
         // Worst first (the report's order); the rest counted, never dropped without a word.
         for (const a of report.anomalies.slice(0, SHOWN_ANOMALIES)) io.stdout.write(`    [${a.severity}] ${a.explanation}\n`);
         const more = report.anomalies.length - SHOWN_ANOMALIES;
-        if (more > 0) io.stdout.write(`    …and ${more} more in ${join(dir, 'summary.txt')}\n`);
+        if (more > 0) io.stdout.write(`    …and ${more} more in ${join(out.path, account.name, digest.every, 'summary.txt')}\n`);
         const top = report.failures?.byCode[0];
         if (top && report.failures) {
           io.stdout.write(
             `    why messages failed: ${report.failures.failed.toLocaleString('en-US')} failed, mostly ${top.code} (${Math.round(top.share * 100)}%) ${top.title}\n`,
           );
         }
-        io.stdout.write(`    → ${written.chart}\n`);
       }
       io.stdout.write('\n');
     }
+    const written = out.write(files);
     io.stdout.write(
-      `Done: ${sandbox.stats.requests} Graph requests. Each folder under ${outRoot}/ holds chart.png, summary.txt and report.json (and failures.png).\n`,
+      `Done: ${sandbox.stats.requests} Graph requests; ${written.length} files written. Each folder under ${out.path}/ holds chart.png, summary.txt and report.json (and failures.png).\n`,
     );
     return 0;
   } finally {

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { BreakdownDimension } from '../analytics/breakdown.js';
 import { composeReport } from '../compose/composeReport.js';
 import { planReportRequest } from '../compose/reportPlan.js';
@@ -12,7 +11,8 @@ import type { Report } from '../report/model.js';
 import { reportText } from '../report/text.js';
 import { storeExists } from '../store/location.js';
 import { quoted } from '../text.js';
-import { type CliIo, ensureDir, writeFileAtomic } from './io.js';
+import type { CliIo } from './io.js';
+import { type OutputFile, OutputFolder } from './outputFolder.js';
 
 export interface ReportOptions {
   account?: string;
@@ -54,41 +54,28 @@ export function planReport(config: Config, opts: ReportOptions, nowMs: number) {
   return { account, format, ...planned };
 }
 
-export interface Written {
-  summary: string;
-  json: string;
-  chart: string;
-  chartUrl?: string;
-  /** failures.png, when the range has failure reasons. */
-  failures?: string;
-}
-
-/** summary.txt, report.json and chart.png (plus failures.png with failure reasons, chart-url.txt with QuickChart) in `dir`. */
-export async function writeReportFiles(report: Report, dir: string, config: Config): Promise<Written> {
+/**
+ * chart.png, summary.txt and report.json (plus failures.png with failure reasons, chart-url.txt
+ * with QuickChart), drawn in memory: written as one set by the output folder, or not at all.
+ */
+export async function reportFiles(report: Report, config: Config): Promise<OutputFile[]> {
   // Chart.js and the canvas load only when a chart is drawn (--out, the demo), not for a report.
   const [{ chartSpec, failureChartSpec }, { LocalChartRenderer, QuickChartRenderer }] = await Promise.all([
     import('../charts/spec.js'),
     import('../charts/render.js'),
   ]);
   const spec = chartSpec(report);
-  const written: Written = { summary: join(dir, 'summary.txt'), json: join(dir, 'report.json'), chart: join(dir, 'chart.png') };
+  const files: OutputFile[] = [];
   const png = await new LocalChartRenderer().render(spec);
-  if (png.kind === 'png') writeFileAtomic(written.chart, png.png);
-  if (config.env.chartRenderer === 'quickchart') {
-    written.chartUrl = join(dir, 'chart-url.txt');
-    writeFileAtomic(written.chartUrl, `${new QuickChartRenderer(config.env.quickchartUrl).url(spec)}\n`);
-  }
+  if (png.kind === 'png') files.push({ name: 'chart.png', data: png.png });
+  if (config.env.chartRenderer === 'quickchart')
+    files.push({ name: 'chart-url.txt', data: `${new QuickChartRenderer(config.env.quickchartUrl).url(spec)}\n` });
   const failures = failureChartSpec(report);
-  if (failures) {
-    const png = await new LocalChartRenderer().render(failures);
-    if (png.kind === 'png') {
-      written.failures = join(dir, 'failures.png');
-      writeFileAtomic(written.failures, png.png);
-    }
-  }
-  writeFileAtomic(written.summary, reportText(report));
-  writeFileAtomic(written.json, `${JSON.stringify(reportJson(report), null, 2)}\n`);
-  return written;
+  const failuresPng = failures ? await new LocalChartRenderer().render(failures) : undefined;
+  if (failuresPng?.kind === 'png') files.push({ name: 'failures.png', data: failuresPng.png });
+  files.push({ name: 'summary.txt', data: reportText(report) });
+  files.push({ name: 'report.json', data: `${JSON.stringify(reportJson(report), null, 2)}\n` });
+  return files;
 }
 
 /** The CLI's Graph client: the command's clock, and stopped by its signal (Ctrl-C). */
@@ -117,7 +104,8 @@ export async function runReport(opts: ReportOptions, io: CliIo, configPath: stri
   const config = loadConfig(io.env, configPath);
   const plan = planReport(config, opts, now());
   const token = accountToken(plan.account, io.env);
-  const outDir = opts.out ? ensureDir(opts.out, '--out') : undefined;
+  // Checked before any Graph call: a folder that cannot take the files costs nothing.
+  const out = opts.out ? OutputFolder.open(opts.out, '--out') : undefined;
   const graph = graphClientFor(config, logger, io);
   // Failure reasons come from the store `serve` keeps status webhooks in, when there is one.
   const store = await storeWithStatuses(io, config);
@@ -136,12 +124,7 @@ export async function runReport(opts: ReportOptions, io: CliIo, configPath: stri
       },
     );
     io.stdout.write(plan.format === 'json' ? `${JSON.stringify(reportJson(report), null, 2)}\n` : reportText(report));
-    if (outDir) {
-      const written = await writeReportFiles(report, outDir, config);
-      io.stderr.write(
-        `wrote ${written.chart}, ${written.summary}, ${written.json}${written.failures ? `, ${written.failures}` : ''}${written.chartUrl ? `, ${written.chartUrl}` : ''}\n`,
-      );
-    }
+    if (out) io.stderr.write(`wrote ${out.write(await reportFiles(report, config)).join(', ')}\n`);
     return 0;
   } finally {
     await graph.close();

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
 import { teamsManifestSchema } from '../chat/teams/manifest.js';
 import { formatPath } from '../config/load.js';
 import { ConfigError } from '../errors.js';
-import { type CliIo, ensureDir, writeFileAtomic } from './io.js';
+import type { CliIo } from './io.js';
+import { OutputFolder } from './outputFolder.js';
 
 const TEMPLATE_DIR = fileURLToPath(new URL('../../manifest/teams/', import.meta.url));
 
@@ -36,13 +37,13 @@ export function fillTeamsManifest(env: NodeJS.ProcessEnv, templateDir = TEMPLATE
 export async function runTeamsPackage(opts: { out?: string }, io: CliIo): Promise<number> {
   const manifest = fillTeamsManifest(io.env);
   const out = opts.out ?? join(io.cwd, 'out', 'waba-pulse-teams.zip');
-  ensureDir(join(out, '..'), '--out');
+  const folder = OutputFolder.open(dirname(out), '--out');
   const zip = zipSync({
     'manifest.json': Buffer.from(manifest),
     'color.png': readFileSync(join(TEMPLATE_DIR, 'color.png')),
     'outline.png': readFileSync(join(TEMPLATE_DIR, 'outline.png')),
   });
-  writeFileAtomic(out, Buffer.from(zip));
+  folder.write([{ name: basename(out), data: Buffer.from(zip) }]);
   io.stdout.write(
     `wrote ${out} (${zip.length} bytes): upload it in Teams (Apps → Manage your apps → Upload an app) or the Teams admin center\n`,
   );

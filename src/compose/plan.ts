@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { requestGranularity } from '../graph/chunks.js';
 import type { GraphGranularity } from '../graph/fields.js';
 import type { Granularity, TimeRange } from '../series.js';
 
@@ -24,7 +25,7 @@ function sameMidnights(a: string, b: string, window: TimeRange): boolean {
  * What to ask Graph for. Graph's DAY and MONTH buckets follow the WABA's zone; a report in
  * another zone re-buckets HALF_HOUR data into its own days, which costs more calls, so windows
  * longer than five weeks use Graph's days and say whose days they are. MONTH is refused by
- * Graph for windows under about a month, so short month reports are built from days.
+ * Graph for windows under a month (`requestGranularity`), so short month reports are built from days.
  */
 export function planFetch(granularity: Granularity, reportTz: string, wabaTz: string, window: TimeRange): FetchPlan {
   const span = window.end - window.start;
@@ -41,5 +42,5 @@ export function planFetch(granularity: Granularity, reportTz: string, wabaTz: st
   }
   const tz = aligned ? reportTz : wabaTz;
   const note = aligned ? undefined : `Months run midnight to midnight ${wabaTz} (Graph's boundaries for this WABA).`;
-  return { graphGranularity: span >= 28 * 86_400 ? 'MONTH' : 'DAY', bucketTimezone: tz, ...(note ? { note } : {}) };
+  return { graphGranularity: requestGranularity(window, 'MONTH'), bucketTimezone: tz, ...(note ? { note } : {}) };
 }

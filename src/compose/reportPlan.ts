@@ -4,7 +4,7 @@ import type { AccountConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { planChunks } from '../graph/chunks.js';
 import { GRAPH_DEFAULTS, GRAPH_LOOKBACK_SECONDS, type GraphSettings } from '../graph/defaults.js';
-import { parseGranularity, type RangeSpec, resolveRange } from '../query/range.js';
+import { endingByNow, parseGranularity, type RangeSpec, resolveRange } from '../query/range.js';
 import { fetchWindow } from '../report/window.js';
 import type { Granularity, TimeRange } from '../series.js';
 import { planFetch } from './plan.js';
@@ -28,7 +28,7 @@ export interface PlannedReport {
   range: TimeRange;
   granularity: Granularity;
   by: BreakdownDimension | undefined;
-  /** What the person should know about the plan (a start moved into the lookback). */
+  /** What the person should know about the plan (an end moved to now, a start moved into the lookback). */
   notes: string[];
 }
 
@@ -48,8 +48,10 @@ export function planReportRequest(
 ): PlannedReport {
   const resolved = resolveRange(spec.range, account.timezone, nowMs);
   const granularity = spec.granularity ? parseGranularity(spec.granularity) : resolved.granularity;
-  const range = { ...resolved.range };
-  const notes: string[] = [];
+  // Cut at now here, not by the Graph client later: the plan, the title and what Graph is asked agree.
+  const ending = endingByNow(resolved.range, account.timezone, nowMs);
+  const range = { ...ending.range };
+  const notes: string[] = ending.note ? [ending.note] : [];
   const days = (range.end - range.start) / 86_400;
   if (granularity === 'half_hour' && days > MAX_HALF_HOUR_DAYS) {
     throw new UsageError(

@@ -15,7 +15,7 @@ import {
 import { type Logger, silentLogger } from '../log.js';
 import { redactSecrets, registerSecret } from '../secrets.js';
 import type { DataPoint, TimeRange } from '../series.js';
-import { planChunks } from './chunks.js';
+import { planChunks, requestGranularity } from './chunks.js';
 import { classifyGraphError } from './classify.js';
 import { GRAPH_DEFAULTS, GRAPH_LOOKBACK_SECONDS, type GraphSettings } from './defaults.js';
 import { type AnalyticsFilter, analyticsField, type GraphGranularity, objectUrl } from './fields.js';
@@ -48,6 +48,7 @@ export interface AnalyticsResult {
   points: DataPoint[];
   phoneNumbers: string[];
   countryCodes: string[];
+  /** The granularity Graph was asked for: DAY for a MONTH range shorter than a month. */
   granularity: GraphGranularity;
   /** The range actually asked of Graph after clamping. */
   range: TimeRange;
@@ -165,9 +166,11 @@ export class GraphClient implements AnalyticsSource {
     const range = { start, end };
     if (start >= end) return { points: [], phoneNumbers: [], countryCodes: [], granularity: req.granularity, range, notes, requests: 0 };
 
-    const spanMs = req.granularity === 'HALF_HOUR' ? this.settings.halfHourChunkMs : this.settings.dayChunkMs;
-    const chunks = planChunks(range, req.granularity, account.wabaTimezone, Math.floor(spanMs / 1000));
-    const answers = await Promise.all(chunks.map((chunk) => this.fetchOnce(account, { ...req, range: chunk })));
+    // Checked on the range as sent, after clamping: a month cut short by "now" is asked by days.
+    const granularity = requestGranularity(range, req.granularity);
+    const spanMs = granularity === 'HALF_HOUR' ? this.settings.halfHourChunkMs : this.settings.dayChunkMs;
+    const chunks = planChunks(range, granularity, account.wabaTimezone, Math.floor(spanMs / 1000));
+    const answers = await Promise.all(chunks.map((chunk) => this.fetchOnce(account, { ...req, granularity, range: chunk })));
 
     // Chunks never overlap, so every point is passed on as Graph sent it: duplicates and
     // conflicts within an answer are for normalizeSeries to count or refuse, not to hide here.
@@ -183,7 +186,7 @@ export class GraphClient implements AnalyticsSource {
       points: points.sort((a, b) => a.start - b.start),
       phoneNumbers: [...phones],
       countryCodes: [...countries],
-      granularity: req.granularity,
+      granularity,
       range,
       notes,
       requests: chunks.length,

@@ -93,6 +93,19 @@ export function resolveRange(spec: RangeSpec, tz: string, nowMs: number): Resolv
 }
 
 /**
+ * A range that ends after now, cut at now — Graph has no buckets after it — with a note saying
+ * so in the range's zone, for the report (text, JSON `notes`, chat) to show.
+ */
+export function endingByNow(range: TimeRange, tz: string, nowMs: number): { range: TimeRange; note?: string } {
+  const nowS = Math.floor(nowMs / 1000);
+  if (range.end <= nowS) return { range };
+  return {
+    range: { start: range.start, end: nowS },
+    note: `End moved to now (${describe(nowS, tz)} ${tz}): Graph has no data after that yet.`,
+  };
+}
+
+/**
  * `Nh`: the last N hours up to now. `Nd`/`Nw`: the N whole days (weeks) before today, so a
  * daily chart never ends on a half-finished day. `Nm`: N whole calendar months before this one.
  */

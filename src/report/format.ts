@@ -72,7 +72,7 @@ export function bucketLabel(start: number, granularity: Granularity, tz: string,
   return newDay ? `${WEEKDAY_NAMES[c.weekday - 1]} ${time}` : time;
 }
 
-/** "Tue 24 Nov 2026", "17–23 Nov 2026", "24 Nov 09:00 – 25 Nov 09:00". */
+/** "Tue 24 Nov 2026", "17–23 Nov 2026", "24 Nov 09:00 – 25 Nov 2026 09:00", "31 Dec 2026 09:00 – 1 Jan 2027 09:00". */
 export function formatRange(range: TimeRange, tz: string): string {
   const a = DateTime.fromSeconds(range.start, { zone: tz });
   const b = DateTime.fromSeconds(range.end, { zone: tz });
@@ -86,7 +86,8 @@ export function formatRange(range: TimeRange, tz: string): string {
     return `${a.toFormat('d LLL yyyy')} – ${last.toFormat('d LLL yyyy')}`;
   }
   if (a.hasSame(b, 'day')) return `${a.toFormat('ccc d LLL yyyy, HH:mm')}–${b.toFormat('HH:mm')}`;
-  return `${a.toFormat('d LLL HH:mm')} – ${b.toFormat('d LLL yyyy HH:mm')}`;
+  // Across New Year both ends name their year: "31 Dec 2026 09:00 – 1 Jan 2027 09:00".
+  return `${a.toFormat(a.hasSame(b, 'year') ? 'd LLL HH:mm' : 'd LLL yyyy HH:mm')} – ${b.toFormat('d LLL yyyy HH:mm')}`;
 }
 
 export function reportTitle(report: Report): string {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DateTime } from 'luxon';
 import { type Logger, silentLogger } from '../log.js';
 import { SANDBOX_EXPIRED_TOKEN, SANDBOX_NO_PERMISSION_TOKEN, SANDBOX_TOKEN } from './accounts.js';
 import { type FieldExpression, FieldSyntaxError, parseFields, parseListArgument } from './fieldExpression.js';
@@ -118,7 +119,8 @@ export function createSandbox(options: SandboxOptions): {
     const nowS = Math.floor(now() / 1000);
     if (end > nowS + 60) return { status: 400, code: 100, message: '(#100) Param end must be a time in the past' };
     if (start >= end) return { status: 400, code: 100, message: '(#100) Param start must be before end' };
-    if (granularity === 'MONTH' && end - start < 28 * 86_400)
+    // "At least one month", read literally: a calendar month from the start, in the WABA's zone.
+    if (granularity === 'MONTH' && end < DateTime.fromSeconds(start, { zone: wabaTz }).plus({ months: 1 }).toSeconds())
       return { status: 400, code: 100, message: '(#100) The time range must be at least one month for granularity MONTH' };
     const phones = parseListArgument(m.get('phone_numbers'));
     const countries = parseListArgument(m.get('country_codes'));

@@ -24,10 +24,21 @@ function shiftedClock(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => k === 'LD_PRELOAD' || k.startsWith('FAKETIME')));
 }
 
+/** The command line that runs `waba-pulse <args>` from source (through tsx), for a test that wraps it in another command. */
+export function cliCommand(args: string[]): string[] {
+  return [process.execPath, '--import', TSX, CLI, ...args];
+}
+
+/** A CLI process's environment: `env` over PATH, HOME and the suite's shifted clock, and nothing else of the test's. */
+export function cliEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: process.env.HOME, ...shiftedClock(), ...env };
+}
+
 /** `waba-pulse <args>` as a real process (through tsx), as a user or an orchestrator runs it. */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv, cwd?: string): CliProcess {
-  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...shiftedClock(), ...env },
+  const [node, ...argv] = cliCommand(args);
+  const child = spawn(node!, argv, {
+    env: cliEnv(env),
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
