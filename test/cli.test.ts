@@ -475,7 +475,7 @@ describe('waba-pulse check', () => {
 });
 
 describe('waba-pulse demo', () => {
-  it('writes a chart, a summary and the JSON for every sample account', async () => {
+  it('writes a chart, a summary and the JSON for every sample account', { timeout: 90_000 }, async () => {
     const out = join(dir, 'demo');
     const { code, out: stdout } = await cli(['demo', '--out', out]);
     expect(code).toBe(0);
