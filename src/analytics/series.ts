@@ -1,6 +1,6 @@
 import type { DataPoint, Granularity, TimeRange } from '../series.js';
 import { arrivedAt, type SettleCurve } from './settle.js';
-import { bucketGrid, HALF_HOUR_SECONDS as HALF_HOUR } from './time.js';
+import { bucketGrid, bucketStartOf, HALF_HOUR_SECONDS as HALF_HOUR, nextBucketStart } from './time.js';
 
 export interface Totals {
   sent: number;
@@ -13,7 +13,7 @@ export interface SeriesPoint extends DataPoint {
   deliveryRate: number | null;
   /** False while deliveries for messages sent in this bucket may still be arriving. */
   settled: boolean;
-  /** True when the bucket has not ended yet. */
+  /** True when the bucket covers only part of its period: it has not ended yet, or the range cuts it. */
   partial: boolean;
   /**
    * For a bucket still settling, judged against a settle curve: the share of its final
@@ -49,9 +49,18 @@ export interface FilledSeries {
  * and finer points (HALF_HOUR) are summed into coarser local buckets (DAY/MONTH in `tz`).
  * Points outside the range are ignored.
  */
-export function fillGaps(points: readonly DataPoint[], range: TimeRange, granularity: Granularity, tz: string): FilledSeries {
+export function fillGaps(
+  points: readonly DataPoint[],
+  range: TimeRange,
+  granularity: Granularity,
+  tz: string,
+  /** Instants no day or month bucket may straddle (a report's edges): buckets are cut there. */
+  cuts: readonly number[] = [],
+): FilledSeries {
   if (granularity === 'half_hour') return fillHalfHours(points, range);
-  const grid = bucketGrid(range, granularity, tz);
+  const whole = bucketGrid(range, granularity, tz);
+  const natural = new Set(whole.map((b) => b.end));
+  const grid = cutAt(whole, cuts);
   const out = grid.map((b) => ({ start: b.start, end: b.end, sent: 0, delivered: 0 }));
   let straddling = 0;
   for (const p of points) {
@@ -60,9 +69,35 @@ export function fillGaps(points: readonly DataPoint[], range: TimeRange, granula
     const bucket = out[i]!;
     bucket.sent += p.sent;
     bucket.delivered += p.delivered;
-    if (p.end > bucket.end) straddling++;
+    // Crossing a cut of our own (a range edge inside a half hour) is not Graph's doing.
+    if (p.end > bucket.end && natural.has(bucket.end)) straddling++;
   }
   return { points: out, straddling };
+}
+
+/** The grid with every bucket that holds a cut inside it split in two there. */
+function cutAt(grid: readonly TimeRange[], cuts: readonly number[]): TimeRange[] {
+  if (cuts.length === 0) return [...grid];
+  const sorted = [...new Set(cuts)].sort((a, b) => a - b);
+  const out: TimeRange[] = [];
+  for (const bucket of grid) {
+    let start = bucket.start;
+    for (const cut of sorted) {
+      if (cut <= start || cut >= bucket.end) continue;
+      out.push({ start, end: cut });
+      start = cut;
+    }
+    out.push({ start, end: bucket.end });
+  }
+  return out;
+}
+
+/** Whether a day or month bucket is its whole period in `tz`, not one cut at a report's edge. */
+export function isWholeBucket(bucket: TimeRange, granularity: Granularity, tz: string): boolean {
+  return (
+    granularity === 'half_hour' ||
+    (bucketStartOf(bucket.start, granularity, tz) === bucket.start && nextBucketStart(bucket.start, granularity, tz) === bucket.end)
+  );
 }
 
 /** Half hours are UTC-aligned whatever the zone: each point's bucket is arithmetic. */

@@ -6,7 +6,7 @@ import type { AnalyticsSource } from '../graph/client.js';
 import type { AnalyticsFilter } from '../graph/fields.js';
 import type { BuildInput } from '../report/build.js';
 import type { Report } from '../report/model.js';
-import { fetchWindow } from '../report/window.js';
+import { fetchWindow, reportEdges } from '../report/window.js';
 import type { Granularity, TimeRange } from '../series.js';
 import type { StatusTotal } from '../store/types.js';
 import { graphAccount } from './graphAccount.js';
@@ -69,7 +69,13 @@ export async function composeReport(ctx: ReportContext, req: ReportRequest): Pro
   const nowMs = ctx.now();
   const { account } = req;
   const window = fetchWindow(req.range, req.granularity, account.timezone);
-  const plan = planFetch(req.granularity, account.timezone, account.wabaTimezone, window);
+  const plan = planFetch(
+    req.granularity,
+    account.timezone,
+    account.wabaTimezone,
+    window,
+    reportEdges(req.range, req.granularity, account.timezone),
+  );
   const target = graphAccount(account, req.token);
   const scope: AnalyticsFilter = {
     phoneNumbers: account.phoneNumbers,

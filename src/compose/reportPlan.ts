@@ -1,13 +1,14 @@
 import { DateTime } from 'luxon';
 import type { BreakdownDimension } from '../analytics/breakdown.js';
+import { HALF_HOUR_SECONDS } from '../analytics/time.js';
 import type { AccountConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { planChunks } from '../graph/chunks.js';
 import { GRAPH_DEFAULTS, GRAPH_LOOKBACK_SECONDS, type GraphSettings } from '../graph/defaults.js';
 import { endingByNow, parseGranularity, type RangeSpec, resolveRange } from '../query/range.js';
-import { fetchWindow } from '../report/window.js';
+import { fetchWindow, reportEdges } from '../report/window.js';
 import type { Granularity, TimeRange } from '../series.js';
-import { planFetch } from './plan.js';
+import { planFetch, snapToDays } from './plan.js';
 
 /**
  * The one planner for every report a person asks for — `waba-pulse report` and the chat
@@ -50,7 +51,9 @@ export function planReportRequest(
   const granularity = spec.granularity ? parseGranularity(spec.granularity) : resolved.granularity;
   // Cut at now here, not by the Graph client later: the plan, the title and what Graph is asked agree.
   const ending = endingByNow(resolved.range, account.timezone, nowMs);
-  const range = { ...ending.range };
+  // Graph counts by half hour: a start inside one (`--last 24h` at 09:49) takes the whole half
+  // hour, as its bucket does, so the title and every granularity's totals agree.
+  const range = { start: Math.floor(ending.range.start / HALF_HOUR_SECONDS) * HALF_HOUR_SECONDS, end: ending.range.end };
   const notes: string[] = ending.note ? [ending.note] : [];
   const days = (range.end - range.start) / 86_400;
   if (granularity === 'half_hour' && days > MAX_HALF_HOUR_DAYS) {
@@ -73,6 +76,22 @@ export function planReportRequest(
     notes.push(
       `Start moved to ${DateTime.fromSeconds(range.start, { zone: account.timezone }).toISODate()}: Graph keeps one year of messaging analytics.`,
     );
+  }
+  // Long reports in a zone other than the WABA's are counted in Graph's own days: the range
+  // becomes those days, so the title and the totals speak of the same period.
+  const window = fetchWindow(range, granularity, account.timezone);
+  const fetchPlan = planFetch(
+    granularity,
+    account.timezone,
+    account.wabaTimezone,
+    window,
+    reportEdges(range, granularity, account.timezone),
+  );
+  if (fetchPlan.bucketTimezone !== account.timezone) {
+    Object.assign(range, snapToDays(range, account.timezone, fetchPlan.bucketTimezone));
+    const cut = endingByNow(range, fetchPlan.bucketTimezone, nowMs);
+    range.end = cut.range.end;
+    if (cut.note && !ending.note) notes.push(cut.note);
   }
   const calls = reportCallsPerScope(account, range, granularity, nowMs, limits);
   if (calls > limits.callsPerReport) {
@@ -100,7 +119,7 @@ export function reportCallsPerScope(
   const window = fetchWindow(range, granularity, account.timezone);
   const clamped = { start: Math.max(window.start, nowS - GRAPH_LOOKBACK_SECONDS), end: Math.min(window.end, nowS) };
   if (clamped.start >= clamped.end) return 0;
-  const plan = planFetch(granularity, account.timezone, account.wabaTimezone, clamped);
+  const plan = planFetch(granularity, account.timezone, account.wabaTimezone, clamped, reportEdges(range, granularity, account.timezone));
   const spanMs = plan.graphGranularity === 'HALF_HOUR' ? limits.halfHourChunkMs : limits.dayChunkMs;
   return planChunks(clamped, plan.graphGranularity, account.wabaTimezone, Math.floor(spanMs / 1000)).length;
 }

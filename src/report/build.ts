@@ -4,14 +4,14 @@ import { compareTotals } from '../analytics/compare.js';
 import { type FailureSummary, summarizeFailures } from '../analytics/failures.js';
 import { normalizeSeries } from '../analytics/normalize.js';
 import { compareAnomalies } from '../analytics/ranking.js';
-import { fillGaps, markSettlement, totals, within } from '../analytics/series.js';
+import { fillGaps, isWholeBucket, markSettlement, totals, within } from '../analytics/series.js';
 import { previousPeriod, sameWeekdayLastWeek } from '../analytics/time.js';
 import { GRAPH_LOOKBACK_SECONDS } from '../graph/defaults.js';
 import type { DataPoint, Granularity, TimeRange } from '../series.js';
 import type { StatusTotal } from '../store/types.js';
 import { breakdownLabel } from './format.js';
 import type { Comparison, Report } from './model.js';
-import { comparesWithLastWeek, fetchWindow } from './window.js';
+import { comparesWithLastWeek, fetchWindow, reportEdges } from './window.js';
 
 function sentIn(points: readonly DataPoint[]): number {
   let sent = 0;
@@ -44,19 +44,19 @@ export function buildReport(input: BuildInput): Report {
   const nowS = Math.floor(input.nowMs / 1000);
   const range = { start: input.range.start, end: Math.min(input.range.end, Math.max(nowS, input.range.start + 1)) };
   const window = fetchWindow(range, input.granularity, tz);
+  const edges = reportEdges(range, input.granularity, tz);
   const notes = [...(input.notes ?? [])];
 
   const prepare = (raw: readonly DataPoint[]) => {
     const { points, notes: repairs } = normalizeSeries(raw);
     for (const note of repairs) if (!notes.includes(note)) notes.push(note);
-    const filled = fillGaps(points, window, input.granularity, bucketTz);
+    const filled = fillGaps(points, window, input.granularity, bucketTz, edges);
     const current = filled.points.filter((p) => p.end > range.start && p.start < range.end);
     const firstStart = current[0]?.start ?? range.start;
-    return {
-      filled,
-      history: filled.points.filter((p) => p.start < firstStart),
-      series: markSettlement(current, input.nowMs, input.settleMs),
-    };
+    const series = markSettlement(current, input.nowMs, input.settleMs);
+    // A day or month the range cuts is part of one: said, and never judged as a whole one.
+    for (const p of series) if (!isWholeBucket(p, input.granularity, bucketTz)) p.partial = true;
+    return { filled, history: filled.points.filter((p) => p.start < firstStart), series };
   };
 
   const main = prepare(input.points);

@@ -72,6 +72,17 @@ export function bucketLabel(start: number, granularity: Granularity, tz: string,
   return newDay ? `${WEEKDAY_NAMES[c.weekday - 1]} ${time}` : time;
 }
 
+/**
+ * A report bucket's label: `bucketLabel`, or — for a day or month the range cuts — the part it
+ * covers ("28–30 Nov 2026 (part of Nov 2026)"), so no row reads as a whole month it is not.
+ */
+export function seriesLabel(bucket: TimeRange, granularity: Granularity, tz: string, whole: boolean, previousStart?: number): string {
+  const label = bucketLabel(bucket.start, granularity, tz, previousStart);
+  if (whole) return label;
+  const period = granularity === 'day' ? DateTime.fromSeconds(bucket.start, { zone: tz }).toFormat('ccc d LLL') : label;
+  return `${formatRange(bucket, tz)} (part of ${period})`;
+}
+
 /** "Tue 24 Nov 2026", "17–23 Nov 2026", "24 Nov 09:00 – 25 Nov 2026 09:00", "31 Dec 2026 09:00 – 1 Jan 2027 09:00". */
 export function formatRange(range: TimeRange, tz: string): string {
   const a = DateTime.fromSeconds(range.start, { zone: tz });
@@ -90,8 +101,24 @@ export function formatRange(range: TimeRange, tz: string): string {
   return `${a.toFormat(a.hasSame(b, 'year') ? 'd LLL HH:mm' : 'd LLL yyyy HH:mm')} – ${b.toFormat('d LLL yyyy HH:mm')}`;
 }
 
+/**
+ * The zone a report's period is read in: the account's, or the WABA's when the report is counted
+ * in Graph's own days (long ranges in another zone), whose dates the range then follows.
+ */
+export function periodZone(report: Pick<Report, 'range' | 'bucketTimezone' | 'granularity'>): string {
+  return report.granularity !== 'half_hour' && report.bucketTimezone !== report.range.timezone
+    ? report.bucketTimezone
+    : report.range.timezone;
+}
+
+/** "1 Sep – 30 Nov 2026 · America/Los_Angeles": the period and the zone it is read in. */
+export function reportPeriod(report: Pick<Report, 'range' | 'bucketTimezone' | 'granularity'>): string {
+  const tz = periodZone(report);
+  return `${formatRange(report.range, tz)} · ${tz}`;
+}
+
 export function reportTitle(report: Report): string {
-  return `${report.account.displayName} — WhatsApp delivery, ${formatRange(report.range, report.range.timezone)}`;
+  return `${report.account.displayName} — WhatsApp delivery, ${formatRange(report.range, periodZone(report))}`;
 }
 
 export function breakdownLabel(by: 'phone' | 'country', key: string): string {

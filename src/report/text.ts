@@ -1,13 +1,15 @@
+import { isWholeBucket } from '../analytics/series.js';
 import {
   breakdownLabel,
-  bucketLabel,
   failureSource,
   formatCount,
   formatPercentChange,
   formatPoints,
   formatRate,
   freshnessLine,
+  periodZone,
   reportTitle,
+  seriesLabel,
 } from './format.js';
 import type { Comparison, Report } from './model.js';
 
@@ -50,7 +52,7 @@ export function failureLines(report: Report): string[] {
 /** The plain-text summary the CLI prints and the demo writes. */
 export function reportText(report: Report): string {
   const lines: string[] = [];
-  lines.push(`${reportTitle(report)} (${report.range.timezone})`);
+  lines.push(`${reportTitle(report)} (${periodZone(report)})`);
   lines.push(
     `Sent ${formatCount(report.totals.sent)} · Delivered ${formatCount(report.totals.delivered)} · Delivery rate ${formatRate(report.totals.deliveryRate)} (Graph analytics)`,
   );
@@ -94,17 +96,25 @@ export function reportText(report: Report): string {
   lines.push('');
   const unit = report.granularity === 'half_hour' ? 'half hour' : report.granularity;
   lines.push(`Per ${unit} (${report.bucketTimezone}; * = deliveries still settling):`);
-  lines.push(
-    `  ${pad(report.granularity === 'half_hour' ? 'starting' : unit, 16)} ${pad('sent', 11, true)} ${pad('delivered', 11, true)} ${pad('rate', 7, true)}`,
-  );
   const rows = report.series;
   const shown = rows.length > MAX_ROWS ? rows.slice(-MAX_ROWS) : rows;
+  const labels = shown.map((p, i) =>
+    seriesLabel(
+      p,
+      report.granularity,
+      report.bucketTimezone,
+      isWholeBucket(p, report.granularity, report.bucketTimezone),
+      shown[i - 1]?.start,
+    ),
+  );
+  const width = Math.max(16, ...labels.map((l) => l.length));
+  lines.push(
+    `  ${pad(report.granularity === 'half_hour' ? 'starting' : unit, width)} ${pad('sent', 11, true)} ${pad('delivered', 11, true)} ${pad('rate', 7, true)}`,
+  );
   if (shown.length < rows.length) lines.push(`  … ${rows.length - shown.length} earlier buckets (see --format json)`);
   shown.forEach((p, i) => {
-    const previous = i > 0 ? shown[i - 1]!.start : undefined;
-    const label = bucketLabel(p.start, report.granularity, report.bucketTimezone, previous);
     lines.push(
-      `  ${pad(label, 16)} ${pad(formatCount(p.sent), 11, true)} ${pad(formatCount(p.delivered), 11, true)} ${pad(formatRate(p.deliveryRate), 7, true)}${p.settled ? '' : ' *'}`,
+      `  ${pad(labels[i]!, width)} ${pad(formatCount(p.sent), 11, true)} ${pad(formatCount(p.delivered), 11, true)} ${pad(formatRate(p.deliveryRate), 7, true)}${p.settled ? '' : ' *'}`,
     );
   });
 

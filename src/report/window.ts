@@ -18,3 +18,17 @@ export function fetchWindow(range: TimeRange, granularity: Granularity, tz: stri
   if (comparesWithLastWeek(range)) starts.push(sameWeekdayLastWeek(range, tz).start);
   return { start: Math.min(...starts), end: range.end };
 }
+
+/**
+ * The instants a report's buckets must not straddle: its range's and its comparisons' edges.
+ * Coarse buckets are cut there, so each total is of exactly the period it names.
+ */
+export function reportEdges(range: TimeRange, granularity: Granularity, tz: string): number[] {
+  const previous = previousPeriod(range, tz);
+  const edges = [range.start, range.end, previous.start, previous.end, fetchWindow(range, granularity, tz).start];
+  if (comparesWithLastWeek(range)) {
+    const weekAgo = sameWeekdayLastWeek(range, tz);
+    edges.push(weekAgo.start, weekAgo.end);
+  }
+  return edges;
+}

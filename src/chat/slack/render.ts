@@ -1,5 +1,5 @@
 import type { Anomaly } from '../../analytics/anomalies.js';
-import { formatPercentChange, formatPoints, formatRange, freshnessLine, reportTitle } from '../../report/format.js';
+import { formatPercentChange, formatPoints, freshnessLine, reportPeriod, reportTitle } from '../../report/format.js';
 import type { Report } from '../../report/model.js';
 import type { CommandResult } from '../context.js';
 import {
@@ -134,13 +134,7 @@ export function reportMessage(report: Report, image: ChartImage, failureImage?: 
   }
   if (failureImage) blocks.push(imageBlock(failureImage, `Why messages failed: ${failureView(report)?.headline ?? ''}`));
   const notes = report.notes.length ? [`_${clip(escapeMrkdwn(report.notes.join(' ')), 500)}_`] : [];
-  blocks.push(
-    context(
-      `${formatRange(report.range, report.range.timezone)} · ${report.range.timezone}`,
-      escapeMrkdwn(freshnessLine(report)),
-      ...notes,
-    ),
-  );
+  blocks.push(context(`${reportPeriod(report)}`, escapeMrkdwn(freshnessLine(report)), ...notes));
   return { text: clip(escapeMrkdwn(reportSummary(report)), LIMITS.sectionText), blocks: blocks.slice(0, LIMITS.blocks) };
 }
 

@@ -1,5 +1,5 @@
 import type { Anomaly } from '../../analytics/anomalies.js';
-import { formatPercentChange, formatPoints, formatRange, freshnessLine, reportTitle } from '../../report/format.js';
+import { formatPercentChange, formatPoints, freshnessLine, reportPeriod, reportTitle } from '../../report/format.js';
 import type { Report } from '../../report/model.js';
 import type { AlertActionId } from '../alertActions.js';
 import type { CommandResult } from '../context.js';
@@ -177,10 +177,10 @@ export function reportCard(report: Report, imageUrl: string | undefined, failure
   body.push(
     rich(
       [
-        run(
-          `${formatRange(report.range, report.range.timezone)} · ${report.range.timezone} · ${freshnessLine(report)}${report.notes.length ? ` · ${report.notes.join(' ')}` : ''}`,
-          { isSubtle: true, size: 'Small' },
-        ),
+        run(`${reportPeriod(report)} · ${freshnessLine(report)}${report.notes.length ? ` · ${report.notes.join(' ')}` : ''}`, {
+          isSubtle: true,
+          size: 'Small',
+        }),
       ],
       { spacing: 'Medium' },
     ),
