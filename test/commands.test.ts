@@ -147,6 +147,20 @@ describe('chat commands', () => {
     ]);
   });
 
+  it("names both bad dates of a range in the words it was typed in, not the CLI's flags", async () => {
+    const ask = (text: string) => runCommand(context(), ops, parseCommand(text)).catch((e: unknown) => errorMessage(e));
+    expect(await ask('report acme-retail 2026-13-01..2026-13-05')).toBe(
+      'the start "2026-13-01" and the end "2026-13-05" are not dates — use YYYY-MM-DD, an ISO time such as 2026-11-20T09:00, or UNIX seconds',
+    );
+    expect(await ask('report acme-retail 2026-11-01..2026-11-45')).toBe(
+      'the end "2026-11-45" is not a date — use YYYY-MM-DD, an ISO time such as 2026-11-20T09:00, or UNIX seconds',
+    );
+    expect(await ask('report acme-retail 2026-11-20..2026-11-10')).toBe(
+      'the start 2026-11-20 is not before the end 2026-11-10 — swap them, or give the end after the start',
+    );
+    expect(await ask('report acme-retail 0d')).toBe('"0d" is not a period — write a number and a unit: 24h, 7d, 4w or 3m');
+  });
+
   it('`subscribe` suggests the zone meant by a misspelled one, as the config file does', async () => {
     const thrown = await runCommand(context(), ops, parseCommand('subscribe acme-retail daily at 09:00 Europe/Berln')).catch(
       (e: unknown) => e,

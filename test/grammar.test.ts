@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCommand } from '../src/command/grammar.js';
 import { CommandError } from '../src/errors.js';
+import { CHAT_RANGE_NAMES } from '../src/query/range.js';
 import { thrown } from './helpers/thrown.js';
 
 const error = (text: string) => thrown(() => parseCommand(text), CommandError).message;
@@ -11,7 +12,7 @@ describe('the chat command grammar', () => {
     expect(parseCommand('report acme 7d by country daily')).toEqual({
       kind: 'report',
       account: 'acme',
-      range: { last: '7d' },
+      range: { last: '7d', names: CHAT_RANGE_NAMES },
       by: 'country',
       granularity: 'day',
     });
@@ -25,7 +26,7 @@ describe('the chat command grammar', () => {
     expect(parseCommand('report 104729384756102 2026-11-01..2026-11-07 monthly')).toEqual({
       kind: 'report',
       account: '104729384756102',
-      range: { from: '2026-11-01', to: '2026-11-07' },
+      range: { from: '2026-11-01', to: '2026-11-07', names: CHAT_RANGE_NAMES },
       granularity: 'month',
     });
   });

@@ -1,7 +1,7 @@
 import { didYouMean } from '../didYouMean.js';
 import { MUTE_BOUNDS, parseDuration } from '../duration.js';
 import { CommandError } from '../errors.js';
-import type { RangeSpec } from '../query/range.js';
+import { CHAT_RANGE_NAMES, type RangeSpec } from '../query/range.js';
 import type { Granularity } from '../series.js';
 import { quoted } from '../text.js';
 
@@ -68,9 +68,10 @@ function need(value: string | undefined, command: keyof typeof USAGE, what: stri
 function rangeOf(word: string): RangeSpec | undefined {
   const lower = word.toLowerCase();
   if (lower === 'today' || lower === 'yesterday') return { preset: lower };
-  if (/^\d{1,4}[hdwm]$/.test(lower)) return { last: lower };
+  // Errors in a range name its parts as typed here, not by the CLI's flags.
+  if (/^\d{1,4}[hdwm]$/.test(lower)) return { last: lower, names: CHAT_RANGE_NAMES };
   const span = /^(.+?)\.\.(.+)$/.exec(word);
-  if (span) return { from: span[1], to: span[2] };
+  if (span) return { from: span[1], to: span[2], names: CHAT_RANGE_NAMES };
   return undefined;
 }
 

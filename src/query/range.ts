@@ -13,7 +13,21 @@ export interface RangeSpec {
   to?: string | undefined;
   last?: string | undefined;
   preset?: 'today' | 'yesterday' | undefined;
+  /** How the surface it was typed on names its parts, for errors (the CLI's flags by default). */
+  names?: RangeNames | undefined;
 }
+
+/** What a person typed each part of a range as: a CLI flag, or a word of a chat command. */
+export interface RangeNames {
+  from: string;
+  to: string;
+  last: string;
+  /** A good range, written as this surface takes it. (`last` may be empty: a chat period is the word itself.) */
+  example: string;
+}
+
+export const CLI_RANGE_NAMES: RangeNames = { from: '--from', to: '--to', last: '--last', example: '--from 2026-11-01 --to 2026-11-07' };
+export const CHAT_RANGE_NAMES: RangeNames = { from: 'the start', to: 'the end', last: '', example: '2026-11-01..2026-11-07' };
 
 export interface ResolvedRange {
   range: TimeRange;
@@ -23,16 +37,28 @@ export interface ResolvedRange {
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
-/** A point in time from a flag. `endOfDay` makes a bare date mean the end of that day. */
-export function parseInstant(value: string, flag: string, tz: string, endOfDay = false): number {
+const DATE_HINT = 'use YYYY-MM-DD, an ISO time such as 2026-11-20T09:00, or UNIX seconds';
+
+/** A point in time as typed, or undefined when it is not one. `endOfDay` makes a bare date mean the end of that day. */
+function instant(value: string, tz: string, endOfDay: boolean): number | undefined {
   const text = value.trim();
   if (/^\d{9,11}$/.test(text)) return Number(text);
   const dt = DateTime.fromISO(text, { zone: tz, setZone: true });
-  if (!dt.isValid) {
-    throw new UsageError(`${flag} ${quoted(value)} is not a date`, 'use YYYY-MM-DD, an ISO time such as 2026-11-20T09:00, or UNIX seconds');
-  }
+  if (!dt.isValid) return undefined;
   const at = DATE_ONLY.test(text) && endOfDay ? dt.plus({ days: 1 }) : dt;
   return Math.floor(at.toSeconds());
+}
+
+/** The start and end as typed, both read before either is refused: two bad dates are named together. */
+function instants(spec: RangeSpec, names: RangeNames, tz: string): { from?: number; to?: number } {
+  const from = spec.from === undefined ? undefined : instant(spec.from, tz, false);
+  const to = spec.to === undefined ? undefined : instant(spec.to, tz, true);
+  const bad = [
+    ...(spec.from !== undefined && from === undefined ? [`${names.from} ${quoted(spec.from)}`] : []),
+    ...(spec.to !== undefined && to === undefined ? [`${names.to} ${quoted(spec.to)}`] : []),
+  ];
+  if (bad.length) throw new UsageError(`${bad.join(' and ')} ${bad.length > 1 ? 'are not dates' : 'is not a date'}`, DATE_HINT);
+  return { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
 }
 
 export function defaultGranularity(range: TimeRange): Granularity {
@@ -52,11 +78,9 @@ export function resolveRange(spec: RangeSpec, tz: string, nowMs: number): Resolv
   const given = [spec.last !== undefined, spec.from !== undefined || spec.to !== undefined, spec.preset !== undefined].filter(
     Boolean,
   ).length;
+  const names = spec.names ?? CLI_RANGE_NAMES;
   if (given > 1)
-    throw new UsageError(
-      'give one of --last, --from/--to, today or yesterday, not several',
-      'e.g. --last 7d, or --from 2026-11-01 --to 2026-11-07',
-    );
+    throw new UsageError(`give one of ${names.last}, ${names.from}/${names.to}, today or yesterday, not several`, `e.g. ${names.example}`);
 
   let range: TimeRange;
   if (spec.preset === 'today') {
@@ -65,20 +89,18 @@ export function resolveRange(spec: RangeSpec, tz: string, nowMs: number): Resolv
     const today = now.startOf('day');
     range = { start: today.minus({ days: 1 }).toSeconds(), end: today.toSeconds() };
   } else if (spec.from !== undefined || spec.to !== undefined) {
-    const end = spec.to !== undefined ? parseInstant(spec.to, '--to', tz, true) : nowS;
-    const start =
-      spec.from !== undefined
-        ? parseInstant(spec.from, '--from', tz)
-        : DateTime.fromSeconds(end, { zone: tz }).minus({ days: 7 }).toSeconds();
+    const typed = instants(spec, names, tz);
+    const end = typed.to ?? nowS;
+    const start = typed.from ?? DateTime.fromSeconds(end, { zone: tz }).minus({ days: 7 }).toSeconds();
     if (start >= end) {
       throw new UsageError(
-        `--from ${spec.from ?? describe(start, tz)} is not before --to ${spec.to ?? 'now'}`,
-        'swap them, or give a --to after --from',
+        `${names.from} ${spec.from ?? describe(start, tz)} is not before ${names.to} ${spec.to ?? 'now'}`,
+        `swap them, or give ${names.to} after ${names.from}`,
       );
     }
     range = { start, end };
   } else {
-    range = lastRange(spec.last ?? '7d', now);
+    range = lastRange(spec.last ?? '7d', now, names);
   }
 
   if (range.start >= nowS) {
@@ -109,10 +131,14 @@ export function endingByNow(range: TimeRange, tz: string, nowMs: number): { rang
  * `Nh`: the last N hours up to now. `Nd`/`Nw`: the N whole days (weeks) before today, so a
  * daily chart never ends on a half-finished day. `Nm`: N whole calendar months before this one.
  */
-function lastRange(text: string, now: DateTime): TimeRange {
+function lastRange(text: string, now: DateTime, names: RangeNames): TimeRange {
   const match = /^\s*(\d{1,4})\s*([hdwm])\s*$/i.exec(text);
   const amount = match ? Number(match[1]) : 0;
-  if (!match || amount < 1) throw new UsageError(`--last ${quoted(text)} is not a period`, 'write a number and a unit: 24h, 7d, 4w or 3m');
+  if (!match || amount < 1)
+    throw new UsageError(
+      `${names.last ? `${names.last} ` : ''}${quoted(text)} is not a period`,
+      'write a number and a unit: 24h, 7d, 4w or 3m',
+    );
   const unit = match[2]!.toLowerCase();
   if (unit === 'h') {
     const end = Math.floor(now.toSeconds());
