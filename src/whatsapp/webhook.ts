@@ -1,19 +1,12 @@
-import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { WebhookInputError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { sameSecret } from '../secrets.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import type { StatusIngest } from './ingest.js';
 import { parseNotification } from './payload.js';
 import { MAX_BODY_BYTES, WEBHOOK_PATH, type WebhookSettings } from './settings.js';
 import { signatureMatches } from './signature.js';
-
-function tokenMatches(given: unknown, expected: string): boolean {
-  if (typeof given !== 'string') return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 export interface WebhookCounters {
   requests: { inc(labels: { outcome: string }): void };
@@ -68,7 +61,7 @@ export function webhookRouter(options: {
   router.get(WEBHOOK_PATH, (req, res) => {
     const mode = req.query['hub.mode'];
     const challenge = req.query['hub.challenge'];
-    if (mode !== 'subscribe' || !tokenMatches(req.query['hub.verify_token'], settings.verifyToken)) {
+    if (mode !== 'subscribe' || !sameSecret(req.query['hub.verify_token'], settings.verifyToken)) {
       const held = limiter.allow('verification');
       if (held !== undefined)
         log.warn(

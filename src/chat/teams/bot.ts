@@ -22,7 +22,7 @@ import { alertSummary, followUpText, reportSummary } from '../presentation.js';
 import { type AlertContent, type ChatSurface, errorMessage, type PostOutcome } from '../surface.js';
 import { ALERT_SUBMIT, alertCard, type Card, errorCard, noticeCard, reportCard } from './cards.js';
 import { isAllowedServiceUrl } from './serviceUrl.js';
-import type { TeamsSettings } from './settings.js';
+import { TEAMS_MESSAGES_PATH, type TeamsSettings } from './settings.js';
 
 export interface TeamsSurface extends ChatSurface {
   /** POST /api/messages */
@@ -238,7 +238,7 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
   const surface: TeamsSurface = {
     mode: settings.appId ? 'on' : 'unauthenticated',
     mount(web) {
-      web.post('/api/messages', express.json({ limit: '1mb' }), (req, res, next) => {
+      web.post(TEAMS_MESSAGES_PATH, express.json({ limit: '1mb' }), (req, res, next) => {
         surface.handle(req, res).catch(next);
       });
     },
