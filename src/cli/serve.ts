@@ -1,12 +1,38 @@
-import { loadConfig } from '../config/load.js';
+import { format } from 'node:util';
+import { type Config, loadConfig } from '../config/load.js';
 import { InterruptedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type RunningService, startService } from '../serve/service.js';
 import { WEBHOOK_PATH } from '../whatsapp/settings.js';
 import { type CliIo, untilAborted } from './io.js';
 
+/**
+ * What libraries print to the console (botbuilder prints its authentication errors there) goes
+ * through the logger instead, as `serve`'s other lines do: one JSON line, clipped, secrets
+ * scrubbed. Returns how to put the console back.
+ */
+function consoleThroughLogger(logger: Logger): () => void {
+  const saved = { error: console.error, warn: console.warn };
+  const route =
+    (level: 'error' | 'warn') =>
+    (...args: unknown[]) =>
+      logger[level]({ printed: format(...args).slice(0, 1_000) }, 'a library printed to the console');
+  console.error = route('error');
+  console.warn = route('warn');
+  return () => Object.assign(console, saved);
+}
+
 export async function runServe(io: CliIo, configPath: string | undefined, logger: Logger): Promise<number> {
   const config = loadConfig(io.env, configPath);
+  const restoreConsole = consoleThroughLogger(logger);
+  try {
+    return await serve(io, config, logger);
+  } finally {
+    restoreConsole();
+  }
+}
+
+async function serve(io: CliIo, config: Config, logger: Logger): Promise<number> {
   let service: RunningService;
   try {
     service = await startService({ config, env: io.env, logger, now: io.now, signal: io.signal });

@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { WebhookInputError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { type Logger, LogLimiter } from '../log.js';
 import { sameSecret } from '../secrets.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import type { StatusIngest } from './ingest.js';
@@ -11,27 +11,6 @@ import { signatureMatches } from './signature.js';
 export interface WebhookCounters {
   requests: { inc(labels: { outcome: string }): void };
   events: { inc(labels: { outcome: string; reason?: string }, value?: number): void };
-}
-
-/** Once per key per window (on the clock given): a flood of bad requests writes one line, then the count it held back. */
-class LogLimiter {
-  private readonly last = new Map<string, { at: number; held: number }>();
-  constructor(
-    private readonly now: () => number,
-    private readonly windowMs = 10 * 60_000,
-  ) {}
-  /** Undefined when the line is held back; else how many were held back before it. */
-  allow(key: string): number | undefined {
-    const t = this.now();
-    const seen = this.last.get(key);
-    if (seen && t - seen.at < this.windowMs) {
-      seen.held++;
-      return undefined;
-    }
-    if (this.last.size >= 1_000) this.last.delete(this.last.keys().next().value!);
-    this.last.set(key, { at: t, held: 0 });
-    return seen?.held ?? 0;
-  }
 }
 
 /**
