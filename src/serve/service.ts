@@ -89,7 +89,7 @@ async function closeServer(server: Server, drained: Promise<unknown> = Promise.r
   await closed;
 }
 
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIPv4(host) && host.startsWith('127.'));
 }
 
@@ -152,8 +152,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const signal = options.signal;
   const lifecycle = new ServiceLifecycle([
     { path: WEBHOOK_PATH, part: 'whatsapp' },
-    { path: '/metrics', part: 'store' },
-    { path: '/charts', part: 'store' },
+    { path: '/metrics', part: 'metrics' },
+    { path: '/charts', part: 'charts' },
     ...enabled.flatMap((p) => p.platform.paths(p.settings).map((path) => ({ path, part: p.platform.platform }))),
   ]);
   const web = express();
@@ -236,7 +236,6 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       options.store ?? (await unlessAborted(openStore(config.env.databaseUrl, { logger: logger.child({ surface: 'store' }) }), signal));
     store = opened;
     if (!options.store) cleanups.push(() => opened.close());
-    lifecycle.partUp('store');
     const metrics = new ServiceMetrics();
     // Status webhooks first: they need the store and nothing else, and Meta does not wait for Slack.
     if (webhooks) {
@@ -267,6 +266,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       prefix: config.slack.command,
     };
     routes.get('/metrics', metricsRoute(metrics, config.env.metricsToken));
+    lifecycle.partUp('metrics');
     if (!config.env.metricsToken && !isLoopback(host))
       logger.warn({ port }, '/metrics answers anyone who reaches this port: set METRICS_TOKEN to ask scrapers for a bearer token');
     const links = new ChartLinks({ baseUrl: config.env.publicBaseUrl ?? `http://127.0.0.1:${port}`, now });
@@ -278,6 +278,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       if (found.status === 200) res.type('image/png').set('cache-control', 'private, max-age=3600').send(found.png);
       else res.status(found.status).send(found.status === 403 ? 'forbidden' : 'not found');
     });
+    lifecycle.partUp('charts');
     for (const { platform, settings } of enabled) {
       const surface = await platform.create(
         settings,

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -148,6 +149,20 @@ export async function startFakeSlack(options: { latencyMs?: number } = {}) {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** A request as Slack sends one to /slack/events: form-encoded, stamped with the real time (as Slack's are) and signed. */
+export function slackSignedRequest(body: string, signingSecret: string, ts = Math.floor(Date.now() / 1000)): RequestInit {
+  const signature = `v0=${createHmac('sha256', signingSecret).update(`v0:${ts}:${body}`).digest('hex')}`;
+  return {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': String(ts),
+      'x-slack-signature': signature,
+    },
+    body,
   };
 }
 

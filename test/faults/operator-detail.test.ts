@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConfig } from '../../src/config/load.js';
@@ -7,7 +6,7 @@ import { createLogger } from '../../src/log.js';
 import { type RunningService, startService } from '../../src/serve/service.js';
 import { openStore, type SqlStore } from '../../src/store/sql.js';
 import { startFakeConnector } from '../fakes/connector.js';
-import { startFakeSlack } from '../fakes/slack.js';
+import { slackSignedRequest, startFakeSlack } from '../fakes/slack.js';
 import { freshPostgresSchema, postgresTarget, storeBackends } from '../helpers/stores.js';
 import { startTcpProxy } from '../helpers/tcpProxy.js';
 import { thrown } from '../helpers/thrown.js';
@@ -104,17 +103,7 @@ describe.skipIf(!hasPostgres)('the database away, seen from /healthz, Slack, Tea
       response_url: slack.responseUrl('subs'),
       trigger_id: 'subs.1',
     }).toString();
-    const ts = Math.floor(Date.now() / 1000);
-    const signature = `v0=${createHmac('sha256', SIGNING_SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
-    const res = await fetch(`${service.url}/slack/events`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-slack-request-timestamp': String(ts),
-        'x-slack-signature': signature,
-      },
-      body,
-    });
+    const res = await fetch(`${service.url}/slack/events`, slackSignedRequest(body, SIGNING_SECRET));
     expect(res.status).toBe(200);
     const answer = await slack.waitFor(() =>
       slack.responses.find((r) => r.id === 'subs' && r.body.text !== undefined && !/Working/.test(String(r.body.text))),
