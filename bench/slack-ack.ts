@@ -4,12 +4,11 @@
  * in 100 ms (in its own process) and a loopback fake Slack.
  * Run: npm run bench:slack
  */
-import { createHmac } from 'node:crypto';
 import { buildConfig } from '../src/config/load.js';
 import { silentLogger } from '../src/log.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';
 import { startService } from '../src/serve/service.js';
-import { startFakeSlack } from '../test/fakes/slack.js';
+import { slackSignedRequest, startFakeSlack } from '../test/fakes/slack.js';
 import { forkSandbox } from './sandboxProcess.js';
 import { percentile } from './stats.js';
 
@@ -55,18 +54,9 @@ async function main(): Promise<void> {
       team_id: 'T0',
       response_url: slack.responseUrl(id),
     }).toString();
-    const ts = Math.floor(Date.now() / 1000);
-    const signature = `v0=${createHmac('sha256', SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
+    const request = slackSignedRequest(body, SECRET);
     const started = performance.now();
-    const res = await fetch(`${service.url}/slack/events`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-slack-request-timestamp': String(ts),
-        'x-slack-signature': signature,
-      },
-      body,
-    });
+    const res = await fetch(`${service.url}/slack/events`, request);
     await res.text();
     const ack = performance.now() - started;
     return { id, ack, started };

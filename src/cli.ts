@@ -65,3 +65,6 @@ const code = await runCli(args, {
 });
 // exitCode, not exit(): piped stdout is flushed before the process ends.
 process.exitCode = code;
+// A service stopped while starting may leave an SDK's retries behind (Slack's client retrying
+// auth.test): they must not keep a stopped process alive. Unref'd, so it fires only if they do.
+if (draining) setTimeout(() => process.exit(code), 1_000).unref();

@@ -55,3 +55,24 @@ const drop: LogFn = () => {};
 
 /** A logger that drops everything: the default for library code used from tests and the CLI. */
 export const silentLogger: Logger = { debug: drop, info: drop, warn: drop, error: drop, child: () => silentLogger };
+
+/** Once per key per window (on the clock given): a flood of bad requests writes one line, then the count it held back. */
+export class LogLimiter {
+  private readonly last = new Map<string, { at: number; held: number }>();
+  constructor(
+    private readonly now: () => number,
+    private readonly windowMs = 10 * 60_000,
+  ) {}
+  /** Undefined when the line is held back; else how many were held back before it. */
+  allow(key: string): number | undefined {
+    const t = this.now();
+    const seen = this.last.get(key);
+    if (seen && t - seen.at < this.windowMs) {
+      seen.held++;
+      return undefined;
+    }
+    if (this.last.size >= 1_000) this.last.delete(this.last.keys().next().value!);
+    this.last.set(key, { at: t, held: 0 });
+    return seen?.held ?? 0;
+  }
+}

@@ -1,3 +1,5 @@
+import { timingSafeEqual } from 'node:crypto';
+
 /**
  * Every secret the process learns (Graph tokens, chat credentials) is registered here, and every
  * line we print or log passes through `redactSecrets`, so a token that slips into an error
@@ -18,4 +20,12 @@ export function redactSecrets(text: string): string {
   }
   // Bearer headers and access_token query parameters, whoever produced them.
   return out.replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]{6,}/g, '$1[redacted]').replace(/(access_token=)[^&\s"']+/g, '$1[redacted]');
+}
+
+/** Whether a presented secret (a header, a query parameter) is the expected one, compared in constant time. */
+export function sameSecret(given: unknown, expected: string): boolean {
+  if (typeof given !== 'string') return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }

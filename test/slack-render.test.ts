@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alertMessage, errorText, reportMessage } from '../src/chat/slack/render.js';
-import { ConfigError } from '../src/errors.js';
+import { ConfigError, UsageError } from '../src/errors.js';
 import { buildReport } from '../src/report/build.js';
 import { registerSecret } from '../src/secrets.js';
 import type { DataPoint } from '../src/series.js';
@@ -112,10 +112,12 @@ describe('Block Kit rendering', () => {
     expect(text).toContain('+1\u00a0631\u00a0555\u00a01000 back to 96.1% (expected 96.3%)');
   });
 
-  it('turns errors into one line without secrets', () => {
+  it('turns errors into one line without secrets, and setup problems into words for chat', () => {
     registerSecret('xoxb-very-secret-token');
-    expect(errorText(new ConfigError('env.X', 'bad value xoxb-very-secret-token', 'fix it'))).toBe(
-      ':warning: env.X: bad value [redacted] — fix it',
+    expect(errorText(new UsageError('bad value xoxb-very-secret-token', 'fix it'))).toBe(':warning: bad value [redacted] — fix it');
+    // Which variable is missing is the operator's business: it is in the log, not in the channel.
+    expect(errorText(new ConfigError('accounts[0].token', 'environment variable ACME_TOKEN is not set', 'export ACME_TOKEN'))).toBe(
+      ':warning: waba-pulse is missing part of its setup for that; whoever runs it can see what in its log.',
     );
     expect(errorText(new Error('boom at /srv/app.js:1'))).toBe(
       ':warning: Something went wrong on our side; it has been logged. Try again in a minute.',

@@ -230,6 +230,14 @@ describe('request verification', () => {
     expect(slack.calls.length + slack.responses.length).toBe(before);
   });
 
+  it('echoes a typed link or channel mention as text, never as a link or a ping', async () => {
+    const typed = '<https://evil.example/login|Reset_your_password><!channel>';
+    const text = String((await response((await slash(`report ${typed}`)).id)).body.text);
+    expect(text).toContain('&lt;https://evil.example/login|Reset');
+    // What Slack would read as markup: none of it comes from what was typed.
+    expect(text).not.toMatch(/<https?:|<!channel>|<@/);
+  });
+
   it('refuses a request older than five minutes', async () => {
     const { status } = await slash('help', { ts: Math.floor(Date.now() / 1000) - 6 * 60 });
     expect(status).toBe(401);

@@ -224,6 +224,21 @@ describe('Teams commands', () => {
     });
   }
 
+  it('echoes a typed Markdown link as plain text, in the channel as in notifications, never as a link', async () => {
+    const before = connector.calls.length;
+    const phishing = '[Reset_your_password](https://evil.example/login)';
+    await send(channel(`report ${phishing}`));
+    const reply = await connector.waitFor(() => cardsTo('19:channel-ops@thread.tacv2;messageid=1', before)[0]);
+    // Shown as typed, so the address is there for anyone to read; plain, so Teams draws no link.
+    expect(reply.activity.textFormat).toBe('plain');
+    expect(reply.activity.text).toContain(`"${phishing}"`);
+    expect(reply.activity.summary).toBe(reply.activity.text);
+    // Every message the bot has sent so far says how its text is to be read.
+    const texts = connector.calls.filter((c) => c.activity.text !== undefined);
+    expect(texts.length).toBeGreaterThan(5);
+    expect(texts.filter((c) => c.activity.textFormat !== 'plain').map((c) => c.activity.text)).toEqual([]);
+  });
+
   it('refuses accounts the conversation may not see, the same way as unknown ones', async () => {
     const before = connector.calls.length;
     await send(personal('report globex-support'));

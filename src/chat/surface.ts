@@ -1,6 +1,6 @@
-import type { Express } from 'express';
+import type { Router } from 'express';
 import type { Anomaly } from '../analytics/anomalies.js';
-import { isWabaPulseError } from '../errors.js';
+import { ConfigError, isWabaPulseError, StoreError, StoreUnavailableError } from '../errors.js';
 import { redactSecrets } from '../secrets.js';
 import type { Platform } from '../store/types.js';
 import type { CommandResult } from './context.js';
@@ -82,7 +82,7 @@ export interface ChatSurface {
   /** One word for /healthz and the start-up line: "http", "socket", "on". */
   readonly mode: string;
   /** Add its routes (events, interactivity, bot endpoint) to the service's HTTP app. */
-  mount(web: Express): void;
+  mount(web: Router): void;
   /** Connect (check the token, open a socket); a refusal is thrown as a typed error. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -96,8 +96,14 @@ export interface ChatSurface {
 
 export type AlertFollowUp = 'update' | 'remind' | 'resolve';
 
-/** The one line a person sees for an error, on any platform: never a stack trace or a secret. */
+/**
+ * The one line a person sees for an error, on any platform: never a stack trace or a secret. The
+ * store's and the setup's errors name hosts, databases and variables only the operator can act
+ * on: chat says what happened in its own words, and the detail stays in the operator's log.
+ */
 export function errorMessage(err: unknown): string {
-  if (isWabaPulseError(err)) return redactSecrets(`${err.message}${err.hint ? ` — ${err.hint}` : ''}`);
+  if (err instanceof StoreUnavailableError) return 'waba-pulse cannot reach its database right now; try again in a minute.';
+  if (err instanceof ConfigError) return 'waba-pulse is missing part of its setup for that; whoever runs it can see what in its log.';
+  if (isWabaPulseError(err) && !(err instanceof StoreError)) return redactSecrets(`${err.message}${err.hint ? ` — ${err.hint}` : ''}`);
   return 'Something went wrong on our side; it has been logged. Try again in a minute.';
 }

@@ -29,6 +29,8 @@ export interface EnvSettings {
     appSecret: string | undefined;
     verifyToken: string | undefined;
   };
+  /** The bearer token `/metrics` asks scrapers for; open without one. */
+  metricsToken: string | undefined;
 }
 
 /** Every variable the design names: `.env.example` and `check` list these. */
@@ -51,6 +53,7 @@ export const ENV_VARIABLES = [
   'QUICKCHART_URL',
   'WHATSAPP_APP_SECRET',
   'WHATSAPP_VERIFY_TOKEN',
+  'METRICS_TOKEN',
   'WABA_PULSE_CLOCK',
 ] as const;
 
@@ -61,7 +64,11 @@ const SECRET_VARIABLES = [
   'MICROSOFT_APP_PASSWORD',
   'WHATSAPP_APP_SECRET',
   'WHATSAPP_VERIFY_TOKEN',
+  'METRICS_TOKEN',
 ];
+
+/** A bearer token anyone could guess protects nothing. */
+const MIN_METRICS_TOKEN = 16;
 
 function url(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const value = env[name]?.trim();
@@ -114,6 +121,14 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
   if (renderer !== 'local' && renderer !== 'quickchart') {
     throw new ConfigError('env.CHART_RENDERER', `${quoted(env.CHART_RENDERER)} is not a chart renderer`, 'use local or quickchart');
   }
+  const metricsToken = env.METRICS_TOKEN?.trim() || undefined;
+  if (metricsToken && metricsToken.length < MIN_METRICS_TOKEN) {
+    throw new ConfigError(
+      'env.METRICS_TOKEN',
+      `is ${metricsToken.length} characters long (not shown)`,
+      `use at least ${MIN_METRICS_TOKEN} random characters, e.g. openssl rand -hex 24`,
+    );
+  }
   return {
     configPath: env.WABA_PULSE_CONFIG?.trim() || './waba-pulse.yaml',
     graphApiUrl: url(env, 'GRAPH_API_URL'),
@@ -140,5 +155,6 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
       appSecret: env.WHATSAPP_APP_SECRET?.trim() || undefined,
       verifyToken: env.WHATSAPP_VERIFY_TOKEN?.trim() || undefined,
     },
+    metricsToken,
   };
 }

@@ -1,28 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, isIPv4 } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { ChartLinks } from '../charts/links.js';
 import { chartRenderer } from '../charts/render.js';
 import type { CommandContext } from '../chat/context.js';
-import { CHAT_PLATFORMS } from '../chat/platforms.js';
+import { CHAT_PLATFORMS, type ChatPlatform } from '../chat/platforms.js';
 import type { ChatSurface, PostOutcome } from '../chat/surface.js';
 import { CachedAnalytics } from '../compose/bucketCache.js';
 import type { Config } from '../config/load.js';
-import { ConfigError, PortInUseError } from '../errors.js';
+import { ConfigError, InterruptedError, PortInUseError } from '../errors.js';
 import { GraphClient } from '../graph/client.js';
 import { AlertChecker } from '../jobs/alerts.js';
 import { Scheduler } from '../jobs/scheduler.js';
 import type { Logger } from '../log.js';
+import { sameSecret } from '../secrets.js';
 import { openStore, type SqlStore } from '../store/sql.js';
 import type { Platform, Store } from '../store/types.js';
 import { type IngestLimits, StatusIngest } from '../whatsapp/ingest.js';
-import { webhookSettings } from '../whatsapp/settings.js';
+import { WEBHOOK_PATH, webhookSettings } from '../whatsapp/settings.js';
 import { webhookRouter } from '../whatsapp/webhook.js';
+import { ServiceLifecycle } from './lifecycle.js';
 import { ServiceMetrics } from './metrics.js';
 
 /** How long status webhook counts are kept: Graph's year of analytics, and a month for comparisons. */
 export const STATUS_RETENTION_SECONDS = 395 * 86_400;
+
+/** Longest a stopping service waits for requests in flight (a webhook waits at most its ingest timeout, 10 s). */
+const DRAIN_MS = 12_000;
 
 export interface ServiceOptions {
   config: Config;
@@ -36,11 +41,15 @@ export interface ServiceOptions {
   schedule?: boolean;
   /** Status webhook ingest timeouts and queue bound (defaults in whatsapp/ingest.ts). */
   ingest?: IngestLimits | undefined;
+  /** Aborted to stop while still starting (SIGTERM during start-up): what started is stopped. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface RunningService {
   url: string;
   port: number;
+  /** The address listened on: 0.0.0.0, or loopback only. */
+  host: string;
   surfaces: Partial<Record<Platform, ChatSurface>>;
   /** Shorthands for the two platforms there are (tests, benchmarks). */
   slack: ChatSurface | undefined;
@@ -72,11 +81,16 @@ async function listen(server: Server, port: number, host: string): Promise<numbe
   return (server.address() as AddressInfo).port;
 }
 
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
+/** Stop taking connections; those still open are cut once `drained` settles (requests in flight finish first). */
+async function closeServer(server: Server, drained: Promise<unknown> = Promise.resolve()): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  await drained;
+  server.closeAllConnections();
+  await closed;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || (isIPv4(host) && host.startsWith('127.'));
 }
 
 /** How an HTTP error looks from outside: a status and a word, never a stack or a path. */
@@ -92,16 +106,29 @@ function httpErrorHandler(logger: Logger) {
   };
 }
 
+/** Resolves with `work`, or rejects with InterruptedError as soon as `signal` aborts (what started is stopped by the caller). */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(signal.reason ?? new InterruptedError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason ?? new InterruptedError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /**
  * `waba-pulse serve`: one HTTP server on PORT for Slack (`/slack/events`, or Socket Mode),
- * Teams (`/api/messages`), signed chart images (`/charts/<id>.png`) and `/healthz`. The port is
- * taken first; then the store, the chat platforms and the scheduler start, and whatever fails
- * on the way stops everything already started.
+ * Teams (`/api/messages`), WhatsApp status webhooks, signed chart images (`/charts/<id>.png`),
+ * `/healthz` and `/metrics`. The port is taken first; then the store opens, status webhooks are
+ * taken (they never wait for a chat platform), and the chat platforms and the scheduler start.
+ * Until its part is up a route answers 503 with Retry-After, and /healthz 503 naming what is not
+ * up yet; whatever fails on the way (or a stop asked for) stops everything already started.
  */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const { config, logger } = options;
   const enabled = CHAT_PLATFORMS.map((platform) => ({ platform, settings: platform.enabled(config) })).filter(
-    (p) => p.settings !== undefined,
+    (p): p is { platform: ChatPlatform; settings: object } => p.settings !== undefined,
   );
   const webhooks = webhookSettings(config);
   if (enabled.length === 0 && !webhooks) {
@@ -111,13 +138,93 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       'set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode), and/or MICROSOFT_APP_ID with MICROSOFT_APP_PASSWORD for Teams, and/or WHATSAPP_APP_SECRET with WHATSAPP_VERIFY_TOKEN for status webhooks; see .env.example',
     );
   }
+  // Requests nobody authenticated may act as any conversation: only from this machine.
+  const unauthenticated = enabled.map((p) => p.platform.unauthenticated(p.settings)).find(Boolean);
+  const host = options.host ?? (unauthenticated ? '127.0.0.1' : '0.0.0.0');
+  if (unauthenticated && !isLoopback(host)) {
+    throw new ConfigError(
+      unauthenticated,
+      `accepts requests nobody authenticated, but serve would listen on ${host}`,
+      'set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD, or listen on a loopback address (127.0.0.1) only',
+    );
+  }
   const now = options.now;
+  const signal = options.signal;
+  const lifecycle = new ServiceLifecycle([
+    { path: WEBHOOK_PATH, part: 'whatsapp' },
+    { path: '/metrics', part: 'metrics' },
+    { path: '/charts', part: 'charts' },
+    ...enabled.flatMap((p) => p.platform.paths(p.settings).map((path) => ({ path, part: p.platform.platform }))),
+  ]);
   const web = express();
   // Express shows stack traces in error pages unless told it runs in production.
   web.set('env', 'production');
   web.disable('x-powered-by');
+  web.use(lifecycle.handler());
+  // Every route goes on this router as its part comes up; the 404 and the error handler stay behind it.
+  const routes = express.Router();
+
+  let store: Store | undefined;
+  let ingest: StatusIngest | undefined;
+  let scheduler: Scheduler | undefined;
+  const surfaces: Partial<Record<Platform, ChatSurface>> = {};
+  // Each platform's mode for /healthz: "starting" until it is up, "off" when not configured.
+  const surfaceModes = () =>
+    Object.fromEntries(
+      CHAT_PLATFORMS.map((p) => [
+        p.platform,
+        surfaces[p.platform] && lifecycle.isUp(p.platform)
+          ? surfaces[p.platform]!.mode
+          : enabled.some((e) => e.platform === p)
+            ? 'starting'
+            : 'off',
+      ]),
+    );
+  const whatsappState = () => (!webhooks ? 'off' : lifecycle.isUp('whatsapp') ? 'on' : 'starting');
+  // The store's reason for failing a health check goes to the log (once per reason), never into the answer.
+  let healthProblem: string | undefined;
+  web.get('/healthz', async (_req, res) => {
+    if (lifecycle.phase !== 'ready' || !store) {
+      return void res.status(503).json({
+        status: lifecycle.phase,
+        store: store ? 'ok' : 'opening',
+        scheduler: 'off',
+        ...surfaceModes(),
+        whatsapp: whatsappState(),
+      });
+    }
+    // Healthy means the store answers; the scheduler's last tick says whether schedules run.
+    try {
+      await store.ping();
+      healthProblem = undefined;
+      // A store that answers pings but not the ingest's commits (a lock, a failover) is not healthy either.
+      if (ingest?.lag().stalled)
+        return void res.status(503).json({ status: 'degraded', store: 'ok', whatsapp: 'stalled', ingest: ingest.lag() });
+      res.json({
+        status: 'ok',
+        store: 'ok',
+        scheduler: scheduler?.state() ?? 'off',
+        ...surfaceModes(),
+        whatsapp: whatsappState(),
+        ...(ingest ? { ingest: ingest.lag() } : {}),
+      });
+    } catch (err) {
+      const reason = (err as Error).message;
+      if (reason !== healthProblem)
+        logger.warn({ code: (err as { code?: string }).code, reason }, 'health check: the store does not answer');
+      healthProblem = reason;
+      res.status(503).json({ status: 'degraded', store: 'unreachable' });
+    }
+  });
+  web.use(routes);
+  web.use((_req, res) => {
+    res.status(404).json({ error: 'not found' });
+  });
+  web.use(httpErrorHandler(logger));
+
   const server: Server = createServer(web);
-  const port = await listen(server, options.port ?? config.env.port, options.host ?? '0.0.0.0');
+  const port = await listen(server, options.port ?? config.env.port, host);
+  logger.info({ port, host }, 'port taken; starting (routes answer 503 with Retry-After until their part is up)');
 
   // What has started, stopped newest first if a later step fails.
   const cleanups: Array<() => Promise<unknown>> = [() => closeServer(server)];
@@ -125,72 +232,15 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
   };
   try {
-    const store = options.store ?? (await openStore(config.env.databaseUrl, { logger: logger.child({ surface: 'store' }) }));
-    if (!options.store) cleanups.push(() => store.close());
+    const opened =
+      options.store ?? (await unlessAborted(openStore(config.env.databaseUrl, { logger: logger.child({ surface: 'store' }) }), signal));
+    store = opened;
+    if (!options.store) cleanups.push(() => opened.close());
     const metrics = new ServiceMetrics();
-    const graph = new GraphClient({ ...config.graph, logger, now, onCall: (info) => metrics.observeGraphCall(info) });
-    cleanups.push(() => graph.close());
-    const cache = new CachedAnalytics(graph, store, now, logger.child({ surface: 'cache' }));
-    const ctx: CommandContext = {
-      config,
-      env: options.env,
-      store,
-      // Settled buckets come from the store; Graph is asked only for what may still change.
-      graph: cache,
-      charts: chartRenderer(config.env.chartRenderer, config.env.quickchartUrl),
-      now,
-      prefix: config.slack.command,
-    };
-    let scheduler: Scheduler | undefined;
-    const surfaces: Partial<Record<Platform, ChatSurface>> = {};
-    // Each platform's mode for /healthz ("off" until it is up).
-    const surfaceModes = () => Object.fromEntries(CHAT_PLATFORMS.map((p) => [p.platform, surfaces[p.platform]?.mode ?? 'off']));
-    web.get('/healthz', async (_req, res) => {
-      // Healthy means the store answers; the scheduler's last tick says whether schedules run.
-      try {
-        await store.ping();
-        // A store that answers pings but not the ingest's commits (a lock, a failover) is not healthy either.
-        if (ingest?.lag().stalled)
-          return void res.status(503).json({ status: 'degraded', store: 'ok', whatsapp: 'stalled', ingest: ingest.lag() });
-        res.json({
-          status: 'ok',
-          store: 'ok',
-          scheduler: scheduler?.state() ?? 'off',
-          ...surfaceModes(),
-          whatsapp: webhooks ? 'on' : 'off',
-          ...(ingest ? { ingest: ingest.lag() } : {}),
-        });
-      } catch (err) {
-        res.status(503).json({ status: 'degraded', store: 'unreachable', detail: (err as Error).message });
-      }
-    });
-    web.get('/metrics', async (_req, res) => {
-      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-    });
-    const links = new ChartLinks({ baseUrl: config.env.publicBaseUrl ?? `http://127.0.0.1:${port}`, now });
-    web.get('/charts/:file', (req, res) => {
-      const id = /^([a-f0-9]{32})\.png$/.exec(req.params.file)?.[1];
-      const found = id
-        ? links.fetch(id, req.query.exp as string | undefined, req.query.sig as string | undefined)
-        : ({ status: 404 } as const);
-      if (found.status === 200) res.type('image/png').set('cache-control', 'private, max-age=3600').send(found.png);
-      else res.status(found.status).send(found.status === 403 ? 'forbidden' : 'not found');
-    });
-    for (const { platform, settings } of enabled) {
-      const surface = await platform.create(
-        settings!,
-        { ...ctx, prefix: platform.prefix(config) },
-        { links, log: logger.child({ surface: platform.platform }) },
-      );
-      surface.mount(web);
-      await surface.start();
-      cleanups.push(() => surface.stop());
-      surfaces[platform.platform] = surface;
-    }
-    let ingest: StatusIngest | undefined;
+    // Status webhooks first: they need the store and nothing else, and Meta does not wait for Slack.
     if (webhooks) {
-      ingest = new StatusIngest(store, now, options.ingest);
-      web.use(
+      ingest = new StatusIngest(opened, now, options.ingest);
+      routes.use(
         webhookRouter({
           settings: webhooks,
           ingest,
@@ -200,11 +250,48 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
           counters: { requests: metrics.webhookRequests, events: metrics.webhookEvents },
         }),
       );
+      lifecycle.partUp('whatsapp');
     }
-    web.use((_req, res) => {
-      res.status(404).json({ error: 'not found' });
+    const graph = new GraphClient({ ...config.graph, logger, now, onCall: (info) => metrics.observeGraphCall(info) });
+    cleanups.push(() => graph.close());
+    const cache = new CachedAnalytics(graph, opened, now, logger.child({ surface: 'cache' }));
+    const ctx: CommandContext = {
+      config,
+      env: options.env,
+      store: opened,
+      // Settled buckets come from the store; Graph is asked only for what may still change.
+      graph: cache,
+      charts: chartRenderer(config.env.chartRenderer, config.env.quickchartUrl),
+      now,
+      prefix: config.slack.command,
+    };
+    routes.get('/metrics', metricsRoute(metrics, config.env.metricsToken));
+    lifecycle.partUp('metrics');
+    if (!config.env.metricsToken && !isLoopback(host))
+      logger.warn({ port }, '/metrics answers anyone who reaches this port: set METRICS_TOKEN to ask scrapers for a bearer token');
+    const links = new ChartLinks({ baseUrl: config.env.publicBaseUrl ?? `http://127.0.0.1:${port}`, now });
+    routes.get('/charts/:file', (req, res) => {
+      const id = /^([a-f0-9]{32})\.png$/.exec(req.params.file)?.[1];
+      const found = id
+        ? links.fetch(id, req.query.exp as string | undefined, req.query.sig as string | undefined)
+        : ({ status: 404 } as const);
+      if (found.status === 200) res.type('image/png').set('cache-control', 'private, max-age=3600').send(found.png);
+      else res.status(found.status).send(found.status === 403 ? 'forbidden' : 'not found');
     });
-    web.use(httpErrorHandler(logger));
+    lifecycle.partUp('charts');
+    for (const { platform, settings } of enabled) {
+      const surface = await platform.create(
+        settings,
+        { ...ctx, prefix: platform.prefix(config) },
+        { links, log: logger.child({ surface: platform.platform }) },
+      );
+      // Mounted before it starts: its routes answer 503 (not 404) until it is up.
+      surface.mount(routes);
+      surfaces[platform.platform] = surface;
+      cleanups.push(() => surface.stop());
+      await unlessAborted(surface.start(), signal);
+      lifecycle.partUp(platform.platform);
+    }
 
     const deliver = async (platform: Platform, send: (surface: ChatSurface) => Promise<PostOutcome>): Promise<PostOutcome> => {
       const surface = surfaces[platform];
@@ -214,7 +301,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     // posting twice.
     const owner = `replica-${randomUUID().slice(0, 8)}`;
     const alerts = new AlertChecker({
-      store,
+      store: opened,
       ctx,
       owner,
       metrics,
@@ -228,10 +315,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
           deliver(target.platform, (surface) => surface.replyToAlert(target.conversation, ref, alert, kind)),
       },
     });
-    scheduler = new Scheduler({
+    const running = new Scheduler({
       owner,
       alerts,
-      store,
+      store: opened,
       ctx,
       logger: logger.child({ surface: 'scheduler' }),
       metrics,
@@ -247,11 +334,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         }
       },
     });
-    const running = scheduler;
-    if (options.schedule !== false) scheduler.start();
+    scheduler = running;
+    if (options.schedule !== false) running.start();
     // Replays and duplicates are remembered for minutes; forget them when they can no longer recur.
     const prune = setInterval(() => {
-      const sql = store as Partial<SqlStore>;
+      const sql = opened as Partial<SqlStore>;
       void sql.pruneSeen?.(now()).catch(() => undefined);
       // Status counts are kept as long as Graph keeps analytics (and a month more for comparisons).
       void sql
@@ -262,32 +349,46 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         .catch(() => undefined);
     }, 10 * 60_000);
     prune.unref();
+    lifecycle.ready();
 
-    logger.info({ port, ...surfaceModes(), whatsapp: webhooks ? 'on' : 'off' }, 'waba-pulse serving');
+    logger.info({ port, host, ...surfaceModes(), whatsapp: whatsappState() }, 'waba-pulse serving');
     return {
       url: `http://127.0.0.1:${port}`,
       port,
+      host,
       surfaces,
       slack: surfaces.slack,
       teams: surfaces.teams,
       links,
-      store,
-      scheduler,
+      store: opened,
+      scheduler: running,
       metrics,
       ingest,
       async close() {
-        // Stop ticking and finish the posts in flight, give back unfinished claims, stop serving
-        // and the chat platforms, then close Graph and the store.
+        // New requests get 503 (Meta sends them again, to this replica or another) while those in
+        // flight finish; the ticks stop and posts in flight finish, unfinished claims go back;
+        // then the chat platforms, Graph and the store close.
         clearInterval(prune);
-        await running.stop();
-        await closeServer(server);
+        lifecycle.stopping();
+        const drained = lifecycle.drained(DRAIN_MS);
+        await Promise.all([running.stop(), closeServer(server, drained)]);
         for (const surface of Object.values(surfaces)) await surface.stop();
         await graph.close();
-        if (!options.store) await store.close();
+        if (!options.store) await opened.close();
       },
     };
   } catch (err) {
     await stopStarted();
     throw err;
   }
+}
+
+/** Prometheus text; with METRICS_TOKEN set, only for a scraper that presents it as a bearer token. */
+function metricsRoute(metrics: ServiceMetrics, token: string | undefined) {
+  return async (req: Request, res: Response) => {
+    if (token && !sameSecret(/^Bearer (.+)$/i.exec(req.get('authorization') ?? '')?.[1], token)) {
+      return void res.status(401).set('www-authenticate', 'Bearer').json({ error: 'unauthorized' });
+    }
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  };
 }

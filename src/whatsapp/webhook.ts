@@ -1,44 +1,16 @@
-import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { WebhookInputError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { type Logger, LogLimiter } from '../log.js';
+import { sameSecret } from '../secrets.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import type { StatusIngest } from './ingest.js';
 import { parseNotification } from './payload.js';
 import { MAX_BODY_BYTES, WEBHOOK_PATH, type WebhookSettings } from './settings.js';
 import { signatureMatches } from './signature.js';
 
-function tokenMatches(given: unknown, expected: string): boolean {
-  if (typeof given !== 'string') return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 export interface WebhookCounters {
   requests: { inc(labels: { outcome: string }): void };
   events: { inc(labels: { outcome: string; reason?: string }, value?: number): void };
-}
-
-/** Once per key per window (on the clock given): a flood of bad requests writes one line, then the count it held back. */
-class LogLimiter {
-  private readonly last = new Map<string, { at: number; held: number }>();
-  constructor(
-    private readonly now: () => number,
-    private readonly windowMs = 10 * 60_000,
-  ) {}
-  /** Undefined when the line is held back; else how many were held back before it. */
-  allow(key: string): number | undefined {
-    const t = this.now();
-    const seen = this.last.get(key);
-    if (seen && t - seen.at < this.windowMs) {
-      seen.held++;
-      return undefined;
-    }
-    if (this.last.size >= 1_000) this.last.delete(this.last.keys().next().value!);
-    this.last.set(key, { at: t, held: 0 });
-    return seen?.held ?? 0;
-  }
 }
 
 /**
@@ -68,7 +40,7 @@ export function webhookRouter(options: {
   router.get(WEBHOOK_PATH, (req, res) => {
     const mode = req.query['hub.mode'];
     const challenge = req.query['hub.challenge'];
-    if (mode !== 'subscribe' || !tokenMatches(req.query['hub.verify_token'], settings.verifyToken)) {
+    if (mode !== 'subscribe' || !sameSecret(req.query['hub.verify_token'], settings.verifyToken)) {
       const held = limiter.allow('verification');
       if (held !== undefined)
         log.warn(

@@ -12,13 +12,16 @@ export interface ConnectorCall {
 
 /**
  * A loopback Bot Connector (the serviceUrl Teams gives a bot): records sends, replies and
- * updates; can answer 403 for a conversation the bot was removed from; can add latency.
+ * updates; can answer 403 for a conversation the bot was removed from, or fail with any status
+ * and body; can add latency.
  */
 export async function startFakeConnector(options: { latencyMs?: number } = {}) {
   const calls: ConnectorCall[] = [];
   const gone = new Set<string>();
   // Conversations where the connector accepts a send (201) without naming the new activity.
   const anonymous = new Set<string>();
+  // Conversations where every call fails with this status and body (a connector in trouble).
+  const failing = new Map<string, { status: number; body: string }>();
   let counter = 0;
   const read = (req: IncomingMessage) =>
     new Promise<string>((resolve) => {
@@ -45,6 +48,11 @@ export async function startFakeConnector(options: { latencyMs?: number } = {}) {
       activity: body ? (JSON.parse(body) as Record<string, any>) : {},
       authorization: req.headers.authorization,
     });
+    const failure = failing.get(conversation);
+    if (failure) {
+      res.statusCode = failure.status;
+      return res.end(failure.body);
+    }
     if (gone.has(conversation)) {
       res.statusCode = 403;
       return res.end(
@@ -64,6 +72,9 @@ export async function startFakeConnector(options: { latencyMs?: number } = {}) {
     calls,
     removeBotFrom(conversation: string) {
       gone.add(conversation);
+    },
+    failWith(conversation: string, status: number, body: string) {
+      failing.set(conversation, { status, body });
     },
     answerWithoutIds(conversation: string) {
       anonymous.add(conversation);

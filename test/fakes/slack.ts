@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -17,13 +18,15 @@ type Fault = { status: number; retryAfter?: number; error?: string };
 /**
  * A loopback Slack: the Web API methods waba-pulse uses (auth.test, chat.*, the files.uploadV2
  * trio), response_url endpoints, recorded calls, Block Kit limits checked as Slack checks them,
- * and injectable failures (a 429 with Retry-After).
+ * and injectable failures (a 429 with Retry-After, a method that does not answer, latency).
  */
-export async function startFakeSlack() {
+export async function startFakeSlack(options: { latencyMs?: number } = {}) {
   const calls: SlackCall[] = [];
   const responses: Array<{ id: string; body: Record<string, unknown>; violations: string[] }> = [];
   const uploads: Array<{ id: string; bytes: number }> = [];
   const faults = new Map<string, Fault[]>();
+  // Methods that get no answer until released: Slack's API unreachable, as seen from a client.
+  const held = new Map<string, Array<() => void>>();
   let counter = 0;
 
   const read = (req: IncomingMessage) =>
@@ -54,6 +57,9 @@ export async function startFakeSlack() {
     const args = parseArgs(raw.toString('utf8'), req.headers['content-type'] ?? '');
     const call: SlackCall = { method, args, authorization: req.headers.authorization, violations: blockKitViolations(args) };
     calls.push(call);
+    const waiting = held.get(method);
+    if (waiting) await new Promise<void>((resolve) => waiting.push(resolve));
+    if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
     const fault = faults.get(method)?.shift();
     if (fault) {
       return send(
@@ -123,6 +129,15 @@ export async function startFakeSlack() {
         for (const ws of sockets) ws.send(JSON.stringify(envelope));
       },
     },
+    /** Answer nothing to `method` (the request hangs) until `release`. */
+    hold(method: string) {
+      if (!held.has(method)) held.set(method, []);
+    },
+    release(method: string) {
+      const waiting = held.get(method) ?? [];
+      held.delete(method);
+      for (const resolve of waiting) resolve();
+    },
     failNext(method: string, fault: Fault) {
       faults.set(method, [...(faults.get(method) ?? []), fault]);
     },
@@ -134,6 +149,20 @@ export async function startFakeSlack() {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** A request as Slack sends one to /slack/events: form-encoded, stamped with the real time (as Slack's are) and signed. */
+export function slackSignedRequest(body: string, signingSecret: string, ts = Math.floor(Date.now() / 1000)): RequestInit {
+  const signature = `v0=${createHmac('sha256', signingSecret).update(`v0:${ts}:${body}`).digest('hex')}`;
+  return {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': String(ts),
+      'x-slack-signature': signature,
+    },
+    body,
   };
 }
 

@@ -24,7 +24,7 @@ import {
   type SlackMessage,
 } from './render.js';
 import { slackRequestGuard } from './requestGuard.js';
-import type { SlackSettings } from './settings.js';
+import { SLACK_EVENTS_PATH, type SlackSettings } from './settings.js';
 
 export interface SlackSurface extends ChatSurface {
   app: BoltApp;
@@ -86,7 +86,7 @@ export function createSlackSurface(settings: SlackSettings, ctx: CommandContext,
   const router = express.Router();
   if (!socket) {
     // Before Bolt's own route: timestamps both ways, and replays answered without running again.
-    router.post('/slack/events', ...slackRequestGuard({ signingSecret: settings.signingSecret!, store: ctx.store, log }));
+    router.post(SLACK_EVENTS_PATH, ...slackRequestGuard({ signingSecret: settings.signingSecret!, store: ctx.store, log }));
   }
   const app = socket
     ? new App({
@@ -103,7 +103,7 @@ export function createSlackSurface(settings: SlackSettings, ctx: CommandContext,
         // Signatures checked, requests older than five minutes refused, on our own server.
         receiver: new ExpressReceiver({
           signingSecret: settings.signingSecret!,
-          endpoints: '/slack/events',
+          endpoints: SLACK_EVENTS_PATH,
           logger,
           router,
           // Bolt attaches the router to an app of its own; ours is given it in `mount`.

@@ -1,6 +1,9 @@
 import type { Config } from '../../config/load.js';
 import { ConfigError } from '../../errors.js';
 
+/** Slack's events, commands and interactivity (HTTP mode), on the serve port. */
+export const SLACK_EVENTS_PATH = '/slack/events';
+
 export interface SlackSettings {
   botToken: string;
   /** HTTP mode. */

@@ -2,9 +2,9 @@ import {
   type Activity,
   ActivityTypes,
   CardFactory,
-  CloudAdapter,
   ConfigurationBotFrameworkAuthentication,
   type ConversationReference,
+  TextFormatTypes,
   TurnContext,
 } from 'botbuilder';
 import express, { type Request, type Response } from 'express';
@@ -13,16 +13,18 @@ import type { ChartLinks } from '../../charts/links.js';
 import type { RenderedChart } from '../../charts/render.js';
 import { alertChartSpec } from '../../charts/spec.js';
 import { type Command, parseCommand } from '../../command/grammar.js';
-import type { Logger } from '../../log.js';
+import { type Logger, LogLimiter } from '../../log.js';
+import { clipEcho } from '../../text.js';
 import type { Requester } from '../access.js';
 import { applyAlertAction } from '../alertActions.js';
 import { runCommand } from '../commands.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { alertSummary, followUpText, reportSummary } from '../presentation.js';
 import { type AlertContent, type ChatSurface, errorMessage, type PostOutcome } from '../surface.js';
+import { badConversationId, sdkError, TeamsAdapter } from './adapter.js';
 import { ALERT_SUBMIT, alertCard, type Card, errorCard, noticeCard, reportCard } from './cards.js';
 import { isAllowedServiceUrl } from './serviceUrl.js';
-import type { TeamsSettings } from './settings.js';
+import { TEAMS_MESSAGES_PATH, type TeamsSettings } from './settings.js';
 
 export interface TeamsSurface extends ChatSurface {
   /** POST /api/messages */
@@ -32,6 +34,11 @@ export interface TeamsSurface extends ChatSurface {
 }
 
 export const PROACTIVE_CONCURRENCY = 16;
+
+/** One line of plain text for `text` and `summary`: our `command` marks dropped (a card shows them as monospace), clipped for previews. */
+function plainLine(text: string): string {
+  return clipEcho(text.replace(/`([^`\n]+)`/g, '$1'), 250);
+}
 
 function safeHost(url: string): string {
   try {
@@ -54,11 +61,16 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
     MicrosoftAppType: settings.appType ?? (settings.appId ? 'MultiTenant' : ''),
     MicrosoftAppTenantId: settings.tenantId ?? '',
   });
-  const adapter = new CloudAdapter(auth);
+  const adapter = new TeamsAdapter(auth, log);
   adapter.onTurnError = async (context, err) => {
-    log.error({ err }, 'teams turn failed');
-    await context.sendActivity(attachment(errorCard(errorMessage(err)), errorMessage(err)));
+    log.error({ err: sdkError(err) }, 'teams turn failed');
+    try {
+      await context.sendActivity(attachment(errorCard(errorMessage(err)), errorMessage(err)));
+    } catch (replyErr) {
+      log.warn({ err: sdkError(replyErr) }, 'teams error reply not sent');
+    }
   };
+  const refusals = new LogLimiter(ctx.now);
   const prefix = '@waba-pulse';
   const slashPrefix = new RegExp(`^${(settings.slashCommand ?? '/waba').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(\\s+|$)`, 'i');
   // Teams throttles bots that post too fast; fan-outs (digests, alerts) go out 16 at a time.
@@ -71,11 +83,18 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
 
   /**
    * A card as an activity, with a `summary` for notifications and previews (else Teams shows
-   * "Card") and the same line as `text`.
+   * "Card") and the same line as `text` — plain text, as the card is: Teams reads `text` as
+   * Markdown by default, and a line that echoes what someone typed must not become a link.
    */
   function attachment(card: Card, summary: string) {
-    const line = summary.length > 250 ? `${summary.slice(0, 249)}…` : summary;
-    return { type: ActivityTypes.Message, summary: line, text: line, attachments: [CardFactory.adaptiveCard(card)] };
+    const line = plainLine(summary);
+    return {
+      type: ActivityTypes.Message,
+      textFormat: TextFormatTypes.Plain,
+      summary: line,
+      text: line,
+      attachments: [CardFactory.adaptiveCard(card)],
+    };
   }
 
   function toActivity(result: CommandResult) {
@@ -208,11 +227,18 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
     }
     try {
       let ref = '';
+      // The work's failure comes back here, to the caller, not to onTurnError (which answers a person).
+      let failure: { err: unknown } | undefined;
       await proactive(() =>
         adapter.continueConversationAsync(settings.appId ?? '', reference, async (context) => {
-          ref = await work(context, reference);
+          try {
+            ref = await work(context, reference);
+          } catch (err) {
+            failure = { err };
+          }
         }),
       );
+      if (failure) throw failure.err;
       // A send the connector accepted is delivered, whether or not it named the new activity.
       return { delivered: true, ref };
     } catch (err) {
@@ -238,7 +264,7 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
   const surface: TeamsSurface = {
     mode: settings.appId ? 'on' : 'unauthenticated',
     mount(web) {
-      web.post('/api/messages', express.json({ limit: '1mb' }), (req, res, next) => {
+      web.post(TEAMS_MESSAGES_PATH, express.json({ limit: '1mb' }), (req, res, next) => {
         surface.handle(req, res).catch(next);
       });
     },
@@ -261,6 +287,17 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
         res.status(400).json({ error: 'not a Bot Framework activity' });
         return;
       }
+      const refused = badConversationId(body.conversation.id);
+      if (refused) {
+        const held = refusals.allow(`conversation:${refused}`);
+        if (held !== undefined)
+          log.warn(
+            { length: body.conversation.id.length, heldBack: held },
+            `teams request refused: conversation id with ${refused} (one line per 10 minutes)`,
+          );
+        res.status(400).json({ error: 'conversation id not acceptable' });
+        return;
+      }
       // Replies and stored references go to the activity's serviceUrl: only Bot Framework's own
       // hosts (and any the operator listed) are ever called.
       if (!isAllowedServiceUrl(body.serviceUrl, settings.serviceUrls ?? [])) {
@@ -274,7 +311,10 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
         res.status(403).json({ error: 'tenant not allowed' });
         return;
       }
-      await adapter.process(req, res, turn);
+      const answer = await adapter.handleActivity(req.get('authorization') ?? '', body as Activity, turn);
+      res.status(answer.status);
+      if (answer.body === undefined) res.end();
+      else res.json(answer.body);
     },
     platform: 'teams',
     postActivity,
@@ -294,7 +334,14 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
     replyToAlert: (conversation, ref, alert, kind) =>
       inConversation(
         conversation,
-        async (context) => (await context.sendActivity({ type: ActivityTypes.Message, text: followUpText(alert, kind) }))?.id ?? '',
+        async (context) =>
+          (
+            await context.sendActivity({
+              type: ActivityTypes.Message,
+              textFormat: TextFormatTypes.Plain,
+              text: plainLine(followUpText(alert, kind)),
+            })
+          )?.id ?? '',
         ref,
       ),
     postReport: (conversation, result) => postActivity(conversation, toActivity(result)),

@@ -1,6 +1,9 @@
 import type { Config } from '../../config/load.js';
 import { ConfigError } from '../../errors.js';
 
+/** Where Bot Framework posts activities, on the serve port. */
+export const TEAMS_MESSAGES_PATH = '/api/messages';
+
 /** Teams is on with an app id, or without one only when the config explicitly allows it. */
 export function teamsSettings(config: Config): TeamsSettings | undefined {
   const m = config.env.microsoft;
