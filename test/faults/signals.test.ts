@@ -45,14 +45,13 @@ describe('serve', () => {
   });
   afterAll(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
 
-  it('exits 1 within a second when its port is in use, having started nothing', async () => {
-    const started = Date.now();
+  it('exits 1 by itself when its port is in use, having started nothing', async () => {
     const serve = spawnCli(['serve'], serveEnv({ PORT: String(busyPort) }));
     const exit = await serve.exited;
     expect(exit.code).toBe(1);
     expect(serve.err()).toBe(`waba-pulse: port ${busyPort} is in use. Set PORT to a free port, or stop what is listening on it.\n`);
-    // Node and tsx start in ~0.5 s here; the point is that it ends by itself, without a signal.
-    expect(exit.at - started).toBeLessThan(5_000);
+    // It ended by itself, without a signal (how fast is for bench/cli-startup.ts, not a test).
+    expect(exit.signal).toBeNull();
     // Nothing else was started: no Slack auth, no store, no scheduler.
     expect(slack.calls.filter((c) => c.method === 'auth.test')).toHaveLength(0);
   }, 20_000);
@@ -87,7 +86,8 @@ describe('report', () => {
       const sent = Date.now();
       report.child.kill('SIGINT');
       const exit = await report.exited;
-      expect(exit.at - sent).toBeLessThan(1_000);
+      // Far sooner than Graph's 20 s timeout and its retries would end it (not a speed figure).
+      expect(exit.at - sent).toBeLessThan(10_000);
       expect(exit.code).toBe(130);
       expect(report.err()).toBe('waba-pulse: interrupted (SIGINT).\n');
     } finally {
