@@ -61,8 +61,17 @@ export class InterruptedError extends WabaPulseError {
 export class PortInUseError extends WabaPulseError {
   readonly code = 'E_PORT_IN_USE';
   readonly exitCode = 1 as const;
-  constructor(readonly port: number) {
-    super(`port ${port} is in use`, 'set PORT to a free port, or stop what is listening on it');
+  constructor(
+    readonly port: number,
+    /** How this command is given its port: `PORT` for serve, `--port` for the sandbox. */
+    setting: 'PORT' | '--port' = 'PORT',
+  ) {
+    super(
+      `port ${port} is in use`,
+      setting === 'PORT'
+        ? 'set PORT to a free port, or stop what is listening on it'
+        : 'pick another --port (0 for any free one), or stop what is listening on it',
+    );
   }
 }
 

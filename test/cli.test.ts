@@ -560,6 +560,14 @@ describe('waba-pulse sandbox', () => {
     expect(await running).toBe(0);
   });
 
+  it('exits 1 on a port in use, as serve does', async () => {
+    const { code, err } = await cli(['sandbox', '--port', String(new URL(sandbox.url).port)]);
+    expect(code).toBe(1);
+    expect(err).toBe(
+      `waba-pulse: port ${new URL(sandbox.url).port} is in use. Pick another --port (0 for any free one), or stop what is listening on it.\n`,
+    );
+  });
+
   it('refuses a bad port', async () => {
     const { code, err } = await cli(['sandbox', '--port', '99999']);
     expect(code).toBe(2);

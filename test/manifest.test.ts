@@ -27,19 +27,25 @@ describe('the Teams app package', async () => {
   const appId = '11111111-2222-3333-4444-555555555555';
 
   it('fills the app id and chart host into a manifest that meets the schema rules', () => {
-    const manifest = JSON.parse(fillTeamsManifest({ MICROSOFT_APP_ID: appId, PUBLIC_BASE_URL: 'https://pulse.example.com' }));
+    const manifest = JSON.parse(fillTeamsManifest({ MICROSOFT_APP_ID: appId, PUBLIC_BASE_URL: 'https://pulse.acme.test' }));
     expect(teamsManifestSchema.safeParse(manifest).success).toBe(true);
+    // Links to where serve runs, whose privacy and terms pages exist (test/teams.test.ts fetches them).
+    expect(manifest.developer).toMatchObject({
+      websiteUrl: 'https://pulse.acme.test/',
+      privacyUrl: 'https://pulse.acme.test/privacy',
+      termsOfUseUrl: 'https://pulse.acme.test/terms',
+    });
     expect(manifest.id).toBe(appId);
     expect(manifest.bots[0].botId).toBe(appId);
     expect(manifest.bots[0].scopes).toEqual(['personal', 'team', 'groupChat']);
-    expect(manifest.validDomains).toEqual(['pulse.example.com']);
+    expect(manifest.validDomains).toEqual(['pulse.acme.test']);
     expect(manifest.bots[0].commandLists[0].commands.map((c: { title: string }) => c.title)).toEqual([...COMMAND_NAMES]);
   });
 
   it('refuses to package without a valid app id', () => {
     expect(thrown(() => fillTeamsManifest({}), ConfigError).message).toBe('env.MICROSOFT_APP_ID: is not set');
     expect(thrown(() => fillTeamsManifest({ MICROSOFT_APP_ID: 'not-a-guid' }), ConfigError).message).toBe(
-      'manifest/teams/manifest.json id: "not-a-guid" is not a GUID',
+      'env.MICROSOFT_APP_ID: "not-a-guid" is not a GUID',
     );
   });
 

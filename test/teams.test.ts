@@ -249,6 +249,20 @@ describe('Teams commands', () => {
   });
 });
 
+describe('the pages the app package links to', () => {
+  it('serves the privacy and terms pages beside the bot', async () => {
+    for (const [path, words] of [
+      ['/privacy', /does not keep the text of messages typed to it, nor any WhatsApp recipient's phone number/],
+      ['/terms', /run by the organisation that installed it/],
+    ] as const) {
+      const res = await fetch(`${service.url}${path}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+      expect(await res.text()).toMatch(words);
+    }
+  });
+});
+
 describe('chart links', () => {
   it('refuse expired and tampered links', () => {
     let now = NOW;

@@ -5,6 +5,7 @@ import type { Platform } from '../store/types.js';
 import type { CommandContext } from './context.js';
 import { SLACK_EVENTS_PATH, type SlackSettings, slackSettings } from './slack/settings.js';
 import type { ChatSurface } from './surface.js';
+import { TEAMS_PRIVACY_PATH, TEAMS_TERMS_PATH } from './teams/pages.js';
 import { TEAMS_MESSAGES_PATH, type TeamsSettings, teamsSettings } from './teams/settings.js';
 
 /**
@@ -42,7 +43,7 @@ export const CHAT_PLATFORMS: readonly ChatPlatform[] = [
     platform: 'teams',
     enabled: teamsSettings,
     prefix: () => '@waba-pulse',
-    paths: () => [TEAMS_MESSAGES_PATH],
+    paths: () => [TEAMS_MESSAGES_PATH, TEAMS_PRIVACY_PATH, TEAMS_TERMS_PATH],
     unauthenticated: (settings) => ((settings as TeamsSettings).appId ? undefined : 'teams.allowUnauthenticated'),
     async create(settings, ctx, { links, log }) {
       const { createTeamsSurface } = await import('./teams/bot.js');

@@ -111,7 +111,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
   program
     .command('serve')
-    .description('run the Slack app (HTTP at /slack/events, or Socket Mode) and health check on PORT')
+    .description(
+      'run the service on PORT: Slack (/slack/events, or Socket Mode), Teams (/api/messages), WhatsApp status webhooks (/whatsapp/webhook), digests and alerts on their schedules, /healthz and /metrics',
+    )
     .action(async () => {
       exitCode = await (await import('./serve.js')).runServe(
         io,

@@ -1,5 +1,5 @@
 import { DAY, MINUTE, parseDuration } from '../duration.js';
-import { UsageError } from '../errors.js';
+import { PortInUseError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { formatCount } from '../report/format.js';
 import {
@@ -101,7 +101,8 @@ export async function runSandbox(opts: SandboxOptions, io: CliIo, logger: Logger
     sandbox = await startSandbox({ accounts, port, host: opts.host ?? '127.0.0.1', latencyMs, now, logger });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new UsageError(`--port ${port} is already in use`, 'pick another port, or --port 0 for any free one');
+    // The same answer as serve's (exit 1): the flag was fine, the machine's port was not.
+    if (code === 'EADDRINUSE') throw new PortInUseError(port, '--port');
     throw err;
   }
   io.stdout.write(

@@ -23,6 +23,7 @@ import { alertSummary, followUpText, reportSummary } from '../presentation.js';
 import { type AlertContent, type ChatSurface, errorMessage, type PostOutcome } from '../surface.js';
 import { badConversationId, sdkError, TeamsAdapter } from './adapter.js';
 import { ALERT_SUBMIT, alertCard, type Card, errorCard, noticeCard, reportCard } from './cards.js';
+import { mountTeamsPages } from './pages.js';
 import { isAllowedServiceUrl } from './serviceUrl.js';
 import { TEAMS_MESSAGES_PATH, type TeamsSettings } from './settings.js';
 
@@ -267,6 +268,7 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
       web.post(TEAMS_MESSAGES_PATH, express.json({ limit: '1mb' }), (req, res, next) => {
         surface.handle(req, res).catch(next);
       });
+      mountTeamsPages(web);
     },
     async start() {
       // Nothing to connect: Bot Framework calls in, and credentials are checked per request.
