@@ -385,6 +385,10 @@ describe('waba-pulse sandbox --webhook-url', () => {
       const line = /sent the last 30m: ([\d,]+) statuses \(([\d,]+) failed\)/.exec(out)!;
       const [statuses, failed] = [Number(line[1]!.replace(/,/g, '')), Number(line[2]!.replace(/,/g, ''))];
       expect(statuses).toBeGreaterThan(100);
+      // A backfill batches statuses (a notification per status made two days take minutes) and says so.
+      expect(out).toContain('status webhooks: sending the last 30m first, 100 statuses a notification');
+      const notifications = Number(/sent the last 30m: .* in ([\d,]+) notifications/.exec(out)![1]!.replace(/,/g, ''));
+      expect(notifications).toBeLessThan(statuses / 10);
       // Every status of every sample account counted once (reads may land in the minute after).
       let counted = 0;
       let countedFailed = 0;

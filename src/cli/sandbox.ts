@@ -72,6 +72,10 @@ function webhookTarget(opts: SandboxOptions, env: NodeJS.ProcessEnv): { url: str
   return { url: url.toString(), secret, backfillMs };
 }
 
+/** Statuses per notification in a backfill (live minutes send Meta's one or few), and how often it says how far it is. */
+const BACKFILL_BATCH = 100;
+const PROGRESS_EVERY_MS = 5_000;
+
 function describeEmitted(summary: EmitSummary): string {
   const failed = summary.byStatus.failed ?? 0;
   return `${formatCount(summary.statuses)} statuses (${formatCount(failed)} failed) in ${formatCount(summary.notifications)} notifications${summary.retries ? `, ${formatCount(summary.retries)} retries` : ''}`;
@@ -135,8 +139,19 @@ export async function runSandbox(opts: SandboxOptions, io: CliIo, logger: Logger
       );
     if (webhooks.backfillMs) {
       const end = Math.floor(now() / MINUTE) * 60;
-      const summary = await emitter.emit(end - webhooks.backfillMs / 1000, end);
-      io.stdout.write(`status webhooks: sent the last ${opts.webhookBackfill!.trim()}: ${describeEmitted(summary)}\n`);
+      const span = opts.webhookBackfill!.trim();
+      io.stdout.write(`status webhooks: sending the last ${span} first, ${BACKFILL_BATCH} statuses a notification\n`);
+      // Progress every few seconds: two days are a few hundred thousand statuses.
+      let saidAt = performance.now();
+      const summary = await emitter.emit(end - webhooks.backfillMs / 1000, end, {
+        batch: BACKFILL_BATCH,
+        onProgress: (sent, total) => {
+          if (performance.now() - saidAt < PROGRESS_EVERY_MS) return;
+          saidAt = performance.now();
+          io.stdout.write(`status webhooks: ${formatCount(sent)} of ${formatCount(total)} statuses of the last ${span} sent\n`);
+        },
+      });
+      io.stdout.write(`status webhooks: sent the last ${span}: ${describeEmitted(summary)}\n`);
     }
     emitter.start(now, (summary, minuteEnd) => {
       const at = new Date(minuteEnd * 1000).toISOString().slice(11, 16);

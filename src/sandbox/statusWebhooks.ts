@@ -220,7 +220,12 @@ export class StatusWebhookEmitter {
    * Send every status of the messages sent in [from, to) (UNIX seconds; one window, or one per
    * account): each notification until it is answered 200.
    */
-  async emit(from: number | ((account: SandboxAccount) => [number, number]), to?: number): Promise<EmitSummary> {
+  async emit(
+    from: number | ((account: SandboxAccount) => [number, number]),
+    to?: number,
+    /** A backfill sends more statuses per notification than live traffic, and reports how far it is. */
+    options: { batch?: number; onProgress?: (sent: number, total: number) => void } = {},
+  ): Promise<EmitSummary> {
     const summary: EmitSummary = {
       notifications: 0,
       statuses: 0,
@@ -231,8 +236,9 @@ export class StatusWebhookEmitter {
       duplicates: 0,
     };
     const limit = pLimit(this.options.concurrency ?? 8);
-    const batch = this.options.batch ?? 1;
+    const batch = options.batch ?? this.options.batch ?? 1;
     const work: Array<Promise<void>> = [];
+    let delivered = 0;
     for (const account of this.options.accounts) {
       const [start, end] = typeof from === 'function' ? from(account) : [from, to!];
       const byPhone = accountStatuses(account, this.models.get(account.id)!, start, end);
@@ -254,6 +260,8 @@ export class StatusWebhookEmitter {
             limit(async () => {
               summary.retries += await this.deliver(body);
               summary.notifications++;
+              delivered += chunk.length;
+              options.onProgress?.(delivered, summary.statuses);
               if (twice) {
                 summary.retries += await this.deliver(body);
                 summary.duplicates++;
