@@ -167,4 +167,30 @@ describe('chat commands', () => {
     );
     expect(errorMessage(thrown)).toBe('Unknown time zone "Europe/Berln" — did you mean "Europe/Berlin"?');
   });
+
+  it("logs a person's mistake as one info line without a stack; a failure of ours at error with one", async () => {
+    const { PassThrough } = await import('node:stream');
+    const { createLogger } = await import('../src/log.js');
+    const { logCommandFailure } = await import('../src/chat/surface.js');
+    const sink = new PassThrough();
+    let written = '';
+    sink.on('data', (c) => (written += c));
+    const log = createLogger({ level: 'info', destination: sink });
+    const typo = await runCommand(context(), ops, parseCommand('report acme-retial')).catch((e: unknown) => e);
+    logCommandFailure(log, typo, { platform: 'slack', command: 'report' });
+    logCommandFailure(log, new TypeError('x is undefined'), { platform: 'slack', command: 'report' });
+    await new Promise((r) => setImmediate(r));
+    const [refused, failed] = written
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(refused).toMatchObject({
+      level: 30,
+      msg: 'chat command refused',
+      code: 'E_COMMAND',
+      reason: expect.stringContaining('acme-retial'),
+    });
+    expect(JSON.stringify(refused)).not.toContain('stack');
+    expect(failed).toMatchObject({ level: 50, msg: 'chat command failed', err: { message: 'x is undefined', stack: expect.any(String) } });
+  });
 });

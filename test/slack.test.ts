@@ -513,6 +513,34 @@ describe('alerts', () => {
     expect((await service.store.alertHistory(alert.key)).at(-1)).toMatchObject({ status: 'open', by: 'U0BOB' });
   });
 
+  it("uploads an alert's chart once: clicks redraw the message around the same picture", async () => {
+    const start = Math.floor(NOW / 1000) - 4 * 3600;
+    const withChart = await raiseAlert(
+      service.store,
+      {
+        ...content,
+        chart: {
+          label: '+1 631 555 1000',
+          points: Array.from({ length: 8 }, (_, i) => ({ start: start + i * 1800, rate: i < 5 ? 0.97 : 0.75, expected: 0.97, sent: 600 })),
+          badStart: start + 5 * 1800,
+          badEnd: start + 8 * 1800,
+        },
+      },
+      NOW,
+    );
+    const uploads = () => slack.calls.filter((c) => c.method === 'files.getUploadURLExternal').length;
+    const before = uploads();
+    const ts = await postRaised(service.store, service.slack!, 'C0OPS', withChart, NOW);
+    const posted = { channel: 'C0OPS', ts: ts! };
+    expect(uploads()).toBe(before + 1);
+    const updates = () => slack.calls.filter((c) => c.method === 'chat.update' && c.args.ts === posted.ts).length;
+    await click('alert_ack', posted, { key: withChart.key });
+    await slack.waitFor(() => (updates() >= 1 ? true : undefined));
+    await click('alert_undo', posted, { key: withChart.key });
+    await slack.waitFor(() => (updates() >= 2 ? true : undefined));
+    expect(uploads()).toBe(before + 1);
+  });
+
   it('"Show by phone number" answers in the alert\'s thread', async () => {
     const posted = await postAlert('C0OPS');
     await click('alert_by_phone', posted);

@@ -1,6 +1,7 @@
 import type { Router } from 'express';
 import type { Anomaly } from '../analytics/anomalies.js';
-import { ConfigError, isWabaPulseError, StoreError, StoreUnavailableError } from '../errors.js';
+import { ConfigError, isWabaPulseError, StoreError, StoreUnavailableError, UsageError } from '../errors.js';
+import type { Logger } from '../log.js';
 import { redactSecrets } from '../secrets.js';
 import type { Platform } from '../store/types.js';
 import type { CommandResult } from './context.js';
@@ -101,6 +102,17 @@ export type AlertFollowUp = 'update' | 'remind' | 'resolve';
  * store's and the setup's errors name hosts, databases and variables only the operator can act
  * on: chat says what happened in its own words, and the detail stays in the operator's log.
  */
+/**
+ * What the operator's log says of a command that did not give its answer: a person's mistake
+ * (a typo, an account they may not see) at info, one line, no stack; a known failure (Graph
+ * down, a token refused) at warn with its code; anything else at error with its stack.
+ */
+export function logCommandFailure(log: Logger, err: unknown, what: Record<string, unknown>): void {
+  if (err instanceof UsageError) log.info({ ...what, code: err.code, reason: redactSecrets(err.message) }, 'chat command refused');
+  else if (isWabaPulseError(err)) log.warn({ ...what, code: err.code, reason: redactSecrets(err.message) }, 'chat command failed');
+  else log.error({ ...what, err }, 'chat command failed');
+}
+
 export function errorMessage(err: unknown): string {
   if (err instanceof StoreUnavailableError) return 'waba-pulse cannot reach its database right now; try again in a minute.';
   if (err instanceof ConfigError) return 'waba-pulse is missing part of its setup for that; whoever runs it can see what in its log.';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { App, type App as BoltApp, ExpressReceiver, LogLevel } from '@slack/bolt';
 import type { KnownBlock, WebClient } from '@slack/web-api';
 import express from 'express';
@@ -11,7 +12,7 @@ import { applyAlertAction } from '../alertActions.js';
 import { runCommand } from '../commands.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { followUpText } from '../presentation.js';
-import type { AlertContent, ChatSurface, PostOutcome } from '../surface.js';
+import { type AlertContent, type ChatSurface, logCommandFailure, type PostOutcome } from '../surface.js';
 import {
   alertMessage,
   type ChartImage,
@@ -32,6 +33,9 @@ export interface SlackSurface extends ChatSurface {
 }
 
 /** Slack's answers for a channel the bot can no longer post to. */
+/** How many uploaded alert charts a replica remembers (the oldest forgotten first). */
+const UPLOADED_CHARTS_KEPT = 500;
+
 const GONE_ERRORS = new Set(['channel_not_found', 'is_archived', 'not_in_channel', 'account_inactive', 'team_access_not_granted']);
 
 /** Bolt's logger interface, on our pino logger (secrets already scrubbed there). */
@@ -125,15 +129,24 @@ export function createSlackSurface(settings: SlackSettings, ctx: CommandContext,
     return reportMessage(result.report, image, failureImage);
   }
 
+  // Charts already uploaded, by what they show: a click redraws the message, not the picture.
+  const uploadedCharts = new Map<string, ChartImage>();
+
   /** An alert with its small chart (uploaded, or a QuickChart URL); without one if drawing fails. */
   async function alertWithChart(client: WebClient, alert: AlertContent): Promise<SlackMessage> {
     const spec = alert.resolved ? undefined : alertChartSpec(alert);
     let image: ChartImage;
     if (spec) {
-      try {
-        image = await chartImage(client, await ctx.charts.render(spec));
-      } catch (err) {
-        log.warn({ err, alert: alert.shortId }, 'alert chart not drawn; posting without it');
+      const key = createHash('sha256').update(JSON.stringify(spec)).digest('base64url');
+      image = uploadedCharts.get(key);
+      if (!image) {
+        try {
+          image = await chartImage(client, await ctx.charts.render(spec));
+          if (uploadedCharts.size >= UPLOADED_CHARTS_KEPT) uploadedCharts.delete(uploadedCharts.keys().next().value!);
+          uploadedCharts.set(key, image);
+        } catch (err) {
+          log.warn({ err, alert: alert.shortId }, 'alert chart not drawn; posting without it');
+        }
       }
     }
     return alertMessage(alert, image);
@@ -168,7 +181,7 @@ export function createSlackSurface(settings: SlackSettings, ctx: CommandContext,
         await respond({ ...message, response_type: 'ephemeral', replace_original: true });
       }
     } catch (err) {
-      log.warn({ err, command: parsed.kind }, 'slack command failed');
+      logCommandFailure(log, err, { platform: 'slack', command: parsed.kind });
       await respond({ response_type: 'ephemeral', text: errorText(err), replace_original: true });
     }
   });

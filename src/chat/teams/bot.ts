@@ -20,7 +20,7 @@ import { applyAlertAction } from '../alertActions.js';
 import { runCommand } from '../commands.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { alertSummary, followUpText, reportSummary } from '../presentation.js';
-import { type AlertContent, type ChatSurface, errorMessage, type PostOutcome } from '../surface.js';
+import { type AlertContent, type ChatSurface, errorMessage, logCommandFailure, type PostOutcome } from '../surface.js';
 import { badConversationId, sdkError, TeamsAdapter } from './adapter.js';
 import { ALERT_SUBMIT, alertCard, type Card, errorCard, noticeCard, reportCard } from './cards.js';
 import { mountTeamsPages } from './pages.js';
@@ -185,7 +185,7 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
       const result = await runCommand({ ...ctx, prefix }, requester(context), command);
       await context.sendActivity(toActivity(result));
     } catch (err) {
-      log.warn({ err, command: command.kind }, 'teams command failed');
+      logCommandFailure(log, err, { platform: 'teams', command: command.kind });
       await context.sendActivity(attachment(errorCard(errorMessage(err)), errorMessage(err)));
     }
   }
