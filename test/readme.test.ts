@@ -23,3 +23,66 @@ describe('the README', () => {
     expect(missing).toEqual([]);
   });
 });
+
+/** The README's `sh` blocks, each with the reason it is not run when a `doc-test: skip` comment stands before it. */
+function shellBlocks(text: string): Array<{ line: number; code: string; skip?: string }> {
+  const blocks: Array<{ line: number; code: string; skip?: string }> = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i] !== '```sh') continue;
+    const end = lines.indexOf('```', i + 1);
+    const skip = /^<!-- doc-test: skip — (.+) -->$/.exec(lines[i - 1] ?? '')?.[1];
+    blocks.push({ line: i + 1, code: lines.slice(i + 1, end).join('\n'), ...(skip ? { skip } : {}) });
+    i = end;
+  }
+  return blocks;
+}
+
+/**
+ * Run a block as a person would paste it, in a scratch folder with the example config: `npx
+ * waba-pulse` is this checkout's binary, what a block starts in the background is stopped after,
+ * and it passes when every command exits 0 and none prints an error line.
+ */
+async function runBlock(code: string): Promise<{ status: number | null; out: string; err: string }> {
+  const { mkdtempSync, copyFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { spawn } = await import('node:child_process');
+  const dir = mkdtempSync(join(tmpdir(), 'waba-pulse-readme-'));
+  copyFileSync(join(root, 'waba-pulse.example.yaml'), join(dir, 'waba-pulse.example.yaml'));
+  const script = [
+    'set -euo pipefail',
+    // What `npx waba-pulse` is in the checkout the README belongs to.
+    `npx() { if [ "$1" = waba-pulse ]; then shift; node ${JSON.stringify(join(root, 'dist', 'cli.js'))} "$@"; else command npx "$@"; fi; }`,
+    code,
+  ].join('\n');
+  const child = spawn('bash', ['-c', script], { cwd: dir, detached: true, env: { ...process.env, WABA_PULSE_CONFIG: undefined } });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c) => (out += c));
+  child.stderr.on('data', (c) => (err += c));
+  const status = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  // What the block left running in the background (a sandbox, serve) goes with it.
+  try {
+    process.kill(-child.pid!, 'SIGTERM');
+  } catch {
+    // nothing left
+  }
+  return { status, out, err };
+}
+
+describe("the README's commands", () => {
+  const blocks = shellBlocks(readme);
+
+  it('has blocks to run, and says why it skips the ones it does', () => {
+    expect(blocks.filter((b) => !b.skip).length).toBeGreaterThanOrEqual(3);
+    for (const b of blocks.filter((b) => b.skip)) expect(b.skip!.length).toBeGreaterThan(10);
+  });
+
+  for (const block of blocks.filter((b) => !b.skip)) {
+    it(`runs as written: the block at README.md:${block.line}`, { timeout: 120_000 }, async () => {
+      const { status, out, err } = await runBlock(block.code);
+      const errors = `${out}\n${err}`.split('\n').filter((l) => /^waba-pulse: (?!waiting )/.test(l));
+      expect({ status, errors }).toEqual({ status: 0, errors: [] });
+    });
+  }
+});
