@@ -6,7 +6,7 @@ import { Kysely, type MigrationProvider, Migrator, PostgresDialect, SqliteDialec
 import { ConfigError, StoreError, StoreTimeoutError, StoreUnavailableError, WabaPulseError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
 import { redactSecrets } from '../secrets.js';
-import { DEFAULT_SQLITE_PATH } from './location.js';
+import { storeLocation } from './location.js';
 import { migrationsFor } from './migrations.js';
 import type {
   AlertAction,
@@ -99,6 +99,9 @@ interface Tables {
   };
 }
 
+/** The first of PostgreSQL's two advisory lock keys: sets waba-pulse's writer locks apart from anyone else's on the database. */
+const WRITER_LOCKS = 0x77617062;
+
 /** PostgreSQL returns BIGINT as a string: milliseconds and counts fit a double exactly. */
 const num = (value: Ms | null): number | null => (value === null ? null : Number(value));
 
@@ -132,6 +135,32 @@ export class SqlStore implements Store {
       }
       throw err;
     }
+  }
+
+  /**
+   * A read-then-write transaction that one writer at a time runs for `lock`, across every
+   * replica on the database: PostgreSQL waits on a transaction-scoped advisory lock of the name
+   * (writers of other names go on in parallel, and nobody holds a row lock while waiting for
+   * another, so they cannot deadlock); SQLite takes its write lock up front (BEGIN IMMEDIATE,
+   * waiting out busy_timeout) instead of failing to upgrade a read already made.
+   */
+  private async oneWriter<T>(lock: string, work: (tx: Kysely<Tables>) => Promise<T>): Promise<T> {
+    if (this.dialect === 'postgres')
+      return this.db.transaction().execute(async (tx) => {
+        await sql`select pg_advisory_xact_lock(${WRITER_LOCKS}, hashtext(${`${this.schema}.${lock}`}))`.execute(tx);
+        return work(tx);
+      });
+    return this.db.connection().execute(async (connection) => {
+      await sql`begin immediate`.execute(connection);
+      try {
+        const result = await work(connection);
+        await sql`commit`.execute(connection);
+        return result;
+      } catch (err) {
+        await sql`rollback`.execute(connection).catch(() => undefined);
+        throw err;
+      }
+    });
   }
 
   /** Bring the schema up to date; returns the versions applied now. */
@@ -257,8 +286,9 @@ export class SqlStore implements Store {
   }
 
   async recordAlertAction(alertKey: string, action: AlertAction): Promise<void> {
+    // Two people pressing a button at once each get the next number, not the same one.
     await this.q(() =>
-      this.db.transaction().execute(async (tx) => {
+      this.oneWriter(`alert_actions:${alertKey}`, async (tx) => {
         const last = await tx
           .selectFrom('alert_actions')
           .select((eb) => eb.fn.max('seq').as('seq'))
@@ -394,22 +424,36 @@ export class SqlStore implements Store {
 
   async writeBuckets(
     key: string,
-    replace: { start: number; end: number },
+    span: { start: number; end: number },
     points: readonly CachedBucket[],
-    coverage: BucketCoverage,
-  ): Promise<void> {
-    await this.q(() =>
-      this.db.transaction().execute(async (tx) => {
-        await tx
-          .deleteFrom('bucket_cache')
-          .where('key', '=', key)
-          .where('start', '>=', replace.start)
-          .where('start', '<', replace.end)
-          .execute();
-        // What falls before the new coverage is no longer kept.
-        await tx.deleteFrom('bucket_cache').where('key', '=', key).where('start', '<', coverage.start).execute();
+    listed: Pick<BucketCoverage, 'phoneNumbers' | 'countryCodes'>,
+    keepFrom?: number,
+  ): Promise<BucketCoverage> {
+    return this.q(() =>
+      this.oneWriter(`bucket_cache:${key}`, async (tx) => {
+        // Read under the key's lock: what another writer (another report, another replica) kept
+        // a moment ago is joined, never overwritten by a span read before it.
+        const row = await tx.selectFrom('bucket_coverage').selectAll().where('key', '=', key).executeTakeFirst();
+        const before = row && { start: num(row.start)!, end: num(row.end)!, ...(JSON.parse(row.listed) as typeof listed) };
+        const joined = before !== undefined && before.start <= span.end && span.start <= before.end;
+        const coverage: BucketCoverage = joined
+          ? {
+              start: Math.min(before.start, span.start),
+              end: Math.max(before.end, span.end),
+              phoneNumbers: [...new Set([...before.phoneNumbers, ...listed.phoneNumbers])],
+              countryCodes: [...new Set([...before.countryCodes, ...listed.countryCodes])],
+            }
+          : { ...span, phoneNumbers: [...listed.phoneNumbers], countryCodes: [...listed.countryCodes] };
+        if (keepFrom !== undefined) coverage.start = Math.min(Math.max(coverage.start, keepFrom), coverage.end);
+        // A span apart from the kept one replaces it; inside the span, Graph's answer replaces what was kept.
+        let stale = tx.deleteFrom('bucket_cache').where('key', '=', key);
+        if (joined)
+          stale = stale.where((eb) =>
+            eb.or([eb('start', '<', coverage.start), eb.and([eb('start', '>=', span.start), eb('start', '<', span.end)])]),
+          );
+        await stale.execute();
         const rows = points
-          .filter((p) => p.start >= replace.start && p.start < replace.end)
+          .filter((p) => p.start >= Math.max(span.start, coverage.start) && p.start < span.end)
           .map((p) => ({ key, start: p.start, end: p.end, sent: p.sent, delivered: p.delivered }));
         // Batches keep each statement under the databases' parameter limits.
         for (let i = 0; i < rows.length; i += 500)
@@ -417,12 +461,13 @@ export class SqlStore implements Store {
             .insertInto('bucket_cache')
             .values(rows.slice(i, i + 500))
             .execute();
-        const listed = JSON.stringify({ phoneNumbers: coverage.phoneNumbers, countryCodes: coverage.countryCodes });
+        const text = JSON.stringify({ phoneNumbers: coverage.phoneNumbers, countryCodes: coverage.countryCodes });
         await tx
           .insertInto('bucket_coverage')
-          .values({ key, start: coverage.start, end: coverage.end, listed })
-          .onConflict((oc) => oc.column('key').doUpdateSet({ start: coverage.start, end: coverage.end, listed }))
+          .values({ key, start: coverage.start, end: coverage.end, listed: text })
+          .onConflict((oc) => oc.column('key').doUpdateSet({ start: coverage.start, end: coverage.end, listed: text }))
           .execute();
+        return coverage;
       }),
     );
   }
@@ -617,13 +662,18 @@ export class SqlStore implements Store {
     );
   }
 
-  async saveSettleStats(accountId: string, stats: string, now: number): Promise<void> {
+  async updateSettleStats(accountId: string, update: (stats: string | undefined) => string, now: number): Promise<void> {
+    // Read and written by one writer at a time: two replicas settling at once both count.
     await this.q(() =>
-      this.db
-        .insertInto('settle_stats')
-        .values({ account_id: accountId, stats, updated_at: now })
-        .onConflict((oc) => oc.column('account_id').doUpdateSet({ stats, updated_at: now }))
-        .execute(),
+      this.oneWriter(`settle_stats:${accountId}`, async (tx) => {
+        const row = await tx.selectFrom('settle_stats').select('stats').where('account_id', '=', accountId).executeTakeFirst();
+        const stats = update(row?.stats);
+        await tx
+          .insertInto('settle_stats')
+          .values({ account_id: accountId, stats, updated_at: now })
+          .onConflict((oc) => oc.column('account_id').doUpdateSet({ stats, updated_at: now }))
+          .execute();
+      }),
     );
   }
 
@@ -873,14 +923,15 @@ async function insertSeen(tx: Transaction<Tables>, keys: readonly string[], expi
 }
 
 /**
- * Open (and migrate) the store named by DATABASE_URL: `postgres://` / `postgresql://` for
- * PostgreSQL; `sqlite:<path>`, `sqlite::memory:` or nothing (./data/waba-pulse.db) for SQLite.
+ * Open (and migrate) the store DATABASE_URL names (see storeLocation): PostgreSQL, or SQLite
+ * (./data/waba-pulse.db when unset).
  */
 export async function openStore(databaseUrl: string | undefined, options: OpenStoreOptions = {}): Promise<SqlStore> {
-  const url = databaseUrl?.trim() || `sqlite:${DEFAULT_SQLITE_PATH}`;
+  const location = storeLocation(databaseUrl);
   const log = options.logger ?? silentLogger;
   let store: SqlStore;
-  if (/^postgres(ql)?:\/\//.test(url)) {
+  if (location.kind === 'postgres') {
+    const { url } = location;
     // Loaded only for PostgreSQL: commands on SQLite (and the CLI's start-up) never pay for it.
     const { default: pg } = await import('pg');
     const pool = new pg.Pool({
@@ -908,8 +959,8 @@ export async function openStore(databaseUrl: string | undefined, options: OpenSt
       'postgres',
       options.searchPath ?? searchPathOf(url) ?? 'public',
     );
-  } else if (url.startsWith('sqlite:')) {
-    const path = url.slice('sqlite:'.length);
+  } else {
+    const { path } = location;
     let database: Database.Database;
     try {
       if (path !== ':memory:') mkdirSync(dirname(resolve(options.cwd ?? '.', path)), { recursive: true });
@@ -924,12 +975,6 @@ export async function openStore(databaseUrl: string | undefined, options: OpenSt
     database.pragma('journal_mode = WAL');
     database.pragma('busy_timeout = 5000');
     store = new SqlStore(new Kysely<Tables>({ dialect: new SqliteDialect({ database }) }), 'sqlite');
-  } else {
-    throw new ConfigError(
-      'env.DATABASE_URL',
-      `"${url.replace(/\/\/[^@/]*@/, '//***@')}" is not a database URL`,
-      'use postgres://user@host:5432/db, or sqlite:./data/waba-pulse.db',
-    );
   }
   if (options.migrate !== false) {
     try {
