@@ -100,6 +100,12 @@ describe.each(backends)('store on $name', (backend) => {
       [1800, 4],
       [7200, 9],
     ]);
+    // Inside it: settled buckets are final, so a span kept already is not written again.
+    await store.writeBuckets('k', { start: 1800, end: 9000 }, [b(1800, 4), b(3600, 99)], { phoneNumbers: [], countryCodes: [] });
+    expect(await kept('k')).toEqual([
+      [1800, 4],
+      [7200, 9],
+    ]);
     // Apart from it: replaces it whole.
     await store.writeBuckets('k', { start: 50_400, end: 54_000 }, [b(52_200, 3)], { phoneNumbers: ['1632'], countryCodes: [] });
     expect(await store.bucketCoverage('k')).toEqual({ start: 50_400, end: 54_000, phoneNumbers: ['1632'], countryCodes: [] });

@@ -445,16 +445,23 @@ export class SqlStore implements Store {
             }
           : { ...span, phoneNumbers: [...listed.phoneNumbers], countryCodes: [...listed.countryCodes] };
         if (keepFrom !== undefined) coverage.start = Math.min(Math.max(coverage.start, keepFrom), coverage.end);
+        // Settled buckets are final: a span kept already (by a report asking the same a moment
+        // earlier) is not written again, so writers of one key wait for each other only briefly.
+        const kept = joined && before.start <= span.start && span.end <= before.end;
         // A span apart from the kept one replaces it; inside the span, Graph's answer replaces what was kept.
         let stale = tx.deleteFrom('bucket_cache').where('key', '=', key);
         if (joined)
           stale = stale.where((eb) =>
-            eb.or([eb('start', '<', coverage.start), eb.and([eb('start', '>=', span.start), eb('start', '<', span.end)])]),
+            kept
+              ? eb('start', '<', coverage.start)
+              : eb.or([eb('start', '<', coverage.start), eb.and([eb('start', '>=', span.start), eb('start', '<', span.end)])]),
           );
         await stale.execute();
-        const rows = points
-          .filter((p) => p.start >= Math.max(span.start, coverage.start) && p.start < span.end)
-          .map((p) => ({ key, start: p.start, end: p.end, sent: p.sent, delivered: p.delivered }));
+        const rows = kept
+          ? []
+          : points
+              .filter((p) => p.start >= Math.max(span.start, coverage.start) && p.start < span.end)
+              .map((p) => ({ key, start: p.start, end: p.end, sent: p.sent, delivered: p.delivered }));
         // Batches keep each statement under the databases' parameter limits.
         for (let i = 0; i < rows.length; i += 500)
           await tx
