@@ -133,7 +133,7 @@ export class CachedAnalytics implements AnalyticsSource {
       const down = isStoreUnavailable(err);
       this.log.warn(
         { account: account.name, err: (err as Error).message },
-        `bucket cache not saved${down ? ': database unreachable' : ''}`,
+        `bucket cache not saved${down ? ': database unavailable' : ''}`,
       );
       if (down) fresh.notes.push(CACHE_DOWN_NOTE);
       return;

@@ -101,6 +101,8 @@ interface Tables {
 
 /** The first of PostgreSQL's two advisory lock keys: sets waba-pulse's writer locks apart from anyone else's on the database. */
 const WRITER_LOCKS = 0x77617062;
+/** Longest a writer waits for another: PostgreSQL's lock_timeout in oneWriter, SQLite's busy_timeout. */
+const WRITER_WAIT_MS = 5_000;
 
 /** PostgreSQL returns BIGINT as a string: milliseconds and counts fit a double exactly. */
 const num = (value: Ms | null): number | null => (value === null ? null : Number(value));
@@ -142,14 +144,25 @@ export class SqlStore implements Store {
    * replica on the database: PostgreSQL waits on a transaction-scoped advisory lock of the name
    * (writers of other names go on in parallel, and nobody holds a row lock while waiting for
    * another, so they cannot deadlock); SQLite takes its write lock up front (BEGIN IMMEDIATE,
-   * waiting out busy_timeout) instead of failing to upgrade a read already made.
+   * waiting out busy_timeout) instead of failing to upgrade a read already made. Neither waits
+   * longer than WRITER_WAIT_MS — for the lock, or for a table another session locked — so a
+   * stuck writer delays the others (and the reports behind them) by that much at most.
    */
   private async oneWriter<T>(lock: string, work: (tx: Kysely<Tables>) => Promise<T>): Promise<T> {
     if (this.dialect === 'postgres')
-      return this.db.transaction().execute(async (tx) => {
-        await sql`select pg_advisory_xact_lock(${WRITER_LOCKS}, hashtext(${`${this.schema}.${lock}`}))`.execute(tx);
-        return work(tx);
-      });
+      return this.db
+        .transaction()
+        .execute(async (tx) => {
+          await sql`select set_config('lock_timeout', ${`${WRITER_WAIT_MS}ms`}, true)`.execute(tx);
+          await sql`select pg_advisory_xact_lock(${WRITER_LOCKS}, hashtext(${`${this.schema}.${lock}`}))`.execute(tx);
+          return work(tx);
+        })
+        .catch((err: unknown) => {
+          if ((err as { code?: string }).code !== '55P03') throw err;
+          throw new StoreTimeoutError(`the store was busy for more than ${WRITER_WAIT_MS} ms (55P03)`, 'try again in a minute', {
+            cause: err,
+          });
+        });
     return this.db.connection().execute(async (connection) => {
       await sql`begin immediate`.execute(connection);
       try {
@@ -980,7 +993,7 @@ export async function openStore(databaseUrl: string | undefined, options: OpenSt
       );
     }
     database.pragma('journal_mode = WAL');
-    database.pragma('busy_timeout = 5000');
+    database.pragma(`busy_timeout = ${WRITER_WAIT_MS}`);
     store = new SqlStore(new Kysely<Tables>({ dialect: new SqliteDialect({ database }) }), 'sqlite');
   }
   if (options.migrate !== false) {

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CachedAnalytics } from '../../src/compose/bucketCache.js';
 import { composeReport } from '../../src/compose/composeReport.js';
@@ -16,7 +17,7 @@ import { type RunningService, startService } from '../../src/serve/service.js';
 import { openStore } from '../../src/store/sql.js';
 import { startFakeSlack } from '../fakes/slack.js';
 import { slashCommands } from '../helpers/slashCommands.js';
-import { freshPostgresSchema, storeBackends } from '../helpers/stores.js';
+import { freshPostgresSchema, postgresUrl, storeBackends } from '../helpers/stores.js';
 
 /**
  * People asking at the same moment: 50 `/waba report …` slash commands at once, on a cold bucket
@@ -100,6 +101,15 @@ const databases = [
           db.exec(text);
           db.close();
         },
+        /** Another connection holding the database's write lock until released. */
+        async lockCache() {
+          const db = new Database(path);
+          db.exec('begin immediate');
+          return async () => {
+            db.exec('rollback');
+            db.close();
+          };
+        },
         cleanup: async () => {},
       };
     },
@@ -118,6 +128,16 @@ const databases = [
               },
               table: (name: string) => `${db.schema}.${name}`,
               admin: (text: string) => db.admin(text),
+              /** Another session holding the cache's table against writers until released (as a migration or a failover would). */
+              async lockCache() {
+                const client = new pg.Client({ connectionString: postgresUrl() });
+                await client.connect();
+                await client.query(`begin; lock table ${db.schema}.bucket_cache in exclusive mode`);
+                return async () => {
+                  await client.query('rollback');
+                  await client.end();
+                };
+              },
             };
           },
         },
@@ -246,6 +266,34 @@ describe.each(databases)('reports at once on $name', (database) => {
       await db.cleanup();
     }
   });
+
+  it('answers while another session holds the cache locked: the write gives up after a while, logged', async () => {
+    const db = await database.open();
+    const store = await openStore(db.url);
+    const config = configFor(db.url);
+    const graph = new GraphClient({ ...config.graph, now: () => NOW });
+    const logs: LogLine[] = [];
+    const release = await db.lockCache();
+    try {
+      // Released only once the report is in: a write waiting for the lock without bound never lets it finish.
+      const report = await composeReport(
+        { graph: new CachedAnalytics(graph, store, () => NOW, recordingLogger(logs)), now: () => NOW },
+        {
+          account: config.accounts[0]!,
+          token: GRAPH_TOKEN,
+          range: { start: Math.floor(NOW / 1000) - 86_400, end: Math.floor(NOW / 1000) },
+          granularity: 'half_hour',
+        },
+      );
+      expect(report.totals.sent).toBeGreaterThan(0);
+      expect(logs.map((l) => l.msg)).toContain('bucket cache not saved: database unavailable');
+    } finally {
+      await release();
+      await graph.close();
+      await store.close();
+      await db.cleanup();
+    }
+  }, 30_000);
 
   it('keeps everything two replicas learn of settling at the same moment', async () => {
     const db = await database.open();
