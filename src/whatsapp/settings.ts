@@ -4,7 +4,7 @@ import { ConfigError } from '../errors.js';
 /** Where Meta's webhook calls land, on the serve port; the route itself is in webhook.ts (with Express). */
 export const WEBHOOK_PATH = '/whatsapp/webhook';
 export const MAX_BODY_BYTES = 1024 * 1024;
-export const MIN_APP_SECRET_LENGTH = 32;
+const MIN_APP_SECRET_LENGTH = 32;
 
 export interface WebhookSettings {
   appSecret: string;

@@ -12,6 +12,7 @@ import { GraphClient } from '../../src/graph/client.js';
 import type { Logger } from '../../src/log.js';
 import { reportJson } from '../../src/report/json.js';
 import { sampleAccounts } from '../../src/sandbox/accounts.js';
+import { SANDBOX_TOKEN_ENV, sandboxConfigDocument } from '../../src/sandbox/config.js';
 import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
 import { type RunningService, startService } from '../../src/serve/service.js';
 import { openStore } from '../../src/store/sql.js';
@@ -148,19 +149,13 @@ const databases = [
 function configFor(databaseUrl: string) {
   return buildConfig(
     {
-      accounts: accounts.map((a) => ({
-        id: a.id,
-        name: a.name,
-        displayName: a.displayName,
-        token: '${GRAPH_TOKEN}',
-        timezone: a.timezone,
-      })),
+      ...sandboxConfigDocument(accounts, sandbox.url),
       access: [{ slack: { channel: 'C0OPS' }, accounts: '*' }],
-      graph: { maxAttempts: 1, timeout: '30s', callsPerReport: 100, callsPerHour: 1_000_000 },
+      graph: { apiUrl: sandbox.url, maxAttempts: 1, timeout: '30s', callsPerReport: 100, callsPerHour: 1_000_000 },
     },
     {
+      [SANDBOX_TOKEN_ENV]: GRAPH_TOKEN,
       DATABASE_URL: databaseUrl,
-      GRAPH_API_URL: sandbox.url,
       SLACK_BOT_TOKEN: 'xoxb-concurrency-bot',
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_API_URL: slack.apiUrl,
@@ -180,7 +175,7 @@ describe.each(databases)('reports at once on $name', (database) => {
         replicas.push(
           await startService({
             config,
-            env: { GRAPH_TOKEN },
+            env: { [SANDBOX_TOKEN_ENV]: GRAPH_TOKEN },
             logger: recordingLogger(logs),
             now: () => NOW,
             port: 0,
@@ -223,25 +218,36 @@ describe.each(databases)('reports at once on $name', (database) => {
     }
   }, 180_000);
 
-  it("answers when the database refuses the cache's writes, or cannot read it: logged, and the report as Graph's", async () => {
+  /** A store on a fresh database of this kind, a Graph client, and reports of 3 days (by phone, if asked) through a cache whose logs are kept. */
+  async function cacheAlone() {
     const db = await database.open();
     const store = await openStore(db.url);
     const config = configFor(db.url);
     const graph = new GraphClient({ ...config.graph, now: () => NOW });
     const logs: LogLine[] = [];
-    const report = (source: CachedAnalytics | GraphClient) =>
+    const report = (source: 'cache' | 'graph', by?: 'phone') =>
       composeReport(
-        { graph: source, now: () => NOW },
+        { graph: source === 'cache' ? new CachedAnalytics(graph, store, () => NOW, recordingLogger(logs)) : graph, now: () => NOW },
         {
           account: config.accounts[0]!,
           token: GRAPH_TOKEN,
           range: { start: Math.floor(NOW / 1000) - 3 * 86_400, end: Math.floor(NOW / 1000) },
           granularity: 'half_hour',
-          by: 'phone',
+          by,
         },
       );
+    const close = async () => {
+      await graph.close();
+      await store.close();
+      await db.cleanup();
+    };
+    return { db, store, config, logs, report, close };
+  }
+
+  it("answers when the database refuses the cache's writes, or cannot read it: logged, and the report as Graph's", async () => {
+    const { db, store, config, logs, report, close } = await cacheAlone();
     try {
-      const direct = reportJson(await report(graph));
+      const direct = reportJson(await report('graph', 'phone'));
       // A rule of the database's own (a trigger, as a constraint or a full quota would) refuses every bucket.
       await db.admin(
         database.name === 'SQLite'
@@ -249,49 +255,31 @@ describe.each(databases)('reports at once on $name', (database) => {
           : `create function ${db.table('refuse_buckets')}() returns trigger language plpgsql as $$ begin raise exception 'refused by the test' using errcode = '23514'; end $$;
              create trigger refuse_buckets before insert on ${db.table('bucket_cache')} for each row execute function ${db.table('refuse_buckets')}();`,
       );
-      const refused = await report(new CachedAnalytics(graph, store, () => NOW, recordingLogger(logs)));
-      expect(reportJson(refused)).toEqual(direct);
+      expect(reportJson(await report('cache', 'phone'))).toEqual(direct);
       expect(logs.map((l) => [l.msg, l.err])).toContainEqual(['bucket cache not saved', expect.stringContaining('refused by the test')]);
       expect(await store.bucketCoverage(JSON.stringify([config.accounts[0]!.id, 'HALF_HOUR', [], [], []]))).toBeUndefined();
 
       // A table gone (a botched migration): unreadable, so Graph answers it all.
       logs.length = 0;
       await db.admin(`drop table ${db.table('bucket_coverage')}`);
-      const unreadable = await report(new CachedAnalytics(graph, store, () => NOW, recordingLogger(logs)));
-      expect(reportJson(unreadable)).toEqual(direct);
+      expect(reportJson(await report('cache', 'phone'))).toEqual(direct);
       expect(logs.map((l) => l.msg)).toContain('bucket cache unreadable; asking Graph for everything');
     } finally {
-      await graph.close();
-      await store.close();
-      await db.cleanup();
+      await close();
     }
   });
 
   it('answers while another session holds the cache locked: the write gives up after a while, logged', async () => {
-    const db = await database.open();
-    const store = await openStore(db.url);
-    const config = configFor(db.url);
-    const graph = new GraphClient({ ...config.graph, now: () => NOW });
-    const logs: LogLine[] = [];
+    const { db, logs, report, close } = await cacheAlone();
     const release = await db.lockCache();
     try {
       // Released only once the report is in: a write waiting for the lock without bound never lets it finish.
-      const report = await composeReport(
-        { graph: new CachedAnalytics(graph, store, () => NOW, recordingLogger(logs)), now: () => NOW },
-        {
-          account: config.accounts[0]!,
-          token: GRAPH_TOKEN,
-          range: { start: Math.floor(NOW / 1000) - 86_400, end: Math.floor(NOW / 1000) },
-          granularity: 'half_hour',
-        },
-      );
-      expect(report.totals.sent).toBeGreaterThan(0);
+      // (One scope: on SQLite each write waits out busy_timeout synchronously.)
+      expect((await report('cache')).totals.sent).toBeGreaterThan(0);
       expect(logs.map((l) => l.msg)).toContain('bucket cache not saved: database unavailable');
     } finally {
       await release();
-      await graph.close();
-      await store.close();
-      await db.cleanup();
+      await close();
     }
   }, 30_000);
 
