@@ -93,17 +93,19 @@ describe.each(backends)('store on $name', (backend) => {
       [3600, 7],
       [7200, 9],
     ]);
-    // Overlaps it: Graph's answer replaces the kept buckets inside its span (an omitted bucket is an empty one).
-    await store.writeBuckets('k', { start: 0, end: 5400 }, [b(1800, 4)], { phoneNumbers: [], countryCodes: [] });
+    // Overlaps it: joined; settled buckets are final, so only the part outside what is kept is written.
+    await store.writeBuckets('k', { start: 0, end: 5400 }, [b(0, 2), b(1800, 4)], { phoneNumbers: [], countryCodes: [] });
     expect(await store.bucketCoverage('k')).toMatchObject({ start: 0, end: 10_800 });
     expect(await kept('k')).toEqual([
-      [1800, 4],
+      [0, 2],
+      [3600, 7],
       [7200, 9],
     ]);
-    // Inside it: settled buckets are final, so a span kept already is not written again.
+    // Inside it: nothing to write.
     await store.writeBuckets('k', { start: 1800, end: 9000 }, [b(1800, 4), b(3600, 99)], { phoneNumbers: [], countryCodes: [] });
     expect(await kept('k')).toEqual([
-      [1800, 4],
+      [0, 2],
+      [3600, 7],
       [7200, 9],
     ]);
     // Apart from it: replaces it whole.

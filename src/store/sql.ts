@@ -458,23 +458,31 @@ export class SqlStore implements Store {
             }
           : { ...span, phoneNumbers: [...listed.phoneNumbers], countryCodes: [...listed.countryCodes] };
         if (keepFrom !== undefined) coverage.start = Math.min(Math.max(coverage.start, keepFrom), coverage.end);
-        // Settled buckets are final: a span kept already (by a report asking the same a moment
-        // earlier) is not written again, so writers of one key wait for each other only briefly.
-        const kept = joined && before.start <= span.start && span.end <= before.end;
-        // A span apart from the kept one replaces it; inside the span, Graph's answer replaces what was kept.
+        // Settled buckets are final: what is kept already (by a report that asked a moment
+        // earlier) is not written again, only the parts of the span outside it — so writers of
+        // one key hold its lock briefly. A span apart from the kept one replaces it whole.
+        const missing = (
+          joined
+            ? [
+                { start: span.start, end: Math.min(span.end, before.start) },
+                { start: Math.max(span.start, before.end), end: span.end },
+              ]
+            : [span]
+        ).map((part) => ({ start: Math.max(part.start, coverage.start), end: part.end }));
         let stale = tx.deleteFrom('bucket_cache').where('key', '=', key);
         if (joined)
           stale = stale.where((eb) =>
-            kept
-              ? eb('start', '<', coverage.start)
-              : eb.or([eb('start', '<', coverage.start), eb.and([eb('start', '>=', span.start), eb('start', '<', span.end)])]),
+            eb.or([
+              eb('start', '<', coverage.start),
+              ...missing
+                .filter((part) => part.start < part.end)
+                .map((part) => eb.and([eb('start', '>=', part.start), eb('start', '<', part.end)])),
+            ]),
           );
         await stale.execute();
-        const rows = kept
-          ? []
-          : points
-              .filter((p) => p.start >= Math.max(span.start, coverage.start) && p.start < span.end)
-              .map((p) => ({ key, start: p.start, end: p.end, sent: p.sent, delivered: p.delivered }));
+        const rows = points
+          .filter((p) => missing.some((part) => p.start >= part.start && p.start < part.end))
+          .map((p) => ({ key, start: p.start, end: p.end, sent: p.sent, delivered: p.delivered }));
         // Batches keep each statement under the databases' parameter limits.
         for (let i = 0; i < rows.length; i += 500)
           await tx

@@ -193,9 +193,10 @@ export interface Store {
   readBuckets(key: string, start: number, end: number): Promise<CachedBucket[]>;
   /**
    * Keep Graph's settled buckets of `span` for a key (`points`: all Graph had there, empty
-   * buckets omitted). The key's span grows by it where the two meet or overlap, and is replaced
-   * by it otherwise; buckets before `keepFrom` are dropped. Writers of one key take turns, on
-   * every replica, so concurrent reports never collide. Returns the key's coverage now.
+   * buckets omitted). The key's span grows by it where the two meet or overlap (only the part not
+   * kept yet is written: settled buckets are final), and is replaced by it otherwise; buckets
+   * before `keepFrom` are dropped. Writers of one key take turns, on every replica, so concurrent
+   * reports never collide. Returns the key's coverage now.
    */
   writeBuckets(
     key: string,
