@@ -101,8 +101,12 @@ interface Tables {
 
 /** The first of PostgreSQL's two advisory lock keys: sets waba-pulse's writer locks apart from anyone else's on the database. */
 const WRITER_LOCKS = 0x77617062;
-/** Longest a writer waits for another: PostgreSQL's lock_timeout in oneWriter, SQLite's busy_timeout. */
-const WRITER_WAIT_MS = 5_000;
+/**
+ * Longest a PostgreSQL writer waits for another (oneWriter's lock_timeout): far more than a write
+ * takes even on a crowded machine (a second or two), little enough for a report to still go out
+ * when a session holds a lock for good.
+ */
+const WRITER_WAIT_MS = 15_000;
 
 /** PostgreSQL returns BIGINT as a string: milliseconds and counts fit a double exactly. */
 const num = (value: Ms | null): number | null => (value === null ? null : Number(value));
@@ -119,6 +123,7 @@ export class SqlStore implements Store {
     readonly dialect: 'sqlite' | 'postgres',
     /** PostgreSQL schema of the migration tables: named, since Kysely would otherwise accept them from any schema. */
     private readonly schema?: string,
+    private readonly writerWaitMs = WRITER_WAIT_MS,
   ) {}
 
   /** Run a query; connection failures become StoreUnavailableError (scrubbed of secrets). */
@@ -144,22 +149,22 @@ export class SqlStore implements Store {
    * replica on the database: PostgreSQL waits on a transaction-scoped advisory lock of the name
    * (writers of other names go on in parallel, and nobody holds a row lock while waiting for
    * another, so they cannot deadlock); SQLite takes its write lock up front (BEGIN IMMEDIATE,
-   * waiting out busy_timeout) instead of failing to upgrade a read already made. Neither waits
-   * longer than WRITER_WAIT_MS — for the lock, or for a table another session locked — so a
-   * stuck writer delays the others (and the reports behind them) by that much at most.
+   * waiting out busy_timeout) instead of failing to upgrade a read already made. On PostgreSQL
+   * no writer waits longer than `writerWaitMs` — for the lock, or for a table another session
+   * locked — so a stuck writer delays the others (and the reports behind them) that much at most.
    */
   private async oneWriter<T>(lock: string, work: (tx: Kysely<Tables>) => Promise<T>): Promise<T> {
     if (this.dialect === 'postgres')
       return this.db
         .transaction()
         .execute(async (tx) => {
-          await sql`select set_config('lock_timeout', ${`${WRITER_WAIT_MS}ms`}, true)`.execute(tx);
+          await sql`select set_config('lock_timeout', ${`${this.writerWaitMs}ms`}, true)`.execute(tx);
           await sql`select pg_advisory_xact_lock(${WRITER_LOCKS}, hashtext(${`${this.schema}.${lock}`}))`.execute(tx);
           return work(tx);
         })
         .catch((err: unknown) => {
           if ((err as { code?: string }).code !== '55P03') throw err;
-          throw new StoreTimeoutError(`the store was busy for more than ${WRITER_WAIT_MS} ms (55P03)`, 'try again in a minute', {
+          throw new StoreTimeoutError(`the store was busy for more than ${this.writerWaitMs} ms (55P03)`, 'try again in a minute', {
             cause: err,
           });
         });
@@ -933,6 +938,8 @@ export interface OpenStoreOptions {
   searchPath?: string;
   /** Where dropped connections are reported (they are survived, not fatal). */
   logger?: Logger;
+  /** The longest a writer waits for another: WRITER_WAIT_MS on PostgreSQL, 5 s on SQLite unless set. */
+  writerWaitMs?: number;
 }
 
 /** Marks the keys seen until `expiresAt`, in the transaction given; returns those that were not marked already. */
@@ -986,6 +993,7 @@ export async function openStore(databaseUrl: string | undefined, options: OpenSt
       new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }),
       'postgres',
       options.searchPath ?? searchPathOf(url) ?? 'public',
+      options.writerWaitMs,
     );
   } else {
     const { path } = location;
@@ -1001,7 +1009,8 @@ export async function openStore(databaseUrl: string | undefined, options: OpenSt
       );
     }
     database.pragma('journal_mode = WAL');
-    database.pragma(`busy_timeout = ${WRITER_WAIT_MS}`);
+    // Shorter than PostgreSQL's wait: better-sqlite3 waits synchronously, holding the event loop.
+    database.pragma(`busy_timeout = ${options.writerWaitMs ?? 5_000}`);
     store = new SqlStore(new Kysely<Tables>({ dialect: new SqliteDialect({ database }) }), 'sqlite');
   }
   if (options.migrate !== false) {

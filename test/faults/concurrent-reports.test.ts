@@ -221,7 +221,8 @@ describe.each(databases)('reports at once on $name', (database) => {
   /** A store on a fresh database of this kind, a Graph client, and reports of 3 days (by phone, if asked) through a cache whose logs are kept. */
   async function cacheAlone() {
     const db = await database.open();
-    const store = await openStore(db.url);
+    // A writer gives up after a second here (15 s on PostgreSQL, 5 s on SQLite by default).
+    const store = await openStore(db.url, { writerWaitMs: 1_000 });
     const config = configFor(db.url);
     const graph = new GraphClient({ ...config.graph, now: () => NOW });
     const logs: LogLine[] = [];
@@ -274,7 +275,7 @@ describe.each(databases)('reports at once on $name', (database) => {
     const release = await db.lockCache();
     try {
       // Released only once the report is in: a write waiting for the lock without bound never lets it finish.
-      // (One scope: on SQLite each write waits out busy_timeout synchronously.)
+      // (One scope: on SQLite each write waits out busy_timeout synchronously, one after the other.)
       expect((await report('cache')).totals.sent).toBeGreaterThan(0);
       expect(logs.map((l) => l.msg)).toContain('bucket cache not saved: database unavailable');
     } finally {
