@@ -23,11 +23,11 @@ import { freshPostgresSchema, postgresUrl, storeBackends } from '../helpers/stor
 /**
  * People asking at the same moment: 50 `/waba report …` slash commands at once, on a cold bucket
  * cache, split between two replicas of the service (on PostgreSQL two stores, two connection
- * pools) on one database — the same account, range and granularity asked several times over, mixed with other
- * ranges, granularities and breakdowns. Every one is answered with its report, and asked again,
- * the warm cache gives the same answers. A cache the database refuses to keep or to read costs
- * nothing but the saving; read-then-write state (settle curves, alert actions) written from two
- * replicas at once loses nothing.
+ * pools) on one database — the same account, range and granularity asked several times over,
+ * mixed with other ranges, granularities and breakdowns. Every one is answered with its report,
+ * and asked again, the warm cache gives the same answers. A cache the database refuses to keep
+ * or to read, or keeps locked, costs nothing but the saving; read-then-write state (settle
+ * curves, alert actions) written from two replicas at once loses nothing.
  */
 const NOW = Date.UTC(2026, 10, 25, 10, 15);
 const SIGNING_SECRET = 'concurrency-signing-secret-4d1c';
