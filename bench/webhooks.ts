@@ -17,7 +17,7 @@ import { startTcpProxy } from '../test/helpers/tcpProxy.js';
 
 const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ACCOUNT = '104729384756102';
-const SECRET = 'bench-app-secret';
+const SECRET = 'bench-app-secret-0a1b2c3d4e5f6789';
 const PHONE = '16315551000';
 
 interface Service {

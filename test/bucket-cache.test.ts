@@ -71,8 +71,6 @@ describe.each(backends)('the bucket cache on $name', (backend) => {
     try {
       const big = 3_000_000_000;
       await store.writeBuckets('big', { start: 0, end: 3600 }, [{ start: 0, end: 1800, sent: big, delivered: big - 7 }], {
-        start: 0,
-        end: 3600,
         phoneNumbers: [],
         countryCodes: [],
       });

@@ -13,6 +13,8 @@ import { capturedOutput } from './helpers/output.js';
 const NOW = Date.UTC(2026, 10, 25, 10, 15);
 // The sandbox accepts this token here; it must never be printed.
 const SECRET = 'EAAG-sandbox-SECRET-7f3a9c';
+/** A Meta-shaped app secret: 32 hexadecimal characters. */
+const APP_SECRET = '71c0e2a4b6d8f0123456789abcdef012';
 const dir = mkdtempSync(join(tmpdir(), 'waba-pulse-cli-'));
 let sandbox: RunningSandbox;
 
@@ -401,13 +403,13 @@ describe('waba-pulse check', () => {
     targets: [{ slack: { channel: C0OPS } }]
 `,
     );
-    const on = await cli(['check'], { WABA_PULSE_CONFIG: path, WHATSAPP_APP_SECRET: 'app-secret-71c', WHATSAPP_VERIFY_TOKEN: 'verify-2d' });
+    const on = await cli(['check'], { WABA_PULSE_CONFIG: path, WHATSAPP_APP_SECRET: APP_SECRET, WHATSAPP_VERIFY_TOKEN: 'verify-2d' });
     expect(on.code).toBe(0);
     expect(on.out).toContain(
       '✓ status webhooks: on, at /whatsapp/webhook on the serve port (signatures checked with WHATSAPP_APP_SECRET); 1 alert rule(s) judge them',
     );
-    expect(on.out).not.toContain('app-secret-71c');
-    const half = await cli(['check'], { WABA_PULSE_CONFIG: path, WHATSAPP_APP_SECRET: 'app-secret-71c' });
+    expect(on.out).not.toContain(APP_SECRET);
+    const half = await cli(['check'], { WABA_PULSE_CONFIG: path, WHATSAPP_APP_SECRET: APP_SECRET });
     expect(half.code).toBe(2);
     expect(half.out).toContain(
       '✗ env.WHATSAPP_VERIFY_TOKEN: is not set, but WHATSAPP_APP_SECRET is — set it to the verify token typed into the webhook settings',
@@ -418,6 +420,32 @@ describe('waba-pulse check', () => {
     // Without webhook rules, no variables is simply off: nothing said.
     const off = await cli(['check']);
     expect(off.out).not.toContain('status webhooks');
+  });
+
+  it("refuses what serve refuses, in the same line: a DATABASE_URL that is not PostgreSQL or SQLite, an app secret shorter than Meta's", async () => {
+    const mysql = { DATABASE_URL: 'mysql://waba:hunter2-db-pass@db.internal:3306/waba' };
+    const refusedUrl =
+      'waba-pulse: env.DATABASE_URL: "mysql://***@db.internal:3306/waba" is not a PostgreSQL or SQLite URL. Use postgres://user@host:5432/db, or sqlite:./data/waba-pulse.db.\n';
+    for (const command of ['check', 'serve']) {
+      const refused = await cli([command], { ...mysql, SLACK_BOT_TOKEN: 'xoxb-check-bot', SLACK_SIGNING_SECRET: 'check-signing' });
+      expect([refused.code, refused.err], command).toEqual([2, refusedUrl]);
+      expect(refused.out + refused.err).not.toContain('hunter2-db-pass');
+    }
+    expect((await cli(['check'], { DATABASE_URL: 'sqlite:' })).code).toBe(2);
+    expect((await cli(['check'], { DATABASE_URL: 'postgres://waba@127.0.0.1:9/waba' })).code).toBe(0);
+
+    const short = { WHATSAPP_APP_SECRET: 'x', WHATSAPP_VERIFY_TOKEN: 'verify-2d' };
+    const refusedSecret =
+      "env.WHATSAPP_APP_SECRET: is 1 character long, shorter than a Meta app secret (32 hexadecimal characters) — set it to the Meta app's secret (App settings → Basic → App secret)";
+    const checked = await cli(['check'], short);
+    expect(checked.code).toBe(2);
+    expect(checked.out).toContain(`✗ ${refusedSecret}`);
+    const served = await cli(['serve'], short);
+    expect([served.code, served.err]).toEqual([
+      2,
+      "waba-pulse: env.WHATSAPP_APP_SECRET: is 1 character long, shorter than a Meta app secret (32 hexadecimal characters). Set it to the Meta app's secret (App settings → Basic → App secret).\n",
+    ]);
+    expect((await cli(['check'], { ...short, WHATSAPP_APP_SECRET: APP_SECRET.slice(1) })).out).toContain('is 31 characters long');
   });
 
   it('says when each configured digest next goes out, to each target', async () => {

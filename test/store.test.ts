@@ -74,25 +74,44 @@ describe.each(backends)('store on $name', (backend) => {
     ]);
   });
 
-  it('caches buckets per key with their coverage, replacing and pruning by span', async () => {
+  it('caches buckets per key with their coverage: spans that meet are joined, a span apart replaces, old ones are pruned', async () => {
     const b = (start: number, sent: number) => ({ start, end: start + 1800, sent, delivered: sent - 1 });
-    await store.writeBuckets('k', { start: 0, end: 7200 }, [b(0, 5), b(3600, 7)], {
+    const kept = async (key: string) => (await store.readBuckets(key, 0, 100_000)).map((p) => [p.start, p.sent]);
+    expect(
+      await store.writeBuckets('k', { start: 0, end: 7200 }, [b(0, 5), b(3600, 7)], { phoneNumbers: ['1631'], countryCodes: ['IN'] }),
+    ).toEqual({
       start: 0,
       end: 7200,
       phoneNumbers: ['1631'],
       countryCodes: ['IN'],
     });
     expect(await store.bucketCoverage('k')).toEqual({ start: 0, end: 7200, phoneNumbers: ['1631'], countryCodes: ['IN'] });
-    await store.writeBuckets('k', { start: 7200, end: 10_800 }, [b(7200, 9)], {
-      start: 1800,
-      end: 10_800,
-      phoneNumbers: ['1631'],
-      countryCodes: ['IN', 'US'],
-    });
-    expect((await store.readBuckets('k', 0, 20_000)).map((p) => [p.start, p.sent])).toEqual([
+    // Meets the kept span: joined, what Graph listed too; then what lies before 1800 is dropped.
+    await store.writeBuckets('k', { start: 7200, end: 10_800 }, [b(7200, 9)], { phoneNumbers: ['1631'], countryCodes: ['US'] }, 1800);
+    expect(await store.bucketCoverage('k')).toEqual({ start: 1800, end: 10_800, phoneNumbers: ['1631'], countryCodes: ['IN', 'US'] });
+    expect(await kept('k')).toEqual([
       [3600, 7],
       [7200, 9],
     ]);
+    // Overlaps it: joined; settled buckets are final, so only the part outside what is kept is written.
+    await store.writeBuckets('k', { start: 0, end: 5400 }, [b(0, 2), b(1800, 4)], { phoneNumbers: [], countryCodes: [] });
+    expect(await store.bucketCoverage('k')).toMatchObject({ start: 0, end: 10_800 });
+    expect(await kept('k')).toEqual([
+      [0, 2],
+      [3600, 7],
+      [7200, 9],
+    ]);
+    // Inside it: nothing to write.
+    await store.writeBuckets('k', { start: 1800, end: 9000 }, [b(1800, 4), b(3600, 99)], { phoneNumbers: [], countryCodes: [] });
+    expect(await kept('k')).toEqual([
+      [0, 2],
+      [3600, 7],
+      [7200, 9],
+    ]);
+    // Apart from it: replaces it whole.
+    await store.writeBuckets('k', { start: 50_400, end: 54_000 }, [b(52_200, 3)], { phoneNumbers: ['1632'], countryCodes: [] });
+    expect(await store.bucketCoverage('k')).toEqual({ start: 50_400, end: 54_000, phoneNumbers: ['1632'], countryCodes: [] });
+    expect(await kept('k')).toEqual([[52_200, 3]]);
     expect(await store.bucketCoverage('other')).toBeUndefined();
   });
 
@@ -117,7 +136,9 @@ describe.each(backends)('store on $name', (backend) => {
 
 describe('opening a store', () => {
   it('refuses a URL it cannot use, without echoing a password', async () => {
-    await expect(openStore('mysql://root:hunter2@db/x')).rejects.toThrow('env.DATABASE_URL: "mysql://***@db/x" is not a database URL');
+    await expect(openStore('mysql://root:hunter2@db/x')).rejects.toThrow(
+      'env.DATABASE_URL: "mysql://***@db/x" is not a PostgreSQL or SQLite URL',
+    );
   });
 
   it('says when the database cannot be reached', async () => {

@@ -11,7 +11,7 @@ import { capturedOutput } from './helpers/output.js';
  * SQLite store under ./data), `sandbox --webhook-url` sending a backfill of signed statuses to it,
  * then `report` in the same folder saying why messages failed — three real processes' worth.
  */
-const SECRET = 'flow-app-secret-3e9';
+const SECRET = 'flow-app-secret-3e9-0b7c4d1e5f2a6';
 
 describe('status webhooks from the sandbox to serve to a report', () => {
   it('counts what the sandbox sends and the report shows why messages failed', async () => {

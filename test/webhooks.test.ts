@@ -10,7 +10,7 @@ import type { SqlStore } from '../src/store/sql.js';
 import { capturedOutput } from './helpers/output.js';
 import { storeBackends } from './helpers/stores.js';
 
-const APP_SECRET = 'whatsapp-app-secret-5c1d';
+const APP_SECRET = 'whatsapp-app-secret-5c1d-3a8e0f6b';
 const VERIFY_TOKEN = 'verify-me-7e2a';
 const NOW = Date.UTC(2026, 10, 25, 6, 0);
 const ACME = '104729384756102';

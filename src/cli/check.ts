@@ -11,8 +11,10 @@ import type { CliIo } from './io.js';
 import { graphClientFor } from './report.js';
 
 /**
- * Validate the config and the environment; with --online, try each account's token against
- * Graph. Prints every problem, one line each; exits 2 for bad config/env, 1 if Graph refuses.
+ * Validate the config and the environment through the same code `serve` reads them with
+ * (DATABASE_URL in readEnv, status webhook settings in webhookSettings), so it refuses what
+ * `serve` would; with --online, try each account's token against Graph. Prints every problem,
+ * one line each; exits 2 for bad config/env, 1 if Graph refuses.
  */
 export async function runCheck(opts: { online?: boolean }, io: CliIo, configPath: string | undefined, logger: Logger): Promise<number> {
   const out = (line: string) => io.stdout.write(`${redactSecrets(line)}\n`);

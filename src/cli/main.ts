@@ -148,7 +148,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
   program
     .command('check')
-    .description('validate the config and environment; --online also tries each token against Graph')
+    .description('validate the config and environment, refusing what serve would refuse; --online also tries each token against Graph')
     .option('--online', 'call Graph once per account')
     .action(async (opts: { online?: boolean }) => {
       exitCode = await (await import('./check.js')).runCheck(opts, io, globals().config, logger());

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { normalizeSeries } from '../analytics/normalize.js';
 import type { AnalyticsRequest, AnalyticsResult, AnalyticsSource, GraphAccount } from '../graph/client.js';
 import { type Logger, silentLogger } from '../log.js';
-import type { Store } from '../store/types.js';
+import type { CachedBucket, Store } from '../store/types.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import { SettleLearner } from './settleLearning.js';
 
@@ -14,7 +14,9 @@ import { SettleLearner } from './settleLearning.js';
  * contiguous span; a request reaching further back refetches it whole.
  *
  * The cache is an optimisation, never a dependency: with the database down every request goes
- * to Graph whole, and the result says so in a note.
+ * to Graph whole, and the result says so in a note. Reports asking at once (slash commands,
+ * digests, alert checks, on any replica) each keep what they fetched: the store has writers of
+ * one key take turns and joins their spans, and a write that fails anyway is only logged.
  */
 /** How far back a key keeps buckets: the longest window a check or daily report reads, with room. */
 const RETENTION_SECONDS = 45 * 86_400;
@@ -51,59 +53,58 @@ export class CachedAnalytics implements AnalyticsSource {
     return DateTime.fromSeconds(settledAt, { zone: account.wabaTimezone }).startOf(unit).toSeconds();
   }
 
-  async fetchAnalytics(account: GraphAccount, req: AnalyticsRequest): Promise<AnalyticsResult> {
-    try {
-      return await this.fetchThroughCache(account, req);
-    } catch (err) {
-      if (!isStoreUnavailable(err)) throw err;
-      this.log.warn({ account: account.name, err: (err as Error).message }, 'bucket cache unavailable; asking Graph for everything');
-      const fresh = await this.source.fetchAnalytics(account, req);
-      return { ...fresh, notes: [...fresh.notes, CACHE_DOWN_NOTE] };
-    }
-  }
-
-  private async fetchThroughCache(account: GraphAccount, req: AnalyticsRequest): Promise<AnalyticsResult> {
-    const key = this.key(account, req);
-    const settled = this.settledBoundary(account, req);
+  /** What the cache holds of the request: the key's span, and its buckets from the request's start. */
+  private async lookup(key: string, req: AnalyticsRequest) {
     const coverage = await this.store.bucketCoverage(key);
     const { start, end } = req.range;
-    if (!coverage || coverage.start > start || coverage.end <= start) {
+    if (!coverage || coverage.start > start || coverage.end <= start) return undefined;
+    const cachedEnd = Math.min(coverage.end, end);
+    return { coverage, cachedEnd, points: await this.store.readBuckets(key, start, cachedEnd) };
+  }
+
+  async fetchAnalytics(account: GraphAccount, req: AnalyticsRequest): Promise<AnalyticsResult> {
+    const key = this.key(account, req);
+    let kept: Awaited<ReturnType<CachedAnalytics['lookup']>>;
+    try {
+      kept = await this.lookup(key, req);
+    } catch (err) {
+      // Unreadable for any reason, the cache is skipped: Graph answers the whole request.
+      const down = isStoreUnavailable(err);
+      this.log.warn(
+        { account: account.name, err: (err as Error).message },
+        `bucket cache ${down ? 'unavailable' : 'unreadable'}; asking Graph for everything`,
+      );
+      const fresh = await this.source.fetchAnalytics(account, req);
+      return down ? { ...fresh, notes: [...fresh.notes, CACHE_DOWN_NOTE] } : fresh;
+    }
+    const settled = this.settledBoundary(account, req);
+    const { start, end } = req.range;
+    if (!kept) {
       this.misses++;
       const fresh = await this.source.fetchAnalytics(account, req);
       if (req.granularity === 'HALF_HOUR') this.settleCurves.observe(account.id, key, fresh.points);
       const settledEnd = Math.min(settled, end);
-      if (settledEnd > start) {
-        await this.keep(account, key, req, { start, end: settledEnd }, fresh, {
-          start,
-          end: settledEnd,
-          phoneNumbers: fresh.phoneNumbers,
-          countryCodes: fresh.countryCodes,
-        });
-      }
+      if (settledEnd > start) await this.keep(account, key, req, { start, end: settledEnd }, fresh);
       return fresh;
     }
     this.hits++;
-    const cachedEnd = Math.min(coverage.end, end);
-    const cached = await this.store.readBuckets(key, start, cachedEnd);
+    const { coverage, cachedEnd } = kept;
     const listed = { phoneNumbers: coverage.phoneNumbers, countryCodes: coverage.countryCodes };
-    if (cachedEnd >= end) return { points: cached, ...listed, granularity: req.granularity, range: req.range, notes: [], requests: 0 };
-    // Only the part that may still change, or was never asked for, goes to Graph.
-    const fresh = await this.source.fetchAnalytics(account, { ...req, range: { start: cachedEnd, end } });
+    if (cachedEnd >= end) return { points: kept.points, ...listed, granularity: req.granularity, range: req.range, notes: [], requests: 0 };
+    // Only the part that may still change, or was never asked for, goes to Graph — from a month
+    // earlier for MONTH, which Graph refuses over less than about a month.
+    const from =
+      req.granularity === 'MONTH'
+        ? DateTime.fromSeconds(cachedEnd, { zone: account.wabaTimezone }).minus({ months: 1 }).toSeconds()
+        : cachedEnd;
+    const fresh = await this.source.fetchAnalytics(account, { ...req, range: { start: from, end } });
     if (req.granularity === 'HALF_HOUR') this.settleCurves.observe(account.id, key, fresh.points);
     const newEnd = Math.min(settled, end);
-    if (newEnd > coverage.end) {
-      // Keep a bounded history per key: older buckets are dropped as the span moves on.
-      const keepFrom = Math.max(coverage.start, newEnd - RETENTION_SECONDS);
-      await this.keep(account, key, req, { start: coverage.end, end: newEnd }, fresh, {
-        start: keepFrom,
-        end: newEnd,
-        phoneNumbers: [...new Set([...coverage.phoneNumbers, ...fresh.phoneNumbers])],
-        countryCodes: [...new Set([...coverage.countryCodes, ...fresh.countryCodes])],
-      });
-    }
+    // Keep a bounded history per key: older buckets are dropped as the span moves on.
+    if (newEnd > coverage.end) await this.keep(account, key, req, { start: coverage.end, end: newEnd }, fresh, newEnd - RETENTION_SECONDS);
     return {
       ...fresh,
-      points: [...cached, ...fresh.points.filter((p) => p.start >= cachedEnd)],
+      points: [...kept.points, ...fresh.points.filter((p) => p.start >= cachedEnd)],
       phoneNumbers: [...new Set([...listed.phoneNumbers, ...fresh.phoneNumbers])],
       countryCodes: [...new Set([...listed.countryCodes, ...fresh.countryCodes])],
       range: req.range,
@@ -111,31 +112,37 @@ export class CachedAnalytics implements AnalyticsSource {
   }
 
   /**
-   * Store settled buckets. Normalised first: a duplicated bucket is kept once, and a bucket Graph
-   * answered twice with different counts is refused (as the report itself would refuse it) rather
-   * than cached. A store failure here loses only the saving, not the answer.
+   * Store the settled buckets of `span`. Normalised first: a duplicated bucket is kept once, and a
+   * bucket Graph answered twice with different counts is not cached (the report itself refuses
+   * it). Graph has answered by now: a store failure of any kind here — unreachable, a constraint,
+   * a deadlock — is logged and loses only the saving, never the report.
    */
   private async keep(
     account: GraphAccount,
     key: string,
     req: AnalyticsRequest,
-    replace: { start: number; end: number },
+    span: { start: number; end: number },
     fresh: AnalyticsResult,
-    coverage: Parameters<Store['writeBuckets']>[3],
+    keepFrom?: number,
   ): Promise<void> {
-    const { points } = normalizeSeries(fresh.points);
+    let points: CachedBucket[];
     try {
-      await this.store.writeBuckets(key, replace, points, coverage);
-      if (req.granularity === 'HALF_HOUR')
-        await this.settleCurves.settle(
-          account.id,
-          key,
-          points.filter((p) => p.start >= replace.start && p.start < replace.end),
-        );
+      points = normalizeSeries(fresh.points).points;
+      await this.store.writeBuckets(key, span, points, { phoneNumbers: fresh.phoneNumbers, countryCodes: fresh.countryCodes }, keepFrom);
     } catch (err) {
-      if (!isStoreUnavailable(err)) throw err;
-      this.log.warn({ err: (err as Error).message }, 'bucket cache not saved: database unreachable');
-      fresh.notes.push(CACHE_DOWN_NOTE);
+      const down = isStoreUnavailable(err);
+      this.log.warn(
+        { account: account.name, err: (err as Error).message },
+        `bucket cache not saved${down ? ': database unavailable' : ''}`,
+      );
+      if (down) fresh.notes.push(CACHE_DOWN_NOTE);
+      return;
     }
+    if (req.granularity === 'HALF_HOUR')
+      await this.settleCurves.settle(
+        account.id,
+        key,
+        points.filter((p) => p.start >= span.start && p.start < span.end),
+      );
   }
 }

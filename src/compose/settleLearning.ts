@@ -74,10 +74,15 @@ export class SettleLearner implements SettleCurves {
     }
     if (!pairs.length) return;
     try {
-      const text = await this.store.settleStats(accountId);
-      const stats: SettleStats = text ? (JSON.parse(text) as SettleStats) : emptySettleStats(STEPS, STEP_MINUTES);
-      for (const [age, visible, final] of pairs) observeSettling(stats, age, visible, final);
-      await this.store.saveSettleStats(accountId, JSON.stringify(stats), this.now());
+      await this.store.updateSettleStats(
+        accountId,
+        (text) => {
+          const stats: SettleStats = text ? (JSON.parse(text) as SettleStats) : emptySettleStats(STEPS, STEP_MINUTES);
+          for (const [age, visible, final] of pairs) observeSettling(stats, age, visible, final);
+          return JSON.stringify(stats);
+        },
+        this.now(),
+      );
       this.curves.delete(accountId);
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'settle curve not updated');

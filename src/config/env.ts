@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.js';
 import { registerSecret } from '../secrets.js';
+import { storeLocation } from '../store/location.js';
 import { quoted } from '../text.js';
 
 /** Process-level settings from the environment (names fixed by the design). */
@@ -100,6 +101,13 @@ function appType(value: string | undefined): EnvSettings['microsoft']['appType']
   return found;
 }
 
+/** DATABASE_URL, refused here as openStore would refuse it: every command, `check` included, reads it alike. */
+function databaseUrl(value: string | undefined): string | undefined {
+  const text = value?.trim() || undefined;
+  storeLocation(text);
+  return text;
+}
+
 export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
   for (const name of SECRET_VARIABLES) registerSecret(env[name]);
   try {
@@ -133,7 +141,7 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     configPath: env.WABA_PULSE_CONFIG?.trim() || './waba-pulse.yaml',
     graphApiUrl: url(env, 'GRAPH_API_URL'),
     graphApiVersion: version,
-    databaseUrl: env.DATABASE_URL?.trim() || undefined,
+    databaseUrl: databaseUrl(env.DATABASE_URL),
     port,
     publicBaseUrl: url(env, 'PUBLIC_BASE_URL'),
     chartRenderer: renderer,

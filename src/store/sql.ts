@@ -6,7 +6,7 @@ import { Kysely, type MigrationProvider, Migrator, PostgresDialect, SqliteDialec
 import { ConfigError, StoreError, StoreTimeoutError, StoreUnavailableError, WabaPulseError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
 import { redactSecrets } from '../secrets.js';
-import { DEFAULT_SQLITE_PATH } from './location.js';
+import { storeLocation } from './location.js';
 import { migrationsFor } from './migrations.js';
 import type {
   AlertAction,
@@ -99,6 +99,15 @@ interface Tables {
   };
 }
 
+/** The first of PostgreSQL's two advisory lock keys: sets waba-pulse's writer locks apart from anyone else's on the database. */
+const WRITER_LOCKS = 0x77617062;
+/**
+ * Longest a PostgreSQL writer waits for another (oneWriter's lock_timeout): far more than a write
+ * takes even on a crowded machine (a second or two), little enough for a report to still go out
+ * when a session holds a lock for good.
+ */
+const WRITER_WAIT_MS = 15_000;
+
 /** PostgreSQL returns BIGINT as a string: milliseconds and counts fit a double exactly. */
 const num = (value: Ms | null): number | null => (value === null ? null : Number(value));
 
@@ -114,6 +123,7 @@ export class SqlStore implements Store {
     readonly dialect: 'sqlite' | 'postgres',
     /** PostgreSQL schema of the migration tables: named, since Kysely would otherwise accept them from any schema. */
     private readonly schema?: string,
+    private readonly writerWaitMs = WRITER_WAIT_MS,
   ) {}
 
   /** Run a query; connection failures become StoreUnavailableError (scrubbed of secrets). */
@@ -132,6 +142,43 @@ export class SqlStore implements Store {
       }
       throw err;
     }
+  }
+
+  /**
+   * A read-then-write transaction that one writer at a time runs for `lock`, across every
+   * replica on the database: PostgreSQL waits on a transaction-scoped advisory lock of the name
+   * (writers of other names go on in parallel, and nobody holds a row lock while waiting for
+   * another, so they cannot deadlock); SQLite takes its write lock up front (BEGIN IMMEDIATE,
+   * waiting out busy_timeout) instead of failing to upgrade a read already made. On PostgreSQL
+   * no writer waits longer than `writerWaitMs` — for the lock, or for a table another session
+   * locked — so a stuck writer delays the others (and the reports behind them) that much at most.
+   */
+  private async oneWriter<T>(lock: string, work: (tx: Kysely<Tables>) => Promise<T>): Promise<T> {
+    if (this.dialect === 'postgres')
+      return this.db
+        .transaction()
+        .execute(async (tx) => {
+          await sql`select set_config('lock_timeout', ${`${this.writerWaitMs}ms`}, true)`.execute(tx);
+          await sql`select pg_advisory_xact_lock(${WRITER_LOCKS}, hashtext(${`${this.schema}.${lock}`}))`.execute(tx);
+          return work(tx);
+        })
+        .catch((err: unknown) => {
+          if ((err as { code?: string }).code !== '55P03') throw err;
+          throw new StoreTimeoutError(`the store was busy for more than ${this.writerWaitMs} ms (55P03)`, 'try again in a minute', {
+            cause: err,
+          });
+        });
+    return this.db.connection().execute(async (connection) => {
+      await sql`begin immediate`.execute(connection);
+      try {
+        const result = await work(connection);
+        await sql`commit`.execute(connection);
+        return result;
+      } catch (err) {
+        await sql`rollback`.execute(connection).catch(() => undefined);
+        throw err;
+      }
+    });
   }
 
   /** Bring the schema up to date; returns the versions applied now. */
@@ -257,8 +304,9 @@ export class SqlStore implements Store {
   }
 
   async recordAlertAction(alertKey: string, action: AlertAction): Promise<void> {
+    // Two people pressing a button at once each get the next number, not the same one.
     await this.q(() =>
-      this.db.transaction().execute(async (tx) => {
+      this.oneWriter(`alert_actions:${alertKey}`, async (tx) => {
         const last = await tx
           .selectFrom('alert_actions')
           .select((eb) => eb.fn.max('seq').as('seq'))
@@ -394,22 +442,51 @@ export class SqlStore implements Store {
 
   async writeBuckets(
     key: string,
-    replace: { start: number; end: number },
+    span: { start: number; end: number },
     points: readonly CachedBucket[],
-    coverage: BucketCoverage,
-  ): Promise<void> {
-    await this.q(() =>
-      this.db.transaction().execute(async (tx) => {
-        await tx
-          .deleteFrom('bucket_cache')
-          .where('key', '=', key)
-          .where('start', '>=', replace.start)
-          .where('start', '<', replace.end)
-          .execute();
-        // What falls before the new coverage is no longer kept.
-        await tx.deleteFrom('bucket_cache').where('key', '=', key).where('start', '<', coverage.start).execute();
+    listed: Pick<BucketCoverage, 'phoneNumbers' | 'countryCodes'>,
+    keepFrom?: number,
+  ): Promise<BucketCoverage> {
+    return this.q(() =>
+      this.oneWriter(`bucket_cache:${key}`, async (tx) => {
+        // Read under the key's lock: what another writer (another report, another replica) kept
+        // a moment ago is joined, never overwritten by a span read before it.
+        const row = await tx.selectFrom('bucket_coverage').selectAll().where('key', '=', key).executeTakeFirst();
+        const before = row && { start: num(row.start)!, end: num(row.end)!, ...(JSON.parse(row.listed) as typeof listed) };
+        const joined = before !== undefined && before.start <= span.end && span.start <= before.end;
+        const coverage: BucketCoverage = joined
+          ? {
+              start: Math.min(before.start, span.start),
+              end: Math.max(before.end, span.end),
+              phoneNumbers: [...new Set([...before.phoneNumbers, ...listed.phoneNumbers])],
+              countryCodes: [...new Set([...before.countryCodes, ...listed.countryCodes])],
+            }
+          : { ...span, phoneNumbers: [...listed.phoneNumbers], countryCodes: [...listed.countryCodes] };
+        if (keepFrom !== undefined) coverage.start = Math.min(Math.max(coverage.start, keepFrom), coverage.end);
+        // Settled buckets are final: what is kept already (by a report that asked a moment
+        // earlier) is not written again, only the parts of the span outside it — so writers of
+        // one key hold its lock briefly. A span apart from the kept one replaces it whole.
+        const missing = (
+          joined
+            ? [
+                { start: span.start, end: Math.min(span.end, before.start) },
+                { start: Math.max(span.start, before.end), end: span.end },
+              ]
+            : [span]
+        ).map((part) => ({ start: Math.max(part.start, coverage.start), end: part.end }));
+        let stale = tx.deleteFrom('bucket_cache').where('key', '=', key);
+        if (joined)
+          stale = stale.where((eb) =>
+            eb.or([
+              eb('start', '<', coverage.start),
+              ...missing
+                .filter((part) => part.start < part.end)
+                .map((part) => eb.and([eb('start', '>=', part.start), eb('start', '<', part.end)])),
+            ]),
+          );
+        await stale.execute();
         const rows = points
-          .filter((p) => p.start >= replace.start && p.start < replace.end)
+          .filter((p) => missing.some((part) => p.start >= part.start && p.start < part.end))
           .map((p) => ({ key, start: p.start, end: p.end, sent: p.sent, delivered: p.delivered }));
         // Batches keep each statement under the databases' parameter limits.
         for (let i = 0; i < rows.length; i += 500)
@@ -417,12 +494,13 @@ export class SqlStore implements Store {
             .insertInto('bucket_cache')
             .values(rows.slice(i, i + 500))
             .execute();
-        const listed = JSON.stringify({ phoneNumbers: coverage.phoneNumbers, countryCodes: coverage.countryCodes });
+        const text = JSON.stringify({ phoneNumbers: coverage.phoneNumbers, countryCodes: coverage.countryCodes });
         await tx
           .insertInto('bucket_coverage')
-          .values({ key, start: coverage.start, end: coverage.end, listed })
-          .onConflict((oc) => oc.column('key').doUpdateSet({ start: coverage.start, end: coverage.end, listed }))
+          .values({ key, start: coverage.start, end: coverage.end, listed: text })
+          .onConflict((oc) => oc.column('key').doUpdateSet({ start: coverage.start, end: coverage.end, listed: text }))
           .execute();
+        return coverage;
       }),
     );
   }
@@ -617,13 +695,18 @@ export class SqlStore implements Store {
     );
   }
 
-  async saveSettleStats(accountId: string, stats: string, now: number): Promise<void> {
+  async updateSettleStats(accountId: string, update: (stats: string | undefined) => string, now: number): Promise<void> {
+    // Read and written by one writer at a time: two replicas settling at once both count.
     await this.q(() =>
-      this.db
-        .insertInto('settle_stats')
-        .values({ account_id: accountId, stats, updated_at: now })
-        .onConflict((oc) => oc.column('account_id').doUpdateSet({ stats, updated_at: now }))
-        .execute(),
+      this.oneWriter(`settle_stats:${accountId}`, async (tx) => {
+        const row = await tx.selectFrom('settle_stats').select('stats').where('account_id', '=', accountId).executeTakeFirst();
+        const stats = update(row?.stats);
+        await tx
+          .insertInto('settle_stats')
+          .values({ account_id: accountId, stats, updated_at: now })
+          .onConflict((oc) => oc.column('account_id').doUpdateSet({ stats, updated_at: now }))
+          .execute();
+      }),
     );
   }
 
@@ -855,6 +938,8 @@ export interface OpenStoreOptions {
   searchPath?: string;
   /** Where dropped connections are reported (they are survived, not fatal). */
   logger?: Logger;
+  /** The longest a writer waits for another: WRITER_WAIT_MS on PostgreSQL, 5 s on SQLite unless set. */
+  writerWaitMs?: number;
 }
 
 /** Marks the keys seen until `expiresAt`, in the transaction given; returns those that were not marked already. */
@@ -873,14 +958,15 @@ async function insertSeen(tx: Transaction<Tables>, keys: readonly string[], expi
 }
 
 /**
- * Open (and migrate) the store named by DATABASE_URL: `postgres://` / `postgresql://` for
- * PostgreSQL; `sqlite:<path>`, `sqlite::memory:` or nothing (./data/waba-pulse.db) for SQLite.
+ * Open (and migrate) the store DATABASE_URL names (see storeLocation): PostgreSQL, or SQLite
+ * (./data/waba-pulse.db when unset).
  */
 export async function openStore(databaseUrl: string | undefined, options: OpenStoreOptions = {}): Promise<SqlStore> {
-  const url = databaseUrl?.trim() || `sqlite:${DEFAULT_SQLITE_PATH}`;
+  const location = storeLocation(databaseUrl);
   const log = options.logger ?? silentLogger;
   let store: SqlStore;
-  if (/^postgres(ql)?:\/\//.test(url)) {
+  if (location.kind === 'postgres') {
+    const { url } = location;
     // Loaded only for PostgreSQL: commands on SQLite (and the CLI's start-up) never pay for it.
     const { default: pg } = await import('pg');
     const pool = new pg.Pool({
@@ -907,9 +993,10 @@ export async function openStore(databaseUrl: string | undefined, options: OpenSt
       new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }),
       'postgres',
       options.searchPath ?? searchPathOf(url) ?? 'public',
+      options.writerWaitMs,
     );
-  } else if (url.startsWith('sqlite:')) {
-    const path = url.slice('sqlite:'.length);
+  } else {
+    const { path } = location;
     let database: Database.Database;
     try {
       if (path !== ':memory:') mkdirSync(dirname(resolve(options.cwd ?? '.', path)), { recursive: true });
@@ -922,14 +1009,9 @@ export async function openStore(databaseUrl: string | undefined, options: OpenSt
       );
     }
     database.pragma('journal_mode = WAL');
-    database.pragma('busy_timeout = 5000');
+    // Shorter than PostgreSQL's wait: better-sqlite3 waits synchronously, holding the event loop.
+    database.pragma(`busy_timeout = ${options.writerWaitMs ?? 5_000}`);
     store = new SqlStore(new Kysely<Tables>({ dialect: new SqliteDialect({ database }) }), 'sqlite');
-  } else {
-    throw new ConfigError(
-      'env.DATABASE_URL',
-      `"${url.replace(/\/\/[^@/]*@/, '//***@')}" is not a database URL`,
-      'use postgres://user@host:5432/db, or sqlite:./data/waba-pulse.db',
-    );
   }
   if (options.migrate !== false) {
     try {

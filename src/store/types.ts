@@ -191,13 +191,20 @@ export interface Store {
   /** The span of settled buckets cached for a key (UNIX seconds), if any, and what Graph listed. */
   bucketCoverage(key: string): Promise<BucketCoverage | undefined>;
   readBuckets(key: string, start: number, end: number): Promise<CachedBucket[]>;
-  /** Replace the key's cached buckets inside `replace` with `points`, record its new coverage, and drop what lies before it. */
+  /**
+   * Keep Graph's settled buckets of `span` for a key (`points`: all Graph had there, empty
+   * buckets omitted). The key's span grows by it where the two meet or overlap (only the part not
+   * kept yet is written: settled buckets are final), and is replaced by it otherwise; buckets
+   * before `keepFrom` are dropped. Writers of one key take turns, on every replica, so concurrent
+   * reports never collide. Returns the key's coverage now.
+   */
   writeBuckets(
     key: string,
-    replace: { start: number; end: number },
+    span: { start: number; end: number },
     points: readonly CachedBucket[],
-    coverage: BucketCoverage,
-  ): Promise<void>;
+    listed: Pick<BucketCoverage, 'phoneNumbers' | 'countryCodes'>,
+    keepFrom?: number,
+  ): Promise<BucketCoverage>;
 
   alertEpisode(rule: string): Promise<AlertEpisode | undefined>;
   saveAlertEpisode(episode: AlertEpisode): Promise<void>;
@@ -221,7 +228,8 @@ export interface Store {
 
   /** How an account's deliveries arrive after a bucket ends (see analytics/settle.ts), as JSON. */
   settleStats(accountId: string): Promise<string | undefined>;
-  saveSettleStats(accountId: string, stats: string, now: number): Promise<void>;
+  /** Change an account's stats from what is stored now (`update` gets it, or undefined), one writer at a time. */
+  updateSettleStats(accountId: string, update: (stats: string | undefined) => string, now: number): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -16,7 +16,7 @@ import { freshPostgresSchema, storeBackends } from '../helpers/stores.js';
  * requests. Only the bad ones are dropped or refused; every good status counts exactly once.
  */
 const hasPostgres = (await storeBackends()).some((b) => b.name === 'PostgreSQL');
-const APP_SECRET = 'input-fault-secret-91c4';
+const APP_SECRET = 'input-fault-secret-91c4-7e2b0d5a';
 const NOW = Date.UTC(2026, 10, 25, 6, 0);
 const ACME = '104729384756102';
 const STRANGER = '998877665544332';

@@ -14,7 +14,7 @@ import { freshPostgresSchema, postgresUrl, storeBackends } from '../helpers/stor
  * stalled, and once the lock is gone what the sender retries is counted exactly once.
  */
 const hasPostgres = (await storeBackends()).some((b) => b.name === 'PostgreSQL');
-const APP_SECRET = 'stall-fault-secret-2d7a';
+const APP_SECRET = 'stall-fault-secret-2d7a-4c9e1b3f';
 const NOW = Date.UTC(2026, 10, 25, 6, 0);
 const ACME = '104729384756102';
 const minute = Math.floor(NOW / 60_000) * 60 - 600;

@@ -18,7 +18,7 @@ import { startTcpProxy } from '../helpers/tcpProxy.js';
  * sender) retries on 503, and a replica killed with SIGKILL in the middle of a stream.
  */
 const hasPostgres = (await storeBackends()).some((b) => b.name === 'PostgreSQL');
-const APP_SECRET = 'fault-app-secret-4b1e';
+const APP_SECRET = 'fault-app-secret-4b1e-8d3f6a2c0e9';
 const NOW = Date.UTC(2026, 10, 25, 6, 0);
 const accounts = sampleAccounts(NOW).slice(0, 1);
 const ACME = accounts[0]!.id;
