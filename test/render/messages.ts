@@ -35,6 +35,7 @@ export interface SampleMessage {
   /** "Why messages failed" as bars (`chart:<name>-failures`, `F<name>-failures`). */
   failureChart?: Buffer | undefined;
   spec?: ChartSpec | undefined;
+  failureSpec?: ChartSpec | undefined;
   /** What the message was drawn from, for variations (a longer name, more rows). */
   report?: Report | undefined;
   alertContent?: AlertContent | undefined;
@@ -50,9 +51,10 @@ export function sampleImages(messages: readonly SampleMessage[]): Record<string,
   return images;
 }
 
-/** What a screenshot shows of a message: its blocks and card, the alert key (random each run) aside. */
+/** What a screenshot shows of a message: its blocks, card and charts, the alert key (random each run) aside. */
 export function fingerprint(message: SampleMessage): string {
-  const stable = JSON.stringify({ slack: message.slack, teams: message.teams })
+  const charts = [message.spec, message.failureSpec].map((spec) => spec && { width: spec.width, height: spec.height, config: spec.config });
+  const stable = JSON.stringify({ slack: message.slack, teams: message.teams, charts })
     .replace(/\\"key\\":\\"[A-Za-z0-9_-]{16}\\"/g, 'KEY')
     .replace(/"key":"[A-Za-z0-9_-]{16}"/g, 'KEY')
     .replace(/A-[0-9A-Z]{4}/g, 'A-XXXX');
@@ -128,6 +130,7 @@ export async function sampleMessages(): Promise<SampleMessage[]> {
         chart: png.kind === 'png' ? png.png : undefined,
         failureChart: failurePng?.kind === 'png' ? failurePng.png : undefined,
         spec,
+        failureSpec: failures,
         report: r,
       });
     };
