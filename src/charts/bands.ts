@@ -1,4 +1,4 @@
-import { type FontWeight, lineHeight, packLines, textWidth } from './fontMetrics.js';
+import { CHART_FONT, type FontWeight, lineHeight, packLines, textWidth } from './fontMetrics.js';
 
 /**
  * Shaded stretches of a chart — anomalies, alerts, buckets still settling — and the labels that
@@ -89,16 +89,21 @@ function groupsOf(bands: readonly Band[]): Group[] {
   return groups;
 }
 
-/** Where a group's band lies, in px from the plot's left edge. */
-function extent(g: Pick<Group, 'first' | 'last'>, plot: PlotGeometry): { left: number; right: number; center: number } {
+/**
+ * Where a group's band lies, in px from the plot's left edge, and where its labels are anchored:
+ * the bucket at its middle. Labels are placed by their offset from that anchor, so a plot wider
+ * than estimated only spreads them further apart.
+ */
+function extent(g: Pick<Group, 'first' | 'last'>, plot: PlotGeometry): { left: number; right: number; center: number; anchor: number } {
+  const middle = (g.first + g.last) / 2;
   if (plot.offset) {
     const bucket = plot.width / plot.buckets;
-    return { left: g.first * bucket, right: (g.last + 1) * bucket, center: ((g.first + g.last + 1) / 2) * bucket };
+    return { left: g.first * bucket, right: (g.last + 1) * bucket, center: (middle + 0.5) * bucket, anchor: (middle + 0.5) * bucket };
   }
   const step = plot.width / Math.max(1, plot.buckets - 1);
   const left = Math.max(0, g.first - 0.5) * step;
   const right = Math.min(plot.buckets - 1, g.last + 0.5) * step;
-  return { left, right, center: (left + right) / 2 };
+  return { left, right, center: (left + right) / 2, anchor: middle * step };
 }
 
 /**
@@ -107,7 +112,7 @@ function extent(g: Pick<Group, 'first' | 'last'>, plot: PlotGeometry): { left: n
  * undefined when they cannot all fit.
  */
 function placeColumns(
-  columns: Array<{ width: number; left: number; right: number; center: number }>,
+  columns: Array<{ width: number; left: number; right: number; center: number; anchor: number }>,
   plotWidth: number,
 ): number[] | undefined {
   const bounds = columns.map((c) => {
@@ -144,7 +149,7 @@ function labelStyle(tone: Tone) {
     borderWidth: BORDER,
     borderRadius: 4,
     padding: PADDING,
-    font: { family: 'DejaVu Sans, Helvetica, Arial, sans-serif', size: FONT_SIZE, weight: weightOf(tone) },
+    font: { family: CHART_FONT, size: FONT_SIZE, weight: weightOf(tone) },
   };
 }
 
@@ -204,7 +209,7 @@ function labelsOverBands(groups: readonly Group[], plot: PlotGeometry): BandLayo
         yValue: plot.top,
         yScaleID: plot.yScaleID,
         position: { x: side, y: 'end' },
-        xAdjust: x - c.center,
+        xAdjust: x - c.anchor,
         yAdjust: -(ABOVE_PLOT + row * ROW_PITCH),
       };
     });
@@ -221,7 +226,8 @@ function numberedBands(initial: readonly Group[], plot: PlotGeometry): BandLayou
   for (;;) {
     const columns = groups.map((g, i) => ({ width: numberWidth(i), ...extent(g, plot) }));
     lefts = placeColumns(columns, plot.width);
-    if (lefts || groups.length === 1) break;
+    if (!lefts && groups.length === 1) lefts = columns.map((c) => Math.max(0, Math.min(c.center - c.width / 2, plot.width - c.width)));
+    if (lefts) break;
     let closest = 0;
     for (let i = 1; i < groups.length - 1; i++) {
       if (groups[i + 1]!.first - groups[i]!.last < groups[closest + 1]!.first - groups[closest]!.last) closest = i;
@@ -286,7 +292,7 @@ function numberedBands(initial: readonly Group[], plot: PlotGeometry): BandLayou
       yValue: plot.top,
       yScaleID: plot.yScaleID,
       position: { x: 'start', y: 'end' },
-      xAdjust: lefts![i]! - c.center,
+      xAdjust: lefts[i]! - c.anchor,
       yAdjust: -ABOVE_PLOT,
     };
   });

@@ -34,6 +34,9 @@ const OTHER: Record<string, [number, number]> = {
 };
 const EM = 2048;
 
+/** The bundled DejaVu first; the rest for a QuickChart without it. */
+export const CHART_FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
+
 export type FontWeight = 'normal' | 'bold';
 
 /** Width in px of `text` drawn at `size` px: never less than what the canvas draws. */

@@ -5,7 +5,7 @@ import { bucketLabel, formatCount, formatRange, formatRate } from '../report/for
 import type { Report } from '../report/model.js';
 import { failureMeaning } from '../whatsapp/failureCodes.js';
 import { BAND_COLORS, type Band, bandLayout } from './bands.js';
-import { lineHeight, packLines, textWidth } from './fontMetrics.js';
+import { CHART_FONT, lineHeight, packLines, textWidth } from './fontMetrics.js';
 import { timeTickLabels } from './timeAxis.js';
 
 /**
@@ -22,7 +22,6 @@ export interface ChartSpec {
   config: ChartConfiguration;
 }
 
-export const CHART_FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
 // Drawn for where it is shown: a Slack or Teams card shows it about 420 px wide, so at 800 px
 // every letter of at least 18 px stays at least 9 px tall on screen (8 px reads as a smudge).
 const WIDTH = 800;
