@@ -3,20 +3,16 @@ import { DEFAULT_SETTLE_CURVE } from '../../src/analytics/settle.js';
 import { chartSpec } from '../../src/charts/spec.js';
 import { backtestChartSpec, planBacktest } from '../../src/cli/backtest.js';
 import { composeReport } from '../../src/compose/composeReport.js';
-import { buildConfig } from '../../src/config/load.js';
 import { GraphClient } from '../../src/graph/client.js';
 import { runBacktest, runWebhookBacktest } from '../../src/jobs/backtest.js';
-import { silentLogger } from '../../src/log.js';
 import { resolveRange } from '../../src/query/range.js';
 import { buildReport } from '../../src/report/build.js';
 import type { Report } from '../../src/report/model.js';
 import { SANDBOX_TOKEN, sampleAccounts } from '../../src/sandbox/accounts.js';
 import { startSandbox } from '../../src/sandbox/server.js';
-import { StatusWebhookEmitter } from '../../src/sandbox/statusWebhooks.js';
 import { openStore } from '../../src/store/sql.js';
-import { startStatusReceiver } from '../../src/whatsapp/receiver.js';
 import type { ChartUnderTest } from './legibility.js';
-import { SAMPLE_NOW, type SampleMessage } from './messages.js';
+import { SAMPLE_NOW, type SampleMessage, sampleConfig, takeStatuses } from './messages.js';
 
 /**
  * Every kind of chart waba-pulse draws, made by the product's own code, for the legibility
@@ -105,29 +101,16 @@ export function manyBandCharts(): ChartUnderTest[] {
   return [reportChart('thirty days, twelve bands', month), reportChart('two days by half hour, eight bands', twoDays)];
 }
 
-const CONFIG = (url: string) =>
-  buildConfig(
-    {
-      accounts: sampleAccounts(SAMPLE_NOW).map((a) => ({
-        id: a.id,
-        name: a.name,
-        displayName: a.displayName,
-        token: '${T}',
-        timezone: a.timezone,
-      })),
-      alerts: [
-        { name: 'acme delivery', account: 'acme-retail', drillDown: ['phone', 'country'], targets: [{ slack: { channel: 'C0OPS' } }] },
-        {
-          name: 'acme failures',
-          account: 'acme-retail',
-          source: 'webhooks',
-          drillDown: ['phone', 'country'],
-          targets: [{ slack: { channel: 'C0OPS' } }],
-        },
-      ],
-    },
-    { GRAPH_API_URL: url },
-  );
+const RULES = [
+  { name: 'acme delivery', account: 'acme-retail', drillDown: ['phone', 'country'], targets: [{ slack: { channel: 'C0OPS' } }] },
+  {
+    name: 'acme failures',
+    account: 'acme-retail',
+    source: 'webhooks',
+    drillDown: ['phone', 'country'],
+    targets: [{ slack: { channel: 'C0OPS' } }],
+  },
+];
 
 /**
  * The other sample accounts' daily reports, and backtest charts over the sandbox at the samples'
@@ -137,7 +120,7 @@ const CONFIG = (url: string) =>
 export async function sandboxCharts(): Promise<ChartUnderTest[]> {
   const now = SAMPLE_NOW;
   const sandbox = await startSandbox({ accounts: sampleAccounts(now), now: () => now, callsPerHour: 1_000_000 });
-  const config = CONFIG(sandbox.url);
+  const config = sampleConfig(sandbox.url, RULES);
   const graph = new GraphClient({ ...config.graph, now: () => now });
   const store = await openStore('sqlite::memory:');
   const out: ChartUnderTest[] = [];
@@ -173,26 +156,7 @@ export async function sandboxCharts(): Promise<ChartUnderTest[]> {
     await backtest('backtest of a Graph rule, last 7 days', 'acme delivery', '7d');
     await backtest('backtest of a Graph rule, last 48 hours (ending on settling buckets)', 'acme delivery', '48h');
     // Two days of statuses, signed and taken in as serve takes them.
-    const receiver = await startStatusReceiver({
-      store,
-      accounts: [config.accounts[0]!.id],
-      appSecret: 'charts',
-      log: silentLogger,
-      now: () => now,
-    });
-    const emitter = new StatusWebhookEmitter({
-      accounts: sampleAccounts(now).slice(0, 1),
-      url: receiver.url,
-      appSecret: 'charts',
-      batch: 500,
-      reads: false,
-    });
-    try {
-      await emitter.emit(now / 1000 - 2 * DAY, now / 1000);
-    } finally {
-      await emitter.stop();
-      await receiver.close();
-    }
+    await takeStatuses(store, now, now / 1000 - 2 * DAY, now / 1000);
     await backtest('backtest of a status-webhook rule, a week with two days of statuses', 'acme failures', '7d');
     return out;
   } finally {
