@@ -40,7 +40,7 @@ const TICK_SIZE = 18;
 const TITLE_SIZE = 24;
 const SUBTITLE_SIZE = 19;
 
-/** Chart.js does not wrap titles: a long account name is cut rather than drawn off the edge. */
+/** A bar's label cut short rather than crowding the bars out. */
 function clipLabel(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
@@ -263,13 +263,13 @@ export function chartSpec(report: Report, view: ChartView = {}): ChartSpec {
   };
 }
 
-/** The figure of an alert's chart band: its main scope's, as the alert says it, else read off the chart. */
-function alertFigure(alert: AlertContent, chart: AlertChartData, failures: boolean): number | null {
+/** What an alert's chart band says: its main scope and figure as the alert words them, else the figure read off the chart. */
+function alertBandLabel(alert: AlertContent, chart: AlertChartData, failures: boolean): string {
   const kind = failures ? 'failure_burst' : 'delivery_drop';
   const line = alert.anomalies.find(
-    (l) => l.kind === kind && l.observed !== undefined && l.scope && chartScopeName(l.scope).toLowerCase() === chart.label.toLowerCase(),
+    (l) => l.kind === kind && l.observed !== undefined && l.scope?.label.toLowerCase() === chart.label.toLowerCase(),
   );
-  if (line?.observed !== undefined) return line.observed;
+  if (line?.scope && line.observed !== undefined) return bandLabel(kind, chartScopeName(line.scope), line.observed);
   let sent = 0;
   let weighted = 0;
   for (const p of chart.points) {
@@ -278,7 +278,7 @@ function alertFigure(alert: AlertContent, chart: AlertChartData, failures: boole
       weighted += p.rate * p.sent;
     }
   }
-  return sent > 0 ? weighted / sent : null;
+  return sent > 0 ? bandLabel(kind, chart.label, weighted / sent) : chart.label;
 }
 
 /**
@@ -302,18 +302,7 @@ export function alertChartSpec(alert: AlertContent): ChartSpec | undefined {
   // A line chart: its last tick label stands out past the plot, with no axis on the right to cover it.
   const plot = plotWidth({ padding: 28, axes: [String(y.max)], overhang: 56 });
   const span = indexSpan(starts, () => bucket, chart.badStart, chart.badEnd);
-  const figure = alertFigure(alert, chart, failures);
-  const scope = chartScopeName({ kind: 'phone', label: chart.label });
-  const bands: Band[] = span
-    ? [
-        {
-          first: span[0],
-          last: span[1],
-          tone: 'critical',
-          label: figure === null ? scope : bandLabel(failures ? 'failure_burst' : 'delivery_drop', scope, figure),
-        },
-      ]
-    : [];
+  const bands: Band[] = span ? [{ first: span[0], last: span[1], tone: 'critical', label: alertBandLabel(alert, chart, failures) }] : [];
   const strip = bandLayout(bands, { buckets: starts.length, offset: false, width: plot, yScaleID: 'y', top: y.max });
   const title = titleLines([`${chart.label}:`, failures ? 'messages failing (5-minute windows)' : 'delivery rate'], ' ', 22, 'bold', WIDTH);
   const config: ChartConfiguration = {

@@ -42,7 +42,14 @@ export function messageCharts(messages: readonly SampleMessage[]): ChartUnderTes
         buckets: m.report
           ? { starts: m.report.series.map((p) => p.start), timezone: m.report.bucketTimezone }
           : points && { starts: points.map((p) => p.start), timezone: m.alertContent!.timezone },
-        shows: m.report?.anomalies,
+        // An alert's chart is of its main scope: the figure the alert gives for it.
+        shows:
+          m.report?.anomalies ??
+          m.alertContent?.anomalies.flatMap((l) =>
+            l.kind && l.scope && l.observed !== undefined && l.scope.label.toLowerCase() === m.alertContent!.chart?.label.toLowerCase()
+              ? [{ kind: l.kind, scope: { ...l.scope }, observed: l.observed }]
+              : [],
+          ),
       });
     if (m.failureSpec) out.push({ name: `${m.name} (why messages failed)`, spec: m.failureSpec });
     return out;
