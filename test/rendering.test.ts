@@ -1,9 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Anomaly } from '../src/analytics/anomalies.js';
 import { CHART_DISPLAY_WIDTH, smallestFont } from '../src/charts/spec.js';
 import { blockKitViolations } from './fakes/slack.js';
 import { launchBrowser, renderTeamsCard } from './render/browser.js';
+import { manyBandCharts, messageCharts, sandboxCharts } from './render/charts.js';
+import { type ChartUnderTest, chartLegibility } from './render/legibility.js';
 import { fingerprint, type SampleMessage, sampleImages, sampleMessages } from './render/messages.js';
 
 /**
@@ -14,12 +17,16 @@ import { fingerprint, type SampleMessage, sampleImages, sampleMessages } from '.
 let browser: Browser;
 let page: Page;
 let messages: SampleMessage[];
+/** Every kind of chart: the messages', other accounts' reports, many bands, backtests. */
+let charts: ChartUnderTest[];
 
 beforeAll(async () => {
-  messages = await sampleMessages();
+  let more: ChartUnderTest[];
+  [messages, more] = await Promise.all([sampleMessages(), sandboxCharts()]);
+  charts = [...messageCharts(messages), ...manyBandCharts(), ...more];
   browser = await launchBrowser();
   page = await browser.newPage();
-}, 60_000);
+}, 120_000);
 afterAll(async () => {
   await browser?.close();
 });
@@ -77,16 +84,80 @@ describe('Slack messages', () => {
   });
 });
 
+/** How a chart names what a band shows, as the README promises: "+1 631 555 1000 ▼ 72%", "India ▼ 88%". */
+function named(a: Pick<Anomaly, 'kind' | 'scope' | 'observed'>): string {
+  const scope =
+    a.scope.kind === 'account'
+      ? 'All traffic'
+      : a.scope.kind === 'country'
+        ? a.scope.label.replace(/^[A-Z]{2} \((.+)\)$/, '$1')
+        : a.scope.label;
+  const pct = `${(a.observed * 100).toFixed(0)}%`;
+  if (a.kind === 'delivery_drop') return `${scope} ▼ ${pct}`;
+  if (a.kind === 'failure_burst') return `${scope} ▲ ${pct} failing`;
+  if (a.kind === 'volume_drop')
+    return a.observed < 1 ? `${scope} stopped sending` : `${scope} sending ▼ ${a.observed.toLocaleString('en-US')}`;
+  return `${scope} sending ▲ ${a.observed.toLocaleString('en-US')}`;
+}
+
 describe('charts', () => {
   it('letter at least 9 px tall as shown in a 420 px card', () => {
     for (const message of messages.filter((m) => m.chart)) {
       expect(message.chart!.subarray(1, 4).toString(), message.name).toBe('PNG');
     }
     // Every chart's smallest letters, scaled to the width the chat shows the image at.
-    for (const message of messages.filter((m) => m.spec)) {
-      const spec = message.spec!;
-      expect((smallestFont(spec) * CHART_DISPLAY_WIDTH) / spec.width, message.name).toBeGreaterThanOrEqual(9);
+    for (const chart of charts) {
+      expect((smallestFont(chart.spec) * CHART_DISPLAY_WIDTH) / chart.spec.width, chart.name).toBeGreaterThanOrEqual(9);
     }
+  });
+
+  it('read clearly: titles whole, ticks apart, days named, every band labelled, no label over another, the data or the axes', async () => {
+    expect(charts.map((c) => c.name)).toEqual([
+      'report',
+      'report (why messages failed)',
+      'digest',
+      'digest (why messages failed)',
+      'alert',
+      'alert-acknowledged',
+      'failure-alert',
+      'thirty days, twelve bands',
+      'two days by half hour, eight bands',
+      'globex-support daily',
+      'initech-alerts daily',
+      'backtest of a Graph rule, last 7 days',
+      'backtest of a Graph rule, last 48 hours (ending on settling buckets)',
+      'backtest of a status-webhook rule, a week with two days of statuses',
+    ]);
+    for (const chart of charts) expect((await chartLegibility(chart)).problems, chart.name).toEqual([]);
+  });
+
+  it('name what each band shows, with its scope and figure', async () => {
+    for (const chart of charts.filter((c) => c.shows?.length)) {
+      const texts = (await chartLegibility(chart)).layout.labels.map((l) => l.text).join(' | ');
+      for (const shown of chart.shows!) expect(texts, chart.name).toContain(named(shown));
+    }
+    // The headline incident, on the daily report: the number to India at 13:00–17:30.
+    const report = charts.find((c) => c.name === 'report')!;
+    expect((await chartLegibility(report)).layout.labels.map((l) => l.text)).toContain('+1 631 555 1000 ▼ 75%');
+  });
+
+  it('of a backtest: its alerts by what they measured, buckets still settling shaded and off the rate line', async () => {
+    const webhooks = charts.find((c) => c.name.startsWith('backtest of a status-webhook rule'))!;
+    expect(webhooks.spec.config.data.datasets.map((d) => d.label)).toEqual(['Not failed %', 'Not failed', 'Attempts']);
+    const texts = (await chartLegibility(webhooks)).layout.labels.map((l) => l.text);
+    expect(texts.filter((t) => t.includes('failing')).length).toBeGreaterThan(0);
+    expect(texts.join(' ')).not.toContain('sending');
+    const edge = charts.find((c) => c.name.includes('ending on settling buckets'))!;
+    const { layout } = await chartLegibility(edge);
+    const settling = layout.bands.find((b) => b.id.endsWith('-settling'))!;
+    expect(settling.right).toBeCloseTo(layout.plot.right, 0);
+    expect(layout.labels.map((l) => l.text).join(' ')).toContain('settling');
+    const rates = edge.spec.config.data.datasets[0]!.data as Array<number | null>;
+    const annotations = (edge.spec.config.options!.plugins as { annotation: { annotations: Record<string, { xMin?: number }> } }).annotation
+      .annotations;
+    const from = Object.entries(annotations).find(([id]) => id.endsWith('-settling'))![1].xMin!;
+    expect(from).toBeGreaterThan(rates.length - 10);
+    expect(rates.slice(Math.ceil(from))).toEqual(rates.slice(Math.ceil(from)).map(() => null));
   });
 });
 

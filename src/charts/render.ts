@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
+import { type Canvas, createCanvas, GlobalFonts } from '@napi-rs/canvas';
 import { Chart, type Plugin, registerables } from 'chart.js';
 import annotationPlugin from 'chartjs-plugin-annotation';
 import QuickChartModule from 'quickchart-js';
@@ -45,24 +45,32 @@ const whiteBackground: Plugin = {
   },
 };
 
+/**
+ * Draw `spec` with Chart.js on @napi-rs/canvas and hand the drawn chart and canvas to `look`
+ * before the chart is let go: the PNG is taken from it, and a test measures its layout.
+ */
+export async function drawChart<T>(spec: ChartSpec, look: (chart: Chart, canvas: Canvas) => T | Promise<T>): Promise<T> {
+  registerFonts();
+  const canvas = createCanvas(spec.width, spec.height);
+  // Chart.js mutates its config; give it a copy so the spec stays what QuickChart would get.
+  const config = structuredClone(spec.config);
+  config.options = { ...config.options, devicePixelRatio: 1 };
+  config.plugins = [whiteBackground];
+  const chart = new Chart(canvas as unknown as ConstructorParameters<typeof Chart>[0], config);
+  try {
+    return await look(chart, canvas);
+  } finally {
+    chart.destroy();
+  }
+}
+
 /** Chart.js drawn on @napi-rs/canvas (Skia): no browser, no system libraries. */
 export class LocalChartRenderer implements ChartRenderer {
   readonly kind = 'local' as const;
 
   async render(spec: ChartSpec): Promise<RenderedChart> {
-    registerFonts();
-    const canvas = createCanvas(spec.width, spec.height);
-    // Chart.js mutates its config; give it a copy so the spec stays what QuickChart would get.
-    const config = structuredClone(spec.config);
-    config.options = { ...config.options, devicePixelRatio: 1 };
-    config.plugins = [whiteBackground];
-    const chart = new Chart(canvas as unknown as ConstructorParameters<typeof Chart>[0], config);
-    try {
-      const png = await canvas.encode('png');
-      return { kind: 'png', png, width: spec.width, height: spec.height, altText: spec.altText };
-    } finally {
-      chart.destroy();
-    }
+    const png = await drawChart(spec, (_chart, canvas) => canvas.encode('png'));
+    return { kind: 'png', png, width: spec.width, height: spec.height, altText: spec.altText };
   }
 }
 

@@ -1,9 +1,12 @@
 import type { ChartConfiguration } from 'chart.js';
-import type { Anomaly } from '../analytics/anomalies.js';
-import type { AlertContent } from '../chat/surface.js';
-import { bucketLabel, formatCount, formatRange, formatRate, reportTitle } from '../report/format.js';
+import type { AnomalyKind, AnomalyScope } from '../analytics/anomalies.js';
+import type { AlertChartData, AlertContent } from '../chat/surface.js';
+import { bucketLabel, formatCount, formatRange, formatRate } from '../report/format.js';
 import type { Report } from '../report/model.js';
 import { failureMeaning } from '../whatsapp/failureCodes.js';
+import { BAND_COLORS, type Band, bandLayout } from './bands.js';
+import { CHART_FONT, lineHeight, packLines, textWidth } from './fontMetrics.js';
+import { timeTickLabels } from './timeAxis.js';
 
 /**
  * One chart description for both renderers: plain JSON (no callbacks), so QuickChart can take
@@ -19,7 +22,6 @@ export interface ChartSpec {
   config: ChartConfiguration;
 }
 
-export const CHART_FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
 // Drawn for where it is shown: a Slack or Teams card shows it about 420 px wide, so at 800 px
 // every letter of at least 18 px stays at least 9 px tall on screen (8 px reads as a smudge).
 const WIDTH = 800;
@@ -30,16 +32,15 @@ const COLORS = {
   sent: '#b8cde4',
   delivered: '#1f9d55',
   rate: '#0b3d91',
-  critical: 'rgba(220, 38, 38, 0.16)',
-  criticalText: '#b91c1c',
-  warning: 'rgba(245, 158, 11, 0.18)',
-  warningText: '#b45309',
-  settling: 'rgba(100, 116, 139, 0.14)',
+  criticalText: BAND_COLORS.critical.text,
   grid: '#e5e7eb',
   text: '#111827',
 };
+const TICK_SIZE = 18;
+const TITLE_SIZE = 24;
+const SUBTITLE_SIZE = 19;
 
-/** Chart.js does not wrap titles: a long account name is cut rather than drawn off the edge. */
+/** A bar's label cut short rather than crowding the bars out. */
 function clipLabel(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
@@ -48,77 +49,121 @@ function font(size: number, weight: 'normal' | 'bold' = 'normal') {
   return { family: CHART_FONT, size, weight };
 }
 
+/** Lines of a title or subtitle: on one line when it fits the canvas, else a line per part. */
+function titleLines(parts: readonly string[], separator: string, size: number, weight: 'normal' | 'bold', width: number): string[] {
+  return packLines(parts, separator, width - 40, size, weight);
+}
+
+/**
+ * How wide Chart.js will make the plot, never overestimated: the canvas less its padding and
+ * each value axis (ticks, tick marks, title), and what an end tick label may stick out.
+ */
+function plotWidth(options: { padding: number; axes: string[]; overhang?: number }): number {
+  const axis = (widest: string) => textWidth(widest, TICK_SIZE) + 3 + 8 + lineHeight(TICK_SIZE) + 8 + 6;
+  return WIDTH - options.padding - options.axes.reduce((sum, widest) => sum + axis(widest), 0) - (options.overhang ?? 0);
+}
+
+/** A percent axis from just under the lowest value to 100, its ticks on round steps (Chart.js adds an odd minimum as a tick of its own, crowding the next). */
+function percentAxis(lowest: number): { min: number; max: number; stepSize: number } {
+  const floor = Math.max(0, Math.min(lowest, 90) - 2);
+  const span = 100 - floor;
+  const stepSize = span <= 10 ? 2 : span <= 25 ? 5 : span <= 50 ? 10 : 20;
+  return { min: Math.floor(floor / stepSize) * stepSize, max: 100, stepSize };
+}
+
+/** An axis from 0 to just over the highest value, in at most five round steps. */
+function zeroBasedAxis(highest: number): { min: number; max: number; stepSize: number } {
+  const stepSize = [1, 2, 5, 10, 20, 25, 50].find((step) => highest / step <= 5) ?? 100;
+  return { min: 0, max: Math.max(stepSize, Math.ceil(highest / stepSize) * stepSize), stepSize };
+}
+
 /** Index range of the series buckets an interval covers. */
-function indexSpan(report: Report, start: number, end: number): [number, number] | undefined {
-  const first = report.series.findIndex((p) => p.end > start);
+function indexSpan(
+  starts: readonly number[],
+  bucketSeconds: (i: number) => number,
+  start: number,
+  end: number,
+): [number, number] | undefined {
+  const first = starts.findIndex((s, i) => s + bucketSeconds(i) > start);
   let last = -1;
-  report.series.forEach((p, i) => {
-    if (p.start < end) last = i;
+  starts.forEach((s, i) => {
+    if (s < end) last = i;
   });
   return first >= 0 && last >= first ? [first, last] : undefined;
 }
 
-function anomalyTag(a: Anomaly): string {
-  // Short: the list beside the chart says where; a long label would cover the next stretch.
-  if (a.kind === 'delivery_drop') return `▼ ${formatRate(a.observed, 0)}`;
-  if (a.kind === 'volume_drop') return 'sending ▼';
-  return 'sending ▲';
+/** How a chart names a scope: "+1 631 555 1000", "India", "All traffic". */
+export function chartScopeName(scope: Pick<AnomalyScope, 'kind' | 'label'>): string {
+  const country = /^[A-Z]{2} \((.+)\)$/.exec(scope.label);
+  if (country && scope.kind === 'country') return country[1]!;
+  return scope.label.replace(/^./, (c) => c.toUpperCase());
 }
 
-export function chartSpec(report: Report): ChartSpec {
+/** What a band shows, with its scope and figure: "+1 631 555 1000 ▼ 75%", "India ▲ 21% failing". */
+export function bandLabel(kind: AnomalyKind, scope: string, observed: number): string {
+  if (kind === 'delivery_drop') return `${scope} ▼ ${formatRate(observed, 0)}`;
+  if (kind === 'failure_burst') return `${scope} ▲ ${formatRate(observed, 0)} failing`;
+  if (kind === 'volume_drop') return observed < 1 ? `${scope} stopped sending` : `${scope} sending ▼ ${formatCount(observed)}`;
+  return `${scope} sending ▲ ${formatCount(observed)}`;
+}
+
+/** What a chart of a report calls its series and says in its title, when not a report's own. */
+export interface ChartView {
+  /** Parts of the title: on one line when they fit, else one line each. */
+  title?: { parts: string[]; separator: string };
+  series?: { sent: string; delivered: string; rate: string };
+}
+
+const REPORT_SERIES = { sent: 'Sent', delivered: 'Delivered', rate: 'Delivery rate %' };
+
+export function chartSpec(report: Report, view: ChartView = {}): ChartSpec {
   const tz = report.bucketTimezone;
-  const labels = report.series.map((p, i) => bucketLabel(p.start, report.granularity, tz, i > 0 ? report.series[i - 1]!.start : undefined));
-  // A rate from a handful of messages is noise that would dominate the line: leave those out.
+  const names = view.series ?? REPORT_SERIES;
+  const starts = report.series.map((p) => p.start);
+  // A rate from a handful of messages is noise that would dominate the line, and one whose
+  // deliveries are still arriving would show a drop that is not there: both are left off.
   const rates = report.series.map((p) =>
-    p.deliveryRate === null || p.sent < MIN_SENT_FOR_RATE ? null : Number((p.deliveryRate * 100).toFixed(2)),
+    p.deliveryRate === null || p.sent < MIN_SENT_FOR_RATE || !p.settled ? null : Number((p.deliveryRate * 100).toFixed(2)),
   );
   const defined = rates.filter((r): r is number => r !== null);
-  const lowest = defined.length ? Math.min(...defined) : 90;
-  const rateMin = Math.max(0, Math.floor((Math.min(lowest, 90) - 2) / 5) * 5);
+  const rateAxis = percentAxis(defined.length ? Math.min(...defined) : 90);
   const many = report.series.length > 60;
+  const highest = Math.max(1, ...report.series.map((p) => p.sent));
+  const plot = plotWidth({ padding: 24, axes: [formatCount(highest * 1.25), '100'] });
+  const buckets = report.series.length;
 
-  const annotations: Record<string, object> = {};
-  // One label per stretch of time, the worst first: labels of overlapping anomalies would pile up.
-  const labelled: Array<[number, number]> = [];
-  report.anomalies.forEach((a, i) => {
-    const span = indexSpan(report, a.start, a.end);
-    if (!span) return;
-    const critical = a.severity === 'critical';
-    // A label is wider than a few buckets: keep labelled stretches that far apart.
-    const room = Math.max(3, Math.round(report.series.length / 8));
-    const free = !labelled.some(([from, to]) => span[0] <= to + room && from - room <= span[1]);
-    if (free) labelled.push(span);
-    annotations[`anomaly${i}`] = {
-      type: 'box',
-      xMin: span[0] - 0.5,
-      xMax: span[1] + 0.5,
-      backgroundColor: critical ? COLORS.critical : COLORS.warning,
-      borderWidth: 0,
-      label: {
-        display: free,
-        content: anomalyTag(a),
-        position: { x: 'center', y: 'start' },
-        yAdjust: 6,
-        color: critical ? COLORS.criticalText : COLORS.warningText,
-        backgroundColor: 'rgba(255, 255, 255, 0.85)',
-        font: font(18, 'bold'),
-      },
-    };
-  });
-  const settling = report.series.map((p, i) => (!p.settled && p.sent > 0 ? i : -1)).filter((i) => i >= 0);
-  if (settling.length) {
-    annotations.settling = {
-      type: 'box',
-      xMin: settling[0]! - 0.5,
-      xMax: settling[settling.length - 1]! + 0.5,
-      backgroundColor: COLORS.settling,
-      borderWidth: 0,
-      label: { display: true, content: 'settling', position: { x: 'center', y: 'end' }, color: '#475569', font: font(18) },
-    };
+  const bands: Band[] = [];
+  const lengthOf = (i: number) => report.series[i]!.end - report.series[i]!.start;
+  for (const a of report.anomalies) {
+    const span = indexSpan(starts, lengthOf, a.start, a.end);
+    if (span)
+      bands.push({ first: span[0], last: span[1], tone: a.severity, label: bandLabel(a.kind, chartScopeName(a.scope), a.observed) });
   }
+  const settling = report.series.map((p, i) => (!p.settled && p.sent > 0 ? i : -1)).filter((i) => i >= 0);
+  if (settling.length) bands.push({ first: settling[0]!, last: settling[settling.length - 1]!, tone: 'settling', label: 'settling' });
+  // Above the plot, the key may also use what the rate axis leaves free at its top.
+  const strip = bandLayout(bands, { buckets, offset: true, width: plot, keyWidth: plot + 60, yScaleID: 'rate', top: rateAxis.max });
+
+  const halfHours = report.granularity === 'half_hour';
+  const labels = halfHours
+    ? timeTickLabels(starts, 1800, tz, plot / Math.max(1, buckets), TICK_SIZE)
+    : report.series.map((p, i) => bucketLabel(p.start, report.granularity, tz, i > 0 ? report.series[i - 1]!.start : undefined));
 
   const t = report.totals;
-  const subtitle = `Sent ${formatCount(t.sent)} · Delivered ${formatCount(t.delivered)} · Rate ${formatRate(t.deliveryRate)} · ${tz}`;
+  const title = titleLines(
+    view.title?.parts ?? [report.account.displayName, `WhatsApp delivery, ${formatRange(report.range, report.range.timezone)}`],
+    view.title?.separator ?? ' — ',
+    TITLE_SIZE,
+    'bold',
+    WIDTH,
+  );
+  const subtitle = titleLines(
+    [`${names.sent} ${formatCount(t.sent)}`, `${names.delivered} ${formatCount(t.delivered)}`, `Rate ${formatRate(t.deliveryRate)}`, tz],
+    ' · ',
+    SUBTITLE_SIZE,
+    'normal',
+    WIDTH,
+  );
   const config: ChartConfiguration = {
     type: 'bar',
     data: {
@@ -126,7 +171,7 @@ export function chartSpec(report: Report): ChartSpec {
       datasets: [
         {
           type: 'line',
-          label: 'Delivery rate %',
+          label: names.rate,
           data: rates,
           yAxisID: 'rate',
           borderColor: COLORS.rate,
@@ -139,7 +184,7 @@ export function chartSpec(report: Report): ChartSpec {
         },
         {
           type: 'bar',
-          label: 'Delivered',
+          label: names.delivered,
           data: report.series.map((p) => p.delivered),
           yAxisID: 'y',
           backgroundColor: COLORS.delivered,
@@ -150,7 +195,7 @@ export function chartSpec(report: Report): ChartSpec {
         },
         {
           type: 'bar',
-          label: 'Sent',
+          label: names.sent,
           data: report.series.map((p) => p.sent),
           yAxisID: 'y',
           backgroundColor: COLORS.sent,
@@ -168,30 +213,40 @@ export function chartSpec(report: Report): ChartSpec {
       plugins: {
         title: {
           display: true,
-          text: clipLabel(reportTitle(report), 56),
+          text: title.length > 1 ? title : title[0]!,
           color: COLORS.text,
-          font: font(24, 'bold'),
+          font: font(TITLE_SIZE, 'bold'),
           padding: { top: 8, bottom: 4 },
         },
-        subtitle: { display: true, text: subtitle, color: '#374151', font: font(19), padding: { bottom: 8 } },
+        // The band labels' strip lies between the subtitle and the plot.
+        subtitle: {
+          display: true,
+          text: subtitle.length > 1 ? subtitle : subtitle[0]!,
+          color: '#374151',
+          font: font(SUBTITLE_SIZE),
+          padding: { bottom: 8 + strip.height },
+        },
         legend: { position: 'bottom', labels: { font: font(18), color: COLORS.text, boxWidth: 20 } },
-        annotation: { annotations },
+        annotation: { clip: false, annotations: strip.annotations },
       },
       scales: {
-        x: { ticks: { font: font(18), color: COLORS.text, maxRotation: 0, autoSkip: true, autoSkipPadding: 16 }, grid: { display: false } },
+        x: {
+          ticks: { font: font(TICK_SIZE), color: COLORS.text, maxRotation: 0, autoSkip: !halfHours, autoSkipPadding: 16 },
+          grid: { display: false },
+        },
         y: {
           position: 'left',
           beginAtZero: true,
           title: { display: true, text: 'Messages', font: font(18), color: COLORS.text },
-          ticks: { font: font(18), color: COLORS.text, maxTicksLimit: 5 },
+          ticks: { font: font(TICK_SIZE), color: COLORS.text, maxTicksLimit: 5 },
           grid: { color: COLORS.grid },
         },
         rate: {
           position: 'right',
-          min: rateMin,
-          max: 100,
+          min: rateAxis.min,
+          max: rateAxis.max,
           title: { display: true, text: 'Rate %', font: font(18), color: COLORS.rate },
-          ticks: { font: font(18), color: COLORS.rate, maxTicksLimit: 5 },
+          ticks: { font: font(TICK_SIZE), color: COLORS.rate, stepSize: rateAxis.stepSize },
           grid: { drawOnChartArea: false },
         },
       },
@@ -200,16 +255,36 @@ export function chartSpec(report: Report): ChartSpec {
   const worst = report.anomalies[0];
   return {
     width: WIDTH,
-    height: HEIGHT,
+    height: Math.round(
+      HEIGHT + (title.length - 1) * lineHeight(TITLE_SIZE) + (subtitle.length - 1) * lineHeight(SUBTITLE_SIZE) + strip.height,
+    ),
     altText: `${report.account.displayName}: ${formatRate(t.deliveryRate)} of ${formatCount(t.sent)} messages delivered, ${formatRange(report.range, report.range.timezone)}${worst ? `. ${worst.explanation}` : ''}`,
     config,
   };
 }
 
+/** What an alert's chart band says: its main scope and figure as the alert words them, else the figure read off the chart. */
+function alertBandLabel(alert: AlertContent, chart: AlertChartData, failures: boolean): string {
+  const kind = failures ? 'failure_burst' : 'delivery_drop';
+  const line = alert.anomalies.find(
+    (l) => l.kind === kind && l.observed !== undefined && l.scope?.label.toLowerCase() === chart.label.toLowerCase(),
+  );
+  if (line?.scope && line.observed !== undefined) return bandLabel(kind, chartScopeName(line.scope), line.observed);
+  let sent = 0;
+  let weighted = 0;
+  for (const p of chart.points) {
+    if (p.start >= chart.badStart && p.start < chart.badEnd && p.rate !== null) {
+      sent += p.sent;
+      weighted += p.rate * p.sent;
+    }
+  }
+  return sent > 0 ? bandLabel(kind, chart.label, weighted / sent) : chart.label;
+}
+
 /**
  * An alert's small chart: its main scope over the last hours against what was expected — the
  * delivery rate by half hour (Graph), or the share failing in 5-minute windows (status webhooks) —
- * the bad stretch shaded.
+ * the bad stretch shaded and labelled with its scope and figure.
  */
 export function alertChartSpec(alert: AlertContent): ChartSpec | undefined {
   const chart = alert.chart;
@@ -217,28 +292,23 @@ export function alertChartSpec(alert: AlertContent): ChartSpec | undefined {
   const failures = chart.measure === 'failures';
   const bucket = failures ? 60 : 1800;
   const tz = alert.timezone;
-  const labels = chart.points.map((p, i) => bucketLabel(p.start, 'half_hour', tz, i > 0 ? chart.points[i - 1]!.start : undefined));
   const pct = (r: number | null) => (r === null ? null : Number((r * 100).toFixed(2)));
   const rates = chart.points.map((p) => (!failures && p.sent < MIN_SENT_FOR_RATE ? null : pct(p.rate)));
   const expected = chart.points.map((p) => pct(p.expected));
   const values = [...rates, ...expected].filter((v): v is number => v !== null);
   // Delivery rates near 100% need the top of the axis; failure rates near 0 its bottom.
-  const y = failures
-    ? { min: 0, max: Math.ceil((Math.max(10, ...values) * 1.15) / 5) * 5 }
-    : { min: Math.max(0, Math.floor((Math.min(90, ...values) - 2) / 5) * 5), max: 100 };
-  const first = chart.points.findIndex((p) => p.start + bucket > chart.badStart);
-  let last = -1;
-  chart.points.forEach((p, i) => {
-    if (p.start < chart.badEnd) last = i;
-  });
-  const annotations: Record<string, object> =
-    first >= 0 && last >= first
-      ? { bad: { type: 'box', xMin: first - 0.5, xMax: last + 0.5, backgroundColor: COLORS.critical, borderWidth: 0 } }
-      : {};
+  const y = failures ? zeroBasedAxis(Math.max(10, ...values) * 1.15) : percentAxis(Math.min(90, ...values));
+  const starts = chart.points.map((p) => p.start);
+  // A line chart: its last tick label stands out past the plot, with no axis on the right to cover it.
+  const plot = plotWidth({ padding: 28, axes: [String(y.max)], overhang: 56 });
+  const span = indexSpan(starts, () => bucket, chart.badStart, chart.badEnd);
+  const bands: Band[] = span ? [{ first: span[0], last: span[1], tone: 'critical', label: alertBandLabel(alert, chart, failures) }] : [];
+  const strip = bandLayout(bands, { buckets: starts.length, offset: false, width: plot, yScaleID: 'y', top: y.max });
+  const title = titleLines([`${chart.label}:`, failures ? 'messages failing (5-minute windows)' : 'delivery rate'], ' ', 22, 'bold', WIDTH);
   const config: ChartConfiguration = {
     type: 'line',
     data: {
-      labels,
+      labels: timeTickLabels(starts, bucket, tz, plot / Math.max(1, starts.length - 1), TICK_SIZE),
       datasets: [
         {
           label: failures ? 'Failed %' : 'Delivery rate %',
@@ -268,25 +338,28 @@ export function alertChartSpec(alert: AlertContent): ChartSpec | undefined {
       plugins: {
         title: {
           display: true,
-          text: clipLabel(`${chart.label}: ${failures ? 'messages failing (5-minute windows)' : 'delivery rate'}`, 56),
+          text: title.length > 1 ? title : title[0]!,
           color: COLORS.text,
           font: font(22, 'bold'),
+          padding: { top: 10, bottom: 10 + strip.height },
         },
         legend: { position: 'bottom', labels: { font: font(18), color: COLORS.text, boxWidth: 20 } },
-        annotation: { annotations },
+        annotation: { clip: false, annotations: strip.annotations },
       },
       scales: {
-        x: {
-          ticks: { font: font(18), color: COLORS.text, maxRotation: 0, autoSkip: true, autoSkipPadding: failures ? 24 : 16 },
-          grid: { display: false },
+        x: { ticks: { font: font(TICK_SIZE), color: COLORS.text, maxRotation: 0, autoSkip: false }, grid: { display: false } },
+        y: {
+          min: y.min,
+          max: y.max,
+          ticks: { font: font(TICK_SIZE), color: COLORS.text, stepSize: y.stepSize },
+          grid: { color: COLORS.grid },
         },
-        y: { ...y, ticks: { font: font(18), color: COLORS.text, maxTicksLimit: 5 }, grid: { color: COLORS.grid } },
       },
     },
   };
   return {
     width: WIDTH,
-    height: 380,
+    height: Math.round(380 + (title.length - 1) * lineHeight(22) + strip.height),
     altText: failures
       ? `${chart.label}: share of messages failing over the last hour, in 5-minute windows, against the usual share`
       : `${chart.label}: delivery rate over the last ${Math.round(chart.points.length / 2)} hours against what was expected`,
@@ -299,6 +372,7 @@ export function failureChartSpec(report: Report): ChartSpec | undefined {
   const f = report.failures;
   if (!f || f.failed === 0) return undefined;
   const codes = f.byCode.slice(0, 6);
+  const title = titleLines(['Why messages failed:', `${formatCount(f.failed)} (${formatRate(f.rate)} of sent)`], ' ', 22, 'bold', WIDTH);
   const config: ChartConfiguration = {
     type: 'bar',
     data: {
@@ -313,7 +387,7 @@ export function failureChartSpec(report: Report): ChartSpec | undefined {
       plugins: {
         title: {
           display: true,
-          text: clipLabel(`Why messages failed: ${formatCount(f.failed)} (${formatRate(f.rate)} of sent)`, 56),
+          text: title.length > 1 ? title : title[0]!,
           color: COLORS.text,
           font: font(22, 'bold'),
         },
@@ -327,7 +401,7 @@ export function failureChartSpec(report: Report): ChartSpec | undefined {
   };
   return {
     width: WIDTH,
-    height: 120 + codes.length * 56,
+    height: Math.round(120 + (title.length - 1) * lineHeight(22) + codes.length * 56),
     altText: `Why messages failed: ${codes.map((c) => `${c.code || 'other'} ${c.count}`).join(', ')}`,
     config,
   };

@@ -199,26 +199,28 @@ export function backtestText(r: BacktestResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The account's half hours over the window with each episode shaded, from first bad bucket to resolution. */
-async function backtestChart(r: BacktestResult, nowMs: number) {
+/**
+ * The chart of a backtest: the account's half hours over the window with each alert shaded, from
+ * its first bad bucket to its resolution, and labelled with its scope and worst figure; buckets
+ * whose deliveries were still arriving when the window was fetched (`settleMs`) marked settling.
+ */
+export async function backtestChartSpec(r: BacktestResult, nowMs: number, settleMs: number) {
+  const webhooks = r.source === 'webhooks';
   const report = buildReport({
-    account: {
-      id: r.account.id,
-      name: r.account.name,
-      displayName: `${r.account.displayName} — backtest of "${r.rule.name}"${r.source === 'webhooks' ? ' (status webhooks: delivered = not failed)' : ''}`,
-    },
+    account: { id: r.account.id, name: r.account.name, displayName: r.account.displayName },
     range: r.range,
     timezone: r.account.timezone,
     granularity: 'half_hour',
     nowMs,
-    settleMs: 0,
+    settleMs,
     points: r.series,
   });
   report.anomalies = r.episodes.map((e) => ({
     kind: e.kind,
     scope: { kind: e.scope.kind, key: e.scope.key, label: e.scope.label },
     start: e.firstBucketStart,
-    end: Math.floor((e.resolvedAt ?? r.range.end * 1000) / 1000),
+    // Resolved by the check just after a bucket ended: the band ends with that bucket.
+    end: e.resolvedAt === null ? r.range.end : Math.max(e.firstBucketEnd, Math.floor(e.resolvedAt / 60_000) * 60),
     detectedAt: Math.floor(e.openedAt / 1000),
     observed: e.observed,
     expected: e.expected,
@@ -230,8 +232,22 @@ async function backtestChart(r: BacktestResult, nowMs: number) {
     explanation: e.explanation,
   }));
   // Chart.js and the canvas are loaded only when a chart is asked for.
-  const [{ chartSpec }, { LocalChartRenderer }] = await Promise.all([import('../charts/spec.js'), import('../charts/render.js')]);
-  return new LocalChartRenderer().render(chartSpec(report));
+  const { chartSpec } = await import('../charts/spec.js');
+  return chartSpec(report, {
+    title: {
+      parts: [`Backtest of ${quoted(r.rule.name)} on ${r.account.displayName}`, formatRange(r.range, r.account.timezone)],
+      separator: ', ',
+    },
+    // Status webhooks count attempts and failures: what did not fail stands where delivered would.
+    series: webhooks
+      ? { sent: 'Attempts', delivered: 'Not failed', rate: 'Not failed %' }
+      : { sent: 'Sent', delivered: 'Delivered', rate: 'Delivery rate %' },
+  });
+}
+
+async function backtestChart(r: BacktestResult, nowMs: number, settleMs: number) {
+  const [spec, { LocalChartRenderer }] = await Promise.all([backtestChartSpec(r, nowMs, settleMs), import('../charts/render.js')]);
+  return new LocalChartRenderer().render(spec);
 }
 
 export async function runBacktestCommand(
@@ -253,21 +269,39 @@ export async function runBacktestCommand(
   try {
     const maxCalls = Math.max(config.graph.callsPerReport, Math.floor(config.graph.callsPerHour / 2));
     const result = await runBacktest(graph, { config, account: plan.account, token, rule: plan.rule, range: plan.range, curve, maxCalls });
-    return await writeBacktest({ ...result, notes: [...plan.notes, ...result.notes] }, plan.format, out, io, now);
+    return await writeBacktest({ ...result, notes: [...plan.notes, ...result.notes] }, plan.format, out, io, now, plan.account.settleMs);
   } finally {
     await graph.close();
   }
 }
 
 /** The result on stdout, and with --out its chart and JSON: both files or neither. */
-async function writeBacktest(result: BacktestResult, format: string, out: OutputFolder | undefined, io: CliIo, now: () => number) {
+async function writeBacktest(
+  result: BacktestResult,
+  format: string,
+  out: OutputFolder | undefined,
+  io: CliIo,
+  now: () => number,
+  settleMs: number,
+) {
   const json = backtestJson(result);
-  const text = format === 'json' ? `${JSON.stringify(json, null, 2)}\n` : backtestText(result);
+  const text =
+    format === 'json'
+      ? `${JSON.stringify(json, null, 2)}
+`
+      : backtestText(result);
   let written: string[] = [];
   if (out) {
-    const chart = await backtestChart(result, now());
+    const chart = await backtestChart(result, now(), settleMs);
     const files: OutputFile[] = chart.kind === 'png' ? [{ name: 'chart.png', data: chart.png }] : [];
-    written = out.write([...files, { name: 'backtest.json', data: `${JSON.stringify(json, null, 2)}\n` }]);
+    written = out.write([
+      ...files,
+      {
+        name: 'backtest.json',
+        data: `${JSON.stringify(json, null, 2)}
+`,
+      },
+    ]);
   }
   io.stdout.write(text);
   if (written.length) io.stderr.write(`wrote ${written.join(', ')}\n`);
@@ -292,7 +326,8 @@ async function runWebhookBacktestCommand(
   const store = await openStore(url, { cwd: io.cwd, migrate: false });
   try {
     const result = await runWebhookBacktest(store, { config, account: plan.account, rule: plan.rule, range: plan.range });
-    return await writeBacktest({ ...result, notes: [...plan.notes, ...result.notes] }, plan.format, out, io, now);
+    // Statuses arrive within seconds of what they report: nothing settles.
+    return await writeBacktest({ ...result, notes: [...plan.notes, ...result.notes] }, plan.format, out, io, now, 0);
   } finally {
     await store.close();
   }

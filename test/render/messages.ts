@@ -17,6 +17,7 @@ import { SANDBOX_TOKEN, sampleAccounts } from '../../src/sandbox/accounts.js';
 import { startSandbox } from '../../src/sandbox/server.js';
 import { StatusWebhookEmitter } from '../../src/sandbox/statusWebhooks.js';
 import { openStore } from '../../src/store/sql.js';
+import type { Store } from '../../src/store/types.js';
 import { startStatusReceiver } from '../../src/whatsapp/receiver.js';
 
 /**
@@ -35,6 +36,7 @@ export interface SampleMessage {
   /** "Why messages failed" as bars (`chart:<name>-failures`, `F<name>-failures`). */
   failureChart?: Buffer | undefined;
   spec?: ChartSpec | undefined;
+  failureSpec?: ChartSpec | undefined;
   /** What the message was drawn from, for variations (a longer name, more rows). */
   report?: Report | undefined;
   alertContent?: AlertContent | undefined;
@@ -50,65 +52,74 @@ export function sampleImages(messages: readonly SampleMessage[]): Record<string,
   return images;
 }
 
-/** What a screenshot shows of a message: its blocks and card, the alert key (random each run) aside. */
+/** What a screenshot shows of a message: its blocks, card and charts, the alert key (random each run) aside. */
 export function fingerprint(message: SampleMessage): string {
-  const stable = JSON.stringify({ slack: message.slack, teams: message.teams })
+  const charts = [message.spec, message.failureSpec].map((spec) => spec && { width: spec.width, height: spec.height, config: spec.config });
+  const stable = JSON.stringify({ slack: message.slack, teams: message.teams, charts })
     .replace(/\\"key\\":\\"[A-Za-z0-9_-]{16}\\"/g, 'KEY')
     .replace(/"key":"[A-Za-z0-9_-]{16}"/g, 'KEY')
     .replace(/A-[0-9A-Z]{4}/g, 'A-XXXX');
   return createHash('sha256').update(stable).digest('hex').slice(0, 16);
 }
 
+/** Acme's statuses from `from` to `to` (UNIX seconds), signed by the sandbox and taken into `store` as `serve` takes them. */
+export async function takeStatuses(store: Store, now: number, from: number, to: number): Promise<void> {
+  const receiver = await startStatusReceiver({
+    store,
+    accounts: [sampleAccounts(now)[0]!.id],
+    appSecret: 'samples',
+    log: silentLogger,
+    now: () => now,
+  });
+  const emitter = new StatusWebhookEmitter({
+    accounts: sampleAccounts(now).slice(0, 1),
+    url: receiver.url,
+    appSecret: 'samples',
+    batch: 500,
+    reads: false,
+  });
+  try {
+    await emitter.emit(from, to);
+  } finally {
+    await emitter.stop();
+    await receiver.close();
+  }
+}
+
 /** Wed 25 Nov 2026, 09:30 in Kolkata: the sandbox's incidents happened yesterday. */
 export const SAMPLE_NOW = Date.UTC(2026, 10, 25, 4, 0);
+
+/** The sample accounts on the sandbox at `graphUrl`, with these alert rules. */
+export function sampleConfig(graphUrl: string, alerts: Array<Record<string, unknown>>) {
+  const accounts = sampleAccounts(SAMPLE_NOW).map((a) => ({
+    id: a.id,
+    name: a.name,
+    displayName: a.displayName,
+    token: '${T}',
+    timezone: a.timezone,
+  }));
+  return buildConfig({ accounts, alerts }, { GRAPH_API_URL: graphUrl });
+}
 
 export async function sampleMessages(): Promise<SampleMessage[]> {
   let clock = SAMPLE_NOW;
   const sandbox = await startSandbox({ accounts: sampleAccounts(SAMPLE_NOW), now: () => clock, callsPerHour: 1_000_000 });
-  const config = buildConfig(
+  const config = sampleConfig(sandbox.url, [
     {
-      accounts: sampleAccounts(SAMPLE_NOW).map((a) => ({
-        id: a.id,
-        name: a.name,
-        displayName: a.displayName,
-        token: '${T}',
-        timezone: a.timezone,
-      })),
-      alerts: [
-        {
-          name: 'delivery',
-          account: 'acme-retail',
-          drillDown: ['phone', 'country'],
-          targets: [{ slack: { channel: 'C0OPS' } }, { teams: { conversation: '19:ops@thread.tacv2' } }],
-        },
-      ],
+      name: 'delivery',
+      account: 'acme-retail',
+      drillDown: ['phone', 'country'],
+      targets: [{ slack: { channel: 'C0OPS' } }, { teams: { conversation: '19:ops@thread.tacv2' } }],
     },
-    { GRAPH_API_URL: sandbox.url },
-  );
+  ]);
   const graph = new GraphClient({ ...config.graph, now: () => clock });
   const charts = new LocalChartRenderer();
   const store = await openStore('sqlite::memory:');
   const out: SampleMessage[] = [];
-  // Yesterday's status webhooks of Acme, signed and taken in as `serve` takes them: reasons for failures.
-  const receiver = await startStatusReceiver({
-    store,
-    accounts: [sampleAccounts(SAMPLE_NOW)[0]!.id],
-    appSecret: 'samples',
-    log: silentLogger,
-    now: () => clock,
-  });
-  const emitter = new StatusWebhookEmitter({
-    accounts: sampleAccounts(SAMPLE_NOW).slice(0, 1),
-    url: receiver.url,
-    appSecret: 'samples',
-    batch: 200,
-    reads: false,
-  });
   try {
     const day = Date.UTC(2026, 10, 23, 18, 30) / 1000; // Tue 24 Nov 00:00 in Kolkata
-    // From Monday 09:00 (the failure alert's baseline day) through Tuesday.
-    await emitter.emit(day - 15 * 3600, day + 86_400);
-    await emitter.stop();
+    // Acme's status webhooks from Monday 09:00 (the failure alert's baseline day) through Tuesday: reasons for failures.
+    await takeStatuses(store, clock, day - 15 * 3600, day + 86_400);
     const acme = config.accounts[0]!;
     const report = async (name: string, title: string, asked: Parameters<typeof resolveRange>[0], by: 'phone' | 'country') => {
       const { range, granularity } = resolveRange(asked, acme.timezone, clock);
@@ -128,6 +139,7 @@ export async function sampleMessages(): Promise<SampleMessage[]> {
         chart: png.kind === 'png' ? png.png : undefined,
         failureChart: failurePng?.kind === 'png' ? failurePng.png : undefined,
         spec,
+        failureSpec: failures,
         report: r,
       });
     };
@@ -197,7 +209,6 @@ export async function sampleMessages(): Promise<SampleMessage[]> {
     await alert('failure-alert', 'An alert from status webhooks (`source: webhooks`), as it opens', failureAlert);
     return out;
   } finally {
-    await receiver.close();
     await store.close();
     await graph.close();
     await sandbox.close();

@@ -1,7 +1,8 @@
 /**
  * `npm run docs:screenshots`: draws every message type as Slack and Teams show it into
- * docs/screenshots/, from the product's own code and the sandbox (see messages.ts), and records
- * what each shows so the rendering test can tell when they are out of date.
+ * docs/screenshots/, and the README's chart pictures into docs/, from the product's own code and
+ * the sandbox (see messages.ts), and records what each shows so the rendering test can tell when
+ * they are out of date.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,11 +37,14 @@ async function main(): Promise<void> {
     await page.setViewportSize({ width: 360, height: 900 });
     await page.setContent(slackHtml(report.slack, images, 360));
     await page.locator('.msg').screenshot({ path: join(OUT, 'report-slack-phone.png') });
+    // The README's pictures of a chart: the daily digest's (the report sample, yesterday by number) and its failure reasons.
+    writeFileSync('docs/chart-acme-daily.png', report.chart!);
+    writeFileSync('docs/failures-acme-daily.png', report.failureChart!);
     writeFileSync(
       join(OUT, 'messages.json'),
       `${JSON.stringify(Object.fromEntries(messages.map((m) => [m.name, fingerprint(m)])), null, 2)}\n`,
     );
-    console.log(`wrote ${index.length * 2 + 2} screenshots to ${OUT}/`);
+    console.log(`wrote ${index.length * 2 + 2} screenshots to ${OUT}/, and docs/chart-acme-daily.png, docs/failures-acme-daily.png`);
   } finally {
     await browser.close();
   }
