@@ -387,8 +387,38 @@ describe('duplicated buckets from Graph', () => {
 });
 
 describe('waba-pulse check', () => {
+  // A chat platform set up, as serve needs one (or status webhooks) to start.
+  const check = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
+    cli(args, { SLACK_BOT_TOKEN: 'xoxb-check-bot', SLACK_SIGNING_SECRET: 'check-signing', ...extra });
+
+  it('refuses what serve refuses with nothing to serve, and says which targets nothing will reach', async () => {
+    const { code, out } = await cli(['check'], {
+      WABA_PULSE_CONFIG: writeConfig(
+        'targets.yaml',
+        `${CONFIG}digests:\n  - { account: acme-retail, targets: [{ teams: { conversation: "19:x@thread.tacv2" } }] }\n`,
+      ),
+    });
+    expect(code).toBe(2);
+    expect(out).toContain('✗ env: nothing to serve: no chat platform is configured — set SLACK_BOT_TOKEN');
+    expect(out).toContain('! digests[0] → teams 19:x@thread.tacv2: Teams is not set up in this environment: nothing is posted there');
+    const served = await cli(['serve'], { WABA_PULSE_CONFIG: join(dir, 'targets.yaml') });
+    expect(served).toMatchObject({ code: 2, err: expect.stringContaining('nothing to serve: no chat platform is configured') });
+  });
+
+  it('prints one problem in the same list format as several, with the value and the fix', async () => {
+    const path = writeConfig(
+      'one-problem.yaml',
+      `${CONFIG}alerts:\n  - { account: acme-retail, checkEvery: 2m, targets: [{ slack: { channel: C1 } }] }\n`,
+    );
+    const { code, out } = await check(['check'], { WABA_PULSE_CONFIG: path });
+    expect(code).toBe(2);
+    expect(out).toBe(
+      `✗ 1 problem in the config:\n  alerts[0].checkEvery: "2m" is under 5m for a graph rule — Graph answers half-hourly: use 5m or more, or source: webhooks for minute checks — fix ${path}\n`,
+    );
+  });
+
   it('passes a good config and environment', async () => {
-    const { code, out } = await cli(['check']);
+    const { code, out } = await check(['check']);
     expect(code).toBe(0);
     expect(out).toContain('3 account(s)');
     expect(out).toContain('✓ acme-retail: token from ACME_TOKEN');
@@ -403,22 +433,22 @@ describe('waba-pulse check', () => {
     targets: [{ slack: { channel: C0OPS } }]
 `,
     );
-    const on = await cli(['check'], { WABA_PULSE_CONFIG: path, WHATSAPP_APP_SECRET: APP_SECRET, WHATSAPP_VERIFY_TOKEN: 'verify-2d' });
+    const on = await check(['check'], { WABA_PULSE_CONFIG: path, WHATSAPP_APP_SECRET: APP_SECRET, WHATSAPP_VERIFY_TOKEN: 'verify-2d' });
     expect(on.code).toBe(0);
     expect(on.out).toContain(
       '✓ status webhooks: on, at /whatsapp/webhook on the serve port (signatures checked with WHATSAPP_APP_SECRET); 1 alert rule(s) judge them',
     );
     expect(on.out).not.toContain(APP_SECRET);
-    const half = await cli(['check'], { WABA_PULSE_CONFIG: path, WHATSAPP_APP_SECRET: APP_SECRET });
+    const half = await check(['check'], { WABA_PULSE_CONFIG: path, WHATSAPP_APP_SECRET: APP_SECRET });
     expect(half.code).toBe(2);
     expect(half.out).toContain(
       '✗ env.WHATSAPP_VERIFY_TOKEN: is not set, but WHATSAPP_APP_SECRET is — set it to the verify token typed into the webhook settings',
     );
-    const none = await cli(['check'], { WABA_PULSE_CONFIG: path });
+    const none = await check(['check'], { WABA_PULSE_CONFIG: path });
     expect(none.code).toBe(2);
     expect(none.out).toContain('✗ alerts: 1 rule(s) judge status webhooks (source: webhooks), but WHATSAPP_APP_SECRET is not set');
     // Without webhook rules, no variables is simply off: nothing said.
-    const off = await cli(['check']);
+    const off = await check(['check']);
     expect(off.out).not.toContain('status webhooks');
   });
 
@@ -426,26 +456,30 @@ describe('waba-pulse check', () => {
     const mysql = { DATABASE_URL: 'mysql://waba:hunter2-db-pass@db.internal:3306/waba' };
     const refusedUrl =
       'waba-pulse: env.DATABASE_URL: "mysql://***@db.internal:3306/waba" is not a PostgreSQL or SQLite URL. Use postgres://user@host:5432/db, or sqlite:./data/waba-pulse.db.\n';
-    for (const command of ['check', 'serve']) {
-      const refused = await cli([command], { ...mysql, SLACK_BOT_TOKEN: 'xoxb-check-bot', SLACK_SIGNING_SECRET: 'check-signing' });
-      expect([refused.code, refused.err], command).toEqual([2, refusedUrl]);
-      expect(refused.out + refused.err).not.toContain('hunter2-db-pass');
-    }
-    expect((await cli(['check'], { DATABASE_URL: 'sqlite:' })).code).toBe(2);
-    expect((await cli(['check'], { DATABASE_URL: 'postgres://waba@127.0.0.1:9/waba' })).code).toBe(0);
+    const served = await check(['serve'], mysql);
+    expect([served.code, served.err]).toEqual([2, refusedUrl]);
+    // check says the same in its list of problems.
+    const checked = await check(['check'], mysql);
+    expect([checked.code, checked.out]).toEqual([
+      2,
+      '✗ 1 problem in the config:\n  env.DATABASE_URL: "mysql://***@db.internal:3306/waba" is not a PostgreSQL or SQLite URL — use postgres://user@host:5432/db, or sqlite:./data/waba-pulse.db\n',
+    ]);
+    expect(served.out + served.err + checked.out + checked.err).not.toContain('hunter2-db-pass');
+    expect((await check(['check'], { DATABASE_URL: 'sqlite:' })).code).toBe(2);
+    expect((await check(['check'], { DATABASE_URL: 'postgres://waba@127.0.0.1:9/waba' })).code).toBe(0);
 
     const short = { WHATSAPP_APP_SECRET: 'x', WHATSAPP_VERIFY_TOKEN: 'verify-2d' };
     const refusedSecret =
       "env.WHATSAPP_APP_SECRET: is 1 character long, shorter than a Meta app secret (32 hexadecimal characters) — set it to the Meta app's secret (App settings → Basic → App secret)";
-    const checked = await cli(['check'], short);
-    expect(checked.code).toBe(2);
-    expect(checked.out).toContain(`✗ ${refusedSecret}`);
-    const served = await cli(['serve'], short);
-    expect([served.code, served.err]).toEqual([
+    const checkedSecret = await check(['check'], short);
+    expect(checkedSecret.code).toBe(2);
+    expect(checkedSecret.out).toContain(`✗ ${refusedSecret}`);
+    const servedSecret = await cli(['serve'], short);
+    expect([servedSecret.code, servedSecret.err]).toEqual([
       2,
       "waba-pulse: env.WHATSAPP_APP_SECRET: is 1 character long, shorter than a Meta app secret (32 hexadecimal characters). Set it to the Meta app's secret (App settings → Basic → App secret).\n",
     ]);
-    expect((await cli(['check'], { ...short, WHATSAPP_APP_SECRET: APP_SECRET.slice(1) })).out).toContain('is 31 characters long');
+    expect((await check(['check'], { ...short, WHATSAPP_APP_SECRET: APP_SECRET.slice(1) })).out).toContain('is 31 characters long');
   });
 
   it('says when each configured digest next goes out, to each target', async () => {
@@ -464,7 +498,7 @@ describe('waba-pulse check', () => {
     targets: [{ slack: { channel: C0WEEKLY } }]
 `,
     );
-    const { code, out } = await cli(['check'], { WABA_PULSE_CONFIG: path });
+    const { code, out } = await check(['check'], { WABA_PULSE_CONFIG: path });
     expect(code).toBe(0);
     expect(out).toContain('3 account(s), 2 digest(s)');
     // NOW is Wed 25 Nov 10:15 UTC = 15:45 in Kolkata: today's 07:30 is past, so tomorrow.
@@ -481,7 +515,7 @@ describe('waba-pulse check', () => {
 
   it('lists every problem of a bad config', async () => {
     const path = writeConfig('many-problems.yaml', 'accounts:\n  - id: x\n    name: "a b"\n    token: ${T}\n    timezone: Mars/Olympus\n');
-    const { code, out } = await cli(['check'], { WABA_PULSE_CONFIG: path });
+    const { code, out } = await check(['check'], { WABA_PULSE_CONFIG: path });
     expect(code).toBe(2);
     expect(out).toContain('✗ 3 problems in the config:');
     expect(out).toContain('accounts[0].id: "x" is not a WABA id');
@@ -489,13 +523,13 @@ describe('waba-pulse check', () => {
   });
 
   it('names missing token variables', async () => {
-    const { code, out } = await cli(['check'], { INITECH_TOKEN: '' });
+    const { code, out } = await check(['check'], { INITECH_TOKEN: '' });
     expect(code).toBe(2);
     expect(out).toContain('✗ accounts[2].token: environment variable INITECH_TOKEN is not set');
   });
 
   it('--online says which tokens Graph refuses and why', async () => {
-    const { code, out } = await cli(['check', '--online'], { GLOBEX_TOKEN: 'sandbox-expired-token' });
+    const { code, out } = await check(['check', '--online'], { GLOBEX_TOKEN: 'sandbox-expired-token' });
     expect(code).toBe(1);
     expect(out).toContain('✓ acme-retail (104729384756102): Graph accepted the token');
     expect(out).toMatch(/✗ account "globex-support" \(109876543210987\): Graph refused the access token \(#190\/463/);

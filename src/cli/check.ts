@@ -6,7 +6,8 @@ import { ConfigError, isWabaPulseError } from '../errors.js';
 import { configDigests, describeSchedule, nextOccurrence } from '../jobs/digests.js';
 import type { Logger } from '../log.js';
 import { redactSecrets } from '../secrets.js';
-import { WEBHOOK_PATH, webhookSettings } from '../whatsapp/settings.js';
+import { servePlan } from '../serve/plan.js';
+import { WEBHOOK_PATH } from '../whatsapp/settings.js';
 import type { CliIo } from './io.js';
 import { graphClientFor } from './report.js';
 
@@ -22,9 +23,12 @@ export async function runCheck(opts: { online?: boolean }, io: CliIo, configPath
   try {
     config = loadConfig(io.env, configPath);
   } catch (err) {
-    if (err instanceof ConfigError && err.problems.length > 1) {
-      out(`✗ ${err.problems.length} problems in the config:`);
-      for (const problem of err.problems) out(`  ${problem}`);
+    // One format however many problems: the list, each naming its path and the bad value.
+    if (err instanceof ConfigError) {
+      const { problems } = err;
+      out(`✗ ${problems.length} problem${problems.length > 1 ? 's' : ''} in the config:`);
+      // A lone problem carries its own advice; several share "fix the file".
+      for (const problem of problems) out(`  ${problem}${problems.length === 1 && err.hint ? ` — ${err.hint}` : ''}`);
       return 2;
     }
     throw err;
@@ -53,19 +57,24 @@ export async function runCheck(opts: { online?: boolean }, io: CliIo, configPath
       `✓ ${digest.origin}: ${account.name} ${describeSchedule(digest)}${digest.by ? ` by ${digest.by}` : ''} → ${digest.target.platform} ${digest.target.conversation}; next ${when} (${digest.timezone})`,
     );
   }
-  // Status webhooks: on, off, or set up half way (which `serve` would refuse).
-  try {
-    const webhooks = webhookSettings(config);
-    const rules = config.alerts.filter((r) => r.source === 'webhooks').length;
-    if (webhooks)
-      out(
-        `✓ status webhooks: on, at ${WEBHOOK_PATH} on the serve port (signatures checked with WHATSAPP_APP_SECRET)${rules ? `; ${rules} alert rule(s) judge them` : ''}`,
-      );
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
+  // What serve would start with, or refuse: the same reading serve makes (servePlan).
+  const plan = servePlan(config);
+  for (const problem of plan.problems) {
     missing++;
-    out(`✗ ${err.message} — ${err.hint}`);
+    out(`✗ ${problem.message} — ${problem.hint}`);
   }
+  for (const { platform } of plan.platforms) out(`✓ ${platform.platform}: on`);
+  if (plan.webhooks) {
+    const rules = config.alerts.filter((r) => r.source === 'webhooks').length;
+    out(
+      `✓ status webhooks: on, at ${WEBHOOK_PATH} on the serve port (signatures checked with WHATSAPP_APP_SECRET)${rules ? `; ${rules} alert rule(s) judge them` : ''}`,
+    );
+  }
+  // Not a refusal (serve starts: webhooks alone are worth serving), but nothing will reach these.
+  for (const t of plan.unposted)
+    out(
+      `! ${t.origin} → ${t.platform} ${t.conversation}: ${t.platform === 'slack' ? 'Slack' : 'Teams'} is not set up in this environment: nothing is posted there`,
+    );
   if (missing) return 2;
   if (!opts.online) return 0;
 

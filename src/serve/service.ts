@@ -5,7 +5,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { ChartLinks } from '../charts/links.js';
 import { chartRenderer } from '../charts/render.js';
 import type { CommandContext } from '../chat/context.js';
-import { CHAT_PLATFORMS, type ChatPlatform } from '../chat/platforms.js';
+import { CHAT_PLATFORMS } from '../chat/platforms.js';
 import type { ChatSurface, PostOutcome } from '../chat/surface.js';
 import { CachedAnalytics } from '../compose/bucketCache.js';
 import type { Config } from '../config/load.js';
@@ -18,10 +18,11 @@ import { sameSecret } from '../secrets.js';
 import { openStore, type SqlStore } from '../store/sql.js';
 import type { Platform, Store } from '../store/types.js';
 import { type IngestLimits, StatusIngest } from '../whatsapp/ingest.js';
-import { WEBHOOK_PATH, webhookSettings } from '../whatsapp/settings.js';
+import { WEBHOOK_PATH } from '../whatsapp/settings.js';
 import { webhookRouter } from '../whatsapp/webhook.js';
 import { ServiceLifecycle } from './lifecycle.js';
 import { ServiceMetrics } from './metrics.js';
+import { servePlan } from './plan.js';
 
 /** How long status webhook counts are kept: Graph's year of analytics, and a month for comparisons. */
 export const STATUS_RETENTION_SECONDS = 395 * 86_400;
@@ -127,17 +128,10 @@ function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Pr
  */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const { config, logger } = options;
-  const enabled = CHAT_PLATFORMS.map((platform) => ({ platform, settings: platform.enabled(config) })).filter(
-    (p): p is { platform: ChatPlatform; settings: object } => p.settings !== undefined,
-  );
-  const webhooks = webhookSettings(config);
-  if (enabled.length === 0 && !webhooks) {
-    throw new ConfigError(
-      'env',
-      'nothing to serve: no chat platform is configured',
-      'set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode), and/or MICROSOFT_APP_ID with MICROSOFT_APP_PASSWORD for Teams, and/or WHATSAPP_APP_SECRET with WHATSAPP_VERIFY_TOKEN for status webhooks; see .env.example',
-    );
-  }
+  const plan = servePlan(config);
+  if (plan.problems[0]) throw plan.problems[0];
+  const { platforms: enabled, webhooks } = plan;
+  for (const t of plan.unposted) logger.warn(t, `${t.origin} posts to ${t.platform}, which is not set up here: nothing is posted there`);
   // Requests nobody authenticated may act as any conversation: only from this machine.
   const unauthenticated = enabled.map((p) => p.platform.unauthenticated(p.settings)).find(Boolean);
   const host = options.host ?? (unauthenticated ? '127.0.0.1' : '0.0.0.0');
