@@ -193,4 +193,14 @@ describe('chat commands', () => {
     expect(JSON.stringify(refused)).not.toContain('stack');
     expect(failed).toMatchObject({ level: 50, msg: 'chat command failed', err: { message: 'x is undefined', stack: expect.any(String) } });
   });
+
+  it('`help` where no account is visible says how to get one, and its examples name none', async () => {
+    const stranger: Requester = { platform: 'slack', conversation: 'C0NEW', user: 'U0NEW' };
+    const help = lines(await runCommand(context(), stranger, { kind: 'help' }));
+    expect(help[0]).toBe(
+      'No accounts are available in this conversation yet: ask whoever runs waba-pulse to add an access rule for Slack channel C0NEW.',
+    );
+    expect(help.join('\n')).not.toContain('acme-retail');
+    expect(help).toContain('*Delivery for a period, with a chart*: `/waba report <account> yesterday by country`');
+  });
 });

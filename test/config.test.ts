@@ -150,10 +150,15 @@ describe('config files', () => {
     expect(loadConfig({}, path).accounts[0]!.id).toBe('123456789012345678');
   });
 
-  it('loads the example config shipped in the repository', () => {
+  it('loads the example config shipped in the repository', async () => {
     const config = loadConfig({}, new URL('../waba-pulse.example.yaml', import.meta.url).pathname);
     expect(config.accounts.map((a) => a.name)).toEqual(['acme-retail', 'globex-support', 'initech-alerts']);
     expect(config.digests.length).toBeGreaterThan(0);
     expect(config.alerts.length).toBeGreaterThan(0);
+    // Its digests' and rules' channels may see their accounts: chat answers there out of the box.
+    const { visibleAccounts } = await import('../src/chat/access.js');
+    const { configDigests } = await import('../src/jobs/digests.js');
+    for (const d of configDigests(config))
+      expect(visibleAccounts(config, { ...d.target, user: 'U1' }).map((a) => a.id)).toContain(d.accountId);
   });
 });

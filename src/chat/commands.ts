@@ -18,16 +18,17 @@ import type { CommandContext, CommandResult } from './context.js';
 import { clockTime } from './presentation.js';
 import { errorMessage } from './surface.js';
 
+/** What to ask for when a conversation may see no account. */
+function noAccessAdvice(who: Requester): string {
+  return `ask whoever runs waba-pulse to add an access rule for ${who.platform === 'slack' ? `Slack channel ${who.conversation}` : `Teams conversation ${who.conversation}`}`;
+}
+
 /** An account this conversation may see; anything else gets the same answer, existing or not. */
 export function resolveAccount(ctx: CommandContext, who: Requester, ref: string): AccountConfig {
   const visible = visibleAccounts(ctx.config, who);
   const found = lookupAccount(visible, ref);
   if (found) return found;
-  if (visible.length === 0) {
-    throw new CommandError(
-      `No accounts are available in this conversation yet. Ask whoever runs waba-pulse to add an access rule for ${who.platform === 'slack' ? `Slack channel ${who.conversation}` : `Teams conversation ${who.conversation}`}.`,
-    );
-  }
+  if (visible.length === 0) throw new CommandError(`No accounts are available in this conversation yet: ${noAccessAdvice(who)}.`);
   const names = visible.map((a) => a.name);
   const near = didYouMean(ref, names);
   throw new CommandError(
@@ -74,15 +75,19 @@ export async function runCommand(ctx: CommandContext, who: Requester, command: C
   const target = { platform: who.platform, conversation: who.conversation };
   switch (command.kind) {
     case 'help': {
-      const example = visibleAccounts(ctx.config, who)[0]?.name ?? 'acme-retail';
+      // Examples name an account this conversation may see; with none, help says how to get one.
+      const example = visibleAccounts(ctx.config, who)[0]?.name;
       return {
         type: 'notice',
         title: 'waba-pulse: WhatsApp delivery, here',
-        lines: COMMAND_NAMES.filter((name) => name !== 'help')
-          .map((name) => `*${HELP[name].description}*: \`${ctx.prefix} ${HELP[name].example.replace('{account}', example)}\``)
-          .concat([
-            `Ranges: today, yesterday, 24h, 7d, 30d, or 2026-11-01..2026-11-07, in each account's time zone. Full syntax: \`${ctx.prefix} ${USAGE.report}\``,
-          ]),
+        lines: [
+          ...(example ? [] : [`No accounts are available in this conversation yet: ${noAccessAdvice(who)}.`]),
+          ...COMMAND_NAMES.filter((name) => name !== 'help').map(
+            (name) => `*${HELP[name].description}*: \`${ctx.prefix} ${HELP[name].example.replace('{account}', example ?? '<account>')}\``,
+          ),
+        ].concat([
+          `Ranges: today, yesterday, 24h, 7d, 30d, or 2026-11-01..2026-11-07, in each account's time zone. Full syntax: \`${ctx.prefix} ${USAGE.report}\``,
+        ]),
       };
     }
     case 'report':
