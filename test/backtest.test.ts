@@ -255,6 +255,18 @@ describe('waba-pulse backtest of a source: webhooks rule', () => {
     expect(text.out).toMatch(/1 alert \([\d.]+ per 30 days\); median \d min from the end of the first bad minute to the alert/);
   }, 60_000);
 
+  it('counts alerts per 30 days over the days with statuses, and says so, not over the whole window', async () => {
+    // Seven days asked; the store holds statuses from 23 Nov 09:00 to 24 Nov 12:00 IST only.
+    const { code, out } = await backtest(['--from', '2026-11-18', '--to', '2026-11-24', '--format', 'json']);
+    expect(code).toBe(0);
+    const json = JSON.parse(out);
+    expect(json.totals.daysWithData).toBeGreaterThan(1);
+    expect(json.totals.daysWithData).toBeLessThan(1.5);
+    expect(json.totals.episodesPer30Days).toBeCloseTo((json.episodes.length / json.totals.daysWithData) * 30, 0);
+    const text = await backtest(['--from', '2026-11-18', '--to', '2026-11-24']);
+    expect(text.out).toMatch(/\([\d.]+ per 30 days, counted over the 1\.\d of 7 days with statuses\)/);
+  }, 60_000);
+
   it('says when there is no store to replay from, or nothing in it for the range', async () => {
     const none = await backtest(['--last', '1d'], {});
     expect(none.code).toBe(2);

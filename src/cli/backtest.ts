@@ -129,9 +129,19 @@ function median(values: number[]): number | null {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/**
+ * The days of the window that had data (first to last bucket with a message): a rule's alerts
+ * per 30 days are counted over these, not over days the store or Graph had nothing for.
+ */
+export function daysWithData(r: Pick<BacktestResult, 'series'>): number {
+  const withData = r.series.filter((p) => p.sent > 0);
+  if (withData.length === 0) return 0;
+  return (withData.at(-1)!.end - withData[0]!.start) / 86_400;
+}
+
 export function backtestJson(r: BacktestResult) {
   const tz = r.account.timezone;
-  const days = (r.range.end - r.range.start) / 86_400;
+  const days = daysWithData(r);
   const delay = median(minutesToAlert(r.episodes));
   return {
     account: { id: r.account.id, name: r.account.name, displayName: r.account.displayName },
@@ -152,10 +162,18 @@ export function backtestJson(r: BacktestResult) {
     totals: {
       episodes: r.episodes.length,
       episodesPer30Days: days > 0 ? Number(((r.episodes.length / days) * 30).toFixed(2)) : 0,
+      daysWithData: Number(days.toFixed(2)),
       medianMinutesToAlert: delay === null ? null : Math.round(delay),
     },
     notes: r.notes,
   };
+}
+
+/** ", over the 2.0 days with statuses" when the data covers noticeably less than the window. */
+function coverage(r: BacktestResult, days: number): string {
+  const window = (r.range.end - r.range.start) / 86_400;
+  if (days >= window * 0.95) return '';
+  return `, counted over the ${days.toFixed(1)} of ${Math.round(window)} days with ${r.source === 'webhooks' ? 'statuses' : 'messages'}`;
 }
 
 export function backtestText(r: BacktestResult): string {
@@ -172,7 +190,7 @@ export function backtestText(r: BacktestResult): string {
   if (r.sent === 0 && r.source === 'graph') lines.push('Note: the account sent nothing in this window; there was nothing to judge.');
   const delay = json.totals.medianMinutesToAlert;
   lines.push(
-    `${r.episodes.length} alert${r.episodes.length === 1 ? '' : 's'} (${json.totals.episodesPer30Days} per 30 days)${delay === null ? '' : `; median ${delay} min from the end of the first bad ${bucket} to the alert`}`,
+    `${r.episodes.length} alert${r.episodes.length === 1 ? '' : 's'} (${json.totals.episodesPer30Days} per 30 days${coverage(r, json.totals.daysWithData)})${delay === null ? '' : `; median ${delay} min from the end of the first bad ${bucket} to the alert`}`,
   );
   const at = (ms: number) => DateTime.fromMillis(ms, { zone: tz }).toFormat('ccc d LLL HH:mm');
   for (const e of r.episodes) {
