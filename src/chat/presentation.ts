@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { rankAnomalies } from '../analytics/ranking.js';
+import { compareAnomalies, rankAnomalies } from '../analytics/ranking.js';
 import { breakdownLabel, failureSource, formatCount, formatDuration, formatPoints, formatRate, NBSP, unbroken } from '../report/format.js';
 import type { Report } from '../report/model.js';
 import { failureMeaning } from '../whatsapp/failureCodes.js';
@@ -244,17 +244,20 @@ export function incidents(alert: AlertContent): Incident[] {
     else groups.push([line]);
   }
   const reference = alert.openedAt === undefined ? undefined : Math.floor(alert.openedAt / 1000);
-  return groups.map((group) => {
-    const ranked = rankAnomalies(group);
-    const [primary, ...rest] = ranked as [AlertLine, ...AlertLine[]];
-    return {
-      headline: lineHeadline(primary, alert.timezone, reference),
-      detail: lineDetail(primary),
-      severity: group.some((l) => l.severity === 'critical') ? 'critical' : 'warning',
-      related: rest.map(relatedLine),
-      new: group.some((l) => l.new),
-    };
-  });
+  // The incident led by the alert's headline anomaly comes first (the one its chart shows).
+  return groups
+    .map((group) => rankAnomalies(group))
+    .sort((a, b) => compareAnomalies(a[0]!, b[0]!))
+    .map((ranked) => {
+      const [primary, ...rest] = ranked as [AlertLine, ...AlertLine[]];
+      return {
+        headline: lineHeadline(primary, alert.timezone, reference),
+        detail: lineDetail(primary),
+        severity: ranked.some((l) => l.severity === 'critical') ? 'critical' : 'warning',
+        related: rest.map(relatedLine),
+        new: ranked.some((l) => l.new),
+      };
+    });
 }
 
 /** "Delivery drop · Acme Retail", "Sending stopped · Globex Support". */

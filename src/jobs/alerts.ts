@@ -1,4 +1,5 @@
 import type { Anomaly } from '../analytics/anomalies.js';
+import { rankAnomalies } from '../analytics/ranking.js';
 import type { AlertChartData, AlertContent, AlertFollowUp, AlertLine, PostOutcome } from '../chat/surface.js';
 import { fixedCurves, type SettleCurves } from '../compose/settleLearning.js';
 import { lookupAccount } from '../config/accounts.js';
@@ -85,8 +86,6 @@ export interface CheckOutcome {
   judgement?: Judgement | undefined;
 }
 
-const SEVERITY = { critical: 0, warning: 1 } as const;
-
 function line(a: Anomaly, isNew = false): AlertLine {
   return {
     severity: a.severity,
@@ -117,13 +116,9 @@ function settledEnd(episode: EpisodeState, judgement: Judgement): number {
   return end > 0 ? Math.min(end, episode.lastBadEnd) : episode.lastBadEnd;
 }
 
-const SPECIFIC = { phone_country: 3, phone: 2, country: 1, account: 0 } as const;
-
-/** The alert's small chart: the most specific scope of its worst anomaly, over the last hours. */
+/** The alert's small chart: its headline anomaly's scope (the one headline rule), over the last hours. */
 function chartData(found: readonly Anomaly[], judgement: Judgement): AlertChartData | undefined {
-  const [primary] = [...found].sort(
-    (a, b) => SEVERITY[a.severity] - SEVERITY[b.severity] || SPECIFIC[b.scope.kind] - SPECIFIC[a.scope.kind] || a.start - b.start,
-  );
+  const [primary] = rankAnomalies(found);
   if (primary?.kind !== 'delivery_drop' && primary?.kind !== 'failure_burst') return undefined;
   const scope = judgement.now.find((s) => s.scope.kind === primary.scope.kind && s.scope.key === primary.scope.key);
   if (!scope?.trail?.length) return undefined;
@@ -213,7 +208,8 @@ export class AlertChecker {
     if (degraded) this.options.logger.warn({ rule: id }, 'alert check degraded to stay within the Graph budget');
     const judge = rule.source === 'webhooks' ? this.judgeWebhooks : this.judge;
     const judgement = await judge(rule, account, now, !degraded && rule.drillDown.length > 0);
-    const found = [...judgement.ongoing].sort((a, b) => SEVERITY[a.severity] - SEVERITY[b.severity] || a.start - b.start);
+    // Headline first, by the one rule messages, charts and backtests share.
+    const found = rankAnomalies(judgement.ongoing);
 
     const episode = await this.loadEpisode(id);
     const quiet = episode?.status === 'open' ? await this.isQuiet(episode.alertKey, now) : false;
