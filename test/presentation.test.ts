@@ -168,6 +168,17 @@ describe('alerts as incidents', () => {
     ]);
   });
 
+  it('lead with the incident the headline rule puts first, whatever order the lines came in', () => {
+    const list = incidents({
+      ...base,
+      anomalies: [
+        line('phone', '+1 631 555 1001', 0.9, '2026-11-23T10:00:00Z', { end: T('2026-11-23T12:00:00Z'), ongoing: false }),
+        line('phone', '+1 631 555 1000', 0.749),
+      ],
+    });
+    expect(list[0]!.headline).toMatch(/^\+1.631.555.1000 at 74\.9%/);
+  });
+
   it('word the status and the thread replies the same everywhere', () => {
     expect(
       statusText(
