@@ -10,7 +10,7 @@ import pg from 'pg';
 import { CachedAnalytics } from '../src/compose/bucketCache.js';
 import { composeReport } from '../src/compose/composeReport.js';
 import { planReportRequest, type ReportSpec } from '../src/compose/reportPlan.js';
-import { buildConfig } from '../src/config/load.js';
+import { buildConfig } from '../src/configure.js';
 import type { AnalyticsSource } from '../src/graph/client.js';
 import { GraphClient } from '../src/graph/client.js';
 import type { Logger } from '../src/log.js';

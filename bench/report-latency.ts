@@ -6,7 +6,7 @@
  */
 
 import { composeReport } from '../src/compose/composeReport.js';
-import { buildConfig } from '../src/config/load.js';
+import { buildConfig } from '../src/configure.js';
 import { GraphClient } from '../src/graph/client.js';
 import { type RangeSpec, resolveRange } from '../src/query/range.js';
 import { SANDBOX_TOKEN, sampleAccounts, syntheticAccounts } from '../src/sandbox/accounts.js';

@@ -15,7 +15,7 @@ import { chartRenderer } from '../src/charts/render.js';
 import type { CommandContext } from '../src/chat/context.js';
 import { createSlackSurface } from '../src/chat/slack/app.js';
 import { CachedAnalytics } from '../src/compose/bucketCache.js';
-import { buildConfig } from '../src/config/load.js';
+import { buildConfig } from '../src/configure.js';
 import { GraphClient } from '../src/graph/client.js';
 import { AlertChecker } from '../src/jobs/alerts.js';
 import { Scheduler } from '../src/jobs/scheduler.js';

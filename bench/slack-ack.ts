@@ -4,7 +4,7 @@
  * in 100 ms (in its own process) and a loopback fake Slack.
  * Run: npm run bench:slack
  */
-import { buildConfig } from '../src/config/load.js';
+import { buildConfig } from '../src/configure.js';
 import { silentLogger } from '../src/log.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';
 import { startService } from '../src/serve/service.js';

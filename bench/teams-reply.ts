@@ -6,7 +6,7 @@
  */
 
 import { PROACTIVE_CONCURRENCY } from '../src/chat/teams/bot.js';
-import { buildConfig } from '../src/config/load.js';
+import { buildConfig } from '../src/configure.js';
 import { silentLogger } from '../src/log.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';
 import { startService } from '../src/serve/service.js';
@@ -102,7 +102,9 @@ async function main(): Promise<void> {
     anomalies: [{ severity: 'warning' as const, explanation: 'Benchmark alert.' }],
   };
   const started = performance.now();
-  const ids = await Promise.all(Array.from({ length: CONVERSATIONS }, (_, i) => service.teams!.postAlert(`19:c${i}@thread.tacv2`, alert)));
+  const ids = await Promise.all(
+    Array.from({ length: CONVERSATIONS }, (_, i) => service.surfaces.teams!.postAlert(`19:c${i}@thread.tacv2`, alert)),
+  );
   const fanout = performance.now() - started;
 
   console.log(

@@ -8,7 +8,7 @@
  * Run: npm run bench:webhook-checks   (PostgreSQL at TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/test)
  */
 import pg from 'pg';
-import { buildConfig } from '../src/config/load.js';
+import { buildConfig } from '../src/configure.js';
 import { AlertChecker } from '../src/jobs/alerts.js';
 import { RecordingDelivery } from '../src/jobs/recordingDelivery.js';
 import { judgeStatuses, statusWindow } from '../src/jobs/webhookJudge.js';

@@ -3,7 +3,7 @@
  * free port against the database given, it reports its URL, then its peak RSS when asked.
  * Parent messages: {type:'rss'} -> {rss, counted, duplicates, batches}.
  */
-import { buildConfig } from '../src/config/load.js';
+import { buildConfig } from '../src/configure.js';
 import { silentLogger } from '../src/log.js';
 import { startService } from '../src/serve/service.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildConfig } from '../src/config/load.js';
+import { buildConfig } from '../src/configure.js';
 import { GraphClient } from '../src/graph/client.js';
 import { AlertChecker, type AlertContext } from '../src/jobs/alerts.js';
 import { type DeliveredAlert, RecordingDelivery } from '../src/jobs/recordingDelivery.js';

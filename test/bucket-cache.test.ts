@@ -4,7 +4,7 @@ import { buildCommandReport } from '../src/chat/commands.js';
 import type { CommandContext } from '../src/chat/context.js';
 import { CACHE_DOWN_NOTE, CachedAnalytics } from '../src/compose/bucketCache.js';
 import { composeReport } from '../src/compose/composeReport.js';
-import { buildConfig } from '../src/config/load.js';
+import { buildConfig } from '../src/configure.js';
 import { StoreUnavailableError } from '../src/errors.js';
 import { GraphClient } from '../src/graph/client.js';
 import { reportJson } from '../src/report/json.js';

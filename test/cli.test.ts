@@ -400,7 +400,9 @@ describe('waba-pulse check', () => {
     });
     expect(code).toBe(2);
     expect(out).toContain('✗ env: nothing to serve: no chat platform is configured — set SLACK_BOT_TOKEN');
-    expect(out).toContain('! digests[0] → teams 19:x@thread.tacv2: Teams is not set up in this environment: nothing is posted there');
+    expect(out).toContain(
+      '! digests[0] → teams 19:x@thread.tacv2: Microsoft Teams is not set up in this environment: nothing is posted there',
+    );
     const served = await cli(['serve'], { WABA_PULSE_CONFIG: join(dir, 'targets.yaml') });
     expect(served).toMatchObject({ code: 2, err: expect.stringContaining('nothing to serve: no chat platform is configured') });
   });
@@ -642,7 +644,7 @@ describe('waba-pulse serve', () => {
     const { code, err } = await cli(['serve']);
     expect(code).toBe(2);
     expect(err).toBe(
-      'waba-pulse: env: nothing to serve: no chat platform is configured. Set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode), and/or MICROSOFT_APP_ID with MICROSOFT_APP_PASSWORD for Teams, and/or WHATSAPP_APP_SECRET with WHATSAPP_VERIFY_TOKEN for status webhooks; see .env.example.\n',
+      'waba-pulse: env: nothing to serve: no chat platform is configured. Set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode) for Slack, and/or MICROSOFT_APP_ID with MICROSOFT_APP_PASSWORD for Teams, and/or WHATSAPP_APP_SECRET with WHATSAPP_VERIFY_TOKEN for status webhooks; see .env.example.\n',
     );
   });
 

@@ -2,8 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildConfig, findAccount, loadConfig } from '../src/config/load.js';
+import { findAccount } from '../src/config/load.js';
 import { accountToken } from '../src/config/tokens.js';
+import { buildConfig, loadConfig } from '../src/configure.js';
 import { ConfigError, UsageError } from '../src/errors.js';
 import { thrown } from './helpers/thrown.js';
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { CHAT_PLATFORMS } from '../src/chat/registry.js';
 import { ENV_VARIABLES } from '../src/config/env.js';
 
 describe('.env.example', () => {
@@ -11,6 +12,7 @@ describe('.env.example', () => {
         .map((l) => /^([A-Z_][A-Z0-9_]*)=/.exec(l)?.[1])
         .filter(Boolean),
     );
-    for (const name of ENV_VARIABLES) expect(listed, name).toContain(name);
+    // The core's, and each chat platform's own.
+    for (const name of [...ENV_VARIABLES, ...CHAT_PLATFORMS.flatMap((p) => p.config.variables)]) expect(listed, name).toContain(name);
   });
 });

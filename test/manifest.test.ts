@@ -19,7 +19,7 @@ describe('the Slack app manifest', () => {
 });
 
 describe('the Teams app package', async () => {
-  const { fillTeamsManifest } = await import('../src/cli/teamsPackage.js');
+  const { fillTeamsManifest } = await import('../src/chat/teams/package.js');
   const { teamsManifestSchema } = await import('../src/chat/teams/manifest.js');
   const { COMMAND_NAMES } = await import('../src/command/grammar.js');
   const { ConfigError } = await import('../src/errors.js');

@@ -10,7 +10,7 @@ import { reportMessage } from '../src/chat/slack/render.js';
 import { runCli } from '../src/cli/main.js';
 import { parseCommand } from '../src/command/grammar.js';
 import { CachedAnalytics } from '../src/compose/bucketCache.js';
-import { buildConfig } from '../src/config/load.js';
+import { buildConfig } from '../src/configure.js';
 import { GraphClient } from '../src/graph/client.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';
 import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';

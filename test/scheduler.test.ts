@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chartRenderer } from '../src/charts/render.js';
 import type { CommandContext, CommandResult } from '../src/chat/context.js';
-import { buildConfig } from '../src/config/load.js';
+import { buildConfig } from '../src/configure.js';
 import { GraphClient } from '../src/graph/client.js';
 import { Scheduler } from '../src/jobs/scheduler.js';
 import { silentLogger } from '../src/log.js';

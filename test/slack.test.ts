@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertContent } from '../src/chat/surface.js';
-import { buildConfig } from '../src/config/load.js';
+import { buildConfig } from '../src/configure.js';
 import { silentLogger } from '../src/log.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';
 import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
@@ -370,7 +370,7 @@ describe('Socket Mode', () => {
       host: '127.0.0.1',
     });
     try {
-      expect(socketService.slack!.mode).toBe('socket');
+      expect(socketService.surfaces.slack!.mode).toBe('socket');
       expect(slack.calls.find((c) => c.method === 'apps.connections.open')!.authorization).toBe('Bearer xapp-test-app-token-9876');
       await slack.waitFor(() => (slack.socket.connected() ? true : undefined));
       slack.socket.send({
@@ -427,7 +427,7 @@ describe('alerts', () => {
   });
 
   async function postAlert(channel: string) {
-    const ts = await postRaised(service.store, service.slack!, channel, alert, NOW);
+    const ts = await postRaised(service.store, service.surfaces.slack!, channel, alert, NOW);
     return { channel, ts: ts! };
   }
 
@@ -454,7 +454,7 @@ describe('alerts', () => {
   it('posts with buttons, retrying after a 429', async () => {
     slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
     const before = slack.calls.filter((c) => c.method === 'chat.postMessage').length;
-    const posted = await service.slack!.postAlert('C0ALERTS', alert);
+    const posted = await service.surfaces.slack!.postAlert('C0ALERTS', alert);
     const posts = slack.calls.filter((c) => c.method === 'chat.postMessage').slice(before);
     expect(posts).toHaveLength(2);
     expect(posted).toMatchObject({ delivered: true, ref: expect.stringMatching(/^1700000000\./) });
@@ -530,7 +530,7 @@ describe('alerts', () => {
     );
     const uploads = () => slack.calls.filter((c) => c.method === 'files.getUploadURLExternal').length;
     const before = uploads();
-    const ts = await postRaised(service.store, service.slack!, 'C0OPS', withChart, NOW);
+    const ts = await postRaised(service.store, service.surfaces.slack!, 'C0OPS', withChart, NOW);
     const posted = { channel: 'C0OPS', ts: ts! };
     expect(uploads()).toBe(before + 1);
     const updates = () => slack.calls.filter((c) => c.method === 'chat.update' && c.args.ts === posted.ts).length;

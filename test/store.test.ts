@@ -217,7 +217,7 @@ describe('waba-pulse runs', () => {
 
   it('says which config digest a run belongs to', async () => {
     const { runCli } = await import('../src/cli/main.js');
-    const { loadConfig } = await import('../src/config/load.js');
+    const { loadConfig } = await import('../src/configure.js');
     const { configDigests } = await import('../src/jobs/digests.js');
     const { PassThrough } = await import('node:stream');
     const { writeFileSync } = await import('node:fs');

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChartLinks } from '../src/charts/links.js';
 import type { AlertContent } from '../src/chat/surface.js';
-import { buildConfig } from '../src/config/load.js';
+import { buildConfig } from '../src/configure.js';
 import { silentLogger } from '../src/log.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';
 import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
@@ -316,7 +316,7 @@ describe('proactive messages and alerts', () => {
     expect(stored.find((c) => c.conversation === '19:alerts@thread.tacv2')).toMatchObject({ active: true, tenant: 'tenant-1' });
 
     const before = connector.calls.length;
-    const id = await postRaised(service.store, service.teams!, '19:alerts@thread.tacv2', alert, NOW);
+    const id = await postRaised(service.store, service.surfaces.teams!, '19:alerts@thread.tacv2', alert, NOW);
     expect(id).toMatch(/^activity-/);
     const posted = connector.calls.slice(before).find((c) => c.conversation === '19:alerts@thread.tacv2' && c.activity.attachments)!;
     const card = cardOf(posted);
@@ -359,7 +359,7 @@ describe('proactive messages and alerts', () => {
       conversation: { id: '19:quiet@thread.tacv2', conversationType: 'channel', tenantId: 'tenant-1' },
     });
     connector.answerWithoutIds('19:quiet@thread.tacv2');
-    expect(await service.teams!.postAlert('19:quiet@thread.tacv2', alert)).toEqual({ delivered: true, ref: '' });
+    expect(await service.surfaces.teams!.postAlert('19:quiet@thread.tacv2', alert)).toEqual({ delivered: true, ref: '' });
     expect((await service.store.conversation('19:quiet@thread.tacv2'))?.active).toBe(true);
   });
 
@@ -371,12 +371,12 @@ describe('proactive messages and alerts', () => {
       conversation: { id: '19:gone@thread.tacv2', conversationType: 'channel', tenantId: 'tenant-1' },
     });
     connector.removeBotFrom('19:gone@thread.tacv2');
-    expect(await service.teams!.postAlert('19:gone@thread.tacv2', alert)).toEqual({ delivered: false, reason: 'gone' });
+    expect(await service.surfaces.teams!.postAlert('19:gone@thread.tacv2', alert)).toEqual({ delivered: false, reason: 'gone' });
     const record = (await service.store.listConversations()).find((c) => c.conversation === '19:gone@thread.tacv2')!;
     expect(record.active).toBe(false);
     expect(record.inactiveReason).toMatch(/403/);
     const attempts = connector.calls.filter((c) => c.conversation === '19:gone@thread.tacv2').length;
-    expect(await service.teams!.postAlert('19:gone@thread.tacv2', alert)).toEqual({ delivered: false, reason: 'gone' });
+    expect(await service.surfaces.teams!.postAlert('19:gone@thread.tacv2', alert)).toEqual({ delivered: false, reason: 'gone' });
     expect(connector.calls.filter((c) => c.conversation === '19:gone@thread.tacv2').length).toBe(attempts);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildConfig } from '../src/config/load.js';
+import { buildConfig } from '../src/configure.js';
 import { GraphClient } from '../src/graph/client.js';
 import { AlertChecker } from '../src/jobs/alerts.js';
 import { RecordingDelivery } from '../src/jobs/recordingDelivery.js';

@@ -5,7 +5,7 @@
  * within its spread) — and the episodes it raised turned into alarms for scoring.
  */
 import { DEFAULT_SETTLE_CURVE } from '../../src/analytics/settle.js';
-import { buildConfig } from '../../src/config/load.js';
+import { buildConfig } from '../../src/configure.js';
 import type { AnalyticsRequest, AnalyticsResult, AnalyticsSource, GraphAccount } from '../../src/graph/client.js';
 import { runBacktest } from '../../src/jobs/backtest.js';
 import { filterKey } from '../../src/jobs/replaySource.js';

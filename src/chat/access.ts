@@ -1,12 +1,7 @@
-import type { AccountConfig, Config } from '../config/load.js';
-import type { ChatTarget } from '../store/types.js';
+import type { AccountConfig, Asker, Config } from '../config/load.js';
 
-/** Who is asking, where. Slack: channel and user. Teams: conversation, team and tenant. */
-export interface Requester extends ChatTarget {
-  user: string;
-  team?: string | undefined;
-  tenant?: string | undefined;
-}
+/** Who is asking, where. */
+export type Requester = Asker;
 
 /**
  * The accounts a conversation may see, from the config's `access` rules. With no rule matching,
@@ -15,17 +10,10 @@ export interface Requester extends ChatTarget {
 export function visibleAccounts(config: Config, who: Requester): AccountConfig[] {
   const names = new Set<string>();
   let all = false;
+  // Each platform matches its own rules (a channel and a user, a conversation, team and tenant).
+  const platform = config.platforms.find((p) => p.key === who.platform);
   for (const rule of config.access) {
-    const matches =
-      who.platform === 'slack'
-        ? rule.slack !== undefined &&
-          (rule.slack.channel === undefined || rule.slack.channel === who.conversation) &&
-          (rule.slack.user === undefined || rule.slack.user === who.user)
-        : rule.teams !== undefined &&
-          (rule.teams.conversation === undefined || rule.teams.conversation === who.conversation) &&
-          (rule.teams.team === undefined || rule.teams.team === who.team) &&
-          (rule.teams.tenant === undefined || rule.teams.tenant === who.tenant);
-    if (!matches) continue;
+    if (rule.platform !== who.platform || !platform?.matches(rule.match, who)) continue;
     if (rule.accounts === '*') all = true;
     else for (const name of rule.accounts) names.add(name.toLowerCase());
   }

@@ -4,7 +4,7 @@ import { composeReport } from '../compose/composeReport.js';
 import { lastDayTotals } from '../compose/lastDay.js';
 import { planReportRequest, type ReportSpec } from '../compose/reportPlan.js';
 import { lookupAccount } from '../config/accounts.js';
-import type { AccountConfig } from '../config/load.js';
+import type { AccountConfig, Config } from '../config/load.js';
 import { timeZoneProblem } from '../config/timeZones.js';
 import { accountToken } from '../config/tokens.js';
 import { didYouMean } from '../didYouMean.js';
@@ -19,8 +19,9 @@ import { clockTime } from './presentation.js';
 import { errorMessage } from './surface.js';
 
 /** What to ask for when a conversation may see no account. */
-function noAccessAdvice(who: Requester): string {
-  return `ask whoever runs waba-pulse to add an access rule for ${who.platform === 'slack' ? `Slack channel ${who.conversation}` : `Teams conversation ${who.conversation}`}`;
+function noAccessAdvice(config: Config, who: Requester): string {
+  const platform = config.platforms.find((p) => p.key === who.platform);
+  return `ask whoever runs waba-pulse to add an access rule for ${platform?.describeConversation(who.conversation) ?? who.conversation}`;
 }
 
 /** An account this conversation may see; anything else gets the same answer, existing or not. */
@@ -28,7 +29,8 @@ export function resolveAccount(ctx: CommandContext, who: Requester, ref: string)
   const visible = visibleAccounts(ctx.config, who);
   const found = lookupAccount(visible, ref);
   if (found) return found;
-  if (visible.length === 0) throw new CommandError(`No accounts are available in this conversation yet: ${noAccessAdvice(who)}.`);
+  if (visible.length === 0)
+    throw new CommandError(`No accounts are available in this conversation yet: ${noAccessAdvice(ctx.config, who)}.`);
   const names = visible.map((a) => a.name);
   const near = didYouMean(ref, names);
   throw new CommandError(
@@ -81,7 +83,7 @@ export async function runCommand(ctx: CommandContext, who: Requester, command: C
         type: 'notice',
         title: 'waba-pulse: WhatsApp delivery, here',
         lines: [
-          ...(example ? [] : [`No accounts are available in this conversation yet: ${noAccessAdvice(who)}.`]),
+          ...(example ? [] : [`No accounts are available in this conversation yet: ${noAccessAdvice(ctx.config, who)}.`]),
           ...COMMAND_NAMES.filter((name) => name !== 'help').map(
             (name) => `*${HELP[name].description}*: \`${ctx.prefix} ${HELP[name].example.replace('{account}', example ?? '<account>')}\``,
           ),

@@ -21,4 +21,6 @@ export interface CommandContext {
   now: () => number;
   /** How the command is typed on this platform, for help texts: "/waba" or "@waba-pulse". */
   prefix: string;
+  /** Every platform's prefix: people type one platform's command on another ("/waba report" in Teams). */
+  prefixes?: readonly string[] | undefined;
 }

@@ -2,9 +2,10 @@ import { DateTime } from 'luxon';
 import { curveFromStats, DEFAULT_SETTLE_CURVE, type SettleCurve, type SettleStats } from '../analytics/settle.js';
 import { toIso } from '../analytics/time.js';
 import { namesAccount } from '../config/accounts.js';
-import { type AccountConfig, type Config, findAccount, loadConfig } from '../config/load.js';
-import { alertRule } from '../config/schema.js';
+import { type AccountConfig, type Config, findAccount } from '../config/load.js';
+import { defaultAlertRule } from '../config/schema.js';
 import { accountToken } from '../config/tokens.js';
+import { loadConfig } from '../configure.js';
 import { UsageError } from '../errors.js';
 import { GRAPH_LOOKBACK_SECONDS } from '../graph/defaults.js';
 import type { Rule } from '../jobs/alerts.js';
@@ -49,10 +50,7 @@ function ruleFor(config: Config, account: AccountConfig, name: string | undefine
         : 'it has no named rules under alerts: — leave out --rule to replay the defaults',
     );
   }
-  return (
-    ofAccount.find((r) => r.source === 'graph') ??
-    alertRule.parse({ account: account.name, name: 'defaults', targets: [{ slack: { channel: 'BACKTEST' } }] })
-  );
+  return ofAccount.find((r) => r.source === 'graph') ?? defaultAlertRule(account.name);
 }
 
 /** The account's learned settle curve, when a store is configured and has one; else the default. */

@@ -1,7 +1,8 @@
 import { DateTime } from 'luxon';
 import { graphAccount } from '../compose/graphAccount.js';
-import { type Config, loadConfig } from '../config/load.js';
+import type { Config } from '../config/load.js';
 import { accountToken } from '../config/tokens.js';
+import { loadConfig } from '../configure.js';
 import { ConfigError, isWabaPulseError } from '../errors.js';
 import { configDigests, describeSchedule, nextOccurrence } from '../jobs/digests.js';
 import type { Logger } from '../log.js';
@@ -63,7 +64,7 @@ export async function runCheck(opts: { online?: boolean }, io: CliIo, configPath
     missing++;
     out(`✗ ${problem.message} — ${problem.hint}`);
   }
-  for (const { platform } of plan.platforms) out(`✓ ${platform.platform}: on`);
+  for (const { platform } of plan.platforms) out(`✓ ${platform.config.label}: on`);
   if (plan.webhooks) {
     const rules = config.alerts.filter((r) => r.source === 'webhooks').length;
     out(
@@ -73,7 +74,7 @@ export async function runCheck(opts: { online?: boolean }, io: CliIo, configPath
   // Not a refusal (serve starts: webhooks alone are worth serving), but nothing will reach these.
   for (const t of plan.unposted)
     out(
-      `! ${t.origin} → ${t.platform} ${t.conversation}: ${t.platform === 'slack' ? 'Slack' : 'Teams'} is not set up in this environment: nothing is posted there`,
+      `! ${t.origin} → ${t.platform} ${t.conversation}: ${config.platforms.find((p) => p.key === t.platform)?.label ?? t.platform} is not set up in this environment: nothing is posted there`,
     );
   if (missing) return 2;
   if (!opts.online) return 0;

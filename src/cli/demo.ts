@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { DateTime } from 'luxon';
 import { composeReport } from '../compose/composeReport.js';
 import { planReportRequest } from '../compose/reportPlan.js';
-import { buildConfig } from '../config/load.js';
+import { buildConfig } from '../configure.js';
 import { configDigests, digestReport } from '../jobs/digests.js';
 import type { Logger } from '../log.js';
 import { formatRate } from '../report/format.js';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { CHAT_PLATFORMS } from '../chat/registry.js';
 import { createLogger } from '../log.js';
 import type { BacktestOptions } from './backtest.js';
 import { describeError } from './errorLine.js';
@@ -41,7 +42,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const logger = () => createLogger({ level: debug ? 'debug' : (io.env.LOG_LEVEL ?? 'silent'), destination: io.stderr });
 
   const program = new Command('waba-pulse')
-    .description('WhatsApp Business delivery analytics: reports, digests and drop alerts for Slack and Microsoft Teams.')
+    .description(
+      `WhatsApp Business delivery analytics: reports, digests and drop alerts for ${CHAT_PLATFORMS.map((p) => p.config.label).join(' and ')}.`,
+    )
     .option('--config <path>', 'config file (default: $WABA_PULSE_CONFIG or ./waba-pulse.yaml)')
     .option('--debug', 'show stack traces and debug logs')
     .exitOverride()
@@ -112,7 +115,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   program
     .command('serve')
     .description(
-      'run the service on PORT: Slack (/slack/events, or Socket Mode), Teams (/api/messages), WhatsApp status webhooks (/whatsapp/webhook), digests and alerts on their schedules, /healthz and /metrics',
+      `run the service on PORT: ${CHAT_PLATFORMS.map((p) => p.serves).join(', ')}, WhatsApp status webhooks (/whatsapp/webhook), digests and alerts on their schedules, /healthz and /metrics`,
     )
     .action(async () => {
       exitCode = await (await import('./serve.js')).runServe(
@@ -138,13 +141,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       exitCode = await (await import('./runs.js')).runRuns(opts, io, globals().config);
     });
 
-  program
-    .command('teams-package')
-    .description('zip manifest/teams into an uploadable Teams app package, with MICROSOFT_APP_ID filled in')
-    .option('--out <file>', 'where to write (default ./out/waba-pulse-teams.zip)')
-    .action(async (opts: { out?: string }) => {
-      exitCode = await (await import('./teamsPackage.js')).runTeamsPackage(opts, io);
+  // Commands a chat platform adds of its own (Teams' app package).
+  for (const command of CHAT_PLATFORMS.flatMap((p) => p.commands ?? [])) {
+    const added = program.command(command.name).description(command.description);
+    for (const [flags, description] of command.options) added.option(flags, description);
+    added.action(async (opts: Record<string, string | boolean | undefined>) => {
+      exitCode = await command.run(opts, io);
     });
+  }
 
   program
     .command('check')

@@ -1,8 +1,9 @@
 import type { BreakdownDimension } from '../analytics/breakdown.js';
 import { composeReport } from '../compose/composeReport.js';
 import { planReportRequest } from '../compose/reportPlan.js';
-import { type Config, findAccount, loadConfig } from '../config/load.js';
+import { type Config, findAccount } from '../config/load.js';
 import { accountToken } from '../config/tokens.js';
+import { loadConfig } from '../configure.js';
 import { UsageError } from '../errors.js';
 import { GraphClient } from '../graph/client.js';
 import type { Logger } from '../log.js';

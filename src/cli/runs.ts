@@ -1,5 +1,5 @@
 import { readEnv } from '../config/env.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfig } from '../configure.js';
 import { UsageError } from '../errors.js';
 import { configDigests, describeSchedule } from '../jobs/digests.js';
 import { DEFAULT_SQLITE_PATH, storeExists } from '../store/location.js';

@@ -1,5 +1,6 @@
 import { format } from 'node:util';
-import { type Config, loadConfig } from '../config/load.js';
+import type { Config } from '../config/load.js';
+import { loadConfig } from '../configure.js';
 import { InterruptedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type RunningService, startService } from '../serve/service.js';
@@ -43,7 +44,7 @@ async function serve(io: CliIo, config: Config, logger: Logger): Promise<number>
   }
   const where = service.host === '0.0.0.0' ? `port ${service.port}` : `port ${service.port} of ${service.host} only`;
   io.stdout.write(
-    `waba-pulse serving on ${where} (Slack: ${service.slack?.mode ?? 'off'}, Teams: ${service.teams?.mode ?? 'off'}, WhatsApp status webhooks: ${service.ingest ? `on at ${WEBHOOK_PATH}` : 'off'}); health at /healthz\n`,
+    `waba-pulse serving on ${where} (${config.platforms.map((p) => `${p.label}: ${service.surfaces[p.key]?.mode ?? 'off'}`).join(', ')}, WhatsApp status webhooks: ${service.ingest ? `on at ${WEBHOOK_PATH}` : 'off'}); health at /healthz\n`,
   );
   await untilAborted(io.signal);
   await service.close();

@@ -13,18 +13,6 @@ export interface EnvSettings {
   publicBaseUrl: string | undefined;
   chartRenderer: 'local' | 'quickchart';
   quickchartUrl: string | undefined;
-  slack: {
-    botToken: string | undefined;
-    signingSecret: string | undefined;
-    appToken: string | undefined;
-    apiUrl: string | undefined;
-  };
-  microsoft: {
-    appId: string | undefined;
-    appPassword: string | undefined;
-    appType: 'SingleTenant' | 'MultiTenant' | 'UserAssignedMSI' | undefined;
-    tenantId: string | undefined;
-  };
   /** WhatsApp status webhooks: the Meta app's secret (signatures) and the verify token (handshake). */
   whatsapp: {
     appSecret: string | undefined;
@@ -34,7 +22,7 @@ export interface EnvSettings {
   metricsToken: string | undefined;
 }
 
-/** Every variable the design names: `.env.example` and `check` list these. */
+/** Every variable of the core (each chat platform declares its own): `.env.example` lists these. */
 export const ENV_VARIABLES = [
   'WABA_PULSE_CONFIG',
   'GRAPH_API_URL',
@@ -42,14 +30,6 @@ export const ENV_VARIABLES = [
   'DATABASE_URL',
   'PORT',
   'PUBLIC_BASE_URL',
-  'SLACK_BOT_TOKEN',
-  'SLACK_SIGNING_SECRET',
-  'SLACK_APP_TOKEN',
-  'SLACK_API_URL',
-  'MICROSOFT_APP_ID',
-  'MICROSOFT_APP_PASSWORD',
-  'MICROSOFT_APP_TYPE',
-  'MICROSOFT_APP_TENANT_ID',
   'CHART_RENDERER',
   'QUICKCHART_URL',
   'WHATSAPP_APP_SECRET',
@@ -58,20 +38,12 @@ export const ENV_VARIABLES = [
   'WABA_PULSE_CLOCK',
 ] as const;
 
-const SECRET_VARIABLES = [
-  'SLACK_BOT_TOKEN',
-  'SLACK_SIGNING_SECRET',
-  'SLACK_APP_TOKEN',
-  'MICROSOFT_APP_PASSWORD',
-  'WHATSAPP_APP_SECRET',
-  'WHATSAPP_VERIFY_TOKEN',
-  'METRICS_TOKEN',
-];
+const SECRET_VARIABLES = ['WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN', 'METRICS_TOKEN'];
 
 /** A bearer token anyone could guess protects nothing. */
 const MIN_METRICS_TOKEN = 16;
 
-function url(env: NodeJS.ProcessEnv, name: string): string | undefined {
+export function url(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const value = env[name]?.trim();
   if (!value) return undefined;
   try {
@@ -85,20 +57,6 @@ function url(env: NodeJS.ProcessEnv, name: string): string | undefined {
     );
   }
   return value.replace(/\/+$/, '');
-}
-
-function appType(value: string | undefined): EnvSettings['microsoft']['appType'] {
-  const text = value?.trim();
-  if (!text) return undefined;
-  const known = ['SingleTenant', 'MultiTenant', 'UserAssignedMSI'] as const;
-  const found = known.find((k) => k.toLowerCase() === text.toLowerCase());
-  if (!found)
-    throw new ConfigError(
-      'env.MICROSOFT_APP_TYPE',
-      `${quoted(text)} is not an app type`,
-      'use SingleTenant, MultiTenant or UserAssignedMSI',
-    );
-  return found;
 }
 
 /** DATABASE_URL, refused here as openStore would refuse it: every command, `check` included, reads it alike. */
@@ -146,19 +104,6 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     publicBaseUrl: url(env, 'PUBLIC_BASE_URL'),
     chartRenderer: renderer,
     quickchartUrl: url(env, 'QUICKCHART_URL'),
-    slack: {
-      botToken: env.SLACK_BOT_TOKEN?.trim() || undefined,
-      signingSecret: env.SLACK_SIGNING_SECRET?.trim() || undefined,
-      appToken: env.SLACK_APP_TOKEN?.trim() || undefined,
-      // The Web API base ends in /api/; a trailing slash is what the SDK expects.
-      apiUrl: url(env, 'SLACK_API_URL')?.concat('/'),
-    },
-    microsoft: {
-      appId: env.MICROSOFT_APP_ID?.trim() || undefined,
-      appPassword: env.MICROSOFT_APP_PASSWORD?.trim() || undefined,
-      appType: appType(env.MICROSOFT_APP_TYPE),
-      tenantId: env.MICROSOFT_APP_TENANT_ID?.trim() || undefined,
-    },
     whatsapp: {
       appSecret: env.WHATSAPP_APP_SECRET?.trim() || undefined,
       verifyToken: env.WHATSAPP_VERIFY_TOKEN?.trim() || undefined,

@@ -4,13 +4,15 @@ import type { z } from 'zod';
 import { suggestion } from '../didYouMean.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { GRAPH_DEFAULTS, type GraphSettings } from '../graph/defaults.js';
+import { registerSecret } from '../secrets.js';
 import type { Granularity } from '../series.js';
 import { quoted, quotedUnlessSecret } from '../text.js';
 import { lookupAccount } from './accounts.js';
 import { type EnvSettings, readEnv } from './env.js';
-import { configSchema, type RawConfig, type Target } from './schema.js';
+import type { AccessRule, Asker, ChatTarget, PlatformConfig } from './platformConfig.js';
+import { type AlertRuleConfig, configSchema, type RawConfig } from './schema.js';
 
-export type { Granularity, Target };
+export type { AccessRule, Asker, ChatTarget, Granularity, PlatformConfig };
 
 export interface AccountConfig {
   id: string;
@@ -36,10 +38,14 @@ export interface Config {
   path: string;
   accounts: AccountConfig[];
   digests: RawConfig['digests'];
-  alerts: RawConfig['alerts'];
-  access: RawConfig['access'];
-  slack: RawConfig['slack'];
-  teams: RawConfig['teams'];
+  alerts: AlertRuleConfig[];
+  access: AccessRule[];
+  /** The chat platforms this build has, as the config reads them. */
+  platforms: readonly PlatformConfig[];
+  /** Each chat platform's own block (`slack: { command }`), by its key, defaults applied. */
+  platformSettings: Readonly<Record<string, object>>;
+  /** The environment variables the chat platforms declared, trimmed (unset or empty: absent). */
+  platformEnv: Readonly<Record<string, string | undefined>>;
   graph: GraphSettings;
   env: EnvSettings;
 }
@@ -100,10 +106,23 @@ function plainMessage(issue: z.core.$ZodIssue): string {
   }
 }
 
-/** Validate an already-parsed document (the YAML file, or the demo's embedded config). */
-export function buildConfig(document: unknown, env: NodeJS.ProcessEnv, path = '<embedded>'): Config {
+/**
+ * Validate an already-parsed document (the YAML file, or the demo's embedded config) for the chat
+ * platforms this build has (`src/configure.ts` passes them).
+ */
+export function buildConfigFor(
+  platforms: readonly PlatformConfig[],
+  document: unknown,
+  env: NodeJS.ProcessEnv,
+  path = '<embedded>',
+): Config {
   const envSettings = readEnv(env);
-  const result = configSchema.safeParse(document ?? {}, { reportInput: true });
+  const platformEnv: Record<string, string | undefined> = {};
+  for (const p of platforms) {
+    for (const name of p.secrets) registerSecret(env[name]);
+    for (const name of p.variables) platformEnv[name] = env[name]?.trim() || undefined;
+  }
+  const result = configSchema(platforms).safeParse(document ?? {}, { reportInput: true });
   if (!result.success) {
     const lines = result.error.issues.map(issueLine);
     const first = lines[0]!;
@@ -131,9 +150,10 @@ export function buildConfig(document: unknown, env: NodeJS.ProcessEnv, path = '<
     accounts,
     digests: raw.digests,
     alerts: raw.alerts,
-    access: raw.access,
-    slack: raw.slack,
-    teams: raw.teams,
+    access: raw.access.flat(),
+    platforms,
+    platformSettings: Object.fromEntries(platforms.map((p) => [p.key, (raw as Record<string, unknown>)[p.key] as object])),
+    platformEnv,
     env: envSettings,
     graph: {
       apiUrl: envSettings.graphApiUrl ?? g.apiUrl?.replace(/\/+$/, '') ?? GRAPH_DEFAULTS.apiUrl,
@@ -153,7 +173,7 @@ export function buildConfig(document: unknown, env: NodeJS.ProcessEnv, path = '<
 /** Longest config file read: a config is a few kilobytes; anything near this is a mistake. */
 const MAX_CONFIG_BYTES = 1_000_000;
 
-export function loadConfig(env: NodeJS.ProcessEnv, path = readEnv(env).configPath): Config {
+export function loadConfigFor(platforms: readonly PlatformConfig[], env: NodeJS.ProcessEnv, path = readEnv(env).configPath): Config {
   let text: string;
   try {
     // A FIFO, a device or a folder would block the read (and with it every signal) or fail
@@ -207,7 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, path = readEnv(env).configPat
   if (document === null || typeof document !== 'object' || Array.isArray(document)) {
     throw new ConfigError('', `${path} is not a YAML mapping`, 'the file should start with keys such as accounts:');
   }
-  return buildConfig(document, env, path);
+  return buildConfigFor(platforms, document, env, path);
 }
 
 /** An account by numeric id or by name (case-insensitive). */

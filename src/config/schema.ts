@@ -5,6 +5,7 @@ import { GRAPH_DEFAULTS } from '../graph/defaults.js';
 import { GRANULARITIES } from '../series.js';
 import { looksLikeSecret, quoted, quotedUnlessSecret } from '../text.js';
 import { lookupAccount } from './accounts.js';
+import type { AccessRule, ChatTarget, PlatformConfig } from './platformConfig.js';
 import { timeZoneProblem } from './timeZones.js';
 
 /**
@@ -102,11 +103,15 @@ const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, {
   error: (issue) => `${JSON.stringify(issue.input)} is not a time of day — write HH:MM, e.g. 09:00`,
 });
 
-const slackTarget = z.strictObject({ slack: z.strictObject({ channel: z.string().min(1) }) });
-const teamsTarget = z.strictObject({ teams: z.strictObject({ conversation: z.string().min(1) }) });
-export const target = z.union([slackTarget, teamsTarget], {
-  error: 'expected { slack: { channel: C123 } } or { teams: { conversation: ... } }',
-});
+/** `{ <platform>: {...} }` → `{ platform, conversation }`, for the platforms this build has. */
+function targetSchema(platforms: readonly PlatformConfig[]): z.ZodType<ChatTarget> {
+  const examples = platforms.map((p) => p.targetExample).join(' or ');
+  if (platforms.length === 0) return z.never({ error: 'no chat platform is built in to post to' });
+  const [first, ...rest] = platforms.map((p) =>
+    z.strictObject({ [p.key]: p.target }).transform((value): ChatTarget => ({ platform: p.key, conversation: value[p.key] as string })),
+  );
+  return rest.length ? z.union([first!, ...rest], { error: `expected ${examples}` }) : first!;
+}
 
 const scope = z.strictObject({
   phoneNumbers: z.array(phoneNumber).optional(),
@@ -150,54 +155,61 @@ const account = z
       ctx.addIssue({ code: 'custom', path: ['tokenEnv'], message: 'give either token: ${VAR} or tokenEnv: VAR, not both' });
   });
 
-const digest = z.strictObject({
-  account: z.string().min(1),
-  every: z
-    .enum(['daily', 'weekly'], { error: (issue) => `${JSON.stringify(issue.input)} is not a digest period — use daily or weekly` })
-    .default('daily'),
-  at: clockTime.default('09:00'),
-  day: z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']).default('mon'),
-  timezone: timeZone.optional(),
-  by: z.enum(['phone', 'country']).optional(),
-  targets: z.array(target).min(1, { error: 'needs at least one target' }),
-});
-
-export const alertRule = z
-  .strictObject({
-    name: z.string().min(1).optional(),
+const digestSchema = (target: z.ZodType<ChatTarget>) =>
+  z.strictObject({
     account: z.string().min(1),
-    /**
-     * What the rule judges: Graph's delivery analytics (half-hourly, the default) or the status
-     * webhooks' failures (minute by minute; needs WHATSAPP_APP_SECRET).
-     */
-    source: z
-      .enum(['graph', 'webhooks'], { error: (issue) => `${quoted(issue.input)} is not a source — use graph or webhooks` })
-      .default('graph'),
-    scope: scope.optional(),
-    checkEvery: duration({ min: MINUTE, max: DAY }).optional(),
-    remindEvery: duration({ min: 15 * MINUTE, max: 30 * DAY }).default(4 * HOUR),
-    /** Minimum sent in a bucket before its delivery rate is judged. */
-    minSent: z.number().int().nonnegative().default(200),
-    /** Alert below this delivery rate regardless of the baseline (0..1). */
-    rateFloor: z.number().min(0).max(1).optional(),
-    drillDown: z.array(z.enum(['phone', 'country'])).default(['phone', 'country']),
-    /** How readily drops alarm: low, normal or high (see the README's Alerts section). */
-    sensitivity: z
-      .enum(['low', 'normal', 'high'], { error: (issue) => `${quoted(issue.input)} is not a sensitivity — use low, normal or high` })
-      .default('normal'),
+    every: z
+      .enum(['daily', 'weekly'], { error: (issue) => `${JSON.stringify(issue.input)} is not a digest period — use daily or weekly` })
+      .default('daily'),
+    at: clockTime.default('09:00'),
+    day: z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']).default('mon'),
+    timezone: timeZone.optional(),
+    by: z.enum(['phone', 'country']).optional(),
     targets: z.array(target).min(1, { error: 'needs at least one target' }),
-  })
-  .superRefine((rule, ctx) => {
-    // Graph's buckets are half hours: checking them more often than every 5 minutes only spends budget.
-    if (rule.source === 'graph' && rule.checkEvery !== undefined && rule.checkEvery < 5 * MINUTE) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['checkEvery'],
-        message: `"${describeDuration(rule.checkEvery)}" is under 5m for a graph rule — Graph answers half-hourly: use 5m or more, or source: webhooks for minute checks`,
-      });
-    }
-  })
-  .transform((rule) => ({ ...rule, checkEvery: rule.checkEvery ?? (rule.source === 'webhooks' ? MINUTE : 30 * MINUTE) }));
+  });
+
+const alertRuleSchema = (target: z.ZodType<ChatTarget>, minTargets = 1) =>
+  z
+    .strictObject({
+      name: z.string().min(1).optional(),
+      account: z.string().min(1),
+      /**
+       * What the rule judges: Graph's delivery analytics (half-hourly, the default) or the status
+       * webhooks' failures (minute by minute; needs WHATSAPP_APP_SECRET).
+       */
+      source: z
+        .enum(['graph', 'webhooks'], { error: (issue) => `${quoted(issue.input)} is not a source — use graph or webhooks` })
+        .default('graph'),
+      scope: scope.optional(),
+      checkEvery: duration({ min: MINUTE, max: DAY }).optional(),
+      remindEvery: duration({ min: 15 * MINUTE, max: 30 * DAY }).default(4 * HOUR),
+      /** Minimum sent in a bucket before its delivery rate is judged. */
+      minSent: z.number().int().nonnegative().default(200),
+      /** Alert below this delivery rate regardless of the baseline (0..1). */
+      rateFloor: z.number().min(0).max(1).optional(),
+      drillDown: z.array(z.enum(['phone', 'country'])).default(['phone', 'country']),
+      /** How readily drops alarm: low, normal or high (see the README's Alerts section). */
+      sensitivity: z
+        .enum(['low', 'normal', 'high'], { error: (issue) => `${quoted(issue.input)} is not a sensitivity — use low, normal or high` })
+        .default('normal'),
+      targets: z.array(target).min(minTargets, { error: 'needs at least one target' }),
+    })
+    .superRefine((rule, ctx) => {
+      // Graph's buckets are half hours: checking them more often than every 5 minutes only spends budget.
+      if (rule.source === 'graph' && rule.checkEvery !== undefined && rule.checkEvery < 5 * MINUTE) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['checkEvery'],
+          message: `"${describeDuration(rule.checkEvery)}" is under 5m for a graph rule — Graph answers half-hourly: use 5m or more, or source: webhooks for minute checks`,
+        });
+      }
+    })
+    .transform((rule) => ({ ...rule, checkEvery: rule.checkEvery ?? (rule.source === 'webhooks' ? MINUTE : 30 * MINUTE) }));
+
+/** The rule a backtest replays when none is named: every setting at its default, posting nowhere. */
+export function defaultAlertRule(account: string) {
+  return alertRuleSchema(z.never(), 0).parse({ account, name: 'defaults', targets: [] });
+}
 
 const graph = z.strictObject({
   apiUrl: z.url({ error: (issue) => `${JSON.stringify(issue.input)} is not a URL` }).optional(),
@@ -217,101 +229,102 @@ const graph = z.strictObject({
   callsPerReport: z.number().int().min(1).max(10_000).default(GRAPH_DEFAULTS.callsPerReport),
 });
 
-/** Which conversations may see which accounts: Slack channels or users, Teams teams/channels/tenants. */
-const accessRule = z
-  .strictObject({
-    slack: z.strictObject({ channel: z.string().min(1).optional(), user: z.string().min(1).optional() }).optional(),
-    teams: z
-      .strictObject({
-        conversation: z.string().min(1).optional(),
-        team: z.string().min(1).optional(),
-        tenant: z.string().min(1).optional(),
-      })
-      .optional(),
-    accounts: z.union([z.literal('*'), z.array(z.string().min(1)).min(1)], { error: 'accounts: a list of account names, or "*" for all' }),
-  })
-  .superRefine((rule, ctx) => {
-    if (!rule.slack && !rule.teams)
-      ctx.addIssue({ code: 'custom', message: 'says neither slack: nor teams: — name the channel, user or conversation it applies to' });
-  });
-
-export const configSchema = z
-  .strictObject({
-    slack: z
-      .strictObject({
-        command: z
-          .string()
-          .regex(/^\/[a-z0-9_-]{1,31}$/, { error: (issue) => `${JSON.stringify(issue.input)} is not a slash command — write e.g. /waba` })
-          .default('/waba'),
-      })
-      .default({ command: '/waba' }),
-    access: z.array(accessRule).default([]),
-    teams: z
-      .strictObject({
-        /** Accept unauthenticated Bot Framework requests (Emulator, tests) when no app id is set. */
-        allowUnauthenticated: z.boolean().default(false),
-        /** serviceUrls accepted besides Bot Framework's own hosts: the Emulator's, a test connector's. */
-        serviceUrls: z.array(z.url({ error: (issue) => `${quoted(issue.input)} is not a URL` })).default([]),
-      })
-      .default({ allowUnauthenticated: false, serviceUrls: [] }),
-    defaults: z
-      .strictObject({
-        timezone: timeZone.default('UTC'),
-        settle: duration({ min: MINUTE, max: DAY }).default(2 * HOUR),
-      })
-      .default({ timezone: 'UTC', settle: 2 * 3_600_000 }),
-    graph: graph.default(() => graph.parse({})),
-    accounts: z.array(account).min(1, { error: 'no accounts configured — add at least one under accounts:' }),
-    digests: z.array(digest).default([]),
-    alerts: z.array(alertRule).default([]),
-  })
-  .superRefine((value, ctx) => {
-    const seenIds = new Map<string, number>();
-    const seenNames = new Map<string, number>();
-    value.accounts.forEach((acc, i) => {
-      const idAt = seenIds.get(acc.id);
-      if (idAt !== undefined)
-        ctx.addIssue({ code: 'custom', path: ['accounts', i, 'id'], message: `"${acc.id}" is already used by accounts[${idAt}]` });
-      seenIds.set(acc.id, i);
-      const key = acc.name.toLowerCase();
-      const nameAt = seenNames.get(key);
-      if (nameAt !== undefined)
-        ctx.addIssue({ code: 'custom', path: ['accounts', i, 'name'], message: `"${acc.name}" is already used by accounts[${nameAt}]` });
-      seenNames.set(key, i);
-    });
-    value.access.forEach((rule, i) => {
-      if (rule.accounts === '*') return;
-      rule.accounts.forEach((ref, k) => {
-        if (!lookupAccount(value.accounts, ref)) {
-          const near = didYouMean(
-            ref,
-            value.accounts.map((a) => a.name),
-          );
-          ctx.addIssue({
-            code: 'custom',
-            path: ['access', i, 'accounts', k],
-            message: `unknown account ${quoted(ref)}${near ? ` — did you mean "${near}"?` : ''}`,
-          });
-        }
-      });
-    });
-    const refs: Array<['digests' | 'alerts', number, string]> = [
-      ...value.digests.map((d, i) => ['digests', i, d.account] as ['digests', number, string]),
-      ...value.alerts.map((a, i) => ['alerts', i, a.account] as ['alerts', number, string]),
-    ];
-    const names = value.accounts.map((a) => a.name);
-    for (const [list, i, ref] of refs) {
-      const known = lookupAccount(value.accounts, ref) !== undefined;
-      if (!known) {
-        const near = didYouMean(ref, names);
+/**
+ * Which conversations may see which accounts: `{ <platform>: { fields to match }, accounts }`, a
+ * rule per platform it names.
+ */
+function accessRuleSchema(platforms: readonly PlatformConfig[]) {
+  return z
+    .strictObject({
+      ...Object.fromEntries(platforms.map((p) => [p.key, p.access.optional()])),
+      accounts: z.union([z.literal('*'), z.array(z.string().min(1)).min(1)], {
+        error: 'accounts: a list of account names, or "*" for all',
+      }),
+    })
+    .superRefine((parsed, ctx) => {
+      const rule = parsed as Record<string, unknown>;
+      if (!platforms.some((p) => rule[p.key] !== undefined))
         ctx.addIssue({
           code: 'custom',
-          path: [list, i, 'account'],
-          message: `unknown account ${quoted(ref)}${near ? ` — did you mean "${near}"?` : ` — configured: ${names.join(', ')}`}`,
+          message: `says no ${platforms.map((p) => `${p.key}:`).join(' nor ')} — name the conversation (or person) it applies to`,
         });
-      }
-    }
-  });
+    })
+    .transform((parsed): AccessRule[] => {
+      const rule = parsed as Record<string, unknown>;
+      return platforms
+        .filter((p) => rule[p.key] !== undefined)
+        .map((p) => ({ platform: p.key, match: rule[p.key] as AccessRule['match'], accounts: parsed.accounts }));
+    });
+}
 
-export type RawConfig = z.output<typeof configSchema>;
-export type Target = z.output<typeof target>;
+/** The config's schema for the chat platforms this build has (each declares its own parts). */
+export function configSchema(platforms: readonly PlatformConfig[]) {
+  const target = targetSchema(platforms);
+  return z
+    .strictObject({
+      ...Object.fromEntries(platforms.map((p) => [p.key, p.settings])),
+      access: z.array(accessRuleSchema(platforms)).default([]),
+      defaults: z
+        .strictObject({
+          timezone: timeZone.default('UTC'),
+          settle: duration({ min: MINUTE, max: DAY }).default(2 * HOUR),
+        })
+        .default({ timezone: 'UTC', settle: 2 * 3_600_000 }),
+      graph: graph.default(() => graph.parse({})),
+      accounts: z.array(account).min(1, { error: 'no accounts configured — add at least one under accounts:' }),
+      digests: z.array(digestSchema(target)).default([]),
+      alerts: z.array(alertRuleSchema(target)).default([]),
+    })
+    .superRefine((value, ctx) => {
+      const seenIds = new Map<string, number>();
+      const seenNames = new Map<string, number>();
+      value.accounts.forEach((acc, i) => {
+        const idAt = seenIds.get(acc.id);
+        if (idAt !== undefined)
+          ctx.addIssue({ code: 'custom', path: ['accounts', i, 'id'], message: `"${acc.id}" is already used by accounts[${idAt}]` });
+        seenIds.set(acc.id, i);
+        const key = acc.name.toLowerCase();
+        const nameAt = seenNames.get(key);
+        if (nameAt !== undefined)
+          ctx.addIssue({ code: 'custom', path: ['accounts', i, 'name'], message: `"${acc.name}" is already used by accounts[${nameAt}]` });
+        seenNames.set(key, i);
+      });
+      value.access.forEach((rules, i) => {
+        // Each rule of an entry names the same accounts.
+        const accounts = rules[0]?.accounts ?? '*';
+        if (accounts === '*') return;
+        accounts.forEach((ref, k) => {
+          if (!lookupAccount(value.accounts, ref)) {
+            const near = didYouMean(
+              ref,
+              value.accounts.map((a) => a.name),
+            );
+            ctx.addIssue({
+              code: 'custom',
+              path: ['access', i, 'accounts', k],
+              message: `unknown account ${quoted(ref)}${near ? ` — did you mean "${near}"?` : ''}`,
+            });
+          }
+        });
+      });
+      const refs: Array<['digests' | 'alerts', number, string]> = [
+        ...value.digests.map((d, i) => ['digests', i, d.account] as ['digests', number, string]),
+        ...value.alerts.map((a, i) => ['alerts', i, a.account] as ['alerts', number, string]),
+      ];
+      const names = value.accounts.map((a) => a.name);
+      for (const [list, i, ref] of refs) {
+        const known = lookupAccount(value.accounts, ref) !== undefined;
+        if (!known) {
+          const near = didYouMean(ref, names);
+          ctx.addIssue({
+            code: 'custom',
+            path: [list, i, 'account'],
+            message: `unknown account ${quoted(ref)}${near ? ` — did you mean "${near}"?` : ` — configured: ${names.join(', ')}`}`,
+          });
+        }
+      }
+    });
+}
+
+export type RawConfig = z.output<ReturnType<typeof configSchema>>;
+export type AlertRuleConfig = z.output<ReturnType<typeof alertRuleSchema>>;

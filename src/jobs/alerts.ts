@@ -13,7 +13,6 @@ import { isStoreUnavailable } from '../store/unavailable.js';
 import { newAlertKey, newShortId } from './alertKeys.js';
 import { advance, anomalyKey, type Decision, decide, type EpisodeState } from './alertLifecycle.js';
 import { defaultJudge, type JudgeFn, type Judgement } from './alertScopes.js';
-import { targetOf } from './targets.js';
 import { webhookJudge } from './webhookJudge.js';
 
 /** How alerts reach a chat conversation: the chat surfaces in `serve`, a recorder in a backtest. */
@@ -406,8 +405,7 @@ export class AlertChecker {
    */
   private async notify(rule: Rule, content: AlertContent, kind: 'open' | AlertFollowUp, now: number, step: string = kind): Promise<void> {
     const { store, logger, delivery } = this.options;
-    for (const t of rule.targets) {
-      const target = targetOf(t);
+    for (const target of rule.targets) {
       const setting = (await store.alertSettings(target)).find((s) => s.accountId === content.accountId);
       if (setting && (!setting.enabled || (kind !== 'resolve' && (setting.mutedUntil ?? 0) > now))) continue;
       const job = `alert-post:${content.key}:${target.platform}:${target.conversation}`;

@@ -171,7 +171,7 @@ async function replayChecks(plan: ReplayPlan): Promise<{ episodes: BacktestEpiso
   const { rule, bucketSeconds } = plan;
   const store = await openStore('sqlite::memory:');
   // One rule, one target: every notice counted once, nothing sent anywhere.
-  const replayRule: Rule = { ...rule, targets: [{ slack: { channel: 'BACKTEST' } }] };
+  const replayRule: Rule = { ...rule, targets: [{ platform: 'backtest', conversation: 'BACKTEST' }] };
   const config: Config = { ...plan.config, alerts: [replayRule] };
   let clock = plan.checkTimes[0] ?? 0;
   const episodes: BacktestEpisode[] = [];

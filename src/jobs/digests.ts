@@ -7,7 +7,6 @@ import type { AccountConfig, Config } from '../config/load.js';
 import { resolveRange } from '../query/range.js';
 import type { ChatTarget, Subscription } from '../store/types.js';
 import { type Occurrence, occurrencesBetween } from './schedule.js';
-import { targetOf } from './targets.js';
 
 /**
  * A digest, wherever it was defined: under `digests:` in the config file, or by a chat
@@ -39,8 +38,7 @@ export function configDigests(config: Config): DigestDefinition[] {
   return config.digests.flatMap((d, i) => {
     const account = lookupAccount(config.accounts, d.account)!; // validated on load
     const timezone = d.timezone ?? account.timezone;
-    return d.targets.map((t) => {
-      const target = targetOf(t);
+    return d.targets.map((target) => {
       // The job is named by what the digest is, so editing another digest never renames this one.
       const identity = JSON.stringify([
         account.id,

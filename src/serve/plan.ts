@@ -1,13 +1,13 @@
-import { CHAT_PLATFORMS, type ChatPlatform } from '../chat/platforms.js';
+import type { AnyChatPlatform } from '../chat/platform.js';
+import { CHAT_PLATFORMS } from '../chat/registry.js';
 import type { Config } from '../config/load.js';
 import { ConfigError } from '../errors.js';
-import { targetOf } from '../jobs/targets.js';
 import type { Platform } from '../store/types.js';
 import { type WebhookSettings, webhookSettings } from '../whatsapp/settings.js';
 
 /** What `serve` would run with this config and environment, and every reason it would refuse to. */
 export interface ServePlan {
-  platforms: Array<{ platform: ChatPlatform; settings: object }>;
+  platforms: Array<{ platform: AnyChatPlatform; settings: object }>;
   webhooks: WebhookSettings | undefined;
   /** Each a reason serve refuses to start: a platform set up half way, webhooks half way, nothing to serve. */
   problems: ConfigError[];
@@ -24,7 +24,7 @@ export function servePlan(config: Config): ServePlan {
   const platforms: ServePlan['platforms'] = [];
   for (const platform of CHAT_PLATFORMS) {
     try {
-      const settings = platform.enabled(config);
+      const settings = platform.settings(config);
       if (settings) platforms.push({ platform, settings });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
@@ -43,14 +43,14 @@ export function servePlan(config: Config): ServePlan {
       new ConfigError(
         'env',
         'nothing to serve: no chat platform is configured',
-        'set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode), and/or MICROSOFT_APP_ID with MICROSOFT_APP_PASSWORD for Teams, and/or WHATSAPP_APP_SECRET with WHATSAPP_VERIFY_TOKEN for status webhooks; see .env.example',
+        `set ${[...CHAT_PLATFORMS.map((p) => p.enableHint), 'WHATSAPP_APP_SECRET with WHATSAPP_VERIFY_TOKEN for status webhooks'].join(', and/or ')}; see .env.example`,
       ),
     );
   }
-  const on = new Set(platforms.map((p) => p.platform.platform));
+  const on = new Set(platforms.map((p) => p.platform.config.key));
   const unposted = [
-    ...config.digests.flatMap((d, i) => d.targets.map((t) => ({ origin: `digests[${i}]`, ...targetOf(t) }))),
-    ...config.alerts.flatMap((r, i) => r.targets.map((t) => ({ origin: `alerts[${i}]`, ...targetOf(t) }))),
+    ...config.digests.flatMap((d, i) => d.targets.map((t) => ({ origin: `digests[${i}]`, ...t }))),
+    ...config.alerts.flatMap((r, i) => r.targets.map((t) => ({ origin: `alerts[${i}]`, ...t }))),
   ].filter((t) => !on.has(t.platform));
   return { platforms, webhooks, problems, unposted };
 }

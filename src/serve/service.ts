@@ -5,7 +5,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { ChartLinks } from '../charts/links.js';
 import { chartRenderer } from '../charts/render.js';
 import type { CommandContext } from '../chat/context.js';
-import { CHAT_PLATFORMS } from '../chat/platforms.js';
+import { CHAT_PLATFORMS } from '../chat/registry.js';
 import type { ChatSurface, PostOutcome } from '../chat/surface.js';
 import { CachedAnalytics } from '../compose/bucketCache.js';
 import type { Config } from '../config/load.js';
@@ -52,9 +52,6 @@ export interface RunningService {
   /** The address listened on: 0.0.0.0, or loopback only. */
   host: string;
   surfaces: Partial<Record<Platform, ChatSurface>>;
-  /** Shorthands for the two platforms there are (tests, benchmarks). */
-  slack: ChatSurface | undefined;
-  teams: ChatSurface | undefined;
   links: ChartLinks;
   scheduler: Scheduler;
   metrics: ServiceMetrics;
@@ -148,7 +145,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     { path: WEBHOOK_PATH, part: 'whatsapp' },
     { path: '/metrics', part: 'metrics' },
     { path: '/charts', part: 'charts' },
-    ...enabled.flatMap((p) => p.platform.paths(p.settings).map((path) => ({ path, part: p.platform.platform }))),
+    ...enabled.flatMap((p) => p.platform.paths(p.settings).map((path: string) => ({ path, part: p.platform.config.key }))),
   ]);
   const web = express();
   // Express shows stack traces in error pages unless told it runs in production.
@@ -166,9 +163,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const surfaceModes = () =>
     Object.fromEntries(
       CHAT_PLATFORMS.map((p) => [
-        p.platform,
-        surfaces[p.platform] && lifecycle.isUp(p.platform)
-          ? surfaces[p.platform]!.mode
+        p.config.key,
+        surfaces[p.config.key] && lifecycle.isUp(p.config.key)
+          ? surfaces[p.config.key]!.mode
           : enabled.some((e) => e.platform === p)
             ? 'starting'
             : 'off',
@@ -257,7 +254,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       graph: cache,
       charts: chartRenderer(config.env.chartRenderer, config.env.quickchartUrl),
       now,
-      prefix: config.slack.command,
+      // Each surface gets its own; what posts on a schedule types no command.
+      prefix: '',
+      prefixes: CHAT_PLATFORMS.map((p) => p.prefix(config)),
     };
     routes.get('/metrics', metricsRoute(metrics, config.env.metricsToken));
     lifecycle.partUp('metrics');
@@ -277,14 +276,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       const surface = await platform.create(
         settings,
         { ...ctx, prefix: platform.prefix(config) },
-        { links, log: logger.child({ surface: platform.platform }) },
+        { links, log: logger.child({ surface: platform.config.key }) },
       );
       // Mounted before it starts: its routes answer 503 (not 404) until it is up.
       surface.mount(routes);
-      surfaces[platform.platform] = surface;
+      surfaces[platform.config.key] = surface;
       cleanups.push(() => surface.stop());
       await unlessAborted(surface.start(), signal);
-      lifecycle.partUp(platform.platform);
+      lifecycle.partUp(platform.config.key);
     }
 
     const deliver = async (platform: Platform, send: (surface: ChatSurface) => Promise<PostOutcome>): Promise<PostOutcome> => {
@@ -351,8 +350,6 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       port,
       host,
       surfaces,
-      slack: surfaces.slack,
-      teams: surfaces.teams,
       links,
       store: opened,
       scheduler: running,
@@ -366,7 +363,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         lifecycle.stopping();
         const drained = lifecycle.drained(DRAIN_MS);
         await Promise.all([running.stop(), closeServer(server, drained)]);
-        for (const surface of Object.values(surfaces)) await surface.stop();
+        for (const surface of Object.values(surfaces)) await surface?.stop();
         await graph.close();
         if (!options.store) await opened.close();
       },

@@ -2,14 +2,9 @@
  * What waba-pulse keeps between requests. One interface; the chat surfaces and the scheduler use
  * nothing else. One implementation on SQL: SQLite (default) or PostgreSQL (src/store/sql.ts).
  */
-export type Platform = 'slack' | 'teams';
+import type { ChatTarget, Platform } from '../vocabulary/chat.js';
 
-/** Where messages go: a Slack channel, or a Teams conversation. */
-export interface ChatTarget {
-  platform: Platform;
-  /** Slack channel id, or Teams conversation id. */
-  conversation: string;
-}
+export type { ChatTarget, Platform };
 
 export interface Subscription extends ChatTarget {
   id: string;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CachedAnalytics } from '../../src/compose/bucketCache.js';
 import { composeReport } from '../../src/compose/composeReport.js';
 import { SettleLearner } from '../../src/compose/settleLearning.js';
-import { buildConfig } from '../../src/config/load.js';
+import { buildConfig } from '../../src/configure.js';
 import { GraphClient } from '../../src/graph/client.js';
 import type { Logger } from '../../src/log.js';
 import { reportJson } from '../../src/report/json.js';

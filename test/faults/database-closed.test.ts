@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CACHE_DOWN_NOTE } from '../../src/compose/bucketCache.js';
-import { buildConfig } from '../../src/config/load.js';
+import { buildConfig } from '../../src/configure.js';
 import { silentLogger } from '../../src/log.js';
 import { sampleAccounts } from '../../src/sandbox/accounts.js';
 import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';

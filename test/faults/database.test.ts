@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chartRenderer } from '../../src/charts/render.js';
 import type { CommandContext, CommandResult } from '../../src/chat/context.js';
 import { CachedAnalytics } from '../../src/compose/bucketCache.js';
-import { buildConfig } from '../../src/config/load.js';
+import { buildConfig } from '../../src/configure.js';
 import { GraphClient } from '../../src/graph/client.js';
 import { AlertChecker } from '../../src/jobs/alerts.js';
 import { RecordingDelivery } from '../../src/jobs/recordingDelivery.js';

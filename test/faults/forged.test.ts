@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertContent } from '../../src/chat/surface.js';
-import { buildConfig } from '../../src/config/load.js';
+import { buildConfig } from '../../src/configure.js';
 import { silentLogger } from '../../src/log.js';
 import { sampleAccounts } from '../../src/sandbox/accounts.js';
 import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
@@ -91,7 +91,7 @@ describe.each(backends)('forged and replayed requests on $name', (backend) => {
       },
       NOW,
     );
-    postedTs = (await postRaised(store, service.slack!, 'C0OPS', alert, NOW))!;
+    postedTs = (await postRaised(store, service.surfaces.slack!, 'C0OPS', alert, NOW))!;
   });
   afterAll(async () => {
     await service.close();
@@ -243,7 +243,7 @@ describe.each(backends)('forged and replayed requests on $name', (backend) => {
         },
         NOW,
       );
-      const id = await postRaised(store, service.teams!, '19:ops@thread.tacv2', teamsAlert, NOW);
+      const id = await postRaised(store, service.surfaces.teams!, '19:ops@thread.tacv2', teamsAlert, NOW);
       const before = connector.calls.length;
       await send(
         activity({

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildConfig } from '../../src/config/load.js';
+import { buildConfig } from '../../src/configure.js';
 import { createLogger, silentLogger } from '../../src/log.js';
 import { signBody, statusNotification } from '../../src/sandbox/statusWebhooks.js';
 import { type RunningService, startService } from '../../src/serve/service.js';

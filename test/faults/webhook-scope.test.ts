@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { summarizeFailures } from '../../src/analytics/failures.js';
-import { buildConfig } from '../../src/config/load.js';
+import { buildConfig } from '../../src/configure.js';
 import { runWebhookBacktest } from '../../src/jobs/backtest.js';
 import { webhookJudge } from '../../src/jobs/webhookJudge.js';
 import { silentLogger } from '../../src/log.js';

@@ -6,7 +6,7 @@ import { alertMessage, reportMessage, type SlackMessage } from '../../src/chat/s
 import type { AlertContent } from '../../src/chat/surface.js';
 import { alertCard, type Card, reportCard } from '../../src/chat/teams/cards.js';
 import { composeReport } from '../../src/compose/composeReport.js';
-import { buildConfig } from '../../src/config/load.js';
+import { buildConfig } from '../../src/configure.js';
 import { GraphClient } from '../../src/graph/client.js';
 import { AlertChecker } from '../../src/jobs/alerts.js';
 import { RecordingDelivery } from '../../src/jobs/recordingDelivery.js';

@@ -73,7 +73,12 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
   };
   const refusals = new LogLimiter(ctx.now);
   const prefix = '@waba-pulse';
-  const slashPrefix = new RegExp(`^${(settings.slashCommand ?? '/waba').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(\\s+|$)`, 'i');
+  // Another platform's slash command typed here out of habit ("/waba report …") is read past.
+  const slashCommands = (ctx.prefixes ?? []).filter((p) => p.startsWith('/'));
+  const slashPrefix = new RegExp(
+    `^(${slashCommands.map((c) => c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|') || '(?!)'})(\\s+|$)`,
+    'i',
+  );
   // Teams throttles bots that post too fast; fan-outs (digests, alerts) go out 16 at a time.
   const proactive = pLimit(PROACTIVE_CONCURRENCY);
 

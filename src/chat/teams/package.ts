@@ -2,17 +2,17 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
-import { teamsManifestSchema } from '../chat/teams/manifest.js';
-import { TEAMS_PRIVACY_PATH, TEAMS_TERMS_PATH } from '../chat/teams/pages.js';
-import { formatPath } from '../config/load.js';
-import { ConfigError } from '../errors.js';
-import { quotedUnlessSecret } from '../text.js';
-import type { CliIo } from './io.js';
-import { OutputFolder } from './outputFolder.js';
+import type { CliIo } from '../../cli/io.js';
+import { OutputFolder } from '../../cli/outputFolder.js';
+import { formatPath } from '../../config/load.js';
+import { ConfigError } from '../../errors.js';
+import { quotedUnlessSecret } from '../../text.js';
+import { teamsManifestSchema } from './manifest.js';
+import { TEAMS_PRIVACY_PATH, TEAMS_TERMS_PATH } from './pages.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const TEMPLATE_DIR = fileURLToPath(new URL('../../manifest/teams/', import.meta.url));
+const TEMPLATE_DIR = fileURLToPath(new URL('../../../manifest/teams/', import.meta.url));
 
 /** manifest.json with the app id (and the chart host) filled in, checked against the schema rules. */
 export function fillTeamsManifest(env: NodeJS.ProcessEnv, templateDir = TEMPLATE_DIR): string {
