@@ -5,7 +5,7 @@
  * Run: npm run bench:teams
  */
 
-import { PROACTIVE_CONCURRENCY } from '../src/chat/teams/bot.js';
+import { PROACTIVE_CONCURRENCY } from '../src/chat/teams/outbound.js';
 import { buildConfig } from '../src/configure.js';
 import { silentLogger } from '../src/log.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';

@@ -60,7 +60,7 @@ async function main(): Promise<void> {
             targets: [{ slack: { channel: 'C0BENCH' } }],
           })),
         },
-        { GRAPH_API_URL: 'http://127.0.0.1:9', WHATSAPP_APP_SECRET: 's', WHATSAPP_VERIFY_TOKEN: 'v' },
+        { GRAPH_API_URL: 'http://127.0.0.1:9', WHATSAPP_APP_SECRET: 's'.repeat(32), WHATSAPP_VERIFY_TOKEN: 'v' },
       );
     const round = async (name: string, judge?: ConstructorParameters<typeof AlertChecker>[0]['judge']) => {
       const delivery = new RecordingDelivery();

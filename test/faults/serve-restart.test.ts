@@ -19,7 +19,7 @@ import { freePort, startWebhookStream } from '../helpers/webhookStream.js';
  * start, status webhooks are counted all the same and /healthz says Slack is what is not up.
  */
 const hasPostgres = (await storeBackends()).some((b) => b.name === 'PostgreSQL');
-const APP_SECRET = 'restart-fault-secret-61c9';
+const APP_SECRET = 'restart-fault-secret-61c9-4b7d2e0a1c';
 const NOW = Date.UTC(2026, 10, 25, 6, 0);
 const ACME = '104729384756102';
 const minute = Math.floor(NOW / 60_000) * 60 - 300;

@@ -19,7 +19,7 @@ import { type CliProcess, spawnCli } from '../helpers/cliProcess.js';
  */
 const NOW = Date.UTC(2026, 10, 25, 10, 15);
 // Registered as a secret at start-up (as every WHATSAPP_APP_SECRET is): it must never reach stderr as is.
-const APP_SECRET = 'teams-fault-app-secret-8d41c2';
+const APP_SECRET = 'teams-fault-app-secret-8d41c2-0f93ae';
 
 let connector: Awaited<ReturnType<typeof startFakeConnector>>;
 let serve: CliProcess;

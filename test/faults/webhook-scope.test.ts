@@ -27,7 +27,7 @@ describe.skipIf(!hasPostgres)('status webhooks within the configured scope (Post
       accounts: [{ id: ACME, name: 'acme-retail', token: '${T}', timezone: 'Asia/Kolkata', phoneNumbers: [IN_SCOPE] }],
       alerts: [{ name: 'failures', account: 'acme-retail', source: 'webhooks', targets: [{ slack: { channel: 'C1' } }] }],
     },
-    { GRAPH_API_URL: 'http://127.0.0.1:9', WHATSAPP_APP_SECRET: 's', WHATSAPP_VERIFY_TOKEN: 'v' },
+    { GRAPH_API_URL: 'http://127.0.0.1:9', WHATSAPP_APP_SECRET: 's'.repeat(32), WHATSAPP_VERIFY_TOKEN: 'v' },
   );
   const account = config.accounts[0]!;
   const rule = config.alerts[0]!;
