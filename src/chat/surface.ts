@@ -105,11 +105,13 @@ export type AlertFollowUp = 'update' | 'remind' | 'resolve';
 /**
  * What the operator's log says of a command that did not give its answer: a person's mistake
  * (a typo, an account they may not see) at info, one line, no stack; a known failure (Graph
- * down, a token refused) at warn with its code; anything else at error with its stack.
+ * down, a token refused, the database away) at warn with its code and detail; anything else at
+ * error with its stack.
  */
 export function logCommandFailure(log: Logger, err: unknown, what: Record<string, unknown>): void {
   if (err instanceof UsageError) log.info({ ...what, code: err.code, reason: redactSecrets(err.message) }, 'chat command refused');
-  else if (isWabaPulseError(err)) log.warn({ ...what, code: err.code, reason: redactSecrets(err.message) }, 'chat command failed');
+  // The operator's log keeps what chat leaves out (a database host, which variable is missing).
+  else if (isWabaPulseError(err)) log.warn({ ...what, code: err.code, err }, 'chat command failed');
   else log.error({ ...what, err }, 'chat command failed');
 }
 

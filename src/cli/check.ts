@@ -25,7 +25,8 @@ export async function runCheck(opts: { online?: boolean }, io: CliIo, configPath
     config = loadConfig(io.env, configPath);
   } catch (err) {
     // One format however many problems: the list, each naming its path and the bad value.
-    if (err instanceof ConfigError) {
+    // A file that cannot be read is one error line (below); what is wrong inside it, a list.
+    if (err instanceof ConfigError && err.path !== '') {
       const { problems } = err;
       out(`✗ ${problems.length} problem${problems.length > 1 ? 's' : ''} in the config:`);
       // A lone problem carries its own advice; several share "fix the file".

@@ -110,7 +110,7 @@ describe.skipIf(!hasPostgres)('the database away, seen from /healthz, Slack, Tea
     );
     expect(answer.body.text).toBe(`:warning: ${DB_LINE}`);
     expect(leaks(JSON.stringify(answer.body))).toEqual([]);
-    await logged('slack command failed', `127.0.0.1:${proxy.port}`);
+    await logged('chat command failed', `127.0.0.1:${proxy.port}`);
   });
 
   it('a Teams message while the store is away gets the same line, on its card and in its text', async () => {
