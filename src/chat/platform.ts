@@ -23,8 +23,8 @@ export interface ChatPlatform<S extends object = object> {
   prefix(config: Config): string;
   /** The HTTP routes it will mount on the serve port: answered 503 with Retry-After until it is up. */
   paths(settings: S): string[];
-  /** The config key that makes it accept requests nobody authenticated: then `serve` listens on loopback only. */
-  unauthenticated(settings: S): string | undefined;
+  /** When it accepts requests nobody authenticated: the config key that allows it and how to stop it. `serve` then listens on loopback only. */
+  unauthenticated(settings: S): { key: string; fix: string } | undefined;
   create(settings: S, ctx: CommandContext, deps: { links: ChartLinks; log: Logger }): Promise<ChatSurface>;
   /** What `serve --help` says it runs: "Slack (/slack/events, or Socket Mode)". */
   serves: string;

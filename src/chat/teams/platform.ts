@@ -9,7 +9,8 @@ export const teamsPlatform: ChatPlatform<TeamsSettings> = {
   enableHint: 'MICROSOFT_APP_ID with MICROSOFT_APP_PASSWORD for Teams',
   prefix: () => '@waba-pulse',
   paths: () => [TEAMS_MESSAGES_PATH, TEAMS_PRIVACY_PATH, TEAMS_TERMS_PATH],
-  unauthenticated: (settings) => (settings.appId ? undefined : 'teams.allowUnauthenticated'),
+  unauthenticated: (settings) =>
+    settings.appId ? undefined : { key: 'teams.allowUnauthenticated', fix: 'set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD' },
   async create(settings, ctx, { links, log }) {
     const { createTeamsSurface } = await import('./bot.js');
     if (!settings.appId)
