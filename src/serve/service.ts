@@ -76,9 +76,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const host = options.host ?? (unauthenticated ? '127.0.0.1' : '0.0.0.0');
   if (unauthenticated && !isLoopback(host)) {
     throw new ConfigError(
-      unauthenticated,
+      unauthenticated.key,
       `accepts requests nobody authenticated, but serve would listen on ${host}`,
-      "set the platform's credentials, or listen on a loopback address (127.0.0.1) only",
+      `${unauthenticated.fix}, or listen on a loopback address (127.0.0.1) only`,
     );
   }
   return new StartingService(options, plan, host).start();
