@@ -1,4 +1,4 @@
-import { CHAT_PLATFORMS } from './chat/registry.js';
+import { CHAT_PLATFORMS } from './chatPlatforms.js';
 import { buildConfigFor, type Config, loadConfigFor } from './config/load.js';
 
 /**

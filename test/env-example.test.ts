@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CHAT_PLATFORMS } from '../src/chat/registry.js';
+import { CHAT_PLATFORMS } from '../src/chatPlatforms.js';
 import { ENV_VARIABLES } from '../src/config/env.js';
 
 describe('.env.example', () => {

@@ -1,5 +1,4 @@
 import type { ChartLinks } from '../charts/links.js';
-import type { CliIo } from '../cli/io.js';
 import type { Config, PlatformConfig } from '../config/load.js';
 import type { Logger } from '../log.js';
 import type { CommandContext } from './context.js';
@@ -38,7 +37,15 @@ export interface PlatformCommand {
   description: string;
   /** `[flags, description]` as commander takes them. */
   options: ReadonlyArray<readonly [string, string]>;
-  run(opts: Record<string, string | boolean | undefined>, io: CliIo): Promise<number>;
+  run(opts: Record<string, string | boolean | undefined>, io: PlatformCommandIo): Promise<number>;
+}
+
+/** What a platform's command may touch (the CLI's streams, environment and folder). */
+export interface PlatformCommandIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
 }
 
 /** A platform whose settings type has been forgotten, as the registry holds them side by side. */

@@ -11,6 +11,7 @@ import { GRAPH_LOOKBACK_SECONDS } from '../graph/defaults.js';
 import type { Rule } from '../jobs/alerts.js';
 import { type BacktestEpisode, type BacktestResult, minutesToAlert, runBacktest, runWebhookBacktest } from '../jobs/backtest.js';
 import type { Logger } from '../log.js';
+import { type OutputFile, OutputFolder } from '../output/folder.js';
 import { endingByNow, resolveRange } from '../query/range.js';
 import { buildReport } from '../report/build.js';
 import { formatDuration, formatRange, formatRate } from '../report/format.js';
@@ -18,7 +19,6 @@ import { DEFAULT_SQLITE_PATH, storeExists } from '../store/location.js';
 import { openStore } from '../store/sql.js';
 import { quoted } from '../text.js';
 import type { CliIo } from './io.js';
-import { type OutputFile, OutputFolder } from './outputFolder.js';
 import { graphClientFor, parseFormat } from './report.js';
 
 export interface BacktestOptions {

@@ -5,6 +5,7 @@ import { planReportRequest } from '../compose/reportPlan.js';
 import { buildConfig } from '../configure.js';
 import { configDigests, digestReport } from '../jobs/digests.js';
 import type { Logger } from '../log.js';
+import { type OutputFile, OutputFolder } from '../output/folder.js';
 import { formatRate } from '../report/format.js';
 import { SANDBOX_TOKEN, sampleAccounts } from '../sandbox/accounts.js';
 import { SANDBOX_TOKEN_ENV, sandboxConfigDocument } from '../sandbox/config.js';
@@ -12,7 +13,6 @@ import { startSandbox } from '../sandbox/server.js';
 import { StatusWebhookEmitter } from '../sandbox/statusWebhooks.js';
 import { startStatusReceiver } from '../whatsapp/receiver.js';
 import type { CliIo } from './io.js';
-import { type OutputFile, OutputFolder } from './outputFolder.js';
 import { graphClientFor, reportFiles } from './report.js';
 
 /** Anomalies listed per digest on the console; summary.txt holds them all. */

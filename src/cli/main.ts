@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { CHAT_PLATFORMS } from '../chat/registry.js';
+import { CHAT_PLATFORMS } from '../chatPlatforms.js';
 import { createLogger } from '../log.js';
 import type { BacktestOptions } from './backtest.js';
 import { describeError } from './errorLine.js';

@@ -7,13 +7,13 @@ import { loadConfig } from '../configure.js';
 import { UsageError } from '../errors.js';
 import { GraphClient } from '../graph/client.js';
 import type { Logger } from '../log.js';
+import { type OutputFile, OutputFolder } from '../output/folder.js';
 import { reportJson } from '../report/json.js';
 import type { Report } from '../report/model.js';
 import { reportText } from '../report/text.js';
 import { storeExists } from '../store/location.js';
 import { quoted } from '../text.js';
 import type { CliIo } from './io.js';
-import { type OutputFile, OutputFolder } from './outputFolder.js';
 
 export interface ReportOptions {
   account?: string;

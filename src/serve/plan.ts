@@ -1,5 +1,5 @@
 import type { AnyChatPlatform } from '../chat/platform.js';
-import { CHAT_PLATFORMS } from '../chat/registry.js';
+import { CHAT_PLATFORMS } from '../chatPlatforms.js';
 import type { Config } from '../config/load.js';
 import { ConfigError } from '../errors.js';
 import type { Platform } from '../store/types.js';

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
-import type { CliIo } from '../../cli/io.js';
-import { OutputFolder } from '../../cli/outputFolder.js';
 import { formatPath } from '../../config/load.js';
 import { ConfigError } from '../../errors.js';
+import { OutputFolder } from '../../output/folder.js';
 import { quotedUnlessSecret } from '../../text.js';
+import type { PlatformCommandIo } from '../platform.js';
 import { teamsManifestSchema } from './manifest.js';
 import { TEAMS_PRIVACY_PATH, TEAMS_TERMS_PATH } from './pages.js';
 
@@ -55,7 +55,7 @@ export function fillTeamsManifest(env: NodeJS.ProcessEnv, templateDir = TEMPLATE
 }
 
 /** `waba-pulse teams-package`: the uploadable app package (manifest + icons) as a zip. */
-export async function runTeamsPackage(opts: { out?: string }, io: CliIo): Promise<number> {
+export async function runTeamsPackage(opts: { out?: string }, io: PlatformCommandIo): Promise<number> {
   const manifest = fillTeamsManifest(io.env);
   const out = opts.out ?? join(io.cwd, 'out', 'waba-pulse-teams.zip');
   const folder = OutputFolder.open(dirname(out), '--out');
