@@ -73,170 +73,203 @@ async function mutedUntilOf(ctx: CommandContext, target: ChatTarget, accountId: 
   return setting?.mutedUntil && setting.mutedUntil > ctx.now() ? setting.mutedUntil : undefined;
 }
 
-export async function runCommand(ctx: CommandContext, who: Requester, command: Command): Promise<CommandResult> {
-  const target = { platform: who.platform, conversation: who.conversation };
-  switch (command.kind) {
-    case 'help': {
-      // Examples name an account this conversation may see; with none, help says how to get one.
-      const example = visibleAccounts(ctx.config, who)[0]?.name;
-      return {
-        type: 'notice',
-        title: 'waba-pulse: WhatsApp delivery, here',
-        lines: [
-          ...(example ? [] : [`No accounts are available in this conversation yet: ${noAccessAdvice(ctx.config, who)}.`]),
-          ...COMMAND_NAMES.filter((name) => name !== 'help').map(
-            (name) => `*${HELP[name].description}*: \`${ctx.prefix} ${HELP[name].example.replace('{account}', example ?? '<account>')}\``,
-          ),
-        ].concat([
-          `Ranges: today, yesterday, 24h, 7d, 30d, or 2026-11-01..2026-11-07, in each account's time zone. Full syntax: \`${ctx.prefix} ${USAGE.report}\``,
-        ]),
-      };
-    }
-    case 'report':
-      return buildCommandReport(ctx, resolveAccount(ctx, who, command.account), command);
-    case 'accounts': {
-      const visible = visibleAccounts(ctx.config, who);
-      if (visible.length === 0) resolveAccount(ctx, who, '');
-      const rows = await Promise.all(
-        visible.map(async (account) => {
-          try {
-            const t = await lastDayTotals(ctx.graph, account, accountToken(account, ctx.env), ctx.now());
-            return `*${account.displayName}* (\`${account.name}\`): ${formatRate(t.deliveryRate)} of ${formatCount(t.sent)} delivered yesterday`;
-          } catch (err) {
-            // A known failure (token, permission, Graph down) costs one row, in the one formatter's
-            // words; anything else is a bug, which the surface logs and answers for.
-            if (!isWabaPulseError(err)) throw err;
-            return `*${account.displayName}* (\`${account.name}\`): figures unavailable. ${errorMessage(err)}`;
-          }
-        }),
-      );
-      return { type: 'notice', title: `Accounts in this conversation (${visible.length})`, lines: rows };
-    }
-    case 'subscribe': {
-      const account = resolveAccount(ctx, who, command.account);
-      const timezone = command.timezone ?? account.timezone;
-      const zoneProblem = timeZoneProblem(timezone);
-      if (zoneProblem)
-        throw new CommandError(`${zoneProblem[0]!.toUpperCase()}${zoneProblem.slice(1)}${zoneProblem.endsWith('?') ? '' : '.'}`);
-      // The config file already sends this conversation this digest: a subscription would double it.
-      const configured = configDigests(ctx.config).find(
-        (d) => coverageKey(d) === coverageKey({ target, accountId: account.id, every: command.every }),
-      );
-      if (configured) {
-        return {
-          type: 'notice',
-          title: 'Already configured',
-          lines: [
-            `A ${command.every} digest for *${account.displayName}* is already posted here from the config file (${describeSchedule(configured)}); change it there.`,
-          ],
-        };
+type CommandOf<K extends Command['kind']> = Extract<Command, { kind: K }>;
+
+/** Where the asker is: the conversation a command's settings belong to. */
+function targetOf(who: Requester): ChatTarget {
+  return { platform: who.platform, conversation: who.conversation };
+}
+
+async function helpCommand(ctx: CommandContext, who: Requester, _command: CommandOf<'help'>): Promise<CommandResult> {
+  // Examples name an account this conversation may see; with none, help says how to get one.
+  const example = visibleAccounts(ctx.config, who)[0]?.name;
+  return {
+    type: 'notice',
+    title: 'waba-pulse: WhatsApp delivery, here',
+    lines: [
+      ...(example ? [] : [`No accounts are available in this conversation yet: ${noAccessAdvice(ctx.config, who)}.`]),
+      ...COMMAND_NAMES.filter((name) => name !== 'help').map(
+        (name) => `*${HELP[name].description}*: \`${ctx.prefix} ${HELP[name].example.replace('{account}', example ?? '<account>')}\``,
+      ),
+    ].concat([
+      `Ranges: today, yesterday, 24h, 7d, 30d, or 2026-11-01..2026-11-07, in each account's time zone. Full syntax: \`${ctx.prefix} ${USAGE.report}\``,
+    ]),
+  };
+}
+
+async function accountsCommand(ctx: CommandContext, who: Requester, _command: CommandOf<'accounts'>): Promise<CommandResult> {
+  const visible = visibleAccounts(ctx.config, who);
+  if (visible.length === 0) resolveAccount(ctx, who, '');
+  const rows = await Promise.all(
+    visible.map(async (account) => {
+      try {
+        const t = await lastDayTotals(ctx.graph, account, accountToken(account, ctx.env), ctx.now());
+        return `*${account.displayName}* (\`${account.name}\`): ${formatRate(t.deliveryRate)} of ${formatCount(t.sent)} delivered yesterday`;
+      } catch (err) {
+        // A known failure (token, permission, Graph down) costs one row, in the one formatter's
+        // words; anything else is a bug, which the surface logs and answers for.
+        if (!isWabaPulseError(err)) throw err;
+        return `*${account.displayName}* (\`${account.name}\`): figures unavailable. ${errorMessage(err)}`;
       }
-      await ctx.store.addSubscription(
-        { ...target, accountId: account.id, every: command.every, at: command.at, timezone, createdBy: who.user },
-        ctx.now(),
-      );
-      return {
-        type: 'notice',
-        title: 'Subscribed',
-        lines: [
-          `A ${command.every} digest for *${account.displayName}* will be posted here at ${command.at} ${timezone}${command.every === 'weekly' ? ' on Mondays' : ''}.`,
-        ],
-      };
-    }
-    case 'unsubscribe': {
-      const account = resolveAccount(ctx, who, command.account);
-      const removed = await ctx.store.removeSubscriptions(target, account.id);
-      // A digest from the config file is listed by `subscriptions` but changed only there: say so.
-      const configured = configDigests(ctx.config).filter(
-        (d) => d.accountId === account.id && d.target.platform === target.platform && d.target.conversation === target.conversation,
-      );
-      const fromFile = configured.map(
-        (d) =>
-          `The digest for *${account.displayName}* here (${describeSchedule(d)}) comes from the config file (${d.origin}): remove it there.`,
-      );
-      return {
-        type: 'notice',
-        title: removed ? 'Unsubscribed' : configured.length ? 'Set in the config file' : 'Nothing to unsubscribe',
-        lines: [
-          ...(removed || !configured.length
-            ? [
-                removed
-                  ? `No more digests for *${account.displayName}* from chat here.`
-                  : `This conversation had no digest for *${account.displayName}*.`,
-              ]
-            : []),
-          ...fromFile,
-        ],
-      };
-    }
-    case 'subscriptions': {
-      const subscriptions = await ctx.store.listSubscriptions(target);
-      const fromConfig = configDigests(ctx.config).filter(
-        (d) => d.target.platform === target.platform && d.target.conversation === target.conversation,
-      );
-      const names = new Map(ctx.config.accounts.map((a) => [a.id, a.displayName]));
-      const lines = [
-        ...fromConfig.map(
-          (d) => `*${names.get(d.accountId) ?? d.accountId}*: ${describeSchedule(d)}${d.by ? `, by ${d.by}` : ''} (from the config file)`,
-        ),
-        ...allDigests(ctx.config, subscriptions)
-          .filter((d) => d.source === 'chat')
-          .map((d) => `*${names.get(d.accountId) ?? d.accountId}*: ${d.every} at ${d.at} ${d.timezone}`),
-      ];
-      return {
-        type: 'notice',
-        title: `Digests in this conversation (${lines.length})`,
-        lines: lines.length
-          ? lines
-          : [
-              `None yet. For a digest here every morning: \`${ctx.prefix} ${HELP.subscribe.example.replace('{account}', visibleAccounts(ctx.config, who)[0]?.name ?? 'acme-retail')}\``,
-            ],
-      };
-    }
-    case 'alerts': {
-      const account = resolveAccount(ctx, who, command.account);
-      await ctx.store.setAlertsEnabled(target, account.id, command.enabled);
-      // On again is not heard again while a mute holds: say so, and how to end it.
-      const mutedUntil = command.enabled ? await mutedUntilOf(ctx, target, account.id) : undefined;
-      return {
-        type: 'notice',
-        title: command.enabled ? 'Alerts on' : 'Alerts off',
-        lines: [
-          `Delivery alerts for *${account.displayName}* are ${command.enabled ? 'on' : 'off'} in this conversation.`,
-          ...(mutedUntil
-            ? [
-                `They stay muted until ${clockTime(mutedUntil / 1000, account.timezone, ctx.now() / 1000)}: \`${ctx.prefix} unmute ${account.name}\` ends that now.`,
-              ]
-            : []),
-        ],
-      };
-    }
-    case 'mute': {
-      const account = resolveAccount(ctx, who, command.account);
-      const until = ctx.now() + command.durationMs;
-      await ctx.store.muteAlerts(target, account.id, until);
-      return {
-        type: 'notice',
-        title: 'Muted',
-        lines: [
-          `Alerts for *${account.displayName}* are muted here for ${formatDuration(command.durationMs)}, until ${clockTime(until / 1000, account.timezone, ctx.now() / 1000)}. \`${ctx.prefix} unmute ${account.name}\` ends it early.`,
-        ],
-      };
-    }
-    case 'unmute': {
-      const account = resolveAccount(ctx, who, command.account);
-      const wasMuted = await mutedUntilOf(ctx, target, account.id);
-      // A mute that ends now: the next check posts as usual.
-      if (wasMuted) await ctx.store.muteAlerts(target, account.id, ctx.now());
-      return {
-        type: 'notice',
-        title: wasMuted ? 'Unmuted' : 'Not muted',
-        lines: [
-          wasMuted
-            ? `Alerts for *${account.displayName}* are heard here again.`
-            : `Alerts for *${account.displayName}* were not muted in this conversation.`,
-        ],
-      };
-    }
+    }),
+  );
+  return { type: 'notice', title: `Accounts in this conversation (${visible.length})`, lines: rows };
+}
+
+async function subscribeCommand(ctx: CommandContext, who: Requester, command: CommandOf<'subscribe'>): Promise<CommandResult> {
+  const target = targetOf(who);
+  const account = resolveAccount(ctx, who, command.account);
+  const timezone = command.timezone ?? account.timezone;
+  const zoneProblem = timeZoneProblem(timezone);
+  if (zoneProblem) throw new CommandError(`${zoneProblem[0]!.toUpperCase()}${zoneProblem.slice(1)}${zoneProblem.endsWith('?') ? '' : '.'}`);
+  // The config file already sends this conversation this digest: a subscription would double it.
+  const configured = configDigests(ctx.config).find(
+    (d) => coverageKey(d) === coverageKey({ target, accountId: account.id, every: command.every }),
+  );
+  if (configured) {
+    return {
+      type: 'notice',
+      title: 'Already configured',
+      lines: [
+        `A ${command.every} digest for *${account.displayName}* is already posted here from the config file (${describeSchedule(configured)}); change it there.`,
+      ],
+    };
   }
+  await ctx.store.addSubscription(
+    { ...target, accountId: account.id, every: command.every, at: command.at, timezone, createdBy: who.user },
+    ctx.now(),
+  );
+  return {
+    type: 'notice',
+    title: 'Subscribed',
+    lines: [
+      `A ${command.every} digest for *${account.displayName}* will be posted here at ${command.at} ${timezone}${command.every === 'weekly' ? ' on Mondays' : ''}.`,
+    ],
+  };
+}
+
+async function unsubscribeCommand(ctx: CommandContext, who: Requester, command: CommandOf<'unsubscribe'>): Promise<CommandResult> {
+  const target = targetOf(who);
+  const account = resolveAccount(ctx, who, command.account);
+  const removed = await ctx.store.removeSubscriptions(target, account.id);
+  // A digest from the config file is listed by `subscriptions` but changed only there: say so.
+  const configured = configDigests(ctx.config).filter(
+    (d) => d.accountId === account.id && d.target.platform === target.platform && d.target.conversation === target.conversation,
+  );
+  const fromFile = configured.map(
+    (d) =>
+      `The digest for *${account.displayName}* here (${describeSchedule(d)}) comes from the config file (${d.origin}): remove it there.`,
+  );
+  return {
+    type: 'notice',
+    title: removed ? 'Unsubscribed' : configured.length ? 'Set in the config file' : 'Nothing to unsubscribe',
+    lines: [
+      ...(removed || !configured.length
+        ? [
+            removed
+              ? `No more digests for *${account.displayName}* from chat here.`
+              : `This conversation had no digest for *${account.displayName}*.`,
+          ]
+        : []),
+      ...fromFile,
+    ],
+  };
+}
+
+async function subscriptionsCommand(ctx: CommandContext, who: Requester, _command: CommandOf<'subscriptions'>): Promise<CommandResult> {
+  const target = targetOf(who);
+  const subscriptions = await ctx.store.listSubscriptions(target);
+  const fromConfig = configDigests(ctx.config).filter(
+    (d) => d.target.platform === target.platform && d.target.conversation === target.conversation,
+  );
+  const names = new Map(ctx.config.accounts.map((a) => [a.id, a.displayName]));
+  const lines = [
+    ...fromConfig.map(
+      (d) => `*${names.get(d.accountId) ?? d.accountId}*: ${describeSchedule(d)}${d.by ? `, by ${d.by}` : ''} (from the config file)`,
+    ),
+    ...allDigests(ctx.config, subscriptions)
+      .filter((d) => d.source === 'chat')
+      .map((d) => `*${names.get(d.accountId) ?? d.accountId}*: ${d.every} at ${d.at} ${d.timezone}`),
+  ];
+  return {
+    type: 'notice',
+    title: `Digests in this conversation (${lines.length})`,
+    lines: lines.length
+      ? lines
+      : [
+          `None yet. For a digest here every morning: \`${ctx.prefix} ${HELP.subscribe.example.replace('{account}', visibleAccounts(ctx.config, who)[0]?.name ?? 'acme-retail')}\``,
+        ],
+  };
+}
+
+async function alertsCommand(ctx: CommandContext, who: Requester, command: CommandOf<'alerts'>): Promise<CommandResult> {
+  const target = targetOf(who);
+  const account = resolveAccount(ctx, who, command.account);
+  await ctx.store.setAlertsEnabled(target, account.id, command.enabled);
+  // On again is not heard again while a mute holds: say so, and how to end it.
+  const mutedUntil = command.enabled ? await mutedUntilOf(ctx, target, account.id) : undefined;
+  return {
+    type: 'notice',
+    title: command.enabled ? 'Alerts on' : 'Alerts off',
+    lines: [
+      `Delivery alerts for *${account.displayName}* are ${command.enabled ? 'on' : 'off'} in this conversation.`,
+      ...(mutedUntil
+        ? [
+            `They stay muted until ${clockTime(mutedUntil / 1000, account.timezone, ctx.now() / 1000)}: \`${ctx.prefix} unmute ${account.name}\` ends that now.`,
+          ]
+        : []),
+    ],
+  };
+}
+
+async function muteCommand(ctx: CommandContext, who: Requester, command: CommandOf<'mute'>): Promise<CommandResult> {
+  const target = targetOf(who);
+  const account = resolveAccount(ctx, who, command.account);
+  const until = ctx.now() + command.durationMs;
+  await ctx.store.muteAlerts(target, account.id, until);
+  return {
+    type: 'notice',
+    title: 'Muted',
+    lines: [
+      `Alerts for *${account.displayName}* are muted here for ${formatDuration(command.durationMs)}, until ${clockTime(until / 1000, account.timezone, ctx.now() / 1000)}. \`${ctx.prefix} unmute ${account.name}\` ends it early.`,
+    ],
+  };
+}
+
+async function unmuteCommand(ctx: CommandContext, who: Requester, command: CommandOf<'unmute'>): Promise<CommandResult> {
+  const target = targetOf(who);
+  const account = resolveAccount(ctx, who, command.account);
+  const wasMuted = await mutedUntilOf(ctx, target, account.id);
+  // A mute that ends now: the next check posts as usual.
+  if (wasMuted) await ctx.store.muteAlerts(target, account.id, ctx.now());
+  return {
+    type: 'notice',
+    title: wasMuted ? 'Unmuted' : 'Not muted',
+    lines: [
+      wasMuted
+        ? `Alerts for *${account.displayName}* are heard here again.`
+        : `Alerts for *${account.displayName}* were not muted in this conversation.`,
+    ],
+  };
+}
+
+/** What each command does, the same on every platform. */
+const COMMANDS: { [K in Command['kind']]: (ctx: CommandContext, who: Requester, command: CommandOf<K>) => Promise<CommandResult> } = {
+  help: helpCommand,
+  report: async (ctx, who, command) => buildCommandReport(ctx, resolveAccount(ctx, who, command.account), command),
+  accounts: accountsCommand,
+  subscribe: subscribeCommand,
+  unsubscribe: unsubscribeCommand,
+  subscriptions: subscriptionsCommand,
+  alerts: alertsCommand,
+  mute: muteCommand,
+  unmute: unmuteCommand,
+};
+
+export async function runCommand(ctx: CommandContext, who: Requester, command: Command): Promise<CommandResult> {
+  return await (COMMANDS[command.kind] as (ctx: CommandContext, who: Requester, command: Command) => Promise<CommandResult>)(
+    ctx,
+    who,
+    command,
+  );
 }
