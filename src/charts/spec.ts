@@ -1,7 +1,7 @@
 import type { ChartConfiguration } from 'chart.js';
 import type { AnomalyKind, AnomalyScope } from '../analytics/anomalies.js';
 import type { AlertChartData, AlertContent } from '../chat/surface.js';
-import { bucketLabel, formatCount, formatRange, formatRate } from '../report/format.js';
+import { bucketLabel, formatCount, formatRange, formatRate, periodZone } from '../report/format.js';
 import type { Report } from '../report/model.js';
 import { failureMeaning } from '../whatsapp/failureCodes.js';
 import { BAND_COLORS, type Band, bandLayout } from './bands.js';
@@ -116,6 +116,73 @@ export interface ChartView {
 
 const REPORT_SERIES = { sent: 'Sent', delivered: 'Delivered', rate: 'Delivery rate %' };
 
+/** A report's rate line over its delivered and sent bars. */
+function reportDatasets(report: Report, names: typeof REPORT_SERIES, rates: Array<number | null>): ChartConfiguration['data']['datasets'] {
+  const many = report.series.length > 60;
+  return [
+    {
+      type: 'line',
+      label: names.rate,
+      data: rates,
+      yAxisID: 'rate',
+      borderColor: COLORS.rate,
+      backgroundColor: COLORS.rate,
+      borderWidth: 3,
+      pointRadius: many ? 0 : 2,
+      tension: 0.2,
+      spanGaps: true,
+      order: 0,
+    },
+    {
+      type: 'bar',
+      label: names.delivered,
+      data: report.series.map((p) => p.delivered),
+      yAxisID: 'y',
+      backgroundColor: COLORS.delivered,
+      grouped: false,
+      barPercentage: 0.6,
+      categoryPercentage: 0.95,
+      order: 1,
+    },
+    {
+      type: 'bar',
+      label: names.sent,
+      data: report.series.map((p) => p.sent),
+      yAxisID: 'y',
+      backgroundColor: COLORS.sent,
+      grouped: false,
+      barPercentage: 0.95,
+      categoryPercentage: 0.95,
+      order: 2,
+    },
+  ];
+}
+
+/** Messages on the left, the rate (on round steps) on the right, time below. */
+function reportScales(halfHours: boolean, rateAxis: ReturnType<typeof percentAxis>): NonNullable<ChartConfiguration['options']>['scales'] {
+  return {
+    x: {
+      ticks: { font: font(TICK_SIZE), color: COLORS.text, maxRotation: 0, autoSkip: !halfHours, autoSkipPadding: 16 },
+      grid: { display: false },
+    },
+    y: {
+      position: 'left',
+      beginAtZero: true,
+      title: { display: true, text: 'Messages', font: font(18), color: COLORS.text },
+      ticks: { font: font(TICK_SIZE), color: COLORS.text, maxTicksLimit: 5 },
+      grid: { color: COLORS.grid },
+    },
+    rate: {
+      position: 'right',
+      min: rateAxis.min,
+      max: rateAxis.max,
+      title: { display: true, text: 'Rate %', font: font(18), color: COLORS.rate },
+      ticks: { font: font(TICK_SIZE), color: COLORS.rate, stepSize: rateAxis.stepSize },
+      grid: { drawOnChartArea: false },
+    },
+  };
+}
+
 export function chartSpec(report: Report, view: ChartView = {}): ChartSpec {
   const tz = report.bucketTimezone;
   const names = view.series ?? REPORT_SERIES;
@@ -127,7 +194,6 @@ export function chartSpec(report: Report, view: ChartView = {}): ChartSpec {
   );
   const defined = rates.filter((r): r is number => r !== null);
   const rateAxis = percentAxis(defined.length ? Math.min(...defined) : 90);
-  const many = report.series.length > 60;
   const highest = Math.max(1, ...report.series.map((p) => p.sent));
   const plot = plotWidth({ padding: 24, axes: [formatCount(highest * 1.25), '100'] });
   const buckets = report.series.length;
@@ -151,7 +217,7 @@ export function chartSpec(report: Report, view: ChartView = {}): ChartSpec {
 
   const t = report.totals;
   const title = titleLines(
-    view.title?.parts ?? [report.account.displayName, `WhatsApp delivery, ${formatRange(report.range, report.range.timezone)}`],
+    view.title?.parts ?? [report.account.displayName, `WhatsApp delivery, ${formatRange(report.range, periodZone(report))}`],
     view.title?.separator ?? ' — ',
     TITLE_SIZE,
     'bold',
@@ -168,43 +234,7 @@ export function chartSpec(report: Report, view: ChartView = {}): ChartSpec {
     type: 'bar',
     data: {
       labels,
-      datasets: [
-        {
-          type: 'line',
-          label: names.rate,
-          data: rates,
-          yAxisID: 'rate',
-          borderColor: COLORS.rate,
-          backgroundColor: COLORS.rate,
-          borderWidth: 3,
-          pointRadius: many ? 0 : 2,
-          tension: 0.2,
-          spanGaps: true,
-          order: 0,
-        },
-        {
-          type: 'bar',
-          label: names.delivered,
-          data: report.series.map((p) => p.delivered),
-          yAxisID: 'y',
-          backgroundColor: COLORS.delivered,
-          grouped: false,
-          barPercentage: 0.6,
-          categoryPercentage: 0.95,
-          order: 1,
-        },
-        {
-          type: 'bar',
-          label: names.sent,
-          data: report.series.map((p) => p.sent),
-          yAxisID: 'y',
-          backgroundColor: COLORS.sent,
-          grouped: false,
-          barPercentage: 0.95,
-          categoryPercentage: 0.95,
-          order: 2,
-        },
-      ],
+      datasets: reportDatasets(report, names, rates),
     },
     options: {
       responsive: false,
@@ -229,27 +259,7 @@ export function chartSpec(report: Report, view: ChartView = {}): ChartSpec {
         legend: { position: 'bottom', labels: { font: font(18), color: COLORS.text, boxWidth: 20 } },
         annotation: { clip: false, annotations: strip.annotations },
       },
-      scales: {
-        x: {
-          ticks: { font: font(TICK_SIZE), color: COLORS.text, maxRotation: 0, autoSkip: !halfHours, autoSkipPadding: 16 },
-          grid: { display: false },
-        },
-        y: {
-          position: 'left',
-          beginAtZero: true,
-          title: { display: true, text: 'Messages', font: font(18), color: COLORS.text },
-          ticks: { font: font(TICK_SIZE), color: COLORS.text, maxTicksLimit: 5 },
-          grid: { color: COLORS.grid },
-        },
-        rate: {
-          position: 'right',
-          min: rateAxis.min,
-          max: rateAxis.max,
-          title: { display: true, text: 'Rate %', font: font(18), color: COLORS.rate },
-          ticks: { font: font(TICK_SIZE), color: COLORS.rate, stepSize: rateAxis.stepSize },
-          grid: { drawOnChartArea: false },
-        },
-      },
+      scales: reportScales(halfHours, rateAxis),
     },
   };
   const worst = report.anomalies[0];
@@ -258,7 +268,7 @@ export function chartSpec(report: Report, view: ChartView = {}): ChartSpec {
     height: Math.round(
       HEIGHT + (title.length - 1) * lineHeight(TITLE_SIZE) + (subtitle.length - 1) * lineHeight(SUBTITLE_SIZE) + strip.height,
     ),
-    altText: `${report.account.displayName}: ${formatRate(t.deliveryRate)} of ${formatCount(t.sent)} messages delivered, ${formatRange(report.range, report.range.timezone)}${worst ? `. ${worst.explanation}` : ''}`,
+    altText: `${report.account.displayName}: ${formatRate(t.deliveryRate)} of ${formatCount(t.sent)} messages delivered, ${formatRange(report.range, periodZone(report))}${worst ? `. ${worst.explanation}` : ''}`,
     config,
   };
 }
