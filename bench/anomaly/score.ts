@@ -19,10 +19,20 @@ export interface Alarm {
   episode?: number;
 }
 
+export interface IncidentResult {
+  account: EvalAccount;
+  incident: Incident;
+  volume: number;
+  caught: boolean;
+  named: boolean;
+}
+
 export interface Scored {
   incidents: number;
-  material: { n: number; caught: number; named: number };
-  materialMissed: string[];
+  /** Material incidents; `single`: those on one number or country, `singleNamed`: of them, named by that scope. */
+  material: { n: number; caught: number; named: number; single: number; singleNamed: number };
+  /** Every material incident, caught or not. */
+  materialList: IncidentResult[];
   subtle: { n: number; caught: number };
   stops: { n: number; caught: number };
   bursts: { n: number; spikes: number; dropAlarms: number };
@@ -39,6 +49,8 @@ export interface Scored {
   rows: Map<string, { n: number; caught: number }>;
   /** Scored from alert episodes (checks on a clock) rather than from a report after the fact. */
   online?: boolean;
+  /** A plain baseline (no volume spikes, no episodes). */
+  baseline?: boolean;
 }
 
 const MARGIN = 2;
@@ -92,8 +104,8 @@ export function score(
 ): Scored {
   const out: Scored = {
     incidents: 0,
-    material: { n: 0, caught: 0, named: 0 },
-    materialMissed: [],
+    material: { n: 0, caught: 0, named: 0, single: 0, singleNamed: 0 },
+    materialList: [],
     subtle: { n: 0, caught: 0 },
     stops: { n: 0, caught: 0 },
     bursts: { n: 0, spikes: 0, dropAlarms: 0 },
@@ -130,11 +142,13 @@ export function score(
       if (isMaterial(inc, volume)) {
         out.material.n++;
         if (caught) out.material.caught++;
-        else
-          out.materialMissed.push(
-            `account ${account.index} ${inc.kind} ${(inc.size * 100).toFixed(1)} pp on ${inc.phone !== undefined ? `phone ${inc.phone}` : inc.country !== undefined ? `country ${inc.country}` : 'account'} at ${volume.toFixed(0)}/bucket`,
-          );
-        if (hits.some((a) => namesScope(account, inc, a))) out.material.named++;
+        const named = hits.some((a) => namesScope(account, inc, a));
+        if (named) out.material.named++;
+        if (inc.phone !== undefined || inc.country !== undefined) {
+          out.material.single++;
+          if (named) out.material.singleNamed++;
+        }
+        out.materialList.push({ account, incident: inc, volume, caught, named });
       }
       if (inc.kind === 'subtle' && volume >= 2000) {
         out.subtle.n++;

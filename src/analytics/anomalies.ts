@@ -166,6 +166,8 @@ export interface SeriesAnalysis {
   expected: Float64Array;
   /** Each series bucket's delivered count as it should end (deliveries still arriving counted at the curve's share). */
   judgedDelivered: Float64Array;
+  /** The scope's noise beyond the binomial as last fitted: its spread (τ, rate units) and lag-one correlation (ρ). */
+  noise: { tau: number; rho: number };
 }
 
 /** `detectAnomalies`, plus what each bucket was expected to deliver (for "back to normal" tests). */
@@ -173,7 +175,12 @@ export function analyzeSeries(input: DetectionInput): SeriesAnalysis {
   const s = detectionSettings(input.settings);
   const length = input.series.length;
   if (input.granularity === 'month' || input.history.length + length === 0)
-    return { anomalies: [], expected: new Float64Array(length).fill(NaN), judgedDelivered: new Float64Array(length) };
+    return {
+      anomalies: [],
+      expected: new Float64Array(length).fill(NaN),
+      judgedDelivered: new Float64Array(length),
+      noise: { tau: Number.NaN, rho: Number.NaN },
+    };
   const scorer = new BucketScorer(input.history, input.series, input.granularity, input.tz, thresholds(s));
   scorer.run();
   const expected = new Float64Array(length);
@@ -184,7 +191,7 @@ export function analyzeSeries(input: DetectionInput): SeriesAnalysis {
     const p = input.series[k]!;
     judgedDelivered[k] = p.settled || p.arrived === undefined ? p.delivered : p.delivered / Math.max(p.arrived, 0.01);
   }
-  return { anomalies: assemble(scorer, s, input), expected, judgedDelivered };
+  return { anomalies: assemble(scorer, s, input), expected, judgedDelivered, noise: { tau: Math.sqrt(scorer.tau2), rho: scorer.rho } };
 }
 
 function assemble(scorer: BucketScorer, s: DetectionSettings, input: DetectionInput): Anomaly[] {
