@@ -29,7 +29,7 @@ import { type AnomalyScope, type DetectionSettings, detectAnomalies } from '../s
 import { fillGaps, markSettlement } from '../src/analytics/series.js';
 import type { DataPoint } from '../src/series.js';
 import { type EvalAccount, generateAccounts, HALF_HOUR, scopeSeries } from './anomaly/generate.js';
-import { describeIncident, whyMissed } from './anomaly/misses.js';
+import { describeAlarm, describeIncident, whyMissed } from './anomaly/misses.js';
 import { offlineReports, type Unjudged } from './anomaly/offline.js';
 import { online } from './anomaly/online.js';
 import { plainTest } from './anomaly/plainTest.js';
@@ -176,6 +176,17 @@ function misses(
           r.incident,
         );
     console.log(`    - ${describeIncident(r.account, r.incident, r.volume)} — ${why}${plainFound ? ' (the plain test found it)' : ''}`);
+  }
+  if (scored.bigDropDelays.length)
+    console.log(
+      `  ${label} minutes to alarm, drops >= 10 pp: ${[...scored.bigDropDelayOf]
+        .sort((a, b) => a.minutes - b.minutes)
+        .map((d) => `${Math.round(d.minutes)} (account ${d.account})`)
+        .join(', ')}`,
+    );
+  if (scored.falseAlarms.length) {
+    console.log(`  ${label} false delivery-drop alarms:`);
+    for (const { account, alarm } of scored.falseAlarms) console.log(`    - ${describeAlarm(account, alarm)}`);
   }
 }
 

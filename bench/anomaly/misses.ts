@@ -98,3 +98,16 @@ function noiseOf(ctx: MissContext, inc: Incident): string {
   const variance = (e * (1 - e)) / sent + tau * tau * (rho + (1 - rho) / counted);
   return `${fmt(deficit * 100, 1)} pp under the expected ${fmt(e * 100, 1)}% over ${counted} half hours; the scope's noise τ ${fmt(tau * 100, 2)} pp, ρ ${fmt(rho, 2)}: pooled z ${fmt(deficit / Math.sqrt(variance), 1)}`;
 }
+
+/** A false alarm: where, when (day and local time), for how long. */
+export function describeAlarm(account: EvalAccount, alarm: Alarm): string {
+  const where =
+    alarm.scope.kind === 'phone'
+      ? `number ${alarm.scope.phone} of ${account.phones.length} (${fmt(account.phones[alarm.scope.phone!]! * 100, 1)}% of traffic)`
+      : alarm.scope.kind === 'country'
+        ? `country ${account.countries[alarm.scope.country!]!.code}`
+        : 'the account';
+  const hours = ((alarm.endIndex - alarm.startIndex) * HALF_HOUR) / 3600;
+  const campaign = account.bursts.some((b) => b.start < alarm.endIndex + 2 && alarm.startIndex - 2 < b.end) ? ', during a campaign' : '';
+  return `account ${account.index}: ${where}, buckets ${alarm.startIndex}–${alarm.endIndex} (day ${Math.floor(alarm.startIndex / 48)}), ${fmt(hours, 1)} h${campaign}${alarm.episode !== undefined ? `, episode ${alarm.episode}` : ''}`;
+}

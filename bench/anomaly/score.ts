@@ -38,10 +38,14 @@ export interface Scored {
   bursts: { n: number; spikes: number; dropAlarms: number };
   /** Minutes from the end of the first bad bucket to the alarm, drops of 10 points or more. */
   bigDropDelays: number[];
+  /** The same, with the account each came from. */
+  bigDropDelayOf: Array<{ account: number; start: number; minutes: number }>;
   /** Incidents raised as more than one episode (online). */
   reopened: number;
   faDropEvents: number;
   faDropEventsClean: number;
+  /** The delivery-drop alarms no incident explains. */
+  falseAlarms: Array<{ account: EvalAccount; alarm: Alarm }>;
   faAnyEvents: number;
   accounts: number;
   cleanAccounts: number;
@@ -110,9 +114,11 @@ export function score(
     stops: { n: 0, caught: 0 },
     bursts: { n: 0, spikes: 0, dropAlarms: 0 },
     bigDropDelays: [],
+    bigDropDelayOf: [],
     reopened: 0,
     faDropEvents: 0,
     faDropEventsClean: 0,
+    falseAlarms: [],
     faAnyEvents: 0,
     accounts: accounts.length,
     cleanAccounts: 0,
@@ -159,7 +165,9 @@ export function score(
         if (caught) out.stops.caught++;
       }
       if (inc.kind === 'drop' && inc.size >= 0.1 && volume >= 500 && caught) {
-        out.bigDropDelays.push(Math.min(...hits.map((a) => a.raisedAtMinute - (inc.start + 1) * 30)));
+        const minutes = Math.min(...hits.map((a) => a.raisedAtMinute - (inc.start + 1) * 30));
+        out.bigDropDelays.push(minutes);
+        out.bigDropDelayOf.push({ account: account.index, start: inc.start, minutes });
       }
       const episodes = new Set(hits.map((a) => a.episode).filter((e) => e !== undefined));
       if (episodes.size > 1) out.reopened++;
@@ -175,7 +183,9 @@ export function score(
     }
     const unexplained = list.filter((a) => !explained(a) && !(a.kind === 'volume_spike' && inBurst(a)));
     out.bursts.dropAlarms += unexplained.filter((a) => a.kind === 'delivery_drop' && inBurst(a)).length;
-    const drops = events(unexplained.filter((a) => a.kind === 'delivery_drop'));
+    const dropAlarms = unexplained.filter((a) => a.kind === 'delivery_drop');
+    for (const alarm of dropAlarms) out.falseAlarms.push({ account, alarm });
+    const drops = events(dropAlarms);
     out.faDropEvents += drops;
     if (clean) out.faDropEventsClean += drops;
     out.faAnyEvents += events(unexplained);
