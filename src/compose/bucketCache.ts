@@ -62,6 +62,22 @@ export class CachedAnalytics implements AnalyticsSource {
     }
   }
 
+  /** What a request would cost now: nothing when the cache holds it all, only the recent part when it holds the rest. */
+  async plannedCalls(account: GraphAccount, req: AnalyticsRequest): Promise<number> {
+    const fresh = (range: AnalyticsRequest['range']) =>
+      this.source.plannedCalls ? this.source.plannedCalls(account, { ...req, range }) : Promise.resolve(1);
+    let coverage: Awaited<ReturnType<Store['bucketCoverage']>>;
+    try {
+      coverage = await this.store.bucketCoverage(this.key(account, req));
+    } catch (err) {
+      if (!isStoreUnavailable(err)) throw err;
+      return fresh(req.range);
+    }
+    const { start, end } = req.range;
+    if (!coverage || coverage.start > start || coverage.end <= start) return fresh(req.range);
+    return coverage.end >= end ? 0 : fresh({ start: coverage.end, end });
+  }
+
   private async fetchThroughCache(account: GraphAccount, req: AnalyticsRequest): Promise<AnalyticsResult> {
     const key = this.key(account, req);
     const settled = this.settledBoundary(account, req);

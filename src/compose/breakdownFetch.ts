@@ -1,0 +1,225 @@
+import type { BreakdownDimension } from '../analytics/breakdown.js';
+import { rankByEvidence, UNUSUAL } from '../analytics/evidence.js';
+import { planChunks } from '../graph/chunks.js';
+import type { AnalyticsRequest, AnalyticsSource, GraphAccount } from '../graph/client.js';
+import { GRAPH_DEFAULTS } from '../graph/defaults.js';
+import type { AnalyticsFilter, GraphGranularity } from '../graph/fields.js';
+import type { BreakdownRow, UnjudgedRow } from '../report/build.js';
+import { breakdownLabel } from '../report/format.js';
+import type { DataPoint, TimeRange } from '../series.js';
+import type { ReportLimits } from './reportPlan.js';
+
+/**
+ * A breakdown within the report's Graph call budget, every row judged or named. Each row costs
+ * calls; when they do not all fit, judging comes before comparing: every row is judged at the
+ * report's own granularity over the range and its baseline (leaving out the previous period, whose
+ * change is then not shown) if that fits; if not even that, every row's days are fetched first
+ * (one cheap call each), the rows whose days look most unusual — then the busiest — are judged
+ * closely with what is left, and the others are judged by their days, and named as such. What is
+ * fetched follows the evidence, never the order Graph lists the numbers in.
+ */
+export interface RowCosts {
+  /** The whole fetch window at the report's granularity: judged, and compared with the previous period. */
+  full: number;
+  /** The range and its baseline only: judged, not compared. */
+  judged: number;
+  /** Graph's days over the whole window: compared, and judged coarsely. */
+  days: number;
+}
+
+export type BreakdownPlan =
+  | { kind: 'full' }
+  | { kind: 'judged'; compared: boolean }
+  | { kind: 'days-first'; daysFor: string[]; left: string[] };
+
+/**
+ * How the rows are fetched, given what each costs and what the budget leaves after the report's
+ * own scope. Pure. `coarse` says whether Graph's days are cheaper than the report's own buckets
+ * (a half-hourly fetch); when they are not, rows that do not fit are left out, named.
+ */
+export function planBreakdown(
+  keys: readonly string[],
+  costs: ReadonlyMap<string, RowCosts>,
+  budget: number,
+  coarse: boolean,
+): BreakdownPlan {
+  const sum = (pick: (c: RowCosts) => number, of: readonly string[] = keys) => of.reduce((total, k) => total + pick(costs.get(k)!), 0);
+  if (sum((c) => c.full) <= budget) return { kind: 'full' };
+  if (coarse && sum((c) => c.judged) <= budget) return { kind: 'judged', compared: sum((c) => c.judged + c.days) <= budget };
+  // Days first, as many rows as fit (without them a row cannot even be ranked).
+  const daysFor: string[] = [];
+  let spent = 0;
+  for (const key of keys) {
+    const cost = coarse ? costs.get(key)!.days : costs.get(key)!.full;
+    if (spent + cost > budget) continue;
+    daysFor.push(key);
+    spent += cost;
+  }
+  return { kind: 'days-first', daysFor, left: keys.filter((k) => !daysFor.includes(k)) };
+}
+
+/** The rows judged closely: in rank order, each while its calls still fit. */
+export function closeRows(ranked: readonly string[], costs: ReadonlyMap<string, RowCosts>, budget: number): string[] {
+  const out: string[] = [];
+  let spent = 0;
+  for (const key of ranked) {
+    const cost = costs.get(key)!.judged;
+    if (spent + cost > budget) continue;
+    out.push(key);
+    spent += cost;
+  }
+  return out;
+}
+
+export interface BreakdownFetch {
+  by: BreakdownDimension;
+  items: BreakdownRow[];
+  unjudged: UnjudgedRow[];
+  /** Graph's days' zone, for rows judged or compared by day. */
+  dayTimezone: string;
+  notes: string[];
+}
+
+interface FetchContext {
+  source: AnalyticsSource;
+  target: GraphAccount;
+  scope: AnalyticsFilter;
+  by: BreakdownDimension;
+  keys: string[];
+  granularity: GraphGranularity;
+  range: TimeRange;
+  /** The report's whole fetch window, and the part judging alone needs. */
+  window: TimeRange;
+  judgedWindow: TimeRange;
+  /** Calls the rows may cost (the report's budget less its own scope); Infinity when unbounded. */
+  budget: number;
+  /** The report's whole budget (graph.callsPerReport), for what the notes say. */
+  reportBudget?: number | undefined;
+  limits?: ReportLimits | undefined;
+}
+
+const plural = (by: BreakdownDimension, n: number) =>
+  by === 'phone' ? (n === 1 ? 'phone number' : 'phone numbers') : n === 1 ? 'country' : 'countries';
+
+function listed(by: BreakdownDimension, keys: readonly string[], max = 6): string {
+  const labels = keys.slice(0, max).map((k) => breakdownLabel(by, k));
+  return keys.length > max ? `${labels.join(', ')} and ${keys.length - max} more` : labels.join(', ');
+}
+
+export async function fetchBreakdown(ctx: FetchContext): Promise<BreakdownFetch> {
+  const { by, keys, source, target } = ctx;
+  const filterOf = (key: string): AnalyticsFilter =>
+    by === 'phone' ? { ...ctx.scope, phoneNumbers: [key] } : { ...ctx.scope, countryCodes: [key] };
+  const request = (key: string, range: TimeRange, granularity: GraphGranularity): AnalyticsRequest => ({
+    range,
+    granularity,
+    ...filterOf(key),
+  });
+  const fetch = async (key: string, range: TimeRange, granularity: GraphGranularity) =>
+    (await source.fetchAnalytics(target, request(key, range, granularity))).points;
+  const out: BreakdownFetch = { by, items: [], unjudged: [], dayTimezone: target.wabaTimezone, notes: [] };
+  if (!Number.isFinite(ctx.budget)) {
+    out.items = await Promise.all(keys.map(async (key) => ({ key, points: await fetch(key, ctx.window, ctx.granularity) })));
+    return out;
+  }
+  const coarse = ctx.granularity === 'HALF_HOUR';
+  const costs = new Map<string, RowCosts>();
+  await Promise.all(
+    keys.map(async (key) => {
+      const [full, judged, days] = await Promise.all([
+        plannedCalls(source, target, request(key, ctx.window, ctx.granularity), ctx.limits),
+        plannedCalls(source, target, request(key, ctx.judgedWindow, ctx.granularity), ctx.limits),
+        coarse ? plannedCalls(source, target, request(key, ctx.window, 'DAY'), ctx.limits) : Promise.resolve(Number.POSITIVE_INFINITY),
+      ]);
+      costs.set(key, { full, judged, days });
+    }),
+  );
+  const plan = planBreakdown(keys, costs, ctx.budget, coarse);
+  const budgetLine = `the ${ctx.reportBudget ?? ctx.budget} Graph calls a report may use (graph.callsPerReport)`;
+  if (plan.kind === 'full') {
+    out.items = await Promise.all(keys.map(async (key) => ({ key, points: await fetch(key, ctx.window, ctx.granularity) })));
+    return out;
+  }
+  if (plan.kind === 'judged') {
+    out.items = await Promise.all(
+      keys.map(async (key) => {
+        const [points, days] = await Promise.all([
+          fetch(key, ctx.judgedWindow, ctx.granularity),
+          plan.compared ? fetch(key, ctx.window, 'DAY') : Promise.resolve(undefined),
+        ]);
+        return { key, points, ...(days ? { days } : {}), judgedBy: 'report' as const };
+      }),
+    );
+    if (!plan.compared)
+      out.notes.push(
+        `Change against the previous period is left out for the ${plural(by, 2)}: with it, judging all ${keys.length} would need more than ${budgetLine}.`,
+      );
+    return out;
+  }
+  // Days first, then the closest look for the rows whose days say most.
+  const days = new Map<string, DataPoint[]>();
+  await Promise.all(plan.daysFor.map(async (key) => days.set(key, await fetch(key, ctx.window, coarse ? 'DAY' : ctx.granularity))));
+  if (!coarse) {
+    // Graph's own days are the report's buckets: a row either fits whole or is left out.
+    out.items = plan.daysFor.map((key) => ({ key, points: days.get(key)! }));
+  } else {
+    const spent = plan.daysFor.reduce((total, k) => total + costs.get(k)!.days, 0);
+    const ranked = rankByEvidence(
+      plan.daysFor.map((key) => ({ key, days: days.get(key)! })),
+      ctx.range,
+    );
+    const close = closeRows(
+      ranked.map((r) => r.key),
+      costs,
+      ctx.budget - spent,
+    );
+    const closely = new Set(close);
+    const fine = new Map(await Promise.all(close.map(async (key) => [key, await fetch(key, ctx.judgedWindow, ctx.granularity)] as const)));
+    out.items = plan.daysFor.map((key) =>
+      closely.has(key)
+        ? { key, points: fine.get(key)!, days: days.get(key)!, judgedBy: 'report' as const }
+        : { key, points: [], days: days.get(key)!, judgedBy: 'day' as const },
+    );
+    const byDay = ranked.filter((r) => !closely.has(r.key));
+    for (const r of byDay)
+      out.unjudged.push({
+        key: r.key,
+        judgedBy: 'day',
+        reason: `judged by day only: judging its half hours too would need more than ${budgetLine}${r.evidence >= UNUSUAL ? '; its days look unusual' : ''}`,
+      });
+    if (byDay.length) {
+      const unusual = byDay.filter((r) => r.evidence >= UNUSUAL);
+      out.notes.push(
+        `${byDay.length} of ${keys.length} ${plural(by, keys.length)} judged by day only, to stay within ${budgetLine}: ${listed(
+          by,
+          byDay.map((r) => r.key),
+        )}. ` +
+          (unusual.length
+            ? `Of them, ${listed(
+                by,
+                unusual.map((r) => r.key),
+              )} had days that look unusual: ask for a shorter range to judge them half hour by half hour.`
+            : `Their days look usual; the ${plural(by, close.length)} judged half hour by half hour were those with the most unusual days, then the busiest.`),
+      );
+    }
+  }
+  for (const key of plan.left)
+    out.unjudged.push({ key, judgedBy: null, reason: `not judged: even its days would need more than ${budgetLine}` });
+  if (plan.left.length)
+    out.notes.push(
+      `${plan.left.length} of ${keys.length} ${plural(by, keys.length)} not judged, to stay within ${budgetLine}: ${listed(by, plan.left)}. Ask for a shorter range or a coarser granularity.`,
+    );
+  return out;
+}
+
+/** What a request costs the source now; a source that cannot say is taken at Graph's chunking. */
+async function plannedCalls(
+  source: AnalyticsSource,
+  target: GraphAccount,
+  req: AnalyticsRequest,
+  limits: ReportLimits = GRAPH_DEFAULTS,
+): Promise<number> {
+  if (source.plannedCalls) return source.plannedCalls(target, req);
+  const spanMs = req.granularity === 'HALF_HOUR' ? limits.halfHourChunkMs : limits.dayChunkMs;
+  return planChunks(req.range, req.granularity, target.wabaTimezone, Math.floor(spanMs / 1000)).length;
+}
