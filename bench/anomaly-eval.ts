@@ -28,6 +28,7 @@
 import { type AnomalyScope, type DetectionSettings, detectAnomalies } from '../src/analytics/anomalies.js';
 import { fillGaps, markSettlement } from '../src/analytics/series.js';
 import type { DataPoint } from '../src/series.js';
+import { measureBudget } from './anomaly/budget.js';
 import { type EvalAccount, generateAccounts, HALF_HOUR, scopeSeries } from './anomaly/generate.js';
 import { describeAlarm, describeIncident, whyMissed } from './anomaly/misses.js';
 import { offlineReports, type Unjudged } from './anomaly/offline.js';
@@ -238,7 +239,7 @@ async function evaluateSet(set: SetRun): Promise<void> {
   if (live) verdict('online', live, plainLive);
   if (MISSES) {
     misses('offline', set, ours, reports.alarms, plainScored, reports.unjudged);
-    if (live && replay) misses('online', set, live, replay.alarms, plainLive);
+    if (live && replay) misses('online', set, live, replay.alarms, plainLive, replay.unjudged);
   }
 }
 
@@ -342,13 +343,31 @@ export function evalSets(): SetRun[] {
   return ONLY.length ? sets.filter((s) => ONLY.some((o) => s.label.startsWith(o))) : sets;
 }
 
+async function budget(): Promise<void> {
+  const t0 = performance.now();
+  const b = await measureBudget(Date.UTC(2026, 10, 23, 0, 0));
+  const warm = b.perHour.slice(2);
+  console.log(
+    `\nGraph call budget (sandbox over HTTP, the product's client, bucket cache and checker; ${((performance.now() - t0) / 1000).toFixed(1)} s):`,
+  );
+  console.log(
+    `  alert checks every 30 min, ten numbers and four countries, drill-down by both, 48 hours from a cold cache: ${Math.max(...b.perHour)} Graph calls in the busiest WABA-hour (the first: ${b.perHour[0]}), ${Math.max(...warm)} at most after it, ${(warm.reduce((x, y) => x + y, 0) / warm.length).toFixed(1)} on average (target <= 40); drill-downs judged per check: ${Math.min(...b.judgedPerCheck)}–${Math.max(...b.judgedPerCheck)} of 14 (first checks: ${b.judgedPerCheck.slice(0, 3).join(', ')})`,
+  );
+  console.log(
+    `  report --last 28d --granularity half_hour --by phone of the ten numbers: ${b.report.calls} Graph calls (budget 60); ${b.report.judged} of 10 judged half hour by half hour, ${b.report.byDay} by day only, ${b.report.none} not judged; again through the bucket cache: ${b.repeat.calls} calls, ${b.repeat.judged} of 10 judged half hour by half hour`,
+  );
+}
+
 async function main(): Promise<void> {
   console.log(`waba-pulse delivery-alert evaluation (seed ${SEED}${QUICK ? ', quick' : ''}; default settings)`);
   const t0 = performance.now();
   const sets = evalSets();
   console.log(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   for (const set of sets) await evaluateSet(set);
-  if (!ONLY.length) daily();
+  if (!ONLY.length) {
+    daily();
+    await budget();
+  }
   speed(sets[0]!.accounts, sets[0]!.start);
 }
 

@@ -116,7 +116,7 @@ describe('which breakdown rows a report judges half hour by half hour when not a
 
   it('judges every row before comparing any, and says which it could not afford', () => {
     const keys = Array.from({ length: 10 }, (_, k) => `n${k}`);
-    const costs = new Map<string, RowCosts>(keys.map((k) => [k, { full: 8, judged: 5, days: 1 }]));
+    const costs = new Map<string, RowCosts>(keys.map((k) => [k, { full: 8, judged: 5, days: 1, compare: 1 }]));
     // A 28-day half-hourly report: 60 calls, 8 for the account's own scope.
     expect(planBreakdown(keys, costs, 52, true)).toEqual({ kind: 'judged', compared: false });
     expect(planBreakdown(keys, costs, 60, true)).toEqual({ kind: 'judged', compared: true });
@@ -124,7 +124,7 @@ describe('which breakdown rows a report judges half hour by half hour when not a
     expect(planBreakdown(keys, costs, 22, true)).toEqual({ kind: 'days-first', daysFor: keys, left: [] });
     expect(closeRows(['n9', 'n3', 'n0'], costs, 12)).toEqual(['n9', 'n3']);
     // Graph's days are the report's own buckets: what does not fit is left out, named by the caller.
-    expect(planBreakdown(keys, new Map(keys.map((k) => [k, { full: 1, judged: 1, days: 1 }])), 4, false)).toEqual({
+    expect(planBreakdown(keys, new Map(keys.map((k) => [k, { full: 1, judged: 1, days: 1, compare: 1 }])), 4, false)).toEqual({
       kind: 'days-first',
       daysFor: keys.slice(0, 4),
       left: keys.slice(4),

@@ -16,7 +16,7 @@ export interface MissContext {
   warmupBuckets: number;
   alarms: readonly Alarm[];
   /** Scopes the report or the checks left unjudged, with what they said. */
-  unjudged?: ReadonlyArray<{ scope: { kind: 'phone' | 'country'; index: number }; reason: string }>;
+  unjudged?: ReadonlyArray<{ scope: { kind: 'phone' | 'country'; index: number }; reason: string; atMinutes?: number[] }>;
 }
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -36,8 +36,11 @@ export function describeIncident(account: EvalAccount, inc: Incident, volume: nu
 
 export function whyMissed(ctx: MissContext, inc: Incident): string {
   const { account } = ctx;
+  const during = (m: number) => m >= inc.start * 30 && m <= (inc.end + 2) * 30;
   const unjudged = ctx.unjudged?.find(
-    (u) => (u.scope.kind === 'phone' && u.scope.index === inc.phone) || (u.scope.kind === 'country' && u.scope.index === inc.country),
+    (u) =>
+      ((u.scope.kind === 'phone' && u.scope.index === inc.phone) || (u.scope.kind === 'country' && u.scope.index === inc.country)) &&
+      (u.atMinutes === undefined || u.atMinutes.some(during)),
   );
   if (unjudged) return `cut by budget: ${unjudged.reason}`;
   const wanted = inc.kind === 'stop' ? 'volume_drop' : 'delivery_drop';

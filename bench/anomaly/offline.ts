@@ -19,8 +19,10 @@ const DAY_S = 86_400;
 
 export interface Unjudged {
   scope: { kind: 'phone' | 'country'; index: number };
-  /** What the report said of it. */
+  /** What the report (or the check) said of it. */
   reason: string;
+  /** Online: when checks left it out (minutes since the grid's start); offline it is out for the whole report. */
+  atMinutes?: number[];
 }
 
 export interface OfflineRun {
@@ -104,15 +106,16 @@ export async function offlineReports(
         });
       }
       if (by && report.breakdown) {
-        // A key with no row of its own was not judged: the report's notes say why.
+        // A row judged by day only, or not at all, says why; a key with no row at all was left out.
         const keys = by === 'phone' ? graph.phones : graph.codes;
         const rows = new Set(report.breakdown.items.map((i) => i.key));
+        const said = new Map(report.breakdown.unjudged.map((u) => [u.key, u.reason]));
         for (const key of keys) {
-          if (rows.has(key)) continue;
+          if (rows.has(key) && !said.has(key)) continue;
           const scope = scopeIndex(account, { kind: by, key, label: key });
           unjudged.push({
             scope: scope.kind === 'phone' ? { kind: 'phone', index: scope.phone! } : { kind: 'country', index: scope.country! },
-            reason: report.notes.find((n) => /Breakdown|budget/i.test(n)) ?? 'left out of the breakdown',
+            reason: said.get(key) ?? 'left out of the breakdown',
           });
         }
       }

@@ -8,7 +8,7 @@ import { DEFAULT_SETTLE_CURVE } from '../../src/analytics/settle.js';
 import { runBacktest } from '../../src/jobs/backtest.js';
 import type { EvalAccount } from './generate.js';
 import { generatedGraph } from './graphSource.js';
-import { evalConfig, scopeIndex } from './offline.js';
+import { evalConfig, scopeIndex, type Unjudged } from './offline.js';
 import type { Alarm } from './score.js';
 
 const HALF_HOUR = 1800;
@@ -19,8 +19,9 @@ export async function online(
   fromDay: number,
   toDay: number,
   sensitivity = 'normal',
-): Promise<{ alarms: Map<number, Alarm[]>; checks: number }> {
+): Promise<{ alarms: Map<number, Alarm[]>; checks: number; unjudged: Map<number, Unjudged[]> }> {
   const alarms = new Map<number, Alarm[]>();
+  const unjudged = new Map<number, Unjudged[]>();
   let checks = 0;
   for (const account of accounts) {
     const config = evalConfig(account, [
@@ -57,6 +58,19 @@ export async function online(
       }
     });
     alarms.set(account.index, list);
+    // Drill-downs checks left for a later check: with when, so a miss during them says so.
+    unjudged.set(
+      account.index,
+      (result.unjudged ?? []).map(({ key, at }) => {
+        const [kind, code] = key.split('|') as ['phone' | 'country', string];
+        const scope = scopeIndex(account, { kind, key: code, label: code });
+        return {
+          scope: { kind, index: (kind === 'phone' ? scope.phone : scope.country)! },
+          reason: `left for the next check in ${at.length} checks (the rule's share of Graph calls)`,
+          atMinutes: at.map((ms) => (ms / 1000 - start) / 60),
+        };
+      }),
+    );
   }
-  return { alarms, checks };
+  return { alarms, checks, unjudged };
 }

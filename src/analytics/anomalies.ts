@@ -287,7 +287,7 @@ function dropAnomaly(ctx: Assembly, run: number[]): Anomaly | undefined {
   if (!significant && !belowFloor) return undefined;
   // One half hour that recovered at once is a blip (a batch to a stale list), not a delivery
   // problem: it stands only while nothing after it says otherwise.
-  if (single && !belowFloor && recoveredAfter(sc, run[0]!, s.minSent)) return undefined;
+  if (single && !belowFloor && recoveredAfter(sc, run[0]!, s)) return undefined;
   const critical = deficit * 100 >= 10 || (floor !== undefined && observed < floor - 0.05);
   const judged = significant
     ? `expected ${pct(expected)} (at least ${pct(Math.max(0, expected - band))})`
@@ -314,15 +314,19 @@ function dropAnomaly(ctx: Assembly, run: number[]): Anomaly | undefined {
   };
 }
 
-/** Visible share of its deliveries above which a young bucket says enough to tell a recovery. */
-const TELLING_SHARE = 0.75;
+/**
+ * Visible share of its deliveries above which a young bucket says enough to tell a recovery: its
+ * rate is read at the low end of what may have arrived, so younger ones look better than they are.
+ */
+const TELLING_SHARE = 0.9;
 
-/** The next bucket with enough messages to tell (within an hour) delivered as expected. */
-function recoveredAfter(sc: BucketScorer, j: number, minSent: number): boolean {
+/** The next bucket with enough messages to tell (within an hour) delivered about as expected. */
+function recoveredAfter(sc: BucketScorer, j: number, s: DetectionSettings): boolean {
   for (let k = j + 1; k < sc.n && k <= j + 2; k++) {
-    if (sc.judged[k] === 0 || sc.partial[k] === 1 || sc.S[k]! < minSent) continue;
+    if (sc.judged[k] === 0 || sc.partial[k] === 1 || sc.S[k]! < s.minSent) continue;
     if (sc.settled[k] === 0 && sc.F[k]! < TELLING_SHARE) return false;
-    return sc.dropFlag[k] === 0;
+    const e = sc.p0[k]! - sc.allowance[k]!;
+    return sc.dropFlag[k] === 0 && !(sc.D[k]! / sc.F[k]! / sc.S[k]! < e - s.minDropPoints / 100);
   }
   return false;
 }

@@ -25,6 +25,8 @@ export interface RowCosts {
   judged: number;
   /** Graph's days over the whole window: compared, and judged coarsely. */
   days: number;
+  /** Graph's days before the range only: compared (settled, so a cache holds them after once). */
+  compare: number;
 }
 
 export type BreakdownPlan =
@@ -45,7 +47,7 @@ export function planBreakdown(
 ): BreakdownPlan {
   const sum = (pick: (c: RowCosts) => number, of: readonly string[] = keys) => of.reduce((total, k) => total + pick(costs.get(k)!), 0);
   if (sum((c) => c.full) <= budget) return { kind: 'full' };
-  if (coarse && sum((c) => c.judged) <= budget) return { kind: 'judged', compared: sum((c) => c.judged + c.days) <= budget };
+  if (coarse && sum((c) => c.judged) <= budget) return { kind: 'judged', compared: sum((c) => c.judged + c.compare) <= budget };
   // Days first, as many rows as fit (without them a row cannot even be ranked).
   const daysFor: string[] = [];
   let spent = 0;
@@ -106,7 +108,25 @@ function listed(by: BreakdownDimension, keys: readonly string[], max = 6): strin
   return keys.length > max ? `${labels.join(', ')} and ${keys.length - max} more` : labels.join(', ');
 }
 
-export async function fetchBreakdown(ctx: FetchContext): Promise<BreakdownFetch> {
+/** History a row judged closely may give up so its window fits one chunk fewer: a DST change's hour. */
+const TRIM_SLACK_SECONDS = 2 * 3600;
+
+/**
+ * The range and its baseline, a little less baseline when that saves a whole Graph call: across
+ * a daylight-saving change five weeks are five weeks and an hour, one more chunk of seven days.
+ */
+export function fittedWindow(window: TimeRange, chunkSeconds: number): TimeRange {
+  const chunks = Math.ceil((window.end - window.start) / chunkSeconds);
+  const over = window.end - window.start - (chunks - 1) * chunkSeconds;
+  return chunks > 1 && over <= TRIM_SLACK_SECONDS ? { start: window.end - (chunks - 1) * chunkSeconds, end: window.end } : window;
+}
+
+export async function fetchBreakdown(input: FetchContext): Promise<BreakdownFetch> {
+  const chunk = Math.floor(
+    (input.granularity === 'HALF_HOUR' ? (input.limits ?? GRAPH_DEFAULTS).halfHourChunkMs : (input.limits ?? GRAPH_DEFAULTS).dayChunkMs) /
+      1000,
+  );
+  const ctx = { ...input, judgedWindow: fittedWindow(input.judgedWindow, chunk) };
   const { by, keys, source, target } = ctx;
   const filterOf = (key: string): AnalyticsFilter =>
     by === 'phone' ? { ...ctx.scope, phoneNumbers: [key] } : { ...ctx.scope, countryCodes: [key] };
@@ -123,15 +143,18 @@ export async function fetchBreakdown(ctx: FetchContext): Promise<BreakdownFetch>
     return out;
   }
   const coarse = ctx.granularity === 'HALF_HOUR';
+  const before = { start: ctx.window.start, end: ctx.range.start };
   const costs = new Map<string, RowCosts>();
   await Promise.all(
     keys.map(async (key) => {
-      const [full, judged, days] = await Promise.all([
+      const none = Promise.resolve(Number.POSITIVE_INFINITY);
+      const [full, judged, days, compare] = await Promise.all([
         plannedCalls(source, target, request(key, ctx.window, ctx.granularity), ctx.limits),
         plannedCalls(source, target, request(key, ctx.judgedWindow, ctx.granularity), ctx.limits),
-        coarse ? plannedCalls(source, target, request(key, ctx.window, 'DAY'), ctx.limits) : Promise.resolve(Number.POSITIVE_INFINITY),
+        coarse ? plannedCalls(source, target, request(key, ctx.window, 'DAY'), ctx.limits) : none,
+        coarse ? plannedCalls(source, target, request(key, before, 'DAY'), ctx.limits) : none,
       ]);
-      costs.set(key, { full, judged, days });
+      costs.set(key, { full, judged, days, compare });
     }),
   );
   const plan = planBreakdown(keys, costs, ctx.budget, coarse);
@@ -145,7 +168,7 @@ export async function fetchBreakdown(ctx: FetchContext): Promise<BreakdownFetch>
       keys.map(async (key) => {
         const [points, days] = await Promise.all([
           fetch(key, ctx.judgedWindow, ctx.granularity),
-          plan.compared ? fetch(key, ctx.window, 'DAY') : Promise.resolve(undefined),
+          plan.compared ? fetch(key, before, 'DAY') : Promise.resolve(undefined),
         ]);
         return { key, points, ...(days ? { days } : {}), judgedBy: 'report' as const };
       }),
