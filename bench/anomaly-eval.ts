@@ -185,6 +185,8 @@ function misses(
         .map((d) => `${Math.round(d.minutes)} (account ${d.account})`)
         .join(', ')}`,
     );
+  for (const r of scored.reopenedList)
+    console.log(`  ${label} raised more than one episode for: ${describeIncident(r.account, r.incident, r.volume)}`);
   if (scored.falseAlarms.length) {
     console.log(`  ${label} false delivery-drop alarms:`);
     for (const { account, alarm } of scored.falseAlarms) console.log(`    - ${describeAlarm(account, alarm)}`);

@@ -42,6 +42,7 @@ export interface Scored {
   bigDropDelayOf: Array<{ account: number; start: number; minutes: number }>;
   /** Incidents raised as more than one episode (online). */
   reopened: number;
+  reopenedList: IncidentResult[];
   faDropEvents: number;
   faDropEventsClean: number;
   /** The delivery-drop alarms no incident explains. */
@@ -116,6 +117,7 @@ export function score(
     bigDropDelays: [],
     bigDropDelayOf: [],
     reopened: 0,
+    reopenedList: [],
     faDropEvents: 0,
     faDropEventsClean: 0,
     falseAlarms: [],
@@ -170,7 +172,10 @@ export function score(
         out.bigDropDelayOf.push({ account: account.index, start: inc.start, minutes });
       }
       const episodes = new Set(hits.map((a) => a.episode).filter((e) => e !== undefined));
-      if (episodes.size > 1) out.reopened++;
+      if (episodes.size > 1) {
+        out.reopened++;
+        out.reopenedList.push({ account, incident: inc, volume, caught, named: false });
+      }
     }
     const explained = (a: Alarm) => account.incidents.some((inc) => overlaps(a, inc.start, inc.end));
     const inBurst = (a: Alarm) => account.bursts.some((b) => overlaps(a, b.start, b.end));

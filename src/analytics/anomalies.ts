@@ -286,8 +286,8 @@ function dropAnomaly(ctx: Assembly, run: number[]): Anomaly | undefined {
     lowerTail(observed, expected, spread * spread) <= normalTail(z);
   if (!significant && !belowFloor) return undefined;
   // One half hour that recovered at once is a blip (a batch to a stale list), not a delivery
-  // problem: it stands only while nothing after it says otherwise.
-  if (single && !belowFloor && recoveredAfter(sc, run[0]!, s)) return undefined;
+  // problem: it stands only while nothing after it says otherwise. (A day is never a blip.)
+  if (single && !belowFloor && input.granularity === 'half_hour' && recoveredAfter(sc, run[0]!, s)) return undefined;
   const critical = deficit * 100 >= 10 || (floor !== undefined && observed < floor - 0.05);
   const judged = significant
     ? `expected ${pct(expected)} (at least ${pct(Math.max(0, expected - band))})`
