@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/main.js';
 import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
 import type { SandboxAccount } from '../src/sandbox/traffic.js';
+import { openStore } from '../src/store/sql.js';
 import { capturedOutput } from './helpers/output.js';
 
 // A ten-number account on UTC; the number Graph lists last delivers 25 points less for five hours
@@ -43,7 +44,7 @@ beforeAll(async () => {
 });
 afterAll(() => sandbox.close());
 
-async function report(callsPerReport: number) {
+async function report(callsPerReport: number, env: NodeJS.ProcessEnv = {}) {
   const path = join(dir, `budget-${callsPerReport}.yaml`);
   writeFileSync(path, config(callsPerReport));
   const { stdout, stderr, out, err } = capturedOutput();
@@ -64,7 +65,7 @@ async function report(callsPerReport: number) {
       '--format',
       'json',
     ],
-    { stdout, stderr, env: { T: TOKEN, GRAPH_API_URL: sandbox.url }, cwd: dir, now: () => NOW },
+    { stdout, stderr, env: { T: TOKEN, GRAPH_API_URL: sandbox.url, ...env }, cwd: dir, now: () => NOW },
   );
   expect(err()).toBe('');
   expect(code).toBe(0);
@@ -86,6 +87,21 @@ describe('a 28-day half-hourly report by phone of a ten-number account', () => {
     expect(json.notes).toContain(
       'Change against the previous period is left out for the phone numbers: with it, judging all 10 would need more than the 60 Graph calls a report may use (graph.callsPerReport).',
     );
+  }, 60_000);
+
+  it("keeps settled history in the store's bucket cache: a repeat costs a call a number", async () => {
+    const url = `sqlite:${join(dir, 'cache.db')}`;
+    await (await openStore(url)).close();
+    const first = await report(60, { DATABASE_URL: url });
+    expect(first.json.breakdown.unjudged).toEqual([]);
+    // The second also fetches the numbers' days before the range once, now affordable, to compare.
+    await report(60, { DATABASE_URL: url });
+    const repeat = await report(60, { DATABASE_URL: url });
+    expect(repeat.calls).toBeLessThanOrEqual(11);
+    expect(repeat.json.breakdown.items).toHaveLength(10);
+    expect(repeat.json.breakdown.unjudged).toEqual([]);
+    expect(droppedOn(repeat.json, last)).toHaveLength(1);
+    expect(repeat.json.breakdown.items.every((i: any) => i.previous.sent > 0)).toBe(true);
   }, 60_000);
 
   it('on a tighter budget, looks closely where the days say to, judges the rest by day and names them', async () => {
