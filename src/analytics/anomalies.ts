@@ -250,8 +250,12 @@ function dropAnomaly(ctx: Assembly, run: number[]): Anomaly | undefined {
   let finalDelivered = 0;
   let expectedDelivered = 0;
   let variance = 0;
-  let persistent = 0;
   let baselined = 0;
+  // The run's evidence weighs each bucket by what it says (inverse variance): a campaign's huge
+  // half hours, whose rate swings as much as any other's, do not drown the rest.
+  let weights = 0;
+  let weightedDeficit = 0;
+  let counted = 0;
   for (const j of run) {
     sent += sc.S[j]!;
     delivered += sc.D[j]!;
@@ -262,18 +266,25 @@ function dropAnomaly(ctx: Assembly, run: number[]): Anomaly | undefined {
     const S = sc.S[j]!;
     baselined += S;
     expectedDelivered += S * e;
-    variance += (S * b) / sc.F[j]! + S * S * ((1 - sc.rho) * sc.tau2 + b / sc.pool[j]!);
-    persistent += ((S * b) / sc.F[j]! + S * S * (sc.tau2 + b / sc.pool[j]!)) * sc.longRun;
+    const bucketVariance = (S * b) / sc.F[j]! + S * S * (sc.tau2 + b / sc.pool[j]!);
+    variance += bucketVariance;
+    if (S > 0) {
+      weights += (S * S) / bucketVariance;
+      weightedDeficit += ((S * S) / bucketVariance) * (e - sc.D[j]! / sc.F[j]! / S);
+      counted++;
+    }
   }
-  // Two views of how the noise of neighbouring buckets adds up: a shared offset (ρτ² for the
-  // whole run) or the measured long-run factor; a run found by either is judged by the kinder.
-  variance = Math.min(variance + baselined * baselined * sc.rho * sc.tau2, persistent);
   const observed = sent > 0 ? Math.min(1, finalDelivered / sent) : 0;
   const floor = s.rateFloor;
   const belowFloor = floor !== undefined && observed < floor;
   if (baselined === 0 && !belowFloor) return undefined;
   const expected = baselined > 0 ? expectedDelivered / baselined : floor!;
-  const spread = baselined > 0 ? Math.sqrt(variance) / baselined : 0;
+  // How much a run of buckets wanders together: 1 for one bucket, the measured long-run factor
+  // for eight or more.
+  const together = 1 + (sc.longRun - 1) * Math.min(1, Math.max(0, counted - 1) / 7);
+  const spread = baselined > 0 ? Math.sqrt(variance * together) / baselined : 0;
+  const pooled = weights > 0 ? weightedDeficit / weights : 0;
+  const pooledVariance = weights > 0 ? together / weights : 0;
   const single = run.length === 1;
   const minDrop = (single ? s.minDropPointsSingle : run.length === 2 ? s.minDropPointsShort : s.minDropPoints) / 100;
   const z = single ? s.zSingle : s.z;
@@ -282,8 +293,9 @@ function dropAnomaly(ctx: Assembly, run: number[]): Anomaly | undefined {
   const significant =
     baselined > 0 &&
     deficit >= minDrop &&
+    pooled >= minDrop &&
     deficit * sent >= s.minExcessUndelivered &&
-    lowerTail(observed, expected, spread * spread) <= normalTail(z);
+    lowerTail(expected - pooled, expected, pooledVariance) <= normalTail(z);
   if (!significant && !belowFloor) return undefined;
   // One half hour that recovered at once is a blip (a batch to a stale list), not a delivery
   // problem: it stands only while nothing after it says otherwise. (A day is never a blip.)

@@ -54,9 +54,8 @@ const TRI_LAG = 20;
 /** The persistence statistic: each bucket adds its deficit in deviations (at most RUN_CAP) less RUN_REFERENCE. */
 const RUN_CAP = 4;
 const RUN_REFERENCE = 1;
-/** Buckets with fewer messages, or less of their deliveries visible yet, say too little to move the statistic. */
+/** Buckets with fewer messages say too little to move the statistic. */
 const RUN_MIN_SENT = 20;
-const RUN_MIN_SHARE = 0.75;
 /** Residual runs the long-run factor is measured over: four hours. */
 const LONG_RUN_BLOCK = 8;
 
@@ -593,8 +592,7 @@ export class BucketScorer {
   private judgeRun(i: number): void {
     const S = this.S[i]!;
     const base = this.p0[i]!;
-    // A bucket so young that it is read well above its true rate says nothing either way.
-    if (Number.isNaN(base) || S < RUN_MIN_SENT || (this.settled[i] === 0 && this.F[i]! < RUN_MIN_SHARE)) return;
+    if (Number.isNaN(base) || S < RUN_MIN_SENT) return;
     const t = this.t;
     const e = base - this.allowance[i]!;
     const rate = this.D[i]! / this.F[i]! / S;
@@ -607,7 +605,10 @@ export class BucketScorer {
       z = tail <= this.tailAtCap ? RUN_CAP : Math.min(z, normalQuantileUpper(tail));
     }
     z = Math.max(-RUN_CAP, Math.min(RUN_CAP, z));
-    this.cusum = Math.max(0, this.cusum + z / scale - RUN_REFERENCE);
+    const step = z / scale - RUN_REFERENCE;
+    // A bucket still settling is read at the low end of what may have arrived, well above its
+    // true rate: its deficit is a floor, evidence of a drop, but looking fine proves nothing yet.
+    this.cusum = Math.max(0, this.cusum + (this.settled[i] === 0 ? Math.max(0, step) : step));
     if (this.cusum === 0) {
       this.cusumFrom = -1;
       return;
