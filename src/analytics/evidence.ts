@@ -19,9 +19,11 @@ export interface RankedRow {
   evidence: number;
   /** Sent in the range. */
   sent: number;
+  /** The range's days at least `UNUSUAL` spreads off, neighbouring ones joined: where to look closely. */
+  unusual: TimeRange[];
 }
 
-/** Days of a row's own past its usual rate and volume are read from. */
+/** Days of a row's own past its usual rate and volume are read from, when it has no weeks yet. */
 const BASELINE_DAYS = 7;
 /** A day with fewer messages says nothing of its rate. */
 const MIN_DAY_SENT = 20;
@@ -50,10 +52,14 @@ function rowEvidence(row: CoarseRow, range: TimeRange): RankedRow {
   const volumeResiduals: number[] = [];
   for (let d = 0; d < days.length; d++) {
     const day = days[d]!;
-    const before = days.filter((p) => p.start < day.start && p.start >= day.start - (BASELINE_DAYS + 1) * 86_400);
+    // The same weekday of the weeks before when there are two or more (weekends are quieter),
+    // else the days just before.
+    const weekdays = days.filter((p) => [1, 2, 3, 4].some((w) => Math.abs(day.start - w * 7 * 86_400 - p.start) <= 3 * 3600));
+    const before =
+      weekdays.length >= 2 ? weekdays : days.filter((p) => p.start < day.start && p.start >= day.start - (BASELINE_DAYS + 1) * 86_400);
     const rated = before.filter((p) => p.sent >= MIN_DAY_SENT);
-    expectedRate[d] = rated.length >= 3 ? median(rated.map((p) => p.delivered / p.sent)) : Number.NaN;
-    expectedSent[d] = before.length >= 3 ? median(before.map((p) => p.sent)) : Number.NaN;
+    expectedRate[d] = rated.length >= 2 ? median(rated.map((p) => p.delivered / p.sent)) : Number.NaN;
+    expectedSent[d] = before.length >= 2 ? median(before.map((p) => p.sent)) : Number.NaN;
     if (!Number.isNaN(expectedRate[d]!) && day.sent >= MIN_DAY_SENT) rateResiduals.push(day.delivered / day.sent - expectedRate[d]!);
     if (expectedSent[d]! > 0 && day.sent > 0) volumeResiduals.push(Math.log(day.sent / expectedSent[d]!));
   }
@@ -61,23 +67,25 @@ function rowEvidence(row: CoarseRow, range: TimeRange): RankedRow {
   const volumeSpread = Math.max(MIN_VOLUME_SPREAD, robustSpread(volumeResiduals));
   let evidence = 0;
   let sent = 0;
+  const unusual: TimeRange[] = [];
   for (let d = 0; d < days.length; d++) {
     const day = days[d]!;
     if (day.end <= range.start || day.start >= range.end) continue;
     sent += day.sent;
+    let dayEvidence = 0;
     const e = expectedRate[d]!;
-    if (!Number.isNaN(e) && day.sent >= MIN_DAY_SENT) {
-      const z = (e - day.delivered / day.sent) / Math.sqrt((e * (1 - e)) / day.sent + rateSpread * rateSpread);
-      evidence = Math.max(evidence, z);
-    }
+    if (!Number.isNaN(e) && day.sent >= MIN_DAY_SENT)
+      dayEvidence = (e - day.delivered / day.sent) / Math.sqrt((e * (1 - e)) / day.sent + rateSpread * rateSpread);
     const usual = expectedSent[d]!;
-    if (usual >= MIN_DAY_SENT) {
-      // A number that stopped for hours sends a share of its usual day; nothing at all is the most.
-      const shortfall = -Math.log(Math.max(day.sent, 1) / usual);
-      evidence = Math.max(evidence, shortfall / volumeSpread);
-    }
+    // A number that stopped for hours sends a share of its usual day; nothing at all is the most.
+    if (usual >= MIN_DAY_SENT) dayEvidence = Math.max(dayEvidence, -Math.log(Math.max(day.sent, 1) / usual) / volumeSpread);
+    evidence = Math.max(evidence, dayEvidence);
+    if (dayEvidence < UNUSUAL) continue;
+    const last = unusual[unusual.length - 1];
+    if (last && last.end >= day.start) last.end = Math.min(day.end, range.end);
+    else unusual.push({ start: Math.max(day.start, range.start), end: Math.min(day.end, range.end) });
   }
-  return { key: row.key, evidence, sent };
+  return { key: row.key, evidence, sent, unusual };
 }
 
 /** A day this many spreads off is worth a closer look; below it, a row is ranked by its volume. */

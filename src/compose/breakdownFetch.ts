@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import type { BreakdownDimension } from '../analytics/breakdown.js';
 import { rankByEvidence, UNUSUAL } from '../analytics/evidence.js';
 import { planChunks } from '../graph/chunks.js';
@@ -121,6 +122,17 @@ export function fittedWindow(window: TimeRange, chunkSeconds: number): TimeRange
   return chunks > 1 && over <= TRIM_SLACK_SECONDS ? { start: window.end - (chunks - 1) * chunkSeconds, end: window.end } : window;
 }
 
+/** The baseline a close look at a few days needs before them: a week. */
+const HISTORY_SECONDS = 7 * 86_400;
+
+/** "2026-03-09" or "2026-03-09–2026-03-10", in the zone of Graph's days. */
+function dayRange(range: TimeRange, tz: string): string {
+  const day = (t: number) => DateTime.fromSeconds(t, { zone: tz }).toISODate();
+  const first = day(range.start);
+  const last = day(range.end - 1);
+  return first === last ? `${first}` : `${first}–${last}`;
+}
+
 export async function fetchBreakdown(input: FetchContext): Promise<BreakdownFetch> {
   const chunk = Math.floor(
     (input.granularity === 'HALF_HOUR' ? (input.limits ?? GRAPH_DEFAULTS).halfHourChunkMs : (input.limits ?? GRAPH_DEFAULTS).dayChunkMs) /
@@ -186,43 +198,81 @@ export async function fetchBreakdown(input: FetchContext): Promise<BreakdownFetc
     // Graph's own days are the report's buckets: a row either fits whole or is left out.
     out.items = plan.daysFor.map((key) => ({ key, points: days.get(key)! }));
   } else {
-    const spent = plan.daysFor.reduce((total, k) => total + costs.get(k)!.days, 0);
+    let left = ctx.budget - plan.daysFor.reduce((total, k) => total + costs.get(k)!.days, 0);
     const ranked = rankByEvidence(
       plan.daysFor.map((key) => ({ key, days: days.get(key)! })),
       ctx.range,
     );
+    // First a close look at every unusual day — half hour by half hour, with the week before it
+    // for a baseline — most unusual rows first, as far as the calls go.
+    const looks: Array<{ key: string; range: TimeRange; window: TimeRange }> = [];
+    for (const r of ranked) {
+      for (const range of r.unusual) {
+        const window = fittedWindow({ start: range.start - HISTORY_SECONDS, end: range.end }, chunk);
+        const cost = await plannedCalls(source, target, request(r.key, window, ctx.granularity), ctx.limits);
+        if (cost > left) continue;
+        looks.push({ key: r.key, range, window });
+        left -= cost;
+      }
+    }
+    // Then whole ranges with what is left: rows without a close look first (the busiest, where a
+    // drop too small to mark a day hides), then those with one.
+    const looked = new Set(looks.map((l) => l.key));
     const close = closeRows(
-      ranked.map((r) => r.key),
+      [...ranked.filter((r) => !looked.has(r.key)), ...ranked.filter((r) => looked.has(r.key))].map((r) => r.key),
       costs,
-      ctx.budget - spent,
+      left,
     );
     const closely = new Set(close);
-    const fine = new Map(await Promise.all(close.map(async (key) => [key, await fetch(key, ctx.judgedWindow, ctx.granularity)] as const)));
+    const [fine, focused] = await Promise.all([
+      Promise.all(close.map(async (key) => [key, await fetch(key, ctx.judgedWindow, ctx.granularity)] as const)),
+      Promise.all(
+        looks
+          .filter((l) => !closely.has(l.key))
+          .map(async (l) => ({ key: l.key, range: l.range, points: await fetch(l.key, l.window, ctx.granularity) })),
+      ),
+    ]);
+    const fineOf = new Map(fine);
     out.items = plan.daysFor.map((key) =>
       closely.has(key)
-        ? { key, points: fine.get(key)!, days: days.get(key)!, judgedBy: 'report' as const }
-        : { key, points: [], days: days.get(key)!, judgedBy: 'day' as const },
+        ? { key, points: fineOf.get(key)!, days: days.get(key)!, judgedBy: 'report' as const }
+        : {
+            key,
+            points: [],
+            days: days.get(key)!,
+            judgedBy: 'day' as const,
+            looks: focused.filter((f) => f.key === key).map(({ range, points }) => ({ range, points })),
+          },
     );
     const byDay = ranked.filter((r) => !closely.has(r.key));
-    for (const r of byDay)
+    for (const r of byDay) {
+      const mine = focused.filter((f) => f.key === r.key);
+      const missed = r.unusual.length - mine.length;
       out.unjudged.push({
         key: r.key,
         judgedBy: 'day',
-        reason: `judged by day only: judging its half hours too would need more than ${budgetLine}${r.evidence >= UNUSUAL ? '; its days look unusual' : ''}`,
+        reason:
+          `judged by day${mine.length ? `, and half hour by half hour on its unusual day${mine.length === 1 && mine[0]!.range.end - mine[0]!.range.start <= 86_400 + 3600 ? '' : 's'} (${mine.map((f) => dayRange(f.range, out.dayTimezone)).join(', ')})` : ' only'}: ` +
+          `judging all its half hours would need more than ${budgetLine}` +
+          (missed > 0
+            ? `; ${missed === r.unusual.length ? 'its days look unusual' : `${missed} more unusual stretch${missed === 1 ? '' : 'es'} not looked at`}`
+            : ''),
       });
+    }
     if (byDay.length) {
-      const unusual = byDay.filter((r) => r.evidence >= UNUSUAL);
+      const unlooked = byDay.filter((r) => r.unusual.length > focused.filter((f) => f.key === r.key).length);
       out.notes.push(
-        `${byDay.length} of ${keys.length} ${plural(by, keys.length)} judged by day only, to stay within ${budgetLine}: ${listed(
+        `${byDay.length} of ${keys.length} ${plural(by, keys.length)} judged by day, to stay within ${budgetLine}: ${listed(
           by,
           byDay.map((r) => r.key),
-        )}. ` +
-          (unusual.length
-            ? `Of them, ${listed(
+        )}` +
+          (focused.length ? `; their days that look unusual were judged half hour by half hour too` : '') +
+          (unlooked.length
+            ? `. ${listed(
                 by,
-                unusual.map((r) => r.key),
-              )} had days that look unusual: ask for a shorter range to judge them half hour by half hour.`
-            : `Their days look usual; the ${plural(by, close.length)} judged half hour by half hour were those with the most unusual days, then the busiest.`),
+                unlooked.map((r) => r.key),
+              )} had unusual days not looked at closely: ask for a shorter range.`
+            : '.'),
       );
     }
   }

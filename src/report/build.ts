@@ -55,6 +55,8 @@ export interface BreakdownRow {
   days?: readonly DataPoint[] | undefined;
   /** 'day': judged by Graph's days only (the call budget); otherwise at the report's own granularity. */
   judgedBy?: 'report' | 'day' | undefined;
+  /** A row judged by day: its unusual days looked at half hour by half hour, each with the week before it. */
+  looks?: ReadonlyArray<{ range: TimeRange; points: readonly DataPoint[] }> | undefined;
 }
 
 export interface UnjudgedRow {
@@ -147,8 +149,27 @@ export function buildReport(input: BuildInput): Report {
       const days = item.days ? prepareDays(item.days) : undefined;
       const previousOf = (points: readonly DataPoint[]) => (previous.start < oldestServed ? [] : within(points, previous));
       if (item.judgedBy === 'day' && days) {
-        // Judged by Graph's days alone (the call budget): their own baseline, their own zone.
+        // Judged by Graph's days (the call budget): their own baseline, their own zone; and the
+        // days that looked unusual half hour by half hour, each after its week of baseline.
         anomalies.push(...detectAnomalies({ ...days, granularity: 'day', tz: dayTz, scope, settings: input.detection }));
+        for (const look of item.looks ?? []) {
+          const { points } = normalizeSeries(look.points);
+          const grid = fillGaps(points, { start: look.range.start - 7 * 86_400, end: look.range.end }, input.granularity, bucketTz).points;
+          anomalies.push(
+            ...detectAnomalies({
+              history: grid.filter((p) => p.start < look.range.start),
+              series: markSettlement(
+                grid.filter((p) => p.start >= look.range.start),
+                input.nowMs,
+                input.settleMs,
+              ),
+              granularity: input.granularity,
+              tz: bucketTz,
+              scope,
+              settings: input.detection,
+            }),
+          );
+        }
         return { key: item.key, current: days.series, previous: previousOf(days.all) };
       }
       const prepared = prepare(item.points);
