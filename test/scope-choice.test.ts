@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rankByEvidence } from '../src/analytics/evidence.js';
 import { longRunFactor } from '../src/analytics/noise.js';
-import { closeRows, planBreakdown, type RowCosts } from '../src/compose/breakdownFetch.js';
+import { planBreakdown, planCloser, type RowCosts } from '../src/compose/breakdownFetch.js';
 import { chooseDrillDowns, type DrillDown, drillDownKey, type Judgement, withinBudget } from '../src/jobs/alertScopes.js';
 import type { DataPoint } from '../src/series.js';
 
@@ -122,7 +122,23 @@ describe('which breakdown rows a report judges half hour by half hour when not a
     expect(planBreakdown(keys, costs, 60, true)).toEqual({ kind: 'judged', compared: true });
     expect(planBreakdown(keys, costs, 80, true)).toEqual({ kind: 'full' });
     expect(planBreakdown(keys, costs, 22, true)).toEqual({ kind: 'days-first', daysFor: keys, left: [] });
-    expect(closeRows(['n9', 'n3', 'n0'], costs, 12)).toEqual(['n9', 'n3']);
+    // With the calls left after every row's days: looks at unusual days first, then whole rows in
+    // rank order, a row judged whole giving back its looks' calls.
+    const look = (key: string, day: number) => ({
+      key,
+      range: { start: day, end: day + DAY },
+      window: { start: day - 7 * DAY, end: day + DAY },
+      cost: 2,
+    });
+    expect(planCloser(['n9', 'n3', 'n0'], costs, [look('n9', START), look('n3', START)], 4)).toEqual({
+      whole: [],
+      looks: [look('n9', START), look('n3', START)],
+    });
+    expect(planCloser(['n9', 'n3', 'n0'], costs, [look('n9', START), look('n3', START)], 7)).toEqual({
+      whole: ['n9'],
+      looks: [look('n3', START)],
+    });
+    expect(planCloser(['n9', 'n3', 'n0'], costs, [look('n9', START)], 12)).toEqual({ whole: ['n9', 'n3'], looks: [] });
     // Graph's days are the report's own buckets: what does not fit is left out, named by the caller.
     expect(planBreakdown(keys, new Map(keys.map((k) => [k, { full: 1, judged: 1, days: 1, compare: 1 }])), 4, false)).toEqual({
       kind: 'days-first',

@@ -61,17 +61,41 @@ export function planBreakdown(
   return { kind: 'days-first', daysFor, left: keys.filter((k) => !daysFor.includes(k)) };
 }
 
-/** The rows judged closely: in rank order, each while its calls still fit. */
-export function closeRows(ranked: readonly string[], costs: ReadonlyMap<string, RowCosts>, budget: number): string[] {
-  const out: string[] = [];
-  let spent = 0;
-  for (const key of ranked) {
-    const cost = costs.get(key)!.judged;
-    if (spent + cost > budget) continue;
-    out.push(key);
-    spent += cost;
+export interface Look {
+  key: string;
+  /** The unusual days, and the window fetched for them (with the week before). */
+  range: TimeRange;
+  window: TimeRange;
+  cost: number;
+}
+
+/**
+ * What to judge half hour by half hour with the calls left once every row's days are in: a look
+ * at every unusual day (the candidates, most unusual rows first), as far as the calls go; then
+ * whole ranges in rank order (unusual rows, then the busiest, where a drop too small to mark a
+ * day hides), a row judged whole giving back the calls of its looks. Pure.
+ */
+export function planCloser(
+  ranked: readonly string[],
+  costs: ReadonlyMap<string, RowCosts>,
+  candidates: readonly Look[],
+  budget: number,
+): { whole: string[]; looks: Look[] } {
+  let left = budget;
+  const looks: Look[] = [];
+  for (const look of candidates) {
+    if (look.cost > left) continue;
+    looks.push(look);
+    left -= look.cost;
   }
-  return out;
+  const whole: string[] = [];
+  for (const key of ranked) {
+    const refund = looks.filter((l) => l.key === key).reduce((sum, l) => sum + l.cost, 0);
+    if (costs.get(key)!.judged > left + refund) continue;
+    whole.push(key);
+    left += refund - costs.get(key)!.judged;
+  }
+  return { whole, looks: looks.filter((l) => !whole.includes(l.key)) };
 }
 
 export interface BreakdownFetch {
@@ -198,39 +222,33 @@ export async function fetchBreakdown(input: FetchContext): Promise<BreakdownFetc
     // Graph's own days are the report's buckets: a row either fits whole or is left out.
     out.items = plan.daysFor.map((key) => ({ key, points: days.get(key)! }));
   } else {
-    let left = ctx.budget - plan.daysFor.reduce((total, k) => total + costs.get(k)!.days, 0);
+    const left = ctx.budget - plan.daysFor.reduce((total, k) => total + costs.get(k)!.days, 0);
     const ranked = rankByEvidence(
       plan.daysFor.map((key) => ({ key, days: days.get(key)! })),
       ctx.range,
     );
-    // First a close look at every unusual day — half hour by half hour, with the week before it
-    // for a baseline — most unusual rows first, as far as the calls go.
-    const looks: Array<{ key: string; range: TimeRange; window: TimeRange }> = [];
-    for (const r of ranked) {
+    // Every unusual day is a candidate for a close look: half hour by half hour, after its week.
+    const candidates: Look[] = [];
+    for (const r of ranked)
       for (const range of r.unusual) {
         const window = fittedWindow({ start: range.start - HISTORY_SECONDS, end: range.end }, chunk);
-        const cost = await plannedCalls(source, target, request(r.key, window, ctx.granularity), ctx.limits);
-        if (cost > left) continue;
-        looks.push({ key: r.key, range, window });
-        left -= cost;
+        candidates.push({
+          key: r.key,
+          range,
+          window,
+          cost: await plannedCalls(source, target, request(r.key, window, ctx.granularity), ctx.limits),
+        });
       }
-    }
-    // Then whole ranges with what is left: rows without a close look first (the busiest, where a
-    // drop too small to mark a day hides), then those with one.
-    const looked = new Set(looks.map((l) => l.key));
-    const close = closeRows(
-      [...ranked.filter((r) => !looked.has(r.key)), ...ranked.filter((r) => looked.has(r.key))].map((r) => r.key),
+    const { whole: close, looks } = planCloser(
+      ranked.map((r) => r.key),
       costs,
+      candidates,
       left,
     );
     const closely = new Set(close);
     const [fine, focused] = await Promise.all([
       Promise.all(close.map(async (key) => [key, await fetch(key, ctx.judgedWindow, ctx.granularity)] as const)),
-      Promise.all(
-        looks
-          .filter((l) => !closely.has(l.key))
-          .map(async (l) => ({ key: l.key, range: l.range, points: await fetch(l.key, l.window, ctx.granularity) })),
-      ),
+      Promise.all(looks.map(async (l) => ({ key: l.key, range: l.range, points: await fetch(l.key, l.window, ctx.granularity) }))),
     ]);
     const fineOf = new Map(fine);
     out.items = plan.daysFor.map((key) =>
