@@ -188,19 +188,25 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
     expect(posts.filter((e) => e.followUp === 'resolve')).toHaveLength(1);
   }, 90_000);
 
-  it('checks the account without drill-downs when its Graph budget runs low, and says so', async () => {
+  it("judges the drill-downs that fit when its Graph budget runs low, the open alert's number first, and says so", async () => {
+    // 170 of 200 calls used: half of the 10 left before checks are deferred, 5, for a check — the
+    // account's two (eight days, two chunks) and one number's two; the other waits its turn.
     const {
       checker: c,
       store,
       delivery,
-    } = await checker([rule('budget', 'steady')], 'replica-budget', { budget: { callsInLastHour: () => 150, callsPerHour: 200 } });
-    clock = D('12:30');
-    await c.tick(clock);
+    } = await checker([rule('budget', 'steady')], 'replica-budget', { budget: { callsInLastHour: () => 170, callsPerHour: 200 } });
+    for (const at of ['12:00', '12:30', '13:00', '13:30']) {
+      clock = D(at);
+      await c.tick(clock);
+      const [run] = await store.listRuns({ job: 'alert-check:steady:budget' });
+      expect(run!.detail).toMatch(/; degraded: 1 of 2 drill-downs left for the next check to stay within the Graph call budget$/);
+    }
     const posted = slack(delivery.events);
-    expect(posted).toHaveLength(1);
-    expect(posted[0]!.alert.anomalies.every((a) => a.scope?.kind === 'account')).toBe(true);
-    const [run] = await store.listRuns({ job: 'alert-check:steady:budget' });
-    expect(run!.detail).toMatch(/degraded: drill-downs skipped to stay within the Graph call budget$/);
+    expect(posted[0]!.alert.anomalies.map((a) => `${a.scope?.kind}:${a.scope?.key}`).sort()).toEqual(['account:null', 'phone:15550001000']);
+    // Taking turns would have judged the other number (down since 12:00) and added it in an
+    // update; the alerted number is judged first while the alert is open, and keeps it open.
+    expect(steps(delivery.events)).toEqual(['post']);
 
     // Nearly spent: the next check is deferred altogether, and recorded as such.
     const deferring = await checker(
@@ -210,7 +216,7 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
       delivery,
       store,
     );
-    clock = D('13:00');
+    clock = D('14:00');
     await deferring.checker.tick(clock);
     const [deferred] = await store.listRuns({ job: 'alert-check:steady:budget' });
     expect(deferred).toMatchObject({ status: 'skipped', detail: 'degraded: check deferred, the Graph call budget is nearly spent' });

@@ -115,6 +115,63 @@ describe('delivery-rate drops', () => {
   });
 });
 
+describe('persistence on noisy scopes', () => {
+  /** A seeded generator (mulberry32) and its normal draws: noise that is the same on every run. */
+  function seeded(seed: number) {
+    let a = seed >>> 0;
+    const uniform = () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    return () => Math.sqrt(-2 * Math.log(Math.max(1e-12, uniform()))) * Math.cos(2 * Math.PI * uniform());
+  }
+
+  /** 21 days of a number whose rate swings 3 points from one half hour to the next, 2,000 an hour by day. */
+  function swinging(seed: number, drop?: { at: number; length: number; points: number }) {
+    const normal = seeded(seed);
+    const out: DataPoint[] = [];
+    for (let b = 0; b < 21 * 48; b++) {
+      const hour = (b % 48) / 2;
+      const sent = hour >= 7 && hour < 22 ? 2000 : 60;
+      let rate = 0.96 + 0.03 * normal();
+      if (drop && b >= drop.at && b < drop.at + drop.length) rate -= drop.points / 100;
+      out.push({
+        start: START + b * HH,
+        end: START + (b + 1) * HH,
+        sent,
+        delivered: Math.round(sent * Math.min(0.999, Math.max(0.5, rate))),
+      });
+    }
+    return out;
+  }
+
+  const at = 17 * 48 + 20; // day 18, 10:00
+
+  it('finds a drop of 9 points held for 4 hours that no single half hour shows beyond the swings', () => {
+    const found = detect(swinging(8, { at, length: 8, points: 9 })).filter((a) => a.kind === 'delivery_drop');
+    expect(found).toHaveLength(1);
+    expect((found[0]!.start - START) / HH).toBe(at);
+    expect((found[0]!.end - START) / HH).toBe(at + 8);
+    expect(found[0]!.expected - found[0]!.observed).toBeGreaterThan(0.07);
+  });
+
+  it('raises nothing on the same swings without a drop, two weeks of them', () => {
+    expect(detect(swinging(8)).filter((a) => a.kind === 'delivery_drop')).toEqual([]);
+  });
+
+  it('takes a half hour that recovers at once for a blip, not a drop', () => {
+    const dip = 9 * 48 + 24;
+    const points = halfHours(10, (b) => ({ sent: 2000, rate: b === dip ? 0.82 : 0.97 }));
+    expect(detect(points)).toEqual([]);
+    // The same half hour as the newest one judged: nothing says yet that it recovered.
+    const newest = detect(points.slice(0, dip + 1));
+    expect(newest.map((a) => [a.kind, (a.start - START) / HH])).toEqual([['delivery_drop', dip]]);
+  });
+});
+
 describe('volume', () => {
   it('detects a number that stops sending, on the second quiet half hour', () => {
     const stop = 8 * 48 + 20;

@@ -19,19 +19,34 @@ export interface Alarm {
   episode?: number;
 }
 
+export interface IncidentResult {
+  account: EvalAccount;
+  incident: Incident;
+  volume: number;
+  caught: boolean;
+  named: boolean;
+}
+
 export interface Scored {
   incidents: number;
-  material: { n: number; caught: number; named: number };
-  materialMissed: string[];
+  /** Material incidents; `single`: those on one number or country, `singleNamed`: of them, named by that scope. */
+  material: { n: number; caught: number; named: number; single: number; singleNamed: number };
+  /** Every material incident, caught or not. */
+  materialList: IncidentResult[];
   subtle: { n: number; caught: number };
   stops: { n: number; caught: number };
   bursts: { n: number; spikes: number; dropAlarms: number };
   /** Minutes from the end of the first bad bucket to the alarm, drops of 10 points or more. */
   bigDropDelays: number[];
+  /** The same, with the account each came from. */
+  bigDropDelayOf: Array<{ account: number; start: number; minutes: number }>;
   /** Incidents raised as more than one episode (online). */
   reopened: number;
+  reopenedList: IncidentResult[];
   faDropEvents: number;
   faDropEventsClean: number;
+  /** The delivery-drop alarms no incident explains. */
+  falseAlarms: Array<{ account: EvalAccount; alarm: Alarm }>;
   faAnyEvents: number;
   accounts: number;
   cleanAccounts: number;
@@ -39,6 +54,8 @@ export interface Scored {
   rows: Map<string, { n: number; caught: number }>;
   /** Scored from alert episodes (checks on a clock) rather than from a report after the fact. */
   online?: boolean;
+  /** A plain baseline (no volume spikes, no episodes). */
+  baseline?: boolean;
 }
 
 const MARGIN = 2;
@@ -92,15 +109,18 @@ export function score(
 ): Scored {
   const out: Scored = {
     incidents: 0,
-    material: { n: 0, caught: 0, named: 0 },
-    materialMissed: [],
+    material: { n: 0, caught: 0, named: 0, single: 0, singleNamed: 0 },
+    materialList: [],
     subtle: { n: 0, caught: 0 },
     stops: { n: 0, caught: 0 },
     bursts: { n: 0, spikes: 0, dropAlarms: 0 },
     bigDropDelays: [],
+    bigDropDelayOf: [],
     reopened: 0,
+    reopenedList: [],
     faDropEvents: 0,
     faDropEventsClean: 0,
+    falseAlarms: [],
     faAnyEvents: 0,
     accounts: accounts.length,
     cleanAccounts: 0,
@@ -130,11 +150,13 @@ export function score(
       if (isMaterial(inc, volume)) {
         out.material.n++;
         if (caught) out.material.caught++;
-        else
-          out.materialMissed.push(
-            `account ${account.index} ${inc.kind} ${(inc.size * 100).toFixed(1)} pp on ${inc.phone !== undefined ? `phone ${inc.phone}` : inc.country !== undefined ? `country ${inc.country}` : 'account'} at ${volume.toFixed(0)}/bucket`,
-          );
-        if (hits.some((a) => namesScope(account, inc, a))) out.material.named++;
+        const named = hits.some((a) => namesScope(account, inc, a));
+        if (named) out.material.named++;
+        if (inc.phone !== undefined || inc.country !== undefined) {
+          out.material.single++;
+          if (named) out.material.singleNamed++;
+        }
+        out.materialList.push({ account, incident: inc, volume, caught, named });
       }
       if (inc.kind === 'subtle' && volume >= 2000) {
         out.subtle.n++;
@@ -145,10 +167,15 @@ export function score(
         if (caught) out.stops.caught++;
       }
       if (inc.kind === 'drop' && inc.size >= 0.1 && volume >= 500 && caught) {
-        out.bigDropDelays.push(Math.min(...hits.map((a) => a.raisedAtMinute - (inc.start + 1) * 30)));
+        const minutes = Math.min(...hits.map((a) => a.raisedAtMinute - (inc.start + 1) * 30));
+        out.bigDropDelays.push(minutes);
+        out.bigDropDelayOf.push({ account: account.index, start: inc.start, minutes });
       }
       const episodes = new Set(hits.map((a) => a.episode).filter((e) => e !== undefined));
-      if (episodes.size > 1) out.reopened++;
+      if (episodes.size > 1) {
+        out.reopened++;
+        out.reopenedList.push({ account, incident: inc, volume, caught, named: false });
+      }
     }
     const explained = (a: Alarm) => account.incidents.some((inc) => overlaps(a, inc.start, inc.end));
     const inBurst = (a: Alarm) => account.bursts.some((b) => overlaps(a, b.start, b.end));
@@ -161,7 +188,9 @@ export function score(
     }
     const unexplained = list.filter((a) => !explained(a) && !(a.kind === 'volume_spike' && inBurst(a)));
     out.bursts.dropAlarms += unexplained.filter((a) => a.kind === 'delivery_drop' && inBurst(a)).length;
-    const drops = events(unexplained.filter((a) => a.kind === 'delivery_drop'));
+    const dropAlarms = unexplained.filter((a) => a.kind === 'delivery_drop');
+    for (const alarm of dropAlarms) out.falseAlarms.push({ account, alarm });
+    const drops = events(dropAlarms);
     out.faDropEvents += drops;
     if (clean) out.faDropEventsClean += drops;
     out.faAnyEvents += events(unexplained);

@@ -54,6 +54,11 @@ export interface DetectionSettings {
   minDropPoints: number;
   /** Standard deviations below the expected rate for pooled buckets and runs. */
   z: number;
+  /**
+   * Persistence: the level a running sum of deficits (in deviations, less one per bucket, each
+   * capped at four) must reach — two buckets four deviations down, three at three, six at two.
+   */
+  runThreshold: number;
   /** A drop must leave at least this many more messages undelivered than expected. */
   minExcessUndelivered: number;
   /** A bucket at this multiple of its usual volume is a campaign… */
@@ -78,11 +83,11 @@ export interface DetectionSettings {
  */
 export const SENSITIVITY: Record<
   Sensitivity,
-  Pick<DetectionSettings, 'minDropPointsSingle' | 'zSingle' | 'minDropPointsShort' | 'minDropPoints' | 'z'>
+  Pick<DetectionSettings, 'minDropPointsSingle' | 'zSingle' | 'minDropPointsShort' | 'minDropPoints' | 'z' | 'runThreshold'>
 > = {
-  low: { minDropPointsSingle: 7, zSingle: 6, minDropPointsShort: 4, minDropPoints: 3, z: 5.5 },
-  normal: { minDropPointsSingle: 5, zSingle: 5, minDropPointsShort: 3, minDropPoints: 2, z: 4.5 },
-  high: { minDropPointsSingle: 4, zSingle: 4.5, minDropPointsShort: 2.5, minDropPoints: 1.5, z: 4 },
+  low: { minDropPointsSingle: 7, zSingle: 6, minDropPointsShort: 4, minDropPoints: 3, z: 5.5, runThreshold: 8 },
+  normal: { minDropPointsSingle: 5, zSingle: 5, minDropPointsShort: 3, minDropPoints: 2, z: 4.5, runThreshold: 6 },
+  high: { minDropPointsSingle: 4, zSingle: 4.5, minDropPointsShort: 2.5, minDropPoints: 1.5, z: 4, runThreshold: 5 },
 };
 
 export const DEFAULT_DETECTION: DetectionSettings = {
@@ -137,6 +142,7 @@ function thresholds(s: DetectionSettings): Thresholds {
     minDropShort: s.minDropPointsShort / 100,
     minDropLong: s.minDropPoints / 100,
     zWindow: s.z,
+    runThreshold: s.runThreshold,
     minExcessUndelivered: s.minExcessUndelivered,
     campaignRatio: s.campaignRatio,
     campaignAllowance: s.campaignAllowancePoints / 100,
@@ -166,6 +172,11 @@ export interface SeriesAnalysis {
   expected: Float64Array;
   /** Each series bucket's delivered count as it should end (deliveries still arriving counted at the curve's share). */
   judgedDelivered: Float64Array;
+  /**
+   * The scope's noise beyond the binomial as last fitted: its spread (τ, rate units), lag-one
+   * correlation (ρ) and long-run factor (how much a run of buckets wanders together; 1 for none).
+   */
+  noise: { tau: number; rho: number; longRun: number };
 }
 
 /** `detectAnomalies`, plus what each bucket was expected to deliver (for "back to normal" tests). */
@@ -173,7 +184,12 @@ export function analyzeSeries(input: DetectionInput): SeriesAnalysis {
   const s = detectionSettings(input.settings);
   const length = input.series.length;
   if (input.granularity === 'month' || input.history.length + length === 0)
-    return { anomalies: [], expected: new Float64Array(length).fill(NaN), judgedDelivered: new Float64Array(length) };
+    return {
+      anomalies: [],
+      expected: new Float64Array(length).fill(NaN),
+      judgedDelivered: new Float64Array(length),
+      noise: { tau: Number.NaN, rho: Number.NaN, longRun: Number.NaN },
+    };
   const scorer = new BucketScorer(input.history, input.series, input.granularity, input.tz, thresholds(s));
   scorer.run();
   const expected = new Float64Array(length);
@@ -184,7 +200,12 @@ export function analyzeSeries(input: DetectionInput): SeriesAnalysis {
     const p = input.series[k]!;
     judgedDelivered[k] = p.settled || p.arrived === undefined ? p.delivered : p.delivered / Math.max(p.arrived, 0.01);
   }
-  return { anomalies: assemble(scorer, s, input), expected, judgedDelivered };
+  return {
+    anomalies: assemble(scorer, s, input),
+    expected,
+    judgedDelivered,
+    noise: { tau: Math.sqrt(scorer.tau2), rho: scorer.rho, longRun: scorer.longRun },
+  };
 }
 
 function assemble(scorer: BucketScorer, s: DetectionSettings, input: DetectionInput): Anomaly[] {
@@ -230,6 +251,11 @@ function dropAnomaly(ctx: Assembly, run: number[]): Anomaly | undefined {
   let expectedDelivered = 0;
   let variance = 0;
   let baselined = 0;
+  // The run's evidence weighs each bucket by what it says (inverse variance): a campaign's huge
+  // half hours, whose rate swings as much as any other's, do not drown the rest.
+  let weights = 0;
+  let weightedDeficit = 0;
+  let counted = 0;
   for (const j of run) {
     sent += sc.S[j]!;
     delivered += sc.D[j]!;
@@ -237,17 +263,28 @@ function dropAnomaly(ctx: Assembly, run: number[]): Anomaly | undefined {
     const e = sc.p0[j]! - sc.allowance[j]!;
     if (Number.isNaN(e)) continue; // flagged by the floor alone
     const b = Math.max(e * (1 - e), sc.spreadFloor[j]!);
-    baselined += sc.S[j]!;
-    expectedDelivered += sc.S[j]! * e;
-    variance += (sc.S[j]! * b) / sc.F[j]! + sc.S[j]! * sc.S[j]! * ((1 - sc.rho) * sc.tau2 + b / sc.pool[j]!);
+    const S = sc.S[j]!;
+    baselined += S;
+    expectedDelivered += S * e;
+    const bucketVariance = (S * b) / sc.F[j]! + S * S * (sc.tau2 + b / sc.pool[j]!);
+    variance += bucketVariance;
+    if (S > 0) {
+      weights += (S * S) / bucketVariance;
+      weightedDeficit += ((S * S) / bucketVariance) * (e - sc.D[j]! / sc.F[j]! / S);
+      counted++;
+    }
   }
-  variance += sent * sent * sc.rho * sc.tau2;
   const observed = sent > 0 ? Math.min(1, finalDelivered / sent) : 0;
   const floor = s.rateFloor;
   const belowFloor = floor !== undefined && observed < floor;
   if (baselined === 0 && !belowFloor) return undefined;
   const expected = baselined > 0 ? expectedDelivered / baselined : floor!;
-  const spread = baselined > 0 ? Math.sqrt(variance) / baselined : 0;
+  // How much a run of buckets wanders together: 1 for one bucket, the measured long-run factor
+  // for eight or more.
+  const together = 1 + (sc.longRun - 1) * Math.min(1, Math.max(0, counted - 1) / 7);
+  const spread = baselined > 0 ? Math.sqrt(variance * together) / baselined : 0;
+  const pooled = weights > 0 ? weightedDeficit / weights : 0;
+  const pooledVariance = weights > 0 ? together / weights : 0;
   const single = run.length === 1;
   const minDrop = (single ? s.minDropPointsSingle : run.length === 2 ? s.minDropPointsShort : s.minDropPoints) / 100;
   const z = single ? s.zSingle : s.z;
@@ -256,9 +293,13 @@ function dropAnomaly(ctx: Assembly, run: number[]): Anomaly | undefined {
   const significant =
     baselined > 0 &&
     deficit >= minDrop &&
+    pooled >= minDrop &&
     deficit * sent >= s.minExcessUndelivered &&
-    lowerTail(observed, expected, spread * spread) <= normalTail(z);
+    lowerTail(expected - pooled, expected, pooledVariance) <= normalTail(z);
   if (!significant && !belowFloor) return undefined;
+  // One half hour that recovered at once is a blip (a batch to a stale list), not a delivery
+  // problem: it stands only while nothing after it says otherwise. (A day is never a blip.)
+  if (single && !belowFloor && input.granularity === 'half_hour' && recoveredAfter(sc, run[0]!, s)) return undefined;
   const critical = deficit * 100 >= 10 || (floor !== undefined && observed < floor - 0.05);
   const judged = significant
     ? `expected ${pct(expected)} (at least ${pct(Math.max(0, expected - band))})`
@@ -283,6 +324,23 @@ function dropAnomaly(ctx: Assembly, run: number[]): Anomaly | undefined {
     delivered,
     explanation: `Delivery ${scopePhrase(input.scope)} fell to ${shown} ${when(start, end, input.granularity, input.tz)}; ${judged}.`,
   };
+}
+
+/**
+ * Visible share of its deliveries above which a young bucket says enough to tell a recovery: its
+ * rate is read at the low end of what may have arrived, so younger ones look better than they are.
+ */
+const TELLING_SHARE = 0.9;
+
+/** The next bucket with enough messages to tell (within an hour) delivered about as expected. */
+function recoveredAfter(sc: BucketScorer, j: number, s: DetectionSettings): boolean {
+  for (let k = j + 1; k < sc.n && k <= j + 2; k++) {
+    if (sc.judged[k] === 0 || sc.partial[k] === 1 || sc.S[k]! < s.minSent) continue;
+    if (sc.settled[k] === 0 && sc.F[k]! < TELLING_SHARE) return false;
+    const e = sc.p0[k]! - sc.allowance[k]!;
+    return sc.dropFlag[k] === 0 && !(sc.D[k]! / sc.F[k]! / sc.S[k]! < e - s.minDropPoints / 100);
+  }
+  return false;
 }
 
 function volumeAnomaly(ctx: Assembly, run: number[], kind: 'volume_drop' | 'volume_spike'): Anomaly {

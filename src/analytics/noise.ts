@@ -20,7 +20,7 @@ const TARGET = (() => {
   return 1 - 2 * q - 2 * CAP * phi + CAP * CAP * 2 * q;
 })();
 
-export const MIN_TAU = 0.001;
+export const MIN_TAU = 0.003;
 export const MAX_TAU = 0.2;
 
 function cappedMeanSquare(e: Float64Array, b: Float64Array, count: number, centre: number, tau2: number): number {
@@ -79,4 +79,52 @@ export function lagOneCorrelation(e: Float64Array, b: Float64Array, at: Int32Arr
     pairs++;
   }
   return pairs >= 10 ? Math.max(0, Math.min(0.9, covariance / pairs / tau2)) : 0.3;
+}
+
+/**
+ * How much a run of neighbouring residuals wanders together: the variance of the sum of `block`
+ * neighbouring standardised residuals over `block`, ≥ 1 (1 for independent noise). A drift that
+ * lasts hours (audiences that change every few hours) makes a run of small deficits common; this
+ * is what a persistence statistic must be scaled by. Measured, not assumed: from every run of
+ * `block` contiguous residuals of the last week (overlapping), each capped like `fitExtraVariance`.
+ * With too few such runs, an AR(1) with lag-one correlation ρ stands in.
+ */
+export function longRunFactor(
+  e: Float64Array,
+  b: Float64Array,
+  at: Int32Array,
+  count: number,
+  centre: number,
+  tau2: number,
+  rho: number,
+  block: number,
+): number {
+  let windows = 0;
+  let sumSquares = 0;
+  let runLength = 0;
+  let windowSum = 0;
+  const u = (k: number) => Math.max(-CAP, Math.min(CAP, (e[k]! - centre) / Math.sqrt(b[k]! + tau2)));
+  for (let k = 0; k < count; k++) {
+    if (k > 0 && at[k] === at[k - 1]! + 1) runLength++;
+    else {
+      runLength = 1;
+      windowSum = 0;
+    }
+    windowSum += u(k);
+    if (runLength > block) windowSum -= u(k - block);
+    if (runLength >= block) {
+      sumSquares += windowSum * windowSum;
+      windows++;
+    }
+  }
+  if (windows < 3 * block) {
+    let factor = 1;
+    let power = 1;
+    for (let lag = 1; lag < block; lag++) {
+      power *= rho;
+      factor += 2 * (1 - lag / block) * power;
+    }
+    return factor;
+  }
+  return Math.max(1, Math.min(16, sumSquares / windows / block / TARGET));
 }

@@ -1,6 +1,6 @@
 import type { DataPoint, Granularity } from '../series.js';
-import { lowerTail, normalTail } from './betaTail.js';
-import { fitExtraVariance, lagOneCorrelation, medianOf } from './noise.js';
+import { lowerTail, normalQuantileUpper, normalTail } from './betaTail.js';
+import { fitExtraVariance, lagOneCorrelation, longRunFactor, medianOf } from './noise.js';
 import type { SeriesPoint } from './series.js';
 import { MIN_JUDGED_FRACTION } from './settle.js';
 import { offsetMinutes } from './time.js';
@@ -15,9 +15,12 @@ import { offsetMinutes } from './time.js';
  *   expectVolume  the median of the same slot over 7 days times the recent volume level;
  *   judgeBucket   one bucket alone: far outside the noise and a material drop;
  *   judgeWindows  the last 2, 4 and 8 judged buckets pooled: persistent smaller drops, slides;
+ *   judgeRun      a one-sided CUSUM of the noise-scaled deficits: several buckets in a row each a
+ *                 few deviations down, however long, scaled by how much the scope's noise itself
+ *                 wanders together over hours;
  *   judgeVolume   collapses (two quiet half hours) and spikes;
  *   learn         residuals, level and long-run rate from buckets that were not anomalies;
- *   refreshNoise  τ² and ρ fitted from the last week's residuals every other day.
+ *   refreshNoise  τ², ρ and the long-run factor fitted from the last week's residuals every third day.
  */
 export interface Thresholds {
   minSent: number;
@@ -30,6 +33,8 @@ export interface Thresholds {
   minDropLong: number;
   /** z for pooled windows and runs. */
   zWindow: number;
+  /** The persistence statistic's alarm level (its reference is one deviation a bucket). */
+  runThreshold: number;
   minExcessUndelivered: number;
   /** Sending at this multiple of the usual volume is a campaign: another audience, another rate. */
   campaignRatio: number;
@@ -46,6 +51,13 @@ const BASELINE_MIN_SENT = 20;
 export const POOL_MIN_SENT = 200;
 const DEFAULT_TAU = 0.005;
 const TRI_LAG = 20;
+/** The persistence statistic: each bucket adds its deficit in deviations (at most RUN_CAP) less RUN_REFERENCE. */
+const RUN_CAP = 4;
+const RUN_REFERENCE = 1;
+/** Buckets with fewer messages say too little to move the statistic. */
+const RUN_MIN_SENT = 20;
+/** Residual runs the long-run factor is measured over: four hours. */
+const LONG_RUN_BLOCK = 8;
 
 /** Median of up to 8 values by insertion sort: the same-slot lists are that short. */
 function smallMedian(values: Float64Array, count: number): number {
@@ -179,6 +191,8 @@ export class BucketScorer {
   readonly detectedAt: Int32Array;
   tau2 = DEFAULT_TAU * DEFAULT_TAU;
   rho = 0.3;
+  /** How much the noise wanders together over hours (variance of a run's sum over its length; ≥ 1). */
+  longRun = 1;
 
   private readonly key: Int32Array;
   private readonly prevDay: Int32Array;
@@ -217,6 +231,16 @@ export class BucketScorer {
   // Long-run rate of the scope: binomial spreads are never taken narrower than at this rate.
   private runSent = 0;
   private runDelivered = 0;
+  /**
+   * The first bucket anything was sent in: before it the scope did not exist yet (a number added
+   * lately, a range reaching before the account's first message), which says nothing of the
+   * volume to expect — zeros there would make its first days all spikes.
+   */
+  private readonly firstSent: number;
+  // The persistence statistic and where its current excursion began (-1: at zero).
+  private cusum = 0;
+  private cusumFrom = -1;
+  private readonly tailAtCap = normalTail(RUN_CAP);
 
   constructor(
     history: readonly DataPoint[],
@@ -263,6 +287,9 @@ export class BucketScorer {
         this.F[i] = Math.max(0.3, sp.arrived - 2 * (sp.arrivedSd ?? 0));
       }
     }
+    let first = 0;
+    while (first < n && this.S[first] === 0) first++;
+    this.firstSent = first;
     this.perDay = this.halfHourly ? 48 : 1;
     this.key = a.i32.key;
     this.prevDay = a.i32.prevDay;
@@ -327,6 +354,7 @@ export class BucketScorer {
       if (this.judged[i] === 1 && this.partial[i] === 0) {
         const flagged = this.judgeBucket(i);
         if (!flagged) this.judgeWindows(i);
+        this.judgeRun(i);
         if (this.dropFlag[i] === 0 && this.settled[i] === 1) this.learn(i);
       }
       this.judgeVolume(i);
@@ -360,6 +388,7 @@ export class BucketScorer {
     const centre = medianOf(e, count, sort);
     this.tau2 = fitExtraVariance(e, b, count, centre);
     this.rho = lagOneCorrelation(e, b, at, count, centre, this.tau2);
+    this.longRun = this.halfHourly ? longRunFactor(e, b, at, count, centre, this.tau2, this.rho, LONG_RUN_BLOCK) : 1;
   }
 
   /** The rate this bucket should have had: same slot over the previous week, plus the recent level. */
@@ -450,14 +479,14 @@ export class BucketScorer {
       for (let d = 1; d <= 7; d++) {
         j = j >= 0 ? this.prevDay[j]! : -1;
         if (j < 0) break;
-        if (this.volFlag[j] === 0) scratch[vcount++] = S[j]!;
+        if (this.volFlag[j] === 0 && j >= this.firstSent) scratch[vcount++] = S[j]!;
       }
       if (vcount >= 3) slotVolume = smallMedian(scratch, vcount);
     } else {
-      for (let w = 1; w <= 4; w++) if (i - 7 * w >= 0 && this.volFlag[i - 7 * w] === 0) scratch[vcount++] = S[i - 7 * w]!;
+      for (let w = 1; w <= 4; w++) if (i - 7 * w >= this.firstSent && this.volFlag[i - 7 * w] === 0) scratch[vcount++] = S[i - 7 * w]!;
       if (vcount < 3) {
         vcount = 0;
-        for (let d = 1; d <= 7; d++) if (i - d >= 0 && this.volFlag[i - d] === 0) scratch[vcount++] = S[i - d]!;
+        for (let d = 1; d <= 7; d++) if (i - d >= this.firstSent && this.volFlag[i - d] === 0) scratch[vcount++] = S[i - d]!;
       }
       if (vcount >= 3) slotVolume = smallMedian(scratch, vcount);
     }
@@ -552,6 +581,74 @@ export class BucketScorer {
     }
   }
 
+  /**
+   * Persistence: a one-sided CUSUM of each bucket's deficit in deviations — its beta tail read
+   * back as a z, capped so one deep bucket cannot make a run alone, less one deviation — with
+   * every step scaled by the square root of the long-run factor, so noise that wanders together
+   * for hours needs proportionally more evidence. It alarms when the sum reaches the threshold
+   * and the excursion as a whole is a material drop; then the excursion's buckets under their
+   * expected rate are flagged, and it stays at the threshold while the drop goes on.
+   */
+  private judgeRun(i: number): void {
+    const S = this.S[i]!;
+    const base = this.p0[i]!;
+    if (Number.isNaN(base) || S < RUN_MIN_SENT) return;
+    const t = this.t;
+    const e = base - this.allowance[i]!;
+    const rate = this.D[i]! / this.F[i]! / S;
+    const variance = this.bucketVariance(i, e, true) / (S * S);
+    const scale = Math.sqrt(this.longRun);
+    let z = (e - rate) / Math.sqrt(variance);
+    if (z > RUN_REFERENCE * scale) {
+      // Near 100% dips have a long lower tail: judge by the beta's, read back as deviations.
+      const tail = lowerTail(rate, e, variance);
+      z = tail <= this.tailAtCap ? RUN_CAP : Math.min(z, normalQuantileUpper(tail));
+    }
+    z = Math.max(-RUN_CAP, Math.min(RUN_CAP, z));
+    const step = z / scale - RUN_REFERENCE;
+    // A bucket still settling is read at the low end of what may have arrived, well above its
+    // true rate: its deficit is a floor, evidence of a drop, but looking fine proves nothing yet.
+    this.cusum = Math.max(0, this.cusum + (this.settled[i] === 0 ? Math.max(0, step) : step));
+    if (this.cusum === 0) {
+      this.cusumFrom = -1;
+      return;
+    }
+    if (this.cusumFrom < 0) this.cusumFrom = i;
+    if (this.cusum < t.runThreshold) return;
+    let sent = 0;
+    let deficit = 0;
+    let buckets = 0;
+    for (let j = this.cusumFrom; j <= i; j++) {
+      const ej = this.p0[j]! - this.allowance[j]!;
+      if (this.judged[j] === 0 || this.partial[j] === 1 || Number.isNaN(ej) || this.S[j]! === 0) continue;
+      sent += this.S[j]!;
+      deficit += this.S[j]! * ej - this.D[j]! / this.F[j]!;
+      buckets++;
+    }
+    const minDrop = buckets <= 2 ? t.minDropShort : t.minDropLong;
+    if (sent < t.minSent || deficit < t.minExcessUndelivered || deficit / sent < minDrop) return;
+    // Where the drop began: the start that best fits a step of the run's size (a bucket belongs to
+    // it when it fell more than half that), so a slightly low bucket before it is not pulled in.
+    const half = deficit / sent / 2;
+    let best = 0;
+    let from = i;
+    let gain = 0;
+    for (let j = i; j >= this.cusumFrom; j--) {
+      const ej = this.p0[j]! - this.allowance[j]!;
+      if (this.judged[j] === 0 || this.partial[j] === 1 || Number.isNaN(ej) || this.S[j]! === 0) continue;
+      gain += this.S[j]! * (ej - this.D[j]! / this.F[j]! / this.S[j]! - half);
+      if (gain >= best) {
+        best = gain;
+        from = j;
+      }
+    }
+    for (let j = from; j <= i; j++) {
+      const ej = this.p0[j]! - this.allowance[j]!;
+      if (this.dropFlag[j] === 0 && this.S[j]! > 0 && this.judged[j] === 1 && this.D[j]! / this.F[j]! / this.S[j]! < ej) this.flag(j, i);
+    }
+    this.cusum = Math.min(this.cusum, t.runThreshold);
+  }
+
   /** A settled bucket that was not an anomaly teaches the noise, the level and the long-run rate. */
   private learn(i: number): void {
     const S = this.S[i]!;
@@ -561,7 +658,7 @@ export class BucketScorer {
     const rate = this.D[i]! / S;
     this.runSent += S;
     this.runDelivered += this.D[i]!;
-    if (S >= POOL_MIN_SENT && this.allowance[i] === 0) {
+    if (S >= BASELINE_MIN_SENT && this.allowance[i] === 0) {
       const b = Math.max(e * (1 - e), this.spreadFloor[i]!);
       this.residuals[this.residualNext] = rate - e;
       this.residualVars[this.residualNext] = b / S + b / this.pool[i]!;

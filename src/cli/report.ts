@@ -108,11 +108,13 @@ export async function runReport(opts: ReportOptions, io: CliIo, configPath: stri
   // Checked before any Graph call: a folder that cannot take the files costs nothing.
   const out = opts.out ? OutputFolder.open(opts.out, '--out') : undefined;
   const graph = graphClientFor(config, logger, io);
-  // Failure reasons come from the store `serve` keeps status webhooks in, when there is one.
+  // Failure reasons come from the store `serve` keeps status webhooks in, when there is one; so
+  // does the bucket cache it keeps, so a repeat costs only what has not settled yet.
   const store = await storeWithStatuses(io, config);
+  const source = store ? new (await import('../compose/bucketCache.js')).CachedAnalytics(graph, store, now, logger) : graph;
   try {
     const report = await composeReport(
-      { graph, now, statuses: store, webhooksConfigured: Boolean(config.env.whatsapp.appSecret) },
+      { graph: source, now, statuses: store, webhooksConfigured: Boolean(config.env.whatsapp.appSecret) },
       {
         account: plan.account,
         token,

@@ -53,6 +53,22 @@ export class CachedAnalytics implements AnalyticsSource {
     return DateTime.fromSeconds(settledAt, { zone: account.wabaTimezone }).startOf(unit).toSeconds();
   }
 
+  /** What a request would cost now: nothing when the cache holds it all, only the recent part when it holds the rest. */
+  async plannedCalls(account: GraphAccount, req: AnalyticsRequest): Promise<number> {
+    const fresh = (range: AnalyticsRequest['range']) =>
+      this.source.plannedCalls ? this.source.plannedCalls(account, { ...req, range }) : Promise.resolve(1);
+    let coverage: Awaited<ReturnType<Store['bucketCoverage']>>;
+    try {
+      coverage = await this.store.bucketCoverage(this.key(account, req));
+    } catch (err) {
+      if (!isStoreUnavailable(err)) throw err;
+      return fresh(req.range);
+    }
+    const { start, end } = req.range;
+    if (!coverage || coverage.start > start || coverage.end <= start) return fresh(req.range);
+    return coverage.end >= end ? 0 : fresh({ start: coverage.end, end });
+  }
+
   /** What the cache holds of the request: the key's span, and its buckets from the request's start. */
   private async lookup(key: string, req: AnalyticsRequest) {
     const coverage = await this.store.bucketCoverage(key);

@@ -6,9 +6,10 @@ import type { AnalyticsSource } from '../graph/client.js';
 import type { AnalyticsFilter } from '../graph/fields.js';
 import type { BuildInput } from '../report/build.js';
 import type { Report } from '../report/model.js';
-import { fetchWindow, reportEdges } from '../report/window.js';
+import { fetchWindow, judgedWindow, reportEdges } from '../report/window.js';
 import type { Granularity, TimeRange } from '../series.js';
 import type { StatusTotal } from '../store/types.js';
+import { type BreakdownFetch, fetchBreakdown } from './breakdownFetch.js';
 import { graphAccount } from './graphAccount.js';
 import { planFetch } from './plan.js';
 import { type ReportLimits, reportCallsPerScope } from './reportPlan.js';
@@ -85,6 +86,13 @@ export async function composeReport(ctx: ReportContext, req: ReportRequest): Pro
   const fetch = (filter: AnalyticsFilter) =>
     ctx.graph.fetchAnalytics(target, { range: window, granularity: plan.graphGranularity, ...filter });
 
+  // What the report's own scope costs, counted before it is fetched (a cache may hold it all).
+  const mainCalls =
+    req.maxCalls === undefined
+      ? 0
+      : ctx.graph.plannedCalls
+        ? await ctx.graph.plannedCalls(target, { range: window, granularity: plan.graphGranularity, ...scope })
+        : reportCallsPerScope(account, req.range, req.granularity, nowMs, req.limits);
   const first = fetch(scope);
   const statusNotes: string[] = [];
   const statuses = statusesFor(ctx, account, req.range, statusNotes);
@@ -94,7 +102,7 @@ export async function composeReport(ctx: ReportContext, req: ReportRequest): Pro
   const main = await first;
   const notes = [...(req.notes ?? []), ...(plan.note ? [plan.note] : []), ...main.notes];
 
-  let breakdown: { by: BreakdownDimension; items: Array<{ key: string; points: typeof main.points }> } | undefined;
+  let breakdown: BreakdownFetch | undefined;
   if (req.by) {
     const configured = req.by === 'phone' ? account.phoneNumbers : account.countries;
     const discovered = req.by === 'phone' ? main.phoneNumbers : main.countryCodes;
@@ -106,24 +114,31 @@ export async function composeReport(ctx: ReportContext, req: ReportRequest): Pro
           : 'Graph listed no countries for this account; set countries: in the config to break down by country.',
       );
     }
-    // Each row costs as many calls as the report's own scope: cap the rows to the report's budget.
-    const perScope = req.maxCalls === undefined ? 0 : reportCallsPerScope(account, req.range, req.granularity, nowMs, req.limits);
-    const affordable = perScope > 0 ? Math.max(0, Math.floor((req.maxCalls! - perScope) / perScope)) : MAX_BREAKDOWN_KEYS;
-    const cap = Math.min(MAX_BREAKDOWN_KEYS, affordable);
-    if (keys.length > cap) {
+    const beyond = keys.slice(MAX_BREAKDOWN_KEYS);
+    if (beyond.length) {
       notes.push(
-        `Breakdown limited to the first ${cap} of ${keys.length} ${req.by === 'phone' ? 'phone numbers' : 'countries'} to spare the Graph call budget.`,
+        `Breakdown limited to ${MAX_BREAKDOWN_KEYS} of ${keys.length} ${req.by === 'phone' ? 'phone numbers' : 'countries'}: the others are not judged (listed under breakdown.unjudged); ask for them in smaller groups (phoneNumbers: or countries: in the config).`,
       );
-      keys = keys.slice(0, cap);
+      keys = keys.slice(0, MAX_BREAKDOWN_KEYS);
     }
-    const items = await Promise.all(
-      keys.map(async (key) => {
-        const filter: AnalyticsFilter = req.by === 'phone' ? { ...scope, phoneNumbers: [key] } : { ...scope, countryCodes: [key] };
-        const result = await fetch(filter);
-        return { key, points: result.points };
-      }),
-    );
-    breakdown = { by: req.by, items };
+    // Each row costs calls too: what the report's own scope left of its budget.
+    breakdown = await fetchBreakdown({
+      source: ctx.graph,
+      target,
+      scope,
+      by: req.by,
+      keys,
+      granularity: plan.graphGranularity,
+      range: req.range,
+      window,
+      judgedWindow: judgedWindow(req.range, req.granularity, account.timezone),
+      budget: req.maxCalls === undefined ? Number.POSITIVE_INFINITY : Math.max(0, req.maxCalls - mainCalls),
+      reportBudget: req.maxCalls,
+      limits: req.limits,
+    });
+    notes.push(...breakdown.notes);
+    for (const key of beyond)
+      breakdown.unjudged.push({ key, judgedBy: null, reason: `not judged: a breakdown has at most ${MAX_BREAKDOWN_KEYS} rows` });
   }
 
   return (await building).buildReport({

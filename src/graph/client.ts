@@ -24,6 +24,11 @@ import { UsageGovernor } from './usage.js';
 /** Where analytics come from: the Graph client itself, or the bucket cache in front of it. */
 export interface AnalyticsSource {
   fetchAnalytics(account: GraphAccount, req: AnalyticsRequest): Promise<AnalyticsResult>;
+  /**
+   * The Graph calls `fetchAnalytics` would make for this request now — 0 when a cache holds it
+   * all — so a report or a check can spend its call budget where it matters before calling.
+   */
+  plannedCalls?(account: GraphAccount, req: AnalyticsRequest): Promise<number>;
 }
 
 /** What the client needs to know of an account. */
@@ -150,26 +155,9 @@ export class GraphClient implements AnalyticsSource {
   async fetchAnalytics(account: GraphAccount, req: AnalyticsRequest): Promise<AnalyticsResult> {
     registerSecret(account.token);
     const notes: string[] = [];
-    const nowS = Math.floor(this.now() / 1000);
-    let { start, end } = req.range;
-    if (end > nowS) {
-      if (end - nowS > 60)
-        notes.push(`End moved to now (${new Date(nowS * 1000).toISOString().slice(0, 16)}Z): Graph serves no future buckets.`);
-      end = nowS;
-    }
-    if (start < nowS - GRAPH_LOOKBACK_SECONDS) {
-      start = nowS - GRAPH_LOOKBACK_SECONDS;
-      notes.push(
-        `Nothing before ${new Date(start * 1000).toISOString().slice(0, 10)} was fetched: Graph keeps one year of messaging analytics.`,
-      );
-    }
-    const range = { start, end };
-    if (start >= end) return { points: [], phoneNumbers: [], countryCodes: [], granularity: req.granularity, range, notes, requests: 0 };
-
-    // Checked on the range as sent, after clamping: a month cut short by "now" is asked by days.
-    const granularity = requestGranularity(range, req.granularity);
-    const spanMs = granularity === 'HALF_HOUR' ? this.settings.halfHourChunkMs : this.settings.dayChunkMs;
-    const chunks = planChunks(range, granularity, account.wabaTimezone, Math.floor(spanMs / 1000));
+    const { range, chunks, granularity } = this.plan(account, req, notes);
+    if (chunks.length === 0)
+      return { points: [], phoneNumbers: [], countryCodes: [], granularity: req.granularity, range, notes, requests: 0 };
     const answers = await Promise.all(chunks.map((chunk) => this.fetchOnce(account, { ...req, granularity, range: chunk })));
 
     // Chunks never overlap, so every point is passed on as Graph sent it: duplicates and
@@ -191,6 +179,40 @@ export class GraphClient implements AnalyticsSource {
       notes,
       requests: chunks.length,
     };
+  }
+
+  async plannedCalls(account: GraphAccount, req: AnalyticsRequest): Promise<number> {
+    return this.plan(account, req, []).chunks.length;
+  }
+
+  /**
+   * What a request becomes: clamped to what Graph serves (no future end, one year back; saying so
+   * in `notes`) and cut into the chunks the client asks for.
+   */
+  private plan(
+    account: GraphAccount,
+    req: AnalyticsRequest,
+    notes: string[],
+  ): { range: TimeRange; chunks: TimeRange[]; granularity: AnalyticsRequest['granularity'] } {
+    const nowS = Math.floor(this.now() / 1000);
+    let { start, end } = req.range;
+    if (end > nowS) {
+      if (end - nowS > 60)
+        notes.push(`End moved to now (${new Date(nowS * 1000).toISOString().slice(0, 16)}Z): Graph serves no future buckets.`);
+      end = nowS;
+    }
+    if (start < nowS - GRAPH_LOOKBACK_SECONDS) {
+      start = nowS - GRAPH_LOOKBACK_SECONDS;
+      notes.push(
+        `Nothing before ${new Date(start * 1000).toISOString().slice(0, 10)} was fetched: Graph keeps one year of messaging analytics.`,
+      );
+    }
+    const range = { start, end };
+    if (start >= end) return { range, chunks: [], granularity: req.granularity };
+    // Checked on the range as sent, after clamping: a month cut short by "now" is asked by days.
+    const granularity = requestGranularity(range, req.granularity);
+    const spanMs = granularity === 'HALF_HOUR' ? this.settings.halfHourChunkMs : this.settings.dayChunkMs;
+    return { range, chunks: planChunks(range, granularity, account.wabaTimezone, Math.floor(spanMs / 1000)), granularity };
   }
 
   /** A cheap authenticated read (`fields=id`) to check a token against a WABA. */

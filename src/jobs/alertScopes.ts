@@ -39,6 +39,88 @@ export function checkWindow(nowMs: number): { start: number; split: number; end:
   return { start: end - JUDGED_SECONDS - HISTORY_SECONDS, split: end - JUDGED_SECONDS, end };
 }
 
+/** A number or country a check may drill down into. */
+export interface DrillDown {
+  dimension: 'phone' | 'country';
+  key: string;
+}
+
+export const drillDownKey = (d: DrillDown | Pick<AnomalyScope, 'kind' | 'key'>) =>
+  'dimension' in d ? `${d.dimension}|${d.key}` : `${d.kind}|${d.key ?? ''}`;
+
+/**
+ * What a check may spend on Graph calls, and which scopes it must not leave out: from the rule's
+ * share of the WABA's hourly budget and what the WABA has used, decided by `AlertChecker`.
+ */
+export interface CheckBudget {
+  /** Calls this check may make in the usual course, the account's own included. */
+  allowance: number;
+  /** Calls it may make when the account itself is dropping: the evidence says look closer now. */
+  urgent: number;
+  /** Scopes an open alert names (`phone|key`): judged first, so it resolves on what they do now. */
+  pinned: readonly string[];
+  /** Which check this is (its period): successive checks take turns through the scopes. */
+  turn: number;
+}
+
+/**
+ * Which drill-downs a check judges when they do not all fit its calls: the scopes an open alert
+ * names first; then the scopes are taken in turns — split into as many groups as it takes for a
+ * group's calls to fit, each check judging the next group — so
+ * every number and country is judged every few checks, and none is left out for good. Pure.
+ */
+export function chooseDrillDowns(
+  candidates: readonly DrillDown[],
+  costs: readonly number[],
+  available: number,
+  turn: number,
+  pinned: ReadonlySet<string>,
+): { chosen: DrillDown[]; left: DrillDown[] } {
+  const total = costs.reduce((sum, c) => sum + c, 0);
+  if (total <= available) return { chosen: [...candidates], left: [] };
+  const groups = Math.max(1, Math.ceil(total / Math.max(1, available)));
+  const order = candidates
+    .map((d, index) => ({ d, index, pin: pinned.has(drillDownKey(d)) ? 0 : 1, group: (((index - turn) % groups) + groups) % groups }))
+    .sort((a, b) => a.pin - b.pin || a.group - b.group || a.index - b.index);
+  const chosen = new Set<number>();
+  let spent = 0;
+  for (const { index } of order) {
+    if (spent + costs[index]! > available) continue;
+    chosen.add(index);
+    spent += costs[index]!;
+  }
+  return {
+    chosen: candidates.filter((_, i) => chosen.has(i)),
+    left: candidates.filter((_, i) => !chosen.has(i)),
+  };
+}
+
+/** The rule's drill-downs: its (or the account's) numbers and countries, else those Graph listed. */
+export function drillDownsOf(
+  rule: AlertRuleView,
+  account: Pick<AccountConfig, 'phoneNumbers' | 'countries'>,
+  listed: { phoneNumbers: readonly string[]; countryCodes: readonly string[] },
+): DrillDown[] {
+  const phoneNumbers = rule.scope?.phoneNumbers ?? account.phoneNumbers;
+  const countryCodes = rule.scope?.countries ?? account.countries;
+  return rule.drillDown.flatMap((by) =>
+    (by === 'phone'
+      ? phoneNumbers.length
+        ? phoneNumbers
+        : listed.phoneNumbers
+      : countryCodes.length
+        ? countryCodes
+        : listed.countryCodes
+    ).map((key) => ({ dimension: by, key })),
+  );
+}
+
+export interface FetchedScopes {
+  scopes: ScopeData[];
+  /** Drill-downs left for a later check (the call budget). */
+  left: DrillDown[];
+}
+
 export async function fetchAlertScopes(
   source: AnalyticsSource,
   account: AccountConfig,
@@ -46,37 +128,46 @@ export async function fetchAlertScopes(
   rule: AlertRuleView,
   nowMs: number,
   drillDown: boolean,
-): Promise<ScopeData[]> {
+  budget?: CheckBudget,
+  /** Whether the account's own series shows a drop going on (then the check may spend more). */
+  dropping?: (account: ScopeData) => boolean,
+): Promise<FetchedScopes> {
   const { start, end } = checkWindow(nowMs);
   const target = graphAccount(account, token);
   const phoneNumbers = rule.scope?.phoneNumbers ?? account.phoneNumbers;
   const countryCodes = rule.scope?.countries ?? account.countries;
   const base = { phoneNumbers, countryCodes, productTypes: account.productTypes };
-  const fetch = (filter: typeof base) => source.fetchAnalytics(target, { range: { start, end }, granularity: 'HALF_HOUR', ...filter });
-  const main = await fetch(base);
+  const request = (filter: typeof base) => ({ range: { start, end }, granularity: 'HALF_HOUR' as const, ...filter });
+  const planned = (filter: typeof base) => (source.plannedCalls ? source.plannedCalls(target, request(filter)) : Promise.resolve(1));
+  const accountCalls = budget ? await planned(base) : 0;
+  const main = await source.fetchAnalytics(target, request(base));
   const accountScope: AnomalyScope = {
     kind: 'account',
     key: null,
     label: phoneNumbers.length || countryCodes.length ? 'the configured scope' : 'all traffic',
   };
   const out: ScopeData[] = [{ scope: accountScope, dimension: 'account', points: main.points }];
-  if (!drillDown) return out;
-  const dimensions = rule.drillDown;
+  if (!drillDown) return { scopes: out, left: [] };
+  const filterOf = (d: DrillDown) => (d.dimension === 'phone' ? { ...base, phoneNumbers: [d.key] } : { ...base, countryCodes: [d.key] });
+  let wanted = drillDownsOf(rule, account, main);
+  let left: DrillDown[] = [];
+  if (budget) {
+    const costs = await Promise.all(wanted.map((d) => planned(filterOf(d))));
+    const calls = dropping?.(out[0]!) ? budget.urgent : budget.allowance;
+    ({ chosen: wanted, left } = chooseDrillDowns(wanted, costs, calls - accountCalls, budget.turn, new Set(budget.pinned)));
+  }
   const children = await Promise.all(
-    dimensions.flatMap((by) => {
-      const keys =
-        by === 'phone' ? (phoneNumbers.length ? phoneNumbers : main.phoneNumbers) : countryCodes.length ? countryCodes : main.countryCodes;
-      return keys.map(async (key): Promise<ScopeData> => {
-        const filter = by === 'phone' ? { ...base, phoneNumbers: [key] } : { ...base, countryCodes: [key] };
-        const result = await fetch(filter);
-        const label = breakdownLabel(by, key);
-        const scope: AnomalyScope =
-          by === 'phone' ? { kind: 'phone', key, label, phone: key } : { kind: 'country', key, label, country: key };
-        return { scope, dimension: by, points: result.points };
-      });
+    wanted.map(async (d): Promise<ScopeData> => {
+      const result = await source.fetchAnalytics(target, request(filterOf(d)));
+      const label = breakdownLabel(d.dimension, d.key);
+      const scope: AnomalyScope =
+        d.dimension === 'phone'
+          ? { kind: 'phone', key: d.key, label, phone: d.key }
+          : { kind: 'country', key: d.key, label, country: d.key };
+      return { scope, dimension: d.dimension, points: result.points };
     }),
   );
-  return [...out, ...children];
+  return { scopes: [...out, ...children], left };
 }
 
 export interface JudgeOptions {
@@ -101,6 +192,8 @@ export interface ScopeNow {
 export interface Judgement {
   /** Anomalies still going on: they reach the newest hour judged. */
   ongoing: Anomaly[];
+  /** Drill-downs this check left for a later one (the call budget). */
+  unjudged?: DrillDown[] | undefined;
   /** Every delivery or sending drop in the judged day, ended or not: where an episode really ended. */
   recent: Anomaly[];
   /** Each scope as it stands now, for resolution messages. */
@@ -176,20 +269,64 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
 }
 
 /** How a rule's scopes are judged at a moment: what `AlertChecker` runs for every check. */
-export type JudgeFn = (rule: AlertRuleView, account: AccountConfig, now: number, drillDown: boolean) => Promise<Judgement>;
+export type JudgeFn = (
+  rule: AlertRuleView,
+  account: AccountConfig,
+  now: number,
+  drillDown: boolean,
+  budget?: CheckBudget,
+) => Promise<Judgement>;
 
 /** The judgement a check makes: the rule's scopes fetched, then judged against the settle curve. */
 export function defaultJudge(ctx: { env: NodeJS.ProcessEnv; graph: AnalyticsSource }, curves: SettleCurves): JudgeFn {
-  return async (rule, account, now, drillDown) => {
+  return async (rule, account, now, drillDown, budget) => {
     const curve = await curves.curve(account.id);
-    const scopes = await fetchAlertScopes(ctx.graph, account, accountToken(account, ctx.env), rule, now, drillDown);
-    return judgeAlertScopes(scopes, {
-      nowMs: now,
-      settleMs: account.settleMs,
-      curve,
-      tz: account.timezone,
-      detection: ruleDetection(rule),
-    });
+    const options: JudgeOptions = { nowMs: now, settleMs: account.settleMs, curve, tz: account.timezone, detection: ruleDetection(rule) };
+    const { scopes, left } = await fetchAlertScopes(
+      ctx.graph,
+      account,
+      accountToken(account, ctx.env),
+      rule,
+      now,
+      drillDown,
+      budget,
+      (own) => isDropping(judgeAlertScopes([own], options)),
+    );
+    return { ...judgeAlertScopes(scopes, options), ...(left.length ? { unjudged: left } : {}) };
+  };
+}
+
+/** A drop or a stop of the account itself going on: evidence to judge its numbers and countries now. */
+export function isDropping(judgement: Pick<Judgement, 'ongoing'>): boolean {
+  return judgement.ongoing.some((a) => a.scope.kind === 'account' && (a.kind === 'delivery_drop' || a.kind === 'volume_drop'));
+}
+
+/**
+ * A judgement of every scope, as a check within `budget` would have made it: only the drill-downs
+ * it would have chosen (at a call each, as a warm cache costs), the others named as left for a
+ * later check. How a backtest, which judges everything ahead of the clock, keeps to the budget.
+ */
+export function withinBudget(full: Judgement, budget: CheckBudget | undefined): Judgement {
+  if (!budget) return full;
+  const candidates: DrillDown[] = [];
+  for (const s of full.now)
+    if (s.scope.kind === 'phone' || s.scope.kind === 'country') candidates.push({ dimension: s.scope.kind, key: s.scope.key ?? '' });
+  const calls = isDropping(full) ? budget.urgent : budget.allowance;
+  const { left } = chooseDrillDowns(
+    candidates,
+    candidates.map(() => 1),
+    calls - 1,
+    budget.turn,
+    new Set(budget.pinned),
+  );
+  if (left.length === 0) return full;
+  const out = new Set(left.map(drillDownKey));
+  const kept = (scope: Pick<AnomalyScope, 'kind' | 'key'>) => !out.has(drillDownKey(scope));
+  return {
+    ongoing: full.ongoing.filter((a) => kept(a.scope)),
+    recent: full.recent.filter((a) => kept(a.scope)),
+    now: full.now.filter((s) => kept(s.scope)),
+    unjudged: left,
   };
 }
 

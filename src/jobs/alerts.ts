@@ -12,7 +12,7 @@ import type { ChatTarget, Store } from '../store/types.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import { newAlertKey, newShortId } from './alertKeys.js';
 import { advance, anomalyKey, type Decision, decide, type EpisodeState } from './alertLifecycle.js';
-import { defaultJudge, type JudgeFn, type Judgement } from './alertScopes.js';
+import { type CheckBudget, defaultJudge, type JudgeFn, type Judgement } from './alertScopes.js';
 import { webhookJudge } from './webhookJudge.js';
 
 /** How alerts reach a chat conversation: the chat surfaces in `serve`, a recorder in a backtest. */
@@ -53,6 +53,15 @@ export interface AlertCheckerOptions {
    */
   judge?: JudgeFn | undefined;
 }
+
+/**
+ * A rule's share of its WABA's hourly Graph calls for its checks (40 of 200 an hour: a check every
+ * 30 minutes may make 20); past 60% of the budget used a check takes at most half of what is left
+ * before 90%, where checks are deferred.
+ */
+const ALERT_SHARE = 0.2;
+const SQUEEZE_AT = 0.6;
+const DEFER_AT = 0.9;
 
 /** Points under the expected rate an alerted scope may still be and count as recovered. */
 const RECOVERY_MARGIN = 0.01;
@@ -166,7 +175,7 @@ export class AlertChecker {
         // Nearly out of budget: defer this check (a longer interval) rather than be throttled.
         const budget = this.options.budget;
         // (Rules on status webhooks make no Graph calls.)
-        if (budget && rule.source !== 'webhooks' && budget.callsInLastHour(account.id) >= budget.callsPerHour * 0.9) {
+        if (budget && rule.source !== 'webhooks' && budget.callsInLastHour(account.id) >= budget.callsPerHour * DEFER_AT) {
           logger.warn({ rule: id }, 'alert check deferred to stay within the Graph budget');
           await store.finishRun(
             job,
@@ -196,21 +205,33 @@ export class AlertChecker {
     );
   }
 
+  /**
+   * What a check may spend on Graph calls: the rule's share of the WABA's hourly budget, less when
+   * the WABA has used much of it (half of what is left before checks are deferred); more when the
+   * account itself is dropping. A drill-down that does not fit waits for the next check, in turn.
+   */
+  private checkBudget(rule: Rule, account: AccountConfig, episode: EpisodeState | undefined, now: number): CheckBudget {
+    const perHour = this.options.budget?.callsPerHour ?? this.options.ctx.config.graph.callsPerHour;
+    const used = this.options.budget?.callsInLastHour(account.id) ?? 0;
+    const room = Math.max(0, Math.floor(perHour * DEFER_AT - used));
+    const share = Math.max(2, Math.floor((perHour * ALERT_SHARE * rule.checkEvery) / 3_600_000));
+    const allowance = Math.min(share, used >= perHour * SQUEEZE_AT ? Math.floor(room / 2) : room);
+    const pinned = episode?.status === 'open' ? [...new Set(episode.announced.map((key) => key.split('|').slice(1).join('|')))] : [];
+    return { allowance, urgent: Math.max(allowance, Math.floor(room / 2)), pinned, turn: Math.floor(now / rule.checkEvery) };
+  }
+
   /** One check of one rule at `now`: judge, decide, store, post. */
   async check(rule: Rule, id: string, account: AccountConfig, now: number): Promise<CheckOutcome> {
-    const budget = this.options.budget;
-    // Each drill-down costs a call per number or country: near the WABA's budget, check the
-    // account as a whole only, rather than get it throttled.
-    const degraded = Boolean(
-      budget && rule.source !== 'webhooks' && rule.drillDown.length && budget.callsInLastHour(account.id) >= budget.callsPerHour * 0.6,
-    );
-    if (degraded) this.options.logger.warn({ rule: id }, 'alert check degraded to stay within the Graph budget');
-    const judge = rule.source === 'webhooks' ? this.judgeWebhooks : this.judge;
-    const judgement = await judge(rule, account, now, !degraded && rule.drillDown.length > 0);
+    const episode = await this.loadEpisode(id);
+    const webhooks = rule.source === 'webhooks';
+    const judge = webhooks ? this.judgeWebhooks : this.judge;
+    const budget = webhooks ? undefined : this.checkBudget(rule, account, episode, now);
+    const judgement = await judge(rule, account, now, rule.drillDown.length > 0, budget);
+    const left = judgement.unjudged?.length ?? 0;
+    if (left) this.options.logger.info({ rule: id, left }, 'drill-downs left for the next check to stay within the Graph budget');
     // Headline first, by the one rule messages, charts and backtests share.
     const found = rankAnomalies(judgement.ongoing);
 
-    const episode = await this.loadEpisode(id);
     const quiet = episode?.status === 'open' ? await this.isQuiet(episode.alertKey, now) : false;
     const decision = decide(
       episode,
@@ -226,10 +247,13 @@ export class AlertChecker {
         : { alertKey: episode?.alertKey ?? '', shortId: episode?.shortId ?? '' };
     const next = advance(episode, decision, found, now, ids);
     const outcome = await this.carryOut(rule, id, account, decision, next, found, judgement, now);
+    const judged = judgement.now.length - 1;
     return {
       ...outcome,
       judgement,
-      detail: degraded ? `${outcome.detail}; degraded: drill-downs skipped to stay within the Graph call budget` : outcome.detail,
+      detail: left
+        ? `${outcome.detail}; degraded: ${left} of ${judged + left} drill-downs left for the next check to stay within the Graph call budget`
+        : outcome.detail,
     };
   }
 

@@ -15,7 +15,7 @@ import type { DataPoint, TimeRange } from '../series.js';
 import { openStore } from '../store/sql.js';
 import type { StatusCount, Store } from '../store/types.js';
 import type { Judgement } from './alertScopes.js';
-import { checkWindow } from './alertScopes.js';
+import { checkWindow, withinBudget } from './alertScopes.js';
 import { AlertChecker, type CheckOutcome, type Rule } from './alerts.js';
 import { type JudgeJob, judgeChecks } from './backtestJudge.js';
 import { RecordingDelivery } from './recordingDelivery.js';
@@ -87,6 +87,8 @@ export interface BacktestResult {
   episodes: BacktestEpisode[];
   /** Drill-down keys left out to stay within the call budget, and other things to know. */
   notes: string[];
+  /** Drill-downs (`phone|key`, `country|key`) checks left for a later check (the call budget), and when. */
+  unjudged?: Array<{ key: string; at: number[] }>;
   /** Sent in the window's account scope (zero: an account without data). */
   sent: number;
   /** The account scope's series over the window (for the chart). */
@@ -167,7 +169,7 @@ interface ReplayPlan {
 }
 
 /** The rule's checks, in order, through the scheduler's own lifecycle on a store in memory: its alert episodes. */
-async function replayChecks(plan: ReplayPlan): Promise<{ episodes: BacktestEpisode[]; checks: number }> {
+async function replayChecks(plan: ReplayPlan): Promise<{ episodes: BacktestEpisode[]; checks: number; unjudged: Map<string, number[]> }> {
   const { rule, bucketSeconds } = plan;
   const store = await openStore('sqlite::memory:');
   // One rule, one target: every notice counted once, nothing sent anywhere.
@@ -175,9 +177,14 @@ async function replayChecks(plan: ReplayPlan): Promise<{ episodes: BacktestEpiso
   const config: Config = { ...plan.config, alerts: [replayRule] };
   let clock = plan.checkTimes[0] ?? 0;
   const episodes: BacktestEpisode[] = [];
+  const unjudged = new Map<string, number[]>();
   let current: BacktestEpisode | undefined;
   const seen = new Map<string, Anomaly>();
   const onCheck = (_rule: string, outcome: CheckOutcome, now: number) => {
+    for (const d of outcome.judgement?.unjudged ?? []) {
+      const key = `${d.dimension}|${d.key}`;
+      unjudged.set(key, [...(unjudged.get(key) ?? []), now]);
+    }
     const found = outcome.judgement?.ongoing ?? [];
     if (outcome.decision === 'open') {
       seen.clear();
@@ -252,7 +259,8 @@ async function replayChecks(plan: ReplayPlan): Promise<{ episodes: BacktestEpiso
     owner: 'backtest',
     settleCurves: plan.ctx?.settleCurves,
     onCheck,
-    judge: async () => judged!,
+    // Judged ahead, every scope: each check then keeps what its call budget would have fetched.
+    judge: async (_rule, _account, _now, _drillDown, budget) => withinBudget(judged!, budget),
   });
   let checks = 0;
   try {
@@ -268,7 +276,7 @@ async function replayChecks(plan: ReplayPlan): Promise<{ episodes: BacktestEpiso
   } finally {
     await store.close();
   }
-  return { episodes, checks };
+  return { episodes, checks, unjudged };
 }
 
 /** A webhook replay asks Graph nothing. */
@@ -297,7 +305,7 @@ export async function runBacktest(source: AnalyticsSource, req: BacktestRequest)
       arrivalSpread: req.arrivalSpread ?? false,
     }),
   );
-  const { episodes, checks } = await replayChecks({
+  const { episodes, checks, unjudged } = await replayChecks({
     config: req.config,
     rule,
     checkTimes,
@@ -321,7 +329,8 @@ export async function runBacktest(source: AnalyticsSource, req: BacktestRequest)
     checks,
     graphCalls: fetched.calls,
     episodes,
-    notes: fetched.notes,
+    notes: [...fetched.notes, ...spreadNote(unjudged, checks)],
+    unjudged: [...unjudged].map(([key, at]) => ({ key, at })),
     sent: accountSeries.reduce((sum, p) => sum + p.sent, 0),
     series: accountSeries,
   };
@@ -404,6 +413,15 @@ function halfHoursOf(rows: readonly StatusCount[], range: TimeRange): DataPoint[
     out.push({ start, end: start + HALF_HOUR, sent: attempts, delivered: attempts - p.failed });
   }
   return out;
+}
+
+/** What the checks left for later to keep to their share of the WABA's calls, said once. */
+function spreadNote(unjudged: ReadonlyMap<string, number[]>, checks: number): string[] {
+  if (unjudged.size === 0) return [];
+  const most = Math.max(...[...unjudged.values()].map((at) => at.length));
+  return [
+    `Drill-downs spread over checks to keep to the rule's share of the WABA's Graph calls: ${unjudged.size} numbers and countries were each left for the next check in up to ${most} of ${checks} checks.`,
+  ];
 }
 
 /** Minutes from the end of each episode's first bad bucket to its alert. */

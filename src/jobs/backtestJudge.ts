@@ -29,6 +29,7 @@ export async function judgeChecks(job: JudgeJob): Promise<Array<[number, Judgeme
   const out: Array<[number, Judgement]> = [];
   for (const now of job.checkTimes) {
     replay.asOfMs = now;
+    // Every scope, whatever the budget: the replay keeps what each check's budget would have fetched.
     out.push([now, await judge(job.rule, job.account, now, job.drillDown)]);
   }
   return out;

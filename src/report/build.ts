@@ -33,9 +33,37 @@ export interface BuildInput {
   settleMs: number;
   /** Raw points covering `fetchWindow(...)`, at this granularity or finer. */
   points: readonly DataPoint[];
-  breakdown?: { by: BreakdownDimension; items: ReadonlyArray<{ key: string; points: readonly DataPoint[] }> } | undefined;
+  breakdown?:
+    | {
+        by: BreakdownDimension;
+        items: readonly BreakdownRow[];
+        /** Rows not judged at the report's granularity, and why. */
+        unjudged?: readonly UnjudgedRow[] | undefined;
+        /** Zone of the rows' `days` (Graph's days: the WABA's). */
+        dayTimezone?: string | undefined;
+      }
+    | undefined;
   notes?: string[];
   detection?: Partial<DetectionSettings> | undefined;
+}
+
+/** One row of a breakdown as fetched. */
+export interface BreakdownRow {
+  key: string;
+  /** At the report's granularity or finer: the whole fetch window, or only the range and its baseline. */
+  points: readonly DataPoint[];
+  /** Graph's days over the fetch window: the previous period's totals, or the whole row when judged by day. */
+  days?: readonly DataPoint[] | undefined;
+  /** 'day': judged by Graph's days only (the call budget); otherwise at the report's own granularity. */
+  judgedBy?: 'report' | 'day' | undefined;
+  /** A row judged by day: its unusual days looked at half hour by half hour, each with the week before it. */
+  looks?: ReadonlyArray<{ range: TimeRange; points: readonly DataPoint[] }> | undefined;
+}
+
+export interface UnjudgedRow {
+  key: string;
+  judgedBy: 'day' | null;
+  reason: string;
 }
 
 export function buildReport(input: BuildInput): Report {
@@ -57,6 +85,23 @@ export function buildReport(input: BuildInput): Report {
     // A day or month the range cuts is part of one: said, and never judged as a whole one.
     for (const p of series) if (!isWholeBucket(p, input.granularity, bucketTz)) p.partial = true;
     return { filled, history: filled.points.filter((p) => p.start < firstStart), series };
+  };
+
+  /** Graph's days of a row (the WABA's zone): the whole grid, the days before the range and those in it. */
+  const prepareDays = (raw: readonly DataPoint[]) => {
+    const dayTz = input.breakdown?.dayTimezone ?? bucketTz;
+    const { points, notes: repairs } = normalizeSeries(raw);
+    for (const note of repairs) if (!notes.includes(note)) notes.push(note);
+    const all = fillGaps(points, window, 'day', dayTz).points;
+    return {
+      all,
+      history: all.filter((p) => p.end <= range.start),
+      series: markSettlement(
+        all.filter((p) => p.end > range.start && p.start < range.end),
+        input.nowMs,
+        input.settleMs,
+      ),
+    };
   };
 
   const main = prepare(input.points);
@@ -96,12 +141,40 @@ export function buildReport(input: BuildInput): Report {
   let breakdownSection: Report['breakdown'] = null;
   if (input.breakdown) {
     const { by } = input.breakdown;
-    const accountSent = sentIn(main.filled.points);
+    const dayTz = input.breakdown.dayTimezone ?? bucketTz;
+    const accountSent = sentIn(main.series);
     const inputs = input.breakdown.items.map((item) => {
+      const scope: AnomalyScope = { kind: by, key: item.key, label: breakdownLabel(by, item.key) };
+      const days = item.days ? prepareDays(item.days) : undefined;
+      const previousOf = (points: readonly DataPoint[]) => (previous.start < oldestServed ? [] : within(points, previous));
+      if (item.judgedBy === 'day' && days) {
+        // Judged by Graph's days (the call budget): their own baseline, their own zone; and the
+        // days that looked unusual half hour by half hour, each after its week of baseline.
+        anomalies.push(...detectAnomalies({ ...days, granularity: 'day', tz: dayTz, scope, settings: input.detection }));
+        for (const look of item.looks ?? []) {
+          const { points } = normalizeSeries(look.points);
+          const grid = fillGaps(points, { start: look.range.start - 7 * 86_400, end: look.range.end }, input.granularity, bucketTz).points;
+          anomalies.push(
+            ...detectAnomalies({
+              history: grid.filter((p) => p.start < look.range.start),
+              series: markSettlement(
+                grid.filter((p) => p.start >= look.range.start),
+                input.nowMs,
+                input.settleMs,
+              ),
+              granularity: input.granularity,
+              tz: bucketTz,
+              scope,
+              settings: input.detection,
+            }),
+          );
+        }
+        return { key: item.key, current: days.series, previous: previousOf(days.all) };
+      }
       const prepared = prepare(item.points);
       // An item that carries every message (a single-number account) would repeat the account's
       // anomalies word for word under its own name: the account's say it once.
-      const wholeAccount = accountSent > 0 && sentIn(prepared.filled.points) === accountSent;
+      const wholeAccount = accountSent > 0 && sentIn(prepared.series) === accountSent;
       if (!wholeAccount)
         anomalies.push(
           ...detectAnomalies({
@@ -109,18 +182,14 @@ export function buildReport(input: BuildInput): Report {
             series: prepared.series,
             granularity: input.granularity,
             tz: bucketTz,
-            scope: { kind: by, key: item.key, label: breakdownLabel(by, item.key) },
+            scope,
             settings: input.detection,
           }),
         );
-      return {
-        key: item.key,
-        current: prepared.series,
-        previous: previous.start < oldestServed ? [] : within(prepared.filled.points, previous),
-      };
+      return { key: item.key, current: prepared.series, previous: previousOf(days ? days.all : prepared.filled.points) };
     });
     const items = breakdown(inputs);
-    breakdownSection = { by, items, topMovers: topMovers(items) };
+    breakdownSection = { by, items, topMovers: topMovers(items), unjudged: [...(input.breakdown.unjudged ?? [])] };
   }
   anomalies.sort(compareAnomalies);
 

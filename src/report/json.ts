@@ -113,6 +113,12 @@ export function reportJson(report: Report) {
               change: { sentPct: round(i.change.sentPct, 3), ratePoints: round(i.change.ratePoints, 3) },
             })),
             topMovers: report.breakdown.topMovers.map((i) => i.key),
+            unjudged: report.breakdown.unjudged.map((u) => ({
+              key: u.key,
+              label: breakdownLabel(report.breakdown!.by, u.key),
+              judgedBy: u.judgedBy,
+              reason: u.reason,
+            })),
           },
         }
       : {}),

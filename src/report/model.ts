@@ -29,7 +29,13 @@ export interface Report {
   };
   series: SeriesPoint[];
   anomalies: Anomaly[];
-  breakdown: { by: BreakdownDimension; items: BreakdownItem[]; topMovers: BreakdownItem[] } | null;
+  breakdown: {
+    by: BreakdownDimension;
+    items: BreakdownItem[];
+    topMovers: BreakdownItem[];
+    /** Rows not judged at the report's granularity (the call budget), and why: by Graph's days only, or not at all. */
+    unjudged: Array<{ key: string; judgedBy: 'day' | null; reason: string }>;
+  } | null;
   /** Why messages failed, from WhatsApp status webhooks; null when the range has none. */
   failures: FailureSummary | null;
   freshness: {

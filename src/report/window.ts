@@ -32,3 +32,11 @@ export function reportEdges(range: TimeRange, granularity: Granularity, tz: stri
   }
   return edges;
 }
+
+/**
+ * What judging a report's range needs, without its comparisons: the range and the baseline
+ * history before it (a breakdown row judged closely when its previous period cannot be afforded).
+ */
+export function judgedWindow(range: TimeRange, granularity: Granularity, tz: string): TimeRange {
+  return { start: Math.min(range.start, shiftDays(range, -HISTORY_DAYS[granularity], tz).start), end: range.end };
+}
