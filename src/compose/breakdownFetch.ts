@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import type { BreakdownDimension } from '../analytics/breakdown.js';
-import { rankByEvidence, UNUSUAL } from '../analytics/evidence.js';
+import { rankByEvidence } from '../analytics/evidence.js';
 import { planChunks } from '../graph/chunks.js';
 import type { AnalyticsRequest, AnalyticsSource, GraphAccount } from '../graph/client.js';
 import { GRAPH_DEFAULTS } from '../graph/defaults.js';
