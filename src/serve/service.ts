@@ -242,6 +242,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
           log: logger.child({ surface: 'whatsapp' }),
           now,
           counters: { requests: metrics.webhookRequests, events: metrics.webhookEvents },
+          health: opened,
+          numbers: new Map(config.accounts.map((a) => [a.id, a.phoneNumbers])),
         }),
       );
       lifecycle.partUp('whatsapp');
@@ -341,6 +343,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
           Math.floor(now() / 1000) - STATUS_RETENTION_SECONDS,
         )
         .catch(() => undefined);
+      void sql.pruneHealthEvents?.(Math.floor(now() / 1000) - STATUS_RETENTION_SECONDS).catch(() => undefined);
     }, 10 * 60_000);
     prune.unref();
     lifecycle.ready();
