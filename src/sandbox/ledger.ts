@@ -147,7 +147,7 @@ export class Ledger {
     return tierOf(this.monthBefore(category, country, dayStart, now) + 1);
   }
 
-  /** Graph's `pricing_analytics` data points for the query, as of `now` (half hours not yet over are left out). */
+  /** Graph's `pricing_analytics` data points for the query, as of `now` (UNIX seconds; half hours not yet over are left out). */
   pricing(q: PricingQuery, now: number): Array<Record<string, unknown>> {
     const partner = businessOf(this.account).billing === 'partner';
     const groups = new Map<string, Record<string, unknown> & { volume: number; cost: number }>();
@@ -204,8 +204,10 @@ export class Ledger {
     const tiers = new Map<string, number>();
     const multiplier = (category: PricingCategory, country: string, laDay: number) => {
       const key = `${category}|${country}|${laDay}`;
-      let m = tiers.get(key);
-      if (m === undefined) tiers.set(key, (m = this.tierOn(category, country, laDay, now)?.multiplier ?? 1));
+      const known = tiers.get(key);
+      if (known !== undefined) return known;
+      const m = this.tierOn(category, country, laDay, now)?.multiplier ?? 1;
+      tiers.set(key, m);
       return m;
     };
     for (let day = Math.floor(start / 86_400) * 86_400; day < end && day < now; day += 86_400) {
