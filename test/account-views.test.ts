@@ -214,11 +214,11 @@ describe('spend spikes: marketing far above its usual day', () => {
     expect(spike!.explanation).toBe('Marketing spend spiked to USD 40.00 on Wed 11 Nov; usually about USD 10.00 a day.');
   });
 
-  it('formats money with four decimals under one unit', () => {
-    expect([formatMoney(1234.5, 'USD'), formatMoney(0.0034, 'EUR'), formatMoney(0, 'USD'), formatMoney(null, 'USD')]).toEqual([
+  it('formats money in two decimals, per-message prices in four', () => {
+    expect([formatMoney(1234.5, 'USD'), formatMoney(0.0034, 'EUR', 4), formatMoney(0.999, 'USD'), formatMoney(null, 'USD')]).toEqual([
       'USD 1,234.50',
       'EUR 0.0034',
-      'USD 0.00',
+      'USD 1.00',
       '—',
     ]);
   });

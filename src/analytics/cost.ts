@@ -155,10 +155,9 @@ export function tierStandings(points: readonly PricingPoint[], month: TimeRange)
     .sort((a, b) => (a.category < b.category ? -1 : a.category > b.category ? 1 : (a.country ?? '') < (b.country ?? '') ? -1 : 1));
 }
 
-/** "USD 12.34"; amounts under a unit keep four decimals ("USD 0.0034"), as per-message prices need. */
-export function formatMoney(amount: number | null, currency: string | null): string {
+/** "USD 12.34" — or, for per-message prices, with four decimals ("USD 0.0034"). */
+export function formatMoney(amount: number | null, currency: string | null, digits = 2): string {
   if (amount === null) return '—';
-  const digits = Math.abs(amount) < 1 && amount !== 0 ? 4 : 2;
   const text = amount.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
   return currency ? `${currency} ${text}` : text;
 }

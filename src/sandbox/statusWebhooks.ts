@@ -247,6 +247,8 @@ export interface EmitterOptions {
   reads?: boolean;
   /** Send the health notifications of the window too (numbers, templates, pricing tiers); default true. */
   health?: boolean;
+  /** Send the statuses of the window; default true (false: health notifications alone). */
+  statuses?: boolean;
   accounts: readonly SandboxAccount[];
   url: string;
   appSecret: string;
@@ -328,6 +330,7 @@ export class StatusWebhookEmitter {
             }),
           );
         }
+      if (this.options.statuses === false) continue;
       const byPhone = accountStatuses(account, this.models.get(account.id)!, start, end);
       for (const [phone, all] of byPhone) {
         const statuses = this.options.reads === false ? all.filter((s) => s.status !== 'read') : all;
