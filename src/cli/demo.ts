@@ -90,7 +90,7 @@ export async function runDemo(opts: { out?: string }, io: CliIo, logger: Logger)
       // Health, cost and templates of the last 7 days, composed as `health` and `report --view` compose them.
       const range = { last: '7d' };
       const views = await composeAccountViews(
-        { graph, analytics: graph, now, cache, events: store },
+        { graph, now, cache, events: store },
         {
           account,
           token: SANDBOX_TOKEN,

@@ -72,7 +72,7 @@ export async function runView(
   const out = opts.out ? OutputFolder.open(opts.out, '--out') : undefined;
   const graph = graphClientFor(config, logger, io);
   try {
-    const views = await composeAccountViews({ graph, analytics: graph, now, cache: new ViewCache() }, { account, token, cost, templates });
+    const views = await composeAccountViews({ graph, now, cache: new ViewCache() }, { account, token, cost, templates });
     const json = `${JSON.stringify(view === 'cost' ? costJson(views) : templatesJson(views), null, 2)}\n`;
     const text = view === 'cost' ? costText(views, by) : templatesText(views);
     io.stdout.write(format === 'json' ? json : text);
@@ -110,7 +110,7 @@ export async function runHealth(
   const store = await storeWithStatuses(io, config);
   try {
     const views: AccountViews = await composeAccountViews(
-      { graph, analytics: graph, now, events: store },
+      { graph, now, events: store },
       { account, token, health: { since: Math.floor(now() / 1000) - EVENTS_SECONDS } },
     );
     if (!store)

@@ -6,7 +6,9 @@ import { previousPeriod } from '../analytics/time.js';
 import type { AccountConfig } from '../config/load.js';
 import { suggestion } from '../didYouMean.js';
 import { TemplateInsightsOffError, UsageError } from '../errors.js';
-import type { AnalyticsSource, GraphClient } from '../graph/client.js';
+import { parseAnswer } from '../graph/answer.js';
+import { analyticsResponseSchema, type GraphClient } from '../graph/client.js';
+import { analyticsField } from '../graph/fields.js';
 import { phoneNumbersList, type WabaOverview, wabaOverviewField } from '../graph/health.js';
 import {
   checkPricingRange,
@@ -51,8 +53,6 @@ export class ViewCache {
 
 export interface ViewsContext {
   graph: Pick<GraphClient, 'requestJson' | 'settings'>;
-  /** Delivered messages for cost per delivered: the client, or the bucket cache in front of it. */
-  analytics: AnalyticsSource;
   now: () => number;
   cache?: ViewCache | undefined;
   /** Where the health webhooks were kept: `serve`'s store, when there is one. */
@@ -230,22 +230,24 @@ export async function composeAccountViews(ctx: ViewsContext, req: ViewsRequest):
   if (wantTemplates) fields.push(messageTemplatesList);
   if (pricingAsked) fields.push(pricingField(pricingAsked));
 
-  // The delivered count (cost per delivered) and the stored events go while Graph answers.
-  const delivered = req.cost
-    ? ctx.analytics
-        .fetchAnalytics(target, {
-          range: req.cost.range,
-          granularity: 'DAY',
-          phoneNumbers: account.phoneNumbers,
-          countryCodes: account.countries,
-          productTypes: account.productTypes,
-        })
-        .then((a) =>
-          a.points.filter((p) => p.start >= req.cost!.range.start && p.start < req.cost!.range.end).reduce((n, p) => n + p.delivered, 0),
-        )
-    : undefined;
-  // Awaited after the WABA's answer: a failure of either is reported once, never left unhandled.
-  delivered?.catch(() => undefined);
+  // Delivered messages of the cost's days (cost per delivered), Graph's DAY buckets in the same
+  // request: they are the WABA's days, as the pricing's are.
+  const deliveredField: WabaField<number> | undefined = req.cost && {
+    field: analyticsField({
+      start: req.cost.range.start,
+      end: req.cost.range.end,
+      granularity: 'DAY',
+      phoneNumbers: account.phoneNumbers,
+      countryCodes: account.countries,
+      productTypes: account.productTypes,
+    }),
+    read: (body, graphTarget) =>
+      (parseAnswer(analyticsResponseSchema.shape.analytics, body.analytics, graphTarget, 'analytics')?.data_points ?? [])
+        .filter((p) => p.start >= req.cost!.range.start && p.start < req.cost!.range.end)
+        .reduce((n, p) => n + p.delivered, 0),
+  };
+  if (deliveredField) fields.push(deliveredField);
+  // The stored events are read while Graph answers.
   const events: Promise<HealthEventRecord[]> =
     req.health && ctx.events
       ? ctx.events.healthEvents(account.id, req.health.since, Math.floor(nowMs / 1000) + 1).catch(() => {
@@ -260,6 +262,7 @@ export async function composeAccountViews(ctx: ViewsContext, req: ViewsRequest):
   const numbersPage = req.health ? (answers[at++] as Awaited<ReturnType<typeof numbersList.read>>) : undefined;
   const templatesPage = wantTemplates ? (answers[at++] as Awaited<ReturnType<typeof messageTemplatesList.read>>) : undefined;
   const pricingPage = pricingAsked ? (answers[at++] as Awaited<ReturnType<ReturnType<typeof pricingField>['read']>>) : undefined;
+  const delivered = deliveredField ? (answers[at++] as number) : null;
 
   const [numbers, templates, freshPricing] = await Promise.all([
     numbersPage ? wholeList(ctx.graph, target, numbersList, numbersPage) : [],
@@ -296,7 +299,7 @@ export async function composeAccountViews(ctx: ViewsContext, req: ViewsRequest):
         tierMonth: plan.tierMonth,
         points: [...keptPricing.points, ...freshPricing],
         fetchedFrom: plan.window.start,
-        delivered: (await delivered) ?? null,
+        delivered,
         tz: plan.timezone,
       }),
     };
