@@ -1,5 +1,5 @@
 import { composeAccountViews, planCost, planTemplates, ViewCache } from '../compose/accountViews.js';
-import { type Config, findAccount, loadConfig } from '../config/load.js';
+import { findAccount, loadConfig } from '../config/load.js';
 import { accountToken } from '../config/tokens.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -22,9 +22,11 @@ export function parseView(value: string | undefined): View {
   throw new UsageError(`unknown --view ${quoted(value)}`, 'use delivery (the default), cost or templates');
 }
 
-function accountOf(config: Config, ref: string | undefined) {
-  if (!ref) throw new UsageError('--account is required', `name one of: ${config.accounts.map((a) => a.name).join(', ')}`);
-  return findAccount(config, ref);
+/** What every view command starts from: the config, the account `--account` names, the output format. */
+function viewCommand(opts: { account?: string | undefined; format?: string | undefined }, io: CliIo, configPath: string | undefined) {
+  const config = loadConfig(io.env, configPath);
+  if (!opts.account) throw new UsageError('--account is required', `name one of: ${config.accounts.map((a) => a.name).join(', ')}`);
+  return { config, account: findAccount(config, opts.account), format: parseFormat(opts.format) };
 }
 
 /** What `--by` means for the cost view: its breakdown in text (JSON has both). */
@@ -55,9 +57,7 @@ export async function runView(
   logger: Logger,
 ): Promise<number> {
   const now = io.now;
-  const config = loadConfig(io.env, configPath);
-  const account = accountOf(config, opts.account);
-  const format = parseFormat(opts.format);
+  const { config, account, format } = viewCommand(opts, io, configPath);
   refuseOthers(view, opts);
   const by = view === 'cost' ? costBy(opts.by) : undefined;
   const range = { from: opts.from, to: opts.to, last: opts.last };
@@ -101,9 +101,7 @@ export async function runHealth(
   logger: Logger,
 ): Promise<number> {
   const now = io.now;
-  const config = loadConfig(io.env, configPath);
-  const account = accountOf(config, opts.account);
-  const format = parseFormat(opts.format);
+  const { config, account, format } = viewCommand(opts, io, configPath);
   const token = accountToken(account, io.env);
   const graph = graphClientFor(config, logger, io);
   // The health webhooks `serve` kept, when there is a store to read: a command never creates one.
