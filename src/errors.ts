@@ -231,3 +231,29 @@ export class GraphResponseError extends GraphError {
   readonly code = 'E_GRAPH_RESPONSE';
   readonly retryable = false;
 }
+
+// Template insights (template_analytics): switched on by a call that cannot be undone.
+
+/** 200005: template insights are not available for this WABA (Meta does not offer them to WABAs tied to the EU, the UK or Japan). */
+export class TemplateInsightsUnavailableError extends GraphError {
+  readonly code = 'E_TEMPLATE_INSIGHTS_UNAVAILABLE';
+  readonly retryable = false;
+}
+
+/** 200006: template insights cannot be switched off once on. */
+export class TemplateInsightsIrreversibleError extends GraphError {
+  readonly code = 'E_TEMPLATE_INSIGHTS_IRREVERSIBLE';
+  readonly retryable = false;
+}
+
+/** 200007: template insights are not switched on for this WABA (the templates view says how, instead of failing). */
+export class TemplateInsightsOffError extends GraphError {
+  readonly code = 'E_TEMPLATE_INSIGHTS_OFF';
+  readonly retryable = false;
+}
+
+/** More template ids in one template_analytics call than Graph takes (10): a bug in the caller, which must batch them. */
+export class TemplateBatchError extends WabaPulseError {
+  readonly code = 'E_TEMPLATE_BATCH';
+  readonly exitCode = 1 as const;
+}

@@ -598,6 +598,23 @@ describe('waba-pulse demo', () => {
     // The digests are the sandbox config's: daily by phone number, weekly by country.
     expect(JSON.parse(readFileSync(join(out, 'acme-retail', 'weekly', 'report.json'), 'utf8')).breakdown.by).toBe('country');
     expect(daily.breakdown.by).toBe('phone');
+    // Health, cost and templates of each account's week, composed as `health` and `report --view` compose them.
+    for (const account of ['acme-retail', 'globex-support', 'initech-alerts'])
+      expect(readdirSync(join(out, account, 'account')).sort()).toEqual([
+        'cost.json',
+        'cost.txt',
+        'health.json',
+        'health.txt',
+        'templates.json',
+        'templates.txt',
+      ]);
+    const health = JSON.parse(readFileSync(join(out, 'acme-retail', 'account', 'health.json'), 'utf8'));
+    expect(health.events.map((e: { event: string }) => e.event)).toEqual(['DOWNGRADE', 'REINSTATED', 'PAUSED', 'RED', 'YELLOW', 'FLAGGED']);
+    expect(stdout).toMatch(/, and \d+ health notifications of the week\n/);
+    expect(stdout).toContain("cost (last 7 days): not reported (a partner's credit line)");
+    expect(stdout).toMatch(/! Marketing spend spiked to USD [\d.]+ on Tue 24 Nov/);
+    expect(stdout).toMatch(/templates \(last 7 days\): busiest \w+, [\d,]+ sent, \d+% delivered, \d+% read, \d+% clicked/);
+    expect(JSON.parse(readFileSync(join(out, 'globex-support', 'account', 'templates.json'), 'utf8')).templatesEnabled).toBe(false);
   });
 });
 

@@ -1,12 +1,15 @@
 import { join, resolve } from 'node:path';
 import { DateTime } from 'luxon';
+import { formatMoney } from '../analytics/cost.js';
+import { composeAccountViews, planCost, planTemplates, ViewCache } from '../compose/accountViews.js';
 import { composeReport } from '../compose/composeReport.js';
 import { planReportRequest } from '../compose/reportPlan.js';
 import { buildConfig } from '../configure.js';
 import { configDigests, digestReport } from '../jobs/digests.js';
 import type { Logger } from '../log.js';
 import { type OutputFile, OutputFolder } from '../output/folder.js';
-import { formatRate } from '../report/format.js';
+import { type AccountViews, costJson, costText, healthJson, healthText, templatesJson, templatesText } from '../report/accountViews.js';
+import { formatCount, formatRate } from '../report/format.js';
 import { SANDBOX_TOKEN, sampleAccounts } from '../sandbox/accounts.js';
 import { SANDBOX_TOKEN_ENV, sandboxConfigDocument } from '../sandbox/config.js';
 import { startSandbox } from '../sandbox/server.js';
@@ -35,6 +38,7 @@ export async function runDemo(opts: { out?: string }, io: CliIo, logger: Logger)
   const env = { ...io.env, GRAPH_API_URL: sandbox.url, GRAPH_API_VERSION: undefined, [SANDBOX_TOKEN_ENV]: SANDBOX_TOKEN };
   const config = buildConfig(sandboxConfigDocument(accounts, sandbox.url), env, '<demo>');
   const graph = graphClientFor(config, logger, io);
+  const cache = new ViewCache();
   io.stdout.write(`waba-pulse demo: sandbox Graph at ${sandbox.url} with ${accounts.length} sample accounts\n`);
   // Yesterday's status webhooks, signed by the sandbox and taken in by the same route `serve`
   // mounts, into a store of the demo's own: the reports say why messages failed.
@@ -45,12 +49,16 @@ export async function runDemo(opts: { out?: string }, io: CliIo, logger: Logger)
   const emitter = new StatusWebhookEmitter({ accounts, url: receiver.url, appSecret, batch: 100, duplicateRate: 0.05, reads: false });
   try {
     // Each account's yesterday, in its own zone: what the daily digests cover.
+    // The week's health notifications (a number flagged, a template paused, a pricing tier reached), kept as serve keeps them.
+    const health = new StatusWebhookEmitter({ accounts, url: receiver.url, appSecret, statuses: false });
+    const notified = await health.emit(Math.floor(now() / 1000) - 7 * 86_400, Math.floor(now() / 1000));
+    await health.stop();
     const sent = await emitter.emit((account) => {
       const today = DateTime.fromMillis(now(), { zone: account.timezone }).startOf('day');
       return [today.minus({ days: 1 }).toSeconds(), today.toSeconds()];
     });
     io.stdout.write(
-      `status webhooks: ${sent.statuses.toLocaleString('en-US')} statuses of yesterday's messages in ${sent.notifications.toLocaleString('en-US')} signed notifications (${sent.duplicates} sent twice, counted once)\n\n`,
+      `status webhooks: ${sent.statuses.toLocaleString('en-US')} statuses of yesterday's messages in ${sent.notifications.toLocaleString('en-US')} signed notifications (${sent.duplicates} sent twice, counted once), and ${Object.values(notified.health).reduce((a, b) => a + b, 0)} health notifications of the week\n\n`,
     );
     for (const account of config.accounts) {
       io.stdout.write(`${account.displayName} (${account.timezone})\n`);
@@ -79,11 +87,33 @@ export async function runDemo(opts: { out?: string }, io: CliIo, logger: Logger)
           );
         }
       }
+      // Health, cost and templates of the last 7 days, composed as `health` and `report --view` compose them.
+      const range = { last: '7d' };
+      const views = await composeAccountViews(
+        { graph, now, cache, events: store },
+        {
+          account,
+          token: SANDBOX_TOKEN,
+          health: { since: Math.floor(now() / 1000) - 7 * 86_400 },
+          cost: planCost(account, range, now()),
+          templates: planTemplates(account, range, now()),
+        },
+      );
+      for (const line of viewLines(views)) io.stdout.write(`  ${line}\n`);
+      for (const [name, data] of [
+        ['health.json', `${JSON.stringify(healthJson(views), null, 2)}\n`],
+        ['health.txt', healthText(views, now())],
+        ['cost.json', `${JSON.stringify(costJson(views), null, 2)}\n`],
+        ['cost.txt', costText(views)],
+        ['templates.json', `${JSON.stringify(templatesJson(views), null, 2)}\n`],
+        ['templates.txt', templatesText(views)],
+      ])
+        files.push({ name: join(account.name, 'account', name!), data: data! });
       io.stdout.write('\n');
     }
     const written = out.write(files);
     io.stdout.write(
-      `Done: ${sandbox.stats.requests} Graph requests; ${written.length} files written. Each folder under ${out.path}/ holds chart.png, summary.txt and report.json (and failures.png).\n`,
+      `Done: ${sandbox.stats.requests} Graph requests; ${written.length} files written. Each digest folder under ${out.path}/ holds chart.png, summary.txt and report.json (and failures.png); each account/ folder health, cost and templates as .json and .txt.\n`,
     );
     return 0;
   } finally {
@@ -93,4 +123,34 @@ export async function runDemo(opts: { out?: string }, io: CliIo, logger: Logger)
     await graph.close();
     await sandbox.close();
   }
+}
+
+/** A few lines for the console: what health, cost and templates say of an account's week. */
+function viewLines(views: AccountViews): string[] {
+  const lines: string[] = [];
+  const h = views.health!;
+  const limits = [...new Set(h.numbers.map((n) => n.messagingLimit ?? '—'))].join(', ');
+  const ratings = h.numbers.map((n) => n.qualityRating ?? '—').join('/');
+  lines.push(
+    `health: ${h.numbers.length} number${h.numbers.length === 1 ? '' : 's'} (${ratings}), messaging limit ${limits}; templates ${h.templates.paused.length} paused, ${h.templates.disabled.length} disabled, ${h.templates.qualityLow.length} rated YELLOW or RED; ${h.events.length} health events this week`,
+  );
+  for (const p of h.problems.slice(0, 2)) lines.push(`  ${p.severity === 'critical' ? '!!' : '! '} ${p.text}`);
+  const c = views.cost!.summary;
+  const top = c.byCategory[0];
+  lines.push(
+    c.total === null
+      ? `cost (last 7 days): not reported (${c.notes[0]?.startsWith('Graph reports volumes') ? "a partner's credit line" : 'no pricing data'}), ${formatCount(c.volume)} messages`
+      : `cost (last 7 days): ${formatMoney(c.total, c.currency)}, ${formatMoney(c.perDelivered, c.currency, 4)} per delivered message${top ? `; ${top.category} ${formatMoney(top.cost, c.currency)}` : ''}`,
+  );
+  for (const a of c.anomalies) lines.push(`  ! ${a.explanation}`);
+  const t = views.templates!;
+  const best = t.funnels[0];
+  lines.push(
+    !t.enabled
+      ? `templates (last 7 days): insights off — ${t.funnels.length} templates listed by name and status`
+      : best
+        ? `templates (last 7 days): busiest ${best.name}, ${formatCount(best.sent)} sent, ${formatRate(best.rates.delivered, 0)} delivered, ${formatRate(best.rates.read, 0)} read, ${formatRate(best.rates.clicked, 0)} clicked`
+        : 'templates (last 7 days): none',
+  );
+  return lines;
 }

@@ -66,11 +66,37 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--to <time>', 'end: a bare date includes that whole day')
     .option('--last <period>', 'the last 24h, or 7d / 4w / 3m of whole days (weeks, months) before today')
     .option('--granularity <g>', 'half_hour (or hourly) | day | month (default: from the range)')
-    .option('--by <dimension>', 'break down by phone | country')
+    .option('--by <dimension>', 'break down by phone | country (delivery); category | country (cost)')
+    .option('--view <view>', 'delivery (default) | cost (pricing analytics) | templates (template funnels)')
+    .option('--template <ids>', 'templates view: only these template ids or names, comma-separated')
     .addOption(new Option('--format <format>', 'text | json').default('text'))
-    .option('--out <dir>', 'also write chart.png, summary.txt and report.json into this folder')
+    .option(
+      '--out <dir>',
+      'also write chart.png, summary.txt and report.json into this folder (cost.json or templates.json for those views)',
+    )
     .action(async (opts: ReportOptions) => {
       exitCode = await (await import('./report.js')).runReport(opts, io, globals().config, logger());
+    });
+
+  program
+    .command('health')
+    .description(
+      "one account's numbers (quality, messaging limit, throughput, name, status, can send), templates paused, disabled or rated low, and the health webhooks of the last 7 days",
+    )
+    .option('--account <id|name>', 'account id or name from the config')
+    .addOption(new Option('--format <format>', 'text | json').default('text'))
+    .action(async (opts: { account?: string; format?: string }) => {
+      exitCode = await (await import('./views.js')).runHealth(opts, io, globals().config, logger());
+    });
+
+  const templates = program.command('templates').description('message templates: template insights');
+  templates
+    .command('enable')
+    .description('switch template insights on for an account (template_analytics) — it cannot be undone, so it asks for --yes')
+    .option('--account <id|name>', 'account id or name from the config')
+    .option('--yes', 'yes, switch them on for good')
+    .action(async (opts: { account?: string; yes?: boolean }) => {
+      exitCode = await (await import('./templates.js')).runTemplatesEnable(opts, io, globals().config, logger());
     });
 
   program
@@ -158,7 +184,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       exitCode = await (await import('./check.js')).runCheck(opts, io, globals().config, logger());
     });
 
-  for (const command of program.commands) refuseRepeatedOptions(command);
+  for (const command of [...program.commands, ...templates.commands]) refuseRepeatedOptions(command);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -24,6 +24,10 @@ export interface ReportOptions {
   by?: string;
   format?: string;
   out?: string;
+  /** delivery (the default), cost or templates. */
+  view?: string;
+  /** Templates view: ids or names, comma-separated. */
+  template?: string;
 }
 
 export function parseFormat(value: string | undefined): 'text' | 'json' {
@@ -101,6 +105,12 @@ export function graphClientFor(config: Config, logger: Logger, io: Pick<CliIo, '
 }
 
 export async function runReport(opts: ReportOptions, io: CliIo, configPath: string | undefined, logger: Logger): Promise<number> {
+  if (opts.view !== undefined || opts.template !== undefined) {
+    const views = await import('./views.js');
+    const view = views.parseView(opts.view);
+    if (view !== 'delivery') return views.runView(view, opts, io, configPath, logger);
+    if (opts.template !== undefined) throw new UsageError('--template is for the templates view', 'add --view templates');
+  }
   const now = io.now;
   const config = loadConfig(io.env, configPath);
   const plan = planReport(config, opts, now());
@@ -140,7 +150,7 @@ export async function runReport(opts: ReportOptions, io: CliIo, configPath: stri
  * that exists already — a report never creates a database. Unreachable: the report goes on
  * without failure reasons, and says so.
  */
-async function storeWithStatuses(io: CliIo, config: Config) {
+export async function storeWithStatuses(io: CliIo, config: Config) {
   const url = config.env.databaseUrl;
   if (!storeExists(url, io.cwd)) return undefined;
   try {

@@ -6,6 +6,9 @@ import {
   GraphRateLimitError,
   GraphRequestError,
   GraphUnavailableError,
+  TemplateInsightsIrreversibleError,
+  TemplateInsightsOffError,
+  TemplateInsightsUnavailableError,
 } from '../errors.js';
 
 const RATE_LIMIT_CODES = new Set([4, 17, 32, 341, 613, 80004, 80007, 80008]);
@@ -16,6 +19,25 @@ export function classifyGraphError(context: GraphErrorContext & { tokenEnv?: str
   const code = context.body?.code;
   const status = context.httpStatus ?? 0;
   const renew = context.tokenEnv ? ` and update ${context.tokenEnv}` : '';
+  // Template insights' own codes: what is wrong is the WABA's state, not the token.
+  if (code === 200005)
+    return new TemplateInsightsUnavailableError(
+      'template insights are not available for this WhatsApp Business Account',
+      context,
+      'Meta does not offer them to WABAs tied to the EU, the UK or Japan; delivery, cost and health still work',
+    );
+  if (code === 200006)
+    return new TemplateInsightsIrreversibleError(
+      'template insights cannot be switched off once on',
+      context,
+      'nothing to do: they stay on for this WABA',
+    );
+  if (code === 200007)
+    return new TemplateInsightsOffError(
+      'template insights are not switched on for this WhatsApp Business Account',
+      context,
+      'switch them on with waba-pulse templates enable --account <name> --yes (it cannot be undone)',
+    );
   if (code === 190 || (code === undefined && status === 401)) {
     return new GraphAuthError(
       'Graph refused the access token',

@@ -15,6 +15,7 @@ import {
 import { type Logger, silentLogger } from '../log.js';
 import { redactSecrets, registerSecret } from '../secrets.js';
 import type { DataPoint, TimeRange } from '../series.js';
+import { parseAnswer, subjectOf } from './answer.js';
 import { planChunks, requestGranularity } from './chunks.js';
 import { classifyGraphError } from './classify.js';
 import { GRAPH_DEFAULTS, GRAPH_LOOKBACK_SECONDS, type GraphSettings } from './defaults.js';
@@ -100,9 +101,7 @@ export const analyticsResponseSchema = z.object({
 
 export type AnalyticsResponse = z.output<typeof analyticsResponseSchema>;
 
-export function subjectOf(account: { id: string; name: string }): string {
-  return `account "${account.name}" (${account.id})`;
-}
+export { subjectOf } from './answer.js';
 
 /**
  * The Graph API client: one per process, shared by every account so that concurrency is
@@ -224,25 +223,26 @@ export class GraphClient implements AnalyticsSource {
   private async fetchOnce(account: GraphAccount, req: AnalyticsRequest): Promise<AnalyticsResponse> {
     const field = analyticsField({ ...req, start: req.range.start, end: req.range.end });
     const body = await this.call(account, objectUrl(this.settings.apiUrl, this.settings.version, account.id, field));
-    const parsed = analyticsResponseSchema.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new GraphResponseError(
-        `Graph answered with an unexpected body at ${issue.path.join('.') || '(root)'}: ${issue.message}`,
-        { subject: subjectOf(account) },
-        'check GRAPH_API_URL points at the Graph API',
-      );
-    }
-    return parsed.data;
+    return parseAnswer(analyticsResponseSchema, body, account);
   }
 
-  /** One GET with retries, budget pacing and typed errors. */
-  private async call(account: GraphAccount, url: string): Promise<unknown> {
+  /**
+   * One Graph request with this client's retries, budget pacing and typed errors — what the
+   * health, pricing and template fetchers (src/graph/health.ts, pricing.ts, templates.ts) send
+   * their own fields through. POST only for Graph's idempotent switches (template insights).
+   */
+  async requestJson(account: GraphAccount, url: string, method: 'GET' | 'POST' = 'GET'): Promise<unknown> {
+    registerSecret(account.token);
+    return this.call(account, url, method);
+  }
+
+  /** One request (a GET, unless a caller's idempotent POST) with retries, budget pacing and typed errors. */
+  private async call(account: GraphAccount, url: string, method: 'GET' | 'POST' = 'GET'): Promise<unknown> {
     const maxAttempts = this.settings.maxAttempts;
     for (let attempt = 1; ; attempt++) {
       await this.waitForBudget(account);
       try {
-        return await this.limit(() => this.attempt(account, url));
+        return await this.limit(() => this.attempt(account, url, method));
       } catch (err) {
         if (err instanceof GraphRateLimitError && err.graphCode !== undefined) this.lastRateLimit.set(account.id, err);
         if (!(err instanceof GraphError) || !err.retryable || attempt >= maxAttempts) throw err;
@@ -301,7 +301,7 @@ export class GraphClient implements AnalyticsSource {
     await this.pause(delay);
   }
 
-  private async attempt(account: GraphAccount, url: string): Promise<unknown> {
+  private async attempt(account: GraphAccount, url: string, method: 'GET' | 'POST'): Promise<unknown> {
     this.throwIfAborted();
     const started = performance.now();
     const subject = subjectOf(account);
@@ -309,7 +309,7 @@ export class GraphClient implements AnalyticsSource {
     let status: number | undefined;
     try {
       const res = await request(url, {
-        method: 'GET',
+        method,
         dispatcher: this.agent,
         headers: { authorization: `Bearer ${account.token}`, accept: 'application/json' },
         signal: this.signal

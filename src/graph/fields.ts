@@ -30,3 +30,14 @@ export function objectUrl(base: string, version: string, objectId: string, field
   url.searchParams.set('fields', fields);
   return url.toString();
 }
+
+/**
+ * `{base}/{version}/{objectId}/{edge}?…` (or the node itself without an edge) with query
+ * parameters: edge lists (`phone_numbers`, `message_templates`) and Graph's switches (a POST with
+ * `is_enabled_for_insights=true`). The token goes in a header, never here.
+ */
+export function edgeUrl(base: string, version: string, objectId: string, edge: string | undefined, params: Record<string, string>): string {
+  const url = new URL(`${base.replace(/\/+$/, '')}/${version}/${encodeURIComponent(objectId)}${edge ? `/${edge}` : ''}`);
+  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
+  return url.toString();
+}

@@ -57,6 +57,98 @@ export function sampleAccounts(now: number): SandboxAccount[] {
           factor: 0.25,
         },
       ],
+      // Mid-week: one number's quality slides GREEN → YELLOW and the portfolio's messaging limit
+      // is lowered two days later; a marketing template falls to RED and is paused for 6 hours
+      // (its sends fail with 132015 meanwhile). Billed directly, template insights on.
+      business: {
+        currency: 'USD',
+        billing: 'direct',
+        insights: 'on',
+        messagingLimit: 'TIER_10K',
+        numbers: [{ phone: '16315551000', throughput: 'HIGH' }],
+        templates: [
+          {
+            id: '1021457788120001',
+            name: 'order_shipped',
+            language: 'en',
+            category: 'utility',
+            share: 0.6,
+            readRate: 0.72,
+            clickRate: 0.05,
+          },
+          {
+            id: '1021457788120002',
+            name: 'payment_due',
+            language: 'hi',
+            category: 'utility',
+            share: 0.4,
+            readRate: 0.61,
+            clickRate: 0.04,
+            quality: 'YELLOW',
+          },
+          {
+            id: '1021457788120003',
+            name: 'winter_sale',
+            language: 'en',
+            category: 'marketing',
+            share: 0.3,
+            readRate: 0.38,
+            clickRate: 0.11,
+          },
+          {
+            id: '1021457788120004',
+            name: 'cart_reminder',
+            language: 'en',
+            category: 'marketing',
+            share: 0.5,
+            readRate: 0.52,
+            clickRate: 0.16,
+          },
+          {
+            id: '1021457788120005',
+            name: 'newsletter_nov',
+            language: 'en',
+            category: 'marketing',
+            share: 0.2,
+            readRate: 0.34,
+            clickRate: 0.06,
+          },
+          { id: '1021457788120006', name: 'login_code', language: 'en', category: 'authentication', share: 1, readRate: 0.9, clickRate: 0 },
+          {
+            id: '1021457788120007',
+            name: 'flash_deal',
+            language: 'en',
+            category: 'marketing',
+            share: 0,
+            readRate: 0.3,
+            clickRate: 0.05,
+            status: 'DISABLED',
+            quality: 'RED',
+          },
+        ],
+        changes: [
+          { at: at(now, 'Asia/Kolkata', 4, 18), kind: 'number_quality', phone: '16315551001', to: 'YELLOW' },
+          { at: at(now, 'Asia/Kolkata', 4, 18.5), kind: 'template_quality', templateId: '1021457788120003', to: 'YELLOW' },
+          { at: at(now, 'Asia/Kolkata', 3, 12), kind: 'template_quality', templateId: '1021457788120003', to: 'RED' },
+          {
+            at: at(now, 'Asia/Kolkata', 3, 14),
+            kind: 'template_status',
+            templateId: '1021457788120003',
+            event: 'PAUSED',
+            title: 'SECOND_PAUSE',
+            description: 'Your WhatsApp message template has been paused for 6 hours due to low quality.',
+          },
+          {
+            at: at(now, 'Asia/Kolkata', 3, 20),
+            kind: 'template_status',
+            templateId: '1021457788120003',
+            event: 'REINSTATED',
+            title: 'UNPAUSED',
+            description: 'Your WhatsApp message template has been unpaused.',
+          },
+          { at: at(now, 'Asia/Kolkata', 2, 11), kind: 'messaging_limit', phone: '16315551001', to: 'TIER_2K' },
+        ],
+      },
     },
     {
       id: '109876543210987',
@@ -77,6 +169,29 @@ export function sampleAccounts(now: number): SandboxAccount[] {
       incidents: [
         { kind: 'stop', phone: '4930555101', start: at(now, 'Europe/Berlin', 1, 10), end: at(now, 'Europe/Berlin', 1, 15), factor: 0 },
       ],
+      // Billed through a Solution Partner's credit line: Graph gives volumes, no cost. A WABA in
+      // the EU: template insights are not offered (switching them on answers 200005).
+      business: {
+        currency: 'EUR',
+        billing: 'partner',
+        insights: 'unsupported',
+        messagingLimit: 'TIER_2K',
+        numbers: [],
+        templates: [
+          { id: '2031457788120001', name: 'ticket_update', language: 'de', category: 'utility', share: 1, readRate: 0.8, clickRate: 0.07 },
+          {
+            id: '2031457788120002',
+            name: 'feedback_survey',
+            language: 'de',
+            category: 'marketing',
+            share: 1,
+            readRate: 0.45,
+            clickRate: 0.12,
+          },
+          { id: '2031457788120003', name: 'login_code', language: 'de', category: 'authentication', share: 1, readRate: 0.9, clickRate: 0 },
+        ],
+        changes: [],
+      },
     },
     {
       id: '112233445566778',
@@ -90,6 +205,43 @@ export function sampleAccounts(now: number): SandboxAccount[] {
       ],
       volume: 24,
       incidents: [{ kind: 'burst', start: at(now, 'America/New_York', 1, 11), end: at(now, 'America/New_York', 1, 13), factor: 14 }],
+      // Template insights off (Graph answers 200007 until `templates enable`); its number waits
+      // for display-name review, so it may send, LIMITED.
+      business: {
+        currency: 'USD',
+        billing: 'direct',
+        insights: 'off',
+        messagingLimit: 'TIER_250',
+        numbers: [
+          {
+            phone: '12125550100',
+            nameStatus: 'PENDING_REVIEW',
+            limited: 'Your display name has not been approved yet. Your message limit will increase after the display name is approved.',
+          },
+        ],
+        templates: [
+          {
+            id: '3041457788120001',
+            name: 'alert_triggered',
+            language: 'en_US',
+            category: 'utility',
+            share: 1,
+            readRate: 0.83,
+            clickRate: 0.21,
+          },
+          { id: '3041457788120002', name: 'promo_q4', language: 'en_US', category: 'marketing', share: 1, readRate: 0.41, clickRate: 0.09 },
+          {
+            id: '3041457788120003',
+            name: 'verify_code',
+            language: 'en_US',
+            category: 'authentication',
+            share: 1,
+            readRate: 0.92,
+            clickRate: 0,
+          },
+        ],
+        changes: [],
+      },
     },
   ];
 }

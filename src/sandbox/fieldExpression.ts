@@ -5,6 +5,8 @@
 export interface FieldExpression {
   name: string;
   modifiers: Map<string, string>;
+  /** An edge's own fields: `phone_numbers.limit(100){id,quality_rating}`. */
+  subfields?: string[];
 }
 
 /** Split at commas outside parentheses, brackets and quotes. */
@@ -30,8 +32,25 @@ function splitTopLevel(text: string, separator: string): string[] {
 
 export class FieldSyntaxError extends Error {}
 
+/** `expr{a,b}` → [`expr`, `a,b`]: the sub-fields in braces at the end of a field, outside parentheses. */
+function splitSubfields(part: string): [string, string | undefined] {
+  let depth = 0;
+  for (let i = 0; i < part.length; i++) {
+    const ch = part[i];
+    if (ch === '(' || ch === '[') depth++;
+    else if (ch === ')' || ch === ']') depth--;
+    else if (ch === '{' && depth === 0) {
+      if (!part.endsWith('}')) throw new FieldSyntaxError(`Syntax error "Expected "}" at the end of ${part}"`);
+      return [part.slice(0, i), part.slice(i + 1, -1)];
+    }
+  }
+  return [part, undefined];
+}
+
 export function parseFields(fields: string): FieldExpression[] {
-  return splitTopLevel(fields, ',').map((part) => {
+  return splitTopLevel(fields, ',').map((whole) => {
+    const [part, inner] = splitSubfields(whole);
+    const subfields = inner === undefined ? undefined : splitTopLevel(inner, ',');
     const segments = splitTopLevel(part, '.');
     const name = segments.shift()!;
     if (!/^[a-z_]+$/.test(name)) throw new FieldSyntaxError(`Syntax error "Expected end of string instead of "${part}"."`);
@@ -41,7 +60,7 @@ export function parseFields(fields: string): FieldExpression[] {
       if (!match) throw new FieldSyntaxError(`Syntax error "Expected "(" after ${segment}"`);
       modifiers.set(match[1]!, match[2]!);
     }
-    return { name, modifiers };
+    return subfields ? { name, modifiers, subfields } : { name, modifiers };
   });
 }
 

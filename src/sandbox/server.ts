@@ -4,8 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { DateTime } from 'luxon';
 import { type Logger, silentLogger } from '../log.js';
 import { SANDBOX_EXPIRED_TOKEN, SANDBOX_NO_PERMISSION_TOKEN, SANDBOX_TOKEN } from './accounts.js';
+import { businessOf } from './business.js';
 import { type FieldExpression, FieldSyntaxError, parseFields, parseListArgument } from './fieldExpression.js';
+import { DEFAULT_WABA_TIMEZONE } from './ledger.js';
 import { type SandboxAccount, TrafficModel } from './traffic.js';
+import { BusinessAnswers, type GraphErrorAnswer, isError } from './wabaAnswers.js';
 
 /**
  * A Graph-compatible server over synthetic traffic: same URL shape, Bearer-token check,
@@ -41,14 +44,6 @@ const GRANULARITIES = ['HALF_HOUR', 'DAY', 'MONTH'] as const;
 type Gran = (typeof GRANULARITIES)[number];
 const YEAR = 365 * 86_400;
 
-interface GraphErrorAnswer {
-  status: number;
-  message: string;
-  type?: string;
-  code: number;
-  subcode?: number;
-}
-
 function fbtrace(): string {
   return randomBytes(8).toString('base64url');
 }
@@ -60,9 +55,12 @@ export function createSandbox(options: SandboxOptions): {
   const token = options.token ?? SANDBOX_TOKEN;
   const now = options.now;
   const budget = options.callsPerHour ?? 200;
-  const wabaTz = options.wabaTimezone ?? 'America/Los_Angeles';
+  const wabaTz = options.wabaTimezone ?? DEFAULT_WABA_TIMEZONE;
   const log = options.logger ?? silentLogger;
   const models = new Map(options.accounts.map((a) => [a.id, new TrafficModel(a)]));
+  // Template insights, switched on by POST: the one thing the sandbox remembers between requests.
+  const insightsOn = new Set(options.accounts.filter((a) => businessOf(a).insights === 'on').map((a) => a.id));
+  const business = new Map(options.accounts.map((a) => [a.id, new BusinessAnswers(a, models.get(a.id)!, wabaTz, insightsOn)]));
   const calls = new Map<string, number[]>();
   const stats: SandboxStats = { requests: 0, byAccount: new Map() };
 
@@ -151,14 +149,16 @@ export function createSandbox(options: SandboxOptions): {
     stats.requests++;
     const url = new URL(req.url ?? '/', 'http://sandbox');
     if (options.latencyMs) dueAt.set(res, performance.now() + options.latencyMs);
-    if (req.method !== 'GET')
+    const match = /^\/(v\d+\.\d+)\/([^/]+)(?:\/(phone_numbers|message_templates))?\/?$/.exec(url.pathname);
+    // Graph's one write the product makes: switching template insights on (POST on the WABA node).
+    const isSwitch = req.method === 'POST' && match && !match[3] && url.searchParams.has('is_enabled_for_insights');
+    if (req.method !== 'GET' && !isSwitch)
       return fail(res, {
         status: 400,
         code: 100,
         message: `(#100) Unsupported ${req.method} request. The analytics edge is read-only.`,
         type: 'GraphMethodException',
       });
-    const match = /^\/(v\d+\.\d+)\/([^/]+)\/?$/.exec(url.pathname);
     if (!match) return fail(res, { status: 400, code: 2500, message: `Unknown path components: ${url.pathname}` });
 
     const auth = req.headers.authorization;
@@ -205,6 +205,33 @@ export function createSandbox(options: SandboxOptions): {
     }
     calls.get(id)!.push(now());
     const headers = usageHeaders(id, usagePercent(id), 0);
+    const version = match[1]!;
+    const answers = business.get(id)!;
+    // `paging.next`: the same list through its edge, from the cursor given.
+    const edgeNext = (edge: string, fields: readonly string[]) => (cursor: string) =>
+      `http://${req.headers.host ?? 'sandbox'}/${version}/${id}/${edge}?fields=${encodeURIComponent(fields.join(','))}&after=${cursor}`;
+    const fieldNext = (field: FieldExpression) => (cursor: string) => {
+      const others = [...field.modifiers].filter(([k]) => k !== 'after').map(([k, v]) => `.${k}(${v})`);
+      return `http://${req.headers.host ?? 'sandbox'}/${version}/${id}?fields=${encodeURIComponent(`${field.name}${others.join('')}.after(${cursor})`)}`;
+    };
+
+    if (isSwitch) {
+      const switched = answers.switchInsights(url.searchParams.get('is_enabled_for_insights'));
+      return isError(switched) ? fail(res, switched, headers) : send(res, 200, switched, headers);
+    }
+    const edge = match[3];
+    if (edge) {
+      const fields = (url.searchParams.get('fields') ?? 'id')
+        .split(',')
+        .map((f) => f.trim())
+        .filter(Boolean);
+      const paging = { limit: url.searchParams.get('limit') ?? undefined, after: url.searchParams.get('after') ?? undefined };
+      const list =
+        edge === 'phone_numbers'
+          ? answers.phoneNumbers(fields, version, now(), paging, edgeNext(edge, fields))
+          : answers.messageTemplates(fields, now(), paging, edgeNext(edge, fields));
+      return isError(list) ? fail(res, list, headers) : send(res, 200, list, headers);
+    }
 
     let fields: FieldExpression[];
     try {
@@ -223,6 +250,23 @@ export function createSandbox(options: SandboxOptions): {
         const answer = analytics(model, field);
         if ('status' in answer && 'code' in answer) return fail(res, answer as GraphErrorAnswer, headers);
         body.analytics = answer;
+      } else if (answers.plainField(field.name) !== undefined) body[field.name] = answers.plainField(field.name);
+      else if (field.name === 'phone_numbers' || field.name === 'message_templates') {
+        const fields = field.subfields ?? ['id'];
+        const paging = { limit: field.modifiers.get('limit'), after: field.modifiers.get('after') };
+        const list =
+          field.name === 'phone_numbers'
+            ? answers.phoneNumbers(fields, version, now(), paging, edgeNext(field.name, fields))
+            : answers.messageTemplates(fields, now(), paging, edgeNext(field.name, fields));
+        if (isError(list)) return fail(res, list, headers);
+        body[field.name] = list;
+      } else if (field.name === 'pricing_analytics' || field.name === 'template_analytics') {
+        const answer =
+          field.name === 'pricing_analytics'
+            ? answers.pricingAnalytics(field, now(), fieldNext(field))
+            : answers.templateAnalytics(field, now(), fieldNext(field));
+        if (isError(answer)) return fail(res, answer, headers);
+        body[field.name] = answer;
       } else {
         return fail(
           res,

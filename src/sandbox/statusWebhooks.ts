@@ -4,7 +4,9 @@ import { Agent, request } from 'undici';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { signBody } from '../whatsapp/signature.js';
-import { CATEGORY_SHARES, hash, type PricingCategory, type SandboxAccount, seedOf, TrafficModel, uniform } from './traffic.js';
+import { businessOf, healthChange, pauses } from './business.js';
+import { DEFAULT_WABA_TIMEZONE, Ledger } from './ledger.js';
+import { hash, type PricingCategory, type SandboxAccount, seedOf, TrafficModel, uniform } from './traffic.js';
 
 /**
  * The sandbox as Meta's webhook sender: for its synthetic traffic, every message's `sent`, then
@@ -37,6 +39,7 @@ const TITLES: Record<number, string> = {
   131048: 'Spam rate limit hit',
   131000: 'Something went wrong',
   135000: 'Generic user error',
+  132015: 'Template is paused',
 };
 
 /** A plausible mobile number per country, for recipient ids (only their country is ever read). */
@@ -98,6 +101,49 @@ export function statusNotification(accountId: string, phone: string, statuses: r
 
 export { signBody } from '../whatsapp/signature.js';
 
+let regions: Intl.DisplayNames | undefined;
+
+/**
+ * The account's health notifications of [from, to): its timeline's changes (a number flagged, the
+ * messaging limit lowered, a template's quality and status) and the days its utility or
+ * authentication volume moved into the next pricing tier — each as Meta sends it, one change a
+ * notification, stamped with the moment it happened.
+ */
+export function healthNotifications(
+  account: SandboxAccount,
+  ledger: Ledger,
+  from: number,
+  to: number,
+): Array<{ at: number; body: Record<string, unknown> }> {
+  const changes = businessOf(account)
+    .changes.filter((c) => c.at >= from && c.at < to)
+    .map((c) => ({ at: c.at, change: healthChange(account, c) }));
+  regions ??= new Intl.DisplayNames(['en'], { type: 'region' });
+  for (const tier of ledger.tierChanges(from, to, to))
+    changes.push({
+      at: tier.at,
+      change: {
+        field: 'account_update',
+        value: {
+          event: 'VOLUME_BASED_PRICING_TIER_UPDATE',
+          volume_tier_info: {
+            effective_month: tier.month,
+            pricing_category: tier.category.toUpperCase(),
+            region: regions.of(tier.country) ?? tier.country,
+            tier: tier.tier,
+            tier_update_time: tier.at,
+          },
+        },
+      },
+    });
+  return changes
+    .sort((a, b) => a.at - b.at)
+    .map(({ at, change }) => ({
+      at,
+      body: { object: 'whatsapp_business_account', entry: [{ id: account.id, time: at, changes: [change] }] },
+    }));
+}
+
 const HALF_HOUR = 1800;
 
 function pick<T>(items: ReadonlyArray<[T, number]>, u: number): T {
@@ -115,6 +161,7 @@ function pick<T>(items: ReadonlyArray<[T, number]>, u: number): T {
  */
 export function accountStatuses(account: SandboxAccount, model: TrafficModel, from: number, to: number): Map<string, StatusRecord[]> {
   const seed = seedOf(account.id);
+  const paused = pauses(account).filter((p) => p.start < to && p.end > from);
   const byPhone = new Map<string, StatusRecord[]>();
   for (let t = Math.floor(from / HALF_HOUR) * HALF_HOUR; t < to; t += HALF_HOUR) {
     const cells = model.cellsOf(t);
@@ -133,9 +180,10 @@ export function accountStatuses(account: SandboxAccount, model: TrafficModel, fr
             (!i.phone || i.phone === phone.number) &&
             (!i.country || i.country === country.code),
         );
+        const shares = model.categoryShares(t, phone.number, country.code);
         // Which messages are undelivered: the burst's category first, then the rest by hash.
         const messages = Array.from({ length: sent }, (_, k) => {
-          const category = pick(CATEGORY_SHARES, uniform(seed, t, pi, ci, k, 61));
+          const category = pick(shares, uniform(seed, t, pi, ci, k, 61));
           const at = t + Math.floor((k / Math.max(1, sent)) * HALF_HOUR);
           const burst = bursts.find(
             (b) => at >= b.start && at < b.end && (b.category ?? 'marketing') === category && uniform(seed, t, pi, ci, k, 62) < b.factor,
@@ -166,6 +214,27 @@ export function accountStatuses(account: SandboxAccount, model: TrafficModel, fr
             out.push({ ...base, status: 'failed', timestamp: at + 3, code });
           }
         }
+        // A paused template cannot be sent: its messages of the pause are attempted and fail at
+        // once (132015), never "sent" — Graph's analytics, which count sent messages, do not see them.
+        for (const pause of paused) {
+          const pauseFrom = Math.max(t, pause.start);
+          const pauseTo = Math.min(t + HALF_HOUR, pause.end);
+          if (pauseTo <= pauseFrom) continue;
+          const share = shares.find(([c]) => c === pause.template.category)?.[1] ?? 0;
+          const attempts = Math.round(sent * share * pause.template.share * ((pauseTo - pauseFrom) / HALF_HOUR));
+          for (let k = 0; k < attempts; k++) {
+            const at = pauseFrom + Math.floor((k / attempts) * (pauseTo - pauseFrom));
+            if (at < from || at >= to) continue;
+            out.push({
+              id: `wamid.${Buffer.from(`${account.id}:${t}:${pi}:${ci}:p${pause.template.id}:${k}`).toString('base64url')}`,
+              recipient: `${RECIPIENT_PREFIX[country.code] ?? '1415'}${String(hash(seed, t, pi, ci, k, 68) % 10_000_000).padStart(7, '0')}`,
+              category: pause.template.category,
+              status: 'failed',
+              timestamp: at,
+              code: 132015,
+            });
+          }
+        }
       });
     });
   }
@@ -176,6 +245,10 @@ export function accountStatuses(account: SandboxAccount, model: TrafficModel, fr
 export interface EmitterOptions {
   /** Send `read` statuses too (about 40% of delivered messages); default true. */
   reads?: boolean;
+  /** Send the health notifications of the window too (numbers, templates, pricing tiers); default true. */
+  health?: boolean;
+  /** Send the statuses of the window; default true (false: health notifications alone). */
+  statuses?: boolean;
   accounts: readonly SandboxAccount[];
   url: string;
   appSecret: string;
@@ -199,10 +272,13 @@ export interface EmitSummary {
   failedUnsent: number;
   retries: number;
   duplicates: number;
+  /** Health notifications sent (one change each), by field. */
+  health: Record<string, number>;
 }
 
 export class StatusWebhookEmitter {
   private readonly models: Map<string, TrafficModel>;
+  private readonly ledgers: Map<string, Ledger>;
   private readonly agent: Agent;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
@@ -213,6 +289,7 @@ export class StatusWebhookEmitter {
 
   constructor(private readonly options: EmitterOptions) {
     this.models = new Map(options.accounts.map((a) => [a.id, new TrafficModel(a)]));
+    this.ledgers = new Map(options.accounts.map((a) => [a.id, new Ledger(a, this.models.get(a.id)!, DEFAULT_WABA_TIMEZONE)]));
     this.agent = new Agent({ connections: options.concurrency ?? 8, keepAliveTimeout: 10_000 });
   }
 
@@ -234,6 +311,7 @@ export class StatusWebhookEmitter {
       failedUnsent: 0,
       retries: 0,
       duplicates: 0,
+      health: {},
     };
     const limit = pLimit(this.options.concurrency ?? 8);
     const batch = options.batch ?? this.options.batch ?? 1;
@@ -241,6 +319,18 @@ export class StatusWebhookEmitter {
     let delivered = 0;
     for (const account of this.options.accounts) {
       const [start, end] = typeof from === 'function' ? from(account) : [from, to!];
+      if (this.options.health !== false)
+        for (const { body } of healthNotifications(account, this.ledgers.get(account.id)!, start, end)) {
+          const field = (body.entry as Array<{ changes: Array<{ field: string }> }>)[0]!.changes[0]!.field;
+          summary.health[field] = (summary.health[field] ?? 0) + 1;
+          const text = JSON.stringify(body);
+          work.push(
+            limit(async () => {
+              summary.retries += await this.deliver(text);
+            }),
+          );
+        }
+      if (this.options.statuses === false) continue;
       const byPhone = accountStatuses(account, this.models.get(account.id)!, start, end);
       for (const [phone, all] of byPhone) {
         const statuses = this.options.reads === false ? all.filter((s) => s.status !== 'read') : all;

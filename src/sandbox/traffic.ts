@@ -57,6 +57,8 @@ export interface SandboxAccount {
   /** Mean messages per half hour at the daily peak, whole account. */
   volume: number;
   incidents: SandboxIncident[];
+  /** Its health, billing and templates (src/sandbox/business.ts); plain defaults without. */
+  business?: import('./business.js').SandboxBusiness | undefined;
 }
 
 const HALF_HOUR = 1800;
@@ -159,6 +161,21 @@ export class TrafficModel {
       });
     });
     return { sent, delivered };
+  }
+
+  /**
+   * Shares of a phone × country's messages by pricing category in the half hour from `t`: the
+   * sandbox's usual mix, except that a volume burst's extra messages are marketing (a campaign).
+   */
+  categoryShares(t: number, phone: string, country: string): ReadonlyArray<[PricingCategory, number]> {
+    let factor = 1;
+    for (const incident of this.account.incidents) {
+      if (incident.kind !== 'burst' || t < incident.start || t >= incident.end) continue;
+      if ((incident.phone && incident.phone !== phone) || (incident.country && incident.country !== country)) continue;
+      factor *= incident.factor;
+    }
+    if (factor <= 1) return CATEGORY_SHARES;
+    return CATEGORY_SHARES.map(([c, share]) => [c, c === 'marketing' ? 1 - (1 - share) / factor : share / factor]);
   }
 
   /** [sent, delivered] for every phone × country of a half hour that has ended (status webhooks tell them). */

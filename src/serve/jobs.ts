@@ -90,6 +90,7 @@ export function startJobs(options: JobsOptions): { scheduler: Scheduler; stop():
         Math.floor(now() / 1000) - STATUS_RETENTION_SECONDS,
       )
       .catch(() => undefined);
+    void sql.pruneHealthEvents?.(Math.floor(now() / 1000) - STATUS_RETENTION_SECONDS).catch(() => undefined);
   }, PRUNE_EVERY_MS);
   prune.unref();
   return {

@@ -45,7 +45,7 @@ export class ServiceMetrics {
   });
   readonly webhookEvents = new Counter({
     name: 'waba_pulse_webhook_events_total',
-    help: 'WhatsApp status events by outcome (accepted, dropped with a reason, foreign, ignored)',
+    help: 'WhatsApp status and health events by outcome (accepted, health, health_duplicate, dropped with a reason, foreign, foreign_number, ignored)',
     labelNames: ['outcome', 'reason'] as const,
     registers: [this.registry],
   });

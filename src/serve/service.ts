@@ -232,6 +232,8 @@ class StartingService {
         log: logger.child({ surface: 'whatsapp' }),
         now: this.options.now,
         counters: { requests: this.metrics.webhookRequests, events: this.metrics.webhookEvents },
+        health: store,
+        numbers: new Map(config.accounts.map((a) => [a.id, a.phoneNumbers])),
       }),
     );
     this.lifecycle.partUp('whatsapp');

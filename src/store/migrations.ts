@@ -83,6 +83,28 @@ export function migrationsFor(dialect: 'sqlite' | 'postgres'): Record<string, Mi
         await sql`drop table status_counts`.execute(db);
       },
     },
+    '008_health_events': {
+      async up(db: Kysely<unknown>) {
+        // Number, template and account health notifications, each kept once by its key (a hash
+        // of account, time, field and value): a notification Meta sends again is not kept twice.
+        await db.schema
+          .createTable('health_events')
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('dedupe_key', 'text', (c) => c.notNull())
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .addColumn('field', 'text', (c) => c.notNull())
+          .addColumn('event', 'text', (c) => c.notNull())
+          .addColumn('subject', 'text', (c) => c.notNull())
+          .addColumn('detail', 'text', (c) => c.notNull())
+          .addColumn('data', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('health_events_pk', ['account_id', 'dedupe_key'])
+          .execute();
+        await db.schema.createIndex('health_events_account_at').on('health_events').columns(['account_id', 'at']).execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await sql`drop table health_events`.execute(db);
+      },
+    },
   };
 }
 

@@ -17,6 +17,7 @@ import type {
   CachedBucket,
   ChatTarget,
   ConversationRecord,
+  HealthEventRecord,
   RunRecord,
   RunStatus,
   StatusCount,
@@ -96,6 +97,16 @@ interface Tables {
     code: number;
     category: string;
     count: Ms;
+  };
+  health_events: {
+    account_id: string;
+    dedupe_key: string;
+    at: Ms;
+    field: string;
+    event: string;
+    subject: string;
+    detail: string;
+    data: string;
   };
 }
 
@@ -724,11 +735,7 @@ export class SqlStore implements Store {
     return this.withRetry(() =>
       this.q(() =>
         this.db.transaction().execute(async (tx) => {
-          // A lock or a failover must not hold the webhook requests waiting on this without bound.
-          if (this.dialect === 'postgres' && timeout && timeout > 0) {
-            const ms = `${Math.round(timeout)}ms`;
-            await sql`select set_config('statement_timeout', ${ms}, true), set_config('lock_timeout', ${ms}, true)`.execute(tx);
-          }
+          await this.boundWait(tx, timeout);
           const fresh = await insertSeen(
             tx,
             keys.map((key) => `wa:${key}`),
@@ -790,13 +797,93 @@ export class SqlStore implements Store {
           return { counted, duplicates: events.length - counted };
         }),
       ),
-    ).catch((err: unknown) => {
-      // 57014 statement timeout, 55P03 lock timeout: the store is stalled, not the data at fault.
-      const code = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code;
-      if (code === '57014' || code === '55P03')
-        throw new StoreTimeoutError(`the store did not commit within ${timeout} ms (${code})`, 'Meta sends these again', { cause: err });
-      throw err;
-    });
+    ).catch((err: unknown) => this.stalledAsTimeout(err, timeout));
+  }
+
+  /** PostgreSQL: a lock or a failover must not hold the webhook requests waiting on a transaction without bound. */
+  private async boundWait(tx: Transaction<Tables>, timeout: number | undefined): Promise<void> {
+    if (this.dialect !== 'postgres' || !timeout || timeout <= 0) return;
+    const ms = `${Math.round(timeout)}ms`;
+    await sql`select set_config('statement_timeout', ${ms}, true), set_config('lock_timeout', ${ms}, true)`.execute(tx);
+  }
+
+  /** 57014 statement timeout, 55P03 lock timeout: the store is stalled, not the data at fault. */
+  private stalledAsTimeout(err: unknown, timeout: number | undefined): never {
+    const code = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+    if (code === '57014' || code === '55P03')
+      throw new StoreTimeoutError(`the store did not commit within ${timeout} ms (${code})`, 'Meta sends these again', { cause: err });
+    throw err;
+  }
+
+  async recordHealthEvents(
+    events: ReadonlyArray<HealthEventRecord & { dedupeKey: string }>,
+    options: { statementTimeoutMs?: number | undefined } = {},
+  ): Promise<{ recorded: number; duplicates: number }> {
+    if (events.length === 0) return { recorded: 0, duplicates: 0 };
+    const timeout = options.statementTimeoutMs;
+    // One row per key, in key order (replicas writing the same notifications wait, never deadlock);
+    // the key is the row's identity, so the same notification twice is kept once.
+    const rows = [...new Map(events.map((e) => [`${e.accountId}|${e.dedupeKey}`, e])).values()]
+      .sort((a, b) => (a.accountId + a.dedupeKey < b.accountId + b.dedupeKey ? -1 : 1))
+      .map((e) => ({
+        account_id: e.accountId,
+        dedupe_key: e.dedupeKey,
+        at: e.at,
+        field: e.field,
+        event: e.event,
+        subject: e.subject,
+        detail: e.detail,
+        data: JSON.stringify(e.data),
+      }));
+    return this.withRetry(() =>
+      this.q(() =>
+        this.db.transaction().execute(async (tx) => {
+          await this.boundWait(tx, timeout);
+          let recorded = 0;
+          for (let i = 0; i < rows.length; i += 500) {
+            const inserted = await tx
+              .insertInto('health_events')
+              .values(rows.slice(i, i + 500))
+              .onConflict((oc) => oc.columns(['account_id', 'dedupe_key']).doNothing())
+              .returning('dedupe_key')
+              .execute();
+            recorded += inserted.length;
+          }
+          return { recorded, duplicates: events.length - recorded };
+        }),
+      ),
+    ).catch((err: unknown) => this.stalledAsTimeout(err, timeout));
+  }
+
+  async healthEvents(accountId: string, from: number, to: number, limit = 100): Promise<HealthEventRecord[]> {
+    const rows = await this.q(() =>
+      this.db
+        .selectFrom('health_events')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('at', '>=', from)
+        .where('at', '<', to)
+        .orderBy('at', 'desc')
+        .orderBy('dedupe_key')
+        .limit(limit)
+        .execute(),
+    );
+    return rows.map((r) => ({
+      accountId: r.account_id,
+      at: Number(r.at),
+      field: r.field as HealthEventRecord['field'],
+      event: r.event,
+      subject: r.subject,
+      detail: r.detail,
+      data: JSON.parse(r.data) as HealthEventRecord['data'],
+    }));
+  }
+
+  /** Drop health events older than `before` (UNIX seconds): kept as long as status counts. */
+  async pruneHealthEvents(before: number): Promise<number> {
+    return this.q(async () =>
+      Number((await this.db.deleteFrom('health_events').where('at', '<', before).executeTakeFirst()).numDeletedRows),
+    );
   }
 
   /** PostgreSQL may still pick a deadlock victim or fail a serialization: such a batch is run again. */

@@ -130,6 +130,29 @@ export interface StatusCount {
 
 export type StatusTotal = Omit<StatusCount, 'minute'>;
 
+/** The webhook fields that say how an account, its numbers and its templates are doing. */
+export type HealthField =
+  | 'phone_number_quality_update'
+  | 'message_template_status_update'
+  | 'message_template_quality_update'
+  | 'account_update';
+
+/** One account, number or template health notification, as kept (once, however often Meta sends it). */
+export interface HealthEventRecord {
+  accountId: string;
+  /** When it happened (the notification's time), UNIX seconds. */
+  at: number;
+  field: HealthField;
+  /** Meta's event: FLAGGED, DOWNGRADE, PAUSED, DISABLED, ACCOUNT_RESTRICTION, or for quality updates the new score. */
+  event: string;
+  /** What it is about: a number (digits), a template ("winter_sale (en)"), or the WABA id. */
+  subject: string;
+  /** What changed, in a line ("messaging limit TIER_10K → TIER_2K", "quality GREEN → YELLOW"). */
+  detail: string;
+  /** What rules key on: the number, the template id, the scores and limits before and after. */
+  data: Record<string, string | number | null>;
+}
+
 export interface Store {
   /** A cheap round trip: /healthz asks it. */
   ping(): Promise<void>;
@@ -152,6 +175,17 @@ export interface Store {
   statusTotals(accountId: string, from: number, to: number): Promise<StatusTotal[]>;
   /** The first minute any status was counted for the account, if ever. */
   firstStatusMinute(accountId: string): Promise<number | undefined>;
+
+  /**
+   * Keep health notifications once each: in one transaction, insert those whose key (a hash of
+   * the notification's account, time, field and value) is not kept yet. Durable when it resolves.
+   */
+  recordHealthEvents(
+    events: ReadonlyArray<HealthEventRecord & { dedupeKey: string }>,
+    options?: { statementTimeoutMs?: number | undefined },
+  ): Promise<{ recorded: number; duplicates: number }>;
+  /** An account's health events in [from, to) (UNIX seconds), newest first, at most `limit`. */
+  healthEvents(accountId: string, from: number, to: number, limit?: number): Promise<HealthEventRecord[]>;
 
   addSubscription(subscription: Omit<Subscription, 'id' | 'createdAt'>, now: number): Promise<Subscription>;
   /** Removes every subscription of the target to the account; returns how many. */

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { WebhookInputError } from '../errors.js';
 import { parsePhone } from '../phoneNumbers.js';
+import type { HealthField } from '../store/types.js';
+import { HEALTH_FIELDS, type HealthDropReason, type HealthEvent, readHealthChange } from './healthEvents.js';
 
 /**
  * A WhatsApp Business Account webhook notification, read into status events: the only thing
@@ -35,15 +37,17 @@ export interface StatusEvent {
 /** What a notification held besides the statuses we count, and what was dropped, and why. */
 export interface ParsedNotification {
   events: StatusEvent[];
-  /** Statuses dropped one by one, with the reason (never the message id or recipient). */
-  dropped: Array<{ reason: DropReason; detail: string }>;
+  /** Number, template and account health changes (the four health fields), each read on its own. */
+  health: HealthEvent[];
+  /** Statuses and health changes dropped one by one, with the reason (never the message id or recipient). */
+  dropped: Array<{ reason: DropReason | HealthDropReason; detail: string }>;
   /** Statuses that say nothing about delivery ("played"): not counted, not a fault. */
   ignored: number;
-  /** Changes for other fields (templates, quality, inbound messages): acknowledged, not counted. */
+  /** Changes for other fields (flows, name updates, inbound messages): acknowledged, not counted. */
   ignoredChanges: number;
 }
 
-/** WhatsApp webhook fields besides `messages`: subscribed by some apps, acknowledged and ignored. */
+/** WhatsApp webhook fields besides `messages`: subscribed by some apps, acknowledged (the health fields among them kept, see healthEvents.ts). */
 const OTHER_FIELDS = new Set([
   'account_alerts',
   'account_review_update',
@@ -174,6 +178,7 @@ export function parseNotification(raw: Buffer, nowMs: number): ParsedNotificatio
   }
   const nowS = Math.floor(nowMs / 1000);
   const events: StatusEvent[] = [];
+  const health: HealthEvent[] = [];
   const dropped: ParsedNotification['dropped'] = [];
   let ignored = 0;
   let ignoredChanges = 0;
@@ -181,6 +186,12 @@ export function parseNotification(raw: Buffer, nowMs: number): ParsedNotificatio
     for (const change of entry.changes) {
       if (change.field !== 'messages') {
         if (!OTHER_FIELDS.has(change.field)) throw new WebhookInputError(`unknown field "${change.field.slice(0, 40)}"`);
+        if (HEALTH_FIELDS.has(change.field)) {
+          const read = readHealthChange(entry.id, entry.time, change.field as HealthField, change.value, nowS);
+          if (read.ok) health.push(read.event);
+          else dropped.push({ reason: read.reason, detail: read.detail });
+          continue;
+        }
         ignoredChanges++;
         continue;
       }
@@ -228,5 +239,5 @@ export function parseNotification(raw: Buffer, nowMs: number): ParsedNotificatio
       }
     }
   }
-  return { events, dropped, ignored, ignoredChanges };
+  return { events, health, dropped, ignored, ignoredChanges };
 }

@@ -29,6 +29,7 @@ export async function startStatusReceiver(options: {
       accounts: new Set(options.accounts),
       log: options.log,
       now,
+      health: options.store,
     }),
   );
   const server: Server = createServer(web);

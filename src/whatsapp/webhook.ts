@@ -2,8 +2,10 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { WebhookInputError } from '../errors.js';
 import { type Logger, LogLimiter } from '../log.js';
 import { sameSecret } from '../secrets.js';
+import type { Store } from '../store/types.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
-import type { StatusIngest } from './ingest.js';
+import type { HealthEvent } from './healthEvents.js';
+import { INGEST_DEFAULTS, type StatusIngest } from './ingest.js';
 import { parseNotification } from './payload.js';
 import { MAX_BODY_BYTES, WEBHOOK_PATH, type WebhookSettings } from './settings.js';
 import { signatureMatches } from './signature.js';
@@ -28,6 +30,10 @@ export function webhookRouter(options: {
   log: Logger;
   now: () => number;
   counters?: WebhookCounters | undefined;
+  /** Where number, template and account health notifications are kept (once each); without it they are acknowledged only. */
+  health?: Pick<Store, 'recordHealthEvents'> | undefined;
+  /** The numbers (digits) each account is scoped to in the config: a number's quality event outside them is not kept. */
+  numbers?: ReadonlyMap<string, readonly string[]> | undefined;
 }): Router {
   const { settings, ingest, accounts, log, now, counters } = options;
   const router = express.Router();
@@ -35,6 +41,38 @@ export function webhookRouter(options: {
   const answer = (res: Response, status: number, outcome: string, body = outcome) => {
     counters?.requests.inc({ outcome });
     res.status(status).type('text/plain').send(body);
+  };
+
+  /**
+   * Health changes worth keeping: of a configured WABA, and — for a number's quality event — of a
+   * number the config scopes the account to (any, when it lists none). The rest is counted and
+   * logged once per 10 minutes, and acknowledged: Meta must not send it again.
+   */
+  const keptHealth = (changes: readonly HealthEvent[]): HealthEvent[] => {
+    const kept: HealthEvent[] = [];
+    for (const e of changes) {
+      const phone = typeof e.data.phone === 'string' ? e.data.phone : undefined;
+      const scope = options.numbers?.get(e.accountId) ?? [];
+      const outcome = !accounts.has(e.accountId)
+        ? 'foreign'
+        : phone && scope.length && !scope.includes(phone)
+          ? 'foreign_number'
+          : undefined;
+      if (!outcome) {
+        kept.push(e);
+        continue;
+      }
+      counters?.events.inc({ outcome, reason: e.field });
+      const held = limiter.allow(`${outcome}:${e.accountId}:${e.field}`);
+      if (held !== undefined)
+        log.warn(
+          { accountId: e.accountId, field: e.field, event: e.event, heldBack: held },
+          outcome === 'foreign'
+            ? 'health notification for a WABA id not in the config: acknowledged, not kept — check accounts[].id (one line per id and field per 10 minutes)'
+            : "quality notification for a number not in the account's phoneNumbers: acknowledged, not kept — add it to accounts[].phoneNumbers to follow it (one line per account per 10 minutes)",
+        );
+    }
+    return kept;
   };
 
   router.get(WEBHOOK_PATH, (req, res) => {
@@ -103,9 +141,15 @@ export function webhookRouter(options: {
             );
         }
       }
+      const health = keptHealth(parsed.health);
       let submitted: { refused: number };
+      let healthKept = { recorded: 0, duplicates: 0 };
       try {
         submitted = await ingest.submit(events);
+        // After the statuses, in its own transaction: a 503 now has Meta send both again, and both
+        // are kept once whichever replica takes the retry.
+        if (health.length && options.health)
+          healthKept = await options.health.recordHealthEvents(health, { statementTimeoutMs: INGEST_DEFAULTS.statementTimeoutMs });
       } catch (err) {
         // Unreachable, stalled past the timeout, or too much already waiting: Meta sends it again.
         res.set('retry-after', '30');
@@ -128,6 +172,8 @@ export function webhookRouter(options: {
         return answer(res, 503, 'store_error', 'unavailable');
       }
       counters?.events.inc({ outcome: 'accepted' }, events.length - submitted.refused);
+      if (healthKept.recorded) counters?.events.inc({ outcome: 'health' }, healthKept.recorded);
+      if (healthKept.duplicates) counters?.events.inc({ outcome: 'health_duplicate' }, healthKept.duplicates);
       if (submitted.refused) {
         counters?.events.inc({ outcome: 'dropped', reason: 'store_refused' }, submitted.refused);
         const held = limiter.allow('store_refused');
