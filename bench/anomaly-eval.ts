@@ -27,7 +27,7 @@
  */
 import { type AnomalyScope, type DetectionSettings, detectAnomalies } from '../src/analytics/anomalies.js';
 import { fillGaps, markSettlement } from '../src/analytics/series.js';
-import type { DataPoint } from '../src/series.js';
+import type { DataPoint } from '../src/vocabulary/series.js';
 import { measureBudget } from './anomaly/budget.js';
 import { type EvalAccount, generateAccounts, HALF_HOUR, scopeSeries } from './anomaly/generate.js';
 import { describeAlarm, describeIncident, whyMissed } from './anomaly/misses.js';

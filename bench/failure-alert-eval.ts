@@ -16,8 +16,8 @@
  * Seeded: the same figures every run. Run: npm run bench:failures [-- --quick]
  */
 
-import { StatusReplay } from '../src/jobs/statusReplay.js';
-import { judgeStatuses } from '../src/jobs/webhookJudge.js';
+import { StatusReplay } from '../src/alerts/backtest/statusReplay.js';
+import { judgeStatuses } from '../src/alerts/judge/webhooks.js';
 import { DAY_MINUTES, type FailureAccount, type FailureIncident, generateFailureAccount } from './failures/generate.js';
 
 const SEED = Number(process.env.SEED ?? 20261125);

@@ -7,17 +7,19 @@
  * It runs compiled JavaScript (tsconfig.bench.json), as `serve` does: under tsx the loader
  * alone adds about 60 MiB to the process.
  */
+
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { AlertChecker } from '../src/alerts/checker.js';
 import { chartRenderer } from '../src/charts/render.js';
 import type { CommandContext } from '../src/chat/context.js';
 import { createSlackSurface } from '../src/chat/slack/app.js';
 import { CachedAnalytics } from '../src/compose/bucketCache.js';
+import { graphAccountsFrom } from '../src/compose/graphAccount.js';
 import { buildConfig } from '../src/configure.js';
 import { GraphClient } from '../src/graph/client.js';
-import { AlertChecker } from '../src/jobs/alerts.js';
 import { Scheduler } from '../src/jobs/scheduler.js';
 import { silentLogger } from '../src/log.js';
 import { sampleAccounts, syntheticAccounts } from '../src/sandbox/accounts.js';
@@ -49,7 +51,7 @@ async function main(): Promise<void> {
     const graph = new GraphClient({ ...config.graph, now: () => now });
     const ctx: CommandContext = {
       config,
-      env: { T: 'sandbox-token' },
+      accounts: graphAccountsFrom({ T: 'sandbox-token' }),
       store,
       graph: new CachedAnalytics(graph, store, () => clock),
       charts: chartRenderer('local'),

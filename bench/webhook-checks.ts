@@ -7,11 +7,13 @@
  * baseline, in the same run. Prints wall time per round.
  * Run: npm run bench:webhook-checks   (PostgreSQL at TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/test)
  */
+
 import pg from 'pg';
+import { RecordingDelivery } from '../src/alerts/backtest/recordingDelivery.js';
+import { AlertChecker } from '../src/alerts/checker.js';
+import { judgeStatuses, statusWindow } from '../src/alerts/judge/webhooks.js';
+import { graphAccountsFrom } from '../src/compose/graphAccount.js';
 import { buildConfig } from '../src/configure.js';
-import { AlertChecker } from '../src/jobs/alerts.js';
-import { RecordingDelivery } from '../src/jobs/recordingDelivery.js';
-import { judgeStatuses, statusWindow } from '../src/jobs/webhookJudge.js';
 import { silentLogger } from '../src/log.js';
 import { openStore } from '../src/store/sql.js';
 
@@ -67,7 +69,12 @@ async function main(): Promise<void> {
       const config = configFor(name);
       const checker = new AlertChecker({
         store,
-        ctx: { config, env: { T: 'x' }, graph: { fetchAnalytics: () => Promise.reject(new Error('no Graph')) }, now: () => NOW },
+        ctx: {
+          config,
+          accounts: graphAccountsFrom({ T: 'x' }),
+          graph: { fetchAnalytics: () => Promise.reject(new Error('no Graph')) },
+          now: () => NOW,
+        },
         owner: name,
         logger: silentLogger,
         delivery,

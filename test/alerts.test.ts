@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DeliveredAlert, RecordingDelivery } from '../src/alerts/backtest/recordingDelivery.js';
+import { AlertChecker, type AlertContext } from '../src/alerts/checker.js';
+import { graphAccountsFrom } from '../src/compose/graphAccount.js';
 import { buildConfig } from '../src/configure.js';
 import { GraphClient } from '../src/graph/client.js';
-import { AlertChecker, type AlertContext } from '../src/jobs/alerts.js';
-import { type DeliveredAlert, RecordingDelivery } from '../src/jobs/recordingDelivery.js';
 import { silentLogger } from '../src/log.js';
 import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
 import type { SandboxAccount } from '../src/sandbox/traffic.js';
@@ -87,7 +88,7 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
     const c = config(rules);
     const graph = new GraphClient({ ...c.graph, now: () => clock });
     graphs.push(graph);
-    const ctx: AlertContext = { config: c, env: { GRAPH_TOKEN }, graph, now: () => clock };
+    const ctx: AlertContext = { config: c, accounts: graphAccountsFrom({ GRAPH_TOKEN }), graph, now: () => clock };
     return { store, delivery, checker: new AlertChecker({ store, ctx, owner, logger: silentLogger, delivery, ...extra }) };
   }
 

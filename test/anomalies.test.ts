@@ -3,7 +3,7 @@ import { type AnomalyScope, type DetectionSettings, detectAnomalies } from '../s
 import { normalizeSeries } from '../src/analytics/normalize.js';
 import { markSettlement } from '../src/analytics/series.js';
 import { SeriesError } from '../src/errors.js';
-import type { DataPoint } from '../src/series.js';
+import type { DataPoint } from '../src/vocabulary/series.js';
 import { thrown } from './helpers/thrown.js';
 
 const START = Date.UTC(2026, 10, 2) / 1000; // Monday 2 Nov 2026, 00:00 UTC

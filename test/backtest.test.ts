@@ -2,13 +2,14 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RecordingDelivery } from '../src/alerts/backtest/recordingDelivery.js';
+import { AlertChecker } from '../src/alerts/checker.js';
 import { curveFromStats, type SettleStats } from '../src/analytics/settle.js';
 import { runCli } from '../src/cli/main.js';
 import { CachedAnalytics } from '../src/compose/bucketCache.js';
+import { graphAccountsFrom } from '../src/compose/graphAccount.js';
 import { buildConfig } from '../src/configure.js';
 import { GraphClient } from '../src/graph/client.js';
-import { AlertChecker } from '../src/jobs/alerts.js';
-import { RecordingDelivery } from '../src/jobs/recordingDelivery.js';
 import { silentLogger } from '../src/log.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';
 import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
@@ -170,7 +171,7 @@ describe.each(backends)('settle curves learned on $name', (backend) => {
     const cache = new CachedAnalytics(graph, store, () => clock);
     const checker = new AlertChecker({
       store,
-      ctx: { config, env: { T: TOKEN }, graph: cache, now: () => clock },
+      ctx: { config, accounts: graphAccountsFrom({ T: TOKEN }), graph: cache, now: () => clock },
       delivery: new RecordingDelivery(),
       logger: silentLogger,
       owner: 'learner',

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chartRenderer } from '../src/charts/render.js';
-import { buildCommandReport } from '../src/chat/commands.js';
 import type { CommandContext } from '../src/chat/context.js';
 import { CACHE_DOWN_NOTE, CachedAnalytics } from '../src/compose/bucketCache.js';
 import { composeReport } from '../src/compose/composeReport.js';
+import { graphAccountsFrom } from '../src/compose/graphAccount.js';
+import { chartedReport } from '../src/compose/request.js';
 import { buildConfig } from '../src/configure.js';
 import { StoreUnavailableError } from '../src/errors.js';
 import { GraphClient } from '../src/graph/client.js';
@@ -90,7 +91,7 @@ describe.each(backends)('the bucket cache on $name', (backend) => {
     const graph = new GraphClient({ ...config.graph, now: () => clock });
     const ctx: CommandContext = {
       config,
-      env: { T: 'sandbox-token' },
+      accounts: graphAccountsFrom({ T: 'sandbox-token' }),
       store,
       graph: new CachedAnalytics(graph, store, () => clock + 0.5),
       charts: chartRenderer('local'),
@@ -99,7 +100,7 @@ describe.each(backends)('the bucket cache on $name', (backend) => {
     };
     try {
       for (const range of ['24h', '48h']) {
-        const result = await buildCommandReport(ctx, config.accounts[0]!, { range: { last: range } });
+        const result = await chartedReport(ctx, config.accounts[0]!, { range: { last: range } });
         expect(Number.isInteger(result.report.range.start)).toBe(true);
         expect(result.report.totals.sent).toBeGreaterThan(0);
       }

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chartRenderer } from '../src/charts/render.js';
-import type { Requester } from '../src/chat/access.js';
 import { runCommand } from '../src/chat/commands.js';
 import type { CommandContext, CommandResult } from '../src/chat/context.js';
 import { errorMessage } from '../src/chat/surface.js';
 import { parseCommand } from '../src/command/grammar.js';
 import { CachedAnalytics } from '../src/compose/bucketCache.js';
+import { graphAccountsFrom } from '../src/compose/graphAccount.js';
+import type { Requester } from '../src/config/access.js';
 import { buildConfig } from '../src/configure.js';
 import { GraphClient } from '../src/graph/client.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';
@@ -50,7 +51,7 @@ function context(
   graph ??= new GraphClient({ ...config.graph, now: () => clock });
   return {
     config,
-    env,
+    accounts: graphAccountsFrom(env),
     store,
     graph: options.cache === false ? graph : new CachedAnalytics(graph, store, () => clock),
     charts: chartRenderer('local'),

@@ -157,7 +157,7 @@ describe('config files', () => {
     expect(config.digests.length).toBeGreaterThan(0);
     expect(config.alerts.length).toBeGreaterThan(0);
     // Its digests' and rules' channels may see their accounts: chat answers there out of the box.
-    const { visibleAccounts } = await import('../src/chat/access.js');
+    const { visibleAccounts } = await import('../src/config/access.js');
     const { configDigests } = await import('../src/jobs/digests.js');
     for (const d of configDigests(config))
       expect(visibleAccounts(config, { ...d.target, user: 'U1' }).map((a) => a.id)).toContain(d.accountId);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { AlertContent, AlertLine } from '../src/alerts/model.js';
 import {
   alertSummary,
   breakable,
@@ -11,9 +12,8 @@ import {
   statusText,
   zoneName,
 } from '../src/chat/presentation.js';
-import type { AlertContent, AlertLine } from '../src/chat/surface.js';
 import { buildReport } from '../src/report/build.js';
-import type { DataPoint } from '../src/series.js';
+import type { DataPoint } from '../src/vocabulary/series.js';
 
 const T = (iso: string) => Date.parse(iso) / 1000;
 const NB = '\u00a0';

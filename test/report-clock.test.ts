@@ -10,6 +10,7 @@ import { reportMessage } from '../src/chat/slack/render.js';
 import { runCli } from '../src/cli/main.js';
 import { parseCommand } from '../src/command/grammar.js';
 import { CachedAnalytics } from '../src/compose/bucketCache.js';
+import { graphAccountsFrom } from '../src/compose/graphAccount.js';
 import { buildConfig } from '../src/configure.js';
 import { GraphClient } from '../src/graph/client.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';
@@ -148,7 +149,7 @@ describe('in chat, through the bucket cache', () => {
     const graph = new GraphClient({ ...config.graph, now: () => NOW });
     ctx = {
       config,
-      env: { INITECH_TOKEN: 'sandbox-token' },
+      accounts: graphAccountsFrom({ INITECH_TOKEN: 'sandbox-token' }),
       store,
       graph: new CachedAnalytics(graph, store, () => NOW),
       charts: chartRenderer('local'),

@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chartRenderer } from '../src/charts/render.js';
 import type { CommandContext, CommandResult } from '../src/chat/context.js';
+import { graphAccountsFrom } from '../src/compose/graphAccount.js';
 import { buildConfig } from '../src/configure.js';
 import { GraphClient } from '../src/graph/client.js';
 import { Scheduler } from '../src/jobs/scheduler.js';
@@ -67,7 +68,7 @@ describe.each(backends)('digests on $name', (backend) => {
     graphs.push(graph);
     const ctx: CommandContext = {
       config: cfg,
-      env: { GRAPH_TOKEN },
+      accounts: graphAccountsFrom({ GRAPH_TOKEN }),
       store,
       graph,
       charts: chartRenderer('local'),
@@ -247,7 +248,7 @@ describe.each(await storeBackends())('digests from the config file on $name', (b
     graphs.push(graph);
     const ctx: CommandContext = {
       config,
-      env: { GRAPH_TOKEN },
+      accounts: graphAccountsFrom({ GRAPH_TOKEN }),
       store,
       graph,
       charts: chartRenderer('local'),

@@ -3,7 +3,7 @@ import { alertMessage, errorText, reportMessage } from '../src/chat/slack/render
 import { ConfigError, UsageError } from '../src/errors.js';
 import { buildReport } from '../src/report/build.js';
 import { registerSecret } from '../src/secrets.js';
-import type { DataPoint } from '../src/series.js';
+import type { DataPoint } from '../src/vocabulary/series.js';
 import { blockKitViolations } from './fakes/slack.js';
 
 const start = Date.UTC(2026, 10, 17) / 1000;

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AlertContent } from '../src/alerts/model.js';
 import { ChartLinks } from '../src/charts/links.js';
-import type { AlertContent } from '../src/chat/surface.js';
 import { buildConfig } from '../src/configure.js';
 import { silentLogger } from '../src/log.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';

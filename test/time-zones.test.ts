@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { detectAnomalies } from '../src/analytics/anomalies.js';
 import { markSettlement } from '../src/analytics/series.js';
 import { bucketGrid, offsetMinutes } from '../src/analytics/time.js';
-import type { DataPoint } from '../src/series.js';
+import type { DataPoint } from '../src/vocabulary/series.js';
 
 // Zones whose clocks change at :30 UTC (Adelaide, St John's) or by half an hour (Lord Howe).
 const HALF_HOUR_ZONES = ['Australia/Adelaide', 'America/St_Johns', 'Australia/Lord_Howe'] as const;

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RecordingDelivery } from '../src/alerts/backtest/recordingDelivery.js';
+import { AlertChecker } from '../src/alerts/checker.js';
+import { judgeStatuses, statusWindowOf } from '../src/alerts/judge/webhooks.js';
+import { graphAccountsFrom } from '../src/compose/graphAccount.js';
 import { buildConfig } from '../src/configure.js';
 import { GraphClient } from '../src/graph/client.js';
-import { AlertChecker } from '../src/jobs/alerts.js';
-import { RecordingDelivery } from '../src/jobs/recordingDelivery.js';
-import { judgeStatuses, statusWindowOf } from '../src/jobs/webhookJudge.js';
 import { silentLogger } from '../src/log.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';
 import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
@@ -60,7 +61,7 @@ describe.each(await storeBackends())('alerts on status webhooks on $name', (back
     const delivery = new RecordingDelivery();
     const checker = new AlertChecker({
       store,
-      ctx: { config, env: { T: 'sandbox-token' }, graph, now: () => clock },
+      ctx: { config, accounts: graphAccountsFrom({ T: 'sandbox-token' }), graph, now: () => clock },
       owner: 'minutes',
       logger: silentLogger,
       delivery,
@@ -90,7 +91,7 @@ describe.each(await storeBackends())('alerts on status webhooks on $name', (back
       expect(alert.chart).toMatchObject({ measure: 'failures', badStart: expect.any(Number) });
       expect(alert.chart!.points).toHaveLength(56);
       expect(alert.chart!.points.at(-1)!.rate!).toBeGreaterThan(alert.chart!.points.at(-1)!.expected! + 0.05);
-      const { alertChartSpec } = await import('../src/charts/spec.js');
+      const { alertChartSpec } = await import('../src/alerts/chart.js');
       const spec = alertChartSpec(alert)!;
       expect(JSON.stringify(spec.config.options?.plugins?.title)).toMatch(/messages failing \(5-minute windows\)"/);
       // It resolves once the minutes are back to usual.
@@ -124,7 +125,7 @@ describe('the minute checks against the store', () => {
         return store.statusCounts(...args);
       },
     };
-    const { webhookJudge, statusWindow } = await import('../src/jobs/webhookJudge.js');
+    const { webhookJudge, statusWindow } = await import('../src/alerts/judge/webhooks.js');
     const judge = webhookJudge(counted);
     const rule = { drillDown: ['phone', 'country'], sensitivity: 'normal', minSent: 200 } as unknown as Parameters<typeof judge>[0];
     const summary = (j: Awaited<ReturnType<typeof judge>>) =>

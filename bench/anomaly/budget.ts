@@ -9,13 +9,14 @@
  *     through the cache.
  */
 
+import { RecordingDelivery } from '../../src/alerts/backtest/recordingDelivery.js';
+import { AlertChecker, type CheckOutcome } from '../../src/alerts/checker.js';
 import { CachedAnalytics } from '../../src/compose/bucketCache.js';
 import { composeReport } from '../../src/compose/composeReport.js';
+import { graphAccountsFrom } from '../../src/compose/graphAccount.js';
 import { planReportRequest } from '../../src/compose/reportPlan.js';
 import { buildConfig } from '../../src/configure.js';
 import { GraphClient } from '../../src/graph/client.js';
-import { AlertChecker, type CheckOutcome } from '../../src/jobs/alerts.js';
-import { RecordingDelivery } from '../../src/jobs/recordingDelivery.js';
 import { silentLogger } from '../../src/log.js';
 import { startSandbox } from '../../src/sandbox/server.js';
 import type { SandboxAccount } from '../../src/sandbox/traffic.js';
@@ -62,7 +63,7 @@ export async function measureBudget(start: number): Promise<BudgetFigures> {
   const judged: number[] = [];
   const checker = new AlertChecker({
     store,
-    ctx: { config, env: { T: TOKEN }, graph: cache, now: () => clock },
+    ctx: { config, accounts: graphAccountsFrom({ T: TOKEN }), graph: cache, now: () => clock },
     delivery: new RecordingDelivery(),
     logger: silentLogger,
     owner: 'bench',

@@ -7,7 +7,7 @@
  * phone number, one country, or the whole account.
  */
 import { offsetMinutes } from '../../src/analytics/time.js';
-import type { DataPoint } from '../../src/series.js';
+import type { DataPoint } from '../../src/vocabulary/series.js';
 
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;

@@ -4,11 +4,12 @@
  * zone), empty buckets omitted, and every answer counted in the requests Graph's chunking would
  * cost — so a report's call budget bites here as it does against Graph.
  */
+
+import { filterKey } from '../../src/alerts/backtest/replaySource.js';
 import { planChunks } from '../../src/graph/chunks.js';
 import type { AnalyticsRequest, AnalyticsResult, AnalyticsSource, GraphAccount } from '../../src/graph/client.js';
 import { GRAPH_DEFAULTS } from '../../src/graph/defaults.js';
-import { filterKey } from '../../src/jobs/replaySource.js';
-import type { DataPoint } from '../../src/series.js';
+import type { DataPoint } from '../../src/vocabulary/series.js';
 import { type EvalAccount, HALF_HOUR, scopeSeries } from './generate.js';
 
 export const phoneId = (p: number) => `1555${String(p).padStart(6, '0')}`;

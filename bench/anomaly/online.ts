@@ -4,8 +4,9 @@
  * buckets showing only the deliveries the settle curve says had arrived (varying by bucket
  * within its spread) — and the episodes it raised turned into alarms for scoring.
  */
+
+import { runBacktest } from '../../src/alerts/backtest/run.js';
 import { DEFAULT_SETTLE_CURVE } from '../../src/analytics/settle.js';
-import { runBacktest } from '../../src/jobs/backtest.js';
 import type { EvalAccount } from './generate.js';
 import { generatedGraph } from './graphSource.js';
 import { evalConfig, scopeIndex, type Unjudged } from './offline.js';

@@ -17,7 +17,7 @@
  * (median ≥ 50; the days there are, at least 7). Consecutive alarming buckets are one alarm,
  * raised at the end of the bucket that made it two in a row.
  */
-import type { DataPoint } from '../../src/series.js';
+import type { DataPoint } from '../../src/vocabulary/series.js';
 
 export interface PlainAlarm {
   kind: 'delivery_drop' | 'volume_drop';

@@ -6,7 +6,7 @@
  * one between allowed) are one alarm. No level shift, no pooling, no settling model: what a
  * careful analyst would write in an afternoon.
  */
-import type { DataPoint } from '../../src/series.js';
+import type { DataPoint } from '../../src/vocabulary/series.js';
 
 export interface ZTestAlarm {
   startIndex: number;

@@ -1,4 +1,4 @@
-import type { DataPoint, Granularity } from '../series.js';
+import type { DataPoint, Granularity } from '../vocabulary/series.js';
 import { lowerTail, normalTail } from './betaTail.js';
 import { BucketScorer, type Thresholds } from './scoring.js';
 import type { SeriesPoint } from './series.js';

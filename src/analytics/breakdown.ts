@@ -1,4 +1,4 @@
-import type { DataPoint } from '../series.js';
+import type { DataPoint } from '../vocabulary/series.js';
 import { type Change, compareTotals } from './compare.js';
 import { type Totals, totals } from './series.js';
 

@@ -1,5 +1,5 @@
 import type { PricingPoint } from '../graph/pricing.js';
-import type { TimeRange } from '../series.js';
+import type { TimeRange } from '../vocabulary/series.js';
 import { DEFAULT_DETECTION } from './anomalies.js';
 import { bucketGrid, localClock } from './time.js';
 

@@ -1,4 +1,4 @@
-import type { DataPoint, TimeRange } from '../series.js';
+import type { DataPoint, TimeRange } from '../vocabulary/series.js';
 
 /**
  * Which rows of a breakdown most need judging half hour by half hour, when the call budget cannot

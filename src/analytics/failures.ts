@@ -1,5 +1,5 @@
-import type { StatusTotal } from '../store/types.js';
-import { failureMeaning } from '../whatsapp/failureCodes.js';
+import { failureMeaning } from '../vocabulary/failureCodes.js';
+import type { StatusTotal } from '../vocabulary/statuses.js';
 import type { BreakdownDimension } from './breakdown.js';
 
 /**

@@ -1,5 +1,5 @@
 import { SeriesError } from '../errors.js';
-import type { DataPoint } from '../series.js';
+import type { DataPoint } from '../vocabulary/series.js';
 
 export interface NormalizedSeries {
   points: DataPoint[];

@@ -1,4 +1,4 @@
-import type { DataPoint, Granularity } from '../series.js';
+import type { DataPoint, Granularity } from '../vocabulary/series.js';
 import { lowerTail, normalQuantileUpper, normalTail } from './betaTail.js';
 import { fitExtraVariance, lagOneCorrelation, longRunFactor, medianOf } from './noise.js';
 import type { SeriesPoint } from './series.js';

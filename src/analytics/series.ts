@@ -1,4 +1,4 @@
-import type { DataPoint, Granularity, TimeRange } from '../series.js';
+import type { DataPoint, Granularity, TimeRange } from '../vocabulary/series.js';
 import { arrivedAt, type SettleCurve } from './settle.js';
 import { bucketGrid, bucketStartOf, HALF_HOUR_SECONDS as HALF_HOUR, nextBucketStart } from './time.js';
 

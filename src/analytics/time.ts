@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import type { Granularity, TimeRange } from '../series.js';
+import type { Granularity, TimeRange } from '../vocabulary/series.js';
 
 export const HALF_HOUR_SECONDS = 1800;
 

@@ -1,9 +1,8 @@
 import type { ChartConfiguration } from 'chart.js';
 import type { AnomalyKind, AnomalyScope } from '../analytics/anomalies.js';
-import type { AlertChartData, AlertContent } from '../chat/surface.js';
 import { bucketLabel, formatCount, formatRange, formatRate, periodZone } from '../report/format.js';
 import type { Report } from '../report/model.js';
-import { failureMeaning } from '../whatsapp/failureCodes.js';
+import { failureMeaning } from '../vocabulary/failureCodes.js';
 import { BAND_COLORS, type Band, bandLayout } from './bands.js';
 import { CHART_FONT, lineHeight, packLines, textWidth } from './fontMetrics.js';
 import { timeTickLabels } from './timeAxis.js';
@@ -24,11 +23,11 @@ export interface ChartSpec {
 
 // Drawn for where it is shown: a Slack or Teams card shows it about 420 px wide, so at 800 px
 // every letter of at least 18 px stays at least 9 px tall on screen (8 px reads as a smudge).
-const WIDTH = 800;
-const MIN_SENT_FOR_RATE = 20;
-const HEIGHT = 500;
+export const WIDTH = 800;
+export const MIN_SENT_FOR_RATE = 20;
+export const HEIGHT = 500;
 export const CHART_DISPLAY_WIDTH = 420;
-const COLORS = {
+export const COLORS = {
   sent: '#b8cde4',
   delivered: '#1f9d55',
   rate: '#0b3d91',
@@ -36,21 +35,21 @@ const COLORS = {
   grid: '#e5e7eb',
   text: '#111827',
 };
-const TICK_SIZE = 18;
-const TITLE_SIZE = 24;
-const SUBTITLE_SIZE = 19;
+export const TICK_SIZE = 18;
+export const TITLE_SIZE = 24;
+export const SUBTITLE_SIZE = 19;
 
 /** A bar's label cut short rather than crowding the bars out. */
-function clipLabel(text: string, max: number): string {
+export function clipLabel(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-function font(size: number, weight: 'normal' | 'bold' = 'normal') {
+export function font(size: number, weight: 'normal' | 'bold' = 'normal') {
   return { family: CHART_FONT, size, weight };
 }
 
 /** Lines of a title or subtitle: on one line when it fits the canvas, else a line per part. */
-function titleLines(parts: readonly string[], separator: string, size: number, weight: 'normal' | 'bold', width: number): string[] {
+export function titleLines(parts: readonly string[], separator: string, size: number, weight: 'normal' | 'bold', width: number): string[] {
   return packLines(parts, separator, width - 40, size, weight);
 }
 
@@ -58,13 +57,13 @@ function titleLines(parts: readonly string[], separator: string, size: number, w
  * How wide Chart.js will make the plot, never overestimated: the canvas less its padding and
  * each value axis (ticks, tick marks, title), and what an end tick label may stick out.
  */
-function plotWidth(options: { padding: number; axes: string[]; overhang?: number }): number {
+export function plotWidth(options: { padding: number; axes: string[]; overhang?: number }): number {
   const axis = (widest: string) => textWidth(widest, TICK_SIZE) + 3 + 8 + lineHeight(TICK_SIZE) + 8 + 6;
   return WIDTH - options.padding - options.axes.reduce((sum, widest) => sum + axis(widest), 0) - (options.overhang ?? 0);
 }
 
 /** A percent axis from just under the lowest value to 100, its ticks on round steps (Chart.js adds an odd minimum as a tick of its own, crowding the next). */
-function percentAxis(lowest: number): { min: number; max: number; stepSize: number } {
+export function percentAxis(lowest: number): { min: number; max: number; stepSize: number } {
   const floor = Math.max(0, Math.min(lowest, 90) - 2);
   const span = 100 - floor;
   const stepSize = span <= 10 ? 2 : span <= 25 ? 5 : span <= 50 ? 10 : 20;
@@ -72,13 +71,13 @@ function percentAxis(lowest: number): { min: number; max: number; stepSize: numb
 }
 
 /** An axis from 0 to just over the highest value, in at most five round steps. */
-function zeroBasedAxis(highest: number): { min: number; max: number; stepSize: number } {
+export function zeroBasedAxis(highest: number): { min: number; max: number; stepSize: number } {
   const stepSize = [1, 2, 5, 10, 20, 25, 50].find((step) => highest / step <= 5) ?? 100;
   return { min: 0, max: Math.max(stepSize, Math.ceil(highest / stepSize) * stepSize), stepSize };
 }
 
 /** Index range of the series buckets an interval covers. */
-function indexSpan(
+export function indexSpan(
   starts: readonly number[],
   bucketSeconds: (i: number) => number,
   start: number,
@@ -269,110 +268,6 @@ export function chartSpec(report: Report, view: ChartView = {}): ChartSpec {
       HEIGHT + (title.length - 1) * lineHeight(TITLE_SIZE) + (subtitle.length - 1) * lineHeight(SUBTITLE_SIZE) + strip.height,
     ),
     altText: `${report.account.displayName}: ${formatRate(t.deliveryRate)} of ${formatCount(t.sent)} messages delivered, ${formatRange(report.range, periodZone(report))}${worst ? `. ${worst.explanation}` : ''}`,
-    config,
-  };
-}
-
-/** What an alert's chart band says: its main scope and figure as the alert words them, else the figure read off the chart. */
-function alertBandLabel(alert: AlertContent, chart: AlertChartData, failures: boolean): string {
-  const kind = failures ? 'failure_burst' : 'delivery_drop';
-  const line = alert.anomalies.find(
-    (l) => l.kind === kind && l.observed !== undefined && l.scope?.label.toLowerCase() === chart.label.toLowerCase(),
-  );
-  if (line?.scope && line.observed !== undefined) return bandLabel(kind, chartScopeName(line.scope), line.observed);
-  let sent = 0;
-  let weighted = 0;
-  for (const p of chart.points) {
-    if (p.start >= chart.badStart && p.start < chart.badEnd && p.rate !== null) {
-      sent += p.sent;
-      weighted += p.rate * p.sent;
-    }
-  }
-  return sent > 0 ? bandLabel(kind, chart.label, weighted / sent) : chart.label;
-}
-
-/**
- * An alert's small chart: its main scope over the last hours against what was expected — the
- * delivery rate by half hour (Graph), or the share failing in 5-minute windows (status webhooks) —
- * the bad stretch shaded and labelled with its scope and figure.
- */
-export function alertChartSpec(alert: AlertContent): ChartSpec | undefined {
-  const chart = alert.chart;
-  if (!chart || chart.points.length < 2) return undefined;
-  const failures = chart.measure === 'failures';
-  const bucket = failures ? 60 : 1800;
-  const tz = alert.timezone;
-  const pct = (r: number | null) => (r === null ? null : Number((r * 100).toFixed(2)));
-  const rates = chart.points.map((p) => (!failures && p.sent < MIN_SENT_FOR_RATE ? null : pct(p.rate)));
-  const expected = chart.points.map((p) => pct(p.expected));
-  const values = [...rates, ...expected].filter((v): v is number => v !== null);
-  // Delivery rates near 100% need the top of the axis; failure rates near 0 its bottom.
-  const y = failures ? zeroBasedAxis(Math.max(10, ...values) * 1.15) : percentAxis(Math.min(90, ...values));
-  const starts = chart.points.map((p) => p.start);
-  // A line chart: its last tick label stands out past the plot, with no axis on the right to cover it.
-  const plot = plotWidth({ padding: 28, axes: [String(y.max)], overhang: 56 });
-  const span = indexSpan(starts, () => bucket, chart.badStart, chart.badEnd);
-  const bands: Band[] = span ? [{ first: span[0], last: span[1], tone: 'critical', label: alertBandLabel(alert, chart, failures) }] : [];
-  const strip = bandLayout(bands, { buckets: starts.length, offset: false, width: plot, yScaleID: 'y', top: y.max });
-  const title = titleLines([`${chart.label}:`, failures ? 'messages failing (5-minute windows)' : 'delivery rate'], ' ', 22, 'bold', WIDTH);
-  const config: ChartConfiguration = {
-    type: 'line',
-    data: {
-      labels: timeTickLabels(starts, bucket, tz, plot / Math.max(1, starts.length - 1), TICK_SIZE),
-      datasets: [
-        {
-          label: failures ? 'Failed %' : 'Delivery rate %',
-          data: rates,
-          borderColor: COLORS.criticalText,
-          backgroundColor: COLORS.criticalText,
-          borderWidth: 3,
-          pointRadius: failures ? 0 : 2,
-          spanGaps: true,
-        },
-        {
-          label: failures ? 'Usual %' : 'Expected %',
-          data: expected,
-          borderColor: COLORS.rate,
-          backgroundColor: COLORS.rate,
-          borderDash: [8, 6],
-          borderWidth: 2,
-          pointRadius: 0,
-          spanGaps: true,
-        },
-      ],
-    },
-    options: {
-      responsive: false,
-      animation: false,
-      layout: { padding: { left: 12, right: 16, top: 4, bottom: 8 } },
-      plugins: {
-        title: {
-          display: true,
-          text: title.length > 1 ? title : title[0]!,
-          color: COLORS.text,
-          font: font(22, 'bold'),
-          padding: { top: 10, bottom: 10 + strip.height },
-        },
-        legend: { position: 'bottom', labels: { font: font(18), color: COLORS.text, boxWidth: 20 } },
-        annotation: { clip: false, annotations: strip.annotations },
-      },
-      scales: {
-        x: { ticks: { font: font(TICK_SIZE), color: COLORS.text, maxRotation: 0, autoSkip: false }, grid: { display: false } },
-        y: {
-          min: y.min,
-          max: y.max,
-          ticks: { font: font(TICK_SIZE), color: COLORS.text, stepSize: y.stepSize },
-          grid: { color: COLORS.grid },
-        },
-      },
-    },
-  };
-  return {
-    width: WIDTH,
-    height: Math.round(380 + (title.length - 1) * lineHeight(22) + strip.height),
-    altText: failures
-      ? `${chart.label}: share of messages failing over the last hour, in 5-minute windows, against the usual share`
-      : `${chart.label}: delivery rate over the last ${Math.round(chart.points.length / 2)} hours against what was expected`,
     config,
   };
 }

@@ -1,19 +1,16 @@
-import { chartSpec, failureChartSpec } from '../charts/spec.js';
 import { COMMAND_NAMES, type Command, HELP, USAGE } from '../command/grammar.js';
-import { composeReport } from '../compose/composeReport.js';
 import { lastDayTotals } from '../compose/lastDay.js';
-import { planReportRequest, type ReportSpec } from '../compose/reportPlan.js';
+import { chartedReport } from '../compose/request.js';
+import { type Requester, visibleAccounts } from '../config/access.js';
 import { lookupAccount } from '../config/accounts.js';
 import type { AccountConfig, Config } from '../config/load.js';
 import { timeZoneProblem } from '../config/timeZones.js';
-import { accountToken } from '../config/tokens.js';
 import { didYouMean } from '../didYouMean.js';
 import { CommandError, isWabaPulseError } from '../errors.js';
 import { allDigests, configDigests, coverageKey, describeSchedule } from '../jobs/digests.js';
 import { formatCount, formatDuration, formatRate } from '../report/format.js';
 import type { ChatTarget } from '../store/types.js';
 import { quoted } from '../text.js';
-import { type Requester, visibleAccounts } from './access.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { clockTime } from './presentation.js';
 import { errorMessage } from './surface.js';
@@ -36,35 +33,6 @@ export function resolveAccount(ctx: CommandContext, who: Requester, ref: string)
   throw new CommandError(
     `No account ${quoted(ref)} is available here.${near ? ` Did you mean "${near}"?` : ''} Accounts here: ${names.join(', ')}.`,
   );
-}
-
-/** A report as chat asks for it (commands, digests, "Show by phone number"): planned as the CLI plans it. */
-export async function buildCommandReport(
-  ctx: CommandContext,
-  account: AccountConfig,
-  spec: ReportSpec,
-): Promise<CommandResult & { type: 'report' }> {
-  const limits = ctx.config.graph;
-  const plan = planReportRequest(account, spec, ctx.now(), limits);
-  const report = await composeReport(
-    { graph: ctx.graph, now: ctx.now, statuses: ctx.store, webhooksConfigured: Boolean(ctx.config.env.whatsapp.appSecret) },
-    {
-      account,
-      token: accountToken(account, ctx.env),
-      range: plan.range,
-      granularity: plan.granularity,
-      by: plan.by,
-      maxCalls: limits.callsPerReport,
-      limits,
-      notes: plan.notes,
-    },
-  );
-  const failures = failureChartSpec(report);
-  const [chart, failureChart] = await Promise.all([
-    ctx.charts.render(chartSpec(report)),
-    failures ? ctx.charts.render(failures) : undefined,
-  ]);
-  return { type: 'report', report, chart, ...(failureChart ? { failureChart } : {}) };
 }
 
 /** When this conversation's mute of the account ends, if one holds now. */
@@ -103,7 +71,7 @@ async function accountsCommand(ctx: CommandContext, who: Requester, _command: Co
   const rows = await Promise.all(
     visible.map(async (account) => {
       try {
-        const t = await lastDayTotals(ctx.graph, account, accountToken(account, ctx.env), ctx.now());
+        const t = await lastDayTotals(ctx.graph, account, ctx.accounts(account).token, ctx.now());
         return `*${account.displayName}* (\`${account.name}\`): ${formatRate(t.deliveryRate)} of ${formatCount(t.sent)} delivered yesterday`;
       } catch (err) {
         // A known failure (token, permission, Graph down) costs one row, in the one formatter's
@@ -256,7 +224,7 @@ async function unmuteCommand(ctx: CommandContext, who: Requester, command: Comma
 /** What each command does, the same on every platform. */
 const COMMANDS: { [K in Command['kind']]: (ctx: CommandContext, who: Requester, command: CommandOf<K>) => Promise<CommandResult> } = {
   help: helpCommand,
-  report: async (ctx, who, command) => buildCommandReport(ctx, resolveAccount(ctx, who, command.account), command),
+  report: async (ctx, who, command) => chartedReport(ctx, resolveAccount(ctx, who, command.account), command),
   accounts: accountsCommand,
   subscribe: subscribeCommand,
   unsubscribe: unsubscribeCommand,

@@ -1,9 +1,9 @@
 import { DateTime } from 'luxon';
+import type { AlertContent, AlertFollowUp, AlertLine, AlertStatusLine } from '../alerts/model.js';
 import { compareAnomalies, rankAnomalies } from '../analytics/ranking.js';
 import { breakdownLabel, failureSource, formatCount, formatDuration, formatPoints, formatRate, NBSP, unbroken } from '../report/format.js';
 import type { Report } from '../report/model.js';
-import { failureMeaning } from '../whatsapp/failureCodes.js';
-import type { AlertContent, AlertFollowUp, AlertLine, AlertStatusLine } from './surface.js';
+import { failureMeaning } from '../vocabulary/failureCodes.js';
 
 /**
  * What every message says, decided once for every platform: the headline of a report, the

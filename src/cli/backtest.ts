@@ -1,4 +1,6 @@
 import { DateTime } from 'luxon';
+import { type BacktestEpisode, type BacktestResult, minutesToAlert, runBacktest, runWebhookBacktest } from '../alerts/backtest/run.js';
+import type { Rule } from '../alerts/checker.js';
 import { curveFromStats, DEFAULT_SETTLE_CURVE, type SettleCurve, type SettleStats } from '../analytics/settle.js';
 import { toIso } from '../analytics/time.js';
 import { namesAccount } from '../config/accounts.js';
@@ -8,8 +10,6 @@ import { accountToken } from '../config/tokens.js';
 import { loadConfig } from '../configure.js';
 import { UsageError } from '../errors.js';
 import { GRAPH_LOOKBACK_SECONDS } from '../graph/defaults.js';
-import type { Rule } from '../jobs/alerts.js';
-import { type BacktestEpisode, type BacktestResult, minutesToAlert, runBacktest, runWebhookBacktest } from '../jobs/backtest.js';
 import type { Logger } from '../log.js';
 import { type OutputFile, OutputFolder } from '../output/folder.js';
 import { endingByNow, resolveRange } from '../query/range.js';

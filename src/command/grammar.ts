@@ -2,8 +2,8 @@ import { didYouMean } from '../didYouMean.js';
 import { MUTE_BOUNDS, parseDuration } from '../duration.js';
 import { CommandError } from '../errors.js';
 import { CHAT_RANGE_NAMES, type RangeSpec } from '../query/range.js';
-import type { Granularity } from '../series.js';
 import { quoted } from '../text.js';
+import type { Granularity } from '../vocabulary/series.js';
 
 /**
  * The chat command grammar, shared by Slack (`/waba ...`) and Teams (`@waba-pulse ...`). Pure:

@@ -30,8 +30,8 @@ import {
 import { readWaba, type WabaField, wholeList } from '../graph/waba.js';
 import { endingByNow, type RangeSpec, resolveRange } from '../query/range.js';
 import type { AccountViews } from '../report/accountViews.js';
-import type { TimeRange } from '../series.js';
 import type { HealthEventRecord, Store } from '../store/types.js';
+import type { TimeRange } from '../vocabulary/series.js';
 import { graphAccount } from './graphAccount.js';
 import { snapToDays } from './plan.js';
 

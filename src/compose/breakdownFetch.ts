@@ -7,7 +7,7 @@ import { GRAPH_DEFAULTS } from '../graph/defaults.js';
 import type { AnalyticsFilter, GraphGranularity } from '../graph/fields.js';
 import type { BreakdownRow, UnjudgedRow } from '../report/build.js';
 import { breakdownLabel } from '../report/format.js';
-import type { DataPoint, TimeRange } from '../series.js';
+import type { DataPoint, TimeRange } from '../vocabulary/series.js';
 import type { ReportLimits } from './reportPlan.js';
 
 /**

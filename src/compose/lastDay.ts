@@ -3,7 +3,7 @@ import { fillGaps, type Totals, totals } from '../analytics/series.js';
 import { shiftDays } from '../analytics/time.js';
 import type { AccountConfig } from '../config/load.js';
 import type { AnalyticsSource } from '../graph/client.js';
-import type { TimeRange } from '../series.js';
+import type { TimeRange } from '../vocabulary/series.js';
 import { graphAccount } from './graphAccount.js';
 import { planFetch } from './plan.js';
 

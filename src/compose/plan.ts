@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { isBucketBoundary } from '../analytics/time.js';
 import { requestGranularity } from '../graph/chunks.js';
 import type { GraphGranularity } from '../graph/fields.js';
-import type { Granularity, TimeRange } from '../series.js';
+import type { Granularity, TimeRange } from '../vocabulary/series.js';
 
 export interface FetchPlan {
   graphGranularity: GraphGranularity;

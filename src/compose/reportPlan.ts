@@ -7,7 +7,7 @@ import { planChunks } from '../graph/chunks.js';
 import { GRAPH_DEFAULTS, GRAPH_LOOKBACK_SECONDS, type GraphSettings } from '../graph/defaults.js';
 import { endingByNow, parseGranularity, type RangeSpec, resolveRange } from '../query/range.js';
 import { fetchWindow, reportEdges } from '../report/window.js';
-import type { Granularity, TimeRange } from '../series.js';
+import type { Granularity, TimeRange } from '../vocabulary/series.js';
 import { planFetch, snapToDays } from './plan.js';
 
 /**

@@ -7,8 +7,8 @@ import {
   type SettleStats,
 } from '../analytics/settle.js';
 import { type Logger, silentLogger } from '../log.js';
-import type { DataPoint } from '../series.js';
 import type { Store } from '../store/types.js';
+import type { DataPoint } from '../vocabulary/series.js';
 
 /**
  * Learns each account's settle curve from what the bucket cache sees anyway: every check

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import type { TimeRange } from '../series.js';
+import type { TimeRange } from '../vocabulary/series.js';
 import type { GraphGranularity } from './fields.js';
 
 /**

@@ -14,7 +14,7 @@ import {
 } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
 import { redactSecrets, registerSecret } from '../secrets.js';
-import type { DataPoint, TimeRange } from '../series.js';
+import type { DataPoint, TimeRange } from '../vocabulary/series.js';
 import { parseAnswer, subjectOf } from './answer.js';
 import { planChunks, requestGranularity } from './chunks.js';
 import { classifyGraphError } from './classify.js';

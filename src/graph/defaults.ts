@@ -2,8 +2,7 @@
  * Graph client settings and their defaults, in one place: the config schema, the environment
  * reader, the client and the report planner all read them from here.
  */
-/** How far back Graph serves messaging analytics: one year. */
-export const GRAPH_LOOKBACK_SECONDS = 365 * 86_400;
+export { GRAPH_LOOKBACK_SECONDS } from '../vocabulary/series.js';
 
 export interface GraphSettings {
   apiUrl: string;

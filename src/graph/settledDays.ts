@@ -1,4 +1,4 @@
-import type { TimeRange } from '../series.js';
+import type { TimeRange } from '../vocabulary/series.js';
 
 /**
  * Days Graph will not change any more (pricing a day after it ends, template funnels once the

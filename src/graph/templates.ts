@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { TemplateBatchError, UsageError } from '../errors.js';
-import type { TimeRange } from '../series.js';
+import type { TimeRange } from '../vocabulary/series.js';
 import { graphId, graphWord, MAX_PAGES, nextCursor, pagingSchema, parseAnswer } from './answer.js';
 import type { GraphAccount } from './client.js';
 import { edgeUrl } from './fields.js';

@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import cron, { type ScheduledTask } from 'node-cron';
 import pLimit from 'p-limit';
-import { buildCommandReport } from '../chat/commands.js';
-import type { CommandContext, CommandResult } from '../chat/context.js';
+import { type ChartedReport, chartedReport, type ReportDeps } from '../compose/request.js';
 import { lookupAccount } from '../config/accounts.js';
 import type { Logger } from '../log.js';
 import { formatDuration } from '../report/format.js';
@@ -13,11 +12,11 @@ import { isStoreUnavailable } from '../store/unavailable.js';
 import { allDigests, type DigestDefinition, digestOccurrences, digestReport } from './digests.js';
 
 /** Delivers a digest to a Slack channel or Teams conversation; false when the target is gone. */
-export type DigestPoster = (target: ChatTarget, result: CommandResult & { type: 'report' }) => Promise<boolean>;
+export type DigestPoster = (target: ChatTarget, result: ChartedReport) => Promise<boolean>;
 
 export interface SchedulerOptions {
   store: Store;
-  ctx: CommandContext;
+  ctx: ReportDeps;
   post: DigestPoster;
   logger: Logger;
   /** This process, as it signs its claims. */
@@ -183,7 +182,7 @@ export class Scheduler {
     let lastError = '';
     for (let attempt = 1; attempt <= this.attempts; attempt++) {
       try {
-        const result = await buildCommandReport(ctx, account, spec);
+        const result = await chartedReport(ctx, account, spec);
         const delivered = await this.options.post(digest.target, result);
         await this.finish(
           job,

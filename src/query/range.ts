@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { UsageError } from '../errors.js';
-import type { Granularity, TimeRange } from '../series.js';
 import { quoted } from '../text.js';
+import type { Granularity, TimeRange } from '../vocabulary/series.js';
 
 /**
  * Report ranges as people say them, shared by the CLI flags and the chat commands:

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { localClock } from '../analytics/time.js';
 import { parsePhone } from '../phoneNumbers.js';
-import type { Granularity, TimeRange } from '../series.js';
+import type { Granularity, TimeRange } from '../vocabulary/series.js';
 import type { Report } from './model.js';
 
 /** Presentation shared by text, Block Kit, Adaptive Cards and charts, so they agree. */

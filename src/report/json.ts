@@ -1,7 +1,7 @@
 import type { Anomaly } from '../analytics/anomalies.js';
 import type { Totals } from '../analytics/series.js';
 import { toIso } from '../analytics/time.js';
-import type { TimeRange } from '../series.js';
+import type { TimeRange } from '../vocabulary/series.js';
 import { breakdownLabel } from './format.js';
 import type { Comparison, Report } from './model.js';
 

@@ -3,7 +3,7 @@ import type { BreakdownDimension, BreakdownItem } from '../analytics/breakdown.j
 import type { Change } from '../analytics/compare.js';
 import type { FailureSummary } from '../analytics/failures.js';
 import type { SeriesPoint, Totals } from '../analytics/series.js';
-import type { Granularity, TimeRange } from '../series.js';
+import type { Granularity, TimeRange } from '../vocabulary/series.js';
 
 /**
  * The channel-neutral report: what the CLI prints, what Slack and Teams render, what the chart

@@ -1,5 +1,5 @@
 import { previousPeriod, sameWeekdayLastWeek, shiftDays } from '../analytics/time.js';
-import type { Granularity, TimeRange } from '../series.js';
+import type { Granularity, TimeRange } from '../vocabulary/series.js';
 
 /** Days of history before a report's range that the anomaly baseline looks at. */
 const HISTORY_DAYS: Record<Granularity, number> = { half_hour: 7, day: 14, month: 0 };

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { offsetMinutes } from '../analytics/time.js';
-import type { DataPoint } from '../series.js';
+import type { DataPoint } from '../vocabulary/series.js';
 
 /**
  * Synthetic WhatsApp traffic, deterministic from a seed: any half hour of any phone number and

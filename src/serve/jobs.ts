@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { AlertChecker } from '../alerts/checker.js';
 import type { CommandContext } from '../chat/context.js';
-import type { ChatSurface, PostOutcome } from '../chat/surface.js';
+import type { ChatSurface } from '../chat/surface.js';
 import type { CachedAnalytics } from '../compose/bucketCache.js';
 import type { Config } from '../config/load.js';
 import type { GraphClient } from '../graph/client.js';
-import { AlertChecker } from '../jobs/alerts.js';
 import { Scheduler } from '../jobs/scheduler.js';
 import type { Logger } from '../log.js';
 import type { SqlStore } from '../store/sql.js';
 import type { Platform, Store } from '../store/types.js';
+import type { PostOutcome } from '../vocabulary/chat.js';
 import type { ServiceMetrics } from './metrics.js';
 
 /** How long status webhook counts are kept: Graph's year of analytics, and a month for comparisons. */

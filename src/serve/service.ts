@@ -6,6 +6,7 @@ import type { CommandContext } from '../chat/context.js';
 import type { ChatSurface } from '../chat/surface.js';
 import { CHAT_PLATFORMS } from '../chatPlatforms.js';
 import { CachedAnalytics } from '../compose/bucketCache.js';
+import { graphAccountsFrom } from '../compose/graphAccount.js';
 import type { Config } from '../config/load.js';
 import { ConfigError } from '../errors.js';
 import { GraphClient } from '../graph/client.js';
@@ -243,7 +244,7 @@ class StartingService {
     const { config } = this.options;
     return {
       config,
-      env: this.options.env,
+      accounts: graphAccountsFrom(this.options.env),
       store,
       // Settled buckets come from the store; Graph is asked only for what may still change.
       graph: cache,

@@ -3,6 +3,7 @@
  * nothing else. One implementation on SQL: SQLite (default) or PostgreSQL (src/store/sql.ts).
  */
 import type { ChatTarget, Platform } from '../vocabulary/chat.js';
+import type { StatusCount, StatusTotal } from '../vocabulary/statuses.js';
 
 export type { ChatTarget, Platform };
 
@@ -111,24 +112,7 @@ export interface AlertMessage extends ChatTarget {
   postedAt: number;
 }
 
-/** Status webhooks of one minute, one number, one recipient country, one status, code and category. */
-export interface StatusCount {
-  accountId: string;
-  minute: number;
-  phone: string;
-  country: string;
-  /**
-   * What Meta said of the messages — or `unsent`: failed messages that had no `sent` status when
-   * their failure was counted (most failures are decided before sending), so that `sent` plus
-   * `unsent` is every message attempted.
-   */
-  status: 'sent' | 'delivered' | 'read' | 'failed' | 'unsent';
-  code: number;
-  category: string;
-  count: number;
-}
-
-export type StatusTotal = Omit<StatusCount, 'minute'>;
+export type { StatusCount, StatusTotal } from '../vocabulary/statuses.js';
 
 /** The webhook fields that say how an account, its numbers and its templates are doing. */
 export type HealthField =

@@ -6,3 +6,6 @@ export interface ChatTarget {
   platform: Platform;
   conversation: string;
 }
+
+/** What became of a post: where it landed (to edit it later), or why it could not. */
+export type PostOutcome = { delivered: true; ref: string } | { delivered: false; reason: 'gone' };

@@ -2,13 +2,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RecordingDelivery } from '../../src/alerts/backtest/recordingDelivery.js';
+import { AlertChecker } from '../../src/alerts/checker.js';
 import { chartRenderer } from '../../src/charts/render.js';
 import type { CommandContext, CommandResult } from '../../src/chat/context.js';
 import { CachedAnalytics } from '../../src/compose/bucketCache.js';
+import { graphAccountsFrom } from '../../src/compose/graphAccount.js';
 import { buildConfig } from '../../src/configure.js';
 import { GraphClient } from '../../src/graph/client.js';
-import { AlertChecker } from '../../src/jobs/alerts.js';
-import { RecordingDelivery } from '../../src/jobs/recordingDelivery.js';
 import { Scheduler } from '../../src/jobs/scheduler.js';
 import { silentLogger } from '../../src/log.js';
 import { sampleAccounts } from '../../src/sandbox/accounts.js';
@@ -134,7 +135,7 @@ describe.skipIf(!hasPostgres)('scheduled work when the store fails', () => {
   function scheduler() {
     const ctx: CommandContext = {
       config,
-      env: { T: GRAPH_TOKEN },
+      accounts: graphAccountsFrom({ T: GRAPH_TOKEN }),
       store,
       graph: new CachedAnalytics(graph, store, () => clock),
       charts: chartRenderer('local'),

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AlertContent } from '../../src/chat/surface.js';
+import type { AlertContent } from '../../src/alerts/model.js';
 import { buildConfig } from '../../src/configure.js';
 import { silentLogger } from '../../src/log.js';
 import { sampleAccounts } from '../../src/sandbox/accounts.js';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runWebhookBacktest } from '../../src/alerts/backtest/run.js';
+import { webhookJudge } from '../../src/alerts/judge/webhooks.js';
 import { summarizeFailures } from '../../src/analytics/failures.js';
 import { buildConfig } from '../../src/configure.js';
-import { runWebhookBacktest } from '../../src/jobs/backtest.js';
-import { webhookJudge } from '../../src/jobs/webhookJudge.js';
 import { silentLogger } from '../../src/log.js';
 import { openStore, type SqlStore } from '../../src/store/sql.js';
 import { dedupeKey, type StatusEvent } from '../../src/whatsapp/payload.js';

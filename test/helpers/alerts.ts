@@ -1,5 +1,6 @@
-import type { AlertContent, ChatSurface } from '../../src/chat/surface.js';
-import { newAlertKey, newShortId } from '../../src/jobs/alertKeys.js';
+import { newAlertKey, newShortId } from '../../src/alerts/keys.js';
+import type { AlertContent } from '../../src/alerts/model.js';
+import type { ChatSurface } from '../../src/chat/surface.js';
 import type { Platform, Store } from '../../src/store/types.js';
 
 /** An alert as the alert checks raise one: stored under a fresh key, for posting and clicking. */

@@ -1,10 +1,10 @@
+import { runBacktest, runWebhookBacktest } from '../../src/alerts/backtest/run.js';
 import type { Anomaly } from '../../src/analytics/anomalies.js';
 import { DEFAULT_SETTLE_CURVE } from '../../src/analytics/settle.js';
 import { chartSpec } from '../../src/charts/spec.js';
 import { backtestChartSpec, planBacktest } from '../../src/cli/backtest.js';
 import { composeReport } from '../../src/compose/composeReport.js';
 import { GraphClient } from '../../src/graph/client.js';
-import { runBacktest, runWebhookBacktest } from '../../src/jobs/backtest.js';
 import { resolveRange } from '../../src/query/range.js';
 import { buildReport } from '../../src/report/build.js';
 import type { Report } from '../../src/report/model.js';

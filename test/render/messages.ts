@@ -1,15 +1,17 @@
 import { createHash } from 'node:crypto';
+import { RecordingDelivery } from '../../src/alerts/backtest/recordingDelivery.js';
+import { alertChartSpec } from '../../src/alerts/chart.js';
+import { AlertChecker } from '../../src/alerts/checker.js';
+import type { AlertContent } from '../../src/alerts/model.js';
 import { LocalChartRenderer } from '../../src/charts/render.js';
-import { alertChartSpec, type ChartSpec, chartSpec, failureChartSpec } from '../../src/charts/spec.js';
+import { type ChartSpec, chartSpec, failureChartSpec } from '../../src/charts/spec.js';
 import { alertSummary, reportSummary } from '../../src/chat/presentation.js';
 import { alertMessage, reportMessage, type SlackMessage } from '../../src/chat/slack/render.js';
-import type { AlertContent } from '../../src/chat/surface.js';
 import { alertCard, type Card, reportCard } from '../../src/chat/teams/cards.js';
 import { composeReport } from '../../src/compose/composeReport.js';
+import { graphAccountsFrom } from '../../src/compose/graphAccount.js';
 import { buildConfig } from '../../src/configure.js';
 import { GraphClient } from '../../src/graph/client.js';
-import { AlertChecker } from '../../src/jobs/alerts.js';
-import { RecordingDelivery } from '../../src/jobs/recordingDelivery.js';
 import { silentLogger } from '../../src/log.js';
 import { resolveRange } from '../../src/query/range.js';
 import type { Report } from '../../src/report/model.js';
@@ -150,7 +152,7 @@ export async function sampleMessages(): Promise<SampleMessage[]> {
     const delivery = new RecordingDelivery();
     const checker = new AlertChecker({
       store,
-      ctx: { config, env: { T: SANDBOX_TOKEN }, graph, now: () => clock },
+      ctx: { config, accounts: graphAccountsFrom({ T: SANDBOX_TOKEN }), graph, now: () => clock },
       owner: 'samples',
       logger: silentLogger,
       delivery,
@@ -194,7 +196,7 @@ export async function sampleMessages(): Promise<SampleMessage[]> {
     const failureDelivery = new RecordingDelivery();
     const minutes = new AlertChecker({
       store,
-      ctx: { config: failureConfig, env: { T: SANDBOX_TOKEN }, graph, now: () => clock },
+      ctx: { config: failureConfig, accounts: graphAccountsFrom({ T: SANDBOX_TOKEN }), graph, now: () => clock },
       owner: 'samples-minutes',
       logger: silentLogger,
       delivery: failureDelivery,

@@ -1,9 +1,9 @@
 import type { App } from '@slack/bolt';
 import type { KnownBlock } from '@slack/web-api';
+import { applyAlertAction } from '../../alerts/actions.js';
 import { type Command, parseCommand } from '../../command/grammar.js';
+import type { Requester } from '../../config/access.js';
 import type { Logger } from '../../log.js';
-import type { Requester } from '../access.js';
-import { applyAlertAction } from '../alertActions.js';
 import { runCommand } from '../commands.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { logCommandFailure } from '../surface.js';

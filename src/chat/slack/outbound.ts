@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { KnownBlock, WebClient } from '@slack/web-api';
+import { alertChartSpec } from '../../alerts/chart.js';
+import type { AlertContent, AlertFollowUp } from '../../alerts/model.js';
 import type { ChartRenderer, RenderedChart } from '../../charts/render.js';
-import { alertChartSpec } from '../../charts/spec.js';
+import type { ChartedReport } from '../../compose/request.js';
 import type { Logger } from '../../log.js';
+import type { PostOutcome } from '../../vocabulary/chat.js';
 import type { CommandResult } from '../context.js';
 import { followUpText } from '../presentation.js';
-import type { AlertContent, AlertFollowUp, PostOutcome } from '../surface.js';
 import { alertMessage, type ChartImage, clip, escapeMrkdwn, LIMITS, noticeMessage, reportMessage, type SlackMessage } from './render.js';
 
 /** Slack's answers for a channel the bot can no longer post to. */
@@ -99,7 +101,7 @@ export class SlackOutbound {
     return this.post(channel, await this.alertMessage(alert));
   }
 
-  async postReport(channel: string, result: CommandResult & { type: 'report' }): Promise<PostOutcome> {
+  async postReport(channel: string, result: ChartedReport): Promise<PostOutcome> {
     return this.post(channel, await this.message(result));
   }
 

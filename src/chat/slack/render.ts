@@ -1,3 +1,4 @@
+import type { AlertContent } from '../../alerts/model.js';
 import type { Anomaly } from '../../analytics/anomalies.js';
 import { formatPercentChange, formatPoints, freshnessLine, reportPeriod, reportTitle } from '../../report/format.js';
 import type { Report } from '../../report/model.js';
@@ -15,7 +16,7 @@ import {
   resolutionSummary,
   statusText,
 } from '../presentation.js';
-import { type AlertContent, errorMessage } from '../surface.js';
+import { errorMessage } from '../surface.js';
 
 /** Block Kit, kept inside Slack's limits so a message is never rejected. */
 export type Block = Record<string, unknown>;

@@ -2,8 +2,9 @@ import { type Activity, ConfigurationBotFrameworkAuthentication } from 'botbuild
 import express, { type Request, type Response } from 'express';
 import type { ChartLinks } from '../../charts/links.js';
 import type { Logger } from '../../log.js';
+import type { PostOutcome } from '../../vocabulary/chat.js';
 import type { CommandContext } from '../context.js';
-import type { ChatSurface, PostOutcome } from '../surface.js';
+import type { ChatSurface } from '../surface.js';
 import { TeamsActivities } from './activities.js';
 import { TeamsAdapter } from './adapter.js';
 import { TeamsInbound } from './inbound.js';

@@ -1,7 +1,8 @@
+import type { AlertActionId } from '../../alerts/actions.js';
+import type { AlertContent } from '../../alerts/model.js';
 import type { Anomaly } from '../../analytics/anomalies.js';
 import { formatPercentChange, formatPoints, freshnessLine, reportPeriod, reportTitle } from '../../report/format.js';
 import type { Report } from '../../report/model.js';
-import type { AlertActionId } from '../alertActions.js';
 import type { CommandResult } from '../context.js';
 import {
   alertFooter,
@@ -17,7 +18,6 @@ import {
   statusText,
   type Tone,
 } from '../presentation.js';
-import type { AlertContent } from '../surface.js';
 
 /**
  * The report model as Adaptive Cards (schema 1.5, what Teams renders), kept well under Teams'

@@ -1,9 +1,9 @@
 import { type Activity, ActivityTypes, TurnContext } from 'botbuilder';
 import type { Request, Response } from 'express';
+import { applyAlertAction } from '../../alerts/actions.js';
 import { type Command, parseCommand } from '../../command/grammar.js';
+import type { Requester } from '../../config/access.js';
 import { type Logger, LogLimiter } from '../../log.js';
-import type { Requester } from '../access.js';
-import { applyAlertAction } from '../alertActions.js';
 import { runCommand } from '../commands.js';
 import type { CommandContext } from '../context.js';
 import { errorMessage, logCommandFailure } from '../surface.js';

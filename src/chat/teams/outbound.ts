@@ -1,10 +1,11 @@
 import type { Activity, ConversationReference, TurnContext } from 'botbuilder';
 import pLimit from 'p-limit';
+import type { AlertContent, AlertFollowUp } from '../../alerts/model.js';
+import type { ChartedReport } from '../../compose/request.js';
 import type { Logger } from '../../log.js';
 import type { Store } from '../../store/types.js';
-import type { CommandResult } from '../context.js';
+import type { PostOutcome } from '../../vocabulary/chat.js';
 import { followUpText } from '../presentation.js';
-import type { AlertContent, AlertFollowUp, PostOutcome } from '../surface.js';
 import { plainMessage, type TeamsActivities } from './activities.js';
 import type { TeamsAdapter } from './adapter.js';
 
@@ -42,7 +43,7 @@ export class TeamsOutbound {
     return this.postActivity(conversation, await this.activities.alert(alert));
   }
 
-  postReport(conversation: string, result: CommandResult & { type: 'report' }): Promise<PostOutcome> {
+  postReport(conversation: string, result: ChartedReport): Promise<PostOutcome> {
     return this.postActivity(conversation, this.activities.answer(result));
   }
 

@@ -20,3 +20,6 @@ export interface DataPoint {
 
 export const GRANULARITIES = ['half_hour', 'day', 'month'] as const;
 export type Granularity = (typeof GRANULARITIES)[number];
+
+/** How far back Graph serves messaging analytics: a year. */
+export const GRAPH_LOOKBACK_SECONDS = 365 * 86_400;

@@ -1,10 +1,11 @@
-import type { Anomaly, AnomalyScope } from '../analytics/anomalies.js';
-import { attemptsOf, isAttempt, isScoped, type StatusScope, statusScopeOf, withinScope } from '../analytics/failures.js';
-import type { AccountConfig } from '../config/load.js';
-import { breakdownLabel } from '../report/format.js';
-import type { StatusCount, StatusTotal, Store } from '../store/types.js';
-import { failureMeaning } from '../whatsapp/failureCodes.js';
-import type { AlertRuleView, Judgement, ScopeNow } from './alertScopes.js';
+import type { Anomaly, AnomalyScope } from '../../analytics/anomalies.js';
+import { attemptsOf, isAttempt, isScoped, type StatusScope, statusScopeOf, withinScope } from '../../analytics/failures.js';
+import type { AccountConfig } from '../../config/load.js';
+import { breakdownLabel } from '../../report/format.js';
+import type { Store } from '../../store/types.js';
+import { failureMeaning } from '../../vocabulary/failureCodes.js';
+import type { StatusCount, StatusTotal } from '../../vocabulary/statuses.js';
+import type { AlertRuleView, Judgement, ScopeNow } from './graph.js';
 
 /**
  * Alert checks on status webhooks (`source: webhooks`): every minute, each scope's failures over

@@ -1,9 +1,10 @@
-import type { SettleCurve } from '../analytics/settle.js';
-import { fixedCurves } from '../compose/settleLearning.js';
-import type { AccountConfig } from '../config/load.js';
-import type { DataPoint } from '../series.js';
-import { defaultJudge, type Judgement } from './alertScopes.js';
-import type { Rule } from './alerts.js';
+import type { SettleCurve } from '../../analytics/settle.js';
+import { graphAccountsWith } from '../../compose/graphAccount.js';
+import { fixedCurves } from '../../compose/settleLearning.js';
+import type { AccountConfig } from '../../config/load.js';
+import type { DataPoint } from '../../vocabulary/series.js';
+import type { Rule } from '../checker.js';
+import { defaultJudge, type Judgement } from '../judge/graph.js';
 import { ReplaySource } from './replaySource.js';
 
 /** What a backtest's judging needs, plain enough to hand to a worker thread. */
@@ -24,7 +25,7 @@ export interface JudgeJob {
  */
 export async function judgeChecks(job: JudgeJob): Promise<Array<[number, Judgement]>> {
   const replay = new ReplaySource(new Map(job.data), job.curve, job.account.settleMs, job.arrivalSpread);
-  const ctx = { env: { [job.account.tokenEnv]: job.token }, graph: replay };
+  const ctx = { accounts: graphAccountsWith(job.token), graph: replay };
   const judge = defaultJudge(ctx, fixedCurves(job.curve));
   const out: Array<[number, Judgement]> = [];
   for (const now of job.checkTimes) {

@@ -1,13 +1,12 @@
-import { type Anomaly, type AnomalyScope, analyzeSeries, type DetectionSettings, detectionSettings } from '../analytics/anomalies.js';
-import { fillGaps, markSettlement } from '../analytics/series.js';
-import type { SettleCurve } from '../analytics/settle.js';
-import { graphAccount } from '../compose/graphAccount.js';
-import type { SettleCurves } from '../compose/settleLearning.js';
-import type { AccountConfig } from '../config/load.js';
-import { accountToken } from '../config/tokens.js';
-import type { AnalyticsSource } from '../graph/client.js';
-import { breakdownLabel } from '../report/format.js';
-import type { DataPoint } from '../series.js';
+import { type Anomaly, type AnomalyScope, analyzeSeries, type DetectionSettings, detectionSettings } from '../../analytics/anomalies.js';
+import { fillGaps, markSettlement } from '../../analytics/series.js';
+import type { SettleCurve } from '../../analytics/settle.js';
+import { type GraphAccounts, graphAccount } from '../../compose/graphAccount.js';
+import type { SettleCurves } from '../../compose/settleLearning.js';
+import type { AccountConfig } from '../../config/load.js';
+import type { AnalyticsSource } from '../../graph/client.js';
+import { breakdownLabel } from '../../report/format.js';
+import type { DataPoint } from '../../vocabulary/series.js';
 
 /**
  * What an alert check looks at: the account (within the rule's scope) and, one by one, its
@@ -278,19 +277,12 @@ export type JudgeFn = (
 ) => Promise<Judgement>;
 
 /** The judgement a check makes: the rule's scopes fetched, then judged against the settle curve. */
-export function defaultJudge(ctx: { env: NodeJS.ProcessEnv; graph: AnalyticsSource }, curves: SettleCurves): JudgeFn {
+export function defaultJudge(ctx: { accounts: GraphAccounts; graph: AnalyticsSource }, curves: SettleCurves): JudgeFn {
   return async (rule, account, now, drillDown, budget) => {
     const curve = await curves.curve(account.id);
     const options: JudgeOptions = { nowMs: now, settleMs: account.settleMs, curve, tz: account.timezone, detection: ruleDetection(rule) };
-    const { scopes, left } = await fetchAlertScopes(
-      ctx.graph,
-      account,
-      accountToken(account, ctx.env),
-      rule,
-      now,
-      drillDown,
-      budget,
-      (own) => isDropping(judgeAlertScopes([own], options)),
+    const { scopes, left } = await fetchAlertScopes(ctx.graph, account, ctx.accounts(account).token, rule, now, drillDown, budget, (own) =>
+      isDropping(judgeAlertScopes([own], options)),
     );
     return { ...judgeAlertScopes(scopes, options), ...(left.length ? { unjudged: left } : {}) };
   };

@@ -1,6 +1,7 @@
-import type { AlertContent, AlertFollowUp, PostOutcome } from '../chat/surface.js';
-import type { ChatTarget } from '../store/types.js';
-import type { AlertDelivery } from './alerts.js';
+import type { ChatTarget } from '../../store/types.js';
+import type { PostOutcome } from '../../vocabulary/chat.js';
+import type { AlertDelivery } from '../checker.js';
+import type { AlertContent, AlertFollowUp } from '../model.js';
 
 export interface DeliveredAlert {
   target: ChatTarget;

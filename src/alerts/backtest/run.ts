@@ -2,26 +2,27 @@ import { availableParallelism } from 'node:os';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { Anomaly, AnomalyScope } from '../analytics/anomalies.js';
-import { attemptsOf, isAttempt, statusScopeOf, withinScope } from '../analytics/failures.js';
-import { rankAnomalies } from '../analytics/ranking.js';
-import type { SettleCurve } from '../analytics/settle.js';
-import { graphAccount } from '../compose/graphAccount.js';
-import { fixedCurves } from '../compose/settleLearning.js';
-import type { AccountConfig, Config } from '../config/load.js';
-import type { AnalyticsSource } from '../graph/client.js';
-import { silentLogger } from '../log.js';
-import type { DataPoint, TimeRange } from '../series.js';
-import { openStore } from '../store/sql.js';
-import type { StatusCount, Store } from '../store/types.js';
-import type { Judgement } from './alertScopes.js';
-import { checkWindow, withinBudget } from './alertScopes.js';
-import { AlertChecker, type CheckOutcome, type Rule } from './alerts.js';
-import { type JudgeJob, judgeChecks } from './backtestJudge.js';
+import type { Anomaly, AnomalyScope } from '../../analytics/anomalies.js';
+import { attemptsOf, isAttempt, statusScopeOf, withinScope } from '../../analytics/failures.js';
+import { rankAnomalies } from '../../analytics/ranking.js';
+import type { SettleCurve } from '../../analytics/settle.js';
+import { type GraphAccounts, graphAccount, graphAccountsWith } from '../../compose/graphAccount.js';
+import { fixedCurves } from '../../compose/settleLearning.js';
+import type { AccountConfig, Config } from '../../config/load.js';
+import type { AnalyticsSource } from '../../graph/client.js';
+import { silentLogger } from '../../log.js';
+import { openStore } from '../../store/sql.js';
+import type { Store } from '../../store/types.js';
+import type { DataPoint, TimeRange } from '../../vocabulary/series.js';
+import type { StatusCount } from '../../vocabulary/statuses.js';
+import { AlertChecker, type CheckOutcome, type Rule } from '../checker.js';
+import type { Judgement } from '../judge/graph.js';
+import { checkWindow, withinBudget } from '../judge/graph.js';
+import { judgeStatuses, statusWindow } from '../judge/webhooks.js';
+import { type JudgeJob, judgeChecks } from './judge.js';
 import { RecordingDelivery } from './recordingDelivery.js';
 import { type Filter, filterKey, ReplaySource } from './replaySource.js';
 import { StatusReplay } from './statusReplay.js';
-import { judgeStatuses, statusWindow } from './webhookJudge.js';
 
 /**
  * `waba-pulse backtest`: an alert rule replayed over a past window on a simulated clock, through
@@ -159,7 +160,7 @@ interface ReplayPlan {
   bucketSeconds: number;
   /** The checker's context besides config and clock (Graph replays need their source and curve). */
   ctx?: {
-    env: Record<string, string>;
+    accounts: GraphAccounts;
     graph: AnalyticsSource;
     settleCurves?: ReturnType<typeof fixedCurves>;
     onClock?: (now: number) => void;
@@ -253,7 +254,7 @@ async function replayChecks(plan: ReplayPlan): Promise<{ episodes: BacktestEpiso
   let judged: Judgement | undefined;
   const checker = new AlertChecker({
     store,
-    ctx: { config, env: plan.ctx?.env ?? {}, graph: plan.ctx?.graph ?? noGraph, now: () => clock },
+    ctx: { config, accounts: plan.ctx?.accounts ?? graphAccountsWith(''), graph: plan.ctx?.graph ?? noGraph, now: () => clock },
     delivery: new RecordingDelivery(),
     logger: silentLogger,
     owner: 'backtest',
@@ -312,7 +313,7 @@ export async function runBacktest(source: AnalyticsSource, req: BacktestRequest)
     judge: (now) => judgements.get(now)!,
     bucketSeconds: HALF_HOUR,
     ctx: {
-      env: { [account.tokenEnv]: req.token },
+      accounts: graphAccountsWith(req.token),
       graph: replay,
       settleCurves: fixedCurves(req.curve),
       onClock: (now) => {
@@ -435,7 +436,7 @@ async function judgeInParallel(job: JudgeJob): Promise<Array<[number, Judgement]
   if (cores < 2 || job.checkTimes.length < 48) return judgeChecks(job);
   const here = fileURLToPath(import.meta.url);
   const ext = extname(here);
-  const script = join(dirname(here), `backtestWorker${ext}`);
+  const script = join(dirname(here), `worker${ext}`);
   // Under tsx (tests, development) the worker needs the TypeScript loader too.
   const execArgv =
     ext === '.ts' && !process.execArgv.join(' ').includes('tsx') ? [...process.execArgv, '--import', 'tsx'] : process.execArgv;

@@ -1,6 +1,6 @@
-import { isAttempt } from '../analytics/failures.js';
-import type { StatusCount, StatusTotal } from '../store/types.js';
-import { type StatusWindow, statusWindow } from './webhookJudge.js';
+import { isAttempt } from '../../analytics/failures.js';
+import type { StatusCount, StatusTotal } from '../../vocabulary/statuses.js';
+import { type StatusWindow, statusWindow } from '../judge/webhooks.js';
 
 /**
  * Stored status counts replayed check by check, as the store would have answered at each moment:

@@ -1,10 +1,9 @@
+import { type ChartedReport, chartedReport, type ReportDeps } from '../compose/request.js';
+import { type Requester, visibleAccounts } from '../config/access.js';
 import { lookupAccount } from '../config/accounts.js';
 import type { Logger } from '../log.js';
-import type { StoredAlert } from '../store/types.js';
-import { type Requester, visibleAccounts } from './access.js';
-import { buildCommandReport } from './commands.js';
-import type { CommandContext, CommandResult } from './context.js';
-import type { AlertContent, AlertStatusLine } from './surface.js';
+import type { Store, StoredAlert } from '../store/types.js';
+import type { AlertContent, AlertStatusLine } from './model.js';
 
 /**
  * What an alert button does, the same for Slack and Teams. A click is trusted for nothing but
@@ -12,6 +11,11 @@ import type { AlertContent, AlertStatusLine } from './surface.js';
  * conversation the click came from, about an account that conversation may see; the message
  * is then redrawn from the store, never from what the client sent back.
  */
+/** What a button needs: what a report needs, and the store its alerts and settings are kept in. */
+export interface ActionContext extends ReportDeps {
+  store: Store;
+}
+
 export const ALERT_ACTION_IDS = ['ack', 'mute_1h', 'mute_24h', 'by_phone', 'undo'] as const;
 export type AlertActionId = (typeof ALERT_ACTION_IDS)[number];
 
@@ -22,7 +26,7 @@ const KEY_PATTERN = /^[A-Za-z0-9_-]{16}$/;
 
 export type AlertActionOutcome =
   | { ok: true; kind: 'status'; alert: AlertContent }
-  | { ok: true; kind: 'report'; alert: AlertContent; result: CommandResult & { type: 'report' } }
+  | { ok: true; kind: 'report'; alert: AlertContent; result: ChartedReport }
   | { ok: false; message: string };
 
 export function isAlertActionId(value: unknown): value is AlertActionId {
@@ -37,7 +41,7 @@ export function storedContent(alert: StoredAlert): AlertContent {
 const refused = (message: string): AlertActionOutcome => ({ ok: false, message });
 
 export async function applyAlertAction(
-  ctx: CommandContext,
+  ctx: ActionContext,
   who: Requester,
   input: { key?: unknown; action?: unknown; byName?: string | undefined },
   log: Logger,
@@ -64,7 +68,7 @@ export async function applyAlertAction(
   const account = lookupAccount(ctx.config.accounts, stored.accountId);
   if (input.action === 'by_phone') {
     if (!account) return refused('That account is no longer configured.');
-    const result = await buildCommandReport(ctx, account, { range: { preset: 'today' }, by: 'phone' });
+    const result = await chartedReport(ctx, account, { range: { preset: 'today' }, by: 'phone' });
     return { ok: true, kind: 'report', alert, result };
   }
   const now = ctx.now();

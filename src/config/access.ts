@@ -1,4 +1,4 @@
-import type { AccountConfig, Asker, Config } from '../config/load.js';
+import type { AccountConfig, Asker, Config } from './load.js';
 
 /** Who is asking, where. */
 export type Requester = Asker;

@@ -1,6 +1,6 @@
 import type { Anomaly } from '../analytics/anomalies.js';
 import { rankAnomalies } from '../analytics/ranking.js';
-import type { AlertChartData, AlertContent, AlertFollowUp, AlertLine, PostOutcome } from '../chat/surface.js';
+import type { GraphAccounts } from '../compose/graphAccount.js';
 import { fixedCurves, type SettleCurves } from '../compose/settleLearning.js';
 import { lookupAccount } from '../config/accounts.js';
 import type { AccountConfig, Config } from '../config/load.js';
@@ -10,10 +10,12 @@ import { formatRate } from '../report/format.js';
 import { redactSecrets } from '../secrets.js';
 import type { ChatTarget, Store } from '../store/types.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
-import { newAlertKey, newShortId } from './alertKeys.js';
-import { advance, anomalyKey, type Decision, decide, type EpisodeState } from './alertLifecycle.js';
-import { type CheckBudget, defaultJudge, type JudgeFn, type Judgement } from './alertScopes.js';
-import { webhookJudge } from './webhookJudge.js';
+import type { PostOutcome } from '../vocabulary/chat.js';
+import { type CheckBudget, defaultJudge, type JudgeFn, type Judgement } from './judge/graph.js';
+import { webhookJudge } from './judge/webhooks.js';
+import { newAlertKey, newShortId } from './keys.js';
+import { advance, anomalyKey, type Decision, decide, type EpisodeState } from './lifecycle.js';
+import type { AlertChartData, AlertContent, AlertFollowUp, AlertLine } from './model.js';
 
 /** How alerts reach a chat conversation: the chat surfaces in `serve`, a recorder in a backtest. */
 export interface AlertDelivery {
@@ -25,7 +27,7 @@ export interface AlertDelivery {
 /** What an alert check needs of the service around it. */
 export interface AlertContext {
   config: Config;
-  env: NodeJS.ProcessEnv;
+  accounts: GraphAccounts;
   graph: AnalyticsSource;
   now: () => number;
 }

@@ -1,6 +1,6 @@
-import { arrivedAt, type SettleCurve } from '../analytics/settle.js';
-import type { AnalyticsRequest, AnalyticsResult, AnalyticsSource, GraphAccount } from '../graph/client.js';
-import type { DataPoint } from '../series.js';
+import { arrivedAt, type SettleCurve } from '../../analytics/settle.js';
+import type { AnalyticsRequest, AnalyticsResult, AnalyticsSource, GraphAccount } from '../../graph/client.js';
+import type { DataPoint } from '../../vocabulary/series.js';
 
 export type Filter = Pick<AnalyticsRequest, 'phoneNumbers' | 'countryCodes' | 'productTypes'>;
 export const filterKey = (f: Filter) => JSON.stringify([f.phoneNumbers ?? [], f.countryCodes ?? [], f.productTypes ?? []]);
