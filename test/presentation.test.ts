@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertContent, AlertLine } from '../src/alerts/model.js';
-import {
-  alertSummary,
-  breakable,
-  clockSpan,
-  compactCount,
-  compactPoints,
-  followUpText,
-  incidents,
-  reportHeadline,
-  statusText,
-  zoneName,
-} from '../src/chat/presentation.js';
+import { alertSummary, followUpText, incidents, statusText } from '../src/alerts/presentation.js';
+import { breakable, compactCount, compactPoints, reportHeadline } from '../src/chat/presentation.js';
 import { buildReport } from '../src/report/build.js';
+import { clockSpan, zoneName } from '../src/report/format.js';
 import type { DataPoint } from '../src/vocabulary/series.js';
 
 const T = (iso: string) => Date.parse(iso) / 1000;

@@ -8,11 +8,10 @@ import { timeZoneProblem } from '../config/timeZones.js';
 import { didYouMean } from '../didYouMean.js';
 import { CommandError, isWabaPulseError } from '../errors.js';
 import { allDigests, configDigests, coverageKey, describeSchedule } from '../jobs/digests.js';
-import { formatCount, formatDuration, formatRate } from '../report/format.js';
+import { clockTime, formatCount, formatDuration, formatRate } from '../report/format.js';
 import type { ChatTarget } from '../store/types.js';
 import { quoted } from '../text.js';
 import type { CommandContext, CommandResult } from './context.js';
-import { clockTime } from './presentation.js';
 import { errorMessage } from './surface.js';
 
 /** What to ask for when a conversation may see no account. */

@@ -158,3 +158,43 @@ export function formatDuration(ms: number): string {
   if (hours === 0) return `${rest}m`;
   return rest ? `${hours}h ${rest}m` : `${hours}h`;
 }
+
+// Time, in the account's zone, with the short name people know ("IST", "CET", "EST").
+
+const ZONE_LOCALES = ['en-US', 'en-GB', 'en-IN', 'en-AU', 'en-CA', 'en-NZ'];
+const zoneNames = new Map<string, string>();
+
+/** "IST" for Asia/Kolkata, "CET"/"CEST" for Europe/Berlin, "EST"; "GMT+9" where no name is common. */
+export function zoneName(ts: number, tz: string): string {
+  const offset = DateTime.fromSeconds(ts, { zone: tz }).offset;
+  const key = `${tz}|${offset}`;
+  const known = zoneNames.get(key);
+  if (known) return known;
+  let name = 'UTC';
+  if (tz !== 'UTC' && tz !== 'Etc/UTC') {
+    const names = ZONE_LOCALES.map(
+      (locale) =>
+        new Intl.DateTimeFormat(locale, { timeZone: tz, timeZoneName: 'short' })
+          .formatToParts(new Date(ts * 1000))
+          .find((p) => p.type === 'timeZoneName')?.value ?? '',
+    );
+    name = names.find((n) => n && !/^(GMT|UTC)/.test(n)) ?? names[0] ?? tz;
+  }
+  zoneNames.set(key, name);
+  return name;
+}
+
+/** "13:00 IST", or "Tue 24 Nov 13:00 IST" when it is not on the day of `reference`. */
+export function clockTime(ts: number, tz: string, reference?: number): string {
+  const t = DateTime.fromSeconds(ts, { zone: tz });
+  const sameDay = reference === undefined || t.hasSame(DateTime.fromSeconds(reference, { zone: tz }), 'day');
+  return `${t.toFormat(sameDay ? 'HH:mm' : 'ccc d LLL HH:mm')}${NBSP}${zoneName(ts, tz)}`;
+}
+
+/** "Tue 24 Nov 13:00–17:30 IST" (the end's date too when it is another day). */
+export function clockSpan(start: number, end: number, tz: string): string {
+  const a = DateTime.fromSeconds(start, { zone: tz });
+  const b = DateTime.fromSeconds(end, { zone: tz });
+  const right = b.hasSame(a, 'day') ? b.toFormat('HH:mm') : b.toFormat('ccc d LLL HH:mm');
+  return `${a.toFormat('ccc d LLL HH:mm')}–${right}${NBSP}${zoneName(end, tz)}`;
+}

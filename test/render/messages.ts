@@ -3,9 +3,10 @@ import { RecordingDelivery } from '../../src/alerts/backtest/recordingDelivery.j
 import { alertChartSpec } from '../../src/alerts/chart.js';
 import { AlertChecker } from '../../src/alerts/checker.js';
 import type { AlertContent } from '../../src/alerts/model.js';
+import { alertSummary } from '../../src/alerts/presentation.js';
 import { LocalChartRenderer } from '../../src/charts/render.js';
 import { type ChartSpec, chartSpec, failureChartSpec } from '../../src/charts/spec.js';
-import { alertSummary, reportSummary } from '../../src/chat/presentation.js';
+import { reportSummary } from '../../src/chat/presentation.js';
 import { alertMessage, reportMessage, type SlackMessage } from '../../src/chat/slack/render.js';
 import { alertCard, type Card, reportCard } from '../../src/chat/teams/cards.js';
 import { composeReport } from '../../src/compose/composeReport.js';

@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import type { KnownBlock, WebClient } from '@slack/web-api';
 import { alertChartSpec } from '../../alerts/chart.js';
 import type { AlertContent, AlertFollowUp } from '../../alerts/model.js';
+import { followUpText } from '../../alerts/presentation.js';
 import type { ChartRenderer, RenderedChart } from '../../charts/render.js';
 import type { ChartedReport } from '../../compose/request.js';
 import type { Logger } from '../../log.js';
 import type { PostOutcome } from '../../vocabulary/chat.js';
 import type { CommandResult } from '../context.js';
-import { followUpText } from '../presentation.js';
 import { alertMessage, type ChartImage, clip, escapeMrkdwn, LIMITS, noticeMessage, reportMessage, type SlackMessage } from './render.js';
 
 /** Slack's answers for a channel the bot can no longer post to. */

@@ -1,21 +1,18 @@
 import type { AlertContent } from '../../alerts/model.js';
-import type { Anomaly } from '../../analytics/anomalies.js';
-import { formatPercentChange, formatPoints, freshnessLine, reportPeriod, reportTitle } from '../../report/format.js';
-import type { Report } from '../../report/model.js';
-import type { CommandResult } from '../context.js';
 import {
   alertFooter,
   alertSummary,
   alertTitle,
-  breakdownRows,
-  failureView,
   incidents,
   recoveryLine,
-  reportHeadline,
-  reportSummary,
   resolutionSummary,
   statusText,
-} from '../presentation.js';
+} from '../../alerts/presentation.js';
+import type { Anomaly } from '../../analytics/anomalies.js';
+import { formatPercentChange, formatPoints, freshnessLine, reportPeriod, reportTitle } from '../../report/format.js';
+import type { Report } from '../../report/model.js';
+import type { CommandResult } from '../context.js';
+import { breakdownRows, failureView, reportHeadline, reportSummary } from '../presentation.js';
 import { errorMessage } from '../surface.js';
 
 /** Block Kit, kept inside Slack's limits so a message is never rejected. */

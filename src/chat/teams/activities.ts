@@ -1,12 +1,13 @@
 import { ActivityTypes, CardFactory, TextFormatTypes } from 'botbuilder';
 import { alertChartSpec } from '../../alerts/chart.js';
 import type { AlertContent } from '../../alerts/model.js';
+import { alertSummary } from '../../alerts/presentation.js';
 import type { ChartLinks } from '../../charts/links.js';
 import type { ChartRenderer, RenderedChart } from '../../charts/render.js';
 import type { Logger } from '../../log.js';
 import { clipEcho } from '../../text.js';
 import type { CommandResult } from '../context.js';
-import { alertSummary, reportSummary } from '../presentation.js';
+import { reportSummary } from '../presentation.js';
 import { alertCard, type Card, noticeCard, reportCard } from './cards.js';
 
 /** One line of plain text for `text` and `summary`: our `command` marks dropped (a card shows them as monospace), clipped for previews. */

@@ -1,23 +1,19 @@
 import type { AlertActionId } from '../../alerts/actions.js';
 import type { AlertContent } from '../../alerts/model.js';
-import type { Anomaly } from '../../analytics/anomalies.js';
-import { formatPercentChange, formatPoints, freshnessLine, reportPeriod, reportTitle } from '../../report/format.js';
-import type { Report } from '../../report/model.js';
-import type { CommandResult } from '../context.js';
 import {
   alertFooter,
   alertSummary,
   alertTitle,
-  breakable,
-  breakdownRows,
-  failureView,
   incidents,
   recoveryLine,
-  reportHeadline,
   resolutionSummary,
   statusText,
-  type Tone,
-} from '../presentation.js';
+} from '../../alerts/presentation.js';
+import type { Anomaly } from '../../analytics/anomalies.js';
+import { formatPercentChange, formatPoints, freshnessLine, reportPeriod, reportTitle } from '../../report/format.js';
+import type { Report } from '../../report/model.js';
+import type { CommandResult } from '../context.js';
+import { breakable, breakdownRows, failureView, reportHeadline, type Tone } from '../presentation.js';
 
 /**
  * The report model as Adaptive Cards (schema 1.5, what Teams renders), kept well under Teams'

@@ -1,11 +1,11 @@
 import type { Activity, ConversationReference, TurnContext } from 'botbuilder';
 import pLimit from 'p-limit';
 import type { AlertContent, AlertFollowUp } from '../../alerts/model.js';
+import { followUpText } from '../../alerts/presentation.js';
 import type { ChartedReport } from '../../compose/request.js';
 import type { Logger } from '../../log.js';
 import type { Store } from '../../store/types.js';
 import type { PostOutcome } from '../../vocabulary/chat.js';
-import { followUpText } from '../presentation.js';
 import { plainMessage, type TeamsActivities } from './activities.js';
 import type { TeamsAdapter } from './adapter.js';
 
