@@ -125,7 +125,8 @@ describe('the minute checks against the store', () => {
         return store.statusCounts(...args);
       },
     };
-    const { webhookJudge, statusWindow } = await import('../src/alerts/judge/webhooks.js');
+    const { statusWindow } = await import('../src/alerts/judge/webhooks.js');
+    const { webhookJudge } = await import('../src/alerts/sources.js');
     const judge = webhookJudge(counted);
     const rule = { drillDown: ['phone', 'country'], sensitivity: 'normal', minSent: 200 } as unknown as Parameters<typeof judge>[0];
     const summary = (j: Awaited<ReturnType<typeof judge>>) =>

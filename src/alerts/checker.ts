@@ -6,16 +6,17 @@ import { lookupAccount } from '../config/accounts.js';
 import type { AccountConfig, Config } from '../config/load.js';
 import type { AnalyticsSource } from '../graph/client.js';
 import type { Logger } from '../log.js';
-import { formatRate } from '../report/format.js';
 import { redactSecrets } from '../secrets.js';
 import type { ChatTarget, Store } from '../store/types.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import type { PostOutcome } from '../vocabulary/chat.js';
-import { type CheckBudget, defaultJudge, type JudgeFn, type Judgement } from './judge/graph.js';
-import { webhookJudge } from './judge/webhooks.js';
-import { newAlertKey, newShortId } from './keys.js';
-import { advance, anomalyKey, type Decision, decide, type EpisodeState } from './lifecycle.js';
-import type { AlertChartData, AlertContent, AlertFollowUp, AlertLine } from './model.js';
+import { chartData, line, recovered, recoveryLines, settledEnd } from './content.js';
+import type { CheckBudget, Judgement } from './judge/graph.js';
+import { anomalyKey, newAlertKey, newShortId, parseAnomalyKey, scopeKeyOf } from './keys.js';
+import { advance, type Decision, decide, type EpisodeState } from './lifecycle.js';
+import type { AlertContent, AlertFollowUp } from './model.js';
+import { AlertNotifier } from './notify.js';
+import { defaultJudge, type JudgeFn, webhookJudge } from './sources.js';
 
 /** How alerts reach a chat conversation: the chat surfaces in `serve`, a recorder in a backtest. */
 export interface AlertDelivery {
@@ -65,23 +66,6 @@ const ALERT_SHARE = 0.2;
 const SQUEEZE_AT = 0.6;
 const DEFER_AT = 0.9;
 
-/** Points under the expected rate an alerted scope may still be and count as recovered. */
-const RECOVERY_MARGIN = 0.01;
-
-/** Every scope the episode alerted on delivers what it should again, or says too little to tell. */
-function recovered(episode: EpisodeState, judgement: Judgement, minSent: number): boolean {
-  return episode.announced.every((key) => {
-    const [kind = '', scopeKind = '', scopeKey = ''] = key.split('|');
-    const now = judgement.now.find((s) => s.scope.kind === scopeKind && (s.scope.key ?? '') === scopeKey);
-    if (!now) return true;
-    if (kind === 'volume_drop') return now.sent > 0;
-    // Failures back near their usual rate (1 − failure rate, as delivery).
-    if (kind === 'failure_burst') return now.rate === null || now.expected === null || now.rate >= now.expected - RECOVERY_MARGIN;
-    if (kind !== 'delivery_drop' || now.sent < minSent || now.rate === null || now.expected === null) return true;
-    return now.rate >= now.expected - RECOVERY_MARGIN;
-  });
-}
-
 export type Rule = Config['alerts'][number];
 
 export function ruleId(rule: Pick<Rule, 'account' | 'name'>, index: number): string {
@@ -94,51 +78,6 @@ export interface CheckOutcome {
   detail: string;
   alert?: AlertContent | undefined;
   judgement?: Judgement | undefined;
-}
-
-function line(a: Anomaly, isNew = false): AlertLine {
-  return {
-    severity: a.severity,
-    explanation: a.explanation,
-    kind: a.kind,
-    scope: { kind: a.scope.kind, key: a.scope.key, label: a.scope.label },
-    start: a.start,
-    end: a.end,
-    // The checker alerts only on what reaches the newest hour.
-    ongoing: true,
-    observed: a.observed,
-    expected: a.expected,
-    ...(a.code !== undefined ? { code: a.code } : {}),
-    ...(isNew ? { new: true } : {}),
-  };
-}
-
-/**
- * Where the episode's bad stretch really ended, as the day's settled data now shows it: young
- * buckets judged on arrival can look bad for a while after a drop has ended.
- */
-function settledEnd(episode: EpisodeState, judgement: Judgement): number {
-  const announced = new Set(episode.announced);
-  let end = 0;
-  for (const a of judgement.recent) {
-    if (announced.has(anomalyKey(a)) && a.end > episode.firstBucketStart) end = Math.max(end, a.end);
-  }
-  return end > 0 ? Math.min(end, episode.lastBadEnd) : episode.lastBadEnd;
-}
-
-/** The alert's small chart: its headline anomaly's scope (the one headline rule), over the last hours. */
-function chartData(found: readonly Anomaly[], judgement: Judgement): AlertChartData | undefined {
-  const [primary] = rankAnomalies(found);
-  if (primary?.kind !== 'delivery_drop' && primary?.kind !== 'failure_burst') return undefined;
-  const scope = judgement.now.find((s) => s.scope.kind === primary.scope.kind && s.scope.key === primary.scope.key);
-  if (!scope?.trail?.length) return undefined;
-  return {
-    label: primary.scope.kind === 'account' ? primary.scope.label.replace(/^./, (c) => c.toUpperCase()) : primary.scope.label,
-    measure: primary.kind === 'failure_burst' ? 'failures' : 'delivery',
-    points: scope.trail,
-    badStart: primary.start,
-    badEnd: primary.end,
-  };
 }
 
 /**
@@ -156,9 +95,11 @@ export class AlertChecker {
   private readonly judge: JudgeFn;
   /** `source: webhooks` rules: the status webhooks' counts in the store, minute by minute. */
   private readonly judgeWebhooks: JudgeFn;
+  private readonly notifier: AlertNotifier;
 
   constructor(private readonly options: AlertCheckerOptions) {
     this.leaseMs = options.leaseMs ?? 10 * 60_000;
+    this.notifier = new AlertNotifier({ ...options, leaseMs: this.leaseMs });
     this.cleanToResolve = options.cleanChecksToResolve ?? 2;
     this.judge = options.judge ?? defaultJudge(options.ctx, options.settleCurves ?? fixedCurves());
     this.judgeWebhooks = options.judge ?? webhookJudge(options.store);
@@ -218,7 +159,7 @@ export class AlertChecker {
     const room = Math.max(0, Math.floor(perHour * DEFER_AT - used));
     const share = Math.max(2, Math.floor((perHour * ALERT_SHARE * rule.checkEvery) / 3_600_000));
     const allowance = Math.min(share, used >= perHour * SQUEEZE_AT ? Math.floor(room / 2) : room);
-    const pinned = episode?.status === 'open' ? [...new Set(episode.announced.map((key) => key.split('|').slice(1).join('|')))] : [];
+    const pinned = episode?.status === 'open' ? [...new Set(episode.announced.map((key) => scopeKeyOf(parseAnomalyKey(key))))] : [];
     return { allowance, urgent: Math.max(allowance, Math.floor(room / 2)), pinned, turn: Math.floor(now / rule.checkEvery) };
   }
 
@@ -295,7 +236,7 @@ export class AlertChecker {
         ...base,
         resolved: true,
         lastBadEnd: settledEnd(episode, judgement),
-        anomalies: this.recoveryLines(episode, judgement),
+        anomalies: recoveryLines(episode, judgement),
       };
     } else {
       const added = decision.kind === 'update' ? new Set(decision.added.map(anomalyKey)) : new Set<string>();
@@ -317,61 +258,30 @@ export class AlertChecker {
     await this.saveEpisode(id, episode);
     switch (decision.kind) {
       case 'open':
-        await this.notify(rule, content, 'open', now);
+        await this.notifier.notify(rule, content, 'open', now);
         return {
           decision: decision.kind,
           alert: content,
           detail: `opened ${episode.shortId} (${found.length} anomal${found.length === 1 ? 'y' : 'ies'})`,
         };
       case 'update':
-        await this.notify(rule, content, 'update', now, `update-${episode.announced.length}`);
+        await this.notifier.notify(rule, content, 'update', now, `update-${episode.announced.length}`);
         return {
           decision: decision.kind,
           alert: content,
           detail: `updated ${episode.shortId}: ${decision.added.map((a) => a.scope.label).join(', ')}`,
         };
       case 'remind':
-        await this.notify(rule, content, 'remind', now, `remind-${episode.reminders}`);
+        await this.notifier.notify(rule, content, 'remind', now, `remind-${episode.reminders}`);
         return { decision: decision.kind, alert: content, detail: `reminded ${episode.shortId}` };
       case 'resolve':
-        await this.notify(rule, content, 'resolve', now);
+        await this.notifier.notify(rule, content, 'resolve', now);
         return { decision: decision.kind, alert: content, detail: `resolved ${episode.shortId}` };
       default:
         // Posts claimed but never made (a crash between saving and posting) are made now.
-        await this.notify(rule, content, 'open', now);
+        await this.notifier.notify(rule, content, 'open', now);
         return { decision: decision.kind, alert: content, detail: `still open ${episode.shortId}` };
     }
-  }
-
-  /** What recovered, scope by scope, and what it delivers now. */
-  private recoveryLines(episode: EpisodeState, judgement: Judgement): AlertLine[] {
-    const lines: AlertLine[] = [];
-    const seen = new Set<string>();
-    for (const key of episode.announced) {
-      const [kind = '', scopeKind = '', scopeKey = ''] = key.split('|');
-      if (seen.has(`${scopeKind}|${scopeKey}`)) continue;
-      seen.add(`${scopeKind}|${scopeKey}`);
-      const now = judgement.now.find((s) => s.scope.kind === scopeKind && (s.scope.key ?? '') === scopeKey);
-      const label = now?.scope.label ?? (scopeKind === 'account' ? 'all traffic' : scopeKey);
-      // Delivery drops and failure bursts are judged on the delivered side; sending on its volume.
-      const delivery = kind === 'delivery_drop' || kind === 'failure_burst';
-      const observed = delivery ? (now?.rate ?? undefined) : now ? now.sent / 2 : undefined;
-      const where = scopeKind === 'account' ? 'across the account' : `on ${label}`;
-      lines.push({
-        severity: 'warning',
-        explanation:
-          kind === 'failure_burst'
-            ? `Failures ${where} are back to ${formatRate(now?.rate == null ? null : 1 - now.rate)}.`
-            : delivery
-              ? `Delivery ${where} is back to ${formatRate(now?.rate ?? null)}.`
-              : `Sending ${where} has resumed.`,
-        kind: kind as AlertLine['kind'],
-        scope: { kind: scopeKind as 'account', key: scopeKey || null, label },
-        ...(observed !== undefined ? { observed } : {}),
-        ...(delivery && now?.expected != null ? { expected: now.expected } : {}),
-      });
-    }
-    return lines;
   }
 
   private async isQuiet(alertKey: string, now: number): Promise<boolean> {
@@ -422,66 +332,5 @@ export class AlertChecker {
       resolvedAt: e.resolvedAt,
       summary,
     });
-  }
-
-  /**
-   * Every target of the rule, each exactly once per step (claimed): the alert posted, or edited
-   * in place with a reply in its thread. Muted or disabled targets hear nothing but the
-   * resolution; a target that never got the alert (muted at the time) gets it posted whole.
-   */
-  private async notify(rule: Rule, content: AlertContent, kind: 'open' | AlertFollowUp, now: number, step: string = kind): Promise<void> {
-    const { store, logger, delivery } = this.options;
-    for (const target of rule.targets) {
-      const setting = (await store.alertSettings(target)).find((s) => s.accountId === content.accountId);
-      if (setting && (!setting.enabled || (kind !== 'resolve' && (setting.mutedUntil ?? 0) > now))) continue;
-      const job = `alert-post:${content.key}:${target.platform}:${target.conversation}`;
-      if (!(await store.claimRun(job, step, this.options.owner, now, this.leaseMs))) continue;
-      const message = await store.alertMessage(content.key, target);
-      let outcome: PostOutcome;
-      try {
-        if (!message) {
-          if (kind === 'resolve') {
-            // Never told of it: no resolution either.
-            await store.finishRun(job, step, { status: 'skipped', detail: 'the alert was never posted here', attempts: 0 }, now);
-            continue;
-          }
-          outcome = await delivery.post(target, content);
-        } else if (kind === 'open') {
-          await store.finishRun(job, step, { status: 'posted', detail: 'already posted', attempts: 0 }, now);
-          continue;
-        } else {
-          if (kind !== 'remind') await delivery.update(target, message.ref, content);
-          outcome = await delivery.reply(target, message.ref, content, kind);
-        }
-      } catch (err) {
-        const detail = redactSecrets((err as Error).message);
-        logger.warn(
-          { alert: content.shortId, platform: target.platform, conversation: target.conversation, kind, err: detail },
-          'alert post failed',
-        );
-        this.options.metrics?.posts.inc({ platform: target.platform, outcome: 'failed' });
-        await store.finishRun(job, step, { status: 'failed', detail, attempts: 1 }, now);
-        continue;
-      }
-      this.options.metrics?.posts.inc({ platform: target.platform, outcome: outcome.delivered ? 'posted' : 'gone' });
-      if (outcome.delivered) {
-        // Where the alert went: an action counts only in a conversation that got the alert.
-        if (!message)
-          await store.saveAlertMessage({
-            alertKey: content.key,
-            platform: target.platform,
-            conversation: target.conversation,
-            ref: outcome.ref,
-            postedAt: now,
-          });
-        await store.finishRun(job, step, { status: 'posted', attempts: 1 }, now);
-      } else {
-        logger.warn(
-          { alert: content.shortId, platform: target.platform, conversation: target.conversation },
-          'alert not posted: the conversation is gone',
-        );
-        await store.finishRun(job, step, { status: 'failed', detail: 'the conversation is gone', attempts: 1 }, now);
-      }
-    }
   }
 }

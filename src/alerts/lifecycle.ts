@@ -1,4 +1,5 @@
 import type { Anomaly } from '../analytics/anomalies.js';
+import { anomalyKey } from './keys.js';
 
 /**
  * The alert lifecycle as a pure decision: given the rule's current episode and what a check
@@ -40,10 +41,6 @@ export type Decision =
   | { kind: 'keep' }
   | { kind: 'clean'; cleanChecks: number }
   | { kind: 'resolve' };
-
-export function anomalyKey(a: Pick<Anomaly, 'kind' | 'scope'>): string {
-  return `${a.kind}|${a.scope.kind}|${a.scope.key ?? ''}`;
-}
 
 export interface LifecycleRule {
   remindEvery: number;

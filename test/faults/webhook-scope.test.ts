@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runWebhookBacktest } from '../../src/alerts/backtest/run.js';
-import { webhookJudge } from '../../src/alerts/judge/webhooks.js';
+import { webhookJudge } from '../../src/alerts/sources.js';
 import { summarizeFailures } from '../../src/analytics/failures.js';
 import { buildConfig } from '../../src/configure.js';
 import { silentLogger } from '../../src/log.js';

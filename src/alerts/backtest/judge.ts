@@ -4,7 +4,8 @@ import { fixedCurves } from '../../compose/settleLearning.js';
 import type { AccountConfig } from '../../config/load.js';
 import type { DataPoint } from '../../vocabulary/series.js';
 import type { Rule } from '../checker.js';
-import { defaultJudge, type Judgement } from '../judge/graph.js';
+import type { Judgement } from '../judge/graph.js';
+import { defaultJudge } from '../sources.js';
 import { ReplaySource } from './replaySource.js';
 
 /** What a backtest's judging needs, plain enough to hand to a worker thread. */

@@ -1,11 +1,7 @@
 import { type Anomaly, type AnomalyScope, analyzeSeries, type DetectionSettings, detectionSettings } from '../../analytics/anomalies.js';
 import { fillGaps, markSettlement } from '../../analytics/series.js';
 import type { SettleCurve } from '../../analytics/settle.js';
-import { type GraphAccounts, graphAccount } from '../../compose/graphAccount.js';
-import type { SettleCurves } from '../../compose/settleLearning.js';
 import type { AccountConfig } from '../../config/load.js';
-import type { AnalyticsSource } from '../../graph/client.js';
-import { breakdownLabel } from '../../report/format.js';
 import type { DataPoint } from '../../vocabulary/series.js';
 
 /**
@@ -114,61 +110,6 @@ export function drillDownsOf(
   );
 }
 
-export interface FetchedScopes {
-  scopes: ScopeData[];
-  /** Drill-downs left for a later check (the call budget). */
-  left: DrillDown[];
-}
-
-export async function fetchAlertScopes(
-  source: AnalyticsSource,
-  account: AccountConfig,
-  token: string,
-  rule: AlertRuleView,
-  nowMs: number,
-  drillDown: boolean,
-  budget?: CheckBudget,
-  /** Whether the account's own series shows a drop going on (then the check may spend more). */
-  dropping?: (account: ScopeData) => boolean,
-): Promise<FetchedScopes> {
-  const { start, end } = checkWindow(nowMs);
-  const target = graphAccount(account, token);
-  const phoneNumbers = rule.scope?.phoneNumbers ?? account.phoneNumbers;
-  const countryCodes = rule.scope?.countries ?? account.countries;
-  const base = { phoneNumbers, countryCodes, productTypes: account.productTypes };
-  const request = (filter: typeof base) => ({ range: { start, end }, granularity: 'HALF_HOUR' as const, ...filter });
-  const planned = (filter: typeof base) => (source.plannedCalls ? source.plannedCalls(target, request(filter)) : Promise.resolve(1));
-  const accountCalls = budget ? await planned(base) : 0;
-  const main = await source.fetchAnalytics(target, request(base));
-  const accountScope: AnomalyScope = {
-    kind: 'account',
-    key: null,
-    label: phoneNumbers.length || countryCodes.length ? 'the configured scope' : 'all traffic',
-  };
-  const out: ScopeData[] = [{ scope: accountScope, dimension: 'account', points: main.points }];
-  if (!drillDown) return { scopes: out, left: [] };
-  const filterOf = (d: DrillDown) => (d.dimension === 'phone' ? { ...base, phoneNumbers: [d.key] } : { ...base, countryCodes: [d.key] });
-  let wanted = drillDownsOf(rule, account, main);
-  let left: DrillDown[] = [];
-  if (budget) {
-    const costs = await Promise.all(wanted.map((d) => planned(filterOf(d))));
-    const calls = dropping?.(out[0]!) ? budget.urgent : budget.allowance;
-    ({ chosen: wanted, left } = chooseDrillDowns(wanted, costs, calls - accountCalls, budget.turn, new Set(budget.pinned)));
-  }
-  const children = await Promise.all(
-    wanted.map(async (d): Promise<ScopeData> => {
-      const result = await source.fetchAnalytics(target, request(filterOf(d)));
-      const label = breakdownLabel(d.dimension, d.key);
-      const scope: AnomalyScope =
-        d.dimension === 'phone'
-          ? { kind: 'phone', key: d.key, label, phone: d.key }
-          : { kind: 'country', key: d.key, label, country: d.key };
-      return { scope, dimension: d.dimension, points: result.points };
-    }),
-  );
-  return { scopes: [...out, ...children], left };
-}
-
 export interface JudgeOptions {
   nowMs: number;
   settleMs: number;
@@ -265,27 +206,6 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
     });
   }
   return { ongoing, recent, now };
-}
-
-/** How a rule's scopes are judged at a moment: what `AlertChecker` runs for every check. */
-export type JudgeFn = (
-  rule: AlertRuleView,
-  account: AccountConfig,
-  now: number,
-  drillDown: boolean,
-  budget?: CheckBudget,
-) => Promise<Judgement>;
-
-/** The judgement a check makes: the rule's scopes fetched, then judged against the settle curve. */
-export function defaultJudge(ctx: { accounts: GraphAccounts; graph: AnalyticsSource }, curves: SettleCurves): JudgeFn {
-  return async (rule, account, now, drillDown, budget) => {
-    const curve = await curves.curve(account.id);
-    const options: JudgeOptions = { nowMs: now, settleMs: account.settleMs, curve, tz: account.timezone, detection: ruleDetection(rule) };
-    const { scopes, left } = await fetchAlertScopes(ctx.graph, account, ctx.accounts(account).token, rule, now, drillDown, budget, (own) =>
-      isDropping(judgeAlertScopes([own], options)),
-    );
-    return { ...judgeAlertScopes(scopes, options), ...(left.length ? { unjudged: left } : {}) };
-  };
 }
 
 /** A drop or a stop of the account itself going on: evidence to judge its numbers and countries now. */

@@ -1,8 +1,6 @@
 import type { Anomaly, AnomalyScope } from '../../analytics/anomalies.js';
-import { attemptsOf, isAttempt, isScoped, type StatusScope, statusScopeOf, withinScope } from '../../analytics/failures.js';
-import type { AccountConfig } from '../../config/load.js';
+import { attemptsOf, isAttempt, isScoped, type StatusScope, withinScope } from '../../analytics/failures.js';
 import { breakdownLabel } from '../../report/format.js';
-import type { Store } from '../../store/types.js';
 import { failureMeaning } from '../../vocabulary/failureCodes.js';
 import type { StatusCount, StatusTotal } from '../../vocabulary/statuses.js';
 import type { AlertRuleView, Judgement, ScopeNow } from './graph.js';
@@ -252,59 +250,4 @@ export function judgeStatuses(
     });
   }
   return { ongoing, recent: ongoing, now: current };
-}
-
-/** Minutes of the last hour read again at every check: the judged window and one more (statuses arrive seconds late). */
-const REREAD_MINUTES = WINDOW_MINUTES + 1;
-
-/**
- * The judge the alert checks use for `source: webhooks` rules: the store's counts, then
- * `judgeStatuses`. What fifteen checks in a row would read alike is kept in between: each
- * account's baseline day (summed once a quarter hour) and its last hour (only the newest minutes
- * read again), so a minute's checks of many accounts cost the store little.
- */
-export function webhookJudge(store: Pick<Store, 'statusCounts' | 'statusTotals'>) {
-  const baselines = new Map<string, { from: number; totals: Promise<StatusTotal[]> }>();
-  const hours = new Map<string, { until: number; byMinute: Map<number, StatusCount[]> }>();
-
-  const baselineOf = (accountId: string, [from, to]: [number, number]) => {
-    const cached = baselines.get(accountId);
-    if (cached?.from === from) return cached.totals;
-    const entry = { from, totals: store.statusTotals(accountId, from, to) };
-    baselines.set(accountId, entry);
-    // A failed read is not kept: the next check asks again.
-    entry.totals.catch(() => baselines.get(accountId) === entry && baselines.delete(accountId));
-    return entry.totals;
-  };
-
-  const lastHourOf = async (accountId: string, [from, to]: [number, number]) => {
-    let kept = hours.get(accountId);
-    // A clock that went back, or a gap longer than the hour: read it all again.
-    if (!kept || kept.until > to || kept.until <= from) kept = { until: from, byMinute: new Map() };
-    const readFrom = Math.max(from, kept.until - REREAD_MINUTES * 60);
-    const rows = await store.statusCounts(accountId, readFrom, to);
-    const byMinute = new Map([...kept.byMinute].filter(([m]) => m >= from && m < readFrom));
-    for (const row of rows) {
-      const list = byMinute.get(row.minute);
-      if (list) list.push(row);
-      else byMinute.set(row.minute, [row]);
-    }
-    hours.set(accountId, { until: to, byMinute });
-    return [...byMinute.values()].flat();
-  };
-
-  return async (
-    rule: AlertRuleView,
-    account: Pick<AccountConfig, 'id'> & Partial<Pick<AccountConfig, 'phoneNumbers' | 'countries'>>,
-    nowMs: number,
-    drillDown: boolean,
-  ): Promise<Judgement> => {
-    const { baseline, recent } = statusWindow(nowMs);
-    const [totals, minutes] = await Promise.all([baselineOf(account.id, baseline), lastHourOf(account.id, recent)]);
-    return judgeStatuses({ baseline: totals, recent: minutes }, nowMs, {
-      ...rule,
-      drillDown: drillDown ? rule.drillDown : [],
-      statusScope: statusScopeOf(account, rule),
-    });
-  };
 }

@@ -1,0 +1,105 @@
+import type { Anomaly } from '../analytics/anomalies.js';
+import { rankAnomalies } from '../analytics/ranking.js';
+import { formatRate } from '../report/format.js';
+import type { Judgement } from './judge/graph.js';
+import { anomalyKey, parseAnomalyKey, scopeKeyOf } from './keys.js';
+import type { EpisodeState } from './lifecycle.js';
+import type { AlertChartData, AlertLine } from './model.js';
+
+/**
+ * What an alert says, made from what was judged: its lines, its small chart, and — when it
+ * resolves — what recovered and to what. Pure: an episode and a judgement in, content out.
+ */
+
+/** Points under the expected rate an alerted scope may still be and count as recovered. */
+const RECOVERY_MARGIN = 0.01;
+
+/** Every scope the episode alerted on delivers what it should again, or says too little to tell. */
+export function recovered(episode: EpisodeState, judgement: Judgement, minSent: number): boolean {
+  return episode.announced.every((key) => {
+    const { kind, scopeKind, scopeKey } = parseAnomalyKey(key);
+    const now = judgement.now.find((s) => s.scope.kind === scopeKind && (s.scope.key ?? '') === scopeKey);
+    if (!now) return true;
+    if (kind === 'volume_drop') return now.sent > 0;
+    // Failures back near their usual rate (1 − failure rate, as delivery).
+    if (kind === 'failure_burst') return now.rate === null || now.expected === null || now.rate >= now.expected - RECOVERY_MARGIN;
+    if (kind !== 'delivery_drop' || now.sent < minSent || now.rate === null || now.expected === null) return true;
+    return now.rate >= now.expected - RECOVERY_MARGIN;
+  });
+}
+
+export function line(a: Anomaly, isNew = false): AlertLine {
+  return {
+    severity: a.severity,
+    explanation: a.explanation,
+    kind: a.kind,
+    scope: { kind: a.scope.kind, key: a.scope.key, label: a.scope.label },
+    start: a.start,
+    end: a.end,
+    // The checker alerts only on what reaches the newest hour.
+    ongoing: true,
+    observed: a.observed,
+    expected: a.expected,
+    ...(a.code !== undefined ? { code: a.code } : {}),
+    ...(isNew ? { new: true } : {}),
+  };
+}
+
+/**
+ * Where the episode's bad stretch really ended, as the day's settled data now shows it: young
+ * buckets judged on arrival can look bad for a while after a drop has ended.
+ */
+export function settledEnd(episode: EpisodeState, judgement: Judgement): number {
+  const announced = new Set(episode.announced);
+  let end = 0;
+  for (const a of judgement.recent) {
+    if (announced.has(anomalyKey(a)) && a.end > episode.firstBucketStart) end = Math.max(end, a.end);
+  }
+  return end > 0 ? Math.min(end, episode.lastBadEnd) : episode.lastBadEnd;
+}
+
+/** The alert's small chart: its headline anomaly's scope (the one headline rule), over the last hours. */
+export function chartData(found: readonly Anomaly[], judgement: Judgement): AlertChartData | undefined {
+  const [primary] = rankAnomalies(found);
+  if (primary?.kind !== 'delivery_drop' && primary?.kind !== 'failure_burst') return undefined;
+  const scope = judgement.now.find((s) => s.scope.kind === primary.scope.kind && s.scope.key === primary.scope.key);
+  if (!scope?.trail?.length) return undefined;
+  return {
+    label: primary.scope.kind === 'account' ? primary.scope.label.replace(/^./, (c) => c.toUpperCase()) : primary.scope.label,
+    measure: primary.kind === 'failure_burst' ? 'failures' : 'delivery',
+    points: scope.trail,
+    badStart: primary.start,
+    badEnd: primary.end,
+  };
+}
+
+/** What recovered, scope by scope, and what it delivers now. */
+export function recoveryLines(episode: EpisodeState, judgement: Judgement): AlertLine[] {
+  const lines: AlertLine[] = [];
+  const seen = new Set<string>();
+  for (const key of episode.announced) {
+    const { kind, scopeKind, scopeKey } = parseAnomalyKey(key);
+    if (seen.has(scopeKeyOf({ scopeKind, scopeKey }))) continue;
+    seen.add(scopeKeyOf({ scopeKind, scopeKey }));
+    const now = judgement.now.find((s) => s.scope.kind === scopeKind && (s.scope.key ?? '') === scopeKey);
+    const label = now?.scope.label ?? (scopeKind === 'account' ? 'all traffic' : scopeKey);
+    // Delivery drops and failure bursts are judged on the delivered side; sending on its volume.
+    const delivery = kind === 'delivery_drop' || kind === 'failure_burst';
+    const observed = delivery ? (now?.rate ?? undefined) : now ? now.sent / 2 : undefined;
+    const where = scopeKind === 'account' ? 'across the account' : `on ${label}`;
+    lines.push({
+      severity: 'warning',
+      explanation:
+        kind === 'failure_burst'
+          ? `Failures ${where} are back to ${formatRate(now?.rate == null ? null : 1 - now.rate)}.`
+          : delivery
+            ? `Delivery ${where} is back to ${formatRate(now?.rate ?? null)}.`
+            : `Sending ${where} has resumed.`,
+      kind: kind as AlertLine['kind'],
+      scope: { kind: scopeKind as 'account', key: scopeKey || null, label },
+      ...(observed !== undefined ? { observed } : {}),
+      ...(delivery && now?.expected != null ? { expected: now.expected } : {}),
+    });
+  }
+  return lines;
+}
