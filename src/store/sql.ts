@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, type MigrationProvider, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import { Kysely, type MigrationProvider, Migrator, SqliteDialect, sql, type Transaction } from 'kysely';
 import { ConfigError, StoreError, StoreTimeoutError, StoreUnavailableError, WabaPulseError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
 import { redactSecrets } from '../secrets.js';
 import { storeLocation } from './location.js';
 import { migrationsFor } from './migrations.js';
+import { OwnSchemaPostgresDialect } from './schemaIntrospector.js';
 import type {
   AlertAction,
   AlertEpisode,
@@ -1076,10 +1077,11 @@ export async function openStore(databaseUrl: string | undefined, options: OpenSt
       );
     pool.on('error', lost);
     pool.on('connect', (client) => client.on('error', lost));
+    const schema = options.searchPath ?? searchPathOf(url) ?? 'public';
     store = new SqlStore(
-      new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }),
+      new Kysely<Tables>({ dialect: new OwnSchemaPostgresDialect({ pool }, schema) }),
       'postgres',
-      options.searchPath ?? searchPathOf(url) ?? 'public',
+      schema,
       options.writerWaitMs,
     );
   } else {
