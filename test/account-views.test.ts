@@ -11,10 +11,9 @@ import {
 } from '../src/analytics/cost.js';
 import { healthSummary } from '../src/analytics/health.js';
 import { templateFunnels } from '../src/analytics/templateFunnel.js';
-import type { PhoneNumberState } from '../src/graph/health.js';
-import type { PricingPoint } from '../src/graph/pricing.js';
-import type { TemplateInfo } from '../src/graph/templates.js';
-import type { HealthEventRecord } from '../src/store/types.js';
+import type { HealthEventRecord, PhoneNumberState } from '../src/vocabulary/health.js';
+import type { PricingPoint } from '../src/vocabulary/pricing.js';
+import type { TemplateInfo } from '../src/vocabulary/templates.js';
 
 /** Cost, template funnels and health, computed from plain values (the pure half of issue 22). */
 const DAY = 86_400;

@@ -5,8 +5,8 @@ import { graphAccountsFrom } from '../src/compose/graphAccount.js';
 import { buildConfig } from '../src/configure.js';
 import { GraphClient } from '../src/graph/client.js';
 import { silentLogger } from '../src/log.js';
+import type { SandboxAccount } from '../src/sandbox/accountModel.js';
 import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
-import type { SandboxAccount } from '../src/sandbox/traffic.js';
 import type { SqlStore } from '../src/store/sql.js';
 import { storeBackends } from './helpers/stores.js';
 

@@ -11,9 +11,9 @@ import { graphAccountsFrom } from '../src/compose/graphAccount.js';
 import { buildConfig } from '../src/configure.js';
 import { GraphClient } from '../src/graph/client.js';
 import { silentLogger } from '../src/log.js';
+import type { SandboxAccount } from '../src/sandbox/accountModel.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';
 import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
-import type { SandboxAccount } from '../src/sandbox/traffic.js';
 import { capturedOutput } from './helpers/output.js';
 import { storeBackends } from './helpers/stores.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlStore } from '../src/store/sql.js';
-import type { HealthField } from '../src/store/types.js';
+import type { HealthField } from '../src/vocabulary/health.js';
 import { type HealthEvent, readHealthChange } from '../src/whatsapp/healthEvents.js';
 import { parseNotification } from '../src/whatsapp/payload.js';
 import { storeBackends } from './helpers/stores.js';

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/main.js';
+import type { SandboxAccount } from '../src/sandbox/accountModel.js';
 import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
-import type { SandboxAccount } from '../src/sandbox/traffic.js';
 import { openStore } from '../src/store/sql.js';
 import { capturedOutput } from './helpers/output.js';
 

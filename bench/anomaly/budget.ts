@@ -18,8 +18,8 @@ import { planReportRequest } from '../../src/compose/reportPlan.js';
 import { buildConfig } from '../../src/configure.js';
 import { GraphClient } from '../../src/graph/client.js';
 import { silentLogger } from '../../src/log.js';
+import type { SandboxAccount } from '../../src/sandbox/accountModel.js';
 import { startSandbox } from '../../src/sandbox/server.js';
-import type { SandboxAccount } from '../../src/sandbox/traffic.js';
 import { openStore } from '../../src/store/sql.js';
 
 const TOKEN = 'bench-budget-token';

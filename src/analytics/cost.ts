@@ -1,4 +1,4 @@
-import type { PricingPoint } from '../graph/pricing.js';
+import type { PricingPoint } from '../vocabulary/pricing.js';
 import type { TimeRange } from '../vocabulary/series.js';
 import { DEFAULT_DETECTION } from './anomalies.js';
 import { bucketGrid, localClock } from './time.js';

@@ -1,6 +1,5 @@
-import type { PhoneNumberState, WabaOverview } from '../graph/health.js';
-import type { TemplateInfo } from '../graph/templates.js';
-import type { HealthEventRecord } from '../store/types.js';
+import type { HealthEventRecord, PhoneNumberState, WabaOverview } from '../vocabulary/health.js';
+import type { TemplateInfo } from '../vocabulary/templates.js';
 
 /**
  * "Is any number in trouble?": each number's quality, the portfolio's messaging limit,

@@ -1,5 +1,5 @@
-import type { TemplateDay, TemplateInfo } from '../graph/templates.js';
 import type { TimeRange } from '../vocabulary/series.js';
+import type { TemplateDay, TemplateInfo } from '../vocabulary/templates.js';
 
 /**
  * Which template worked: each template's funnel over a range — sent → delivered → read →

@@ -9,29 +9,18 @@ import { TemplateInsightsOffError, UsageError } from '../errors.js';
 import { parseAnswer } from '../graph/answer.js';
 import { analyticsResponseSchema, type GraphClient } from '../graph/client.js';
 import { analyticsField } from '../graph/fields.js';
-import { phoneNumbersList, type WabaOverview, wabaOverviewField } from '../graph/health.js';
-import {
-  checkPricingRange,
-  PRICING_LOOKBACK_SECONDS,
-  type PricingPoint,
-  type PricingQuery,
-  pricingField,
-  restOfPricing,
-} from '../graph/pricing.js';
+import { phoneNumbersList, wabaOverviewField } from '../graph/health.js';
+import { checkPricingRange, PRICING_LOOKBACK_SECONDS, type PricingQuery, pricingField, restOfPricing } from '../graph/pricing.js';
 import { SettledDays } from '../graph/settledDays.js';
-import {
-  checkTemplateRange,
-  fetchTemplateAnalytics,
-  messageTemplatesList,
-  TEMPLATE_IDS_PER_CALL,
-  type TemplateDay,
-  type TemplateInfo,
-} from '../graph/templates.js';
+import { checkTemplateRange, fetchTemplateAnalytics, messageTemplatesList, TEMPLATE_IDS_PER_CALL } from '../graph/templates.js';
 import { readWaba, type WabaField, wholeList } from '../graph/waba.js';
 import { endingByNow, type RangeSpec, resolveRange } from '../query/range.js';
 import type { AccountViews } from '../report/accountViews.js';
-import type { HealthEventRecord, Store } from '../store/types.js';
+import type { Store } from '../store/types.js';
+import type { HealthEventRecord, WabaOverview } from '../vocabulary/health.js';
+import type { PricingPoint } from '../vocabulary/pricing.js';
 import type { TimeRange } from '../vocabulary/series.js';
+import type { TemplateDay, TemplateInfo } from '../vocabulary/templates.js';
 import { graphAccount } from './graphAccount.js';
 import { snapToDays } from './plan.js';
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { HealthStatus, PhoneNumberState, WabaOverview } from '../vocabulary/health.js';
 import { graphId, graphWord, parseAnswer } from './answer.js';
 import { type WabaField, type WabaList, wabaList } from './waba.js';
 
@@ -8,19 +9,6 @@ import { type WabaField, type WabaList, wabaList } from './waba.js';
  * portfolio's messaging limit, throughput, display name review, status, and each number's
  * `health_status`), read in the one WABA request (src/graph/waba.ts).
  */
-
-/** Whether a node may send: AVAILABLE, LIMITED (with why) or BLOCKED (with the errors). */
-export interface HealthStatus {
-  /** Over every node a message from here involves (number or template, WABA, business, app). */
-  canSendMessage: string;
-  entities: Array<{
-    type: string;
-    id: string;
-    canSendMessage: string | null;
-    info: string[];
-    errors: Array<{ code: number | null; description: string; solution: string | null }>;
-  }>;
-}
 
 const text = (max: number) => z.string().max(max);
 
@@ -64,15 +52,6 @@ function toHealth(raw: z.output<typeof healthStatusSchema>): HealthStatus {
   };
 }
 
-export interface WabaOverview {
-  name: string | null;
-  /** What its costs are in (ISO 4217), as Graph says. */
-  currency: string | null;
-  /** Template insights switched on (template_analytics answers). */
-  insightsEnabled: boolean;
-  health: HealthStatus | null;
-}
-
 const overviewSchema = z.looseObject({
   name: text(500).optional(),
   currency: z
@@ -95,25 +74,6 @@ export const wabaOverviewField: WabaField<WabaOverview> = {
     };
   },
 };
-
-export interface PhoneNumberState {
-  id: string;
-  /** As Graph shows it ("+1 631-555-1000"). */
-  displayPhoneNumber: string;
-  /** Digits only: what status webhooks and analytics name the number by. */
-  digits: string;
-  verifiedName: string | null;
-  /** GREEN, YELLOW, RED, or NA/UNKNOWN while there is too little to rate. */
-  qualityRating: string | null;
-  /** The business portfolio's limit (TIER_250, TIER_2K, TIER_10K, TIER_100K, TIER_UNLIMITED), shared by its numbers. */
-  messagingLimit: string | null;
-  /** STANDARD or HIGH. */
-  throughput: string | null;
-  nameStatus: string | null;
-  /** CONNECTED, FLAGGED, RESTRICTED, … */
-  status: string | null;
-  health: HealthStatus | null;
-}
 
 /**
  * The messaging limit's field: `whatsapp_business_manager_messaging_limit` from Graph v24.0 (the

@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import type { PricingPoint } from '../vocabulary/pricing.js';
 import type { TimeRange } from '../vocabulary/series.js';
 import { graphWord, MAX_PAGES, nextCursor, pagingSchema, parseAnswer } from './answer.js';
 import type { GraphAccount } from './client.js';
@@ -19,21 +20,6 @@ export interface PricingQuery {
   dimensions: readonly PricingDimension[];
   phoneNumbers?: readonly string[] | undefined;
   countryCodes?: readonly string[] | undefined;
-}
-
-export interface PricingPoint {
-  start: number;
-  end: number;
-  volume: number;
-  /** In the WABA's currency; null where Graph gave none (a partner's credit line). */
-  cost: number | null;
-  /** Lower case, as statuses name it: marketing, utility, authentication, service, … */
-  category: string | null;
-  country: string | null;
-  phone: string | null;
-  /** "lower:upper" (upper may be MAX) — volume tiers apply to utility and authentication. */
-  tier: string | null;
-  pricingType: string | null;
 }
 
 export interface PricingPage {

@@ -3,7 +3,7 @@ import { type CostRow, type CostSummary, formatMoney } from '../analytics/cost.j
 import type { HealthSummary, TemplateHealthItem } from '../analytics/health.js';
 import type { TemplateFunnel } from '../analytics/templateFunnel.js';
 import { toIso } from '../analytics/time.js';
-import type { WabaOverview } from '../graph/health.js';
+import type { WabaOverview } from '../vocabulary/health.js';
 import type { TimeRange } from '../vocabulary/series.js';
 import { formatCount, formatCountry, formatPercentChange, formatRange, formatRate } from './format.js';
 

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import type { SandboxAccount } from './traffic.js';
+import type { SandboxAccount } from './accountModel.js';
 
 /** The token the sandbox accepts unless told otherwise. Not a secret: it opens only synthetic data. */
 export const SANDBOX_TOKEN = 'sandbox-token';

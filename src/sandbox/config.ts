@@ -1,4 +1,4 @@
-import type { SandboxAccount } from './traffic.js';
+import type { SandboxAccount } from './accountModel.js';
 
 /** The environment variable the demo and the example config read the sandbox token from. */
 export const SANDBOX_TOKEN_ENV = 'WABA_PULSE_SANDBOX_TOKEN';

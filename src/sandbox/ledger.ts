@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
-import { businessOf, type SandboxTemplate, templatePausedAt } from './business.js';
-import type { PricingCategory, SandboxAccount, TrafficModel } from './traffic.js';
+import type { PricingCategory, SandboxAccount, SandboxTemplate } from './accountModel.js';
+import { businessOf, templatePausedAt } from './business.js';
+import type { TrafficModel } from './traffic.js';
 
 /**
  * What the sandbox's messages cost and how its templates did, from the same traffic its

@@ -4,9 +4,10 @@ import { Agent, request } from 'undici';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { signBody } from '../whatsapp/signature.js';
+import type { PricingCategory, SandboxAccount } from './accountModel.js';
 import { businessOf, healthChange, pauses } from './business.js';
 import { DEFAULT_WABA_TIMEZONE, Ledger } from './ledger.js';
-import { hash, type PricingCategory, type SandboxAccount, seedOf, TrafficModel, uniform } from './traffic.js';
+import { hash, seedOf, TrafficModel, uniform } from './traffic.js';
 
 /**
  * The sandbox as Meta's webhook sender: for its synthetic traffic, every message's `sent`, then

@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { offsetMinutes } from '../analytics/time.js';
 import type { DataPoint } from '../vocabulary/series.js';
+import type { PricingCategory, SandboxAccount, SandboxCountry, SandboxIncident, SandboxPhone } from './accountModel.js';
 
 /**
  * Synthetic WhatsApp traffic, deterministic from a seed: any half hour of any phone number and
@@ -9,35 +10,6 @@ import type { DataPoint } from '../vocabulary/series.js';
  * noise beyond binomial, a delivery rate that wanders from day to day, deliveries still
  * arriving for the newest buckets, and injected incidents.
  */
-export interface SandboxPhone {
-  number: string;
-  weight: number;
-}
-
-export interface SandboxCountry {
-  code: string;
-  weight: number;
-  /** Where the recipients live: the daily curve follows their clock. */
-  tz: string;
-  /** Normal delivery rate, 0..1. */
-  rate: number;
-}
-
-export interface SandboxIncident {
-  /** failure_burst: WhatsApp holds back a share of one pricing category's messages with one error code. */
-  kind: 'delivery_drop' | 'stop' | 'burst' | 'failure_burst';
-  phone?: string;
-  country?: string;
-  start: number;
-  end: number;
-  /** Delivery-rate multiplier (delivery_drop), volume multiplier (burst), or share of the category failing (failure_burst). */
-  factor: number;
-  /** failure_burst: the error code and the pricing category it hits. */
-  code?: number;
-  category?: PricingCategory;
-}
-
-export type PricingCategory = 'marketing' | 'utility' | 'authentication' | 'service';
 /** Shares of messages by pricing category, the same everywhere in the sandbox. */
 export const CATEGORY_SHARES: ReadonlyArray<[PricingCategory, number]> = [
   ['marketing', 0.4],
@@ -45,21 +17,6 @@ export const CATEGORY_SHARES: ReadonlyArray<[PricingCategory, number]> = [
   ['authentication', 0.1],
   ['service', 0.05],
 ];
-
-export interface SandboxAccount {
-  id: string;
-  name: string;
-  displayName: string;
-  /** The zone reports for this account are shown in (what a config would say). */
-  timezone: string;
-  phones: SandboxPhone[];
-  countries: SandboxCountry[];
-  /** Mean messages per half hour at the daily peak, whole account. */
-  volume: number;
-  incidents: SandboxIncident[];
-  /** Its health, billing and templates (src/sandbox/business.ts); plain defaults without. */
-  business?: import('./business.js').SandboxBusiness | undefined;
-}
 
 const HALF_HOUR = 1800;
 

@@ -1,7 +1,8 @@
+import type { SandboxAccount } from './accountModel.js';
 import { businessOf, numberStateAt, templateStateAt } from './business.js';
 import { type FieldExpression, parseListArgument } from './fieldExpression.js';
 import { Ledger } from './ledger.js';
-import type { SandboxAccount, TrafficModel } from './traffic.js';
+import type { TrafficModel } from './traffic.js';
 
 /**
  * The sandbox's answers about an account's business as Graph gives them: the WABA's currency,

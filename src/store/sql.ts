@@ -6,6 +6,7 @@ import { Kysely, type MigrationProvider, Migrator, SqliteDialect, sql, type Tran
 import { ConfigError, StoreError, StoreTimeoutError, StoreUnavailableError, WabaPulseError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
 import { redactSecrets } from '../secrets.js';
+import type { HealthEventRecord } from '../vocabulary/health.js';
 import { storeLocation } from './location.js';
 import { migrationsFor } from './migrations.js';
 import { OwnSchemaPostgresDialect } from './schemaIntrospector.js';
@@ -18,7 +19,6 @@ import type {
   CachedBucket,
   ChatTarget,
   ConversationRecord,
-  HealthEventRecord,
   RunRecord,
   RunStatus,
   StatusCount,

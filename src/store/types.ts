@@ -3,6 +3,7 @@
  * nothing else. One implementation on SQL: SQLite (default) or PostgreSQL (src/store/sql.ts).
  */
 import type { ChatTarget, Platform } from '../vocabulary/chat.js';
+import type { HealthEventRecord, HealthField } from '../vocabulary/health.js';
 import type { StatusCount, StatusTotal } from '../vocabulary/statuses.js';
 
 export type { ChatTarget, Platform };
@@ -113,29 +114,6 @@ export interface AlertMessage extends ChatTarget {
 }
 
 export type { StatusCount, StatusTotal } from '../vocabulary/statuses.js';
-
-/** The webhook fields that say how an account, its numbers and its templates are doing. */
-export type HealthField =
-  | 'phone_number_quality_update'
-  | 'message_template_status_update'
-  | 'message_template_quality_update'
-  | 'account_update';
-
-/** One account, number or template health notification, as kept (once, however often Meta sends it). */
-export interface HealthEventRecord {
-  accountId: string;
-  /** When it happened (the notification's time), UNIX seconds. */
-  at: number;
-  field: HealthField;
-  /** Meta's event: FLAGGED, DOWNGRADE, PAUSED, DISABLED, ACCOUNT_RESTRICTION, or for quality updates the new score. */
-  event: string;
-  /** What it is about: a number (digits), a template ("winter_sale (en)"), or the WABA id. */
-  subject: string;
-  /** What changed, in a line ("messaging limit TIER_10K → TIER_2K", "quality GREEN → YELLOW"). */
-  detail: string;
-  /** What rules key on: the number, the template id, the scores and limits before and after. */
-  data: Record<string, string | number | null>;
-}
 
 export interface Store {
   /** A cheap round trip: /healthz asks it. */

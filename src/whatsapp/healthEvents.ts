@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { HealthEventRecord, HealthField } from '../store/types.js';
+import type { HealthEventRecord, HealthField } from '../vocabulary/health.js';
 
 /**
  * The four webhook fields that say how an account is doing — a number's messaging limit or

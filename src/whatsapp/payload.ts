@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { WebhookInputError } from '../errors.js';
 import { parsePhone } from '../phoneNumbers.js';
-import type { HealthField } from '../store/types.js';
+import type { HealthField } from '../vocabulary/health.js';
 import { HEALTH_FIELDS, type HealthDropReason, type HealthEvent, readHealthChange } from './healthEvents.js';
 
 /**

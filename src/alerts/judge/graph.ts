@@ -1,7 +1,6 @@
 import { type Anomaly, type AnomalyScope, analyzeSeries, type DetectionSettings, detectionSettings } from '../../analytics/anomalies.js';
 import { fillGaps, markSettlement } from '../../analytics/series.js';
 import type { SettleCurve } from '../../analytics/settle.js';
-import type { AccountConfig } from '../../config/load.js';
 import type { DataPoint } from '../../vocabulary/series.js';
 
 /**
@@ -93,7 +92,7 @@ export function chooseDrillDowns(
 /** The rule's drill-downs: its (or the account's) numbers and countries, else those Graph listed. */
 export function drillDownsOf(
   rule: AlertRuleView,
-  account: Pick<AccountConfig, 'phoneNumbers' | 'countries'>,
+  account: { phoneNumbers: readonly string[]; countries: readonly string[] },
   listed: { phoneNumbers: readonly string[]; countryCodes: readonly string[] },
 ): DrillDown[] {
   const phoneNumbers = rule.scope?.phoneNumbers ?? account.phoneNumbers;
