@@ -157,87 +157,116 @@ function dayRange(range: TimeRange, tz: string): string {
   return first === last ? `${first}` : `${first}–${last}`;
 }
 
-export async function fetchBreakdown(input: FetchContext): Promise<BreakdownFetch> {
-  const chunk = Math.floor(
-    (input.granularity === 'HALF_HOUR' ? (input.limits ?? GRAPH_DEFAULTS).halfHourChunkMs : (input.limits ?? GRAPH_DEFAULTS).dayChunkMs) /
-      1000,
-  );
-  const ctx = { ...input, judgedWindow: fittedWindow(input.judgedWindow, chunk) };
-  const { by, keys, source, target } = ctx;
-  const filterOf = (key: string): AnalyticsFilter =>
-    by === 'phone' ? { ...ctx.scope, phoneNumbers: [key] } : { ...ctx.scope, countryCodes: [key] };
-  const request = (key: string, range: TimeRange, granularity: GraphGranularity): AnalyticsRequest => ({
-    range,
-    granularity,
-    ...filterOf(key),
-  });
-  const fetch = async (key: string, range: TimeRange, granularity: GraphGranularity) =>
-    (await source.fetchAnalytics(target, request(key, range, granularity))).points;
-  const out: BreakdownFetch = { by, items: [], unjudged: [], dayTimezone: target.wabaTimezone, notes: [] };
-  if (!Number.isFinite(ctx.budget)) {
-    out.items = await Promise.all(keys.map(async (key) => ({ key, points: await fetch(key, ctx.window, ctx.granularity) })));
-    return out;
+/** One breakdown's fetching: the rows' requests, what each costs, and the notes on what was left out. */
+class BreakdownFetcher {
+  readonly ctx: FetchContext;
+  readonly out: BreakdownFetch;
+  readonly chunk: number;
+  readonly coarse: boolean;
+  /** Before the range: Graph's days there give the change against the previous period. */
+  readonly before: TimeRange;
+  readonly budgetLine: string;
+
+  constructor(input: FetchContext) {
+    const limits = input.limits ?? GRAPH_DEFAULTS;
+    this.chunk = Math.floor((input.granularity === 'HALF_HOUR' ? limits.halfHourChunkMs : limits.dayChunkMs) / 1000);
+    this.ctx = { ...input, judgedWindow: fittedWindow(input.judgedWindow, this.chunk) };
+    this.out = { by: input.by, items: [], unjudged: [], dayTimezone: input.target.wabaTimezone, notes: [] };
+    this.coarse = input.granularity === 'HALF_HOUR';
+    this.before = { start: input.window.start, end: input.range.start };
+    this.budgetLine = `the ${input.reportBudget ?? input.budget} Graph calls a report may use (graph.callsPerReport)`;
   }
-  const coarse = ctx.granularity === 'HALF_HOUR';
-  const before = { start: ctx.window.start, end: ctx.range.start };
-  const costs = new Map<string, RowCosts>();
-  await Promise.all(
-    keys.map(async (key) => {
-      const none = Promise.resolve(Number.POSITIVE_INFINITY);
-      const [full, judged, days, compare] = await Promise.all([
-        plannedCalls(source, target, request(key, ctx.window, ctx.granularity), ctx.limits),
-        plannedCalls(source, target, request(key, ctx.judgedWindow, ctx.granularity), ctx.limits),
-        coarse ? plannedCalls(source, target, request(key, ctx.window, 'DAY'), ctx.limits) : none,
-        coarse ? plannedCalls(source, target, request(key, before, 'DAY'), ctx.limits) : none,
-      ]);
-      costs.set(key, { full, judged, days, compare });
-    }),
-  );
-  const plan = planBreakdown(keys, costs, ctx.budget, coarse);
-  const budgetLine = `the ${ctx.reportBudget ?? ctx.budget} Graph calls a report may use (graph.callsPerReport)`;
-  if (plan.kind === 'full') {
-    out.items = await Promise.all(keys.map(async (key) => ({ key, points: await fetch(key, ctx.window, ctx.granularity) })));
-    return out;
+
+  request(key: string, range: TimeRange, granularity: GraphGranularity): AnalyticsRequest {
+    const { by, scope } = this.ctx;
+    return { range, granularity, ...(by === 'phone' ? { ...scope, phoneNumbers: [key] } : { ...scope, countryCodes: [key] }) };
   }
-  if (plan.kind === 'judged') {
-    out.items = await Promise.all(
+
+  async fetch(key: string, range: TimeRange, granularity: GraphGranularity): Promise<DataPoint[]> {
+    return (await this.ctx.source.fetchAnalytics(this.ctx.target, this.request(key, range, granularity))).points;
+  }
+
+  cost(key: string, range: TimeRange, granularity: GraphGranularity): Promise<number> {
+    return plannedCalls(this.ctx.source, this.ctx.target, this.request(key, range, granularity), this.ctx.limits);
+  }
+
+  async costs(): Promise<Map<string, RowCosts>> {
+    const { keys, window, judgedWindow, granularity } = this.ctx;
+    const costs = new Map<string, RowCosts>();
+    const none = Promise.resolve(Number.POSITIVE_INFINITY);
+    await Promise.all(
+      keys.map(async (key) => {
+        const [full, judged, days, compare] = await Promise.all([
+          this.cost(key, window, granularity),
+          this.cost(key, judgedWindow, granularity),
+          this.coarse ? this.cost(key, window, 'DAY') : none,
+          this.coarse ? this.cost(key, this.before, 'DAY') : none,
+        ]);
+        costs.set(key, { full, judged, days, compare });
+      }),
+    );
+    return costs;
+  }
+
+  async everyRowWhole(): Promise<void> {
+    const { keys, window, granularity } = this.ctx;
+    this.out.items = await Promise.all(keys.map(async (key) => ({ key, points: await this.fetch(key, window, granularity) })));
+  }
+
+  /** Every row judged at the report's granularity; compared only if that fits too. */
+  async everyRowJudged(compared: boolean): Promise<void> {
+    const { keys, judgedWindow, granularity, by } = this.ctx;
+    this.out.items = await Promise.all(
       keys.map(async (key) => {
         const [points, days] = await Promise.all([
-          fetch(key, ctx.judgedWindow, ctx.granularity),
-          plan.compared ? fetch(key, before, 'DAY') : Promise.resolve(undefined),
+          this.fetch(key, judgedWindow, granularity),
+          compared ? this.fetch(key, this.before, 'DAY') : Promise.resolve(undefined),
         ]);
         return { key, points, ...(days ? { days } : {}), judgedBy: 'report' as const };
       }),
     );
-    if (!plan.compared)
-      out.notes.push(
-        `Change against the previous period is left out for the ${plural(by, 2)}: with it, judging all ${keys.length} would need more than ${budgetLine}.`,
+    if (!compared)
+      this.out.notes.push(
+        `Change against the previous period is left out for the ${plural(by, 2)}: with it, judging all ${keys.length} would need more than ${this.budgetLine}.`,
       );
-    return out;
   }
-  // Days first, then the closest look for the rows whose days say most.
-  const days = new Map<string, DataPoint[]>();
-  await Promise.all(plan.daysFor.map(async (key) => days.set(key, await fetch(key, ctx.window, coarse ? 'DAY' : ctx.granularity))));
-  if (!coarse) {
+
+  /** Days first, then the closest look for the rows whose days say most. */
+  async daysFirst(plan: Extract<BreakdownPlan, { kind: 'days-first' }>, costs: ReadonlyMap<string, RowCosts>): Promise<void> {
+    const { window, granularity } = this.ctx;
+    const days = new Map<string, DataPoint[]>();
+    await Promise.all(plan.daysFor.map(async (key) => days.set(key, await this.fetch(key, window, this.coarse ? 'DAY' : granularity))));
     // Graph's own days are the report's buckets: a row either fits whole or is left out.
-    out.items = plan.daysFor.map((key) => ({ key, points: days.get(key)! }));
-  } else {
-    const left = ctx.budget - plan.daysFor.reduce((total, k) => total + costs.get(k)!.days, 0);
+    if (!this.coarse) this.out.items = plan.daysFor.map((key) => ({ key, points: days.get(key)! }));
+    else await this.closerLooks(plan, costs, days);
+    for (const key of plan.left)
+      this.out.unjudged.push({ key, judgedBy: null, reason: `not judged: even its days would need more than ${this.budgetLine}` });
+    if (plan.left.length) {
+      const { by, keys } = this.ctx;
+      this.out.notes.push(
+        `${plan.left.length} of ${keys.length} ${plural(by, keys.length)} not judged, to stay within ${this.budgetLine}: ${listed(by, plan.left)}. Ask for a shorter range or a coarser granularity.`,
+      );
+    }
+  }
+
+  /** With every row's days in: whole ranges and unusual days half hour by half hour, as the calls left allow. */
+  private async closerLooks(
+    plan: Extract<BreakdownPlan, { kind: 'days-first' }>,
+    costs: ReadonlyMap<string, RowCosts>,
+    days: ReadonlyMap<string, DataPoint[]>,
+  ): Promise<void> {
+    const { range, judgedWindow, granularity, budget } = this.ctx;
+    const left = budget - plan.daysFor.reduce((total, k) => total + costs.get(k)!.days, 0);
     const ranked = rankByEvidence(
       plan.daysFor.map((key) => ({ key, days: days.get(key)! })),
-      ctx.range,
+      range,
     );
     // Every unusual day is a candidate for a close look: half hour by half hour, after its week.
     const candidates: Look[] = [];
     for (const r of ranked)
-      for (const range of r.unusual) {
-        const window = fittedWindow({ start: range.start - HISTORY_SECONDS, end: range.end }, chunk);
-        candidates.push({
-          key: r.key,
-          range,
-          window,
-          cost: await plannedCalls(source, target, request(r.key, window, ctx.granularity), ctx.limits),
-        });
+      for (const unusual of r.unusual) {
+        const window = fittedWindow({ start: unusual.start - HISTORY_SECONDS, end: unusual.end }, this.chunk);
+        candidates.push({ key: r.key, range: unusual, window, cost: await this.cost(r.key, window, granularity) });
       }
     const { whole: close, looks } = planCloser(
       ranked.map((r) => r.key),
@@ -247,11 +276,11 @@ export async function fetchBreakdown(input: FetchContext): Promise<BreakdownFetc
     );
     const closely = new Set(close);
     const [fine, focused] = await Promise.all([
-      Promise.all(close.map(async (key) => [key, await fetch(key, ctx.judgedWindow, ctx.granularity)] as const)),
-      Promise.all(looks.map(async (l) => ({ key: l.key, range: l.range, points: await fetch(l.key, l.window, ctx.granularity) }))),
+      Promise.all(close.map(async (key) => [key, await this.fetch(key, judgedWindow, granularity)] as const)),
+      Promise.all(looks.map(async (l) => ({ key: l.key, range: l.range, points: await this.fetch(l.key, l.window, granularity) }))),
     ]);
     const fineOf = new Map(fine);
-    out.items = plan.daysFor.map((key) =>
+    this.out.items = plan.daysFor.map((key) =>
       closely.has(key)
         ? { key, points: fineOf.get(key)!, days: days.get(key)!, judgedBy: 'report' as const }
         : {
@@ -262,45 +291,61 @@ export async function fetchBreakdown(input: FetchContext): Promise<BreakdownFetc
             looks: focused.filter((f) => f.key === key).map(({ range, points }) => ({ range, points })),
           },
     );
-    const byDay = ranked.filter((r) => !closely.has(r.key));
+    this.noteJudgedByDay(
+      ranked.filter((r) => !closely.has(r.key)),
+      focused,
+    );
+  }
+
+  private noteJudgedByDay(
+    byDay: ReadonlyArray<{ key: string; unusual: TimeRange[] }>,
+    focused: ReadonlyArray<{ key: string; range: TimeRange }>,
+  ): void {
+    const { by, keys } = this.ctx;
     for (const r of byDay) {
       const mine = focused.filter((f) => f.key === r.key);
       const missed = r.unusual.length - mine.length;
-      out.unjudged.push({
+      const oneDay = mine.length === 1 && mine[0]!.range.end - mine[0]!.range.start <= 86_400 + 3600;
+      this.out.unjudged.push({
         key: r.key,
         judgedBy: 'day',
         reason:
-          `judged by day${mine.length ? `, and half hour by half hour on its unusual day${mine.length === 1 && mine[0]!.range.end - mine[0]!.range.start <= 86_400 + 3600 ? '' : 's'} (${mine.map((f) => dayRange(f.range, out.dayTimezone)).join(', ')})` : ' only'}: ` +
-          `judging all its half hours would need more than ${budgetLine}` +
+          `judged by day${mine.length ? `, and half hour by half hour on its unusual day${oneDay ? '' : 's'} (${mine.map((f) => dayRange(f.range, this.out.dayTimezone)).join(', ')})` : ' only'}: ` +
+          `judging all its half hours would need more than ${this.budgetLine}` +
           (missed > 0
             ? `; ${missed === r.unusual.length ? 'its days look unusual' : `${missed} more unusual stretch${missed === 1 ? '' : 'es'} not looked at`}`
             : ''),
       });
     }
-    if (byDay.length) {
-      const unlooked = byDay.filter((r) => r.unusual.length > focused.filter((f) => f.key === r.key).length);
-      out.notes.push(
-        `${byDay.length} of ${keys.length} ${plural(by, keys.length)} judged by day, to stay within ${budgetLine}: ${listed(
-          by,
-          byDay.map((r) => r.key),
-        )}` +
-          (focused.length ? `; their days that look unusual were judged half hour by half hour too` : '') +
-          (unlooked.length
-            ? `. ${listed(
-                by,
-                unlooked.map((r) => r.key),
-              )} had unusual days not looked at closely: ask for a shorter range.`
-            : '.'),
-      );
-    }
-  }
-  for (const key of plan.left)
-    out.unjudged.push({ key, judgedBy: null, reason: `not judged: even its days would need more than ${budgetLine}` });
-  if (plan.left.length)
-    out.notes.push(
-      `${plan.left.length} of ${keys.length} ${plural(by, keys.length)} not judged, to stay within ${budgetLine}: ${listed(by, plan.left)}. Ask for a shorter range or a coarser granularity.`,
+    if (!byDay.length) return;
+    const unlooked = byDay.filter((r) => r.unusual.length > focused.filter((f) => f.key === r.key).length);
+    this.out.notes.push(
+      `${byDay.length} of ${keys.length} ${plural(by, keys.length)} judged by day, to stay within ${this.budgetLine}: ${listed(
+        by,
+        byDay.map((r) => r.key),
+      )}` +
+        (focused.length ? `; their days that look unusual were judged half hour by half hour too` : '') +
+        (unlooked.length
+          ? `. ${listed(
+              by,
+              unlooked.map((r) => r.key),
+            )} had unusual days not looked at closely: ask for a shorter range.`
+          : '.'),
     );
-  return out;
+  }
+}
+
+export async function fetchBreakdown(input: FetchContext): Promise<BreakdownFetch> {
+  const fetcher = new BreakdownFetcher(input);
+  if (!Number.isFinite(input.budget)) await fetcher.everyRowWhole();
+  else {
+    const costs = await fetcher.costs();
+    const plan = planBreakdown(input.keys, costs, input.budget, fetcher.coarse);
+    if (plan.kind === 'full') await fetcher.everyRowWhole();
+    else if (plan.kind === 'judged') await fetcher.everyRowJudged(plan.compared);
+    else await fetcher.daysFirst(plan, costs);
+  }
+  return fetcher.out;
 }
 
 /** What a request costs the source now; a source that cannot say is taken at Graph's chunking. */
