@@ -114,26 +114,22 @@ export function statusWindowOf(rows: readonly StatusCount[], nowMs: number): Sta
   };
 }
 
-/** Judge an account's statuses at `nowMs`. Pure: the counts in, the judgement out. */
-export function judgeStatuses(
-  window: StatusWindow,
-  nowMs: number,
-  rule: Pick<AlertRuleView, 'drillDown' | 'sensitivity'> & { statusScope?: StatusScope | undefined },
-): Judgement {
-  const t = webhookThresholds(rule);
-  // Only the numbers and countries the rule (or its account) covers, as its Graph checks would.
-  const scoped = isScoped(rule.statusScope);
-  const input = scoped
-    ? { baseline: withinScope(window.baseline, rule.statusScope), recent: withinScope(window.recent, rule.statusScope) }
-    : window;
-  const now = Math.floor(nowMs / 60_000) * 60;
+type ScopeKind = 'account' | 'phone' | 'country';
+
+/** One scope's tallies: its window, its baseline, and its minutes of the last hour. */
+interface ScopeTally {
+  kind: ScopeKind;
+  key: string | null;
+  window: Tally;
+  base: Tally;
+  minutes: Map<number, Tally>;
+}
+
+/** Every scope the rule drills into, tallied from the non-delivered statuses of the baseline and the last hour. */
+function tallyScopes(input: StatusWindow, drillDown: AlertRuleView['drillDown'], now: number): ScopeTally[] {
   const windowFrom = now - WINDOW_MINUTES * 60;
-  // Every scope: its window, its baseline, and its minutes of the last hour.
-  const scopes = new Map<
-    string,
-    { kind: 'account' | 'phone' | 'country'; key: string | null; window: Tally; base: Tally; minutes: Map<number, Tally> }
-  >();
-  const scope = (kind: 'account' | 'phone' | 'country', key: string | null) => {
+  const scopes = new Map<string, ScopeTally>();
+  const scope = (kind: ScopeKind, key: string | null) => {
     const id = `${kind}|${key ?? ''}`;
     let s = scopes.get(id);
     if (!s) {
@@ -144,8 +140,8 @@ export function judgeStatuses(
   };
   const scopesOf = (row: StatusTotal) => {
     const targets = [scope('account', null)];
-    if (rule.drillDown.includes('phone') && row.phone) targets.push(scope('phone', row.phone));
-    if (rule.drillDown.includes('country') && row.country !== 'ZZ') targets.push(scope('country', row.country));
+    if (drillDown.includes('phone') && row.phone) targets.push(scope('phone', row.phone));
+    if (drillDown.includes('country') && row.country !== 'ZZ') targets.push(scope('country', row.country));
     return targets;
   };
   for (const row of input.baseline) {
@@ -165,89 +161,109 @@ export function judgeStatuses(
       add(m, row);
     }
   }
-  const ongoing: Anomaly[] = [];
-  const current: ScopeNow[] = [];
-  const rise = t.minRisePoints / 100;
-  for (const s of scopes.values()) {
-    const attemptsBase = attemptsOf(s.base.sent, s.base.failed);
-    const attempts = attemptsOf(s.window.sent, s.window.failed);
-    // The usual rates, smoothed (toward 2% in all, toward nothing for a code) so a quiet day does not make every failure news.
-    const usual = (s.base.failed + 0.02 * 50) / (attemptsBase + 50);
-    const observed = rate(s.window);
-    const scopeNow: ScopeNow = {
-      scope: scopeOf(s.kind, s.key, scoped),
-      rate: attempts ? 1 - observed : null,
-      expected: 1 - usual,
-      sent: attempts,
-    };
-    current.push(scopeNow);
-    if (attempts < t.minAttempts || s.window.failed < t.minFailures) continue;
-    // Failures are counts, often a handful: judged on the square-root scale, where Poisson noise
-    // is even (a normal test on 11 failures against 2.7 expected cries wolf), widened by the
-    // usual rate's own wander (negative-binomial: variance μ + (spread·μ)²).
-    const excess = (count: number, was: number) => {
-      const mean = was * attempts;
-      const width = Math.sqrt(1 + t.relativeSpread ** 2 * mean);
-      const z = (2 * (Math.sqrt(count + 0.375) - Math.sqrt(mean + 0.375))) / width;
-      const high = ((Math.sqrt(mean + 0.375) + (t.z * width) / 2) ** 2 - 0.375) / attempts;
-      return { points: count / attempts - was, z, high };
-    };
-    // The code that surged most, if any did; else all failures together, if they rose a lot.
-    let surge: { code: number; points: number; z: number; count: number } | undefined;
-    for (const [code, count] of s.window.codes) {
-      if (count < t.minFailures) continue;
-      const was = ((s.base.codes.get(code) ?? 0) + 0.5) / (attemptsBase + 50);
-      const e = excess(count, was);
-      if (e.points >= rise && e.z >= t.z && (!surge || e.z > surge.z)) surge = { code, points: e.points, z: e.z, count };
+  return [...scopes.values()];
+}
+
+type Thresholds = ReturnType<typeof webhookThresholds>;
+
+/** The last hour for the alert's small chart: at each minute, the failure rate of the window ending there. */
+function trailOf(s: ScopeTally, now: number, usual: number, t: Thresholds): NonNullable<ScopeNow['trail']> {
+  const trail: NonNullable<ScopeNow['trail']> = [];
+  for (let m = now - LOOKBACK_MINUTES * 60 + (WINDOW_MINUTES - 1) * 60; m < now; m += 60) {
+    let sent = 0;
+    let failed = 0;
+    for (let k = m - (WINDOW_MINUTES - 1) * 60; k <= m; k += 60) {
+      sent += s.minutes.get(k)?.sent ?? 0;
+      failed += s.minutes.get(k)?.failed ?? 0;
     }
-    const whole = excess(s.window.failed, usual);
-    if (!surge && !(whole.points >= 3 * rise && whole.z >= t.z)) continue;
-    const code = surge?.code ?? [...s.window.codes.entries()].sort((x, y) => y[1] - x[1])[0]![0];
-    const count = surge?.count ?? s.window.codes.get(code)!;
-    // Since when: the first raised minute of the window, then back through the last hour while
-    // the minutes before it failed as much.
-    const codeUsual = ((s.base.codes.get(code) ?? 0) + 0.5) / (attemptsBase + 50);
-    const raised = (m: number) => {
-      const minute = s.minutes.get(m);
-      if (!minute) return false;
-      const n = attemptsOf(minute.sent, minute.failed);
-      return n > 0 && (surge ? (minute.codes.get(code) ?? 0) / n - codeUsual : rate(minute) - usual) >= (surge ? rise : 3 * rise) / 2;
-    };
-    let start = windowFrom;
-    while (start < now - 60 && !raised(start)) start += 60;
-    while (start - 60 >= now - LOOKBACK_MINUTES * 60 && raised(start - 60)) start -= 60;
-    // The last hour for the alert's small chart: at each minute, the failure rate of the window
-    // ending there (what a check then judged; single minutes are too few messages to read).
-    scopeNow.trail = [];
-    for (let m = now - LOOKBACK_MINUTES * 60 + (WINDOW_MINUTES - 1) * 60; m < now; m += 60) {
-      let sent = 0;
-      let failed = 0;
-      for (let k = m - (WINDOW_MINUTES - 1) * 60; k <= m; k += 60) {
-        sent += s.minutes.get(k)?.sent ?? 0;
-        failed += s.minutes.get(k)?.failed ?? 0;
-      }
-      const n = attemptsOf(sent, failed);
-      scopeNow.trail.push({ start: m, rate: n >= t.minAttempts ? failed / n : null, expected: usual, sent: n });
-    }
-    const meaning = failureMeaning(code);
-    const label = scopeOf(s.kind, s.key, scoped);
-    const where = s.kind === 'account' ? 'across the account' : s.kind === 'phone' ? `on ${label.label}` : `to ${label.label}`;
-    ongoing.push({
-      kind: 'failure_burst',
-      scope: label,
-      start,
-      end: now,
-      detectedAt: now,
-      observed,
-      expected: usual,
-      expectedLow: 0,
-      expectedHigh: whole.high,
-      severity: observed - usual >= 0.15 ? 'critical' : 'warning',
-      sent: attempts,
-      delivered: attempts - s.window.failed,
-      code,
-      explanation: `Failures ${where} rose to ${(observed * 100).toFixed(1)}% of messages (usually ${(usual * 100).toFixed(1)}%) in the last ${WINDOW_MINUTES} minutes, led by ${code} (${count} of ${s.window.failed}) — ${meaning.title}. ${meaning.advice}`,
-    });
+    const n = attemptsOf(sent, failed);
+    trail.push({ start: m, rate: n >= t.minAttempts ? failed / n : null, expected: usual, sent: n });
   }
-  return { ongoing, recent: ongoing, now: current };
+  return trail;
+}
+
+/** One scope judged: what it looks like now, and the burst it is in, if any. */
+function judgeScope(s: ScopeTally, now: number, t: Thresholds, scoped: boolean): { scopeNow: ScopeNow; burst?: Anomaly } {
+  const rise = t.minRisePoints / 100;
+  const windowFrom = now - WINDOW_MINUTES * 60;
+  const attemptsBase = attemptsOf(s.base.sent, s.base.failed);
+  const attempts = attemptsOf(s.window.sent, s.window.failed);
+  // The usual rates, smoothed (toward 2% in all, toward nothing for a code) so a quiet day does not make every failure news.
+  const usual = (s.base.failed + 0.02 * 50) / (attemptsBase + 50);
+  const observed = rate(s.window);
+  const label = scopeOf(s.kind, s.key, scoped);
+  const scopeNow: ScopeNow = { scope: label, rate: attempts ? 1 - observed : null, expected: 1 - usual, sent: attempts };
+  if (attempts < t.minAttempts || s.window.failed < t.minFailures) return { scopeNow };
+  // Failures are counts, often a handful: judged on the square-root scale, where Poisson noise
+  // is even (a normal test on 11 failures against 2.7 expected cries wolf), widened by the
+  // usual rate's own wander (negative-binomial: variance μ + (spread·μ)²).
+  const excess = (count: number, was: number) => {
+    const mean = was * attempts;
+    const width = Math.sqrt(1 + t.relativeSpread ** 2 * mean);
+    const z = (2 * (Math.sqrt(count + 0.375) - Math.sqrt(mean + 0.375))) / width;
+    const high = ((Math.sqrt(mean + 0.375) + (t.z * width) / 2) ** 2 - 0.375) / attempts;
+    return { points: count / attempts - was, z, high };
+  };
+  // The code that surged most, if any did; else all failures together, if they rose a lot.
+  let surge: { code: number; points: number; z: number; count: number } | undefined;
+  for (const [code, count] of s.window.codes) {
+    if (count < t.minFailures) continue;
+    const was = ((s.base.codes.get(code) ?? 0) + 0.5) / (attemptsBase + 50);
+    const e = excess(count, was);
+    if (e.points >= rise && e.z >= t.z && (!surge || e.z > surge.z)) surge = { code, points: e.points, z: e.z, count };
+  }
+  const whole = excess(s.window.failed, usual);
+  if (!surge && !(whole.points >= 3 * rise && whole.z >= t.z)) return { scopeNow };
+  const code = surge?.code ?? [...s.window.codes.entries()].sort((x, y) => y[1] - x[1])[0]![0];
+  const count = surge?.count ?? s.window.codes.get(code)!;
+  // Since when: the first raised minute of the window, then back through the last hour while
+  // the minutes before it failed as much.
+  const codeUsual = ((s.base.codes.get(code) ?? 0) + 0.5) / (attemptsBase + 50);
+  const raised = (m: number) => {
+    const minute = s.minutes.get(m);
+    if (!minute) return false;
+    const n = attemptsOf(minute.sent, minute.failed);
+    return n > 0 && (surge ? (minute.codes.get(code) ?? 0) / n - codeUsual : rate(minute) - usual) >= (surge ? rise : 3 * rise) / 2;
+  };
+  let start = windowFrom;
+  while (start < now - 60 && !raised(start)) start += 60;
+  while (start - 60 >= now - LOOKBACK_MINUTES * 60 && raised(start - 60)) start -= 60;
+  scopeNow.trail = trailOf(s, now, usual, t);
+  const meaning = failureMeaning(code);
+  const where = s.kind === 'account' ? 'across the account' : s.kind === 'phone' ? `on ${label.label}` : `to ${label.label}`;
+  const burst: Anomaly = {
+    kind: 'failure_burst',
+    scope: label,
+    start,
+    end: now,
+    detectedAt: now,
+    observed,
+    expected: usual,
+    expectedLow: 0,
+    expectedHigh: whole.high,
+    severity: observed - usual >= 0.15 ? 'critical' : 'warning',
+    sent: attempts,
+    delivered: attempts - s.window.failed,
+    code,
+    explanation: `Failures ${where} rose to ${(observed * 100).toFixed(1)}% of messages (usually ${(usual * 100).toFixed(1)}%) in the last ${WINDOW_MINUTES} minutes, led by ${code} (${count} of ${s.window.failed}) — ${meaning.title}. ${meaning.advice}`,
+  };
+  return { scopeNow, burst };
+}
+
+/** Judge an account's statuses at `nowMs`. Pure: the counts in, the judgement out. */
+export function judgeStatuses(
+  window: StatusWindow,
+  nowMs: number,
+  rule: Pick<AlertRuleView, 'drillDown' | 'sensitivity'> & { statusScope?: StatusScope | undefined },
+): Judgement {
+  const t = webhookThresholds(rule);
+  // Only the numbers and countries the rule (or its account) covers, as its Graph checks would.
+  const scoped = isScoped(rule.statusScope);
+  const input = scoped
+    ? { baseline: withinScope(window.baseline, rule.statusScope), recent: withinScope(window.recent, rule.statusScope) }
+    : window;
+  const now = Math.floor(nowMs / 60_000) * 60;
+  const judged = tallyScopes(input, rule.drillDown, now).map((s) => judgeScope(s, now, t, scoped));
+  const ongoing = judged.flatMap((j) => (j.burst ? [j.burst] : []));
+  return { ongoing, recent: ongoing, now: judged.map((j) => j.scopeNow) };
 }
