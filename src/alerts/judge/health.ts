@@ -82,7 +82,7 @@ class HealthState {
     this.undone.set(key, { key, scope: was.scope, kind, since: was.since, at, explanation });
   }
 
-  number(e: HealthEventRecord): void {
+  number(e: HealthEventRecord) {
     const digits = text(e.data.phone) ?? e.subject;
     const scope = phoneScope(digits);
     const limit = text(e.data.limit);
@@ -113,7 +113,7 @@ class HealthState {
     }
   }
 
-  template(e: HealthEventRecord): void {
+  template(e: HealthEventRecord) {
     const scope = templateScope(e);
     const reason = text(e.data.reason);
     const why = reason && reason !== 'NONE' ? ` (${words(reason)})` : '';
@@ -148,7 +148,7 @@ class HealthState {
     }
   }
 
-  account(e: HealthEventRecord): void {
+  account(e: HealthEventRecord) {
     if (e.event === 'ACCOUNT_RESTRICTION') {
       const phone = text(e.data.phone);
       const scope = phone ? phoneScope(phone) : ACCOUNT;
