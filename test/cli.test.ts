@@ -448,7 +448,7 @@ describe('waba-pulse check', () => {
     );
     const none = await check(['check'], { WABA_PULSE_CONFIG: path });
     expect(none.code).toBe(2);
-    expect(none.out).toContain('✗ alerts: 1 rule(s) judge status webhooks (source: webhooks), but WHATSAPP_APP_SECRET is not set');
+    expect(none.out).toContain('✗ alerts: 1 rule(s) judge webhooks (source: webhooks or kind: health), but WHATSAPP_APP_SECRET is not set');
     // Without webhook rules, no variables is simply off: nothing said.
     const off = await check(['check']);
     expect(off.out).not.toContain('status webhooks');

@@ -163,3 +163,44 @@ describe('config files', () => {
       expect(visibleAccounts(config, { ...d.target, user: 'U1' }).map((a) => a.id)).toContain(d.accountId);
   });
 });
+
+describe('health alert rules (kind: health)', () => {
+  const accounts = [{ id: '104729384756102', name: 'acme', token: '${T}' }];
+  const targets = [{ slack: { channel: 'C1' } }];
+
+  it('take an account, targets and a reminder interval, checked every minute', () => {
+    const config = buildConfig({ accounts, alerts: [{ kind: 'health', account: 'acme', remindEvery: '2h', targets }] }, {});
+    expect(config.alerts[0]).toEqual({
+      kind: 'health',
+      account: 'acme',
+      remindEvery: 7_200_000,
+      checkEvery: 60_000,
+      targets: [{ platform: 'slack', conversation: 'C1' }],
+    });
+    // A rule without kind is a drop rule, as before.
+    expect(buildConfig({ accounts, alerts: [{ account: 'acme', targets }] }, {}).alerts[0]).toMatchObject({
+      kind: 'drop',
+      source: 'graph',
+    });
+  });
+
+  it("refuse a drop rule's settings by name, and an unknown kind, each in one line", () => {
+    const minSent = thrown(
+      () => buildConfig({ accounts, alerts: [{ kind: 'health', account: 'acme', minSent: 10, targets }] }, {}),
+      ConfigError,
+    );
+    expect(minSent.message).toBe(
+      'alerts[0].minSent: a health rule takes no minSent — it judges the health webhooks every minute; remove minSent, or drop kind: health for a delivery rule',
+    );
+    const kind = thrown(() => buildConfig({ accounts, alerts: [{ kind: 'healthy', account: 'acme', targets }] }, {}), ConfigError);
+    expect(kind.message).toBe('alerts[0].kind: "healthy" is not an alert kind — use drop (the default) or health');
+  });
+
+  it('need WHATSAPP_APP_SECRET, as rules on status webhooks do', async () => {
+    const { webhookSettings } = await import('../src/whatsapp/settings.js');
+    const config = buildConfig({ accounts, alerts: [{ kind: 'health', account: 'acme', targets }] }, {});
+    expect(thrown(() => webhookSettings(config), ConfigError).message).toMatch(
+      /1 rule\(s\) judge webhooks .* WHATSAPP_APP_SECRET is not set/,
+    );
+  });
+});

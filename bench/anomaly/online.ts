@@ -6,6 +6,7 @@
  */
 
 import { runBacktest } from '../../src/alerts/backtest/run.js';
+import type { DropRule } from '../../src/alerts/checker.js';
 import { DEFAULT_SETTLE_CURVE } from '../../src/analytics/settle.js';
 import type { EvalAccount } from './generate.js';
 import { generatedGraph } from './graphSource.js';
@@ -38,7 +39,7 @@ export async function online(
       config,
       account: config.accounts[0]!,
       token: 'eval-token',
-      rule: config.alerts[0]!,
+      rule: config.alerts[0] as DropRule,
       range: { start: start + fromDay * 86_400, end: start + toDay * 86_400 },
       curve: DEFAULT_SETTLE_CURVE,
       maxCalls: 1_000_000,

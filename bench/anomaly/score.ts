@@ -3,9 +3,11 @@
  * happened in; which alarms no incident explains (false alarms, counted as events: simultaneous
  * alarms of one account are one message); what happened during campaigns.
  */
+import type { AnomalyKind } from '../../src/analytics/anomalies.js';
 import { type EvalAccount, HALF_HOUR, type Incident } from './generate.js';
 
-export type AlarmKind = 'delivery_drop' | 'volume_drop' | 'volume_spike' | 'failure_burst';
+/** Delivery data raises only the delivery kinds; the health kinds come from webhooks, never here. */
+export type AlarmKind = AnomalyKind;
 
 export interface Alarm {
   kind: AlarmKind;

@@ -12,11 +12,12 @@ import { isStoreUnavailable } from '../store/unavailable.js';
 import type { PostOutcome } from '../vocabulary/chat.js';
 import { chartData, line, recovered, recoveryLines, settledEnd } from './content.js';
 import type { CheckBudget, Judgement } from './judge/graph.js';
+import type { HealthJudgement } from './judge/health.js';
 import { anomalyKey, newAlertKey, newShortId, parseAnomalyKey, scopeKeyOf } from './keys.js';
 import { advance, type Decision, decide, type EpisodeState } from './lifecycle.js';
 import type { AlertContent, AlertFollowUp } from './model.js';
 import { AlertNotifier } from './notify.js';
-import { defaultJudge, type JudgeFn, webhookJudge } from './sources.js';
+import { defaultJudge, healthJudge, healthNoteFor, type JudgeFn, webhookJudge } from './sources.js';
 
 /** How alerts reach a chat conversation: the chat surfaces in `serve`, a recorder in a backtest. */
 export interface AlertDelivery {
@@ -57,6 +58,9 @@ export interface AlertCheckerOptions {
   judge?: JudgeFn | undefined;
 }
 
+/** How a `kind: health` rule's account is judged at a moment (default: its health events in the store). */
+export type HealthJudgeFn = (account: Pick<AccountConfig, 'id'>, now: number) => Promise<HealthJudgement>;
+
 /**
  * A rule's share of its WABA's hourly Graph calls for its checks (40 of 200 an hour: a check every
  * 30 minutes may make 20); past 60% of the budget used a check takes at most half of what is left
@@ -67,6 +71,8 @@ const SQUEEZE_AT = 0.6;
 const DEFER_AT = 0.9;
 
 export type Rule = Config['alerts'][number];
+/** A rule on drops in delivery, sending or failures (`source: graph` or `webhooks`). */
+export type DropRule = Extract<Rule, { kind: 'drop' }>;
 
 export function ruleId(rule: Pick<Rule, 'account' | 'name'>, index: number): string {
   return rule.name ? `${rule.account}:${rule.name}` : `${rule.account}:${index}`;
@@ -95,6 +101,8 @@ export class AlertChecker {
   private readonly judge: JudgeFn;
   /** `source: webhooks` rules: the status webhooks' counts in the store, minute by minute. */
   private readonly judgeWebhooks: JudgeFn;
+  /** `kind: health` rules: the health webhooks' events in the store. */
+  private readonly judgeHealth: HealthJudgeFn;
   private readonly notifier: AlertNotifier;
 
   constructor(private readonly options: AlertCheckerOptions) {
@@ -103,6 +111,7 @@ export class AlertChecker {
     this.cleanToResolve = options.cleanChecksToResolve ?? 2;
     this.judge = options.judge ?? defaultJudge(options.ctx, options.settleCurves ?? fixedCurves());
     this.judgeWebhooks = options.judge ?? webhookJudge(options.store);
+    this.judgeHealth = healthJudge(options.store);
   }
 
   async tick(now = this.options.ctx.now()): Promise<void> {
@@ -117,8 +126,13 @@ export class AlertChecker {
         const account = lookupAccount(ctx.config.accounts, rule.account)!;
         // Nearly out of budget: defer this check (a longer interval) rather than be throttled.
         const budget = this.options.budget;
-        // (Rules on status webhooks make no Graph calls.)
-        if (budget && rule.source !== 'webhooks' && budget.callsInLastHour(account.id) >= budget.callsPerHour * DEFER_AT) {
+        // (Rules on status or health webhooks make no Graph calls.)
+        if (
+          budget &&
+          rule.kind === 'drop' &&
+          rule.source === 'graph' &&
+          budget.callsInLastHour(account.id) >= budget.callsPerHour * DEFER_AT
+        ) {
           logger.warn({ rule: id }, 'alert check deferred to stay within the Graph budget');
           await store.finishRun(
             job,
@@ -153,7 +167,7 @@ export class AlertChecker {
    * the WABA has used much of it (half of what is left before checks are deferred); more when the
    * account itself is dropping. A drill-down that does not fit waits for the next check, in turn.
    */
-  private checkBudget(rule: Rule, account: AccountConfig, episode: EpisodeState | undefined, now: number): CheckBudget {
+  private checkBudget(rule: DropRule, account: AccountConfig, episode: EpisodeState | undefined, now: number): CheckBudget {
     const perHour = this.options.budget?.callsPerHour ?? this.options.ctx.config.graph.callsPerHour;
     const used = this.options.budget?.callsInLastHour(account.id) ?? 0;
     const room = Math.max(0, Math.floor(perHour * DEFER_AT - used));
@@ -163,26 +177,34 @@ export class AlertChecker {
     return { allowance, urgent: Math.max(allowance, Math.floor(room / 2)), pinned, turn: Math.floor(now / rule.checkEvery) };
   }
 
-  /** One check of one rule at `now`: judge, decide, store, post. */
-  async check(rule: Rule, id: string, account: AccountConfig, now: number): Promise<CheckOutcome> {
-    const episode = await this.loadEpisode(id);
+  /** What a rule finds at `now`: a drop rule's scopes judged, or a health rule's events folded. */
+  private async judgeRule(rule: Rule, account: AccountConfig, episode: EpisodeState | undefined, now: number): Promise<Judgement> {
+    if (rule.kind === 'health') return this.judgeHealth(account, now);
     const webhooks = rule.source === 'webhooks';
     const judge = webhooks ? this.judgeWebhooks : this.judge;
     const budget = webhooks ? undefined : this.checkBudget(rule, account, episode, now);
-    const judgement = await judge(rule, account, now, rule.drillDown.length > 0, budget);
+    return judge(rule, account, now, rule.drillDown.length > 0, budget);
+  }
+
+  /** One check of one rule at `now`: judge, decide, store, post. */
+  async check(rule: Rule, id: string, account: AccountConfig, now: number): Promise<CheckOutcome> {
+    const episode = await this.loadEpisode(id);
+    const judgement = await this.judgeRule(rule, account, episode, now);
     const left = judgement.unjudged?.length ?? 0;
     if (left) this.options.logger.info({ rule: id, left }, 'drill-downs left for the next check to stay within the Graph budget');
     // Headline first, by the one rule messages, charts and backtests share.
     const found = rankAnomalies(judgement.ongoing);
 
     const quiet = episode?.status === 'open' ? await this.isQuiet(episode.alertKey, now) : false;
+    // A health problem is undone by an event (UNFLAGGED, UPGRADE, REINSTATED): one clean check is enough.
+    const health = rule.kind === 'health';
     const decision = decide(
       episode,
       found,
       now,
-      { remindEvery: rule.remindEvery, cleanChecksToResolve: this.cleanToResolve },
+      { remindEvery: rule.remindEvery, cleanChecksToResolve: health ? 1 : this.cleanToResolve },
       quiet,
-      episode ? recovered(episode, judgement, rule.minSent) : true,
+      episode && !health ? recovered(episode, judgement, rule.minSent) : true,
     );
     const ids =
       decision.kind === 'open'
@@ -241,7 +263,15 @@ export class AlertChecker {
     } else {
       const added = decision.kind === 'update' ? new Set(decision.added.map(anomalyKey)) : new Set<string>();
       const chart = chartData(found, judgement);
-      content = { ...base, anomalies: found.map((a) => line(a, added.has(anomalyKey(a)))), ...(chart ? { chart } : {}) };
+      // A drop on an account just flagged, or with a template paused, says so: the likely cause.
+      const phones = found.flatMap((a) => (a.scope.phone ? [a.scope.phone] : []));
+      const healthNote = rule.kind === 'drop' ? await healthNoteFor(store, account.id, now, phones) : undefined;
+      content = {
+        ...base,
+        anomalies: found.map((a) => line(a, added.has(anomalyKey(a)))),
+        ...(chart ? { chart } : {}),
+        ...(healthNote ? { healthNote } : {}),
+      };
     }
     // Durable before anything is posted: a store failure here posts nothing, and the retried
     // check finds the alert and posts it then.

@@ -2,9 +2,11 @@ import type { Anomaly } from '../analytics/anomalies.js';
 import { rankAnomalies } from '../analytics/ranking.js';
 import { formatRate } from '../report/format.js';
 import type { Judgement } from './judge/graph.js';
+import type { HealthUndo } from './judge/health.js';
 import { anomalyKey, parseAnomalyKey, scopeKeyOf } from './keys.js';
 import type { EpisodeState } from './lifecycle.js';
 import type { AlertChartData, AlertLine } from './model.js';
+import { isHealthKind } from './presentation.js';
 
 /**
  * What an alert says, made from what was judged: its lines, its small chart, and — when it
@@ -38,8 +40,8 @@ export function line(a: Anomaly, isNew = false): AlertLine {
     end: a.end,
     // The checker alerts only on what reaches the newest hour.
     ongoing: true,
-    observed: a.observed,
-    expected: a.expected,
+    // A health problem is a state, measured by nothing: its explanation says it.
+    ...(isHealthKind(a.kind) ? {} : { observed: a.observed, expected: a.expected }),
     ...(a.code !== undefined ? { code: a.code } : {}),
     ...(isNew ? { new: true } : {}),
   };
@@ -73,12 +75,23 @@ export function chartData(found: readonly Anomaly[], judgement: Judgement): Aler
   };
 }
 
-/** What recovered, scope by scope, and what it delivers now. */
-export function recoveryLines(episode: EpisodeState, judgement: Judgement): AlertLine[] {
+/** What recovered, scope by scope, and what it delivers now (or, for health, what undid it). */
+export function recoveryLines(episode: EpisodeState, judgement: Judgement & { undone?: readonly HealthUndo[] }): AlertLine[] {
   const lines: AlertLine[] = [];
   const seen = new Set<string>();
   for (const key of episode.announced) {
     const { kind, scopeKind, scopeKey } = parseAnomalyKey(key);
+    if (isHealthKind(kind)) {
+      const undo = judgement.undone?.find((u) => u.key === key);
+      lines.push({
+        severity: 'warning',
+        kind,
+        explanation: undo?.explanation ?? `${scopeKey || 'The account'}: no longer reported`,
+        scope: { kind: scopeKind, key: scopeKey || null, label: undo?.scope.label ?? scopeKey },
+        ...(undo ? { end: undo.at } : {}),
+      });
+      continue;
+    }
     if (seen.has(scopeKeyOf({ scopeKind, scopeKey }))) continue;
     seen.add(scopeKeyOf({ scopeKind, scopeKey }));
     const now = judgement.now.find((s) => s.scope.kind === scopeKind && (s.scope.key ?? '') === scopeKey);

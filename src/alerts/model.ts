@@ -1,4 +1,5 @@
 import type { Anomaly } from '../analytics/anomalies.js';
+import type { HealthNote } from './judge/health.js';
 
 /** One line of an alert: an anomaly as found, or (resolved) what recovered. */
 export interface AlertLine extends Pick<Anomaly, 'severity' | 'explanation'> {
@@ -62,6 +63,8 @@ export interface AlertContent {
   /** Acknowledged or muted, and by whom: kept across redraws until undone. */
   status?: AlertStatusLine | undefined;
   chart?: AlertChartData | undefined;
+  /** A drop alert's account was flagged, had a quality fall or a template paused in the last day. */
+  healthNote?: HealthNote | undefined;
 }
 
 /** A short follow-up under a posted alert: news of it, a reminder, its resolution. */

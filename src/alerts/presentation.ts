@@ -1,3 +1,4 @@
+import type { HealthAnomalyKind } from '../analytics/anomalies.js';
 import { compareAnomalies, rankAnomalies } from '../analytics/ranking.js';
 import { clockSpan, clockTime, formatCount, formatDuration, formatRate, unbroken } from '../report/format.js';
 import { failureMeaning } from '../vocabulary/failureCodes.js';
@@ -19,8 +20,25 @@ function where(line: AlertLine): string {
   return unbroken(line.scope.label);
 }
 
+/** Kinds from the health webhooks: a state that stands until undone, worded by the judge. */
+const HEALTH_KINDS: ReadonlySet<string> = new Set<HealthAnomalyKind>([
+  'number_flagged',
+  'limit_lowered',
+  'number_restricted',
+  'account_restricted',
+  'account_disabled',
+  'template_paused',
+  'template_disabled',
+]);
+
+export function isHealthKind(kind: string | undefined): kind is HealthAnomalyKind {
+  return kind !== undefined && HEALTH_KINDS.has(kind);
+}
+
 /** "+1 631 555 1000 at 74.9% (expected 96.3%) since 13:00 IST, ongoing". */
 export function lineHeadline(line: AlertLine, tz: string, reference?: number): string {
+  // "+1 631 555 1001: messaging limit lowered TIER_10K → TIER_2K, since 09:12 IST".
+  if (isHealthKind(line.kind) && line.start !== undefined) return `${line.explanation}, since ${clockTime(line.start, tz, reference)}`;
   if (line.start === undefined || line.observed === undefined) return line.explanation;
   const since = clockTime(line.start, tz, reference);
   const state = line.ongoing === false && line.end !== undefined ? `until ${clockTime(line.end, tz, line.start)}` : 'ongoing';
@@ -84,15 +102,18 @@ export function incidents(alert: AlertContent): Incident[] {
     else groups.push([line]);
   }
   const reference = alert.openedAt === undefined ? undefined : Math.floor(alert.openedAt / 1000);
+  const note = healthNoteLine(alert, reference);
   // The incident led by the alert's headline anomaly comes first (the one its chart shows).
   return groups
     .map((group) => rankAnomalies(group))
     .sort((a, b) => compareAnomalies(a[0]!, b[0]!))
-    .map((ranked) => {
+    .map((ranked, i) => {
       const [primary, ...rest] = ranked as [AlertLine, ...AlertLine[]];
+      // The health news goes under the headline incident, once.
+      const detail = [lineDetail(primary), i === 0 ? note : undefined].filter(Boolean).join('\n') || undefined;
       return {
         headline: lineHeadline(primary, alert.timezone, reference),
-        detail: lineDetail(primary),
+        detail,
         severity: ranked.some((l) => l.severity === 'critical') ? 'critical' : 'warning',
         related: rest.map(relatedLine),
         new: ranked.some((l) => l.new),
@@ -100,10 +121,31 @@ export function incidents(alert: AlertContent): Incident[] {
     });
 }
 
-/** "Delivery drop · Acme Retail", "Sending stopped · Globex Support". */
+/** "Number +1 631 555 1001 was flagged (quality below GREEN) at 09:12 IST — see health" (and how many more). */
+export function healthNoteLine(alert: Pick<AlertContent, 'healthNote' | 'timezone'>, reference?: number): string | undefined {
+  const note = alert.healthNote;
+  if (!note) return undefined;
+  const more = note.more ? ` (and ${note.more} more health event${note.more > 1 ? 's' : ''} today)` : '';
+  return `${note.what} at ${clockTime(note.at, alert.timezone, reference)}${more} — see health`;
+}
+
+/** A health alert's title: its worst problem's kind. */
+const HEALTH_TITLES: Record<HealthAnomalyKind, string> = {
+  account_disabled: 'Account disabled',
+  account_restricted: 'Account restricted',
+  number_restricted: 'Number restricted',
+  template_paused: 'Template paused',
+  limit_lowered: 'Messaging limit lowered',
+  number_flagged: 'Number flagged',
+  template_disabled: 'Template disabled',
+};
+
+/** "Delivery drop · Acme Retail", "Sending stopped · Globex Support", "Number flagged · Acme Retail". */
 export function alertTitle(alert: AlertContent): string {
   if (alert.resolved) return `Resolved · ${alert.accountName}`;
   const kinds = new Set(alert.anomalies.map((a) => a.kind));
+  const health = (Object.keys(HEALTH_TITLES) as HealthAnomalyKind[]).find((k) => kinds.has(k));
+  if (health) return `${HEALTH_TITLES[health]} · ${alert.accountName}`;
   const what = kinds.has('delivery_drop')
     ? 'Delivery drop'
     : kinds.has('failure_burst')

@@ -21,12 +21,25 @@ import {
   ruleDetection,
   type ScopeData,
 } from './judge/graph.js';
+import {
+  HEALTH_AHEAD_SECONDS,
+  HEALTH_LOOKBACK_SECONDS,
+  HEALTH_NOTE_SECONDS,
+  type HealthJudgement,
+  type HealthNote,
+  judgeHealth,
+  recentHealthNote,
+} from './judge/health.js';
 import { judgeStatuses, statusWindow, WINDOW_MINUTES } from './judge/webhooks.js';
+
+/** Most health events a check reads (newest first): far more than an account gets in 90 days. */
+const HEALTH_EVENTS_READ = 5_000;
 
 /**
  * What a check reads before it judges: a `graph` rule's scopes from Graph (through the bucket
  * cache, within the check's share of the call budget), a `webhooks` rule's counts from the
- * store. The judging itself is pure (`judge/graph.ts`, `judge/webhooks.ts`).
+ * store, a `health` rule's health events from the store. The judging itself is pure
+ * (`judge/graph.ts`, `judge/webhooks.ts`, `judge/health.ts`).
  */
 
 export interface FetchedScopes {
@@ -158,4 +171,29 @@ export function webhookJudge(store: Pick<Store, 'statusCounts' | 'statusTotals'>
       statusScope: statusScopeOf(account, rule),
     });
   };
+}
+
+/**
+ * The judge of `kind: health` rules: the account's health events of the last 90 days from the
+ * store (where the webhook route keeps them once each), folded into what stands now. No Graph
+ * calls: a check a minute costs one indexed read.
+ */
+export function healthJudge(store: Pick<Store, 'healthEvents'>) {
+  return async (account: Pick<AccountConfig, 'id'>, nowMs: number): Promise<HealthJudgement> => {
+    const nowS = Math.floor(nowMs / 1000);
+    const events = await store.healthEvents(account.id, nowS - HEALTH_LOOKBACK_SECONDS, nowS + HEALTH_AHEAD_SECONDS, HEALTH_EVENTS_READ);
+    return judgeHealth(events, nowMs);
+  };
+}
+
+/** The health line of a drop alert: the account's flags, quality falls and pauses of the last day. */
+export async function healthNoteFor(
+  store: Pick<Store, 'healthEvents'>,
+  accountId: string,
+  nowMs: number,
+  phones: readonly string[],
+): Promise<HealthNote | undefined> {
+  const nowS = Math.floor(nowMs / 1000);
+  const events = await store.healthEvents(accountId, nowS - HEALTH_NOTE_SECONDS, nowS + HEALTH_AHEAD_SECONDS, HEALTH_EVENTS_READ);
+  return recentHealthNote(events, nowMs, phones);
 }

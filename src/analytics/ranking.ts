@@ -1,7 +1,13 @@
 import type { Anomaly } from './anomalies.js';
 
 /** A number names a cause better than its country, a country better than the account it drags down. */
-export const SCOPE_SPECIFICITY: Record<Anomaly['scope']['kind'], number> = { phone_country: 3, phone: 2, country: 1, account: 0 };
+export const SCOPE_SPECIFICITY: Record<Anomaly['scope']['kind'], number> = {
+  phone_country: 3,
+  phone: 2,
+  template: 2,
+  country: 1,
+  account: 0,
+};
 
 /** What ranking needs of an anomaly, or of an alert line made from one. */
 export interface Rankable {

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { type BacktestEpisode, type BacktestResult, minutesToAlert, runBacktest, runWebhookBacktest } from '../alerts/backtest/run.js';
-import type { Rule } from '../alerts/checker.js';
+import type { DropRule } from '../alerts/checker.js';
 import { curveFromStats, DEFAULT_SETTLE_CURVE, type SettleCurve, type SettleStats } from '../analytics/settle.js';
 import { toIso } from '../analytics/time.js';
 import { namesAccount } from '../config/accounts.js';
@@ -37,10 +37,15 @@ const MAX_DAYS = 31;
 const HISTORY_DAYS = 8;
 
 /** The rule named, the account's first Graph rule, or the defaults every rule starts from. */
-function ruleFor(config: Config, account: AccountConfig, name: string | undefined): Rule {
+function ruleFor(config: Config, account: AccountConfig, name: string | undefined): DropRule {
   const ofAccount = config.alerts.filter((r) => namesAccount(account, r.account));
   if (name !== undefined) {
     const found = ofAccount.find((r) => r.name?.toLowerCase() === name.toLowerCase());
+    if (found?.kind === 'health')
+      throw new UsageError(
+        `alert rule ${quoted(name)} is a health rule: it opens on health webhooks as they come, there is nothing to replay`,
+        'name a drop rule (source: graph or webhooks), or see waba-pulse health --account for its events',
+      );
     if (found) return found;
     const names = ofAccount.map((r) => r.name).filter(Boolean);
     throw new UsageError(
@@ -50,7 +55,7 @@ function ruleFor(config: Config, account: AccountConfig, name: string | undefine
         : 'it has no named rules under alerts: — leave out --rule to replay the defaults',
     );
   }
-  return ofAccount.find((r) => r.source === 'graph') ?? defaultAlertRule(account.name);
+  return ofAccount.find((r): r is DropRule => r.kind === 'drop' && r.source === 'graph') ?? defaultAlertRule(account.name);
 }
 
 /** The account's learned settle curve, when a store is configured and has one; else the default. */

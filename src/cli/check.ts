@@ -8,7 +8,7 @@ import { configDigests, describeSchedule, nextOccurrence } from '../jobs/digests
 import type { Logger } from '../log.js';
 import { redactSecrets } from '../secrets.js';
 import { servePlan } from '../serve/plan.js';
-import { WEBHOOK_PATH } from '../whatsapp/settings.js';
+import { judgesWebhooks, WEBHOOK_PATH } from '../whatsapp/settings.js';
 import type { CliIo } from './io.js';
 import { graphClientFor } from './report.js';
 
@@ -67,7 +67,7 @@ export async function runCheck(opts: { online?: boolean }, io: CliIo, configPath
   }
   for (const { platform } of plan.platforms) out(`✓ ${platform.config.label}: on`);
   if (plan.webhooks) {
-    const rules = config.alerts.filter((r) => r.source === 'webhooks').length;
+    const rules = config.alerts.filter(judgesWebhooks).length;
     out(
       `✓ status webhooks: on, at ${WEBHOOK_PATH} on the serve port (signatures checked with WHATSAPP_APP_SECRET)${rules ? `; ${rules} alert rule(s) judge them` : ''}`,
     );

@@ -168,9 +168,11 @@ const digestSchema = (target: z.ZodType<ChatTarget>) =>
     targets: z.array(target).min(1, { error: 'needs at least one target' }),
   });
 
-const alertRuleSchema = (target: z.ZodType<ChatTarget>, minTargets = 1) =>
+const dropRuleSchema = (target: z.ZodType<ChatTarget>, minTargets = 1) =>
   z
     .strictObject({
+      /** A drop in delivery, sending or failures (the default kind). */
+      kind: z.literal('drop').default('drop'),
       name: z.string().min(1).optional(),
       account: z.string().min(1),
       /**
@@ -206,9 +208,53 @@ const alertRuleSchema = (target: z.ZodType<ChatTarget>, minTargets = 1) =>
     })
     .transform((rule) => ({ ...rule, checkEvery: rule.checkEvery ?? (rule.source === 'webhooks' ? MINUTE : 30 * MINUTE) }));
 
+/** Settings of a drop rule that mean nothing to a health rule: refused by name, not as a misspelling. */
+const DROP_ONLY = ['source', 'scope', 'checkEvery', 'minSent', 'rateFloor', 'drillDown', 'sensitivity'] as const;
+
+/**
+ * `kind: health`: the health webhooks of the account (a number flagged or its limit lowered, a
+ * number or the account restricted or disabled, a template paused or disabled), judged from the
+ * store every minute — no Graph calls, nothing to tune.
+ */
+const healthRuleSchema = (target: z.ZodType<ChatTarget>) =>
+  z
+    .strictObject({
+      kind: z.literal('health'),
+      name: z.string().min(1).optional(),
+      account: z.string().min(1),
+      remindEvery: duration({ min: 15 * MINUTE, max: 30 * DAY }).default(4 * HOUR),
+      targets: z.array(target).min(1, { error: 'needs at least one target' }),
+      ...Object.fromEntries(DROP_ONLY.map((key) => [key, z.unknown().optional()])),
+    })
+    .superRefine((rule, ctx) => {
+      for (const key of DROP_ONLY)
+        if ((rule as Record<string, unknown>)[key] !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `a health rule takes no ${key} — it judges the health webhooks every minute; remove ${key}, or drop kind: health for a delivery rule`,
+          });
+    })
+    .transform((rule) => ({
+      kind: rule.kind,
+      ...(rule.name !== undefined ? { name: rule.name } : {}),
+      account: rule.account,
+      remindEvery: rule.remindEvery,
+      targets: rule.targets,
+      checkEvery: MINUTE,
+    }));
+
+const alertRuleSchema = (target: z.ZodType<ChatTarget>, minTargets = 1) =>
+  z.discriminatedUnion('kind', [dropRuleSchema(target, minTargets), healthRuleSchema(target)], {
+    error: (issue) => {
+      const kind = (issue.input as { kind?: unknown } | undefined)?.kind;
+      return `${quoted(kind)} is not an alert kind — use drop (the default) or health`;
+    },
+  });
+
 /** The rule a backtest replays when none is named: every setting at its default, posting nowhere. */
 export function defaultAlertRule(account: string) {
-  return alertRuleSchema(z.never(), 0).parse({ account, name: 'defaults', targets: [] });
+  return dropRuleSchema(z.never(), 0).parse({ account, name: 'defaults', targets: [] });
 }
 
 const graph = z.strictObject({
@@ -328,3 +374,5 @@ export function configSchema(platforms: readonly PlatformConfig[]) {
 
 export type RawConfig = z.output<ReturnType<typeof configSchema>>;
 export type AlertRuleConfig = z.output<ReturnType<typeof alertRuleSchema>>;
+export type DropRuleConfig = Extract<AlertRuleConfig, { kind: 'drop' }>;
+export type HealthRuleConfig = Extract<AlertRuleConfig, { kind: 'health' }>;

@@ -134,6 +134,17 @@ function canonical(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/** The latest expiration among restrictions that all have one; null when any lasts until lifted. */
+function restrictionEnd(info: ReadonlyArray<{ restriction_type?: string | undefined; expiration?: number | undefined }> | undefined) {
+  if (!info?.length) return null;
+  let end = 0;
+  for (const r of info) {
+    if (r.expiration === undefined) return null;
+    end = Math.max(end, r.expiration);
+  }
+  return end;
+}
+
 export type HealthRead = { ok: true; event: HealthEvent } | { ok: false; reason: HealthDropReason; detail: string };
 
 /** Earliest notification time taken: anything before is not a time Meta sends. */
@@ -221,6 +232,9 @@ export function readHealthChange(accountId: string, time: unknown, field: Health
       data: {
         phone: a.phone_number ?? null,
         restriction: restriction?.join(',') || null,
+        // When the restrictions end (the latest), and the ban state: what undoes them for a health alert.
+        restrictedUntil: restrictionEnd(a.restriction_info),
+        banState: a.ban_info?.waba_ban_state ?? null,
         category: tier?.pricing_category?.toLowerCase() ?? null,
         region: tier?.region ?? null,
         tier: tier?.tier ?? null,

@@ -11,6 +11,11 @@ export interface WebhookSettings {
   verifyToken: string;
 }
 
+/** Rules that read what the webhook route keeps: status counts (`source: webhooks`) or health events (`kind: health`). */
+export function judgesWebhooks(rule: Config['alerts'][number]): boolean {
+  return rule.kind === 'health' || rule.source === 'webhooks';
+}
+
 /**
  * On when both variables are set; one without the other, an app secret shorter than Meta's, or
  * alert rules that judge webhooks with neither, is a mistake worth stopping for (`serve` refuses
@@ -18,13 +23,13 @@ export interface WebhookSettings {
  */
 export function webhookSettings(config: Config): WebhookSettings | undefined {
   const { appSecret, verifyToken } = config.env.whatsapp;
-  const rules = config.alerts.filter((r) => r.source === 'webhooks').length;
+  const rules = config.alerts.filter(judgesWebhooks).length;
   if (!appSecret && !verifyToken) {
     if (rules)
       throw new ConfigError(
         'alerts',
-        `${rules} rule(s) judge status webhooks (source: webhooks), but WHATSAPP_APP_SECRET is not set`,
-        'set WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN, or give those rules source: graph',
+        `${rules} rule(s) judge webhooks (source: webhooks or kind: health), but WHATSAPP_APP_SECRET is not set`,
+        'set WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN, or give those rules source: graph (a health rule has no other source)',
       );
     return undefined;
   }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runWebhookBacktest } from '../../src/alerts/backtest/run.js';
+import type { DropRule } from '../../src/alerts/checker.js';
 import { webhookJudge } from '../../src/alerts/sources.js';
 import { summarizeFailures } from '../../src/analytics/failures.js';
 import { buildConfig } from '../../src/configure.js';
@@ -30,7 +31,7 @@ describe.skipIf(!hasPostgres)('status webhooks within the configured scope (Post
     { GRAPH_API_URL: 'http://127.0.0.1:9', WHATSAPP_APP_SECRET: 's'.repeat(32), WHATSAPP_VERIFY_TOKEN: 'v' },
   );
   const account = config.accounts[0]!;
-  const rule = config.alerts[0]!;
+  const rule = config.alerts[0] as DropRule;
 
   beforeAll(async () => {
     db = await freshPostgresSchema();

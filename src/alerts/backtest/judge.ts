@@ -3,7 +3,7 @@ import { graphAccountsWith } from '../../compose/graphAccount.js';
 import { fixedCurves } from '../../compose/settleLearning.js';
 import type { AccountConfig } from '../../config/load.js';
 import type { DataPoint } from '../../vocabulary/series.js';
-import type { Rule } from '../checker.js';
+import type { DropRule as Rule } from '../checker.js';
 import type { Judgement } from '../judge/graph.js';
 import { defaultJudge } from '../sources.js';
 import { ReplaySource } from './replaySource.js';

@@ -15,7 +15,7 @@ import { openStore } from '../../store/sql.js';
 import type { Store } from '../../store/types.js';
 import type { DataPoint, TimeRange } from '../../vocabulary/series.js';
 import type { StatusCount } from '../../vocabulary/statuses.js';
-import { AlertChecker, type CheckOutcome, type Rule } from '../checker.js';
+import { AlertChecker, type CheckOutcome, type DropRule as Rule } from '../checker.js';
 import type { Judgement } from '../judge/graph.js';
 import { checkWindow, withinBudget } from '../judge/graph.js';
 import { judgeStatuses, statusWindow } from '../judge/webhooks.js';
