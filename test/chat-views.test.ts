@@ -134,7 +134,7 @@ function validateCard(card: Record<string, unknown>): string[] {
 }
 
 /** Slack's mrkdwn escapes & < >: what a person reads. */
-const unescape = (text: string) =>
+const asRead = (text: string) =>
   text
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
@@ -146,7 +146,7 @@ async function slackAnswer(text: string, channel = 'C0OPS') {
   const answer = await ask.answer(id);
   const found = slack.responses.find((r) => r.id === id && !r.body.delete_original)!;
   expect(found.violations).toEqual([]);
-  return { ...answer, blocks: unescape(answer.blocks) };
+  return { ...answer, blocks: asRead(answer.blocks) };
 }
 
 function teamsSay(text: string) {
@@ -284,7 +284,7 @@ describe('the daily digest', () => {
     const blocks = big.args.blocks as Array<Record<string, any>>;
     expect(blockKitViolations({ text: big.args.text, blocks })).toEqual([]);
     expect(blocks.length).toBeLessThanOrEqual(50);
-    const text = unescape(JSON.stringify(blocks));
+    const text = asRead(JSON.stringify(blocks));
     expect(text).toContain('3 of 10 numbers need attention · messaging limit TIER_10K');
     expect(text).toMatch(/\+1 646-555-2001\*: quality RED · limit TIER_10K · can send LIMITED/);
     expect(text).not.toContain('+1 646-555-2005');
@@ -301,10 +301,10 @@ describe('the daily digest', () => {
     expect(Buffer.byteLength(JSON.stringify(content))).toBeLessThan(28 * 1024);
     expect(JSON.stringify(content)).toContain('3 of 10 numbers need attention');
 
-    const globex = unescape(JSON.stringify(posts.find((p) => p.args.channel === 'C0GLOBEX')!.args.blocks));
+    const globex = asRead(JSON.stringify(posts.find((p) => p.args.channel === 'C0GLOBEX')!.args.blocks));
     expect(globex).toContain("Cost not available: billed through a partner's credit line");
     expect(globex).toContain('Health');
-    const initech = unescape(JSON.stringify(posts.find((p) => p.args.channel === 'C0INITECH')!.args.blocks));
+    const initech = asRead(JSON.stringify(posts.find((p) => p.args.channel === 'C0INITECH')!.args.blocks));
     expect(initech).toContain('waba-pulse templates enable --account initech-alerts --yes');
     expect(initech).toContain('1 of 1 number needs attention');
   }, 90_000);
@@ -340,7 +340,7 @@ describe('a digest section whose data Graph refuses', () => {
       expect(result.digest?.unavailable.cost).toMatch(/permission/i);
       expect(result.digest?.unavailable.health).toBeUndefined();
       expect(result.digest?.views.templates?.funnels.length).toBe(30);
-      const slackText = unescape(JSON.stringify(reportMessage(result.report, { fileId: 'F1' }, undefined, result.digest).blocks));
+      const slackText = asRead(JSON.stringify(reportMessage(result.report, { fileId: 'F1' }, undefined, result.digest).blocks));
       expect(slackText).toContain('*Cost*\\nLeft out: ');
       expect(slackText).toContain('3 of 10 numbers need attention');
       const card = reportCard(result.report, 'https://example.test/chart.png', undefined, result.digest);
