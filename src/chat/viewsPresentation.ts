@@ -195,7 +195,7 @@ export function digestSections(d: DigestViews): ViewSection[] {
     const c = cost.summary;
     const top = c.total === null ? [] : c.byCategory.filter((r) => r.volume > 0).slice(0, 3);
     sections.push({
-      title: `Cost · ${formatRange(cost.range, cost.timezone)}`,
+      title: `Cost · ${formatRange(cost.range, cost.timezone)}${cost.timezone === views.account.timezone ? '' : ` (${cost.timezone})`}`,
       lines: [
         costHeadline(c, 'the day before'),
         ...(top.length

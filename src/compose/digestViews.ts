@@ -37,10 +37,13 @@ export async function digestViews(
   const parts: Pick<ViewsRequest, DigestPart> = {};
   try {
     token = deps.accounts(account).token;
-    // Fixed by when the digest was due, as its report is: the day before, in Graph's days.
+    // Fixed by when the digest was due, as its report is: the last whole day of Graph's own days
+    // (the WABA's zone for pricing, UTC for templates) — a day still running would compare a part
+    // of a day with the whole day before.
     parts.health = { since: Math.floor(dueAtMs / 1000) };
-    parts.cost = planCost(account, { preset: 'yesterday' }, dueAtMs);
-    parts.templates = planTemplates(account, { preset: 'yesterday' }, dueAtMs);
+    const waba = account.wabaTimezone;
+    parts.cost = planCost({ timezone: waba, wabaTimezone: waba }, { preset: 'yesterday' }, dueAtMs);
+    parts.templates = planTemplates({ timezone: 'UTC' }, { preset: 'yesterday' }, dueAtMs);
   } catch (err) {
     return { views: empty, unavailable: { health: why(err), cost: why(err), templates: why(err) } };
   }
