@@ -7,10 +7,14 @@
  * Run: npm run bench:views
  */
 
+import { chartRenderer } from '../src/charts/render.js';
 import { composeAccountViews, planCost, planTemplates, ViewCache } from '../src/compose/accountViews.js';
 import { CachedAnalytics } from '../src/compose/bucketCache.js';
 import { composeReport } from '../src/compose/composeReport.js';
+import { chartedDigest } from '../src/compose/digestViews.js';
+import { graphAccountsFrom } from '../src/compose/graphAccount.js';
 import { planReportRequest } from '../src/compose/reportPlan.js';
+import { chartedReport, type ReportDeps } from '../src/compose/request.js';
 import { buildConfig } from '../src/configure.js';
 import { GraphClient } from '../src/graph/client.js';
 import { SANDBOX_TOKEN, sampleAccounts } from '../src/sandbox/accounts.js';
@@ -128,6 +132,40 @@ async function main(): Promise<void> {
   await warm.graph.close();
   await warm.store.close();
 
+  // The daily digest as the scheduler builds it — the report with its chart, and now the health,
+  // cost and templates sections beside it — against today's (report and chart only), in a
+  // process as serve is one; warm: the same process's next digest of the account.
+  const deps = (p: Awaited<ReturnType<typeof fresh>>): ReportDeps => ({
+    config,
+    accounts: graphAccountsFrom({ [SANDBOX_TOKEN_ENV]: SANDBOX_TOKEN }),
+    graph: p.analytics,
+    store: p.store,
+    charts: chartRenderer('local'),
+    now: () => now,
+    views: { graph: p.graph, cache: p.cache },
+  });
+  const spec = { range: { preset: 'yesterday' as const }, by: 'phone' as const };
+  const due = now;
+  const digestRows: Array<{ label: string; cold: (typeof rows)[number]; warm: (typeof rows)[number] }> = [];
+  for (const [label, build] of [
+    ['daily digest, today (report + chart)', (d: ReportDeps) => chartedReport(d, account, spec)],
+    ['daily digest + health, cost, top templates', (d: ReportDeps) => chartedDigest(d, account, spec, { every: 'daily', dueAtMs: due })],
+  ] as const) {
+    await measure(`${label}, cold`, 2, async () => {
+      const p = await fresh();
+      await build(deps(p));
+      await p.graph.close();
+      await p.store.close();
+    });
+    const cold = rows.at(-1)!;
+    const p = await fresh();
+    await build(deps(p));
+    await measure(`${label}, warm`, 1, () => build(deps(p)));
+    await p.graph.close();
+    await p.store.close();
+    digestRows.push({ label, cold, warm: rows.at(-1)! });
+  }
+
   console.log('fetch                                                      Graph calls  answers KB   wall ms   ideal ms  wall/ideal');
   for (const r of rows) {
     const ideal = r.trips * LATENCY_MS;
@@ -138,6 +176,14 @@ async function main(): Promise<void> {
   console.log(
     `\nideal: ${LATENCY_MS} ms × the round trips that must follow one another (the WABA's state, numbers, templates, pricing and delivered count in one request; then the template funnels, 10 templates a call).`,
   );
+  const [before, after] = digestRows;
+  if (before && after) {
+    console.log('\nthe daily digest, sections against today:');
+    for (const kind of ['cold', 'warm'] as const)
+      console.log(
+        `  ${kind}: ${after[kind].ms.toFixed(0)} ms vs ${before[kind].ms.toFixed(0)} ms (×${(after[kind].ms / before[kind].ms).toFixed(2)}), Graph calls ${after[kind].calls} vs ${before[kind].calls} (+${after[kind].calls - before[kind].calls}; target ≤ ${kind === 'cold' ? 6 : 2} more, under 1.5 s)`,
+      );
+  }
   console.log(`peak RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
   await sandbox.close();
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { anomalyKey } from '../src/alerts/judge/anomalyKey.js';
 import { judgeHealth, recentHealthNote } from '../src/alerts/judge/health.js';
-import { anomalyKey } from '../src/alerts/keys.js';
-import type { HealthEventRecord, HealthField } from '../src/store/types.js';
+import type { HealthEventRecord, HealthField } from '../src/vocabulary/health.js';
 import { readHealthChange } from '../src/whatsapp/healthEvents.js';
 
 /**

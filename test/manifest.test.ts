@@ -39,7 +39,10 @@ describe('the Teams app package', async () => {
     expect(manifest.bots[0].botId).toBe(appId);
     expect(manifest.bots[0].scopes).toEqual(['personal', 'team', 'groupChat']);
     expect(manifest.validDomains).toEqual(['pulse.acme.test']);
-    expect(manifest.bots[0].commandLists[0].commands.map((c: { title: string }) => c.title)).toEqual([...COMMAND_NAMES]);
+    // Teams' menu holds 10 commands: every one but `unmute`, which `mute` names (help lists all).
+    expect(manifest.bots[0].commandLists[0].commands.map((c: { title: string }) => c.title)).toEqual(
+      COMMAND_NAMES.filter((name) => name !== 'unmute'),
+    );
   });
 
   it('refuses to package without a valid app id', () => {

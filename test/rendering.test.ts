@@ -36,7 +36,15 @@ const images = () => sampleImages(messages);
 describe('Teams cards in a real renderer', () => {
   for (const width of [320, 450]) {
     it(`fit a ${width} px column: every action title and text whole`, async () => {
-      expect(messages.map((m) => m.name)).toEqual(['report', 'digest', 'alert', 'alert-acknowledged', 'resolution', 'failure-alert']);
+      expect(messages.map((m) => m.name)).toEqual([
+        'report',
+        'digest',
+        'daily-digest',
+        'alert',
+        'alert-acknowledged',
+        'resolution',
+        'failure-alert',
+      ]);
       for (const message of messages) {
         const rendered = await renderTeamsCard(page, message.teams.card, width, images());
         expect(rendered.overflows, `${message.name} at ${width} px`).toEqual([]);
@@ -117,6 +125,8 @@ describe('charts', () => {
       'report (why messages failed)',
       'digest',
       'digest (why messages failed)',
+      'daily-digest',
+      'daily-digest (why messages failed)',
       'alert',
       'alert-acknowledged',
       'failure-alert',

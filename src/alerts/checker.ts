@@ -11,21 +11,16 @@ import type { ChatTarget, Store } from '../store/types.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import type { PostOutcome } from '../vocabulary/chat.js';
 import { chartData, line, recovered, recoveryLines, settledEnd } from './content.js';
+import { anomalyKey, parseAnomalyKey, scopeKeyOf } from './judge/anomalyKey.js';
 import type { CheckBudget, Judgement } from './judge/graph.js';
 import type { HealthJudgement } from './judge/health.js';
-import { anomalyKey, newAlertKey, newShortId, parseAnomalyKey, scopeKeyOf } from './keys.js';
+import { newAlertKey, newShortId } from './keys.js';
 import { advance, type Decision, decide, type EpisodeState } from './lifecycle.js';
-import type { AlertContent, AlertFollowUp } from './model.js';
+import type { AlertContent, AlertDelivery, AlertFollowUp } from './model.js';
 import { AlertNotifier } from './notify.js';
 import { defaultJudge, healthJudge, healthNoteFor, type JudgeFn, webhookJudge } from './sources.js';
 
 /** How alerts reach a chat conversation: the chat surfaces in `serve`, a recorder in a backtest. */
-export interface AlertDelivery {
-  post(target: ChatTarget, alert: AlertContent): Promise<PostOutcome>;
-  update(target: ChatTarget, ref: string, alert: AlertContent): Promise<PostOutcome>;
-  reply(target: ChatTarget, ref: string, alert: AlertContent, kind: AlertFollowUp): Promise<PostOutcome>;
-}
-
 /** What an alert check needs of the service around it. */
 export interface AlertContext {
   config: Config;

@@ -1,9 +1,9 @@
 import type { Anomaly } from '../analytics/anomalies.js';
 import { rankAnomalies } from '../analytics/ranking.js';
 import { formatRate } from '../report/format.js';
+import { anomalyKey, parseAnomalyKey, scopeKeyOf } from './judge/anomalyKey.js';
 import type { Judgement } from './judge/graph.js';
 import type { HealthUndo } from './judge/health.js';
-import { anomalyKey, parseAnomalyKey, scopeKeyOf } from './keys.js';
 import type { EpisodeState } from './lifecycle.js';
 import type { AlertChartData, AlertLine } from './model.js';
 import { isHealthKind } from './presentation.js';

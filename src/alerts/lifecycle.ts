@@ -1,5 +1,5 @@
 import type { Anomaly } from '../analytics/anomalies.js';
-import { anomalyKey } from './keys.js';
+import { anomalyKey } from './judge/anomalyKey.js';
 
 /**
  * The alert lifecycle as a pure decision: given the rule's current episode and what a check

@@ -1,4 +1,5 @@
 import type { Anomaly } from '../analytics/anomalies.js';
+import type { ChatTarget, PostOutcome } from '../vocabulary/chat.js';
 import type { HealthNote } from './judge/health.js';
 
 /** One line of an alert: an anomaly as found, or (resolved) what recovered. */
@@ -69,3 +70,10 @@ export interface AlertContent {
 
 /** A short follow-up under a posted alert: news of it, a reminder, its resolution. */
 export type AlertFollowUp = 'update' | 'remind' | 'resolve';
+
+/** How alerts reach people: a chat platform's posts, or a recording of them (backtests). */
+export interface AlertDelivery {
+  post(target: ChatTarget, alert: AlertContent): Promise<PostOutcome>;
+  update(target: ChatTarget, ref: string, alert: AlertContent): Promise<PostOutcome>;
+  reply(target: ChatTarget, ref: string, alert: AlertContent, kind: AlertFollowUp): Promise<PostOutcome>;
+}

@@ -1,9 +1,8 @@
 import type { Logger } from '../log.js';
 import { redactSecrets } from '../secrets.js';
 import type { Store } from '../store/types.js';
-import type { PostOutcome } from '../vocabulary/chat.js';
-import type { AlertDelivery, Rule } from './checker.js';
-import type { AlertContent, AlertFollowUp } from './model.js';
+import type { ChatTarget, PostOutcome } from '../vocabulary/chat.js';
+import type { AlertContent, AlertDelivery, AlertFollowUp } from './model.js';
 
 export interface NotifierOptions {
   store: Store;
@@ -24,7 +23,7 @@ export class AlertNotifier {
    * resolution; a target that never got the alert (muted at the time) gets it posted whole.
    */
   async notify(
-    rule: Pick<Rule, 'targets'>,
+    rule: { targets: readonly ChatTarget[] },
     content: AlertContent,
     kind: 'open' | AlertFollowUp,
     now: number,

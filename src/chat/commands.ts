@@ -13,6 +13,7 @@ import type { ChatTarget } from '../store/types.js';
 import { quoted } from '../text.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { errorMessage } from './surface.js';
+import { costCommand, numberHealthLines, templatesCommand } from './viewCommands.js';
 
 /** What to ask for when a conversation may see no account. */
 function noAccessAdvice(config: Config, who: Requester): string {
@@ -64,23 +65,29 @@ async function helpCommand(ctx: CommandContext, who: Requester, _command: Comman
   };
 }
 
+async function deliveryLine(ctx: CommandContext, account: AccountConfig): Promise<string> {
+  try {
+    const t = await lastDayTotals(ctx.graph, account, ctx.accounts(account).token, ctx.now());
+    return `*${account.displayName}* (\`${account.name}\`): ${formatRate(t.deliveryRate)} of ${formatCount(t.sent)} delivered yesterday`;
+  } catch (err) {
+    // A known failure (token, permission, Graph down) costs one row, in the one formatter's
+    // words; anything else is a bug, which the surface logs and answers for.
+    if (!isWabaPulseError(err)) throw err;
+    return `*${account.displayName}* (\`${account.name}\`): figures unavailable. ${errorMessage(err)}`;
+  }
+}
+
 async function accountsCommand(ctx: CommandContext, who: Requester, _command: CommandOf<'accounts'>): Promise<CommandResult> {
   const visible = visibleAccounts(ctx.config, who);
   if (visible.length === 0) resolveAccount(ctx, who, '');
   const rows = await Promise.all(
     visible.map(async (account) => {
-      try {
-        const t = await lastDayTotals(ctx.graph, account, ctx.accounts(account).token, ctx.now());
-        return `*${account.displayName}* (\`${account.name}\`): ${formatRate(t.deliveryRate)} of ${formatCount(t.sent)} delivered yesterday`;
-      } catch (err) {
-        // A known failure (token, permission, Graph down) costs one row, in the one formatter's
-        // words; anything else is a bug, which the surface logs and answers for.
-        if (!isWabaPulseError(err)) throw err;
-        return `*${account.displayName}* (\`${account.name}\`): figures unavailable. ${errorMessage(err)}`;
-      }
+      // Yesterday's delivery and the numbers' health: two Graph requests side by side.
+      const [delivery, health] = await Promise.all([deliveryLine(ctx, account), numberHealthLines(ctx, account)]);
+      return [delivery, ...health.map((line) => `• ${line}`)];
     }),
   );
-  return { type: 'notice', title: `Accounts in this conversation (${visible.length})`, lines: rows };
+  return { type: 'notice', title: `Accounts in this conversation (${visible.length})`, lines: rows.flat() };
 }
 
 async function subscribeCommand(ctx: CommandContext, who: Requester, command: CommandOf<'subscribe'>): Promise<CommandResult> {
@@ -224,6 +231,8 @@ async function unmuteCommand(ctx: CommandContext, who: Requester, command: Comma
 const COMMANDS: { [K in Command['kind']]: (ctx: CommandContext, who: Requester, command: CommandOf<K>) => Promise<CommandResult> } = {
   help: helpCommand,
   report: async (ctx, who, command) => chartedReport(ctx, resolveAccount(ctx, who, command.account), command),
+  cost: async (ctx, who, command) => costCommand(ctx, resolveAccount(ctx, who, command.account), command),
+  templates: async (ctx, who, command) => templatesCommand(ctx, resolveAccount(ctx, who, command.account), command),
   accounts: accountsCommand,
   subscribe: subscribeCommand,
   unsubscribe: unsubscribeCommand,

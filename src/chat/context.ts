@@ -1,11 +1,12 @@
 import type { ChartedReport, ReportDeps } from '../compose/request.js';
 import type { Store } from '../store/types.js';
+import type { ViewsAnswer } from './viewsPresentation.js';
 
 /**
  * What a chat command does, the same for Slack and Teams: each platform parses with the shared
  * grammar, calls `runCommand`, and renders the result its own way.
  */
-export type CommandResult = ChartedReport | { type: 'notice'; title: string; lines: string[] };
+export type CommandResult = ChartedReport | ViewsAnswer | { type: 'notice'; title: string; lines: string[] };
 
 /** What commands run with: what a report needs, the whole store (subscriptions, settings), and how commands are typed here. */
 export interface CommandContext extends ReportDeps {

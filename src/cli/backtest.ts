@@ -19,7 +19,8 @@ import { DEFAULT_SQLITE_PATH, storeExists } from '../store/location.js';
 import { openStore } from '../store/sql.js';
 import { quoted } from '../text.js';
 import type { CliIo } from './io.js';
-import { graphClientFor, parseFormat } from './report.js';
+import { parseFormat } from './options.js';
+import { graphClientFor } from './sources.js';
 
 export interface BacktestOptions {
   account?: string;

@@ -10,7 +10,7 @@ import { redactSecrets } from '../secrets.js';
 import { servePlan } from '../serve/plan.js';
 import { judgesWebhooks, WEBHOOK_PATH } from '../whatsapp/settings.js';
 import type { CliIo } from './io.js';
-import { graphClientFor } from './report.js';
+import { graphClientFor } from './sources.js';
 
 /**
  * Validate the config and the environment through the same code `serve` reads them with

@@ -16,7 +16,8 @@ import { startSandbox } from '../sandbox/server.js';
 import { StatusWebhookEmitter } from '../sandbox/statusWebhooks.js';
 import { startStatusReceiver } from '../whatsapp/receiver.js';
 import type { CliIo } from './io.js';
-import { graphClientFor, reportFiles } from './report.js';
+import { reportFiles } from './report.js';
+import { graphClientFor } from './sources.js';
 
 /** Anomalies listed per digest on the console; summary.txt holds them all. */
 const SHOWN_ANOMALIES = 3;

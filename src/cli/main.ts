@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '../log.js';
 import type { BacktestOptions } from './backtest.js';
 import { describeError } from './errorLine.js';
 import type { CliIo } from './io.js';
-import type { ReportOptions } from './report.js';
+import type { ReportOptions } from './options.js';
 
 export type { CliIo };
 

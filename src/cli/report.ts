@@ -5,36 +5,15 @@ import { type Config, findAccount } from '../config/load.js';
 import { accountToken } from '../config/tokens.js';
 import { loadConfig } from '../configure.js';
 import { UsageError } from '../errors.js';
-import { GraphClient } from '../graph/client.js';
 import type { Logger } from '../log.js';
 import { type OutputFile, OutputFolder } from '../output/folder.js';
 import { reportJson } from '../report/json.js';
 import type { Report } from '../report/model.js';
 import { reportText } from '../report/text.js';
-import { storeExists } from '../store/location.js';
 import { quoted } from '../text.js';
 import type { CliIo } from './io.js';
-
-export interface ReportOptions {
-  account?: string;
-  from?: string;
-  to?: string;
-  last?: string;
-  granularity?: string;
-  by?: string;
-  format?: string;
-  out?: string;
-  /** delivery (the default), cost or templates. */
-  view?: string;
-  /** Templates view: ids or names, comma-separated. */
-  template?: string;
-}
-
-export function parseFormat(value: string | undefined): 'text' | 'json' {
-  const format = (value ?? 'text').toLowerCase();
-  if (format !== 'text' && format !== 'json') throw new UsageError(`unknown --format ${quoted(value)}`, 'use text or json');
-  return format;
-}
+import { parseFormat, type ReportOptions } from './options.js';
+import { graphClientFor, storeWithStatuses } from './sources.js';
 
 export function parseBy(value: string | undefined): BreakdownDimension | undefined {
   if (value === undefined) return undefined;
@@ -83,27 +62,6 @@ export async function reportFiles(report: Report, config: Config): Promise<Outpu
   return files;
 }
 
-/** The CLI's Graph client: the command's clock, and stopped by its signal (Ctrl-C). */
-/** Waits shorter than this pass without a word; after a line, the next waits this long before another. */
-const QUIET_WAIT_MS = 1_000;
-const BETWEEN_LINES_MS = 10_000;
-
-export function graphClientFor(config: Config, logger: Logger, io: Pick<CliIo, 'now' | 'signal' | 'stderr'>): GraphClient {
-  let saidAt: number | undefined;
-  return new GraphClient({
-    ...config.graph,
-    logger,
-    signal: io.signal,
-    now: io.now,
-    // A command that sits still for seconds says why, or it looks hung.
-    onBudgetWait: ({ account, delayMs, reason }) => {
-      if (delayMs < QUIET_WAIT_MS || (saidAt !== undefined && io.now() - saidAt < BETWEEN_LINES_MS)) return;
-      saidAt = io.now();
-      io.stderr.write(`waba-pulse: waiting ${Math.ceil(delayMs / 1000)} s before the next Graph call for ${account}: ${reason}.\n`);
-    },
-  });
-}
-
 export async function runReport(opts: ReportOptions, io: CliIo, configPath: string | undefined, logger: Logger): Promise<number> {
   if (opts.view !== undefined || opts.template !== undefined) {
     const views = await import('./views.js');
@@ -142,21 +100,5 @@ export async function runReport(opts: ReportOptions, io: CliIo, configPath: stri
   } finally {
     await graph.close();
     await store?.close();
-  }
-}
-
-/**
- * The store, if `serve` has one to read: PostgreSQL when DATABASE_URL says so, or the SQLite file
- * that exists already — a report never creates a database. Unreachable: the report goes on
- * without failure reasons, and says so.
- */
-export async function storeWithStatuses(io: CliIo, config: Config) {
-  const url = config.env.databaseUrl;
-  if (!storeExists(url, io.cwd)) return undefined;
-  try {
-    const { openStore } = await import('../store/sql.js');
-    return await openStore(url, { cwd: io.cwd });
-  } catch {
-    return undefined;
   }
 }

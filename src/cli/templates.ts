@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import { enableTemplateInsights } from '../graph/templates.js';
 import type { Logger } from '../log.js';
 import type { CliIo } from './io.js';
-import { graphClientFor } from './report.js';
+import { graphClientFor } from './sources.js';
 
 /**
  * `waba-pulse templates enable --account X --yes`: switch template insights on. Graph cannot

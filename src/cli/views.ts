@@ -8,7 +8,8 @@ import { OutputFolder } from '../output/folder.js';
 import { type AccountViews, costJson, costText, healthJson, healthText, templatesJson, templatesText } from '../report/accountViews.js';
 import { quoted } from '../text.js';
 import type { CliIo } from './io.js';
-import { graphClientFor, parseFormat, type ReportOptions, storeWithStatuses } from './report.js';
+import { parseFormat, type ReportOptions } from './options.js';
+import { graphClientFor, storeWithStatuses } from './sources.js';
 
 /**
  * `report --view cost|templates` and `waba-pulse health`: one account's cost, template funnels

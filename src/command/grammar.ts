@@ -11,6 +11,8 @@ import type { Granularity } from '../vocabulary/series.js';
  */
 export type Command =
   | { kind: 'report'; account: string; range: RangeSpec; by?: 'phone' | 'country'; granularity?: Granularity }
+  | { kind: 'cost'; account: string; range: RangeSpec; by: 'category' | 'country' }
+  | { kind: 'templates'; account: string; range: RangeSpec }
   | { kind: 'accounts' }
   | { kind: 'subscribe'; account: string; every: 'daily' | 'weekly'; at: string; timezone?: string }
   | { kind: 'unsubscribe'; account: string }
@@ -22,6 +24,8 @@ export type Command =
 
 export const COMMAND_NAMES = [
   'report',
+  'cost',
+  'templates',
   'accounts',
   'subscribe',
   'unsubscribe',
@@ -36,6 +40,8 @@ const GRANULARITY_WORDS: Record<string, Granularity> = { hourly: 'half_hour', 'h
 
 export const USAGE: Record<(typeof COMMAND_NAMES)[number], string> = {
   report: 'report <account> [today|yesterday|7d|30d|<from>..<to>] [by phone|by country] [half-hourly|daily|monthly]',
+  cost: 'cost <account> [today|yesterday|7d|30d|<from>..<to>] [by category|by country]',
+  templates: 'templates <account> [yesterday|7d|30d|<from>..<to>]',
   accounts: 'accounts',
   subscribe: 'subscribe <account> daily|weekly [at HH:MM] [time zone]',
   unsubscribe: 'unsubscribe <account>',
@@ -49,7 +55,9 @@ export const USAGE: Record<(typeof COMMAND_NAMES)[number], string> = {
 /** What each command is for, and one example ("{account}" stands for an account the asker may see). */
 export const HELP: Record<(typeof COMMAND_NAMES)[number], { description: string; example: string }> = {
   report: { description: 'Delivery for a period, with a chart', example: 'report {account} yesterday by country' },
-  accounts: { description: "The accounts here, with yesterday's delivery", example: 'accounts' },
+  cost: { description: 'What messages cost, by category or country', example: 'cost {account} 7d by country' },
+  templates: { description: 'Which templates worked: sent, delivered, read, clicked', example: 'templates {account} 7d' },
+  accounts: { description: "The accounts here, with yesterday's delivery and each number's health", example: 'accounts' },
   subscribe: { description: 'A digest here every morning or Monday', example: 'subscribe {account} daily at 09:00' },
   unsubscribe: { description: 'Stop the digests here', example: 'unsubscribe {account}' },
   subscriptions: { description: 'The digests posted here', example: 'subscriptions' },
@@ -101,6 +109,32 @@ export function parseCommand(text: string): Command {
           else throw new CommandError(`${quoted(`by ${words[i] ?? ''}`)} is not a breakdown — use \`by phone\` or \`by country\``);
         } else if (GRANULARITY_WORDS[lower]) command.granularity = GRANULARITY_WORDS[lower];
         else throw new CommandError(`I don't understand ${quoted(word)} in a report. Usage: \`${USAGE.report}\``);
+      }
+      return command;
+    }
+    case 'cost': {
+      const account = need(words.shift(), 'cost', 'an account');
+      const command: Command & { kind: 'cost' } = { kind: 'cost', account, range: { preset: 'yesterday' }, by: 'category' };
+      for (let i = 0; i < words.length; i++) {
+        const word = words[i]!;
+        const range = rangeOf(word);
+        if (range) command.range = range;
+        else if (word.toLowerCase() === 'by') {
+          const dimension = (words[++i] ?? '').toLowerCase();
+          if (dimension === 'category' || dimension === 'country') command.by = dimension;
+          else throw new CommandError(`${quoted(`by ${words[i] ?? ''}`)} is not a cost breakdown — use \`by category\` or \`by country\``);
+        } else throw new CommandError(`I don't understand ${quoted(word)} in a cost. Usage: \`${USAGE.cost}\``);
+      }
+      return command;
+    }
+    case 'templates': {
+      const account = need(words.shift(), 'templates', 'an account');
+      // Reads and clicks keep coming for 7 days after a send: a week says more than a day.
+      const command: Command & { kind: 'templates' } = { kind: 'templates', account, range: { last: '7d', names: CHAT_RANGE_NAMES } };
+      for (const word of words) {
+        const range = rangeOf(word);
+        if (!range) throw new CommandError(`I don't understand ${quoted(word)} in templates. Usage: \`${USAGE.templates}\``);
+        command.range = range;
       }
       return command;
     }

@@ -2,7 +2,9 @@ import type { ChartRenderer, RenderedChart } from '../charts/render.js';
 import { chartSpec, failureChartSpec } from '../charts/spec.js';
 import type { AccountConfig, Config } from '../config/load.js';
 import type { AnalyticsSource } from '../graph/client.js';
+import type { DigestViews } from '../report/accountViews.js';
 import type { Report } from '../report/model.js';
+import type { ViewsContext } from './accountViews.js';
 import { composeReport, type StatusSource } from './composeReport.js';
 import type { GraphAccounts } from './graphAccount.js';
 import { planReportRequest, type ReportSpec } from './reportPlan.js';
@@ -16,6 +18,12 @@ export interface ReportDeps {
   store: StatusSource;
   charts: ChartRenderer;
   now: () => number;
+  /**
+   * Where health, cost and templates are read (Graph's WABA node, the settled days kept in
+   * memory, the health webhooks): `serve` gives it; without it, chat says those views are not
+   * served here and digests leave their sections out.
+   */
+  views?: Pick<ViewsContext, 'graph' | 'cache' | 'events'> | undefined;
 }
 
 /** A report with its charts drawn: what chat posts and digests send. */
@@ -24,6 +32,8 @@ export interface ChartedReport {
   report: Report;
   chart: RenderedChart;
   failureChart?: RenderedChart | undefined;
+  /** A daily digest's health, cost and top templates beside delivery. */
+  digest?: DigestViews | undefined;
 }
 
 /**

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import cron, { type ScheduledTask } from 'node-cron';
 import pLimit from 'p-limit';
-import { type ChartedReport, chartedReport, type ReportDeps } from '../compose/request.js';
+import { chartedDigest } from '../compose/digestViews.js';
+import type { ChartedReport, ReportDeps } from '../compose/request.js';
 import { lookupAccount } from '../config/accounts.js';
 import type { Logger } from '../log.js';
 import { formatDuration } from '../report/format.js';
@@ -182,7 +183,7 @@ export class Scheduler {
     let lastError = '';
     for (let attempt = 1; attempt <= this.attempts; attempt++) {
       try {
-        const result = await chartedReport(ctx, account, spec);
+        const result = await chartedDigest(ctx, account, spec, { every: digest.every, dueAtMs: occurrence.at });
         const delivered = await this.options.post(digest.target, result);
         await this.finish(
           job,

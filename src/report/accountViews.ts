@@ -23,6 +23,19 @@ export interface AccountViews {
   notes: string[];
 }
 
+/** The part of a digest one section stands on. */
+export type DigestPart = 'health' | 'cost' | 'templates';
+
+/**
+ * What a daily digest says beside delivery: the views that could be composed, and for each part
+ * that could not (Graph refused that field, the store away), why — in a short line. A part
+ * missing never costs the digest.
+ */
+export interface DigestViews {
+  views: AccountViews;
+  unavailable: Partial<Record<DigestPart, string>>;
+}
+
 const round = (x: number | null, digits = 6): number | null => (x === null ? null : Number(x.toFixed(digits)));
 
 function rangeJson(r: TimeRange, tz: string) {

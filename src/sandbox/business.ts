@@ -1,11 +1,4 @@
-import type {
-  PricingCategory,
-  SandboxAccount,
-  SandboxBusiness,
-  SandboxHealthChange,
-  SandboxNumberHealth,
-  SandboxTemplate,
-} from './accountModel.js';
+import type { SandboxAccount, SandboxBusiness, SandboxHealthChange, SandboxTemplate } from './accountModel.js';
 
 const PLAIN: SandboxBusiness = {
   currency: 'USD',

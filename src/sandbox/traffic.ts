@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { offsetMinutes } from '../analytics/time.js';
 import type { DataPoint } from '../vocabulary/series.js';
-import type { PricingCategory, SandboxAccount, SandboxCountry, SandboxIncident, SandboxPhone } from './accountModel.js';
+import type { PricingCategory, SandboxAccount } from './accountModel.js';
 
 /**
  * Synthetic WhatsApp traffic, deterministic from a seed: any half hour of any phone number and

@@ -5,6 +5,7 @@ import { chartRenderer } from '../charts/render.js';
 import type { CommandContext } from '../chat/context.js';
 import type { ChatSurface } from '../chat/surface.js';
 import { CHAT_PLATFORMS } from '../chatPlatforms.js';
+import { ViewCache } from '../compose/accountViews.js';
 import { CachedAnalytics } from '../compose/bucketCache.js';
 import { graphAccountsFrom } from '../compose/graphAccount.js';
 import type { Config } from '../config/load.js';
@@ -173,7 +174,7 @@ class StartingService {
       });
       this.cleanups.push(() => graph.close());
       const cache = new CachedAnalytics(graph, store, this.options.now, logger.child({ surface: 'cache' }));
-      const ctx = this.commandContext(store, cache);
+      const ctx = this.commandContext(store, cache, graph);
       const links = this.mountOwnRoutes(port);
       for (const { platform, settings } of this.plan.platforms) {
         const surface = await platform.create(
@@ -240,7 +241,7 @@ class StartingService {
     this.lifecycle.partUp('whatsapp');
   }
 
-  private commandContext(store: Store, cache: CachedAnalytics): CommandContext {
+  private commandContext(store: Store, cache: CachedAnalytics, graph: GraphClient): CommandContext {
     const { config } = this.options;
     return {
       config,
@@ -248,6 +249,8 @@ class StartingService {
       store,
       // Settled buckets come from the store; Graph is asked only for what may still change.
       graph: cache,
+      // Health, cost and templates: the WABA node through the same client, settled days in memory.
+      views: { graph, cache: new ViewCache(), events: store },
       charts: chartRenderer(config.env.chartRenderer, config.env.quickchartUrl),
       now: this.options.now,
       // Each surface gets its own; what posts on a schedule types no command.

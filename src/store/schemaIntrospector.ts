@@ -14,7 +14,7 @@ export class OwnSchemaPostgresDialect extends PostgresDialect {
     super(config);
   }
 
-  override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+  override createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
     const schema = this.schema;
     return {
       async getSchemas(): Promise<SchemaMetadata[]> {

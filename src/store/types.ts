@@ -3,7 +3,7 @@
  * nothing else. One implementation on SQL: SQLite (default) or PostgreSQL (src/store/sql.ts).
  */
 import type { ChatTarget, Platform } from '../vocabulary/chat.js';
-import type { HealthEventRecord, HealthField } from '../vocabulary/health.js';
+import type { HealthEventRecord } from '../vocabulary/health.js';
 import type { StatusCount, StatusTotal } from '../vocabulary/statuses.js';
 
 export type { ChatTarget, Platform };

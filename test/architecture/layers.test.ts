@@ -10,10 +10,43 @@ import { circles, fileGraph, folderGraph, readSources } from './imports.js';
 const files = readSources(fileURLToPath(new URL('../../src', import.meta.url)));
 
 /** Pure logic: no I/O, tested with plain values. */
-const PURE = [/^analytics\//, /^report\//, /^query\//, /^command\//, /^vocabulary\//, /^alerts\/judge\//, /^alerts\/(lifecycle|keys|model|content|presentation)\.ts$/];
+const PURE = [
+  /^analytics\//,
+  /^report\//,
+  /^query\//,
+  /^command\//,
+  /^vocabulary\//,
+  /^alerts\/judge\//,
+  /^alerts\/(lifecycle|keys|model|content|presentation)\.ts$/,
+];
 /** Adapters and orchestration: whatever talks to a network, a disk, a database or a clock of its own. */
-const ADAPTERS = [/^graph\//, /^store\//, /^chat\//, /^whatsapp\//, /^jobs\//, /^serve\//, /^cli\//, /^sandbox\//, /^output\//, /^compose\//, /^config\//, /^charts\/render/];
-const IO_PACKAGES = new Set(['node:fs', 'node:fs/promises', 'node:net', 'node:http', 'node:https', 'node:child_process', 'undici', 'pg', 'better-sqlite3', 'kysely', 'express']);
+const ADAPTERS = [
+  /^graph\//,
+  /^store\//,
+  /^chat\//,
+  /^whatsapp\//,
+  /^jobs\//,
+  /^serve\//,
+  /^cli\//,
+  /^sandbox\//,
+  /^output\//,
+  /^compose\//,
+  /^config\//,
+  /^charts\/render/,
+];
+const IO_PACKAGES = new Set([
+  'node:fs',
+  'node:fs/promises',
+  'node:net',
+  'node:http',
+  'node:https',
+  'node:child_process',
+  'undici',
+  'pg',
+  'better-sqlite3',
+  'kysely',
+  'express',
+]);
 /** Each chat SDK belongs to its platform's folder. */
 const SDKS: Array<[RegExp, string]> = [
   [/^@slack\//, 'chat/slack/'],

@@ -9,12 +9,15 @@ import { type ChartSpec, chartSpec, failureChartSpec } from '../../src/charts/sp
 import { reportSummary } from '../../src/chat/presentation.js';
 import { alertMessage, reportMessage, type SlackMessage } from '../../src/chat/slack/render.js';
 import { alertCard, type Card, reportCard } from '../../src/chat/teams/cards.js';
+import { ViewCache } from '../../src/compose/accountViews.js';
 import { composeReport } from '../../src/compose/composeReport.js';
+import { digestViews } from '../../src/compose/digestViews.js';
 import { graphAccountsFrom } from '../../src/compose/graphAccount.js';
 import { buildConfig } from '../../src/configure.js';
 import { GraphClient } from '../../src/graph/client.js';
 import { silentLogger } from '../../src/log.js';
 import { resolveRange } from '../../src/query/range.js';
+import type { DigestViews } from '../../src/report/accountViews.js';
 import type { Report } from '../../src/report/model.js';
 import { SANDBOX_TOKEN, sampleAccounts } from '../../src/sandbox/accounts.js';
 import { startSandbox } from '../../src/sandbox/server.js';
@@ -124,7 +127,13 @@ export async function sampleMessages(): Promise<SampleMessage[]> {
     // Acme's status webhooks from Monday 09:00 (the failure alert's baseline day) through Tuesday: reasons for failures.
     await takeStatuses(store, clock, day - 15 * 3600, day + 86_400);
     const acme = config.accounts[0]!;
-    const report = async (name: string, title: string, asked: Parameters<typeof resolveRange>[0], by: 'phone' | 'country') => {
+    const report = async (
+      name: string,
+      title: string,
+      asked: Parameters<typeof resolveRange>[0],
+      by: 'phone' | 'country',
+      digest?: DigestViews,
+    ) => {
       const { range, granularity } = resolveRange(asked, acme.timezone, clock);
       const r = await composeReport(
         { graph, now: () => clock, statuses: store, webhooksConfigured: true },
@@ -137,8 +146,11 @@ export async function sampleMessages(): Promise<SampleMessage[]> {
       out.push({
         name,
         title,
-        slack: reportMessage(r, { fileId: `F${name}` }, failurePng ? { fileId: `F${name}-failures` } : undefined),
-        teams: { card: reportCard(r, `chart:${name}`, failurePng ? `chart:${name}-failures` : undefined), summary: reportSummary(r) },
+        slack: reportMessage(r, { fileId: `F${name}` }, failurePng ? { fileId: `F${name}-failures` } : undefined, digest),
+        teams: {
+          card: reportCard(r, `chart:${name}`, failurePng ? `chart:${name}-failures` : undefined, digest),
+          summary: reportSummary(r),
+        },
         chart: png.kind === 'png' ? png.png : undefined,
         failureChart: failurePng?.kind === 'png' ? failurePng.png : undefined,
         spec,
@@ -148,6 +160,21 @@ export async function sampleMessages(): Promise<SampleMessage[]> {
     };
     await report('report', 'A report: `/waba report acme-retail yesterday by phone`', { preset: 'yesterday' }, 'phone');
     await report('digest', 'A weekly digest, by country', { last: '7d' }, 'country');
+    // The daily digest, with the numbers' health, yesterday's cost and the top templates under delivery.
+    const sections = await digestViews(
+      {
+        config,
+        accounts: graphAccountsFrom({ T: SANDBOX_TOKEN }),
+        graph,
+        store,
+        charts,
+        now: () => clock,
+        views: { graph, cache: new ViewCache() },
+      },
+      acme,
+      SAMPLE_NOW,
+    );
+    await report('daily-digest', 'A daily digest, with health, cost and top templates', { preset: 'yesterday' }, 'phone', sections);
 
     // The alert checks as the scheduler runs them, every half hour through yesterday's incident.
     const delivery = new RecordingDelivery();

@@ -1,7 +1,6 @@
 import type { ChatTarget } from '../../store/types.js';
 import type { PostOutcome } from '../../vocabulary/chat.js';
-import type { AlertDelivery } from '../checker.js';
-import type { AlertContent, AlertFollowUp } from '../model.js';
+import type { AlertContent, AlertDelivery, AlertFollowUp } from '../model.js';
 
 export interface DeliveredAlert {
   target: ChatTarget;

@@ -1,7 +1,7 @@
 import type { Anomaly, AnomalyScope, HealthAnomalyKind, Severity } from '../../analytics/anomalies.js';
 import { breakdownLabel } from '../../report/format.js';
-import type { HealthEventRecord } from '../../store/types.js';
-import { anomalyKey } from '../keys.js';
+import type { HealthEventRecord } from '../../vocabulary/health.js';
+import { anomalyKey } from './anomalyKey.js';
 import type { Judgement } from './graph.js';
 
 /**

@@ -37,7 +37,8 @@ export function listenToSlack(app: App, command: string, ctx: CommandContext, ou
     try {
       const result = await runCommand(ctx, who, parsed);
       const message = await outbound.message(result, client);
-      if (result.type === 'report') {
+      // Reports and views go to the channel; settings and lists only to whoever asked.
+      if (result.type !== 'notice') {
         await respond({ delete_original: true });
         await respond({ ...message, response_type: 'in_channel', replace_original: false });
       } else {

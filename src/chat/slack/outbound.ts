@@ -8,7 +8,17 @@ import type { ChartedReport } from '../../compose/request.js';
 import type { Logger } from '../../log.js';
 import type { PostOutcome } from '../../vocabulary/chat.js';
 import type { CommandResult } from '../context.js';
-import { alertMessage, type ChartImage, clip, escapeMrkdwn, LIMITS, noticeMessage, reportMessage, type SlackMessage } from './render.js';
+import {
+  alertMessage,
+  type ChartImage,
+  clip,
+  escapeMrkdwn,
+  LIMITS,
+  noticeMessage,
+  reportMessage,
+  type SlackMessage,
+  viewsMessage,
+} from './render.js';
 
 /** Slack's answers for a channel the bot can no longer post to. */
 const GONE_ERRORS = new Set(['channel_not_found', 'is_archived', 'not_in_channel', 'account_inactive', 'team_access_not_granted']);
@@ -65,11 +75,12 @@ export class SlackOutbound {
   /** A command's answer as a Slack message, its charts uploaded. */
   async message(result: CommandResult, client: WebClient = this.client): Promise<SlackMessage> {
     if (result.type === 'notice') return noticeMessage(result);
+    if (result.type === 'views') return viewsMessage(result);
     const [image, failureImage] = await Promise.all([
       chartImage(client, result.chart),
       result.failureChart ? chartImage(client, result.failureChart) : undefined,
     ]);
-    return reportMessage(result.report, image, failureImage);
+    return reportMessage(result.report, image, failureImage, result.digest);
   }
 
   /** An alert with its small chart (uploaded, or a QuickChart URL); without one if drawing fails. */

@@ -9,11 +9,13 @@ import {
   statusText,
 } from '../../alerts/presentation.js';
 import type { Anomaly } from '../../analytics/anomalies.js';
+import type { DigestViews } from '../../report/accountViews.js';
 import { formatPercentChange, formatPoints, freshnessLine, reportPeriod, reportTitle } from '../../report/format.js';
 import type { Report } from '../../report/model.js';
 import type { CommandResult } from '../context.js';
 import { breakdownRows, failureView, reportHeadline, reportSummary } from '../presentation.js';
 import { errorMessage } from '../surface.js';
+import { digestSections, type ViewSection, type ViewsAnswer, type ViewTable } from '../viewsPresentation.js';
 
 /** Block Kit, kept inside Slack's limits so a message is never rejected. */
 export type Block = Record<string, unknown>;
@@ -110,7 +112,41 @@ function failureBlock(report: Report): Block | undefined {
   return section([`*Why messages failed* · ${view.headline}`, ...codes, ...scopes].join('\n'));
 }
 
-export function reportMessage(report: Report, image: ChartImage, failureImage?: ChartImage): SlackMessage {
+/** A line of ours is at most this long: a template's name may run to 512 characters. */
+const LINE_CHARS = 240;
+
+/** A narrow table as monospace rows of at most 36 characters: figures their own width, the label the rest. */
+function viewTable(table: ViewTable): string {
+  const rows = [table.head, ...table.rows];
+  const figures = table.head.slice(1).map((_, i) => Math.max(...rows.map((r) => [...(r[i + 1] ?? '')].length)));
+  const labelWidth = Math.max(8, CODE_ROW_WIDTH - figures.reduce((a, w) => a + w + 1, 0));
+  const line = (r: string[]) =>
+    [clip(r[0] ?? '', labelWidth).padEnd(labelWidth), ...figures.map((w, i) => (r[i + 1] ?? '').padStart(w))].join(' ');
+  const text = `\`\`\`${escapeMrkdwn(
+    rows
+      .map(line)
+      .join('\n')
+      .replace(/\u00a0/g, ' '),
+  )}\`\`\``;
+  return table.more ? `${text}\n_…and ${table.more} more_` : text;
+}
+
+/** A view's section: its title and lines in one block, its table in the next. */
+function viewBlocks(view: ViewSection): Block[] {
+  const lines = view.lines.map((l) => escapeMrkdwn(clip(l, LINE_CHARS)));
+  const blocks = [section([`*${escapeMrkdwn(view.title)}*`, ...lines].join('\n'))];
+  if (view.table) blocks.push(section(viewTable(view.table)));
+  return blocks;
+}
+
+/** `cost` and `templates` answers: posted in the channel, as reports are. */
+export function viewsMessage(answer: ViewsAnswer): SlackMessage {
+  const blocks: Block[] = [header(answer.title), ...answer.sections.flatMap(viewBlocks)];
+  blocks.push(context(clip(escapeMrkdwn(answer.footer), 1000)));
+  return { text: clip(escapeMrkdwn(answer.summary), LIMITS.sectionText), blocks: blocks.slice(0, LIMITS.blocks) };
+}
+
+export function reportMessage(report: Report, image: ChartImage, failureImage?: ChartImage, digest?: DigestViews): SlackMessage {
   const week = report.comparisons.sameWeekdayLastWeek;
   const blocks: Block[] = [header(reportTitle(report)), headlineBlock(report)];
   if (week && week.change.ratePoints !== null) {
@@ -131,6 +167,8 @@ export function reportMessage(report: Report, image: ChartImage, failureImage?: 
     );
   }
   if (failureImage) blocks.push(imageBlock(failureImage, `Why messages failed: ${failureView(report)?.headline ?? ''}`));
+  // A daily digest's health, cost and top templates, under delivery: one block each.
+  if (digest) blocks.push({ type: 'divider' }, ...digestSections(digest).flatMap(viewBlocks));
   const notes = report.notes.length ? [`_${clip(escapeMrkdwn(report.notes.join(' ')), 500)}_`] : [];
   blocks.push(context(`${reportPeriod(report)}`, escapeMrkdwn(freshnessLine(report)), ...notes));
   return { text: clip(escapeMrkdwn(reportSummary(report)), LIMITS.sectionText), blocks: blocks.slice(0, LIMITS.blocks) };

@@ -8,7 +8,7 @@ import type { Logger } from '../../log.js';
 import { clipEcho } from '../../text.js';
 import type { CommandResult } from '../context.js';
 import { reportSummary } from '../presentation.js';
-import { alertCard, type Card, noticeCard, reportCard } from './cards.js';
+import { alertCard, type Card, noticeCard, reportCard, viewsCard } from './cards.js';
 
 /** One line of plain text for `text` and `summary`: our `command` marks dropped (a card shows them as monospace), clipped for previews. */
 export function plainLine(text: string): string {
@@ -50,12 +50,17 @@ export class TeamsActivities {
   }
 
   answer(result: CommandResult) {
-    return result.type === 'notice'
-      ? cardActivity(noticeCard(result), result.title)
-      : cardActivity(
-          reportCard(result.report, this.imageUrl(result.chart), result.failureChart ? this.imageUrl(result.failureChart) : undefined),
-          reportSummary(result.report),
-        );
+    if (result.type === 'notice') return cardActivity(noticeCard(result), result.title);
+    if (result.type === 'views') return cardActivity(viewsCard(result), result.summary);
+    return cardActivity(
+      reportCard(
+        result.report,
+        this.imageUrl(result.chart),
+        result.failureChart ? this.imageUrl(result.failureChart) : undefined,
+        result.digest,
+      ),
+      reportSummary(result.report),
+    );
   }
 
   /** The alert's card, with its small chart when one can be drawn. */

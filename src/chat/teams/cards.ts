@@ -10,10 +10,12 @@ import {
   statusText,
 } from '../../alerts/presentation.js';
 import type { Anomaly } from '../../analytics/anomalies.js';
+import type { DigestViews } from '../../report/accountViews.js';
 import { formatPercentChange, formatPoints, freshnessLine, reportPeriod, reportTitle } from '../../report/format.js';
 import type { Report } from '../../report/model.js';
 import type { CommandResult } from '../context.js';
 import { breakable, breakdownRows, failureView, reportHeadline, type Tone } from '../presentation.js';
+import { digestSections, type ViewSection, type ViewsAnswer, type ViewTable } from '../viewsPresentation.js';
 
 /**
  * The report model as Adaptive Cards (schema 1.5, what Teams renders), kept well under Teams'
@@ -147,7 +149,45 @@ function failureBlocks(report: Report): unknown[] {
   ];
 }
 
-export function reportCard(report: Report, imageUrl: string | undefined, failureImageUrl?: string): Card {
+/** A view's table as rows: the label takes what is left and wraps, the figures their own width. */
+function viewTableBlocks(table: ViewTable): unknown[] {
+  const row = (cells: string[], head: boolean) => ({
+    type: 'ColumnSet',
+    spacing: 'Small',
+    columns: cells.map((value, i) => ({
+      type: 'Column',
+      width: i === 0 ? 'stretch' : 'auto',
+      items: [
+        i === 0
+          ? rich([run(breakable(value), head ? { isSubtle: true, size: 'Small' } : {})])
+          : text(value, { wrap: false, horizontalAlignment: 'Right', ...(head ? { isSubtle: true, size: 'Small' } : {}) }),
+      ],
+    })),
+  });
+  const out: unknown[] = [row(table.head, true), ...table.rows.map((r) => row(r, false))];
+  if (table.more) out.push(text(`…and ${table.more} more`, { isSubtle: true, spacing: 'Small' }));
+  return out;
+}
+
+/** A view's section: its title in bold, its lines (our *bold* and `commands` marked), its table. */
+function viewSectionBlocks(view: ViewSection): unknown[] {
+  return [
+    rich([run(breakable(view.title), { weight: 'Bolder' })], { spacing: 'Medium' }),
+    ...view.lines.map((line) => noticeLine(breakable(line))),
+    ...(view.table ? viewTableBlocks(view.table) : []),
+  ];
+}
+
+/** `cost` and `templates` answers. */
+export function viewsCard(answer: ViewsAnswer): Card {
+  return card([
+    rich([run(breakable(answer.title), { size: 'Medium', weight: 'Bolder' })]),
+    ...answer.sections.flatMap(viewSectionBlocks),
+    rich([run(answer.footer, { isSubtle: true, size: 'Small' })], { spacing: 'Medium' }),
+  ]);
+}
+
+export function reportCard(report: Report, imageUrl: string | undefined, failureImageUrl?: string, digest?: DigestViews): Card {
   const week = report.comparisons.sameWeekdayLastWeek;
   const body: unknown[] = [rich([run(breakable(reportTitle(report)), { size: 'Medium', weight: 'Bolder' })]), ...headline(report)];
   if (week && week.change.ratePoints !== null) {
@@ -170,6 +210,9 @@ export function reportCard(report: Report, imageUrl: string | undefined, failure
   }
   if (failureImageUrl)
     body.push({ type: 'Image', url: failureImageUrl, altText: 'Why messages failed', size: 'Stretch', spacing: 'Small' });
+  // A daily digest's health, cost and top templates, under delivery.
+  if (digest)
+    body.push({ type: 'Container', separator: true, spacing: 'Medium', items: digestSections(digest).flatMap(viewSectionBlocks) });
   body.push(
     rich(
       [
