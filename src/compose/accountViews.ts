@@ -189,42 +189,34 @@ async function templateDays(
   return days.flat();
 }
 
-export async function composeAccountViews(ctx: ViewsContext, req: ViewsRequest): Promise<AccountViews> {
+/** Pricing: settled days from the cache; Graph is asked only from where they end. */
+function pricingPlan(ctx: ViewsContext, req: ViewsRequest) {
   const { account } = req;
-  const target = graphAccount(account, req.token);
-  const nowMs = ctx.now();
-  const notes: string[] = [];
-  const version = ctx.graph.settings.version;
-
-  // Pricing: settled days from the cache; Graph is asked only from where they end.
-  const pricingQuery = (range: TimeRange): PricingQuery => ({
-    range,
-    dimensions: ['PRICING_CATEGORY', 'COUNTRY', 'TIER'],
-    phoneNumbers: account.phoneNumbers,
-    countryCodes: account.countries,
-  });
-  const pricingKey = JSON.stringify([account.id, account.phoneNumbers, account.countries]);
-  const keptPricing = req.cost
-    ? (ctx.cache?.pricing.read(pricingKey, req.cost.window) ?? { points: [], from: req.cost.window.start })
-    : undefined;
-  const pricingAsked =
-    req.cost && keptPricing && keptPricing.from < req.cost.window.end
-      ? pricingQuery({ start: keptPricing.from, end: req.cost.window.end })
+  const key = JSON.stringify([account.id, account.phoneNumbers, account.countries]);
+  const kept = req.cost ? (ctx.cache?.pricing.read(key, req.cost.window) ?? { points: [], from: req.cost.window.start }) : undefined;
+  const asked: PricingQuery | undefined =
+    req.cost && kept && kept.from < req.cost.window.end
+      ? {
+          range: { start: kept.from, end: req.cost.window.end },
+          dimensions: ['PRICING_CATEGORY', 'COUNTRY', 'TIER'],
+          phoneNumbers: account.phoneNumbers,
+          countryCodes: account.countries,
+        }
       : undefined;
+  return { key, kept, asked };
+}
 
-  const numbersList = phoneNumbersList(version);
-  const wantTemplates = Boolean(req.health || req.templates);
-  const fields: WabaField<unknown>[] = [wabaOverviewField];
-  if (req.health) fields.push(numbersList);
-  if (wantTemplates) fields.push(messageTemplatesList);
-  if (pricingAsked) fields.push(pricingField(pricingAsked));
-
-  // Delivered messages of the cost's days (cost per delivered), Graph's DAY buckets in the same
-  // request: they are the WABA's days, as the pricing's are.
-  const deliveredField: WabaField<number> | undefined = req.cost && {
+/**
+ * Delivered messages of the cost's days (cost per delivered), Graph's DAY buckets in the same
+ * request: they are the WABA's days, as the pricing's are.
+ */
+function deliveredFieldFor(req: ViewsRequest): WabaField<number> | undefined {
+  const { account, cost } = req;
+  if (!cost) return undefined;
+  return {
     field: analyticsField({
-      start: req.cost.range.start,
-      end: req.cost.range.end,
+      start: cost.range.start,
+      end: cost.range.end,
       granularity: 'DAY',
       phoneNumbers: account.phoneNumbers,
       countryCodes: account.countries,
@@ -232,10 +224,76 @@ export async function composeAccountViews(ctx: ViewsContext, req: ViewsRequest):
     }),
     read: (body, graphTarget) =>
       (parseAnswer(analyticsResponseSchema.shape.analytics, body.analytics, graphTarget, 'analytics')?.data_points ?? [])
-        .filter((p) => p.start >= req.cost!.range.start && p.start < req.cost!.range.end)
+        .filter((p) => p.start >= cost.range.start && p.start < cost.range.end)
         .reduce((n, p) => n + p.delivered, 0),
   };
+}
+
+/** The WABA's state, numbers, templates, new pricing and delivered count: one request, then the lists' further pages. */
+async function readAccountState(ctx: ViewsContext, req: ViewsRequest, pricingAsked: PricingQuery | undefined) {
+  const target = graphAccount(req.account, req.token);
+  const numbersList = phoneNumbersList(ctx.graph.settings.version);
+  const wantTemplates = Boolean(req.health || req.templates);
+  const deliveredField = deliveredFieldFor(req);
+  const fields: WabaField<unknown>[] = [wabaOverviewField];
+  if (req.health) fields.push(numbersList);
+  if (wantTemplates) fields.push(messageTemplatesList);
+  if (pricingAsked) fields.push(pricingField(pricingAsked));
   if (deliveredField) fields.push(deliveredField);
+  const answers = await readWaba(ctx.graph, target, fields);
+  let at = 0;
+  const waba = answers[at++] as WabaOverview;
+  const numbersPage = req.health ? (answers[at++] as Awaited<ReturnType<typeof numbersList.read>>) : undefined;
+  const templatesPage = wantTemplates ? (answers[at++] as Awaited<ReturnType<typeof messageTemplatesList.read>>) : undefined;
+  const pricingPage = pricingAsked ? (answers[at++] as Awaited<ReturnType<ReturnType<typeof pricingField>['read']>>) : undefined;
+  const delivered = deliveredField ? (answers[at++] as number) : null;
+  const [numbers, templates, freshPricing] = await Promise.all([
+    numbersPage ? wholeList(ctx.graph, target, numbersList, numbersPage) : [],
+    templatesPage ? wholeList(ctx.graph, target, messageTemplatesList, templatesPage) : [],
+    pricingPage && pricingAsked
+      ? restOfPricing(ctx.graph, target, pricingAsked, pricingPage).then((rest) => [...pricingPage.points, ...rest])
+      : [],
+  ]);
+  return { waba, numbers, templates, freshPricing, delivered };
+}
+
+/** The templates view: the chosen templates' funnels, or how to switch insights on. */
+async function templatesView(
+  ctx: ViewsContext,
+  req: ViewsRequest,
+  plan: NonNullable<ViewsRequest['templates']>,
+  waba: WabaOverview,
+  templates: TemplateInfo[],
+): Promise<NonNullable<AccountViews['templates']>> {
+  const { account } = req;
+  const notes = [...plan.notes];
+  const chosen = chosenTemplates(account, templates, plan.templateIds, notes);
+  let enabled = waba.insightsEnabled;
+  let days: TemplateDay[] = [];
+  if (enabled && chosen.length) {
+    try {
+      days = await templateDays(
+        ctx,
+        account,
+        req.token,
+        chosen.map((t) => t.id),
+        plan.range,
+      );
+    } catch (err) {
+      // Switched off since (or never on, whatever the WABA said): the view says how, not a failure.
+      if (!(err instanceof TemplateInsightsOffError)) throw err;
+      enabled = false;
+    }
+  }
+  if (!enabled) notes.push(INSIGHTS_OFF_NOTE.replace('<name>', account.name));
+  return { range: plan.range, enabled, funnels: templateFunnels(chosen, days, plan.range), notes };
+}
+
+export async function composeAccountViews(ctx: ViewsContext, req: ViewsRequest): Promise<AccountViews> {
+  const { account } = req;
+  const nowMs = ctx.now();
+  const notes: string[] = [];
+  const pricing = pricingPlan(ctx, req);
   // The stored events are read while Graph answers.
   const events: Promise<HealthEventRecord[]> =
     req.health && ctx.events
@@ -244,38 +302,20 @@ export async function composeAccountViews(ctx: ViewsContext, req: ViewsRequest):
           return [];
         })
       : Promise.resolve([]);
-
-  const answers = await readWaba(ctx.graph, target, fields);
-  let at = 0;
-  const waba = answers[at++] as WabaOverview;
-  const numbersPage = req.health ? (answers[at++] as Awaited<ReturnType<typeof numbersList.read>>) : undefined;
-  const templatesPage = wantTemplates ? (answers[at++] as Awaited<ReturnType<typeof messageTemplatesList.read>>) : undefined;
-  const pricingPage = pricingAsked ? (answers[at++] as Awaited<ReturnType<ReturnType<typeof pricingField>['read']>>) : undefined;
-  const delivered = deliveredField ? (answers[at++] as number) : null;
-
-  const [numbers, templates, freshPricing] = await Promise.all([
-    numbersPage ? wholeList(ctx.graph, target, numbersList, numbersPage) : [],
-    templatesPage ? wholeList(ctx.graph, target, messageTemplatesList, templatesPage) : [],
-    pricingPage && pricingAsked
-      ? restOfPricing(ctx.graph, target, pricingAsked, pricingPage).then((rest) => [...pricingPage.points, ...rest])
-      : [],
-  ]);
-
+  const { waba, numbers, templates, freshPricing, delivered } = await readAccountState(ctx, req, pricing.asked);
   const views: AccountViews = {
     account: { id: account.id, name: account.name, displayName: account.displayName, timezone: account.timezone },
     waba,
     notes,
   };
-
   if (req.health) views.health = healthSummary({ waba, numbers, templates, events: await events, scope: account.phoneNumbers });
-
-  if (req.cost && keptPricing) {
+  if (req.cost && pricing.kept) {
     const plan = req.cost;
-    if (pricingAsked) {
+    if (pricing.asked) {
       const settled = DateTime.fromMillis(nowMs - PRICING_SETTLES_MS, { zone: plan.timezone })
         .startOf('day')
         .toSeconds();
-      ctx.cache?.pricing.keep(pricingKey, { start: pricingAsked.range.start, end: Math.min(settled, plan.window.end) }, freshPricing);
+      ctx.cache?.pricing.keep(pricing.key, { start: pricing.asked.range.start, end: Math.min(settled, plan.window.end) }, freshPricing);
     }
     views.cost = {
       range: plan.range,
@@ -286,42 +326,13 @@ export async function composeAccountViews(ctx: ViewsContext, req: ViewsRequest):
         range: plan.range,
         previous: plan.previous,
         tierMonth: plan.tierMonth,
-        points: [...keptPricing.points, ...freshPricing],
+        points: [...pricing.kept.points, ...freshPricing],
         fetchedFrom: plan.window.start,
         delivered,
         tz: plan.timezone,
       }),
     };
   }
-
-  if (req.templates) {
-    const plan = req.templates;
-    const tnotes = [...plan.notes];
-    const chosen = chosenTemplates(account, templates, plan.templateIds, tnotes);
-    let enabled = waba.insightsEnabled;
-    let days: TemplateDay[] = [];
-    if (enabled && chosen.length) {
-      try {
-        days = await templateDays(
-          ctx,
-          account,
-          req.token,
-          chosen.map((t) => t.id),
-          plan.range,
-        );
-      } catch (err) {
-        // Switched off since (or never on, whatever the WABA said): the view says how, not a failure.
-        if (!(err instanceof TemplateInsightsOffError)) throw err;
-        enabled = false;
-      }
-    }
-    if (!enabled) tnotes.push(INSIGHTS_OFF_NOTE.replace('<name>', account.name));
-    views.templates = {
-      range: plan.range,
-      enabled,
-      funnels: templateFunnels(chosen, days, plan.range),
-      notes: tnotes,
-    };
-  }
+  if (req.templates) views.templates = await templatesView(ctx, req, req.templates, waba, templates);
   return views;
 }
