@@ -5,7 +5,7 @@ import type { SettleCurves } from '../compose/settleLearning.js';
 import type { AccountConfig } from '../config/load.js';
 import type { AnalyticsSource } from '../graph/client.js';
 import { breakdownLabel } from '../report/format.js';
-import type { Store } from '../store/types.js';
+import type { StatusRepository } from '../store/types.js';
 import type { StatusCount, StatusTotal } from '../vocabulary/statuses.js';
 import {
   type AlertRuleView,
@@ -114,14 +114,14 @@ const REREAD_MINUTES = WINDOW_MINUTES + 1;
  * account's baseline day (summed once a quarter hour) and its last hour (only the newest minutes
  * read again), so a minute's checks of many accounts cost the store little.
  */
-export function webhookJudge(store: Pick<Store, 'statusCounts' | 'statusTotals'>) {
+export function webhookJudge(store: { statuses: Pick<StatusRepository, 'statusCounts' | 'statusTotals'> }) {
   const baselines = new Map<string, { from: number; totals: Promise<StatusTotal[]> }>();
   const hours = new Map<string, { until: number; byMinute: Map<number, StatusCount[]> }>();
 
   const baselineOf = (accountId: string, [from, to]: [number, number]) => {
     const cached = baselines.get(accountId);
     if (cached?.from === from) return cached.totals;
-    const entry = { from, totals: store.statusTotals(accountId, from, to) };
+    const entry = { from, totals: store.statuses.statusTotals(accountId, from, to) };
     baselines.set(accountId, entry);
     // A failed read is not kept: the next check asks again.
     entry.totals.catch(() => baselines.get(accountId) === entry && baselines.delete(accountId));
@@ -133,7 +133,7 @@ export function webhookJudge(store: Pick<Store, 'statusCounts' | 'statusTotals'>
     // A clock that went back, or a gap longer than the hour: read it all again.
     if (!kept || kept.until > to || kept.until <= from) kept = { until: from, byMinute: new Map() };
     const readFrom = Math.max(from, kept.until - REREAD_MINUTES * 60);
-    const rows = await store.statusCounts(accountId, readFrom, to);
+    const rows = await store.statuses.statusCounts(accountId, readFrom, to);
     const byMinute = new Map([...kept.byMinute].filter(([m]) => m >= from && m < readFrom));
     for (const row of rows) {
       const list = byMinute.get(row.minute);

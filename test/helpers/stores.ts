@@ -20,6 +20,8 @@ async function postgresReachable(): Promise<boolean> {
 
 export interface Backend {
   name: string;
+  /** PostgreSQL: the schema the suite's store lives in (for processes of its own to open it too). */
+  searchPath?: string;
   open(): Promise<SqlStore>;
   cleanup(): Promise<void>;
 }
@@ -35,6 +37,7 @@ function postgresBackend(): Backend {
   const admin = () => new pg.Client({ connectionString: POSTGRES_URL });
   return {
     name: 'PostgreSQL',
+    searchPath: schema,
     async open() {
       const client = admin();
       await client.connect();
