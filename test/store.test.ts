@@ -129,6 +129,60 @@ describe.each(backends)('store on $name', (backend) => {
     expect(await store.buckets.bucketCoverage('other')).toBeUndefined();
   });
 
+  it('gives back what it keeps as JSON as typed values, and says which row does not read', async () => {
+    const content = {
+      key: 'Kq3mV9xYt2LpW8rZ',
+      shortId: 'A-7K3F',
+      accountId: 'a1',
+      accountName: 'Acme',
+      timezone: 'Asia/Kolkata',
+      anomalies: [{ severity: 'critical' as const, explanation: 'delivery fell to 61%', kind: 'delivery_drop' as const, start: 3600 }],
+      // A field this version does not know (a newer replica wrote it) is kept, not stripped.
+      extra: { note: 'kept' },
+    };
+    const alert = {
+      key: content.key,
+      shortId: 'A-7K3F',
+      rule: 'acme:0',
+      accountId: 'a1',
+      status: 'open' as const,
+      openedAt: 1,
+      updatedAt: 2,
+    };
+    await store.alerts.saveAlert({ ...alert, content });
+    expect((await store.alerts.alert(content.key))?.content).toEqual(content);
+
+    const episode = {
+      rule: 'acme:0',
+      alertKey: content.key,
+      status: 'open' as const,
+      openedAt: 1,
+      lastNotifiedAt: 1,
+      reminders: 0,
+      cleanChecks: 0,
+      resolvedAt: null,
+    };
+    const summary = { shortId: 'A-7K3F', announced: ['delivery_drop|account|'], firstBucketStart: 3600, lastBadEnd: 5400 };
+    await store.alerts.saveAlertEpisode({ ...episode, summary });
+    expect((await store.alerts.alertEpisode('acme:0'))?.summary).toEqual(summary);
+    // An episode kept before the lifecycle kept its state there reads as one with nothing announced.
+    await backend.admin("update alert_state set summary = 'opened: 3 anomalies' where rule = 'acme:0'");
+    expect((await store.alerts.alertEpisode('acme:0'))?.summary).toEqual({ announced: [] });
+
+    const stats = { stepMinutes: 10, visible: [1, 2], final: [2, 2], ratioSquares: [0.5, 2], count: [1, 1] };
+    await store.buckets.updateSettleStats('a1', (before) => (expect(before).toBeUndefined(), stats), 5);
+    await store.buckets.updateSettleStats('a1', (before) => ({ ...before!, count: before!.count.map((c) => c + 1) }), 6);
+    expect(await store.buckets.settleStats('a1')).toEqual({ ...stats, count: [2, 2] });
+
+    await backend.admin(`update alerts set content = '{"key":"${content.key}"}' where key = '${content.key}'`);
+    await expect(store.alerts.alert(content.key)).rejects.toThrow(
+      expect.objectContaining({
+        code: 'E_STORE',
+        message: expect.stringMatching(/^alert A-7K3F in the store does not read as expected \(shortId: /),
+      }),
+    );
+  });
+
   it('stores Teams conversation references and marks removed ones inactive', async () => {
     const reference = { serviceUrl: 'https://smba.example/', conversation: { id: '19:ops@thread.tacv2' }, bot: { id: '28:bot' } };
     await store.conversations.saveConversation({ conversation: '19:ops@thread.tacv2', reference, tenant: 't1', updatedAt: 10 });

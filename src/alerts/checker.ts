@@ -294,19 +294,19 @@ export class AlertChecker {
     const row = await this.options.store.alerts.alertEpisode(id);
     if (!row) return undefined;
     // An episode from before the lifecycle kept its state in the summary reads as an empty one: it starts afresh.
-    const extra = row.summary;
+    const { summary } = row;
     return {
       alertKey: row.alertKey,
-      shortId: extra.shortId ?? row.alertKey.slice(0, 6),
+      shortId: summary.shortId ?? row.alertKey.slice(0, 6),
       status: row.status,
       openedAt: row.openedAt,
       lastNotifiedAt: row.lastNotifiedAt,
       reminders: row.reminders,
       cleanChecks: row.cleanChecks,
       resolvedAt: row.resolvedAt,
-      announced: extra.announced,
-      firstBucketStart: extra.firstBucketStart ?? row.openedAt / 1000,
-      lastBadEnd: extra.lastBadEnd ?? row.openedAt / 1000,
+      announced: summary.announced,
+      firstBucketStart: summary.firstBucketStart ?? row.openedAt / 1000,
+      lastBadEnd: summary.lastBadEnd ?? row.openedAt / 1000,
     };
   }
 
