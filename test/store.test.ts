@@ -170,7 +170,16 @@ describe.each(backends)('store on $name', (backend) => {
     expect((await store.alerts.alertEpisode('acme:0'))?.summary).toEqual({ announced: [] });
 
     const stats = { stepMinutes: 10, visible: [1, 2], final: [2, 2], ratioSquares: [0.5, 2], count: [1, 1] };
-    await store.buckets.updateSettleStats('a1', (before) => (expect(before).toBeUndefined(), stats), 5);
+    const seen: unknown[] = [];
+    await store.buckets.updateSettleStats(
+      'a1',
+      (before) => {
+        seen.push(before);
+        return stats;
+      },
+      5,
+    );
+    expect(seen).toEqual([undefined]);
     await store.buckets.updateSettleStats('a1', (before) => ({ ...before!, count: before!.count.map((c) => c + 1) }), 6);
     expect(await store.buckets.settleStats('a1')).toEqual({ ...stats, count: [2, 2] });
 
