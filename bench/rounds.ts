@@ -89,7 +89,7 @@ async function main(): Promise<void> {
     // Every account's digest is due one minute before `now`, each in its own channel.
     const due = new Date(now - 60_000);
     for (const a of accounts) {
-      await store.addSubscription(
+      await store.preferences.addSubscription(
         {
           platform: 'slack',
           conversation: `C0${a.id}`,
@@ -160,7 +160,7 @@ async function main(): Promise<void> {
       .filter((c) => c.method === 'chat.postMessage')
       .map((c) => c.args.channel);
     console.log(`  ${posted} digests posted for ${ACCOUNTS} subscriptions, ${channels.length - new Set(channels).size} duplicates`);
-    const runs = await storeA.listRuns({ limit: 10_000 });
+    const runs = await storeA.runs.listRuns({ limit: 10_000 });
     console.log(
       `  runs by replica: ${['replica-a', 'replica-b'].map((o) => `${o} ${runs.filter((r) => r.claimedBy === o && r.status === 'posted').length}`).join(', ')}`,
     );

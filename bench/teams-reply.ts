@@ -81,7 +81,7 @@ async function main(): Promise<void> {
 
   // Fan-out: 500 stored conversations, one proactive card each.
   for (let i = 0; i < CONVERSATIONS; i++) {
-    await service.store.saveConversation({
+    await service.store.conversations.saveConversation({
       conversation: `19:c${i}@thread.tacv2`,
       reference: {
         serviceUrl: connector.url,

@@ -95,8 +95,8 @@ async function main(): Promise<void> {
     const everyCheck: ConstructorParameters<typeof AlertChecker>[0]['judge'] = async (rule, account, nowMs, drillDown) => {
       const { baseline, recent } = statusWindow(nowMs);
       const [totals, minutes] = await Promise.all([
-        store.statusTotals(account.id, baseline[0], baseline[1]),
-        store.statusCounts(account.id, recent[0], recent[1]),
+        store.statuses.statusTotals(account.id, baseline[0], baseline[1]),
+        store.statuses.statusCounts(account.id, recent[0], recent[1]),
       ]);
       return judgeStatuses({ baseline: totals, recent: minutes }, nowMs, { ...rule, drillDown: drillDown ? rule.drillDown : [] });
     };

@@ -143,7 +143,7 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
     expect(recovered.observed).toBeGreaterThan(0.9);
     // The bad stretch as the settled data shows it: 10:00 to 14:00, as the reports say.
     expect([resolution.firstBucketStart, resolution.lastBadEnd]).toEqual([D('10:00') / 1000, D('14:00') / 1000]);
-    expect(await store.alertEpisode('steady:life')).toMatchObject({ status: 'resolved' });
+    expect(await store.alerts.alertEpisode('steady:life')).toMatchObject({ status: 'resolved' });
     // One episode: every message is about the same alert.
     expect(new Set(slack(delivery.events).map((e) => e.alert.key)).size).toBe(1);
   }, 90_000);
@@ -167,8 +167,8 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
     }
     expect(delivery.events.filter((e) => e.action === 'post')).toHaveLength(2);
     const key = delivery.events[0]!.alert.key;
-    await store.recordAlertAction(key, { status: 'acknowledged', by: 'U0BOB', at: clock });
-    await store.muteAlerts({ platform: 'teams', conversation: '19:acked@thread.tacv2' }, steady.id, D('23:00'));
+    await store.alerts.recordAlertAction(key, { status: 'acknowledged', by: 'U0BOB', at: clock });
+    await store.preferences.muteAlerts({ platform: 'teams', conversation: '19:acked@thread.tacv2' }, steady.id, D('23:00'));
     for (const t of ['15:30', '16:00', '16:30', '17:00', '17:30']) {
       clock = D(t);
       await c.tick(clock);
@@ -200,7 +200,7 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
     for (const at of ['12:00', '12:30', '13:00', '13:30']) {
       clock = D(at);
       await c.tick(clock);
-      const [run] = await store.listRuns({ job: 'alert-check:steady:budget' });
+      const [run] = await store.runs.listRuns({ job: 'alert-check:steady:budget' });
       expect(run!.detail).toMatch(/; degraded: 1 of 2 drill-downs left for the next check to stay within the Graph call budget$/);
     }
     const posted = slack(delivery.events);
@@ -219,7 +219,7 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
     );
     clock = D('14:00');
     await deferring.checker.tick(clock);
-    const [deferred] = await store.listRuns({ job: 'alert-check:steady:budget' });
+    const [deferred] = await store.runs.listRuns({ job: 'alert-check:steady:budget' });
     expect(deferred).toMatchObject({ status: 'skipped', detail: 'degraded: check deferred, the Graph call budget is nearly spent' });
   }, 60_000);
 
@@ -279,7 +279,7 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
       ]),
     );
     // (This database holds the other tests' runs too: this rule's targets only.)
-    const runs = (await store.listRuns({ limit: 1000 })).filter(
+    const runs = (await store.runs.listRuns({ limit: 1000 })).filter(
       (r) => r.job.startsWith('alert-post:') && /C0BROKEN|19:broken@/.test(r.job),
     );
     expect(runs.map((r) => `${r.status} ${r.detail}`).sort()).toEqual(

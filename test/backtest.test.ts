@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordingDelivery } from '../src/alerts/backtest/recordingDelivery.js';
 import { AlertChecker } from '../src/alerts/checker.js';
-import { curveFromStats, type SettleStats } from '../src/analytics/settle.js';
+import { curveFromStats } from '../src/analytics/settle.js';
 import { runCli } from '../src/cli/main.js';
 import { CachedAnalytics } from '../src/compose/bucketCache.js';
 import { graphAccountsFrom } from '../src/compose/graphAccount.js';
@@ -182,7 +182,7 @@ describe.each(backends)('settle curves learned on $name', (backend) => {
         await checker.tick(clock);
         clock += 30 * 60_000;
       }
-      const curve = curveFromStats(JSON.parse((await store.settleStats('104729384756102'))!) as SettleStats);
+      const curve = curveFromStats((await store.buckets.settleStats('104729384756102'))!);
       expect(curve.source).toBe('learned');
       // The sandbox's deliveries arrive as 1 − ½·e^(−(age + 5)/25): 59% at once, 88% after 30 min.
       expect(curve.fraction[0]).toBeCloseTo(0.59, 1);

@@ -71,11 +71,11 @@ describe.each(backends)('the bucket cache on $name', (backend) => {
     const store = await backend.open();
     try {
       const big = 3_000_000_000;
-      await store.writeBuckets('big', { start: 0, end: 3600 }, [{ start: 0, end: 1800, sent: big, delivered: big - 7 }], {
+      await store.buckets.writeBuckets('big', { start: 0, end: 3600 }, [{ start: 0, end: 1800, sent: big, delivered: big - 7 }], {
         phoneNumbers: [],
         countryCodes: [],
       });
-      expect(await store.readBuckets('big', 0, 3600)).toEqual([{ start: 0, end: 1800, sent: big, delivered: big - 7 }]);
+      expect(await store.buckets.readBuckets('big', 0, 3600)).toEqual([{ start: 0, end: 1800, sent: big, delivered: big - 7 }]);
     } finally {
       await store.close();
     }
@@ -118,7 +118,7 @@ describe.each(backends)('the bucket cache on $name', (backend) => {
       { GRAPH_API_URL: sandbox.url },
     );
     const graph = new GraphClient({ ...config.graph, now: () => clock });
-    const down = new Proxy(store, {
+    const down = new Proxy(store.buckets, {
       get(target, prop, receiver) {
         const value = Reflect.get(target, prop, receiver) as unknown;
         if (typeof value !== 'function') return value;
@@ -129,7 +129,7 @@ describe.each(backends)('the bucket cache on $name', (backend) => {
     });
     try {
       const report = await composeReport(
-        { graph: new CachedAnalytics(graph, down, () => clock), now: () => clock },
+        { graph: new CachedAnalytics(graph, { buckets: down }, () => clock), now: () => clock },
         {
           account: config.accounts[0]!,
           token: 'sandbox-token',

@@ -104,7 +104,7 @@ describe('chat commands', () => {
         'A daily digest for *Acme Retail* is already posted here from the config file (daily at 08:00 America/Los_Angeles); change it there.',
       ],
     });
-    expect(await store.listSubscriptions(ops)).toEqual([]);
+    expect(await store.preferences.listSubscriptions(ops)).toEqual([]);
     // A weekly one, or another account, is the channel's own choice.
     await runCommand(ctx, ops, { kind: 'subscribe', account: 'acme-retail', every: 'weekly', at: '09:00' });
     const listed = await runCommand(ctx, ops, { kind: 'subscriptions' });
@@ -135,14 +135,14 @@ describe('chat commands', () => {
       'They stay muted until 12:00\u00a0PST: `/waba unmute globex-support` ends that now.',
     ]);
     expect(await run('unmute globex-support')).toEqual(['Alerts for *Globex Support* are heard here again.']);
-    expect((await store.alertSettings(ops)).find((s) => s.accountId === globex!.id)!.mutedUntil).toBe(clock);
+    expect((await store.preferences.alertSettings(ops)).find((s) => s.accountId === globex!.id)!.mutedUntil).toBe(clock);
     expect(await run('alerts globex-support on')).toEqual(['Delivery alerts for *Globex Support* are on in this conversation.']);
     expect(await run('unmute globex-support')).toEqual(['Alerts for *Globex Support* were not muted in this conversation.']);
   });
 
   it('`unsubscribe` names a digest the config file posts here instead of saying there is none', async () => {
     const ctx = context();
-    await store.removeSubscriptions(ops, acme!.id);
+    await store.preferences.removeSubscriptions(ops, acme!.id);
     expect(lines(await runCommand(ctx, ops, parseCommand('unsubscribe acme-retail')))).toEqual([
       'The digest for *Acme Retail* here (daily at 08:00 America/Los_Angeles) comes from the config file (digests[0]): remove it there.',
     ]);

@@ -126,13 +126,13 @@ describe.each(backends)('health alerts at serve, on $name', (backend) => {
     );
     expect(text).toContain('Acknowledge');
     expect(posted.violations).toEqual([]);
-    const ts = (await store.alertMessage((await store.alertEpisode('acme-retail:acme health'))!.alertKey, {
+    const ts = (await store.alerts.alertMessage((await store.alerts.alertEpisode('acme-retail:acme health'))!.alertKey, {
       platform: 'slack',
       conversation: CHANNEL,
     }))!.ref;
 
     // Acknowledge, clicked in Slack.
-    const alertKey = (await store.alertEpisode('acme-retail:acme health'))!.alertKey;
+    const alertKey = (await store.alerts.alertEpisode('acme-retail:acme health'))!.alertKey;
     const payload = {
       type: 'block_actions',
       user: { id: 'U0ALICE', name: 'alice' },
@@ -153,7 +153,7 @@ describe.each(backends)('health alerts at serve, on $name', (backend) => {
       slack.calls.find((c) => c.method === 'chat.update' && c.args.ts === ts && JSON.stringify(c.args.blocks).includes('Acknowledged')),
     );
     expect(JSON.stringify(acked.args.blocks)).toContain('Acknowledged by <@U0ALICE>');
-    expect((await store.alertHistory(alertKey)).at(-1)).toMatchObject({ status: 'acknowledged', by: 'U0ALICE' });
+    expect((await store.alerts.alertHistory(alertKey)).at(-1)).toMatchObject({ status: 'acknowledged', by: 'U0ALICE' });
 
     // Checks while it stands post nothing more.
     const before = slack.calls.length;
@@ -173,7 +173,7 @@ describe.each(backends)('health alerts at serve, on $name', (backend) => {
     expect(reply.args.text).toMatch(/^Resolved \(A-\w{4}\)\. Lasted \d+m: .*messaging limit raised to TIER_10K\.$/);
     // One alert in all: no second post outside its thread.
     expect(posts().filter((c) => c.args.thread_ts === undefined)).toHaveLength(1);
-    expect((await store.alertEpisode('acme-retail:acme health'))!.status).toBe('resolved');
+    expect((await store.alerts.alertEpisode('acme-retail:acme health'))!.status).toBe('resolved');
   }, 60_000);
 });
 
@@ -214,7 +214,7 @@ describe.each(backends)('a drop alert after a health event, on $name', (backend)
       D('09:12') / 1000,
     );
     if (!flag.ok) throw new Error(flag.detail);
-    await store.recordHealthEvents([flag.event]);
+    await store.health.recordHealthEvents([flag.event]);
     const config = buildConfig(
       {
         accounts: [{ id: account.id, name: account.name, displayName: account.displayName, token: '${T}', timezone: 'UTC' }],

@@ -200,19 +200,19 @@ describe.each(backends)('health events in the store on $name', (backend) => {
   it('keeps each notification once, however often it comes, from two replicas at once', async () => {
     const batch = events(40);
     const results = await Promise.all([
-      store.recordHealthEvents(batch),
-      second.recordHealthEvents([...batch].reverse()),
-      store.recordHealthEvents(batch.slice(10, 30)),
-      second.recordHealthEvents(batch.slice(0, 5)),
+      store.health.recordHealthEvents(batch),
+      second.health.recordHealthEvents([...batch].reverse()),
+      store.health.recordHealthEvents(batch.slice(10, 30)),
+      second.health.recordHealthEvents(batch.slice(0, 5)),
     ]);
     expect(results.reduce((n, r) => n + r.recorded, 0)).toBe(40);
     expect(results.reduce((n, r) => n + r.duplicates, 0)).toBe(40 + 20 + 5);
-    expect(await store.healthEvents(ACME, 0, 2 ** 31, 1000)).toHaveLength(40);
-    expect((await store.recordHealthEvents(batch)).recorded).toBe(0);
+    expect(await store.health.healthEvents(ACME, 0, 2 ** 31, 1000)).toHaveLength(40);
+    expect((await store.health.recordHealthEvents(batch)).recorded).toBe(0);
   });
 
   it('reads an account’s events of a range newest first, with what rules key on', async () => {
-    const got = await store.healthEvents(ACME, TIME + 5, TIME + 10);
+    const got = await store.health.healthEvents(ACME, TIME + 5, TIME + 10);
     expect(got.map((e) => e.at)).toEqual([TIME + 9, TIME + 8, TIME + 7, TIME + 6, TIME + 5]);
     expect(got[0]).toEqual({
       accountId: ACME,
@@ -223,12 +223,12 @@ describe.each(backends)('health events in the store on $name', (backend) => {
       detail: 'quality GREEN → YELLOW',
       data: { templateId: '1009', templateName: 't9', language: 'en', from: 'GREEN', to: 'YELLOW' },
     });
-    expect(await store.healthEvents('109876543210987', 0, 2 ** 31)).toEqual([]);
-    expect(await store.healthEvents(ACME, 0, 2 ** 31, 3)).toHaveLength(3);
+    expect(await store.health.healthEvents('109876543210987', 0, 2 ** 31)).toEqual([]);
+    expect(await store.health.healthEvents(ACME, 0, 2 ** 31, 3)).toHaveLength(3);
   });
 
   it('forgets events past their retention', async () => {
-    expect(await store.pruneHealthEvents(TIME + 20)).toBe(20);
-    expect(await store.healthEvents(ACME, 0, 2 ** 31, 1000)).toHaveLength(20);
+    expect(await store.health.pruneHealthEvents(TIME + 20)).toBe(20);
+    expect(await store.health.healthEvents(ACME, 0, 2 ** 31, 1000)).toHaveLength(20);
   });
 });

@@ -101,7 +101,7 @@ describe.each(backends)('digests on $name', (backend) => {
   }
 
   async function subscribe(store: SqlStore, conversation: string, timezone: string, accountId = '104729384756102') {
-    return store.addSubscription(
+    return store.preferences.addSubscription(
       { platform: 'slack', conversation, accountId, every: 'daily', at: '09:00', timezone, createdBy: 'U1' },
       at('2026-10-20T00:00'),
     );
@@ -125,7 +125,7 @@ describe.each(backends)('digests on $name', (backend) => {
     clock = at('2026-10-25T09:00:30', 'America/New_York');
     await s.tick(clock);
     expect(posts.map((p) => p.target.conversation)).toEqual(['C0BERLIN', 'C0NEWYORK']);
-    const runs = await store.listRuns();
+    const runs = await store.runs.listRuns();
     expect(runs.filter((r) => r.status === 'posted').length).toBeGreaterThanOrEqual(2);
   });
 
@@ -155,7 +155,7 @@ describe.each(backends)('digests on $name', (backend) => {
     const sub = await subscribe(store, 'C0CRASH', 'Europe/Berlin', '109876543210987');
     clock = at('2026-10-28T09:00:05');
     // The crashed process claimed the run and died before posting.
-    expect(await store.claimRun(`digest:${sub.id}`, '2026-10-28', 'crashed-replica', clock, 10 * 60_000)).toBe(true);
+    expect(await store.runs.claimRun(`digest:${sub.id}`, '2026-10-28', 'crashed-replica', clock, 10 * 60_000)).toBe(true);
     const posts: Post[] = [];
     const restarted = scheduler(await open(), posts, { owner: 'restarted' });
     clock = at('2026-10-28T09:05');
@@ -165,7 +165,7 @@ describe.each(backends)('digests on $name', (backend) => {
     await restarted.tick(clock);
     await restarted.tick(clock + 60_000);
     expect(posts.filter((p) => p.target.conversation === 'C0CRASH' && p.title.endsWith('2026-10-27'))).toHaveLength(1);
-    const run = (await store.listRuns({ job: `digest:${sub.id}` })).find((r) => r.period === '2026-10-28')!;
+    const run = (await store.runs.listRuns({ job: `digest:${sub.id}` })).find((r) => r.period === '2026-10-28')!;
     expect(run).toMatchObject({ status: 'posted', claimedBy: 'restarted' });
   });
 
@@ -175,7 +175,7 @@ describe.each(backends)('digests on $name', (backend) => {
     const posts: Post[] = [];
     clock = at('2026-10-30T12:00'); // started 3 hours after the 30 Oct digest, days after the others
     await scheduler(store, posts).tick(clock);
-    const runs = await store.listRuns({ job: `digest:${sub.id}` });
+    const runs = await store.runs.listRuns({ job: `digest:${sub.id}` });
     expect(runs.find((r) => r.period === '2026-10-30')).toMatchObject({ status: 'posted' });
     expect(runs.find((r) => r.period === '2026-10-29')).toMatchObject({
       status: 'skipped',
@@ -190,7 +190,7 @@ describe.each(backends)('digests on $name', (backend) => {
     clock = at('2026-10-31T09:00:10');
     const posts: Post[] = [];
     await scheduler(store, posts, { fail: { C0FLAKY: 2 } }).tick(clock);
-    expect((await store.listRuns({ job: `digest:${flaky.id}` })).find((r) => r.period === '2026-10-31')).toMatchObject({
+    expect((await store.runs.listRuns({ job: `digest:${flaky.id}` })).find((r) => r.period === '2026-10-31')).toMatchObject({
       status: 'posted',
       attempts: 3,
     });
@@ -198,7 +198,7 @@ describe.each(backends)('digests on $name', (backend) => {
     const broken = await subscribe(store, 'C0BROKEN', 'Europe/Berlin', '104729384756102');
     clock = at('2026-11-01T09:00:10');
     await scheduler(store, posts, { fail: { C0BROKEN: 99 } }).tick(clock);
-    expect((await store.listRuns({ job: `digest:${broken.id}` })).find((r) => r.period === '2026-11-01')).toMatchObject({
+    expect((await store.runs.listRuns({ job: `digest:${broken.id}` })).find((r) => r.period === '2026-11-01')).toMatchObject({
       status: 'failed',
       attempts: 3,
       detail: 'Slack answered 500',
@@ -303,7 +303,7 @@ describe.each(await storeBackends())('digests from the config file on $name', (b
     const weekly = posts.filter((p) => p.target === 'slack:C0CFGWEEKLY');
     expect(weekly.map((p) => [p.account, p.day, p.days, p.dimension])).toEqual([[globex!.name, '2026-10-28', 7, 'phone']]);
     // What `runs` lists: one posted run per target and period, claimed by one replica or the other.
-    const runs = await replicas[0]!.store.listRuns({ limit: 100 });
+    const runs = await replicas[0]!.store.runs.listRuns({ limit: 100 });
     const configRuns = runs.filter((r) => r.job.startsWith('digest:config:') && r.status === 'posted');
     expect(
       configRuns
@@ -321,7 +321,7 @@ describe.each(await storeBackends())('digests from the config file on $name', (b
     // The same channel and account as the config's daily digest; and another channel, which still runs.
     for (const conversation of ['C0CFGDAILY', 'C0CHATONLY']) {
       const subscription = { platform: 'slack' as const, conversation, accountId: acme!.id, every: 'daily' as const, at: '09:00' };
-      await store.addSubscription({ ...subscription, timezone: 'Europe/Berlin', createdBy: 'U1' }, at('2026-11-01T00:00'));
+      await store.preferences.addSubscription({ ...subscription, timezone: 'Europe/Berlin', createdBy: 'U1' }, at('2026-11-01T00:00'));
     }
     clock = at('2026-11-05T07:00', 'Europe/Berlin');
     await scheduler.tick(clock);
@@ -363,7 +363,7 @@ describe('replicas as separate processes on PostgreSQL', async () => {
               .filter(Boolean)
               .map((l) => JSON.parse(l) as { conversation: string; owner: string })
           : [];
-      const searchPath = (store as unknown as { schema: string }).schema;
+      const searchPath = backend.searchPath;
       const run = (owner: string, clockAt: number, hang = false) => {
         const child = fork(
           script,
@@ -391,7 +391,7 @@ describe('replicas as separate processes on PostgreSQL', async () => {
       clock = at('2026-11-03T00:00', 'UTC'); // the sandbox serves data up to here
       try {
         const created = at('2026-11-01T00:00', 'UTC');
-        await store.addSubscription(
+        await store.preferences.addSubscription(
           {
             platform: 'slack',
             conversation: 'C0PROCS',
@@ -407,9 +407,11 @@ describe('replicas as separate processes on PostgreSQL', async () => {
         const three = ['p1', 'p2', 'p3'].map((owner) => run(owner, nine));
         expect(await Promise.all(three.map((r) => r.exited))).toEqual([0, 0, 0]);
         expect(posts().filter((p) => p.conversation === 'C0PROCS')).toHaveLength(1);
-        expect((await store.listRuns({ limit: 100 })).filter((r) => r.period === '2026-11-02' && r.status === 'posted')).toHaveLength(1);
+        expect((await store.runs.listRuns({ limit: 100 })).filter((r) => r.period === '2026-11-02' && r.status === 'posted')).toHaveLength(
+          1,
+        );
 
-        await store.addSubscription(
+        await store.preferences.addSubscription(
           {
             platform: 'slack',
             conversation: 'C0KILLED',

@@ -180,17 +180,17 @@ describe('slash command', () => {
     await response((await slash('subscribe acme-retail daily at 08:30 Europe/Berlin')).id);
     const listed = await response((await slash('subscriptions')).id);
     expect(JSON.stringify(listed.body)).toContain('*Acme Retail*: daily at 08:30 Europe/Berlin');
-    expect(await service.store.listSubscriptions({ platform: 'slack', conversation: 'C0OPS' })).toMatchObject([
+    expect(await service.store.preferences.listSubscriptions({ platform: 'slack', conversation: 'C0OPS' })).toMatchObject([
       { accountId: '104729384756102', every: 'daily', at: '08:30', timezone: 'Europe/Berlin', createdBy: 'U0ALICE' },
     ]);
     await response((await slash('alerts acme-retail off')).id);
     await response((await slash('mute bigco 2h')).id);
-    const settings = await service.store.alertSettings({ platform: 'slack', conversation: 'C0OPS' });
+    const settings = await service.store.preferences.alertSettings({ platform: 'slack', conversation: 'C0OPS' });
     expect(settings.find((s) => s.accountId === '104729384756102')!.enabled).toBe(false);
     expect(settings.find((s) => s.accountId === '130000000000001')!.mutedUntil).toBe(NOW + 2 * 3_600_000);
     const removed = await response((await slash('unsubscribe acme-retail')).id);
     expect(JSON.stringify(removed.body)).toContain('Unsubscribed');
-    expect(await service.store.listSubscriptions({ platform: 'slack', conversation: 'C0OPS' })).toEqual([]);
+    expect(await service.store.preferences.listSubscriptions({ platform: 'slack', conversation: 'C0OPS' })).toEqual([]);
   });
 
   it('refuses absurd mute durations with one clear line, storing nothing', async () => {
@@ -201,7 +201,7 @@ describe('slash command', () => {
       );
       expect(String(json?.text).length).toBeLessThan(200);
     }
-    const settings = await service.store.alertSettings({ platform: 'slack', conversation: 'C0OPS' });
+    const settings = await service.store.preferences.alertSettings({ platform: 'slack', conversation: 'C0OPS' });
     expect(settings.find((s) => s.accountId === '104729384756102')?.mutedUntil ?? null).toBeNull();
   });
 
@@ -474,7 +474,7 @@ describe('alerts', () => {
     const update = await slack.waitFor(() => slack.calls.find((c) => c.method === 'chat.update' && c.args.ts === posted.ts));
     expect(JSON.stringify(update.args.blocks)).toContain('Acknowledged by <@U0BOB>');
     expect(update.violations).toEqual([]);
-    expect(await service.store.alertHistory(alert.key)).toEqual(
+    expect(await service.store.alerts.alertHistory(alert.key)).toEqual(
       expect.arrayContaining([expect.objectContaining({ status: 'acknowledged', by: 'U0BOB', at: NOW })]),
     );
   });
@@ -491,7 +491,7 @@ describe('alerts', () => {
       .find((b) => b.type === 'actions')!
       .elements.map((e: any) => e.text.text);
     expect(buttons).toEqual(['Unmute', 'Show by phone number']);
-    const setting = (await service.store.alertSettings({ platform: 'slack', conversation: 'C0OPS' })).find(
+    const setting = (await service.store.preferences.alertSettings({ platform: 'slack', conversation: 'C0OPS' })).find(
       (s) => s.accountId === alert.accountId,
     )!;
     expect(setting.mutedUntil).toBe(NOW + 3_600_000);
@@ -506,11 +506,11 @@ describe('alerts', () => {
       ),
     );
     expect((update.args.blocks as Array<Record<string, any>>).some((b) => b.block_id === 'alert_status')).toBe(false);
-    const setting = (await service.store.alertSettings({ platform: 'slack', conversation: 'C0OPS' })).find(
+    const setting = (await service.store.preferences.alertSettings({ platform: 'slack', conversation: 'C0OPS' })).find(
       (s) => s.accountId === alert.accountId,
     )!;
     expect(setting.mutedUntil).toBe(NOW);
-    expect((await service.store.alertHistory(alert.key)).at(-1)).toMatchObject({ status: 'open', by: 'U0BOB' });
+    expect((await service.store.alerts.alertHistory(alert.key)).at(-1)).toMatchObject({ status: 'open', by: 'U0BOB' });
   });
 
   it("uploads an alert's chart once: clicks redraw the message around the same picture", async () => {

@@ -312,7 +312,7 @@ describe('proactive messages and alerts', () => {
 
   it('stores the conversation on install and posts an alert to it later; a click updates the card', async () => {
     expect(await send({ ...install, serviceUrl: connector.url })).toBe(200);
-    const stored = await service.store.listConversations();
+    const stored = await service.store.conversations.listConversations();
     expect(stored.find((c) => c.conversation === '19:alerts@thread.tacv2')).toMatchObject({ active: true, tenant: 'tenant-1' });
 
     const before = connector.calls.length;
@@ -346,7 +346,7 @@ describe('proactive messages and alerts', () => {
     expect(JSON.stringify(update.activity)).toContain('Acknowledged by Alice at 10:15\u00a0UTC');
     // Once acknowledged, the card offers Undo instead.
     expect((cardOf(update).actions as Array<{ title: string }>).map((a) => a.title)).toEqual(['Undo']);
-    expect(await service.store.alertHistory(alert.key)).toEqual([
+    expect(await service.store.alerts.alertHistory(alert.key)).toEqual([
       expect.objectContaining({ status: 'acknowledged', by: 'aad-alice', at: NOW }),
     ]);
   });
@@ -360,7 +360,7 @@ describe('proactive messages and alerts', () => {
     });
     connector.answerWithoutIds('19:quiet@thread.tacv2');
     expect(await service.surfaces.teams!.postAlert('19:quiet@thread.tacv2', alert)).toEqual({ delivered: true, ref: '' });
-    expect((await service.store.conversation('19:quiet@thread.tacv2'))?.active).toBe(true);
+    expect((await service.store.conversations.conversation('19:quiet@thread.tacv2'))?.active).toBe(true);
   });
 
   it('marks a conversation inactive when the connector says the bot was removed', async () => {
@@ -372,7 +372,7 @@ describe('proactive messages and alerts', () => {
     });
     connector.removeBotFrom('19:gone@thread.tacv2');
     expect(await service.surfaces.teams!.postAlert('19:gone@thread.tacv2', alert)).toEqual({ delivered: false, reason: 'gone' });
-    const record = (await service.store.listConversations()).find((c) => c.conversation === '19:gone@thread.tacv2')!;
+    const record = (await service.store.conversations.listConversations()).find((c) => c.conversation === '19:gone@thread.tacv2')!;
     expect(record.active).toBe(false);
     expect(record.inactiveReason).toMatch(/403/);
     const attempts = connector.calls.filter((c) => c.conversation === '19:gone@thread.tacv2').length;

@@ -10,7 +10,7 @@ import { sampleAccounts } from '../src/sandbox/accounts.js';
 import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
 import { StatusWebhookEmitter } from '../src/sandbox/statusWebhooks.js';
 import type { SqlStore } from '../src/store/sql.js';
-import type { StatusCount } from '../src/store/types.js';
+import type { StatusCount, StatusRepository } from '../src/store/types.js';
 import { startStatusReceiver } from '../src/whatsapp/receiver.js';
 import { storeBackends } from './helpers/stores.js';
 
@@ -115,14 +115,16 @@ describe('the minute checks against the store', () => {
     const emitter = new StatusWebhookEmitter({ accounts: [ACME], url: receiver.url, appSecret: 'q', batch: 50, reads: false });
     const calls = { totals: 0, counts: 0, minutesRead: [] as number[] };
     const counted = {
-      statusTotals: (...args: Parameters<SqlStore['statusTotals']>) => {
-        calls.totals++;
-        return store.statusTotals(...args);
-      },
-      statusCounts: (...args: Parameters<SqlStore['statusCounts']>) => {
-        calls.counts++;
-        calls.minutesRead.push((args[2] - args[1]) / 60);
-        return store.statusCounts(...args);
+      statuses: {
+        statusTotals: (...args: Parameters<StatusRepository['statusTotals']>) => {
+          calls.totals++;
+          return store.statuses.statusTotals(...args);
+        },
+        statusCounts: (...args: Parameters<StatusRepository['statusCounts']>) => {
+          calls.counts++;
+          calls.minutesRead.push((args[2] - args[1]) / 60);
+          return store.statuses.statusCounts(...args);
+        },
       },
     };
     const { statusWindow } = await import('../src/alerts/judge/webhooks.js');
@@ -142,8 +144,8 @@ describe('the minute checks against the store', () => {
         const { baseline, recent } = statusWindow(at);
         const whole = judgeStatuses(
           {
-            baseline: await store.statusTotals(ACME.id, baseline[0], baseline[1]),
-            recent: await store.statusCounts(ACME.id, recent[0], recent[1]),
+            baseline: await store.statuses.statusTotals(ACME.id, baseline[0], baseline[1]),
+            recent: await store.statuses.statusCounts(ACME.id, recent[0], recent[1]),
           },
           at,
           rule,

@@ -80,7 +80,7 @@ describe.each(backends)('WhatsApp status webhooks on $name', (backend) => {
     ...extra,
   });
   const counts = async (from = minute - 3600, to = minute + 3600) => {
-    const rows = await store.statusCounts(ACME, from, to);
+    const rows = await store.statuses.statusCounts(ACME, from, to);
     const total: Record<string, number> = {};
     for (const r of rows)
       if (r.status !== 'unsent')
@@ -130,7 +130,7 @@ describe.each(backends)('WhatsApp status webhooks on $name', (backend) => {
 
   it('sums a stretch per number, country, status, code and category in the store, as the minute checks read their baseline', async () => {
     const { rows } = await counts(minute - 7 * 86_400, minute + 7 * 86_400);
-    const totals = await store.statusTotals(ACME, minute - 7 * 86_400, minute + 7 * 86_400);
+    const totals = await store.statuses.statusTotals(ACME, minute - 7 * 86_400, minute + 7 * 86_400);
     const key = (r: { phone: string; country: string; status: string; code: number; category: string }) =>
       `${r.phone}|${r.country}|${r.status}|${r.code}|${r.category}`;
     const expected = new Map<string, number>();
@@ -142,7 +142,7 @@ describe.each(backends)('WhatsApp status webhooks on $name', (backend) => {
   it('counts a failure whose message was never reported sent as attempted (unsent), once', async () => {
     const at = minute - 2 * 3600; // apart from the minutes the other tests count
     const unsentIn = async () =>
-      (await store.statusCounts(ACME, at, at + 60)).filter((r) => r.status === 'unsent').reduce((n, r) => n + r.count, 0);
+      (await store.statuses.statusCounts(ACME, at, at + 60)).filter((r) => r.status === 'unsent').reduce((n, r) => n + r.count, 0);
     const one = (statuses: StatusRecord[]) => post(JSON.stringify(statusNotification(ACME, '16315551000', statuses)));
     const failed = (id: string) => status(id, 'failed', { code: 131026, timestamp: at + 10 });
     // Failed alone: attempted, never sent.
@@ -290,7 +290,7 @@ describe.each(backends)('WhatsApp status webhooks on $name', (backend) => {
       const report = async (start: number, by?: 'country') =>
         reportJson(
           await composeReport(
-            { graph, now: () => NOW, statuses: store, webhooksConfigured: true },
+            { graph, now: () => NOW, statuses: store.statuses, webhooksConfigured: true },
             { account: config.accounts[0]!, token: 'sandbox-token', range: { start, end: start + 3600 }, granularity: 'half_hour', by },
           ),
         );
@@ -318,13 +318,13 @@ describe.each(backends)('WhatsApp status webhooks on $name', (backend) => {
   });
 
   it('drops counts past their retention, account by account, and nothing newer', async () => {
-    const all = async () => (await store.statusTotals(ACME, 0, 2 ** 31)).reduce((n, r) => n + r.count, 0);
+    const all = async () => (await store.statuses.statusTotals(ACME, 0, 2 ** 31)).reduce((n, r) => n + r.count, 0);
     const before = await all();
     expect(before).toBeGreaterThan(0);
-    expect(await store.pruneStatuses([ACME], minute - 30 * 86_400)).toBe(0);
-    expect(await store.pruneStatuses(['999'], 2 ** 31)).toBe(0);
+    expect(await store.statuses.pruneStatuses([ACME], minute - 30 * 86_400)).toBe(0);
+    expect(await store.statuses.pruneStatuses(['999'], 2 ** 31)).toBe(0);
     expect(await all()).toBe(before);
-    expect(await store.pruneStatuses([ACME], 2 ** 31)).toBeGreaterThan(0);
+    expect(await store.statuses.pruneStatuses([ACME], 2 ** 31)).toBeGreaterThan(0);
     expect(await all()).toBe(0);
   });
 });
@@ -393,7 +393,7 @@ describe('waba-pulse sandbox --webhook-url', () => {
       let counted = 0;
       let countedFailed = 0;
       for (const account of sampleAccounts(NOW))
-        for (const r of await store.statusCounts(account.id, NOW / 1000 - 1800, NOW / 1000 + 120)) {
+        for (const r of await store.statuses.statusCounts(account.id, NOW / 1000 - 1800, NOW / 1000 + 120)) {
           if (r.status === 'unsent') continue;
           counted += r.count;
           if (r.status === 'failed') countedFailed += r.count;

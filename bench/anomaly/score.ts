@@ -3,7 +3,7 @@
  * happened in; which alarms no incident explains (false alarms, counted as events: simultaneous
  * alarms of one account are one message); what happened during campaigns.
  */
-import type { AnomalyKind } from '../../src/analytics/anomalies.js';
+import type { AnomalyKind } from '../../src/vocabulary/anomalyKinds.js';
 import { type EvalAccount, HALF_HOUR, type Incident } from './generate.js';
 
 /** Delivery data raises only the delivery kinds; the health kinds come from webhooks, never here. */

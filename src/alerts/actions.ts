@@ -2,7 +2,7 @@ import { type ChartedReport, chartedReport, type ReportDeps } from '../compose/r
 import { type Requester, visibleAccounts } from '../config/access.js';
 import { lookupAccount } from '../config/accounts.js';
 import type { Logger } from '../log.js';
-import type { Store, StoredAlert } from '../store/types.js';
+import type { StoredAlert, StoreWith } from '../store/types.js';
 import type { AlertContent, AlertStatusLine } from './model.js';
 
 /**
@@ -13,7 +13,7 @@ import type { AlertContent, AlertStatusLine } from './model.js';
  */
 /** What a button needs: what a report needs, and the store its alerts and settings are kept in. */
 export interface ActionContext extends ReportDeps {
-  store: Store;
+  store: StoreWith<'alerts' | 'preferences' | 'statuses'>;
 }
 
 export const ALERT_ACTION_IDS = ['ack', 'mute_1h', 'mute_24h', 'by_phone', 'undo'] as const;
@@ -35,7 +35,7 @@ export function isAlertActionId(value: unknown): value is AlertActionId {
 
 /** The alert's content as stored: what every redraw uses. */
 export function storedContent(alert: StoredAlert): AlertContent {
-  return JSON.parse(alert.content) as AlertContent;
+  return alert.content;
 }
 
 const refused = (message: string): AlertActionOutcome => ({ ok: false, message });
@@ -54,8 +54,10 @@ export async function applyAlertAction(
     log.warn({ conversation: who.conversation, action: input.action }, 'alert action refused: malformed key');
     return refused('That alert is not one I know; nothing was changed.');
   }
-  const stored = await ctx.store.alert(input.key);
-  const posted = stored ? await ctx.store.alertMessage(input.key, { platform: who.platform, conversation: who.conversation }) : undefined;
+  const stored = await ctx.store.alerts.alert(input.key);
+  const posted = stored
+    ? await ctx.store.alerts.alertMessage(input.key, { platform: who.platform, conversation: who.conversation })
+    : undefined;
   if (!stored || !posted) {
     log.warn({ conversation: who.conversation, action: input.action }, 'alert action refused: alert unknown or not posted here');
     return refused('That alert is not one I know in this conversation; nothing was changed.');
@@ -77,20 +79,20 @@ export async function applyAlertAction(
   let status: AlertStatusLine | undefined;
   if (input.action === 'undo') {
     // Back to open: reminders resume; a mute set from this alert is lifted here.
-    await ctx.store.recordAlertAction(stored.key, { status: 'open', by: who.user, at: now });
-    if (alert.status?.action === 'muted') await ctx.store.muteAlerts(target, stored.accountId, now);
+    await ctx.store.alerts.recordAlertAction(stored.key, { status: 'open', by: who.user, at: now });
+    if (alert.status?.action === 'muted') await ctx.store.preferences.muteAlerts(target, stored.accountId, now);
   } else if (input.action === 'ack') {
-    await ctx.store.recordAlertAction(stored.key, { status: 'acknowledged', by: who.user, at: now });
+    await ctx.store.alerts.recordAlertAction(stored.key, { status: 'acknowledged', by: who.user, at: now });
     status = { action: 'acknowledged', by: who.user, byName: input.byName, at: now, timezone };
   } else {
     const durationMs = MUTES[input.action]!;
     const until = now + durationMs;
-    await ctx.store.recordAlertAction(stored.key, { status: 'muted', by: who.user, at: now, mutedUntil: until });
-    await ctx.store.muteAlerts(target, stored.accountId, until);
+    await ctx.store.alerts.recordAlertAction(stored.key, { status: 'muted', by: who.user, at: now, mutedUntil: until });
+    await ctx.store.preferences.muteAlerts(target, stored.accountId, until);
     status = { action: 'muted', by: who.user, byName: input.byName, at: now, mutedUntil: until, durationMs, timezone };
   }
   // Kept with the alert, so every later redraw (a new scope, a reminder) still shows it.
   const updated: AlertContent = { ...alert, status };
-  await ctx.store.saveAlert({ ...stored, content: JSON.stringify(updated), updatedAt: now });
+  await ctx.store.alerts.saveAlert({ ...stored, content: updated, updatedAt: now });
   return { ok: true, kind: 'status', alert: updated };
 }

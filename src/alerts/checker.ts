@@ -7,7 +7,7 @@ import type { AccountConfig, Config } from '../config/load.js';
 import type { AnalyticsSource } from '../graph/client.js';
 import type { Logger } from '../log.js';
 import { redactSecrets } from '../secrets.js';
-import type { ChatTarget, Store } from '../store/types.js';
+import type { ChatTarget, StoreWith } from '../store/types.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import type { PostOutcome } from '../vocabulary/chat.js';
 import { chartData, line, recovered, recoveryLines, settledEnd } from './content.js';
@@ -30,7 +30,7 @@ export interface AlertContext {
 }
 
 export interface AlertCheckerOptions {
-  store: Store;
+  store: StoreWith<'runs' | 'alerts' | 'preferences' | 'statuses' | 'health'>;
   ctx: AlertContext;
   delivery: AlertDelivery;
   logger: Logger;
@@ -116,7 +116,7 @@ export class AlertChecker {
         const id = ruleId(rule, index);
         const period = String(Math.floor(now / rule.checkEvery));
         const job = `alert-check:${id}`;
-        if (!(await store.claimRun(job, period, this.options.owner, now, this.leaseMs))) return;
+        if (!(await store.runs.claimRun(job, period, this.options.owner, now, this.leaseMs))) return;
         // The config's validation guarantees the rule's account exists.
         const account = lookupAccount(ctx.config.accounts, rule.account)!;
         // Nearly out of budget: defer this check (a longer interval) rather than be throttled.
@@ -129,7 +129,7 @@ export class AlertChecker {
           budget.callsInLastHour(account.id) >= budget.callsPerHour * DEFER_AT
         ) {
           logger.warn({ rule: id }, 'alert check deferred to stay within the Graph budget');
-          await store.finishRun(
+          await store.runs.finishRun(
             job,
             period,
             { status: 'skipped', detail: 'degraded: check deferred, the Graph call budget is nearly spent', attempts: 0 },
@@ -140,18 +140,18 @@ export class AlertChecker {
         try {
           const outcome = await this.check(rule, id, account, now);
           this.options.onCheck?.(id, outcome, now);
-          await store.finishRun(job, period, { status: 'posted', detail: outcome.detail, attempts: 1 }, ctx.now());
+          await store.runs.finishRun(job, period, { status: 'posted', detail: outcome.detail, attempts: 1 }, ctx.now());
         } catch (err) {
           const detail = redactSecrets((err as Error).message);
           if (isStoreUnavailable(err)) {
             // The store failed mid-check: give the claim back so the next tick (a minute on)
             // runs the check again. If even that fails, the lease hands it over later.
             logger.warn({ rule: id, err: detail }, 'alert check failed on the store; will retry');
-            await store.releaseRun(job, period, this.options.owner).catch(() => undefined);
+            await store.runs.releaseRun(job, period, this.options.owner).catch(() => undefined);
             return;
           }
           logger.warn({ rule: id, err: detail }, 'alert check failed');
-          await store.finishRun(job, period, { status: 'failed', detail, attempts: 1 }, ctx.now());
+          await store.runs.finishRun(job, period, { status: 'failed', detail, attempts: 1 }, ctx.now());
         }
       }),
     );
@@ -234,8 +234,8 @@ export class AlertChecker {
       return { decision: decision.kind, detail: `clean check ${episode.cleanChecks} for ${episode.shortId}` };
     }
     // Who acknowledged or muted it stays on every redraw (until undone).
-    const previous = await store.alert(episode.alertKey);
-    const status = previous ? (JSON.parse(previous.content) as AlertContent).status : undefined;
+    const previous = await store.alerts.alert(episode.alertKey);
+    const status = previous?.content.status;
     const base = {
       key: episode.alertKey,
       shortId: episode.shortId,
@@ -270,13 +270,13 @@ export class AlertChecker {
     }
     // Durable before anything is posted: a store failure here posts nothing, and the retried
     // check finds the alert and posts it then.
-    await store.saveAlert({
+    await store.alerts.saveAlert({
       key: episode.alertKey,
       shortId: episode.shortId,
       rule: id,
       accountId: account.id,
       status: episode.status,
-      content: JSON.stringify(content),
+      content,
       openedAt: episode.openedAt,
       updatedAt: now,
     });
@@ -310,43 +310,34 @@ export class AlertChecker {
   }
 
   private async isQuiet(alertKey: string, now: number): Promise<boolean> {
-    const history = await this.options.store.alertHistory(alertKey);
+    const history = await this.options.store.alerts.alertHistory(alertKey);
     const last = history[history.length - 1];
     return last?.status === 'acknowledged' || (last?.status === 'muted' && (last.mutedUntil ?? 0) > now);
   }
 
   private async loadEpisode(id: string): Promise<EpisodeState | undefined> {
-    const row = await this.options.store.alertEpisode(id);
+    const row = await this.options.store.alerts.alertEpisode(id);
     if (!row) return undefined;
-    let extra: Partial<EpisodeState> = {};
-    try {
-      extra = JSON.parse(row.summary) as Partial<EpisodeState>;
-    } catch {
-      // an episode from before the lifecycle kept its state here: start afresh
-    }
+    // An episode from before the lifecycle kept its state in the summary reads as an empty one: it starts afresh.
+    const { summary } = row;
     return {
       alertKey: row.alertKey,
-      shortId: extra.shortId ?? row.alertKey.slice(0, 6),
+      shortId: summary.shortId ?? row.alertKey.slice(0, 6),
       status: row.status,
       openedAt: row.openedAt,
       lastNotifiedAt: row.lastNotifiedAt,
       reminders: row.reminders,
       cleanChecks: row.cleanChecks,
       resolvedAt: row.resolvedAt,
-      announced: Array.isArray(extra.announced) ? extra.announced : [],
-      firstBucketStart: extra.firstBucketStart ?? row.openedAt / 1000,
-      lastBadEnd: extra.lastBadEnd ?? row.openedAt / 1000,
+      announced: summary.announced,
+      firstBucketStart: summary.firstBucketStart ?? row.openedAt / 1000,
+      lastBadEnd: summary.lastBadEnd ?? row.openedAt / 1000,
     };
   }
 
   private async saveEpisode(id: string, e: EpisodeState): Promise<void> {
-    const summary = JSON.stringify({
-      shortId: e.shortId,
-      announced: e.announced,
-      firstBucketStart: e.firstBucketStart,
-      lastBadEnd: e.lastBadEnd,
-    });
-    await this.options.store.saveAlertEpisode({
+    const summary = { shortId: e.shortId, announced: e.announced, firstBucketStart: e.firstBucketStart, lastBadEnd: e.lastBadEnd };
+    await this.options.store.alerts.saveAlertEpisode({
       rule: id,
       alertKey: e.alertKey,
       status: e.status,

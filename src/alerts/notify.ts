@@ -1,11 +1,11 @@
 import type { Logger } from '../log.js';
 import { redactSecrets } from '../secrets.js';
-import type { Store } from '../store/types.js';
+import type { StoreWith } from '../store/types.js';
 import type { ChatTarget, PostOutcome } from '../vocabulary/chat.js';
 import type { AlertContent, AlertDelivery, AlertFollowUp } from './model.js';
 
 export interface NotifierOptions {
-  store: Store;
+  store: StoreWith<'runs' | 'alerts' | 'preferences'>;
   delivery: AlertDelivery;
   logger: Logger;
   owner: string;
@@ -31,22 +31,22 @@ export class AlertNotifier {
   ): Promise<void> {
     const { store, logger, delivery } = this.options;
     for (const target of rule.targets) {
-      const setting = (await store.alertSettings(target)).find((s) => s.accountId === content.accountId);
+      const setting = (await store.preferences.alertSettings(target)).find((s) => s.accountId === content.accountId);
       if (setting && (!setting.enabled || (kind !== 'resolve' && (setting.mutedUntil ?? 0) > now))) continue;
       const job = `alert-post:${content.key}:${target.platform}:${target.conversation}`;
-      if (!(await store.claimRun(job, step, this.options.owner, now, this.options.leaseMs))) continue;
-      const message = await store.alertMessage(content.key, target);
+      if (!(await store.runs.claimRun(job, step, this.options.owner, now, this.options.leaseMs))) continue;
+      const message = await store.alerts.alertMessage(content.key, target);
       let outcome: PostOutcome;
       try {
         if (!message) {
           if (kind === 'resolve') {
             // Never told of it: no resolution either.
-            await store.finishRun(job, step, { status: 'skipped', detail: 'the alert was never posted here', attempts: 0 }, now);
+            await store.runs.finishRun(job, step, { status: 'skipped', detail: 'the alert was never posted here', attempts: 0 }, now);
             continue;
           }
           outcome = await delivery.post(target, content);
         } else if (kind === 'open') {
-          await store.finishRun(job, step, { status: 'posted', detail: 'already posted', attempts: 0 }, now);
+          await store.runs.finishRun(job, step, { status: 'posted', detail: 'already posted', attempts: 0 }, now);
           continue;
         } else {
           if (kind !== 'remind') await delivery.update(target, message.ref, content);
@@ -59,27 +59,27 @@ export class AlertNotifier {
           'alert post failed',
         );
         this.options.metrics?.posts.inc({ platform: target.platform, outcome: 'failed' });
-        await store.finishRun(job, step, { status: 'failed', detail, attempts: 1 }, now);
+        await store.runs.finishRun(job, step, { status: 'failed', detail, attempts: 1 }, now);
         continue;
       }
       this.options.metrics?.posts.inc({ platform: target.platform, outcome: outcome.delivered ? 'posted' : 'gone' });
       if (outcome.delivered) {
         // Where the alert went: an action counts only in a conversation that got the alert.
         if (!message)
-          await store.saveAlertMessage({
+          await store.alerts.saveAlertMessage({
             alertKey: content.key,
             platform: target.platform,
             conversation: target.conversation,
             ref: outcome.ref,
             postedAt: now,
           });
-        await store.finishRun(job, step, { status: 'posted', attempts: 1 }, now);
+        await store.runs.finishRun(job, step, { status: 'posted', attempts: 1 }, now);
       } else {
         logger.warn(
           { alert: content.shortId, platform: target.platform, conversation: target.conversation },
           'alert not posted: the conversation is gone',
         );
-        await store.finishRun(job, step, { status: 'failed', detail: 'the conversation is gone', attempts: 1 }, now);
+        await store.runs.finishRun(job, step, { status: 'failed', detail: 'the conversation is gone', attempts: 1 }, now);
       }
     }
   }

@@ -1,6 +1,6 @@
-import type { HealthAnomalyKind } from '../analytics/anomalies.js';
 import { compareAnomalies, rankAnomalies } from '../analytics/ranking.js';
 import { clockSpan, clockTime, formatCount, formatDuration, formatRate, unbroken } from '../report/format.js';
+import type { HealthAnomalyKind } from '../vocabulary/anomalyKinds.js';
 import { failureMeaning } from '../vocabulary/failureCodes.js';
 import type { AlertContent, AlertFollowUp, AlertLine, AlertStatusLine } from './model.js';
 

@@ -5,7 +5,7 @@ import type { SettleCurves } from '../compose/settleLearning.js';
 import type { AccountConfig } from '../config/load.js';
 import type { AnalyticsSource } from '../graph/client.js';
 import { breakdownLabel } from '../report/format.js';
-import type { Store } from '../store/types.js';
+import type { StatusRepository, StoreWith } from '../store/types.js';
 import type { StatusCount, StatusTotal } from '../vocabulary/statuses.js';
 import {
   type AlertRuleView,
@@ -127,14 +127,14 @@ const REREAD_MINUTES = WINDOW_MINUTES + 1;
  * account's baseline day (summed once a quarter hour) and its last hour (only the newest minutes
  * read again), so a minute's checks of many accounts cost the store little.
  */
-export function webhookJudge(store: Pick<Store, 'statusCounts' | 'statusTotals'>) {
+export function webhookJudge(store: { statuses: Pick<StatusRepository, 'statusCounts' | 'statusTotals'> }) {
   const baselines = new Map<string, { from: number; totals: Promise<StatusTotal[]> }>();
   const hours = new Map<string, { until: number; byMinute: Map<number, StatusCount[]> }>();
 
   const baselineOf = (accountId: string, [from, to]: [number, number]) => {
     const cached = baselines.get(accountId);
     if (cached?.from === from) return cached.totals;
-    const entry = { from, totals: store.statusTotals(accountId, from, to) };
+    const entry = { from, totals: store.statuses.statusTotals(accountId, from, to) };
     baselines.set(accountId, entry);
     // A failed read is not kept: the next check asks again.
     entry.totals.catch(() => baselines.get(accountId) === entry && baselines.delete(accountId));
@@ -146,7 +146,7 @@ export function webhookJudge(store: Pick<Store, 'statusCounts' | 'statusTotals'>
     // A clock that went back, or a gap longer than the hour: read it all again.
     if (!kept || kept.until > to || kept.until <= from) kept = { until: from, byMinute: new Map() };
     const readFrom = Math.max(from, kept.until - REREAD_MINUTES * 60);
-    const rows = await store.statusCounts(accountId, readFrom, to);
+    const rows = await store.statuses.statusCounts(accountId, readFrom, to);
     const byMinute = new Map([...kept.byMinute].filter(([m]) => m >= from && m < readFrom));
     for (const row of rows) {
       const list = byMinute.get(row.minute);
@@ -178,22 +178,27 @@ export function webhookJudge(store: Pick<Store, 'statusCounts' | 'statusTotals'>
  * store (where the webhook route keeps them once each), folded into what stands now. No Graph
  * calls: a check a minute costs one indexed read.
  */
-export function healthJudge(store: Pick<Store, 'healthEvents'>) {
+export function healthJudge(store: StoreWith<'health'>) {
   return async (account: Pick<AccountConfig, 'id'>, nowMs: number): Promise<HealthJudgement> => {
     const nowS = Math.floor(nowMs / 1000);
-    const events = await store.healthEvents(account.id, nowS - HEALTH_LOOKBACK_SECONDS, nowS + HEALTH_AHEAD_SECONDS, HEALTH_EVENTS_READ);
+    const events = await store.health.healthEvents(
+      account.id,
+      nowS - HEALTH_LOOKBACK_SECONDS,
+      nowS + HEALTH_AHEAD_SECONDS,
+      HEALTH_EVENTS_READ,
+    );
     return judgeHealth(events, nowMs);
   };
 }
 
 /** The health line of a drop alert: the account's flags, quality falls and pauses of the last day. */
 export async function healthNoteFor(
-  store: Pick<Store, 'healthEvents'>,
+  store: StoreWith<'health'>,
   accountId: string,
   nowMs: number,
   phones: readonly string[],
 ): Promise<HealthNote | undefined> {
   const nowS = Math.floor(nowMs / 1000);
-  const events = await store.healthEvents(accountId, nowS - HEALTH_NOTE_SECONDS, nowS + HEALTH_AHEAD_SECONDS, HEALTH_EVENTS_READ);
+  const events = await store.health.healthEvents(accountId, nowS - HEALTH_NOTE_SECONDS, nowS + HEALTH_AHEAD_SECONDS, HEALTH_EVENTS_READ);
   return recentHealthNote(events, nowMs, phones);
 }

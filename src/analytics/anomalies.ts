@@ -1,24 +1,9 @@
+import type { AnomalyKind } from '../vocabulary/anomalyKinds.js';
 import type { DataPoint, Granularity } from '../vocabulary/series.js';
 import { lowerTail, normalTail } from './betaTail.js';
 import { BucketScorer, type Thresholds } from './scoring.js';
 import type { SeriesPoint } from './series.js';
 
-/**
- * From the health webhooks: a number flagged (its quality fell below GREEN) or the portfolio's
- * messaging limit lowered, a number or the account restricted, the account disabled, a template
- * paused or disabled. Each is a state that lasts until Meta undoes it.
- */
-export type HealthAnomalyKind =
-  | 'number_flagged'
-  | 'limit_lowered'
-  | 'number_restricted'
-  | 'account_restricted'
-  | 'account_disabled'
-  | 'template_paused'
-  | 'template_disabled';
-
-/** failure_burst: from status webhooks, a number or country failing far more than usual, minute by minute. */
-export type AnomalyKind = 'delivery_drop' | 'volume_drop' | 'volume_spike' | 'failure_burst' | HealthAnomalyKind;
 export type Severity = 'warning' | 'critical';
 
 /** Where an anomaly was found: the whole account (within its configured scope), one number, one country, or both; or a template (health). */

@@ -1,7 +1,8 @@
 import type { ChartConfiguration } from 'chart.js';
-import type { AnomalyKind, AnomalyScope } from '../analytics/anomalies.js';
+import type { AnomalyScope } from '../analytics/anomalies.js';
 import { bucketLabel, formatCount, formatRange, formatRate, periodZone } from '../report/format.js';
 import type { Report } from '../report/model.js';
+import type { AnomalyKind } from '../vocabulary/anomalyKinds.js';
 import { failureMeaning } from '../vocabulary/failureCodes.js';
 import { BAND_COLORS, type Band, bandLayout } from './bands.js';
 import { CHART_FONT, lineHeight, packLines, textWidth } from './fontMetrics.js';

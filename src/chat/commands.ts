@@ -37,7 +37,7 @@ export function resolveAccount(ctx: CommandContext, who: Requester, ref: string)
 
 /** When this conversation's mute of the account ends, if one holds now. */
 async function mutedUntilOf(ctx: CommandContext, target: ChatTarget, accountId: string): Promise<number | undefined> {
-  const setting = (await ctx.store.alertSettings(target)).find((s) => s.accountId === accountId);
+  const setting = (await ctx.store.preferences.alertSettings(target)).find((s) => s.accountId === accountId);
   return setting?.mutedUntil && setting.mutedUntil > ctx.now() ? setting.mutedUntil : undefined;
 }
 
@@ -109,7 +109,7 @@ async function subscribeCommand(ctx: CommandContext, who: Requester, command: Co
       ],
     };
   }
-  await ctx.store.addSubscription(
+  await ctx.store.preferences.addSubscription(
     { ...target, accountId: account.id, every: command.every, at: command.at, timezone, createdBy: who.user },
     ctx.now(),
   );
@@ -125,7 +125,7 @@ async function subscribeCommand(ctx: CommandContext, who: Requester, command: Co
 async function unsubscribeCommand(ctx: CommandContext, who: Requester, command: CommandOf<'unsubscribe'>): Promise<CommandResult> {
   const target = targetOf(who);
   const account = resolveAccount(ctx, who, command.account);
-  const removed = await ctx.store.removeSubscriptions(target, account.id);
+  const removed = await ctx.store.preferences.removeSubscriptions(target, account.id);
   // A digest from the config file is listed by `subscriptions` but changed only there: say so.
   const configured = configDigests(ctx.config).filter(
     (d) => d.accountId === account.id && d.target.platform === target.platform && d.target.conversation === target.conversation,
@@ -152,7 +152,7 @@ async function unsubscribeCommand(ctx: CommandContext, who: Requester, command: 
 
 async function subscriptionsCommand(ctx: CommandContext, who: Requester, _command: CommandOf<'subscriptions'>): Promise<CommandResult> {
   const target = targetOf(who);
-  const subscriptions = await ctx.store.listSubscriptions(target);
+  const subscriptions = await ctx.store.preferences.listSubscriptions(target);
   const fromConfig = configDigests(ctx.config).filter(
     (d) => d.target.platform === target.platform && d.target.conversation === target.conversation,
   );
@@ -179,7 +179,7 @@ async function subscriptionsCommand(ctx: CommandContext, who: Requester, _comman
 async function alertsCommand(ctx: CommandContext, who: Requester, command: CommandOf<'alerts'>): Promise<CommandResult> {
   const target = targetOf(who);
   const account = resolveAccount(ctx, who, command.account);
-  await ctx.store.setAlertsEnabled(target, account.id, command.enabled);
+  await ctx.store.preferences.setAlertsEnabled(target, account.id, command.enabled);
   // On again is not heard again while a mute holds: say so, and how to end it.
   const mutedUntil = command.enabled ? await mutedUntilOf(ctx, target, account.id) : undefined;
   return {
@@ -200,7 +200,7 @@ async function muteCommand(ctx: CommandContext, who: Requester, command: Command
   const target = targetOf(who);
   const account = resolveAccount(ctx, who, command.account);
   const until = ctx.now() + command.durationMs;
-  await ctx.store.muteAlerts(target, account.id, until);
+  await ctx.store.preferences.muteAlerts(target, account.id, until);
   return {
     type: 'notice',
     title: 'Muted',
@@ -215,7 +215,7 @@ async function unmuteCommand(ctx: CommandContext, who: Requester, command: Comma
   const account = resolveAccount(ctx, who, command.account);
   const wasMuted = await mutedUntilOf(ctx, target, account.id);
   // A mute that ends now: the next check posts as usual.
-  if (wasMuted) await ctx.store.muteAlerts(target, account.id, ctx.now());
+  if (wasMuted) await ctx.store.preferences.muteAlerts(target, account.id, ctx.now());
   return {
     type: 'notice',
     title: wasMuted ? 'Unmuted' : 'Not muted',

@@ -1,5 +1,5 @@
 import type { ChartedReport, ReportDeps } from '../compose/request.js';
-import type { Store } from '../store/types.js';
+import type { StoreWith } from '../store/types.js';
 import type { ViewsAnswer } from './viewsPresentation.js';
 
 /**
@@ -8,9 +8,13 @@ import type { ViewsAnswer } from './viewsPresentation.js';
  */
 export type CommandResult = ChartedReport | ViewsAnswer | { type: 'notice'; title: string; lines: string[] };
 
-/** What commands run with: what a report needs, the whole store (subscriptions, settings), and how commands are typed here. */
+/**
+ * What commands run with: what a report needs, the store's repositories the chat surfaces use
+ * (preferences for commands, alerts for buttons, conversations for Teams, seen-marks for Slack's
+ * replay guard), and how commands are typed here.
+ */
 export interface CommandContext extends ReportDeps {
-  store: Store;
+  store: StoreWith<'preferences' | 'alerts' | 'statuses' | 'conversations' | 'seen'>;
   /** How the command is typed on this platform, for help texts: "/waba" or "@waba-pulse". */
   prefix: string;
   /** Every platform's prefix: people type one platform's command on another ("/waba report" in Teams). */

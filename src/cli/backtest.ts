@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { type BacktestEpisode, type BacktestResult, minutesToAlert, runBacktest, runWebhookBacktest } from '../alerts/backtest/run.js';
 import type { DropRule } from '../alerts/checker.js';
-import { curveFromStats, DEFAULT_SETTLE_CURVE, type SettleCurve, type SettleStats } from '../analytics/settle.js';
+import { curveFromStats, DEFAULT_SETTLE_CURVE, type SettleCurve } from '../analytics/settle.js';
 import { toIso } from '../analytics/time.js';
 import { namesAccount } from '../config/accounts.js';
 import { type AccountConfig, type Config, findAccount } from '../config/load.js';
@@ -66,8 +66,8 @@ async function settleCurve(io: CliIo, config: Config, account: AccountConfig): P
   try {
     const store = await openStore(url, { cwd: io.cwd, migrate: false });
     try {
-      const text = await store.settleStats(account.id);
-      return text ? curveFromStats(JSON.parse(text) as SettleStats) : DEFAULT_SETTLE_CURVE;
+      const stats = await store.buckets.settleStats(account.id);
+      return stats ? curveFromStats(stats) : DEFAULT_SETTLE_CURVE;
     } finally {
       await store.close();
     }

@@ -67,7 +67,7 @@ export async function runDemo(opts: { out?: string }, io: CliIo, logger: Logger)
         const plan = planReportRequest(account, digestReport(digest, account, now()), now(), config.graph);
         const started = performance.now();
         const report = await composeReport(
-          { graph, now, statuses: store, webhooksConfigured: true },
+          { graph, now, statuses: store.statuses, webhooksConfigured: true },
           { account, token: SANDBOX_TOKEN, range: plan.range, granularity: plan.granularity, by: plan.by, notes: plan.notes },
         );
         for (const file of await reportFiles(report, config)) files.push({ ...file, name: join(account.name, digest.every, file.name) });

@@ -82,7 +82,7 @@ export async function runReport(opts: ReportOptions, io: CliIo, configPath: stri
   const source = store ? new (await import('../compose/bucketCache.js')).CachedAnalytics(graph, store, now, logger) : graph;
   try {
     const report = await composeReport(
-      { graph: source, now, statuses: store, webhooksConfigured: Boolean(config.env.whatsapp.appSecret) },
+      { graph: source, now, statuses: store?.statuses, webhooksConfigured: Boolean(config.env.whatsapp.appSecret) },
       {
         account: plan.account,
         token,

@@ -20,7 +20,7 @@ export async function runRuns(opts: { limit?: string; failed?: boolean }, io: Cl
   }
   const store = await openStore(databaseUrl, { cwd: io.cwd });
   try {
-    const runs = (await store.listRuns({ limit: opts.failed ? 1000 : limit }))
+    const runs = (await store.runs.listRuns({ limit: opts.failed ? 1000 : limit }))
       .filter((r) => !opts.failed || r.status === 'failed')
       .slice(0, limit);
     if (runs.length === 0) {

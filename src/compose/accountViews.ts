@@ -16,7 +16,7 @@ import { checkTemplateRange, fetchTemplateAnalytics, messageTemplatesList, TEMPL
 import { readWaba, type WabaField, wholeList } from '../graph/waba.js';
 import { endingByNow, type RangeSpec, resolveRange } from '../query/range.js';
 import type { AccountViews } from '../report/accountViews.js';
-import type { Store } from '../store/types.js';
+import type { StoreWith } from '../store/types.js';
 import type { HealthEventRecord, WabaOverview } from '../vocabulary/health.js';
 import type { PricingPoint } from '../vocabulary/pricing.js';
 import type { TimeRange } from '../vocabulary/series.js';
@@ -45,7 +45,7 @@ export interface ViewsContext {
   now: () => number;
   cache?: ViewCache | undefined;
   /** Where the health webhooks were kept: `serve`'s store, when there is one. */
-  events?: Pick<Store, 'healthEvents'> | undefined;
+  events?: StoreWith<'health'> | undefined;
 }
 
 /** A cost range as planned: whole days of the WABA's zone (Graph's pricing days). */
@@ -297,7 +297,7 @@ export async function composeAccountViews(ctx: ViewsContext, req: ViewsRequest):
   // The stored events are read while Graph answers.
   const events: Promise<HealthEventRecord[]> =
     req.health && ctx.events
-      ? ctx.events.healthEvents(account.id, req.health.since, Math.floor(nowMs / 1000) + 1).catch(() => {
+      ? ctx.events.health.healthEvents(account.id, req.health.since, Math.floor(nowMs / 1000) + 1).catch(() => {
           notes.push('Health events are left out: the store holding the webhooks did not answer.');
           return [];
         })

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { normalizeSeries } from '../analytics/normalize.js';
 import type { AnalyticsRequest, AnalyticsResult, AnalyticsSource, GraphAccount } from '../graph/client.js';
 import { type Logger, silentLogger } from '../log.js';
-import type { CachedBucket, Store } from '../store/types.js';
+import type { BucketCoverage, CachedBucket, StoreWith } from '../store/types.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import { SettleLearner } from './settleLearning.js';
 
@@ -31,7 +31,7 @@ export class CachedAnalytics implements AnalyticsSource {
 
   constructor(
     private readonly source: AnalyticsSource,
-    private readonly store: Store,
+    private readonly store: StoreWith<'buckets'>,
     private readonly now: () => number,
     private readonly log: Logger = silentLogger,
   ) {
@@ -57,9 +57,9 @@ export class CachedAnalytics implements AnalyticsSource {
   async plannedCalls(account: GraphAccount, req: AnalyticsRequest): Promise<number> {
     const fresh = (range: AnalyticsRequest['range']) =>
       this.source.plannedCalls ? this.source.plannedCalls(account, { ...req, range }) : Promise.resolve(1);
-    let coverage: Awaited<ReturnType<Store['bucketCoverage']>>;
+    let coverage: BucketCoverage | undefined;
     try {
-      coverage = await this.store.bucketCoverage(this.key(account, req));
+      coverage = await this.store.buckets.bucketCoverage(this.key(account, req));
     } catch (err) {
       if (!isStoreUnavailable(err)) throw err;
       return fresh(req.range);
@@ -71,11 +71,11 @@ export class CachedAnalytics implements AnalyticsSource {
 
   /** What the cache holds of the request: the key's span, and its buckets from the request's start. */
   private async lookup(key: string, req: AnalyticsRequest) {
-    const coverage = await this.store.bucketCoverage(key);
+    const coverage = await this.store.buckets.bucketCoverage(key);
     const { start, end } = req.range;
     if (!coverage || coverage.start > start || coverage.end <= start) return undefined;
     const cachedEnd = Math.min(coverage.end, end);
-    return { coverage, cachedEnd, points: await this.store.readBuckets(key, start, cachedEnd) };
+    return { coverage, cachedEnd, points: await this.store.buckets.readBuckets(key, start, cachedEnd) };
   }
 
   async fetchAnalytics(account: GraphAccount, req: AnalyticsRequest): Promise<AnalyticsResult> {
@@ -144,7 +144,13 @@ export class CachedAnalytics implements AnalyticsSource {
     let points: CachedBucket[];
     try {
       points = normalizeSeries(fresh.points).points;
-      await this.store.writeBuckets(key, span, points, { phoneNumbers: fresh.phoneNumbers, countryCodes: fresh.countryCodes }, keepFrom);
+      await this.store.buckets.writeBuckets(
+        key,
+        span,
+        points,
+        { phoneNumbers: fresh.phoneNumbers, countryCodes: fresh.countryCodes },
+        keepFrom,
+      );
     } catch (err) {
       const down = isStoreUnavailable(err);
       this.log.warn(

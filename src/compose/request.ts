@@ -15,7 +15,7 @@ export interface ReportDeps {
   accounts: GraphAccounts;
   graph: AnalyticsSource;
   /** Where status webhooks are counted, for "Why messages failed". */
-  store: StatusSource;
+  store: { statuses: StatusSource };
   charts: ChartRenderer;
   now: () => number;
   /**
@@ -45,7 +45,7 @@ export async function chartedReport(deps: ReportDeps, account: AccountConfig, sp
   const limits = deps.config.graph;
   const plan = planReportRequest(account, spec, deps.now(), limits);
   const report = await composeReport(
-    { graph: deps.graph, now: deps.now, statuses: deps.store, webhooksConfigured: Boolean(deps.config.env.whatsapp.appSecret) },
+    { graph: deps.graph, now: deps.now, statuses: deps.store.statuses, webhooksConfigured: Boolean(deps.config.env.whatsapp.appSecret) },
     {
       account,
       token: deps.accounts(account).token,

@@ -7,7 +7,7 @@ import {
   type SettleStats,
 } from '../analytics/settle.js';
 import { type Logger, silentLogger } from '../log.js';
-import type { Store } from '../store/types.js';
+import type { StoreWith } from '../store/types.js';
 import type { DataPoint } from '../vocabulary/series.js';
 
 /**
@@ -32,7 +32,7 @@ export class SettleLearner implements SettleCurves {
   private readonly curves = new Map<string, { curve: SettleCurve; at: number }>();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: StoreWith<'buckets'>,
     private readonly now: () => number,
     private readonly log: Logger = silentLogger,
   ) {}
@@ -74,12 +74,12 @@ export class SettleLearner implements SettleCurves {
     }
     if (!pairs.length) return;
     try {
-      await this.store.updateSettleStats(
+      await this.store.buckets.updateSettleStats(
         accountId,
-        (text) => {
-          const stats: SettleStats = text ? (JSON.parse(text) as SettleStats) : emptySettleStats(STEPS, STEP_MINUTES);
+        (stored) => {
+          const stats: SettleStats = stored ?? emptySettleStats(STEPS, STEP_MINUTES);
           for (const [age, visible, final] of pairs) observeSettling(stats, age, visible, final);
-          return JSON.stringify(stats);
+          return stats;
         },
         this.now(),
       );
@@ -94,8 +94,8 @@ export class SettleLearner implements SettleCurves {
     if (cached && this.now() - cached.at < CURVE_TTL_MS) return cached.curve;
     let curve = DEFAULT_SETTLE_CURVE;
     try {
-      const text = await this.store.settleStats(accountId);
-      if (text) curve = curveFromStats(JSON.parse(text) as SettleStats);
+      const stats = await this.store.buckets.settleStats(accountId);
+      if (stats) curve = curveFromStats(stats);
     } catch {
       // the default curve, until the store answers
     }

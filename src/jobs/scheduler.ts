@@ -8,7 +8,7 @@ import { lookupAccount } from '../config/accounts.js';
 import type { Logger } from '../log.js';
 import { formatDuration } from '../report/format.js';
 import { redactSecrets } from '../secrets.js';
-import type { ChatTarget, Store } from '../store/types.js';
+import type { ChatTarget, RunOutcome, StoreWith } from '../store/types.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import { allDigests, type DigestDefinition, digestOccurrences, digestReport } from './digests.js';
 
@@ -16,7 +16,7 @@ import { allDigests, type DigestDefinition, digestOccurrences, digestReport } fr
 export type DigestPoster = (target: ChatTarget, result: ChartedReport) => Promise<boolean>;
 
 export interface SchedulerOptions {
-  store: Store;
+  store: StoreWith<'runs' | 'preferences'>;
   ctx: ReportDeps;
   post: DigestPoster;
   logger: Logger;
@@ -60,7 +60,7 @@ export class Scheduler {
   private lastTick: number | undefined;
   private inFlight: Promise<TickSummary> | undefined;
   /** Outcomes of posts made while the store could not record them: recorded at the next tick. */
-  private readonly unrecorded = new Map<string, { job: string; period: string; outcome: Parameters<Store['finishRun']>[2]; at: number }>();
+  private readonly unrecorded = new Map<string, { job: string; period: string; outcome: RunOutcome; at: number }>();
 
   constructor(private readonly options: SchedulerOptions) {
     this.owner = options.owner ?? `replica-${randomUUID().slice(0, 8)}`;
@@ -97,7 +97,7 @@ export class Scheduler {
     const limit = pLimit(DIGEST_CONCURRENCY);
     const work: Array<Promise<void>> = [];
     // The config's digests and the chat subscriptions, through one path (jobs/digests.ts).
-    const digests = allDigests(this.options.ctx.config, await this.options.store.listSubscriptions());
+    const digests = allDigests(this.options.ctx.config, await this.options.store.preferences.listSubscriptions());
     for (const digest of digests) {
       for (const occurrence of digestOccurrences(digest, from, now)) {
         work.push(
@@ -126,10 +126,10 @@ export class Scheduler {
    * Record how a run ended. When the store fails right after a post, the outcome is kept and
    * recorded at the next tick, so the claim is never left to look abandoned (and posted again).
    */
-  private async finish(job: string, period: string, outcome: Parameters<Store['finishRun']>[2]): Promise<void> {
+  private async finish(job: string, period: string, outcome: RunOutcome): Promise<void> {
     const at = this.options.ctx.now();
     try {
-      await this.options.store.finishRun(job, period, outcome, at);
+      await this.options.store.runs.finishRun(job, period, outcome, at);
     } catch (err) {
       if (!isStoreUnavailable(err)) throw err;
       this.options.logger.warn(
@@ -143,7 +143,7 @@ export class Scheduler {
   private async recordUnrecorded(): Promise<void> {
     for (const [key, pending] of this.unrecorded) {
       try {
-        await this.options.store.finishRun(pending.job, pending.period, pending.outcome, pending.at);
+        await this.options.store.runs.finishRun(pending.job, pending.period, pending.outcome, pending.at);
         this.unrecorded.delete(key);
       } catch {
         return; // still down: try again next tick
@@ -158,10 +158,10 @@ export class Scheduler {
   ): Promise<keyof TickSummary | undefined> {
     const { store, ctx, logger } = this.options;
     const job = digest.job;
-    if (!(await store.claimRun(job, occurrence.period, this.owner, now, this.leaseMs))) return undefined;
+    if (!(await store.runs.claimRun(job, occurrence.period, this.owner, now, this.leaseMs))) return undefined;
     const late = now - occurrence.at;
     if (late > this.graceMs) {
-      await store.finishRun(
+      await store.runs.finishRun(
         job,
         occurrence.period,
         { status: 'skipped', detail: `missed by ${formatDuration(late)} (grace ${formatDuration(this.graceMs)})`, attempts: 0 },
@@ -171,7 +171,7 @@ export class Scheduler {
     }
     const account = lookupAccount(ctx.config.accounts, digest.accountId);
     if (!account) {
-      await store.finishRun(
+      await store.runs.finishRun(
         job,
         occurrence.period,
         { status: 'failed', detail: `account ${digest.accountId} is no longer configured`, attempts: 0 },
@@ -233,6 +233,6 @@ export class Scheduler {
     await this.task?.stop();
     await this.inFlight?.catch(() => undefined);
     await this.recordUnrecorded();
-    await this.options.store.releaseRuns(this.owner).catch(() => 0);
+    await this.options.store.runs.releaseRuns(this.owner).catch(() => 0);
   }
 }

@@ -7,8 +7,7 @@ import type { Config } from '../config/load.js';
 import type { GraphClient } from '../graph/client.js';
 import { Scheduler } from '../jobs/scheduler.js';
 import type { Logger } from '../log.js';
-import type { SqlStore } from '../store/sql.js';
-import type { Platform, Store } from '../store/types.js';
+import type { Platform, StoreWith } from '../store/types.js';
 import type { PostOutcome } from '../vocabulary/chat.js';
 import type { ServiceMetrics } from './metrics.js';
 
@@ -20,7 +19,8 @@ const PRUNE_EVERY_MS = 10 * 60_000;
 
 export interface JobsOptions {
   config: Config;
-  store: Store;
+  /** The alert checks' and digests' repositories, and those pruned now and then. */
+  store: StoreWith<'runs' | 'alerts' | 'preferences' | 'statuses' | 'seen' | 'health'>;
   ctx: CommandContext;
   cache: CachedAnalytics;
   graph: GraphClient;
@@ -81,17 +81,16 @@ export function startJobs(options: JobsOptions): { scheduler: Scheduler; stop():
   });
   if (options.schedule) scheduler.start();
   const prune = setInterval(() => {
-    const sql = store as Partial<SqlStore>;
     // Replays and duplicates are remembered for minutes; forget them when they can no longer recur.
-    void sql.pruneSeen?.(now()).catch(() => undefined);
+    void store.seen.pruneSeen(now()).catch(() => undefined);
     // Status counts are kept as long as Graph keeps analytics (and a month more for comparisons).
-    void sql
-      .pruneStatuses?.(
+    void store.statuses
+      .pruneStatuses(
         config.accounts.map((a) => a.id),
         Math.floor(now() / 1000) - STATUS_RETENTION_SECONDS,
       )
       .catch(() => undefined);
-    void sql.pruneHealthEvents?.(Math.floor(now() / 1000) - STATUS_RETENTION_SECONDS).catch(() => undefined);
+    void store.health.pruneHealthEvents(Math.floor(now() / 1000) - STATUS_RETENTION_SECONDS).catch(() => undefined);
   }, PRUNE_EVERY_MS);
   prune.unref();
   return {

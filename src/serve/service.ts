@@ -234,7 +234,7 @@ class StartingService {
         log: logger.child({ surface: 'whatsapp' }),
         now: this.options.now,
         counters: { requests: this.metrics.webhookRequests, events: this.metrics.webhookEvents },
-        health: store,
+        health: store.health,
         numbers: new Map(config.accounts.map((a) => [a.id, a.phoneNumbers])),
       }),
     );

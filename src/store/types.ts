@@ -1,11 +1,22 @@
 /**
- * What waba-pulse keeps between requests. One interface; the chat surfaces and the scheduler use
- * nothing else. One implementation on SQL: SQLite (default) or PostgreSQL (src/store/sql.ts).
+ * What waba-pulse keeps between requests: a repository per concern (runs, alerts, preferences,
+ * conversations, buckets, statuses, seen-marks, health events), each consumer given only the
+ * ones it uses (`StoreWith<'runs' | 'alerts'>`). One implementation on SQL: SQLite (default) or
+ * PostgreSQL (src/store/sql.ts, src/store/repositories/).
  */
 import type { ChatTarget, Platform } from '../vocabulary/chat.js';
 import type { HealthEventRecord } from '../vocabulary/health.js';
 import type { StatusCount, StatusTotal } from '../vocabulary/statuses.js';
+import type { AlertDocument, EpisodeSummary, SettleStatsDocument } from './documents.js';
 
+export type {
+  AlertChartDocument,
+  AlertDocument,
+  AlertLineDocument,
+  AlertStatusDocument,
+  EpisodeSummary,
+  SettleStatsDocument,
+} from './documents.js';
 export type { ChatTarget, Platform };
 
 export interface Subscription extends ChatTarget {
@@ -86,8 +97,8 @@ export interface AlertEpisode {
   /** Consecutive checks without an anomaly: resolution needs two (no flapping). */
   cleanChecks: number;
   resolvedAt: number | null;
-  /** JSON of what was last posted (the grouped anomalies). */
-  summary: string;
+  /** What it announced so far, and its bad stretch. */
+  summary: EpisodeSummary;
 }
 
 /** An alert as it was raised: what its buttons act on and what its messages are redrawn from. */
@@ -99,8 +110,8 @@ export interface StoredAlert {
   rule: string;
   accountId: string;
   status: 'open' | 'resolved';
-  /** JSON of what the alert says now (its anomalies); messages are redrawn from this alone. */
-  content: string;
+  /** What the alert says now (its anomalies); messages are redrawn from this alone. */
+  content: AlertDocument;
   openedAt: number;
   updatedAt: number;
 }
@@ -115,10 +126,87 @@ export interface AlertMessage extends ChatTarget {
 
 export type { StatusCount, StatusTotal } from '../vocabulary/statuses.js';
 
-export interface Store {
-  /** A cheap round trip: /healthz asks it. */
-  ping(): Promise<void>;
+/** Scheduled runs (digests for a period, alert checks and notifications): claimed before they post. */
+export interface RunRepository {
+  /**
+   * Claim a run for this process: true if it is ours to do. A claim left unfinished for longer
+   * than `leaseMs` (its process died) may be taken over.
+   */
+  claimRun(job: string, period: string, owner: string, now: number, leaseMs: number): Promise<boolean>;
+  finishRun(job: string, period: string, outcome: RunOutcome, now: number): Promise<void>;
+  /** Give back unfinished claims of this process (graceful shutdown). */
+  releaseRuns(owner: string): Promise<number>;
+  /** Give back one unfinished claim (its run failed on the store): the next tick retries it. */
+  releaseRun(job: string, period: string, owner: string): Promise<void>;
+  listRuns(options?: { limit?: number; job?: string }): Promise<RunRecord[]>;
+}
 
+export interface RunOutcome {
+  status: Exclude<RunStatus, 'claimed'>;
+  detail?: string | undefined;
+  attempts: number;
+}
+
+/** Alerts as raised, the episode of each rule, who acted on them, and where they were posted. */
+export interface AlertRepository {
+  saveAlert(alert: StoredAlert): Promise<void>;
+  alert(key: string): Promise<StoredAlert | undefined>;
+  alertEpisode(rule: string): Promise<AlertEpisode | undefined>;
+  saveAlertEpisode(episode: AlertEpisode): Promise<void>;
+  /** Record who acknowledged or muted an alert (by its key), newest last. */
+  recordAlertAction(alertKey: string, action: AlertAction): Promise<void>;
+  alertHistory(alertKey: string): Promise<AlertAction[]>;
+  saveAlertMessage(message: AlertMessage): Promise<void>;
+  alertMessage(alertKey: string, target: ChatTarget): Promise<AlertMessage | undefined>;
+}
+
+/** What each conversation asked for: digest subscriptions, and alerts on, off or muted per account. */
+export interface PreferenceRepository {
+  addSubscription(subscription: Omit<Subscription, 'id' | 'createdAt'>, now: number): Promise<Subscription>;
+  /** Removes every subscription of the target to the account; returns how many. */
+  removeSubscriptions(target: ChatTarget, accountId: string): Promise<number>;
+  listSubscriptions(target?: ChatTarget): Promise<Subscription[]>;
+  setAlertsEnabled(target: ChatTarget, accountId: string, enabled: boolean): Promise<void>;
+  muteAlerts(target: ChatTarget, accountId: string, until: number): Promise<void>;
+  alertSettings(target: ChatTarget): Promise<AlertSetting[]>;
+}
+
+/** Where a bot may post proactively (Teams conversation references), and which went quiet. */
+export interface ConversationRepository {
+  /** Keep where a conversation can be reached; `overwrite: false` keeps a reference already stored. */
+  saveConversation(record: Omit<ConversationRecord, 'active' | 'inactiveReason'>, options?: { overwrite?: boolean }): Promise<void>;
+  markConversationInactive(conversation: string, reason: string, now: number): Promise<void>;
+  conversation(conversation: string): Promise<ConversationRecord | undefined>;
+  listConversations(options?: { activeOnly?: boolean }): Promise<ConversationRecord[]>;
+}
+
+/** Graph's settled buckets per cache key, and what the cache learns of how deliveries settle. */
+export interface BucketRepository {
+  /** The span of settled buckets cached for a key (UNIX seconds), if any, and what Graph listed. */
+  bucketCoverage(key: string): Promise<BucketCoverage | undefined>;
+  readBuckets(key: string, start: number, end: number): Promise<CachedBucket[]>;
+  /**
+   * Keep Graph's settled buckets of `span` for a key (`points`: all Graph had there, empty
+   * buckets omitted). The key's span grows by it where the two meet or overlap (only the part not
+   * kept yet is written: settled buckets are final), and is replaced by it otherwise; buckets
+   * before `keepFrom` are dropped. Writers of one key take turns, on every replica, so concurrent
+   * reports never collide. Returns the key's coverage now.
+   */
+  writeBuckets(
+    key: string,
+    span: { start: number; end: number },
+    points: readonly CachedBucket[],
+    listed: Pick<BucketCoverage, 'phoneNumbers' | 'countryCodes'>,
+    keepFrom?: number,
+  ): Promise<BucketCoverage>;
+  /** How an account's deliveries arrive after a bucket ends (see analytics/settle.ts). */
+  settleStats(accountId: string): Promise<SettleStatsDocument | undefined>;
+  /** Change an account's stats from what is stored now (`update` gets it, or undefined), one writer at a time. */
+  updateSettleStats(accountId: string, update: (stats: SettleStatsDocument | undefined) => SettleStatsDocument, now: number): Promise<void>;
+}
+
+/** Status webhook events counted per minute, number, country, status and failure code. */
+export interface StatusRepository {
   /**
    * Count status events once each: in one transaction, mark their keys seen (until `now +
    * ttlMs`) and add to the per-minute counts only the events not seen before. Durable when it
@@ -137,7 +225,26 @@ export interface Store {
   statusTotals(accountId: string, from: number, to: number): Promise<StatusTotal[]>;
   /** The first minute any status was counted for the account, if ever. */
   firstStatusMinute(accountId: string): Promise<number | undefined>;
+  /**
+   * Drop status counts older than `before` (UNIX seconds), account by account (the key starts
+   * with the account, so each delete is a range of the primary key, not a scan).
+   */
+  pruneStatuses(accountIds: readonly string[], before: number): Promise<number>;
+}
 
+/** Keys already handled (request signatures, command ids, webhook events), until they expire. */
+export interface SeenRepository {
+  /**
+   * Of `keys`, the ones not seen within their time to live (and now marked seen until
+   * `now + ttlMs`): replays and duplicate deliveries are recognised across replicas and restarts.
+   */
+  firstSeen(keys: readonly string[], now: number, ttlMs: number): Promise<Set<string>>;
+  /** Drop expired seen-marks (called now and then by the service). */
+  pruneSeen(now: number): Promise<number>;
+}
+
+/** Account, number and template health notifications, each kept once. */
+export interface HealthEventRepository {
   /**
    * Keep health notifications once each: in one transaction, insert those whose key (a hash of
    * the notification's account, time, field and value) is not kept yet. Durable when it resolves.
@@ -148,79 +255,31 @@ export interface Store {
   ): Promise<{ recorded: number; duplicates: number }>;
   /** An account's health events in [from, to) (UNIX seconds), newest first, at most `limit`. */
   healthEvents(accountId: string, from: number, to: number, limit?: number): Promise<HealthEventRecord[]>;
+  /** Drop health events older than `before` (UNIX seconds): kept as long as status counts. */
+  pruneHealthEvents(before: number): Promise<number>;
+}
 
-  addSubscription(subscription: Omit<Subscription, 'id' | 'createdAt'>, now: number): Promise<Subscription>;
-  /** Removes every subscription of the target to the account; returns how many. */
-  removeSubscriptions(target: ChatTarget, accountId: string): Promise<number>;
-  listSubscriptions(target?: ChatTarget): Promise<Subscription[]>;
+/** Every repository, by the name a consumer asks for it by. */
+export interface Repositories {
+  runs: RunRepository;
+  alerts: AlertRepository;
+  preferences: PreferenceRepository;
+  conversations: ConversationRepository;
+  buckets: BucketRepository;
+  statuses: StatusRepository;
+  seen: SeenRepository;
+  health: HealthEventRepository;
+}
 
-  setAlertsEnabled(target: ChatTarget, accountId: string, enabled: boolean): Promise<void>;
-  muteAlerts(target: ChatTarget, accountId: string, until: number): Promise<void>;
-  alertSettings(target: ChatTarget): Promise<AlertSetting[]>;
+/** What a consumer is given: only the repositories it names. */
+export type StoreWith<K extends keyof Repositories> = Pick<Repositories, K>;
 
-  /** Record who acknowledged or muted an alert (by its key), newest last. */
-  recordAlertAction(alertKey: string, action: AlertAction): Promise<void>;
-  alertHistory(alertKey: string): Promise<AlertAction[]>;
-
-  /**
-   * Claim a run for this process: true if it is ours to do. A claim left unfinished for longer
-   * than `leaseMs` (its process died) may be taken over.
-   */
-  claimRun(job: string, period: string, owner: string, now: number, leaseMs: number): Promise<boolean>;
-  finishRun(
-    job: string,
-    period: string,
-    outcome: { status: Exclude<RunStatus, 'claimed'>; detail?: string | undefined; attempts: number },
-    now: number,
-  ): Promise<void>;
-  /** Give back unfinished claims of this process (graceful shutdown). */
-  releaseRuns(owner: string): Promise<number>;
-  /** Give back one unfinished claim (its run failed on the store): the next tick retries it. */
-  releaseRun(job: string, period: string, owner: string): Promise<void>;
-  listRuns(options?: { limit?: number; job?: string }): Promise<RunRecord[]>;
-
-  /** The span of settled buckets cached for a key (UNIX seconds), if any, and what Graph listed. */
-  bucketCoverage(key: string): Promise<BucketCoverage | undefined>;
-  readBuckets(key: string, start: number, end: number): Promise<CachedBucket[]>;
-  /**
-   * Keep Graph's settled buckets of `span` for a key (`points`: all Graph had there, empty
-   * buckets omitted). The key's span grows by it where the two meet or overlap (only the part not
-   * kept yet is written: settled buckets are final), and is replaced by it otherwise; buckets
-   * before `keepFrom` are dropped. Writers of one key take turns, on every replica, so concurrent
-   * reports never collide. Returns the key's coverage now.
-   */
-  writeBuckets(
-    key: string,
-    span: { start: number; end: number },
-    points: readonly CachedBucket[],
-    listed: Pick<BucketCoverage, 'phoneNumbers' | 'countryCodes'>,
-    keepFrom?: number,
-  ): Promise<BucketCoverage>;
-
-  alertEpisode(rule: string): Promise<AlertEpisode | undefined>;
-  saveAlertEpisode(episode: AlertEpisode): Promise<void>;
-
-  /** Keep where a conversation can be reached; `overwrite: false` keeps a reference already stored. */
-  saveConversation(record: Omit<ConversationRecord, 'active' | 'inactiveReason'>, options?: { overwrite?: boolean }): Promise<void>;
-  markConversationInactive(conversation: string, reason: string, now: number): Promise<void>;
-  conversation(conversation: string): Promise<ConversationRecord | undefined>;
-  listConversations(options?: { activeOnly?: boolean }): Promise<ConversationRecord[]>;
-
-  saveAlert(alert: StoredAlert): Promise<void>;
-  alert(key: string): Promise<StoredAlert | undefined>;
-  saveAlertMessage(message: AlertMessage): Promise<void>;
-  alertMessage(alertKey: string, target: ChatTarget): Promise<AlertMessage | undefined>;
-
-  /**
-   * Of `keys`, the ones not seen within their time to live (and now marked seen until
-   * `now + ttlMs`): replays and duplicate deliveries are recognised across replicas and restarts.
-   */
-  firstSeen(keys: readonly string[], now: number, ttlMs: number): Promise<Set<string>>;
-
-  /** How an account's deliveries arrive after a bucket ends (see analytics/settle.ts), as JSON. */
-  settleStats(accountId: string): Promise<string | undefined>;
-  /** Change an account's stats from what is stored now (`update` gets it, or undefined), one writer at a time. */
-  updateSettleStats(accountId: string, update: (stats: string | undefined) => string, now: number): Promise<void>;
-
+/** The store as opened: every repository on one database, and the database's lifecycle. */
+export interface Store extends Repositories {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Bring the schema up to date; returns the versions applied now. */
+  migrate(): Promise<string[]>;
+  /** A cheap round trip: /healthz asks it. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

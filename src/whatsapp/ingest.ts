@@ -1,5 +1,5 @@
 import { IngestBusyError, StoreTimeoutError } from '../errors.js';
-import type { Store } from '../store/types.js';
+import type { StoreWith } from '../store/types.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import { DEDUPE_WINDOW_MS, type StatusEvent } from './payload.js';
 
@@ -61,7 +61,7 @@ export class StatusIngest {
   readonly totals = { counted: 0, duplicates: 0, refused: 0, batches: 0 };
 
   constructor(
-    private readonly store: Pick<Store, 'recordStatuses'>,
+    private readonly store: StoreWith<'statuses'>,
     private readonly now: () => number,
     limits: IngestLimits = {},
   ) {
@@ -128,7 +128,7 @@ export class StatusIngest {
   }
 
   private async record(events: StatusEvent[]): Promise<void> {
-    const result = await this.store.recordStatuses(events, this.now(), DEDUPE_WINDOW_MS, {
+    const result = await this.store.statuses.recordStatuses(events, this.now(), DEDUPE_WINDOW_MS, {
       statementTimeoutMs: this.limits.statementTimeoutMs,
     });
     this.totals.batches++;

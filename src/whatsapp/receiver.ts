@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/types.js';
+import type { StoreWith } from '../store/types.js';
 import { StatusIngest } from './ingest.js';
 import { WEBHOOK_PATH } from './settings.js';
 import { webhookRouter } from './webhook.js';
@@ -12,7 +12,7 @@ import { webhookRouter } from './webhook.js';
  * the docs) send the sandbox's status webhooks to, through the same route `serve` mounts.
  */
 export async function startStatusReceiver(options: {
-  store: Store;
+  store: StoreWith<'statuses' | 'health'>;
   accounts: readonly string[];
   appSecret: string;
   log: Logger;
@@ -29,7 +29,7 @@ export async function startStatusReceiver(options: {
       accounts: new Set(options.accounts),
       log: options.log,
       now,
-      health: options.store,
+      health: options.store.health,
     }),
   );
   const server: Server = createServer(web);

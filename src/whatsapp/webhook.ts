@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { WebhookInputError } from '../errors.js';
 import { type Logger, LogLimiter } from '../log.js';
 import { sameSecret } from '../secrets.js';
-import type { Store } from '../store/types.js';
+import type { HealthEventRepository } from '../store/types.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import type { HealthEvent } from './healthEvents.js';
 import { INGEST_DEFAULTS, type StatusIngest } from './ingest.js';
@@ -31,7 +31,7 @@ export interface WebhookRouteOptions {
   now: () => number;
   counters?: WebhookCounters | undefined;
   /** Where number, template and account health notifications are kept (once each); without it they are acknowledged only. */
-  health?: Pick<Store, 'recordHealthEvents'> | undefined;
+  health?: HealthEventRepository | undefined;
   /** The numbers (digits) each account is scoped to in the config: a number's quality event outside them is not kept. */
   numbers?: ReadonlyMap<string, readonly string[]> | undefined;
 }

@@ -258,7 +258,7 @@ describe.each(databases)('reports at once on $name', (database) => {
       );
       expect(reportJson(await report('cache', 'phone'))).toEqual(direct);
       expect(logs.map((l) => [l.msg, l.err])).toContainEqual(['bucket cache not saved', expect.stringContaining('refused by the test')]);
-      expect(await store.bucketCoverage(JSON.stringify([config.accounts[0]!.id, 'HALF_HOUR', [], [], []]))).toBeUndefined();
+      expect(await store.buckets.bucketCoverage(JSON.stringify([config.accounts[0]!.id, 'HALF_HOUR', [], [], []]))).toBeUndefined();
 
       // A table gone (a botched migration): unreadable, so Graph answers it all.
       logs.length = 0;
@@ -297,7 +297,7 @@ describe.each(databases)('reports at once on $name', (database) => {
           await learner.settle('a1', `key${i}`, [{ ...bucket, sent: 100, delivered: 98 }]);
         }),
       );
-      const stats = JSON.parse((await replicas[0]!.settleStats('a1'))!) as { count: number[] };
+      const stats = (await replicas[0]!.buckets.settleStats('a1'))!;
       expect(stats.count.reduce((a, b) => a + b, 0)).toBe(10);
     } finally {
       await close();
@@ -311,10 +311,10 @@ describe.each(databases)('reports at once on $name', (database) => {
     try {
       await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
-          replicas[i % 2]!.recordAlertAction('alert-1', { status: 'acknowledged', by: `U${i}`, at: NOW + i }),
+          replicas[i % 2]!.alerts.recordAlertAction('alert-1', { status: 'acknowledged', by: `U${i}`, at: NOW + i }),
         ),
       );
-      const history = await replicas[0]!.alertHistory('alert-1');
+      const history = await replicas[0]!.alerts.alertHistory('alert-1');
       expect(history.map((a) => a.by).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `U${i}`).sort());
     } finally {
       await close();

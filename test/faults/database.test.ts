@@ -165,7 +165,7 @@ describe.skipIf(!hasPostgres)('scheduled work when the store fails', () => {
   }
 
   it('runs a digest the store could not claim once the store is back, and once only', async () => {
-    await store.addSubscription(
+    await store.preferences.addSubscription(
       {
         platform: 'slack',
         conversation: 'C0DIGEST',
@@ -188,12 +188,12 @@ describe.skipIf(!hasPostgres)('scheduled work when the store fails', () => {
     clock = NINE + 120_000;
     await s.tick(clock);
     expect(posts.filter((p) => p.kind === 'digest' && p.target.conversation === 'C0DIGEST')).toHaveLength(1);
-    const sub = (await store.listSubscriptions()).find((x) => x.conversation === 'C0DIGEST')!;
-    expect((await store.listRuns({ job: `digest:${sub.id}` })).map((r) => [r.period, r.status])).toEqual([['2026-11-02', 'posted']]);
+    const sub = (await store.preferences.listSubscriptions()).find((x) => x.conversation === 'C0DIGEST')!;
+    expect((await store.runs.listRuns({ job: `digest:${sub.id}` })).map((r) => [r.period, r.status])).toEqual([['2026-11-02', 'posted']]);
   }, 60_000);
 
   it('records a post made just before the store went away, and does not post it again', async () => {
-    await store.addSubscription(
+    await store.preferences.addSubscription(
       {
         platform: 'slack',
         conversation: 'C0LATE',
@@ -221,8 +221,8 @@ describe.skipIf(!hasPostgres)('scheduled work when the store fails', () => {
     clock = ten + 40 * 60_000;
     await s.tick(clock);
     expect(posts.filter((p) => p.target.conversation === 'C0LATE')).toHaveLength(1);
-    const sub = (await store.listSubscriptions()).find((x) => x.conversation === 'C0LATE')!;
-    expect((await store.listRuns({ job: `digest:${sub.id}` })).filter((r) => r.period === '2026-11-02').map((r) => r.status)).toEqual([
+    const sub = (await store.preferences.listSubscriptions()).find((x) => x.conversation === 'C0LATE')!;
+    expect((await store.runs.listRuns({ job: `digest:${sub.id}` })).filter((r) => r.period === '2026-11-02').map((r) => r.status)).toEqual([
       'posted',
     ]);
   }, 60_000);
@@ -236,7 +236,7 @@ describe.skipIf(!hasPostgres)('scheduled work when the store fails', () => {
     await proxy.up();
     clock = check + 60_000;
     await s.tick(clock);
-    const runs = await store.listRuns({ job: `alert-check:${accounts[0]!.name}:drops` });
+    const runs = await store.runs.listRuns({ job: `alert-check:${accounts[0]!.name}:drops` });
     expect(runs.find((r) => r.period === String(Math.floor(check / (30 * 60_000))))).toMatchObject({ status: 'posted' });
   }, 60_000);
 });

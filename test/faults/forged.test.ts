@@ -131,9 +131,9 @@ describe.each(backends)('forged and replayed requests on $name', (backend) => {
     expect(refusal.args.text).toMatch(/not one I know in this conversation|may not act/);
     await click('C0NOBODY', 'alert_mute_24h', alert.key);
     await ephemeralTo('C0NOBODY', before);
-    expect(await store.alertHistory(alert.key)).toEqual([]);
-    expect(await store.alertSettings({ platform: 'slack', conversation: 'C0OTHER' })).toEqual([]);
-    expect(await store.alertSettings({ platform: 'slack', conversation: 'C0NOBODY' })).toEqual([]);
+    expect(await store.alerts.alertHistory(alert.key)).toEqual([]);
+    expect(await store.preferences.alertSettings({ platform: 'slack', conversation: 'C0OTHER' })).toEqual([]);
+    expect(await store.preferences.alertSettings({ platform: 'slack', conversation: 'C0NOBODY' })).toEqual([]);
     expect(slack.calls.slice(before).some((c) => c.method === 'chat.update')).toBe(false);
   });
 
@@ -154,9 +154,9 @@ describe.each(backends)('forged and replayed requests on $name', (backend) => {
       .map((c) => String(c.args.text));
     expect(lines.every((l) => l.length < 120)).toBe(true);
     expect(lines.some((l) => /not one of mine/.test(l))).toBe(true);
-    expect(await store.alertHistory(alert.key)).toEqual([]);
-    expect(await store.alertHistory('k'.repeat(50_000))).toEqual([]);
-    expect(await store.alertSettings({ platform: 'slack', conversation: 'C0OPS' })).toEqual([]);
+    expect(await store.alerts.alertHistory(alert.key)).toEqual([]);
+    expect(await store.alerts.alertHistory('k'.repeat(50_000))).toEqual([]);
+    expect(await store.preferences.alertSettings({ platform: 'slack', conversation: 'C0OPS' })).toEqual([]);
   });
 
   it('applies a genuine click, and redraws the message from the store', async () => {
@@ -165,7 +165,7 @@ describe.each(backends)('forged and replayed requests on $name', (backend) => {
     const update = await slack.waitFor(() => slack.calls.slice(before).find((c) => c.method === 'chat.update'));
     expect(JSON.stringify(update.args.blocks)).toContain('Delivery on +1 631 555 1000 fell to 74.9%.');
     expect(JSON.stringify(update.args.blocks)).toContain('Muted until 16:45\u00a0IST by <@U0MALLORY>');
-    expect((await store.alertSettings({ platform: 'slack', conversation: 'C0OPS' }))[0]).toMatchObject({
+    expect((await store.preferences.alertSettings({ platform: 'slack', conversation: 'C0OPS' }))[0]).toMatchObject({
       accountId: acme!.id,
       mutedUntil: NOW + 3_600_000,
     });
@@ -263,14 +263,14 @@ describe.each(backends)('forged and replayed requests on $name', (backend) => {
     });
 
     it("refuses a serviceUrl that is not Bot Framework's, and never lets an unauthenticated request move a stored conversation", async () => {
-      const before = await store.conversation('19:ops@thread.tacv2');
+      const before = await store.conversations.conversation('19:ops@thread.tacv2');
       const refused = await send(activity({ text: 'help', serviceUrl: 'https://attacker.example.net/' }));
       expect(refused.status).toBe(403);
       expect(refused.text).toBe('{"error":"serviceUrl not allowed"}');
       // An allowed URL, but a different one: the stored reference stays as it was.
       await send(activity({ text: 'help', serviceUrl: `${connector.url}/other/` }));
       await new Promise((r) => setTimeout(r, 200));
-      expect((await store.conversation('19:ops@thread.tacv2'))!.reference).toEqual(before!.reference);
+      expect((await store.conversations.conversation('19:ops@thread.tacv2'))!.reference).toEqual(before!.reference);
     });
 
     it('echoes at most about 100 characters of a 900 KB word in its card', async () => {

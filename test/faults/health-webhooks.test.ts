@@ -101,7 +101,8 @@ describe.each(backends)('health webhooks at serve, on $name', (backend) => {
   let store: SqlStore;
   let service: RunningService;
   let logged = '';
-  const kept = async () => (await store.healthEvents(ACME, 0, 2 ** 31, 1000)).map((e) => `${e.field} ${e.event} ${e.subject}`).sort();
+  const kept = async () =>
+    (await store.health.healthEvents(ACME, 0, 2 ** 31, 1000)).map((e) => `${e.field} ${e.event} ${e.subject}`).sort();
 
   beforeAll(async () => {
     store = await backend.open();
@@ -126,7 +127,10 @@ describe.each(backends)('health webhooks at serve, on $name', (backend) => {
       'message_template_status_update PAUSED winter_sale (en)',
       'phone_number_quality_update DOWNGRADE 16315551001',
     ]);
-    expect((await store.statusTotals(ACME, 0, 2 ** 31)).find((r) => r.status === 'failed')).toMatchObject({ code: 132015, count: 1 });
+    expect((await store.statuses.statusTotals(ACME, 0, 2 ** 31)).find((r) => r.status === 'failed')).toMatchObject({
+      code: 132015,
+      count: 1,
+    });
     expect(await metric(service, /^waba_pulse_webhook_events_total\{outcome="health"/)).toBe(4);
     expect(await metric(service, /^waba_pulse_webhook_events_total\{outcome="health_duplicate"/)).toBe(4);
   });
@@ -165,7 +169,7 @@ describe.each(backends)('health webhooks at serve, on $name', (backend) => {
       expect(await post(service, body([downgrade('16315551000'), paused], STRANGER, TIME + 10 + i))).toBe(200);
     }
     expect((await kept()).length).toBe(before);
-    expect(await store.healthEvents(STRANGER, 0, 2 ** 31)).toEqual([]);
+    expect(await store.health.healthEvents(STRANGER, 0, 2 ** 31)).toEqual([]);
     expect(await metric(service, /^waba_pulse_webhook_events_total\{outcome="foreign_number"/)).toBe(3);
     expect(
       await metric(
@@ -204,7 +208,7 @@ describe.skipIf(!hasPostgres)('health webhooks at two replicas on one PostgreSQL
     const notifications = Array.from({ length: 60 }, (_, i) => body([i % 2 ? downgrade() : paused, quality], ACME, TIME + i));
     const answers = await Promise.all([0, 1, 2].flatMap(() => notifications.flatMap((text) => replicas.map((r) => post(r, text)))));
     expect(answers.every((s) => s === 200)).toBe(true);
-    expect(await stores[0]!.healthEvents(ACME, 0, 2 ** 31, 1000)).toHaveLength(120);
+    expect(await stores[0]!.health.healthEvents(ACME, 0, 2 ** 31, 1000)).toHaveLength(120);
     const recorded = await Promise.all(replicas.map((r) => metric(r, /^waba_pulse_webhook_events_total\{outcome="health"/)));
     expect(recorded[0]! + recorded[1]!).toBe(120);
   }, 60_000);

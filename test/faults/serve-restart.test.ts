@@ -60,7 +60,7 @@ function serveEnv(port: number): NodeJS.ProcessEnv {
 }
 
 const counted = async () =>
-  (await store.statusCounts(ACME, minute - 60, minute + 120)).filter((r) => r.status === 'sent').reduce((n, r) => n + r.count, 0);
+  (await store.statuses.statusCounts(ACME, minute - 60, minute + 120)).filter((r) => r.status === 'sent').reduce((n, r) => n + r.count, 0);
 
 /** Poll `probe` until it finds something (a server that answers asynchronously, a process starting). */
 async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {

@@ -77,7 +77,7 @@ describe.skipIf(!hasPostgres)('status webhooks: bad statuses among good ones (Po
     return { status: res.status, retryAfter: res.headers.get('retry-after'), text: await res.text() };
   };
   const counted = async (from = minute - 60, to = minute + 120) =>
-    (await store.statusCounts(ACME, from, to)).filter((r) => r.status !== 'unsent').reduce((n, r) => n + r.count, 0);
+    (await store.statuses.statusCounts(ACME, from, to)).filter((r) => r.status !== 'unsent').reduce((n, r) => n + r.count, 0);
   const metric = async (pattern: RegExp) => {
     const text = await (await fetch(`${service.url}/metrics`)).text();
     return text
@@ -152,7 +152,7 @@ describe.skipIf(!hasPostgres)('status webhooks: bad statuses among good ones (Po
     await settle();
     expect(foreignLines()).toBe(2);
     expect(await metric(/^waba_pulse_webhook_events_total\{.*outcome="foreign"/)).toBe(6);
-    expect(await store.statusCounts(STRANGER, 0, 2 ** 31)).toEqual([]);
+    expect(await store.statuses.statusCounts(STRANGER, 0, 2 ** 31)).toEqual([]);
   });
 
   it('rate-limits the warn line of refused requests', async () => {
@@ -205,7 +205,7 @@ describe.skipIf(!hasPostgres)('group commit: a batch the store refuses is retrie
       const refused = results.map((r) => (r.status === 'fulfilled' ? (r.value?.refused ?? 0) : -1));
       expect(refused.filter((n) => n > 0).length).toBe(10);
       expect(refused.reduce((a, b) => a + b, 0)).toBe(10);
-      const stored = (await store.statusCounts(ACME, 0, 2 ** 31)).reduce((n, r) => n + r.count, 0);
+      const stored = (await store.statuses.statusCounts(ACME, 0, 2 ** 31)).reduce((n, r) => n + r.count, 0);
       expect(stored).toBe(2 * N);
     } finally {
       await store.close();

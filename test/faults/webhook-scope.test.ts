@@ -54,7 +54,7 @@ describe.skipIf(!hasPostgres)('status webhooks within the configured scope (Post
       events.push(event(`wamid.in.${i}`, IN_SCOPE, now - 60 * (1 + (i % 4)), 'sent'));
       events.push(event(`wamid.out.${i}`, OUTSIDE, now - 60 * (1 + (i % 4)), 'failed', 131049));
     }
-    await store.recordStatuses(events, NOW, 7 * 86_400_000);
+    await store.statuses.recordStatuses(events, NOW, 7 * 86_400_000);
   });
   afterAll(async () => {
     await store?.close();
@@ -84,7 +84,7 @@ describe.skipIf(!hasPostgres)('status webhooks within the configured scope (Post
     });
     expect(result.episodes).toEqual([]);
     const { withinScope, statusScopeOf } = await import('../../src/analytics/failures.js');
-    const rows = await store.statusTotals(ACME, Math.floor(NOW / 1000) - 3600, Math.floor(NOW / 1000) + 60);
+    const rows = await store.statuses.statusTotals(ACME, Math.floor(NOW / 1000) - 3600, Math.floor(NOW / 1000) + 60);
     expect(summarizeFailures(rows).failed).toBe(100);
     expect(summarizeFailures(withinScope(rows, statusScopeOf(account))).failed).toBe(0);
   });

@@ -56,7 +56,9 @@ describe.skipIf(!hasPostgres)('status webhooks while the store is stalled by a t
     return { status: res.status, retryAfter: res.headers.get('retry-after') };
   };
   const counted = async () =>
-    (await store.statusCounts(ACME, minute - 60, minute + 120)).filter((r) => r.status !== 'unsent').reduce((n, r) => n + r.count, 0);
+    (await store.statuses.statusCounts(ACME, minute - 60, minute + 120))
+      .filter((r) => r.status !== 'unsent')
+      .reduce((n, r) => n + r.count, 0);
 
   it('answers 503 with Retry-After during the lock, bounds the queue, reports the stall, then counts every retried status once', async () => {
     // Something committed first, so the store is known to work.

@@ -25,7 +25,7 @@ const ACME = accounts[0]!.id;
 
 async function countedIn(store: SqlStore, from: number, to: number) {
   // Statuses as received: `unsent` rows are derived from failures, not received.
-  return (await store.statusCounts(ACME, from, to)).filter((r) => r.status !== 'unsent').reduce((n, r) => n + r.count, 0);
+  return (await store.statuses.statusCounts(ACME, from, to)).filter((r) => r.status !== 'unsent').reduce((n, r) => n + r.count, 0);
 }
 
 describe.skipIf(!hasPostgres)('status webhooks on PostgreSQL, two replicas and an outage', () => {

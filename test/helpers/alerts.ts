@@ -1,18 +1,22 @@
 import { newAlertKey, newShortId } from '../../src/alerts/keys.js';
 import type { AlertContent } from '../../src/alerts/model.js';
 import type { ChatSurface } from '../../src/chat/surface.js';
-import type { Platform, Store } from '../../src/store/types.js';
+import type { Platform, StoreWith } from '../../src/store/types.js';
 
 /** An alert as the alert checks raise one: stored under a fresh key, for posting and clicking. */
-export async function raiseAlert(store: Store, content: Omit<AlertContent, 'key' | 'shortId'>, now: number): Promise<AlertContent> {
+export async function raiseAlert(
+  store: StoreWith<'alerts'>,
+  content: Omit<AlertContent, 'key' | 'shortId'>,
+  now: number,
+): Promise<AlertContent> {
   const alert: AlertContent = { ...content, key: newAlertKey(), shortId: newShortId() };
-  await store.saveAlert({
+  await store.alerts.saveAlert({
     key: alert.key,
     shortId: alert.shortId,
     rule: 'test-rule',
     accountId: alert.accountId,
     status: 'open',
-    content: JSON.stringify(alert),
+    content: alert,
     openedAt: now,
     updatedAt: now,
   });
@@ -21,7 +25,7 @@ export async function raiseAlert(store: Store, content: Omit<AlertContent, 'key'
 
 /** Post a raised alert through a surface and record where it landed, as the alert checks do. */
 export async function postRaised(
-  store: Store,
+  store: StoreWith<'alerts'>,
   surface: ChatSurface & { platform: Platform },
   conversation: string,
   alert: AlertContent,
@@ -29,6 +33,6 @@ export async function postRaised(
 ): Promise<string | undefined> {
   const outcome = await surface.postAlert(conversation, alert);
   if (!outcome.delivered) return undefined;
-  await store.saveAlertMessage({ alertKey: alert.key, platform: surface.platform, conversation, ref: outcome.ref, postedAt: now });
+  await store.alerts.saveAlertMessage({ alertKey: alert.key, platform: surface.platform, conversation, ref: outcome.ref, postedAt: now });
   return outcome.ref;
 }

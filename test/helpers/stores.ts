@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { openStore, type SqlStore } from '../../src/store/sql.js';
 
@@ -20,13 +21,30 @@ async function postgresReachable(): Promise<boolean> {
 
 export interface Backend {
   name: string;
+  /** PostgreSQL: the schema the suite's store lives in (for processes of its own to open it too). */
+  searchPath?: string;
   open(): Promise<SqlStore>;
+  /** Run SQL on the suite's database behind the store's back (to leave a row as an older version or a hand would). */
+  admin(text: string): Promise<void>;
   cleanup(): Promise<void>;
 }
 
 function sqliteBackend(): Backend {
   const dir = mkdtempSync(join(tmpdir(), 'waba-pulse-store-'));
-  return { name: 'SQLite', open: () => openStore(`sqlite:${join(dir, 'store.db')}`), cleanup: async () => {} };
+  const path = join(dir, 'store.db');
+  return {
+    name: 'SQLite',
+    open: () => openStore(`sqlite:${path}`),
+    async admin(text) {
+      const db = new Database(path);
+      try {
+        db.exec(text);
+      } finally {
+        db.close();
+      }
+    },
+    cleanup: async () => {},
+  };
 }
 
 function postgresBackend(): Backend {
@@ -35,12 +53,23 @@ function postgresBackend(): Backend {
   const admin = () => new pg.Client({ connectionString: POSTGRES_URL });
   return {
     name: 'PostgreSQL',
+    searchPath: schema,
     async open() {
       const client = admin();
       await client.connect();
       await client.query(`create schema if not exists ${schema}`);
       await client.end();
       return openStore(POSTGRES_URL, { searchPath: schema });
+    },
+    async admin(text) {
+      const client = admin();
+      await client.connect();
+      try {
+        await client.query(`set search_path to ${schema}`);
+        await client.query(text);
+      } finally {
+        await client.end();
+      }
     },
     async cleanup() {
       const client = admin();

@@ -136,7 +136,7 @@ export async function sampleMessages(): Promise<SampleMessage[]> {
     ) => {
       const { range, granularity } = resolveRange(asked, acme.timezone, clock);
       const r = await composeReport(
-        { graph, now: () => clock, statuses: store, webhooksConfigured: true },
+        { graph, now: () => clock, statuses: store.statuses, webhooksConfigured: true },
         { account: acme, token: SANDBOX_TOKEN, range, granularity, by },
       );
       const spec = chartSpec(r);

@@ -12,7 +12,7 @@ import type { AccountConfig, Config } from '../../config/load.js';
 import type { AnalyticsSource } from '../../graph/client.js';
 import { silentLogger } from '../../log.js';
 import { openStore } from '../../store/sql.js';
-import type { Store } from '../../store/types.js';
+import type { StoreWith } from '../../store/types.js';
 import type { DataPoint, TimeRange } from '../../vocabulary/series.js';
 import type { StatusCount } from '../../vocabulary/statuses.js';
 import { AlertChecker, type CheckOutcome, type DropRule as Rule } from '../checker.js';
@@ -356,12 +356,12 @@ function ruleSummary(rule: Rule, account: AccountConfig): BacktestResult['rule']
  * so there is nothing to settle.
  */
 export async function runWebhookBacktest(
-  statuses: Pick<Store, 'statusCounts'>,
+  store: StoreWith<'statuses'>,
   req: Pick<BacktestRequest, 'config' | 'account' | 'rule' | 'range'>,
 ): Promise<BacktestResult> {
   const { account, rule, range } = req;
   const [historyFrom] = statusWindow(range.start * 1000).baseline;
-  const rows = await statuses.statusCounts(account.id, historyFrom, range.end);
+  const rows = await store.statuses.statusCounts(account.id, historyFrom, range.end);
   // The rule's (or the account's) numbers and countries only: the same traffic its minute checks judge.
   const statusScope = statusScopeOf(account, rule);
   const replay = new StatusReplay(withinScope(rows, statusScope));

@@ -1,5 +1,6 @@
-import type { Anomaly, AnomalyScope, HealthAnomalyKind, Severity } from '../../analytics/anomalies.js';
+import type { Anomaly, AnomalyScope, Severity } from '../../analytics/anomalies.js';
 import { breakdownLabel } from '../../report/format.js';
+import type { HealthAnomalyKind } from '../../vocabulary/anomalyKinds.js';
 import type { HealthEventRecord } from '../../vocabulary/health.js';
 import { anomalyKey } from './anomalyKey.js';
 import type { Judgement } from './graph.js';

@@ -1,7 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from '../../log.js';
-import type { Store } from '../../store/types.js';
+import type { StoreWith } from '../../store/types.js';
 
 /**
  * In front of Bolt on `/slack/events`: Slack signs every request with a timestamp, and Bolt
@@ -11,7 +11,7 @@ import type { Store } from '../../store/types.js';
  */
 export interface SlackGuardOptions {
   signingSecret: string;
-  store: Store;
+  store: StoreWith<'seen'>;
   log: Logger;
   /** Wall clock: request timestamps are real time whatever clock the service runs on. */
   wallClock?: () => number;
@@ -63,7 +63,7 @@ export function slackRequestGuard(options: SlackGuardOptions): RequestHandler[] 
     const key = `slack:${createHash('sha256').update(raw).digest('base64url')}`;
     let fresh: boolean;
     try {
-      fresh = (await options.store.firstSeen([key], wallClock(), SEEN_TTL_MS)).has(key);
+      fresh = (await options.store.seen.firstSeen([key], wallClock(), SEEN_TTL_MS)).has(key);
     } catch (err) {
       options.log.warn({ err: (err as Error).message }, 'store unavailable: replays checked in this replica only');
       fresh = !seenLocally(key, wallClock());

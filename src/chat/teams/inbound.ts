@@ -118,14 +118,14 @@ export class TeamsInbound {
         await this.remember(context);
         await context.sendActivity(this.activities.answer(await runCommand(this.ctx, this.requester(context), { kind: 'help' })));
       } else if (removed) {
-        await this.ctx.store.markConversationInactive(a.conversation.id, 'bot removed', this.ctx.now());
+        await this.ctx.store.conversations.markConversationInactive(a.conversation.id, 'bot removed', this.ctx.now());
       }
     }
   }
 
   private async remember(context: TurnContext): Promise<void> {
     const a = context.activity;
-    await this.ctx.store.saveConversation(
+    await this.ctx.store.conversations.saveConversation(
       {
         conversation: a.conversation.id,
         reference: TurnContext.getConversationReference(a) as unknown as Record<string, unknown>,

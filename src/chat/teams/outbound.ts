@@ -4,7 +4,7 @@ import type { AlertContent, AlertFollowUp } from '../../alerts/model.js';
 import { followUpText } from '../../alerts/presentation.js';
 import type { ChartedReport } from '../../compose/request.js';
 import type { Logger } from '../../log.js';
-import type { Store } from '../../store/types.js';
+import type { StoreWith } from '../../store/types.js';
 import type { PostOutcome } from '../../vocabulary/chat.js';
 import { plainMessage, type TeamsActivities } from './activities.js';
 import type { TeamsAdapter } from './adapter.js';
@@ -29,7 +29,7 @@ export class TeamsOutbound {
   constructor(
     private readonly adapter: TeamsAdapter,
     private readonly appId: string | undefined,
-    private readonly store: Store,
+    private readonly store: StoreWith<'conversations'>,
     private readonly activities: TeamsActivities,
     private readonly now: () => number,
     private readonly log: Logger,
@@ -75,7 +75,7 @@ export class TeamsOutbound {
     thread?: string,
     editing = false,
   ): Promise<PostOutcome> {
-    const record = await this.store.conversation(conversation);
+    const record = await this.store.conversations.conversation(conversation);
     if (!record?.active) return { delivered: false, reason: 'gone' };
     let reference = record.reference as Partial<ConversationReference>;
     // A reply in a channel thread is posted to "<channel>;messageid=<root>"; chats have no threads.
@@ -106,7 +106,7 @@ export class TeamsOutbound {
       // A message edited away is only that message; otherwise the bot was removed from the
       // team or chat: stop trying, keep the record for the operator.
       if (editing) return { delivered: false, reason: 'gone' };
-      await this.store.markConversationInactive(
+      await this.store.conversations.markConversationInactive(
         conversation,
         `connector answered ${(err as { statusCode?: number }).statusCode ?? 403}`,
         this.now(),
