@@ -5,17 +5,17 @@ import { Kysely, SqliteDialect } from 'kysely';
 import { ConfigError, StoreError, WabaPulseError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
 import { redactSecrets } from '../secrets.js';
+import { SqlAlertRepository } from './alertRepository.js';
+import { SqlBucketRepository } from './bucketRepository.js';
+import { SqlConversationRepository } from './conversationRepository.js';
 import { Database, type Tables } from './database.js';
+import { SqlHealthEventRepository } from './healthRepository.js';
 import { storeLocation } from './location.js';
-import { SqlAlertRepository } from './repositories/alerts.js';
-import { SqlBucketRepository } from './repositories/buckets.js';
-import { SqlConversationRepository } from './repositories/conversations.js';
-import { SqlHealthEventRepository } from './repositories/health.js';
-import { SqlPreferenceRepository } from './repositories/preferences.js';
-import { SqlRunRepository } from './repositories/runs.js';
-import { SqlSeenRepository } from './repositories/seen.js';
-import { SqlStatusRepository } from './repositories/statuses.js';
+import { SqlPreferenceRepository } from './preferenceRepository.js';
+import { SqlRunRepository } from './runRepository.js';
 import { OwnSchemaPostgresDialect } from './schemaIntrospector.js';
+import { SqlSeenRepository } from './seenRepository.js';
+import { SqlStatusRepository } from './statusRepository.js';
 import type { Store } from './types.js';
 
 /**

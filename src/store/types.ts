@@ -2,7 +2,7 @@
  * What waba-pulse keeps between requests: a repository per concern (runs, alerts, preferences,
  * conversations, buckets, statuses, seen-marks, health events), each consumer given only the
  * ones it uses (`StoreWith<'runs' | 'alerts'>`). One implementation on SQL: SQLite (default) or
- * PostgreSQL (src/store/sql.ts, src/store/repositories/).
+ * PostgreSQL (src/store/sql.ts, src/store/*Repository.ts).
  */
 import type { ChatTarget, Platform } from '../vocabulary/chat.js';
 import type { HealthEventRecord } from '../vocabulary/health.js';

@@ -1,6 +1,6 @@
-import { type Database, num } from '../database.js';
-import { documents, readDocument } from '../documents.js';
-import type { AlertAction, AlertEpisode, AlertMessage, AlertRepository, ChatTarget, StoredAlert } from '../types.js';
+import { type Database, num } from './database.js';
+import { documents, readDocument } from './documents.js';
+import type { AlertAction, AlertEpisode, AlertMessage, AlertRepository, ChatTarget, StoredAlert } from './types.js';
 
 /** Alerts, their episodes, actions and messages on SQL. */
 export class SqlAlertRepository implements AlertRepository {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type Database, num, type Tables } from '../database.js';
-import type { AlertSetting, ChatTarget, PreferenceRepository, Subscription } from '../types.js';
+import { type Database, num, type Tables } from './database.js';
+import type { AlertSetting, ChatTarget, PreferenceRepository, Subscription } from './types.js';
 
 /** Subscriptions and alert settings on SQL, per conversation and account. */
 export class SqlPreferenceRepository implements PreferenceRepository {

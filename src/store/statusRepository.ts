@@ -1,8 +1,8 @@
 import type { Transaction } from 'kysely';
-import type { StatusCount, StatusTotal } from '../../vocabulary/statuses.js';
-import type { BatchOptions, Database, Tables } from '../database.js';
-import type { StatusRepository } from '../types.js';
-import { insertSeen } from './seen.js';
+import type { StatusCount, StatusTotal } from '../vocabulary/statuses.js';
+import type { BatchOptions, Database, Tables } from './database.js';
+import { insertSeen } from './seenRepository.js';
+import type { StatusRepository } from './types.js';
 
 type StatusEvent = Omit<StatusCount, 'count'> & { dedupeKey: string; sentKey?: string | undefined };
 

@@ -1,6 +1,6 @@
-import { type Database, num, type Tables } from '../database.js';
-import { documents, readDocument } from '../documents.js';
-import type { ConversationRecord, ConversationRepository } from '../types.js';
+import { type Database, num, type Tables } from './database.js';
+import { documents, readDocument } from './documents.js';
+import type { ConversationRecord, ConversationRepository } from './types.js';
 
 /** Conversation references on SQL, one row per conversation. */
 export class SqlConversationRepository implements ConversationRepository {

@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
-import type { Database, Tables } from '../database.js';
-import type { SeenRepository } from '../types.js';
+import type { Database, Tables } from './database.js';
+import type { SeenRepository } from './types.js';
 
 /** Seen-marks on SQL: a key and when it expires. */
 export class SqlSeenRepository implements SeenRepository {

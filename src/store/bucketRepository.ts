@@ -1,6 +1,6 @@
-import { type Database, num, type Tables } from '../database.js';
-import { documents, readDocument, type SettleStatsDocument } from '../documents.js';
-import type { BucketCoverage, BucketRepository, CachedBucket } from '../types.js';
+import { type Database, num, type Tables } from './database.js';
+import { documents, readDocument, type SettleStatsDocument } from './documents.js';
+import type { BucketCoverage, BucketRepository, CachedBucket } from './types.js';
 
 type Listed = Pick<BucketCoverage, 'phoneNumbers' | 'countryCodes'>;
 

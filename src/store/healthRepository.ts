@@ -1,7 +1,7 @@
-import type { HealthEventRecord } from '../../vocabulary/health.js';
-import type { BatchOptions, Database } from '../database.js';
-import { documents, readDocument } from '../documents.js';
-import type { HealthEventRepository } from '../types.js';
+import type { HealthEventRecord } from '../vocabulary/health.js';
+import type { BatchOptions, Database } from './database.js';
+import { documents, readDocument } from './documents.js';
+import type { HealthEventRepository } from './types.js';
 
 /** Health notifications on SQL: one row per account and notification key. */
 export class SqlHealthEventRepository implements HealthEventRepository {

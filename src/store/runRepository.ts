@@ -1,5 +1,5 @@
-import { type Database, num } from '../database.js';
-import type { RunOutcome, RunRecord, RunRepository, RunStatus } from '../types.js';
+import { type Database, num } from './database.js';
+import type { RunOutcome, RunRecord, RunRepository, RunStatus } from './types.js';
 
 /** Run claims on SQL: one row per job and period. */
 export class SqlRunRepository implements RunRepository {
