@@ -57,6 +57,13 @@ export interface Coverage {
 /** A week of days is a week less an hour across a daylight-saving change. */
 const DST_SLACK = 3600;
 
+/** The first series bucket (from `from`) starting at or after `judgeFrom`: before it, too little known history to judge. */
+function firstJudgeable(T: Float64Array, from: number, n: number, judgeFrom: number): number {
+  let i = from;
+  while (i < n && T[i]! < judgeFrom) i++;
+  return i;
+}
+
 /** Buckets with fewer messages than this add nothing to a rate baseline. */
 const BASELINE_MIN_SENT = 20;
 /** Pooled baseline volume below which the expected rate is unknown. */
@@ -308,11 +315,7 @@ export class BucketScorer {
     let first = 0;
     while (first < n && (this.S[first] === 0 || this.T[first]! < knownFrom)) first++;
     this.firstSent = first;
-    // A series bucket with too little known history before it is not judged (learned from only).
-    const judgeFrom = knownFrom + (coverage.minHistorySeconds ?? 0) - DST_SLACK;
-    let unjudgedUntil = H;
-    while (unjudgedUntil < n && this.T[unjudgedUntil]! < judgeFrom) unjudgedUntil++;
-    this.unjudgedUntil = unjudgedUntil;
+    this.unjudgedUntil = firstJudgeable(this.T, H, n, knownFrom + (coverage.minHistorySeconds ?? 0) - DST_SLACK);
     this.perDay = this.halfHourly ? 48 : 1;
     this.key = a.i32.key;
     this.prevDay = a.i32.prevDay;

@@ -167,6 +167,22 @@ interface ReplayPlan {
   skipQuiet?: boolean;
 }
 
+/** What the episode found, by scope and kind, with the span each covered. */
+function remember(found: BacktestEpisode['found'], a: Anomaly, now: number): void {
+  const known = found.find((f) => f.kind === a.kind && f.scope.kind === a.scope.kind && f.scope.key === a.scope.key);
+  if (known) {
+    known.start = Math.min(known.start, a.start);
+    known.end = Math.max(known.end, a.end);
+  } else
+    found.push({
+      kind: a.kind,
+      start: a.start,
+      end: a.end,
+      scope: { kind: a.scope.kind, key: a.scope.key, label: a.scope.label },
+      seenAt: now,
+    });
+}
+
 /** What an episode is named by (see episode.ts). */
 function headline(name: EpisodeName): Pick<BacktestEpisode, 'scope' | 'kind' | 'severity' | 'observed' | 'expected' | 'explanation'> {
   const { scope, kind, severity, observed, expected, explanation } = name;
@@ -217,18 +233,7 @@ async function replayChecks(plan: ReplayPlan): Promise<{ episodes: BacktestEpiso
       const key = anomalyKey(a);
       if (!seen.has(key)) current.scopes.push({ kind: a.scope.kind, key: a.scope.key, label: a.scope.label });
       seen.add(key);
-      const known = current.found.find((f) => f.kind === a.kind && f.scope.kind === a.scope.kind && f.scope.key === a.scope.key);
-      if (known) {
-        known.start = Math.min(known.start, a.start);
-        known.end = Math.max(known.end, a.end);
-      } else
-        current.found.push({
-          kind: a.kind,
-          start: a.start,
-          end: a.end,
-          scope: { kind: a.scope.kind, key: a.scope.key, label: a.scope.label },
-          seenAt: now,
-        });
+      remember(current.found, a, now);
       // Only the opening incident moves the episode's first bad bucket: a later one joins it.
       if (name.opening.includes(key) && a.start < current.firstBucketStart) {
         current.firstBucketStart = a.start;
