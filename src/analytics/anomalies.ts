@@ -1,7 +1,7 @@
 import type { AnomalyKind } from '../vocabulary/anomalyKinds.js';
 import type { DataPoint, Granularity } from '../vocabulary/series.js';
 import { lowerTail, normalTail } from './betaTail.js';
-import { BucketScorer, type Thresholds } from './scoring.js';
+import { BucketScorer, type Coverage, type Thresholds } from './scoring.js';
 import type { SeriesPoint } from './series.js';
 
 export type Severity = 'warning' | 'critical';
@@ -126,6 +126,8 @@ export interface DetectionInput {
   tz: string;
   scope: AnomalyScope;
   settings?: Partial<DetectionSettings> | undefined;
+  /** Buckets Graph could not serve are unknown, not zeros; too short a known history is not judged. */
+  coverage?: Coverage | undefined;
 }
 
 const thresholdsOf = new WeakMap<DetectionSettings, Thresholds>();
@@ -176,6 +178,11 @@ export interface SeriesAnalysis {
    * correlation (ρ) and long-run factor (how much a run of buckets wanders together; 1 for none).
    */
   noise: { tau: number; rho: number; longRun: number };
+  /**
+   * Series buckets starting before this instant were not judged: too little known history before
+   * them (`coverage`). Absent when the whole series was judged.
+   */
+  unjudgedUntil?: number | undefined;
 }
 
 /** `detectAnomalies`, plus what each bucket was expected to deliver (for "back to normal" tests). */
@@ -189,7 +196,7 @@ export function analyzeSeries(input: DetectionInput): SeriesAnalysis {
       judgedDelivered: new Float64Array(length),
       noise: { tau: Number.NaN, rho: Number.NaN, longRun: Number.NaN },
     };
-  const scorer = new BucketScorer(input.history, input.series, input.granularity, input.tz, thresholds(s));
+  const scorer = new BucketScorer(input.history, input.series, input.granularity, input.tz, thresholds(s), input.coverage);
   scorer.run();
   const expected = new Float64Array(length);
   const judgedDelivered = new Float64Array(length);
@@ -204,6 +211,9 @@ export function analyzeSeries(input: DetectionInput): SeriesAnalysis {
     expected,
     judgedDelivered,
     noise: { tau: Math.sqrt(scorer.tau2), rho: scorer.rho, longRun: scorer.longRun },
+    ...(scorer.unjudgedUntil > scorer.from
+      ? { unjudgedUntil: scorer.unjudgedUntil < scorer.n ? scorer.T[scorer.unjudgedUntil]! : input.series[length - 1]!.end }
+      : {}),
   };
 }
 

@@ -45,6 +45,25 @@ export interface Thresholds {
   minSpikeSent: number;
 }
 
+/**
+ * What Graph could tell of a scope: buckets starting before `knownFrom` are unknown (older than
+ * it serves, or before the scope's first data), and a series bucket is judged only with at least
+ * `minHistorySeconds` of known buckets before it.
+ */
+export interface Coverage {
+  knownFrom?: number | undefined;
+  minHistorySeconds?: number | undefined;
+}
+/** A week of days is a week less an hour across a daylight-saving change. */
+const DST_SLACK = 3600;
+
+/** The first series bucket (from `from`) starting at or after `judgeFrom`: before it, too little known history to judge. */
+function firstJudgeable(T: Float64Array, from: number, n: number, judgeFrom: number): number {
+  let i = from;
+  while (i < n && T[i]! < judgeFrom) i++;
+  return i;
+}
+
 /** Buckets with fewer messages than this add nothing to a rate baseline. */
 const BASELINE_MIN_SENT = 20;
 /** Pooled baseline volume below which the expected rate is unknown. */
@@ -238,6 +257,8 @@ export class BucketScorer {
    */
   private readonly firstSent: number;
   // The persistence statistic and where its current excursion began (-1: at zero).
+  /** Series buckets before this index have too little known history to be judged. */
+  readonly unjudgedUntil: number;
   private cusum = 0;
   private cusumFrom = -1;
   private readonly tailAtCap = normalTail(RUN_CAP);
@@ -248,6 +269,8 @@ export class BucketScorer {
     granularity: Granularity,
     tz: string,
     readonly t: Thresholds,
+    /** What Graph could not tell (see `Coverage`); absent: every bucket is known. */
+    coverage: Coverage = {},
   ) {
     this.halfHourly = granularity === 'half_hour';
     this.pSingle = normalTail(t.zSingle);
@@ -287,9 +310,12 @@ export class BucketScorer {
         this.F[i] = Math.max(0.3, sp.arrived - 2 * (sp.arrivedSd ?? 0));
       }
     }
+    // Buckets before `knownFrom` were never served: unknown, not quiet — no baseline starts in them.
+    const knownFrom = coverage.knownFrom ?? Number.NEGATIVE_INFINITY;
     let first = 0;
-    while (first < n && this.S[first] === 0) first++;
+    while (first < n && (this.S[first] === 0 || this.T[first]! < knownFrom)) first++;
     this.firstSent = first;
+    this.unjudgedUntil = firstJudgeable(this.T, H, n, knownFrom + (coverage.minHistorySeconds ?? 0) - DST_SLACK);
     this.perDay = this.halfHourly ? 48 : 1;
     this.key = a.i32.key;
     this.prevDay = a.i32.prevDay;
@@ -319,7 +345,8 @@ export class BucketScorer {
     this.detectedAt = a.i32.detectedAt;
     this.collapseCandidate = a.u8.collapseCandidate;
     this.usable = a.u8.usable;
-    for (let j = 0; j < n; j++) this.usable[j] = this.settled[j] === 1 && this.S[j]! >= BASELINE_MIN_SENT ? 1 : 0;
+    for (let j = 0; j < n; j++)
+      this.usable[j] = this.settled[j] === 1 && this.S[j]! >= BASELINE_MIN_SENT && this.T[j]! >= knownFrom ? 1 : 0;
     this.triS = a.f64.triS;
     this.triD = a.f64.triD;
     this.triR = a.f64.triR;
@@ -351,6 +378,10 @@ export class BucketScorer {
       this.refreshNoise(i);
       this.expectRate(i);
       this.expectVolume(i);
+      if (i >= this.from && i < this.unjudgedUntil) {
+        if (this.judged[i] === 1 && this.partial[i] === 0 && this.settled[i] === 1) this.learn(i);
+        continue;
+      }
       if (this.judged[i] === 1 && this.partial[i] === 0) {
         const flagged = this.judgeBucket(i);
         if (!flagged) this.judgeWindows(i);

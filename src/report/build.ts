@@ -1,4 +1,4 @@
-import { type Anomaly, type AnomalyScope, type DetectionSettings, detectAnomalies } from '../analytics/anomalies.js';
+import { type Anomaly, type AnomalyScope, analyzeSeries, type DetectionSettings, detectAnomalies } from '../analytics/anomalies.js';
 import { type BreakdownDimension, breakdown, topMovers } from '../analytics/breakdown.js';
 import { compareTotals } from '../analytics/compare.js';
 import { type FailureSummary, summarizeFailures } from '../analytics/failures.js';
@@ -9,6 +9,7 @@ import { previousPeriod, sameWeekdayLastWeek } from '../analytics/time.js';
 import type { DataPoint, Granularity, TimeRange } from '../vocabulary/series.js';
 import { GRAPH_LOOKBACK_SECONDS } from '../vocabulary/series.js';
 import type { StatusTotal } from '../vocabulary/statuses.js';
+import { baselineCoverage, shortBaselineNote } from './baseline.js';
 import { breakdownLabel } from './format.js';
 import type { Comparison, Report } from './model.js';
 import { comparesWithLastWeek, fetchWindow, reportEdges } from './window.js';
@@ -93,15 +94,14 @@ export function buildReport(input: BuildInput): Report {
     const { points, notes: repairs } = normalizeSeries(raw);
     for (const note of repairs) if (!notes.includes(note)) notes.push(note);
     const all = fillGaps(points, window, 'day', dayTz).points;
-    return {
-      all,
-      history: all.filter((p) => p.end <= range.start),
-      series: markSettlement(
-        all.filter((p) => p.end > range.start && p.start < range.end),
-        input.nowMs,
-        input.settleMs,
-      ),
-    };
+    const series = markSettlement(
+      all.filter((p) => p.end > range.start && p.start < range.end),
+      input.nowMs,
+      input.settleMs,
+    );
+    // A Graph day the range cuts (another zone's days) is only partly the range's: never judged.
+    for (const p of series) if (p.start < range.start || p.end > range.end) p.partial = true;
+    return { all, history: all.filter((p) => p.end <= range.start), series };
   };
 
   const main = prepare(input.points);
@@ -129,14 +129,27 @@ export function buildReport(input: BuildInput): Report {
     key: null,
     label: scope.phoneNumbers.length || scope.countries.length ? 'the configured scope' : 'all traffic',
   };
-  const anomalies: Anomaly[] = detectAnomalies({
+  // Graph's year and the account's first data bound every scope's baseline alike.
+  const coverage = baselineCoverage({
+    servedFrom: oldestServed,
+    windowStart: window.start,
+    points: main.filled.points,
+    granularity: input.granularity,
+    tz: bucketTz,
+  });
+  const judgedMain = analyzeSeries({
     history: main.history,
     series: main.series,
     granularity: input.granularity,
     tz: bucketTz,
     scope: accountScope,
     settings: input.detection,
+    coverage,
   });
+  const anomalies: Anomaly[] = judgedMain.anomalies;
+  const firstBucket = main.series[0]?.start ?? range.start;
+  const shortBaseline = shortBaselineNote(coverage, firstBucket, judgedMain.unjudgedUntil, main.series.at(-1)?.end ?? range.end, bucketTz);
+  if (shortBaseline) notes.push(shortBaseline);
 
   let breakdownSection: Report['breakdown'] = null;
   if (input.breakdown) {
@@ -150,7 +163,7 @@ export function buildReport(input: BuildInput): Report {
       if (item.judgedBy === 'day' && days) {
         // Judged by Graph's days (the call budget): their own baseline, their own zone; and the
         // days that looked unusual half hour by half hour, each after its week of baseline.
-        anomalies.push(...detectAnomalies({ ...days, granularity: 'day', tz: dayTz, scope, settings: input.detection }));
+        anomalies.push(...detectAnomalies({ ...days, granularity: 'day', tz: dayTz, scope, settings: input.detection, coverage }));
         for (const look of item.looks ?? []) {
           const { points } = normalizeSeries(look.points);
           const grid = fillGaps(points, { start: look.range.start - 7 * 86_400, end: look.range.end }, input.granularity, bucketTz).points;
@@ -166,6 +179,7 @@ export function buildReport(input: BuildInput): Report {
               tz: bucketTz,
               scope,
               settings: input.detection,
+              coverage,
             }),
           );
         }
@@ -184,6 +198,7 @@ export function buildReport(input: BuildInput): Report {
             tz: bucketTz,
             scope,
             settings: input.detection,
+            coverage,
           }),
         );
       return { key: item.key, current: prepared.series, previous: previousOf(days ? days.all : prepared.filled.points) };
@@ -191,6 +206,10 @@ export function buildReport(input: BuildInput): Report {
     const items = breakdown(inputs);
     breakdownSection = { by, items, topMovers: topMovers(items), unjudged: [...(input.breakdown.unjudged ?? [])] };
   }
+  // What a report judges is its range: nothing it says began before the range's first bucket.
+  const inRange = anomalies.filter((a) => a.start >= firstBucket);
+  anomalies.length = 0;
+  anomalies.push(...inRange);
   anomalies.sort(compareAnomalies);
 
   // Failure reasons, when status webhooks are kept: a range without any says so, never zeros.

@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Anomaly, AnomalyScope } from '../../analytics/anomalies.js';
 import { attemptsOf, isAttempt, statusScopeOf, withinScope } from '../../analytics/failures.js';
-import { rankAnomalies } from '../../analytics/ranking.js';
 import type { SettleCurve } from '../../analytics/settle.js';
 import { type GraphAccounts, graphAccount, graphAccountsWith } from '../../compose/graphAccount.js';
 import { fixedCurves } from '../../compose/settleLearning.js';
@@ -19,6 +18,8 @@ import { AlertChecker, type CheckOutcome, type DropRule as Rule } from '../check
 import type { Judgement } from '../judge/graph.js';
 import { checkWindow, withinBudget } from '../judge/graph.js';
 import { judgeStatuses, statusWindow } from '../judge/webhooks.js';
+import { anomalyKey } from '../keys.js';
+import { type EpisodeName, followCheck, openedBy } from './episode.js';
 import { type JudgeJob, judgeChecks } from './judge.js';
 import { RecordingDelivery } from './recordingDelivery.js';
 import { type Filter, filterKey, ReplaySource } from './replaySource.js';
@@ -145,11 +146,6 @@ async function prefetch(source: AnalyticsSource, req: BacktestRequest): Promise<
   return { data, calls, notes, accountPoints: main.points };
 }
 
-/** The scope an episode is named by: the same headline the alert people see leads with. */
-function headline(anomalies: readonly Anomaly[]): Anomaly {
-  return rankAnomalies(anomalies)[0]!;
-}
-
 /** What a replay needs besides the rule: the moments to check, and how each is judged. */
 interface ReplayPlan {
   config: Config;
@@ -165,8 +161,32 @@ interface ReplayPlan {
     settleCurves?: ReturnType<typeof fixedCurves>;
     onClock?: (now: number) => void;
   };
+  /** The account's zone: when a joining incident began is said in it. */
+  tz: string;
   /** Run the lifecycle only for checks that can change something: an anomaly found, or an alert open. */
   skipQuiet?: boolean;
+}
+
+/** What the episode found, by scope and kind, with the span each covered. */
+function remember(found: BacktestEpisode['found'], a: Anomaly, now: number): void {
+  const known = found.find((f) => f.kind === a.kind && f.scope.kind === a.scope.kind && f.scope.key === a.scope.key);
+  if (known) {
+    known.start = Math.min(known.start, a.start);
+    known.end = Math.max(known.end, a.end);
+  } else
+    found.push({
+      kind: a.kind,
+      start: a.start,
+      end: a.end,
+      scope: { kind: a.scope.kind, key: a.scope.key, label: a.scope.label },
+      seenAt: now,
+    });
+}
+
+/** What an episode is named by (see episode.ts). */
+function headline(name: EpisodeName): Pick<BacktestEpisode, 'scope' | 'kind' | 'severity' | 'observed' | 'expected' | 'explanation'> {
+  const { scope, kind, severity, observed, expected, explanation } = name;
+  return { scope, kind, severity, observed, expected, explanation };
 }
 
 /** The rule's checks, in order, through the scheduler's own lifecycle on a store in memory: its alert episodes. */
@@ -180,7 +200,8 @@ async function replayChecks(plan: ReplayPlan): Promise<{ episodes: BacktestEpiso
   const episodes: BacktestEpisode[] = [];
   const unjudged = new Map<string, number[]>();
   let current: BacktestEpisode | undefined;
-  const seen = new Map<string, Anomaly>();
+  let name: EpisodeName | undefined;
+  const seen = new Set<string>();
   const onCheck = (_rule: string, outcome: CheckOutcome, now: number) => {
     for (const d of outcome.judgement?.unjudged ?? []) {
       const key = `${d.dimension}|${d.key}`;
@@ -189,14 +210,13 @@ async function replayChecks(plan: ReplayPlan): Promise<{ episodes: BacktestEpiso
     const found = outcome.judgement?.ongoing ?? [];
     if (outcome.decision === 'open') {
       seen.clear();
-      const worst = headline(found);
+      // Named by what opened it; its first bad bucket is the opening incident's.
+      name = openedBy(found);
       const first = found.reduce((a, b) => (b.start < a.start ? b : a), found[0]!);
       current = {
         alertKey: outcome.alert!.key,
         shortId: outcome.alert!.shortId,
-        scope: { kind: worst.scope.kind, key: worst.scope.key, label: worst.scope.label },
-        kind: worst.kind,
-        severity: worst.severity,
+        ...headline(name),
         scopes: [],
         firstBucketStart: first.start,
         firstBucketEnd: Math.min(first.end, first.start + bucketSeconds),
@@ -204,51 +224,32 @@ async function replayChecks(plan: ReplayPlan): Promise<{ episodes: BacktestEpiso
         resolvedAt: null,
         reminders: 0,
         updates: 0,
-        observed: worst.observed,
-        expected: worst.expected,
-        explanation: worst.explanation,
         found: [],
       };
       episodes.push(current);
     }
-    if (!current) return;
+    if (!current || !name) return;
     for (const a of found) {
-      const key = `${a.kind}|${a.scope.kind}|${a.scope.key}`;
+      const key = anomalyKey(a);
       if (!seen.has(key)) current.scopes.push({ kind: a.scope.kind, key: a.scope.key, label: a.scope.label });
-      seen.set(key, a);
-      const known = current.found.find((f) => f.kind === a.kind && f.scope.kind === a.scope.kind && f.scope.key === a.scope.key);
-      if (known) {
-        known.start = Math.min(known.start, a.start);
-        known.end = Math.max(known.end, a.end);
-      } else
-        current.found.push({
-          kind: a.kind,
-          start: a.start,
-          end: a.end,
-          scope: { kind: a.scope.kind, key: a.scope.key, label: a.scope.label },
-          seenAt: now,
-        });
-      if (a.start < current.firstBucketStart) {
+      seen.add(key);
+      remember(current.found, a, now);
+      // Only the opening incident moves the episode's first bad bucket: a later one joins it.
+      if (name.opening.includes(key) && a.start < current.firstBucketStart) {
         current.firstBucketStart = a.start;
         current.firstBucketEnd = a.start + bucketSeconds;
       }
     }
     if (found.length) {
-      const worst = headline([...seen.values()]);
-      Object.assign(current, {
-        scope: { kind: worst.scope.kind, key: worst.scope.key, label: worst.scope.label },
-        kind: worst.kind,
-        severity: worst.severity,
-        observed: worst.observed,
-        expected: worst.expected,
-        explanation: worst.explanation,
-      });
+      name = followCheck(name, found, plan.tz);
+      Object.assign(current, headline(name));
     }
     if (outcome.decision === 'remind') current.reminders++;
     if (outcome.decision === 'update') current.updates++;
     if (outcome.decision === 'resolve') {
       current.resolvedAt = now;
       current = undefined;
+      name = undefined;
     }
   };
   let judged: Judgement | undefined;
@@ -309,6 +310,7 @@ export async function runBacktest(source: AnalyticsSource, req: BacktestRequest)
   const { episodes, checks, unjudged } = await replayChecks({
     config: req.config,
     rule,
+    tz: account.timezone,
     checkTimes,
     judge: (now) => judgements.get(now)!,
     bucketSeconds: HALF_HOUR,
@@ -372,6 +374,7 @@ export async function runWebhookBacktest(
   const { episodes, checks } = await replayChecks({
     config: req.config,
     rule,
+    tz: account.timezone,
     checkTimes,
     judge: (now) => judgeStatuses(replay.windowAt(now), now, { drillDown, sensitivity: rule.sensitivity, statusScope }),
     bucketSeconds: 60,
