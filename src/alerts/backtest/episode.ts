@@ -1,7 +1,7 @@
 import type { Anomaly, AnomalyScope } from '../../analytics/anomalies.js';
 import { rankAnomalies } from '../../analytics/ranking.js';
 import { clockTime, formatCount, formatRate } from '../../report/format.js';
-import { anomalyKey } from '../keys.js';
+import { anomalyKey } from '../judge/anomalyKey.js';
 
 /**
  * How a backtest episode is named, as the live alert is: by the anomaly that opened it (the
