@@ -4,7 +4,8 @@ import { compareTotals } from '../analytics/compare.js';
 import { type FailureSummary, summarizeFailures } from '../analytics/failures.js';
 import { normalizeSeries } from '../analytics/normalize.js';
 import { compareAnomalies } from '../analytics/ranking.js';
-import { fillGaps, isWholeBucket, markSettlement, totals, within } from '../analytics/series.js';
+import type { Coverage } from '../analytics/scoring.js';
+import { fillGaps, isWholeBucket, markSettlement, type SeriesPoint, totals, within } from '../analytics/series.js';
 import { previousPeriod, sameWeekdayLastWeek } from '../analytics/time.js';
 import type { DataPoint, Granularity, TimeRange } from '../vocabulary/series.js';
 import { GRAPH_LOOKBACK_SECONDS } from '../vocabulary/series.js';
@@ -67,33 +68,54 @@ export interface UnjudgedRow {
   reason: string;
 }
 
-export function buildReport(input: BuildInput): Report {
-  const tz = input.timezone;
-  const bucketTz = input.bucketTimezone ?? tz;
-  const nowS = Math.floor(input.nowMs / 1000);
-  const range = { start: input.range.start, end: Math.min(input.range.end, Math.max(nowS, input.range.start + 1)) };
-  const window = fetchWindow(range, input.granularity, tz);
-  const edges = reportEdges(range, input.granularity, tz);
-  const notes = [...(input.notes ?? [])];
+type Prepared = ReturnType<ReportBuilder['prepare']>;
 
-  const prepare = (raw: readonly DataPoint[]) => {
+/** One report's building: its range, window and zones, the notes gathered on the way. Pure. */
+class ReportBuilder {
+  readonly tz: string;
+  readonly bucketTz: string;
+  readonly nowS: number;
+  readonly range: TimeRange;
+  readonly window: TimeRange;
+  readonly edges: ReturnType<typeof reportEdges>;
+  readonly notes: string[];
+  readonly oldestServed: number;
+  readonly previous: TimeRange;
+
+  constructor(readonly input: BuildInput) {
+    this.tz = input.timezone;
+    this.bucketTz = input.bucketTimezone ?? this.tz;
+    this.nowS = Math.floor(input.nowMs / 1000);
+    this.range = { start: input.range.start, end: Math.min(input.range.end, Math.max(this.nowS, input.range.start + 1)) };
+    this.window = fetchWindow(this.range, input.granularity, this.tz);
+    this.edges = reportEdges(this.range, input.granularity, this.tz);
+    this.notes = [...(input.notes ?? [])];
+    this.oldestServed = this.nowS - GRAPH_LOOKBACK_SECONDS;
+    this.previous = previousPeriod(this.range, this.tz);
+  }
+
+  private repaired(raw: readonly DataPoint[]): DataPoint[] {
     const { points, notes: repairs } = normalizeSeries(raw);
-    for (const note of repairs) if (!notes.includes(note)) notes.push(note);
-    const filled = fillGaps(points, window, input.granularity, bucketTz, edges);
+    for (const note of repairs) if (!this.notes.includes(note)) this.notes.push(note);
+    return points;
+  }
+
+  prepare(raw: readonly DataPoint[]) {
+    const { input, range } = this;
+    const filled = fillGaps(this.repaired(raw), this.window, input.granularity, this.bucketTz, this.edges);
     const current = filled.points.filter((p) => p.end > range.start && p.start < range.end);
     const firstStart = current[0]?.start ?? range.start;
     const series = markSettlement(current, input.nowMs, input.settleMs);
     // A day or month the range cuts is part of one: said, and never judged as a whole one.
-    for (const p of series) if (!isWholeBucket(p, input.granularity, bucketTz)) p.partial = true;
+    for (const p of series) if (!isWholeBucket(p, input.granularity, this.bucketTz)) p.partial = true;
     return { filled, history: filled.points.filter((p) => p.start < firstStart), series };
-  };
+  }
 
   /** Graph's days of a row (the WABA's zone): the whole grid, the days before the range and those in it. */
-  const prepareDays = (raw: readonly DataPoint[]) => {
-    const dayTz = input.breakdown?.dayTimezone ?? bucketTz;
-    const { points, notes: repairs } = normalizeSeries(raw);
-    for (const note of repairs) if (!notes.includes(note)) notes.push(note);
-    const all = fillGaps(points, window, 'day', dayTz).points;
+  prepareDays(raw: readonly DataPoint[]) {
+    const { input, range } = this;
+    const dayTz = input.breakdown?.dayTimezone ?? this.bucketTz;
+    const all = fillGaps(this.repaired(raw), this.window, 'day', dayTz).points;
     const series = markSettlement(
       all.filter((p) => p.end > range.start && p.start < range.end),
       input.nowMs,
@@ -102,27 +124,100 @@ export function buildReport(input: BuildInput): Report {
     // A Graph day the range cuts (another zone's days) is only partly the range's: never judged.
     for (const p of series) if (p.start < range.start || p.end > range.end) p.partial = true;
     return { all, history: all.filter((p) => p.end <= range.start), series };
-  };
-
-  const main = prepare(input.points);
-  if (main.filled.straddling > 0) {
-    notes.push(
-      `${main.filled.straddling} Graph bucket(s) crossed a ${input.granularity} boundary in ${bucketTz} and were counted where they start.`,
-    );
   }
-  const current = totals(main.series);
-  const oldestServed = Math.floor(input.nowMs / 1000) - GRAPH_LOOKBACK_SECONDS;
-  const compare = (other: TimeRange, label: string): Comparison | null => {
+
+  compare(main: Prepared, current: ReturnType<typeof totals>, other: TimeRange, label: string): Comparison | null {
     // Graph no longer has (all of) that period: its zeros would read as a collapse or a surge.
-    if (other.start < oldestServed) {
-      notes.push(`Not compared with the ${label}: it starts before Graph's one-year lookback.`);
+    if (other.start < this.oldestServed) {
+      this.notes.push(`Not compared with the ${label}: it starts before Graph's one-year lookback.`);
       return null;
     }
     const t = totals(within(main.filled.points, other));
     return { range: other, totals: t, change: compareTotals(current, t) };
-  };
-  const previous = previousPeriod(range, tz);
+  }
 
+  detect(
+    history: DataPoint[],
+    series: SeriesPoint[],
+    scope: AnomalyScope,
+    coverage: Coverage,
+    at: { granularity: Granularity; tz: string } = { granularity: this.input.granularity, tz: this.bucketTz },
+  ) {
+    return detectAnomalies({ history, series, ...at, scope, settings: this.input.detection, coverage });
+  }
+
+  /** A row judged by Graph's days (the call budget), and its unusual days half hour by half hour, each after its week. */
+  judgeByDays(days: ReturnType<ReportBuilder['prepareDays']>, looks: BreakdownRow['looks'], scope: AnomalyScope, coverage: Coverage) {
+    const { input } = this;
+    const dayTz = input.breakdown?.dayTimezone ?? this.bucketTz;
+    const found = this.detect(days.history, days.series, scope, coverage, { granularity: 'day', tz: dayTz });
+    for (const look of looks ?? []) {
+      const { points } = normalizeSeries(look.points);
+      const grid = fillGaps(points, { start: look.range.start - 7 * 86_400, end: look.range.end }, input.granularity, this.bucketTz).points;
+      const series = markSettlement(
+        grid.filter((p) => p.start >= look.range.start),
+        input.nowMs,
+        input.settleMs,
+      );
+      found.push(
+        ...this.detect(
+          grid.filter((p) => p.start < look.range.start),
+          series,
+          scope,
+          coverage,
+        ),
+      );
+    }
+    return found;
+  }
+
+  breakdownSection(main: Prepared, coverage: Coverage, anomalies: Anomaly[]): Report['breakdown'] {
+    const spec = this.input.breakdown;
+    if (!spec) return null;
+    const { by } = spec;
+    const accountSent = sentIn(main.series);
+    const previousOf = (points: readonly DataPoint[]) => (this.previous.start < this.oldestServed ? [] : within(points, this.previous));
+    const inputs = spec.items.map((item) => {
+      const scope: AnomalyScope = { kind: by, key: item.key, label: breakdownLabel(by, item.key) };
+      const days = item.days ? this.prepareDays(item.days) : undefined;
+      if (item.judgedBy === 'day' && days) {
+        anomalies.push(...this.judgeByDays(days, item.looks, scope, coverage));
+        return { key: item.key, current: days.series, previous: previousOf(days.all) };
+      }
+      const prepared = this.prepare(item.points);
+      // An item that carries every message (a single-number account) would repeat the account's
+      // anomalies word for word under its own name: the account's say it once.
+      const wholeAccount = accountSent > 0 && sentIn(prepared.series) === accountSent;
+      if (!wholeAccount) anomalies.push(...this.detect(prepared.history, prepared.series, scope, coverage));
+      return { key: item.key, current: prepared.series, previous: previousOf(days ? days.all : prepared.filled.points) };
+    });
+    const items = breakdown(inputs);
+    return { by, items, topMovers: topMovers(items), unjudged: [...(spec.unjudged ?? [])] };
+  }
+
+  /** Failure reasons, when status webhooks are kept: a range without any says so, never zeros. */
+  failures(): FailureSummary | null {
+    const { statuses, breakdown: spec } = this.input;
+    if (!statuses) return null;
+    if (statuses.rows.length) {
+      const since = statuses.since;
+      // Said where the failures are shown, not in a note at the bottom.
+      return { ...summarizeFailures(statuses.rows, spec?.by), ...(since !== undefined && since > this.range.start ? { since } : {}) };
+    }
+    if (statuses.webhooksKnown) this.notes.push('No WhatsApp status webhooks were received for this range: failure reasons are unknown.');
+    return null;
+  }
+}
+
+export function buildReport(input: BuildInput): Report {
+  const b = new ReportBuilder(input);
+  const { range, bucketTz, notes } = b;
+  const main = b.prepare(input.points);
+  if (main.filled.straddling > 0)
+    notes.push(
+      `${main.filled.straddling} Graph bucket(s) crossed a ${input.granularity} boundary in ${bucketTz} and were counted where they start.`,
+    );
+  const current = totals(main.series);
   const scope = input.scope ?? { phoneNumbers: [], countries: [] };
   const accountScope: AnomalyScope = {
     kind: 'account',
@@ -131,8 +226,8 @@ export function buildReport(input: BuildInput): Report {
   };
   // Graph's year and the account's first data bound every scope's baseline alike.
   const coverage = baselineCoverage({
-    servedFrom: oldestServed,
-    windowStart: window.start,
+    servedFrom: b.oldestServed,
+    windowStart: b.window.start,
     points: main.filled.points,
     granularity: input.granularity,
     tz: bucketTz,
@@ -146,97 +241,27 @@ export function buildReport(input: BuildInput): Report {
     settings: input.detection,
     coverage,
   });
-  const anomalies: Anomaly[] = judgedMain.anomalies;
   const firstBucket = main.series[0]?.start ?? range.start;
   const shortBaseline = shortBaselineNote(coverage, firstBucket, judgedMain.unjudgedUntil, main.series.at(-1)?.end ?? range.end, bucketTz);
   if (shortBaseline) notes.push(shortBaseline);
-
-  let breakdownSection: Report['breakdown'] = null;
-  if (input.breakdown) {
-    const { by } = input.breakdown;
-    const dayTz = input.breakdown.dayTimezone ?? bucketTz;
-    const accountSent = sentIn(main.series);
-    const inputs = input.breakdown.items.map((item) => {
-      const scope: AnomalyScope = { kind: by, key: item.key, label: breakdownLabel(by, item.key) };
-      const days = item.days ? prepareDays(item.days) : undefined;
-      const previousOf = (points: readonly DataPoint[]) => (previous.start < oldestServed ? [] : within(points, previous));
-      if (item.judgedBy === 'day' && days) {
-        // Judged by Graph's days (the call budget): their own baseline, their own zone; and the
-        // days that looked unusual half hour by half hour, each after its week of baseline.
-        anomalies.push(...detectAnomalies({ ...days, granularity: 'day', tz: dayTz, scope, settings: input.detection, coverage }));
-        for (const look of item.looks ?? []) {
-          const { points } = normalizeSeries(look.points);
-          const grid = fillGaps(points, { start: look.range.start - 7 * 86_400, end: look.range.end }, input.granularity, bucketTz).points;
-          anomalies.push(
-            ...detectAnomalies({
-              history: grid.filter((p) => p.start < look.range.start),
-              series: markSettlement(
-                grid.filter((p) => p.start >= look.range.start),
-                input.nowMs,
-                input.settleMs,
-              ),
-              granularity: input.granularity,
-              tz: bucketTz,
-              scope,
-              settings: input.detection,
-              coverage,
-            }),
-          );
-        }
-        return { key: item.key, current: days.series, previous: previousOf(days.all) };
-      }
-      const prepared = prepare(item.points);
-      // An item that carries every message (a single-number account) would repeat the account's
-      // anomalies word for word under its own name: the account's say it once.
-      const wholeAccount = accountSent > 0 && sentIn(prepared.series) === accountSent;
-      if (!wholeAccount)
-        anomalies.push(
-          ...detectAnomalies({
-            history: prepared.history,
-            series: prepared.series,
-            granularity: input.granularity,
-            tz: bucketTz,
-            scope,
-            settings: input.detection,
-            coverage,
-          }),
-        );
-      return { key: item.key, current: prepared.series, previous: previousOf(days ? days.all : prepared.filled.points) };
-    });
-    const items = breakdown(inputs);
-    breakdownSection = { by, items, topMovers: topMovers(items), unjudged: [...(input.breakdown.unjudged ?? [])] };
-  }
+  const found: Anomaly[] = [...judgedMain.anomalies];
+  const breakdownSection = b.breakdownSection(main, coverage, found);
   // What a report judges is its range: nothing it says began before the range's first bucket.
-  const inRange = anomalies.filter((a) => a.start >= firstBucket);
-  anomalies.length = 0;
-  anomalies.push(...inRange);
-  anomalies.sort(compareAnomalies);
-
-  // Failure reasons, when status webhooks are kept: a range without any says so, never zeros.
-  let failures: FailureSummary | null = null;
-  if (input.statuses) {
-    if (input.statuses.rows.length) {
-      const since = input.statuses.since;
-      // Said where the failures are shown, not in a note at the bottom.
-      failures = {
-        ...summarizeFailures(input.statuses.rows, input.breakdown?.by),
-        ...(since !== undefined && since > range.start ? { since } : {}),
-      };
-    } else if (input.statuses.webhooksKnown)
-      notes.push('No WhatsApp status webhooks were received for this range: failure reasons are unknown.');
-  }
-
+  const anomalies = found.filter((a) => a.start >= firstBucket).sort(compareAnomalies);
+  const failures = b.failures();
   const settled = main.series.filter((p) => p.settled);
   return {
     account: input.account,
-    range: { ...range, timezone: tz },
+    range: { ...range, timezone: b.tz },
     granularity: input.granularity,
     bucketTimezone: bucketTz,
     scope,
     totals: current,
     comparisons: {
-      previousPeriod: compare(previous, 'previous period'),
-      sameWeekdayLastWeek: comparesWithLastWeek(range) ? compare(sameWeekdayLastWeek(range, tz), 'same days a week before') : null,
+      previousPeriod: b.compare(main, current, b.previous, 'previous period'),
+      sameWeekdayLastWeek: comparesWithLastWeek(range)
+        ? b.compare(main, current, sameWeekdayLastWeek(range, b.tz), 'same days a week before')
+        : null,
     },
     series: main.series,
     anomalies,
@@ -245,7 +270,7 @@ export function buildReport(input: BuildInput): Report {
     freshness: {
       generatedAt: input.nowMs,
       settledUntil: settled.length ? settled[settled.length - 1]!.end : null,
-      unsettledBuckets: main.series.filter((p) => !p.settled && p.start < nowS).length,
+      unsettledBuckets: main.series.filter((p) => !p.settled && p.start < b.nowS).length,
       settleMs: input.settleMs,
     },
     notes,
