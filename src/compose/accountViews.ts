@@ -21,8 +21,8 @@ import type { HealthEventRecord, WabaOverview } from '../vocabulary/health.js';
 import type { PricingPoint } from '../vocabulary/pricing.js';
 import type { TimeRange } from '../vocabulary/series.js';
 import type { TemplateDay, TemplateInfo } from '../vocabulary/templates.js';
+import { snapToDays } from './fetchPlan.js';
 import { graphAccount } from './graphAccount.js';
-import { snapToDays } from './plan.js';
 
 /**
  * The one way the health, cost and templates views are made — for `waba-pulse health`,

@@ -10,8 +10,8 @@ import { fetchWindow, judgedWindow, reportEdges } from '../report/window.js';
 import type { StatusTotal } from '../store/types.js';
 import type { Granularity, TimeRange } from '../vocabulary/series.js';
 import { type BreakdownFetch, fetchBreakdown } from './breakdownFetch.js';
+import { planFetch } from './fetchPlan.js';
 import { graphAccount } from './graphAccount.js';
-import { planFetch } from './plan.js';
 import { type ReportLimits, reportCallsPerScope } from './reportPlan.js';
 
 /**

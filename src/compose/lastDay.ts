@@ -4,8 +4,8 @@ import { shiftDays } from '../analytics/time.js';
 import type { AccountConfig } from '../config/load.js';
 import type { AnalyticsSource } from '../graph/client.js';
 import type { TimeRange } from '../vocabulary/series.js';
+import { planFetch } from './fetchPlan.js';
 import { graphAccount } from './graphAccount.js';
-import { planFetch } from './plan.js';
 
 /** Yesterday's totals for an account, in its own zone: one small Graph call (two across zones). */
 export async function lastDayTotals(

@@ -8,7 +8,7 @@ import { GRAPH_DEFAULTS, GRAPH_LOOKBACK_SECONDS, type GraphSettings } from '../g
 import { endingByNow, parseGranularity, type RangeSpec, resolveRange } from '../query/range.js';
 import { fetchWindow, reportEdges } from '../report/window.js';
 import type { Granularity, TimeRange } from '../vocabulary/series.js';
-import { planFetch, snapToDays } from './plan.js';
+import { planFetch, snapToDays } from './fetchPlan.js';
 
 /**
  * The one planner for every report a person asks for — `waba-pulse report` and the chat

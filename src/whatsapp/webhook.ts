@@ -44,9 +44,11 @@ class WebhookRoute {
     this.limiter = new LogLimiter(options.now);
   }
 
-  answer(res: Response, status: number, outcome: string, body = outcome): void {
+  /** Answers and counts; returns nothing, so a handler can `return this.answer(…)`. */
+  answer(res: Response, status: number, outcome: string, body = outcome): undefined {
     this.options.counters?.requests.inc({ outcome });
     res.status(status).type('text/plain').send(body);
+    return undefined;
   }
 
   /** Log `message` once per 10 minutes for `kind`, saying how many were held back. */
@@ -55,7 +57,7 @@ class WebhookRoute {
     if (held !== undefined) this.options.log.warn({ ...fields, heldBack: held }, message);
   }
 
-  verify(req: Request, res: Response): void {
+  verify(req: Request, res: Response): undefined {
     const mode = req.query['hub.mode'];
     const challenge = req.query['hub.challenge'];
     if (mode !== 'subscribe' || !sameSecret(req.query['hub.verify_token'], this.options.settings.verifyToken)) {
@@ -70,7 +72,7 @@ class WebhookRoute {
     return this.answer(res, 200, 'verified', challenge);
   }
 
-  async receive(req: Request, res: Response): Promise<void> {
+  async receive(req: Request, res: Response): Promise<undefined> {
     const { settings, ingest, now, counters } = this.options;
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (!signatureMatches(raw, req.get('x-hub-signature-256'), settings.appSecret)) {
@@ -120,7 +122,7 @@ class WebhookRoute {
   }
 
   /** Unreachable, stalled past the timeout, or too much already waiting: 503, and Meta sends it again. */
-  private notKept(res: Response, err: unknown, events: number): void {
+  private notKept(res: Response, err: unknown, events: number): undefined {
     res.set('retry-after', '30');
     if (isStoreUnavailable(err)) {
       const code = (err as { code?: string }).code ?? 'E_STORE_UNAVAILABLE';
@@ -199,7 +201,7 @@ class WebhookRoute {
   }
 
   /** Too large, or unreadable: 413/400 from the body reader, answered here in words. */
-  refuseBody(err: unknown, res: Response, next: NextFunction): void {
+  refuseBody(err: unknown, res: Response, next: NextFunction): undefined {
     const status = (err as { status?: number }).status;
     if (status === 413) {
       this.options.log.warn({ limit: MAX_BODY_BYTES }, 'webhook refused: body over 1 MB');
@@ -209,7 +211,8 @@ class WebhookRoute {
       this.options.log.warn({ reason: (err as { type?: string }).type }, 'webhook refused: unreadable body');
       return this.answer(res, 400, 'bad_input', 'bad request');
     }
-    return next(err);
+    next(err);
+    return undefined;
   }
 }
 
