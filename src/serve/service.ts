@@ -18,7 +18,7 @@ import type { Platform, Store } from '../store/types.js';
 import { type IngestLimits, StatusIngest } from '../whatsapp/ingest.js';
 import { WEBHOOK_PATH } from '../whatsapp/settings.js';
 import { webhookRouter } from '../whatsapp/webhook.js';
-import { type ServePlan, servePlan } from './fetchPlan.js';
+import { type ServePlan, servePlan } from './plan.js';
 import { healthRoute } from './health.js';
 import { closeServer, httpErrorHandler, isLoopback, listen, metricsRoute, mountChartImages, unlessAborted } from './http.js';
 import { startJobs } from './jobs.js';
