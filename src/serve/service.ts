@@ -18,12 +18,12 @@ import type { Platform, Store } from '../store/types.js';
 import { type IngestLimits, StatusIngest } from '../whatsapp/ingest.js';
 import { WEBHOOK_PATH } from '../whatsapp/settings.js';
 import { webhookRouter } from '../whatsapp/webhook.js';
-import { type ServePlan, servePlan } from './plan.js';
 import { healthRoute } from './health.js';
 import { closeServer, httpErrorHandler, isLoopback, listen, metricsRoute, mountChartImages, unlessAborted } from './http.js';
 import { startJobs } from './jobs.js';
 import { ServiceLifecycle } from './lifecycle.js';
 import { ServiceMetrics } from './metrics.js';
+import { type ServePlan, servePlan } from './plan.js';
 
 /** Longest a stopping service waits for requests in flight (a webhook waits at most its ingest timeout, 10 s). */
 const DRAIN_MS = 12_000;
