@@ -1,9 +1,9 @@
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { detectAnomalies } from '../src/analytics/anomalies.js';
-import { markSettlement } from '../src/analytics/series.js';
-import { bucketGrid, offsetMinutes } from '../src/analytics/time.js';
-import type { DataPoint } from '../src/vocabulary/series.js';
+import { detectAnomalies } from '../../src/analytics/anomalies.js';
+import { markSettlement } from '../../src/analytics/series.js';
+import { bucketGrid, offsetMinutes } from '../../src/analytics/time.js';
+import type { DataPoint } from '../../src/vocabulary/series.js';
 
 // Zones whose clocks change at :30 UTC (Adelaide, St John's) or by half an hour (Lord Howe).
 const HALF_HOUR_ZONES = ['Australia/Adelaide', 'America/St_Johns', 'Australia/Lord_Howe'] as const;
@@ -81,7 +81,7 @@ describe.each(HALF_HOUR_ZONES)('bucket slots in %s', (zone) => {
 
 describe('bucket labels', () => {
   it('read as Luxon would write them, in every zone and granularity, across a year', async () => {
-    const { bucketLabel } = await import('../src/report/format.js');
+    const { bucketLabel } = await import('../../src/report/format.js');
     const mismatches: string[] = [];
     for (const zone of ['UTC', 'America/Los_Angeles', 'Asia/Kolkata', 'Asia/Kathmandu', ...HALF_HOUR_ZONES]) {
       // Every 7.5 hours: all times of day come round, and every DST change is crossed.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { occurrencesBetween } from '../src/jobs/schedule.js';
+import { occurrencesBetween } from '../../src/jobs/schedule.js';
 
 const utc = (iso: string) => Date.parse(iso);
 

@@ -1,15 +1,15 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import type { BacktestResult } from '../src/alerts/backtest/run.js';
-import type { Anomaly } from '../src/analytics/anomalies.js';
-import { LocalChartRenderer, QuickChartRenderer } from '../src/charts/render.js';
-import { type ChartSpec, chartSpec } from '../src/charts/spec.js';
-import { backtestChartSpec } from '../src/cli/backtest.js';
-import { buildReport } from '../src/report/build.js';
-import { bucketLabel } from '../src/report/format.js';
-import type { DataPoint } from '../src/vocabulary/series.js';
-import { chartLegibility } from './render/legibility.js';
+import type { BacktestResult } from '../../src/alerts/backtest/run.js';
+import type { Anomaly } from '../../src/analytics/anomalies.js';
+import { LocalChartRenderer, QuickChartRenderer } from '../../src/charts/render.js';
+import { type ChartSpec, chartSpec } from '../../src/charts/spec.js';
+import { backtestChartSpec } from '../../src/cli/backtest.js';
+import { buildReport } from '../../src/report/build.js';
+import { bucketLabel } from '../../src/report/format.js';
+import type { DataPoint } from '../../src/vocabulary/series.js';
+import { chartLegibility } from '../render/legibility.js';
 
 const TZ = 'Europe/Berlin';
 const start = Date.UTC(2026, 10, 16, 23) / 1000; // Tue 17 Nov 00:00 Berlin

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { AlertContent, AlertLine } from '../src/alerts/model.js';
-import { alertSummary, followUpText, incidents, statusText } from '../src/alerts/presentation.js';
-import { breakable, compactCount, compactPoints, reportHeadline } from '../src/chat/presentation.js';
-import { buildReport } from '../src/report/build.js';
-import { clockSpan, zoneName } from '../src/report/format.js';
-import type { DataPoint } from '../src/vocabulary/series.js';
+import type { AlertContent, AlertLine } from '../../src/alerts/model.js';
+import { alertSummary, followUpText, incidents, statusText } from '../../src/alerts/presentation.js';
+import { breakable, compactCount, compactPoints, reportHeadline } from '../../src/chat/presentation.js';
+import { buildReport } from '../../src/report/build.js';
+import { clockSpan, zoneName } from '../../src/report/format.js';
+import type { DataPoint } from '../../src/vocabulary/series.js';
 
 const T = (iso: string) => Date.parse(iso) / 1000;
 const NB = '\u00a0';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareAnomalies, type Rankable, rankAnomalies, shortfall } from '../src/analytics/ranking.js';
+import { compareAnomalies, type Rankable, rankAnomalies, shortfall } from '../../src/analytics/ranking.js';
 
 const drop = (over: Partial<Rankable> & { name: string }): Rankable & { name: string } => ({
   severity: 'critical',

@@ -2,11 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findAccount } from '../src/config/load.js';
-import { accountToken } from '../src/config/tokens.js';
-import { buildConfig, loadConfig } from '../src/configure.js';
-import { ConfigError, UsageError } from '../src/errors.js';
-import { thrown } from './helpers/thrown.js';
+import { findAccount } from '../../src/config/load.js';
+import { accountToken } from '../../src/config/tokens.js';
+import { buildConfig, loadConfig } from '../../src/configure.js';
+import { ConfigError, UsageError } from '../../src/errors.js';
+import { thrown } from '../helpers/thrown.js';
 
 const base = {
   accounts: [
@@ -152,13 +152,13 @@ describe('config files', () => {
   });
 
   it('loads the example config shipped in the repository', async () => {
-    const config = loadConfig({}, new URL('../waba-pulse.example.yaml', import.meta.url).pathname);
+    const config = loadConfig({}, new URL('../../waba-pulse.example.yaml', import.meta.url).pathname);
     expect(config.accounts.map((a) => a.name)).toEqual(['acme-retail', 'globex-support', 'initech-alerts']);
     expect(config.digests.length).toBeGreaterThan(0);
     expect(config.alerts.length).toBeGreaterThan(0);
     // Its digests' and rules' channels may see their accounts: chat answers there out of the box.
-    const { visibleAccounts } = await import('../src/config/access.js');
-    const { configDigests } = await import('../src/jobs/digests.js');
+    const { visibleAccounts } = await import('../../src/config/access.js');
+    const { configDigests } = await import('../../src/jobs/digests.js');
     for (const d of configDigests(config))
       expect(visibleAccounts(config, { ...d.target, user: 'U1' }).map((a) => a.id)).toContain(d.accountId);
   });
@@ -197,7 +197,7 @@ describe('health alert rules (kind: health)', () => {
   });
 
   it('need WHATSAPP_APP_SECRET, as rules on status webhooks do', async () => {
-    const { webhookSettings } = await import('../src/whatsapp/settings.js');
+    const { webhookSettings } = await import('../../src/whatsapp/settings.js');
     const config = buildConfig({ accounts, alerts: [{ kind: 'health', account: 'acme', targets }] }, {});
     expect(thrown(() => webhookSettings(config), ConfigError).message).toMatch(
       /1 rule\(s\) judge webhooks .* WHATSAPP_APP_SECRET is not set/,

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { chooseDrillDowns, type DrillDown, drillDownKey, type Judgement, withinBudget } from '../src/alerts/judge/graph.js';
-import { rankByEvidence } from '../src/analytics/evidence.js';
-import { longRunFactor } from '../src/analytics/noise.js';
-import { planBreakdown, planCloser, type RowCosts } from '../src/compose/breakdownFetch.js';
-import type { DataPoint } from '../src/vocabulary/series.js';
+import { chooseDrillDowns, type DrillDown, drillDownKey, type Judgement, withinBudget } from '../../src/alerts/judge/graph.js';
+import { rankByEvidence } from '../../src/analytics/evidence.js';
+import { longRunFactor } from '../../src/analytics/noise.js';
+import { planBreakdown, planCloser, type RowCosts } from '../../src/compose/breakdownFetch.js';
+import type { DataPoint } from '../../src/vocabulary/series.js';
 
 const numbers = (n: number): DrillDown[] =>
   Array.from({ length: n }, (_, k) => ({ dimension: 'phone', key: `1555000${String(k).padStart(4, '0')}` }));

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommand } from '../src/command/grammar.js';
-import { CommandError } from '../src/errors.js';
-import { CHAT_RANGE_NAMES } from '../src/query/range.js';
-import { thrown } from './helpers/thrown.js';
+import { parseCommand } from '../../src/command/grammar.js';
+import { CommandError } from '../../src/errors.js';
+import { CHAT_RANGE_NAMES } from '../../src/query/range.js';
+import { thrown } from '../helpers/thrown.js';
 
 const error = (text: string) => thrown(() => parseCommand(text), CommandError).message;
 

@@ -1,11 +1,11 @@
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { detectAnomalies } from '../src/analytics/anomalies.js';
-import { breakdown, topMovers } from '../src/analytics/breakdown.js';
-import { compareTotals } from '../src/analytics/compare.js';
-import { deliveryRate, fillGaps, markSettlement, totals } from '../src/analytics/series.js';
-import { bucketGrid, previousPeriod, sameWeekdayLastWeek } from '../src/analytics/time.js';
-import type { DataPoint } from '../src/vocabulary/series.js';
+import { detectAnomalies } from '../../src/analytics/anomalies.js';
+import { breakdown, topMovers } from '../../src/analytics/breakdown.js';
+import { compareTotals } from '../../src/analytics/compare.js';
+import { deliveryRate, fillGaps, markSettlement, totals } from '../../src/analytics/series.js';
+import { bucketGrid, previousPeriod, sameWeekdayLastWeek } from '../../src/analytics/time.js';
+import type { DataPoint } from '../../src/vocabulary/series.js';
 
 const BERLIN = 'Europe/Berlin';
 const local = (iso: string, zone = BERLIN) => DateTime.fromISO(iso, { zone }).toSeconds();

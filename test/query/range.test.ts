@@ -1,8 +1,8 @@
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../src/errors.js';
-import { parseGranularity, resolveRange } from '../src/query/range.js';
-import { thrown } from './helpers/thrown.js';
+import { UsageError } from '../../src/errors.js';
+import { parseGranularity, resolveRange } from '../../src/query/range.js';
+import { thrown } from '../helpers/thrown.js';
 
 const TZ = 'Asia/Kolkata';
 const NOW = DateTime.fromISO('2026-11-25T10:15', { zone: TZ }).toMillis();

@@ -8,12 +8,12 @@ import {
   PREVIOUS_OUT_OF_REACH_NOTE,
   spendSpikes,
   tierStandings,
-} from '../src/analytics/cost.js';
-import { healthSummary } from '../src/analytics/health.js';
-import { templateFunnels } from '../src/analytics/templateFunnel.js';
-import type { HealthEventRecord, PhoneNumberState } from '../src/vocabulary/health.js';
-import type { PricingPoint } from '../src/vocabulary/pricing.js';
-import type { TemplateInfo } from '../src/vocabulary/templates.js';
+} from '../../src/analytics/cost.js';
+import { healthSummary } from '../../src/analytics/health.js';
+import { templateFunnels } from '../../src/analytics/templateFunnel.js';
+import type { HealthEventRecord, PhoneNumberState } from '../../src/vocabulary/health.js';
+import type { PricingPoint } from '../../src/vocabulary/pricing.js';
+import type { TemplateInfo } from '../../src/vocabulary/templates.js';
 
 /** Cost, template funnels and health, computed from plain values (the pure half of issue 22). */
 const DAY = 86_400;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { anomalyKey } from '../src/alerts/judge/anomalyKey.js';
-import { judgeHealth, recentHealthNote } from '../src/alerts/judge/health.js';
-import type { HealthEventRecord, HealthField } from '../src/vocabulary/health.js';
-import { readHealthChange } from '../src/whatsapp/healthEvents.js';
+import { anomalyKey } from '../../src/alerts/judge/anomalyKey.js';
+import { judgeHealth, recentHealthNote } from '../../src/alerts/judge/health.js';
+import type { HealthEventRecord, HealthField } from '../../src/vocabulary/health.js';
+import { readHealthChange } from '../../src/whatsapp/healthEvents.js';
 
 /**
  * The health judge, table by table: every event that opens a problem, and the event that undoes

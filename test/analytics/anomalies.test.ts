@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type AnomalyScope, type DetectionSettings, detectAnomalies } from '../src/analytics/anomalies.js';
-import { normalizeSeries } from '../src/analytics/normalize.js';
-import { markSettlement } from '../src/analytics/series.js';
-import { SeriesError } from '../src/errors.js';
-import type { DataPoint } from '../src/vocabulary/series.js';
-import { thrown } from './helpers/thrown.js';
+import { type AnomalyScope, type DetectionSettings, detectAnomalies } from '../../src/analytics/anomalies.js';
+import { normalizeSeries } from '../../src/analytics/normalize.js';
+import { markSettlement } from '../../src/analytics/series.js';
+import { SeriesError } from '../../src/errors.js';
+import type { DataPoint } from '../../src/vocabulary/series.js';
+import { thrown } from '../helpers/thrown.js';
 
 const START = Date.UTC(2026, 10, 2) / 1000; // Monday 2 Nov 2026, 00:00 UTC
 const HH = 1800;
