@@ -6,6 +6,7 @@ import {
   type ChartSpec,
   COLORS,
   chartScopeName,
+  chartTitle,
   font,
   indexSpan,
   MIN_SENT_FOR_RATE,
@@ -92,13 +93,7 @@ export function alertChartSpec(alert: AlertContent): ChartSpec | undefined {
       animation: false,
       layout: { padding: { left: 12, right: 16, top: 4, bottom: 8 } },
       plugins: {
-        title: {
-          display: true,
-          text: title.length > 1 ? title : title[0]!,
-          color: COLORS.text,
-          font: font(22, 'bold'),
-          padding: { top: 10, bottom: 10 + strip.height },
-        },
+        title: chartTitle(title, 22, { top: 10, bottom: 10 + strip.height }),
         legend: { position: 'bottom', labels: { font: font(18), color: COLORS.text, boxWidth: 20 } },
         annotation: { clip: false, annotations: strip.annotations },
       },

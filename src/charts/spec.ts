@@ -45,6 +45,17 @@ export function clipLabel(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
+/** A chart's title: one line or several (a long title wrapped), bold, in the text colour. */
+export function chartTitle(title: readonly string[], size: number, padding?: { top: number; bottom: number }) {
+  return {
+    display: true,
+    text: title.length > 1 ? [...title] : title[0]!,
+    color: COLORS.text,
+    font: font(size, 'bold'),
+    ...(padding ? { padding } : {}),
+  };
+}
+
 export function font(size: number, weight: 'normal' | 'bold' = 'normal') {
   return { family: CHART_FONT, size, weight };
 }
@@ -241,13 +252,7 @@ export function chartSpec(report: Report, view: ChartView = {}): ChartSpec {
       animation: false,
       layout: { padding: { left: 12, right: 12, top: 4, bottom: 8 } },
       plugins: {
-        title: {
-          display: true,
-          text: title.length > 1 ? title : title[0]!,
-          color: COLORS.text,
-          font: font(TITLE_SIZE, 'bold'),
-          padding: { top: 8, bottom: 4 },
-        },
+        title: chartTitle(title, TITLE_SIZE, { top: 8, bottom: 4 }),
         // The band labels' strip lies between the subtitle and the plot.
         subtitle: {
           display: true,
@@ -291,12 +296,7 @@ export function failureChartSpec(report: Report): ChartSpec | undefined {
       animation: false,
       layout: { padding: { left: 12, right: 24, top: 4, bottom: 8 } },
       plugins: {
-        title: {
-          display: true,
-          text: title.length > 1 ? title : title[0]!,
-          color: COLORS.text,
-          font: font(22, 'bold'),
-        },
+        title: chartTitle(title, 22),
         legend: { display: false },
       },
       scales: {
