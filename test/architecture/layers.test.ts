@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { circles, fileGraph, folderGraph, readSources } from './imports.js';
@@ -7,7 +9,8 @@ import { circles, fileGraph, folderGraph, readSources } from './imports.js';
  * config → graph → analytics → report → charts/chat, and what is pure stays pure. The figures are
  * printed for the README's Architecture section.
  */
-const files = readSources(fileURLToPath(new URL('../../src', import.meta.url)));
+const srcDir = fileURLToPath(new URL('../../src', import.meta.url));
+const files = readSources(srcDir);
 
 /** Pure logic: no I/O, tested with plain values. */
 const PURE = [
@@ -85,6 +88,21 @@ describe('the layers', () => {
       f.packages.filter((p) => SDKS.some(([sdk, home]) => sdk.test(p) && !f.path.startsWith(home))).map((p) => `${f.path} → ${p}`),
     );
     expect(strays).toEqual([]);
+  });
+
+  it('never names a chat platform in code outside its folder and the one registry line', () => {
+    // Comments may name them; code goes through the platform contract. The sandbox's sample config is data.
+    const home = (path: string) => /^chat\/(slack|teams)\//.test(path) || path === 'chatPlatforms.ts' || path === 'sandbox/config.ts';
+    const naming = files
+      .filter((f) => !home(f.path))
+      .flatMap((f) =>
+        readFileSync(join(srcDir, f.path), 'utf8')
+          .split('\n')
+          .map((line, i) => ({ line: line.trim(), at: `${f.path}:${i + 1}` }))
+          .filter(({ line }) => !/^(\/\/|\*|\/\*)/.test(line) && /\b(slack|teams)\b/i.test(line.replace(/\/\/.*$/, '')))
+          .map(({ at }) => at),
+      );
+    expect(naming).toEqual([]);
   });
 
   it(`has no function over ${MAX_FUNCTION_LINES} lines outside declarative tables`, () => {
