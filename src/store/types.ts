@@ -151,6 +151,8 @@ export interface RunOutcome {
 export interface AlertRepository {
   saveAlert(alert: StoredAlert): Promise<void>;
   alert(key: string): Promise<StoredAlert | undefined>;
+  /** The alerts open now on these accounts, newest first. */
+  openAlerts(accountIds: readonly string[]): Promise<StoredAlert[]>;
   alertEpisode(rule: string): Promise<AlertEpisode | undefined>;
   saveAlertEpisode(episode: AlertEpisode): Promise<void>;
   /** Record who acknowledged or muted an alert (by its key), newest last. */
