@@ -298,6 +298,31 @@ describe('the rule form', () => {
     ]);
   });
 
+  it("opens a chat rule to edit, filled in and carrying its version, only for someone in the rule's channel", async () => {
+    const [rule] = await store.rules.listRules({ platform: 'slack', conversation: 'C0OPS' });
+    const edit = (user: string) =>
+      interaction({
+        type: 'block_actions',
+        user: { id: user, team_id: 'T0FAKE' },
+        trigger_id: `edit.${user}`,
+        actions: [{ action_id: 'setup_edit_rule', block_id: 'r', type: 'button', value: rule!.id }],
+      });
+    slack.setMembership('U0EVE', ['C0OTHER']);
+    const since = slack.calls.length;
+    await edit('U0EVE');
+    await edit('U0BOB');
+    const opened = await slack.waitFor(() => newCalls('views.open', since)[0]);
+    // Eve is not in #ops: nothing opened for her.
+    expect(newCalls('views.open', since).map((c) => c.args.trigger_id)).toEqual(['edit.U0BOB']);
+    const view = opened.args.view as Record<string, any>;
+    expect(JSON.parse(view.private_metadata)).toEqual({ ruleId: rule!.id, version: rule!.version });
+    expect(view.title.text).toBe('Edit alert rule');
+    const block = (id: string) => view.blocks.find((b: any) => b.block_id === id).element;
+    expect(block('channel').initial_conversation).toBe('C0OPS');
+    expect(block('min_sent').initial_value).toBe('500');
+    expect(block('account').initial_option.value).toBe('acme-retail');
+  });
+
   it('previews a rule: the 30-day backtest, written into the open form by views.update on its hash', async () => {
     const since = slack.calls.length;
     await interaction({
@@ -331,6 +356,24 @@ describe('the rule form', () => {
     // Yesterday's drop on acme-retail is in the window: at least that one.
     expect(Number(count![1])).toBeGreaterThanOrEqual(1);
     expect(answer.split('\n').filter((l) => l.startsWith('• ')).length).toBe(Math.min(8, Number(count![1])));
+    // A second preview sent with the hash the form had before the first answer is dropped: the newer form stands.
+    const before = slack.openView(open)!.hash;
+    const stale = slack.calls.length;
+    await interaction({
+      type: 'block_actions',
+      user: { id: 'U0BOB', team_id: 'T0FAKE' },
+      view: {
+        id: open,
+        hash: 'h-old',
+        type: 'modal',
+        callback_id: 'setup_rule_form',
+        private_metadata: '{}',
+        state: state({ channel: 'C0OPS', account: 'acme-retail' }),
+      },
+      actions: [{ action_id: 'setup_preview', block_id: 'preview', type: 'button', value: 'preview' }],
+    });
+    await slack.waitFor(() => newCalls('views.update', stale)[0], 60_000);
+    expect(slack.openView(open)!.hash).toBe(before);
     // The form keeps what was typed (same block and action ids).
     expect((updated.args.view as any).blocks.map((b: any) => b.block_id)).toContain('min_sent');
   }, 90_000);

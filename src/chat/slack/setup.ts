@@ -134,12 +134,18 @@ export function listenToSetup(app: App, ctx: CommandContext, log: Logger): void 
       preview = `The preview failed: ${errorMessage(err)}`;
     }
     const accounts = await accountChoices(ctx, client, b.user.id, b.user.team_id);
-    // The hash makes Slack refuse this update if the form changed meanwhile (a second click's answer arrived first).
-    await client.views.update({
-      view_id: b.view.id,
-      ...(b.view.hash ? { hash: b.view.hash } : {}),
-      view: ruleFormView({ accounts, values, metadata, preview }) as never,
-    });
+    // The hash makes Slack refuse this update if the form changed meanwhile (another preview's
+    // answer came first): the newer form stands, and this answer is dropped.
+    await client.views
+      .update({
+        view_id: b.view.id,
+        ...(b.view.hash ? { hash: b.view.hash } : {}),
+        view: ruleFormView({ accounts, values, metadata, preview }) as never,
+      })
+      .catch((err: unknown) => {
+        if ((err as { data?: { error?: string } }).data?.error !== 'hash_conflict') throw err;
+        log.info({ view: b.view?.id }, 'rule preview dropped: the form changed while it ran');
+      });
   });
 
   app.view(RULE_FORM, async ({ ack, body, client }) => {
