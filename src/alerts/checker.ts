@@ -7,16 +7,15 @@ import type { AccountConfig, Config } from '../config/load.js';
 import type { AnalyticsSource } from '../graph/client.js';
 import type { Logger } from '../log.js';
 import { redactSecrets } from '../secrets.js';
-import type { ChatTarget, StoreWith } from '../store/types.js';
+import type { StoreWith } from '../store/types.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
-import type { PostOutcome } from '../vocabulary/chat.js';
 import { chartData, line, recovered, recoveryLines, settledEnd } from './content.js';
 import { anomalyKey, parseAnomalyKey, scopeKeyOf } from './judge/anomalyKey.js';
 import type { CheckBudget, Judgement } from './judge/graph.js';
 import type { HealthJudgement } from './judge/health.js';
 import { newAlertKey, newShortId } from './keys.js';
 import { advance, type Decision, decide, type EpisodeState } from './lifecycle.js';
-import type { AlertContent, AlertDelivery, AlertFollowUp } from './model.js';
+import type { AlertContent, AlertDelivery } from './model.js';
 import { AlertNotifier } from './notify.js';
 import { defaultJudge, healthJudge, healthNoteFor, type JudgeFn, webhookJudge } from './sources.js';
 
