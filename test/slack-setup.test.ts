@@ -377,4 +377,53 @@ describe('the rule form', () => {
     // The form keeps what was typed (same block and action ids).
     expect((updated.args.view as any).blocks.map((b: any) => b.block_id)).toContain('min_sent');
   }, 90_000);
+  it('deletes a rule at the version its form was opened on, only for someone in its channel, and logs it', async () => {
+    const [rule] = await store.rules.listRules({ platform: 'slack', conversation: 'C0OPS' });
+    const since = slack.calls.length;
+    await interaction({
+      type: 'block_actions',
+      user: { id: 'U0BOB', team_id: 'T0FAKE' },
+      trigger_id: 'del.1',
+      actions: [{ action_id: 'setup_edit_rule', block_id: 'r', type: 'button', value: rule!.id }],
+    });
+    const opened = await slack.waitFor(() => newCalls('views.open', since)[0]);
+    expect((opened.args.view as any).blocks.find((b: any) => b.block_id === 'preview').elements[1]).toMatchObject({
+      action_id: 'setup_delete_rule',
+      confirm: { confirm: { text: 'Delete' } },
+    });
+    const form = slack.openedViews().at(-1)!;
+    const remove = async (user: string, version: number) => {
+      const before = newCalls('views.update', since).length;
+      await interaction({
+        type: 'block_actions',
+        user: { id: user, team_id: 'T0FAKE' },
+        view: {
+          id: form,
+          type: 'modal',
+          callback_id: 'setup_rule_form',
+          private_metadata: JSON.stringify({ ruleId: rule!.id, version }),
+          state: state({}),
+        },
+        actions: [{ action_id: 'setup_delete_rule', block_id: 'preview', type: 'button', value: 'delete' }],
+      });
+      const update = await slack.waitFor(() => newCalls('views.update', since)[before]);
+      return (update.args.view as any).blocks[0].text.text as string;
+    };
+    expect(await remove('U0EVE', rule!.version)).toBe('Only someone in its channel may delete this rule.');
+    expect(await remove('U0BOB', rule!.version - 1)).toBe(
+      `Not deleted: changed by U0BOB since you opened it (now version ${rule!.version}). Open it again to see their change.`,
+    );
+    expect(await store.rules.rule(rule!.id)).toBeDefined();
+    const deleting = slack.calls.length;
+    expect(await remove('U0BOB', rule!.version)).toBe('Rule deleted: its alerts stop from the next check.');
+    expect(await store.rules.rule(rule!.id)).toBeUndefined();
+    expect((await store.rules.ruleChanges(rule!.id)).at(-1)).toMatchObject({ action: 'delete', by: 'U0BOB', at: NOW, after: null });
+    // The App Home is redrawn without it (an earlier redraw, after the refused delete, may land first).
+    const home = await slack.waitFor(() =>
+      newCalls('views.publish', deleting)
+        .map((c) => textOf(c.args.view as Record<string, any>))
+        .find((t) => t.includes('<#C0OPS>') && !t.includes(rule!.id)),
+    );
+    expect(home).toContain('<#C0OPS>');
+  });
 });

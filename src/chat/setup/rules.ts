@@ -123,3 +123,18 @@ export async function previewRule(ctx: CommandContext, account: AccountConfig, r
   const more = n > SHOWN_EPISODES ? [`… and ${n - SHOWN_EPISODES} more`] : [];
   return [head, ...lines, ...more, ...result.notes.slice(0, 2)].join('\n');
 }
+
+/** Delete a chat rule at the version its form was opened on, if the person is in its channel. */
+export async function deleteRuleForm(ctx: CommandContext, editor: RuleEditor, edit: { ruleId: string; version: number }): Promise<string> {
+  const stored = await ctx.store.rules.rule(edit.ruleId);
+  if (!stored) return 'This rule was already deleted.';
+  if (stored.owner.platform !== editor.platform || !(await editor.isMember(stored.owner.conversation)))
+    return 'Only someone in its channel may delete this rule.';
+  try {
+    await ctx.store.rules.deleteRule(edit.ruleId, edit.version, editor.user, ctx.now());
+    return 'Rule deleted: its alerts stop from the next check.';
+  } catch (err) {
+    if (!(err instanceof StaleRuleError)) throw err;
+    return `Not deleted: changed by ${err.changedBy} since you opened it (now version ${err.currentVersion}). Open it again to see their change.`;
+  }
+}

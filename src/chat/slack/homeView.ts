@@ -2,7 +2,12 @@ import type { SetupHome, SetupRule } from '../setup/home.js';
 import { type Block, clip, escapeMrkdwn, LIMITS } from './render.js';
 
 /** What the App Home's buttons are called back as (src/chat/slack/setup.ts listens for them). */
-export const SETUP_ACTIONS = { newRule: 'setup_new_rule', editRule: 'setup_edit_rule', preview: 'setup_preview' } as const;
+export const SETUP_ACTIONS = {
+  newRule: 'setup_new_rule',
+  editRule: 'setup_edit_rule',
+  preview: 'setup_preview',
+  deleteRule: 'setup_delete_rule',
+} as const;
 
 /** Slack takes at most 100 blocks in a Home tab. */
 const HOME_BLOCKS = 100;

@@ -64,6 +64,21 @@ function text(block: string, label: string, hint: string, initial: string | unde
   };
 }
 
+/** An existing rule may be deleted (at the version its form was opened on, like an edit), once Slack has asked to confirm. */
+const deleteButton = {
+  type: 'button',
+  action_id: 'setup_delete_rule',
+  style: 'danger',
+  text: { type: 'plain_text', text: 'Delete rule' },
+  value: 'delete',
+  confirm: {
+    title: { type: 'plain_text', text: 'Delete this rule?' },
+    text: { type: 'plain_text', text: 'Its alerts stop; the change log keeps what it was.' },
+    confirm: { type: 'plain_text', text: 'Delete' },
+    deny: { type: 'plain_text', text: 'Keep it' },
+  },
+};
+
 /**
  * The rule form as a modal: the same fields as a rule under `alerts:`, a Preview button that
  * replays it over the last 30 days (its answer shown under the button), Save to store it.
@@ -132,6 +147,7 @@ export function ruleFormView(options: {
       block_id: 'preview',
       elements: [
         { type: 'button', action_id: 'setup_preview', text: { type: 'plain_text', text: 'Preview: last 30 days' }, value: 'preview' },
+        ...(options.metadata.ruleId ? [deleteButton] : []),
       ],
     },
   ];

@@ -4,7 +4,7 @@ import { visibleAccounts } from '../../config/access.js';
 import type { Logger } from '../../log.js';
 import type { CommandContext } from '../context.js';
 import { setupHome } from '../setup/home.js';
-import { checkRuleForm, previewRule, type RuleEditor, saveRuleForm } from '../setup/rules.js';
+import { checkRuleForm, deleteRuleForm, previewRule, type RuleEditor, saveRuleForm } from '../setup/rules.js';
 import { errorMessage } from '../surface.js';
 import { homeView, SETUP_ACTIONS } from './homeView.js';
 import {
@@ -78,6 +78,16 @@ type ViewBody = {
   view?: { id: string; hash?: string; private_metadata?: string; state?: Parameters<typeof formValues>[0] };
 };
 
+/** The form replaced by a line of news (nothing left to submit). */
+function noticeView(text: string) {
+  return {
+    type: 'modal',
+    title: { type: 'plain_text', text: 'Alert rule' },
+    close: { type: 'plain_text', text: 'Close' },
+    blocks: [{ type: 'section', text: { type: 'plain_text', text } }],
+  };
+}
+
 function metadataOf(view: ViewBody['view']): RuleFormMetadata {
   try {
     const m = JSON.parse(view?.private_metadata || '{}') as RuleFormMetadata;
@@ -146,6 +156,21 @@ export function listenToSetup(app: App, ctx: CommandContext, log: Logger): void 
         if ((err as { data?: { error?: string } }).data?.error !== 'hash_conflict') throw err;
         log.info({ view: b.view?.id }, 'rule preview dropped: the form changed while it ran');
       });
+  });
+
+  app.action(SETUP_ACTIONS.deleteRule, async ({ ack, body, client }) => {
+    await ack();
+    const b = body as unknown as ViewBody;
+    const metadata = metadataOf(b.view);
+    if (!b.view || !metadata.ruleId || metadata.version === undefined) return;
+    const said = await deleteRuleForm(ctx, editorOf(client, b.user.id, b.user.team_id), {
+      ruleId: metadata.ruleId,
+      version: metadata.version,
+    });
+    await client.views.update({ view_id: b.view.id, view: noticeView(said) as never });
+    await publishHome(ctx, client, b.user.id, b.user.team_id).catch((err: unknown) =>
+      log.warn({ err: errorMessage(err) }, 'app home not redrawn after a delete'),
+    );
   });
 
   app.view(RULE_FORM, async ({ ack, body, client }) => {
