@@ -98,6 +98,12 @@ describe.each(backends)('rules made in chat are checked by serve on $name', (bac
     ]);
     const checks = await first.runs.listRuns({ job: `alert-check:chat:${made.id}` });
     expect(checks.map((r) => r.status)).toEqual(['posted', 'posted', 'posted']);
+    // Deleted in chat: the next tick (re-reading the store) no longer checks it; the YAML rule goes on.
+    await first.rules.deleteRule(made.id, 1, 'U1', D('13:10'));
+    clock = D('13:30');
+    await Promise.all([a.tick(clock), b.tick(clock)]);
+    expect(await first.runs.listRuns({ job: `alert-check:chat:${made.id}` })).toHaveLength(3);
+    expect(await first.runs.listRuns({ job: 'alert-check:yamlco:yaml' })).toHaveLength(4);
     const skipped = logged.split('\n').filter((l) => l.includes('chat-made alert rule skipped'));
     // Said once per replica (each keeps its own memory of what it said), not once a tick.
     expect(skipped).toHaveLength(2);
