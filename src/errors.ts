@@ -257,3 +257,32 @@ export class TemplateBatchError extends WabaPulseError {
   readonly code = 'E_TEMPLATE_BATCH';
   readonly exitCode = 1 as const;
 }
+
+/**
+ * A chat-made alert rule was changed by someone else since it was read: the edit names the version
+ * it started from, and is refused rather than overwrite the other person's change.
+ */
+export class StaleRuleError extends WabaPulseError {
+  readonly code = 'E_RULE_STALE';
+  readonly exitCode = 1 as const;
+  constructor(
+    readonly ruleId: string,
+    readonly expectedVersion: number,
+    readonly currentVersion: number,
+    readonly changedBy: string,
+  ) {
+    super(
+      `rule ${ruleId} was changed by ${changedBy} (now version ${currentVersion}, you edited version ${expectedVersion})`,
+      'reopen the rule to see their change, then make yours again',
+    );
+  }
+}
+
+/** A chat-made alert rule that is not (or no longer) in the store. */
+export class RuleNotFoundError extends WabaPulseError {
+  readonly code = 'E_RULE_NOT_FOUND';
+  readonly exitCode = 2 as const;
+  constructor(readonly ruleId: string) {
+    super(`no alert rule ${ruleId}`, 'it may have been deleted: list the rules of this conversation again');
+  }
+}

@@ -14,7 +14,22 @@ describe('the Slack app manifest', () => {
   });
 
   it('asks for the bot scopes the app uses and no more', () => {
-    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual(['chat:write', 'chat:write.public', 'commands', 'files:write']);
+    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([
+      'channels:read',
+      'chat:write',
+      'chat:write.public',
+      'commands',
+      'files:write',
+      'groups:read',
+    ]);
+  });
+
+  it('has the App Home tab and its app_home_opened event on /slack/events', () => {
+    expect(manifest.features.app_home).toMatchObject({ home_tab_enabled: true });
+    expect(manifest.settings.event_subscriptions).toEqual({
+      request_url: 'https://pulse.example.com/slack/events',
+      bot_events: ['app_home_opened'],
+    });
   });
 });
 

@@ -50,6 +50,11 @@ export interface AlertCheckerOptions {
    * the clock and hands them in.
    */
   judge?: JudgeFn | undefined;
+  /**
+   * The rules to check at a tick, each with the id its claims and episodes go by (default: the
+   * config's `alerts:`). `serve` adds the rules made in chat, read again every tick.
+   */
+  rules?: ((now: number) => Promise<ReadonlyArray<{ id: string; rule: Rule }>>) | undefined;
 }
 
 /** How a `kind: health` rule's account is judged at a moment (default: its health events in the store). */
@@ -70,6 +75,11 @@ export type DropRule = Extract<Rule, { kind: 'drop' }>;
 
 export function ruleId(rule: Pick<Rule, 'account' | 'name'>, index: number): string {
   return rule.name ? `${rule.account}:${rule.name}` : `${rule.account}:${index}`;
+}
+
+/** The config's own rules, by the ids their claims and episodes have always gone by. */
+export function configRules(config: Pick<Config, 'alerts'>): Array<{ id: string; rule: Rule }> {
+  return config.alerts.map((rule, index) => ({ id: ruleId(rule, index), rule }));
 }
 
 /** What an alert check did, for the run record (and for backtests). */
@@ -110,13 +120,13 @@ export class AlertChecker {
 
   async tick(now = this.options.ctx.now()): Promise<void> {
     const { ctx, store, logger } = this.options;
+    const rules = this.options.rules ? await this.options.rules(now) : configRules(ctx.config);
     await Promise.all(
-      ctx.config.alerts.map(async (rule, index) => {
-        const id = ruleId(rule, index);
+      rules.map(async ({ id, rule }) => {
         const period = String(Math.floor(now / rule.checkEvery));
         const job = `alert-check:${id}`;
         if (!(await store.runs.claimRun(job, period, this.options.owner, now, this.leaseMs))) return;
-        // The config's validation guarantees the rule's account exists.
+        // The config's validation (and the chat rules' own) guarantees the rule's account exists.
         const account = lookupAccount(ctx.config.accounts, rule.account)!;
         // Nearly out of budget: defer this check (a longer interval) rather than be throttled.
         const budget = this.options.budget;

@@ -65,7 +65,7 @@ async function helpCommand(ctx: CommandContext, who: Requester, _command: Comman
   };
 }
 
-async function deliveryLine(ctx: CommandContext, account: AccountConfig): Promise<string> {
+export async function deliveryLine(ctx: CommandContext, account: AccountConfig): Promise<string> {
   try {
     const t = await lastDayTotals(ctx.graph, account, ctx.accounts(account).token, ctx.now());
     return `*${account.displayName}* (\`${account.name}\`): ${formatRate(t.deliveryRate)} of ${formatCount(t.sent)} delivered yesterday`;

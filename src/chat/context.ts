@@ -14,7 +14,7 @@ export type CommandResult = ChartedReport | ViewsAnswer | { type: 'notice'; titl
  * replay guard), and how commands are typed here.
  */
 export interface CommandContext extends ReportDeps {
-  store: StoreWith<'preferences' | 'alerts' | 'statuses' | 'conversations' | 'seen'>;
+  store: StoreWith<'preferences' | 'alerts' | 'statuses' | 'conversations' | 'seen' | 'rules'>;
   /** How the command is typed on this platform, for help texts: "/waba" or "@waba-pulse". */
   prefix: string;
   /** Every platform's prefix: people type one platform's command on another ("/waba report" in Teams). */

@@ -10,6 +10,7 @@ import { redactSecrets } from '../secrets.js';
 import { servePlan } from '../serve/plan.js';
 import { judgesWebhooks, WEBHOOK_PATH } from '../whatsapp/settings.js';
 import type { CliIo } from './io.js';
+import { alertRuleLines } from './rules.js';
 import { graphClientFor } from './sources.js';
 
 /**
@@ -59,6 +60,7 @@ export async function runCheck(opts: { online?: boolean }, io: CliIo, configPath
       `✓ ${digest.origin}: ${account.name} ${describeSchedule(digest)}${digest.by ? ` by ${digest.by}` : ''} → ${digest.target.platform} ${digest.target.conversation}; next ${when} (${digest.timezone})`,
     );
   }
+  for (const line of await alertRuleLines(config, io)) out(line);
   // What serve would start with, or refuse: the same reading serve makes (servePlan).
   const plan = servePlan(config);
   for (const problem of plan.problems) {

@@ -159,6 +159,15 @@ function addServiceCommands(program: Command, ctx: CliRun): void {
       ctx.exitCode = await (await import('./runs.js')).runRuns(opts, ctx.io, ctx.config());
     });
 
+  const rules = program.command('rules').description('alert rules made in chat');
+  rules
+    .command('export')
+    .description('print the alert rules made in chat as an alerts: fragment for waba-pulse.yaml')
+    .option('--format <format>', 'yaml (default) or json')
+    .action(async (opts: { format?: string }) => {
+      ctx.exitCode = await (await import('./rules.js')).runRulesExport(opts, ctx.io);
+    });
+
   // Commands a chat platform adds of its own (Teams' app package).
   for (const command of CHAT_PLATFORMS.flatMap((p) => p.commands ?? [])) {
     const added = program.command(command.name).description(command.description);

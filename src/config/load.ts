@@ -55,7 +55,7 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
 }
 
-function issueLine(issue: z.core.$ZodIssue): { path: string; message: string } {
+export function issueLine(issue: z.core.$ZodIssue): { path: string; message: string } {
   const path = formatPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
     return {

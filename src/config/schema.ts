@@ -252,6 +252,11 @@ const alertRuleSchema = (target: z.ZodType<ChatTarget>, minTargets = 1) =>
     },
   });
 
+/** One entry of `alerts:`: the same schema validates the alert rules made in chat (src/config/chatRules.ts). */
+export function alertRuleEntrySchema(platforms: readonly PlatformConfig[]) {
+  return alertRuleSchema(targetSchema(platforms));
+}
+
 /** The rule a backtest replays when none is named: every setting at its default, posting nowhere. */
 export function defaultAlertRule(account: string) {
   return dropRuleSchema(z.never(), 0).parse({ account, name: 'defaults', targets: [] });

@@ -9,6 +9,7 @@ import { Scheduler } from '../jobs/scheduler.js';
 import type { Logger } from '../log.js';
 import type { Platform, StoreWith } from '../store/types.js';
 import type { PostOutcome } from '../vocabulary/chat.js';
+import { alertRuleSource } from './alertRules.js';
 import type { ServiceMetrics } from './metrics.js';
 
 /** How long status webhook counts are kept: Graph's year of analytics, and a month for comparisons. */
@@ -20,7 +21,7 @@ const PRUNE_EVERY_MS = 10 * 60_000;
 export interface JobsOptions {
   config: Config;
   /** The alert checks' and digests' repositories, and those pruned now and then. */
-  store: StoreWith<'runs' | 'alerts' | 'preferences' | 'statuses' | 'seen' | 'health'>;
+  store: StoreWith<'runs' | 'alerts' | 'preferences' | 'statuses' | 'seen' | 'health' | 'rules'>;
   ctx: CommandContext;
   cache: CachedAnalytics;
   graph: GraphClient;
@@ -51,6 +52,7 @@ export function startJobs(options: JobsOptions): { scheduler: Scheduler; stop():
     owner,
     metrics,
     settleCurves: cache.settleCurves,
+    rules: alertRuleSource(config, store, logger.child({ surface: 'alerts' })),
     budget: { callsInLastHour: (id) => graph.usage.callsInLastHour(id), callsPerHour: config.graph.callsPerHour },
     logger: logger.child({ surface: 'alerts' }),
     delivery: {

@@ -1,4 +1,4 @@
-import { type Database, num } from './database.js';
+import { type Database, num, type Tables } from './database.js';
 import { documents, readDocument } from './documents.js';
 import type { AlertAction, AlertEpisode, AlertMessage, AlertRepository, ChatTarget, StoredAlert } from './types.js';
 
@@ -28,17 +28,21 @@ export class SqlAlertRepository implements AlertRepository {
 
   async alert(key: string): Promise<StoredAlert | undefined> {
     const r = await this.database.q(() => this.database.db.selectFrom('alerts').selectAll().where('key', '=', key).executeTakeFirst());
-    if (!r) return undefined;
-    return {
-      key: r.key,
-      shortId: r.short_id,
-      rule: r.rule,
-      accountId: r.account_id,
-      status: r.status as StoredAlert['status'],
-      content: readDocument(documents.alert, r.content, `alert ${r.short_id}`),
-      openedAt: num(r.opened_at),
-      updatedAt: num(r.updated_at),
-    };
+    return r && toAlert(r);
+  }
+
+  async openAlerts(accountIds: readonly string[]): Promise<StoredAlert[]> {
+    if (accountIds.length === 0) return [];
+    const rows = await this.database.q(() =>
+      this.database.db
+        .selectFrom('alerts')
+        .selectAll()
+        .where('status', '=', 'open')
+        .where('account_id', 'in', [...accountIds])
+        .orderBy('opened_at', 'desc')
+        .execute(),
+    );
+    return rows.map(toAlert);
   }
 
   async alertEpisode(rule: string): Promise<AlertEpisode | undefined> {
@@ -153,4 +157,17 @@ export class SqlAlertRepository implements AlertRepository {
         : undefined;
     });
   }
+}
+
+function toAlert(r: Tables['alerts']): StoredAlert {
+  return {
+    key: r.key,
+    shortId: r.short_id,
+    rule: r.rule,
+    accountId: r.account_id,
+    status: r.status as StoredAlert['status'],
+    content: readDocument(documents.alert, r.content, `alert ${r.short_id}`),
+    openedAt: num(r.opened_at),
+    updatedAt: num(r.updated_at),
+  };
 }

@@ -75,6 +75,26 @@ export interface Tables {
     category: string;
     count: Ms;
   };
+  rules: {
+    id: string;
+    platform: string;
+    conversation: string;
+    definition: string;
+    version: number;
+    created_by: string;
+    created_at: Ms;
+    updated_by: string;
+    updated_at: Ms;
+  };
+  rule_changes: {
+    rule_id: string;
+    version: number;
+    action: string;
+    by: string;
+    at: Ms;
+    before: string | null;
+    after: string | null;
+  };
   health_events: {
     account_id: string;
     dedupe_key: string;

@@ -105,6 +105,40 @@ export function migrationsFor(dialect: 'sqlite' | 'postgres'): Record<string, Mi
         await sql`drop table health_events`.execute(db);
       },
     },
+    '009_rules': {
+      async up(db: Kysely<unknown>) {
+        // Alert rules made in chat, in the YAML's own shape (JSON), versioned for edits that race.
+        await db.schema
+          .createTable('rules')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('platform', 'text', (c) => c.notNull())
+          .addColumn('conversation', 'text', (c) => c.notNull())
+          .addColumn('definition', 'text', (c) => c.notNull())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_by', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('rules_owner').on('rules').columns(['platform', 'conversation']).execute();
+        // Every change, one row per version: kept after the rule is deleted (who removed it, and what it was).
+        await db.schema
+          .createTable('rule_changes')
+          .addColumn('rule_id', 'text', (c) => c.notNull())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('by', 'text', (c) => c.notNull())
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .addColumn('before', 'text')
+          .addColumn('after', 'text')
+          .addPrimaryKeyConstraint('rule_changes_pk', ['rule_id', 'version'])
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await sql`drop table rule_changes`.execute(db);
+        await sql`drop table rules`.execute(db);
+      },
+    },
   };
 }
 

@@ -12,6 +12,7 @@ import { Database, type Tables } from './database.js';
 import { SqlHealthEventRepository } from './healthRepository.js';
 import { storeLocation } from './location.js';
 import { SqlPreferenceRepository } from './preferenceRepository.js';
+import { SqlRuleRepository } from './ruleRepository.js';
 import { SqlRunRepository } from './runRepository.js';
 import { OwnSchemaPostgresDialect } from './schemaIntrospector.js';
 import { SqlSeenRepository } from './seenRepository.js';
@@ -32,6 +33,7 @@ export class SqlStore implements Store {
   readonly statuses: SqlStatusRepository;
   readonly seen: SqlSeenRepository;
   readonly health: SqlHealthEventRepository;
+  readonly rules: SqlRuleRepository;
 
   constructor(private readonly database: Database) {
     this.runs = new SqlRunRepository(database);
@@ -42,6 +44,7 @@ export class SqlStore implements Store {
     this.statuses = new SqlStatusRepository(database);
     this.seen = new SqlSeenRepository(database);
     this.health = new SqlHealthEventRepository(database);
+    this.rules = new SqlRuleRepository(database);
   }
 
   get dialect(): 'sqlite' | 'postgres' {

@@ -1,5 +1,5 @@
 /**
- * What waba-pulse keeps between requests: a repository per concern (runs, alerts, preferences,
+ * What waba-pulse keeps between requests: a repository per concern (runs, alerts, preferences, rules,
  * conversations, buckets, statuses, seen-marks, health events), each consumer given only the
  * ones it uses (`StoreWith<'runs' | 'alerts'>`). One implementation on SQL: SQLite (default) or
  * PostgreSQL (src/store/sql.ts, src/store/*Repository.ts).
@@ -151,6 +151,8 @@ export interface RunOutcome {
 export interface AlertRepository {
   saveAlert(alert: StoredAlert): Promise<void>;
   alert(key: string): Promise<StoredAlert | undefined>;
+  /** The alerts open now on these accounts, newest first. */
+  openAlerts(accountIds: readonly string[]): Promise<StoredAlert[]>;
   alertEpisode(rule: string): Promise<AlertEpisode | undefined>;
   saveAlertEpisode(episode: AlertEpisode): Promise<void>;
   /** Record who acknowledged or muted an alert (by its key), newest last. */
@@ -259,6 +261,55 @@ export interface HealthEventRepository {
   pruneHealthEvents(before: number): Promise<number>;
 }
 
+/**
+ * An alert rule made in chat: the rule as a person would write it under `alerts:` in the YAML
+ * (validated by the config's own schema before it is stored, and again before it runs), the
+ * conversation it belongs to, and its version (each change makes the next one).
+ */
+export interface StoredRule {
+  id: string;
+  /** The conversation whose rule it is (and where it posts). */
+  owner: ChatTarget;
+  /** The YAML shape of the rule (`{ account, source, minSent, targets: [{ slack: C… }] }`). */
+  definition: Record<string, unknown>;
+  version: number;
+  createdBy: string;
+  createdAt: number;
+  updatedBy: string;
+  updatedAt: number;
+}
+
+export type RuleChangeAction = 'create' | 'update' | 'delete';
+
+/** One change of a chat-made rule: who, when, and the rule before and after (null when absent). */
+export interface RuleChange {
+  ruleId: string;
+  /** The version the change made (a delete makes one too: the log has one entry per version). */
+  version: number;
+  action: RuleChangeAction;
+  by: string;
+  at: number;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+}
+
+/** Alert rules made in chat, and the log of every change to them. */
+export interface RuleRepository {
+  createRule(input: { owner: ChatTarget; definition: Record<string, unknown>; by: string }, now: number): Promise<StoredRule>;
+  /**
+   * Replace a rule's definition, if it is still at `expectedVersion`: otherwise StaleRuleError
+   * (someone else changed it first; nothing is written), or RuleNotFoundError.
+   */
+  updateRule(id: string, expectedVersion: number, definition: Record<string, unknown>, by: string, now: number): Promise<StoredRule>;
+  /** Delete a rule still at `expectedVersion` (StaleRuleError, RuleNotFoundError otherwise). */
+  deleteRule(id: string, expectedVersion: number, by: string, now: number): Promise<void>;
+  rule(id: string): Promise<StoredRule | undefined>;
+  /** Every rule, or those of one conversation, oldest first. */
+  listRules(owner?: ChatTarget): Promise<StoredRule[]>;
+  /** A rule's changes, oldest first (kept after it is deleted). */
+  ruleChanges(id: string): Promise<RuleChange[]>;
+}
+
 /** Every repository, by the name a consumer asks for it by. */
 export interface Repositories {
   runs: RunRepository;
@@ -269,6 +320,7 @@ export interface Repositories {
   statuses: StatusRepository;
   seen: SeenRepository;
   health: HealthEventRepository;
+  rules: RuleRepository;
 }
 
 /** What a consumer is given: only the repositories it names. */

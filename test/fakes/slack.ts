@@ -27,6 +27,9 @@ export async function startFakeSlack(options: { latencyMs?: number } = {}) {
   const faults = new Map<string, Fault[]>();
   // Methods that get no answer until released: Slack's API unreachable, as seen from a client.
   const held = new Map<string, Array<() => void>>();
+  // Who is in which channel (users.conversations), and the views open now by id (views.update checks their hash).
+  const members = new Map<string, string[]>();
+  const views = new Map<string, { hash: string; view: Record<string, unknown> }>();
   let counter = 0;
 
   const read = (req: IncomingMessage) =>
@@ -55,7 +58,12 @@ export async function startFakeSlack(options: { latencyMs?: number } = {}) {
     }
     const method = url.pathname.replace(/^\/api\//, '');
     const args = parseArgs(raw.toString('utf8'), req.headers['content-type'] ?? '');
-    const call: SlackCall = { method, args, authorization: req.headers.authorization, violations: blockKitViolations(args) };
+    const call: SlackCall = {
+      method,
+      args,
+      authorization: req.headers.authorization,
+      violations: [...blockKitViolations(args), ...viewViolations(args.view)],
+    };
     calls.push(call);
     const waiting = held.get(method);
     if (waiting) await new Promise<void>((resolve) => waiting.push(resolve));
@@ -91,6 +99,33 @@ export async function startFakeSlack(options: { latencyMs?: number } = {}) {
           ts: method === 'chat.update' ? args.ts : `1700000000.${String(++counter).padStart(6, '0')}`,
           message: { text: args.text },
         });
+      case 'users.conversations': {
+        // Two to a page, so callers must follow the cursor as they would on a big workspace.
+        const all = members.get(String(args.user)) ?? [];
+        const from = Number(args.cursor ?? 0);
+        const next = from + 2 < all.length ? String(from + 2) : '';
+        return send(200, {
+          ok: true,
+          channels: all.slice(from, from + 2).map((id) => ({ id })),
+          response_metadata: { next_cursor: next },
+        });
+      }
+      case 'views.publish':
+        return send(200, { ok: true, view: { id: `VHOME${args.user_id}`, ...(args.view as object) } });
+      case 'views.open': {
+        const id = `V${String(++counter).padStart(8, '0')}`;
+        const hash = `h${counter}`;
+        views.set(id, { hash, view: args.view as Record<string, unknown> });
+        return send(200, { ok: true, view: { id, hash, ...(args.view as object) } });
+      }
+      case 'views.update': {
+        const open = views.get(String(args.view_id));
+        if (!open) return send(200, { ok: false, error: 'not_found' });
+        if (args.hash !== undefined && args.hash !== open.hash) return send(200, { ok: false, error: 'hash_conflict' });
+        open.hash = `h${++counter}`;
+        open.view = args.view as Record<string, unknown>;
+        return send(200, { ok: true, view: { id: args.view_id, hash: open.hash, ...open.view } });
+      }
       case 'chat.postEphemeral':
         return send(200, { ok: true, message_ts: `1700000000.${String(++counter).padStart(6, '0')}` });
       case 'files.getUploadURLExternal': {
@@ -121,6 +156,14 @@ export async function startFakeSlack(options: { latencyMs?: number } = {}) {
     responseUrl: (id: string) => `http://127.0.0.1:${port}/respond/${id}`,
     calls,
     responses,
+    /** Put a person in channels (what users.conversations answers). */
+    setMembership(user: string, channels: string[]) {
+      members.set(user, channels);
+    },
+    /** The modal open now under `id`, as last opened or updated, with its hash. */
+    openView: (id: string) => views.get(id),
+    /** The ids of the modals opened, oldest first. */
+    openedViews: () => [...views.keys()],
     uploads,
     socket: {
       acks,
@@ -171,8 +214,25 @@ function parseArgs(body: string, contentType: string): Record<string, unknown> {
   if (contentType.includes('application/json')) return JSON.parse(body) as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const [k, v] of new URLSearchParams(body)) {
-    out[k] = (k === 'blocks' || k === 'attachments') && v.startsWith('[') ? JSON.parse(v) : v;
+    out[k] = ((k === 'blocks' || k === 'attachments') && v.startsWith('[')) || (k === 'view' && v.startsWith('{')) ? JSON.parse(v) : v;
   }
+  return out;
+}
+
+/** Slack's rules for views: at most 100 blocks; a modal with input blocks needs a submit button and a title of 24 characters at most. */
+function viewViolations(view: unknown): string[] {
+  if (!view || typeof view !== 'object') return [];
+  const v = view as { type?: string; blocks?: Array<{ type?: string; block_id?: string }>; submit?: unknown; title?: { text?: string } };
+  const out: string[] = [];
+  if ((v.blocks?.length ?? 0) > 100) out.push(`view: ${v.blocks!.length} blocks > 100`);
+  if (v.type === 'modal') {
+    if (v.blocks?.some((b) => b.type === 'input') && !v.submit) out.push('view: must define submit to use an input block');
+    if ((v.title?.text?.length ?? 0) > 24) out.push('view: title > 24 characters');
+  }
+  // Each block as in a message (text limits, mrkdwn escaping); a view may hold 100 of them, not 50.
+  out.push(...blockKitViolations({ blocks: v.blocks ?? [], text: 'view' }).filter((x) => !x.endsWith('blocks > 50')));
+  const ids = (v.blocks ?? []).flatMap((b) => (b.block_id ? [b.block_id] : []));
+  if (new Set(ids).size !== ids.length) out.push('view: duplicate block_id');
   return out;
 }
 

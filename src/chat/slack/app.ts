@@ -8,6 +8,7 @@ import { listenToSlack } from './inbound.js';
 import { SlackOutbound } from './outbound.js';
 import { slackRequestGuard } from './requestGuard.js';
 import { SLACK_EVENTS_PATH, type SlackSettings } from './settings.js';
+import { listenToSetup } from './setup.js';
 
 export interface SlackSurface extends ChatSurface {
   app: BoltApp;
@@ -68,6 +69,7 @@ export function createSlackSurface(settings: SlackSettings, ctx: CommandContext,
       });
   const outbound = new SlackOutbound(app.client, ctx.charts, log);
   listenToSlack(app, settings.command, { ...ctx, prefix: settings.command }, outbound, log);
+  listenToSetup(app, { ...ctx, prefix: settings.command }, log);
 
   return {
     platform: 'slack',

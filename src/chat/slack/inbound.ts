@@ -9,6 +9,7 @@ import type { CommandContext, CommandResult } from '../context.js';
 import { logCommandFailure } from '../surface.js';
 import type { SlackOutbound } from './outbound.js';
 import { errorText, noticeMessage } from './render.js';
+import { openRuleForm } from './setup.js';
 
 /**
  * What people do in Slack, answered: the slash command (acknowledged at once, answered on its
@@ -17,6 +18,17 @@ import { errorText, noticeMessage } from './render.js';
 export function listenToSlack(app: App, command: string, ctx: CommandContext, outbound: SlackOutbound, log: Logger): void {
   app.command(command, async ({ command: typed, ack, respond, client }) => {
     const who: Requester = { platform: 'slack', conversation: typed.channel_id, user: typed.user_id, team: typed.team_id };
+    // The rule form: a Slack modal, opened on the command's trigger (valid for three seconds).
+    if (typed.text.trim().toLowerCase() === 'settings') {
+      await ack();
+      await openRuleForm(
+        ctx,
+        client,
+        { user: typed.user_id, team: typed.team_id, triggerId: typed.trigger_id },
+        { values: { channel: typed.channel_id }, metadata: {} },
+      ).catch((err: unknown) => respond({ response_type: 'ephemeral', text: errorText(err) }));
+      return;
+    }
     let parsed: Command;
     try {
       parsed = parseCommand(typed.text);

@@ -1,0 +1,66 @@
+import type { SetupHome, SetupRule } from '../setup/home.js';
+import { type Block, clip, escapeMrkdwn, LIMITS } from './render.js';
+
+/** What the App Home's buttons are called back as (src/chat/slack/setup.ts listens for them). */
+export const SETUP_ACTIONS = {
+  newRule: 'setup_new_rule',
+  editRule: 'setup_edit_rule',
+  preview: 'setup_preview',
+  deleteRule: 'setup_delete_rule',
+} as const;
+
+/** Slack takes at most 100 blocks in a Home tab. */
+const HOME_BLOCKS = 100;
+
+const section = (text: string): Block => ({ type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } });
+const context = (text: string): Block => ({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(text, LIMITS.sectionText) }] });
+
+function ruleBlock(rule: SetupRule): Block {
+  if (rule.origin === 'config')
+    return section(`:lock: ${escapeMrkdwn(rule.summary)}\n_${escapeMrkdwn(rule.id)} in the config file: change it there_`);
+  const text = `:bell: ${escapeMrkdwn(rule.summary)}\n_${rule.id}, version ${rule.version}, last changed by <@${rule.updatedBy}>_${
+    rule.problem ? `\n:warning: not checked: ${escapeMrkdwn(rule.problem)}` : ''
+  }`;
+  return {
+    ...section(text),
+    accessory: {
+      type: 'button',
+      action_id: SETUP_ACTIONS.editRule,
+      text: { type: 'plain_text', text: 'Edit' },
+      value: rule.id,
+    },
+  };
+}
+
+/** The person's App Home: a "New alert rule" button, then each of their conversations that may see an account. */
+export function homeView(home: SetupHome): { type: 'home'; blocks: Block[] } {
+  const blocks: Block[] = [
+    { type: 'header', text: { type: 'plain_text', text: 'WhatsApp delivery: your channels' } },
+    {
+      type: 'actions',
+      elements: [
+        {
+          type: 'button',
+          action_id: SETUP_ACTIONS.newRule,
+          style: 'primary',
+          text: { type: 'plain_text', text: 'New alert rule' },
+          value: 'new',
+        },
+      ],
+    },
+  ];
+  if (home.conversations.length === 0)
+    blocks.push(section('None of your channels may see a WhatsApp account yet: ask whoever runs waba-pulse to add an access rule.'));
+  for (const c of home.conversations) {
+    blocks.push({ type: 'divider' }, section(`*<#${c.conversation}>*\n${c.accounts.join('\n')}`));
+    blocks.push(
+      context(
+        c.openAlerts.length ? `:rotating_light: Open: ${c.openAlerts.map(escapeMrkdwn).join(' · ')}` : ':white_check_mark: No open alerts',
+      ),
+    );
+    if (c.rules.length === 0) blocks.push(context('No alert rules post here.'));
+    for (const rule of c.rules) blocks.push(ruleBlock(rule));
+  }
+  if (blocks.length > HOME_BLOCKS) return { type: 'home', blocks: [...blocks.slice(0, HOME_BLOCKS - 1), context('…more than fits here.')] };
+  return { type: 'home', blocks };
+}
