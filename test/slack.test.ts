@@ -121,6 +121,8 @@ describe('slash command', () => {
     const text = JSON.stringify(json);
     expect(text).toContain('*Delivery for a period, with a chart*: `/waba report acme-retail yesterday by country`');
     expect(text).toContain('/waba report &lt;account&gt;');
+    // Slack's own: the settings form.
+    expect(text).toContain('*Alert rules in a form, with a 30-day preview*: `/waba settings`');
     expect(text).not.toMatch(/[^@!]<account>/);
     const { blockKitViolations } = await import('./fakes/slack.js');
     expect(blockKitViolations(json!)).toEqual([]);

@@ -59,6 +59,7 @@ async function helpCommand(ctx: CommandContext, who: Requester, _command: Comman
       ...COMMAND_NAMES.filter((name) => name !== 'help').map(
         (name) => `*${HELP[name].description}*: \`${ctx.prefix} ${HELP[name].example.replace('{account}', example ?? '<account>')}\``,
       ),
+      ...(ctx.moreHelp ?? []),
     ].concat([
       `Ranges: today, yesterday, 24h, 7d, 30d, or 2026-11-01..2026-11-07, in each account's time zone. Full syntax: \`${ctx.prefix} ${USAGE.report}\``,
     ]),

@@ -17,6 +17,8 @@ export interface CommandContext extends ReportDeps {
   store: StoreWith<'preferences' | 'alerts' | 'statuses' | 'conversations' | 'seen' | 'rules'>;
   /** How the command is typed on this platform, for help texts: "/waba" or "@waba-pulse". */
   prefix: string;
+  /** Lines a platform adds to `help` for what only it offers (Slack's settings form). */
+  moreHelp?: readonly string[] | undefined;
   /** Every platform's prefix: people type one platform's command on another ("/waba report" in Teams). */
   prefixes?: readonly string[] | undefined;
 }

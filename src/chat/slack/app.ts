@@ -68,7 +68,13 @@ export function createSlackSurface(settings: SlackSettings, ctx: CommandContext,
         deferInitialization: true,
       });
   const outbound = new SlackOutbound(app.client, ctx.charts, log);
-  listenToSlack(app, settings.command, { ...ctx, prefix: settings.command }, outbound, log);
+  listenToSlack(
+    app,
+    settings.command,
+    { ...ctx, prefix: settings.command, moreHelp: [`*Alert rules in a form, with a 30-day preview*: \`${settings.command} settings\``] },
+    outbound,
+    log,
+  );
   listenToSetup(app, { ...ctx, prefix: settings.command }, log);
 
   return {
