@@ -4,13 +4,13 @@ import type { Logger } from '../log.js';
 import { storeExists } from '../store/location.js';
 import type { CliIo } from './io.js';
 
-/** What commands read: Graph, through one client that says why it waits; the store, if there is one. */
+// What commands read: Graph, through one client that says why it waits; the store, if there is one.
+
 /** Waits shorter than this pass without a word; after a line, the next waits this long before another. */
 const QUIET_WAIT_MS = 1_000;
 const BETWEEN_LINES_MS = 10_000;
 
 /** The CLI's Graph client: the command's clock, and stopped by its signal (Ctrl-C). */
-
 export function graphClientFor(config: Config, logger: Logger, io: Pick<CliIo, 'now' | 'signal' | 'stderr'>): GraphClient {
   let saidAt: number | undefined;
   return new GraphClient({
