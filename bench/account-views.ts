@@ -7,9 +7,9 @@
  * Run: npm run bench:views
  */
 
+import { CachedAnalytics } from '../src/cache/bucketCache.js';
 import { chartRenderer } from '../src/charts/render.js';
 import { composeAccountViews, planCost, planTemplates, ViewCache } from '../src/compose/accountViews.js';
-import { CachedAnalytics } from '../src/compose/bucketCache.js';
 import { composeReport } from '../src/compose/composeReport.js';
 import { chartedDigest } from '../src/compose/digestViews.js';
 import { graphAccountsFrom } from '../src/compose/graphAccount.js';

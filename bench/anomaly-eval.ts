@@ -26,7 +26,7 @@
  * [-- --set hard] (one set; repeatable) [-- --skip-online].
  */
 import { type AnomalyScope, type DetectionSettings, detectAnomalies } from '../src/analytics/anomalies.js';
-import { fillGaps, markSettlement } from '../src/analytics/series.js';
+import { fillGaps, markSettlement } from '../src/analytics/buckets.js';
 import type { DataPoint } from '../src/vocabulary/series.js';
 import { measureBudget } from './anomaly/budget.js';
 import { type EvalAccount, generateAccounts, HALF_HOUR, scopeSeries } from './anomaly/generate.js';

@@ -7,7 +7,7 @@
  * Run: npm run bench:concurrent (PostgreSQL from TEST_DATABASE_URL, default the test database).
  */
 import pg from 'pg';
-import { CachedAnalytics } from '../src/compose/bucketCache.js';
+import { CachedAnalytics } from '../src/cache/bucketCache.js';
 import { composeReport } from '../src/compose/composeReport.js';
 import { planReportRequest, type ReportSpec } from '../src/compose/reportPlan.js';
 import { buildConfig } from '../src/configure.js';

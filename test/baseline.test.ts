@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectAnomalies } from '../src/analytics/anomalies.js';
-import { markSettlement } from '../src/analytics/series.js';
+import { markSettlement } from '../src/analytics/buckets.js';
 import { runCli } from '../src/cli/main.js';
 import { baselineCoverage, MIN_HISTORY_DAYS, shortBaselineNote } from '../src/report/baseline.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CACHE_DOWN_NOTE, CachedAnalytics } from '../src/cache/bucketCache.js';
 import { chartRenderer } from '../src/charts/render.js';
 import type { CommandContext } from '../src/chat/context.js';
-import { CACHE_DOWN_NOTE, CachedAnalytics } from '../src/compose/bucketCache.js';
 import { composeReport } from '../src/compose/composeReport.js';
 import { graphAccountsFrom } from '../src/compose/graphAccount.js';
 import { chartedReport } from '../src/compose/request.js';

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CachedAnalytics } from '../src/cache/bucketCache.js';
 import { chartRenderer } from '../src/charts/render.js';
 import { runCommand } from '../src/chat/commands.js';
 import type { CommandContext, CommandResult } from '../src/chat/context.js';
 import { errorMessage } from '../src/chat/surface.js';
 import { parseCommand } from '../src/command/grammar.js';
-import { CachedAnalytics } from '../src/compose/bucketCache.js';
 import { graphAccountsFrom } from '../src/compose/graphAccount.js';
 import type { Requester } from '../src/config/access.js';
 import { buildConfig } from '../src/configure.js';

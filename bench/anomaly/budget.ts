@@ -11,7 +11,7 @@
 
 import { RecordingDelivery } from '../../src/alerts/backtest/recordingDelivery.js';
 import { AlertChecker, type CheckOutcome } from '../../src/alerts/checker.js';
-import { CachedAnalytics } from '../../src/compose/bucketCache.js';
+import { CachedAnalytics } from '../../src/cache/bucketCache.js';
 import { composeReport } from '../../src/compose/composeReport.js';
 import { graphAccountsFrom } from '../../src/compose/graphAccount.js';
 import { planReportRequest } from '../../src/compose/reportPlan.js';

@@ -5,7 +5,7 @@
  * inside the noise the detector measured for that scope (with the figures to judge by).
  */
 import { analyzeSeries } from '../../src/analytics/anomalies.js';
-import { markSettlement } from '../../src/analytics/series.js';
+import { markSettlement } from '../../src/analytics/buckets.js';
 import { type EvalAccount, HALF_HOUR, type Incident, scopeSeries } from './generate.js';
 import { phoneId } from './graphSource.js';
 import type { Alarm } from './score.js';

@@ -1,7 +1,7 @@
 import type { Anomaly } from '../analytics/anomalies.js';
 import { rankAnomalies } from '../analytics/ranking.js';
+import { fixedCurves, type SettleCurves } from '../cache/settleLearning.js';
 import type { GraphAccounts } from '../compose/graphAccount.js';
-import { fixedCurves, type SettleCurves } from '../compose/settleLearning.js';
 import { lookupAccount } from '../config/accounts.js';
 import type { AccountConfig, Config } from '../config/load.js';
 import type { AnalyticsSource } from '../graph/client.js';

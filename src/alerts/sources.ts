@@ -1,7 +1,7 @@
 import type { AnomalyScope } from '../analytics/anomalies.js';
 import { statusScopeOf } from '../analytics/failures.js';
+import type { SettleCurves } from '../cache/settleLearning.js';
 import { type GraphAccounts, graphAccount } from '../compose/graphAccount.js';
-import type { SettleCurves } from '../compose/settleLearning.js';
 import type { AccountConfig } from '../config/load.js';
 import type { AnalyticsSource } from '../graph/client.js';
 import { breakdownLabel } from '../report/format.js';

@@ -1,8 +1,8 @@
 import type { AnomalyKind } from '../vocabulary/anomalyKinds.js';
 import type { DataPoint, Granularity } from '../vocabulary/series.js';
 import { lowerTail, normalTail } from './betaTail.js';
+import type { SeriesPoint } from './buckets.js';
 import { BucketScorer, type Coverage, type Thresholds } from './scoring.js';
-import type { SeriesPoint } from './series.js';
 
 export type Severity = 'warning' | 'critical';
 
@@ -212,7 +212,7 @@ export function analyzeSeries(input: DetectionInput): SeriesAnalysis {
     judgedDelivered,
     noise: { tau: Math.sqrt(scorer.tau2), rho: scorer.rho, longRun: scorer.longRun },
     ...(scorer.unjudgedUntil > scorer.from
-      ? { unjudgedUntil: scorer.unjudgedUntil < scorer.n ? scorer.T[scorer.unjudgedUntil]! : input.series[length - 1]!.end }
+      ? { unjudgedUntil: scorer.unjudgedUntil < scorer.n ? scorer.starts[scorer.unjudgedUntil]! : input.series[length - 1]!.end }
       : {}),
   };
 }
@@ -266,20 +266,20 @@ function dropAnomaly(ctx: Assembly, run: number[]): Anomaly | undefined {
   let weightedDeficit = 0;
   let counted = 0;
   for (const j of run) {
-    sent += sc.S[j]!;
-    delivered += sc.D[j]!;
-    finalDelivered += sc.D[j]! / sc.F[j]!;
+    sent += sc.sent[j]!;
+    delivered += sc.delivered[j]!;
+    finalDelivered += sc.delivered[j]! / sc.visibleShare[j]!;
     const e = sc.p0[j]! - sc.allowance[j]!;
     if (Number.isNaN(e)) continue; // flagged by the floor alone
     const b = Math.max(e * (1 - e), sc.spreadFloor[j]!);
-    const S = sc.S[j]!;
+    const S = sc.sent[j]!;
     baselined += S;
     expectedDelivered += S * e;
-    const bucketVariance = (S * b) / sc.F[j]! + S * S * (sc.tau2 + b / sc.pool[j]!);
+    const bucketVariance = (S * b) / sc.visibleShare[j]! + S * S * (sc.tau2 + b / sc.pool[j]!);
     variance += bucketVariance;
     if (S > 0) {
       weights += (S * S) / bucketVariance;
-      weightedDeficit += ((S * S) / bucketVariance) * (e - sc.D[j]! / sc.F[j]! / S);
+      weightedDeficit += ((S * S) / bucketVariance) * (e - sc.delivered[j]! / sc.visibleShare[j]! / S);
       counted++;
     }
   }
@@ -344,10 +344,10 @@ const TELLING_SHARE = 0.9;
 /** The next bucket with enough messages to tell (within an hour) delivered about as expected. */
 function recoveredAfter(sc: BucketScorer, j: number, s: DetectionSettings): boolean {
   for (let k = j + 1; k < sc.n && k <= j + 2; k++) {
-    if (sc.judged[k] === 0 || sc.partial[k] === 1 || sc.S[k]! < s.minSent) continue;
-    if (sc.settled[k] === 0 && sc.F[k]! < TELLING_SHARE) return false;
+    if (sc.judged[k] === 0 || sc.partial[k] === 1 || sc.sent[k]! < s.minSent) continue;
+    if (sc.settled[k] === 0 && sc.visibleShare[k]! < TELLING_SHARE) return false;
     const e = sc.p0[k]! - sc.allowance[k]!;
-    return sc.dropFlag[k] === 0 && !(sc.D[k]! / sc.F[k]! / sc.S[k]! < e - s.minDropPoints / 100);
+    return sc.dropFlag[k] === 0 && !(sc.delivered[k]! / sc.visibleShare[k]! / sc.sent[k]! < e - s.minDropPoints / 100);
   }
   return false;
 }
@@ -358,8 +358,8 @@ function volumeAnomaly(ctx: Assembly, run: number[], kind: 'volume_drop' | 'volu
   let delivered = 0;
   let expectedSent = 0;
   for (const j of run) {
-    sent += sc.S[j]!;
-    delivered += sc.D[j]!;
+    sent += sc.sent[j]!;
+    delivered += sc.delivered[j]!;
     expectedSent += Number.isNaN(sc.expectedVolume[j]!) ? 0 : sc.expectedVolume[j]!;
   }
   const observed = sent / run.length;
@@ -394,7 +394,7 @@ function span(ctx: Assembly, run: number[]): { start: number; end: number; detec
   let detected = Number.POSITIVE_INFINITY;
   for (const j of run) if (sc.detectedAt[j]! >= 0) detected = Math.min(detected, sc.detectedAt[j]!);
   const detectedIndex = Number.isFinite(detected) ? detected : last;
-  return { start: sc.T[first]!, end: sc.E[last]!, detectedAt: sc.E[detectedIndex]! };
+  return { start: sc.starts[first]!, end: sc.ends[last]!, detectedAt: sc.ends[detectedIndex]! };
 }
 
 export function scopePhrase(scope: AnomalyScope): string {

@@ -1,6 +1,6 @@
 import type { DataPoint } from '../vocabulary/series.js';
+import { type Totals, totals } from './buckets.js';
 import { type Change, compareTotals } from './compare.js';
-import { type Totals, totals } from './series.js';
 
 export type BreakdownDimension = 'phone' | 'country';
 

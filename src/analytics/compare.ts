@@ -1,4 +1,4 @@
-import type { Totals } from './series.js';
+import type { Totals } from './buckets.js';
 
 /** How a period differs from a reference period. */
 export interface Change {

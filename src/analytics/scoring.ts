@@ -1,7 +1,7 @@
 import type { DataPoint, Granularity } from '../vocabulary/series.js';
 import { lowerTail, normalQuantileUpper, normalTail } from './betaTail.js';
+import type { SeriesPoint } from './buckets.js';
 import { fitExtraVariance, lagOneCorrelation, longRunFactor, medianOf } from './noise.js';
-import type { SeriesPoint } from './series.js';
 import { MIN_JUDGED_FRACTION } from './settle.js';
 import { offsetMinutes } from './time.js';
 
@@ -101,11 +101,11 @@ function smallMedian(values: Float64Array, count: number): number {
 class Arena {
   capacity = 0;
   f64: Record<
-    | 'T'
-    | 'E'
-    | 'S'
-    | 'D'
-    | 'F'
+    | 'starts'
+    | 'ends'
+    | 'sent'
+    | 'delivered'
+    | 'visibleShare'
     | 'p0'
     | 'pooledRate'
     | 'pool'
@@ -128,11 +128,11 @@ class Arena {
     if (n > this.capacity) {
       const size = Math.max(n, Math.ceil(this.capacity * 1.5), 512);
       for (const k of [
-        'T',
-        'E',
-        'S',
-        'D',
-        'F',
+        'starts',
+        'ends',
+        'sent',
+        'delivered',
+        'visibleShare',
         'p0',
         'pooledRate',
         'pool',
@@ -154,7 +154,7 @@ class Arena {
       this.capacity = size;
     }
     const f = this.f64;
-    f.F.fill(1, 0, n);
+    f.visibleShare.fill(1, 0, n);
     for (const k of ['p0', 'pooledRate', 'expectedVolume', 'volumeLog'] as const) f[k].fill(NaN, 0, n);
     for (const k of ['pool', 'spreadFloor', 'allowance', 'triS', 'triD', 'triR', 'levelSent', 'levelSum'] as const) f[k].fill(0, 0, n);
     for (const k of ['judged', 'settled', 'partial', 'dropFlag', 'collapseCandidate', 'usable'] as const) this.u8[k].fill(0, 0, n);
@@ -186,12 +186,12 @@ export class BucketScorer {
   readonly n: number;
   readonly from: number;
   readonly halfHourly: boolean;
-  readonly T: Float64Array;
-  readonly E: Float64Array;
-  readonly S: Float64Array;
-  readonly D: Float64Array;
+  readonly starts: Float64Array;
+  readonly ends: Float64Array;
+  readonly sent: Float64Array;
+  readonly delivered: Float64Array;
   /** Visible share of final deliveries assumed (1 once settled; cautious while young). */
-  readonly F: Float64Array;
+  readonly visibleShare: Float64Array;
   /** 1 when the bucket may be judged (settled, or young with a settle curve). */
   readonly judged: Uint8Array;
   readonly settled: Uint8Array;
@@ -283,20 +283,20 @@ export class BucketScorer {
     this.n = n;
     this.from = H;
     const a = arena.take(n);
-    this.T = a.f64.T;
-    this.E = a.f64.E;
-    this.S = a.f64.S;
-    this.D = a.f64.D;
-    this.F = a.f64.F;
+    this.starts = a.f64.starts;
+    this.ends = a.f64.ends;
+    this.sent = a.f64.sent;
+    this.delivered = a.f64.delivered;
+    this.visibleShare = a.f64.visibleShare;
     this.judged = a.u8.judged;
     this.settled = a.u8.settled;
     this.partial = a.u8.partial;
     for (let i = 0; i < n; i++) {
       const p: DataPoint = i < H ? history[i]! : series[i - H]!;
-      this.T[i] = p.start;
-      this.E[i] = p.end;
-      this.S[i] = p.sent;
-      this.D[i] = p.delivered;
+      this.starts[i] = p.start;
+      this.ends[i] = p.end;
+      this.sent[i] = p.sent;
+      this.delivered[i] = p.delivered;
       const sp = i < H ? undefined : (p as SeriesPoint);
       const settled = sp ? sp.settled : true;
       this.settled[i] = settled ? 1 : 0;
@@ -307,26 +307,26 @@ export class BucketScorer {
         // under the curve), so slow arrivals never read as a drop. The delivery noise keeps its
         // own skewed shape; the arrival uncertainty only makes the estimate cautious.
         this.judged[i] = 1;
-        this.F[i] = Math.max(0.3, sp.arrived - 2 * (sp.arrivedSd ?? 0));
+        this.visibleShare[i] = Math.max(0.3, sp.arrived - 2 * (sp.arrivedSd ?? 0));
       }
     }
     // Buckets before `knownFrom` were never served: unknown, not quiet — no baseline starts in them.
     const knownFrom = coverage.knownFrom ?? Number.NEGATIVE_INFINITY;
     let first = 0;
-    while (first < n && (this.S[first] === 0 || this.T[first]! < knownFrom)) first++;
+    while (first < n && (this.sent[first] === 0 || this.starts[first]! < knownFrom)) first++;
     this.firstSent = first;
-    this.unjudgedUntil = firstJudgeable(this.T, H, n, knownFrom + (coverage.minHistorySeconds ?? 0) - DST_SLACK);
+    this.unjudgedUntil = firstJudgeable(this.starts, H, n, knownFrom + (coverage.minHistorySeconds ?? 0) - DST_SLACK);
     this.perDay = this.halfHourly ? 48 : 1;
     this.key = a.i32.key;
     this.prevDay = a.i32.prevDay;
-    const cacheKey = `${tz}|${granularity}|${n}|${this.T[0]}|${this.T[n - 1]}`;
+    const cacheKey = `${tz}|${granularity}|${n}|${this.starts[0]}|${this.starts[n - 1]}`;
     const cached = n ? slotCache.get(cacheKey) : undefined;
     if (cached) {
       this.key.set(cached.key);
       this.prevDay.set(cached.prevDay);
     } else {
       for (let i = 0; i < n; i++) {
-        const local = this.T[i]! + offsetMinutes(this.T[i]!, tz) * 60;
+        const local = this.starts[i]! + offsetMinutes(this.starts[i]!, tz) * 60;
         const day = Math.floor(local / 86_400);
         this.key[i] = this.halfHourly ? day * 48 + Math.floor((local - day * 86_400) / 1800) : day;
       }
@@ -346,7 +346,7 @@ export class BucketScorer {
     this.collapseCandidate = a.u8.collapseCandidate;
     this.usable = a.u8.usable;
     for (let j = 0; j < n; j++)
-      this.usable[j] = this.settled[j] === 1 && this.S[j]! >= BASELINE_MIN_SENT && this.T[j]! >= knownFrom ? 1 : 0;
+      this.usable[j] = this.settled[j] === 1 && this.sent[j]! >= BASELINE_MIN_SENT && this.starts[j]! >= knownFrom ? 1 : 0;
     this.triS = a.f64.triS;
     this.triD = a.f64.triD;
     this.triR = a.f64.triR;
@@ -424,7 +424,7 @@ export class BucketScorer {
 
   /** The rate this bucket should have had: same slot over the previous week, plus the recent level. */
   private expectRate(i: number): void {
-    const { S, D } = this;
+    const { sent: S, delivered: D } = this;
     if (this.halfHourly && i >= TRI_LAG) {
       // A slot's usable sent/delivered with its two neighbours, fixed once no later window can still flag them.
       const c = i - TRI_LAG;
@@ -500,7 +500,7 @@ export class BucketScorer {
 
   /** Sent this bucket should have had; a campaign (far above it) earns a rate allowance. */
   private expectVolume(i: number): void {
-    const { S, scratch } = this;
+    const { sent: S, scratch } = this;
     if (i % 4 === 0) this.volumeLevel = this.volumeLogCount >= 8 ? Math.exp(this.volumeLogTotal / this.volumeLogCount) : 1;
     let vcount = 0;
     let slotVolume = NaN;
@@ -531,10 +531,10 @@ export class BucketScorer {
 
   /** Variance (in final rate units, times sent²) of a bucket's deficit: binomial, extra noise, baseline. */
   private bucketVariance(j: number, e: number, correlated: boolean): number {
-    const S = this.S[j]!;
+    const S = this.sent[j]!;
     const b = Math.max(e * (1 - e), this.spreadFloor[j]!);
     const extra = correlated ? this.tau2 : (1 - this.rho) * this.tau2;
-    return (S * b) / this.F[j]! + S * S * (extra + b / this.pool[j]!);
+    return (S * b) / this.visibleShare[j]! + S * S * (extra + b / this.pool[j]!);
   }
 
   private flag(j: number, at: number): void {
@@ -549,10 +549,10 @@ export class BucketScorer {
 
   /** One bucket alone: under the operator's floor, or a material drop far outside the noise. */
   private judgeBucket(i: number): boolean {
-    const S = this.S[i]!;
+    const S = this.sent[i]!;
     if (S < this.t.minSent) return false;
     const t = this.t;
-    const finalDelivered = this.D[i]! / this.F[i]!;
+    const finalDelivered = this.delivered[i]! / this.visibleShare[i]!;
     const rate = finalDelivered / S;
     const base = this.p0[i]!;
     if (t.rateFloor !== undefined && rate < t.rateFloor) {
@@ -577,7 +577,11 @@ export class BucketScorer {
   private judgeWindows(i: number): void {
     const t = this.t;
     const base = this.p0[i]!;
-    if (Number.isNaN(base) || this.S[i]! === 0 || base - this.allowance[i]! - this.D[i]! / this.F[i]! / this.S[i]! < t.minDropLong / 2)
+    if (
+      Number.isNaN(base) ||
+      this.sent[i]! === 0 ||
+      base - this.allowance[i]! - this.delivered[i]! / this.visibleShare[i]! / this.sent[i]! < t.minDropLong / 2
+    )
       return;
     const maxWindow = this.halfHourly ? 8 : 3;
     let wS = 0;
@@ -589,9 +593,9 @@ export class BucketScorer {
       if (this.judged[j] === 0 || Number.isNaN(this.p0[j]!)) break;
       if (this.dropFlag[j] === 1) continue;
       const e = this.p0[j]! - this.allowance[j]!;
-      wS += this.S[j]!;
-      wDeficit += this.S[j]! * e - this.D[j]! / this.F[j]!;
-      wExpected += this.S[j]! * e;
+      wS += this.sent[j]!;
+      wDeficit += this.sent[j]! * e - this.delivered[j]! / this.visibleShare[j]!;
+      wExpected += this.sent[j]! * e;
       wVar += this.bucketVariance(j, e, false);
       taken++;
       const isWindow = this.halfHourly ? taken === 2 || taken === 4 || taken === 8 : taken === 2 || taken === 3;
@@ -604,7 +608,11 @@ export class BucketScorer {
       const expected = wExpected / wS;
       if (lowerTail(expected - deficit, expected, variance) <= (taken >= 8 ? this.pLong : this.pWindow)) {
         for (let k = j; k <= i; k++) {
-          if (this.dropFlag[k] === 0 && this.S[k]! > 0 && this.D[k]! / this.F[k]! / this.S[k]! < this.p0[k]! - this.allowance[k]!)
+          if (
+            this.dropFlag[k] === 0 &&
+            this.sent[k]! > 0 &&
+            this.delivered[k]! / this.visibleShare[k]! / this.sent[k]! < this.p0[k]! - this.allowance[k]!
+          )
             this.flag(k, i);
         }
         return;
@@ -621,12 +629,12 @@ export class BucketScorer {
    * expected rate are flagged, and it stays at the threshold while the drop goes on.
    */
   private judgeRun(i: number): void {
-    const S = this.S[i]!;
+    const S = this.sent[i]!;
     const base = this.p0[i]!;
     if (Number.isNaN(base) || S < RUN_MIN_SENT) return;
     const t = this.t;
     const e = base - this.allowance[i]!;
-    const rate = this.D[i]! / this.F[i]! / S;
+    const rate = this.delivered[i]! / this.visibleShare[i]! / S;
     const variance = this.bucketVariance(i, e, true) / (S * S);
     const scale = Math.sqrt(this.longRun);
     let z = (e - rate) / Math.sqrt(variance);
@@ -651,9 +659,9 @@ export class BucketScorer {
     let buckets = 0;
     for (let j = this.cusumFrom; j <= i; j++) {
       const ej = this.p0[j]! - this.allowance[j]!;
-      if (this.judged[j] === 0 || this.partial[j] === 1 || Number.isNaN(ej) || this.S[j]! === 0) continue;
-      sent += this.S[j]!;
-      deficit += this.S[j]! * ej - this.D[j]! / this.F[j]!;
+      if (this.judged[j] === 0 || this.partial[j] === 1 || Number.isNaN(ej) || this.sent[j]! === 0) continue;
+      sent += this.sent[j]!;
+      deficit += this.sent[j]! * ej - this.delivered[j]! / this.visibleShare[j]!;
       buckets++;
     }
     const minDrop = buckets <= 2 ? t.minDropShort : t.minDropLong;
@@ -666,8 +674,8 @@ export class BucketScorer {
     let gain = 0;
     for (let j = i; j >= this.cusumFrom; j--) {
       const ej = this.p0[j]! - this.allowance[j]!;
-      if (this.judged[j] === 0 || this.partial[j] === 1 || Number.isNaN(ej) || this.S[j]! === 0) continue;
-      gain += this.S[j]! * (ej - this.D[j]! / this.F[j]! / this.S[j]! - half);
+      if (this.judged[j] === 0 || this.partial[j] === 1 || Number.isNaN(ej) || this.sent[j]! === 0) continue;
+      gain += this.sent[j]! * (ej - this.delivered[j]! / this.visibleShare[j]! / this.sent[j]! - half);
       if (gain >= best) {
         best = gain;
         from = j;
@@ -675,20 +683,26 @@ export class BucketScorer {
     }
     for (let j = from; j <= i; j++) {
       const ej = this.p0[j]! - this.allowance[j]!;
-      if (this.dropFlag[j] === 0 && this.S[j]! > 0 && this.judged[j] === 1 && this.D[j]! / this.F[j]! / this.S[j]! < ej) this.flag(j, i);
+      if (
+        this.dropFlag[j] === 0 &&
+        this.sent[j]! > 0 &&
+        this.judged[j] === 1 &&
+        this.delivered[j]! / this.visibleShare[j]! / this.sent[j]! < ej
+      )
+        this.flag(j, i);
     }
     this.cusum = Math.min(this.cusum, t.runThreshold);
   }
 
   /** A settled bucket that was not an anomaly teaches the noise, the level and the long-run rate. */
   private learn(i: number): void {
-    const S = this.S[i]!;
+    const S = this.sent[i]!;
     const base = this.pooledRate[i]!;
     const e = this.p0[i]!;
     if (S <= 0 || Number.isNaN(e)) return;
-    const rate = this.D[i]! / S;
+    const rate = this.delivered[i]! / S;
     this.runSent += S;
-    this.runDelivered += this.D[i]!;
+    this.runDelivered += this.delivered[i]!;
     if (S >= BASELINE_MIN_SENT && this.allowance[i] === 0) {
       const b = Math.max(e * (1 - e), this.spreadFloor[i]!);
       this.residuals[this.residualNext] = rate - e;
@@ -714,7 +728,7 @@ export class BucketScorer {
   private judgeVolume(i: number): void {
     const v = this.expectedVolume[i]!;
     if (this.partial[i] === 1 || Number.isNaN(v)) return;
-    const S = this.S[i]!;
+    const S = this.sent[i]!;
     const t = this.t;
     if (v >= t.minExpectedVolume && S <= t.collapseRatio * v) {
       this.collapseCandidate[i] = 1;

@@ -79,7 +79,7 @@ export async function runReport(opts: ReportOptions, io: CliIo, configPath: stri
   // Failure reasons come from the store `serve` keeps status webhooks in, when there is one; so
   // does the bucket cache it keeps, so a repeat costs only what has not settled yet.
   const store = await storeWithStatuses(io, config);
-  const source = store ? new (await import('../compose/bucketCache.js')).CachedAnalytics(graph, store, now, logger) : graph;
+  const source = store ? new (await import('../cache/bucketCache.js')).CachedAnalytics(graph, store, now, logger) : graph;
   try {
     const report = await composeReport(
       { graph: source, now, statuses: store?.statuses, webhooksConfigured: Boolean(config.env.whatsapp.appSecret) },

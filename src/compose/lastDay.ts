@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { fillGaps, type Totals, totals } from '../analytics/series.js';
+import { fillGaps, type Totals, totals } from '../analytics/buckets.js';
 import { shiftDays } from '../analytics/time.js';
 import type { AccountConfig } from '../config/load.js';
 import type { AnalyticsSource } from '../graph/client.js';

@@ -1,11 +1,11 @@
 import { type Anomaly, type AnomalyScope, analyzeSeries, type DetectionSettings, detectAnomalies } from '../analytics/anomalies.js';
 import { type BreakdownDimension, breakdown, topMovers } from '../analytics/breakdown.js';
+import { fillGaps, isWholeBucket, markSettlement, type SeriesPoint, totals, within } from '../analytics/buckets.js';
 import { compareTotals } from '../analytics/compare.js';
 import { type FailureSummary, summarizeFailures } from '../analytics/failures.js';
 import { normalizeSeries } from '../analytics/normalize.js';
 import { compareAnomalies } from '../analytics/ranking.js';
 import type { Coverage } from '../analytics/scoring.js';
-import { fillGaps, isWholeBucket, markSettlement, type SeriesPoint, totals, within } from '../analytics/series.js';
 import { previousPeriod, sameWeekdayLastWeek } from '../analytics/time.js';
 import type { DataPoint, Granularity, TimeRange } from '../vocabulary/series.js';
 import { GRAPH_LOOKBACK_SECONDS } from '../vocabulary/series.js';

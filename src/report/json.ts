@@ -1,5 +1,5 @@
 import type { Anomaly } from '../analytics/anomalies.js';
-import type { Totals } from '../analytics/series.js';
+import type { Totals } from '../analytics/buckets.js';
 import { toIso } from '../analytics/time.js';
 import type { TimeRange } from '../vocabulary/series.js';
 import { breakdownLabel } from './format.js';

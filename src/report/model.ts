@@ -1,8 +1,8 @@
 import type { Anomaly } from '../analytics/anomalies.js';
 import type { BreakdownDimension, BreakdownItem } from '../analytics/breakdown.js';
+import type { SeriesPoint, Totals } from '../analytics/buckets.js';
 import type { Change } from '../analytics/compare.js';
 import type { FailureSummary } from '../analytics/failures.js';
-import type { SeriesPoint, Totals } from '../analytics/series.js';
 import type { Granularity, TimeRange } from '../vocabulary/series.js';
 
 /**

@@ -1,4 +1,4 @@
-import { isWholeBucket } from '../analytics/series.js';
+import { isWholeBucket } from '../analytics/buckets.js';
 import {
   breakdownLabel,
   failureSource,

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { AlertChecker } from '../alerts/checker.js';
+import type { CachedAnalytics } from '../cache/bucketCache.js';
 import type { CommandContext } from '../chat/context.js';
 import type { ChatSurface } from '../chat/surface.js';
-import type { CachedAnalytics } from '../compose/bucketCache.js';
 import type { Config } from '../config/load.js';
 import type { GraphClient } from '../graph/client.js';
 import { Scheduler } from '../jobs/scheduler.js';

@@ -1,12 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import express from 'express';
+import { CachedAnalytics } from '../cache/bucketCache.js';
 import { ChartLinks } from '../charts/links.js';
 import { chartRenderer } from '../charts/render.js';
 import type { CommandContext } from '../chat/context.js';
 import type { ChatSurface } from '../chat/surface.js';
 import { CHAT_PLATFORMS } from '../chatPlatforms.js';
 import { ViewCache } from '../compose/accountViews.js';
-import { CachedAnalytics } from '../compose/bucketCache.js';
 import { graphAccountsFrom } from '../compose/graphAccount.js';
 import type { Config } from '../config/load.js';
 import { ConfigError } from '../errors.js';

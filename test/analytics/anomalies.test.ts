@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type AnomalyScope, type DetectionSettings, detectAnomalies } from '../../src/analytics/anomalies.js';
+import { markSettlement } from '../../src/analytics/buckets.js';
 import { normalizeSeries } from '../../src/analytics/normalize.js';
-import { markSettlement } from '../../src/analytics/series.js';
 import { SeriesError } from '../../src/errors.js';
 import type { DataPoint } from '../../src/vocabulary/series.js';
 import { thrown } from '../helpers/thrown.js';

@@ -2,8 +2,8 @@ import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { detectAnomalies } from '../../src/analytics/anomalies.js';
 import { breakdown, topMovers } from '../../src/analytics/breakdown.js';
+import { deliveryRate, fillGaps, markSettlement, totals } from '../../src/analytics/buckets.js';
 import { compareTotals } from '../../src/analytics/compare.js';
-import { deliveryRate, fillGaps, markSettlement, totals } from '../../src/analytics/series.js';
 import { bucketGrid, previousPeriod, sameWeekdayLastWeek } from '../../src/analytics/time.js';
 import type { DataPoint } from '../../src/vocabulary/series.js';
 

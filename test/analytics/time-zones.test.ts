@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { detectAnomalies } from '../../src/analytics/anomalies.js';
-import { markSettlement } from '../../src/analytics/series.js';
+import { markSettlement } from '../../src/analytics/buckets.js';
 import { bucketGrid, offsetMinutes } from '../../src/analytics/time.js';
 import type { DataPoint } from '../../src/vocabulary/series.js';
 

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CACHE_DOWN_NOTE } from '../../src/compose/bucketCache.js';
+import { CACHE_DOWN_NOTE } from '../../src/cache/bucketCache.js';
 import { buildConfig } from '../../src/configure.js';
 import { silentLogger } from '../../src/log.js';
 import { sampleAccounts } from '../../src/sandbox/accounts.js';

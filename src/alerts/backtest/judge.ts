@@ -1,6 +1,6 @@
 import type { SettleCurve } from '../../analytics/settle.js';
+import { fixedCurves } from '../../cache/settleLearning.js';
 import { graphAccountsWith } from '../../compose/graphAccount.js';
-import { fixedCurves } from '../../compose/settleLearning.js';
 import type { AccountConfig } from '../../config/load.js';
 import type { DataPoint } from '../../vocabulary/series.js';
 import type { DropRule as Rule } from '../checker.js';

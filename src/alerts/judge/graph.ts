@@ -1,5 +1,5 @@
 import { type Anomaly, type AnomalyScope, analyzeSeries, type DetectionSettings, detectionSettings } from '../../analytics/anomalies.js';
-import { fillGaps, markSettlement } from '../../analytics/series.js';
+import { fillGaps, markSettlement } from '../../analytics/buckets.js';
 import type { SettleCurve } from '../../analytics/settle.js';
 import type { DataPoint } from '../../vocabulary/series.js';
 
