@@ -1,12 +1,12 @@
 import type { Anomaly } from '../analytics/anomalies.js';
 import { rankAnomalies } from '../analytics/ranking.js';
 import { formatRate } from '../report/format.js';
+import { isHealthKind } from '../vocabulary/anomalyKinds.js';
 import { anomalyKey, parseAnomalyKey, scopeKeyOf } from './judge/anomalyKey.js';
 import type { Judgement } from './judge/graph.js';
 import type { HealthUndo } from './judge/health.js';
 import type { EpisodeState } from './lifecycle.js';
 import type { AlertChartData, AlertLine } from './model.js';
-import { isHealthKind } from './presentation.js';
 
 /**
  * What an alert says, made from what was judged: its lines, its small chart, and — when it

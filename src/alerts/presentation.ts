@@ -1,6 +1,6 @@
 import { compareAnomalies, rankAnomalies } from '../analytics/ranking.js';
 import { clockSpan, clockTime, formatCount, formatDuration, formatRate, unbroken } from '../report/format.js';
-import type { HealthAnomalyKind } from '../vocabulary/anomalyKinds.js';
+import { type HealthAnomalyKind, isHealthKind } from '../vocabulary/anomalyKinds.js';
 import { failureMeaning } from '../vocabulary/failureCodes.js';
 import type { AlertContent, AlertFollowUp, AlertLine, AlertStatusLine } from './model.js';
 
@@ -18,21 +18,6 @@ import type { AlertContent, AlertFollowUp, AlertLine, AlertStatusLine } from './
 function where(line: AlertLine): string {
   if (!line.scope || line.scope.kind === 'account') return 'All traffic';
   return unbroken(line.scope.label);
-}
-
-/** Kinds from the health webhooks: a state that stands until undone, worded by the judge. */
-const HEALTH_KINDS: ReadonlySet<string> = new Set<HealthAnomalyKind>([
-  'number_flagged',
-  'limit_lowered',
-  'number_restricted',
-  'account_restricted',
-  'account_disabled',
-  'template_paused',
-  'template_disabled',
-]);
-
-export function isHealthKind(kind: string | undefined): kind is HealthAnomalyKind {
-  return kind !== undefined && HEALTH_KINDS.has(kind);
 }
 
 /** "+1 631 555 1000 at 74.9% (expected 96.3%) since 13:00 IST, ongoing". */

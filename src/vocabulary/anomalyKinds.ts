@@ -18,3 +18,10 @@ export const ANOMALY_KINDS = ['delivery_drop', 'volume_drop', 'volume_spike', 'f
 
 export type HealthAnomalyKind = (typeof HEALTH_ANOMALY_KINDS)[number];
 export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
+
+const HEALTH_KINDS: ReadonlySet<string> = new Set(HEALTH_ANOMALY_KINDS);
+
+/** Kinds from the health webhooks: a state that stands until undone, worded by the judge. */
+export function isHealthKind(kind: string | undefined): kind is HealthAnomalyKind {
+  return kind !== undefined && HEALTH_KINDS.has(kind);
+}
