@@ -33,7 +33,13 @@ export function createTeamsSurface(settings: TeamsSettings, ctx: CommandContext,
   });
   const adapter = new TeamsAdapter(auth, log);
   const activities = new TeamsActivities(links, ctx.charts, log);
-  const inbound = new TeamsInbound(adapter, settings, { ...ctx, prefix: '@waba-pulse' }, activities, log);
+  const inbound = new TeamsInbound(
+    adapter,
+    settings,
+    { ...ctx, prefix: '@waba-pulse', moreHelp: ['*Alert rules in a card, with a 30-day preview*: `@waba-pulse settings`'] },
+    activities,
+    log,
+  );
   const outbound = new TeamsOutbound(adapter, settings.appId, ctx.store, activities, ctx.now, log);
   return {
     platform: 'teams',

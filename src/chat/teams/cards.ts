@@ -27,9 +27,9 @@ export const CARD_VERSION = '1.5';
 const BREAKDOWN_ROWS = 15;
 const ANOMALY_ROWS = 6;
 
-const text = (value: string, extra: Record<string, unknown> = {}) => ({ type: 'TextBlock', text: value, wrap: true, ...extra });
+export const text = (value: string, extra: Record<string, unknown> = {}) => ({ type: 'TextBlock', text: value, wrap: true, ...extra });
 
-function card(body: unknown[], actions: unknown[] = []): Card {
+export function card(body: unknown[], actions: unknown[] = []): Card {
   return {
     type: 'AdaptiveCard',
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
@@ -44,8 +44,8 @@ function card(body: unknown[], actions: unknown[] = []): Card {
  * Teams reads Markdown in a TextBlock: text from the config or from people (account names,
  * labels) goes into RichTextBlock runs, which it shows as they are.
  */
-const run = (value: string, extra: Record<string, unknown> = {}) => ({ type: 'TextRun', text: value, ...extra });
-const rich = (inlines: unknown[], extra: Record<string, unknown> = {}) => ({ type: 'RichTextBlock', inlines, ...extra });
+export const run = (value: string, extra: Record<string, unknown> = {}) => ({ type: 'TextRun', text: value, ...extra });
+export const rich = (inlines: unknown[], extra: Record<string, unknown> = {}) => ({ type: 'RichTextBlock', inlines, ...extra });
 
 const TONE_COLOR: Record<Tone, string> = { bad: 'Attention', good: 'Good', neutral: 'Default' };
 
@@ -231,7 +231,7 @@ export function reportCard(report: Report, imageUrl: string | undefined, failure
  * Our notice lines mark *bold* and `commands`: shown as bold and monospace runs (never as
  * Markdown, so a name with an asterisk or a backtick is shown as it is).
  */
-function noticeLine(line: string, bold = true): unknown {
+export function noticeLine(line: string, bold = true): unknown {
   const inlines: unknown[] = [];
   const pattern = bold ? /\*([^*\n]+)\*|`([^`\n]+)`/g : /()`([^`\n]+)`/g;
   let last = 0;

@@ -12,6 +12,7 @@ import { badConversationId, sdkError, type TeamsAdapter } from './adapter.js';
 import { ALERT_SUBMIT, errorCard } from './cards.js';
 import { isAllowedServiceUrl } from './serviceUrl.js';
 import type { TeamsSettings } from './settings.js';
+import { CARD_ACTION_INVOKE, requesterOf, TeamsSetup } from './setup.js';
 
 function safeHost(url: string): string {
   try {
@@ -33,6 +34,7 @@ export class TeamsInbound {
   private readonly refusals: LogLimiter;
   private readonly slashPrefix: RegExp;
   private readonly authenticated: boolean;
+  private readonly setup: TeamsSetup;
 
   constructor(
     private readonly adapter: TeamsAdapter,
@@ -43,6 +45,7 @@ export class TeamsInbound {
   ) {
     this.refusals = new LogLimiter(ctx.now);
     this.authenticated = Boolean(settings.appId);
+    this.setup = new TeamsSetup(adapter, settings.appId, ctx, log);
     // Another platform's slash command typed here out of habit ("/waba report …") is read past.
     const slashCommands = (ctx.prefixes ?? []).filter((p) => p.startsWith('/'));
     this.slashPrefix = new RegExp(
@@ -109,6 +112,8 @@ export class TeamsInbound {
     if (a.type === ActivityTypes.Message) {
       await this.remember(context);
       await this.onMessage(context);
+    } else if (a.type === ActivityTypes.Invoke && a.name === CARD_ACTION_INVOKE) {
+      await this.setup.onAction(context);
     } else if (a.type === ActivityTypes.ConversationUpdate || a.type === ActivityTypes.InstallationUpdate) {
       const added =
         a.type === ActivityTypes.InstallationUpdate ? a.action === 'add' : (a.membersAdded ?? []).some((m) => m.id === a.recipient.id);
@@ -139,15 +144,7 @@ export class TeamsInbound {
   }
 
   private requester(context: TurnContext): Requester {
-    const a = context.activity;
-    const data = a.channelData as { team?: { id?: string }; tenant?: { id?: string } } | undefined;
-    return {
-      platform: 'teams',
-      conversation: a.conversation.id,
-      user: a.from.aadObjectId ?? a.from.id,
-      team: data?.team?.id,
-      tenant: data?.tenant?.id ?? a.conversation.tenantId,
-    };
+    return requesterOf(context.activity);
   }
 
   private async onAlertAction(context: TurnContext, value: { key?: unknown; action?: unknown }): Promise<void> {
@@ -171,6 +168,7 @@ export class TeamsInbound {
     // In channels and group chats the bot is @mentioned: the mention is not part of the command.
     const typed = (TurnContext.removeRecipientMention(context.activity) ?? context.activity.text ?? '').trim();
     const text = this.slashPrefix.test(typed) ? typed.replace(this.slashPrefix, '') : typed;
+    if (text.toLowerCase() === 'settings') return this.setup.postSettings(context);
     let command: Command;
     try {
       command = parseCommand(text);

@@ -1,0 +1,289 @@
+import type { RuleProblem } from '../../config/chatRules.js';
+import { type Card, card, rich, run, text } from './cards.js';
+
+/**
+ * The alert-rule form as an Adaptive Card: the fields of a rule under `alerts:`, each an input
+ * whose value comes back (with the action's data) in the `adaptiveCard/action` invoke; Preview,
+ * Save and Delete as `Action.Execute`, answered by this card drawn again in place.
+ */
+
+/** What the card's buttons are called back as (the invoke's `action.verb`). */
+export const SETUP_VERBS = {
+  settings: 'waba-pulse.settings',
+  newRule: 'waba-pulse.rule.new',
+  editRule: 'waba-pulse.rule.edit',
+  preview: 'waba-pulse.rule.preview',
+  save: 'waba-pulse.rule.save',
+  deleteRule: 'waba-pulse.rule.delete',
+} as const;
+
+/** Each field's input id: its value comes back under it. */
+export const RULE_FIELDS = {
+  account: 'account',
+  source: 'source',
+  numbers: 'numbers',
+  countries: 'countries',
+  minSent: 'minSent',
+  rateFloor: 'rateFloor',
+  sensitivity: 'sensitivity',
+  drillDown: 'drillDown',
+  remindEvery: 'remindEvery',
+} as const;
+type Field = (typeof RULE_FIELDS)[keyof typeof RULE_FIELDS];
+
+/** A rule's fields as typed or chosen (nothing checked yet). */
+export type RuleCardValues = Partial<Record<Exclude<Field, 'drillDown'>, string>> & { drillDown?: string[] | undefined };
+
+/** Carried in the buttons' data: the rule being edited and the version its card was opened on. Never trusted for access. */
+export interface RuleCardMetadata {
+  ruleId?: string | undefined;
+  version?: number | undefined;
+}
+
+/** Where a problem is shown: beside its field, or (`top`) under the card's title. */
+export type RuleCardErrors = Partial<Record<Field | 'top', string>>;
+
+const REMIND_CHOICES = ['15m', '30m', '1h', '2h', '4h', '12h', '1d'];
+const DEFAULT_DRILL_DOWN = ['phone', 'country'];
+
+const choice = (value: string, title = value) => ({ title, value });
+
+/** An input with its label, and the server's word on it (red, under it) when there is one. */
+function field(input: Record<string, unknown>, label: string, error: string | undefined): unknown[] {
+  return [
+    { ...input, label },
+    // Rich text: the server's words quote what was typed, which Teams must not read as Markdown.
+    ...(error ? [rich([run(`⚠️ ${error}`, { color: 'Attention', size: 'Small' })], { spacing: 'None' })] : []),
+  ];
+}
+
+function choiceSet(id: Field, choices: Array<{ title: string; value: string }>, value: string | undefined, extra = {}) {
+  return { type: 'Input.ChoiceSet', id, style: 'compact', choices, ...(value ? { value } : {}), ...extra };
+}
+
+function textInput(id: Field, placeholder: string, value: string | undefined) {
+  return { type: 'Input.Text', id, placeholder, ...(value ? { value } : {}) };
+}
+
+/** A minSent as the number input can hold it (only a plain whole number; anything else stays in the error line). */
+function numberValue(value: string | undefined): number | undefined {
+  return value !== undefined && /^-?\d+$/.test(value) && Number.isSafeInteger(Number(value)) ? Number(value) : undefined;
+}
+
+function fields(v: RuleCardValues, accounts: Array<{ value: string; label: string }>, errors: RuleCardErrors): unknown[] {
+  const remind = v.remindEvery ?? '4h';
+  return [
+    ...field(
+      choiceSet(
+        RULE_FIELDS.account,
+        accounts.map((a) => choice(a.value, a.label)),
+        v.account ?? accounts[0]?.value,
+        { isRequired: true, errorMessage: 'choose an account' },
+      ),
+      'WhatsApp account',
+      errors.account,
+    ),
+    ...field(
+      choiceSet(
+        RULE_FIELDS.source,
+        [choice('graph', "Graph's delivery analytics (half hours)"), choice('webhooks', 'Status webhooks (minutes)')],
+        v.source ?? 'graph',
+      ),
+      'Judge',
+      errors.source,
+    ),
+    ...field(textInput(RULE_FIELDS.numbers, 'e.g. +1 631 555 1000; empty: all', v.numbers), 'Only these numbers', errors.numbers),
+    ...field(textInput(RULE_FIELDS.countries, 'e.g. IN, BR; empty: all', v.countries), 'Only these countries', errors.countries),
+    ...field(
+      {
+        type: 'Input.Number',
+        id: RULE_FIELDS.minSent,
+        placeholder: 'empty: 200',
+        min: 0,
+        errorMessage: 'a whole number, 0 or more',
+        ...(numberValue(v.minSent) !== undefined ? { value: numberValue(v.minSent) } : {}),
+      },
+      'Judge a half hour from this many sent',
+      errors.minSent,
+    ),
+    ...field(
+      textInput(RULE_FIELDS.rateFloor, '0.9 or 90%; empty: baseline only', v.rateFloor),
+      'Alert below this delivery rate',
+      errors.rateFloor,
+    ),
+    ...field(
+      choiceSet(
+        RULE_FIELDS.sensitivity,
+        ['low', 'normal', 'high'].map((s) => choice(s)),
+        v.sensitivity ?? 'normal',
+      ),
+      'Sensitivity',
+      errors.sensitivity,
+    ),
+    ...field(
+      choiceSet(
+        RULE_FIELDS.drillDown,
+        [choice('phone', 'phone number'), choice('country')],
+        (v.drillDown ?? DEFAULT_DRILL_DOWN).join(','),
+        { style: 'expanded', isMultiSelect: true },
+      ),
+      'Drill down by',
+      errors.drillDown,
+    ),
+    ...field(
+      choiceSet(
+        RULE_FIELDS.remindEvery,
+        [...new Set([...REMIND_CHOICES, remind])].map((r) => choice(r)),
+        remind,
+      ),
+      'Remind while open, every',
+      errors.remindEvery,
+    ),
+  ];
+}
+
+/** A button that calls the bot back with `verb`, the card's inputs (unless `associatedInputs: 'none'`) and `data`. */
+export function execute(title: string, verb: string, data: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
+  return { type: 'Action.Execute', title, verb, data, ...extra };
+}
+
+/**
+ * The rule form: what was typed kept, the server's words beside each field, the preview's answer
+ * (or "previewing…") under the buttons. An open rule's card has Delete (behind a confirm).
+ */
+export function ruleFormCard(options: {
+  accounts: Array<{ value: string; label: string }>;
+  values: RuleCardValues;
+  metadata: RuleCardMetadata;
+  errors?: RuleCardErrors | undefined;
+  preview?: string | undefined;
+  /** A line of news at the top ("Saved."). */
+  notice?: string | undefined;
+}): Card {
+  const { metadata } = options;
+  const errors = options.errors ?? {};
+  const data = { ruleId: metadata.ruleId, version: metadata.version };
+  const body: unknown[] = [
+    rich([run(metadata.ruleId ? 'Edit alert rule' : 'New alert rule', { size: 'Medium', weight: 'Bolder' })]),
+    text(
+      metadata.ruleId ? `${metadata.ruleId}, version ${metadata.version}: posts to this conversation` : 'Posts to this conversation',
+      { isSubtle: true, spacing: 'None', size: 'Small' },
+    ),
+    ...(options.notice ? [rich([run(options.notice, { weight: 'Bolder', color: 'Good' })])] : []),
+    ...(errors.top ? [rich([run(`⚠️ ${errors.top}`, { color: 'Attention' })])] : []),
+    ...fields(options.values, options.accounts, errors),
+  ];
+  if (options.preview)
+    body.push({
+      type: 'Container',
+      style: 'emphasis',
+      spacing: 'Medium',
+      items: options.preview.split('\n').map((line, i) => rich([run(line, i === 0 ? { weight: 'Bolder' } : {})], { spacing: 'Small' })),
+    });
+  const actions: unknown[] = [
+    execute('Save', SETUP_VERBS.save, data, { style: 'positive' }),
+    execute('Preview', SETUP_VERBS.preview, data),
+    metadata.ruleId
+      ? {
+          type: 'Action.ShowCard',
+          title: 'Delete…',
+          card: {
+            type: 'AdaptiveCard',
+            body: [text('Delete this rule? Its alerts stop; the change log keeps what it was.', { size: 'Small' })],
+            actions: [execute('Delete', SETUP_VERBS.deleteRule, data, { style: 'destructive', associatedInputs: 'none' })],
+          },
+        }
+      : execute('Back', SETUP_VERBS.settings, {}, { associatedInputs: 'none' }),
+  ];
+  return card(body, actions);
+}
+
+const list = (value: string | undefined) =>
+  value
+    ?.split(/[,\s]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/** A number as typed, or the text itself (so the schema names it as not a number): as Slack's form reads it. */
+function numberOf(value: string | undefined, percent = false): number | string | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(-?\d+(?:\.\d+)?)\s*(%?)$/.exec(value);
+  if (!match) return value;
+  return match[2] && percent ? Number(match[1]) / 100 : Number(match[1]);
+}
+
+/** What came back in an invoke's data: each field as text, whatever the client sent (nothing trusted). */
+export function cardValues(data: Record<string, unknown>): RuleCardValues {
+  const at = (id: Field) => {
+    const v = data[id];
+    if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+    return typeof v === 'string' && v.trim() ? v.trim().slice(0, 500) : undefined;
+  };
+  return {
+    account: at(RULE_FIELDS.account),
+    source: at(RULE_FIELDS.source),
+    numbers: at(RULE_FIELDS.numbers),
+    countries: at(RULE_FIELDS.countries),
+    minSent: at(RULE_FIELDS.minSent),
+    rateFloor: at(RULE_FIELDS.rateFloor),
+    sensitivity: at(RULE_FIELDS.sensitivity),
+    // A multi-select comes back as "phone,country"; nothing chosen, as nothing.
+    drillDown: list(at(RULE_FIELDS.drillDown)) ?? [],
+    remindEvery: at(RULE_FIELDS.remindEvery),
+  };
+}
+
+/** The card's fields as a rule in the YAML's shape, posting to `conversation`, for the config's schema to judge. */
+export function ruleDefinition(values: RuleCardValues, conversation: string): Record<string, unknown> {
+  const numbers = list(values.numbers);
+  const countries = list(values.countries);
+  const minSent = numberOf(values.minSent);
+  const rateFloor = numberOf(values.rateFloor, true);
+  return {
+    account: values.account ?? '',
+    source: values.source ?? 'graph',
+    ...(numbers?.length || countries?.length
+      ? { scope: { ...(numbers?.length ? { phoneNumbers: numbers } : {}), ...(countries?.length ? { countries } : {}) } }
+      : {}),
+    ...(minSent !== undefined ? { minSent } : {}),
+    ...(rateFloor !== undefined ? { rateFloor } : {}),
+    sensitivity: values.sensitivity ?? 'normal',
+    drillDown: values.drillDown ?? [],
+    ...(values.remindEvery ? { remindEvery: values.remindEvery } : {}),
+    targets: [{ teams: { conversation } }],
+  };
+}
+
+/** A stored rule's definition back as the card's fields (to edit it). */
+export function storedValues(definition: Record<string, unknown>): RuleCardValues {
+  const scope = (definition.scope ?? {}) as { phoneNumbers?: unknown[]; countries?: unknown[] };
+  const str = (v: unknown) => (v === undefined ? undefined : String(v));
+  return {
+    account: str(definition.account),
+    source: str(definition.source),
+    numbers: scope.phoneNumbers?.join(', '),
+    countries: scope.countries?.join(', '),
+    minSent: str(definition.minSent),
+    rateFloor: str(definition.rateFloor),
+    sensitivity: str(definition.sensitivity),
+    drillDown: (definition.drillDown as string[] | undefined) ?? DEFAULT_DRILL_DOWN,
+    remindEvery: str(definition.remindEvery),
+  };
+}
+
+/** The schema's problems, each beside the field it is about; the rule-wide ones (its conversation, a stale edit) at the top. */
+export function cardErrors(problems: readonly RuleProblem[]): RuleCardErrors {
+  const errors: RuleCardErrors = {};
+  for (const p of problems) {
+    const at = fieldOf(p.path);
+    errors[at] = errors[at] ? `${errors[at]}; ${p.message}` : p.message;
+  }
+  return errors;
+}
+
+function fieldOf(path: string): Field | 'top' {
+  if (path.startsWith('scope.phoneNumbers')) return RULE_FIELDS.numbers;
+  if (path.startsWith('scope.countries')) return RULE_FIELDS.countries;
+  const top = path.split(/[.[]/)[0] ?? '';
+  return (Object.values(RULE_FIELDS) as string[]).includes(top) ? (top as Field) : 'top';
+}

@@ -1,0 +1,384 @@
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RecordingDelivery } from '../src/alerts/backtest/recordingDelivery.js';
+import { AlertChecker } from '../src/alerts/checker.js';
+import { graphAccountsFrom } from '../src/compose/graphAccount.js';
+import { buildConfig } from '../src/configure.js';
+import { GraphClient } from '../src/graph/client.js';
+import { silentLogger } from '../src/log.js';
+import { sampleAccounts } from '../src/sandbox/accounts.js';
+import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
+import { alertRuleSource } from '../src/serve/alertRules.js';
+import { type RunningService, startService } from '../src/serve/service.js';
+import type { SqlStore } from '../src/store/sql.js';
+import { startFakeConnector } from './fakes/connector.js';
+import { raiseAlert } from './helpers/alerts.js';
+import { storeBackends } from './helpers/stores.js';
+
+/**
+ * Alert rules set up from Teams: `settings` typed to the bot, then the settings card's and the
+ * rule form's Action.Execute buttons as `adaptiveCard/action` invokes, over HTTP to the real bot,
+ * its cards and updates recorded by the fake Bot Connector; the saved rule run by the next check.
+ */
+
+const require = createRequire(import.meta.url);
+const AC = require('adaptivecards/dist/adaptivecards.js') as any;
+
+const NOW = Date.UTC(2026, 10, 25, 10, 15);
+const GRAPH_TOKEN = 'EAAG-teams-settings-token-3';
+const OPS = '19:chat-ops@thread.v2';
+const OTHER = '19:chat-other@thread.v2';
+const ALICE = { id: '29:alice', name: 'Alice', aadObjectId: 'aad-alice' };
+const BOB = { id: '29:bob', name: 'Bob', aadObjectId: 'aad-bob' };
+
+let clock = NOW;
+let sandbox: RunningSandbox;
+let connector: Awaited<ReturnType<typeof startFakeConnector>>;
+beforeAll(async () => {
+  sandbox = await startSandbox({ accounts: sampleAccounts(NOW), now: () => clock, token: GRAPH_TOKEN, callsPerHour: 1_000_000 });
+  connector = await startFakeConnector();
+});
+afterAll(async () => {
+  await connector.close();
+  await sandbox.close();
+});
+
+function configured() {
+  return buildConfig(
+    {
+      accounts: sampleAccounts(NOW).map((a) => ({
+        id: a.id,
+        name: a.name,
+        displayName: a.displayName,
+        token: '${GRAPH_TOKEN}',
+        timezone: a.timezone,
+      })),
+      access: [
+        { teams: { conversation: OPS }, accounts: ['acme-retail', 'initech-alerts'] },
+        { teams: { conversation: OTHER }, accounts: ['globex-support'] },
+      ],
+      alerts: [{ name: 'ops-floor', account: 'acme-retail', rateFloor: 0.8, targets: [{ teams: { conversation: OPS } }] }],
+      teams: { allowUnauthenticated: true, serviceUrls: [connector.url] },
+    },
+    { GRAPH_API_URL: sandbox.url },
+  );
+}
+
+function validateCard(card: Record<string, unknown>): string[] {
+  const ctx = new AC.SerializationContext();
+  const parsed = new AC.AdaptiveCard();
+  parsed.parse(card, ctx);
+  const problems: string[] = [];
+  for (let i = 0; i < ctx.eventCount; i++) problems.push(ctx.getEventAt(i).message);
+  const results = parsed.validateProperties();
+  for (let i = 0; i < results.validationEvents?.length; i++) problems.push(results.validationEvents[i].message);
+  return problems;
+}
+
+/** What a person reads on a card: its text blocks and runs, a line each (a ShowCard's too). */
+function plainText(node: unknown): string {
+  if (Array.isArray(node)) return node.map(plainText).filter(Boolean).join('\n');
+  if (!node || typeof node !== 'object') return '';
+  const n = node as Record<string, any>;
+  if (n.type === 'TextBlock') return String(n.text);
+  if (n.type === 'RichTextBlock') return (n.inlines as Array<{ text: string }>).map((r) => r.text).join('');
+  return Object.values(n).map(plainText).filter(Boolean).join('\n');
+}
+
+/** Every Action.Execute on a card, by title: its verb and data. */
+function buttons(card: unknown): Array<{ title: string; verb: string; data: Record<string, unknown> }> {
+  if (Array.isArray(card)) return card.flatMap(buttons);
+  if (!card || typeof card !== 'object') return [];
+  const n = card as Record<string, any>;
+  return [...(n.type === 'Action.Execute' ? [{ title: n.title, verb: n.verb, data: n.data }] : []), ...Object.values(n).flatMap(buttons)];
+}
+
+/** An input's value as the card carries it (what a person would send back untouched). */
+function inputsOf(card: unknown): Record<string, unknown> {
+  if (Array.isArray(card)) return Object.assign({}, ...card.map(inputsOf));
+  if (!card || typeof card !== 'object') return {};
+  const n = card as Record<string, any>;
+  const own = typeof n.type === 'string' && n.type.startsWith('Input.') && n.value !== undefined ? { [n.id]: String(n.value) } : {};
+  return Object.assign(own, ...Object.values(n).map(inputsOf));
+}
+
+const backends = await storeBackends();
+
+describe.each(backends)('alert rules from Teams, on $name', (backend) => {
+  let store: SqlStore;
+  let service: RunningService;
+  let counter = 0;
+
+  beforeAll(async () => {
+    store = await backend.open();
+    service = await startService({
+      config: configured(),
+      env: { GRAPH_TOKEN },
+      logger: silentLogger,
+      now: () => NOW,
+      port: 0,
+      host: '127.0.0.1',
+      store,
+      schedule: false,
+    });
+  });
+  afterAll(async () => {
+    await service.close();
+    await store.close();
+    await backend.cleanup();
+  });
+
+  const base = (from: typeof ALICE, conversation: string) => ({
+    id: `in-${++counter}`,
+    timestamp: new Date(NOW).toISOString(),
+    serviceUrl: connector.url,
+    channelId: 'msteams',
+    from,
+    conversation: { id: conversation, conversationType: 'groupChat', tenantId: 'tenant-1' },
+    recipient: { id: '28:waba-pulse', name: 'waba-pulse' },
+    channelData: { tenant: { id: 'tenant-1' } },
+  });
+
+  async function post(activity: Record<string, unknown>) {
+    const started = performance.now();
+    const res = await fetch(`${service.url}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(activity),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? (JSON.parse(text) as Record<string, any>) : undefined, ms: performance.now() - started };
+  }
+
+  /** `settings` typed in a conversation: the card the bot posts there. */
+  async function typeSettings(from = ALICE, conversation = OPS) {
+    const before = connector.calls.length;
+    expect((await post({ ...base(from, conversation), type: 'message', text: 'settings' })).status).toBe(200);
+    const sent = await connector.waitFor(() =>
+      connector.calls.slice(before).find((c) => c.conversation === conversation && c.activity.attachments?.length),
+    );
+    return sent.activity.attachments[0].content as Record<string, any>;
+  }
+
+  /** A button pressed on a card in `conversation` (the message `card-1`): the invoke's answer. */
+  async function press(verb: string, data: Record<string, unknown>, from = ALICE, conversation = OPS) {
+    const answer = await post({
+      ...base(from, conversation),
+      type: 'invoke',
+      name: 'adaptiveCard/action',
+      replyToId: 'card-1',
+      value: { action: { type: 'Action.Execute', verb, data }, trigger: 'manual' },
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body?.statusCode).toBe(200);
+    return answer;
+  }
+  const cardFrom = (answer: { body?: Record<string, any> }) => {
+    expect(answer.body?.type).toBe('application/vnd.microsoft.card.adaptive');
+    const card = answer.body!.value as Record<string, any>;
+    expect(validateCard(card)).toEqual([]);
+    expect(Buffer.byteLength(JSON.stringify(card))).toBeLessThan(28 * 1024);
+    return card;
+  };
+  const verbOf = (card: unknown, title: string) => buttons(card).find((b) => b.title === title)!;
+
+  const form = {
+    account: 'acme-retail',
+    source: 'graph',
+    countries: 'IN',
+    minSent: '50',
+    rateFloor: '',
+    sensitivity: 'normal',
+    drillDown: 'phone',
+    remindEvery: '4h',
+  };
+
+  it('answers settings with the conversation’s accounts, open alerts and rules, the config’s read-only; help lists it', async () => {
+    await raiseAlert(
+      store,
+      {
+        accountId: sampleAccounts(NOW)[0]!.id,
+        accountName: 'Acme Retail',
+        timezone: 'UTC',
+        anomalies: [{ severity: 'critical', explanation: 'Delivery 71% vs 97% expected' }],
+      },
+      NOW,
+    );
+    const card = await typeSettings();
+    expect(validateCard(card)).toEqual([]);
+    const shown = plainText(card);
+    expect(shown).toMatch(/Acme Retail \(acme-retail\): \d+\.\d% of [\d,]+ delivered yesterday/);
+    expect(shown).toContain('Initech');
+    expect(shown).not.toContain('Globex');
+    expect(shown).toMatch(/Open: A-[2-9A-Z]{4} Acme Retail: Delivery 71% vs 97% expected/);
+    expect(shown).toContain('alerts[0] ops-floor: defined in waba-pulse.yaml, change it there');
+    expect(buttons(card).map((b) => b.title)).toEqual(['New alert rule']);
+    // A conversation that may see nothing is told so, with no button.
+    const nowhere = await typeSettings(ALICE, '19:chat-nowhere@thread.v2');
+    expect(plainText(nowhere)).toContain('may see no WhatsApp account yet');
+    expect(buttons(nowhere)).toEqual([]);
+    const before = connector.calls.length;
+    await post({ ...base(ALICE, OPS), type: 'message', text: 'help' });
+    const help = await connector.waitFor(() => connector.calls.slice(before).find((c) => c.activity.attachments?.length));
+    expect(plainText(help.activity.attachments[0].content)).toContain('Alert rules in a card, with a 30-day preview: @waba-pulse settings');
+  });
+
+  it('opens the rule form with only this conversation’s accounts; refuses bad fields beside each, values kept, nothing stored', async () => {
+    const settings = await typeSettings();
+    const opened = await press(verbOf(settings, 'New alert rule').verb, {});
+    console.log(`teams settings: New alert rule answered in ${opened.ms.toFixed(0)} ms`);
+    const card = cardFrom(opened);
+    const accounts = (card.body as any[]).find((b) => b.id === 'account').choices.map((c: any) => c.value);
+    expect(accounts).toEqual(['acme-retail', 'initech-alerts']);
+    expect(buttons(card).map((b) => b.title)).toEqual(['Save', 'Preview', 'Back']);
+
+    const save = verbOf(card, 'Save');
+    for (const [fields, field, words] of [
+      [{ minSent: '-1' }, 'minSent', '"-1" is under the minimum, 0'],
+      [{ minSent: '1e9' }, 'minSent', '"1e9" is not a number'],
+      [{ countries: 'India' }, 'countries', '"India" is not an ISO 3166 alpha-2 country code'],
+      [{ rateFloor: '1.2' }, 'rateFloor', 'is over the maximum, 1'],
+      [{ remindEvery: '1m' }, 'remindEvery', '1m'],
+      [{ account: 'globex-support' }, 'account', 'globex-support may not be seen in that channel'],
+    ] as const) {
+      const answer = cardFrom(await press(save.verb, { ...save.data, ...form, ...fields }));
+      const body = answer.body as any[];
+      const at = body.findIndex((b) => b.id === field);
+      // The server's words right under the field, the rest of the form as it was sent.
+      expect(plainText(body[at + 1]), JSON.stringify(fields)).toContain(words);
+      expect(inputsOf(answer).source).toBe('graph');
+      if (field !== 'countries') expect(inputsOf(answer).countries).toBe('IN');
+    }
+    expect(await store.rules.listRules()).toEqual([]);
+  });
+
+  it('previews the rule over 30 days in the card (or says "previewing…" and updates the card), then saves it', async () => {
+    const settings = await typeSettings();
+    const card = cardFrom(await press(verbOf(settings, 'New alert rule').verb, {}));
+    const preview = verbOf(card, 'Preview');
+    const before = connector.calls.length;
+    const answered = await press(preview.verb, { ...preview.data, ...form });
+    console.log(`teams settings: Preview answered in ${answered.ms.toFixed(0)} ms`);
+    let shown = plainText(cardFrom(answered));
+    if (shown.includes('Previewing the last 30 days…')) {
+      // Past Teams' invoke window: the answer is put into the card's message when it is in.
+      const update = await connector.waitFor(
+        () => connector.calls.slice(before).find((c) => c.method === 'PUT' && c.activityId === 'card-1'),
+        60_000,
+      );
+      expect(update.conversation).toBe(OPS);
+      const updated = update.activity.attachments[0].content;
+      expect(validateCard(updated)).toEqual([]);
+      shown = plainText(updated);
+    }
+    const count = /This rule would have alerted (no|\d+) times? in 30 days/.exec(shown);
+    expect(count).not.toBeNull();
+    // Yesterday's drop on Acme's number to India is in the window.
+    expect(Number(count![1])).toBeGreaterThanOrEqual(1);
+    expect(await store.rules.listRules()).toEqual([]);
+
+    const save = verbOf(card, 'Save');
+    const saved = cardFrom(await press(save.verb, { ...save.data, ...form }));
+    const [rule] = await store.rules.listRules({ platform: 'teams', conversation: OPS });
+    expect(rule).toMatchObject({
+      version: 1,
+      createdBy: 'aad-alice',
+      createdAt: NOW,
+      definition: { account: 'acme-retail', minSent: 50, scope: { countries: ['IN'] }, targets: [{ teams: { conversation: OPS } }] },
+    });
+    // Back on the settings, with the new rule and its buttons.
+    expect(plainText(saved)).toContain(`Saved: ${rule!.id}, version 1.`);
+    expect(plainText(saved)).toContain('drop · acme-retail · graph · countries IN · min 50 sent · normal sensitivity · by phone');
+    expect(buttons(saved).map((b) => b.title)).toEqual(['Edit', 'Delete', 'New alert rule']);
+  }, 90_000);
+
+  it('runs the saved rule in the next alert checks, like a rule from the file', async () => {
+    const [rule] = await store.rules.listRules({ platform: 'teams', conversation: OPS });
+    const config = configured();
+    const graph = new GraphClient({ ...config.graph, now: () => clock });
+    const checker = new AlertChecker({
+      store,
+      ctx: { config, accounts: graphAccountsFrom({ GRAPH_TOKEN }), graph, now: () => clock },
+      owner: 'replica-a',
+      logger: silentLogger,
+      delivery: new RecordingDelivery(),
+      rules: alertRuleSource(config, store, silentLogger),
+    });
+    try {
+      // Through yesterday's drop (13:00–17:30 in Kolkata), a check every half hour.
+      for (let t = Date.UTC(2026, 10, 24, 7, 0); t <= Date.UTC(2026, 10, 24, 12, 30); t += 30 * 60_000) {
+        clock = t;
+        await checker.tick(t);
+      }
+    } finally {
+      clock = NOW;
+      await graph.close();
+    }
+    const runs = await store.runs.listRuns({ job: `alert-check:chat:${rule!.id}` });
+    expect(runs.length).toBeGreaterThan(0);
+    expect(runs.map((r) => r.status)).toContain('posted');
+  }, 90_000);
+
+  it('opens a rule to edit; of two edits of one version the second is told who changed it first, and nothing of theirs is lost', async () => {
+    const [rule] = await store.rules.listRules({ platform: 'teams', conversation: OPS });
+    const settings = await typeSettings();
+    const edit = verbOf(settings, 'Edit');
+    expect(edit.data).toEqual({ ruleId: rule!.id, version: rule!.version });
+    const aliceForm = cardFrom(await press(edit.verb, edit.data, ALICE));
+    const bobForm = cardFrom(await press(edit.verb, edit.data, BOB));
+    expect(inputsOf(aliceForm)).toMatchObject({ account: 'acme-retail', countries: 'IN', minSent: '50', drillDown: 'phone' });
+    expect(buttons(aliceForm).map((b) => b.title)).toEqual(['Save', 'Preview', 'Delete']);
+
+    const bobSave = verbOf(bobForm, 'Save');
+    const bobSaved = cardFrom(await press(bobSave.verb, { ...bobSave.data, ...inputsOf(bobForm), minSent: '500' }, BOB));
+    expect(plainText(bobSaved)).toContain(`Saved: ${rule!.id}, version 2.`);
+    const aliceSave = verbOf(aliceForm, 'Save');
+    const refused = cardFrom(await press(aliceSave.verb, { ...aliceSave.data, ...inputsOf(aliceForm), minSent: '5' }, ALICE));
+    expect(plainText(refused)).toContain('changed by aad-bob since you opened it (now version 2)');
+    // Alice's typing is kept in the card.
+    expect(inputsOf(refused).minSent).toBe('5');
+    expect(await store.rules.rule(rule!.id)).toMatchObject({ version: 2, updatedBy: 'aad-bob', definition: { minSent: 500 } });
+  });
+
+  it('answers a forged card (a rule of another conversation, an unknown rule) with one line, and changes nothing', async () => {
+    const theirs = await store.rules.createRule(
+      {
+        owner: { platform: 'teams', conversation: OTHER },
+        definition: { account: 'globex-support', targets: [{ teams: { conversation: OTHER } }] },
+        by: 'aad-carol',
+      },
+      NOW,
+    );
+    const line = 'That rule is not one of this conversation’s (or was deleted): nothing changed.';
+    for (const [verb, data] of [
+      ['waba-pulse.rule.edit', { ruleId: theirs.id, version: 1 }],
+      ['waba-pulse.rule.save', { ruleId: theirs.id, version: 1, ...form }],
+      ['waba-pulse.rule.delete', { ruleId: theirs.id, version: 1 }],
+      ['waba-pulse.rule.save', { ruleId: 'r-nonexistent', version: 1, ...form }],
+    ] as const) {
+      const answer = await press(verb, data);
+      expect(answer.body, verb).toEqual({ statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: line });
+    }
+    expect(await store.rules.rule(theirs.id)).toMatchObject({ version: 1, definition: { account: 'globex-support' } });
+    expect(await store.rules.listRules({ platform: 'teams', conversation: OPS })).toHaveLength(1);
+    const unknown = await press('waba-pulse.rule.launch', {});
+    expect(unknown.body?.value).toBe('This card is out of date: type settings for a new one.');
+  });
+
+  it('deletes a rule only at its current version, and logs who did', async () => {
+    const [rule] = await store.rules.listRules({ platform: 'teams', conversation: OPS });
+    const settings = await typeSettings();
+    const remove = verbOf(settings, 'Delete');
+    const stale = cardFrom(await press(remove.verb, { ...remove.data, version: 1 }));
+    expect(plainText(stale)).toContain('Not deleted: changed by aad-bob since you opened it (now version 2)');
+    const done = cardFrom(await press(remove.verb, remove.data));
+    expect(plainText(done)).toContain('Rule deleted: its alerts stop from the next check.');
+    expect(plainText(done)).not.toContain(rule!.id);
+    expect(await store.rules.rule(rule!.id)).toBeUndefined();
+    expect((await store.rules.ruleChanges(rule!.id)).map((c) => [c.version, c.action, c.by])).toEqual([
+      [1, 'create', 'aad-alice'],
+      [2, 'update', 'aad-bob'],
+      [3, 'delete', 'aad-alice'],
+    ]);
+  });
+});
