@@ -1,3 +1,5 @@
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordingDelivery } from '../src/alerts/backtest/recordingDelivery.js';
@@ -31,19 +33,61 @@ const OTHER = '19:chat-other@thread.v2';
 const ALICE = { id: '29:alice', name: 'Alice', aadObjectId: 'aad-alice' };
 const BOB = { id: '29:bob', name: 'Bob', aadObjectId: 'aad-bob' };
 
+/**
+ * Graph as the service sees it: the sandbox behind a gate that a test may hold shut (requests wait
+ * until it is opened), to make a preview outlast Teams' invoke window without timing anything.
+ */
+async function startGate(target: string) {
+  let held: Array<() => void> | undefined;
+  const server = createServer((req, res) => {
+    const forward = () => {
+      const upstream = request(new URL(req.url ?? '/', target), { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.on('error', () => res.destroy());
+      req.pipe(upstream);
+    };
+    if (held) held.push(forward);
+    else forward();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    hold: () => {
+      held = [];
+    },
+    /** How many requests wait at the gate. */
+    waiting: () => held?.length ?? 0,
+    open: () => {
+      const waiting = held ?? [];
+      held = undefined;
+      for (const go of waiting) go();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 let clock = NOW;
 let sandbox: RunningSandbox;
+let gate: Awaited<ReturnType<typeof startGate>>;
 let connector: Awaited<ReturnType<typeof startFakeConnector>>;
 beforeAll(async () => {
   sandbox = await startSandbox({ accounts: sampleAccounts(NOW), now: () => clock, token: GRAPH_TOKEN, callsPerHour: 1_000_000 });
+  gate = await startGate(sandbox.url);
   connector = await startFakeConnector();
 });
 afterAll(async () => {
   await connector.close();
+  await gate.close();
   await sandbox.close();
 });
 
-function configured() {
+function configured(graphUrl = sandbox.url) {
   return buildConfig(
     {
       accounts: sampleAccounts(NOW).map((a) => ({
@@ -60,7 +104,7 @@ function configured() {
       alerts: [{ name: 'ops-floor', account: 'acme-retail', rateFloor: 0.8, targets: [{ teams: { conversation: OPS } }] }],
       teams: { allowUnauthenticated: true, serviceUrls: [connector.url] },
     },
-    { GRAPH_API_URL: sandbox.url },
+    { GRAPH_API_URL: graphUrl },
   );
 }
 
@@ -112,7 +156,7 @@ describe.each(backends)('alert rules from Teams, on $name', (backend) => {
   beforeAll(async () => {
     store = await backend.open();
     service = await startService({
-      config: configured(),
+      config: configured(gate.url),
       env: { GRAPH_TOKEN },
       logger: silentLogger,
       now: () => NOW,
@@ -290,6 +334,35 @@ describe.each(backends)('alert rules from Teams, on $name', (backend) => {
     expect(plainText(saved)).toContain(`Saved: ${rule!.id}, version 1.`);
     expect(plainText(saved)).toContain('drop · acme-retail · graph · countries IN · min 50 sent · normal sensitivity · by phone');
     expect(buttons(saved).map((b) => b.title)).toEqual(['Edit', 'Delete', 'New alert rule']);
+  }, 90_000);
+
+  it('answers a preview that outlasts Teams’ invoke window with "previewing…", and puts the answer into the card when it is in', async () => {
+    const settings = await typeSettings();
+    const card = cardFrom(await press(verbOf(settings, 'New alert rule').verb, {}));
+    const preview = verbOf(card, 'Preview');
+    const before = connector.calls.length;
+    // Graph holds every request until the invoke has been answered.
+    gate.hold();
+    try {
+      const answered = await press(preview.verb, { ...preview.data, ...form, account: 'initech-alerts', countries: '' });
+      console.log(`teams settings: a held preview answered "previewing…" in ${answered.ms.toFixed(0)} ms`);
+      const shown = cardFrom(answered);
+      expect(plainText(shown)).toContain('Previewing the last 30 days…');
+      expect(inputsOf(shown).account).toBe('initech-alerts');
+      expect(gate.waiting()).toBeGreaterThan(0);
+    } finally {
+      gate.open();
+    }
+    const update = await connector.waitFor(
+      () => connector.calls.slice(before).find((c) => c.method === 'PUT' && c.activityId === 'card-1'),
+      60_000,
+    );
+    expect(update.conversation).toBe(OPS);
+    const updated = update.activity.attachments[0].content;
+    expect(validateCard(updated)).toEqual([]);
+    expect(plainText(updated)).toMatch(/This rule would have alerted (no|\d+) times? in 30 days/);
+    expect(inputsOf(updated).account).toBe('initech-alerts');
+    expect(await store.rules.listRules({ platform: 'teams', conversation: OPS })).toHaveLength(1);
   }, 90_000);
 
   it('runs the saved rule in the next alert checks, like a rule from the file', async () => {
