@@ -86,6 +86,72 @@ describe('Teams cards in a real renderer', () => {
   });
 });
 
+describe('Teams settings cards and forms in a real renderer', () => {
+  const long = 'Acme Retail International Customer Care and Notifications';
+  const conversation = {
+    conversation: '19:ops@thread.v2',
+    accounts: [
+      `*${long}* (\`acme-retail-international-customer-care\`): 97.4% of 123,456 delivered yesterday`,
+      '*Initech* (`initech-alerts`): figures unavailable. Graph refused the token (190): make a new one',
+    ],
+    openAlerts: [`A-7K3F ${long}: Delivery on +1 631 555 1000 fell to 71.0% (710 of 1,000 delivered) on Tue 24 Nov 13:00–17:30`],
+    rules: [
+      { id: 'alerts[0] ops-floor', origin: 'config' as const, summary: 'drop · acme-retail · graph · min 200 sent · floor 80.0% · normal sensitivity · by phone and country' },
+      {
+        id: 'r-01JDQ7M2ZK8Y3W5V9X4T6B1N0C',
+        origin: 'chat' as const,
+        summary: 'drop · acme-retail · webhooks · numbers +16315551000, +16315551001 · countries IN, BR, ID · min 50 sent · high sensitivity · by phone',
+        version: 12,
+        updatedBy: '6f1c2a9e-2b9d-4c7a-9d5e-0a1b2c3d4e5f',
+        problem: 'account: unknown account "acme-old"',
+      },
+    ],
+  };
+  const forms = async () => {
+    const { ruleFormCard } = await import('../src/chat/teams/ruleCard.js');
+    const accounts = [
+      { value: 'acme-retail', label: long },
+      { value: 'initech-alerts', label: 'Initech' },
+    ];
+    const values = { account: 'acme-retail', countries: 'India', minSent: '-1', rateFloor: '1.2', drillDown: ['phone'] };
+    return {
+      'new rule': ruleFormCard({ accounts, values: {}, metadata: {} }),
+      'rule with errors and a preview': ruleFormCard({
+        accounts,
+        values,
+        metadata: { ruleId: 'r-01JDQ7M2ZK8Y3W5V9X4T6B1N0C', version: 12 },
+        errors: {
+          top: 'changed by 6f1c2a9e-2b9d-4c7a-9d5e-0a1b2c3d4e5f since you opened it (now version 13): close this form and open the rule again, then make your change',
+          countries: '"India" is not an ISO 3166 alpha-2 country code (e.g. US, IN)',
+          minSent: '"-1" is under the minimum, 0',
+          rateFloor: '"1.2" is over the maximum, 1 — a rate is a fraction: write 0.012 for 1.2%',
+        },
+        preview: [
+          'This rule would have alerted 11 times in 30 days:',
+          ...Array.from({ length: 8 }, (_, i) => `• Tue ${10 + i} Nov 13:30: Delivery on +1 631 555 1000 to India fell to 71.0% (710 of 1,000); expected 97.0%`),
+          '… and 3 more',
+        ].join('\n'),
+      }),
+    };
+  };
+
+  for (const width of [320, 450]) {
+    it(`fit a ${width} px column, every Delete… opened, under Teams' 28 KB`, async () => {
+      const { settingsCard } = await import('../src/chat/teams/settingsCard.js');
+      const cards = {
+        settings: settingsCard(conversation, { text: 'Saved: r-01JDQ7M2ZK8Y3W5V9X4T6B1N0C, version 12.', tone: 'good' }),
+        'settings, nothing visible': settingsCard(undefined),
+        'settings, 40 rules': settingsCard({ ...conversation, rules: Array.from({ length: 40 }, () => conversation.rules[1]!) }),
+        ...(await forms()),
+      };
+      for (const [name, card] of Object.entries(cards)) {
+        expect((await renderTeamsCard(page, card, width)).overflows, `${name} at ${width} px`).toEqual([]);
+        expect(Buffer.byteLength(JSON.stringify(card)), name).toBeLessThan(28 * 1024);
+      }
+    });
+  }
+});
+
 describe('Slack messages', () => {
   it('stay within Block Kit limits, with monospace rows a phone shows whole and mrkdwn escaped', () => {
     for (const message of messages) expect(blockKitViolations(message.slack as never), message.name).toEqual([]);

@@ -274,7 +274,7 @@ describe.each(backends)('alert rules from Teams, on $name', (backend) => {
     const card = cardFrom(opened);
     const accounts = (card.body as any[]).find((b) => b.id === 'account').choices.map((c: any) => c.value);
     expect(accounts).toEqual(['acme-retail', 'initech-alerts']);
-    expect(buttons(card).map((b) => b.title)).toEqual(['Save', 'Preview', 'Back']);
+    expect(buttons(card).map((b) => b.title)).toEqual(['Back', 'Save', 'Preview']);
 
     const save = verbOf(card, 'Save');
     for (const [fields, field, words] of [
@@ -400,7 +400,7 @@ describe.each(backends)('alert rules from Teams, on $name', (backend) => {
     const aliceForm = cardFrom(await press(edit.verb, edit.data, ALICE));
     const bobForm = cardFrom(await press(edit.verb, edit.data, BOB));
     expect(inputsOf(aliceForm)).toMatchObject({ account: 'acme-retail', countries: 'IN', minSent: '50', drillDown: 'phone' });
-    expect(buttons(aliceForm).map((b) => b.title)).toEqual(['Save', 'Preview', 'Delete']);
+    expect(buttons(aliceForm).map((b) => b.title)).toEqual(['Back', 'Delete', 'Save', 'Preview']);
 
     const bobSave = verbOf(bobForm, 'Save');
     const bobSaved = cardFrom(await press(bobSave.verb, { ...bobSave.data, ...inputsOf(bobForm), minSent: '500' }, BOB));

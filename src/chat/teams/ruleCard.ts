@@ -180,21 +180,28 @@ export function ruleFormCard(options: {
       spacing: 'Medium',
       items: options.preview.split('\n').map((line, i) => rich([run(line, i === 0 ? { weight: 'Bolder' } : {})], { spacing: 'Small' })),
     });
-  const actions: unknown[] = [
-    execute('Save', SETUP_VERBS.save, data, { style: 'positive' }),
-    execute('Preview', SETUP_VERBS.preview, data),
-    metadata.ruleId
-      ? {
-          type: 'Action.ShowCard',
-          title: 'Delete…',
-          card: {
-            type: 'AdaptiveCard',
-            body: [text('Delete this rule? Its alerts stop; the change log keeps what it was.', { size: 'Small' })],
-            actions: [execute('Delete', SETUP_VERBS.deleteRule, data, { style: 'destructive', associatedInputs: 'none' })],
-          },
-        }
-      : execute('Back', SETUP_VERBS.settings, {}, { associatedInputs: 'none' }),
-  ];
+  // Save and Preview side by side; Back and Delete under the form, where a phone shows them whole.
+  body.push({
+    type: 'ActionSet',
+    spacing: 'Medium',
+    actions: [
+      execute('Back', SETUP_VERBS.settings, {}, { associatedInputs: 'none' }),
+      ...(metadata.ruleId
+        ? [
+            {
+              type: 'Action.ShowCard',
+              title: 'Delete…',
+              card: {
+                type: 'AdaptiveCard',
+                body: [text('Delete this rule? Its alerts stop; the change log keeps what it was.', { size: 'Small' })],
+                actions: [execute('Delete', SETUP_VERBS.deleteRule, data, { style: 'destructive', associatedInputs: 'none' })],
+              },
+            },
+          ]
+        : []),
+    ],
+  });
+  const actions: unknown[] = [execute('Save', SETUP_VERBS.save, data, { style: 'positive' }), execute('Preview', SETUP_VERBS.preview, data)];
   return card(body, actions);
 }
 

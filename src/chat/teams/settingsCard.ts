@@ -2,8 +2,9 @@ import type { SetupConversation, SetupRule } from '../setup/home.js';
 import { type Card, card, noticeLine, rich, run, text } from './cards.js';
 import { execute, SETUP_VERBS } from './ruleCard.js';
 
-/** Rules shown on the card; past this it says how many more (Teams refuses a card over ~28 KB). */
+/** Rules shown on the card, within a size Teams takes (it refuses a card over ~28 KB); past it, how many more. */
 const SHOWN_RULES = 25;
+const CARD_BYTES = 24 * 1024;
 const SHOWN_ALERTS = 10;
 
 function ruleItems(rule: SetupRule): unknown[] {
@@ -63,10 +64,16 @@ export function settingsCard(conversation: SetupConversation | undefined, news?:
   );
   const rules = conversation.rules;
   if (rules.length === 0) body.push(text('None yet.', { isSubtle: true, spacing: 'Small' }));
-  body.push(...rules.slice(0, SHOWN_RULES).flatMap(ruleItems));
-  if (rules.length > SHOWN_RULES)
-    body.push(
-      noticeLine(`…and ${rules.length - SHOWN_RULES} more: \`waba-pulse check\` lists them all, \`waba-pulse rules export\` prints them`),
-    );
+  let bytes = Buffer.byteLength(JSON.stringify(body));
+  let shown = 0;
+  for (const rule of rules.slice(0, SHOWN_RULES)) {
+    const items = ruleItems(rule);
+    bytes += Buffer.byteLength(JSON.stringify(items));
+    if (bytes > CARD_BYTES) break;
+    body.push(...items);
+    shown++;
+  }
+  if (rules.length > shown)
+    body.push(noticeLine(`…and ${rules.length - shown} more: \`waba-pulse check\` lists them all, \`waba-pulse rules export\` prints them`));
   return card(body, [execute('New alert rule', SETUP_VERBS.newRule, {}, { style: 'positive' })]);
 }
