@@ -96,25 +96,55 @@ describe('Teams settings cards and forms in a real renderer', () => {
     ],
     openAlerts: [`A-7K3F ${long}: Delivery on +1 631 555 1000 fell to 71.0% (710 of 1,000 delivered) on Tue 24 Nov 13:00–17:30`],
     rules: [
-      { id: 'alerts[0] ops-floor', origin: 'config' as const, summary: 'drop · acme-retail · graph · min 200 sent · floor 80.0% · normal sensitivity · by phone and country' },
+      {
+        id: 'alerts[0] ops-floor',
+        origin: 'config' as const,
+        summary: 'drop · acme-retail · graph · min 200 sent · floor 80.0% · normal sensitivity · by phone and country',
+      },
       {
         id: 'r-01JDQ7M2ZK8Y3W5V9X4T6B1N0C',
         origin: 'chat' as const,
-        summary: 'drop · acme-retail · webhooks · numbers +16315551000, +16315551001 · countries IN, BR, ID · min 50 sent · high sensitivity · by phone',
+        summary:
+          'drop · acme-retail · webhooks · numbers +16315551000, +16315551001 · countries IN, BR, ID · min 50 sent · high sensitivity · by phone',
         version: 12,
         updatedBy: '6f1c2a9e-2b9d-4c7a-9d5e-0a1b2c3d4e5f',
         problem: 'account: unknown account "acme-old"',
       },
     ],
   };
+  const digests = [
+    {
+      id: 'digests[0]',
+      origin: 'config' as const,
+      summary: `${long} · weekly on Monday at 09:00 America/Argentina/Buenos_Aires · by country`,
+    },
+    {
+      id: 'sub-01JDQ7M2ZK8Y3W5V9X4T6B1N0C',
+      origin: 'chat' as const,
+      summary: `${long} · daily at 07:45 Asia/Kolkata · by phone`,
+      version: 3,
+      updatedBy: '6f1c2a9e-2b9d-4c7a-9d5e-0a1b2c3d4e5f',
+    },
+  ];
   const forms = async () => {
     const { ruleFormCard } = await import('../src/chat/teams/ruleCard.js');
+    const { digestFormCard } = await import('../src/chat/teams/digestCard.js');
     const accounts = [
       { value: 'acme-retail', label: long },
       { value: 'initech-alerts', label: 'Initech' },
     ];
     const values = { account: 'acme-retail', countries: 'India', minSent: '-1', rateFloor: '1.2', drillDown: ['phone'] };
     return {
+      'new digest': digestFormCard({ accounts, values: {}, metadata: {} }),
+      'digest with errors': digestFormCard({
+        accounts,
+        values: { account: 'acme-retail', every: 'weekly', day: 'fri', at: '07:45', timezone: 'Mars/Olympus_Mons', by: 'phone' },
+        metadata: { digestId: 'sub-01JDQ7M2ZK8Y3W5V9X4T6B1N0C', version: 3 },
+        errors: {
+          timezone: '"Mars/Olympus_Mons" is not a time zone — use an IANA name such as Europe/Berlin',
+          every: 'that channel already has a weekly digest of Acme Retail (set by 6f1c2a9e-2b9d-4c7a-9d5e-0a1b2c3d4e5f): edit that one',
+        },
+      }),
       'new rule': ruleFormCard({ accounts, values: {}, metadata: {} }),
       'rule with errors and a preview': ruleFormCard({
         accounts,
@@ -128,7 +158,10 @@ describe('Teams settings cards and forms in a real renderer', () => {
         },
         preview: [
           'This rule would have alerted 11 times in 30 days:',
-          ...Array.from({ length: 8 }, (_, i) => `• Tue ${10 + i} Nov 13:30: Delivery on +1 631 555 1000 to India fell to 71.0% (710 of 1,000); expected 97.0%`),
+          ...Array.from(
+            { length: 8 },
+            (_, i) => `• Tue ${10 + i} Nov 13:30: Delivery on +1 631 555 1000 to India fell to 71.0% (710 of 1,000); expected 97.0%`,
+          ),
           '… and 3 more',
         ].join('\n'),
       }),
@@ -139,9 +172,15 @@ describe('Teams settings cards and forms in a real renderer', () => {
     it(`fit a ${width} px column, every Delete… opened, under Teams' 28 KB`, async () => {
       const { settingsCard } = await import('../src/chat/teams/settingsCard.js');
       const cards = {
-        settings: settingsCard(conversation, { text: 'Saved: r-01JDQ7M2ZK8Y3W5V9X4T6B1N0C, version 12.', tone: 'good' }),
+        settings: settingsCard(conversation, {
+          digests,
+          news: { text: 'Saved: r-01JDQ7M2ZK8Y3W5V9X4T6B1N0C, version 12.', tone: 'good' },
+        }),
         'settings, nothing visible': settingsCard(undefined),
-        'settings, 40 rules': settingsCard({ ...conversation, rules: Array.from({ length: 40 }, () => conversation.rules[1]!) }),
+        'settings, 40 rules and 40 digests': settingsCard(
+          { ...conversation, rules: Array.from({ length: 40 }, () => conversation.rules[1]!) },
+          { digests: Array.from({ length: 40 }, () => digests[1]!) },
+        ),
         ...(await forms()),
       };
       for (const [name, card] of Object.entries(cards)) {

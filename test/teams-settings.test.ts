@@ -1,12 +1,13 @@
 import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordingDelivery } from '../src/alerts/backtest/recordingDelivery.js';
 import { AlertChecker } from '../src/alerts/checker.js';
 import { graphAccountsFrom } from '../src/compose/graphAccount.js';
 import { buildConfig } from '../src/configure.js';
 import { GraphClient } from '../src/graph/client.js';
+import { allDigests } from '../src/jobs/digests.js';
 import { silentLogger } from '../src/log.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';
 import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
@@ -256,7 +257,8 @@ describe.each(backends)('alert rules from Teams, on $name', (backend) => {
     expect(shown).not.toContain('Globex');
     expect(shown).toMatch(/Open: A-[2-9A-Z]{4} Acme Retail: Delivery 71% vs 97% expected/);
     expect(shown).toContain('alerts[0] ops-floor: defined in waba-pulse.yaml, change it there');
-    expect(buttons(card).map((b) => b.title)).toEqual(['New alert rule']);
+    expect(buttons(card).map((b) => b.title)).toEqual(['New alert rule', 'New digest']);
+    expect(shown).toContain('Digests posted here');
     // A conversation that may see nothing is told so, with no button.
     const nowhere = await typeSettings(ALICE, '19:chat-nowhere@thread.v2');
     expect(plainText(nowhere)).toContain('may see no WhatsApp account yet');
@@ -333,7 +335,7 @@ describe.each(backends)('alert rules from Teams, on $name', (backend) => {
     // Back on the settings, with the new rule and its buttons.
     expect(plainText(saved)).toContain(`Saved: ${rule!.id}, version 1.`);
     expect(plainText(saved)).toContain('drop · acme-retail · graph · countries IN · min 50 sent · normal sensitivity · by phone');
-    expect(buttons(saved).map((b) => b.title)).toEqual(['Edit', 'Delete', 'New alert rule']);
+    expect(buttons(saved).map((b) => b.title)).toEqual(['Edit', 'Delete', 'New alert rule', 'New digest']);
   }, 90_000);
 
   it('answers a preview that outlasts Teams’ invoke window with "previewing…", and puts the answer into the card when it is in', async () => {
@@ -453,5 +455,71 @@ describe.each(backends)('alert rules from Teams, on $name', (backend) => {
       [2, 'update', 'aad-bob'],
       [3, 'delete', 'aad-alice'],
     ]);
+  });
+
+  it('sets up a digest from the card: a bad zone beside its field, saved for the one digest scheduler, a second of the period refused', async () => {
+    const settings = await typeSettings();
+    expect(buttons(settings).map((b) => b.title)).toEqual(['New alert rule', 'New digest']);
+    const card = cardFrom(await press(verbOf(settings, 'New digest').verb, {}));
+    expect(buttons(card).map((b) => b.title)).toEqual(['Back', 'Save']);
+    const save = verbOf(card, 'Save');
+    const digest = { account: 'acme-retail', every: 'daily', day: 'mon', at: '07:45', timezone: 'Asia/Kolkata', by: 'phone' };
+    const listed = () => store.preferences.listSubscriptions({ platform: 'teams', conversation: OPS });
+
+    const bad = cardFrom(await press(save.verb, { ...save.data, ...digest, timezone: 'Mars/Olympus_Mons' }));
+    const body = bad.body as any[];
+    expect(plainText(body[body.findIndex((b) => b.id === 'timezone') + 1])).toContain('Mars/Olympus_Mons');
+    expect(inputsOf(bad)).toMatchObject({ account: 'acme-retail', at: '07:45', by: 'phone', timezone: 'Mars/Olympus_Mons' });
+    const hidden = cardFrom(await press(save.verb, { ...save.data, ...digest, account: 'globex-support' }));
+    expect(plainText(hidden)).toContain('globex-support may not be seen in that channel');
+    expect(await listed()).toEqual([]);
+
+    // Input.Time may send seconds.
+    const saved = cardFrom(await press(save.verb, { ...save.data, ...digest, at: '07:45:00' }));
+    expect(plainText(saved)).toContain('Acme Retail · daily at 07:45 Asia/Kolkata · by phone');
+    const [made] = await listed();
+    expect(made).toMatchObject({
+      accountId: sampleAccounts(NOW)[0]!.id,
+      every: 'daily',
+      at: '07:45',
+      by: 'phone',
+      createdBy: 'aad-alice',
+      version: 1,
+    });
+    const job = allDigests(configured(), await store.preferences.listSubscriptions()).find((d) => d.origin === made!.id);
+    expect(job).toMatchObject({ job: `digest:${made!.id}`, source: 'chat' });
+
+    const again = cardFrom(await press(save.verb, { ...save.data, ...digest, at: '18:00' }));
+    expect(plainText(again)).toContain('that channel already has a daily digest of Acme Retail (set by aad-alice): edit that one');
+    expect(await listed()).toHaveLength(1);
+
+    // Another conversation's digest, named in a forged card: one line, nothing changed.
+    const theirs = await store.preferences.createDigest(
+      {
+        platform: 'teams',
+        conversation: OTHER,
+        accountId: sampleAccounts(NOW)[1]!.id,
+        every: 'daily',
+        at: '08:00',
+        timezone: 'UTC',
+        createdBy: 'aad-carol',
+      },
+      NOW,
+    );
+    for (const verb of ['waba-pulse.digest.edit', 'waba-pulse.digest.save', 'waba-pulse.digest.delete'])
+      expect((await press(verb, { digestId: theirs.id, version: 1, ...digest })).body?.value, verb).toBe(
+        'That digest is not one of this conversation’s (or was deleted): nothing changed.',
+      );
+    expect(await store.preferences.subscription(theirs.id)).toMatchObject({ version: 1, conversation: OTHER });
+
+    const form = cardFrom(await press(verbOf(saved, 'Edit').verb, verbOf(saved, 'Edit').data));
+    expect(inputsOf(form)).toMatchObject({ account: 'acme-retail', every: 'daily', at: '07:45', timezone: 'Asia/Kolkata', by: 'phone' });
+    const weekly = cardFrom(
+      await press(verbOf(form, 'Save').verb, { ...verbOf(form, 'Save').data, ...inputsOf(form), every: 'weekly', day: 'fri' }),
+    );
+    expect(plainText(weekly)).toContain('Acme Retail · weekly on Friday at 07:45 Asia/Kolkata · by phone');
+    const removed = cardFrom(await press(verbOf(weekly, 'Delete').verb, verbOf(weekly, 'Delete').data));
+    expect(plainText(removed)).toContain('Digest deleted: it is not posted again.');
+    expect(await listed()).toEqual([]);
   });
 });

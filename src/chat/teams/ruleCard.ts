@@ -165,10 +165,11 @@ export function ruleFormCard(options: {
   const data = { ruleId: metadata.ruleId, version: metadata.version };
   const body: unknown[] = [
     rich([run(metadata.ruleId ? 'Edit alert rule' : 'New alert rule', { size: 'Medium', weight: 'Bolder' })]),
-    text(
-      metadata.ruleId ? `${metadata.ruleId}, version ${metadata.version}: posts to this conversation` : 'Posts to this conversation',
-      { isSubtle: true, spacing: 'None', size: 'Small' },
-    ),
+    text(metadata.ruleId ? `${metadata.ruleId}, version ${metadata.version}: posts to this conversation` : 'Posts to this conversation', {
+      isSubtle: true,
+      spacing: 'None',
+      size: 'Small',
+    }),
     ...(options.notice ? [rich([run(options.notice, { weight: 'Bolder', color: 'Good' })])] : []),
     ...(errors.top ? [rich([run(`⚠️ ${errors.top}`, { color: 'Attention' })])] : []),
     ...fields(options.values, options.accounts, errors),
@@ -201,7 +202,10 @@ export function ruleFormCard(options: {
         : []),
     ],
   });
-  const actions: unknown[] = [execute('Save', SETUP_VERBS.save, data, { style: 'positive' }), execute('Preview', SETUP_VERBS.preview, data)];
+  const actions: unknown[] = [
+    execute('Save', SETUP_VERBS.save, data, { style: 'positive' }),
+    execute('Preview', SETUP_VERBS.preview, data),
+  ];
   return card(body, actions);
 }
 

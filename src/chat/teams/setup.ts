@@ -2,12 +2,23 @@ import { type Activity, ActivityTypes, type ConversationReference, TurnContext }
 import { type Requester, visibleAccounts } from '../../config/access.js';
 import type { Logger } from '../../log.js';
 import type { CommandContext } from '../context.js';
+import { deleteDigestForm, digestsOf, saveDigestForm } from '../setup/digests.js';
 import { setupHome } from '../setup/home.js';
 import { checkRuleForm, deleteRuleForm, previewRule, type RuleEditor, saveRuleForm } from '../setup/rules.js';
 import { errorMessage } from '../surface.js';
 import { cardActivity } from './activities.js';
 import { sdkError, type TeamsAdapter } from './adapter.js';
 import type { Card } from './cards.js';
+import {
+  DIGEST_VERBS,
+  type DigestCardMetadata,
+  type DigestCardValues,
+  digestCardValues,
+  digestDefinition,
+  digestErrors,
+  digestFormCard,
+  storedDigestValues,
+} from './digestCard.js';
 import {
   cardErrors,
   cardValues,
@@ -74,7 +85,7 @@ export class TeamsSetup {
   /** `settings` typed to the bot: the settings card, as a message. */
   async postSettings(context: TurnContext): Promise<void> {
     await context.sendActivity({ type: ActivityTypes.Typing });
-    const card = settingsCard(await this.here(requesterOf(context.activity)));
+    const card = await this.settings(requesterOf(context.activity));
     await context.sendActivity(cardActivity(card, 'Settings: accounts, open alerts and alert rules here'));
   }
 
@@ -99,7 +110,7 @@ export class TeamsSetup {
     const metadata = metadataOf(data);
     switch (verb) {
       case SETUP_VERBS.settings:
-        return cardAnswer(settingsCard(await this.here(who)));
+        return cardAnswer(await this.settings(who));
       case SETUP_VERBS.newRule:
         return cardAnswer(ruleFormCard({ accounts: this.choices(who), values: {}, metadata: {} }));
       case SETUP_VERBS.editRule: {
@@ -114,14 +125,25 @@ export class TeamsSetup {
         return this.save(who, cardValues(data), metadata);
       case SETUP_VERBS.deleteRule:
         return this.remove(who, metadata);
+      case DIGEST_VERBS.newDigest:
+        return cardAnswer(digestFormCard({ accounts: this.choices(who), values: {}, metadata: {} }));
+      case DIGEST_VERBS.editDigest:
+      case DIGEST_VERBS.save:
+      case DIGEST_VERBS.deleteDigest:
+        return this.digestAction(who, verb, data);
       default:
         return lineAnswer('This card is out of date: type settings for a new one.');
     }
   }
 
   private editor(who: Requester): RuleEditor {
-    // Teams delivers a card's invoke only from someone in the conversation the card is in.
-    return { ...who, isMember: async (conversation) => conversation === who.conversation };
+    return {
+      ...who,
+      // Teams delivers a card's invoke only from someone in the conversation the card is in.
+      isMember: async (conversation) => conversation === who.conversation,
+      // The bot posts (digests, alerts) where it has a conversation reference, still active.
+      canPost: async (conversation) => (await this.ctx.store.conversations.conversation(conversation))?.active === true,
+    };
   }
 
   /** The accounts this conversation may see, for the form's account choice. */
@@ -129,9 +151,10 @@ export class TeamsSetup {
     return visibleAccounts(this.ctx.config, who).map((a) => ({ value: a.name, label: a.displayName }));
   }
 
-  /** This conversation as the settings show it (the model Slack's App Home draws), or undefined when it may see no account. */
-  private async here(who: Requester) {
-    return (await setupHome(this.ctx, who, [who.conversation])).conversations[0];
+  /** This conversation's settings card, from the model Slack's App Home draws, and its digests. */
+  private async settings(who: Requester, news?: { text: string; tone: 'good' | 'bad' }): Promise<Card> {
+    const [home, digests] = await Promise.all([setupHome(this.ctx, who, [who.conversation]), digestsOf(this.ctx, who)]);
+    return settingsCard(home.conversations[0], { digests, news });
   }
 
   /** A stored rule, only if it belongs to this conversation. */
@@ -145,14 +168,14 @@ export class TeamsSetup {
     if (metadata.ruleId !== undefined) {
       // An edit of a rule that is not this conversation's (or is gone): a forged or stale card.
       const stored = await this.ruleHere(who, metadata.ruleId);
-      if (!stored || metadata.version === undefined) return lineAnswer(stored ? 'This card names no version: open the rule again.' : NOT_HERE);
+      if (!stored || metadata.version === undefined)
+        return lineAnswer(stored ? 'This card names no version: open the rule again.' : NOT_HERE);
       edit = { ruleId: stored.id, version: metadata.version };
     }
     const saved = await saveRuleForm(this.ctx, this.editor(who), ruleDefinition(values, who.conversation), edit);
-    if (!saved.ok)
-      return cardAnswer(ruleFormCard({ accounts: this.choices(who), values, metadata, errors: cardErrors(saved.problems) }));
+    if (!saved.ok) return cardAnswer(ruleFormCard({ accounts: this.choices(who), values, metadata, errors: cardErrors(saved.problems) }));
     this.log.info({ rule: saved.rule.id, version: saved.rule.version, by: who.user }, 'alert rule saved from teams');
-    return cardAnswer(settingsCard(await this.here(who), { text: `Saved: ${saved.rule.id}, version ${saved.rule.version}.`, tone: 'good' }));
+    return cardAnswer(await this.settings(who, { text: `Saved: ${saved.rule.id}, version ${saved.rule.version}.`, tone: 'good' }));
   }
 
   private async remove(who: Requester, metadata: RuleCardMetadata): Promise<CardAnswer> {
@@ -160,7 +183,35 @@ export class TeamsSetup {
     if (!stored || metadata.version === undefined) return lineAnswer(NOT_HERE);
     const said = await deleteRuleForm(this.ctx, this.editor(who), { ruleId: stored.id, version: metadata.version });
     const gone = !(await this.ctx.store.rules.rule(stored.id));
-    return cardAnswer(settingsCard(await this.here(who), { text: said, tone: gone ? 'good' : 'bad' }));
+    return cardAnswer(await this.settings(who, { text: said, tone: gone ? 'good' : 'bad' }));
+  }
+
+  /** A digest's Edit, Save or Delete: only a digest of this conversation (else one line); the form again on a problem. */
+  private async digestAction(who: Requester, verb: string, data: Record<string, unknown>): Promise<CardAnswer> {
+    const digestId = typeof data.digestId === 'string' && data.digestId.length <= 100 ? data.digestId : undefined;
+    const version = typeof data.version === 'number' && Number.isSafeInteger(data.version) ? data.version : undefined;
+    const stored = digestId ? await this.ctx.store.preferences.subscription(digestId) : undefined;
+    const here = stored && stored.platform === who.platform && stored.conversation === who.conversation ? stored : undefined;
+    if (digestId !== undefined && (!here || version === undefined)) return lineAnswer(DIGEST_NOT_HERE);
+    const metadata: DigestCardMetadata = here ? { digestId: here.id, version } : {};
+    if (verb === DIGEST_VERBS.editDigest) {
+      if (!here) return lineAnswer(DIGEST_NOT_HERE);
+      const name = this.ctx.config.accounts.find((a) => a.id === here.accountId)?.name ?? here.accountId;
+      return cardAnswer(digestFormCard({ accounts: this.choices(who), values: storedDigestValues(here, name), metadata }));
+    }
+    const edit = here && version !== undefined ? { digestId: here.id, version } : undefined;
+    if (verb === DIGEST_VERBS.deleteDigest) {
+      if (!edit) return lineAnswer(DIGEST_NOT_HERE);
+      const said = await deleteDigestForm(this.ctx, this.editor(who), edit);
+      const gone = !(await this.ctx.store.preferences.subscription(edit.digestId));
+      return cardAnswer(await this.settings(who, { text: said, tone: gone ? 'good' : 'bad' }));
+    }
+    const values: DigestCardValues = digestCardValues(data);
+    const saved = await saveDigestForm(this.ctx, this.editor(who), digestDefinition(values, who.conversation), edit);
+    if (!saved.ok)
+      return cardAnswer(digestFormCard({ accounts: this.choices(who), values, metadata, errors: digestErrors(saved.problems) }));
+    this.log.info({ digest: saved.digest.id, version: saved.digest.version, by: who.user }, 'digest saved from teams');
+    return cardAnswer(await this.settings(who, { text: `Saved: the digest, version ${saved.digest.version}.`, tone: 'good' }));
   }
 
   /**
@@ -214,3 +265,4 @@ export class TeamsSetup {
 }
 
 const NOT_HERE = 'That rule is not one of this conversation’s (or was deleted): nothing changed.';
+const DIGEST_NOT_HERE = 'That digest is not one of this conversation’s (or was deleted): nothing changed.';
