@@ -440,6 +440,25 @@ describe.each(backends)('alert rules from Teams, on $name', (backend) => {
     expect(unknown.body?.value).toBe('This card is out of date: type settings for a new one.');
   });
 
+  it('answers malformed card actions with a line, never a 500', async () => {
+    const invoke = (value: unknown) =>
+      post({ ...base(ALICE, OPS), type: 'invoke', name: 'adaptiveCard/action', replyToId: 'card-1', value });
+    for (const value of [
+      undefined,
+      {},
+      { action: { type: 'Action.Execute', verb: 42, data: [] } },
+      { action: { type: 'Action.Execute', verb: 'waba-pulse.rule.save', data: 'not an object' } },
+      { action: { type: 'Action.Execute', verb: 'waba-pulse.rule.edit', data: { ruleId: 'r'.repeat(10_000), version: 1 } } },
+      { action: { type: 'Action.Execute', verb: 'waba-pulse.rule.save', data: { ruleId: { $ne: null }, version: '1' } } },
+    ]) {
+      const answer = await invoke(value);
+      expect(answer.status, JSON.stringify(value)?.slice(0, 80)).toBe(200);
+      expect(answer.body?.statusCode).toBe(200);
+      expect(['application/vnd.microsoft.activity.message', 'application/vnd.microsoft.card.adaptive']).toContain(answer.body?.type);
+    }
+    expect(await store.rules.listRules({ platform: 'teams', conversation: OPS })).toHaveLength(1);
+  });
+
   it('deletes a rule only at its current version, and logs who did', async () => {
     const [rule] = await store.rules.listRules({ platform: 'teams', conversation: OPS });
     const settings = await typeSettings();
