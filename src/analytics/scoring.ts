@@ -406,7 +406,11 @@ export class BucketScorer {
 
   /** Every third day: τ² and ρ from the last week's residuals (in time order). */
   private refreshNoise(i: number): void {
-    if (i % (3 * this.perDay) !== 0 || this.residualCount < (this.halfHourly ? 20 : 5)) return;
+    if (
+      Math.round(this.starts[i]! / (this.halfHourly ? 1800 : 86_400)) % (3 * this.perDay) !== 0 ||
+      this.residualCount < (this.halfHourly ? 20 : 5)
+    )
+      return;
     const count = this.residualCount;
     const oldest = count < this.residualWindow ? 0 : this.residualNext;
     const { e, b, at, sort } = this.ordered;
