@@ -286,3 +286,38 @@ export class RuleNotFoundError extends WabaPulseError {
     super(`no alert rule ${ruleId}`, 'it may have been deleted: list the rules of this conversation again');
   }
 }
+
+/** A digest edited in a form was changed by someone else since the form was opened. */
+export class StaleDigestError extends WabaPulseError {
+  readonly code = 'E_DIGEST_STALE';
+  readonly exitCode = 1 as const;
+  constructor(
+    readonly digestId: string,
+    readonly expectedVersion: number,
+    readonly currentVersion: number,
+    readonly changedBy: string,
+  ) {
+    super(
+      `digest ${digestId} was changed by ${changedBy} (now version ${currentVersion}, you edited version ${expectedVersion})`,
+      'reopen the digest to see their change, then make yours again',
+    );
+  }
+}
+
+/** A digest is no longer in the store. */
+export class DigestNotFoundError extends WabaPulseError {
+  readonly code = 'E_DIGEST_NOT_FOUND';
+  readonly exitCode = 2 as const;
+  constructor(readonly digestId: string) {
+    super(`no digest ${digestId}`, 'it may have been deleted: list the digests of this conversation again');
+  }
+}
+
+/** The conversation already gets a digest of this account and period. */
+export class DigestTakenError extends WabaPulseError {
+  readonly code = 'E_DIGEST_TAKEN';
+  readonly exitCode = 2 as const;
+  constructor(readonly existingId: string) {
+    super(`this conversation already has that digest (${existingId})`, 'edit that one instead');
+  }
+}

@@ -243,7 +243,7 @@ describe('waba-pulse migrate', () => {
     };
     expect(await run()).toEqual({
       code: 0,
-      out: 'applied 001_chat_state, 002_runs, 003_alert_state, 004_bucket_cache, 005_alerts_and_dedupe, 006_settle_curves, 007_status_counts, 008_health_events, 009_rules to the sqlite database\n',
+      out: 'applied 001_chat_state, 002_runs, 003_alert_state, 004_bucket_cache, 005_alerts_and_dedupe, 006_settle_curves, 007_status_counts, 008_health_events, 009_rules, 010_chat_digests to the sqlite database\n',
     });
     expect(await run()).toEqual({ code: 0, out: 'the sqlite database is up to date\n' });
   });

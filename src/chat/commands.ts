@@ -126,7 +126,7 @@ async function subscribeCommand(ctx: CommandContext, who: Requester, command: Co
 async function unsubscribeCommand(ctx: CommandContext, who: Requester, command: CommandOf<'unsubscribe'>): Promise<CommandResult> {
   const target = targetOf(who);
   const account = resolveAccount(ctx, who, command.account);
-  const removed = await ctx.store.preferences.removeSubscriptions(target, account.id);
+  const removed = await ctx.store.preferences.removeSubscriptions(target, account.id, { by: who.user, now: ctx.now() });
   // A digest from the config file is listed by `subscriptions` but changed only there: say so.
   const configured = configDigests(ctx.config).filter(
     (d) => d.accountId === account.id && d.target.platform === target.platform && d.target.conversation === target.conversation,

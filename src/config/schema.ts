@@ -257,6 +257,11 @@ export function alertRuleEntrySchema(platforms: readonly PlatformConfig[]) {
   return alertRuleSchema(targetSchema(platforms));
 }
 
+/** One entry of `digests:`: the same schema validates the digests made in chat (src/chat/setup/digests.ts). */
+export function digestEntrySchema(platforms: readonly PlatformConfig[]) {
+  return digestSchema(targetSchema(platforms));
+}
+
 /** The rule a backtest replays when none is named: every setting at its default, posting nowhere. */
 export function defaultAlertRule(account: string) {
   return dropRuleSchema(z.never(), 0).parse({ account, name: 'defaults', targets: [] });

@@ -31,7 +31,8 @@ export interface DigestDefinition {
   since: number;
 }
 
-const WEEKDAYS = { mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6, sun: 7 } as const;
+/** The config's `day` as an ISO weekday. */
+export const WEEKDAYS = { mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6, sun: 7 } as const;
 
 /** Each config digest's targets as definitions of their own: each target is posted (and claimed) once. */
 export function configDigests(config: Config): DigestDefinition[] {
@@ -76,9 +77,9 @@ export function subscriptionDigest(s: Subscription): DigestDefinition {
     accountId: s.accountId,
     every: s.every,
     at: s.at,
-    weekday: 1,
+    weekday: s.weekday,
     timezone: s.timezone,
-    by: undefined,
+    by: s.by,
     target: { platform: s.platform, conversation: s.conversation },
     since: s.createdAt,
   };

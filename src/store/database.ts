@@ -18,6 +18,21 @@ export interface Tables {
     timezone: string;
     created_by: string;
     created_at: Ms;
+    /** ISO weekday of a weekly digest (null: Monday, as `subscribe` makes them). */
+    day: number | null;
+    breakdown: string | null;
+    version: number;
+    updated_by: string | null;
+    updated_at: Ms | null;
+  };
+  digest_changes: {
+    digest_id: string;
+    version: number;
+    action: string;
+    by: string;
+    at: Ms;
+    before: string | null;
+    after: string | null;
   };
   alert_settings: { platform: string; conversation: string; account_id: string; enabled: number; muted_until: Ms | null };
   alert_actions: { alert_key: string; seq: number; status: string; by: string; at: Ms; muted_until: Ms | null };

@@ -139,6 +139,41 @@ export function migrationsFor(dialect: 'sqlite' | 'postgres'): Record<string, Mi
         await sql`drop table rules`.execute(db);
       },
     },
+    '010_chat_digests': {
+      async up(db: Kysely<unknown>) {
+        // Digests made in a chat form: the config's `day` and `by`, and a version for edits that race.
+        const columns: Array<[string, 'text' | 'integer' | 'bigint', boolean]> = [
+          ['day', 'integer', false],
+          ['breakdown', 'text', false],
+          ['version', 'integer', true],
+          ['updated_by', 'text', false],
+          ['updated_at', 'bigint', false],
+        ];
+        // One column per statement: SQLite adds no more at a time.
+        for (const [name, type, versioned] of columns)
+          await db.schema
+            .alterTable('subscriptions')
+            .addColumn(name, type, (c) => (versioned ? c.notNull().defaultTo(1) : c))
+            .execute();
+        // Every change of a digest made or edited in a form, one row per version: kept after it is deleted.
+        await db.schema
+          .createTable('digest_changes')
+          .addColumn('digest_id', 'text', (c) => c.notNull())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('by', 'text', (c) => c.notNull())
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .addColumn('before', 'text')
+          .addColumn('after', 'text')
+          .addPrimaryKeyConstraint('digest_changes_pk', ['digest_id', 'version'])
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await sql`drop table digest_changes`.execute(db);
+        for (const name of ['updated_at', 'updated_by', 'version', 'breakdown', 'day'])
+          await db.schema.alterTable('subscriptions').dropColumn(name).execute();
+      },
+    },
   };
 }
 

@@ -1,56 +1,98 @@
 import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { DigestNotFoundError, DigestTakenError, StaleDigestError } from '../errors.js';
 import { type Database, num, type Tables } from './database.js';
-import type { AlertSetting, ChatTarget, PreferenceRepository, Subscription } from './types.js';
+import type { AlertSetting, ChatTarget, DigestChange, DigestFields, NewSubscription, PreferenceRepository, Subscription } from './types.js';
 
-/** Subscriptions and alert settings on SQL, per conversation and account. */
+type Tx = Kysely<Tables>;
+
+/**
+ * Subscriptions and alert settings on SQL, per conversation and account. Every change of a
+ * conversation's digests is made by one writer at a time (a lock per conversation, on every
+ * replica), so the one-per-account-and-period rule and the version an edit names are checked
+ * under that lock, and the change log is written in the same transaction.
+ */
 export class SqlPreferenceRepository implements PreferenceRepository {
   constructor(private readonly database: Database) {}
 
-  async addSubscription(s: Omit<Subscription, 'id' | 'createdAt'>, now: number): Promise<Subscription> {
-    const { db } = this.database;
-    return this.database.q(async () => {
-      const row = {
-        id: randomUUID(),
-        platform: s.platform,
-        conversation: s.conversation,
-        account_id: s.accountId,
-        every: s.every,
-        at: s.at,
-        timezone: s.timezone,
-        created_by: s.createdBy,
-        created_at: now,
-      };
-      // One subscription per target, account and period: subscribing again updates it.
-      await db
-        .insertInto('subscriptions')
-        .values(row)
-        .onConflict((oc) =>
-          oc
-            .columns(['platform', 'conversation', 'account_id', 'every'])
-            .doUpdateSet({ at: row.at, timezone: row.timezone, created_by: row.created_by, created_at: row.created_at }),
-        )
-        .execute();
-      const stored = await db
-        .selectFrom('subscriptions')
-        .selectAll()
-        .where('platform', '=', s.platform)
-        .where('conversation', '=', s.conversation)
-        .where('account_id', '=', s.accountId)
-        .where('every', '=', s.every)
-        .executeTakeFirstOrThrow();
-      return toSubscription(stored);
+  async addSubscription(s: NewSubscription, now: number): Promise<Subscription> {
+    return this.inConversation(s, async (tx) => {
+      const existing = await sameDigest(tx, s);
+      if (!existing) return insertDigest(tx, s, now);
+      // Subscribing again updates it (to what `subscribe` says: Mondays, its breakdown kept).
+      const fields: DigestFields = { ...fieldsOf(existing), at: s.at, timezone: s.timezone, weekday: s.weekday ?? 1 };
+      return writeDigest(tx, existing, fields, s.createdBy, now, { restart: true });
     });
   }
 
-  async removeSubscriptions(target: ChatTarget, accountId: string): Promise<number> {
-    return this.database.deleted(() =>
-      this.database.db
-        .deleteFrom('subscriptions')
+  async createDigest(s: NewSubscription, now: number): Promise<Subscription> {
+    return this.inConversation(s, async (tx) => {
+      const existing = await sameDigest(tx, s);
+      if (existing) throw new DigestTakenError(existing.id);
+      return insertDigest(tx, s, now);
+    });
+  }
+
+  async updateDigest(id: string, expectedVersion: number, fields: DigestFields, by: string, now: number): Promise<Subscription> {
+    const found = await this.subscription(id);
+    if (!found) throw new DigestNotFoundError(id);
+    return this.inConversation(found, async (tx) => {
+      const current = await currentAt(tx, id, expectedVersion);
+      const other = await sameDigest(tx, { ...current, ...fields });
+      if (other && other.id !== id) throw new DigestTakenError(other.id);
+      return writeDigest(tx, current, fields, by, now, { restart: false });
+    });
+  }
+
+  async deleteDigest(id: string, expectedVersion: number, by: string, now: number): Promise<void> {
+    const found = await this.subscription(id);
+    if (!found) throw new DigestNotFoundError(id);
+    await this.inConversation(found, async (tx) => {
+      const current = await currentAt(tx, id, expectedVersion);
+      await tx.deleteFrom('subscriptions').where('id', '=', id).execute();
+      await logChange(tx, {
+        digestId: id,
+        version: current.version + 1,
+        action: 'delete',
+        by,
+        at: now,
+        before: fieldsOf(current),
+        after: null,
+      });
+    });
+  }
+
+  async removeSubscriptions(target: ChatTarget, accountId: string, change?: { by: string; now: number }): Promise<number> {
+    return this.inConversation(target, async (tx) => {
+      const rows = await tx
+        .selectFrom('subscriptions')
+        .selectAll()
         .where('platform', '=', target.platform)
         .where('conversation', '=', target.conversation)
         .where('account_id', '=', accountId)
-        .executeTakeFirst(),
-    );
+        .execute();
+      for (const row of rows.map(toSubscription)) {
+        await tx.deleteFrom('subscriptions').where('id', '=', row.id).execute();
+        if (change)
+          await logChange(tx, {
+            digestId: row.id,
+            version: row.version + 1,
+            action: 'delete',
+            by: change.by,
+            at: change.now,
+            before: fieldsOf(row),
+            after: null,
+          });
+      }
+      return rows.length;
+    });
+  }
+
+  async subscription(id: string): Promise<Subscription | undefined> {
+    return this.database.q(async () => {
+      const row = await this.database.db.selectFrom('subscriptions').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toSubscription(row);
+    });
   }
 
   async listSubscriptions(target?: ChatTarget): Promise<Subscription[]> {
@@ -59,6 +101,17 @@ export class SqlPreferenceRepository implements PreferenceRepository {
       if (target) query = query.where('platform', '=', target.platform).where('conversation', '=', target.conversation);
       return (await query.execute()).map(toSubscription);
     });
+  }
+
+  async digestChanges(id: string): Promise<DigestChange[]> {
+    return this.database.q(async () => {
+      const rows = await this.database.db.selectFrom('digest_changes').selectAll().where('digest_id', '=', id).orderBy('version').execute();
+      return rows.map(toChange);
+    });
+  }
+
+  private inConversation<T>(target: ChatTarget, work: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.database.q(() => this.database.oneWriter(`digests:${target.platform}|${target.conversation}`, work));
   }
 
   async setAlertsEnabled(target: ChatTarget, accountId: string, enabled: boolean): Promise<void> {
@@ -105,6 +158,140 @@ export class SqlPreferenceRepository implements PreferenceRepository {
   }
 }
 
+/** The conversation's subscription to the same account and period, if it has one. */
+async function sameDigest(tx: Tx, s: ChatTarget & { accountId: string; every: string }): Promise<Subscription | undefined> {
+  const row = await tx
+    .selectFrom('subscriptions')
+    .selectAll()
+    .where('platform', '=', s.platform)
+    .where('conversation', '=', s.conversation)
+    .where('account_id', '=', s.accountId)
+    .where('every', '=', s.every)
+    .executeTakeFirst();
+  return row && toSubscription(row);
+}
+
+async function insertDigest(tx: Tx, s: NewSubscription, now: number): Promise<Subscription> {
+  const id = randomUUID();
+  await tx
+    .insertInto('subscriptions')
+    .values({
+      id,
+      platform: s.platform,
+      conversation: s.conversation,
+      account_id: s.accountId,
+      every: s.every,
+      at: s.at,
+      timezone: s.timezone,
+      day: s.weekday ?? null,
+      breakdown: s.by ?? null,
+      version: 1,
+      created_by: s.createdBy,
+      created_at: now,
+      updated_by: s.createdBy,
+      updated_at: now,
+    })
+    .execute();
+  const made: Subscription = {
+    id,
+    platform: s.platform,
+    conversation: s.conversation,
+    accountId: s.accountId,
+    every: s.every,
+    at: s.at,
+    timezone: s.timezone,
+    weekday: s.weekday ?? 1,
+    by: s.by,
+    createdBy: s.createdBy,
+    createdAt: now,
+    version: 1,
+    updatedBy: s.createdBy,
+    updatedAt: now,
+  };
+  await logChange(tx, { digestId: id, version: 1, action: 'create', by: s.createdBy, at: now, before: null, after: fieldsOf(made) });
+  return made;
+}
+
+/**
+ * The next version of a subscription. `restart`: `subscribe` again counts as new (owes no digest
+ * before now, as it always has); a form's edit keeps the schedule it had.
+ */
+async function writeDigest(
+  tx: Tx,
+  current: Subscription,
+  fields: DigestFields,
+  by: string,
+  now: number,
+  options: { restart: boolean },
+): Promise<Subscription> {
+  const version = current.version + 1;
+  await tx
+    .updateTable('subscriptions')
+    .set({
+      account_id: fields.accountId,
+      every: fields.every,
+      at: fields.at,
+      timezone: fields.timezone,
+      day: fields.weekday,
+      breakdown: fields.by ?? null,
+      version,
+      updated_by: by,
+      updated_at: now,
+      ...(options.restart ? { created_by: by, created_at: now } : {}),
+    })
+    .where('id', '=', current.id)
+    .execute();
+  await logChange(tx, { digestId: current.id, version, action: 'update', by, at: now, before: fieldsOf(current), after: fields });
+  return {
+    ...current,
+    ...fields,
+    version,
+    updatedBy: by,
+    updatedAt: now,
+    ...(options.restart ? { createdBy: by, createdAt: now } : {}),
+  };
+}
+
+/** The subscription as stored now, if it is still at the version the edit started from. */
+async function currentAt(tx: Tx, id: string, expectedVersion: number): Promise<Subscription> {
+  const row = await tx.selectFrom('subscriptions').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw new DigestNotFoundError(id);
+  const current = toSubscription(row);
+  if (current.version !== expectedVersion) throw new StaleDigestError(id, expectedVersion, current.version, current.updatedBy);
+  return current;
+}
+
+function fieldsOf(s: Subscription): DigestFields {
+  return { accountId: s.accountId, every: s.every, at: s.at, timezone: s.timezone, weekday: s.weekday, by: s.by };
+}
+
+async function logChange(tx: Tx, change: DigestChange): Promise<void> {
+  await tx
+    .insertInto('digest_changes')
+    .values({
+      digest_id: change.digestId,
+      version: change.version,
+      action: change.action,
+      by: change.by,
+      at: change.at,
+      before: change.before === null ? null : JSON.stringify(change.before),
+      after: change.after === null ? null : JSON.stringify(change.after),
+    })
+    .execute();
+}
+
+function toChange(r: Tables['digest_changes']): DigestChange {
+  return {
+    digestId: r.digest_id,
+    version: Number(r.version),
+    action: r.action as DigestChange['action'],
+    by: r.by,
+    at: num(r.at),
+    before: r.before === null ? null : (JSON.parse(r.before) as DigestFields),
+    after: r.after === null ? null : (JSON.parse(r.after) as DigestFields),
+  };
+}
+
 function toSubscription(r: Tables['subscriptions']): Subscription {
   return {
     id: r.id,
@@ -114,7 +301,12 @@ function toSubscription(r: Tables['subscriptions']): Subscription {
     every: r.every as Subscription['every'],
     at: r.at,
     timezone: r.timezone,
+    weekday: r.day === null ? 1 : Number(r.day),
+    by: (r.breakdown ?? undefined) as Subscription['by'],
     createdBy: r.created_by,
     createdAt: num(r.created_at),
+    version: Number(r.version),
+    updatedBy: r.updated_by ?? r.created_by,
+    updatedAt: num(r.updated_at ?? r.created_at),
   };
 }

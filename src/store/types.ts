@@ -26,8 +26,36 @@ export interface Subscription extends ChatTarget {
   /** HH:MM local time. */
   at: string;
   timezone: string;
+  /** ISO weekday a weekly digest goes out on (1 = Monday, what `subscribe` makes). */
+  weekday: number;
+  /** The digest's breakdown, as the config's `by` (none: totals only). */
+  by: 'phone' | 'country' | undefined;
   createdBy: string;
   createdAt: number;
+  /** Each change made in a form makes the next version; an edit names the one it started from. */
+  version: number;
+  updatedBy: string;
+  updatedAt: number;
+}
+
+/** A subscription as `subscribe` or a form asks for it (weekday and breakdown optional). */
+export type NewSubscription = Omit<Subscription, 'id' | 'createdAt' | 'version' | 'updatedBy' | 'updatedAt' | 'weekday' | 'by'> & {
+  weekday?: number | undefined;
+  by?: Subscription['by'];
+};
+
+/** What a digest form changes of a stored subscription (its conversation stays). */
+export type DigestFields = Pick<Subscription, 'accountId' | 'every' | 'at' | 'timezone' | 'weekday' | 'by'>;
+
+/** One change of a digest made in a form: who, when, and its fields before and after (null when absent). */
+export interface DigestChange {
+  digestId: string;
+  version: number;
+  action: 'create' | 'update' | 'delete';
+  by: string;
+  at: number;
+  before: DigestFields | null;
+  after: DigestFields | null;
 }
 
 export interface AlertSetting extends ChatTarget {
@@ -164,9 +192,24 @@ export interface AlertRepository {
 
 /** What each conversation asked for: digest subscriptions, and alerts on, off or muted per account. */
 export interface PreferenceRepository {
-  addSubscription(subscription: Omit<Subscription, 'id' | 'createdAt'>, now: number): Promise<Subscription>;
+  /** `subscribe`: one subscription per target, account and period; subscribing again updates it. */
+  addSubscription(subscription: NewSubscription, now: number): Promise<Subscription>;
+  /**
+   * A digest from a form: refused (DigestTakenError) when the conversation already has one for the
+   * account and period; logged.
+   */
+  createDigest(subscription: NewSubscription, now: number): Promise<Subscription>;
+  /**
+   * Change a subscription still at `expectedVersion` (StaleDigestError otherwise, DigestNotFoundError
+   * when gone, DigestTakenError when it would double another); logged.
+   */
+  updateDigest(id: string, expectedVersion: number, fields: DigestFields, by: string, now: number): Promise<Subscription>;
+  /** Delete a subscription still at `expectedVersion` (StaleDigestError, DigestNotFoundError otherwise); logged. */
+  deleteDigest(id: string, expectedVersion: number, by: string, now: number): Promise<void>;
+  subscription(id: string): Promise<Subscription | undefined>;
+  digestChanges(id: string): Promise<DigestChange[]>;
   /** Removes every subscription of the target to the account; returns how many. */
-  removeSubscriptions(target: ChatTarget, accountId: string): Promise<number>;
+  removeSubscriptions(target: ChatTarget, accountId: string, change?: { by: string; now: number }): Promise<number>;
   listSubscriptions(target?: ChatTarget): Promise<Subscription[]>;
   setAlertsEnabled(target: ChatTarget, accountId: string, enabled: boolean): Promise<void>;
   muteAlerts(target: ChatTarget, accountId: string, until: number): Promise<void>;

@@ -18,6 +18,11 @@ export interface RuleEditor {
   team?: string | undefined;
   /** Asked of the platform (never taken from what the client sent). */
   isMember(conversation: string): Promise<boolean>;
+  /**
+   * Whether the bot can post in the conversation (a private channel it was not invited to, an
+   * archived one: no), asked of the platform; a platform that cannot tell leaves it out.
+   */
+  canPost?(conversation: string): Promise<boolean>;
 }
 
 export type RuleCheck = { ok: true; owner: ChatTarget; account: AccountConfig; rule: DropRule } | { ok: false; problems: RuleProblem[] };
@@ -36,6 +41,11 @@ export async function checkRuleForm(ctx: CommandContext, editor: RuleEditor, def
   if (checked.rule.kind !== 'drop') return { ok: false, problems: [{ path: 'kind', message: 'only drop rules are set up in chat' }] };
   if (!(await editor.isMember(target)))
     return { ok: false, problems: [{ path: 'targets', message: 'you are not in that channel: choose one of yours' }] };
+  if (editor.canPost && !(await editor.canPost(target)))
+    return {
+      ok: false,
+      problems: [{ path: 'targets', message: 'waba-pulse cannot post in that channel: invite it there first, or choose another' }],
+    };
   const account = lookupAccount(visibleAccounts(ctx.config, { ...editor, conversation: target }), checked.rule.account);
   if (!account)
     return {
@@ -47,7 +57,8 @@ export async function checkRuleForm(ctx: CommandContext, editor: RuleEditor, def
   return { ok: true, owner, account, rule: checked.rule };
 }
 
-function firstTarget(definition: Record<string, unknown>, platform: string): string | undefined {
+/** The conversation a form's `targets` name first, on the editor's platform. */
+export function firstTarget(definition: Record<string, unknown>, platform: string): string | undefined {
   const targets = definition.targets as Array<Record<string, { channel?: unknown; conversation?: unknown }>> | undefined;
   const first = targets?.[0]?.[platform];
   const value = first?.channel ?? first?.conversation;
