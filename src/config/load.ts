@@ -40,6 +40,11 @@ export interface Config {
   digests: RawConfig['digests'];
   alerts: AlertRuleConfig[];
   access: AccessRule[];
+  /**
+   * Who may change alert rules from chat, by platform key (`slack: [U…, S…]`); a platform not
+   * listed (or no `admins:` at all) is not narrowed: anyone who may see an account may.
+   */
+  admins: Readonly<Record<string, readonly string[] | undefined>>;
   /** The chat platforms this build has, as the config reads them. */
   platforms: readonly PlatformConfig[];
   /** Each chat platform's own block (`slack: { command }`), by its key, defaults applied. */
@@ -151,6 +156,7 @@ export function buildConfigFor(
     digests: raw.digests,
     alerts: raw.alerts,
     access: raw.access.flat(),
+    admins: (raw.admins ?? {}) as Config['admins'],
     platforms,
     platformSettings: Object.fromEntries(platforms.map((p) => [p.key, (raw as Record<string, unknown>)[p.key] as object])),
     platformEnv,

@@ -17,8 +17,8 @@ type Fault = { status: number; retryAfter?: number; error?: string };
 
 /**
  * A loopback Slack: the Web API methods waba-pulse uses (auth.test, chat.*, the files.uploadV2
- * trio), response_url endpoints, recorded calls, Block Kit limits checked as Slack checks them,
- * and injectable failures (a 429 with Retry-After, a method that does not answer, latency).
+ * trio, users.conversations, conversations.info, usergroups.users.list, views.*), response_url
+ * endpoints, recorded calls, Block Kit limits checked as Slack checks them, and injectable failures (a 429 with Retry-After, a method that does not answer, latency).
  */
 export async function startFakeSlack(options: { latencyMs?: number } = {}) {
   const calls: SlackCall[] = [];
@@ -29,6 +29,9 @@ export async function startFakeSlack(options: { latencyMs?: number } = {}) {
   const held = new Map<string, Array<() => void>>();
   // Who is in which channel (users.conversations), and the views open now by id (views.update checks their hash).
   const members = new Map<string, string[]>();
+  // Channels as conversations.info answers them to the bot (unlisted: public), and user groups' members.
+  const channels = new Map<string, { private?: boolean; botMember?: boolean; archived?: boolean }>();
+  const groups = new Map<string, string[]>();
   const views = new Map<string, { hash: string; view: Record<string, unknown> }>();
   let counter = 0;
 
@@ -110,6 +113,19 @@ export async function startFakeSlack(options: { latencyMs?: number } = {}) {
           response_metadata: { next_cursor: next },
         });
       }
+      case 'conversations.info': {
+        const c = channels.get(String(args.channel)) ?? {};
+        // Slack hides a private channel from a bot not in it.
+        if (c.private && !c.botMember) return send(200, { ok: false, error: 'channel_not_found' });
+        return send(200, {
+          ok: true,
+          channel: { id: args.channel, is_private: Boolean(c.private), is_member: Boolean(c.botMember), is_archived: Boolean(c.archived) },
+        });
+      }
+      case 'usergroups.users.list': {
+        const users = groups.get(String(args.usergroup));
+        return users ? send(200, { ok: true, users }) : send(200, { ok: false, error: 'no_such_subteam' });
+      }
       case 'views.publish':
         return send(200, { ok: true, view: { id: `VHOME${args.user_id}`, ...(args.view as object) } });
       case 'views.open': {
@@ -159,6 +175,14 @@ export async function startFakeSlack(options: { latencyMs?: number } = {}) {
     /** Put a person in channels (what users.conversations answers). */
     setMembership(user: string, channels: string[]) {
       members.set(user, channels);
+    },
+    /** How a channel looks to the bot (conversations.info): private, the bot in it, archived. */
+    setChannel(id: string, channel: { private?: boolean; botMember?: boolean; archived?: boolean }) {
+      channels.set(id, channel);
+    },
+    /** A user group's members (usergroups.users.list). */
+    setUserGroup(id: string, users: string[]) {
+      groups.set(id, users);
     },
     /** The modal open now under `id`, as last opened or updated, with its hash. */
     openView: (id: string) => views.get(id),

@@ -4,6 +4,7 @@ import type { AccountConfig } from '../../config/load.js';
 import type { Platform } from '../../store/types.js';
 import { deliveryLine } from '../commands.js';
 import type { CommandContext } from '../context.js';
+import { digestsOf, type SetupDigest } from './digests.js';
 import { describeRule } from './ruleSummary.js';
 
 /** A rule as the settings list it: from the config file (read-only here) or made in chat (editable). */
@@ -26,6 +27,8 @@ export interface SetupConversation {
   /** Its accounts' open alerts, newest first: "A-7K3F Acme Retail: delivery 71% vs 97% expected". */
   openAlerts: string[];
   rules: SetupRule[];
+  /** The digests posted there: the config file's (read-only here), then those made in chat. */
+  digests: SetupDigest[];
 }
 
 /** What a person's settings page shows: every conversation of theirs that may see an account. */
@@ -36,7 +39,7 @@ export interface SetupHome {
 /**
  * A person's settings page, from the config and the store as they are now: for each of their
  * conversations (the platform says which they are in) that the access rules let see an account,
- * those accounts' delivery yesterday, their open alerts, and the alert rules posting there.
+ * those accounts' delivery yesterday, their open alerts, and the alert rules and digests posting there.
  */
 export async function setupHome(
   ctx: CommandContext,
@@ -59,10 +62,11 @@ export async function setupHome(
     conversations: await Promise.all(
       seen.map(async ({ conversation, accounts }) => {
         const target = { platform: person.platform, conversation };
-        const [delivery, open, rules] = await Promise.all([
+        const [delivery, open, rules, digests] = await Promise.all([
           Promise.all(accounts.map(lineOf)),
           ctx.store.alerts.openAlerts(accounts.map((a) => a.id)),
           rulesOf(ctx, target),
+          digestsOf(ctx, target),
         ]);
         const names = new Map(accounts.map((a) => [a.id, a.displayName]));
         return {
@@ -72,6 +76,7 @@ export async function setupHome(
             (a) => `${a.shortId} ${names.get(a.accountId) ?? a.accountId}: ${a.content.anomalies[0]?.explanation ?? 'open'}`,
           ),
           rules,
+          digests,
         };
       }),
     ),
