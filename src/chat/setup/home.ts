@@ -4,6 +4,7 @@ import type { AccountConfig } from '../../config/load.js';
 import type { Platform } from '../../store/types.js';
 import { deliveryLine } from '../commands.js';
 import type { CommandContext } from '../context.js';
+import { type SetupChange, setupChanges } from './changes.js';
 import { digestsOf, type SetupDigest } from './digests.js';
 import { describeRule } from './ruleSummary.js';
 
@@ -34,7 +35,13 @@ export interface SetupConversation {
 /** What a person's settings page shows: every conversation of theirs that may see an account. */
 export interface SetupHome {
   conversations: SetupConversation[];
+  /** The latest changes of the rules and digests posting to those conversations, newest first. */
+  changes: SetupChange[];
 }
+
+/** Changes shown on the settings page; the log read to find them (everyone's, newest first). */
+const CHANGES_SHOWN = 8;
+const CHANGES_READ = 500;
 
 /**
  * A person's settings page, from the config and the store as they are now: for each of their
@@ -58,7 +65,13 @@ export async function setupHome(
     if (!lines.has(account.id)) lines.set(account.id, deliveryLine(ctx, account));
     return lines.get(account.id)!;
   };
+  const [ruleLog, digestLog] = await Promise.all([
+    ctx.store.rules.recentRuleChanges(CHANGES_READ),
+    ctx.store.preferences.recentDigestChanges(CHANGES_READ),
+  ]);
+  const targets = seen.map((c) => ({ platform: person.platform, conversation: c.conversation }));
   return {
+    changes: setupChanges(ctx.config.accounts, { rules: ruleLog, digests: digestLog }, CHANGES_SHOWN, targets),
     conversations: await Promise.all(
       seen.map(async ({ conversation, accounts }) => {
         const target = { platform: person.platform, conversation };

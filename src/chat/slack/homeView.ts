@@ -81,6 +81,25 @@ export function homeView(home: SetupHome): { type: 'home'; blocks: Block[] } {
     if (c.digests.length === 0) blocks.push(context('No digests post here.'));
     for (const digest of c.digests) blocks.push(digestBlock(digest));
   }
-  if (blocks.length > HOME_BLOCKS) return { type: 'home', blocks: [...blocks.slice(0, HOME_BLOCKS - 1), context('…more than fits here.')] };
+  if (home.changes.length)
+    blocks.push(
+      { type: 'divider' },
+      section(
+        `*Recent changes*\n${home.changes
+          .map(
+            (c) =>
+              `${new Date(c.at).toISOString().slice(0, 16).replace('T', ' ')}Z <@${c.by}> ${c.action === 'update' ? 'changed' : c.action === 'create' ? 'made' : 'deleted'} ${c.subject}${c.target ? ` in <#${c.target.conversation}>` : ''}: ${escapeMrkdwn(c.summary)}`,
+          )
+          .join('\n')}`,
+      ),
+    );
+  if (blocks.length > HOME_BLOCKS)
+    return {
+      type: 'home',
+      blocks: [
+        ...blocks.slice(0, HOME_BLOCKS - 1),
+        context('…more than fits here: `waba-pulse check` lists every rule and digest, `waba-pulse runs --changes` every change.'),
+      ],
+    };
   return { type: 'home', blocks };
 }
