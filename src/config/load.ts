@@ -102,7 +102,10 @@ function plainMessage(issue: z.core.$ZodIssue): string {
         key === 'rateFloor' && typeof issue.input === 'number' && issue.input > 1 && issue.input <= 100
           ? ` — a rate is a fraction: write ${issue.input / 100} for ${issue.input}%`
           : '';
-      return `${echo} is ${side}${asFraction}`;
+      // A minSent no bucket reaches would leave the rule judging nothing, silently.
+      const never =
+        key === 'minSent' && issue.code === 'too_big' ? ' — more than any bucket sends, so the rule would never judge; use e.g. 200' : '';
+      return `${echo} is ${side}${asFraction}${never}`;
     }
     case 'invalid_value':
       return `${echo} is not one of ${issue.values.map((v) => String(v)).join(', ')}`;

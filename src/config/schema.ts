@@ -191,9 +191,7 @@ const dropRuleSchema = (target: z.ZodType<ChatTarget>, minTargets = 1) =>
         .int()
         .nonnegative()
         // More than any bucket sends: the rule would never judge anything.
-        .max(10_000_000, {
-          error: (issue) => `${JSON.stringify(issue.input)} is more than any half hour sends — the rule would never judge; use e.g. 200`,
-        })
+        .max(10_000_000)
         .default(200),
       /** Alert below this delivery rate regardless of the baseline (0..1). */
       rateFloor: z.number().min(0).max(1).optional(),
