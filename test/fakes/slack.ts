@@ -244,7 +244,7 @@ function parseArgs(body: string, contentType: string): Record<string, unknown> {
 }
 
 /** Slack's rules for views: at most 100 blocks; a modal with input blocks needs a submit button and a title of 24 characters at most. */
-function viewViolations(view: unknown): string[] {
+export function viewViolations(view: unknown): string[] {
   if (!view || typeof view !== 'object') return [];
   const v = view as { type?: string; blocks?: Array<{ type?: string; block_id?: string }>; submit?: unknown; title?: { text?: string } };
   const out: string[] = [];
@@ -255,6 +255,19 @@ function viewViolations(view: unknown): string[] {
   }
   // Each block as in a message (text limits, mrkdwn escaping); a view may hold 100 of them, not 50.
   out.push(...blockKitViolations({ blocks: v.blocks ?? [], text: 'view' }).filter((x) => !x.endsWith('blocks > 50')));
+  // A select offers at most 100 options; an input's label is at most 2000 characters.
+  type Input = {
+    element?: { options?: Array<{ value?: string }>; initial_option?: { value?: string } };
+    label?: { text?: string };
+    block_id?: string;
+  };
+  for (const b of (v.blocks ?? []) as Input[]) {
+    if ((b.element?.options?.length ?? 0) > 100) out.push(`view: ${b.block_id} offers ${b.element!.options!.length} options > 100`);
+    const initial = b.element?.initial_option?.value;
+    if (initial !== undefined && !b.element?.options?.some((o) => o.value === initial))
+      out.push(`view: ${b.block_id} initial_option is not one of its options`);
+    if ((b.label?.text?.length ?? 0) > 2000) out.push(`view: ${b.block_id} label > 2000`);
+  }
   const ids = (v.blocks ?? []).flatMap((b) => (b.block_id ? [b.block_id] : []));
   if (new Set(ids).size !== ids.length) out.push('view: duplicate block_id');
   return out;

@@ -40,10 +40,16 @@ export interface RuleFormMetadata {
   version?: number | undefined;
 }
 
+/** Slack's most options in a select. */
+const SELECT_OPTIONS = 100;
+
 const option = (value: string, label = value) => ({ text: { type: 'plain_text' as const, text: clip(label, 75) }, value });
 
-function select(block: string, label: string, options: Array<{ value: string; label: string }>, initial: string | undefined): Block {
-  const chosen = options.find((o) => o.value === initial);
+function select(block: string, label: string, all: Array<{ value: string; label: string }>, initial: string | undefined): Block {
+  // Slack offers at most 100 options, the chosen one among them (past 100, the rest is in the config file).
+  const chosen = all.find((o) => o.value === initial);
+  const options = all.slice(0, SELECT_OPTIONS);
+  if (chosen && !options.includes(chosen)) options.splice(SELECT_OPTIONS - 1, 1, chosen);
   return {
     type: 'input',
     block_id: block,
