@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chartRenderer } from '../src/charts/render.js';
 import type { CommandContext } from '../src/chat/context.js';
+import { setupChanges } from '../src/chat/setup/changes.js';
 import { checkDigestForm, deleteDigestForm, digestDefinition, digestsOf, saveDigestForm } from '../src/chat/setup/digests.js';
 import type { RuleEditor } from '../src/chat/setup/rules.js';
 import { graphAccountsFrom } from '../src/compose/graphAccount.js';
@@ -116,7 +117,16 @@ describe.each(backends)('digests set up in a form on $name', (backend) => {
         by: 'U0ALICE',
         at: T0,
         before: null,
-        after: { accountId: ACME, every: 'weekly', at: '07:30', timezone: 'America/Sao_Paulo', weekday: 5, by: 'country' },
+        after: {
+          platform: 'slack',
+          conversation: 'C0OPS',
+          accountId: ACME,
+          every: 'weekly',
+          at: '07:30',
+          timezone: 'America/Sao_Paulo',
+          weekday: 5,
+          by: 'country',
+        },
       },
     ]);
     expect(await deleteDigestForm(ctx, editor(), { digestId: saved.digest.id, version: 1 })).toBe(
@@ -209,6 +219,21 @@ describe.each(backends)('digests set up in a form on $name', (backend) => {
       [2, 'update', 'U0BOB', '07:30', '06:00'],
       [3, 'delete', 'U0ALICE', '06:00', undefined],
     ]);
+    // The history as App Home and `runs --changes` show it: who, when, before → after.
+    const logs = { rules: await store.rules.recentRuleChanges(50), digests: await store.preferences.recentDigestChanges(50) };
+    const ops = [{ platform: 'slack' as const, conversation: 'C0OPS' }];
+    expect(
+      setupChanges(config.accounts, logs, 50, ops).find((c) => c.subject === `digest ${id.slice(0, 8)}` && c.action === 'update'),
+    ).toEqual({
+      at: T0 + 60_000,
+      by: 'U0BOB',
+      action: 'update',
+      subject: `digest ${id.slice(0, 8)}`,
+      target: ops[0],
+      summary:
+        'globex weekly on Friday at 07:30 America/Sao_Paulo by country → globex weekly on Friday at 06:00 America/Sao_Paulo by country',
+    });
+    expect(setupChanges(config.accounts, logs, 50, [{ platform: 'slack', conversation: 'C0SALES' }])).toEqual([]);
   });
 
   it('counts `subscribe` again as a change: a form opened before it is stale', async () => {

@@ -21,7 +21,15 @@ describe('the Slack app manifest', () => {
       'commands',
       'files:write',
       'groups:read',
+      'usergroups:read',
     ]);
+  });
+
+  it('has the message shortcut that opens the alert rule form', () => {
+    expect(manifest.features.shortcuts).toEqual([
+      expect.objectContaining({ type: 'message', callback_id: 'waba_new_rule', name: 'New alert rule' }),
+    ]);
+    for (const s of manifest.features.shortcuts) expect(s.description.length).toBeLessThanOrEqual(80);
   });
 
   it('has the App Home tab and its app_home_opened event on /slack/events', () => {

@@ -172,15 +172,18 @@ describe('Teams settings cards and forms in a real renderer', () => {
     it(`fit a ${width} px column, every Delete… opened, under Teams' 28 KB`, async () => {
       const { settingsCard } = await import('../src/chat/teams/settingsCard.js');
       const cards = {
-        settings: settingsCard(conversation, {
-          digests,
-          news: { text: 'Saved: r-01JDQ7M2ZK8Y3W5V9X4T6B1N0C, version 12.', tone: 'good' },
-        }),
-        'settings, nothing visible': settingsCard(undefined),
-        'settings, 40 rules and 40 digests': settingsCard(
-          { ...conversation, rules: Array.from({ length: 40 }, () => conversation.rules[1]!) },
-          { digests: Array.from({ length: 40 }, () => digests[1]!) },
+        settings: settingsCard(
+          { ...conversation, digests },
+          {
+            news: { text: 'Saved: r-01JDQ7M2ZK8Y3W5V9X4T6B1N0C, version 12.', tone: 'good' },
+          },
         ),
+        'settings, nothing visible': settingsCard(undefined),
+        'settings, 40 rules and 40 digests': settingsCard({
+          ...conversation,
+          rules: Array.from({ length: 40 }, () => conversation.rules[1]!),
+          digests: Array.from({ length: 40 }, () => digests[1]!),
+        }),
         ...(await forms()),
       };
       for (const [name, card] of Object.entries(cards)) {

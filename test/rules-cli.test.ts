@@ -117,3 +117,24 @@ describe('waba-pulse check lists both kinds of rule', () => {
     expect(out).toContain(`! chat rule ${broken} (slack C0CHAT) is skipped by serve: account: unknown account "gone-co"`);
   });
 });
+
+describe('waba-pulse runs --changes', () => {
+  it('prints who changed which rule or digest, when, before → after, newest first', async () => {
+    const store = await openStore(DATABASE_URL);
+    await store.preferences.createDigest(
+      { ...chat, accountId: '104729384756102', every: 'daily', at: '09:00', timezone: 'Asia/Kolkata', by: 'phone', createdBy: 'U4' },
+      NOW + 60_000,
+    );
+    await store.close();
+    const { code, out } = await cli(['runs', '--changes']);
+    expect(code).toBe(0);
+    expect(out.split('\n').filter(Boolean)).toEqual([
+      expect.stringMatching(
+        /^2026-11-25 10:16Z {2}create {2}digest [0-9a-f]{8} {2}slack C0CHAT {2}by U4 {2}— made: acme-retail daily at 09:00 Asia\/Kolkata by phone$/,
+      ),
+      `2026-11-25 10:15Z  create  rule ${broken}  slack C0CHAT  by U3  — made: drop gone-co`,
+      `2026-11-25 10:14Z  update  rule ${kept}  slack C0CHAT  by U2  — sensitivity — → high`,
+      `2026-11-25 09:15Z  create  rule ${kept}  slack C0CHAT  by U1  — made: drop acme-retail`,
+    ]);
+  });
+});

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { digestFormView } from '../src/chat/slack/digestForm.js';
+import { homeView } from '../src/chat/slack/homeView.js';
 import { alertMessage, errorText, reportMessage } from '../src/chat/slack/render.js';
+import { ruleFormView } from '../src/chat/slack/ruleForm.js';
 import { ConfigError, UsageError } from '../src/errors.js';
 import { buildReport } from '../src/report/build.js';
 import { registerSecret } from '../src/secrets.js';
 import type { DataPoint } from '../src/vocabulary/series.js';
-import { blockKitViolations } from './fakes/slack.js';
+import { blockKitViolations, viewViolations } from './fakes/slack.js';
 
 const start = Date.UTC(2026, 10, 17) / 1000;
 const points: DataPoint[] = Array.from({ length: 21 }, (_, i) => ({
@@ -122,5 +125,43 @@ describe('Block Kit rendering', () => {
     expect(errorText(new Error('boom at /srv/app.js:1'))).toBe(
       ':warning: Something went wrong on our side; it has been logged. Try again in a minute.',
     );
+  });
+});
+
+describe('the settings views at Block Kit limits', () => {
+  const many = Array.from({ length: 150 }, (_, i) => ({ value: `account-${i}`, label: `Account ${i} ${'x'.repeat(100)}` }));
+
+  it('trims an App Home of 60 busy channels to 100 blocks, saying where the rest is', () => {
+    const home = homeView({
+      conversations: Array.from({ length: 60 }, (_, i) => ({
+        conversation: `C0${i}`,
+        accounts: ['*Acme* (`acme`): 97.0% of 1,000 delivered yesterday'],
+        openAlerts: [],
+        rules: [{ id: `r-${i}`, origin: 'chat' as const, summary: 'drop · acme', version: 1, updatedBy: 'U1' }],
+        digests: [{ id: `d-${i}`, origin: 'chat' as const, summary: 'Acme · daily at 09:00 UTC', version: 1, updatedBy: 'U1' }],
+      })),
+      changes: [],
+    });
+    expect(home.blocks).toHaveLength(100);
+    expect(JSON.stringify(home.blocks.at(-1))).toContain('more than fits here: `waba-pulse check` lists every rule and digest');
+    expect(viewViolations(home)).toEqual([]);
+  });
+
+  it('keeps both forms within limits with 150 accounts to choose from and long values', () => {
+    const rule = ruleFormView({
+      accounts: many,
+      values: { account: 'account-140', name: 'n'.repeat(500) },
+      metadata: {},
+      preview: 'p'.repeat(5000),
+    });
+    const digest = digestFormView({
+      accounts: many,
+      values: { account: 'account-140', timezone: 'Europe/Berlin' },
+      metadata: { digestId: 'd', version: 1 },
+    });
+    expect(viewViolations(rule)).toEqual([]);
+    expect(viewViolations(digest)).toEqual([]);
+    // The account chosen stays chosen even past the 100 offered.
+    expect((digest.blocks as any[]).find((b) => b.block_id === 'digest_account').element.initial_option.value).toBe('account-140');
   });
 });

@@ -421,9 +421,139 @@ describe('the rule form', () => {
     // The App Home is redrawn without it (an earlier redraw, after the refused delete, may land first).
     const home = await slack.waitFor(() =>
       newCalls('views.publish', deleting)
-        .map((c) => textOf(c.args.view as Record<string, any>))
-        .find((t) => t.includes('<#C0OPS>') && !t.includes(rule!.id)),
+        .map((c) => c.args.view as Record<string, any>)
+        .find((v) => textOf(v).includes('<#C0OPS>') && !v.blocks.some((b: any) => b.accessory?.value === rule!.id)),
     );
-    expect(home).toContain('<#C0OPS>');
+    // Gone from the rules, and in the recent changes.
+    expect(textOf(home)).toContain(`<@U0BOB> deleted rule ${rule!.id} in <#C0OPS>: deleted: drop acme-retail`);
   });
+});
+
+/** The digest form's state as Slack sends it back. */
+function digestState(fields: { channel?: string; account?: string; every?: string; at?: string; timezone?: string; by?: string }) {
+  const select = (v: string | undefined) => ({ value: { type: 'static_select', selected_option: v ? { value: v } : null } });
+  return {
+    values: {
+      digest_channel: { value: { type: 'conversations_select', selected_conversation: fields.channel ?? null } },
+      digest_account: select(fields.account),
+      digest_every: select(fields.every ?? 'daily'),
+      digest_day: select('mon'),
+      digest_at: { value: { type: 'timepicker', selected_time: fields.at ?? '09:00' } },
+      digest_timezone: { value: { type: 'plain_text_input', value: fields.timezone ?? null } },
+      digest_by: select(fields.by ?? 'none'),
+    },
+  };
+}
+
+const submitForm = (user: string, callbackId: string, formState: unknown, metadata = '{}') =>
+  interaction({
+    type: 'view_submission',
+    user: { id: user, team_id: 'T0FAKE' },
+    view: { id: 'V0FORM2', type: 'modal', callback_id: callbackId, private_metadata: metadata, state: formState, hash: 'h0' },
+  });
+
+const click = (user: string, actionId: string, extra: Record<string, unknown> = {}) =>
+  interaction({
+    type: 'block_actions',
+    user: { id: user, team_id: 'T0FAKE' },
+    trigger_id: `${actionId}.${user}`,
+    actions: [{ action_id: actionId, block_id: 'x', type: 'button', value: 'new' }],
+    ...extra,
+  });
+
+describe('a person who has never seen the YAML sets up a digest and an alert rule from Slack', () => {
+  it('creates a daily digest and a rule (previewed first), saves both, and the next tick runs them; bad input stores nothing', async () => {
+    // Carol is in #ops and in a private channel the bot was never invited to.
+    slack.setMembership('U0CAROL', ['C0OPS', 'C0SECRET']);
+    slack.setChannel('C0SECRET', { private: true, botMember: false });
+    const ops = { platform: 'slack' as const, conversation: 'C0OPS' };
+    let since = slack.calls.length;
+    await openHome('U0CAROL');
+    const home = await homeOf('U0CAROL', since);
+    expect(home.blocks.find((b: any) => b.type === 'actions').elements.map((e: any) => e.action_id)).toEqual([
+      'setup_new_rule',
+      'setup_new_digest',
+    ]);
+
+    // The digest form, from the App Home.
+    since = slack.calls.length;
+    await click('U0CAROL', 'setup_new_digest');
+    const opened = await slack.waitFor(() => newCalls('views.open', since)[0]);
+    expect(opened.violations).toEqual([]);
+    expect((opened.args.view as any).callback_id).toBe('setup_digest_form');
+
+    const good = { channel: 'C0OPS', account: 'acme-retail', every: 'daily', at: '10:30', timezone: 'UTC', by: 'phone' };
+    const errorsOf = async (formState: unknown, metadata?: string) =>
+      (await submitForm('U0CAROL', 'setup_digest_form', formState, metadata)).json?.errors as Record<string, string> | undefined;
+    expect(await errorsOf(digestState({ ...good, timezone: 'Mars/Olympus_Mons' }))).toEqual({
+      digest_timezone: expect.stringMatching(/^unknown time zone "Mars\/Olympus_Mons"/),
+    });
+    expect(await errorsOf(digestState({ ...good, channel: 'C0SECRET' }))).toEqual({
+      digest_channel: 'waba-pulse cannot post in that channel: invite it there first, or choose another',
+    });
+    for (const forged of ['{"digestId":"x","version":"2"}', '{"ruleId":"r-1","version":1}', 'not json', '[]'])
+      expect(await errorsOf(digestState(good), forged)).toEqual({
+        digest_channel: 'this form could not be read: close it and open it again',
+      });
+    expect(await store.preferences.listSubscriptions(ops)).toEqual([]);
+
+    since = slack.calls.length;
+    expect((await submitForm('U0CAROL', 'setup_digest_form', digestState(good))).json).toBeUndefined();
+    const [digest] = await store.preferences.listSubscriptions(ops);
+    expect(digest).toMatchObject({ accountId: sampleAccounts(NOW)[0]!.id, every: 'daily', at: '10:30', timezone: 'UTC', by: 'phone' });
+    const redrawn = await homeOf('U0CAROL', since);
+    expect(redrawn.blocks.find((b: any) => b.accessory?.value === digest!.id).accessory.action_id).toBe('setup_edit_digest');
+    expect(textOf(redrawn)).toContain(
+      `<@U0CAROL> made digest ${digest!.id.slice(0, 8)} in <#C0OPS>: made: acme-retail daily at 10:30 UTC by phone`,
+    );
+
+    // The rule form: previewed, bad values refused on their fields, then saved.
+    since = slack.calls.length;
+    await click('U0CAROL', 'setup_new_rule');
+    await slack.waitFor(() => newCalls('views.open', since)[0]);
+    const form = slack.openedViews().at(-1)!;
+    const rule = { channel: 'C0OPS', account: 'acme-retail', minSent: '100', rateFloor: '0.9' };
+    await click('U0CAROL', 'setup_preview', {
+      view: {
+        id: form,
+        hash: slack.openView(form)!.hash,
+        type: 'modal',
+        callback_id: 'setup_rule_form',
+        private_metadata: '{}',
+        state: state(rule),
+      },
+    });
+    const preview = await slack.waitFor(() => newCalls('views.update', since)[0], 60_000);
+    expect((preview.args.view as any).blocks.find((b: any) => b.block_id === 'preview_result').text.text).toMatch(
+      /^This rule would have alerted (no|\d+) times? in 30 days/,
+    );
+    const ruleErrors = async (fields: Parameters<typeof state>[0], name?: string) => {
+      const s = state(fields) as { values: Record<string, unknown> };
+      if (name) s.values.name = { value: { type: 'plain_text_input', value: name } };
+      return (await submitForm('U0CAROL', 'setup_rule_form', s)).json?.errors as Record<string, string> | undefined;
+    };
+    expect(await ruleErrors({ ...rule, minSent: '-1' })).toEqual({ min_sent: '"-1" is under the minimum, 0' });
+    expect(await ruleErrors({ ...rule, minSent: '1000000000' })).toEqual({
+      min_sent: '"1000000000" is over the maximum, 10000000 — more than any bucket sends, so the rule would never judge; use e.g. 200',
+    });
+    expect(await ruleErrors(rule, 'ops-floor')).toEqual({ name: '"ops-floor" is already the name of another alert rule: choose another' });
+    expect(await ruleErrors({ ...rule, channel: 'C0SECRET' })).toEqual({
+      channel: 'waba-pulse cannot post in that channel: invite it there first, or choose another',
+    });
+    expect(await store.rules.listRules(ops)).toEqual([]);
+    expect(await ruleErrors(rule, 'carol-drop')).toBeUndefined();
+    const [made] = await store.rules.listRules(ops);
+    expect(made!.definition).toMatchObject({ name: 'carol-drop', account: 'acme-retail', minSent: 100, rateFloor: 0.9 });
+
+    // The next tick (10:35): the digest posts to #ops and the rule is checked, each claimed once.
+    since = slack.calls.length;
+    await service.scheduler.tick(NOW + 20 * 60_000);
+    const runs = await store.runs.listRuns({ limit: 100 });
+    expect(runs.find((r) => r.job === `digest:${digest!.id}`)).toMatchObject({
+      status: 'posted',
+      period: expect.stringContaining('2026-11-25'),
+    });
+    expect(runs.find((r) => r.job === `alert-check:chat:${made!.id}`)).toMatchObject({ status: 'posted' });
+    expect(newCalls('chat.postMessage', since).some((c) => c.args.channel === 'C0OPS')).toBe(true);
+  }, 120_000);
 });

@@ -349,7 +349,7 @@ describe('waba-pulse serve', () => {
 });
 
 describe('Socket Mode', () => {
-  it('connects with the app token and answers a slash command over the socket', async () => {
+  it('connects with the app token and answers a slash command and the message shortcut over the socket', async () => {
     const socketConfig = buildConfig(
       {
         accounts: [{ id: '104729384756102', name: 'acme-retail', token: '${GRAPH_TOKEN}', timezone: 'Asia/Kolkata' }],
@@ -392,6 +392,30 @@ describe('Socket Mode', () => {
       const ack = await slack.waitFor(() => slack.socket.acks.find((a) => a.envelope_id === 'env-1'));
       // Help is answered in the acknowledgement itself, nothing left on the response_url.
       expect(JSON.stringify(ack)).toContain('/waba report &lt;account&gt;');
+      // The message shortcut over the socket: acknowledged, and the rule form opened on the message's channel.
+      slack.setMembership('U0ALICE', ['C0SOCK']);
+      const since = slack.calls.length;
+      slack.socket.send({
+        envelope_id: 'env-2',
+        type: 'interactive',
+        accepts_response_payload: false,
+        payload: {
+          type: 'message_action',
+          callback_id: 'waba_new_rule',
+          trigger_id: '2.2',
+          user: { id: 'U0ALICE', team_id: 'T0FAKE' },
+          team: { id: 'T0FAKE' },
+          channel: { id: 'C0SOCK', name: 'sock' },
+          message: { type: 'message', ts: '1700000000.000100', text: 'delivery looks low' },
+          message_ts: '1700000000.000100',
+          response_url: slack.responseUrl('socket-shortcut'),
+        },
+      });
+      await slack.waitFor(() => slack.socket.acks.find((a) => a.envelope_id === 'env-2'));
+      const opened = await slack.waitFor(() => slack.calls.slice(since).find((c) => c.method === 'views.open'));
+      expect(opened.args.trigger_id).toBe('2.2');
+      expect((opened.args.view as any).callback_id).toBe('setup_rule_form');
+      expect((opened.args.view as any).blocks[0].element.initial_conversation).toBe('C0SOCK');
     } finally {
       await socketService.close();
     }

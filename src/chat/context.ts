@@ -14,7 +14,7 @@ export type CommandResult = ChartedReport | ViewsAnswer | { type: 'notice'; titl
  * replay guard), and how commands are typed here.
  */
 export interface CommandContext extends ReportDeps {
-  store: StoreWith<'preferences' | 'alerts' | 'statuses' | 'conversations' | 'seen' | 'rules'>;
+  store: StoreWith<'preferences' | 'alerts' | 'statuses' | 'conversations' | 'seen' | 'rules' | 'health'>;
   /** How the command is typed on this platform, for help texts: "/waba" or "@waba-pulse". */
   prefix: string;
   /** Lines a platform adds to `help` for what only it offers (Slack's settings form). */

@@ -155,7 +155,8 @@ function addServiceCommands(program: Command, ctx: CliRun): void {
     .description('list the latest scheduled runs (digests, alerts) and their outcome')
     .option('--limit <n>', 'how many (default 30)')
     .option('--failed', 'only failures (exit 1 if there are any)')
-    .action(async (opts: { limit?: string; failed?: boolean }) => {
+    .option('--changes', 'instead: who changed which alert rule or digest made in chat, when, before → after')
+    .action(async (opts: { limit?: string; failed?: boolean; changes?: boolean }) => {
       ctx.exitCode = await (await import('./runs.js')).runRuns(opts, ctx.io, ctx.config());
     });
 

@@ -1,14 +1,21 @@
+import { setupChanges } from '../chat/setup/changes.js';
 import { readEnv } from '../config/env.js';
+import type { Config } from '../config/load.js';
 import { loadConfig } from '../configure.js';
 import { UsageError } from '../errors.js';
 import { configDigests, describeSchedule } from '../jobs/digests.js';
 import { DEFAULT_SQLITE_PATH, storeExists } from '../store/location.js';
 import { openStore } from '../store/sql.js';
+import type { Store } from '../store/types.js';
 import { quoted } from '../text.js';
 import type { CliIo } from './io.js';
 
 /** `waba-pulse runs`: the latest scheduled runs and what became of them, failures included. */
-export async function runRuns(opts: { limit?: string; failed?: boolean }, io: CliIo, configPath?: string): Promise<number> {
+export async function runRuns(
+  opts: { limit?: string; failed?: boolean; changes?: boolean },
+  io: CliIo,
+  configPath?: string,
+): Promise<number> {
   const limit = opts.limit === undefined ? 30 : Number(opts.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
     throw new UsageError(`--limit ${quoted(opts.limit)} is not a whole number from 1 to 1000`);
@@ -20,6 +27,7 @@ export async function runRuns(opts: { limit?: string; failed?: boolean }, io: Cl
   }
   const store = await openStore(databaseUrl, { cwd: io.cwd });
   try {
+    if (opts.changes) return await printChanges(store, limit, io, configPath);
     const runs = (await store.runs.listRuns({ limit: opts.failed ? 1000 : limit }))
       .filter((r) => !opts.failed || r.status === 'failed')
       .slice(0, limit);
@@ -57,4 +65,26 @@ function configDigestLabels(io: CliIo, configPath: string | undefined): Map<stri
   } catch {
     return new Map();
   }
+}
+
+/** `runs --changes`: who changed which chat-made rule or digest, when, before → after. */
+async function printChanges(store: Store, limit: number, io: CliIo, configPath: string | undefined): Promise<number> {
+  const [rules, digests] = await Promise.all([store.rules.recentRuleChanges(limit), store.preferences.recentDigestChanges(limit)]);
+  let accounts: Config['accounts'] = [];
+  try {
+    accounts = loadConfig(io.env, configPath).accounts;
+  } catch {
+    // Without a config, accounts go by their ids.
+  }
+  const changes = setupChanges(accounts, { rules, digests }, limit);
+  if (changes.length === 0) {
+    io.stdout.write('no changes yet (rules and digests made in chat are logged here)\n');
+    return 0;
+  }
+  for (const c of changes) {
+    const when = new Date(c.at).toISOString().slice(0, 16).replace('T', ' ');
+    const where = c.target ? `${c.target.platform} ${c.target.conversation}` : '';
+    io.stdout.write(`${when}Z  ${c.action.padEnd(6)}  ${c.subject}  ${where}  by ${c.by}  — ${c.summary}\n`);
+  }
+  return 0;
 }

@@ -40,6 +40,11 @@ export interface Config {
   digests: RawConfig['digests'];
   alerts: AlertRuleConfig[];
   access: AccessRule[];
+  /**
+   * Who may change alert rules from chat, by platform key (`slack: [U…, S…]`); a platform not
+   * listed (or no `admins:` at all) is not narrowed: anyone who may see an account may.
+   */
+  admins: Readonly<Record<string, readonly string[] | undefined>>;
   /** The chat platforms this build has, as the config reads them. */
   platforms: readonly PlatformConfig[];
   /** Each chat platform's own block (`slack: { command }`), by its key, defaults applied. */
@@ -97,7 +102,10 @@ function plainMessage(issue: z.core.$ZodIssue): string {
         key === 'rateFloor' && typeof issue.input === 'number' && issue.input > 1 && issue.input <= 100
           ? ` — a rate is a fraction: write ${issue.input / 100} for ${issue.input}%`
           : '';
-      return `${echo} is ${side}${asFraction}`;
+      // A minSent no bucket reaches would leave the rule judging nothing, silently.
+      const never =
+        key === 'minSent' && issue.code === 'too_big' ? ' — more than any bucket sends, so the rule would never judge; use e.g. 200' : '';
+      return `${echo} is ${side}${asFraction}${never}`;
     }
     case 'invalid_value':
       return `${echo} is not one of ${issue.values.map((v) => String(v)).join(', ')}`;
@@ -151,6 +159,7 @@ export function buildConfigFor(
     digests: raw.digests,
     alerts: raw.alerts,
     access: raw.access.flat(),
+    admins: (raw.admins ?? {}) as Config['admins'],
     platforms,
     platformSettings: Object.fromEntries(platforms.map((p) => [p.key, (raw as Record<string, unknown>)[p.key] as object])),
     platformEnv,

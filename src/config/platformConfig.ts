@@ -23,6 +23,11 @@ export interface PlatformConfig {
   /** The environment variables it reads, and which of them are secrets (scrubbed from all output). */
   variables: readonly string[];
   secrets: readonly string[];
+  /**
+   * An entry of its `admins:` list (who may change alert rules): a person, or a group the platform
+   * can answer membership of. Left out, any non-empty text.
+   */
+  admin?: z.ZodType<string>;
   /** Whether an access rule's fields (as `access` reads them) all match the asker. */
   matches(match: Readonly<Record<string, string | undefined>>, who: Asker): boolean;
   /** "Slack channel C0123": a conversation as a person would look for it. */

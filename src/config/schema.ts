@@ -186,7 +186,13 @@ const dropRuleSchema = (target: z.ZodType<ChatTarget>, minTargets = 1) =>
       checkEvery: duration({ min: MINUTE, max: DAY }).optional(),
       remindEvery: duration({ min: 15 * MINUTE, max: 30 * DAY }).default(4 * HOUR),
       /** Minimum sent in a bucket before its delivery rate is judged. */
-      minSent: z.number().int().nonnegative().default(200),
+      minSent: z
+        .number()
+        .int()
+        .nonnegative()
+        // More than any bucket sends: the rule would never judge anything.
+        .max(10_000_000)
+        .default(200),
       /** Alert below this delivery rate regardless of the baseline (0..1). */
       rateFloor: z.number().min(0).max(1).optional(),
       drillDown: z.array(z.enum(['phone', 'country'])).default(['phone', 'country']),
@@ -320,6 +326,10 @@ export function configSchema(platforms: readonly PlatformConfig[]) {
     .strictObject({
       ...Object.fromEntries(platforms.map((p) => [p.key, p.settings])),
       access: z.array(accessRuleSchema(platforms)).default([]),
+      /** Who may create, edit and delete alert rules from chat, per platform (absent: anyone who may see the account). */
+      admins: z
+        .strictObject(Object.fromEntries(platforms.map((p) => [p.key, z.array(p.admin ?? z.string().min(1)).optional()])))
+        .optional(),
       defaults: z
         .strictObject({
           timezone: timeZone.default('UTC'),

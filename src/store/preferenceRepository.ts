@@ -56,7 +56,7 @@ export class SqlPreferenceRepository implements PreferenceRepository {
         action: 'delete',
         by,
         at: now,
-        before: fieldsOf(current),
+        before: logged(current, fieldsOf(current)),
         after: null,
       });
     });
@@ -80,7 +80,7 @@ export class SqlPreferenceRepository implements PreferenceRepository {
             action: 'delete',
             by: change.by,
             at: change.now,
-            before: fieldsOf(row),
+            before: logged(row, fieldsOf(row)),
             after: null,
           });
       }
@@ -106,6 +106,20 @@ export class SqlPreferenceRepository implements PreferenceRepository {
   async digestChanges(id: string): Promise<DigestChange[]> {
     return this.database.q(async () => {
       const rows = await this.database.db.selectFrom('digest_changes').selectAll().where('digest_id', '=', id).orderBy('version').execute();
+      return rows.map(toChange);
+    });
+  }
+
+  async recentDigestChanges(limit: number): Promise<DigestChange[]> {
+    return this.database.q(async () => {
+      const rows = await this.database.db
+        .selectFrom('digest_changes')
+        .selectAll()
+        .orderBy('at', 'desc')
+        .orderBy('digest_id')
+        .orderBy('version', 'desc')
+        .limit(limit)
+        .execute();
       return rows.map(toChange);
     });
   }
@@ -208,7 +222,15 @@ async function insertDigest(tx: Tx, s: NewSubscription, now: number): Promise<Su
     updatedBy: s.createdBy,
     updatedAt: now,
   };
-  await logChange(tx, { digestId: id, version: 1, action: 'create', by: s.createdBy, at: now, before: null, after: fieldsOf(made) });
+  await logChange(tx, {
+    digestId: id,
+    version: 1,
+    action: 'create',
+    by: s.createdBy,
+    at: now,
+    before: null,
+    after: logged(made, fieldsOf(made)),
+  });
   return made;
 }
 
@@ -241,7 +263,15 @@ async function writeDigest(
     })
     .where('id', '=', current.id)
     .execute();
-  await logChange(tx, { digestId: current.id, version, action: 'update', by, at: now, before: fieldsOf(current), after: fields });
+  await logChange(tx, {
+    digestId: current.id,
+    version,
+    action: 'update',
+    by,
+    at: now,
+    before: logged(current, fieldsOf(current)),
+    after: logged(current, fields),
+  });
   return {
     ...current,
     ...fields,
@@ -263,6 +293,11 @@ async function currentAt(tx: Tx, id: string, expectedVersion: number): Promise<S
 
 function fieldsOf(s: Subscription): DigestFields {
   return { accountId: s.accountId, every: s.every, at: s.at, timezone: s.timezone, weekday: s.weekday, by: s.by };
+}
+
+/** What the change log keeps of a digest: its fields and where it posts. */
+function logged(s: ChatTarget, fields: DigestFields): DigestFields & ChatTarget {
+  return { platform: s.platform, conversation: s.conversation, ...fields };
 }
 
 async function logChange(tx: Tx, change: DigestChange): Promise<void> {
@@ -287,8 +322,8 @@ function toChange(r: Tables['digest_changes']): DigestChange {
     action: r.action as DigestChange['action'],
     by: r.by,
     at: num(r.at),
-    before: r.before === null ? null : (JSON.parse(r.before) as DigestFields),
-    after: r.after === null ? null : (JSON.parse(r.after) as DigestFields),
+    before: r.before === null ? null : (JSON.parse(r.before) as DigestChange['before']),
+    after: r.after === null ? null : (JSON.parse(r.after) as DigestChange['after']),
   };
 }
 

@@ -103,17 +103,35 @@ export class SqlRuleRepository implements RuleRepository {
   async ruleChanges(id: string): Promise<RuleChange[]> {
     return this.database.q(async () => {
       const rows = await this.database.db.selectFrom('rule_changes').selectAll().where('rule_id', '=', id).orderBy('version').execute();
-      return rows.map((r) => ({
-        ruleId: r.rule_id,
-        version: r.version,
-        action: r.action as RuleChangeAction,
-        by: r.by,
-        at: num(r.at),
-        before: r.before === null ? null : (JSON.parse(r.before) as Record<string, unknown>),
-        after: r.after === null ? null : (JSON.parse(r.after) as Record<string, unknown>),
-      }));
+      return rows.map(toChange);
     });
   }
+
+  async recentRuleChanges(limit: number): Promise<RuleChange[]> {
+    return this.database.q(async () => {
+      const rows = await this.database.db
+        .selectFrom('rule_changes')
+        .selectAll()
+        .orderBy('at', 'desc')
+        .orderBy('rule_id')
+        .orderBy('version', 'desc')
+        .limit(limit)
+        .execute();
+      return rows.map(toChange);
+    });
+  }
+}
+
+function toChange(r: Tables['rule_changes']): RuleChange {
+  return {
+    ruleId: r.rule_id,
+    version: r.version,
+    action: r.action as RuleChangeAction,
+    by: r.by,
+    at: num(r.at),
+    before: r.before === null ? null : (JSON.parse(r.before) as Record<string, unknown>),
+    after: r.after === null ? null : (JSON.parse(r.after) as Record<string, unknown>),
+  };
 }
 
 /** The rule as stored now, if it is still at the version the edit started from. */

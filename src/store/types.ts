@@ -54,8 +54,9 @@ export interface DigestChange {
   action: 'create' | 'update' | 'delete';
   by: string;
   at: number;
-  before: DigestFields | null;
-  after: DigestFields | null;
+  /** The digest's fields and its conversation (the log outlives the digest). */
+  before: (DigestFields & ChatTarget) | null;
+  after: (DigestFields & ChatTarget) | null;
 }
 
 export interface AlertSetting extends ChatTarget {
@@ -208,6 +209,8 @@ export interface PreferenceRepository {
   deleteDigest(id: string, expectedVersion: number, by: string, now: number): Promise<void>;
   subscription(id: string): Promise<Subscription | undefined>;
   digestChanges(id: string): Promise<DigestChange[]>;
+  /** The latest changes of every digest, newest first. */
+  recentDigestChanges(limit: number): Promise<DigestChange[]>;
   /** Removes every subscription of the target to the account; returns how many. */
   removeSubscriptions(target: ChatTarget, accountId: string, change?: { by: string; now: number }): Promise<number>;
   listSubscriptions(target?: ChatTarget): Promise<Subscription[]>;
@@ -351,6 +354,8 @@ export interface RuleRepository {
   listRules(owner?: ChatTarget): Promise<StoredRule[]>;
   /** A rule's changes, oldest first (kept after it is deleted). */
   ruleChanges(id: string): Promise<RuleChange[]>;
+  /** The latest changes of every chat-made rule, newest first. */
+  recentRuleChanges(limit: number): Promise<RuleChange[]>;
 }
 
 /** Every repository, by the name a consumer asks for it by. */

@@ -17,8 +17,8 @@ type Fault = { status: number; retryAfter?: number; error?: string };
 
 /**
  * A loopback Slack: the Web API methods waba-pulse uses (auth.test, chat.*, the files.uploadV2
- * trio), response_url endpoints, recorded calls, Block Kit limits checked as Slack checks them,
- * and injectable failures (a 429 with Retry-After, a method that does not answer, latency).
+ * trio, users.conversations, conversations.info, usergroups.users.list, views.*), response_url
+ * endpoints, recorded calls, Block Kit limits checked as Slack checks them, and injectable failures (a 429 with Retry-After, a method that does not answer, latency).
  */
 export async function startFakeSlack(options: { latencyMs?: number } = {}) {
   const calls: SlackCall[] = [];
@@ -29,6 +29,9 @@ export async function startFakeSlack(options: { latencyMs?: number } = {}) {
   const held = new Map<string, Array<() => void>>();
   // Who is in which channel (users.conversations), and the views open now by id (views.update checks their hash).
   const members = new Map<string, string[]>();
+  // Channels as conversations.info answers them to the bot (unlisted: public), and user groups' members.
+  const channels = new Map<string, { private?: boolean; botMember?: boolean; archived?: boolean }>();
+  const groups = new Map<string, string[]>();
   const views = new Map<string, { hash: string; view: Record<string, unknown> }>();
   let counter = 0;
 
@@ -110,6 +113,19 @@ export async function startFakeSlack(options: { latencyMs?: number } = {}) {
           response_metadata: { next_cursor: next },
         });
       }
+      case 'conversations.info': {
+        const c = channels.get(String(args.channel)) ?? {};
+        // Slack hides a private channel from a bot not in it.
+        if (c.private && !c.botMember) return send(200, { ok: false, error: 'channel_not_found' });
+        return send(200, {
+          ok: true,
+          channel: { id: args.channel, is_private: Boolean(c.private), is_member: Boolean(c.botMember), is_archived: Boolean(c.archived) },
+        });
+      }
+      case 'usergroups.users.list': {
+        const users = groups.get(String(args.usergroup));
+        return users ? send(200, { ok: true, users }) : send(200, { ok: false, error: 'no_such_subteam' });
+      }
       case 'views.publish':
         return send(200, { ok: true, view: { id: `VHOME${args.user_id}`, ...(args.view as object) } });
       case 'views.open': {
@@ -159,6 +175,14 @@ export async function startFakeSlack(options: { latencyMs?: number } = {}) {
     /** Put a person in channels (what users.conversations answers). */
     setMembership(user: string, channels: string[]) {
       members.set(user, channels);
+    },
+    /** How a channel looks to the bot (conversations.info): private, the bot in it, archived. */
+    setChannel(id: string, channel: { private?: boolean; botMember?: boolean; archived?: boolean }) {
+      channels.set(id, channel);
+    },
+    /** A user group's members (usergroups.users.list). */
+    setUserGroup(id: string, users: string[]) {
+      groups.set(id, users);
     },
     /** The modal open now under `id`, as last opened or updated, with its hash. */
     openView: (id: string) => views.get(id),
@@ -220,7 +244,7 @@ function parseArgs(body: string, contentType: string): Record<string, unknown> {
 }
 
 /** Slack's rules for views: at most 100 blocks; a modal with input blocks needs a submit button and a title of 24 characters at most. */
-function viewViolations(view: unknown): string[] {
+export function viewViolations(view: unknown): string[] {
   if (!view || typeof view !== 'object') return [];
   const v = view as { type?: string; blocks?: Array<{ type?: string; block_id?: string }>; submit?: unknown; title?: { text?: string } };
   const out: string[] = [];
@@ -231,6 +255,19 @@ function viewViolations(view: unknown): string[] {
   }
   // Each block as in a message (text limits, mrkdwn escaping); a view may hold 100 of them, not 50.
   out.push(...blockKitViolations({ blocks: v.blocks ?? [], text: 'view' }).filter((x) => !x.endsWith('blocks > 50')));
+  // A select offers at most 100 options; an input's label is at most 2000 characters.
+  type Input = {
+    element?: { options?: Array<{ value?: string }>; initial_option?: { value?: string } };
+    label?: { text?: string };
+    block_id?: string;
+  };
+  for (const b of (v.blocks ?? []) as Input[]) {
+    if ((b.element?.options?.length ?? 0) > 100) out.push(`view: ${b.block_id} offers ${b.element!.options!.length} options > 100`);
+    const initial = b.element?.initial_option?.value;
+    if (initial !== undefined && !b.element?.options?.some((o) => o.value === initial))
+      out.push(`view: ${b.block_id} initial_option is not one of its options`);
+    if ((b.label?.text?.length ?? 0) > 2000) out.push(`view: ${b.block_id} label > 2000`);
+  }
   const ids = (v.blocks ?? []).flatMap((b) => (b.block_id ? [b.block_id] : []));
   if (new Set(ids).size !== ids.length) out.push('view: duplicate block_id');
   return out;

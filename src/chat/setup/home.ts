@@ -4,6 +4,8 @@ import type { AccountConfig } from '../../config/load.js';
 import type { Platform } from '../../store/types.js';
 import { deliveryLine } from '../commands.js';
 import type { CommandContext } from '../context.js';
+import { type SetupChange, setupChanges } from './changes.js';
+import { digestsOf, type SetupDigest } from './digests.js';
 import { describeRule } from './ruleSummary.js';
 
 /** A rule as the settings list it: from the config file (read-only here) or made in chat (editable). */
@@ -26,17 +28,25 @@ export interface SetupConversation {
   /** Its accounts' open alerts, newest first: "A-7K3F Acme Retail: delivery 71% vs 97% expected". */
   openAlerts: string[];
   rules: SetupRule[];
+  /** The digests posted there: the config file's (read-only here), then those made in chat. */
+  digests: SetupDigest[];
 }
 
 /** What a person's settings page shows: every conversation of theirs that may see an account. */
 export interface SetupHome {
   conversations: SetupConversation[];
+  /** The latest changes of the rules and digests posting to those conversations, newest first. */
+  changes: SetupChange[];
 }
+
+/** Changes shown on the settings page; the log read to find them (everyone's, newest first). */
+const CHANGES_SHOWN = 8;
+const CHANGES_READ = 500;
 
 /**
  * A person's settings page, from the config and the store as they are now: for each of their
  * conversations (the platform says which they are in) that the access rules let see an account,
- * those accounts' delivery yesterday, their open alerts, and the alert rules posting there.
+ * those accounts' delivery yesterday, their open alerts, and the alert rules and digests posting there.
  */
 export async function setupHome(
   ctx: CommandContext,
@@ -55,14 +65,21 @@ export async function setupHome(
     if (!lines.has(account.id)) lines.set(account.id, deliveryLine(ctx, account));
     return lines.get(account.id)!;
   };
+  const [ruleLog, digestLog] = await Promise.all([
+    ctx.store.rules.recentRuleChanges(CHANGES_READ),
+    ctx.store.preferences.recentDigestChanges(CHANGES_READ),
+  ]);
+  const targets = seen.map((c) => ({ platform: person.platform, conversation: c.conversation }));
   return {
+    changes: setupChanges(ctx.config.accounts, { rules: ruleLog, digests: digestLog }, CHANGES_SHOWN, targets),
     conversations: await Promise.all(
       seen.map(async ({ conversation, accounts }) => {
         const target = { platform: person.platform, conversation };
-        const [delivery, open, rules] = await Promise.all([
+        const [delivery, open, rules, digests] = await Promise.all([
           Promise.all(accounts.map(lineOf)),
           ctx.store.alerts.openAlerts(accounts.map((a) => a.id)),
           rulesOf(ctx, target),
+          digestsOf(ctx, target),
         ]);
         const names = new Map(accounts.map((a) => [a.id, a.displayName]));
         return {
@@ -72,6 +89,7 @@ export async function setupHome(
             (a) => `${a.shortId} ${names.get(a.accountId) ?? a.accountId}: ${a.content.anomalies[0]?.explanation ?? 'open'}`,
           ),
           rules,
+          digests,
         };
       }),
     ),

@@ -71,7 +71,14 @@ export function createSlackSurface(settings: SlackSettings, ctx: CommandContext,
   listenToSlack(
     app,
     settings.command,
-    { ...ctx, prefix: settings.command, moreHelp: [`*Alert rules in a form, with a 30-day preview*: \`${settings.command} settings\``] },
+    {
+      ...ctx,
+      prefix: settings.command,
+      moreHelp: [
+        `*Alert rules in a form, with a 30-day preview*: \`${settings.command} settings\``,
+        `*Digests in a form*: \`${settings.command} settings digest\``,
+      ],
+    },
     outbound,
     log,
   );

@@ -7,6 +7,7 @@ import type { Logger } from '../../log.js';
 import { runCommand } from '../commands.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { logCommandFailure } from '../surface.js';
+import { openDigestForm } from './digestSetup.js';
 import type { SlackOutbound } from './outbound.js';
 import { errorText, noticeMessage } from './render.js';
 import { openRuleForm } from './setup.js';
@@ -18,15 +19,15 @@ import { openRuleForm } from './setup.js';
 export function listenToSlack(app: App, command: string, ctx: CommandContext, outbound: SlackOutbound, log: Logger): void {
   app.command(command, async ({ command: typed, ack, respond, client }) => {
     const who: Requester = { platform: 'slack', conversation: typed.channel_id, user: typed.user_id, team: typed.team_id };
-    // The rule form: a Slack modal, opened on the command's trigger (valid for three seconds).
-    if (typed.text.trim().toLowerCase() === 'settings') {
+    // The forms: Slack modals, opened on the command's trigger (valid for three seconds), with its channel chosen.
+    const words = typed.text.trim().toLowerCase().split(/\s+/);
+    if (words[0] === 'settings' && words.length <= 2 && ['rule', 'digest', undefined].includes(words[1])) {
       await ack();
-      await openRuleForm(
-        ctx,
-        client,
-        { user: typed.user_id, team: typed.team_id, triggerId: typed.trigger_id },
-        { values: { channel: typed.channel_id }, metadata: {} },
-      ).catch((err: unknown) => respond({ response_type: 'ephemeral', text: errorText(err) }));
+      const who = { user: typed.user_id, team: typed.team_id, triggerId: typed.trigger_id };
+      const start = { values: { channel: typed.channel_id }, metadata: {} };
+      await (words[1] === 'digest' ? openDigestForm(ctx, client, who, start) : openRuleForm(ctx, client, who, start)).catch(
+        (err: unknown) => respond({ response_type: 'ephemeral', text: errorText(err) }),
+      );
       return;
     }
     let parsed: Command;

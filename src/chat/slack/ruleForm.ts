@@ -7,6 +7,8 @@ export const RULE_FORM = 'setup_rule_form';
 /** Each field's block (its value comes back under the block's id, action `value`). */
 const FIELDS = {
   channel: 'channel',
+  kind: 'kind',
+  name: 'name',
   account: 'account',
   source: 'source',
   numbers: 'numbers',
@@ -20,6 +22,8 @@ const FIELDS = {
 /** What the form holds: a rule's fields as typed or chosen (nothing checked yet). */
 export interface RuleFormValues {
   channel?: string | undefined;
+  kind?: string | undefined;
+  name?: string | undefined;
   account?: string | undefined;
   source?: string | undefined;
   numbers?: string | undefined;
@@ -36,10 +40,16 @@ export interface RuleFormMetadata {
   version?: number | undefined;
 }
 
+/** Slack's most options in a select. */
+const SELECT_OPTIONS = 100;
+
 const option = (value: string, label = value) => ({ text: { type: 'plain_text' as const, text: clip(label, 75) }, value });
 
-function select(block: string, label: string, options: Array<{ value: string; label: string }>, initial: string | undefined): Block {
-  const chosen = options.find((o) => o.value === initial);
+function select(block: string, label: string, all: Array<{ value: string; label: string }>, initial: string | undefined): Block {
+  // Slack offers at most 100 options, the chosen one among them (past 100, the rest is in the config file).
+  const chosen = all.find((o) => o.value === initial);
+  const options = all.slice(0, SELECT_OPTIONS);
+  if (chosen && !options.includes(chosen)) options.splice(SELECT_OPTIONS - 1, 1, chosen);
   return {
     type: 'input',
     block_id: block,
@@ -104,6 +114,19 @@ export function ruleFormView(options: {
       },
     },
     select(FIELDS.account, 'WhatsApp account', options.accounts, v.account),
+    {
+      ...select(
+        FIELDS.kind,
+        'Alert on',
+        [
+          { value: 'drop', label: 'A drop in delivery (the settings below)' },
+          { value: 'health', label: 'Health: numbers flagged or limited, templates paused' },
+        ],
+        v.kind ?? 'drop',
+      ),
+      hint: { type: 'plain_text', text: 'A health rule needs only the account and channel: the settings below are for drops' },
+    },
+    text(FIELDS.name, 'Name', 'Optional; unique among the alert rules', v.name),
     select(
       FIELDS.source,
       'Judge',
@@ -181,6 +204,8 @@ export function formValues(state: { values?: Record<string, Record<string, State
   const textOf = (block: string) => at(block)?.value?.trim() || undefined;
   return {
     channel: at(FIELDS.channel)?.selected_conversation ?? undefined,
+    kind: at(FIELDS.kind)?.selected_option?.value,
+    name: textOf(FIELDS.name),
     account: at(FIELDS.account)?.selected_option?.value,
     source: at(FIELDS.source)?.selected_option?.value,
     numbers: textOf(FIELDS.numbers),
@@ -212,8 +237,15 @@ export function ruleDefinition(values: RuleFormValues, platformKey: string): Rec
   const countries = list(values.countries);
   const minSent = numberOf(values.minSent);
   const rateFloor = numberOf(values.rateFloor, true);
-  return {
+  const common = {
+    ...(values.name ? { name: values.name } : {}),
     account: values.account ?? '',
+  };
+  const targets = values.channel ? [{ [platformKey]: { channel: values.channel } }] : [];
+  // A health rule takes none of a drop rule's settings (the schema refuses them by name).
+  if (values.kind === 'health') return { kind: 'health', ...common, targets };
+  return {
+    ...common,
     source: values.source ?? 'graph',
     ...(numbers?.length || countries?.length
       ? { scope: { ...(numbers?.length ? { phoneNumbers: numbers } : {}), ...(countries?.length ? { countries } : {}) } }
@@ -222,7 +254,7 @@ export function ruleDefinition(values: RuleFormValues, platformKey: string): Rec
     ...(rateFloor !== undefined ? { rateFloor } : {}),
     sensitivity: values.sensitivity ?? 'normal',
     drillDown: values.drillDown ?? [],
-    targets: values.channel ? [{ [platformKey]: { channel: values.channel } }] : [],
+    targets,
   };
 }
 
@@ -233,6 +265,8 @@ export function valuesOf(definition: Record<string, unknown>): RuleFormValues {
   const str = (v: unknown) => (v === undefined ? undefined : String(v));
   return {
     channel: target ? Object.values(target)[0]?.channel : undefined,
+    kind: str(definition.kind) ?? 'drop',
+    name: str(definition.name),
     account: str(definition.account),
     source: str(definition.source),
     numbers: scope.phoneNumbers?.join(', '),
@@ -260,6 +294,8 @@ function blockOf(path: string): string {
   if (path.startsWith('targets')) return FIELDS.channel;
   const top = path.split(/[.[]/)[0] ?? '';
   const known: Record<string, string> = {
+    kind: FIELDS.kind,
+    name: FIELDS.name,
     account: FIELDS.account,
     source: FIELDS.source,
     minSent: FIELDS.minSent,

@@ -33,6 +33,10 @@ export const slackConfig: PlatformConfig = {
   target: z.strictObject({ channel: z.string().min(1) }).transform((t) => t.channel),
   targetExample: '{ slack: { channel: C123 } }',
   access: z.strictObject({ channel: z.string().min(1).optional(), user: z.string().min(1).optional() }),
+  // A user (U…, W… on Enterprise Grid) or a user group (S…), as Slack shows their ids.
+  admin: z.string().regex(/^[UWS][A-Z0-9]{2,}$/, {
+    error: (issue) => `${quoted(issue.input)} is not a Slack user id (U…) or user group id (S…)`,
+  }),
   settings: block,
   variables: ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'SLACK_API_URL'],
   secrets: ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN'],

@@ -90,9 +90,9 @@ function within(body: unknown[], items: unknown[][], more: (n: number) => string
  */
 export function settingsCard(
   conversation: SetupConversation | undefined,
-  options: { digests?: readonly SetupDigest[]; news?: { text: string; tone: 'good' | 'bad' } | undefined } = {},
+  options: { news?: { text: string; tone: 'good' | 'bad' } | undefined } = {},
 ): Card {
-  const { news, digests = [] } = options;
+  const { news } = options;
   const body: unknown[] = [rich([run('WhatsApp delivery here: settings', { size: 'Medium', weight: 'Bolder' })])];
   if (news) body.push(rich([run(news.text, { weight: 'Bolder', color: news.tone === 'good' ? 'Good' : 'Attention' })]));
   if (!conversation)
@@ -105,6 +105,7 @@ export function settingsCard(
     rich([run(alerts.length ? `🚨 Open: ${shownAlerts}${moreAlerts}` : '✅ No open alerts')], { spacing: 'Medium' }),
     text('Digests posted here', { weight: 'Bolder', spacing: 'Large' }),
   );
+  const digests = conversation.digests;
   if (digests.length === 0) body.push(text('None yet.', { isSubtle: true, spacing: 'Small' }));
   within(body, digests.map(digestItems), (n) => `…and ${n} more: \`@waba-pulse subscriptions\` lists them all`);
   body.push(text('Alert rules posting here', { weight: 'Bolder', spacing: 'Large' }));

@@ -2,7 +2,7 @@ import { type Activity, ActivityTypes, type ConversationReference, TurnContext }
 import { type Requester, visibleAccounts } from '../../config/access.js';
 import type { Logger } from '../../log.js';
 import type { CommandContext } from '../context.js';
-import { deleteDigestForm, digestsOf, saveDigestForm } from '../setup/digests.js';
+import { deleteDigestForm, saveDigestForm } from '../setup/digests.js';
 import { setupHome } from '../setup/home.js';
 import { checkRuleForm, deleteRuleForm, previewRule, type RuleEditor, saveRuleForm } from '../setup/rules.js';
 import { errorMessage } from '../surface.js';
@@ -153,8 +153,8 @@ export class TeamsSetup {
 
   /** This conversation's settings card, from the model Slack's App Home draws, and its digests. */
   private async settings(who: Requester, news?: { text: string; tone: 'good' | 'bad' }): Promise<Card> {
-    const [home, digests] = await Promise.all([setupHome(this.ctx, who, [who.conversation]), digestsOf(this.ctx, who)]);
-    return settingsCard(home.conversations[0], { digests, news });
+    const home = await setupHome(this.ctx, who, [who.conversation]);
+    return settingsCard(home.conversations[0], { news });
   }
 
   /** A stored rule, only if it belongs to this conversation. */
