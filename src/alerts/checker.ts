@@ -11,7 +11,7 @@ import type { StoreWith } from '../store/types.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import { chartData, line, recovered, recoveryLines, settledEnd } from './content.js';
 import { anomalyKey, parseAnomalyKey, scopeKeyOf } from './judge/anomalyKey.js';
-import type { CheckBudget, Judgement } from './judge/graph.js';
+import { anomaliesToAlert, type CheckBudget, type Judgement } from './judge/graph.js';
 import type { HealthJudgement } from './judge/health.js';
 import { newAlertKey, newShortId } from './keys.js';
 import { advance, type Decision, decide, type EpisodeState } from './lifecycle.js';
@@ -88,6 +88,8 @@ export interface CheckOutcome {
   detail: string;
   alert?: AlertContent | undefined;
   judgement?: Judgement | undefined;
+  /** What the check acted on (see `anomaliesToAlert`). */
+  found?: Anomaly[] | undefined;
 }
 
 /**
@@ -197,7 +199,7 @@ export class AlertChecker {
     const left = judgement.unjudged?.length ?? 0;
     if (left) this.options.logger.info({ rule: id, left }, 'drill-downs left for the next check to stay within the Graph budget');
     // Headline first, by the one rule messages, charts and backtests share.
-    const found = rankAnomalies(judgement.ongoing);
+    const found = rankAnomalies(anomaliesToAlert(judgement, episode, now, account.settleMs));
 
     const quiet = episode?.status === 'open' ? await this.isQuiet(episode.alertKey, now) : false;
     // A health problem is undone by an event (UNFLAGGED, UPGRADE, REINSTATED): one clean check is enough.
@@ -220,6 +222,7 @@ export class AlertChecker {
     return {
       ...outcome,
       judgement,
+      found,
       detail: left
         ? `${outcome.detail}; degraded: ${left} of ${judged + left} drill-downs left for the next check to stay within the Graph call budget`
         : outcome.detail,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { anomalyKey } from '../../src/alerts/judge/anomalyKey.js';
+import { anomaliesToAlert } from '../../src/alerts/judge/graph.js';
 import { advance, type Decision, decide, type EpisodeState } from '../../src/alerts/lifecycle.js';
 import type { Anomaly } from '../../src/analytics/anomalies.js';
 
@@ -150,5 +151,25 @@ describe('the alert lifecycle: advance', () => {
   it('leaves the episode as it was on none', () => {
     const e = episode({ status: 'resolved' });
     expect(advance(e, { kind: 'none' }, [], T0, ids)).toBe(e);
+  });
+});
+
+describe('what a check acts on: going on, or still settling', () => {
+  const SETTLE = 2 * HOUR * 1000;
+  const now = (T0 + 4 * HOUR) * 1000;
+  const going = drop(null, T0, T0 + 4 * HOUR);
+  // Seen up to the last settled bucket: the buckets after it cannot show a drop yet.
+  const settling = drop('16315551000', T0, T0 + 2 * HOUR);
+  const judgement = { ongoing: [going], settling: [settling] };
+  it.each([
+    ['no alert before', undefined, [going, settling]],
+    ['an alert open', { status: 'open' as const, resolvedAt: null }, [going]],
+    ['an alert resolved an hour ago', { status: 'resolved' as const, resolvedAt: now - HOUR * 1000 }, [going]],
+    ['an alert resolved the settle time ago', { status: 'resolved' as const, resolvedAt: now - SETTLE }, [going, settling]],
+  ])('%s', (_label, last, expected) => {
+    expect(anomaliesToAlert(judgement, last, now, SETTLE)).toEqual(expected);
+  });
+  it('takes only what is going on when nothing is settling', () => {
+    expect(anomaliesToAlert({ ongoing: [going] }, undefined, now, SETTLE)).toEqual([going]);
   });
 });

@@ -207,7 +207,7 @@ async function replayChecks(plan: ReplayPlan): Promise<{ episodes: BacktestEpiso
       const key = `${d.dimension}|${d.key}`;
       unjudged.set(key, [...(unjudged.get(key) ?? []), now]);
     }
-    const found = outcome.judgement?.ongoing ?? [];
+    const found = outcome.found ?? [];
     if (outcome.decision === 'open') {
       seen.clear();
       // Named by what opened it; its first bad bucket is the opening incident's.
@@ -272,7 +272,7 @@ async function replayChecks(plan: ReplayPlan): Promise<{ episodes: BacktestEpiso
       judged = await plan.judge(t);
       checks++;
       // Nothing found and nothing open: the lifecycle would only record the check.
-      if (plan.skipQuiet && !current && judged.ongoing.length === 0) continue;
+      if (plan.skipQuiet && !current && judged.ongoing.length === 0 && !judged.settling?.length) continue;
       await checker.tick(clock);
     }
   } finally {

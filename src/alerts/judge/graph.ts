@@ -131,6 +131,12 @@ export interface ScopeNow {
 export interface Judgement {
   /** Anomalies still going on: they reach the newest hour judged. */
   ongoing: Anomaly[];
+  /**
+   * Drops that reach the last settled bucket but not the newest hour: they may go on in the
+   * buckets still settling, which are read at the low end of what may have arrived and so show a
+   * drop late. Enough to open an alert; an open one is kept only by what is `ongoing`.
+   */
+  settling?: Anomaly[] | undefined;
   /** Drill-downs this check left for a later one (the call budget). */
   unjudged?: DrillDown[] | undefined;
   /** Every delivery or sending drop in the judged day, ended or not: where an episode really ended. */
@@ -146,7 +152,10 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
   const { start, split, end } = checkWindow(options.nowMs);
   const settings = detectionSettings(options.detection);
   const ongoing: Anomaly[] = [];
+  const settling: Anomaly[] = [];
   const recent: Anomaly[] = [];
+  // The end of the last bucket whose deliveries are all in.
+  const settledUntil = Math.floor((options.nowMs - options.settleMs) / 1000 / HALF_HOUR) * HALF_HOUR;
   const now: ScopeNow[] = [];
   for (const data of scopes) {
     const grid = fillGaps(data.points, { start, end }, 'half_hour', options.tz).points;
@@ -164,7 +173,7 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
       if (a.end >= end - 2 * HALF_HOUR) {
         ongoing.push(a);
         going = true;
-      }
+      } else if (a.end >= settledUntil) settling.push(a);
     }
     // The newest hour (or, for a quiet scope, as many as four hours as it takes to send enough to
     // tell), as judged: for "back to normal" before an alert may resolve.
@@ -204,7 +213,24 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
       ...(trail ? { trail } : {}),
     });
   }
-  return { ongoing, recent, now };
+  return { ongoing, settling, recent, now };
+}
+
+/**
+ * What a check acts on: what is going on and — when no alert is open, nor was resolved within the
+ * settle time — what may still be going on in the buckets still settling. An open alert is kept
+ * by what is going on only; and what an alert just resolved on, seen again only as its buckets
+ * settle, is not a new alert.
+ */
+export function anomaliesToAlert(
+  judgement: Pick<Judgement, 'ongoing' | 'settling'>,
+  episode: { status: 'open' | 'resolved'; resolvedAt: number | null } | undefined,
+  nowMs: number,
+  settleMs: number,
+): Anomaly[] {
+  const quietSince = episode?.status === 'resolved' ? (episode.resolvedAt ?? 0) : episode ? nowMs : Number.NEGATIVE_INFINITY;
+  const settlingCounts = nowMs - quietSince >= settleMs;
+  return settlingCounts && judgement.settling?.length ? [...judgement.ongoing, ...judgement.settling] : judgement.ongoing;
 }
 
 /** A drop or a stop of the account itself going on: evidence to judge its numbers and countries now. */
@@ -235,6 +261,7 @@ export function withinBudget(full: Judgement, budget: CheckBudget | undefined): 
   const kept = (scope: Pick<AnomalyScope, 'kind' | 'key'>) => !out.has(drillDownKey(scope));
   return {
     ongoing: full.ongoing.filter((a) => kept(a.scope)),
+    settling: full.settling?.filter((a) => kept(a.scope)),
     recent: full.recent.filter((a) => kept(a.scope)),
     now: full.now.filter((s) => kept(s.scope)),
     unjudged: left,
