@@ -112,3 +112,41 @@ describe('health rules in the form', () => {
     });
   });
 });
+
+describe('a rule form’s fields, the same on every platform', () => {
+  it('make a rule in the YAML’s shape for the platform’s own target, read back from it, problems pointed at their field', async () => {
+    const { fieldOfProblem, fieldsOf, ruleDefinition } = await import('../src/chat/setup/ruleFields.js');
+    const typed = { account: 'acme-retail', countries: 'IN, BR', minSent: '50', rateFloor: '90%', drillDown: ['phone'], remindEvery: '1h' };
+    const teams = { teams: { conversation: '19:ops@thread.v2' } };
+    const definition = ruleDefinition(typed, teams);
+    expect(definition).toEqual({
+      account: 'acme-retail',
+      remindEvery: '1h',
+      source: 'graph',
+      scope: { countries: ['IN', 'BR'] },
+      minSent: 50,
+      rateFloor: 0.9,
+      sensitivity: 'normal',
+      drillDown: ['phone'],
+      targets: [teams],
+    });
+    expect(fieldsOf(definition)).toMatchObject({ kind: 'drop', countries: 'IN, BR', minSent: '50', rateFloor: '0.9', remindEvery: '1h' });
+    // A health rule: none of a drop rule's settings, whatever was typed in them.
+    expect(ruleDefinition({ ...typed, kind: 'health', name: 'acme health' }, undefined)).toEqual({
+      kind: 'health',
+      name: 'acme health',
+      account: 'acme-retail',
+      remindEvery: '1h',
+      targets: [],
+    });
+    expect(['scope.countries[1]', 'minSent', 'name', 'kind', 'targets[0]', 'scope', ''].map(fieldOfProblem)).toEqual([
+      'countries',
+      'minSent',
+      'name',
+      'kind',
+      'targets',
+      'targets',
+      'targets',
+    ]);
+  });
+});
