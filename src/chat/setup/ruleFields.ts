@@ -78,6 +78,8 @@ export function ruleDefinition(fields: RuleFields, target: Record<string, unknow
   const minSent = numberOf(fields.minSent);
   const rateFloor = numberOf(fields.rateFloor, true);
   return {
+    // Drop is the default, left unsaid; anything else but health is for the schema to refuse by name.
+    ...(fields.kind && fields.kind !== 'drop' ? { kind: fields.kind } : {}),
     ...common,
     source: fields.source ?? 'graph',
     ...(numbers?.length || countries?.length

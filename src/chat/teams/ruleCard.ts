@@ -63,7 +63,8 @@ function numberValue(value: string | undefined): number | undefined {
   return value !== undefined && /^-?\d+$/.test(value) && Number.isSafeInteger(Number(value)) ? Number(value) : undefined;
 }
 
-function fields(v: RuleCardValues, accounts: Array<{ value: string; label: string }>, errors: RuleCardErrors): unknown[] {
+/** What every rule has: its account, kind, name and reminder. */
+function ruleInputs(v: RuleCardValues, accounts: Array<{ value: string; label: string }>, errors: RuleCardErrors): unknown[] {
   const remind = v.remindEvery ?? '4h';
   return [
     ...field(
@@ -76,6 +77,40 @@ function fields(v: RuleCardValues, accounts: Array<{ value: string; label: strin
       'WhatsApp account',
       errors.account,
     ),
+    ...field(
+      choiceSet(
+        RULE_FIELDS.kind,
+        [
+          choice('drop', 'A drop in delivery (the settings below)'),
+          choice('health', 'Health: numbers flagged or limited, templates paused'),
+        ],
+        v.kind === 'health' ? 'health' : 'drop',
+      ),
+      'Alert on',
+      errors.kind,
+    ),
+    text('A health rule is judged from the health webhooks every minute: the drop settings below do not apply to it.', {
+      isSubtle: true,
+      size: 'Small',
+      spacing: 'None',
+    }),
+    ...field(textInput(RULE_FIELDS.name, 'Optional; unique among the alert rules', v.name), 'Name', errors.name),
+    ...field(
+      choiceSet(
+        RULE_FIELDS.remindEvery,
+        [...new Set([...REMIND_CHOICES, remind])].map((r) => choice(r)),
+        remind,
+      ),
+      'Remind while open, every',
+      errors.remindEvery,
+    ),
+  ];
+}
+
+/** A drop rule's settings (a health rule takes none of them). */
+function dropInputs(v: RuleCardValues, errors: RuleCardErrors): unknown[] {
+  return [
+    rich([run('For a drop in delivery', { weight: 'Bolder' })], { spacing: 'Large', separator: true }),
     ...field(
       choiceSet(
         RULE_FIELDS.source,
@@ -123,15 +158,6 @@ function fields(v: RuleCardValues, accounts: Array<{ value: string; label: strin
       'Drill down by',
       errors.drillDown,
     ),
-    ...field(
-      choiceSet(
-        RULE_FIELDS.remindEvery,
-        [...new Set([...REMIND_CHOICES, remind])].map((r) => choice(r)),
-        remind,
-      ),
-      'Remind while open, every',
-      errors.remindEvery,
-    ),
   ];
 }
 
@@ -160,7 +186,8 @@ export function ruleFormCard(options: {
     }),
     ...(options.notice ? [rich([run(options.notice, { weight: 'Bolder', color: 'Good' })])] : []),
     ...(errors.top ? [problemLine(errors.top, false)] : []),
-    ...fields(options.values, options.accounts, errors),
+    ...ruleInputs(options.values, options.accounts, errors),
+    ...dropInputs(options.values, errors),
   ];
   if (options.preview)
     body.push({
