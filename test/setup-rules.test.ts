@@ -79,6 +79,14 @@ describe('admins: narrows who may change alert rules', () => {
     expect(error.message).toContain('admins.slack[0]');
     expect(error.message).toContain('"alice" is not a Slack user id (U…) or user group id (S…)');
   });
+
+  it('reads Teams admins as Microsoft Entra object ids (GUIDs, any case) and names a wrong one', () => {
+    const guid = '6F1C2A9E-2B9D-4C7A-9D5E-0A1B2C3D4E5F';
+    expect(buildConfig({ ...base, admins: { teams: [guid] } }, { T: 'x' }).admins.teams).toEqual([guid.toLowerCase()]);
+    const error = thrown(() => buildConfig({ ...base, admins: { teams: [guid, 'alice@contoso.com'] } }, { T: 'x' }), ConfigError);
+    expect(error.message).toContain('admins.teams[1]');
+    expect(error.message).toContain('"alice@contoso.com" is not a Microsoft Entra (AAD) object id — a GUID such as');
+  });
 });
 
 describe('health rules in the form', () => {

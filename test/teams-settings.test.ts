@@ -600,3 +600,84 @@ describe.each(backends)('alert rules from Teams, on $name', (backend) => {
     expect(inputsOf(reopened)).toMatchObject({ kind: 'health', name: 'Acme health', account: 'acme-retail', remindEvery: '4h' });
   });
 });
+
+describe('admins: on Teams, by Microsoft Entra object id', () => {
+  const ADMIN = { id: '29:dana', name: 'Dana', aadObjectId: '6f1c2a9e-2b9d-4c7a-9d5e-0a1b2c3d4e5f' };
+  let store: SqlStore;
+  let service: RunningService;
+  const backend = backends[0]!;
+
+  beforeAll(async () => {
+    store = await backend.open();
+    service = await startService({
+      // Written in capitals, as the Entra admin center may show it: Teams sends it in lower case.
+      config: configured(sandbox.url, { admins: { teams: [ADMIN.aadObjectId.toUpperCase()] } }),
+      env: { GRAPH_TOKEN },
+      logger: silentLogger,
+      now: () => NOW,
+      port: 0,
+      host: '127.0.0.1',
+      store,
+      schedule: false,
+    });
+  });
+  afterAll(async () => {
+    await service.close();
+    await store.close();
+    await backend.cleanup();
+  });
+
+  let counter = 0;
+  const post = async (from: typeof ALICE, activity: Record<string, unknown>) => {
+    const res = await fetch(`${service.url}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: `admin-${++counter}`,
+        timestamp: new Date(NOW).toISOString(),
+        serviceUrl: connector.url,
+        channelId: 'msteams',
+        from,
+        conversation: { id: OPS, conversationType: 'groupChat', tenantId: 'tenant-1' },
+        recipient: { id: '28:waba-pulse', name: 'waba-pulse' },
+        channelData: { tenant: { id: 'tenant-1' } },
+        ...activity,
+      }),
+    });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    return text ? (JSON.parse(text) as { statusCode: number; type: string; value: Record<string, any> }) : undefined;
+  };
+  const save = async (from: typeof ALICE) => {
+    const data = { account: 'acme-retail', minSent: '50', remindEvery: '4h' };
+    const body = await post(from, {
+      type: 'invoke',
+      name: 'adaptiveCard/action',
+      replyToId: 'card-1',
+      value: { action: { type: 'Action.Execute', verb: 'waba-pulse.rule.save', data }, trigger: 'manual' },
+    });
+    expect(body?.type).toBe('application/vnd.microsoft.card.adaptive');
+    return body!.value;
+  };
+
+  it("refuses someone else's Save with one short line on the card, storing nothing; the admin's is saved", async () => {
+    // The bot learns the conversation (and may post there) from a first message in it.
+    const before = connector.calls.length;
+    await post(ADMIN, { type: 'message', text: 'settings' });
+    await connector.waitFor(() => connector.calls.slice(before).find((c) => c.conversation === OPS && c.activity.attachments?.length));
+    const refused = await save(ALICE);
+    expect(validateCard(refused)).toEqual([]);
+    const lines = plainText(refused)
+      .split('\n')
+      .filter((l) => l.startsWith('⚠️'));
+    expect(lines).toEqual(['⚠️ only the admins named in the config (admins:) may change alert rules: ask one of them']);
+    // What was typed is kept, for an admin to be shown.
+    expect(inputsOf(refused)).toMatchObject({ account: 'acme-retail', minSent: '50' });
+    expect(await store.rules.listRules()).toEqual([]);
+
+    const saved = await save(ADMIN);
+    const [rule] = await store.rules.listRules({ platform: 'teams', conversation: OPS });
+    expect(plainText(saved)).toContain(`Saved: ${rule!.id}, version 1.`);
+    expect(rule).toMatchObject({ createdBy: ADMIN.aadObjectId, definition: { account: 'acme-retail', minSent: 50 } });
+  });
+});
