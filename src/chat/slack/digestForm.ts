@@ -8,7 +8,7 @@ import {
 } from '../setup/digestFields.js';
 import { problemsBy } from '../setup/ruleFields.js';
 import { firstTarget } from '../setup/rules.js';
-import { deleteButton, select, textInput } from './formBlocks.js';
+import { channelSelect, deleteButton, select, textInput } from './formBlocks.js';
 import type { Block } from './render.js';
 
 /** The digest form's callback id: its submissions come back under it. */
@@ -59,17 +59,7 @@ export function digestFormView(options: {
 }): Record<string, unknown> {
   const v = options.values;
   const blocks: Block[] = [
-    {
-      type: 'input',
-      block_id: FIELDS.channel,
-      label: { type: 'plain_text', text: 'Post the digest to' },
-      element: {
-        type: 'conversations_select',
-        action_id: 'value',
-        filter: { include: ['public', 'private'], exclude_bot_users: true },
-        ...(v.channel ? { initial_conversation: v.channel } : { default_to_current_conversation: true }),
-      },
-    },
+    channelSelect(FIELDS.channel, 'Post the digest to', v.channel),
     select(FIELDS.account, 'WhatsApp account', options.accounts, v.account),
     select(
       FIELDS.every,

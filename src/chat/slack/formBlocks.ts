@@ -55,3 +55,18 @@ export function deleteButton(actionId: string, what: 'rule' | 'digest', conseque
     },
   };
 }
+
+/** The channel a rule or digest posts to: the one the form was opened from unless one is chosen. */
+export function channelSelect(block: string, label: string, initial: string | undefined): Block {
+  return {
+    type: 'input',
+    block_id: block,
+    label: { type: 'plain_text', text: label },
+    element: {
+      type: 'conversations_select',
+      action_id: 'value',
+      filter: { include: ['public', 'private'], exclude_bot_users: true },
+      ...(initial ? { initial_conversation: initial } : { default_to_current_conversation: true }),
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import type { RuleProblem } from '../../config/chatRules.js';
 import { fieldOfProblem, fieldsOf, problemsBy, type RuleField, type RuleFields, ruleDefinition } from '../setup/ruleFields.js';
 import { firstTarget } from '../setup/rules.js';
-import { deleteButton, option, select, textInput } from './formBlocks.js';
+import { channelSelect, deleteButton, option, select, textInput } from './formBlocks.js';
 import { type Block, clip, escapeMrkdwn, LIMITS } from './render.js';
 
 /** The rule form's callback id: its submissions come back under it. */
@@ -47,17 +47,7 @@ export function ruleFormView(options: {
 }): Record<string, unknown> {
   const v = options.values;
   const blocks: Block[] = [
-    {
-      type: 'input',
-      block_id: FIELDS.channel,
-      label: { type: 'plain_text', text: 'Post alerts to' },
-      element: {
-        type: 'conversations_select',
-        action_id: 'value',
-        filter: { include: ['public', 'private'], exclude_bot_users: true },
-        ...(v.channel ? { initial_conversation: v.channel } : { default_to_current_conversation: true }),
-      },
-    },
+    channelSelect(FIELDS.channel, 'Post alerts to', v.channel),
     select(FIELDS.account, 'WhatsApp account', options.accounts, v.account),
     {
       ...select(
