@@ -108,7 +108,7 @@ describe.each(backends)('digests set up in a form on $name', (backend) => {
         updatedBy: 'U0ALICE',
       },
     ]);
-    expect(digestDefinition(config, saved.digest, 'slack')).toEqual(digest());
+    expect(digestDefinition(config, saved.digest, { slack: { channel: 'C0OPS' } })).toEqual(digest());
     expect(await store.preferences.digestChanges(saved.digest.id)).toEqual([
       {
         digestId: saved.digest.id,

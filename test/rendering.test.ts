@@ -146,6 +146,16 @@ describe('Teams settings cards and forms in a real renderer', () => {
         },
       }),
       'new rule': ruleFormCard({ accounts, values: {}, metadata: {} }),
+      'health rule, its name taken': ruleFormCard({
+        accounts,
+        values: { kind: 'health', name: 'Acme Retail International health, every number', account: 'acme-retail', remindEvery: '12h' },
+        metadata: {},
+        errors: {
+          name: '"Acme Retail International health, every number" is already the name of another alert rule: choose another',
+        },
+        preview:
+          'This rule would have alerted 1 time in 30 days:\n• Sun 22 Nov 15:45: +1 631 555 1000 flagged: its quality rating fell below GREEN (limit TIER_10K)',
+      }),
       'rule with errors and a preview': ruleFormCard({
         accounts,
         values,

@@ -115,6 +115,7 @@ describe('waba-pulse check lists both kinds of rule', () => {
     expect(out).toContain('✓ alerts[0] nightly: drop on acme-retail (config file, read-only in chat)');
     expect(out).toContain(`✓ chat rule ${kept}: drop on acme-retail → slack C0CHAT (version 2, by U2)`);
     expect(out).toContain(`! chat rule ${broken} (slack C0CHAT) is skipped by serve: account: unknown account "gone-co"`);
+    expect(out).toContain('✓ chat-made digests: none');
   });
 });
 
@@ -136,5 +137,43 @@ describe('waba-pulse runs --changes', () => {
       `2026-11-25 10:14Z  update  rule ${kept}  slack C0CHAT  by U2  — sensitivity — → high`,
       `2026-11-25 09:15Z  create  rule ${kept}  slack C0CHAT  by U1  — made: drop acme-retail`,
     ]);
+  });
+});
+
+describe('waba-pulse check lists the chat-made digests beside the config file’s', () => {
+  it('each as the scheduler runs it and when next, or why it would not', async () => {
+    // After runs --changes above: its daily digest of acme-retail in C0CHAT is in the store.
+    const store = await openStore(DATABASE_URL);
+    const made = (extra: Record<string, unknown>, by: string) =>
+      store.preferences.createDigest(
+        { ...chat, accountId: '104729384756102', every: 'daily', at: '08:00', timezone: 'UTC', createdBy: by, ...extra } as never,
+        NOW,
+      );
+    const [daily] = await store.preferences.listSubscriptions(chat);
+    const weekly = await made({ every: 'weekly', weekday: 5 }, 'U5');
+    const gone = await made({ accountId: '333333333333333' }, 'U6');
+    const teams = await made({ platform: 'teams', conversation: '19:ops@thread.v2' }, 'aad-7');
+    await store.close();
+    const withDigest = join(dir, 'with-digest.yaml');
+    writeFileSync(
+      withDigest,
+      `${JSON.stringify({ ...ACCOUNTS, digests: [{ account: 'acme-retail', every: 'weekly', targets: [{ slack: { channel: 'C0CHAT' } }] }] })}\n`,
+    );
+    const { code, out } = await cli(['check'], { WABA_PULSE_CONFIG: withDigest });
+    expect(code).toBe(0);
+    const lines = out.split('\n');
+    expect(lines).toContain(
+      '✓ digests[0]: acme-retail weekly on Monday at 09:00 Asia/Kolkata → slack C0CHAT; next Mon 30 Nov 09:00 (Asia/Kolkata)',
+    );
+    expect(lines).toContain(
+      `✓ chat digest ${daily!.id}: acme-retail daily at 09:00 Asia/Kolkata by phone → slack C0CHAT; next Thu 26 Nov 09:00 (version 1, by U4)`,
+    );
+    expect(lines).toContain(
+      `! chat digest ${weekly.id} (slack C0CHAT) is not run: digests[0] in the config file posts the weekly digest of that account there`,
+    );
+    expect(lines).toContain(`! chat digest ${gone.id} (slack C0CHAT) fails when due: account 333333333333333 is no longer in the config`);
+    expect(lines).toContain(
+      `! chat digest ${teams.id} → teams 19:ops@thread.v2: Microsoft Teams is not set up in this environment: nothing is posted there`,
+    );
   });
 });

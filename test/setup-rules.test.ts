@@ -79,6 +79,14 @@ describe('admins: narrows who may change alert rules', () => {
     expect(error.message).toContain('admins.slack[0]');
     expect(error.message).toContain('"alice" is not a Slack user id (U…) or user group id (S…)');
   });
+
+  it('reads Teams admins as Microsoft Entra object ids (GUIDs, any case) and names a wrong one', () => {
+    const guid = '6F1C2A9E-2B9D-4C7A-9D5E-0A1B2C3D4E5F';
+    expect(buildConfig({ ...base, admins: { teams: [guid] } }, { T: 'x' }).admins.teams).toEqual([guid.toLowerCase()]);
+    const error = thrown(() => buildConfig({ ...base, admins: { teams: [guid, 'alice@contoso.com'] } }, { T: 'x' }), ConfigError);
+    expect(error.message).toContain('admins.teams[1]');
+    expect(error.message).toContain('"alice@contoso.com" is not a Microsoft Entra (AAD) object id — a GUID such as');
+  });
 });
 
 describe('health rules in the form', () => {
@@ -110,5 +118,43 @@ describe('health rules in the form', () => {
       ok: false,
       problems: [{ path: 'minSent', message: expect.stringContaining('a health rule takes no minSent') }],
     });
+  });
+});
+
+describe('a rule form’s fields, the same on every platform', () => {
+  it('make a rule in the YAML’s shape for the platform’s own target, read back from it, problems pointed at their field', async () => {
+    const { fieldOfProblem, fieldsOf, ruleDefinition } = await import('../src/chat/setup/ruleFields.js');
+    const typed = { account: 'acme-retail', countries: 'IN, BR', minSent: '50', rateFloor: '90%', drillDown: ['phone'], remindEvery: '1h' };
+    const teams = { teams: { conversation: '19:ops@thread.v2' } };
+    const definition = ruleDefinition(typed, teams);
+    expect(definition).toEqual({
+      account: 'acme-retail',
+      remindEvery: '1h',
+      source: 'graph',
+      scope: { countries: ['IN', 'BR'] },
+      minSent: 50,
+      rateFloor: 0.9,
+      sensitivity: 'normal',
+      drillDown: ['phone'],
+      targets: [teams],
+    });
+    expect(fieldsOf(definition)).toMatchObject({ kind: 'drop', countries: 'IN, BR', minSent: '50', rateFloor: '0.9', remindEvery: '1h' });
+    // A health rule: none of a drop rule's settings, whatever was typed in them.
+    expect(ruleDefinition({ ...typed, kind: 'health', name: 'acme health' }, undefined)).toEqual({
+      kind: 'health',
+      name: 'acme health',
+      account: 'acme-retail',
+      remindEvery: '1h',
+      targets: [],
+    });
+    expect(['scope.countries[1]', 'minSent', 'name', 'kind', 'targets[0]', 'scope', ''].map(fieldOfProblem)).toEqual([
+      'countries',
+      'minSent',
+      'name',
+      'kind',
+      'targets',
+      'targets',
+      'targets',
+    ]);
   });
 });

@@ -13,7 +13,8 @@ import { sampleAccounts } from '../src/sandbox/accounts.js';
 import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
 import { alertRuleSource } from '../src/serve/alertRules.js';
 import { type RunningService, startService } from '../src/serve/service.js';
-import type { SqlStore } from '../src/store/sql.js';
+import { openStore, type SqlStore } from '../src/store/sql.js';
+import { readHealthChange } from '../src/whatsapp/healthEvents.js';
 import { startFakeConnector } from './fakes/connector.js';
 import { raiseAlert } from './helpers/alerts.js';
 import { storeBackends } from './helpers/stores.js';
@@ -88,7 +89,7 @@ afterAll(async () => {
   await sandbox.close();
 });
 
-function configured(graphUrl = sandbox.url) {
+function configured(graphUrl = sandbox.url, extra: Record<string, unknown> = {}) {
   return buildConfig(
     {
       accounts: sampleAccounts(NOW).map((a) => ({
@@ -104,6 +105,7 @@ function configured(graphUrl = sandbox.url) {
       ],
       alerts: [{ name: 'ops-floor', account: 'acme-retail', rateFloor: 0.8, targets: [{ teams: { conversation: OPS } }] }],
       teams: { allowUnauthenticated: true, serviceUrls: [connector.url] },
+      ...extra,
     },
     { GRAPH_API_URL: graphUrl },
   );
@@ -540,5 +542,141 @@ describe.each(backends)('alert rules from Teams, on $name', (backend) => {
     const removed = cardFrom(await press(verbOf(weekly, 'Delete').verb, verbOf(weekly, 'Delete').data));
     expect(plainText(removed)).toContain('Digest deleted: it is not posted again.');
     expect(await listed()).toEqual([]);
+  });
+
+  it('makes a health rule (none of a drop rule’s settings) previewed from the stored health webhooks; a name taken or a bad kind beside its field', async () => {
+    const flagged = readHealthChange(
+      sampleAccounts(NOW)[0]!.id,
+      (NOW - 3 * 86_400_000) / 1000,
+      'phone_number_quality_update',
+      { display_phone_number: '16315551000', event: 'FLAGGED', current_limit: 'TIER_10K' },
+      NOW / 1000,
+    );
+    if (!flagged.ok) throw new Error(flagged.detail);
+    await store.health.recordHealthEvents([flagged.event]);
+    const settings = await typeSettings();
+    const card = cardFrom(await press(verbOf(settings, 'New alert rule').verb, {}));
+    const kind = (card.body as any[]).find((b) => b.id === 'kind');
+    expect(kind.choices.map((c: any) => c.value)).toEqual(['drop', 'health']);
+    expect(kind.value).toBe('drop');
+    expect((card.body as any[]).find((b) => b.id === 'name')).toMatchObject({ type: 'Input.Text', label: 'Name' });
+    // The drop settings as the card sends them (its defaults, what was typed): left out of a health rule.
+    const health = { ...form, kind: 'health', name: 'Acme health' };
+
+    const previewed = cardFrom(await press(verbOf(card, 'Preview').verb, { ...verbOf(card, 'Preview').data, ...health }));
+    expect(plainText(previewed)).toContain('This rule would have alerted 1 time in 30 days:');
+    // Three days ago at 10:15 UTC, in Acme's zone (Asia/Kolkata).
+    expect(plainText(previewed)).toContain(
+      '• Sun 22 Nov 15:45: +1 631 555 1000 flagged: its quality rating fell below GREEN (limit TIER_10K)',
+    );
+    expect(inputsOf(previewed)).toMatchObject({ kind: 'health', name: 'Acme health' });
+
+    const save = verbOf(card, 'Save');
+    const saved = cardFrom(await press(save.verb, { ...save.data, ...health }));
+    const [rule] = await store.rules.listRules({ platform: 'teams', conversation: OPS });
+    expect(rule!.definition).toEqual({
+      kind: 'health',
+      name: 'Acme health',
+      account: 'acme-retail',
+      remindEvery: '4h',
+      targets: [{ teams: { conversation: OPS } }],
+    });
+    expect(plainText(saved)).toContain('health · acme-retail · reminds every 4h');
+
+    // The config file's rule's name and the chat rule's, in any case; a kind no one knows.
+    for (const [fields, at, words] of [
+      [{ name: 'OPS-FLOOR' }, 'name', '"OPS-FLOOR" is already the name of another alert rule: choose another'],
+      [{ ...health, name: 'acme HEALTH' }, 'name', '"acme HEALTH" is already the name of another alert rule: choose another'],
+      [{ kind: 'outage' }, 'kind', '"outage" is not an alert kind — use drop (the default) or health'],
+    ] as const) {
+      const refused = cardFrom(await press(save.verb, { ...save.data, ...form, ...fields }));
+      const body = refused.body as any[];
+      expect(plainText(body[body.findIndex((b) => b.id === at) + 1]), JSON.stringify(fields)).toContain(words);
+      expect(inputsOf(refused).account).toBe('acme-retail');
+    }
+    expect(await store.rules.listRules({ platform: 'teams', conversation: OPS })).toHaveLength(1);
+    // Opened again: a health rule, with its name.
+    const reopened = cardFrom(await press(verbOf(saved, 'Edit').verb, verbOf(saved, 'Edit').data));
+    expect(inputsOf(reopened)).toMatchObject({ kind: 'health', name: 'Acme health', account: 'acme-retail', remindEvery: '4h' });
+  });
+});
+
+describe('admins: on Teams, by Microsoft Entra object id', () => {
+  const ADMIN = { id: '29:dana', name: 'Dana', aadObjectId: '6f1c2a9e-2b9d-4c7a-9d5e-0a1b2c3d4e5f' };
+  let store: SqlStore;
+  let service: RunningService;
+
+  beforeAll(async () => {
+    // A store of its own (the check is the core's, the same on every backend).
+    store = await openStore('sqlite::memory:');
+    service = await startService({
+      // Written in capitals, as the Entra admin center may show it: Teams sends it in lower case.
+      config: configured(sandbox.url, { admins: { teams: [ADMIN.aadObjectId.toUpperCase()] } }),
+      env: { GRAPH_TOKEN },
+      logger: silentLogger,
+      now: () => NOW,
+      port: 0,
+      host: '127.0.0.1',
+      store,
+      schedule: false,
+    });
+  });
+  afterAll(async () => {
+    await service.close();
+    await store.close();
+  });
+
+  let counter = 0;
+  const post = async (from: typeof ALICE, activity: Record<string, unknown>) => {
+    const res = await fetch(`${service.url}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: `admin-${++counter}`,
+        timestamp: new Date(NOW).toISOString(),
+        serviceUrl: connector.url,
+        channelId: 'msteams',
+        from,
+        conversation: { id: OPS, conversationType: 'groupChat', tenantId: 'tenant-1' },
+        recipient: { id: '28:waba-pulse', name: 'waba-pulse' },
+        channelData: { tenant: { id: 'tenant-1' } },
+        ...activity,
+      }),
+    });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    return text ? (JSON.parse(text) as { statusCode: number; type: string; value: Record<string, any> }) : undefined;
+  };
+  const save = async (from: typeof ALICE) => {
+    const data = { account: 'acme-retail', minSent: '50', remindEvery: '4h' };
+    const body = await post(from, {
+      type: 'invoke',
+      name: 'adaptiveCard/action',
+      replyToId: 'card-1',
+      value: { action: { type: 'Action.Execute', verb: 'waba-pulse.rule.save', data }, trigger: 'manual' },
+    });
+    expect(body?.type).toBe('application/vnd.microsoft.card.adaptive');
+    return body!.value;
+  };
+
+  it("refuses someone else's Save with one short line on the card, storing nothing; the admin's is saved", async () => {
+    // The bot learns the conversation (and may post there) from a first message in it.
+    const before = connector.calls.length;
+    await post(ADMIN, { type: 'message', text: 'settings' });
+    await connector.waitFor(() => connector.calls.slice(before).find((c) => c.conversation === OPS && c.activity.attachments?.length));
+    const refused = await save(ALICE);
+    expect(validateCard(refused)).toEqual([]);
+    const lines = plainText(refused)
+      .split('\n')
+      .filter((l) => l.startsWith('⚠️'));
+    expect(lines).toEqual(['⚠️ only the admins named in the config (admins:) may change alert rules: ask one of them']);
+    // What was typed is kept, for an admin to be shown.
+    expect(inputsOf(refused)).toMatchObject({ account: 'acme-retail', minSent: '50' });
+    expect(await store.rules.listRules()).toEqual([]);
+
+    const saved = await save(ADMIN);
+    const [rule] = await store.rules.listRules({ platform: 'teams', conversation: OPS });
+    expect(plainText(saved)).toContain(`Saved: ${rule!.id}, version 1.`);
+    expect(rule).toMatchObject({ createdBy: ADMIN.aadObjectId, definition: { account: 'acme-retail', minSent: 50 } });
   });
 });

@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import { redactSecrets } from '../secrets.js';
 import { servePlan } from '../serve/plan.js';
 import { judgesWebhooks, WEBHOOK_PATH } from '../whatsapp/settings.js';
+import { chatDigestLines } from './chatDigests.js';
 import type { CliIo } from './io.js';
 import { alertRuleLines } from './rules.js';
 import { graphClientFor } from './sources.js';
@@ -60,9 +61,10 @@ export async function runCheck(opts: { online?: boolean }, io: CliIo, configPath
       `✓ ${digest.origin}: ${account.name} ${describeSchedule(digest)}${digest.by ? ` by ${digest.by}` : ''} → ${digest.target.platform} ${digest.target.conversation}; next ${when} (${digest.timezone})`,
     );
   }
-  for (const line of await alertRuleLines(config, io)) out(line);
   // What serve would start with, or refuse: the same reading serve makes (servePlan).
   const plan = servePlan(config);
+  for (const line of await chatDigestLines(config, io, new Set(plan.platforms.map((p) => p.platform.config.key)))) out(line);
+  for (const line of await alertRuleLines(config, io)) out(line);
   for (const problem of plan.problems) {
     missing++;
     out(`✗ ${problem.message} — ${problem.hint}`);

@@ -6,23 +6,26 @@ import { UsageError } from '../errors.js';
 import { redactSecrets } from '../secrets.js';
 import { DEFAULT_SQLITE_PATH, storeExists } from '../store/location.js';
 import { openStore } from '../store/sql.js';
-import type { StoredRule } from '../store/types.js';
+import type { Store, StoredRule } from '../store/types.js';
 import { quoted } from '../text.js';
 import type { CliIo } from './io.js';
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
-/** The chat-made rules in the store, or none when there is no store yet (reading never creates one). */
-async function storedRules(io: CliIo): Promise<StoredRule[] | undefined> {
+/** What `read` finds in the store, or nothing when there is no store yet (reading never creates one). */
+export async function readStore<T>(io: CliIo, read: (store: Store) => Promise<T>): Promise<T | undefined> {
   const { databaseUrl } = readEnv(io.env);
   if (!storeExists(databaseUrl, io.cwd)) return undefined;
   const store = await openStore(databaseUrl, { cwd: io.cwd, migrate: false });
   try {
-    return await store.rules.listRules();
+    return await read(store);
   } finally {
     await store.close();
   }
 }
+
+/** The chat-made rules in the store, or none when there is no store yet. */
+const storedRules = (io: CliIo): Promise<StoredRule[] | undefined> => readStore(io, (store) => store.rules.listRules());
 
 /**
  * `waba-pulse rules export [--format yaml|json]`: the alert rules made in chat, as an `alerts:`

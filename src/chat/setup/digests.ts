@@ -189,8 +189,11 @@ function isConfigDigest(id: string): boolean {
   return id.startsWith('digests[');
 }
 
-/** A stored digest back in the YAML's shape (to fill its form for an edit). */
-export function digestDefinition(config: Config, s: Subscription, platformKey: string): Record<string, unknown> {
+/**
+ * A stored digest back in the YAML's shape (to fill its form for an edit), posting to `target`:
+ * the platform's own target for the digest's conversation (`{ <platform>: { … } }`).
+ */
+export function digestDefinition(config: Config, s: Subscription, target: Record<string, unknown>): Record<string, unknown> {
   const account = config.accounts.find((a) => a.id === s.accountId);
   return {
     account: account?.name ?? s.accountId,
@@ -199,7 +202,7 @@ export function digestDefinition(config: Config, s: Subscription, platformKey: s
     day: WEEKDAY_KEYS.find((k) => WEEKDAYS[k] === s.weekday) ?? 'mon',
     timezone: s.timezone,
     ...(s.by ? { by: s.by } : {}),
-    targets: [{ [platformKey]: { channel: s.conversation } }],
+    targets: [target],
   };
 }
 

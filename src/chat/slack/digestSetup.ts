@@ -7,8 +7,8 @@ import {
   DIGEST_FORM,
   type DigestFormMetadata,
   type DigestFormValues,
+  digestDefinitionOf,
   digestFieldErrors,
-  digestFormDefinition,
   digestFormValues,
   digestFormView,
   digestValuesOf,
@@ -57,7 +57,10 @@ export function listenToDigestForms(app: App, ctx: CommandContext, log: Logger):
       ctx,
       client,
       { user: b.user.id, team: b.user.team_id, triggerId: b.trigger_id ?? '' },
-      { values: digestValuesOf(digestDefinition(ctx.config, stored, 'slack')), metadata: { digestId: stored.id, version: stored.version } },
+      {
+        values: digestValuesOf(digestDefinition(ctx.config, stored, { slack: { channel: stored.conversation } })),
+        metadata: { digestId: stored.id, version: stored.version },
+      },
     );
   });
 
@@ -79,7 +82,7 @@ export function listenToDigestForms(app: App, ctx: CommandContext, log: Logger):
       await ack({ response_action: 'errors', errors: digestFieldErrors([{ path: 'targets', message: FORGED_FORM }]) });
       return;
     }
-    const definition = digestFormDefinition(digestFormValues(b.view?.state as never), 'slack');
+    const definition = digestDefinitionOf(digestFormValues(b.view?.state as never));
     const saved = await saveDigestForm(ctx, editorOf(client, b.user.id, b.user.team_id), definition, edit);
     if (!saved.ok) {
       await ack({ response_action: 'errors', errors: digestFieldErrors(saved.problems) });

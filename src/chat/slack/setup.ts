@@ -13,7 +13,7 @@ import {
   RULE_FORM,
   type RuleFormMetadata,
   type RuleFormValues,
-  ruleDefinition,
+  ruleFormDefinition,
   ruleFormView,
   valuesOf,
 } from './ruleForm.js';
@@ -45,7 +45,7 @@ async function answerPreview(ctx: CommandContext, client: WebClient, b: ViewBody
   const values = formValues(b.view.state as never);
   const edit = ruleEdit(b.view);
   const metadata = edit && edit !== 'forged' ? edit : {};
-  const checked = await checkRuleForm(ctx, editorOf(client, b.user.id, b.user.team_id), ruleDefinition(values, 'slack'));
+  const checked = await checkRuleForm(ctx, editorOf(client, b.user.id, b.user.team_id), ruleFormDefinition(values));
   let preview: string;
   try {
     preview = checked.ok
@@ -138,7 +138,7 @@ export function listenToSetup(app: App, ctx: CommandContext, log: Logger): void 
       await ack({ response_action: 'errors', errors: fieldErrors([{ path: 'targets', message: FORGED_FORM }]) });
       return;
     }
-    const definition = ruleDefinition(formValues(b.view?.state as never), 'slack');
+    const definition = ruleFormDefinition(formValues(b.view?.state as never));
     const saved = await saveRuleForm(ctx, editorOf(client, b.user.id, b.user.team_id), definition, edit);
     if (!saved.ok) {
       await ack({ response_action: 'errors', errors: fieldErrors(saved.problems) });

@@ -1,7 +1,19 @@
 import type { RuleProblem } from '../../config/chatRules.js';
+import type { Config } from '../../config/load.js';
 import type { Subscription } from '../../store/types.js';
+import {
+  DIGEST_FIELD_NAMES,
+  type DigestField,
+  type DigestFormFields,
+  digestFieldOfProblem,
+  digestFieldsOf,
+  digestFormDefinition,
+} from '../setup/digestFields.js';
+import { digestDefinition } from '../setup/digests.js';
+import { problemsBy } from '../setup/ruleFields.js';
 import { type Card, card, rich, run, text } from './cards.js';
-import { execute, SETUP_VERBS } from './ruleCard.js';
+import { choice, choiceSet, confirmDelete, execute, field, problemLine } from './formInputs.js';
+import { SETUP_VERBS } from './ruleCard.js';
 
 /**
  * The digest form as an Adaptive Card: a digest under `digests:` (account, daily or weekly, the
@@ -15,10 +27,11 @@ export const DIGEST_VERBS = {
   deleteDigest: 'waba-pulse.digest.delete',
 } as const;
 
-const FIELDS = ['account', 'every', 'day', 'at', 'timezone', 'by'] as const;
-type Field = (typeof FIELDS)[number];
+/** Each field's input id is its name. */
+const FIELDS = DIGEST_FIELD_NAMES;
+type Field = DigestField;
 
-export type DigestCardValues = Partial<Record<Field, string>>;
+export type DigestCardValues = DigestFormFields;
 
 /** Carried in the buttons' data: the digest being edited and its version. Never trusted for access. */
 export interface DigestCardMetadata {
@@ -30,20 +43,6 @@ export type DigestCardErrors = Partial<Record<Field | 'top', string>>;
 
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 const DAY_NAMES = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
-
-const choice = (value: string, title = value) => ({ title, value });
-
-function field(input: Record<string, unknown>, label: string, error: string | undefined): unknown[] {
-  return [{ ...input, label }, ...(error ? [rich([run(`⚠️ ${error}`, { color: 'Attention', size: 'Small' })], { spacing: 'None' })] : [])];
-}
-
-const choiceSet = (id: Field, choices: Array<{ title: string; value: string }>, value: string | undefined) => ({
-  type: 'Input.ChoiceSet',
-  id,
-  style: 'compact',
-  choices,
-  ...(value ? { value } : {}),
-});
 
 /** The digest form: what was typed kept, the server's words beside each field. */
 export function digestFormCard(options: {
@@ -62,7 +61,7 @@ export function digestFormCard(options: {
       spacing: 'None',
       size: 'Small',
     }),
-    ...(errors.top ? [rich([run(`⚠️ ${errors.top}`, { color: 'Attention' })])] : []),
+    ...(errors.top ? [problemLine(errors.top, false)] : []),
     ...field(
       choiceSet(
         'account',
@@ -103,19 +102,7 @@ export function digestFormCard(options: {
       spacing: 'Medium',
       actions: [
         execute('Back', SETUP_VERBS.settings, {}, { associatedInputs: 'none' }),
-        ...(metadata.digestId
-          ? [
-              {
-                type: 'Action.ShowCard',
-                title: 'Delete…',
-                card: {
-                  type: 'AdaptiveCard',
-                  body: [text('Delete this digest? It is not posted again.', { size: 'Small' })],
-                  actions: [execute('Delete', DIGEST_VERBS.deleteDigest, data, { style: 'destructive', associatedInputs: 'none' })],
-                },
-              },
-            ]
-          : []),
+        ...(metadata.digestId ? [confirmDelete('Delete this digest? It is not posted again.', DIGEST_VERBS.deleteDigest, data)] : []),
       ],
     },
   ];
@@ -133,38 +120,19 @@ export function digestCardValues(data: Record<string, unknown>): DigestCardValue
 }
 
 /** The card's fields as a digest in the YAML's shape, posting to `conversation`, for the config's schema to judge. */
-export function digestDefinition(values: DigestCardValues, conversation: string): Record<string, unknown> {
-  return {
-    account: values.account ?? '',
-    every: values.every ?? 'daily',
-    // Input.Time may send seconds ("09:00:00"): the schema's HH:MM is what is meant.
-    at: /^\d\d:\d\d:\d\d$/.test(values.at ?? '') ? values.at!.slice(0, 5) : (values.at ?? '09:00'),
-    day: values.day ?? 'mon',
-    ...(values.timezone ? { timezone: values.timezone } : {}),
-    ...(values.by && values.by !== 'none' ? { by: values.by } : {}),
-    targets: [{ teams: { conversation } }],
-  };
+export function cardDigestDefinition(values: DigestCardValues, conversation: string): Record<string, unknown> {
+  return digestFormDefinition(values, { teams: { conversation } });
 }
 
 /** A stored digest back as the card's fields (to edit it). */
-export function storedDigestValues(s: Subscription, accountName: string): DigestCardValues {
-  return {
-    account: accountName,
-    every: s.every,
-    day: DAYS[s.weekday - 1] ?? 'mon',
-    at: s.at,
-    timezone: s.timezone,
-    by: s.by ?? 'none',
-  };
+export function storedDigestValues(config: Config, s: Subscription): DigestCardValues {
+  return digestFieldsOf(digestDefinition(config, s, { teams: { conversation: s.conversation } }));
 }
 
 /** The checks' problems beside their fields; the conversation's and a stale edit's at the top. */
 export function digestErrors(problems: readonly RuleProblem[]): DigestCardErrors {
-  const errors: DigestCardErrors = {};
-  for (const p of problems) {
-    const top = p.path.split(/[.[]/)[0] ?? '';
-    const at: Field | 'top' = (FIELDS as readonly string[]).includes(top) ? (top as Field) : 'top';
-    errors[at] = errors[at] ? `${errors[at]}; ${p.message}` : p.message;
-  }
-  return errors;
+  return problemsBy(problems, (path): Field | 'top' => {
+    const field = digestFieldOfProblem(path);
+    return field === 'targets' ? 'top' : field;
+  });
 }

@@ -1,5 +1,16 @@
 import type { RuleProblem } from '../../config/chatRules.js';
+import {
+  DEFAULT_DRILL_DOWN,
+  fieldOfProblem,
+  listOf,
+  problemsBy,
+  RULE_FIELD_NAMES,
+  type RuleField,
+  type RuleFields,
+  ruleDefinition,
+} from '../setup/ruleFields.js';
 import { type Card, card, rich, run, text } from './cards.js';
+import { choice, choiceSet, confirmDelete, execute, field, problemLine, textInput } from './formInputs.js';
 
 /**
  * The alert-rule form as an Adaptive Card: the fields of a rule under `alerts:`, each an input
@@ -19,6 +30,8 @@ export const SETUP_VERBS = {
 
 /** Each field's input id: its value comes back under it. */
 export const RULE_FIELDS = {
+  kind: 'kind',
+  name: 'name',
   account: 'account',
   source: 'source',
   numbers: 'numbers',
@@ -28,11 +41,11 @@ export const RULE_FIELDS = {
   sensitivity: 'sensitivity',
   drillDown: 'drillDown',
   remindEvery: 'remindEvery',
-} as const;
-type Field = (typeof RULE_FIELDS)[keyof typeof RULE_FIELDS];
+} as const satisfies Record<RuleField, string>;
+type Field = (typeof RULE_FIELDS)[RuleField];
 
 /** A rule's fields as typed or chosen (nothing checked yet). */
-export type RuleCardValues = Partial<Record<Exclude<Field, 'drillDown'>, string>> & { drillDown?: string[] | undefined };
+export type RuleCardValues = RuleFields;
 
 /** Carried in the buttons' data: the rule being edited and the version its card was opened on. Never trusted for access. */
 export interface RuleCardMetadata {
@@ -44,33 +57,14 @@ export interface RuleCardMetadata {
 export type RuleCardErrors = Partial<Record<Field | 'top', string>>;
 
 const REMIND_CHOICES = ['15m', '30m', '1h', '2h', '4h', '12h', '1d'];
-const DEFAULT_DRILL_DOWN = ['phone', 'country'];
-
-const choice = (value: string, title = value) => ({ title, value });
-
-/** An input with its label, and the server's word on it (red, under it) when there is one. */
-function field(input: Record<string, unknown>, label: string, error: string | undefined): unknown[] {
-  return [
-    { ...input, label },
-    // Rich text: the server's words quote what was typed, which Teams must not read as Markdown.
-    ...(error ? [rich([run(`⚠️ ${error}`, { color: 'Attention', size: 'Small' })], { spacing: 'None' })] : []),
-  ];
-}
-
-function choiceSet(id: Field, choices: Array<{ title: string; value: string }>, value: string | undefined, extra = {}) {
-  return { type: 'Input.ChoiceSet', id, style: 'compact', choices, ...(value ? { value } : {}), ...extra };
-}
-
-function textInput(id: Field, placeholder: string, value: string | undefined) {
-  return { type: 'Input.Text', id, placeholder, ...(value ? { value } : {}) };
-}
 
 /** A minSent as the number input can hold it (only a plain whole number; anything else stays in the error line). */
 function numberValue(value: string | undefined): number | undefined {
   return value !== undefined && /^-?\d+$/.test(value) && Number.isSafeInteger(Number(value)) ? Number(value) : undefined;
 }
 
-function fields(v: RuleCardValues, accounts: Array<{ value: string; label: string }>, errors: RuleCardErrors): unknown[] {
+/** What every rule has: its account, kind, name and reminder. */
+function ruleInputs(v: RuleCardValues, accounts: Array<{ value: string; label: string }>, errors: RuleCardErrors): unknown[] {
   const remind = v.remindEvery ?? '4h';
   return [
     ...field(
@@ -83,6 +77,40 @@ function fields(v: RuleCardValues, accounts: Array<{ value: string; label: strin
       'WhatsApp account',
       errors.account,
     ),
+    ...field(
+      choiceSet(
+        RULE_FIELDS.kind,
+        [
+          choice('drop', 'A drop in delivery (the settings below)'),
+          choice('health', 'Health: numbers flagged or limited, templates paused'),
+        ],
+        v.kind === 'health' ? 'health' : 'drop',
+      ),
+      'Alert on',
+      errors.kind,
+    ),
+    text('A health rule is judged from the health webhooks every minute: the drop settings below do not apply to it.', {
+      isSubtle: true,
+      size: 'Small',
+      spacing: 'None',
+    }),
+    ...field(textInput(RULE_FIELDS.name, 'Optional; unique among the alert rules', v.name), 'Name', errors.name),
+    ...field(
+      choiceSet(
+        RULE_FIELDS.remindEvery,
+        [...new Set([...REMIND_CHOICES, remind])].map((r) => choice(r)),
+        remind,
+      ),
+      'Remind while open, every',
+      errors.remindEvery,
+    ),
+  ];
+}
+
+/** A drop rule's settings (a health rule takes none of them). */
+function dropInputs(v: RuleCardValues, errors: RuleCardErrors): unknown[] {
+  return [
+    rich([run('For a drop in delivery', { weight: 'Bolder' })], { spacing: 'Large', separator: true }),
     ...field(
       choiceSet(
         RULE_FIELDS.source,
@@ -130,21 +158,7 @@ function fields(v: RuleCardValues, accounts: Array<{ value: string; label: strin
       'Drill down by',
       errors.drillDown,
     ),
-    ...field(
-      choiceSet(
-        RULE_FIELDS.remindEvery,
-        [...new Set([...REMIND_CHOICES, remind])].map((r) => choice(r)),
-        remind,
-      ),
-      'Remind while open, every',
-      errors.remindEvery,
-    ),
   ];
-}
-
-/** A button that calls the bot back with `verb`, the card's inputs (unless `associatedInputs: 'none'`) and `data`. */
-export function execute(title: string, verb: string, data: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
-  return { type: 'Action.Execute', title, verb, data, ...extra };
 }
 
 /**
@@ -171,8 +185,9 @@ export function ruleFormCard(options: {
       size: 'Small',
     }),
     ...(options.notice ? [rich([run(options.notice, { weight: 'Bolder', color: 'Good' })])] : []),
-    ...(errors.top ? [rich([run(`⚠️ ${errors.top}`, { color: 'Attention' })])] : []),
-    ...fields(options.values, options.accounts, errors),
+    ...(errors.top ? [problemLine(errors.top, false)] : []),
+    ...ruleInputs(options.values, options.accounts, errors),
+    ...dropInputs(options.values, errors),
   ];
   if (options.preview)
     body.push({
@@ -188,17 +203,7 @@ export function ruleFormCard(options: {
     actions: [
       execute('Back', SETUP_VERBS.settings, {}, { associatedInputs: 'none' }),
       ...(metadata.ruleId
-        ? [
-            {
-              type: 'Action.ShowCard',
-              title: 'Delete…',
-              card: {
-                type: 'AdaptiveCard',
-                body: [text('Delete this rule? Its alerts stop; the change log keeps what it was.', { size: 'Small' })],
-                actions: [execute('Delete', SETUP_VERBS.deleteRule, data, { style: 'destructive', associatedInputs: 'none' })],
-              },
-            },
-          ]
+        ? [confirmDelete('Delete this rule? Its alerts stop; the change log keeps what it was.', SETUP_VERBS.deleteRule, data)]
         : []),
     ],
   });
@@ -209,20 +214,6 @@ export function ruleFormCard(options: {
   return card(body, actions);
 }
 
-const list = (value: string | undefined) =>
-  value
-    ?.split(/[,\s]+/)
-    .map((s) => s.trim())
-    .filter(Boolean);
-
-/** A number as typed, or the text itself (so the schema names it as not a number): as Slack's form reads it. */
-function numberOf(value: string | undefined, percent = false): number | string | undefined {
-  if (value === undefined) return undefined;
-  const match = /^(-?\d+(?:\.\d+)?)\s*(%?)$/.exec(value);
-  if (!match) return value;
-  return match[2] && percent ? Number(match[1]) / 100 : Number(match[1]);
-}
-
 /** What came back in an invoke's data: each field as text, whatever the client sent (nothing trusted). */
 export function cardValues(data: Record<string, unknown>): RuleCardValues {
   const at = (id: Field) => {
@@ -230,71 +221,22 @@ export function cardValues(data: Record<string, unknown>): RuleCardValues {
     if (typeof v === 'number' && Number.isFinite(v)) return String(v);
     return typeof v === 'string' && v.trim() ? v.trim().slice(0, 500) : undefined;
   };
-  return {
-    account: at(RULE_FIELDS.account),
-    source: at(RULE_FIELDS.source),
-    numbers: at(RULE_FIELDS.numbers),
-    countries: at(RULE_FIELDS.countries),
-    minSent: at(RULE_FIELDS.minSent),
-    rateFloor: at(RULE_FIELDS.rateFloor),
-    sensitivity: at(RULE_FIELDS.sensitivity),
-    // A multi-select comes back as "phone,country"; nothing chosen, as nothing.
-    drillDown: list(at(RULE_FIELDS.drillDown)) ?? [],
-    remindEvery: at(RULE_FIELDS.remindEvery),
-  };
+  const values: RuleCardValues = {};
+  for (const field of RULE_FIELD_NAMES) if (field !== 'drillDown') values[field] = at(RULE_FIELDS[field]);
+  // A multi-select comes back as "phone,country"; nothing chosen, as nothing.
+  values.drillDown = listOf(at(RULE_FIELDS.drillDown)) ?? [];
+  return values;
 }
 
 /** The card's fields as a rule in the YAML's shape, posting to `conversation`, for the config's schema to judge. */
-export function ruleDefinition(values: RuleCardValues, conversation: string): Record<string, unknown> {
-  const numbers = list(values.numbers);
-  const countries = list(values.countries);
-  const minSent = numberOf(values.minSent);
-  const rateFloor = numberOf(values.rateFloor, true);
-  return {
-    account: values.account ?? '',
-    source: values.source ?? 'graph',
-    ...(numbers?.length || countries?.length
-      ? { scope: { ...(numbers?.length ? { phoneNumbers: numbers } : {}), ...(countries?.length ? { countries } : {}) } }
-      : {}),
-    ...(minSent !== undefined ? { minSent } : {}),
-    ...(rateFloor !== undefined ? { rateFloor } : {}),
-    sensitivity: values.sensitivity ?? 'normal',
-    drillDown: values.drillDown ?? [],
-    ...(values.remindEvery ? { remindEvery: values.remindEvery } : {}),
-    targets: [{ teams: { conversation } }],
-  };
-}
-
-/** A stored rule's definition back as the card's fields (to edit it). */
-export function storedValues(definition: Record<string, unknown>): RuleCardValues {
-  const scope = (definition.scope ?? {}) as { phoneNumbers?: unknown[]; countries?: unknown[] };
-  const str = (v: unknown) => (v === undefined ? undefined : String(v));
-  return {
-    account: str(definition.account),
-    source: str(definition.source),
-    numbers: scope.phoneNumbers?.join(', '),
-    countries: scope.countries?.join(', '),
-    minSent: str(definition.minSent),
-    rateFloor: str(definition.rateFloor),
-    sensitivity: str(definition.sensitivity),
-    drillDown: (definition.drillDown as string[] | undefined) ?? DEFAULT_DRILL_DOWN,
-    remindEvery: str(definition.remindEvery),
-  };
+export function cardRuleDefinition(values: RuleCardValues, conversation: string): Record<string, unknown> {
+  return ruleDefinition(values, { teams: { conversation } });
 }
 
 /** The schema's problems, each beside the field it is about; the rule-wide ones (its conversation, a stale edit) at the top. */
 export function cardErrors(problems: readonly RuleProblem[]): RuleCardErrors {
-  const errors: RuleCardErrors = {};
-  for (const p of problems) {
-    const at = fieldOf(p.path);
-    errors[at] = errors[at] ? `${errors[at]}; ${p.message}` : p.message;
-  }
-  return errors;
-}
-
-function fieldOf(path: string): Field | 'top' {
-  if (path.startsWith('scope.phoneNumbers')) return RULE_FIELDS.numbers;
-  if (path.startsWith('scope.countries')) return RULE_FIELDS.countries;
-  const top = path.split(/[.[]/)[0] ?? '';
-  return (Object.values(RULE_FIELDS) as string[]).includes(top) ? (top as Field) : 'top';
+  return problemsBy(problems, (path): Field | 'top' => {
+    const field = fieldOfProblem(path);
+    return field === 'targets' ? 'top' : RULE_FIELDS[field];
+  });
 }

@@ -37,6 +37,14 @@ export const teamsConfig: PlatformConfig = {
     team: z.string().min(1).optional(),
     tenant: z.string().min(1).optional(),
   }),
+  // A person's Microsoft Entra (AAD) object id, the aadObjectId Teams sends with each activity; kept in lower case, as Teams sends it.
+  admin: z
+    .string()
+    .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, {
+      error: (issue) =>
+        `${quoted(issue.input)} is not a Microsoft Entra (AAD) object id — a GUID such as 6f1c2a9e-2b9d-4c7a-9d5e-0a1b2c3d4e5f (Entra admin center → Users → the person → Object ID)`,
+    })
+    .transform((id) => id.toLowerCase()),
   settings: block,
   variables: ['MICROSOFT_APP_ID', 'MICROSOFT_APP_PASSWORD', 'MICROSOFT_APP_TYPE', 'MICROSOFT_APP_TENANT_ID'],
   secrets: ['MICROSOFT_APP_PASSWORD'],

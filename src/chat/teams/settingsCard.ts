@@ -2,7 +2,8 @@ import type { SetupDigest } from '../setup/digests.js';
 import type { SetupConversation, SetupRule } from '../setup/home.js';
 import { type Card, card, noticeLine, rich, run, text } from './cards.js';
 import { DIGEST_VERBS } from './digestCard.js';
-import { execute, SETUP_VERBS } from './ruleCard.js';
+import { confirmDelete, execute } from './formInputs.js';
+import { SETUP_VERBS } from './ruleCard.js';
 
 /** Rules and digests shown on the card, within a size Teams takes (it refuses a card over ~28 KB); past it, how many more. */
 const SHOWN_ITEMS = 25;
@@ -27,15 +28,7 @@ function ruleItems(rule: SetupRule): unknown[] {
       spacing: 'Small',
       actions: [
         execute('Edit', SETUP_VERBS.editRule, data),
-        {
-          type: 'Action.ShowCard',
-          title: 'Delete…',
-          card: {
-            type: 'AdaptiveCard',
-            body: [text('Delete this rule? Its alerts stop; the change log keeps what it was.', { size: 'Small' })],
-            actions: [execute('Delete', SETUP_VERBS.deleteRule, data, { style: 'destructive' })],
-          },
-        },
+        confirmDelete('Delete this rule? Its alerts stop; the change log keeps what it was.', SETUP_VERBS.deleteRule, data),
       ],
     },
   ];
@@ -56,15 +49,7 @@ function digestItems(digest: SetupDigest): unknown[] {
       spacing: 'Small',
       actions: [
         execute('Edit', DIGEST_VERBS.editDigest, data),
-        {
-          type: 'Action.ShowCard',
-          title: 'Delete…',
-          card: {
-            type: 'AdaptiveCard',
-            body: [text('Delete this digest? It is not posted again.', { size: 'Small' })],
-            actions: [execute('Delete', DIGEST_VERBS.deleteDigest, data, { style: 'destructive' })],
-          },
-        },
+        confirmDelete('Delete this digest? It is not posted again.', DIGEST_VERBS.deleteDigest, data),
       ],
     },
   ];

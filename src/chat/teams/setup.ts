@@ -4,30 +4,30 @@ import type { Logger } from '../../log.js';
 import type { CommandContext } from '../context.js';
 import { deleteDigestForm, saveDigestForm } from '../setup/digests.js';
 import { setupHome } from '../setup/home.js';
+import { fieldsOf } from '../setup/ruleFields.js';
 import { checkRuleForm, deleteRuleForm, previewRule, type RuleEditor, saveRuleForm } from '../setup/rules.js';
 import { errorMessage } from '../surface.js';
 import { cardActivity } from './activities.js';
 import { sdkError, type TeamsAdapter } from './adapter.js';
 import type { Card } from './cards.js';
 import {
+  cardDigestDefinition,
   DIGEST_VERBS,
   type DigestCardMetadata,
   type DigestCardValues,
   digestCardValues,
-  digestDefinition,
   digestErrors,
   digestFormCard,
   storedDigestValues,
 } from './digestCard.js';
 import {
   cardErrors,
+  cardRuleDefinition,
   cardValues,
   type RuleCardMetadata,
   type RuleCardValues,
-  ruleDefinition,
   ruleFormCard,
   SETUP_VERBS,
-  storedValues,
 } from './ruleCard.js';
 import { settingsCard } from './settingsCard.js';
 
@@ -116,7 +116,7 @@ export class TeamsSetup {
       case SETUP_VERBS.editRule: {
         const stored = await this.ruleHere(who, metadata.ruleId);
         if (!stored) return lineAnswer(NOT_HERE);
-        const form = { accounts: this.choices(who), values: storedValues(stored.definition) };
+        const form = { accounts: this.choices(who), values: fieldsOf(stored.definition) };
         return cardAnswer(ruleFormCard({ ...form, metadata: { ruleId: stored.id, version: stored.version } }));
       }
       case SETUP_VERBS.preview:
@@ -172,7 +172,7 @@ export class TeamsSetup {
         return lineAnswer(stored ? 'This card names no version: open the rule again.' : NOT_HERE);
       edit = { ruleId: stored.id, version: metadata.version };
     }
-    const saved = await saveRuleForm(this.ctx, this.editor(who), ruleDefinition(values, who.conversation), edit);
+    const saved = await saveRuleForm(this.ctx, this.editor(who), cardRuleDefinition(values, who.conversation), edit);
     if (!saved.ok) return cardAnswer(ruleFormCard({ accounts: this.choices(who), values, metadata, errors: cardErrors(saved.problems) }));
     this.log.info({ rule: saved.rule.id, version: saved.rule.version, by: who.user }, 'alert rule saved from teams');
     return cardAnswer(await this.settings(who, { text: `Saved: ${saved.rule.id}, version ${saved.rule.version}.`, tone: 'good' }));
@@ -196,8 +196,7 @@ export class TeamsSetup {
     const metadata: DigestCardMetadata = here ? { digestId: here.id, version } : {};
     if (verb === DIGEST_VERBS.editDigest) {
       if (!here) return lineAnswer(DIGEST_NOT_HERE);
-      const name = this.ctx.config.accounts.find((a) => a.id === here.accountId)?.name ?? here.accountId;
-      return cardAnswer(digestFormCard({ accounts: this.choices(who), values: storedDigestValues(here, name), metadata }));
+      return cardAnswer(digestFormCard({ accounts: this.choices(who), values: storedDigestValues(this.ctx.config, here), metadata }));
     }
     const edit = here && version !== undefined ? { digestId: here.id, version } : undefined;
     if (verb === DIGEST_VERBS.deleteDigest) {
@@ -207,7 +206,7 @@ export class TeamsSetup {
       return cardAnswer(await this.settings(who, { text: said, tone: gone ? 'good' : 'bad' }));
     }
     const values: DigestCardValues = digestCardValues(data);
-    const saved = await saveDigestForm(this.ctx, this.editor(who), digestDefinition(values, who.conversation), edit);
+    const saved = await saveDigestForm(this.ctx, this.editor(who), cardDigestDefinition(values, who.conversation), edit);
     if (!saved.ok)
       return cardAnswer(digestFormCard({ accounts: this.choices(who), values, metadata, errors: digestErrors(saved.problems) }));
     this.log.info({ digest: saved.digest.id, version: saved.digest.version, by: who.user }, 'digest saved from teams');
@@ -221,7 +220,7 @@ export class TeamsSetup {
    */
   private async preview(context: TurnContext, who: Requester, values: RuleCardValues, metadata: RuleCardMetadata): Promise<CardAnswer> {
     const accounts = this.choices(who);
-    const checked = await checkRuleForm(this.ctx, this.editor(who), ruleDefinition(values, who.conversation));
+    const checked = await checkRuleForm(this.ctx, this.editor(who), cardRuleDefinition(values, who.conversation));
     if (!checked.ok)
       return cardAnswer(
         ruleFormCard({
