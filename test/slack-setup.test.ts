@@ -120,6 +120,7 @@ function state(fields: {
   countries?: string;
   sensitivity?: string;
   drillDown?: string[];
+  remindEvery?: string;
 }) {
   const select = (v: string | undefined) => ({ value: { type: 'static_select', selected_option: v ? { value: v } : null } });
   const text = (v: string | undefined) => ({ value: { type: 'plain_text_input', value: v ?? null } });
@@ -134,6 +135,7 @@ function state(fields: {
       rate_floor: text(fields.rateFloor),
       sensitivity: select(fields.sensitivity ?? 'normal'),
       drill_down: { value: { type: 'checkboxes', selected_options: (fields.drillDown ?? ['phone']).map((value) => ({ value })) } },
+      ...(fields.remindEvery ? { remind_every: select(fields.remindEvery) } : {}),
     },
   };
 }
@@ -512,7 +514,7 @@ describe('a person who has never seen the YAML sets up a digest and an alert rul
     await click('U0CAROL', 'setup_new_rule');
     await slack.waitFor(() => newCalls('views.open', since)[0]);
     const form = slack.openedViews().at(-1)!;
-    const rule = { channel: 'C0OPS', account: 'acme-retail', minSent: '100', rateFloor: '0.9' };
+    const rule = { channel: 'C0OPS', account: 'acme-retail', minSent: '100', rateFloor: '0.9', remindEvery: '1h' };
     await click('U0CAROL', 'setup_preview', {
       view: {
         id: form,
@@ -543,7 +545,7 @@ describe('a person who has never seen the YAML sets up a digest and an alert rul
     expect(await store.rules.listRules(ops)).toEqual([]);
     expect(await ruleErrors(rule, 'carol-drop')).toBeUndefined();
     const [made] = await store.rules.listRules(ops);
-    expect(made!.definition).toMatchObject({ name: 'carol-drop', account: 'acme-retail', minSent: 100, rateFloor: 0.9 });
+    expect(made!.definition).toMatchObject({ name: 'carol-drop', account: 'acme-retail', minSent: 100, rateFloor: 0.9, remindEvery: '1h' });
 
     // The next tick (10:35): the digest posts to #ops and the rule is checked, each claimed once.
     since = slack.calls.length;

@@ -40,6 +40,10 @@ export const RULE_FIELD_NAMES = [
   'remindEvery',
 ] as const satisfies readonly RuleField[];
 
+/** How often an unanswered alert is reminded, as the forms offer it (a stored other value is kept as a choice). */
+export const REMIND_CHOICES: readonly string[] = ['15m', '30m', '1h', '2h', '4h', '12h', '1d'];
+export const DEFAULT_REMIND = '4h';
+
 /** A drop rule's breakdown when none is stored. */
 export const DEFAULT_DRILL_DOWN: readonly string[] = ['phone', 'country'];
 

@@ -1,5 +1,14 @@
 import type { RuleProblem } from '../../config/chatRules.js';
-import { fieldOfProblem, fieldsOf, problemsBy, type RuleField, type RuleFields, ruleDefinition } from '../setup/ruleFields.js';
+import {
+  DEFAULT_REMIND,
+  fieldOfProblem,
+  fieldsOf,
+  problemsBy,
+  REMIND_CHOICES,
+  type RuleField,
+  type RuleFields,
+  ruleDefinition,
+} from '../setup/ruleFields.js';
 import { firstTarget } from '../setup/rules.js';
 import { channelSelect, deleteButton, option, select, textInput } from './formBlocks.js';
 import { type Block, clip, escapeMrkdwn, LIMITS } from './render.js';
@@ -7,7 +16,7 @@ import { type Block, clip, escapeMrkdwn, LIMITS } from './render.js';
 /** The rule form's callback id: its submissions come back under it. */
 export const RULE_FORM = 'setup_rule_form';
 
-/** Each field's block (its value comes back under the block's id, action `value`); the form has no remind interval. */
+/** Each field's block (its value comes back under the block's id, action `value`). */
 const FIELDS = {
   channel: 'channel',
   kind: 'kind',
@@ -20,6 +29,7 @@ const FIELDS = {
   rateFloor: 'rate_floor',
   sensitivity: 'sensitivity',
   drillDown: 'drill_down',
+  remindEvery: 'remind_every',
 } as const satisfies Partial<Record<RuleField | 'channel', string>>;
 
 /** What the form holds: a rule's fields as typed or chosen (nothing checked yet), and the channel it posts to. */
@@ -62,6 +72,12 @@ export function ruleFormView(options: {
       hint: { type: 'plain_text', text: 'A health rule needs only the account and channel: the settings below are for drops' },
     },
     textInput(FIELDS.name, 'Name', 'Optional; unique among the alert rules', v.name),
+    select(
+      FIELDS.remindEvery,
+      'Remind an unanswered alert every',
+      [...new Set([...REMIND_CHOICES, v.remindEvery ?? DEFAULT_REMIND])].map((r) => ({ value: r, label: r })),
+      v.remindEvery ?? DEFAULT_REMIND,
+    ),
     select(
       FIELDS.source,
       'Judge',
@@ -149,6 +165,7 @@ export function formValues(state: { values?: Record<string, Record<string, State
     rateFloor: textOf(FIELDS.rateFloor),
     sensitivity: at(FIELDS.sensitivity)?.selected_option?.value,
     drillDown: at(FIELDS.drillDown)?.selected_options?.map((o) => o.value) ?? [],
+    remindEvery: at(FIELDS.remindEvery)?.selected_option?.value,
   };
 }
 

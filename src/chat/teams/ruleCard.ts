@@ -1,9 +1,11 @@
 import type { RuleProblem } from '../../config/chatRules.js';
 import {
   DEFAULT_DRILL_DOWN,
+  DEFAULT_REMIND,
   fieldOfProblem,
   listOf,
   problemsBy,
+  REMIND_CHOICES,
   RULE_FIELD_NAMES,
   type RuleField,
   type RuleFields,
@@ -56,8 +58,6 @@ export interface RuleCardMetadata {
 /** Where a problem is shown: beside its field, or (`top`) under the card's title. */
 export type RuleCardErrors = Partial<Record<Field | 'top', string>>;
 
-const REMIND_CHOICES = ['15m', '30m', '1h', '2h', '4h', '12h', '1d'];
-
 /** A minSent as the number input can hold it (only a plain whole number; anything else stays in the error line). */
 function numberValue(value: string | undefined): number | undefined {
   return value !== undefined && /^-?\d+$/.test(value) && Number.isSafeInteger(Number(value)) ? Number(value) : undefined;
@@ -65,7 +65,7 @@ function numberValue(value: string | undefined): number | undefined {
 
 /** What every rule has: its account, kind, name and reminder. */
 function ruleInputs(v: RuleCardValues, accounts: Array<{ value: string; label: string }>, errors: RuleCardErrors): unknown[] {
-  const remind = v.remindEvery ?? '4h';
+  const remind = v.remindEvery ?? DEFAULT_REMIND;
   return [
     ...field(
       choiceSet(
