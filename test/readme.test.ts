@@ -67,6 +67,16 @@ async function runBlock(code: string): Promise<{ status: number | null; out: str
   } catch {
     // nothing left
   }
+  // …and is gone before the next block starts (which may want the same port): on a loaded
+  // machine a sandbox can take a moment to close.
+  for (let waited = 0; waited < 10_000; waited += 50) {
+    try {
+      process.kill(-child.pid!, 0);
+    } catch {
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
   return { status, out, err };
 }
 
