@@ -47,8 +47,22 @@ function mountNamespace(): { flags: string[] } | { skip: string } {
 /** Who the command runs as so that a folder without write permission refuses it. */
 function unprivileged(): { uid?: number; gid?: number } | { skip: string } {
   if (process.getuid?.() !== 0) return {};
-  const run = spawnSync(process.execPath, ['-e', ''], { uid: 65534, gid: 65534 });
-  return run.status === 0 ? { uid: 65534, gid: 65534 } : { skip: `cannot start a process as uid 65534 (${run.error?.message})` };
+  // The CLI itself, as that user: a checkout under a folder only root may enter (mktemp -d's 0700)
+  // cannot be run by it at all, which says nothing of --out.
+  const [node, ...args] = cliCommand(['--version']);
+  const run = spawnSync(node!, args, { uid: 65534, gid: 65534 });
+  return run.status === 0
+    ? { uid: 65534, gid: 65534 }
+    : {
+        skip: `cannot run the CLI as uid 65534 (${
+          run.error?.message ??
+          run.stderr
+            .toString()
+            .split('\n')
+            .find((l) => l.startsWith('Error')) ??
+          `exit ${run.status}`
+        })`,
+      };
 }
 
 const namespace = mountNamespace();
