@@ -298,7 +298,11 @@ describe('the screenshots in docs/', () => {
     const manifest = 'docs/screenshots/messages.json';
     expect(existsSync(manifest), 'run npm run docs:screenshots').toBe(true);
     const recorded = JSON.parse(readFileSync(manifest, 'utf8')) as Record<string, string>;
-    expect(setup.map((s) => s.name)).toEqual(['app-home', 'rule-form', 'digest-form']);
+    expect(setup.map((s) => [s.name, Boolean(s.slack), Boolean(s.teams)])).toEqual([
+      ['app-home', true, true],
+      ['rule-form', true, true],
+      ['digest-form', true, true],
+    ]);
     const now = screenshotManifest(messages, setup);
     expect(now, 'the messages changed: run npm run docs:screenshots').toEqual(recorded);
   });

@@ -11,7 +11,7 @@ import { digestDefinitionOf, digestFormView, digestValuesOf } from '../../src/ch
 import { accountChoices, editorOf, publishHome } from '../../src/chat/slack/people.js';
 import { ruleFormDefinition, ruleFormView } from '../../src/chat/slack/ruleForm.js';
 import type { Card } from '../../src/chat/teams/cards.js';
-import { cardDigestDefinition } from '../../src/chat/teams/digestCard.js';
+import { cardDigestDefinition, digestFormCard, storedDigestValues } from '../../src/chat/teams/digestCard.js';
 import { cardRuleDefinition, type RuleCardValues, ruleFormCard } from '../../src/chat/teams/ruleCard.js';
 import { settingsCard } from '../../src/chat/teams/settingsCard.js';
 import { graphAccountsFrom } from '../../src/compose/graphAccount.js';
@@ -28,7 +28,7 @@ import { fingerprint, SAMPLE_NOW, type SampleMessage } from './messages.js';
 /**
  * The setup-from-chat surfaces, made by the product's own code over the sandbox of the message
  * samples: Slack's App Home, rule form (with its Preview answered by the 30-day backtest) and
- * digest form, and Teams' settings card and rule card. Drawn at 15:00 IST on the incident's day
+ * digest form, and Teams' settings card, rule card and digest card. Drawn at 15:00 IST on the incident's day
  * (Tue 24 Nov), the alert checks run through it, so the Home has an alert open.
  */
 export interface SetupSample {
@@ -151,7 +151,7 @@ export async function setupSamples(): Promise<SetupSample[]> {
     clock += 3 * 60_000;
     await saved('the Teams rule', saveRuleForm(ctx, teams, cardRuleDefinition({ kind: 'health', account: 'acme-retail' }, TEAMS_OPS)));
     clock += 2 * 60_000;
-    await saved(
+    const weekly = await saved(
       'the Teams digest',
       saveDigestForm(
         ctx,
@@ -190,7 +190,16 @@ export async function setupSamples(): Promise<SetupSample[]> {
         slack: ruleForm,
         teams: ruleFormCard({ accounts: teamsAccounts, values: MAIN_TO_INDIA, metadata: {}, preview: teamsPreview }),
       },
-      { name: 'digest-form', title: 'The digest form', slack: digestForm },
+      {
+        name: 'digest-form',
+        title: 'The digest form',
+        slack: digestForm,
+        teams: digestFormCard({
+          accounts: teamsAccounts,
+          values: storedDigestValues(config, weekly.digest),
+          metadata: { digestId: weekly.digest.id, version: weekly.digest.version },
+        }),
+      },
     );
     return out;
   } finally {
