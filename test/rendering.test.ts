@@ -3,11 +3,12 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Anomaly } from '../src/analytics/anomalies.js';
 import { CHART_DISPLAY_WIDTH, smallestFont } from '../src/charts/spec.js';
-import { blockKitViolations } from './fakes/slack.js';
+import { blockKitViolations, viewViolations } from './fakes/slack.js';
 import { launchBrowser, renderTeamsCard } from './render/browser.js';
 import { manyBandCharts, messageCharts, sandboxCharts } from './render/charts.js';
 import { type ChartUnderTest, chartLegibility } from './render/legibility.js';
-import { fingerprint, type SampleMessage, sampleImages, sampleMessages } from './render/messages.js';
+import { type SampleMessage, sampleImages, sampleMessages } from './render/messages.js';
+import { type SetupSample, screenshotManifest, setupSamples } from './render/setup.js';
 
 /**
  * Every message type, drawn by Microsoft's Adaptive Cards renderer in Chromium at a phone's
@@ -17,12 +18,15 @@ import { fingerprint, type SampleMessage, sampleImages, sampleMessages } from '.
 let browser: Browser;
 let page: Page;
 let messages: SampleMessage[];
+/** The setup-from-chat surfaces the README shows: App Home / settings card, rule form, digest form. */
+let setup: SetupSample[];
 /** Every kind of chart: the messages', other accounts' reports, many bands, backtests. */
 let charts: ChartUnderTest[];
 
 beforeAll(async () => {
   let more: ChartUnderTest[];
   [messages, more] = await Promise.all([sampleMessages(), sandboxCharts()]);
+  setup = await setupSamples();
   charts = [...messageCharts(messages), ...manyBandCharts(), ...more];
   browser = await launchBrowser();
   page = await browser.newPage();
@@ -294,7 +298,23 @@ describe('the screenshots in docs/', () => {
     const manifest = 'docs/screenshots/messages.json';
     expect(existsSync(manifest), 'run npm run docs:screenshots').toBe(true);
     const recorded = JSON.parse(readFileSync(manifest, 'utf8')) as Record<string, string>;
-    const now = Object.fromEntries(messages.map((m) => [m.name, fingerprint(m)]));
+    expect(setup.map((s) => [s.name, Boolean(s.slack), Boolean(s.teams)])).toEqual([
+      ['app-home', true, true],
+      ['rule-form', true, true],
+      ['digest-form', true, true],
+    ]);
+    const now = screenshotManifest(messages, setup);
     expect(now, 'the messages changed: run npm run docs:screenshots').toEqual(recorded);
+  });
+
+  it('of the settings surfaces show views Slack takes and cards that fit Teams, the Preview answered', async () => {
+    for (const surface of setup.filter((s) => s.slack)) expect(viewViolations(surface.slack), surface.name).toEqual([]);
+    for (const surface of setup.filter((s) => s.teams))
+      expect((await renderTeamsCard(page, surface.teams!, 450)).overflows, surface.name).toEqual([]);
+    const form = JSON.stringify(setup.find((s) => s.name === 'rule-form')!.slack);
+    expect(form).toMatch(/This rule would have alerted \d+ times? in 30 days/);
+    const home = JSON.stringify(setup.find((s) => s.name === 'app-home')!.slack);
+    for (const shown of [':rotating_light: Open: A-', ':lock: ', ':bell: ', ':calendar: ', '*Recent changes*'])
+      expect(home).toContain(shown);
   });
 });

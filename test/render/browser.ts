@@ -153,7 +153,14 @@ const EMOJI: Record<string, string> = {
   large_green_circle: '🟢',
   warning: '⚠️',
   hourglass_flowing_sand: '⏳',
+  lock: '🔒',
+  bell: '🔔',
+  calendar: '📆',
+  rotating_light: '🚨',
 };
+
+/** How Slack shows the samples' people and channels (a mention names them). */
+const NAMES: Record<string, string> = { U0ALICE: 'Alice', U0BOB: 'Bob', C0OPS: 'whatsapp-ops' };
 
 function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -162,7 +169,8 @@ function escapeHtml(text: string): string {
 /** Slack mrkdwn (as we write it) as HTML: entities, mentions, emoji, code, bold, italics. */
 export function mrkdwnHtml(text: string): string {
   const unescaped = text
-    .replace(/<@([A-Z0-9]+)>/g, '@$1')
+    .replace(/<@([A-Z0-9]+)>/g, (_, id: string) => `@${NAMES[id] ?? id}`)
+    .replace(/<#([A-Z0-9]+)(?:\|[^>]*)?>/g, (_, id: string) => `#${NAMES[id] ?? id}`)
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&');
@@ -196,27 +204,101 @@ const SLACK_CSS = `
   .actions { display: flex; flex-wrap: wrap; gap: 8px; margin: 8px 0 4px; }
   .button { border: 1px solid #bbb; border-radius: 4px; padding: 3px 12px; font-weight: 700; font-size: 13px; }
   .button.primary { background: #007a5a; color: #fff; border-color: #007a5a; }
+  .button.danger { color: #e01e5a; border-color: #e01e5a; }
+  .divider { border-top: 1px solid #ddd; margin: 12px 0; }
+  .accessory { display: flex; gap: 12px; align-items: flex-start; justify-content: space-between; }
+  .accessory .button { flex: none; margin-top: 2px; }
+  .input { margin: 14px 0; }
+  .label { font-weight: 700; margin-bottom: 6px; } .label .optional { font-weight: 400; color: #616061; }
+  .box { border: 1px solid #bbb; border-radius: 4px; padding: 7px 10px; min-height: 22px; display: flex; justify-content: space-between; gap: 8px; }
+  .box .empty { color: #999; } .box .caret { color: #616061; }
+  .hint { font-size: 13px; color: #616061; margin-top: 4px; }
+  .check { display: flex; gap: 8px; align-items: center; margin: 4px 0; }
+  .check .tick { width: 16px; height: 16px; border: 1px solid #bbb; border-radius: 3px; font-size: 12px; line-height: 16px; text-align: center; }
+  .check .tick.on { background: #1264a3; border-color: #1264a3; color: #fff; }
+  .view { border: 1px solid #ddd; border-radius: 8px; box-shadow: 0 4px 12px rgba(0,0,0,.15); margin: 12px; background: #fff; }
+  .bar { display: flex; align-items: center; gap: 10px; padding: 14px 20px; border-bottom: 1px solid #ddd; font-size: 20px; font-weight: 900; }
+  .bar .title { flex: 1; } .bar .close { font-weight: 400; color: #616061; }
+  .tabs { display: flex; gap: 20px; padding: 0 20px; border-bottom: 1px solid #ddd; font-size: 14px; }
+  .tabs span { padding: 8px 0; color: #616061; } .tabs .on { color: #1d1c1d; font-weight: 700; border-bottom: 2px solid #1264a3; }
+  .body { padding: 4px 20px 12px; }
+  .footer { display: flex; justify-content: flex-end; gap: 8px; padding: 14px 20px; border-top: 1px solid #ddd; }
+  .footer .button { padding: 6px 14px; font-size: 15px; }
 `;
 
-export function slackHtml(message: SlackMessage, images: Record<string, Buffer>, width: number): string {
-  const blocks = message.blocks.map((b: Record<string, any>) => {
-    switch (b.type) {
-      case 'header':
-        return `<div class="header">${escapeHtml(b.text.text)}</div>`;
-      case 'section':
-        return `<div class="section">${b.text ? mrkdwnHtml(b.text.text) : ''}${b.fields ? `<div class="fields">${b.fields.map((f: { text: string }) => `<div>${mrkdwnHtml(f.text)}</div>`).join('')}</div>` : ''}</div>`;
-      case 'context':
-        return `<div class="context">${b.elements.map((e: { text: string }) => mrkdwnHtml(e.text)).join(' &nbsp; ')}</div>`;
-      case 'image': {
-        const name = b.slack_file ? String(b.slack_file.id).slice(1) : undefined;
-        const src = name && images[name] ? `data:image/png;base64,${images[name]!.toString('base64')}` : (b.image_url ?? '');
-        return `<img src="${src}" alt="${escapeHtml(b.alt_text)}">`;
-      }
-      case 'actions':
-        return `<div class="actions">${b.elements.map((e: Record<string, any>) => `<span class="button ${e.style ?? ''}">${escapeHtml(e.text.text)}</span>`).join('')}</div>`;
-      default:
-        return '';
+type BlockJson = Record<string, any>;
+
+const plain = (t: { text: string } | undefined) => escapeHtml(t?.text ?? '');
+const button = (e: BlockJson) => `<span class="button ${e.style ?? ''}">${plain(e.text)}</span>`;
+
+/** An input's element as Slack draws it: a box with what it holds now (a select's choice, the text typed), or ticks. */
+function elementHtml(e: BlockJson): string {
+  const box = (value: string | undefined, caret = '') =>
+    `<div class="box">${value ? `<span>${value}</span>` : '<span class="empty">&nbsp;</span>'}${caret ? `<span class="caret">${caret}</span>` : ''}</div>`;
+  switch (e.type) {
+    case 'static_select':
+      return box(e.initial_option ? plain(e.initial_option.text) : undefined, '▾');
+    case 'conversations_select':
+      return box(e.initial_conversation ? `#${escapeHtml(NAMES[e.initial_conversation] ?? e.initial_conversation)}` : 'This channel', '▾');
+    case 'plain_text_input':
+      return box(e.initial_value ? escapeHtml(e.initial_value) : undefined);
+    case 'timepicker':
+      return box(e.initial_time ? escapeHtml(e.initial_time) : undefined, '🕘');
+    case 'checkboxes': {
+      const on = new Set((e.initial_options ?? []).map((o: BlockJson) => o.value));
+      return e.options
+        .map(
+          (o: BlockJson) =>
+            `<div class="check"><span class="tick ${on.has(o.value) ? 'on' : ''}">${on.has(o.value) ? '✓' : ''}</span>${plain(o.text)}</div>`,
+        )
+        .join('');
     }
-  });
+    default:
+      return box(escapeHtml(String(e.type)));
+  }
+}
+
+function blockHtml(b: BlockJson, images: Record<string, Buffer>): string {
+  switch (b.type) {
+    case 'header':
+      return `<div class="header">${escapeHtml(b.text.text)}</div>`;
+    case 'section': {
+      const inner = `<div>${b.text ? mrkdwnHtml(b.text.text) : ''}${b.fields ? `<div class="fields">${b.fields.map((f: { text: string }) => `<div>${mrkdwnHtml(f.text)}</div>`).join('')}</div>` : ''}</div>`;
+      if (b.accessory?.type === 'button') return `<div class="section accessory">${inner}${button(b.accessory)}</div>`;
+      return `<div class="section">${inner}</div>`;
+    }
+    case 'context':
+      return `<div class="context">${b.elements.map((e: { text: string }) => mrkdwnHtml(e.text)).join(' &nbsp; ')}</div>`;
+    case 'divider':
+      return '<div class="divider"></div>';
+    case 'image': {
+      const name = b.slack_file ? String(b.slack_file.id).slice(1) : undefined;
+      const src = name && images[name] ? `data:image/png;base64,${images[name]!.toString('base64')}` : (b.image_url ?? '');
+      return `<img src="${src}" alt="${escapeHtml(b.alt_text)}">`;
+    }
+    case 'actions':
+      return `<div class="actions">${b.elements.map(button).join('')}</div>`;
+    case 'input':
+      return `<div class="input"><div class="label">${plain(b.label)}${b.optional ? ' <span class="optional">(optional)</span>' : ''}</div>${elementHtml(b.element)}${b.hint ? `<div class="hint">${plain(b.hint)}</div>` : ''}</div>`;
+    default:
+      return '';
+  }
+}
+
+export function slackHtml(message: SlackMessage, images: Record<string, Buffer>, width: number): string {
+  const blocks = message.blocks.map((b: BlockJson) => blockHtml(b, images));
   return `<html><head><style>${SLACK_CSS}</style></head><body><div class="msg" style="width:${width - 32}px"><div class="avatar">wp</div><div class="content"><div><span class="name">waba-pulse</span><span class="app">APP</span></div>${blocks.join('')}</div></div></body></html>`;
+}
+
+/**
+ * A Slack view in its frame: a modal with its title bar and Cancel/Save under it, or the app's
+ * Home tab under its name and tabs. Draw `.view`.
+ */
+export function slackViewHtml(view: BlockJson, width: number): string {
+  const blocks = (view.blocks as BlockJson[]).map((b) => blockHtml(b, {})).join('');
+  const frame =
+    view.type === 'modal'
+      ? `<div class="bar"><span class="title">${plain(view.title)}</span><span class="close">✕</span></div><div class="body">${blocks}</div><div class="footer">${view.close ? `<span class="button">${plain(view.close)}</span>` : ''}${view.submit ? `<span class="button primary">${plain(view.submit)}</span>` : ''}</div>`
+      : `<div class="bar"><span class="avatar">wp</span><span class="title">waba-pulse</span></div><div class="tabs"><span class="on">Home</span><span>Messages</span><span>About</span></div><div class="body">${blocks}</div>`;
+  return `<html><head><style>${SLACK_CSS}</style></head><body><div class="view" style="width:${width - 24}px">${frame}</div></body></html>`;
 }

@@ -6,15 +6,18 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchBrowser, renderTeamsCard, slackHtml } from './browser.js';
-import { fingerprint, sampleImages, sampleMessages } from './messages.js';
+import { launchBrowser, renderTeamsCard, slackHtml, slackViewHtml } from './browser.js';
+import { sampleImages, sampleMessages } from './messages.js';
+import { screenshotManifest, setupSamples } from './setup.js';
 
 const OUT = 'docs/screenshots';
-const WIDTHS = { teams: 450, slack: 600 } as const;
+/** Slack's modals are narrower than its message column; its Home tab as wide. */
+const WIDTHS = { teams: 450, slack: 600, slackModal: 520 } as const;
 
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const messages = await sampleMessages();
+  const setup = await setupSamples();
   const images = sampleImages(messages);
   const browser = await launchBrowser();
   try {
@@ -30,6 +33,22 @@ async function main(): Promise<void> {
       index.push(message.name);
       console.log(`${message.name}: ${message.title}`);
     }
+    // The setup-from-chat surfaces: Slack's Home and modals in their frames, Teams' cards.
+    for (const surface of setup) {
+      if (surface.slack) {
+        const width = surface.slack.type === 'modal' ? WIDTHS.slackModal : WIDTHS.slack;
+        await page.setViewportSize({ width, height: 900 });
+        await page.setContent(slackViewHtml(surface.slack, width));
+        await page.locator('.view').screenshot({ path: join(OUT, `${surface.name}-slack.png`) });
+      }
+      if (surface.teams) {
+        const rendered = await renderTeamsCard(page, surface.teams, WIDTHS.teams, {}, { openShowCards: false });
+        if (rendered.overflows.length) throw new Error(`${surface.name}: ${rendered.overflows.join('; ')}`);
+        await page.locator('#card').screenshot({ path: join(OUT, `${surface.name}-teams.png`) });
+      }
+      index.push(surface.name);
+      console.log(`${surface.name}: ${surface.title}`);
+    }
     // Phone widths too, for the report.
     const report = messages.find((m) => m.name === 'report')!;
     await renderTeamsCard(page, report.teams.card, 320, images, { openShowCards: false });
@@ -40,11 +59,10 @@ async function main(): Promise<void> {
     // The README's pictures of a chart: the daily digest's (the report sample, yesterday by number) and its failure reasons.
     writeFileSync('docs/chart-acme-daily.png', report.chart!);
     writeFileSync('docs/failures-acme-daily.png', report.failureChart!);
-    writeFileSync(
-      join(OUT, 'messages.json'),
-      `${JSON.stringify(Object.fromEntries(messages.map((m) => [m.name, fingerprint(m)])), null, 2)}\n`,
+    writeFileSync(join(OUT, 'messages.json'), `${JSON.stringify(screenshotManifest(messages, setup), null, 2)}\n`);
+    console.log(
+      `wrote screenshots of ${index.length} messages and settings surfaces to ${OUT}/ (the report at a phone's width too), and docs/chart-acme-daily.png, docs/failures-acme-daily.png`,
     );
-    console.log(`wrote ${index.length * 2 + 2} screenshots to ${OUT}/, and docs/chart-acme-daily.png, docs/failures-acme-daily.png`);
   } finally {
     await browser.close();
   }
