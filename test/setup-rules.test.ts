@@ -139,6 +139,11 @@ describe('a rule form’s fields, the same on every platform', () => {
       targets: [teams],
     });
     expect(fieldsOf(definition)).toMatchObject({ kind: 'drop', countries: 'IN, BR', minSent: '50', rateFloor: '0.9', remindEvery: '1h' });
+    // Display numbers as people type them, spaces and all: parted by commas and lines only.
+    expect(ruleDefinition({ ...typed, numbers: '+1 631 555 1000, +91 80 4555 1234\n16315551001' }, teams).scope).toEqual({
+      phoneNumbers: ['+1 631 555 1000', '+91 80 4555 1234', '16315551001'],
+      countries: ['IN', 'BR'],
+    });
     // A health rule: none of a drop rule's settings, whatever was typed in them.
     expect(ruleDefinition({ ...typed, kind: 'health', name: 'acme health' }, undefined)).toEqual({
       kind: 'health',

@@ -429,6 +429,45 @@ describe('the rule form', () => {
     // Gone from the rules, and in the recent changes.
     expect(textOf(home)).toContain(`<@U0BOB> deleted rule ${rule!.id} in <#C0OPS>: deleted: drop acme-retail`);
   });
+
+  it("previews an existing named rule: the rule's own name is no clash", async () => {
+    const made = await store.rules.createRule(
+      {
+        owner: { platform: 'slack', conversation: 'C0OPS' },
+        definition: { name: 'ops-preview', account: 'acme-retail', targets: [{ slack: { channel: 'C0OPS' } }] },
+        by: 'U0BOB',
+      },
+      NOW,
+    );
+    const since = slack.calls.length;
+    await interaction({
+      type: 'block_actions',
+      user: { id: 'U0BOB', team_id: 'T0FAKE' },
+      trigger_id: '777.888',
+      actions: [{ action_id: 'setup_new_rule', block_id: 'x', type: 'button', value: 'new' }],
+    });
+    await slack.waitFor(() => newCalls('views.open', since)[0]);
+    const open = slack.openedViews().at(-1)!;
+    const s = state({ channel: 'C0OPS', account: 'acme-retail' }) as { values: Record<string, unknown> };
+    s.values.name = { value: { type: 'plain_text_input', value: 'ops-preview' } };
+    await interaction({
+      type: 'block_actions',
+      user: { id: 'U0BOB', team_id: 'T0FAKE' },
+      view: {
+        id: open,
+        hash: slack.openView(open)!.hash,
+        type: 'modal',
+        callback_id: 'setup_rule_form',
+        private_metadata: JSON.stringify({ ruleId: made.id, version: made.version }),
+        state: s,
+      },
+      actions: [{ action_id: 'setup_preview', block_id: 'preview', type: 'button', value: 'preview' }],
+    });
+    const updated = await slack.waitFor(() => newCalls('views.update', since)[0], 60_000);
+    const answer = (updated.args.view as any).blocks.find((b: any) => b.block_id === 'preview_result').text.text as string;
+    expect(answer).toMatch(/^This rule would have alerted (no|\d+) times? in 30 days/);
+    await store.rules.deleteRule(made.id, made.version, 'U0BOB', NOW);
+  }, 90_000);
 });
 
 /** The digest form's state as Slack sends it back. */

@@ -48,9 +48,9 @@ export const DEFAULT_REMIND = '4h';
 export const DEFAULT_DRILL_DOWN: readonly string[] = ['phone', 'country'];
 
 /** Comma- or space-separated text as a list (nothing typed: none). */
-export function listOf(value: string | undefined): string[] | undefined {
+export function listOf(value: string | undefined, separators = /[,\s]+/): string[] | undefined {
   return value
-    ?.split(/[,\s]+/)
+    ?.split(separators)
     .map((s) => s.trim())
     .filter(Boolean);
 }
@@ -77,7 +77,8 @@ export function ruleDefinition(fields: RuleFields, target: Record<string, unknow
   const targets = target ? [target] : [];
   // A health rule takes none of a drop rule's settings (the schema refuses them by name).
   if (fields.kind === 'health') return { kind: 'health', ...common, targets };
-  const numbers = listOf(fields.numbers);
+  // A display number may be typed with spaces ("+1 631 555 1000"): only commas and lines part them.
+  const numbers = listOf(fields.numbers, /[,;\n]+/);
   const countries = listOf(fields.countries);
   const minSent = numberOf(fields.minSent);
   const rateFloor = numberOf(fields.rateFloor, true);

@@ -45,7 +45,13 @@ async function answerPreview(ctx: CommandContext, client: WebClient, b: ViewBody
   const values = formValues(b.view.state as never);
   const edit = ruleEdit(b.view);
   const metadata = edit && edit !== 'forged' ? edit : {};
-  const checked = await checkRuleForm(ctx, editorOf(client, b.user.id, b.user.team_id), ruleFormDefinition(values));
+  // An edit's own name is no clash (a forged id only previews, never stores).
+  const checked = await checkRuleForm(
+    ctx,
+    editorOf(client, b.user.id, b.user.team_id),
+    ruleFormDefinition(values),
+    edit && edit !== 'forged' ? { ruleId: edit.ruleId } : undefined,
+  );
   let preview: string;
   try {
     preview = checked.ok

@@ -220,7 +220,13 @@ export class TeamsSetup {
    */
   private async preview(context: TurnContext, who: Requester, values: RuleCardValues, metadata: RuleCardMetadata): Promise<CardAnswer> {
     const accounts = this.choices(who);
-    const checked = await checkRuleForm(this.ctx, this.editor(who), cardRuleDefinition(values, who.conversation));
+    // An edit's own name is no clash (a forged id only previews, never stores).
+    const checked = await checkRuleForm(
+      this.ctx,
+      this.editor(who),
+      cardRuleDefinition(values, who.conversation),
+      metadata.ruleId ? { ruleId: metadata.ruleId } : undefined,
+    );
     if (!checked.ok)
       return cardAnswer(
         ruleFormCard({
