@@ -14,7 +14,7 @@ import {
   digestValuesOf,
 } from './digestForm.js';
 import { DIGEST_ACTIONS } from './homeView.js';
-import { accountChoices, editOf, editorOf, FORGED_FORM, noticeView, redrawHome, type ViewBody } from './people.js';
+import { accountChoices, editOf, editorOf, FORGED_FORM, noticeView, redrawHome, type ViewBody, whoOf } from './people.js';
 
 /** Open the digest form (new, or a stored digest to edit) on a trigger from a button or the slash command. */
 export async function openDigestForm(
@@ -37,12 +37,7 @@ export function listenToDigestForms(app: App, ctx: CommandContext, log: Logger):
   app.action(DIGEST_ACTIONS.newDigest, async ({ ack, body, client }) => {
     await ack();
     const b = body as unknown as ViewBody;
-    await openDigestForm(
-      ctx,
-      client,
-      { user: b.user.id, team: b.user.team_id, triggerId: b.trigger_id ?? '' },
-      { values: {}, metadata: {} },
-    );
+    await openDigestForm(ctx, client, whoOf(b), { values: {}, metadata: {} });
   });
 
   app.action(DIGEST_ACTIONS.editDigest, async ({ ack, body, action, client }) => {
@@ -53,15 +48,10 @@ export function listenToDigestForms(app: App, ctx: CommandContext, log: Logger):
     const editor = editorOf(client, b.user.id, b.user.team_id);
     const theirs = stored?.platform === 'slack' && (await editor.isMember(stored.conversation));
     if (!stored || !theirs) return;
-    await openDigestForm(
-      ctx,
-      client,
-      { user: b.user.id, team: b.user.team_id, triggerId: b.trigger_id ?? '' },
-      {
-        values: digestValuesOf(digestDefinition(ctx.config, stored, { slack: { channel: stored.conversation } })),
-        metadata: { digestId: stored.id, version: stored.version },
-      },
-    );
+    await openDigestForm(ctx, client, whoOf(b), {
+      values: digestValuesOf(digestDefinition(ctx.config, stored, { slack: { channel: stored.conversation } })),
+      metadata: { digestId: stored.id, version: stored.version },
+    });
   });
 
   app.action(DIGEST_ACTIONS.deleteDigest, async ({ ack, body, client }) => {
@@ -72,7 +62,7 @@ export function listenToDigestForms(app: App, ctx: CommandContext, log: Logger):
     const said =
       edit === 'forged' ? `Not deleted: ${FORGED_FORM}.` : await deleteDigestForm(ctx, editorOf(client, b.user.id, b.user.team_id), edit);
     await client.views.update({ view_id: b.view.id, view: noticeView('Digest', said) as never });
-    await redrawHome(ctx, client, { user: b.user.id, team: b.user.team_id }, log);
+    await redrawHome(ctx, client, whoOf(b), log);
   });
 
   app.view(DIGEST_FORM, async ({ ack, body, client }) => {
@@ -90,6 +80,6 @@ export function listenToDigestForms(app: App, ctx: CommandContext, log: Logger):
     }
     await ack();
     log.info({ digest: saved.digest.id, version: saved.digest.version, by: b.user.id }, 'digest saved from slack');
-    await redrawHome(ctx, client, { user: b.user.id, team: b.user.team_id }, log);
+    await redrawHome(ctx, client, whoOf(b), log);
   });
 }

@@ -107,6 +107,9 @@ export type ViewBody = {
   };
 };
 
+/** Who acted on a view, and the trigger a new modal opens from. */
+export const whoOf = (b: ViewBody) => ({ user: b.user.id, team: b.user.team_id, triggerId: b.trigger_id ?? '' });
+
 /**
  * The form's `private_metadata`: the id of what it edits and the version it started from; none
  * for a new one. Anything else there (forged, garbled) is `forged`: refused, never read as new.

@@ -6,7 +6,7 @@ import { checkRuleForm, deleteRuleForm, previewRule, saveRuleForm } from '../set
 import { errorMessage } from '../surface.js';
 import { listenToDigestForms } from './digestSetup.js';
 import { SETUP_ACTIONS } from './homeView.js';
-import { accountChoices, editOf, editorOf, FORGED_FORM, noticeView, publishHome, redrawHome, type ViewBody } from './people.js';
+import { accountChoices, editOf, editorOf, FORGED_FORM, noticeView, publishHome, redrawHome, type ViewBody, whoOf } from './people.js';
 import {
   fieldErrors,
   formValues,
@@ -31,8 +31,6 @@ export async function openRuleForm(
   const accounts = await accountChoices(ctx, client, who.user, who.team);
   await client.views.open({ trigger_id: who.triggerId, view: ruleFormView({ accounts, ...start }) as never });
 }
-
-const whoOf = (b: ViewBody) => ({ user: b.user.id, team: b.user.team_id, triggerId: b.trigger_id ?? '' });
 
 function ruleEdit(view: ViewBody['view']) {
   const edit = editOf(view, 'ruleId');
@@ -134,7 +132,7 @@ export function listenToSetup(app: App, ctx: CommandContext, log: Logger): void 
     const said =
       edit === 'forged' ? `Not deleted: ${FORGED_FORM}.` : await deleteRuleForm(ctx, editorOf(client, b.user.id, b.user.team_id), edit);
     await client.views.update({ view_id: b.view.id, view: noticeView('Alert rule', said) as never });
-    await redrawHome(ctx, client, { user: b.user.id, team: b.user.team_id }, log);
+    await redrawHome(ctx, client, whoOf(b), log);
   });
 
   app.view(RULE_FORM, async ({ ack, body, client }) => {
@@ -152,7 +150,7 @@ export function listenToSetup(app: App, ctx: CommandContext, log: Logger): void 
     }
     await ack();
     log.info({ rule: saved.rule.id, version: saved.rule.version, by: b.user.id }, 'alert rule saved from slack');
-    await redrawHome(ctx, client, { user: b.user.id, team: b.user.team_id }, log);
+    await redrawHome(ctx, client, whoOf(b), log);
   });
 
   listenToDigestForms(app, ctx, log);
