@@ -48,17 +48,7 @@ export class SqlPreferenceRepository implements PreferenceRepository {
     const found = await this.subscription(id);
     if (!found) throw new DigestNotFoundError(id);
     await this.inConversation(found, async (tx) => {
-      const current = await currentAt(tx, id, expectedVersion);
-      await tx.deleteFrom('subscriptions').where('id', '=', id).execute();
-      await logChange(tx, {
-        digestId: id,
-        version: current.version + 1,
-        action: 'delete',
-        by,
-        at: now,
-        before: logged(current, fieldsOf(current)),
-        after: null,
-      });
+      await removeDigest(tx, await currentAt(tx, id, expectedVersion), { by, now });
     });
   }
 
@@ -72,17 +62,7 @@ export class SqlPreferenceRepository implements PreferenceRepository {
         .where('account_id', '=', accountId)
         .execute();
       for (const row of rows.map(toSubscription)) {
-        await tx.deleteFrom('subscriptions').where('id', '=', row.id).execute();
-        if (change)
-          await logChange(tx, {
-            digestId: row.id,
-            version: row.version + 1,
-            action: 'delete',
-            by: change.by,
-            at: change.now,
-            before: logged(row, fieldsOf(row)),
-            after: null,
-          });
+        await removeDigest(tx, row, change);
       }
       return rows.length;
     });
@@ -170,6 +150,21 @@ export class SqlPreferenceRepository implements PreferenceRepository {
         .execute(),
     );
   }
+}
+
+/** Delete a digest, and log it as deleted when who and when are known. */
+async function removeDigest(tx: Tx, row: Subscription, change: { by: string; now: number } | undefined): Promise<void> {
+  await tx.deleteFrom('subscriptions').where('id', '=', row.id).execute();
+  if (change)
+    await logChange(tx, {
+      digestId: row.id,
+      version: row.version + 1,
+      action: 'delete',
+      by: change.by,
+      at: change.now,
+      before: logged(row, fieldsOf(row)),
+      after: null,
+    });
 }
 
 /** The conversation's subscription to the same account and period, if it has one. */
