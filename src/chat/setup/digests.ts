@@ -10,7 +10,7 @@ import type { DigestFields, Platform, Subscription } from '../../store/types.js'
 import { quoted } from '../../text.js';
 import type { ChatTarget } from '../../vocabulary/chat.js';
 import type { CommandContext } from '../context.js';
-import { firstTarget, type RuleEditor } from './rules.js';
+import { fail, firstTarget, postingProblem, type RuleEditor } from './rules.js';
 
 /**
  * Digests set up in a form, the same on every platform: the form's fields are a digest under
@@ -43,7 +43,6 @@ export type DigestCheck =
 export type DigestSaveOutcome = { ok: true; digest: Subscription } | { ok: false; problems: RuleProblem[] };
 
 const WEEKDAY_KEYS = Object.keys(WEEKDAYS) as Array<keyof typeof WEEKDAYS>;
-const fail = (path: string, message: string): { ok: false; problems: RuleProblem[] } => ({ ok: false, problems: [{ path, message }] });
 
 /** The definition checked as `digests:` would, for the conversation it posts to: the schema, one target, a known account. */
 function checkShape(
@@ -99,9 +98,8 @@ export async function checkDigestForm(
   const owner: ChatTarget = { platform: editor.platform, conversation: target };
   const shape = checkShape(ctx.config, owner, definition);
   if (!shape.ok) return shape;
-  if (!(await editor.isMember(target))) return fail('targets', 'you are not in that channel: choose one of yours');
-  if (editor.canPost && !(await editor.canPost(target)))
-    return fail('targets', 'waba-pulse cannot post in that channel: invite it there first, or choose another');
+  const posting = await postingProblem(editor, target);
+  if (posting) return fail('targets', posting);
   const { fields } = shape;
   const account = lookupAccount(visibleAccounts(ctx.config, { ...editor, conversation: target }), fields.accountId);
   if (!account) return fail('account', `${shape.account.name} may not be seen in that channel: choose another account or channel`);

@@ -36,7 +36,22 @@ export type RuleCheck =
   | { ok: true; owner: ChatTarget; account: AccountConfig; rule: AlertRuleConfig }
   | { ok: false; problems: RuleProblem[] };
 
-const fail = (path: string, message: string): { ok: false; problems: RuleProblem[] } => ({ ok: false, problems: [{ path, message }] });
+/** A form refused for one reason, on the field it is about. */
+export const fail = (path: string, message: string): { ok: false; problems: RuleProblem[] } => ({
+  ok: false,
+  problems: [{ path, message }],
+});
+
+/**
+ * Why a form may not post to this conversation, asked of the platform: the person is not in it,
+ * or the bot cannot post there. Undefined when it may.
+ */
+export async function postingProblem(editor: RuleEditor, conversation: string): Promise<string | undefined> {
+  if (!(await editor.isMember(conversation))) return 'you are not in that channel: choose one of yours';
+  if (editor.canPost && !(await editor.canPost(conversation)))
+    return 'waba-pulse cannot post in that channel: invite it there first, or choose another';
+  return undefined;
+}
 
 /**
  * Whether the person may create, edit and delete alert rules: anyone who may see the account,
@@ -69,9 +84,8 @@ export async function checkRuleForm(
   const owner: ChatTarget = { platform: editor.platform, conversation: target };
   const checked = validateChatRule(ctx.config, owner, definition);
   if (!checked.ok) return checked;
-  if (!(await editor.isMember(target))) return fail('targets', 'you are not in that channel: choose one of yours');
-  if (editor.canPost && !(await editor.canPost(target)))
-    return fail('targets', 'waba-pulse cannot post in that channel: invite it there first, or choose another');
+  const posting = await postingProblem(editor, target);
+  if (posting) return fail('targets', posting);
   const account = lookupAccount(visibleAccounts(ctx.config, { ...editor, conversation: target }), checked.rule.account);
   if (!account) return fail('account', `${checked.rule.account} may not be seen in that channel: choose another account or channel`);
   const name = checked.rule.name;
