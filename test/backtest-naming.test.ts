@@ -68,6 +68,15 @@ describe('episode naming (plain values)', () => {
     expect(both.scope.kind).toBe('phone');
   });
 
+  it('says a scope of the opening check dropping again after its drop ended as another incident', () => {
+    // The number dropped with the account at 10:00 (headline: the number); the account again at 13:00.
+    const opened = openedBy([opening, drop(PHONE, '10:00', '11:00', 0.8, 'warning')]);
+    const goingOn = followCheck(opened, [drop(ACCOUNT, '10:00', '11:30', 0.88, 'warning')], TZ);
+    expect(goingOn.joined).toEqual([]);
+    const after = followCheck(goingOn, [drop(ACCOUNT, '13:00', '14:00', 0.9, 'warning')], TZ);
+    expect(after.explanation).toBe('+1 631 555 1000 10:00–11:00 Then all traffic at 90.0% (expected 96.0%) from 13:00\u00a0IST.');
+  });
+
   it('says each joining incident once, named by its headline scope', () => {
     const opened = openedBy([opening]);
     const first = followCheck(opened, [later, drop(ACCOUNT, '13:00', '14:00', 0.9, 'warning')], TZ);

@@ -183,6 +183,16 @@ export interface SeriesAnalysis {
    * them (`coverage`). Absent when the whole series was judged.
    */
   unjudgedUntil?: number | undefined;
+  /**
+   * Single half-hour drops the next half hour has not yet confirmed or cleared (too young to
+   * tell): a report shows them, an alert check waits a half hour for the next to say.
+   */
+  unconfirmed?: Anomaly[] | undefined;
+  /**
+   * Single half hours of the whole window (its history too) far enough down to alarm alone that
+   * the next half hour showed to be blips: how prone the scope is to them.
+   */
+  blips: number;
 }
 
 /** `detectAnomalies`, plus what each bucket was expected to deliver (for "back to normal" tests). */
@@ -195,6 +205,7 @@ export function analyzeSeries(input: DetectionInput): SeriesAnalysis {
       expected: new Float64Array(length).fill(NaN),
       judgedDelivered: new Float64Array(length),
       noise: { tau: Number.NaN, rho: Number.NaN, longRun: Number.NaN },
+      blips: 0,
     };
   const scorer = new BucketScorer(input.history, input.series, input.granularity, input.tz, thresholds(s), input.coverage);
   scorer.run();
@@ -206,19 +217,22 @@ export function analyzeSeries(input: DetectionInput): SeriesAnalysis {
     const p = input.series[k]!;
     judgedDelivered[k] = p.settled || p.arrived === undefined ? p.delivered : p.delivered / Math.max(p.arrived, 0.01);
   }
+  const unconfirmed: Anomaly[] = [];
   return {
-    anomalies: assemble(scorer, s, input),
+    anomalies: assemble(scorer, s, input, unconfirmed),
     expected,
     judgedDelivered,
     noise: { tau: Math.sqrt(scorer.tau2), rho: scorer.rho, longRun: scorer.longRun },
+    blips: input.granularity === 'half_hour' ? countBlips(scorer, s) : 0,
     ...(scorer.unjudgedUntil > scorer.from
       ? { unjudgedUntil: scorer.unjudgedUntil < scorer.n ? scorer.starts[scorer.unjudgedUntil]! : input.series[length - 1]!.end }
       : {}),
+    ...(unconfirmed.length ? { unconfirmed } : {}),
   };
 }
 
-function assemble(scorer: BucketScorer, s: DetectionSettings, input: DetectionInput): Anomaly[] {
-  const ctx: Assembly = { scorer, s, input };
+function assemble(scorer: BucketScorer, s: DetectionSettings, input: DetectionInput, unconfirmed: Anomaly[]): Anomaly[] {
+  const ctx: Assembly = { scorer, s, input, unconfirmed };
   const { n, from, dropFlag, volFlag } = scorer;
   const gap = input.granularity === 'half_hour' ? 1 : 0;
   const out: Anomaly[] = [
@@ -229,10 +243,22 @@ function assemble(scorer: BucketScorer, s: DetectionSettings, input: DetectionIn
   return out.sort((a, b) => a.start - b.start);
 }
 
+/** Flagged half hours alone (no flagged neighbour) that the next half hour showed recovered. */
+function countBlips(sc: BucketScorer, s: DetectionSettings): number {
+  let count = 0;
+  for (let j = 0; j < sc.n; j++) {
+    if (sc.dropFlag[j] !== 1 || (j > 0 && sc.dropFlag[j - 1] === 1) || (j + 1 < sc.n && sc.dropFlag[j + 1] === 1)) continue;
+    if (recoveredAfter(sc, j, s) === 'recovered') count++;
+  }
+  return count;
+}
+
 interface Assembly {
   scorer: BucketScorer;
   s: DetectionSettings;
   input: DetectionInput;
+  /** Where single half hours not yet confirmed by the next are listed. */
+  unconfirmed: Anomaly[];
 }
 
 /** Flagged buckets in [from, n), grouped into runs allowing `gap` unflagged buckets inside. */
@@ -308,7 +334,8 @@ function dropAnomaly(ctx: Assembly, run: number[]): Anomaly | undefined {
   if (!significant && !belowFloor) return undefined;
   // One half hour that recovered at once is a blip (a batch to a stale list), not a delivery
   // problem: it stands only while nothing after it says otherwise. (A day is never a blip.)
-  if (single && !belowFloor && input.granularity === 'half_hour' && recoveredAfter(sc, run[0]!, s)) return undefined;
+  const after = single && !belowFloor && input.granularity === 'half_hour' ? recoveredAfter(sc, run[0]!, s) : 'dropped';
+  if (after === 'recovered') return undefined;
   const critical = deficit * 100 >= 10 || (floor !== undefined && observed < floor - 0.05);
   const judged = significant
     ? `expected ${pct(expected)} (at least ${pct(Math.max(0, expected - band))})`
@@ -318,7 +345,7 @@ function dropAnomaly(ctx: Assembly, run: number[]): Anomaly | undefined {
   const shown = settling
     ? `${pct(observed)} (deliveries still arriving; ${count(delivered)} of ${count(sent)} so far)`
     : `${pct(observed)} (${count(delivered)} of ${count(sent)} delivered)`;
-  return {
+  const anomaly: Anomaly = {
     kind: 'delivery_drop',
     scope: input.scope,
     start,
@@ -333,6 +360,8 @@ function dropAnomaly(ctx: Assembly, run: number[]): Anomaly | undefined {
     delivered,
     explanation: `Delivery ${scopePhrase(input.scope)} fell to ${shown} ${when(start, end, input.granularity, input.tz)}; ${judged}.`,
   };
+  if (after === 'unknown') ctx.unconfirmed.push(anomaly);
+  return anomaly;
 }
 
 /**
@@ -341,15 +370,21 @@ function dropAnomaly(ctx: Assembly, run: number[]): Anomaly | undefined {
  */
 const TELLING_SHARE = 0.9;
 
-/** The next bucket with enough messages to tell (within an hour) delivered about as expected. */
-function recoveredAfter(sc: BucketScorer, j: number, s: DetectionSettings): boolean {
+/**
+ * What the next bucket with enough messages says (within an hour): it delivered about as
+ * expected, it did not, or nothing yet (none, or too young to tell).
+ */
+function recoveredAfter(sc: BucketScorer, j: number, s: DetectionSettings): 'recovered' | 'dropped' | 'unknown' {
   for (let k = j + 1; k < sc.n && k <= j + 2; k++) {
     if (sc.judged[k] === 0 || sc.partial[k] === 1 || sc.sent[k]! < s.minSent) continue;
-    if (sc.settled[k] === 0 && sc.visibleShare[k]! < TELLING_SHARE) return false;
+    if (sc.settled[k] === 0 && sc.visibleShare[k]! < TELLING_SHARE) return 'unknown';
     const e = sc.p0[k]! - sc.allowance[k]!;
-    return sc.dropFlag[k] === 0 && !(sc.delivered[k]! / sc.visibleShare[k]! / sc.sent[k]! < e - s.minDropPoints / 100);
+    return sc.dropFlag[k] === 0 && !(sc.delivered[k]! / sc.visibleShare[k]! / sc.sent[k]! < e - s.minDropPoints / 100)
+      ? 'recovered'
+      : 'dropped';
   }
-  return false;
+  // Quiet half hours after it say nothing; only one still to come may.
+  return j + 2 < sc.n ? 'dropped' : 'unknown';
 }
 
 function volumeAnomaly(ctx: Assembly, run: number[], kind: 'volume_drop' | 'volume_spike'): Anomaly {

@@ -212,6 +212,13 @@ export class BucketScorer {
   rho = 0.3;
   /** How much the noise wanders together over hours (variance of a run's sum over its length; ≥ 1). */
   longRun = 1;
+  /**
+   * Whether the noise has been fitted from the scope's own residuals yet. Until then buckets are
+   * learned from, not judged: judged against a guessed noise, the first days of a window flagged
+   * drops the fit would not have, and what they flagged was then missing from the baseline and
+   * the fit — so a check could see a day-long drop its neighbour half an hour earlier did not.
+   */
+  private fitted = false;
 
   private readonly key: Int32Array;
   private readonly prevDay: Int32Array;
@@ -378,8 +385,11 @@ export class BucketScorer {
       this.refreshNoise(i);
       this.expectRate(i);
       this.expectVolume(i);
-      if (i >= this.from && i < this.unjudgedUntil) {
+      const unjudged = i >= this.from && i < this.unjudgedUntil;
+      if (unjudged || !this.fitted) {
         if (this.judged[i] === 1 && this.partial[i] === 0 && this.settled[i] === 1) this.learn(i);
+        // Volume needs no noise fit: a stop is a stop.
+        if (!unjudged) this.judgeVolume(i);
         continue;
       }
       if (this.judged[i] === 1 && this.partial[i] === 0) {
@@ -404,13 +414,14 @@ export class BucketScorer {
     }
   }
 
-  /** Every third day: τ² and ρ from the last week's residuals (in time order). */
+  /** τ², ρ and the long-run factor from the last week's residuals (in time order): first as soon as it can, then every third day. */
   private refreshNoise(i: number): void {
-    if (
-      Math.round(this.starts[i]! / (this.halfHourly ? 1800 : 86_400)) % (3 * this.perDay) !== 0 ||
-      this.residualCount < (this.halfHourly ? 20 : 5)
-    )
-      return;
+    // The first fit as soon as there are enough residuals (nothing is judged before it): the
+    // spread only — a correlation read from a few hours of residuals says more of the hour than of
+    // the scope. The full fit at fixed clock times, so a check and a report judge a bucket alike.
+    const first = !this.fitted;
+    const due = first || Math.round(this.starts[i]! / (this.halfHourly ? 1800 : 86_400)) % (3 * this.perDay) === 0;
+    if (!due || this.residualCount < (this.halfHourly ? 20 : 5)) return;
     const count = this.residualCount;
     const oldest = count < this.residualWindow ? 0 : this.residualNext;
     const { e, b, at, sort } = this.ordered;
@@ -422,6 +433,8 @@ export class BucketScorer {
     }
     const centre = medianOf(e, count, sort);
     this.tau2 = fitExtraVariance(e, b, count, centre);
+    this.fitted = true;
+    if (first) return;
     this.rho = lagOneCorrelation(e, b, at, count, centre, this.tau2);
     this.longRun = this.halfHourly ? longRunFactor(e, b, at, count, centre, this.tau2, this.rho, LONG_RUN_BLOCK) : 1;
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { judgeAlertScopes } from '../../src/alerts/judge/graph.js';
-import { arrivedAt, DEFAULT_SETTLE_CURVE } from '../../src/analytics/settle.js';
+import { arrivedAt, DEFAULT_SETTLE_CURVE, type SettleCurve } from '../../src/analytics/settle.js';
 import type { DataPoint } from '../../src/vocabulary/series.js';
 
 /** The Graph judge on plain series: what is going on, what may go on in buckets still settling, what ended. */
@@ -8,11 +8,11 @@ const HALF = 1800;
 const NOW = Date.UTC(2026, 10, 24, 18, 0) / 1000;
 const SETTLE_MS = 2 * 3600 * 1000;
 
-/** Eight days of 1,000 sent a half hour at 96%, with a drop to 80% over [from, to); young buckets as Graph shows them. */
-function series(from: number, to: number): DataPoint[] {
+/** Eight days of 1,000 sent a half hour at 96%, with a drop to `low` over [from, to); young buckets as Graph shows them. */
+function series(from: number, to: number, low = 0.8, blipAt?: number): DataPoint[] {
   const points: DataPoint[] = [];
   for (let start = NOW - 8 * 86_400; start < NOW; start += HALF) {
-    const rate = start >= from && start < to ? 0.8 : 0.96;
+    const rate = (start >= from && start < to) || start === blipAt ? low : 0.96;
     // A fixed pattern of ±0.5 points, so the week has a spread to learn.
     const wobble = ((start / HALF) % 3) - 1;
     const final = Math.round(1000 * (rate + wobble * 0.005));
@@ -23,11 +23,14 @@ function series(from: number, to: number): DataPoint[] {
   return points;
 }
 
-function judge(points: DataPoint[]) {
+/** The default curve's shares with the narrow spread an account's learned curve may have. */
+const LEARNED: SettleCurve = { ...DEFAULT_SETTLE_CURVE, sd: [0.01, 0.01, 0.005, 0.003, 0.001], source: 'learned' };
+
+function judge(points: DataPoint[], curve = DEFAULT_SETTLE_CURVE) {
   return judgeAlertScopes([{ scope: { kind: 'account', key: null, label: 'all traffic' }, dimension: 'account', points }], {
     nowMs: NOW * 1000,
     settleMs: SETTLE_MS,
-    curve: DEFAULT_SETTLE_CURVE,
+    curve,
     tz: 'UTC',
     detection: {},
   });
@@ -51,5 +54,30 @@ describe('the Graph judge of an alert check', () => {
     expect(j.ongoing).toEqual([]);
     expect(j.settling).toEqual([]);
     expect(j.recent.map((a) => a.end)).toEqual([NOW - 5 * 3600]);
+  });
+
+  // 17:00–17:30 is 30 minutes old at 18:00, and the half hour after it too young to tell a
+  // recovery: a single half hour that may yet be a blip.
+  it('lets a single half hour 8 points down wait for the next to say (a pending period)', () => {
+    const j = judge(series(NOW - 3600, NOW - 1800, 0.88), LEARNED);
+    expect(j.recent.map((a) => [a.kind, a.start, a.severity])).toEqual([['delivery_drop', NOW - 3600, 'warning']]);
+    expect(j.ongoing).toEqual([]);
+    expect(j.settling).toEqual([]);
+  });
+
+  it('alerts at once on a single half hour 20 points down, however young the next', () => {
+    const j = judge(series(NOW - 3600, NOW - 1800, 0.76), LEARNED);
+    expect(j.ongoing.map((a) => [a.kind, a.start])).toEqual([['delivery_drop', NOW - 3600]]);
+  });
+
+  it('lets even 20 points down wait on a scope that dipped alone and recovered earlier in its window', () => {
+    const j = judge(series(NOW - 3600, NOW - 1800, 0.76, NOW - 10 * 3600), LEARNED);
+    expect(j.ongoing).toEqual([]);
+    expect(j.recent.map((a) => a.start)).toEqual([NOW - 3600]);
+  });
+
+  it('alerts on 8 points down once a second half hour shows it too', () => {
+    const j = judge(series(NOW - 5400, NOW, 0.88), LEARNED);
+    expect(j.ongoing.map((a) => [a.kind, a.start])).toEqual([['delivery_drop', NOW - 5400]]);
   });
 });

@@ -162,6 +162,15 @@ describe('persistence on noisy scopes', () => {
     expect(detect(swinging(8)).filter((a) => a.kind === 'delivery_drop')).toEqual([]);
   });
 
+  it('learns from the buckets before the noise is first fitted, and judges none of them', () => {
+    // Everything is series (no history): a 30-point drop on day 2 at 02:00, before the fit (20
+    // residuals, from day 2 on), and on day 6.
+    const drop = (day: number, at: number) => (b: number) => b >= day * 48 + at && b < day * 48 + at + 4;
+    const points = halfHours(8, (b) => ({ sent: 1000, rate: drop(1, 4)(b) || drop(5, 20)(b) ? 0.67 : 0.97 }));
+    const found = detectAnomalies({ history: [], series: markSettlement(points, 1e15, 0), granularity: 'half_hour', tz: 'UTC', scope });
+    expect(found.filter((a) => a.kind === 'delivery_drop').map((a) => (a.start - START) / HH)).toEqual([5 * 48 + 20]);
+  });
+
   it('takes a half hour that recovers at once for a blip, not a drop', () => {
     const dip = 9 * 48 + 24;
     const points = halfHours(10, (b) => ({ sent: 2000, rate: b === dip ? 0.82 : 0.97 }));

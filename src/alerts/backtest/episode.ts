@@ -23,10 +23,25 @@ export interface EpisodeName {
   end: number;
   /** What joined after the opening check, in order. */
   joined: JoinedIncident[];
-  /** Keys (kind|scope) of what the opening check found: the opening incident. */
-  opening: string[];
+  /**
+   * What the opening check found (kind|scope and its span as last seen): the opening incident.
+   * The same scope dropping again after its span ended is another incident.
+   */
+  opening: OpeningSpan[];
   /** The headline's own explanation, without what joined. */
   headlineExplanation: string;
+}
+
+export interface OpeningSpan {
+  key: string;
+  start: number;
+  end: number;
+}
+
+/** The opening span `a` continues (same kind and scope, overlapping or adjacent), if any. */
+export function openingOf(name: Pick<EpisodeName, 'opening'>, a: Anomaly): OpeningSpan | undefined {
+  const key = anomalyKey(a);
+  return name.opening.find((o) => o.key === key && a.start <= o.end && a.end >= o.start);
 }
 
 export interface JoinedIncident {
@@ -58,7 +73,7 @@ export function openedBy(found: readonly Anomaly[]): EpisodeName {
     start: head.start,
     end: head.end,
     joined: [],
-    opening: [...new Set(found.map(anomalyKey))],
+    opening: found.map((a) => ({ key: anomalyKey(a), start: a.start, end: a.end })),
   };
 }
 
@@ -68,7 +83,7 @@ export function openedBy(found: readonly Anomaly[]): EpisodeName {
  * ended — joins, and is said after the headline.
  */
 export function followCheck(name: EpisodeName, found: readonly Anomaly[], tz: string): EpisodeName {
-  const next: EpisodeName = { ...name, joined: name.joined.map((j) => ({ ...j })) };
+  const next: EpisodeName = { ...name, joined: name.joined.map((j) => ({ ...j })), opening: name.opening.map((o) => ({ ...o })) };
   const headKey = anomalyKey({ kind: name.kind, scope: name.scope });
   for (const a of found) {
     if (a.severity === 'critical') next.severity = 'critical';
@@ -80,6 +95,8 @@ export function followCheck(name: EpisodeName, found: readonly Anomaly[], tz: st
       next.end = Math.max(next.end, a.end);
       continue;
     }
+    const opening = openingOf(next, a);
+    if (opening) opening.end = Math.max(opening.end, a.end);
     const known = next.joined.find((j) => j.key === key && sameIncident(j.start, j.end));
     if (known) {
       Object.assign(known, { end: Math.max(known.end, a.end), observed: a.observed, expected: a.expected, severity: a.severity });
@@ -87,7 +104,7 @@ export function followCheck(name: EpisodeName, found: readonly Anomaly[], tz: st
     }
     // Overlapping the headline's incident it is a related scope of it (as live alerts group them),
     // named under "also"; only what began after it is another incident.
-    if (a.start < next.end || next.opening.includes(key)) continue;
+    if (a.start < next.end || opening) continue;
     next.joined.push({
       key,
       kind: a.kind,

@@ -19,7 +19,7 @@ import { anomalyKey } from '../judge/anomalyKey.js';
 import type { Judgement } from '../judge/graph.js';
 import { checkWindow, withinBudget } from '../judge/graph.js';
 import { judgeStatuses, statusWindow } from '../judge/webhooks.js';
-import { type EpisodeName, followCheck, openedBy } from './episode.js';
+import { type EpisodeName, followCheck, openedBy, openingOf } from './episode.js';
 import { type JudgeJob, judgeChecks } from './judge.js';
 import { RecordingDelivery } from './recordingDelivery.js';
 import { type Filter, filterKey, ReplaySource } from './replaySource.js';
@@ -235,7 +235,7 @@ async function replayChecks(plan: ReplayPlan): Promise<{ episodes: BacktestEpiso
       seen.add(key);
       remember(current.found, a, now);
       // Only the opening incident moves the episode's first bad bucket: a later one joins it.
-      if (name.opening.includes(key) && a.start < current.firstBucketStart) {
+      if (openingOf(name, a) && a.start < current.firstBucketStart) {
         current.firstBucketStart = a.start;
         current.firstBucketEnd = a.start + bucketSeconds;
       }

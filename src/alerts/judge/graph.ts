@@ -1,5 +1,12 @@
-import { type Anomaly, type AnomalyScope, analyzeSeries, type DetectionSettings, detectionSettings } from '../../analytics/anomalies.js';
-import { fillGaps, markSettlement } from '../../analytics/buckets.js';
+import {
+  type Anomaly,
+  type AnomalyScope,
+  analyzeSeries,
+  type DetectionSettings,
+  detectionSettings,
+  type SeriesAnalysis,
+} from '../../analytics/anomalies.js';
+import { fillGaps, markSettlement, type SeriesPoint } from '../../analytics/buckets.js';
 import type { SettleCurve } from '../../analytics/settle.js';
 import type { DataPoint } from '../../vocabulary/series.js';
 
@@ -148,6 +155,19 @@ export interface Judgement {
 /** Half hours of a scope's trail on an alert's chart: twelve hours. */
 const TRAIL_BUCKETS = 24;
 
+/**
+ * A single half hour the next has not yet confirmed waits for it (a pending period, as
+ * Grafana's) unless it is 10 points or more down as its deliveries are expected to have arrived
+ * — the detector reads young buckets at the low end of that, so a big drop would look smaller.
+ */
+function severeAsArriving(a: Anomaly, series: readonly SeriesPoint[], analysis: SeriesAnalysis): boolean {
+  const k = series.findIndex((p) => p.start === a.start);
+  const p = series[k];
+  if (!p || p.sent === 0 || Number.isNaN(analysis.expected[k]!)) return true;
+  return analysis.expected[k]! - analysis.judgedDelivered[k]! / p.sent >= SEVERE_DROP;
+}
+const SEVERE_DROP = 0.1;
+
 export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOptions): Judgement {
   const { start, split, end } = checkWindow(options.nowMs);
   const settings = detectionSettings(options.detection);
@@ -170,6 +190,7 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
     for (const a of analysis.anomalies) {
       if (a.kind === 'volume_spike') continue;
       recent.push(a);
+      if (analysis.unconfirmed?.includes(a) && (analysis.blips > 0 || !severeAsArriving(a, series, analysis))) continue;
       if (a.end >= end - 2 * HALF_HOUR) {
         ongoing.push(a);
         going = true;
