@@ -185,7 +185,7 @@ export interface SeriesAnalysis {
   unjudgedUntil?: number | undefined;
   /**
    * Single half-hour drops the next half hour has not yet confirmed or cleared (too young to
-   * tell): a report shows them, an alert check waits a half hour for the next to say.
+   * tell): a report shows them; an alert check may wait for the next to say (`blips`).
    */
   unconfirmed?: Anomaly[] | undefined;
   /**
