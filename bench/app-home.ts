@@ -5,13 +5,9 @@
  * digest (click to `views.open`) and saving a digest (the `view_submission` answered).
  * Run: npm run bench:home
  */
-import { createHmac } from 'node:crypto';
-import { buildConfig } from '../src/configure.js';
-import { silentLogger } from '../src/log.js';
 import { sampleAccounts, syntheticAccounts } from '../src/sandbox/accounts.js';
-import { startService } from '../src/serve/service.js';
-import { startFakeSlack } from '../test/fakes/slack.js';
 import { forkSandbox } from './sandboxProcess.js';
+import { startSlackBench } from './slackService.js';
 
 const SECRET = 'bench-home-secret';
 const PEOPLE = 20;
@@ -21,46 +17,9 @@ async function main(): Promise<void> {
   const now = Date.now();
   const accounts = [...sampleAccounts(now), ...syntheticAccounts(20 - sampleAccounts(now).length)];
   const sandbox = await forkSandbox({ extraAccounts: 20 - sampleAccounts(now).length, latencyMs: 100, now });
-  const slack = await startFakeSlack();
-  const env = {
-    DATABASE_URL: 'sqlite::memory:',
-    GRAPH_API_URL: sandbox.url,
-    SLACK_BOT_TOKEN: 'xoxb-bench',
-    SLACK_SIGNING_SECRET: SECRET,
-    SLACK_API_URL: slack.apiUrl,
-  };
-  const config = buildConfig(
-    {
-      accounts: accounts.map((a) => ({ id: a.id, name: a.name, displayName: a.displayName, token: '${T}', timezone: a.timezone })),
-      access: [{ slack: { channel: 'C0BENCH' }, accounts: '*' }],
-    },
-    env,
-  );
+  const { slack, service, post, interaction, close } = await startSlackBench({ accounts, graphUrl: sandbox.url, signingSecret: SECRET });
   const users = Array.from({ length: PEOPLE }, (_, i) => `U0BENCH${i}`);
   for (const u of users) slack.setMembership(u, ['C0BENCH']);
-  const service = await startService({
-    config,
-    env: { T: 'sandbox-token' },
-    logger: silentLogger,
-    port: 0,
-    host: '127.0.0.1',
-    now: Date.now,
-  });
-  const post = async (body: string, contentType: string) => {
-    const ts = Math.floor(Date.now() / 1000);
-    const signature = `v0=${createHmac('sha256', SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
-    const res = await fetch(`${service.url}/slack/events`, {
-      method: 'POST',
-      headers: { 'content-type': contentType, 'x-slack-request-timestamp': String(ts), 'x-slack-signature': signature },
-      body,
-    });
-    return res.text();
-  };
-  const interaction = (payload: object) =>
-    post(
-      new URLSearchParams({ payload: JSON.stringify({ team: { id: 'T0' }, ...payload }) }).toString(),
-      'application/x-www-form-urlencoded',
-    );
   const count = (method: string, user?: string) =>
     slack.calls.filter((c) => c.method === method && (!user || c.args.user_id === user || c.args.trigger_id === user)).length;
 
@@ -138,8 +97,7 @@ async function main(): Promise<void> {
   console.log(
     `Save digest, ${PEOPLE} people at once (view_submission answered): p50 ${p(saved, 0.5).toFixed(0)} ms, p99 ${p(saved, 0.99).toFixed(0)} ms; ${stored} stored`,
   );
-  await service.close();
-  await slack.close();
+  await close();
   await sandbox.close();
 }
 

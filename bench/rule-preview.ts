@@ -5,17 +5,13 @@
  * called directly (`runBacktest`, what `waba-pulse backtest` runs) on a fresh Graph client.
  * Run: npm run bench:preview
  */
-import { createHmac } from 'node:crypto';
 import { runBacktest } from '../src/alerts/backtest/run.js';
 import { DEFAULT_SETTLE_CURVE } from '../src/analytics/settle.js';
 import { validateChatRule } from '../src/config/chatRules.js';
-import { buildConfig } from '../src/configure.js';
 import { GraphClient } from '../src/graph/client.js';
-import { silentLogger } from '../src/log.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';
-import { startService } from '../src/serve/service.js';
-import { startFakeSlack } from '../test/fakes/slack.js';
 import { forkSandbox } from './sandboxProcess.js';
+import { startSlackBench } from './slackService.js';
 
 const SECRET = 'bench-preview-secret';
 const WARM_RUNS = 3;
@@ -23,50 +19,13 @@ const WARM_RUNS = 3;
 async function main(): Promise<void> {
   const now = Date.now();
   const sandbox = await forkSandbox({ extraAccounts: 0, latencyMs: 100, now });
-  const slack = await startFakeSlack();
   const accounts = sampleAccounts(now);
-  const env = {
-    DATABASE_URL: 'sqlite::memory:',
-    GRAPH_API_URL: sandbox.url,
-    SLACK_BOT_TOKEN: 'xoxb-bench',
-    SLACK_SIGNING_SECRET: SECRET,
-    SLACK_API_URL: slack.apiUrl,
-  };
-  const config = buildConfig(
-    {
-      accounts: accounts.map((a) => ({ id: a.id, name: a.name, displayName: a.displayName, token: '${T}', timezone: a.timezone })),
-      access: [{ slack: { channel: 'C0BENCH' }, accounts: '*' }],
-    },
-    env,
-  );
+  const { config, slack, interaction: post, close } = await startSlackBench({ accounts, graphUrl: sandbox.url, signingSecret: SECRET });
   slack.setMembership('U0BENCH', ['C0BENCH']);
-  const service = await startService({
-    config,
-    env: { T: 'sandbox-token' },
-    logger: silentLogger,
-    port: 0,
-    host: '127.0.0.1',
-    now: Date.now,
-  });
-  const post = (payload: object) => {
-    const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
-    const ts = Math.floor(Date.now() / 1000);
-    const signature = `v0=${createHmac('sha256', SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
-    return fetch(`${service.url}/slack/events`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-slack-request-timestamp': String(ts),
-        'x-slack-signature': signature,
-      },
-      body,
-    }).then((r) => r.text());
-  };
   const user = { id: 'U0BENCH', team_id: 'T0' };
   await post({
     type: 'block_actions',
     user,
-    team: { id: 'T0' },
     trigger_id: '1.1',
     actions: [{ action_id: 'setup_new_rule', type: 'button', value: 'new' }],
   });
@@ -85,7 +44,6 @@ async function main(): Promise<void> {
     await post({
       type: 'block_actions',
       user,
-      team: { id: 'T0' },
       view: {
         id: viewId,
         hash: slack.openView(viewId)!.hash,
@@ -143,8 +101,7 @@ async function main(): Promise<void> {
     `preview, click to views.update, warm (median of ${WARM_RUNS}): ${median.toFixed(0)} ms (${(median / baseline).toFixed(2)}×)`,
   );
   console.log(`baseline: runBacktest alone, 30 days, cold Graph client: ${baseline.toFixed(0)} ms`);
-  await service.close();
-  await slack.close();
+  await close();
   await sandbox.close();
 }
 

@@ -4,12 +4,10 @@
  * in 100 ms (in its own process) and a loopback fake Slack.
  * Run: npm run bench:slack
  */
-import { buildConfig } from '../src/configure.js';
-import { silentLogger } from '../src/log.js';
 import { sampleAccounts } from '../src/sandbox/accounts.js';
-import { startService } from '../src/serve/service.js';
-import { slackSignedRequest, startFakeSlack } from '../test/fakes/slack.js';
+import { slackSignedRequest } from '../test/fakes/slack.js';
 import { forkSandbox } from './sandboxProcess.js';
+import { startSlackBench } from './slackService.js';
 import { percentile } from './stats.js';
 
 const SECRET = 'bench-signing-secret';
@@ -19,28 +17,12 @@ const REPORTS = 20;
 async function main(): Promise<void> {
   const now = Date.now();
   const sandbox = await forkSandbox({ extraAccounts: 0, latencyMs: 100, now });
-  const slack = await startFakeSlack();
   const accounts = sampleAccounts(now);
-  const config = buildConfig(
-    {
-      accounts: accounts.map((a) => ({ id: a.id, name: a.name, displayName: a.displayName, token: '${T}', timezone: a.timezone })),
-      access: [{ slack: {}, accounts: '*' }],
-    },
-    {
-      DATABASE_URL: 'sqlite::memory:',
-      GRAPH_API_URL: sandbox.url,
-      SLACK_BOT_TOKEN: 'xoxb-bench',
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_API_URL: slack.apiUrl,
-    },
-  );
-  const service = await startService({
-    config,
-    env: { T: 'sandbox-token' },
-    logger: silentLogger,
-    port: 0,
-    host: '127.0.0.1',
-    now: Date.now,
+  const { slack, service, close } = await startSlackBench({
+    accounts,
+    graphUrl: sandbox.url,
+    signingSecret: SECRET,
+    access: [{ slack: {}, accounts: '*' }],
   });
 
   let n = 0;
@@ -87,8 +69,7 @@ async function main(): Promise<void> {
   console.log(
     `full report on the response_url (yesterday, by phone, chart): p50 ${percentile(full, 50).toFixed(0)} ms, p99 ${percentile(full, 99).toFixed(0)} ms (${(graphRequests / REPORTS).toFixed(1)} Graph requests per report)`,
   );
-  await service.close();
-  await slack.close();
+  await close();
   await sandbox.close();
 }
 

@@ -219,13 +219,18 @@ export async function startFakeSlack(options: { latencyMs?: number } = {}) {
   };
 }
 
-/** A request as Slack sends one to /slack/events: form-encoded, stamped with the real time (as Slack's are) and signed. */
-export function slackSignedRequest(body: string, signingSecret: string, ts = Math.floor(Date.now() / 1000)): RequestInit {
+/** A request as Slack sends one to /slack/events: form-encoded (events: JSON), stamped with the real time (as Slack's are) and signed. */
+export function slackSignedRequest(
+  body: string,
+  signingSecret: string,
+  ts = Math.floor(Date.now() / 1000),
+  contentType = 'application/x-www-form-urlencoded',
+): RequestInit {
   const signature = `v0=${createHmac('sha256', signingSecret).update(`v0:${ts}:${body}`).digest('hex')}`;
   return {
     method: 'POST',
     headers: {
-      'content-type': 'application/x-www-form-urlencoded',
+      'content-type': contentType,
       'x-slack-request-timestamp': String(ts),
       'x-slack-signature': signature,
     },
