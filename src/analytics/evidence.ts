@@ -78,7 +78,10 @@ function rowEvidence(row: CoarseRow, range: TimeRange): RankedRow {
       dayEvidence = (e - day.delivered / day.sent) / Math.sqrt((e * (1 - e)) / day.sent + rateSpread * rateSpread);
     const usual = expectedSent[d]!;
     // A number that stopped for hours sends a share of its usual day; nothing at all is the most.
-    if (usual >= MIN_DAY_SENT) dayEvidence = Math.max(dayEvidence, -Math.log(Math.max(day.sent, 1) / usual) / volumeSpread);
+    // A day the range's end cuts short (a report to midnight UTC of a WABA behind it, or to now)
+    // sends a share of its day whatever happened: its volume says nothing.
+    if (usual >= MIN_DAY_SENT && day.end <= range.end)
+      dayEvidence = Math.max(dayEvidence, -Math.log(Math.max(day.sent, 1) / usual) / volumeSpread);
     evidence = Math.max(evidence, dayEvidence);
     if (dayEvidence < UNUSUAL) continue;
     const last = unusual[unusual.length - 1];

@@ -114,6 +114,20 @@ describe('which breakdown rows a report judges half hour by half hour when not a
     expect(Math.max(ranked[2]!.evidence, ranked[3]!.evidence)).toBeLessThan(3);
   });
 
+  it('does not take a last day the range cuts short for a number that stopped', () => {
+    // A WABA five hours behind UTC, a report to midnight UTC: Graph's last day has 19 of its 24
+    // hours, the busiest of them perhaps, and sends a share of its usual day whatever happened.
+    const cut = { start: range.start, end: range.end - 5 * 3600 };
+    const short = days(12_000, 0.97).map((p, d) => (d === 34 ? { ...p, sent: 6_000, delivered: 5_820 } : p));
+    const [row] = rankByEvidence([{ key: 'short', days: short }], cut);
+    expect(row!.evidence).toBeLessThan(3);
+    expect(row!.unusual).toEqual([]);
+    // The same shortfall on a whole day is a stop worth a closer look; so is a cut day's rate.
+    expect(rankByEvidence([{ key: 'short', days: short }], range)[0]!.unusual).toHaveLength(1);
+    const worse = short.map((p, d) => (d === 34 ? { ...p, delivered: Math.round(p.sent * 0.9) } : p));
+    expect(rankByEvidence([{ key: 'worse', days: worse }], cut)[0]!.unusual).toHaveLength(1);
+  });
+
   it('judges every row before comparing any, and says which it could not afford', () => {
     const keys = Array.from({ length: 10 }, (_, k) => `n${k}`);
     const costs = new Map<string, RowCosts>(keys.map((k) => [k, { full: 8, judged: 5, days: 1, compare: 1 }]));
