@@ -47,6 +47,13 @@ export interface AlertChartDocument {
   badEnd: number;
 }
 
+/** Health news a drop alert mentions, as kept (alerts/judge/health.ts HealthNote). */
+export interface HealthNoteDocument {
+  what: string;
+  at: number;
+  more: number;
+}
+
 /** What an alert says (alerts/model.ts AlertContent): every message of it is redrawn from this alone. */
 export interface AlertDocument {
   key: string;
@@ -61,6 +68,7 @@ export interface AlertDocument {
   lastBadEnd?: number | undefined;
   status?: AlertStatusDocument | undefined;
   chart?: AlertChartDocument | undefined;
+  healthNote?: HealthNoteDocument | undefined;
 }
 
 const alertLine: z.ZodType<AlertLineDocument> = z.looseObject({
@@ -101,6 +109,12 @@ const alertChart: z.ZodType<AlertChartDocument> = z.looseObject({
   badEnd: z.number(),
 });
 
+// A note that does not read is left off: the alert itself still redraws.
+const healthNote: z.ZodType<HealthNoteDocument | undefined> = z
+  .looseObject({ what: z.string(), at: z.number(), more: z.number() })
+  .optional()
+  .catch(undefined);
+
 const alertDocument: z.ZodType<AlertDocument> = z.looseObject({
   key: z.string(),
   shortId: z.string(),
@@ -114,6 +128,7 @@ const alertDocument: z.ZodType<AlertDocument> = z.looseObject({
   lastBadEnd: z.number().optional(),
   status: alertStatus.optional(),
   chart: alertChart.optional(),
+  healthNote,
 });
 
 /** What an episode remembers beyond its columns: what it announced, and its bad stretch. */
