@@ -96,10 +96,10 @@ function noiseOf(ctx: MissContext, inc: Incident): string {
   if (inc.kind === 'stop') return `sent ${fmt(sent)} in it`;
   if (!sent) return 'no baseline for it';
   const deficit = (expected - delivered) / sent;
-  const { tau, rho } = analysis.noise;
+  const { tau, rho, skew } = analysis.noise;
   const e = expected / sent;
   const variance = (e * (1 - e)) / sent + tau * tau * (rho + (1 - rho) / counted);
-  return `${fmt(deficit * 100, 1)} pp under the expected ${fmt(e * 100, 1)}% over ${counted} half hours; the scope's noise τ ${fmt(tau * 100, 2)} pp, ρ ${fmt(rho, 2)}: pooled z ${fmt(deficit / Math.sqrt(variance), 1)}`;
+  return `${fmt(deficit * 100, 1)} pp under the expected ${fmt(e * 100, 1)}% over ${counted} half hours; the scope's noise τ ${fmt(tau * 100, 2)} pp, ρ ${fmt(rho, 2)}, skew ${fmt(skew, 2)}: pooled z ${fmt(deficit / Math.sqrt(variance), 1)}`;
 }
 
 /** A false alarm: where, when (day and local time), for how long. */

@@ -175,9 +175,10 @@ export interface SeriesAnalysis {
   judgedDelivered: Float64Array;
   /**
    * The scope's noise beyond the binomial as last fitted: its spread (τ, rate units), lag-one
-   * correlation (ρ) and long-run factor (how much a run of buckets wanders together; 1 for none).
+   * correlation (ρ), long-run factor (how much a run of buckets wanders together; 1 for none) and
+   * skew (how much of a beta's long lower tail its dips have; 1 all, 0 none).
    */
-  noise: { tau: number; rho: number; longRun: number };
+  noise: { tau: number; rho: number; longRun: number; skew: number };
   /**
    * Series buckets starting before this instant were not judged: too little known history before
    * them (`coverage`). Absent when the whole series was judged.
@@ -204,7 +205,7 @@ export function analyzeSeries(input: DetectionInput): SeriesAnalysis {
       anomalies: [],
       expected: new Float64Array(length).fill(NaN),
       judgedDelivered: new Float64Array(length),
-      noise: { tau: Number.NaN, rho: Number.NaN, longRun: Number.NaN },
+      noise: { tau: Number.NaN, rho: Number.NaN, longRun: Number.NaN, skew: Number.NaN },
       blips: 0,
     };
   const scorer = new BucketScorer(input.history, input.series, input.granularity, input.tz, thresholds(s), input.coverage);
@@ -222,7 +223,7 @@ export function analyzeSeries(input: DetectionInput): SeriesAnalysis {
     anomalies: assemble(scorer, s, input, unconfirmed),
     expected,
     judgedDelivered,
-    noise: { tau: Math.sqrt(scorer.tau2), rho: scorer.rho, longRun: scorer.longRun },
+    noise: { tau: Math.sqrt(scorer.tau2), rho: scorer.rho, longRun: scorer.longRun, skew: scorer.skew },
     blips: input.granularity === 'half_hour' ? countBlips(scorer, s) : 0,
     ...(scorer.unjudgedUntil > scorer.from
       ? { unjudgedUntil: scorer.unjudgedUntil < scorer.n ? scorer.starts[scorer.unjudgedUntil]! : input.series[length - 1]!.end }
@@ -330,7 +331,7 @@ function dropAnomaly(ctx: Assembly, run: number[]): Anomaly | undefined {
     deficit >= minDrop &&
     pooled >= minDrop &&
     deficit * sent >= s.minExcessUndelivered &&
-    lowerTail(expected - pooled, expected, pooledVariance) <= normalTail(z);
+    (single ? lowerTail : sc.tail.bind(sc))(expected - pooled, expected, pooledVariance) <= normalTail(z);
   if (!significant && !belowFloor) return undefined;
   // One half hour that recovered at once is a blip (a batch to a stale list), not a delivery
   // problem: it stands only while nothing after it says otherwise. (A day is never a blip.)

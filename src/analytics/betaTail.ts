@@ -122,3 +122,43 @@ export function normalQuantileUpper(p: number): number {
   // x is the lower quantile Φ⁻¹(p): the deviation below the mean is its negative.
   return -x;
 }
+
+/**
+ * The x with P(X ≤ x) = p for a beta with this mean and variance (the caller keeps the variance
+ * under m(1 − m)): bisection within twelve deviations of the mean, to `precision` of one.
+ */
+export function betaQuantile(p: number, mean: number, variance: number, precision = 1e-6): number {
+  const concentration = (mean * (1 - mean)) / variance - 1;
+  const a = concentration * mean;
+  const b = concentration * (1 - mean);
+  const sd = Math.sqrt(variance);
+  let lo = Math.max(0, mean - 12 * sd);
+  let hi = Math.min(1, mean + 12 * sd);
+  while (hi - lo > precision * sd) {
+    const mid = (lo + hi) / 2;
+    if (incompleteBeta(mid, a, b) < p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/** The skewness of a beta with this mean and variance (negative: a long tail downwards). */
+export function betaSkewness(mean: number, variance: number): number {
+  const concentration = (mean * (1 - mean)) / variance - 1;
+  const a = concentration * mean;
+  const b = concentration * (1 - mean);
+  return (2 * (b - a) * Math.sqrt(a + b + 1)) / ((a + b + 2) * Math.sqrt(a * b));
+}
+
+/**
+ * A lower tail between the beta's (`skew` 1) and the normal's (`skew` 0) with the same mean and
+ * variance, interpolated in log-probability (`fitSkew` measures how skewed a scope's dips are).
+ */
+export function skewedLowerTail(observed: number, expected: number, variance: number, skew: number): number {
+  if (observed >= expected || variance <= 0) return 1;
+  if (skew >= 1) return lowerTail(observed, expected, variance);
+  const normal = normalTail((expected - observed) / Math.sqrt(variance));
+  if (skew <= 0) return normal;
+  const beta = Math.max(1e-300, lowerTail(observed, expected, variance));
+  return Math.exp(skew * Math.log(beta) + (1 - skew) * Math.log(Math.max(1e-300, normal)));
+}

@@ -1,4 +1,4 @@
-import { normalTail } from './betaTail.js';
+import { betaQuantile, betaSkewness, normalTail } from './betaTail.js';
 
 /**
  * How much delivery rates vary beyond the binomial, estimated from a scope's own recent history.
@@ -127,4 +127,106 @@ export function longRunFactor(
     return factor;
   }
   return Math.max(1, Math.min(16, sumSquares / windows / block / TARGET));
+}
+
+/**
+ * How skewed the scope's noise is, as a share of the skew a beta with its spread has: 1 (the
+ * beta's) to 0 (none: a normal's), for `skewedLowerTail`. Near 100% a beta with a spread of several
+ * points is all but J-shaped — right for beta-binomial noise, whose dips a normal z makes
+ * incidents of; wrong for noise that swings both ways alike (a number whose rate jumps ±10 points
+ * with its audience), where it calls a 20-point drop two deviations. The residuals say which, by
+ * a skewness that a few dips cannot move (Kelly's: the 10th, 50th and 90th percentiles of the
+ * standardised residuals), against the same for the beta at the residuals' typical rate and
+ * spread. Only the part of the difference beyond twice its sampling error counts, so the beta
+ * stays unless the residuals clearly say otherwise.
+ */
+const SKEW_MIN_RESIDUALS = 100;
+/** A beta this close to symmetric says the shapes agree: nothing to measure (Kelly's skewness is about 0.21 times the moment skewness when small, so 0.05 of it is about 0.23). */
+const SKEW_MIN_MODEL = 0.05;
+const SKEW_MIN_MOMENT = 0.2;
+/** Sampling error of Kelly's skewness of n residuals, at most this over √n (1.04 for normal noise; more for heavier tails). */
+const KELLY_ERROR = 1.36;
+const SKEW_SCRATCH = { u: new Float64Array(336), v: new Float64Array(336) };
+
+function kelly(q10: number, q50: number, q90: number): number {
+  return q90 > q10 ? (q90 + q10 - 2 * q50) / (q90 - q10) : 0;
+}
+
+/**
+ * The k-th smallest of `values[from..to)` (Hoare's selection, in place): the array ends partitioned
+ * around it, so a further order statistic below or above k searches only that side.
+ */
+export function orderStatistic(values: Float64Array, from: number, to: number, k: number): number {
+  let lo = from;
+  let hi = to - 1;
+  while (lo < hi) {
+    const pivot = values[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i]! < pivot) i++;
+      while (values[j]! > pivot) j--;
+      if (i <= j) {
+        const t = values[i]!;
+        values[i] = values[j]!;
+        values[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return values[k]!;
+}
+
+/**
+ * Kelly's skewness of the beta with this mean and variance, read at the nearest point of a grid
+ * fine enough for it (a thousandth of rate, 1% of spread) and remembered: a scope's successive
+ * fits, and scopes alike, ask for the same betas, and each costs some fifty incomplete betas. The
+ * grid point, not the first caller's values, so every process reads the same skew.
+ */
+const KELLY_CACHE = new Map<number, number>();
+function betaKelly(mean: number, variance: number): number {
+  const m = Math.round(mean * 1000);
+  const v = Math.round(50 * Math.log(variance));
+  const key = m * 10_000 + v;
+  const known = KELLY_CACHE.get(key);
+  if (known !== undefined) return known;
+  const gridMean = Math.min(0.9995, Math.max(0.0005, m / 1000));
+  const gridVariance = Math.min(Math.exp(v / 50), 0.99 * gridMean * (1 - gridMean));
+  const sd = Math.sqrt(gridVariance);
+  const at = (p: number) => (betaQuantile(p, gridMean, gridVariance, 1e-4) - gridMean) / sd;
+  const value = kelly(at(0.1), at(0.5), at(0.9));
+  if (KELLY_CACHE.size >= 4096) KELLY_CACHE.clear();
+  KELLY_CACHE.set(key, value);
+  return value;
+}
+
+export function fitSkew(e: Float64Array, b: Float64Array, expected: Float64Array, count: number, centre: number, tau2: number): number {
+  if (count < SKEW_MIN_RESIDUALS) return 1;
+  if (SKEW_SCRATCH.u.length < count) SKEW_SCRATCH.u = new Float64Array(count);
+  if (SKEW_SCRATCH.v.length < count) SKEW_SCRATCH.v = new Float64Array(count);
+  const { u, v } = SKEW_SCRATCH;
+  let sumExpected = 0;
+  for (let k = 0; k < count; k++) {
+    v[k] = b[k]! + tau2;
+    sumExpected += expected[k]!;
+  }
+  const mean = Math.min(0.9999, Math.max(0.0001, sumExpected / count + centre));
+  // The typical bucket's spread: the median, so a few quiet night buckets do not set it.
+  const variance = orderStatistic(v, 0, count, count >> 1);
+  if (variance >= mean * (1 - mean) || Math.abs(betaSkewness(mean, variance)) < SKEW_MIN_MOMENT) return 1;
+  const model = betaKelly(mean, variance);
+  if (Math.abs(model) < SKEW_MIN_MODEL) return 1;
+  for (let k = 0; k < count; k++) u[k] = (e[k]! - centre) / Math.sqrt(b[k]! + tau2);
+  const k10 = Math.round(0.1 * (count - 1));
+  const k50 = Math.round(0.5 * (count - 1));
+  const k90 = Math.round(0.9 * (count - 1));
+  const q50 = orderStatistic(u, 0, count, k50);
+  const data = kelly(orderStatistic(u, 0, k50, k10), q50, orderStatistic(u, k50 + 1, count, k90));
+  // How much less skewed the residuals are than the beta, beyond their sampling error.
+  const shortfall = Math.max(0, Math.sign(model) * (model - data) - (2 * KELLY_ERROR) / Math.sqrt(count));
+  return Math.max(0, Math.min(1, 1 - shortfall / Math.abs(model)));
 }

@@ -1,7 +1,7 @@
 import type { DataPoint, Granularity } from '../vocabulary/series.js';
-import { lowerTail, normalQuantileUpper, normalTail } from './betaTail.js';
+import { lowerTail, normalQuantileUpper, normalTail, skewedLowerTail } from './betaTail.js';
 import type { SeriesPoint } from './buckets.js';
-import { fitExtraVariance, lagOneCorrelation, longRunFactor, medianOf } from './noise.js';
+import { fitExtraVariance, fitSkew, lagOneCorrelation, longRunFactor, medianOf } from './noise.js';
 import { MIN_JUDGED_FRACTION } from './settle.js';
 import { offsetMinutes } from './time.js';
 
@@ -171,10 +171,16 @@ const SCRATCH = {
   dayDelivered: new Float64Array(7),
   dayRate: new Float64Array(7),
 };
-const RESIDUALS = { e: new Float64Array(RESIDUAL_CAPACITY), b: new Float64Array(RESIDUAL_CAPACITY), at: new Int32Array(RESIDUAL_CAPACITY) };
+const RESIDUALS = {
+  e: new Float64Array(RESIDUAL_CAPACITY),
+  b: new Float64Array(RESIDUAL_CAPACITY),
+  m: new Float64Array(RESIDUAL_CAPACITY),
+  at: new Int32Array(RESIDUAL_CAPACITY),
+};
 const ORDERED = {
   e: new Float64Array(RESIDUAL_CAPACITY),
   b: new Float64Array(RESIDUAL_CAPACITY),
+  m: new Float64Array(RESIDUAL_CAPACITY),
   at: new Int32Array(RESIDUAL_CAPACITY),
   sort: new Float64Array(RESIDUAL_CAPACITY),
 };
@@ -212,6 +218,8 @@ export class BucketScorer {
   rho = 0.3;
   /** How much the noise wanders together over hours (variance of a run's sum over its length; ≥ 1). */
   longRun = 1;
+  /** How skewed the scope's noise is, as a share of a beta's with its spread (`fitSkew`). */
+  skew = 1;
   /**
    * Whether the noise has been fitted from the scope's own residuals yet. Until then buckets are
    * learned from, not judged: judged against a guessed noise, the first days of a window flagged
@@ -250,10 +258,11 @@ export class BucketScorer {
   private readonly residualWindow: number;
   private readonly residuals: Float64Array;
   private readonly residualVars: Float64Array;
+  private readonly residualExpected: Float64Array;
   private readonly residualAt: Int32Array;
   private residualCount = 0;
   private residualNext = 0;
-  private readonly ordered: { e: Float64Array; b: Float64Array; at: Int32Array; sort: Float64Array };
+  private readonly ordered: { e: Float64Array; b: Float64Array; m: Float64Array; at: Int32Array; sort: Float64Array };
   // Long-run rate of the scope: binomial spreads are never taken narrower than at this rate.
   private runSent = 0;
   private runDelivered = 0;
@@ -364,6 +373,7 @@ export class BucketScorer {
     this.residualWindow = this.halfHourly ? 336 : 28;
     this.residuals = RESIDUALS.e;
     this.residualVars = RESIDUALS.b;
+    this.residualExpected = RESIDUALS.m;
     this.residualAt = RESIDUALS.at;
     this.ordered = ORDERED;
   }
@@ -424,11 +434,12 @@ export class BucketScorer {
     if (!due || this.residualCount < (this.halfHourly ? 20 : 5)) return;
     const count = this.residualCount;
     const oldest = count < this.residualWindow ? 0 : this.residualNext;
-    const { e, b, at, sort } = this.ordered;
+    const { e, b, m, at, sort } = this.ordered;
     for (let k = 0; k < count; k++) {
       const r = (oldest + k) % this.residualWindow;
       e[k] = this.residuals[r]!;
       b[k] = this.residualVars[r]!;
+      m[k] = this.residualExpected[r]!;
       at[k] = this.residualAt[r]!;
     }
     const centre = medianOf(e, count, sort);
@@ -437,6 +448,17 @@ export class BucketScorer {
     if (first) return;
     this.rho = lagOneCorrelation(e, b, at, count, centre, this.tau2);
     this.longRun = this.halfHourly ? longRunFactor(e, b, at, count, centre, this.tau2, this.rho, LONG_RUN_BLOCK) : 1;
+    this.skew = fitSkew(e, b, m, count, centre, this.tau2);
+  }
+
+  /**
+   * P(rate ≤ observed) for a rate with this mean and variance, as skewed as the scope's noise —
+   * for persistent evidence (pooled windows, runs), which the body of the noise governs. One
+   * bucket alone is judged by the beta's tail whatever the skew: its alarm lives in the far tail,
+   * which a week's residuals cannot measure and where the odd batch to a stale list lands.
+   */
+  tail(observed: number, expected: number, variance: number): number {
+    return skewedLowerTail(observed, expected, variance, this.skew);
   }
 
   /** The rate this bucket should have had: same slot over the previous week, plus the recent level. */
@@ -623,7 +645,7 @@ export class BucketScorer {
       // The correlated part of the extra noise does not average out over the window.
       const variance = (wVar + wS * wS * this.rho * this.tau2) / (wS * wS);
       const expected = wExpected / wS;
-      if (lowerTail(expected - deficit, expected, variance) <= (taken >= 8 ? this.pLong : this.pWindow)) {
+      if (this.tail(expected - deficit, expected, variance) <= (taken >= 8 ? this.pLong : this.pWindow)) {
         for (let k = j; k <= i; k++) {
           if (
             this.dropFlag[k] === 0 &&
@@ -656,8 +678,8 @@ export class BucketScorer {
     const scale = Math.sqrt(this.longRun);
     let z = (e - rate) / Math.sqrt(variance);
     if (z > RUN_REFERENCE * scale) {
-      // Near 100% dips have a long lower tail: judge by the beta's, read back as deviations.
-      const tail = lowerTail(rate, e, variance);
+      // Near 100% dips may have a long lower tail: judge by the scope's, read back as deviations.
+      const tail = this.tail(rate, e, variance);
       z = tail <= this.tailAtCap ? RUN_CAP : Math.min(z, normalQuantileUpper(tail));
     }
     z = Math.max(-RUN_CAP, Math.min(RUN_CAP, z));
@@ -724,6 +746,7 @@ export class BucketScorer {
       const b = Math.max(e * (1 - e), this.spreadFloor[i]!);
       this.residuals[this.residualNext] = rate - e;
       this.residualVars[this.residualNext] = b / S + b / this.pool[i]!;
+      this.residualExpected[this.residualNext] = e;
       this.residualAt[this.residualNext] = i;
       this.residualNext = (this.residualNext + 1) % this.residualWindow;
       this.residualCount = Math.min(this.residualWindow, this.residualCount + 1);

@@ -4,6 +4,7 @@ import { markSettlement } from '../../src/analytics/buckets.js';
 import { normalizeSeries } from '../../src/analytics/normalize.js';
 import { SeriesError } from '../../src/errors.js';
 import type { DataPoint } from '../../src/vocabulary/series.js';
+import { seededRandom } from '../helpers/random.js';
 import { thrown } from '../helpers/thrown.js';
 
 const START = Date.UTC(2026, 10, 2) / 1000; // Monday 2 Nov 2026, 00:00 UTC
@@ -116,22 +117,9 @@ describe('delivery-rate drops', () => {
 });
 
 describe('persistence on noisy scopes', () => {
-  /** A seeded generator (mulberry32) and its normal draws: noise that is the same on every run. */
-  function seeded(seed: number) {
-    let a = seed >>> 0;
-    const uniform = () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-    return () => Math.sqrt(-2 * Math.log(Math.max(1e-12, uniform()))) * Math.cos(2 * Math.PI * uniform());
-  }
-
   /** 21 days of a number whose rate swings 3 points from one half hour to the next, 2,000 an hour by day. */
   function swinging(seed: number, drop?: { at: number; length: number; points: number }) {
-    const normal = seeded(seed);
+    const { normal } = seededRandom(seed);
     const out: DataPoint[] = [];
     for (let b = 0; b < 21 * 48; b++) {
       const hour = (b % 48) / 2;

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { type AnomalyScope, detectAnomalies } from '../../src/analytics/anomalies.js';
+import { betaQuantile, incompleteBeta, lowerTail, normalTail, skewedLowerTail } from '../../src/analytics/betaTail.js';
+import { markSettlement } from '../../src/analytics/buckets.js';
+import { fitSkew, orderStatistic } from '../../src/analytics/noise.js';
+import type { DataPoint } from '../../src/vocabulary/series.js';
+import { seededRandom } from '../helpers/random.js';
+
+/** Residuals of `count` buckets of `sent` around `mean`, as the scorer keeps them (rate − expected, binomial variance, expected). */
+function residuals(count: number, mean: number, sent: number, draw: () => number) {
+  const e = new Float64Array(count);
+  const b = new Float64Array(count);
+  const m = new Float64Array(count).fill(mean);
+  for (let k = 0; k < count; k++) {
+    e[k] = draw() - mean;
+    b[k] = (mean * (1 - mean)) / sent;
+  }
+  return { e, b, m };
+}
+
+describe('the shape of a scope’s lower tail', () => {
+  it('reads a beta’s quantiles back from its tail', () => {
+    for (const [mean, variance] of [
+      [0.95, 0.0016],
+      [0.97, 0.0001],
+      [0.6, 0.01],
+    ] as const) {
+      const k = (mean * (1 - mean)) / variance - 1;
+      for (const p of [0.001, 0.1, 0.5, 0.9])
+        expect(incompleteBeta(betaQuantile(p, mean, variance), k * mean, k * (1 - mean))).toBeCloseTo(p, 6);
+    }
+  });
+
+  it('goes from the beta’s tail to the normal’s as the skew goes from 1 to 0', () => {
+    const [observed, mean, variance] = [0.78, 0.955, 0.0016];
+    const beta = lowerTail(observed, mean, variance);
+    const normal = normalTail((mean - observed) / Math.sqrt(variance));
+    expect(skewedLowerTail(observed, mean, variance, 1)).toBe(beta);
+    expect(skewedLowerTail(observed, mean, variance, 0)).toBe(normal);
+    // A 17.5-point dip at a 4-point spread: under three deviations by the beta, over four by the normal.
+    expect(beta).toBeGreaterThan(0.002);
+    expect(normal).toBeLessThan(1e-5);
+    const half = skewedLowerTail(observed, mean, variance, 0.5);
+    expect(half).toBeLessThan(beta);
+    expect(half).toBeGreaterThan(normal);
+    expect(skewedLowerTail(0.97, mean, variance, 0.5)).toBe(1);
+  });
+
+  it('picks the percentiles it reads without sorting, as a sort would', () => {
+    const rng = seededRandom(11);
+    for (let round = 0; round < 50; round++) {
+      const n = 100 + Math.floor(rng.uniform() * 300);
+      // Ties too: a tenth of the values repeat.
+      const values = Float64Array.from({ length: n }, () => (rng.uniform() < 0.1 ? 1 : rng.normal()));
+      const sorted = values.slice().sort();
+      const [k10, k50, k90] = [0.1, 0.5, 0.9].map((p) => Math.round(p * (n - 1))) as [number, number, number];
+      expect(orderStatistic(values, 0, n, k50)).toBe(sorted[k50]);
+      expect(orderStatistic(values, 0, k50, k10)).toBe(sorted[k10]);
+      expect(orderStatistic(values, k50 + 1, n, k90)).toBe(sorted[k90]);
+    }
+  });
+
+  it('keeps the beta for noise as skewed as a beta, and drops it for swings both ways alike', () => {
+    const tau2 = 0.04 ** 2;
+    const rng = seededRandom(7);
+    // A week of half hours at 2,000 sent: the binomial part is small beside a 4-point spread.
+    const skewed = residuals(336, 0.955, 2000, () => rng.beta(0.955, tau2));
+    expect(fitSkew(skewed.e, skewed.b, skewed.m, 336, 0, tau2)).toBeGreaterThan(0.9);
+    // A rate that jumps up to ±7 points with its audience: the same spread, no long tail.
+    const swings = residuals(336, 0.955, 2000, () => 0.955 + 0.07 * (2 * rng.uniform() - 1));
+    expect(fitSkew(swings.e, swings.b, swings.m, 336, 0, tau2)).toBeLessThan(0.5);
+    // Too few residuals to tell, or too little spread for the shapes to differ: the beta.
+    expect(fitSkew(swings.e, swings.b, swings.m, 60, 0, tau2)).toBe(1);
+    const calm = residuals(336, 0.6, 2000, () => 0.6 + 0.003 * rng.normal());
+    expect(fitSkew(calm.e, calm.b, calm.m, 336, 0, 0.003 ** 2)).toBe(1);
+  });
+});
+
+describe('a number whose rate swings both ways by up to 10 points', () => {
+  const START = Date.UTC(2026, 10, 2) / 1000;
+  const HH = 1800;
+  const scope: AnomalyScope = { kind: 'phone', key: '16315551000', label: '+1 631 555 1000' };
+
+  /** 21 days of it around 96% (never over 99.9%), 1,000 a half hour by day; `drop` takes points off from bucket `at` for `length`. */
+  function volatile(seed: number, drop?: { at: number; length: number; points: number }): DataPoint[] {
+    const rng = seededRandom(seed);
+    return Array.from({ length: 21 * 48 }, (_, b) => {
+      const hour = (b % 48) / 2;
+      const sent = hour >= 7 && hour < 22 ? 1000 : 40;
+      let rate = 0.96 + 0.1 * (2 * rng.uniform() - 1);
+      if (drop && b >= drop.at && b < drop.at + drop.length) rate -= drop.points / 100;
+      return { start: START + b * HH, end: START + (b + 1) * HH, sent, delivered: Math.round(sent * Math.min(0.999, rate)) };
+    });
+  }
+  const detect = (points: DataPoint[]) =>
+    detectAnomalies({
+      history: points.slice(0, 7 * 48),
+      series: markSettlement(points.slice(7 * 48), 1e15, 0),
+      granularity: 'half_hour',
+      tz: 'UTC',
+      scope,
+    }).filter((a) => a.kind === 'delivery_drop');
+  const at = 17 * 48 + 20; // day 18, 10:00
+
+  it('finds a 20-point drop for 3 hours, which a beta with its spread took for two-deviation dips', () => {
+    for (const seed of [3, 4, 5]) {
+      const found = detect(volatile(seed, { at, length: 6, points: 20 }));
+      expect(found).toHaveLength(1);
+      expect((found[0]!.start - START) / HH).toBeLessThanOrEqual(at);
+      expect((found[0]!.end - START) / HH).toBeGreaterThanOrEqual(at + 6);
+      expect((found[0]!.detectedAt - START) / HH).toBeLessThanOrEqual(at + 5);
+    }
+  });
+
+  it('raises nothing on the same swings without a drop, two weeks of them', () => {
+    for (const seed of [3, 4, 5]) expect(detect(volatile(seed))).toEqual([]);
+  });
+});
