@@ -331,7 +331,9 @@ function dropAnomaly(ctx: Assembly, run: number[]): Anomaly | undefined {
     deficit >= minDrop &&
     pooled >= minDrop &&
     deficit * sent >= s.minExcessUndelivered &&
-    (single ? lowerTail : sc.tail.bind(sc))(expected - pooled, expected, pooledVariance) <= normalTail(z);
+    // One bucket alone by the beta's tail, as the scorer judges it; a run as skewed as the scope's noise.
+    (single ? lowerTail(expected - pooled, expected, pooledVariance) : sc.tail(expected - pooled, expected, pooledVariance)) <=
+      normalTail(z);
   if (!significant && !belowFloor) return undefined;
   // One half hour that recovered at once is a blip (a batch to a stale list), not a delivery
   // problem: it stands only while nothing after it says otherwise. (A day is never a blip.)

@@ -129,19 +129,11 @@ export function longRunFactor(
   return Math.max(1, Math.min(16, sumSquares / windows / block / TARGET));
 }
 
-/**
- * How skewed the scope's noise is, as a share of the skew a beta with its spread has: 1 (the
- * beta's) to 0 (none: a normal's), for `skewedLowerTail`. Near 100% a beta with a spread of several
- * points is all but J-shaped — right for beta-binomial noise, whose dips a normal z makes
- * incidents of; wrong for noise that swings both ways alike (a number whose rate jumps ±10 points
- * with its audience), where it calls a 20-point drop two deviations. The residuals say which, by
- * a skewness that a few dips cannot move (Kelly's: the 10th, 50th and 90th percentiles of the
- * standardised residuals), against the same for the beta at the residuals' typical rate and
- * spread. Only the part of the difference beyond twice its sampling error counts, so the beta
- * stays unless the residuals clearly say otherwise.
- */
 const SKEW_MIN_RESIDUALS = 100;
-/** A beta this close to symmetric says the shapes agree: nothing to measure (Kelly's skewness is about 0.21 times the moment skewness when small, so 0.05 of it is about 0.23). */
+/**
+ * A beta this close to symmetric says the shapes agree: nothing to measure. Kelly's skewness is
+ * about 0.21 times the moment skewness when small, so the cheap moment test comes first.
+ */
 const SKEW_MIN_MODEL = 0.05;
 const SKEW_MIN_MOMENT = 0.2;
 /** Sampling error of Kelly's skewness of n residuals, at most this over √n (1.04 for normal noise; more for heavier tails). */
@@ -204,6 +196,17 @@ function betaKelly(mean: number, variance: number): number {
   return value;
 }
 
+/**
+ * How skewed the scope's noise is, as a share of the skew a beta with its spread has: 1 (the
+ * beta's) to 0 (none: a normal's), for `skewedLowerTail`. Near 100% a beta with a spread of several
+ * points is all but J-shaped — right for beta-binomial noise, whose dips a normal z makes
+ * incidents of; wrong for noise that swings both ways alike (a number whose rate jumps ±10 points
+ * with its audience), where it calls a 20-point drop two deviations. The residuals say which, by
+ * a skewness that a few dips cannot move (Kelly's: the 10th, 50th and 90th percentiles of the
+ * standardised residuals), against the same for the beta at the residuals' typical rate and
+ * spread. Only the part of the difference beyond twice its sampling error counts, so the beta
+ * stays unless the residuals clearly say otherwise.
+ */
 export function fitSkew(e: Float64Array, b: Float64Array, expected: Float64Array, count: number, centre: number, tau2: number): number {
   if (count < SKEW_MIN_RESIDUALS) return 1;
   if (SKEW_SCRATCH.u.length < count) SKEW_SCRATCH.u = new Float64Array(count);
