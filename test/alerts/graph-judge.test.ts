@@ -80,4 +80,18 @@ describe('the Graph judge of an alert check', () => {
     const j = judge(series(NOW - 5400, NOW, 0.88), LEARNED);
     expect(j.ongoing.map((a) => [a.kind, a.start])).toEqual([['delivery_drop', NOW - 5400]]);
   });
+
+  it('tells "back to normal" only from half hours whose deliveries are mostly in', () => {
+    // Down to 86% since 14:00; the newest half hour (17:30–18:00, just ended) shows 20% more of
+    // its deliveries than the curve expects — well within its spread — so read at the curve's
+    // share it looks like 100%.
+    const points = series(NOW - 4 * 3600, NOW, 0.86);
+    const newest = points.at(-1)!;
+    newest.delivered = Math.round(newest.delivered * 1.2);
+    const now = judge(points).now[0]!;
+    // The hour judged is 16:00–17:00: the half hours after it, 30 and 0 minutes old, are known
+    // only to ±4 and ±8 points of their shares. It is the drop, not a recovery.
+    expect(now.rate!).toBeLessThan(0.9);
+    expect(now.expected! - now.rate!).toBeGreaterThan(0.07);
+  });
 });

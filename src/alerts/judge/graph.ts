@@ -152,6 +152,9 @@ export interface Judgement {
   now: ScopeNow[];
 }
 
+/** A bucket tells whether a scope is back to normal once the share of its deliveries in is known to this (the default curve: an hour after it ends). */
+const RECOVERY_ARRIVAL_SD = 0.02;
+
 /** Half hours of a scope's trail on an alert's chart: twelve hours. */
 const TRAIL_BUCKETS = 24;
 
@@ -196,14 +199,18 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
         going = true;
       } else if (a.end >= settledUntil) settling.push(a);
     }
-    // The newest hour (or, for a quiet scope, as many as four hours as it takes to send enough to
-    // tell), as judged: for "back to normal" before an alert may resolve.
+    // The newest hour whose deliveries are mostly in (or, for a quiet scope, as many as four hours
+    // as it takes to send enough to tell), as judged: for "back to normal" before an alert may
+    // resolve. A bucket that just ended shows 60% of its deliveries give or take 8 points: read at
+    // that share its rate swings by more than a drop, and an alert resolved on it opened again.
+    let newest = series.length - 1;
+    while (newest > 0 && !series[newest]!.settled && (series[newest]!.arrivedSd ?? 1) > RECOVERY_ARRIVAL_SD) newest--;
     let sent = 0;
     let delivered = 0;
     let expectedDelivered = 0;
     let baselined = 0;
     const minSent = settings.minSent;
-    for (let k = series.length - 1; k >= Math.max(0, series.length - 8) && (k >= series.length - 2 || sent < minSent); k--) {
+    for (let k = newest; k >= Math.max(0, newest - 7) && (k >= newest - 1 || sent < minSent); k--) {
       const p = series[k]!;
       sent += p.sent;
       delivered += analysis.judgedDelivered[k]!;
