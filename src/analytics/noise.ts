@@ -34,13 +34,13 @@ function cappedMeanSquare(e: Float64Array, b: Float64Array, count: number, centr
   return sum / count;
 }
 
-/** Robust centre of the residuals: their median (residuals are few hundred at most). */
+/** Robust centre of the residuals: their median, selected in a copy (`orderStatistic`), not sorted. */
 export function medianOf(values: Float64Array, count: number, scratch: Float64Array): number {
   for (let k = 0; k < count; k++) scratch[k] = values[k]!;
-  const view = scratch.subarray(0, count);
-  view.sort();
   const mid = count >> 1;
-  return count % 2 ? view[mid]! : (view[mid - 1]! + view[mid]!) / 2;
+  const upper = orderStatistic(scratch, 0, count, mid);
+  // Left of `mid` is all at most it: the lower middle of an even count is the largest there.
+  return count % 2 ? upper : (orderStatistic(scratch, 0, mid, mid - 1) + upper) / 2;
 }
 
 /**
