@@ -431,18 +431,50 @@ describe('waba-pulse sandbox --webhook-url', () => {
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     const port = (receiver.address() as import('node:net').AddressInfo).port;
     try {
-      // 40 ms before a minute ends (10:00 IST, Acme's traffic running).
+      // 40 ms before a minute ends (11:30 IST, Acme's traffic running), on a clock that runs.
       const { code, out } = await run(
         ['--webhook-url', `http://127.0.0.1:${port}/whatsapp/webhook`],
         { WHATSAPP_APP_SECRET: APP_SECRET },
         (o) => o.includes(' UTC: '),
-        () => NOW - 40,
+        clockFromStart(NOW - 40),
       );
       expect(code).toBe(0);
       const line = /status webhooks: (\d\d:\d\d) UTC: ([\d,]+) statuses/.exec(out)!;
-      expect(line[1]).toBe('05:59');
+      expect(line[1]).toBe('06:00');
       expect(Number(line[2]!.replace(/,/g, ''))).toBe(received);
       expect(received).toBeGreaterThan(0);
+    } finally {
+      receiver.close();
+    }
+  });
+
+  it('sends every minute once, in order, on a clock slower than its timers or one that jumps ahead', async () => {
+    const { createServer } = await import('node:http');
+    const receiver = createServer((req, res) => req.resume().on('end', () => res.end()));
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const port = (receiver.address() as import('node:net').AddressInfo).port;
+    const minutes = async (clock: (elapsedMs: number) => number, until: number) => {
+      const emitter = new StatusWebhookEmitter({
+        accounts: sampleAccounts(NOW).slice(0, 1),
+        url: `http://127.0.0.1:${port}/whatsapp/webhook`,
+        appSecret: APP_SECRET,
+      });
+      const t0 = performance.now();
+      const ends: number[] = [];
+      emitter.start(
+        () => clock(performance.now() - t0),
+        (_, end) => ends.push(end),
+      );
+      while (ends.length < until) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 150));
+      await emitter.stop();
+      return ends.map((end) => new Date(end * 1000).toISOString().slice(11, 16));
+    };
+    try {
+      // Timers fire on the monotonic clock; a wall clock a little behind must not send 05:59 again.
+      expect(await minutes((ms) => NOW - 30 + ms / 2, 1)).toEqual(['06:00']);
+      // A loop stalled for two minutes catches up instead of skipping.
+      expect(await minutes((ms) => NOW - 30 + ms + (ms > 10 ? 120_000 : 0), 3)).toEqual(['06:00', '06:01', '06:02']);
     } finally {
       receiver.close();
     }

@@ -277,6 +277,10 @@ export interface EmitSummary {
   health: Record<string, number>;
 }
 
+/** Past the minute's turn before a tick reads the clock. */
+const TICK_MARGIN_MS = 25;
+const MAX_CATCH_UP_MINUTES = 60;
+
 export class StatusWebhookEmitter {
   private readonly models: Map<string, TrafficModel>;
   private readonly ledgers: Map<string, Ledger>;
@@ -399,21 +403,33 @@ export class StatusWebhookEmitter {
     }
   }
 
-  /** Every minute, the statuses of the minute that just ended; `onEmitted` hears each minute's summary. */
+  /**
+   * Every minute, the statuses of the minute that just ended; `onEmitted` hears each minute's
+   * summary. Minutes are counted from a cursor, not read off the clock at each tick: a timer may
+   * fire a millisecond before the wall clock turns the minute (it runs on the monotonic clock),
+   * and a stalled loop must catch up rather than skip a minute.
+   */
   start(now: () => number, onEmitted?: (summary: EmitSummary, minuteEnd: number) => void): void {
     if (this.stopped) return;
-    const tick = () => {
-      const end = Math.floor(now() / 60_000) * 60;
-      this.running = this.running
-        .then(() => this.emit(end - 60, end))
-        .then((summary) => onEmitted?.(summary, end))
-        .catch(() => undefined);
+    let cursor = Math.floor(now() / 60_000) * 60;
+    const schedule = () => {
+      this.timer = setTimeout(tick, 60_000 - (now() % 60_000) + TICK_MARGIN_MS);
     };
-    const untilNextMinute = 60_000 - (now() % 60_000);
-    this.timer = setTimeout(() => {
-      tick();
-      this.timer = setInterval(tick, 60_000);
-    }, untilNextMinute);
+    const tick = () => {
+      if (this.stopped) return;
+      const end = Math.floor(now() / 60_000) * 60;
+      // After a long stall only the last hour is sent: older minutes come as a backfill.
+      cursor = Math.max(cursor, end - MAX_CATCH_UP_MINUTES * 60);
+      for (; cursor < end; cursor += 60) {
+        const from = cursor;
+        this.running = this.running
+          .then(() => this.emit(from, from + 60))
+          .then((summary) => onEmitted?.(summary, from + 60))
+          .catch(() => undefined);
+      }
+      schedule();
+    };
+    schedule();
   }
 
   /** Idempotent: a second call waits for the first. */
