@@ -418,7 +418,7 @@ export class StatusWebhookEmitter {
     const tick = () => {
       if (this.stopped) return;
       const end = Math.floor(now() / 60_000) * 60;
-      // After a long stall only the last hour is sent: older minutes come as a backfill.
+      // After a longer stall only the last hour is caught up; a restart with --webhook-backfill covers more.
       cursor = Math.max(cursor, end - MAX_CATCH_UP_MINUTES * 60);
       for (; cursor < end; cursor += 60) {
         const from = cursor;
