@@ -67,15 +67,19 @@ export function incompleteBeta(x: number, a: number, b: number): number {
   return 1 - (Math.exp(lnFront) * betaContinuedFraction(1 - x, b, a)) / b;
 }
 
+/** a + b of the beta with this mean and variance (its a is this times the mean, b times 1 − mean). */
+export function betaConcentration(mean: number, variance: number): number {
+  return (mean * (1 - mean)) / variance - 1;
+}
+
 /**
  * P(rate ≤ observed) for a rate with mean `expected` and variance `variance`, as a beta with
  * those moments. Variances too large for a beta (≥ p(1 − p)) say nothing: 1.
  */
 export function lowerTail(observed: number, expected: number, variance: number): number {
   if (observed >= expected) return 1;
-  const spread = expected * (1 - expected);
-  if (variance <= 0 || variance >= spread) return 1;
-  const concentration = spread / variance - 1;
+  if (variance <= 0 || variance >= expected * (1 - expected)) return 1;
+  const concentration = betaConcentration(expected, variance);
   return incompleteBeta(Math.max(0, observed), concentration * expected, concentration * (1 - expected));
 }
 
@@ -128,7 +132,7 @@ export function normalQuantileUpper(p: number): number {
  * under m(1 − m)): bisection within twelve deviations of the mean, to `precision` of one.
  */
 export function betaQuantile(p: number, mean: number, variance: number, precision = 1e-6): number {
-  const concentration = (mean * (1 - mean)) / variance - 1;
+  const concentration = betaConcentration(mean, variance);
   const a = concentration * mean;
   const b = concentration * (1 - mean);
   const sd = Math.sqrt(variance);
@@ -144,7 +148,7 @@ export function betaQuantile(p: number, mean: number, variance: number, precisio
 
 /** The skewness of a beta with this mean and variance (negative: a long tail downwards). */
 export function betaSkewness(mean: number, variance: number): number {
-  const concentration = (mean * (1 - mean)) / variance - 1;
+  const concentration = betaConcentration(mean, variance);
   const a = concentration * mean;
   const b = concentration * (1 - mean);
   return (2 * (b - a) * Math.sqrt(a + b + 1)) / ((a + b + 2) * Math.sqrt(a * b));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type AnomalyScope, detectAnomalies } from '../../src/analytics/anomalies.js';
-import { betaQuantile, incompleteBeta, lowerTail, normalTail, skewedLowerTail } from '../../src/analytics/betaTail.js';
+import { betaConcentration, betaQuantile, incompleteBeta, lowerTail, normalTail, skewedLowerTail } from '../../src/analytics/betaTail.js';
 import { markSettlement } from '../../src/analytics/buckets.js';
 import { fitSkew, orderStatistic } from '../../src/analytics/noise.js';
 import type { DataPoint } from '../../src/vocabulary/series.js';
@@ -25,7 +25,7 @@ describe('the shape of a scope’s lower tail', () => {
       [0.97, 0.0001],
       [0.6, 0.01],
     ] as const) {
-      const k = (mean * (1 - mean)) / variance - 1;
+      const k = betaConcentration(mean, variance);
       for (const p of [0.001, 0.1, 0.5, 0.9])
         expect(incompleteBeta(betaQuantile(p, mean, variance), k * mean, k * (1 - mean))).toBeCloseTo(p, 6);
     }

@@ -1,3 +1,5 @@
+import { betaConcentration } from '../../src/analytics/betaTail.js';
+
 /**
  * A seeded generator (mulberry32) and draws from it: noise that is the same on every run, so a
  * test of noisy traffic judges the same traffic each time.
@@ -25,7 +27,7 @@ export function seededRandom(seed: number) {
   };
   /** A beta with this mean and variance. */
   const beta = (mean: number, variance: number) => {
-    const k = (mean * (1 - mean)) / variance - 1;
+    const k = betaConcentration(mean, variance);
     const x = gamma(k * mean);
     return x / (x + gamma(k * (1 - mean)));
   };
