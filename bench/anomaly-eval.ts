@@ -168,6 +168,8 @@ function misses(
   alarms: ReadonlyMap<number, Alarm[]>,
   plainScored: Scored,
   unjudged?: ReadonlyMap<number, Unjudged[]>,
+  /** Online: the settle time, so a miss also says how the check fitted the scope's noise. */
+  check?: { settleMs: number },
 ): void {
   const missed = scored.materialList.filter((r) => !r.caught || ((r.incident.phone ?? r.incident.country) !== undefined && !r.named));
   console.log(
@@ -184,6 +186,7 @@ function misses(
             warmupBuckets: WARMUP_DAYS * 48,
             alarms: alarms.get(r.account.index) ?? [],
             unjudged: unjudged?.get(r.account.index),
+            check,
           },
           r.incident,
         );
@@ -263,7 +266,10 @@ async function evaluateSet(set: SetRun): Promise<void> {
   }
   if (MISSES) {
     misses('offline', set, ours, reports.alarms, plainScored, reports.unjudged);
-    if (live && replay) misses('online', set, live, replay.alarms, plainLive, replay.unjudged);
+    if (live && replay)
+      misses('online', set, live, replay.alarms, plainLive, replay.unjudged, {
+        settleMs: evalConfig(set.accounts[0]!).accounts[0]!.settleMs,
+      });
   }
 }
 

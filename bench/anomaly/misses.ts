@@ -4,8 +4,11 @@
  * at the time (the campaign allowance), an alarm that came only after it ended, or the drop was
  * inside the noise the detector measured for that scope (with the figures to judge by).
  */
+
+import { checkWindow } from '../../src/alerts/judge/graph.js';
 import { analyzeSeries } from '../../src/analytics/anomalies.js';
 import { markSettlement } from '../../src/analytics/buckets.js';
+import type { DataPoint } from '../../src/vocabulary/series.js';
 import { type EvalAccount, HALF_HOUR, type Incident, scopeSeries } from './generate.js';
 import { phoneId } from './graphSource.js';
 import type { Alarm } from './score.js';
@@ -17,6 +20,12 @@ export interface MissContext {
   alarms: readonly Alarm[];
   /** Scopes the report or the checks left unjudged, with what they said. */
   unjudged?: ReadonlyArray<{ scope: { kind: 'phone' | 'country'; index: number }; reason: string; atMinutes?: number[] }>;
+  /**
+   * Online: the account's settle time. The line then also gives the noise as the alert check an
+   * hour after the incident's end fitted it, from its own window — which can differ from the
+   * report's (residuals early in a check's window have baselines of only a few days behind them).
+   */
+  check?: { settleMs: number } | undefined;
 }
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -48,7 +57,7 @@ export function whyMissed(ctx: MissContext, inc: Incident): string {
   if (late.length) {
     const first = Math.min(...late.map((a) => a.raisedAtMinute));
     return first > (inc.end + 2) * 30
-      ? `found only after it ended (${fmt(first - inc.end * 30)} min after its end)`
+      ? `found only after it ended (${fmt(first - inc.end * 30)} min after its end)${ctx.check ? `: ${noiseOf(ctx, inc)}` : ''}`
       : 'found, outside the scored span';
   }
   const campaign = account.bursts.find(
@@ -63,12 +72,31 @@ export function whyMissed(ctx: MissContext, inc: Incident): string {
   return `inside the noise: ${noise}`;
 }
 
+const noiseFigures = (n: { tau: number; rho: number; longRun: number; skew: number }) =>
+  `τ ${fmt(n.tau * 100, 2)} pp, ρ ${fmt(n.rho, 2)}, long-run factor ${fmt(n.longRun, 1)}, skew ${fmt(n.skew, 2)}`;
+
+/** The scope's noise as the check an hour after the incident ended fitted it, over that check's window. */
+function checkNoise(ctx: MissContext, points: readonly DataPoint[], inc: Incident, settleMs: number): string {
+  const nowMs = (ctx.start + (inc.end + 2) * HALF_HOUR) * 1000;
+  const { start, split, end } = checkWindow(nowMs);
+  const at = (t: number) => Math.max(0, Math.min(points.length, Math.round((t - ctx.start) / HALF_HOUR)));
+  const analysis = analyzeSeries({
+    history: points.slice(at(start), at(split)),
+    series: markSettlement(points.slice(at(split), at(end)), nowMs, settleMs),
+    granularity: 'half_hour',
+    tz: ctx.account.tz,
+    scope: { kind: 'account', key: null, label: 'scope' },
+  });
+  return `; the check an hour after its end fitted ${noiseFigures(analysis.noise)}`;
+}
+
 /** The incident's deficit against what the detector expected, and the scope's measured noise. */
 function noiseOf(ctx: MissContext, inc: Incident): string {
   const { account, start, warmupBuckets } = ctx;
   const kind = inc.phone !== undefined ? 'phone' : inc.country !== undefined ? 'country' : 'account';
   const index = inc.phone ?? inc.country;
   const s = scopeSeries(account, start).find((x) => x.kind === kind && x.index === index) ?? scopeSeries(account, start)[0]!;
+  const online = ctx.check ? checkNoise(ctx, s.points, inc, ctx.check.settleMs) : '';
   const history = s.points.slice(0, warmupBuckets);
   const tail = s.points.slice(warmupBuckets, inc.end);
   const series = markSettlement(tail, 1e15, 0);
@@ -94,12 +122,12 @@ function noiseOf(ctx: MissContext, inc: Incident): string {
     counted++;
   }
   if (inc.kind === 'stop') return `sent ${fmt(sent)} in it`;
-  if (!sent) return 'no baseline for it';
+  if (!sent) return `no baseline for it${online}`;
   const deficit = (expected - delivered) / sent;
-  const { tau, rho, skew } = analysis.noise;
+  const { tau, rho } = analysis.noise;
   const e = expected / sent;
   const variance = (e * (1 - e)) / sent + tau * tau * (rho + (1 - rho) / counted);
-  return `${fmt(deficit * 100, 1)} pp under the expected ${fmt(e * 100, 1)}% over ${counted} half hours; the scope's noise τ ${fmt(tau * 100, 2)} pp, ρ ${fmt(rho, 2)}, skew ${fmt(skew, 2)}: pooled z ${fmt(deficit / Math.sqrt(variance), 1)}`;
+  return `${fmt(deficit * 100, 1)} pp under the expected ${fmt(e * 100, 1)}% over ${counted} half hours; the scope's noise (the report's fit) ${noiseFigures(analysis.noise)}: pooled z ${fmt(deficit / Math.sqrt(variance), 1)}${online}`;
 }
 
 /** A false alarm: where, when (day and local time), for how long. */
