@@ -2,7 +2,8 @@
  * Why a material incident was missed, in a line: its scope, size, duration and volume, and the
  * first reason that applies — the scope was left unjudged (the call budget), a campaign on it
  * at the time (the campaign allowance), an alarm that came only after it ended, or the drop was
- * inside the noise the detector measured for that scope (with the figures to judge by).
+ * inside the noise the detector measured for that scope (with the figures to judge by: the
+ * report's fit and, online, the fit of the alert check an hour after the incident ended).
  */
 
 import { checkWindow } from '../../src/alerts/judge/graph.js';
