@@ -239,9 +239,9 @@ async function evaluateSet(set: SetRun): Promise<void> {
   const plainLive = score(set.accounts, plainAlarms, (WARMUP_DAYS + 1) * 48, judgedTo, JUDGED_DAYS - 1);
   // The plain test run by a scheduler: it reads rates as final, so it can judge a half hour only
   // once its deliveries are in (the settle time); a stop, read from sent, the moment it ends.
-  const settleMinutes = evalConfig(set.accounts[0]!).accounts[0]!.settleMs / 60_000;
+  const settleMs = evalConfig(set.accounts[0]!).accounts[0]!.settleMs;
   const plainScheduled = {
-    ...score(set.accounts, settledLate(plainAlarms, settleMinutes), (WARMUP_DAYS + 1) * 48, judgedTo, JUDGED_DAYS - 1),
+    ...score(set.accounts, settledLate(plainAlarms, settleMs / 60_000), (WARMUP_DAYS + 1) * 48, judgedTo, JUDGED_DAYS - 1),
     baseline: true,
   };
   const z = { ...score(set.accounts, zTest(set.accounts), judgedFrom, judgedTo, JUDGED_DAYS), baseline: true };
@@ -266,10 +266,7 @@ async function evaluateSet(set: SetRun): Promise<void> {
   }
   if (MISSES) {
     misses('offline', set, ours, reports.alarms, plainScored, reports.unjudged);
-    if (live && replay)
-      misses('online', set, live, replay.alarms, plainLive, replay.unjudged, {
-        settleMs: evalConfig(set.accounts[0]!).accounts[0]!.settleMs,
-      });
+    if (live && replay) misses('online', set, live, replay.alarms, plainLive, replay.unjudged, { settleMs });
   }
 }
 

@@ -97,7 +97,6 @@ function noiseOf(ctx: MissContext, inc: Incident): string {
   const kind = inc.phone !== undefined ? 'phone' : inc.country !== undefined ? 'country' : 'account';
   const index = inc.phone ?? inc.country;
   const s = scopeSeries(account, start).find((x) => x.kind === kind && x.index === index) ?? scopeSeries(account, start)[0]!;
-  const online = ctx.check ? checkNoise(ctx, s.points, inc, ctx.check.settleMs) : '';
   const history = s.points.slice(0, warmupBuckets);
   const tail = s.points.slice(warmupBuckets, inc.end);
   const series = markSettlement(tail, 1e15, 0);
@@ -123,6 +122,7 @@ function noiseOf(ctx: MissContext, inc: Incident): string {
     counted++;
   }
   if (inc.kind === 'stop') return `sent ${fmt(sent)} in it`;
+  const online = ctx.check ? checkNoise(ctx, s.points, inc, ctx.check.settleMs) : '';
   if (!sent) return `no baseline for it${online}`;
   const deficit = (expected - delivered) / sent;
   const { tau, rho } = analysis.noise;
