@@ -19,7 +19,8 @@
  *     minutes through the scheduler's own code (AlertChecker), young buckets still settling;
  *   - the plain test of issue 20 (bench/anomaly/plainTest.ts) on the account and every number and
  *     country;
- *   - the same-slot z-test (bench/anomaly/zTest.ts).
+ *   - the same-slot z-test (bench/anomaly/zTest.ts);
+ * and how far an alert check's noise fit is from a report's (bench/anomaly/fitAgreement.ts).
  * Then a DAY set, the Graph call budget figures, and the detector's speed.
  *
  * Seeded: the same figures every run. Run: npm run bench:anomaly [-- --quick] [-- --misses]
@@ -29,6 +30,7 @@ import { type AnomalyScope, type DetectionSettings, detectAnomalies } from '../s
 import { fillGaps, markSettlement } from '../src/analytics/buckets.js';
 import type { DataPoint } from '../src/vocabulary/series.js';
 import { measureBudget } from './anomaly/budget.js';
+import { fitAgreement } from './anomaly/fitAgreement.js';
 import { type EvalAccount, generateAccounts, HALF_HOUR, scopeSeries } from './anomaly/generate.js';
 import { describeAlarm, describeIncident, whyMissed } from './anomaly/misses.js';
 import { evalConfig, offlineReports, type Unjudged } from './anomaly/offline.js';
@@ -264,6 +266,11 @@ async function evaluateSet(set: SetRun): Promise<void> {
     verdict('online', live, plainLive);
     verdict('online', live, plainScheduled, 'the plain test scheduled');
   }
+  const fits = fitAgreement(set.accounts, set.start, WARMUP_DAYS, JUDGED_DAYS, QUICK ? 100 : 300, SEED + 29);
+  const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+  console.log(
+    `  noise fit, an alert check's against a report's (${fits.samples} scopes sending 200 or more a half hour, at random times, settled data): τ off by ${pct(fits.tau[0])} (median; 90th percentile ${pct(fits.tau[1])}), long-run factor by ${pct(fits.longRun[0])} (${pct(fits.longRun[1])}), ρ by ${fits.rho[0].toFixed(2)} (${fits.rho[1].toFixed(2)}); the scale of the check's persistence statistic 10% or more wider in ${pct(fits.wider / Math.max(1, fits.samples))} of them, narrower in ${pct(fits.narrower / Math.max(1, fits.samples))}`,
+  );
   if (MISSES) {
     misses('offline', set, ours, reports.alarms, plainScored, reports.unjudged);
     if (live && replay) misses('online', set, live, replay.alarms, plainLive, replay.unjudged, { settleMs });

@@ -1,0 +1,93 @@
+/**
+ * How far an alert check's noise fit is from a report's of the same scope at the same time —
+ * the figure a fix for the online misses has to move. A check fits the noise from its own
+ * eight-day window; a report, whose window began weeks earlier, from residuals whose baselines
+ * and level had their full history behind them. Both read settled data here, so the difference
+ * is the window's alone. Sampled scopes and times, drawn from the set's own seed.
+ */
+
+import { checkWindow } from '../../src/alerts/judge/graph.js';
+import { analyzeSeries } from '../../src/analytics/anomalies.js';
+import { markSettlement } from '../../src/analytics/buckets.js';
+import type { DataPoint } from '../../src/vocabulary/series.js';
+import { type EvalAccount, HALF_HOUR, Rng, scopeSeries } from './generate.js';
+
+const SCOPE = { kind: 'account', key: null, label: 'scope' } as const;
+
+function fitOf(points: readonly DataPoint[], from: number, split: number, end: number, tz: string) {
+  return analyzeSeries({
+    history: points.slice(from, split),
+    series: markSettlement(points.slice(split, end), 1e15, 0),
+    granularity: 'half_hour',
+    tz,
+    scope: SCOPE,
+  }).noise;
+}
+
+const quantile = (values: number[], q: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+};
+
+export interface FitAgreement {
+  samples: number;
+  /** |τ_check / τ_report − 1|: median and 90th percentile. */
+  tau: [number, number];
+  /** The same for the long-run factor. */
+  longRun: [number, number];
+  /** |ρ_check − ρ_report|. */
+  rho: [number, number];
+  /** Samples where the check's τ·√(long-run factor) — the scale of its persistence statistic — is 10% or more over the report's (drops hide), or under it (dips alarm). */
+  wider: number;
+  narrower: number;
+}
+
+/**
+ * `samples` (scope, check time) pairs over the judged days after the first (as the online checks),
+ * of scopes sending `minSent` or more a half hour on average in the check's window: a quiet scope's
+ * fit is loose in any window.
+ */
+export function fitAgreement(
+  accounts: readonly EvalAccount[],
+  start: number,
+  warmupDays: number,
+  judgedDays: number,
+  samples: number,
+  seed: number,
+  minSent = 200,
+): FitAgreement {
+  const rng = new Rng(seed);
+  const tau: number[] = [];
+  const longRun: number[] = [];
+  const rho: number[] = [];
+  let wider = 0;
+  let narrower = 0;
+  for (let k = 0; tau.length < samples && k < 50 * samples; k++) {
+    const account = rng.pick(accounts);
+    const scope = rng.pick(scopeSeries(account, start));
+    const endIndex = rng.int((warmupDays + 1) * 48, (warmupDays + judgedDays) * 48);
+    const { start: windowStart, split } = checkWindow((start + endIndex * HALF_HOUR) * 1000);
+    // A window reaching before the generated data starts where the data does.
+    const at = (t: number) => Math.max(0, Math.round((t - start) / HALF_HOUR));
+    let sent = 0;
+    for (let b = at(windowStart); b < endIndex; b++) sent += scope.points[b]?.sent ?? 0;
+    if (sent < minSent * (endIndex - at(windowStart))) continue;
+    const check = fitOf(scope.points, at(windowStart), at(split), endIndex, account.tz);
+    const report = fitOf(scope.points, 0, warmupDays * 48, endIndex, account.tz);
+    if (![check.tau, report.tau, check.longRun, report.longRun].every(Number.isFinite)) continue;
+    tau.push(Math.abs(check.tau / report.tau - 1));
+    longRun.push(Math.abs(check.longRun / report.longRun - 1));
+    rho.push(Math.abs(check.rho - report.rho));
+    const ratio = (check.tau * Math.sqrt(check.longRun)) / (report.tau * Math.sqrt(report.longRun));
+    if (ratio >= 1.1) wider++;
+    else if (ratio <= 1 / 1.1) narrower++;
+  }
+  return {
+    samples: tau.length,
+    tau: [quantile(tau, 0.5), quantile(tau, 0.9)],
+    longRun: [quantile(longRun, 0.5), quantile(longRun, 0.9)],
+    rho: [quantile(rho, 0.5), quantile(rho, 0.9)],
+    wider,
+    narrower,
+  };
+}
