@@ -34,13 +34,14 @@ export function formatPercentChange(pct: number | null): string {
 // Region names load on the first label that needs them, as the numbering plans do.
 let regionNames: Intl.DisplayNames | undefined;
 
-/** 16315551000 -> "+1 631 555 1000" (falls back to "+16315551000"). */
 /**
  * Numbers as formatted, remembered: libphonenumber parses afresh at every call, and an alert
  * check labels the same few numbers every time — in a backtest's thousands of checks the
  * parsing took an eighth of the judging time.
  */
 const PHONE_LABELS = new Map<string, string>();
+
+/** 16315551000 -> "+1 631 555 1000" (falls back to "+16315551000"). */
 export function formatPhone(digits: string): string {
   let label = PHONE_LABELS.get(digits);
   if (label === undefined) {
