@@ -13,6 +13,7 @@ import type { DataPoint } from '../../src/vocabulary/series.js';
 import { type EvalAccount, HALF_HOUR, Rng, scopeSeries } from './generate.js';
 
 const SCOPE = { kind: 'account', key: null, label: 'scope' } as const;
+const REPORT_DAYS = 15;
 
 function fitOf(points: readonly DataPoint[], from: number, split: number, end: number, tz: string) {
   return analyzeSeries({
@@ -43,7 +44,7 @@ export interface FitAgreement {
 }
 
 /**
- * `samples` (scope, check time) pairs over the judged days after the first (as the online checks),
+ * `samples` (scope, check time) pairs from the fifteenth day on,
  * of scopes sending `minSent` or more a half hour on average in the check's window: a quiet scope's
  * fit is loose in any window.
  */
@@ -65,7 +66,9 @@ export function fitAgreement(
   for (let k = 0; tau.length < samples && k < 50 * samples; k++) {
     const account = rng.pick(accounts);
     const scope = rng.pick(scopeSeries(account, start));
-    const endIndex = rng.int((warmupDays + 1) * 48, (warmupDays + judgedDays) * 48);
+    // A report from the data's start, with at least a fortnight behind it: its fit read residuals
+    // whose baselines and level had their full week (a shorter report has a check's trouble).
+    const endIndex = rng.int(Math.max(warmupDays + 1, REPORT_DAYS) * 48, (warmupDays + judgedDays) * 48);
     const { start: windowStart, split } = checkWindow((start + endIndex * HALF_HOUR) * 1000);
     // A window reaching before the generated data starts where the data does.
     const at = (t: number) => Math.max(0, Math.round((t - start) / HALF_HOUR));
