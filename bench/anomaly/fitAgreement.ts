@@ -10,25 +10,36 @@ import { checkWindow } from '../../src/alerts/judge/graph.js';
 import { analyzeSeries } from '../../src/analytics/anomalies.js';
 import { markSettlement } from '../../src/analytics/buckets.js';
 import type { DataPoint } from '../../src/vocabulary/series.js';
+import { percentile } from '../stats.js';
 import { type EvalAccount, HALF_HOUR, Rng, scopeSeries } from './generate.js';
 
 const SCOPE = { kind: 'account', key: null, label: 'scope' } as const;
 const REPORT_DAYS = 15;
 
-function fitOf(points: readonly DataPoint[], from: number, split: number, end: number, tz: string) {
+/** The noise fitted over `points[from..end)`, judged from `split`, as seen at `nowMs`. */
+function fitOf(points: readonly DataPoint[], from: number, split: number, end: number, tz: string, nowMs: number, settleMs: number) {
   return analyzeSeries({
     history: points.slice(from, split),
-    series: markSettlement(points.slice(split, end), 1e15, 0),
+    series: markSettlement(points.slice(split, end), nowMs, settleMs),
     granularity: 'half_hour',
     tz,
     scope: SCOPE,
   }).noise;
 }
 
-const quantile = (values: number[], q: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-};
+/**
+ * The noise as the alert check at `nowMs` fitted it from its own window (`checkWindow`), on a
+ * series that starts at `dataStart` (a window reaching before it starts where the data does).
+ * With no settle time, every half hour the check reads is settled.
+ */
+export function checkFit(points: readonly DataPoint[], dataStart: number, nowMs: number, tz: string, settleMs = 0) {
+  const { start, split, end } = checkWindow(nowMs);
+  const at = (t: number) => Math.max(0, Math.min(points.length, Math.round((t - dataStart) / HALF_HOUR)));
+  return fitOf(points, at(start), at(split), at(end), tz, nowMs, settleMs);
+}
+
+const quantiles = (values: number[]): [number, number] =>
+  values.length ? [percentile(values, 50), percentile(values, 90)] : [Number.NaN, Number.NaN];
 
 export interface FitAgreement {
   samples: number;
@@ -69,14 +80,13 @@ export function fitAgreement(
     // A report from the data's start, with at least a fortnight behind it: its fit read residuals
     // whose baselines and level had their full week (a shorter report has a check's trouble).
     const endIndex = rng.int(Math.max(warmupDays + 1, REPORT_DAYS) * 48, (warmupDays + judgedDays) * 48);
-    const { start: windowStart, split } = checkWindow((start + endIndex * HALF_HOUR) * 1000);
-    // A window reaching before the generated data starts where the data does.
-    const at = (t: number) => Math.max(0, Math.round((t - start) / HALF_HOUR));
+    const nowMs = (start + endIndex * HALF_HOUR) * 1000;
+    const from = Math.max(0, Math.round((checkWindow(nowMs).start - start) / HALF_HOUR));
     let sent = 0;
-    for (let b = at(windowStart); b < endIndex; b++) sent += scope.points[b]?.sent ?? 0;
-    if (sent < minSent * (endIndex - at(windowStart))) continue;
-    const check = fitOf(scope.points, at(windowStart), at(split), endIndex, account.tz);
-    const report = fitOf(scope.points, 0, warmupDays * 48, endIndex, account.tz);
+    for (let b = from; b < endIndex; b++) sent += scope.points[b]?.sent ?? 0;
+    if (sent < minSent * (endIndex - from)) continue;
+    const check = checkFit(scope.points, start, nowMs, account.tz);
+    const report = fitOf(scope.points, 0, warmupDays * 48, endIndex, account.tz, nowMs, 0);
     if (![check.tau, report.tau, check.longRun, report.longRun].every(Number.isFinite)) continue;
     tau.push(Math.abs(check.tau / report.tau - 1));
     longRun.push(Math.abs(check.longRun / report.longRun - 1));
@@ -87,9 +97,9 @@ export function fitAgreement(
   }
   return {
     samples: tau.length,
-    tau: [quantile(tau, 0.5), quantile(tau, 0.9)],
-    longRun: [quantile(longRun, 0.5), quantile(longRun, 0.9)],
-    rho: [quantile(rho, 0.5), quantile(rho, 0.9)],
+    tau: quantiles(tau),
+    longRun: quantiles(longRun),
+    rho: quantiles(rho),
     wider,
     narrower,
   };

@@ -6,10 +6,10 @@
  * report's fit and, online, the fit of the alert check an hour after the incident ended).
  */
 
-import { checkWindow } from '../../src/alerts/judge/graph.js';
 import { analyzeSeries } from '../../src/analytics/anomalies.js';
 import { markSettlement } from '../../src/analytics/buckets.js';
 import type { DataPoint } from '../../src/vocabulary/series.js';
+import { checkFit } from './fitAgreement.js';
 import { type EvalAccount, HALF_HOUR, type Incident, scopeSeries } from './generate.js';
 import { phoneId } from './graphSource.js';
 import type { Alarm } from './score.js';
@@ -79,16 +79,7 @@ const noiseFigures = (n: { tau: number; rho: number; longRun: number; skew: numb
 /** The scope's noise as the check an hour after the incident ended fitted it, over that check's window. */
 function checkNoise(ctx: MissContext, points: readonly DataPoint[], inc: Incident, settleMs: number): string {
   const nowMs = (ctx.start + (inc.end + 2) * HALF_HOUR) * 1000;
-  const { start, split, end } = checkWindow(nowMs);
-  const at = (t: number) => Math.max(0, Math.min(points.length, Math.round((t - ctx.start) / HALF_HOUR)));
-  const analysis = analyzeSeries({
-    history: points.slice(at(start), at(split)),
-    series: markSettlement(points.slice(at(split), at(end)), nowMs, settleMs),
-    granularity: 'half_hour',
-    tz: ctx.account.tz,
-    scope: { kind: 'account', key: null, label: 'scope' },
-  });
-  return `; the check an hour after its end fitted ${noiseFigures(analysis.noise)}`;
+  return `; the check an hour after its end fitted ${noiseFigures(checkFit(points, ctx.start, nowMs, ctx.account.tz, settleMs))}`;
 }
 
 /** The incident's deficit against what the detector expected, and the scope's measured noise. */
