@@ -24,7 +24,7 @@ export interface MissContext {
   /**
    * Online: the account's settle time. The line then also gives the noise as the alert check an
    * hour after the incident's end fitted it, from its own window — which can differ from the
-   * report's (residuals early in a check's window have baselines of only a few days behind them).
+   * report's (residuals from a check's first days, before its baselines and level settled in).
    */
   check?: { settleMs: number } | undefined;
 }
