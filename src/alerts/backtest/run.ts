@@ -288,25 +288,36 @@ const noGraph: AnalyticsSource = {
 
 export async function runBacktest(source: AnalyticsSource, req: BacktestRequest): Promise<BacktestResult> {
   const { account, rule } = req;
-  const fetched = await prefetch(source, req);
-  const replay = new ReplaySource(fetched.data, req.curve, account.settleMs, req.arrivalSpread);
-  // The judgements are made ahead of the clock, on every core; the lifecycle then runs them in
-  // order through the scheduler's own tick (claims, store, decisions, notices).
   const first = Math.ceil((req.range.start * 1000) / rule.checkEvery) * rule.checkEvery;
   const checkTimes: number[] = [];
   for (let t = first; t < req.range.end * 1000; t += rule.checkEvery) checkTimes.push(t + 10_000);
-  const judgements = new Map(
-    await judgeInParallel({
-      data: [...fetched.data],
-      curve: req.curve,
-      account,
-      rule,
-      token: req.token,
-      drillDown: rule.drillDown.length > 0,
-      checkTimes,
-      arrivalSpread: req.arrivalSpread ?? false,
-    }),
-  );
+  // The judging threads load their modules while Graph is asked (0.1 s of a 30-day backtest's 2.9).
+  const judges = startJudges(checkTimes.length);
+  let judgements: Map<number, Judgement>;
+  let fetched: Prefetched;
+  try {
+    fetched = await prefetch(source, req);
+    // The judgements are made ahead of the clock, on every core; the lifecycle then runs them in
+    // order through the scheduler's own tick (claims, store, decisions, notices).
+    judgements = new Map(
+      await judgeInParallel(
+        {
+          data: [...fetched.data],
+          curve: req.curve,
+          account,
+          rule,
+          token: req.token,
+          drillDown: rule.drillDown.length > 0,
+          checkTimes,
+          arrivalSpread: req.arrivalSpread ?? false,
+        },
+        judges,
+      ),
+    );
+  } finally {
+    for (const judge of judges) judge.stop();
+  }
+  const replay = new ReplaySource(fetched.data, req.curve, account.settleMs, req.arrivalSpread);
   const { episodes, checks, unjudged } = await replayChecks({
     config: req.config,
     rule,
@@ -433,30 +444,60 @@ export function minutesToAlert(episodes: readonly BacktestEpisode[]): number[] {
   return episodes.map((e) => Math.max(0, (e.openedAt - e.firstBucketEnd * 1000) / 60_000));
 }
 
-/** Judge the checks on worker threads, one share per core (in this thread if workers cannot start). */
-async function judgeInParallel(job: JudgeJob): Promise<Array<[number, Judgement]>> {
+/**
+ * A thread to judge a backtest's share of checks on, started before Graph is asked (it loads its
+ * modules meanwhile). Its end, whenever it comes, is kept, so a thread that failed while Graph
+ * was still answering is not waited for.
+ */
+class Judge {
+  private readonly worker: Worker;
+  private readonly ended: Promise<never>;
+
+  constructor(script: string, execArgv: string[]) {
+    this.worker = new Worker(script, { execArgv });
+    this.ended = new Promise<never>((_, reject) => {
+      this.worker.once('error', reject);
+      this.worker.once('exit', (code) => reject(new Error(`backtest worker exited ${code}`)));
+    });
+    // Kept until judged; a failure before then surfaces there.
+    this.ended.catch(() => undefined);
+  }
+
+  judge(job: JudgeJob): Promise<Array<[number, Judgement]>> {
+    const result = new Promise<Array<[number, Judgement]>>((resolve) => this.worker.once('message', resolve));
+    this.worker.postMessage(job);
+    return Promise.race([result, this.ended]);
+  }
+
+  stop(): void {
+    void this.worker.terminate();
+  }
+}
+
+/** Threads to judge a backtest's checks on, one per core (none for a short backtest or a single core). */
+function startJudges(checks: number): Judge[] {
   const cores = Math.min(availableParallelism(), 4);
-  if (cores < 2 || job.checkTimes.length < 48) return judgeChecks(job);
+  if (cores < 2 || checks < 48) return [];
   const here = fileURLToPath(import.meta.url);
   const ext = extname(here);
   const script = join(dirname(here), `worker${ext}`);
   // Under tsx (tests, development) the worker needs the TypeScript loader too.
   const execArgv =
     ext === '.ts' && !process.execArgv.join(' ').includes('tsx') ? [...process.execArgv, '--import', 'tsx'] : process.execArgv;
-  const size = Math.ceil(job.checkTimes.length / cores);
+  try {
+    return Array.from({ length: cores }, () => new Judge(script, execArgv));
+  } catch {
+    return [];
+  }
+}
+
+/** Judge the checks on the judging threads, one share each (in this thread if there are none or one fails). */
+async function judgeInParallel(job: JudgeJob, judges: readonly Judge[]): Promise<Array<[number, Judgement]>> {
+  if (judges.length === 0) return judgeChecks(job);
+  const size = Math.ceil(job.checkTimes.length / judges.length);
   try {
     const shares = await Promise.all(
-      Array.from({ length: cores }, (_, k) => {
-        const worker = new Worker(script, { workerData: { ...job, checkTimes: job.checkTimes.slice(k * size, (k + 1) * size) }, execArgv });
-        return new Promise<Array<[number, Judgement]>>((resolve, reject) => {
-          worker.once('message', (result: Array<[number, Judgement]>) => {
-            resolve(result);
-            void worker.terminate();
-          });
-          worker.once('error', reject);
-          worker.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`backtest worker exited ${code}`))));
-        });
-      }),
+      judges.map((judge, k) => judge.judge({ ...job, checkTimes: job.checkTimes.slice(k * size, (k + 1) * size) })),
     );
     return shares.flat();
   } catch {

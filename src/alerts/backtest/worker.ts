@@ -1,5 +1,5 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { type JudgeJob, judgeChecks } from './judge.js';
 
-// A backtest's share of checks, judged on another core.
-parentPort!.postMessage(await judgeChecks(workerData as JudgeJob));
+// A backtest's share of checks, judged on another core: started ahead, handed its share once Graph has answered.
+parentPort!.once('message', async (job: JudgeJob) => parentPort!.postMessage(await judgeChecks(job)));
