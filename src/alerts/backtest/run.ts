@@ -286,7 +286,9 @@ export async function runBacktest(source: AnalyticsSource, req: BacktestRequest)
   const { account, rule } = req;
   const first = Math.ceil((req.range.start * 1000) / rule.checkEvery) * rule.checkEvery;
   const checkTimes: number[] = [];
-  for (let t = first; t < req.range.end * 1000; t += rule.checkEvery) checkTimes.push(t + 10_000);
+  // At the start of each period, as the scheduler runs them: its tick fires at second 0 of each
+  // minute, and a check reads the half hour that just ended through the settle curve.
+  for (let t = first; t < req.range.end * 1000; t += rule.checkEvery) checkTimes.push(t);
   // The judging threads load their modules while Graph is asked (0.1 s of a 30-day backtest's 2.9).
   const judges = startJudges(checkTimes.length);
   let judgements: Map<number, Judgement>;
