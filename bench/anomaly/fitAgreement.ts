@@ -33,9 +33,15 @@ function fitOf(points: readonly DataPoint[], from: number, split: number, end: n
  * With no settle time, every half hour the check reads is settled.
  */
 export function checkFit(points: readonly DataPoint[], dataStart: number, nowMs: number, tz: string, settleMs = 0) {
+  const { from, split, end } = checkSpan(points.length, dataStart, nowMs);
+  return fitOf(points, from, split, end, tz, nowMs, settleMs);
+}
+
+/** The check at `nowMs`'s window (`checkWindow`) as indexes into `length` half hours from `dataStart`. */
+function checkSpan(length: number, dataStart: number, nowMs: number): { from: number; split: number; end: number } {
   const { start, split, end } = checkWindow(nowMs);
-  const at = (t: number) => Math.max(0, Math.min(points.length, Math.round((t - dataStart) / HALF_HOUR)));
-  return fitOf(points, at(start), at(split), at(end), tz, nowMs, settleMs);
+  const at = (t: number) => Math.max(0, Math.min(length, Math.round((t - dataStart) / HALF_HOUR)));
+  return { from: at(start), split: at(split), end: at(end) };
 }
 
 const quantiles = (values: number[]): [number, number] =>
@@ -81,7 +87,7 @@ export function fitAgreement(
     // whose baselines and level had their full week (a shorter report has a check's trouble).
     const endIndex = rng.int(Math.max(warmupDays + 1, REPORT_DAYS) * 48, (warmupDays + judgedDays) * 48);
     const nowMs = (start + endIndex * HALF_HOUR) * 1000;
-    const from = Math.max(0, Math.round((checkWindow(nowMs).start - start) / HALF_HOUR));
+    const { from } = checkSpan(scope.points.length, start, nowMs);
     let sent = 0;
     for (let b = from; b < endIndex; b++) sent += scope.points[b]?.sent ?? 0;
     if (sent < minSent * (endIndex - from)) continue;

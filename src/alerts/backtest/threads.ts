@@ -45,9 +45,13 @@ export function startJudges(checks: number): Judge[] {
   // Under tsx (tests, development) the worker needs the TypeScript loader too.
   const execArgv =
     ext === '.ts' && !process.execArgv.join(' ').includes('tsx') ? [...process.execArgv, '--import', 'tsx'] : process.execArgv;
+  const judges: Judge[] = [];
   try {
-    return Array.from({ length: cores }, () => new Judge(script, execArgv));
+    for (let k = 0; k < cores; k++) judges.push(new Judge(script, execArgv));
+    return judges;
   } catch {
+    // Judged in this thread, then: the threads already started are not left running.
+    for (const judge of judges) judge.stop();
     return [];
   }
 }
