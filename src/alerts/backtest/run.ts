@@ -378,7 +378,8 @@ export async function runWebhookBacktest(
   const replay = new StatusReplay(withinScope(rows, statusScope));
   const first = Math.ceil((range.start * 1000) / rule.checkEvery) * rule.checkEvery;
   const checkTimes: number[] = [];
-  for (let t = first; t < range.end * 1000; t += rule.checkEvery) checkTimes.push(t + 10_000);
+  // At the start of each period, as the scheduler's tick (second 0) runs them; a check reads whole minutes.
+  for (let t = first; t < range.end * 1000; t += rule.checkEvery) checkTimes.push(t);
   const drillDown = rule.drillDown.length > 0 ? rule.drillDown : [];
   const { episodes, checks } = await replayChecks({
     config: req.config,
