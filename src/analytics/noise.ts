@@ -233,3 +233,22 @@ export function fitSkew(e: Float64Array, b: Float64Array, expected: Float64Array
   const shortfall = Math.max(0, Math.sign(model) * (model - data) - (2 * KELLY_ERROR) / Math.sqrt(count));
   return Math.max(0, Math.min(1, 1 - shortfall / Math.abs(model)));
 }
+
+/**
+ * How much more a sum of `length` neighbouring standardised deviations varies than independent
+ * ones would, per bucket: for a run of `block` buckets or more, the long-run factor as measured
+ * (`longRunFactor`, over `block`); for a shorter one 1 + 2·Σ(1 − k/m)·r^k, deviations correlated
+ * `lagOne` at lag one (an AR(1)), never more than the long-run factor. Two half hours down are
+ * not held to what four hours of wander would earn.
+ */
+export function runInflation(length: number, lagOne: number, longRun: number, block: number): number {
+  if (length >= block) return longRun;
+  const r = Math.max(0, Math.min(0.99, lagOne));
+  let sum = 0;
+  let power = 1;
+  for (let k = 1; k < length; k++) {
+    power *= r;
+    sum += (1 - k / length) * power;
+  }
+  return Math.min(longRun, 1 + 2 * sum);
+}

@@ -1,7 +1,7 @@
 import type { DataPoint, Granularity } from '../vocabulary/series.js';
 import { lowerTail, normalQuantileUpper, normalTail, skewedLowerTail } from './betaTail.js';
 import type { SeriesPoint } from './buckets.js';
-import { fitExtraVariance, fitSkew, lagOneCorrelation, longRunFactor, medianOf } from './noise.js';
+import { fitExtraVariance, fitSkew, lagOneCorrelation, longRunFactor, medianOf, runInflation } from './noise.js';
 import { MIN_JUDGED_FRACTION } from './settle.js';
 import { offsetMinutes } from './time.js';
 
@@ -662,8 +662,10 @@ export class BucketScorer {
   /**
    * Persistence: a one-sided CUSUM of each bucket's deficit in deviations — its beta tail read
    * back as a z, capped so one deep bucket cannot make a run alone, less one deviation — with
-   * every step scaled by the square root of the long-run factor, so noise that wanders together
-   * for hours needs proportionally more evidence. It alarms when the sum reaches the threshold
+   * every step scaled by the square root of how much a run as long as the excursion so far
+   * wanders together (`runInflation`: the long-run factor from four hours on), so noise that
+   * wanders together needs proportionally more evidence, and a drop of two hours no more than
+   * two hours of such noise would give. It alarms when the sum reaches the threshold
    * and the excursion as a whole is a material drop; then the excursion's buckets under their
    * expected rate are flagged, and it stays at the threshold while the drop goes on.
    */
@@ -675,7 +677,8 @@ export class BucketScorer {
     const e = base - this.allowance[i]!;
     const rate = this.delivered[i]! / this.visibleShare[i]! / S;
     const variance = this.bucketVariance(i, e, true) / (S * S);
-    const scale = Math.sqrt(this.longRun);
+    const length = this.cusumFrom < 0 ? 1 : i - this.cusumFrom + 1;
+    const scale = Math.sqrt(runInflation(length, (this.rho * this.tau2) / variance, this.longRun, LONG_RUN_BLOCK));
     let z = (e - rate) / Math.sqrt(variance);
     if (z > RUN_REFERENCE * scale) {
       // Near 100% dips may have a long lower tail: judge by the scope's, read back as deviations.

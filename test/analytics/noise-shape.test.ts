@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type AnomalyScope, detectAnomalies } from '../../src/analytics/anomalies.js';
 import { betaConcentration, betaQuantile, incompleteBeta, lowerTail, normalTail, skewedLowerTail } from '../../src/analytics/betaTail.js';
 import { markSettlement } from '../../src/analytics/buckets.js';
-import { fitSkew, orderStatistic } from '../../src/analytics/noise.js';
+import { fitSkew, orderStatistic, runInflation } from '../../src/analytics/noise.js';
 import type { DataPoint } from '../../src/vocabulary/series.js';
 import { seededRandom } from '../helpers/random.js';
 
@@ -114,5 +114,21 @@ describe('a number whose rate swings both ways by up to 10 points', () => {
 
   it('raises nothing on the same swings without a drop, two weeks of them', () => {
     for (const seed of [3, 4, 5]) expect(detect(volatile(seed))).toEqual([]);
+  });
+});
+
+describe('how much a run of neighbouring deviations wanders together', () => {
+  it('holds one bucket to its own deviation, a few to their lag-one correlation, four hours to the long-run factor', () => {
+    expect(runInflation(1, 0.6, 3.5, 8)).toBe(1);
+    expect(runInflation(2, 0.6, 3.5, 8)).toBeCloseTo(1.6, 12);
+    expect(runInflation(3, 0.6, 3.5, 8)).toBeCloseTo(1 + 2 * ((2 / 3) * 0.6 + (1 / 3) * 0.36), 12);
+    // Measured over eight buckets: that, whatever the lag-one correlation says.
+    expect(runInflation(8, 0.1, 3.5, 8)).toBe(3.5);
+    expect(runInflation(30, 0.9, 2.2, 8)).toBe(2.2);
+    // Never more than measured; independent noise is not inflated.
+    expect(runInflation(6, 0.95, 2, 8)).toBe(2);
+    expect(runInflation(5, 0, 3, 8)).toBe(1);
+    const grows = [1, 2, 3, 4, 5, 6, 7].map((m) => runInflation(m, 0.7, 5, 8));
+    for (let k = 1; k < grows.length; k++) expect(grows[k]!).toBeGreaterThan(grows[k - 1]!);
   });
 });
