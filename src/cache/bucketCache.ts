@@ -71,11 +71,8 @@ export class CachedAnalytics implements AnalyticsSource {
 
   /** What the cache holds of the request: the key's span, and its buckets from the request's start. */
   private async lookup(key: string, req: AnalyticsRequest) {
-    const coverage = await this.store.buckets.bucketCoverage(key);
-    const { start, end } = req.range;
-    if (!coverage || coverage.start > start || coverage.end <= start) return undefined;
-    const cachedEnd = Math.min(coverage.end, end);
-    return { coverage, cachedEnd, points: await this.store.buckets.readBuckets(key, start, cachedEnd) };
+    const kept = await this.store.buckets.readCovered(key, req.range.start, req.range.end);
+    return kept && { ...kept, cachedEnd: Math.min(kept.coverage.end, req.range.end) };
   }
 
   async fetchAnalytics(account: GraphAccount, req: AnalyticsRequest): Promise<AnalyticsResult> {

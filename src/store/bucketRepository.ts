@@ -1,3 +1,4 @@
+import type { Kysely } from 'kysely';
 import { type Database, num, type Tables } from './database.js';
 import { documents, readDocument, type SettleStatsDocument } from './documents.js';
 import type { BucketCoverage, BucketRepository, CachedBucket } from './types.js';
@@ -16,17 +17,20 @@ export class SqlBucketRepository implements BucketRepository {
   }
 
   async readBuckets(key: string, start: number, end: number): Promise<CachedBucket[]> {
-    return this.database.q(async () => {
-      const rows = await this.database.db
-        .selectFrom('bucket_cache')
-        .selectAll()
-        .where('key', '=', key)
-        .where('start', '>=', start)
-        .where('start', '<', end)
-        .orderBy('start')
-        .execute();
-      return rows.map((r) => ({ start: num(r.start), end: num(r.end), sent: num(r.sent), delivered: num(r.delivered) }));
-    });
+    return this.database.q(() => bucketsOf(this.database.db, key, start, end));
+  }
+
+  async readCovered(key: string, start: number, end: number): Promise<{ coverage: BucketCoverage; points: CachedBucket[] } | undefined> {
+    // One snapshot: a writer trimming the key's history (or replacing it) between reading the
+    // span and its rows made a cached report of months show only the weeks left.
+    return this.database.q(() =>
+      this.database.snapshot(async (tx) => {
+        const row = await tx.selectFrom('bucket_coverage').selectAll().where('key', '=', key).executeTakeFirst();
+        const coverage = row && toCoverage(row);
+        if (!coverage || coverage.start > start || coverage.end <= start) return undefined;
+        return { coverage, points: await bucketsOf(tx, key, start, Math.min(coverage.end, end)) };
+      }),
+    );
   }
 
   async writeBuckets(
@@ -119,6 +123,18 @@ export class SqlBucketRepository implements BucketRepository {
       }),
     );
   }
+}
+
+async function bucketsOf(db: Kysely<Tables>, key: string, start: number, end: number): Promise<CachedBucket[]> {
+  const rows = await db
+    .selectFrom('bucket_cache')
+    .selectAll()
+    .where('key', '=', key)
+    .where('start', '>=', start)
+    .where('start', '<', end)
+    .orderBy('start')
+    .execute();
+  return rows.map((r) => ({ start: num(r.start), end: num(r.end), sent: num(r.sent), delivered: num(r.delivered) }));
 }
 
 function toCoverage(row: Tables['bucket_coverage']): BucketCoverage {

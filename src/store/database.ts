@@ -183,6 +183,17 @@ export class Database {
   }
 
   /**
+   * Reads that must agree with each other — a span and the rows it promises — in one snapshot:
+   * PostgreSQL's repeatable read (every statement sees the database as at the first), SQLite's
+   * transaction (its one connection is held until the end). A writer between two reads otherwise
+   * makes the first promise what the second no longer finds.
+   */
+  async snapshot<T>(work: (tx: Kysely<Tables>) => Promise<T>): Promise<T> {
+    const transaction = this.db.transaction();
+    return (this.dialect === 'postgres' ? transaction.setIsolationLevel('repeatable read') : transaction).execute(work);
+  }
+
+  /**
    * A read-then-write transaction that one writer at a time runs for `lock`, across every
    * replica on the database: PostgreSQL waits on a transaction-scoped advisory lock of the name
    * (writers of other names go on in parallel, and nobody holds a row lock while waiting for

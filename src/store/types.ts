@@ -234,6 +234,11 @@ export interface BucketRepository {
   bucketCoverage(key: string): Promise<BucketCoverage | undefined>;
   readBuckets(key: string, start: number, end: number): Promise<CachedBucket[]>;
   /**
+   * What the cache holds from `start`: the key's span, when it covers `start`, and its buckets
+   * from `start` to the span's end or `end` — read together, so the buckets are all the span promises.
+   */
+  readCovered(key: string, start: number, end: number): Promise<{ coverage: BucketCoverage; points: CachedBucket[] } | undefined>;
+  /**
    * Keep Graph's settled buckets of `span` for a key (`points`: all Graph had there, empty
    * buckets omitted). The key's span grows by it where the two meet or overlap (only the part not
    * kept yet is written: settled buckets are final), and is replaced by it otherwise; buckets
