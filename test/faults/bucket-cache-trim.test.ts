@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SqlStore } from '../../src/store/sql.js';
-import { storeBackends } from '../helpers/stores.js';
+import { describe, expect, it } from 'vitest';
+import { storeBackends, storeForSuite } from '../helpers/stores.js';
 
 /**
  * A cached read racing a writer that trims the key's history: a 30-day report extending a day
@@ -15,16 +14,10 @@ const days = (from: number, to: number) =>
   Array.from({ length: to - from }, (_, i) => ({ start: (from + i) * DAY, end: (from + i + 1) * DAY, sent: 1000, delivered: 970 }));
 
 describe.each(await storeBackends())('the bucket cache on $name, read while trimmed', (backend) => {
-  let store: SqlStore;
-  beforeAll(async () => {
-    store = await backend.open();
-  });
-  afterAll(async () => {
-    await store.close();
-    await backend.cleanup();
-  });
+  const opened = storeForSuite(backend);
 
   it('reads a span and all of its buckets together, or nothing, whatever a writer does meanwhile', async () => {
+    const store = opened();
     const torn: string[] = [];
     let trimmed = 0;
     for (let round = 0; round < 40; round++) {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import { openStore, type SqlStore } from '../../src/store/sql.js';
 
 const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -144,4 +145,17 @@ export async function storeBackends(): Promise<Backend[]> {
 
 export function postgresUrl(): string {
   return POSTGRES_URL;
+}
+
+/** The suite's store on a backend for one `describe` block: opened before its tests, closed and dropped after. */
+export function storeForSuite(backend: Backend): () => SqlStore {
+  let store: SqlStore | undefined;
+  beforeAll(async () => {
+    store = await backend.open();
+  });
+  afterAll(async () => {
+    await store?.close();
+    await backend.cleanup();
+  });
+  return () => store!;
 }
