@@ -81,6 +81,37 @@ describe.each(backends)('the bucket cache on $name', (backend) => {
     }
   });
 
+  it("keeps a monthly report's days when a 30-day report moves the same key on: asked again, it comes from the cache", async () => {
+    clock = START;
+    const store = await backend.open();
+    const config = buildConfig(
+      { accounts: [{ id: '104729384756102', name: 'acme', token: '${T}', timezone: 'Asia/Kolkata' }] },
+      { GRAPH_API_URL: sandbox.url },
+    );
+    const graph = new GraphClient({ ...config.graph, now: () => clock });
+    const cached = new CachedAnalytics(graph, store, () => clock);
+    const account = config.accounts[0]!;
+    const report = async (range: { start: number; end: number }, granularity: 'day' | 'month') => {
+      const before = sandbox.stats.requests;
+      const built = await composeReport({ graph: cached, now: () => clock }, { account, token: 'sandbox-token', range, granularity });
+      return { built, requests: sandbox.stats.requests - before };
+    };
+    const monthly = { start: Date.UTC(2026, 6, 31, 18, 30) / 1000, end: Date.UTC(2026, 10, 19, 18, 30) / 1000 }; // 1 Aug – 20 Nov, Kolkata
+    try {
+      const cold = await report(monthly, 'month');
+      expect(cold.requests).toBeGreaterThan(1);
+      clock = START + 86_400_000;
+      const now = Math.floor(clock / 1000);
+      await report({ start: now - 30 * 86_400, end: now }, 'day'); // extends the day key past 45 days of it
+      const again = await report(monthly, 'month');
+      expect(again.requests).toBe(0);
+      expect(reportJson(again.built).totals).toEqual(reportJson(cold.built).totals);
+    } finally {
+      await graph.close();
+      await store.close();
+    }
+  });
+
   it('serves "report … 24h" (times in whole seconds) through the cache', async () => {
     clock = START + 17_321; // not on a whole second boundary of anything
     const store = await backend.open();

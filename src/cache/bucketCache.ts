@@ -18,8 +18,17 @@ import { SettleLearner } from './settleLearning.js';
  * digests, alert checks, on any replica) each keep what they fetched: the store has writers of
  * one key take turns and joins their spans, and a write that fails anyway is only logged.
  */
-/** How far back a key keeps buckets: the longest window a check or daily report reads, with room. */
-const RETENTION_SECONDS = 45 * 86_400;
+/**
+ * How far back a key keeps buckets, by granularity: half hours, the longest window a check or a
+ * half-hourly report reads, with room (45 days); days and months, a year's report and its
+ * previous year (a day is one row a key — at 45 days, every monthly report after a 30-day one
+ * refetched its months from Graph).
+ */
+const RETENTION_SECONDS: Record<AnalyticsRequest['granularity'], number> = {
+  HALF_HOUR: 45 * 86_400,
+  DAY: 800 * 86_400,
+  MONTH: 800 * 86_400,
+};
 const DEFAULT_SETTLE_MS = 2 * 3_600_000;
 export const CACHE_DOWN_NOTE = 'The bucket cache is unavailable (database unreachable): everything was fetched from Graph.';
 
@@ -114,7 +123,8 @@ export class CachedAnalytics implements AnalyticsSource {
     if (req.granularity === 'HALF_HOUR') this.settleCurves.observe(account.id, key, fresh.points);
     const newEnd = Math.min(settled, end);
     // Keep a bounded history per key: older buckets are dropped as the span moves on.
-    if (newEnd > coverage.end) await this.keep(account, key, req, { start: coverage.end, end: newEnd }, fresh, newEnd - RETENTION_SECONDS);
+    if (newEnd > coverage.end)
+      await this.keep(account, key, req, { start: coverage.end, end: newEnd }, fresh, newEnd - RETENTION_SECONDS[req.granularity]);
     return {
       ...fresh,
       points: [...kept.points, ...fresh.points.filter((p) => p.start >= cachedEnd)],
