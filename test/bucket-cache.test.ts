@@ -23,17 +23,21 @@ afterAll(() => sandbox.close());
 
 const backends = await storeBackends();
 
+/** Acme (Kolkata) against the sandbox, straight and through a bucket cache on a fresh store of `backend`. */
+async function acmeThroughCache(backend: (typeof backends)[number]) {
+  const store = await backend.open();
+  const config = buildConfig(
+    { accounts: [{ id: '104729384756102', name: 'acme', token: '${T}', timezone: 'Asia/Kolkata' }] },
+    { GRAPH_API_URL: sandbox.url },
+  );
+  const graph = new GraphClient({ ...config.graph, now: () => clock });
+  return { store, graph, cached: new CachedAnalytics(graph, store, () => clock), account: config.accounts[0]! };
+}
+
 describe.each(backends)('the bucket cache on $name', (backend) => {
   it('answers repeated checks from settled buckets, asking Graph only for the recent window', async () => {
     clock = START;
-    const store = await backend.open();
-    const config = buildConfig(
-      { accounts: [{ id: '104729384756102', name: 'acme', token: '${T}', timezone: 'Asia/Kolkata' }] },
-      { GRAPH_API_URL: sandbox.url },
-    );
-    const graph = new GraphClient({ ...config.graph, now: () => clock });
-    const cached = new CachedAnalytics(graph, store, () => clock);
-    const account = config.accounts[0]!;
+    const { store, graph, cached, account } = await acmeThroughCache(backend);
     const check = async (source: typeof graph | typeof cached) => {
       const before = sandbox.stats.requests;
       const report = await composeReport(
@@ -83,14 +87,7 @@ describe.each(backends)('the bucket cache on $name', (backend) => {
 
   it("keeps a monthly report's days when a 30-day report moves the same key on: asked again, it comes from the cache", async () => {
     clock = START;
-    const store = await backend.open();
-    const config = buildConfig(
-      { accounts: [{ id: '104729384756102', name: 'acme', token: '${T}', timezone: 'Asia/Kolkata' }] },
-      { GRAPH_API_URL: sandbox.url },
-    );
-    const graph = new GraphClient({ ...config.graph, now: () => clock });
-    const cached = new CachedAnalytics(graph, store, () => clock);
-    const account = config.accounts[0]!;
+    const { store, graph, cached, account } = await acmeThroughCache(backend);
     const report = async (range: { start: number; end: number }, granularity: 'day' | 'month') => {
       const before = sandbox.stats.requests;
       const built = await composeReport({ graph: cached, now: () => clock }, { account, token: 'sandbox-token', range, granularity });
