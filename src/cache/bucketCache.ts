@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { normalizeSeries } from '../analytics/normalize.js';
 import type { AnalyticsRequest, AnalyticsResult, AnalyticsSource, GraphAccount } from '../graph/client.js';
 import { type Logger, silentLogger } from '../log.js';
-import type { BucketCoverage, CachedBucket, StoreWith } from '../store/types.js';
+import { type BucketCoverage, type CachedBucket, coversStart, type StoreWith } from '../store/types.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import { SettleLearner } from './settleLearning.js';
 
@@ -74,7 +74,7 @@ export class CachedAnalytics implements AnalyticsSource {
       return fresh(req.range);
     }
     const { start, end } = req.range;
-    if (!coverage || coverage.start > start || coverage.end <= start) return fresh(req.range);
+    if (!coversStart(coverage, start)) return fresh(req.range);
     return coverage.end >= end ? 0 : fresh({ start: coverage.end, end });
   }
 

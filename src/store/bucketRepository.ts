@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { type Database, num, type Tables } from './database.js';
 import { documents, readDocument, type SettleStatsDocument } from './documents.js';
-import type { BucketCoverage, BucketRepository, CachedBucket } from './types.js';
+import { type BucketCoverage, type BucketRepository, type CachedBucket, coversStart } from './types.js';
 
 type Listed = Pick<BucketCoverage, 'phoneNumbers' | 'countryCodes'>;
 
@@ -27,7 +27,7 @@ export class SqlBucketRepository implements BucketRepository {
       this.database.snapshot(async (tx) => {
         const row = await tx.selectFrom('bucket_coverage').selectAll().where('key', '=', key).executeTakeFirst();
         const coverage = row && toCoverage(row);
-        if (!coverage || coverage.start > start || coverage.end <= start) return undefined;
+        if (!coversStart(coverage, start)) return undefined;
         return { coverage, points: await bucketsOf(tx, key, start, Math.min(coverage.end, end)) };
       }),
     );

@@ -115,6 +115,11 @@ export interface BucketCoverage {
   countryCodes: string[];
 }
 
+/** Whether a key's span holds the bucket at `start` (a cached read may begin there). */
+export function coversStart(coverage: BucketCoverage | undefined, start: number): coverage is BucketCoverage {
+  return coverage !== undefined && coverage.start <= start && start < coverage.end;
+}
+
 /** The current (or last) episode of an alert rule. */
 export interface AlertEpisode {
   rule: string;

@@ -282,13 +282,20 @@ const noGraph: AnalyticsSource = {
   fetchAnalytics: () => Promise.reject(new Error('a status webhook backtest does not call Graph')),
 };
 
+/**
+ * When the scheduler would have run a rule's checks over `range` (ms): at the start of each of its
+ * periods, as its tick fires at second 0 of each minute — a Graph check reads the half hour that
+ * just ended through the settle curve, a webhook check whole minutes.
+ */
+function checkTimesOf(range: TimeRange, checkEvery: number): number[] {
+  const times: number[] = [];
+  for (let t = Math.ceil((range.start * 1000) / checkEvery) * checkEvery; t < range.end * 1000; t += checkEvery) times.push(t);
+  return times;
+}
+
 export async function runBacktest(source: AnalyticsSource, req: BacktestRequest): Promise<BacktestResult> {
   const { account, rule } = req;
-  const first = Math.ceil((req.range.start * 1000) / rule.checkEvery) * rule.checkEvery;
-  const checkTimes: number[] = [];
-  // At the start of each period, as the scheduler runs them: its tick fires at second 0 of each
-  // minute, and a check reads the half hour that just ended through the settle curve.
-  for (let t = first; t < req.range.end * 1000; t += rule.checkEvery) checkTimes.push(t);
+  const checkTimes = checkTimesOf(req.range, rule.checkEvery);
   // The judging threads load their modules while Graph is asked (0.1 s of a 30-day backtest's 2.9).
   const judges = startJudges(checkTimes.length);
   let judgements: Map<number, Judgement>;
@@ -376,10 +383,7 @@ export async function runWebhookBacktest(
   // The rule's (or the account's) numbers and countries only: the same traffic its minute checks judge.
   const statusScope = statusScopeOf(account, rule);
   const replay = new StatusReplay(withinScope(rows, statusScope));
-  const first = Math.ceil((range.start * 1000) / rule.checkEvery) * rule.checkEvery;
-  const checkTimes: number[] = [];
-  // At the start of each period, as the scheduler's tick (second 0) runs them; a check reads whole minutes.
-  for (let t = first; t < range.end * 1000; t += rule.checkEvery) checkTimes.push(t);
+  const checkTimes = checkTimesOf(range, rule.checkEvery);
   const drillDown = rule.drillDown.length > 0 ? rule.drillDown : [];
   const { episodes, checks } = await replayChecks({
     config: req.config,
