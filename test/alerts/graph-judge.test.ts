@@ -66,8 +66,29 @@ describe('the Graph judge of an alert check', () => {
     expect(j.settling).toEqual([]);
   });
 
-  it('alerts at once on a single half hour 20 points down, however young the next', () => {
-    const j = judge(series(NOW - 3600, NOW - 1800, 0.76), LEARNED);
+  // The half hour after it ended just now: 60% of its deliveries in, give or take 8 points (the
+  // default curve), too young to confirm or clear the drop by itself.
+  it('alerts at once on a half hour 20 points down when what has arrived of the next is as low', () => {
+    const j = judge(series(NOW - 3600, NOW, 0.76));
+    expect(j.ongoing.map((a) => [a.kind, a.start, a.severity])).toEqual([['delivery_drop', NOW - 3600, 'critical']]);
+  });
+
+  it('lets a half hour 20 points down wait when what has arrived of the next already says it recovered', () => {
+    // 60% of 96% is in: five times likelier than 60% of 76%, even with the default curve's spread.
+    for (const curve of [DEFAULT_SETTLE_CURVE, LEARNED]) {
+      const j = judge(series(NOW - 3600, NOW - 1800, 0.76), curve);
+      expect(j.ongoing).toEqual([]);
+      expect(j.settling).toEqual([]);
+      expect(j.recent.map((a) => [a.kind, a.start])).toEqual([['delivery_drop', NOW - 3600]]);
+    }
+  });
+
+  it('alerts at once on a lone half hour 20 points down when the next has too few deliveries in to say', () => {
+    // The next half hour sent 40: its rate, 60% arrived, could be either.
+    const points = series(NOW - 3600, NOW - 1800, 0.76).map((p) =>
+      p.start === NOW - 1800 ? { ...p, sent: 40, delivered: Math.round(40 * 0.96 * 0.6) } : p,
+    );
+    const j = judge(points);
     expect(j.ongoing.map((a) => [a.kind, a.start])).toEqual([['delivery_drop', NOW - 3600]]);
   });
 

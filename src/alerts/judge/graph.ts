@@ -171,6 +171,33 @@ function severeAsArriving(a: Anomaly, series: readonly SeriesPoint[], analysis: 
 }
 const SEVERE_DROP = 0.1;
 
+/**
+ * Whether the half hour after a lone drop, as much of it as has arrived, already says the drop is
+ * over: what it shows is `RECOVERY_ODDS` times likelier had the scope delivered as expected than
+ * at the lone half hour's rate. Its arrival's spread (the settle curve's) counts as noise beside
+ * the scope's own, so a half hour that just ended seldom says so — only a clear recovery does.
+ */
+function nextSaysRecovered(a: Anomaly, series: readonly SeriesPoint[], analysis: SeriesAnalysis): boolean {
+  const k = series.findIndex((p) => p.start === a.start);
+  const p = series[k];
+  const next = series[k + 1];
+  if (!p || !next || next.partial || p.sent === 0 || next.sent === 0) return false;
+  const expected = analysis.expected[k + 1]!;
+  const dropped = analysis.judgedDelivered[k]! / p.sent;
+  if (Number.isNaN(expected) || !(dropped < expected)) return false;
+  const share = next.arrived ?? 1;
+  const shareSd = next.arrivedSd ?? 0;
+  const tau2 = Number.isFinite(analysis.noise.tau) ? analysis.noise.tau ** 2 : 0;
+  const visible = next.delivered / next.sent;
+  const logDensity = (rate: number) => {
+    const variance = rate * rate * shareSd * shareSd + share * share * (tau2 + (rate * (1 - rate)) / next.sent);
+    return -((visible - share * rate) ** 2) / (2 * variance) - Math.log(variance) / 2;
+  };
+  return logDensity(expected) - logDensity(dropped) >= Math.log(RECOVERY_ODDS);
+}
+/** Odds at which the next half hour's first deliveries count as a recovery (a Bayes factor Jeffreys calls substantial). */
+const RECOVERY_ODDS = 5;
+
 export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOptions): Judgement {
   const { start, split, end } = checkWindow(options.nowMs);
   const settings = detectionSettings(options.detection);
@@ -193,7 +220,11 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
     for (const a of analysis.anomalies) {
       if (a.kind === 'volume_spike') continue;
       recent.push(a);
-      if (analysis.unconfirmed?.includes(a) && (analysis.blips > 0 || !severeAsArriving(a, series, analysis))) continue;
+      if (
+        analysis.unconfirmed?.includes(a) &&
+        (analysis.blips > 0 || !severeAsArriving(a, series, analysis) || nextSaysRecovered(a, series, analysis))
+      )
+        continue;
       if (a.end >= end - 2 * HALF_HOUR) {
         ongoing.push(a);
         going = true;
