@@ -159,42 +159,35 @@ const RECOVERY_ARRIVAL_SD = 0.02;
 const TRAIL_BUCKETS = 24;
 
 /**
- * A single half hour the next has not yet confirmed waits for it (a pending period, as
- * Grafana's) unless it is 10 points or more down as its deliveries are expected to have arrived
- * — the detector reads young buckets at the low end of that, so a big drop would look smaller.
+ * Whether a single half hour the next has not yet confirmed opens an alert now rather than waiting
+ * for the next to say (a pending period, as Grafana's). It must be 10 points or more down as its
+ * deliveries are expected to have arrived — the detector reads young buckets at the low end of
+ * that, so a big drop would look smaller — and what has arrived of the next half hour must not
+ * already say it recovered: that is `RECOVERY_ODDS` times likelier had the scope delivered as
+ * expected than at the lone half hour's rate, the next's arrival spread (the settle curve's)
+ * counted as noise beside the scope's own and the binomial's, so a half hour that just ended
+ * says so only of a clear recovery.
  */
-function severeAsArriving(a: Anomaly, series: readonly SeriesPoint[], analysis: SeriesAnalysis): boolean {
+function opensAtOnce(a: Anomaly, series: readonly SeriesPoint[], analysis: SeriesAnalysis): boolean {
   const k = series.findIndex((p) => p.start === a.start);
   const p = series[k];
   if (!p || p.sent === 0 || Number.isNaN(analysis.expected[k]!)) return true;
-  return analysis.expected[k]! - analysis.judgedDelivered[k]! / p.sent >= SEVERE_DROP;
-}
-const SEVERE_DROP = 0.1;
-
-/**
- * Whether the half hour after a lone drop, as much of it as has arrived, already says the drop is
- * over: what it shows is `RECOVERY_ODDS` times likelier had the scope delivered as expected than
- * at the lone half hour's rate. Its arrival's spread (the settle curve's) counts as noise beside
- * the scope's own, so a half hour that just ended seldom says so — only a clear recovery does.
- */
-function nextSaysRecovered(a: Anomaly, series: readonly SeriesPoint[], analysis: SeriesAnalysis): boolean {
-  const k = series.findIndex((p) => p.start === a.start);
-  const p = series[k];
-  const next = series[k + 1];
-  if (!p || !next || next.partial || p.sent === 0 || next.sent === 0) return false;
-  const expected = analysis.expected[k + 1]!;
   const dropped = analysis.judgedDelivered[k]! / p.sent;
-  if (Number.isNaN(expected) || !(dropped < expected)) return false;
+  if (analysis.expected[k]! - dropped < SEVERE_DROP) return false;
+  const next = series[k + 1];
+  const expected = analysis.expected[k + 1]!;
+  if (!next || next.partial || next.sent === 0 || Number.isNaN(expected) || !(dropped < expected)) return true;
   const share = next.arrived ?? 1;
   const shareSd = next.arrivedSd ?? 0;
   const tau2 = Number.isFinite(analysis.noise.tau) ? analysis.noise.tau ** 2 : 0;
   const visible = next.delivered / next.sent;
   const logDensity = (rate: number) => {
-    const variance = rate * rate * shareSd * shareSd + share * share * (tau2 + (rate * (1 - rate)) / next.sent);
+    const variance = Math.max(1e-9, rate * rate * shareSd * shareSd + share * share * (tau2 + (rate * (1 - rate)) / next.sent));
     return -((visible - share * rate) ** 2) / (2 * variance) - Math.log(variance) / 2;
   };
-  return logDensity(expected) - logDensity(dropped) >= Math.log(RECOVERY_ODDS);
+  return logDensity(expected) - logDensity(dropped) < Math.log(RECOVERY_ODDS);
 }
+const SEVERE_DROP = 0.1;
 /** Odds at which the next half hour's first deliveries count as a recovery (a Bayes factor Jeffreys calls substantial). */
 const RECOVERY_ODDS = 5;
 
@@ -220,11 +213,7 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
     for (const a of analysis.anomalies) {
       if (a.kind === 'volume_spike') continue;
       recent.push(a);
-      if (
-        analysis.unconfirmed?.includes(a) &&
-        (analysis.blips > 0 || !severeAsArriving(a, series, analysis) || nextSaysRecovered(a, series, analysis))
-      )
-        continue;
+      if (analysis.unconfirmed?.includes(a) && (analysis.blips > 0 || !opensAtOnce(a, series, analysis))) continue;
       if (a.end >= end - 2 * HALF_HOUR) {
         ongoing.push(a);
         going = true;
