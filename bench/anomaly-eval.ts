@@ -23,7 +23,8 @@
  * and how far an alert check's noise fit is from a report's (bench/anomaly/fitAgreement.ts).
  * Then a DAY set, the Graph call budget figures, and the detector's speed.
  *
- * Seeded: the same figures every run. Run: npm run bench:anomaly [-- --quick] [-- --misses]
+ * Seeded: the same figures every run (SEED=… for another draw of the same generators, as the README's
+ * figures on data never tuned on). Run: npm run bench:anomaly [-- --quick] [-- --misses]
  * [-- --set hard] (one set; repeatable) [-- --skip-online].
  */
 import { type AnomalyScope, type DetectionSettings, detectAnomalies } from '../src/analytics/anomalies.js';
