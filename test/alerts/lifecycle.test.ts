@@ -163,13 +163,7 @@ describe('what a check acts on: going on, or still settling', () => {
   const judgement = { ongoing: [going], settling: [settling] };
   it.each([
     ['no alert before', undefined, [going, settling]],
-    ['an alert open that named it', { status: 'open' as const, resolvedAt: null, announced: [anomalyKey(settling)] }, [going]],
-    // The same incident, seen on a number only up to the last settled bucket: the alert names it.
-    [
-      'an alert open that has not named it',
-      { status: 'open' as const, resolvedAt: null, announced: [anomalyKey(going)] },
-      [going, settling],
-    ],
+    ['an alert open', { status: 'open' as const, resolvedAt: null }, [going]],
     ['an alert resolved an hour ago', { status: 'resolved' as const, resolvedAt: now - HOUR * 1000 }, [going]],
     ['an alert resolved the settle time ago', { status: 'resolved' as const, resolvedAt: now - SETTLE }, [going, settling]],
   ])('%s', (_label, last, expected) => {

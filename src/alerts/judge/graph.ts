@@ -9,7 +9,6 @@ import {
 import { fillGaps, markSettlement, type SeriesPoint } from '../../analytics/buckets.js';
 import type { SettleCurve } from '../../analytics/settle.js';
 import type { DataPoint } from '../../vocabulary/series.js';
-import { anomalyKey } from './anomalyKey.js';
 
 /**
  * What an alert check looks at: the account (within the rule's scope) and, one by one, its
@@ -268,25 +267,18 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
 /**
  * What a check acts on: what is going on and — when no alert is open, nor was resolved within the
  * settle time — what may still be going on in the buckets still settling. An open alert is kept
- * by what is going on only, but also names what it has not named yet that is seen up to the last
- * settled bucket: the same incident, seen there later on a number or country whose newest, young
- * half hours are read too cautiously to show it (a slide on one country under an account's alert).
- * What an alert just resolved on, seen again only as its buckets settle, is not a new alert.
+ * by what is going on only; and what an alert just resolved on, seen again only as its buckets
+ * settle, is not a new alert.
  */
 export function anomaliesToAlert(
   judgement: Pick<Judgement, 'ongoing' | 'settling'>,
-  episode: { status: 'open' | 'resolved'; resolvedAt: number | null; announced?: readonly string[] } | undefined,
+  episode: { status: 'open' | 'resolved'; resolvedAt: number | null } | undefined,
   nowMs: number,
   settleMs: number,
 ): Anomaly[] {
-  const settling = judgement.settling ?? [];
-  if (episode?.status === 'open') {
-    const announced = new Set(episode.announced ?? []);
-    const unnamed = settling.filter((a) => !announced.has(anomalyKey(a)));
-    return unnamed.length ? [...judgement.ongoing, ...unnamed] : judgement.ongoing;
-  }
-  const quietSince = episode?.status === 'resolved' ? (episode.resolvedAt ?? 0) : Number.NEGATIVE_INFINITY;
-  return nowMs - quietSince >= settleMs && settling.length ? [...judgement.ongoing, ...settling] : judgement.ongoing;
+  const quietSince = episode?.status === 'resolved' ? (episode.resolvedAt ?? 0) : episode ? nowMs : Number.NEGATIVE_INFINITY;
+  const settlingCounts = nowMs - quietSince >= settleMs;
+  return settlingCounts && judgement.settling?.length ? [...judgement.ongoing, ...judgement.settling] : judgement.ongoing;
 }
 
 /** A drop or a stop of the account itself going on: evidence to judge its numbers and countries now. */
