@@ -113,30 +113,37 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
     await run('09:30');
     await run('10:00');
     expect(delivery.events).toEqual([]);
-    // The first bad half hour (10:00–10:30) is judged young, against the default settle curve:
-    // by 11:00 at the latest — half an hour after it ended, not the two hours it takes to settle.
+    // The first bad half hour (10:00–10:30) is judged young, as it ends: the share of its
+    // deliveries in is read from the account's other number as well as from the settle curve.
     await run('10:30');
-    await run('11:00');
     expect(steps(delivery.events)).toEqual(['post']);
     const opened = slack(delivery.events)[0]!.alert;
-    expect(opened.anomalies.some((a) => a.scope?.kind === 'phone' && a.scope.key === '15550001000')).toBe(true);
+    expect(opened.anomalies.map((a) => [a.scope?.kind, a.scope?.key])).toEqual([['phone', '15550001000']]);
     expect(opened.shortId).toMatch(/^A-[2-9A-Z]{4}$/);
+    // Half an hour later the configured scope as a whole shows it too: said in place and in the thread.
+    await run('11:00');
+    expect(steps(delivery.events)).toEqual(['post', 'update', 'reply:update']);
+    expect(
+      slack(delivery.events)[1]!
+        .alert.anomalies.filter((a) => a.new)
+        .map((a) => a.scope?.kind),
+    ).toEqual(['account']);
     await run('11:30');
     await run('12:00');
-    expect(steps(delivery.events)).toEqual(['post']);
+    expect(steps(delivery.events)).toHaveLength(3);
     // Number B joins at 12:00: at the first check that sees it, the alert is edited in place and
     // the thread says what is new — not at the next reminder.
     await run('12:30');
     await run('13:00');
-    expect(steps(delivery.events)).toEqual(['post', 'update', 'reply:update']);
-    const update = slack(delivery.events)[1]!.alert;
+    expect(steps(delivery.events)).toEqual(['post', 'update', 'reply:update', 'update', 'reply:update']);
+    const update = slack(delivery.events)[3]!.alert;
     expect(update.anomalies.filter((a) => a.new).map((a) => a.scope?.key)).toContain('15550001001');
-    expect(slack(delivery.events)[2]!.ref).toBe(slack(delivery.events)[0]!.ref);
+    expect(slack(delivery.events)[4]!.ref).toBe(slack(delivery.events)[0]!.ref);
     // Resolved after two clean checks of half hours whose deliveries are mostly in: redrawn in
     // place, and said in the thread.
     for (const t of ['13:30', '14:00', '14:30', '15:00', '15:30', '16:00', '16:30', '17:00']) await run(t);
     const all = steps(delivery.events);
-    expect(all).toEqual(['post', 'update', 'reply:update', 'update', 'reply:resolve']);
+    expect(all).toEqual(['post', 'update', 'reply:update', 'update', 'reply:update', 'update', 'reply:resolve']);
     const resolution = slack(delivery.events).at(-1)!.alert;
     expect(resolution.resolved).toBe(true);
     const recovered = resolution.anomalies.find((a) => a.scope?.key === '15550001000')!;

@@ -181,3 +181,82 @@ describe('the Graph judge on a scope whose rate wanders for hours', () => {
     expect(raised).toEqual([]);
   });
 });
+
+describe('the Graph judge reading a number by the rest of the account', () => {
+  /**
+   * Two numbers sending 1,000 a half hour each at 96%, wobbling ±1.5 points (a fixed pattern),
+   * each perhaps dropping to a rate from some time on; every young half hour showing `share(age)`
+   * of its deliveries — one share for the whole account, as Graph's lag is the account's.
+   */
+  function account(drops: Partial<Record<'A' | 'B', { to: number; from: number }>>, share: (ageMinutes: number) => number) {
+    const numbers = { A: [] as DataPoint[], B: [] as DataPoint[] };
+    const all: DataPoint[] = [];
+    for (let start = NOW - 8 * 86_400; start < NOW; start += HALF) {
+      const age = (NOW - (start + HALF)) / 60;
+      const seen = age * 60_000 >= SETTLE_MS ? 1 : share(age);
+      const wobble = (((start / HALF) * 7) % 3) - 1;
+      let sent = 0;
+      let delivered = 0;
+      for (const key of ['A', 'B'] as const) {
+        const drop = drops[key];
+        const rate = (drop && start >= drop.from ? drop.to : 0.96) + wobble * 0.015;
+        const d = Math.round(1000 * rate * seen);
+        numbers[key].push({ start, end: start + HALF, sent: 1000, delivered: d });
+        sent += 1000;
+        delivered += d;
+      }
+      all.push({ start, end: start + HALF, sent, delivered });
+    }
+    return { all, ...numbers };
+  }
+  const phone = (key: string, points: DataPoint[]) => ({
+    scope: { kind: 'phone' as const, key, label: key, phone: key },
+    dimension: 'phone' as const,
+    points,
+  });
+  const judgeAll = (scopes: Parameters<typeof judgeAlertScopes>[0]) =>
+    judgeAlertScopes(scopes, { nowMs: NOW * 1000, settleMs: SETTLE_MS, curve: DEFAULT_SETTLE_CURVE, tz: 'UTC', detection: {} });
+  const asCurve = (age: number) => arrivedAt(DEFAULT_SETTLE_CURVE, age).fraction;
+
+  it('alerts on a number 15 points down half an hour after its first bad half hour, where the curve alone could not tell', () => {
+    const { all, A, B } = account({ A: { to: 0.81, from: NOW - 3600 } }, asCurve);
+    // Alone, its half hour 30 minutes old is known only to ±4 points of its share: read cautiously, a few points down.
+    expect(judgeAll([phone('A', A)]).ongoing).toEqual([]);
+    const j = judgeAll([
+      { scope: { kind: 'account', key: null, label: 'all traffic' }, dimension: 'account', points: all },
+      phone('A', A),
+      phone('B', B),
+    ]);
+    expect(j.ongoing.filter((a) => a.scope.kind === 'phone').map((a) => [a.scope.key, a.kind, a.start])).toEqual([
+      ['A', 'delivery_drop', NOW - 3600],
+    ]);
+  });
+
+  it('takes arrivals slow across the whole account for slow arrivals, not a drop', () => {
+    // Every young half hour a spread and a half under the curve: 82% in at 30 minutes, 48% just after its end.
+    const { all, A, B } = account({}, (age) => asCurve(age) - 1.5 * arrivedAt(DEFAULT_SETTLE_CURVE, age).sd);
+    const j = judgeAll([
+      { scope: { kind: 'account', key: null, label: 'all traffic' }, dimension: 'account', points: all },
+      phone('A', A),
+      phone('B', B),
+    ]);
+    expect(j.ongoing).toEqual([]);
+    expect(j.settling).toEqual([]);
+  });
+
+  it('does not read arrivals from a number that is dropping itself: a second number dropping is seen as soon', () => {
+    // A and B down 20 points, A since four hours ago, B in the last hour: B's young half hours are
+    // read on the curve and what A's settled drop says nothing of.
+    const { all, A, B } = account({ A: { to: 0.76, from: NOW - 4 * 3600 }, B: { to: 0.76, from: NOW - 3600 } }, asCurve);
+    const j = judgeAll([
+      { scope: { kind: 'account', key: null, label: 'all traffic' }, dimension: 'account', points: all },
+      phone('A', A),
+      phone('B', B),
+    ]);
+    const alone = judgeAll([phone('B', B)]);
+    const b = (judgement: typeof j) => judgement.ongoing.filter((a) => a.scope.key === 'B').map((a) => a.start);
+    expect(b(alone)).toEqual([NOW - 3600]);
+    expect(b(j)).toEqual(b(alone));
+    expect(j.ongoing.some((a) => a.scope.key === 'A')).toBe(true);
+  });
+});

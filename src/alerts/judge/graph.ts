@@ -7,7 +7,7 @@ import {
   type SeriesAnalysis,
 } from '../../analytics/anomalies.js';
 import { fillGaps, markSettlement, type SeriesPoint } from '../../analytics/buckets.js';
-import type { SettleCurve } from '../../analytics/settle.js';
+import { arrivalsFromSiblings, type SettleCurve } from '../../analytics/settle.js';
 import type { DataPoint } from '../../vocabulary/series.js';
 
 /**
@@ -200,12 +200,32 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
   // The end of the last bucket whose deliveries are all in.
   const settledUntil = Math.floor((options.nowMs - options.settleMs) / 1000 / HALF_HOUR) * HALF_HOUR;
   const now: ScopeNow[] = [];
-  for (const data of scopes) {
+  const at = (split - start) / HALF_HOUR;
+  const analyze = (data: ScopeData, history: DataPoint[], series: readonly SeriesPoint[]) =>
+    analyzeSeries({ history, series, granularity: 'half_hour', tz: options.tz, scope: data.scope, settings });
+  const first = scopes.map((data) => {
     const grid = fillGaps(data.points, { start, end }, 'half_hour', options.tz).points;
-    const at = (split - start) / HALF_HOUR;
     const history = grid.slice(0, at);
     const series = markSettlement(grid.slice(at), options.nowMs, options.settleMs, options.curve);
-    const analysis = analyzeSeries({ history, series, granularity: 'half_hour', tz: options.tz, scope: data.scope, settings });
+    return { data, history, series, analysis: analyze(data, history, series) };
+  });
+  // A number's or country's young buckets read at the share its siblings show in (their expected
+  // rates, which young buckets do not move, from the first reading); then judged again.
+  // A sibling dropping says nothing of arrivals from its drop's start, and for an hour past its
+  // end as first read (a drop going on shows late in buckets read cautiously).
+  const readings = first.map((j) => ({
+    series: j.series,
+    expected: j.analysis.expected,
+    tau: j.analysis.noise.tau,
+    dropping: j.analysis.anomalies.filter((a) => a.kind === 'delivery_drop').map((a) => ({ start: a.start, end: a.end + 2 * HALF_HOUR })),
+  }));
+  const judged = first.map((j, i) => {
+    if (j.data.dimension === 'account') return j;
+    const siblings = readings.filter((_, k) => k !== i && first[k]!.data.dimension === j.data.dimension);
+    const series = arrivalsFromSiblings(readings[i]!, siblings);
+    return series ? { ...j, series, analysis: analyze(j.data, j.history, series) } : j;
+  });
+  for (const { data, series, analysis } of judged) {
     // Still going on: it reaches the newest hour (the newest bucket alone may be too young to
     // tell). Anomalies found only after they ended are left to reports: alerting on them too
     // was measured to raise false alarms five-fold on the hard set for few more incidents.
