@@ -186,7 +186,7 @@ export async function sampleMessages(): Promise<SampleMessage[]> {
       delivery,
     });
     const kolkata = (hours: number) => Date.UTC(2026, 10, 24, 0, 0) - 5.5 * 3_600_000 + hours * 3_600_000;
-    for (let t = kolkata(12); t <= kolkata(21); t += 30 * 60_000) {
+    for (let t = kolkata(12); t <= kolkata(23); t += 30 * 60_000) {
       clock = t;
       await checker.tick(t);
     }

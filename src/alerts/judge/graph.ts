@@ -6,8 +6,9 @@ import {
   detectionSettings,
   type SeriesAnalysis,
 } from '../../analytics/anomalies.js';
+import { arrivalsFromSiblings } from '../../analytics/arrivals.js';
 import { fillGaps, markSettlement, type SeriesPoint } from '../../analytics/buckets.js';
-import { arrivalsFromSiblings, type SettleCurve } from '../../analytics/settle.js';
+import type { SettleCurve } from '../../analytics/settle.js';
 import type { DataPoint } from '../../vocabulary/series.js';
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { arrivalsFromSiblings } from '../../src/analytics/arrivals.js';
 import type { SeriesPoint } from '../../src/analytics/buckets.js';
-import { arrivalsFromSiblings } from '../../src/analytics/settle.js';
 
 /** Reading a young half hour's arrived share from a scope's siblings: plain values. */
 const young = (sent: number, delivered: number, arrived = 0.88, arrivedSd = 0.04): SeriesPoint => ({
