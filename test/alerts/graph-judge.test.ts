@@ -182,7 +182,7 @@ describe('the Graph judge on a scope whose rate wanders for hours', () => {
   });
 });
 
-describe('the Graph judge reading a number by the rest of the account', () => {
+describe('the Graph judge reading a number by its sibling numbers', () => {
   /**
    * Two numbers sending 1,000 a half hour each at 96%, wobbling ±1.5 points (a fixed pattern),
    * each perhaps dropping to a rate from some time on; every young half hour showing `share(age)`
