@@ -1,4 +1,5 @@
 import type { SeriesPoint } from './buckets.js';
+import { cautiousShare } from './settle.js';
 
 /** What `arrivalsFromSiblings` needs of a series and its judgement: bucket by bucket, aligned. */
 export interface JudgedSeries {
@@ -62,7 +63,7 @@ export function arrivalsFromSiblings(scope: Omit<JudgedSeries, 'tau'>, siblings:
     const arrivedSd = Math.sqrt(1 / precision);
     // Only ever less cautious than the curve alone: siblings showing fewer deliveries in may be
     // dropping together, which a check cannot tell from slow arrivals.
-    if (arrived - 2 * arrivedSd <= p.arrived - 2 * p.arrivedSd) continue;
+    if (cautiousShare(arrived, arrivedSd) <= cautiousShare(p.arrived, p.arrivedSd)) continue;
     out ??= [...scope.series];
     out[k] = { ...p, arrived, arrivedSd };
   }

@@ -2,7 +2,7 @@ import type { DataPoint, Granularity } from '../vocabulary/series.js';
 import { lowerTail, normalQuantileUpper, normalTail, skewedLowerTail } from './betaTail.js';
 import type { SeriesPoint } from './buckets.js';
 import { fitExtraVariance, fitSkew, lagOneCorrelation, longRunFactor, medianOf, runInflation } from './noise.js';
-import { MIN_JUDGED_FRACTION } from './settle.js';
+import { cautiousShare, MIN_JUDGED_FRACTION } from './settle.js';
 import { offsetMinutes } from './time.js';
 
 /**
@@ -323,7 +323,7 @@ export class BucketScorer {
         // under the curve), so slow arrivals never read as a drop. The delivery noise keeps its
         // own skewed shape; the arrival uncertainty only makes the estimate cautious.
         this.judged[i] = 1;
-        this.visibleShare[i] = Math.max(0.3, sp.arrived - 2 * (sp.arrivedSd ?? 0));
+        this.visibleShare[i] = Math.max(0.3, cautiousShare(sp.arrived, sp.arrivedSd ?? 0));
       }
     }
     // Buckets before `knownFrom` were never served: unknown, not quiet — no baseline starts in them.

@@ -30,6 +30,14 @@ export const DEFAULT_SETTLE_CURVE: SettleCurve = {
 /** Below this visible share a bucket says too little to be judged yet. */
 export const MIN_JUDGED_FRACTION = 0.5;
 
+/**
+ * The share of its deliveries a young bucket is judged to have in: the low end of what may have
+ * arrived (two spreads under the expected share), so slow arrivals never read as a drop.
+ */
+export function cautiousShare(arrived: number, sd: number): number {
+  return arrived - 2 * sd;
+}
+
 /** The expected visible share (and its spread) `ageMinutes` after a bucket ended. */
 export function arrivedAt(curve: SettleCurve, ageMinutes: number): { fraction: number; sd: number } {
   if (ageMinutes <= 0) return { fraction: curve.fraction[0] ?? 1, sd: curve.sd[0] ?? 0 };
