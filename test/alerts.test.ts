@@ -43,10 +43,22 @@ const flappy: SandboxAccount = {
   ],
 };
 
+// A third drops on one number 10:00–11:00, and on the same number again 13:00–15:00: two incidents.
+const twice: SandboxAccount = {
+  ...steady,
+  id: '140000000000003',
+  name: 'twice',
+  displayName: 'Twice Co',
+  incidents: [
+    { kind: 'delivery_drop', phone: '15550001000', start: D('10:00') / 1000, end: D('11:00') / 1000, factor: 0.7 },
+    { kind: 'delivery_drop', phone: '15550001000', start: D('13:00') / 1000, end: D('15:00') / 1000, factor: 0.7 },
+  ],
+};
+
 let sandbox: RunningSandbox;
 let clock = D('09:00');
 beforeAll(async () => {
-  sandbox = await startSandbox({ accounts: [steady, flappy], now: () => clock, token: GRAPH_TOKEN, callsPerHour: 1_000_000 });
+  sandbox = await startSandbox({ accounts: [steady, flappy, twice], now: () => clock, token: GRAPH_TOKEN, callsPerHour: 1_000_000 });
 });
 afterAll(() => sandbox.close());
 
@@ -64,7 +76,7 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
   const config = (rules: Array<Record<string, unknown>>) =>
     buildConfig(
       {
-        accounts: [steady, flappy].map((a) => ({
+        accounts: [steady, flappy, twice].map((a) => ({
           id: a.id,
           name: a.name,
           displayName: a.displayName,
@@ -195,6 +207,33 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
     const posts = slack(delivery.events);
     expect(posts.filter((e) => e.action === 'post')).toHaveLength(1);
     expect(posts.filter((e) => e.followUp === 'resolve')).toHaveLength(1);
+  }, 90_000);
+
+  it('gives a drop that begins after the open alert had ended its own alert, resolving the first', async () => {
+    const { checker: c, delivery } = await checker([rule('again', 'twice', { drillDown: ['phone'] })]);
+    for (let t = D('10:00'); t <= D('19:00'); t += 30 * 60_000) {
+      clock = t;
+      await c.tick(clock);
+    }
+    const posted = slack(delivery.events);
+    const posts = posted.filter((e) => e.action === 'post');
+    expect(posts).toHaveLength(2);
+    const [first, second] = posts.map((e) => e.alert);
+    expect(second!.shortId).not.toBe(first!.shortId);
+    // The first resolves as the second opens, before it: its thread ends, then the new one starts.
+    const firstResolved = posted.findIndex((e) => e.followUp === 'resolve' && e.alert.key === first!.key);
+    expect(firstResolved).toBeGreaterThan(-1);
+    expect(firstResolved).toBeLessThan(posted.indexOf(posts[1]!));
+    // It says the number recovered and fell again, not that it delivers what its new drop delivers.
+    const line = posted[firstResolved]!.alert.anomalies.find((a) => a.scope?.key === '15550001000');
+    expect(line?.explanation).toMatch(
+      /^Delivery on \+1 555 000 1000 recovered, then fell again from 13:00\u00a0UTC: a new alert tells of it\.$/,
+    );
+    expect(line?.observed).toBeUndefined();
+    // The second's stretch is its own: from 13:00, not run together with the first.
+    expect(second!.firstBucketStart).toBe(D('13:00') / 1000);
+    expect(second!.anomalies.map((a) => a.scope?.key)).toContain('15550001000');
+    expect(posted.filter((e) => e.followUp === 'resolve' && e.alert.key === second!.key)).toHaveLength(1);
   }, 90_000);
 
   it("judges the drill-downs that fit when its Graph budget runs low, the open alert's number first, and says so", async () => {

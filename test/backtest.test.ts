@@ -80,15 +80,26 @@ describe('waba-pulse backtest', () => {
     // Fetched once: the account, 3 numbers and 4 countries, 15 days of half hours in three chunks each.
     expect(json.graphCalls).toBe(sandbox.stats.requests - before);
     expect(json.graphCalls).toBe(24);
-    // The two incidents of the sample day — an hour of marketing held back (10:00, account-wide)
-    // and the number's drop to India (13:00) — in one alert: the number's drop is seen at 13:30,
-    // its first half hour read by its sibling numbers, while the first alert is still open (it
-    // would have resolved at that check), and is added to it as critical.
-    expect(json.episodes).toHaveLength(1);
-    const episode = json.episodes[0];
-    expect(episode).toMatchObject({ kind: 'delivery_drop', severity: 'critical', firstBucketStart: '2026-11-24T10:00:00+05:30' });
-    expect(episode.scopes.map((s: { key: string | null }) => s.key)).toEqual(expect.arrayContaining(['918045551234', '16315551000']));
-    expect(episode.explanation).toMatch(/Then \+1 631 555 1000 at 7\d\.\d% \(expected 96\.\d%\) from 13:00/);
+    // The two incidents of the sample day, each its own alert: an hour of marketing held back
+    // (10:00, account-wide), and the number's drop to India (13:00), seen at 13:30 — its first
+    // half hour read by its sibling numbers — when the first alert's last check had been clean and
+    // its drop had ended two hours before: that alert resolves, and this one opens.
+    expect(json.episodes).toHaveLength(2);
+    const [first, episode] = json.episodes;
+    expect(first).toMatchObject({
+      kind: 'delivery_drop',
+      firstBucketStart: '2026-11-24T10:00:00+05:30',
+      resolvedAt: '2026-11-24T13:30:00+05:30',
+    });
+    expect(first.scopes.map((s: { key: string | null }) => s.key)).toEqual(expect.arrayContaining(['918045551234', '16315551000']));
+    expect(episode).toMatchObject({
+      kind: 'delivery_drop',
+      severity: 'critical',
+      scope: { kind: 'phone', key: '16315551000' },
+      firstBucketStart: '2026-11-24T13:00:00+05:30',
+      openedAt: '2026-11-24T13:30:00+05:30',
+    });
+    expect(episode.explanation).not.toMatch(/Then /);
     expect(Object.keys(episode)).toEqual(
       expect.arrayContaining([
         'scope',
@@ -103,9 +114,9 @@ describe('waba-pulse backtest', () => {
         'explanation',
       ]),
     );
-    expect(episode.minutesToAlert).toBeLessThanOrEqual(90);
+    expect(episode.minutesToAlert).toBeLessThanOrEqual(30);
     expect(episode.resolvedAt).not.toBeNull();
-    expect(json.totals).toMatchObject({ episodes: 1 });
+    expect(json.totals).toMatchObject({ episodes: 2 });
   }, 60_000);
 
   it('prints the episodes as text and writes chart.png and backtest.json with --out', async () => {
@@ -115,11 +126,11 @@ describe('waba-pulse backtest', () => {
     expect(result.out).toMatch(
       /^Backtest of rule "drops" on Acme Retail, 18–24 Nov 2026 \(Asia\/Kolkata\)\n336 checks every 30m · \d+ Graph calls/,
     );
-    expect(result.out).toMatch(/1 alert \(4\.29 per 30 days\); median \d+ min from the end of the first bad half hour to the alert/);
+    expect(result.out).toMatch(/2 alerts \(8\.57 per 30 days\); median \d+ min from the end of the first bad half hour to the alert/);
     expect(result.out).toContain('+1 631 555 1000');
     expect(readdirSync(out).sort()).toEqual(['backtest.json', 'chart.png']);
     expect(readFileSync(join(out, 'chart.png')).subarray(1, 4).toString()).toBe('PNG');
-    expect(JSON.parse(readFileSync(join(out, 'backtest.json'), 'utf8')).episodes).toHaveLength(1);
+    expect(JSON.parse(readFileSync(join(out, 'backtest.json'), 'utf8')).episodes).toHaveLength(2);
   }, 60_000);
 
   it('says so for an account without data', async () => {

@@ -208,14 +208,24 @@ export class AlertChecker {
       episode,
       found,
       now,
-      { remindEvery: rule.remindEvery, cleanChecksToResolve: health ? 1 : this.cleanToResolve },
+      {
+        remindEvery: rule.remindEvery,
+        cleanChecksToResolve: health ? 1 : this.cleanToResolve,
+        // A health problem is a state, not a stretch of buckets: it never starts another incident.
+        ...(health ? {} : { freshAfter: (this.cleanToResolve * rule.checkEvery) / 1000 }),
+      },
       quiet,
       episode && !health ? recovered(episode, judgement, rule.minSent) : true,
     );
-    const ids =
-      decision.kind === 'open'
-        ? { alertKey: newAlertKey(), shortId: newShortId() }
-        : { alertKey: episode?.alertKey ?? '', shortId: episode?.shortId ?? '' };
+    const fresh = decision.kind === 'open' || decision.kind === 'reopen';
+    const ids = fresh
+      ? { alertKey: newAlertKey(), shortId: newShortId() }
+      : { alertKey: episode?.alertKey ?? '', shortId: episode?.shortId ?? '' };
+    if (decision.kind === 'reopen' && episode) {
+      // The incident it told of is over: resolved first, so its thread ends before the new one starts.
+      const ended = advance(episode, { kind: 'resolve' }, [], now, ids);
+      await this.carryOut(rule, id, account, { kind: 'resolve' }, ended, found, judgement, now);
+    }
     const next = advance(episode, decision, found, now, ids);
     const outcome = await this.carryOut(rule, id, account, decision, next, found, judgement, now);
     const judged = judgement.now.length - 1;
@@ -265,7 +275,11 @@ export class AlertChecker {
         ...base,
         resolved: true,
         lastBadEnd: settledEnd(episode, judgement),
-        anomalies: recoveryLines(episode, judgement),
+        anomalies: recoveryLines(
+          episode,
+          judgement,
+          decision.kind === 'resolve' && found.length ? { found, timezone: account.timezone } : undefined,
+        ),
       };
     } else {
       const added = decision.kind === 'update' ? new Set(decision.added.map(anomalyKey)) : new Set<string>();
@@ -295,6 +309,7 @@ export class AlertChecker {
     await this.saveEpisode(id, episode);
     switch (decision.kind) {
       case 'open':
+      case 'reopen':
         await this.notifier.notify(rule, content, 'open', now);
         return {
           decision: decision.kind,
@@ -344,11 +359,18 @@ export class AlertChecker {
       announced: summary.announced,
       firstBucketStart: summary.firstBucketStart ?? row.openedAt / 1000,
       lastBadEnd: summary.lastBadEnd ?? row.openedAt / 1000,
+      ...(summary.after !== undefined ? { after: summary.after } : {}),
     };
   }
 
   private async saveEpisode(id: string, e: EpisodeState): Promise<void> {
-    const summary = { shortId: e.shortId, announced: e.announced, firstBucketStart: e.firstBucketStart, lastBadEnd: e.lastBadEnd };
+    const summary = {
+      shortId: e.shortId,
+      announced: e.announced,
+      firstBucketStart: e.firstBucketStart,
+      lastBadEnd: e.lastBadEnd,
+      ...(e.after !== undefined ? { after: e.after } : {}),
+    };
     await this.options.store.alerts.saveAlertEpisode({
       rule: id,
       alertKey: e.alertKey,

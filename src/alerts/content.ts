@@ -1,6 +1,6 @@
 import type { Anomaly } from '../analytics/anomalies.js';
 import { rankAnomalies } from '../analytics/ranking.js';
-import { formatRate } from '../report/format.js';
+import { clockTime, formatRate } from '../report/format.js';
 import { isHealthKind } from '../vocabulary/anomalyKinds.js';
 import { anomalyKey, parseAnomalyKey, scopeKeyOf } from './judge/anomalyKey.js';
 import type { Judgement } from './judge/graph.js';
@@ -75,8 +75,16 @@ export function chartData(found: readonly Anomaly[], judgement: Judgement): Aler
   };
 }
 
-/** What recovered, scope by scope, and what it delivers now (or, for health, what undid it). */
-export function recoveryLines(episode: EpisodeState, judgement: Judgement & { undone?: readonly HealthUndo[] }): AlertLine[] {
+/**
+ * What recovered, scope by scope, and what it delivers now (or, for health, what undid it).
+ * `again`: what opened a new alert as this one resolves — a scope dropping anew is said to have
+ * recovered in between, not to deliver what its new drop delivers.
+ */
+export function recoveryLines(
+  episode: EpisodeState,
+  judgement: Judgement & { undone?: readonly HealthUndo[] },
+  again?: { found: readonly Anomaly[]; timezone: string },
+): AlertLine[] {
   const lines: AlertLine[] = [];
   const seen = new Set<string>();
   for (const key of episode.announced) {
@@ -100,6 +108,16 @@ export function recoveryLines(episode: EpisodeState, judgement: Judgement & { un
     const delivery = kind === 'delivery_drop' || kind === 'failure_burst';
     const observed = delivery ? (now?.rate ?? undefined) : now ? now.sent / 2 : undefined;
     const where = scopeKind === 'account' ? 'across the account' : `on ${label}`;
+    const anew = again?.found.find((a) => a.kind === kind && a.scope.kind === scopeKind && (a.scope.key ?? '') === scopeKey);
+    if (anew) {
+      lines.push({
+        severity: 'warning',
+        explanation: `${delivery ? 'Delivery' : 'Sending'} ${where} recovered, then fell again from ${clockTime(anew.start, again!.timezone, episode.lastBadEnd)}: a new alert tells of it.`,
+        kind: kind as AlertLine['kind'],
+        scope: { kind: scopeKind as 'account', key: scopeKey || null, label },
+      });
+      continue;
+    }
     lines.push({
       severity: 'warning',
       explanation:

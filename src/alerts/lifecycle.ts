@@ -8,6 +8,9 @@ import { anomalyKey } from './judge/anomalyKey.js';
  *
  *   nothing found, nothing open          → none
  *   something found, nothing open        → open
+ *   open, its incident over (the last check was clean) and every drop or failure burst found
+ *     began at least `freshAfter` after its last bad bucket ended → reopen: it resolves, and a
+ *     new alert opens
  *   open, and a scope or kind not yet announced appears (a second number drops) → update, at once
  *   open, nobody answered, remindEvery since the last notice → remind
  *   open, still going on                 → keep
@@ -31,11 +34,17 @@ export interface EpisodeState {
   /** Start of the first bad bucket of the episode, and end of the last one seen. */
   firstBucketStart: number;
   lastBadEnd: number;
+  /**
+   * Where the rule's alert before this one ended (a reopen: where this one was first found to
+   * begin). Its own stretch starts no earlier, even when settled data later runs the two together.
+   */
+  after?: number | undefined;
 }
 
 export type Decision =
   | { kind: 'none' }
   | { kind: 'open' }
+  | { kind: 'reopen' }
   | { kind: 'update'; added: Anomaly[] }
   | { kind: 'remind' }
   | { kind: 'keep' }
@@ -45,6 +54,11 @@ export type Decision =
 export interface LifecycleRule {
   remindEvery: number;
   cleanChecksToResolve?: number;
+  /**
+   * Seconds of good buckets between an open alert's last bad one and what is found now that make
+   * it another incident (the checker: the clean checks to resolve × checkEvery). Unset: never.
+   */
+  freshAfter?: number;
 }
 
 /**
@@ -64,6 +78,13 @@ export function decide(
     // What the last, resolved alert already told is not news again.
     if (!open && episode && found.every((a) => a.end <= episode.lastBadEnd)) return { kind: 'none' };
     if (!open) return { kind: 'open' };
+    // A pause shorter than resolving takes is the same incident; a drop that begins after the
+    // alert's own had ended long enough to resolve it deserves its own message, not a silent keep.
+    // Rates only: a clean check says little of a stop (any message sent counts as sending again),
+    // and a low-volume stop seen in pieces was measured to split into two alerts.
+    const fresh = (a: Anomaly) =>
+      (a.kind === 'delivery_drop' || a.kind === 'failure_burst') && a.start >= open.lastBadEnd + rule.freshAfter!;
+    if (rule.freshAfter !== undefined && open.cleanChecks > 0 && found.every(fresh)) return { kind: 'reopen' };
     const added = found.filter((a) => !open.announced.includes(anomalyKey(a)));
     if (added.length) return { kind: 'update', added };
     if (!quiet && now - open.lastNotifiedAt >= rule.remindEvery) return { kind: 'remind' };
@@ -89,7 +110,12 @@ export function advance(
     case 'none':
       return episode;
     case 'open':
+    case 'reopen': {
+      // Its stretch starts after the alert before it ended — a reopen's where this check found it
+      // begin, the checks between having judged the gap good.
+      const after = episode ? (decision.kind === 'reopen' ? firstStart : episode.lastBadEnd) : undefined;
       return {
+        ...(after !== undefined ? { after } : {}),
         alertKey: ids.alertKey,
         shortId: ids.shortId,
         status: 'open',
@@ -99,9 +125,10 @@ export function advance(
         cleanChecks: 0,
         resolvedAt: null,
         announced: [...new Set(found.map(anomalyKey))],
-        firstBucketStart: firstStart,
+        firstBucketStart: Math.max(after ?? -Infinity, firstStart),
         lastBadEnd: lastEnd,
       };
+    }
     case 'update':
     case 'remind':
     case 'keep': {
@@ -110,7 +137,7 @@ export function advance(
         ...e,
         cleanChecks: 0,
         announced: [...new Set([...e.announced, ...found.map(anomalyKey)])],
-        firstBucketStart: Math.min(e.firstBucketStart, firstStart),
+        firstBucketStart: Math.max(e.after ?? -Infinity, Math.min(e.firstBucketStart, firstStart)),
         lastBadEnd: Math.max(e.lastBadEnd, lastEnd),
         ...(decision.kind === 'keep' ? {} : { lastNotifiedAt: now }),
         ...(decision.kind === 'remind' ? { reminders: e.reminders + 1 } : {}),

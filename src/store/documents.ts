@@ -138,6 +138,8 @@ export interface EpisodeSummary {
   announced: string[];
   firstBucketStart?: number | undefined;
   lastBadEnd?: number | undefined;
+  /** Where its stretch may start at the earliest: after the rule's alert before it. */
+  after?: number | undefined;
 }
 
 // An episode from before the lifecycle kept its state here reads as one that starts afresh:
@@ -148,6 +150,7 @@ const episodeSummary: z.ZodType<EpisodeSummary> = z
     announced: z.array(z.string()).catch([]),
     firstBucketStart: z.number().optional().catch(undefined),
     lastBadEnd: z.number().optional().catch(undefined),
+    after: z.number().optional().catch(undefined),
   })
   .catch({ announced: [] });
 

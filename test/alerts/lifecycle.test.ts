@@ -44,6 +44,8 @@ function episode(over: Partial<EpisodeState> = {}): EpisodeState {
 }
 
 const rule = { remindEvery: 4 * HOUR };
+// Two clean checks every 30 minutes: an hour of good buckets makes another incident.
+const fresh = { ...rule, freshAfter: HOUR };
 const account = drop(null, T0 - HOUR, T0 + 1800);
 const second = drop('16315551001', T0, T0 + 1800);
 
@@ -55,7 +57,7 @@ describe('the alert lifecycle: decide', () => {
     now?: number;
     quiet?: boolean;
     recovered?: boolean;
-    rule?: { remindEvery: number; cleanChecksToResolve?: number };
+    rule?: { remindEvery: number; cleanChecksToResolve?: number; freshAfter?: number };
     decision: Decision['kind'];
   }> = [
     { arrow: 'nothing found, nothing open → none', episode: undefined, found: [], decision: 'none' },
@@ -99,6 +101,54 @@ describe('the alert lifecycle: decide', () => {
       decision: 'resolve',
     },
     {
+      arrow: 'open, the last check clean, a drop beginning an hour after its own ended → reopen',
+      episode: episode({ cleanChecks: 1 }),
+      found: [drop(null, T0 + 2 * HOUR, T0 + 2.5 * HOUR)],
+      now: T0 + 2.5 * HOUR,
+      rule: fresh,
+      decision: 'reopen',
+    },
+    {
+      arrow: 'open, the last check clean, a drop beginning half an hour after (a pause) → keep',
+      episode: episode({ cleanChecks: 1 }),
+      found: [drop(null, T0 + 1800, T0 + HOUR)],
+      now: T0 + HOUR,
+      rule: fresh,
+      decision: 'keep',
+    },
+    {
+      arrow: 'open, the last check not clean (not back yet) → keep, however late the drop begins',
+      episode: episode(),
+      found: [drop(null, T0 + 2 * HOUR, T0 + 2.5 * HOUR)],
+      now: T0 + 2.5 * HOUR,
+      rule: fresh,
+      decision: 'keep',
+    },
+    {
+      arrow: 'open, the last check clean, the old drop found again with a new one → update, not reopen',
+      episode: episode({ cleanChecks: 1 }),
+      found: [account, drop('16315551001', T0 + 2 * HOUR, T0 + 2.5 * HOUR)],
+      now: T0 + 2.5 * HOUR,
+      rule: fresh,
+      decision: 'update',
+    },
+    {
+      arrow:
+        'open, the last check clean, a stop beginning an hour after its own ended → keep (sending is judged too loosely to say a stop ended)',
+      episode: episode({ cleanChecks: 1, announced: [anomalyKey({ ...drop(null, 0, 0), kind: 'volume_drop' })] }),
+      found: [{ ...drop(null, T0 + 2 * HOUR, T0 + 2.5 * HOUR), kind: 'volume_drop' }],
+      now: T0 + 2.5 * HOUR,
+      rule: fresh,
+      decision: 'keep',
+    },
+    {
+      arrow: 'open, a rule without freshAfter (health) → keep',
+      episode: episode({ cleanChecks: 1 }),
+      found: [drop(null, T0 + 2 * HOUR, T0 + 2.5 * HOUR)],
+      now: T0 + 2.5 * HOUR,
+      decision: 'keep',
+    },
+    {
       arrow: 'open, nothing found but the scopes not back yet → keep',
       episode: episode({ cleanChecks: 1 }),
       found: [],
@@ -110,7 +160,7 @@ describe('the alert lifecycle: decide', () => {
     it(c.arrow, () => {
       const decision = decide(c.episode, c.found, c.now ?? T0 + 1800, c.rule ?? rule, c.quiet ?? false, c.recovered ?? true);
       expect(decision.kind).toBe(c.decision);
-      if (decision.kind === 'update') expect(decision.added.map(anomalyKey)).toEqual([anomalyKey(second)]);
+      if (decision.kind === 'update' && c.found.includes(second)) expect(decision.added.map(anomalyKey)).toEqual([anomalyKey(second)]);
     });
 });
 
@@ -146,6 +196,27 @@ describe('the alert lifecycle: advance', () => {
     expect(clean?.cleanChecks).toBe(1);
     const resolved = advance(clean, { kind: 'resolve' }, [], T0 + 2 * HOUR, ids);
     expect([resolved?.status, resolved?.resolvedAt, resolved?.cleanChecks]).toEqual(['resolved', T0 + 2 * HOUR, 2]);
+  });
+
+  it('reopens as a new episode whose stretch starts where this check found it, never earlier', () => {
+    const later = drop(null, T0 + 2 * HOUR, T0 + 2.5 * HOUR);
+    const next = advance(episode({ cleanChecks: 1 }), { kind: 'reopen' }, [later], T0 + 2.5 * HOUR, ids);
+    expect(next).toMatchObject({
+      alertKey: 'new-key',
+      status: 'open',
+      cleanChecks: 0,
+      firstBucketStart: T0 + 2 * HOUR,
+      after: T0 + 2 * HOUR,
+    });
+    // Settled data running the two drops together does not pull it back over the first alert.
+    const merged = drop(null, T0 - HOUR, T0 + 3 * HOUR);
+    expect(advance(next, { kind: 'keep' }, [merged], T0 + 3 * HOUR, ids)?.firstBucketStart).toBe(T0 + 2 * HOUR);
+  });
+
+  it('opens after a resolved alert no earlier than where that one ended', () => {
+    const next = advance(episode({ status: 'resolved', lastBadEnd: T0 }), { kind: 'open' }, [account], T0 + 2 * HOUR, ids);
+    expect([next?.after, next?.firstBucketStart]).toEqual([T0, T0]);
+    expect(advance(next, { kind: 'keep' }, [account], T0 + 2 * HOUR, ids)?.firstBucketStart).toBe(T0);
   });
 
   it('leaves the episode as it was on none', () => {

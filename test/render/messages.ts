@@ -212,7 +212,7 @@ export async function sampleMessages(): Promise<SampleMessage[]> {
     await alert('alert', 'An alert, as it opens', opened);
     await alert('alert-acknowledged', 'The alert after Acknowledge', {
       ...latest,
-      status: { action: 'acknowledged', by: 'U0ALICE', byName: 'Alice', at: opened.openedAt! + 20 * 60_000, timezone: latest.timezone },
+      status: { action: 'acknowledged', by: 'U0ALICE', byName: 'Alice', at: latest.openedAt! + 20 * 60_000, timezone: latest.timezone },
     });
     await alert('resolution', 'The resolution, edited into the alert', resolved);
 

@@ -164,15 +164,17 @@ interface ReplayPlan {
 }
 
 /** What the episode found, by scope and kind, with the span each covered. */
-function remember(found: BacktestEpisode['found'], a: Anomaly, now: number): void {
+function remember(found: BacktestEpisode['found'], a: Anomaly, now: number, floor: number): void {
   const known = found.find((f) => f.kind === a.kind && f.scope.kind === a.scope.kind && f.scope.key === a.scope.key);
+  // A reopened episode's spans start after the one before it ended (as the live alert's stretch does).
+  const start = Math.max(floor, a.start);
   if (known) {
-    known.start = Math.min(known.start, a.start);
+    known.start = Math.min(known.start, start);
     known.end = Math.max(known.end, a.end);
   } else
     found.push({
       kind: a.kind,
-      start: a.start,
+      start,
       end: a.end,
       scope: { kind: a.scope.kind, key: a.scope.key, label: a.scope.label },
       seenAt: now,
@@ -198,13 +200,19 @@ async function replayChecks(plan: ReplayPlan): Promise<{ episodes: BacktestEpiso
   let current: BacktestEpisode | undefined;
   let name: EpisodeName | undefined;
   const seen = new Set<string>();
+  let floor = -Infinity;
   const onCheck = (_rule: string, outcome: CheckOutcome, now: number) => {
     for (const d of outcome.judgement?.unjudged ?? []) {
       const key = `${d.dimension}|${d.key}`;
       unjudged.set(key, [...(unjudged.get(key) ?? []), now]);
     }
     const found = outcome.found ?? [];
-    if (outcome.decision === 'open') {
+    // Another incident after the open one had ended: that episode resolves now, this one opens.
+    if (outcome.decision === 'reopen' && current) {
+      current.resolvedAt = now;
+      floor = Math.min(...found.map((a) => a.start));
+    }
+    if (outcome.decision === 'open' || outcome.decision === 'reopen') {
       seen.clear();
       // Named by what opened it; its first bad bucket is the opening incident's.
       name = openedBy(found);
@@ -229,11 +237,11 @@ async function replayChecks(plan: ReplayPlan): Promise<{ episodes: BacktestEpiso
       const key = anomalyKey(a);
       if (!seen.has(key)) current.scopes.push({ kind: a.scope.kind, key: a.scope.key, label: a.scope.label });
       seen.add(key);
-      remember(current.found, a, now);
+      remember(current.found, a, now, floor);
       // Only the opening incident moves the episode's first bad bucket: a later one joins it.
-      if (openingOf(name, a) && a.start < current.firstBucketStart) {
-        current.firstBucketStart = a.start;
-        current.firstBucketEnd = a.start + bucketSeconds;
+      if (openingOf(name, a) && Math.max(floor, a.start) < current.firstBucketStart) {
+        current.firstBucketStart = Math.max(floor, a.start);
+        current.firstBucketEnd = current.firstBucketStart + bucketSeconds;
       }
     }
     if (found.length) {
@@ -244,6 +252,7 @@ async function replayChecks(plan: ReplayPlan): Promise<{ episodes: BacktestEpiso
     if (outcome.decision === 'update') current.updates++;
     if (outcome.decision === 'resolve') {
       current.resolvedAt = now;
+      floor = Math.max(floor, ...current.found.map((f) => f.end));
       current = undefined;
       name = undefined;
     }
