@@ -55,10 +55,27 @@ const twice: SandboxAccount = {
   ],
 };
 
+// A fourth: a mild drop on one number from 10:00 (a warning), the other number falling hard from 12:00.
+const rising: SandboxAccount = {
+  ...steady,
+  id: '140000000000004',
+  name: 'rising',
+  displayName: 'Rising Co',
+  incidents: [
+    { kind: 'delivery_drop', phone: '15550001000', start: D('10:00') / 1000, end: D('14:00') / 1000, factor: 0.93 },
+    { kind: 'delivery_drop', phone: '15550001001', start: D('12:00') / 1000, end: D('14:00') / 1000, factor: 0.7 },
+  ],
+};
+
 let sandbox: RunningSandbox;
 let clock = D('09:00');
 beforeAll(async () => {
-  sandbox = await startSandbox({ accounts: [steady, flappy, twice], now: () => clock, token: GRAPH_TOKEN, callsPerHour: 1_000_000 });
+  sandbox = await startSandbox({
+    accounts: [steady, flappy, twice, rising],
+    now: () => clock,
+    token: GRAPH_TOKEN,
+    callsPerHour: 1_000_000,
+  });
 });
 afterAll(() => sandbox.close());
 
@@ -76,7 +93,7 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
   const config = (rules: Array<Record<string, unknown>>) =>
     buildConfig(
       {
-        accounts: [steady, flappy, twice].map((a) => ({
+        accounts: [steady, flappy, twice, rising].map((a) => ({
           id: a.id,
           name: a.name,
           displayName: a.displayName,
@@ -234,6 +251,21 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
     expect(second!.firstBucketStart).toBe(D('13:00') / 1000);
     expect(second!.anomalies.map((a) => a.scope?.key)).toContain('15550001000');
     expect(posted.filter((e) => e.followUp === 'resolve' && e.alert.key === second!.key)).toHaveLength(1);
+  }, 90_000);
+
+  it('says an update that makes a warning critical in the channel too (escalate), not only in its thread', async () => {
+    const { checker: c, delivery } = await checker([rule('rising', 'rising')]);
+    for (let t = D('10:00'); t <= D('13:30'); t += 30 * 60_000) {
+      clock = t;
+      await c.tick(clock);
+    }
+    const posted = slack(delivery.events);
+    const opened = posted.find((e) => e.action === 'post')!.alert;
+    expect(opened.anomalies.every((a) => a.severity === 'warning')).toBe(true);
+    const escalation = posted.find((e) => e.followUp === 'escalate');
+    expect(escalation?.alert.anomalies.some((a) => a.new && a.severity === 'critical' && a.scope?.key === '15550001001')).toBe(true);
+    // Said once: what it adds after it is critical already is an ordinary update.
+    expect(posted.filter((e) => e.followUp === 'escalate')).toHaveLength(1);
   }, 90_000);
 
   it("judges the drill-downs that fit when its Graph budget runs low, the open alert's number first, and says so", async () => {

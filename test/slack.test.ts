@@ -567,6 +567,20 @@ describe('alerts', () => {
     expect(uploads()).toBe(before + 1);
   });
 
+  it('says an update in the thread, and an update that makes the alert critical in the channel too', async () => {
+    const posted = await postAlert('C0OPS');
+    const replies = () => slack.calls.filter((c) => c.method === 'chat.postMessage' && c.args.thread_ts === posted.ts);
+    const joined = { ...alert, anomalies: [...alert.anomalies, { ...alert.anomalies[0]!, new: true }] };
+    expect(await service.surfaces.slack!.replyToAlert('C0OPS', posted.ts, joined, 'update')).toMatchObject({ delivered: true });
+    expect(await service.surfaces.slack!.replyToAlert('C0OPS', posted.ts, joined, 'escalate')).toMatchObject({ delivered: true });
+    const [update, escalation] = replies();
+    expect(update!.args.reply_broadcast).toBeUndefined();
+    // Form-encoded on the wire, as the Web API client sends it.
+    expect(escalation!.args).toMatchObject({ reply_broadcast: 'true', thread_ts: posted.ts });
+    expect(String(escalation!.args.text)).toMatch(/^A-[2-9A-Z]{4} is now critical:/);
+    expect(escalation!.violations).toEqual([]);
+  });
+
   it('"Show by phone number" answers in the alert\'s thread', async () => {
     const posted = await postAlert('C0OPS');
     await click('alert_by_phone', posted);

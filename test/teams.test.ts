@@ -351,6 +351,32 @@ describe('proactive messages and alerts', () => {
     ]);
   });
 
+  it("says an update in the alert's thread, and an update that makes it critical in the channel too", async () => {
+    const teams = service.surfaces.teams!;
+    const id = await postRaised(service.store, teams, '19:alerts@thread.tacv2', alert, NOW);
+    const joined = { ...alert, anomalies: [...alert.anomalies, { ...alert.anomalies[0]!, new: true }] };
+    const texts = (after: number) =>
+      connector.calls
+        .slice(after)
+        .filter((c) => c.method === 'POST' && typeof c.activity.text === 'string')
+        .map((c) => [c.conversation, String(c.activity.text).split('\n')[0]]);
+    let before = connector.calls.length;
+    expect(await teams.replyToAlert('19:alerts@thread.tacv2', id!, joined, 'update')).toMatchObject({ delivered: true });
+    expect(texts(before)).toEqual([[`19:alerts@thread.tacv2;messageid=${id}`, `New in ${alert.shortId}:`]]);
+    before = connector.calls.length;
+    expect(await teams.replyToAlert('19:alerts@thread.tacv2', id!, joined, 'escalate')).toMatchObject({ delivered: true });
+    // Teams has no "also send to channel": the thread, then the channel itself.
+    expect(texts(before)).toEqual([
+      [`19:alerts@thread.tacv2;messageid=${id}`, `${alert.shortId} is now critical:`],
+      ['19:alerts@thread.tacv2', `${alert.shortId} is now critical:`],
+    ]);
+    // A personal chat has no threads: its reply is in the chat already, said once.
+    expect((await service.store.conversations.conversation('a:personal-alice'))?.active).toBe(true);
+    before = connector.calls.length;
+    expect(await teams.replyToAlert('a:personal-alice', id!, joined, 'escalate')).toMatchObject({ delivered: true });
+    expect(texts(before)).toEqual([['a:personal-alice', `${alert.shortId} is now critical:`]]);
+  });
+
   it('counts a send the connector accepted without an id as delivered, and keeps the conversation', async () => {
     await send({
       ...install,

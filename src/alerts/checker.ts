@@ -316,13 +316,17 @@ export class AlertChecker {
           alert: content,
           detail: `opened ${episode.shortId} (${found.length} anomal${found.length === 1 ? 'y' : 'ies'})`,
         };
-      case 'update':
-        await this.notifier.notify(rule, content, 'update', now, `update-${episode.announced.length}`);
+      case 'update': {
+        // Made critical by what it adds: said in the channel, not only in the thread.
+        const escalates =
+          !previous?.content.anomalies.some((a) => a.severity === 'critical') && found.some((a) => a.severity === 'critical');
+        await this.notifier.notify(rule, content, escalates ? 'escalate' : 'update', now, `update-${episode.announced.length}`);
         return {
           decision: decision.kind,
           alert: content,
-          detail: `updated ${episode.shortId}: ${decision.added.map((a) => a.scope.label).join(', ')}`,
+          detail: `${escalates ? 'escalated' : 'updated'} ${episode.shortId}: ${decision.added.map((a) => a.scope.label).join(', ')}`,
         };
+      }
       case 'remind':
         await this.notifier.notify(rule, content, 'remind', now, `remind-${episode.reminders}`);
         return { decision: decision.kind, alert: content, detail: `reminded ${episode.shortId}` };

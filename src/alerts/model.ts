@@ -68,8 +68,11 @@ export interface AlertContent {
   healthNote?: HealthNote | undefined;
 }
 
-/** A short follow-up under a posted alert: news of it, a reminder, its resolution. */
-export type AlertFollowUp = 'update' | 'remind' | 'resolve';
+/**
+ * A short follow-up under a posted alert. `escalate`: an update that makes the alert critical —
+ * said in the channel too, where a thread reply alone would go unseen.
+ */
+export type AlertFollowUp = 'update' | 'escalate' | 'remind' | 'resolve';
 
 /** How alerts reach people: a chat platform's posts, or a recording of them (backtests). */
 export interface AlertDelivery {

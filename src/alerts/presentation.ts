@@ -180,8 +180,14 @@ export function followUpText(alert: AlertContent, kind: AlertFollowUp): string {
     const what = alert.anomalies.map(recoveryLine).join('; ');
     return `Resolved (${alert.shortId}). ${resolutionSummary(alert)}. ${what}.`;
   }
-  const list = incidents(kind === 'update' ? { ...alert, anomalies: alert.anomalies.filter((a) => a.new) } : alert);
-  const head = kind === 'update' ? `New in ${alert.shortId}:` : `Still going on (${alert.shortId}):`;
+  const news = kind === 'update' || kind === 'escalate';
+  const list = incidents(news ? { ...alert, anomalies: alert.anomalies.filter((a) => a.new) } : alert);
+  const head =
+    kind === 'escalate'
+      ? `${alert.shortId} is now critical:`
+      : kind === 'update'
+        ? `New in ${alert.shortId}:`
+        : `Still going on (${alert.shortId}):`;
   return [head, ...list.map((i) => `• ${i.headline}`)].join('\n');
 }
 

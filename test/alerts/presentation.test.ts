@@ -188,6 +188,11 @@ describe('alerts as incidents', () => {
       'update',
     );
     expect(update).toBe(`New in A-7K3F:\n• IN${NB}(India) at 82.0% (expected 96.3%) since 13:00${NB}IST, ongoing`);
+    const escalated = followUpText(
+      { ...base, anomalies: [line('phone', '+1 631 555 1000', 0.749), { ...line('country', 'IN (India)', 0.82), new: true }] },
+      'escalate',
+    );
+    expect(escalated).toBe(`A-7K3F is now critical:\n• IN${NB}(India) at 82.0% (expected 96.3%) since 13:00${NB}IST, ongoing`);
     const resolved = followUpText(
       {
         ...base,

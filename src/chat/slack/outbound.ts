@@ -125,7 +125,11 @@ export class SlackOutbound {
 
   replyToAlert(channel: string, ts: string, alert: AlertContent, kind: AlertFollowUp): Promise<PostOutcome> {
     const text = escapeMrkdwn(followUpText(alert, kind));
-    return this.attempt(channel, () => this.client.chat.postMessage({ channel, thread_ts: ts, text: clip(text, LIMITS.sectionText) }));
+    // An escalation is also sent to the channel ("Also send to #channel"): a thread alone hides it.
+    const broadcast = kind === 'escalate' ? { reply_broadcast: true } : {};
+    return this.attempt(channel, () =>
+      this.client.chat.postMessage({ channel, thread_ts: ts, text: clip(text, LIMITS.sectionText), ...broadcast }),
+    );
   }
 
   private post(channel: string, message: SlackMessage): Promise<PostOutcome> {
