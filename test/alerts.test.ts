@@ -32,40 +32,36 @@ const steady: SandboxAccount = {
     { kind: 'delivery_drop', phone: '15550001001', start: D('12:00') / 1000, end: D('14:00') / 1000, factor: 0.75 },
   ],
 };
-const flappy: SandboxAccount = {
-  ...steady,
-  id: '140000000000002',
-  name: 'flappy',
-  displayName: 'Flappy Co',
-  incidents: [
-    { kind: 'delivery_drop', start: D('10:00') / 1000, end: D('11:30') / 1000, factor: 0.75 },
-    { kind: 'delivery_drop', start: D('12:00') / 1000, end: D('13:30') / 1000, factor: 0.75 },
-  ],
-};
-
+/** Another account like `steady`, with its own incidents: [phone or null, from, to, factor]. */
+function like(n: number, name: string, incidents: Array<[string | null, string, string, number]>): SandboxAccount {
+  return {
+    ...steady,
+    id: `14000000000000${n}`,
+    name,
+    displayName: `${name[0]!.toUpperCase()}${name.slice(1)} Co`,
+    incidents: incidents.map(([phone, from, to, factor]) => ({
+      kind: 'delivery_drop' as const,
+      ...(phone ? { phone } : {}),
+      start: D(from) / 1000,
+      end: D(to) / 1000,
+      factor,
+    })),
+  };
+}
+const flappy = like(2, 'flappy', [
+  [null, '10:00', '11:30', 0.75],
+  [null, '12:00', '13:30', 0.75],
+]);
 // A third drops on one number 10:00–11:00, and on the same number again 13:00–15:00: two incidents.
-const twice: SandboxAccount = {
-  ...steady,
-  id: '140000000000003',
-  name: 'twice',
-  displayName: 'Twice Co',
-  incidents: [
-    { kind: 'delivery_drop', phone: '15550001000', start: D('10:00') / 1000, end: D('11:00') / 1000, factor: 0.7 },
-    { kind: 'delivery_drop', phone: '15550001000', start: D('13:00') / 1000, end: D('15:00') / 1000, factor: 0.7 },
-  ],
-};
-
+const twice = like(3, 'twice', [
+  ['15550001000', '10:00', '11:00', 0.7],
+  ['15550001000', '13:00', '15:00', 0.7],
+]);
 // A fourth: a mild drop on one number from 10:00 (a warning), the other number falling hard from 12:00.
-const rising: SandboxAccount = {
-  ...steady,
-  id: '140000000000004',
-  name: 'rising',
-  displayName: 'Rising Co',
-  incidents: [
-    { kind: 'delivery_drop', phone: '15550001000', start: D('10:00') / 1000, end: D('14:00') / 1000, factor: 0.93 },
-    { kind: 'delivery_drop', phone: '15550001001', start: D('12:00') / 1000, end: D('14:00') / 1000, factor: 0.7 },
-  ],
-};
+const rising = like(4, 'rising', [
+  ['15550001000', '10:00', '14:00', 0.93],
+  ['15550001001', '12:00', '14:00', 0.7],
+]);
 
 let sandbox: RunningSandbox;
 let clock = D('09:00');
