@@ -110,6 +110,11 @@ export class AlertChecker {
   /** `kind: health` rules: the health webhooks' events in the store. */
   private readonly judgeHealth: HealthJudgeFn;
   private readonly notifier: AlertNotifier;
+  /**
+   * Checks that failed on the store and whose claim could not be given back then: given back at
+   * the next tick, so the check runs again a minute on rather than when its lease runs out.
+   */
+  private readonly owedReleases = new Map<string, { job: string; period: string }>();
 
   constructor(private readonly options: AlertCheckerOptions) {
     this.leaseMs = options.leaseMs ?? 10 * 60_000;
@@ -122,6 +127,14 @@ export class AlertChecker {
 
   async tick(now = this.options.ctx.now()): Promise<void> {
     const { ctx, store, logger } = this.options;
+    for (const [key, { job, period }] of this.owedReleases) {
+      try {
+        await store.runs.releaseRun(job, period, this.options.owner);
+        this.owedReleases.delete(key);
+      } catch {
+        break; // still away: the next tick tries again
+      }
+    }
     const rules = this.options.rules ? await this.options.rules(now) : configRules(ctx.config);
     await Promise.all(
       rules.map(async ({ id, rule }) => {
@@ -156,9 +169,11 @@ export class AlertChecker {
           const detail = redactSecrets((err as Error).message);
           if (isStoreUnavailable(err)) {
             // The store failed mid-check: give the claim back so the next tick (a minute on)
-            // runs the check again. If even that fails, the lease hands it over later.
+            // runs the check again. If even that fails, the next tick gives it back first.
             logger.warn({ rule: id, err: detail }, 'alert check failed on the store; will retry');
-            await store.runs.releaseRun(job, period, this.options.owner).catch(() => undefined);
+            await store.runs
+              .releaseRun(job, period, this.options.owner)
+              .catch(() => this.owedReleases.set(`${job}|${period}`, { job, period }));
             return;
           }
           logger.warn({ rule: id, err: detail }, 'alert check failed');

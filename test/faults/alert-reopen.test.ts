@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RecordingDelivery } from '../../src/alerts/backtest/recordingDelivery.js';
+import { AlertChecker } from '../../src/alerts/checker.js';
+import type { AlertContent, AlertFollowUp } from '../../src/alerts/model.js';
+import { graphAccountsFrom } from '../../src/compose/graphAccount.js';
+import { buildConfig } from '../../src/configure.js';
+import { GraphClient } from '../../src/graph/client.js';
+import { silentLogger } from '../../src/log.js';
+import type { SandboxAccount } from '../../src/sandbox/accountModel.js';
+import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
+import { openStore, type SqlStore } from '../../src/store/sql.js';
+import type { ChatTarget } from '../../src/store/types.js';
+import { freshPostgresSchema, postgresTarget, storeBackends } from '../helpers/stores.js';
+import { startTcpProxy } from '../helpers/tcpProxy.js';
+
+/**
+ * A new incident ending one alert and opening another is two steps — the old alert's resolution,
+ * then the new one — and PostgreSQL may go away between them: the resolution was posted, the new
+ * alert not yet stored. When the database is back, the next check opens the new alert, once, and
+ * the old one is neither resolved again nor reopened.
+ */
+const hasPostgres = (await storeBackends()).some((b) => b.name === 'PostgreSQL');
+const GRAPH_TOKEN = 'EAAG-reopen-token-8080';
+const D = (hhmm: string) => Date.parse(`2026-11-24T${hhmm}:00Z`);
+
+// One number drops 10:00–11:00, and again 13:00–15:00: two incidents, two alerts.
+const twice: SandboxAccount = {
+  id: '140000000000009',
+  name: 'twice',
+  displayName: 'Twice Co',
+  timezone: 'UTC',
+  phones: [
+    { number: '15550009000', weight: 0.5 },
+    { number: '15550009001', weight: 0.5 },
+  ],
+  countries: [{ code: 'US', weight: 1, tz: 'UTC', rate: 0.98 }],
+  volume: 4000,
+  incidents: [
+    { kind: 'delivery_drop', phone: '15550009000', start: D('10:00') / 1000, end: D('11:00') / 1000, factor: 0.7 },
+    { kind: 'delivery_drop', phone: '15550009000', start: D('13:00') / 1000, end: D('15:00') / 1000, factor: 0.7 },
+  ],
+};
+
+/** Records every notice; after the first resolution, the database goes away. */
+class DroppingDelivery extends RecordingDelivery {
+  onResolve: (() => Promise<void>) | undefined;
+  override async reply(target: ChatTarget, ref: string, alert: AlertContent, kind: AlertFollowUp) {
+    const outcome = await super.reply(target, ref, alert, kind);
+    if (kind === 'resolve' && this.onResolve) {
+      const drop = this.onResolve;
+      this.onResolve = undefined;
+      await drop();
+    }
+    return outcome;
+  }
+}
+
+describe.skipIf(!hasPostgres)('a new incident while PostgreSQL goes away', () => {
+  let sandbox: RunningSandbox;
+  let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
+  let db: Awaited<ReturnType<typeof freshPostgresSchema>>;
+  let store: SqlStore;
+  let graph: GraphClient;
+  let clock = D('10:00');
+
+  const config = buildConfig(
+    {
+      accounts: [{ id: twice.id, name: twice.name, displayName: twice.displayName, token: '${T}', timezone: 'UTC' }],
+      alerts: [
+        {
+          name: 'again',
+          account: twice.name,
+          checkEvery: '30m',
+          drillDown: ['phone'],
+          targets: [{ slack: { channel: 'C0AGAIN' } }],
+        },
+      ],
+    },
+    { GRAPH_API_URL: 'http://127.0.0.1:9' },
+  );
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ accounts: [twice], now: () => clock, token: GRAPH_TOKEN, callsPerHour: 1_000_000 });
+    proxy = await startTcpProxy(postgresTarget());
+    db = await freshPostgresSchema({ host: '127.0.0.1', port: proxy.port });
+    store = await openStore(db.url, { logger: silentLogger });
+    graph = new GraphClient({ ...config.graph, apiUrl: sandbox.url, now: () => clock });
+  });
+  afterAll(async () => {
+    await store.close();
+    await graph.close();
+    await proxy.close();
+    await db.cleanup();
+    await sandbox.close();
+  });
+
+  it('posts the resolution once and opens the new alert once the database is back', async () => {
+    const delivery = new DroppingDelivery();
+    const checker = new AlertChecker({
+      store,
+      ctx: { config, accounts: graphAccountsFrom({ T: GRAPH_TOKEN }), graph, now: () => clock },
+      owner: 'replica-r',
+      logger: silentLogger,
+      delivery,
+    });
+    const tick = async (at: number) => {
+      clock = at;
+      await checker.tick(at);
+    };
+    for (let t = D('10:00'); t <= D('12:30'); t += 30 * 60_000) await tick(t);
+    expect(delivery.events.filter((e) => e.action === 'post')).toHaveLength(1);
+    const first = delivery.events[0]!.alert;
+
+    // The check that sees the second drop: the first alert's resolution is posted, then the database goes away.
+    delivery.onResolve = () => proxy.down();
+    let t = D('13:00');
+    for (; t <= D('14:30') && !delivery.events.some((e) => e.followUp === 'resolve'); t += 30 * 60_000) await tick(t);
+    const resolvedAt = t - 30 * 60_000;
+    expect(delivery.events.filter((e) => e.action === 'post')).toHaveLength(1);
+    await proxy.up();
+    // The same period a minute later: the check that failed on the store runs again and opens it.
+    await tick(resolvedAt + 60_000);
+    expect(delivery.events.filter((e) => e.action === 'post')).toHaveLength(2);
+    for (let u = resolvedAt + 30 * 60_000; u <= D('15:30'); u += 30 * 60_000) await tick(u);
+
+    const posts = delivery.events.filter((e) => e.action === 'post');
+    expect(posts).toHaveLength(2);
+    const second = posts[1]!.alert;
+    expect(second.key).not.toBe(first.key);
+    expect(second.anomalies.map((a) => a.scope?.key)).toContain('15550009000');
+    expect(delivery.events.filter((e) => e.followUp === 'resolve' && e.alert.key === first.key)).toHaveLength(1);
+    expect((await store.alerts.alert(first.key))?.status).toBe('resolved');
+    expect((await store.alerts.alert(second.key))?.status).toBe('open');
+  }, 90_000);
+});
