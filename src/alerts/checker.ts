@@ -127,6 +127,8 @@ export class AlertChecker {
 
   async tick(now = this.options.ctx.now()): Promise<void> {
     const { ctx, store, logger } = this.options;
+    // What the store missed while it was away comes first: posts made, then claims to give back.
+    if (!(await this.notifier.recordUnrecorded())) return;
     for (const [key, { job, period }] of this.owedReleases) {
       try {
         await store.runs.releaseRun(job, period, this.options.owner);

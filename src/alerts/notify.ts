@@ -1,6 +1,7 @@
 import type { Logger } from '../log.js';
 import { redactSecrets } from '../secrets.js';
 import type { StoreWith } from '../store/types.js';
+import { isStoreUnavailable } from '../store/unavailable.js';
 import type { ChatTarget, PostOutcome } from '../vocabulary/chat.js';
 import type { AlertContent, AlertDelivery, AlertFollowUp } from './model.js';
 
@@ -15,7 +16,26 @@ export interface NotifierOptions {
 
 /** How an alert reaches its rule's conversations: each once per step, claimed, recorded where it landed. */
 export class AlertNotifier {
+  /**
+   * Posts made whose record the store failed to take (it went away just after): recorded first
+   * thing at the next tick, so the claim never looks abandoned and the alert is not posted again.
+   */
+  private readonly unrecorded = new Map<string, () => Promise<void>>();
+
   constructor(private readonly options: NotifierOptions) {}
+
+  /** Record the posts the store missed; false while it still cannot take them. */
+  async recordUnrecorded(): Promise<boolean> {
+    for (const [key, record] of this.unrecorded) {
+      try {
+        await record();
+        this.unrecorded.delete(key);
+      } catch {
+        return false;
+      }
+    }
+    return true;
+  }
 
   /**
    * Every target of the rule, each exactly once per step (claimed): the alert posted, or edited
@@ -64,16 +84,30 @@ export class AlertNotifier {
       }
       this.options.metrics?.posts.inc({ platform: target.platform, outcome: outcome.delivered ? 'posted' : 'gone' });
       if (outcome.delivered) {
-        // Where the alert went: an action counts only in a conversation that got the alert.
-        if (!message)
-          await store.alerts.saveAlertMessage({
-            alertKey: content.key,
-            platform: target.platform,
-            conversation: target.conversation,
-            ref: outcome.ref,
-            postedAt: now,
-          });
-        await store.runs.finishRun(job, step, { status: 'posted', attempts: 1 }, now);
+        const { ref } = outcome;
+        const record = async () => {
+          // Where the alert went: an action counts only in a conversation that got the alert.
+          if (!message)
+            await store.alerts.saveAlertMessage({
+              alertKey: content.key,
+              platform: target.platform,
+              conversation: target.conversation,
+              ref,
+              postedAt: now,
+            });
+          await store.runs.finishRun(job, step, { status: 'posted', attempts: 1 }, now);
+        };
+        try {
+          await record();
+        } catch (err) {
+          if (!isStoreUnavailable(err)) throw err;
+          logger.warn(
+            { alert: content.shortId, platform: target.platform, kind },
+            'alert posted but not recorded: store unavailable; will record at the next tick',
+          );
+          this.unrecorded.set(`${job}\u0000${step}`, record);
+          throw err;
+        }
       } else {
         logger.warn(
           { alert: content.shortId, platform: target.platform, conversation: target.conversation },

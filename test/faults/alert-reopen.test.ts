@@ -14,10 +14,11 @@ import { freshPostgresSchema, postgresTarget, storeBackends } from '../helpers/s
 import { startTcpProxy } from '../helpers/tcpProxy.js';
 
 /**
- * A new incident ending one alert and opening another is two steps — the old alert's resolution,
- * then the new one — and PostgreSQL may go away between them: the resolution was posted, the new
- * alert not yet stored. When the database is back, the next check opens the new alert, once, and
- * the old one is neither resolved again nor reopened.
+ * Alert posts when PostgreSQL goes away around them. A new incident ending one alert and opening
+ * another is two steps — the old alert's resolution, then the new one — and the database may go
+ * between them: the resolution posted, the new alert not yet stored. When it is back, the next
+ * check opens the new alert, once, and the old one is neither resolved again nor reopened. And an
+ * alert posted just before the database went is recorded when it is back, never posted again.
  */
 const hasPostgres = (await storeBackends()).some((b) => b.name === 'PostgreSQL');
 const GRAPH_TOKEN = 'EAAG-reopen-token-8080';
@@ -41,9 +42,17 @@ const twice: SandboxAccount = {
   ],
 };
 
-/** Records every notice; after the first resolution, the database goes away. */
+/** Records every notice; after the first resolution (or post), the database goes away. */
 class DroppingDelivery extends RecordingDelivery {
   onResolve: (() => Promise<void>) | undefined;
+  onPost: (() => Promise<void>) | undefined;
+  override async post(target: ChatTarget, alert: AlertContent) {
+    const outcome = await super.post(target, alert);
+    const drop = this.onPost;
+    this.onPost = undefined;
+    await drop?.();
+    return outcome;
+  }
   override async reply(target: ChatTarget, ref: string, alert: AlertContent, kind: AlertFollowUp) {
     const outcome = await super.reply(target, ref, alert, kind);
     if (kind === 'resolve' && this.onResolve) {
@@ -130,6 +139,44 @@ describe.skipIf(!hasPostgres)('a new incident while PostgreSQL goes away', () =>
     expect(second.anomalies.map((a) => a.scope?.key)).toContain('15550009000');
     expect(delivery.events.filter((e) => e.followUp === 'resolve' && e.alert.key === first.key)).toHaveLength(1);
     expect((await store.alerts.alert(first.key))?.status).toBe('resolved');
+    // The resolution, posted as the database went, recorded once it was back: its claim is done.
+    const resolution = await store.runs.listRuns({ job: `alert-post:${first.key}:slack:C0AGAIN` });
+    expect(resolution.find((r) => r.period === 'resolve')).toMatchObject({ status: 'posted' });
     expect((await store.alerts.alert(second.key))?.status).toBe('open');
   }, 90_000);
+
+  it('does not post an alert twice when the database went away just after it was posted', async () => {
+    await db.cleanup();
+    db = await freshPostgresSchema({ host: '127.0.0.1', port: proxy.port });
+    await store.close();
+    store = await openStore(db.url, { logger: silentLogger });
+    const delivery = new DroppingDelivery();
+    const checker = new AlertChecker({
+      store,
+      ctx: { config, accounts: graphAccountsFrom({ T: GRAPH_TOKEN }), graph, now: () => clock },
+      owner: 'replica-p',
+      logger: silentLogger,
+      delivery,
+    });
+    delivery.onPost = () => proxy.down();
+    let posted = -1;
+    for (let t = D('10:00'); t <= D('12:00'); t += 60_000) {
+      clock = t;
+      if (posted < 0 && delivery.events.length) {
+        posted = t;
+        await proxy.up();
+      }
+      await checker.tick(t);
+    }
+    expect(posted).toBeGreaterThan(0);
+    const posts = delivery.events.filter((e) => e.action === 'post');
+    expect(posts).toHaveLength(1);
+    // Recorded where it went once the store was back: clicks on it count, the claim is done.
+    const alert = posts[0]!.alert;
+    expect(await store.alerts.alertMessage(alert.key, { platform: 'slack', conversation: 'C0AGAIN' })).toMatchObject({
+      ref: posts[0]!.ref,
+    });
+    const runs = await store.runs.listRuns({ job: `alert-post:${alert.key}:slack:C0AGAIN` });
+    expect(runs.find((r) => r.period === 'open')).toMatchObject({ status: 'posted' });
+  }, 120_000);
 });
