@@ -8,10 +8,8 @@ import { GraphClient } from '../../src/graph/client.js';
 import { silentLogger } from '../../src/log.js';
 import type { SandboxAccount } from '../../src/sandbox/accountModel.js';
 import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
-import { openStore, type SqlStore } from '../../src/store/sql.js';
 import type { ChatTarget } from '../../src/store/types.js';
-import { freshPostgresSchema, postgresTarget, storeBackends } from '../helpers/stores.js';
-import { startTcpProxy } from '../helpers/tcpProxy.js';
+import { proxiedPostgres, storeBackends } from '../helpers/stores.js';
 
 /**
  * Alert posts when PostgreSQL goes away around them. A new incident ending one alert and opening
@@ -64,49 +62,38 @@ class DroppingDelivery extends RecordingDelivery {
   }
 }
 
-describe.skipIf(!hasPostgres)('a new incident while PostgreSQL goes away', () => {
+describe.skipIf(!hasPostgres)('alert posts while PostgreSQL goes away', () => {
   let sandbox: RunningSandbox;
-  let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
-  let db: Awaited<ReturnType<typeof freshPostgresSchema>>;
-  let store: SqlStore;
   let graph: GraphClient;
   let clock = D('10:00');
-
   const config = buildConfig(
     {
       accounts: [{ id: twice.id, name: twice.name, displayName: twice.displayName, token: '${T}', timezone: 'UTC' }],
       alerts: [
-        {
-          name: 'again',
-          account: twice.name,
-          checkEvery: '30m',
-          drillDown: ['phone'],
-          targets: [{ slack: { channel: 'C0AGAIN' } }],
-        },
+        { name: 'again', account: twice.name, checkEvery: '30m', drillDown: ['phone'], targets: [{ slack: { channel: 'C0AGAIN' } }] },
       ],
     },
     { GRAPH_API_URL: 'http://127.0.0.1:9' },
   );
+  const databases: Array<Awaited<ReturnType<typeof proxiedPostgres>>> = [];
 
   beforeAll(async () => {
     sandbox = await startSandbox({ accounts: [twice], now: () => clock, token: GRAPH_TOKEN, callsPerHour: 1_000_000 });
-    proxy = await startTcpProxy(postgresTarget());
-    db = await freshPostgresSchema({ host: '127.0.0.1', port: proxy.port });
-    store = await openStore(db.url, { logger: silentLogger });
     graph = new GraphClient({ ...config.graph, apiUrl: sandbox.url, now: () => clock });
   });
   afterAll(async () => {
-    await store.close();
+    for (const d of databases) await d.close();
     await graph.close();
-    await proxy.close();
-    await db.cleanup();
     await sandbox.close();
   });
 
-  it('posts the resolution once and opens the new alert once the database is back', async () => {
+  /** A replica's alert checks on a fresh database behind a proxy, every notice recorded. */
+  async function replica() {
+    const database = await proxiedPostgres();
+    databases.push(database);
     const delivery = new DroppingDelivery();
     const checker = new AlertChecker({
-      store,
+      store: database.store,
       ctx: { config, accounts: graphAccountsFrom({ T: GRAPH_TOKEN }), graph, now: () => clock },
       owner: 'replica-r',
       logger: silentLogger,
@@ -116,67 +103,59 @@ describe.skipIf(!hasPostgres)('a new incident while PostgreSQL goes away', () =>
       clock = at;
       await checker.tick(at);
     };
+    const posts = () => delivery.events.filter((e) => e.action === 'post');
+    const postRuns = (key: string) => database.store.runs.listRuns({ job: `alert-post:${key}:slack:C0AGAIN` });
+    return { ...database, delivery, tick, posts, postRuns };
+  }
+
+  it('posts the resolution once and opens the new alert once the database is back', async () => {
+    const { proxy, store, delivery, tick, posts, postRuns } = await replica();
     for (let t = D('10:00'); t <= D('12:30'); t += 30 * 60_000) await tick(t);
-    expect(delivery.events.filter((e) => e.action === 'post')).toHaveLength(1);
-    const first = delivery.events[0]!.alert;
+    expect(posts()).toHaveLength(1);
+    const first = posts()[0]!.alert;
 
     // The check that sees the second drop: the first alert's resolution is posted, then the database goes away.
     delivery.onResolve = () => proxy.down();
     let t = D('13:00');
     for (; t <= D('14:30') && !delivery.events.some((e) => e.followUp === 'resolve'); t += 30 * 60_000) await tick(t);
     const resolvedAt = t - 30 * 60_000;
-    expect(delivery.events.filter((e) => e.action === 'post')).toHaveLength(1);
+    expect(posts()).toHaveLength(1);
     await proxy.up();
     // The same period a minute later: the check that failed on the store runs again and opens it.
     await tick(resolvedAt + 60_000);
-    expect(delivery.events.filter((e) => e.action === 'post')).toHaveLength(2);
+    expect(posts()).toHaveLength(2);
     for (let u = resolvedAt + 30 * 60_000; u <= D('15:30'); u += 30 * 60_000) await tick(u);
 
-    const posts = delivery.events.filter((e) => e.action === 'post');
-    expect(posts).toHaveLength(2);
-    const second = posts[1]!.alert;
+    expect(posts()).toHaveLength(2);
+    const second = posts()[1]!.alert;
     expect(second.key).not.toBe(first.key);
     expect(second.anomalies.map((a) => a.scope?.key)).toContain('15550009000');
     expect(delivery.events.filter((e) => e.followUp === 'resolve' && e.alert.key === first.key)).toHaveLength(1);
     expect((await store.alerts.alert(first.key))?.status).toBe('resolved');
-    // The resolution, posted as the database went, recorded once it was back: its claim is done.
-    const resolution = await store.runs.listRuns({ job: `alert-post:${first.key}:slack:C0AGAIN` });
-    expect(resolution.find((r) => r.period === 'resolve')).toMatchObject({ status: 'posted' });
     expect((await store.alerts.alert(second.key))?.status).toBe('open');
+    // The resolution, posted as the database went, recorded once it was back: its claim is done.
+    expect((await postRuns(first.key)).find((r) => r.period === 'resolve')).toMatchObject({ status: 'posted' });
   }, 90_000);
 
   it('does not post an alert twice when the database went away just after it was posted', async () => {
-    await db.cleanup();
-    db = await freshPostgresSchema({ host: '127.0.0.1', port: proxy.port });
-    await store.close();
-    store = await openStore(db.url, { logger: silentLogger });
-    const delivery = new DroppingDelivery();
-    const checker = new AlertChecker({
-      store,
-      ctx: { config, accounts: graphAccountsFrom({ T: GRAPH_TOKEN }), graph, now: () => clock },
-      owner: 'replica-p',
-      logger: silentLogger,
-      delivery,
-    });
-    delivery.onPost = () => proxy.down();
-    let posted = -1;
+    const { proxy, store, delivery, tick, posts, postRuns } = await replica();
+    let down = false;
+    delivery.onPost = async () => {
+      down = true;
+      await proxy.down();
+    };
     for (let t = D('10:00'); t <= D('12:00'); t += 60_000) {
-      clock = t;
-      if (posted < 0 && delivery.events.length) {
-        posted = t;
-        await proxy.up();
-      }
-      await checker.tick(t);
+      // Back for the next minute's tick.
+      if (down) await proxy.up();
+      down = false;
+      await tick(t);
     }
-    expect(posted).toBeGreaterThan(0);
-    const posts = delivery.events.filter((e) => e.action === 'post');
-    expect(posts).toHaveLength(1);
+    expect(posts()).toHaveLength(1);
     // Recorded where it went once the store was back: clicks on it count, the claim is done.
-    const alert = posts[0]!.alert;
-    expect(await store.alerts.alertMessage(alert.key, { platform: 'slack', conversation: 'C0AGAIN' })).toMatchObject({
-      ref: posts[0]!.ref,
+    const [posted] = posts();
+    expect(await store.alerts.alertMessage(posted!.alert.key, { platform: 'slack', conversation: 'C0AGAIN' })).toMatchObject({
+      ref: posted!.ref,
     });
-    const runs = await store.runs.listRuns({ job: `alert-post:${alert.key}:slack:C0AGAIN` });
-    expect(runs.find((r) => r.period === 'open')).toMatchObject({ status: 'posted' });
+    expect((await postRuns(posted!.alert.key)).find((r) => r.period === 'open')).toMatchObject({ status: 'posted' });
   }, 120_000);
 });

@@ -14,11 +14,11 @@ import { Scheduler } from '../../src/jobs/scheduler.js';
 import { silentLogger } from '../../src/log.js';
 import { sampleAccounts } from '../../src/sandbox/accounts.js';
 import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
-import { openStore, type SqlStore } from '../../src/store/sql.js';
+import type { SqlStore } from '../../src/store/sql.js';
 import type { ChatTarget } from '../../src/store/types.js';
 import { startFakeSlack } from '../fakes/slack.js';
 import { spawnCli } from '../helpers/cliProcess.js';
-import { freshPostgresSchema, postgresTarget, storeBackends } from '../helpers/stores.js';
+import { freshPostgresSchema, postgresTarget, proxiedPostgres, storeBackends } from '../helpers/stores.js';
 import { startTcpProxy } from '../helpers/tcpProxy.js';
 
 /**
@@ -101,8 +101,8 @@ describe.skipIf(!hasPostgres)('serve on PostgreSQL, as a process', () => {
 
 describe.skipIf(!hasPostgres)('scheduled work when the store fails', () => {
   const NINE = Date.parse('2026-11-02T09:00:30Z');
-  let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
-  let db: Awaited<ReturnType<typeof freshPostgresSchema>>;
+  let database: Awaited<ReturnType<typeof proxiedPostgres>>;
+  let proxy: typeof database.proxy;
   let store: SqlStore;
   let graph: GraphClient;
   let clock = NINE;
@@ -120,16 +120,13 @@ describe.skipIf(!hasPostgres)('scheduled work when the store fails', () => {
   );
 
   beforeAll(async () => {
-    proxy = await startTcpProxy(postgresTarget());
-    db = await freshPostgresSchema({ host: '127.0.0.1', port: proxy.port });
-    store = await openStore(db.url, { logger: silentLogger });
+    database = await proxiedPostgres();
+    ({ proxy, store } = database);
     graph = new GraphClient({ ...config.graph, apiUrl: sandbox.url, now: () => clock });
   });
   afterAll(async () => {
-    await store.close();
     await graph.close();
-    await proxy.close();
-    await db.cleanup();
+    await database.close();
   });
 
   function scheduler() {

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
+import { silentLogger } from '../../src/log.js';
 import { openStore, type SqlStore } from '../../src/store/sql.js';
+import { startTcpProxy } from './tcpProxy.js';
 
 const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REQUIRE_POSTGRES = process.env.WABA_PULSE_REQUIRE_POSTGRES === '1';
@@ -158,4 +160,20 @@ export function storeForSuite(backend: Backend): () => SqlStore {
     await backend.cleanup();
   });
   return () => store!;
+}
+
+/** A store on a fresh PostgreSQL schema reached through a TCP proxy the test can take down and bring back. */
+export async function proxiedPostgres() {
+  const proxy = await startTcpProxy(postgresTarget());
+  const db = await freshPostgresSchema({ host: '127.0.0.1', port: proxy.port });
+  const store = await openStore(db.url, { logger: silentLogger });
+  return {
+    proxy,
+    store,
+    close: async () => {
+      await store.close();
+      await proxy.close();
+      await db.cleanup();
+    },
+  };
 }
