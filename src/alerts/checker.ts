@@ -7,6 +7,7 @@ import type { AccountConfig, Config } from '../config/load.js';
 import type { AnalyticsSource } from '../graph/client.js';
 import type { Logger } from '../log.js';
 import { redactSecrets } from '../secrets.js';
+import { OwedWrites } from '../store/owedWrites.js';
 import type { StoreWith } from '../store/types.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import { chartData, line, recovered, recoveryLines, settledEnd } from './content.js';
@@ -111,14 +112,15 @@ export class AlertChecker {
   private readonly judgeHealth: HealthJudgeFn;
   private readonly notifier: AlertNotifier;
   /**
-   * Checks that failed on the store and whose claim could not be given back then: given back at
-   * the next tick, so the check runs again a minute on rather than when its lease runs out.
+   * What the store could not take while it was away — posts' records, and the claims of checks
+   * that failed on it — made first thing at the next tick: the alert is not posted again, and the
+   * check runs again a minute on rather than when its lease runs out.
    */
-  private readonly owedReleases = new Map<string, { job: string; period: string }>();
+  private readonly owed = new OwedWrites();
 
   constructor(private readonly options: AlertCheckerOptions) {
     this.leaseMs = options.leaseMs ?? 10 * 60_000;
-    this.notifier = new AlertNotifier({ ...options, leaseMs: this.leaseMs });
+    this.notifier = new AlertNotifier({ ...options, leaseMs: this.leaseMs, owed: this.owed });
     this.cleanToResolve = options.cleanChecksToResolve ?? 2;
     this.judge = options.judge ?? defaultJudge(options.ctx, options.settleCurves ?? fixedCurves());
     this.judgeWebhooks = options.judge ?? webhookJudge(options.store);
@@ -127,16 +129,8 @@ export class AlertChecker {
 
   async tick(now = this.options.ctx.now()): Promise<void> {
     const { ctx, store, logger } = this.options;
-    // What the store missed while it was away comes first: posts made, then claims to give back.
-    if (!(await this.notifier.recordUnrecorded())) return;
-    for (const [key, { job, period }] of this.owedReleases) {
-      try {
-        await store.runs.releaseRun(job, period, this.options.owner);
-        this.owedReleases.delete(key);
-      } catch {
-        break; // still away: the next tick tries again
-      }
-    }
+    // What the store missed while it was away comes first; still away, nothing else can be done.
+    if (!(await this.owed.settle())) return;
     const rules = this.options.rules ? await this.options.rules(now) : configRules(ctx.config);
     await Promise.all(
       rules.map(async ({ id, rule }) => {
@@ -173,9 +167,8 @@ export class AlertChecker {
             // The store failed mid-check: give the claim back so the next tick (a minute on)
             // runs the check again. If even that fails, the next tick gives it back first.
             logger.warn({ rule: id, err: detail }, 'alert check failed on the store; will retry');
-            await store.runs
-              .releaseRun(job, period, this.options.owner)
-              .catch(() => this.owedReleases.set(`${job}|${period}`, { job, period }));
+            const release = () => store.runs.releaseRun(job, period, this.options.owner);
+            await release().catch(() => this.owed.owe(`release\u0000${job}\u0000${period}`, release));
             return;
           }
           logger.warn({ rule: id, err: detail }, 'alert check failed');

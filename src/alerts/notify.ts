@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import { redactSecrets } from '../secrets.js';
+import { OwedWrites } from '../store/owedWrites.js';
 import type { StoreWith } from '../store/types.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import type { ChatTarget, PostOutcome } from '../vocabulary/chat.js';
@@ -12,6 +13,8 @@ export interface NotifierOptions {
   owner: string;
   leaseMs: number;
   metrics?: { posts: { inc(labels: { platform: string; outcome: string }): void } } | undefined;
+  /** Where a post's record the store could not take is owed (the checker's, made at its next tick). */
+  owed?: OwedWrites | undefined;
 }
 
 /** How an alert reaches its rule's conversations: each once per step, claimed, recorded where it landed. */
@@ -20,21 +23,10 @@ export class AlertNotifier {
    * Posts made whose record the store failed to take (it went away just after): recorded first
    * thing at the next tick, so the claim never looks abandoned and the alert is not posted again.
    */
-  private readonly unrecorded = new Map<string, () => Promise<void>>();
+  private readonly unrecorded: OwedWrites;
 
-  constructor(private readonly options: NotifierOptions) {}
-
-  /** Record the posts the store missed; false while it still cannot take them. */
-  async recordUnrecorded(): Promise<boolean> {
-    for (const [key, record] of this.unrecorded) {
-      try {
-        await record();
-        this.unrecorded.delete(key);
-      } catch {
-        return false;
-      }
-    }
-    return true;
+  constructor(private readonly options: NotifierOptions) {
+    this.unrecorded = options.owed ?? new OwedWrites();
   }
 
   /**
@@ -105,7 +97,7 @@ export class AlertNotifier {
             { alert: content.shortId, platform: target.platform, kind },
             'alert posted but not recorded: store unavailable; will record at the next tick',
           );
-          this.unrecorded.set(`${job}\u0000${step}`, record);
+          this.unrecorded.owe(`${job}\u0000${step}`, record);
           throw err;
         }
       } else {

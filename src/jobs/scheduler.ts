@@ -8,6 +8,7 @@ import { lookupAccount } from '../config/accounts.js';
 import type { Logger } from '../log.js';
 import { formatDuration } from '../report/format.js';
 import { redactSecrets } from '../secrets.js';
+import { OwedWrites } from '../store/owedWrites.js';
 import type { ChatTarget, RunOutcome, StoreWith } from '../store/types.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import { allDigests, type DigestDefinition, digestOccurrences, digestReport } from './digests.js';
@@ -60,7 +61,7 @@ export class Scheduler {
   private lastTick: number | undefined;
   private inFlight: Promise<TickSummary> | undefined;
   /** Outcomes of posts made while the store could not record them: recorded at the next tick. */
-  private readonly unrecorded = new Map<string, { job: string; period: string; outcome: RunOutcome; at: number }>();
+  private readonly unrecorded = new OwedWrites();
 
   constructor(private readonly options: SchedulerOptions) {
     this.owner = options.owner ?? `replica-${randomUUID().slice(0, 8)}`;
@@ -73,7 +74,7 @@ export class Scheduler {
   /** Do what is due at `now` (the clock is the context's unless given). */
   async tick(now = this.options.ctx.now()): Promise<TickSummary> {
     const summary: TickSummary = { posted: 0, failed: 0, skipped: 0 };
-    await this.recordUnrecorded();
+    await this.unrecorded.settle();
     // The first tick looks back a week to record what downtime skipped; every tick looks at the
     // grace window, so a claim left behind by a replica that died is picked up once its lease
     // ends, and a digest the store could not claim during an outage is claimed after it.
@@ -136,18 +137,7 @@ export class Scheduler {
         { job, period, status: outcome.status },
         'run outcome not recorded: store unavailable; will record at the next tick',
       );
-      this.unrecorded.set(`${job}\u0000${period}`, { job, period, outcome, at });
-    }
-  }
-
-  private async recordUnrecorded(): Promise<void> {
-    for (const [key, pending] of this.unrecorded) {
-      try {
-        await this.options.store.runs.finishRun(pending.job, pending.period, pending.outcome, pending.at);
-        this.unrecorded.delete(key);
-      } catch {
-        return; // still down: try again next tick
-      }
+      this.unrecorded.owe(`${job}\u0000${period}`, () => this.options.store.runs.finishRun(job, period, outcome, at));
     }
   }
 
@@ -232,7 +222,7 @@ export class Scheduler {
   async stop(): Promise<void> {
     await this.task?.stop();
     await this.inFlight?.catch(() => undefined);
-    await this.recordUnrecorded();
+    await this.unrecorded.settle();
     await this.options.store.runs.releaseRuns(this.owner).catch(() => 0);
   }
 }
