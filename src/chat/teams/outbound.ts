@@ -62,16 +62,19 @@ export class TeamsOutbound {
 
   async replyToAlert(conversation: string, ref: string, alert: AlertContent, kind: AlertFollowUp): Promise<PostOutcome> {
     const say = async (context: TurnContext) => (await context.sendActivity(plainMessage(followUpText(alert, kind))))?.id ?? '';
-    const outcome = await this.inConversation(conversation, say, ref);
+    let channel = false;
+    const outcome = await this.inConversation(
+      conversation,
+      (context, reference) => {
+        channel = reference.conversation?.conversationType === 'channel';
+        return say(context);
+      },
+      ref,
+    );
     // Teams has no "also send to channel": an escalation is posted to the channel as well, where a
     // thread reply would go unseen (a chat has no threads: its reply is already in the chat).
-    if (kind === 'escalate' && outcome.delivered && (await this.isChannel(conversation))) await this.inConversation(conversation, say);
+    if (kind === 'escalate' && outcome.delivered && channel) await this.inConversation(conversation, say);
     return outcome;
-  }
-
-  private async isChannel(conversation: string): Promise<boolean> {
-    const record = await this.store.conversations.conversation(conversation);
-    return (record?.reference as Partial<ConversationReference> | undefined)?.conversation?.conversationType === 'channel';
   }
 
   /** Run `work` in a stored conversation (proactively), as an outcome: a removed bot is "gone". */
