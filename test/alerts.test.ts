@@ -5,60 +5,30 @@ import { graphAccountsFrom } from '../src/compose/graphAccount.js';
 import { buildConfig } from '../src/configure.js';
 import { GraphClient } from '../src/graph/client.js';
 import { silentLogger } from '../src/log.js';
-import type { SandboxAccount } from '../src/sandbox/accountModel.js';
 import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
 import type { SqlStore } from '../src/store/sql.js';
+import { D, twoNumberAccount } from './helpers/sandboxAccounts.js';
 import { storeBackends } from './helpers/stores.js';
 
 const GRAPH_TOKEN = 'EAAG-alerts-token-31';
-const D = (hhmm: string) => Date.parse(`2026-11-24T${hhmm}:00Z`);
-
 // One account, two numbers, recipients on UTC: number A's delivery drops 10:00–14:00 and number
 // B's 12:00–14:00 (a second scope joining an open alert); a second account drops 10:00–11:30 and
 // again 12:00–13:30 (an incident that pauses for half an hour).
-const steady: SandboxAccount = {
-  id: '140000000000001',
-  name: 'steady',
-  displayName: 'Steady Co',
-  timezone: 'UTC',
-  phones: [
-    { number: '15550001000', weight: 0.5 },
-    { number: '15550001001', weight: 0.5 },
-  ],
-  countries: [{ code: 'US', weight: 1, tz: 'UTC', rate: 0.98 }],
-  volume: 4000,
-  incidents: [
-    { kind: 'delivery_drop', phone: '15550001000', start: D('10:00') / 1000, end: D('14:00') / 1000, factor: 0.7 },
-    { kind: 'delivery_drop', phone: '15550001001', start: D('12:00') / 1000, end: D('14:00') / 1000, factor: 0.75 },
-  ],
-};
-/** Another account like `steady`, with its own incidents: [phone or null, from, to, factor]. */
-function like(n: number, name: string, incidents: Array<[string | null, string, string, number]>): SandboxAccount {
-  return {
-    ...steady,
-    id: `14000000000000${n}`,
-    name,
-    displayName: `${name[0]!.toUpperCase()}${name.slice(1)} Co`,
-    incidents: incidents.map(([phone, from, to, factor]) => ({
-      kind: 'delivery_drop' as const,
-      ...(phone ? { phone } : {}),
-      start: D(from) / 1000,
-      end: D(to) / 1000,
-      factor,
-    })),
-  };
-}
-const flappy = like(2, 'flappy', [
+const steady = twoNumberAccount(1, 'steady', [
+  ['15550001000', '10:00', '14:00', 0.7],
+  ['15550001001', '12:00', '14:00', 0.75],
+]);
+const flappy = twoNumberAccount(2, 'flappy', [
   [null, '10:00', '11:30', 0.75],
   [null, '12:00', '13:30', 0.75],
 ]);
 // A third drops on one number 10:00–11:00, and on the same number again 13:00–15:00: two incidents.
-const twice = like(3, 'twice', [
+const twice = twoNumberAccount(3, 'twice', [
   ['15550001000', '10:00', '11:00', 0.7],
   ['15550001000', '13:00', '15:00', 0.7],
 ]);
 // A fourth: a mild drop on one number from 10:00 (a warning), the other number falling hard from 12:00.
-const rising = like(4, 'rising', [
+const rising = twoNumberAccount(4, 'rising', [
   ['15550001000', '10:00', '14:00', 0.93],
   ['15550001001', '12:00', '14:00', 0.7],
 ]);

@@ -6,9 +6,9 @@ import { graphAccountsFrom } from '../../src/compose/graphAccount.js';
 import { buildConfig } from '../../src/configure.js';
 import { GraphClient } from '../../src/graph/client.js';
 import { silentLogger } from '../../src/log.js';
-import type { SandboxAccount } from '../../src/sandbox/accountModel.js';
 import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
 import type { ChatTarget } from '../../src/store/types.js';
+import { D, twoNumberAccount } from '../helpers/sandboxAccounts.js';
 import { proxiedPostgres, storeBackends } from '../helpers/stores.js';
 
 /**
@@ -20,25 +20,11 @@ import { proxiedPostgres, storeBackends } from '../helpers/stores.js';
  */
 const hasPostgres = (await storeBackends()).some((b) => b.name === 'PostgreSQL');
 const GRAPH_TOKEN = 'EAAG-reopen-token-8080';
-const D = (hhmm: string) => Date.parse(`2026-11-24T${hhmm}:00Z`);
-
 // One number drops 10:00–11:00, and again 13:00–15:00: two incidents, two alerts.
-const twice: SandboxAccount = {
-  id: '140000000000009',
-  name: 'twice',
-  displayName: 'Twice Co',
-  timezone: 'UTC',
-  phones: [
-    { number: '15550009000', weight: 0.5 },
-    { number: '15550009001', weight: 0.5 },
-  ],
-  countries: [{ code: 'US', weight: 1, tz: 'UTC', rate: 0.98 }],
-  volume: 4000,
-  incidents: [
-    { kind: 'delivery_drop', phone: '15550009000', start: D('10:00') / 1000, end: D('11:00') / 1000, factor: 0.7 },
-    { kind: 'delivery_drop', phone: '15550009000', start: D('13:00') / 1000, end: D('15:00') / 1000, factor: 0.7 },
-  ],
-};
+const twice = twoNumberAccount(9, 'twice', [
+  ['15550001000', '10:00', '11:00', 0.7],
+  ['15550001000', '13:00', '15:00', 0.7],
+]);
 
 /** Records every notice; after the first resolution (or post), the database goes away. */
 class DroppingDelivery extends RecordingDelivery {
@@ -129,7 +115,7 @@ describe.skipIf(!hasPostgres)('alert posts while PostgreSQL goes away', () => {
     expect(posts()).toHaveLength(2);
     const second = posts()[1]!.alert;
     expect(second.key).not.toBe(first.key);
-    expect(second.anomalies.map((a) => a.scope?.key)).toContain('15550009000');
+    expect(second.anomalies.map((a) => a.scope?.key)).toContain('15550001000');
     expect(delivery.events.filter((e) => e.followUp === 'resolve' && e.alert.key === first.key)).toHaveLength(1);
     expect((await store.alerts.alert(first.key))?.status).toBe('resolved');
     expect((await store.alerts.alert(second.key))?.status).toBe('open');
