@@ -15,6 +15,7 @@ import { type RunningService, startService } from '../src/serve/service.js';
 import type { SqlStore } from '../src/store/sql.js';
 import { readHealthChange } from '../src/whatsapp/healthEvents.js';
 import { slackSignedRequest, startFakeSlack } from './fakes/slack.js';
+import { D, twoNumberAccount } from './helpers/sandboxAccounts.js';
 import { storeBackends } from './helpers/stores.js';
 
 /**
@@ -178,20 +179,7 @@ describe.each(backends)('health alerts at serve, on $name', (backend) => {
 });
 
 describe.each(backends)('a drop alert after a health event, on $name', (backend) => {
-  const D = (hhmm: string) => Date.parse(`2026-11-24T${hhmm}:00Z`);
-  const account: SandboxAccount = {
-    id: '140000000000007',
-    name: 'flagged',
-    displayName: 'Flagged Co',
-    timezone: 'UTC',
-    phones: [
-      { number: '15550001000', weight: 0.5 },
-      { number: '15550001001', weight: 0.5 },
-    ],
-    countries: [{ code: 'US', weight: 1, tz: 'UTC', rate: 0.98 }],
-    volume: 4000,
-    incidents: [{ kind: 'delivery_drop', phone: '15550001000', start: D('10:00') / 1000, end: D('14:00') / 1000, factor: 0.7 }],
-  };
+  const account = twoNumberAccount(7, 'flagged', [['15550001000', '10:00', '14:00', 0.7]]);
   let clock = D('09:00');
   let sandbox: RunningSandbox;
   let store: SqlStore;
