@@ -91,6 +91,8 @@ export interface CheckOutcome {
   judgement?: Judgement | undefined;
   /** What the check acted on (see `anomaliesToAlert`). */
   found?: Anomaly[] | undefined;
+  /** The earliest its alert's bad stretch may start (the lifecycle's `after`): where the one before it ended. */
+  after?: number | undefined;
 }
 
 /**
@@ -243,6 +245,7 @@ export class AlertChecker {
       ...outcome,
       judgement,
       found,
+      after: next?.after,
       detail: left
         ? `${outcome.detail}; degraded: ${left} of ${judged + left} drill-downs left for the next check to stay within the Graph call budget`
         : outcome.detail,
@@ -285,11 +288,8 @@ export class AlertChecker {
         ...base,
         resolved: true,
         lastBadEnd: settledEnd(episode, judgement),
-        anomalies: recoveryLines(
-          episode,
-          judgement,
-          decision.kind === 'resolve' && found.length ? { found, timezone: account.timezone } : undefined,
-        ),
+        // Anything found at a resolution is what a reopen opens the next alert with.
+        anomalies: recoveryLines(episode, judgement, found.length ? { found, timezone: account.timezone } : undefined),
       };
     } else {
       const added = decision.kind === 'update' ? new Set(decision.added.map(anomalyKey)) : new Set<string>();

@@ -200,6 +200,7 @@ async function replayChecks(plan: ReplayPlan): Promise<{ episodes: BacktestEpiso
   let current: BacktestEpisode | undefined;
   let name: EpisodeName | undefined;
   const seen = new Set<string>();
+  // The open episode's earliest start (the lifecycle's `after`): where the one before it ended.
   let floor = -Infinity;
   const onCheck = (_rule: string, outcome: CheckOutcome, now: number) => {
     for (const d of outcome.judgement?.unjudged ?? []) {
@@ -208,12 +209,10 @@ async function replayChecks(plan: ReplayPlan): Promise<{ episodes: BacktestEpiso
     }
     const found = outcome.found ?? [];
     // Another incident after the open one had ended: that episode resolves now, this one opens.
-    if (outcome.decision === 'reopen' && current) {
-      current.resolvedAt = now;
-      floor = Math.min(...found.map((a) => a.start));
-    }
+    if (outcome.decision === 'reopen' && current) current.resolvedAt = now;
     if (outcome.decision === 'open' || outcome.decision === 'reopen') {
       seen.clear();
+      floor = outcome.after ?? -Infinity;
       // Named by what opened it; its first bad bucket is the opening incident's.
       name = openedBy(found);
       const first = found.reduce((a, b) => (b.start < a.start ? b : a), found[0]!);
@@ -252,7 +251,6 @@ async function replayChecks(plan: ReplayPlan): Promise<{ episodes: BacktestEpiso
     if (outcome.decision === 'update') current.updates++;
     if (outcome.decision === 'resolve') {
       current.resolvedAt = now;
-      floor = Math.max(floor, ...current.found.map((f) => f.end));
       current = undefined;
       name = undefined;
     }
