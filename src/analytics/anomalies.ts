@@ -2,7 +2,7 @@ import type { AnomalyKind } from '../vocabulary/anomalyKinds.js';
 import type { DataPoint, Granularity } from '../vocabulary/series.js';
 import { lowerTail, normalTail } from './betaTail.js';
 import type { SeriesPoint } from './buckets.js';
-import { BucketScorer, type Coverage, type Thresholds } from './scoring.js';
+import { BucketScorer, type Coverage, type ScorerState, type Thresholds } from './scoring.js';
 
 export type Severity = 'warning' | 'critical';
 
@@ -194,10 +194,12 @@ export interface SeriesAnalysis {
    * the next half hour showed to be blips: how prone the scope is to them.
    */
   blips: number;
+  /** The scorer's work before the first young bucket, when asked for (`analyzeYoungAgain`). */
+  young?: ScorerState | undefined;
 }
 
 /** `detectAnomalies`, plus what each bucket was expected to deliver (for "back to normal" tests). */
-export function analyzeSeries(input: DetectionInput): SeriesAnalysis {
+export function analyzeSeries(input: DetectionInput, options: { resumable?: boolean } = {}): SeriesAnalysis {
   const s = detectionSettings(input.settings);
   const length = input.series.length;
   if (input.granularity === 'month' || input.history.length + length === 0)
@@ -209,7 +211,34 @@ export function analyzeSeries(input: DetectionInput): SeriesAnalysis {
       blips: 0,
     };
   const scorer = new BucketScorer(input.history, input.series, input.granularity, input.tz, thresholds(s), input.coverage);
+  let young: ScorerState | undefined;
+  if (options.resumable) {
+    const firstYoung = input.series.findIndex((p) => !p.settled);
+    scorer.run(scorer.from + (firstYoung < 0 ? length : firstYoung));
+    young = scorer.snapshot();
+  }
   scorer.run();
+  return analysisOf(scorer, s, input, young);
+}
+
+/**
+ * `analyzeSeries` of the same scope with its young buckets read otherwise (their arrivals read
+ * again, as `arrivalsFromSiblings` does): the same result, but only the young buckets judged
+ * again, from where `previous` (analysed `resumable`) reached them. Its history and settled
+ * buckets must be `previous`'s.
+ */
+export function analyzeYoungAgain(input: DetectionInput, previous: SeriesAnalysis): SeriesAnalysis {
+  const state = previous.young;
+  if (!state || input.granularity === 'month') return analyzeSeries(input);
+  const s = detectionSettings(input.settings);
+  const scorer = new BucketScorer(input.history, input.series, input.granularity, input.tz, thresholds(s), input.coverage);
+  scorer.restore(state);
+  scorer.run();
+  return analysisOf(scorer, s, input, undefined);
+}
+
+function analysisOf(scorer: BucketScorer, s: DetectionSettings, input: DetectionInput, young: ScorerState | undefined): SeriesAnalysis {
+  const length = input.series.length;
   const expected = new Float64Array(length);
   const judgedDelivered = new Float64Array(length);
   for (let k = 0; k < length; k++) {
@@ -229,6 +258,7 @@ export function analyzeSeries(input: DetectionInput): SeriesAnalysis {
       ? { unjudgedUntil: scorer.unjudgedUntil < scorer.n ? scorer.starts[scorer.unjudgedUntil]! : input.series[length - 1]!.end }
       : {}),
     ...(unconfirmed.length ? { unconfirmed } : {}),
+    ...(young ? { young } : {}),
   };
 }
 

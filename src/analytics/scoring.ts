@@ -185,6 +185,53 @@ const ORDERED = {
   sort: new Float64Array(RESIDUAL_CAPACITY),
 };
 
+/** Arrays the run writes as it goes, never past the bucket it is on: what a snapshot keeps. */
+const WORKED_F64 = [
+  'p0',
+  'pooledRate',
+  'pool',
+  'spreadFloor',
+  'allowance',
+  'expectedVolume',
+  'triS',
+  'triD',
+  'triR',
+  'levelSent',
+  'levelSum',
+  'volumeLog',
+] as const;
+const WORKED_U8 = ['dropFlag', 'collapseCandidate', 'usable'] as const;
+
+/** A scorer's work up to a bucket (`BucketScorer.snapshot`). */
+export interface ScorerState {
+  /** The first bucket not yet judged. */
+  at: number;
+  n: number;
+  f64: Float64Array[];
+  u8: Uint8Array[];
+  detectedAt: Int32Array;
+  volFlag: Int8Array;
+  ring: { e: Float64Array; b: Float64Array; m: Float64Array; at: Int32Array };
+  scalars: {
+    tau2: number;
+    rho: number;
+    longRun: number;
+    skew: number;
+    fitted: boolean;
+    cusum: number;
+    cusumFrom: number;
+    levelSentTotal: number;
+    levelSumTotal: number;
+    volumeLogTotal: number;
+    volumeLogCount: number;
+    volumeLevel: number;
+    residualCount: number;
+    residualNext: number;
+    runSent: number;
+    runDelivered: number;
+  };
+}
+
 /** Seasonal slot keys and same-slot links of recent grids: every scope of a check shares one. */
 const slotCache = new Map<string, { key: Int32Array; prevDay: Int32Array }>();
 
@@ -278,6 +325,8 @@ export class BucketScorer {
   private cusum = 0;
   private cusumFrom = -1;
   private readonly tailAtCap = normalTail(RUN_CAP);
+  /** The first bucket not yet judged. */
+  private next = 0;
 
   constructor(
     history: readonly DataPoint[],
@@ -389,8 +438,76 @@ export class BucketScorer {
     return j >= 0 && j < i && this.key[j] === target ? j : -1;
   }
 
-  run(): void {
-    for (let i = 0; i < this.n; i++) {
+  /**
+   * What the run has worked out so far (everything it writes is at or before the bucket it is
+   * on): with it, a scorer of the same buckets read otherwise from here on — a young bucket's
+   * arrivals read again — judges only those, not the week before them (`restore`).
+   */
+  snapshot(): ScorerState {
+    const at = this.next;
+    return {
+      at,
+      n: this.n,
+      f64: WORKED_F64.map((k) => arena.f64[k].slice(0, at)),
+      u8: WORKED_U8.map((k) => arena.u8[k].slice(0, at)),
+      detectedAt: this.detectedAt.slice(0, at),
+      volFlag: this.volFlag.slice(0, at),
+      ring: { e: this.residuals.slice(), b: this.residualVars.slice(), m: this.residualExpected.slice(), at: this.residualAt.slice() },
+      scalars: {
+        tau2: this.tau2,
+        rho: this.rho,
+        longRun: this.longRun,
+        skew: this.skew,
+        fitted: this.fitted,
+        cusum: this.cusum,
+        cusumFrom: this.cusumFrom,
+        levelSentTotal: this.levelSentTotal,
+        levelSumTotal: this.levelSumTotal,
+        volumeLogTotal: this.volumeLogTotal,
+        volumeLogCount: this.volumeLogCount,
+        volumeLevel: this.volumeLevel,
+        residualCount: this.residualCount,
+        residualNext: this.residualNext,
+        runSent: this.runSent,
+        runDelivered: this.runDelivered,
+      },
+    };
+  }
+
+  /** Picks up where `state`'s scorer stopped; the buckets before it must be the same as its. */
+  restore(state: ScorerState): void {
+    if (state.n !== this.n || state.at > this.n) throw new RangeError(`a scorer of ${state.n} buckets restored into one of ${this.n}`);
+    for (const [x, k] of WORKED_F64.entries()) arena.f64[k].set(state.f64[x]!);
+    for (const [x, k] of WORKED_U8.entries()) arena.u8[k].set(state.u8[x]!);
+    this.detectedAt.set(state.detectedAt);
+    this.volFlag.set(state.volFlag);
+    this.residuals.set(state.ring.e);
+    this.residualVars.set(state.ring.b);
+    this.residualExpected.set(state.ring.m);
+    this.residualAt.set(state.ring.at);
+    const v = state.scalars;
+    this.tau2 = v.tau2;
+    this.rho = v.rho;
+    this.longRun = v.longRun;
+    this.skew = v.skew;
+    this.fitted = v.fitted;
+    this.cusum = v.cusum;
+    this.cusumFrom = v.cusumFrom;
+    this.levelSentTotal = v.levelSentTotal;
+    this.levelSumTotal = v.levelSumTotal;
+    this.volumeLogTotal = v.volumeLogTotal;
+    this.volumeLogCount = v.volumeLogCount;
+    this.volumeLevel = v.volumeLevel;
+    this.residualCount = v.residualCount;
+    this.residualNext = v.residualNext;
+    this.runSent = v.runSent;
+    this.runDelivered = v.runDelivered;
+    this.next = state.at;
+  }
+
+  /** Judges the buckets from where it stopped (the first, or a restored state's) up to `until`. */
+  run(until = this.n): void {
+    for (let i = this.next; i < until; i++) {
       this.slideWindows(i);
       this.refreshNoise(i);
       this.expectRate(i);
@@ -410,6 +527,7 @@ export class BucketScorer {
       }
       this.judgeVolume(i);
     }
+    this.next = Math.max(this.next, until);
   }
 
   /** Drop what left the 24-hour level windows. */

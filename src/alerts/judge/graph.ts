@@ -2,6 +2,7 @@ import {
   type Anomaly,
   type AnomalyScope,
   analyzeSeries,
+  analyzeYoungAgain,
   type DetectionSettings,
   detectionSettings,
   type SeriesAnalysis,
@@ -202,13 +203,14 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
   const settledUntil = Math.floor((options.nowMs - options.settleMs) / 1000 / HALF_HOUR) * HALF_HOUR;
   const now: ScopeNow[] = [];
   const at = (split - start) / HALF_HOUR;
-  const analyze = (data: ScopeData, history: DataPoint[], series: readonly SeriesPoint[]) =>
-    analyzeSeries({ history, series, granularity: 'half_hour', tz: options.tz, scope: data.scope, settings });
+  const input = (data: ScopeData, history: DataPoint[], series: readonly SeriesPoint[]) =>
+    ({ history, series, granularity: 'half_hour', tz: options.tz, scope: data.scope, settings }) as const;
   const first = scopes.map((data) => {
     const grid = fillGaps(data.points, { start, end }, 'half_hour', options.tz).points;
     const history = grid.slice(0, at);
     const series = markSettlement(grid.slice(at), options.nowMs, options.settleMs, options.curve);
-    return { data, history, series, analysis: analyze(data, history, series) };
+    // A number's or country's young buckets may be read again below: keep where they start.
+    return { data, history, series, analysis: analyzeSeries(input(data, history, series), { resumable: data.dimension !== 'account' }) };
   });
   // A number's or country's young buckets read at the share its siblings show in (their expected
   // rates, which young buckets do not move, from the first reading); then judged again.
@@ -224,7 +226,7 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
     if (j.data.dimension === 'account') return j;
     const siblings = readings.filter((_, k) => k !== i && first[k]!.data.dimension === j.data.dimension);
     const series = arrivalsFromSiblings(readings[i]!, siblings);
-    return series ? { ...j, series, analysis: analyze(j.data, j.history, series) } : j;
+    return series ? { ...j, series, analysis: analyzeYoungAgain(input(j.data, j.history, series), j.analysis) } : j;
   });
   for (const { data, series, analysis } of judged) {
     // Still going on: it reaches the newest hour (the newest bucket alone may be too young to
