@@ -27,8 +27,9 @@
  * figures on data never tuned on). Run: npm run bench:anomaly [-- --quick] [-- --misses]
  * [-- --set hard] (one set; repeatable) [-- --skip-online].
  */
-import { type AnomalyScope, type DetectionSettings, detectAnomalies } from '../src/analytics/anomalies.js';
+import { type AnomalyScope, detectAnomalies } from '../src/analytics/anomalies.js';
 import { fillGaps, markSettlement } from '../src/analytics/buckets.js';
+import type { DetectionSettings } from '../src/analytics/detectionSettings.js';
 import type { DataPoint } from '../src/vocabulary/series.js';
 import { measureBudget } from './anomaly/budget.js';
 import { fitAgreement } from './anomaly/fitAgreement.js';

@@ -5,7 +5,8 @@
  * and once `--by country` where it has several. Whatever the budget left unjudged is kept, so a
  * miss it caused says so.
  */
-import type { Anomaly, DetectionSettings } from '../../src/analytics/anomalies.js';
+import type { Anomaly } from '../../src/analytics/anomalies.js';
+import type { DetectionSettings } from '../../src/analytics/detectionSettings.js';
 import { composeReport } from '../../src/compose/composeReport.js';
 import { planReportRequest } from '../../src/compose/reportPlan.js';
 import { buildConfig } from '../../src/configure.js';

@@ -1,6 +1,6 @@
 import type { PricingPoint } from '../vocabulary/pricing.js';
 import type { TimeRange } from '../vocabulary/series.js';
-import { DEFAULT_DETECTION } from './anomalies.js';
+import { DEFAULT_DETECTION } from './detectionSettings.js';
 import { bucketGrid, localClock } from './time.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { DetectionSettings } from '../analytics/anomalies.js';
 import type { BreakdownDimension } from '../analytics/breakdown.js';
+import type { DetectionSettings } from '../analytics/detectionSettings.js';
 import { statusScopeOf, withinScope } from '../analytics/failures.js';
 import type { AccountConfig } from '../config/load.js';
 import type { AnalyticsSource } from '../graph/client.js';

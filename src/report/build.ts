@@ -1,7 +1,8 @@
-import { type Anomaly, type AnomalyScope, analyzeSeries, type DetectionSettings, detectAnomalies } from '../analytics/anomalies.js';
+import { type Anomaly, type AnomalyScope, analyzeSeries, detectAnomalies } from '../analytics/anomalies.js';
 import { type BreakdownDimension, breakdown, topMovers } from '../analytics/breakdown.js';
 import { fillGaps, isWholeBucket, markSettlement, type SeriesPoint, totals, within } from '../analytics/buckets.js';
 import { compareTotals } from '../analytics/compare.js';
+import type { DetectionSettings } from '../analytics/detectionSettings.js';
 import { type FailureSummary, summarizeFailures } from '../analytics/failures.js';
 import { normalizeSeries } from '../analytics/normalize.js';
 import { compareAnomalies } from '../analytics/ranking.js';

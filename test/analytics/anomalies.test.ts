@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type AnomalyScope, type DetectionSettings, detectAnomalies } from '../../src/analytics/anomalies.js';
+import { type AnomalyScope, detectAnomalies } from '../../src/analytics/anomalies.js';
 import { markSettlement } from '../../src/analytics/buckets.js';
+import type { DetectionSettings } from '../../src/analytics/detectionSettings.js';
 import { normalizeSeries } from '../../src/analytics/normalize.js';
 import { SeriesError } from '../../src/errors.js';
 import type { DataPoint } from '../../src/vocabulary/series.js';

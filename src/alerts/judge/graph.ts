@@ -1,14 +1,7 @@
-import {
-  type Anomaly,
-  type AnomalyScope,
-  analyzeSeries,
-  analyzeYoungAgain,
-  type DetectionSettings,
-  detectionSettings,
-  type SeriesAnalysis,
-} from '../../analytics/anomalies.js';
+import { type Anomaly, type AnomalyScope, analyzeSeries, analyzeYoungAgain, type SeriesAnalysis } from '../../analytics/anomalies.js';
 import { arrivalsFromSiblings } from '../../analytics/arrivals.js';
 import { fillGaps, markSettlement, type SeriesPoint } from '../../analytics/buckets.js';
+import { type DetectionSettings, detectionSettings } from '../../analytics/detectionSettings.js';
 import type { SettleCurve } from '../../analytics/settle.js';
 import type { DataPoint } from '../../vocabulary/series.js';
 
