@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { judgeAlertScopes } from '../../src/alerts/judge/graph.js';
+import { judgeAlertScopes, ruleDetection } from '../../src/alerts/judge/graph.js';
+import type { DetectionSettings } from '../../src/analytics/detectionSettings.js';
 import { arrivedAt, DEFAULT_SETTLE_CURVE, type SettleCurve } from '../../src/analytics/settle.js';
 import type { DataPoint } from '../../src/vocabulary/series.js';
 import { seededRandom } from '../helpers/random.js';
@@ -9,17 +10,17 @@ const HALF = 1800;
 const NOW = Date.UTC(2026, 10, 24, 18, 0) / 1000;
 const SETTLE_MS = 2 * 3600 * 1000;
 
-/** Eight days of 1,000 sent a half hour at 96%, with a drop to `low` over [from, to); young buckets as Graph shows them. */
-function series(from: number, to: number, low = 0.8, blipAt?: number): DataPoint[] {
+/** Eight days of `sent` (1,000) a half hour at 96%, with a drop to `low` over [from, to); young buckets as Graph shows them. */
+function series(from: number, to: number, low = 0.8, blipAt?: number, sent = 1000): DataPoint[] {
   const points: DataPoint[] = [];
   for (let start = NOW - 8 * 86_400; start < NOW; start += HALF) {
     const rate = (start >= from && start < to) || start === blipAt ? low : 0.96;
     // A fixed pattern of ±0.5 points, so the week has a spread to learn.
     const wobble = ((start / HALF) % 3) - 1;
-    const final = Math.round(1000 * (rate + wobble * 0.005));
+    const final = Math.round(sent * (rate + wobble * 0.005));
     const ageMinutes = (NOW - (start + HALF)) / 60;
     const visible = ageMinutes * 60_000 >= SETTLE_MS ? final : Math.round(final * arrivedAt(DEFAULT_SETTLE_CURVE, ageMinutes).fraction);
-    points.push({ start, end: start + HALF, sent: 1000, delivered: visible });
+    points.push({ start, end: start + HALF, sent, delivered: visible });
   }
   return points;
 }
@@ -27,17 +28,28 @@ function series(from: number, to: number, low = 0.8, blipAt?: number): DataPoint
 /** The default curve's shares with the narrow spread an account's learned curve may have. */
 const LEARNED: SettleCurve = { ...DEFAULT_SETTLE_CURVE, sd: [0.01, 0.01, 0.005, 0.003, 0.001], source: 'learned' };
 
-function judge(points: DataPoint[], curve = DEFAULT_SETTLE_CURVE) {
+function judge(points: DataPoint[], curve = DEFAULT_SETTLE_CURVE, detection: Partial<DetectionSettings> = {}) {
   return judgeAlertScopes([{ scope: { kind: 'account', key: null, label: 'all traffic' }, dimension: 'account', points }], {
     nowMs: NOW * 1000,
     settleMs: SETTLE_MS,
     curve,
     tz: 'UTC',
-    detection: {},
+    detection,
   });
 }
 
 describe('the Graph judge of an alert check', () => {
+  it('leaves a drop that cost a few dozen messages to reports, and alerts on one that cost more', () => {
+    // 30 points down for the last two hours: at 40 sent a half hour about 23 messages went
+    // undelivered beyond the expected — a report shows it, a rule does not alert; at 100, 85 do.
+    const rule = ruleDetection({ minSent: 200, sensitivity: undefined });
+    const small = series(NOW - 2 * 3600, NOW, 0.66, undefined, 40);
+    expect(judge(small).recent.map((a) => a.kind)).toEqual(['delivery_drop']);
+    const alerted = judge(small, DEFAULT_SETTLE_CURVE, rule);
+    expect([...alerted.ongoing, ...(alerted.settling ?? []), ...alerted.recent]).toEqual([]);
+    const larger = judge(series(NOW - 2 * 3600, NOW, 0.66, undefined, 100), DEFAULT_SETTLE_CURVE, rule);
+    expect(larger.ongoing.map((a) => [a.kind, a.severity])).toEqual([['delivery_drop', 'critical']]);
+  });
   it('names a drop reaching the newest hour as going on', () => {
     const j = judge(series(NOW - 3 * 3600, NOW));
     expect(j.ongoing.map((a) => a.kind)).toEqual(['delivery_drop']);
