@@ -93,6 +93,26 @@ function smallMedian(values: Float64Array, count: number): number {
   return count % 2 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
 }
 
+/** Arrays set from the series when a scorer is made. */
+const INPUT_F64 = ['starts', 'ends', 'sent', 'delivered', 'visibleShare'] as const;
+const INPUT_U8 = ['judged', 'settled', 'partial'] as const;
+/** Arrays the run writes as it goes, never past the bucket it is on: what a snapshot keeps. */
+const WORKED_F64 = [
+  'p0',
+  'pooledRate',
+  'pool',
+  'spreadFloor',
+  'allowance',
+  'expectedVolume',
+  'triS',
+  'triD',
+  'triR',
+  'levelSent',
+  'levelSum',
+  'volumeLog',
+] as const;
+const WORKED_U8 = ['dropFlag', 'collapseCandidate', 'usable'] as const;
+
 /**
  * The scorer's arrays, allocated once and reused: a check judges a dozen scopes of a few hundred
  * buckets each, and a backtest thousands of checks, so fresh typed arrays per scope would cost
@@ -100,55 +120,16 @@ function smallMedian(values: Float64Array, count: number): number {
  */
 class Arena {
   capacity = 0;
-  f64: Record<
-    | 'starts'
-    | 'ends'
-    | 'sent'
-    | 'delivered'
-    | 'visibleShare'
-    | 'p0'
-    | 'pooledRate'
-    | 'pool'
-    | 'spreadFloor'
-    | 'allowance'
-    | 'expectedVolume'
-    | 'triS'
-    | 'triD'
-    | 'triR'
-    | 'levelSent'
-    | 'levelSum'
-    | 'volumeLog',
-    Float64Array
-  > = {} as never;
-  u8: Record<'judged' | 'settled' | 'partial' | 'dropFlag' | 'collapseCandidate' | 'usable', Uint8Array> = {} as never;
+  f64: Record<(typeof INPUT_F64)[number] | (typeof WORKED_F64)[number], Float64Array> = {} as never;
+  u8: Record<(typeof INPUT_U8)[number] | (typeof WORKED_U8)[number], Uint8Array> = {} as never;
   i32: Record<'key' | 'prevDay' | 'detectedAt', Int32Array> = {} as never;
   volFlag = new Int8Array(0);
 
   take(n: number): this {
     if (n > this.capacity) {
       const size = Math.max(n, Math.ceil(this.capacity * 1.5), 512);
-      for (const k of [
-        'starts',
-        'ends',
-        'sent',
-        'delivered',
-        'visibleShare',
-        'p0',
-        'pooledRate',
-        'pool',
-        'spreadFloor',
-        'allowance',
-        'expectedVolume',
-        'triS',
-        'triD',
-        'triR',
-        'levelSent',
-        'levelSum',
-        'volumeLog',
-      ] as const)
-        this.f64[k] = new Float64Array(size);
-      for (const k of ['judged', 'settled', 'partial', 'dropFlag', 'collapseCandidate', 'usable'] as const)
-        this.u8[k] = new Uint8Array(size);
+      for (const k of [...INPUT_F64, ...WORKED_F64]) this.f64[k] = new Float64Array(size);
+      for (const k of [...INPUT_U8, ...WORKED_U8]) this.u8[k] = new Uint8Array(size);
       for (const k of ['key', 'prevDay', 'detectedAt'] as const) this.i32[k] = new Int32Array(size);
       this.volFlag = new Int8Array(size);
       this.capacity = size;
@@ -184,23 +165,6 @@ const ORDERED = {
   at: new Int32Array(RESIDUAL_CAPACITY),
   sort: new Float64Array(RESIDUAL_CAPACITY),
 };
-
-/** Arrays the run writes as it goes, never past the bucket it is on: what a snapshot keeps. */
-const WORKED_F64 = [
-  'p0',
-  'pooledRate',
-  'pool',
-  'spreadFloor',
-  'allowance',
-  'expectedVolume',
-  'triS',
-  'triD',
-  'triR',
-  'levelSent',
-  'levelSum',
-  'volumeLog',
-] as const;
-const WORKED_U8 = ['dropFlag', 'collapseCandidate', 'usable'] as const;
 
 /** A scorer's work up to a bucket (`BucketScorer.snapshot`). */
 export interface ScorerState {
