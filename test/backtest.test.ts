@@ -92,7 +92,7 @@ describe('waba-pulse backtest', () => {
       resolvedAt: '2026-11-24T13:30:00+05:30',
     });
     // Account-wide, it is said of the account (and India, nearly all of it); the numbers, each
-    // leaving a few dozen messages undelivered, are not named on their own (ALERT_MIN_UNDELIVERED).
+    // leaving a few dozen messages undelivered, are not named on their own (a drop must cost 50).
     expect(first.scope).toMatchObject({ kind: 'account', key: null });
     expect(first.scopes.map((s: { key: string | null }) => s.key)).toEqual([null, 'IN']);
     expect(episode).toMatchObject({

@@ -26,7 +26,12 @@ export interface DetectionSettings {
    * capped at four) must reach — two buckets four deviations down, three at three, six at two.
    */
   runThreshold: number;
-  /** A drop must leave at least this many more messages undelivered than expected. */
+  /**
+   * A drop must leave at least this many more messages undelivered than expected (50: half what
+   * the smallest material drop costs — 5 points for two hours at 500 a half hour — so such a drop
+   * is seen within its first hour; a number sending a hundred a half hour has no drop for a dip of
+   * a few dozen messages).
+   */
   minExcessUndelivered: number;
   /** A bucket at this multiple of its usual volume is a campaign… */
   campaignRatio: number;
@@ -61,7 +66,7 @@ export const DEFAULT_DETECTION: DetectionSettings = {
   minSent: 200,
   sensitivity: 'normal',
   ...SENSITIVITY.normal,
-  minExcessUndelivered: 20,
+  minExcessUndelivered: 50,
   campaignRatio: 2,
   campaignAllowancePoints: 3,
   minExpectedVolume: 20,

@@ -332,20 +332,7 @@ export function withinBudget(full: Judgement, budget: CheckBudget | undefined): 
   };
 }
 
-/**
- * Messages a drop must have left undelivered beyond what was expected before it alerts — where a
- * report shows any drop costing 20. Half what the smallest material drop costs (5 points for two
- * hours at 500 a half hour: 100), so such a drop alerts by its first hour; below it, a number
- * sending a hundred a half hour has no alert for a dip of a few dozen messages.
- */
-export const ALERT_MIN_UNDELIVERED = 50;
-
 /** What a rule asks of the detector. */
 export function ruleDetection(rule: Pick<AlertRuleView, 'minSent' | 'sensitivity' | 'rateFloor'>) {
-  return {
-    minSent: rule.minSent,
-    minExcessUndelivered: ALERT_MIN_UNDELIVERED,
-    sensitivity: rule.sensitivity,
-    ...(rule.rateFloor !== undefined ? { rateFloor: rule.rateFloor } : {}),
-  };
+  return { minSent: rule.minSent, sensitivity: rule.sensitivity, ...(rule.rateFloor !== undefined ? { rateFloor: rule.rateFloor } : {}) };
 }
