@@ -1,6 +1,6 @@
 import type { Logger } from '../log.js';
 import { redactSecrets } from '../secrets.js';
-import { OwedWrites } from '../store/owedWrites.js';
+import type { OwedWrites } from '../store/owedWrites.js';
 import type { StoreWith } from '../store/types.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import type { ChatTarget, PostOutcome } from '../vocabulary/chat.js';
@@ -14,20 +14,12 @@ export interface NotifierOptions {
   leaseMs: number;
   metrics?: { posts: { inc(labels: { platform: string; outcome: string }): void } } | undefined;
   /** Where a post's record the store could not take is owed (the checker's, made at its next tick). */
-  owed?: OwedWrites | undefined;
+  owed: OwedWrites;
 }
 
 /** How an alert reaches its rule's conversations: each once per step, claimed, recorded where it landed. */
 export class AlertNotifier {
-  /**
-   * Posts made whose record the store failed to take (it went away just after): recorded first
-   * thing at the next tick, so the claim never looks abandoned and the alert is not posted again.
-   */
-  private readonly unrecorded: OwedWrites;
-
-  constructor(private readonly options: NotifierOptions) {
-    this.unrecorded = options.owed ?? new OwedWrites();
-  }
+  constructor(private readonly options: NotifierOptions) {}
 
   /**
    * Every target of the rule, each exactly once per step (claimed): the alert posted, or edited
@@ -97,7 +89,8 @@ export class AlertNotifier {
             { alert: content.shortId, platform: target.platform, kind },
             'alert posted but not recorded: store unavailable; will record at the next tick',
           );
-          this.unrecorded.owe(`${job}\u0000${step}`, record);
+          // Recorded first thing at the next tick: the claim never looks abandoned, nor is the alert posted again.
+          this.options.owed.owe(`${job}\u0000${step}`, record);
           throw err;
         }
       } else {

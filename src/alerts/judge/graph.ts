@@ -1,4 +1,11 @@
-import { type Anomaly, type AnomalyScope, analyzeSeries, analyzeYoungAgain, type SeriesAnalysis } from '../../analytics/anomalies.js';
+import {
+  type Anomaly,
+  type AnomalyScope,
+  analyzeSeries,
+  analyzeYoungAgain,
+  type DetectionInput,
+  type SeriesAnalysis,
+} from '../../analytics/anomalies.js';
 import { arrivalsFromSiblings } from '../../analytics/arrivals.js';
 import { fillGaps, markSettlement, type SeriesPoint } from '../../analytics/buckets.js';
 import { type DetectionSettings, detectionSettings } from '../../analytics/detectionSettings.js';
@@ -196,8 +203,14 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
   const settledUntil = Math.floor((options.nowMs - options.settleMs) / 1000 / HALF_HOUR) * HALF_HOUR;
   const now: ScopeNow[] = [];
   const at = (split - start) / HALF_HOUR;
-  const input = (data: ScopeData, history: DataPoint[], series: readonly SeriesPoint[]) =>
-    ({ history, series, granularity: 'half_hour', tz: options.tz, scope: data.scope, settings }) as const;
+  const input = (data: ScopeData, history: DataPoint[], series: readonly SeriesPoint[]): DetectionInput => ({
+    history,
+    series,
+    granularity: 'half_hour',
+    tz: options.tz,
+    scope: data.scope,
+    settings,
+  });
   const first = scopes.map((data) => {
     const grid = fillGaps(data.points, { start, end }, 'half_hour', options.tz).points;
     const history = grid.slice(0, at);
