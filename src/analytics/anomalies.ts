@@ -254,7 +254,7 @@ function dropAnomaly(ctx: Assembly, run: number[]): Anomaly | undefined {
     baselined > 0 &&
     deficit >= minDrop &&
     pooled >= minDrop &&
-    deficit * sent >= s.minExcessUndelivered &&
+    deficit * sent >= sc.minExcess(counted) &&
     // One bucket alone by the beta's tail, as the scorer judges it; a run as skewed as the scope's noise.
     (single ? lowerTail(expected - pooled, expected, pooledVariance) : sc.tail(expected - pooled, expected, pooledVariance)) <=
       normalTail(z);

@@ -33,6 +33,14 @@ export interface DetectionSettings {
    * a few dozen messages).
    */
   minExcessUndelivered: number;
+  /**
+   * Judged by the half hour, a drop of several buckets must also lose this many messages a half
+   * hour on average (10: two points — the least a run may drop — at 500 a half hour, the least a
+   * material drop sends; the smallest material drop loses 25): a trickle of a few messages a half
+   * hour held for a day adds up to the floor above without being worth an alert. A day is one
+   * bucket and is not held to it.
+   */
+  minExcessPerHalfHour: number;
   /** A bucket at this multiple of its usual volume is a campaign… */
   campaignRatio: number;
   /** …whose other audience may deliver up to this many points lower without alarming. */
@@ -67,6 +75,7 @@ export const DEFAULT_DETECTION: DetectionSettings = {
   sensitivity: 'normal',
   ...SENSITIVITY.normal,
   minExcessUndelivered: 50,
+  minExcessPerHalfHour: 10,
   campaignRatio: 2,
   campaignAllowancePoints: 3,
   minExpectedVolume: 20,
@@ -105,6 +114,7 @@ export function thresholds(s: DetectionSettings): Thresholds {
     zWindow: s.z,
     runThreshold: s.runThreshold,
     minExcessUndelivered: s.minExcessUndelivered,
+    minExcessPerHalfHour: s.minExcessPerHalfHour,
     campaignRatio: s.campaignRatio,
     campaignAllowance: s.campaignAllowancePoints / 100,
     minExpectedVolume: s.minExpectedVolume,

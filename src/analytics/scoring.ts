@@ -36,6 +36,7 @@ export interface Thresholds {
   /** The persistence statistic's alarm level (its reference is one deviation a bucket). */
   runThreshold: number;
   minExcessUndelivered: number;
+  minExcessPerHalfHour: number;
   /** Sending at this multiple of the usual volume is a campaign: another audience, another rate. */
   campaignRatio: number;
   campaignAllowance: number;
@@ -668,6 +669,11 @@ export class BucketScorer {
     this.levelSum[j] = 0;
   }
 
+  /** Messages a drop over this many judged buckets must have lost beyond the expected. */
+  minExcess(buckets: number): number {
+    return Math.max(this.t.minExcessUndelivered, this.halfHourly ? buckets * this.t.minExcessPerHalfHour : 0);
+  }
+
   /** One bucket alone: under the operator's floor, or a material drop far outside the noise. */
   private judgeBucket(i: number): boolean {
     const S = this.sent[i]!;
@@ -723,7 +729,7 @@ export class BucketScorer {
       if (!isWindow || wS < t.minSent) continue;
       const deficit = wDeficit / wS;
       const minDrop = taken === 2 ? t.minDropShort : t.minDropLong;
-      if (deficit < minDrop || wDeficit < t.minExcessUndelivered) continue;
+      if (deficit < minDrop || wDeficit < this.minExcess(taken)) continue;
       // The correlated part of the extra noise does not average out over the window.
       const variance = (wVar + wS * wS * this.rho * this.tau2) / (wS * wS);
       const expected = wExpected / wS;
@@ -789,7 +795,7 @@ export class BucketScorer {
       buckets++;
     }
     const minDrop = buckets <= 2 ? t.minDropShort : t.minDropLong;
-    if (sent < t.minSent || deficit < t.minExcessUndelivered || deficit / sent < minDrop) return;
+    if (sent < t.minSent || deficit < this.minExcess(buckets) || deficit / sent < minDrop) return;
     // Where the drop began: the start that best fits a step of the run's size (a bucket belongs to
     // it when it fell more than half that), so a slightly low bucket before it is not pulled in.
     const half = deficit / sent / 2;

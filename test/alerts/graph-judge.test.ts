@@ -46,8 +46,10 @@ describe('the Graph judge of an alert check', () => {
     const small = series(NOW - 2 * 3600, NOW, 0.66, undefined, 40);
     const quiet = judge(small, DEFAULT_SETTLE_CURVE, rule);
     expect([...quiet.ongoing, ...(quiet.settling ?? []), ...quiet.recent]).toEqual([]);
-    // The floor is a setting: at the previous default of 20 the same dip was a drop.
-    expect(judge(small, DEFAULT_SETTLE_CURVE, { minExcessUndelivered: 20 }).recent.map((a) => a.kind)).toEqual(['delivery_drop']);
+    // The floors are settings: at 20 messages, and none a half hour, the same dip was a drop.
+    expect(judge(small, DEFAULT_SETTLE_CURVE, { minExcessUndelivered: 20, minExcessPerHalfHour: 0 }).recent.map((a) => a.kind)).toEqual([
+      'delivery_drop',
+    ]);
     const larger = judge(series(NOW - 2 * 3600, NOW, 0.66, undefined, 100), DEFAULT_SETTLE_CURVE, rule);
     expect(larger.ongoing.map((a) => [a.kind, a.severity])).toEqual([['delivery_drop', 'critical']]);
   });

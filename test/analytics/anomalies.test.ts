@@ -87,6 +87,19 @@ describe('delivery-rate drops', () => {
     expect(detect(points)).toEqual([]);
   });
 
+  it('raises nothing for a trickle held for hours, and finds the same drop where it loses more a half hour', () => {
+    // 3 points down for 12 hours: at 250 sent a half hour about 7 messages a half hour go
+    // undelivered beyond the expected (180 in all, past the 50-message floor), under the 10 a half
+    // hour a drop must lose; at 500, 15 do.
+    const drop = (sent: number) => (b: number) => ({ sent, rate: b >= 8 * 48 + 16 && b < 8 * 48 + 40 ? 0.94 : 0.97 });
+    const drops = (found: ReturnType<typeof detect>) => found.filter((a) => a.kind === 'delivery_drop');
+    expect(drops(detect(halfHours(10, drop(250))))).toEqual([]);
+    // The setting is what keeps it quiet: without it the trickle is a drop.
+    expect(drops(detect(halfHours(10, drop(250)), { minExcessPerHalfHour: 0 }))).toHaveLength(1);
+    const found = drops(detect(halfHours(10, drop(500))));
+    expect(found.map((a) => [(a.start - START) / HH, (a.end - START) / HH])).toEqual([[8 * 48 + 16, 8 * 48 + 40]]);
+  });
+
   it('raises nothing on low-volume noise (3 of 4 delivered)', () => {
     const points = halfHours(10, (b) => ({ sent: 4, rate: b % 5 === 0 ? 0.75 : 1 }));
     expect(detect(points)).toEqual([]);
