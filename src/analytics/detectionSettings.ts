@@ -27,18 +27,18 @@ export interface DetectionSettings {
    */
   runThreshold: number;
   /**
-   * A drop must leave at least this many more messages undelivered than expected (50: half what
-   * the smallest material drop costs — 5 points for two hours at 500 a half hour — so such a drop
-   * is seen within its first hour; a number sending a hundred a half hour has no drop for a dip of
-   * a few dozen messages).
+   * Judged by the half hour, a drop must leave at least this many more messages undelivered than
+   * expected (50: half what the smallest material drop costs — 5 points for two hours at 500 a
+   * half hour — so such a drop is seen within its first hour; a number sending a hundred a half
+   * hour has no drop for a dip of a few dozen messages)…
    */
   minExcessUndelivered: number;
   /**
-   * Judged by the half hour, a drop of several buckets must also lose this many messages a half
-   * hour on average (10: two points — the least a run may drop — at 500 a half hour, the least a
-   * material drop sends; the smallest material drop loses 25): a trickle of a few messages a half
-   * hour held for a day adds up to the floor above without being worth an alert. A day is one
-   * bucket and is not held to it.
+   * …and, over several half hours, lose this many a half hour on average (10: two points — the
+   * least a run may drop — at 500 a half hour, the least a material drop sends; the smallest
+   * material drop loses 25): a trickle of a few messages a half hour held for a day adds up to 50
+   * without being worth an alert. Both guard against the many chances 48 half hours a day give
+   * noise; a day is one bucket, a whole day's evidence, held to neither.
    */
   minExcessPerHalfHour: number;
   /** A bucket at this multiple of its usual volume is a campaign… */

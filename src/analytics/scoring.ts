@@ -669,9 +669,9 @@ export class BucketScorer {
     this.levelSum[j] = 0;
   }
 
-  /** Messages a drop over this many judged buckets must have lost beyond the expected. */
+  /** Messages a drop over this many judged buckets must have lost beyond the expected (none for days). */
   minExcess(buckets: number): number {
-    return Math.max(this.t.minExcessUndelivered, this.halfHourly ? buckets * this.t.minExcessPerHalfHour : 0);
+    return this.halfHourly ? Math.max(this.t.minExcessUndelivered, buckets * this.t.minExcessPerHalfHour) : 0;
   }
 
   /** One bucket alone: under the operator's floor, or a material drop far outside the noise. */
@@ -689,7 +689,7 @@ export class BucketScorer {
     if (Number.isNaN(base)) return false;
     const e = base - this.allowance[i]!;
     const deficit = e - rate;
-    if (deficit < t.minDropSingle || deficit * S < t.minExcessUndelivered) return false;
+    if (deficit < t.minDropSingle || deficit * S < this.minExcess(1)) return false;
     if (lowerTail(rate, e, this.bucketVariance(i, e, true) / (S * S)) <= this.pSingle) {
       this.flag(i, i);
       return true;

@@ -100,6 +100,18 @@ describe('delivery-rate drops', () => {
     expect(found.map((a) => [(a.start - START) / HH, (a.end - START) / HH])).toEqual([[8 * 48 + 16, 8 * 48 + 40]]);
   });
 
+  it('holds a day to no message floor: a whole day 7 points down on 600 sent is a drop', () => {
+    // 42 undelivered beyond the expected: under the 50 a drop judged by the half hour must cost,
+    // but a day is one bucket and a whole day's evidence.
+    const days: DataPoint[] = [];
+    for (let d = 0; d < 42; d++) {
+      const rate = d === 36 ? 0.9 : 0.97 + (d % 2 ? 0.002 : -0.002);
+      days.push({ start: START + d * DAY, end: START + (d + 1) * DAY, sent: 600, delivered: Math.round(600 * rate) });
+    }
+    const found = detect(days, {}, 'day').filter((a) => a.kind === 'delivery_drop');
+    expect(found.map((a) => (a.start - START) / DAY)).toEqual([36]);
+  });
+
   it('raises nothing on low-volume noise (3 of 4 delivered)', () => {
     const points = halfHours(10, (b) => ({ sent: 4, rate: b % 5 === 0 ? 0.75 : 1 }));
     expect(detect(points)).toEqual([]);
