@@ -122,8 +122,9 @@ export function analyzeSeries(input: DetectionInput, options: { resumable?: bool
  * buckets must be `previous`'s.
  */
 export function analyzeYoungAgain(input: DetectionInput, previous: SeriesAnalysis): SeriesAnalysis {
+  // A month, or an empty series, was never made resumable.
   const state = previous.young;
-  if (!state || input.granularity === 'month') return analyzeSeries(input);
+  if (!state) return analyzeSeries(input);
   const s = detectionSettings(input.settings);
   const scorer = new BucketScorer(input.history, input.series, input.granularity, input.tz, thresholds(s), input.coverage);
   scorer.restore(state);

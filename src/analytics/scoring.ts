@@ -450,23 +450,8 @@ export class BucketScorer {
     this.residualVars.set(state.ring.b);
     this.residualExpected.set(state.ring.m);
     this.residualAt.set(state.ring.at);
-    const v = state.scalars;
-    this.tau2 = v.tau2;
-    this.rho = v.rho;
-    this.longRun = v.longRun;
-    this.skew = v.skew;
-    this.fitted = v.fitted;
-    this.cusum = v.cusum;
-    this.cusumFrom = v.cusumFrom;
-    this.levelSentTotal = v.levelSentTotal;
-    this.levelSumTotal = v.levelSumTotal;
-    this.volumeLogTotal = v.volumeLogTotal;
-    this.volumeLogCount = v.volumeLogCount;
-    this.volumeLevel = v.volumeLevel;
-    this.residualCount = v.residualCount;
-    this.residualNext = v.residualNext;
-    this.runSent = v.runSent;
-    this.runDelivered = v.runDelivered;
+    // The scalars by the one list `snapshot` writes (`ScorerState['scalars']`), not a second one.
+    Object.assign(this, state.scalars);
     this.next = state.at;
   }
 
