@@ -3,7 +3,7 @@ import { rankAnomalies } from '../analytics/ranking.js';
 import { clockTime, formatRate } from '../report/format.js';
 import { isHealthKind } from '../vocabulary/anomalyKinds.js';
 import { anomalyKey, parseAnomalyKey, scopeKeyOf } from './judge/anomalyKey.js';
-import type { Judgement } from './judge/graph.js';
+import { deliversAsExpected, type Judgement, RECOVERY_MARGIN } from './judge/graph.js';
 import type { HealthUndo } from './judge/health.js';
 import type { EpisodeState } from './lifecycle.js';
 import type { AlertChartData, AlertLine } from './model.js';
@@ -12,9 +12,6 @@ import type { AlertChartData, AlertLine } from './model.js';
  * What an alert says, made from what was judged: its lines, its small chart, and — when it
  * resolves — what recovered and to what. Pure: an episode and a judgement in, content out.
  */
-
-/** Points under the expected rate an alerted scope may still be and count as recovered. */
-const RECOVERY_MARGIN = 0.01;
 
 /** Every scope the episode alerted on delivers what it should again, or says too little to tell. */
 export function recovered(episode: EpisodeState, judgement: Judgement, minSent: number): boolean {
@@ -25,8 +22,7 @@ export function recovered(episode: EpisodeState, judgement: Judgement, minSent: 
     if (kind === 'volume_drop') return now.sent > 0;
     // Failures back near their usual rate (1 − failure rate, as delivery).
     if (kind === 'failure_burst') return now.rate === null || now.expected === null || now.rate >= now.expected - RECOVERY_MARGIN;
-    if (kind !== 'delivery_drop' || now.sent < minSent || now.rate === null || now.expected === null) return true;
-    return now.rate >= now.expected - RECOVERY_MARGIN;
+    return kind !== 'delivery_drop' || (deliversAsExpected(now, minSent) ?? true);
   });
 }
 

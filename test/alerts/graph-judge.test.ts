@@ -58,11 +58,31 @@ describe('the Graph judge of an alert check', () => {
     expect(j.ongoing.map((a) => a.kind)).toEqual(['delivery_drop']);
   });
 
-  it('names a drop seen up to the last settled bucket as still settling, not going on', () => {
-    // 14:00–16:00; at 18:00 the buckets from 16:00 are still settling (2 h).
-    const j = judge(series(NOW - 4 * 3600, NOW - 2 * 3600));
+  // 14:00–16:00; at 18:00 the buckets from 16:00 are still settling (2 h), and the hour judged as
+  // "now" is 16:00–17:00 (the half hours after it known only to ±4 and ±8 points of their shares).
+  /** The drop of 14:00–16:00, and the hour after it at `after`. */
+  const settlingDrop = (after: number) =>
+    series(NOW - 4 * 3600, NOW - 2 * 3600).map((p) =>
+      p.start >= NOW - 2 * 3600 && p.start < NOW - 3600 ? { ...p, delivered: Math.round(p.delivered * (after / 0.96)) } : p,
+    );
+
+  it('names a drop seen up to the last settled bucket as still settling while the hour since is still down', () => {
+    // 3.5 points under: more than the 3 a drop of an hour must be (normal sensitivity).
+    const j = judge(settlingDrop(0.925));
     expect(j.ongoing).toEqual([]);
-    expect(j.settling?.map((a) => [a.kind, a.end])).toEqual([['delivery_drop', NOW - 2 * 3600]]);
+    expect(j.settling?.map((a) => [a.kind, a.start])).toEqual([['delivery_drop', NOW - 4 * 3600]]);
+    expect(j.now[0]!.expected! - j.now[0]!.rate!).toBeGreaterThan(0.03);
+  });
+
+  it('leaves a drop seen only as its buckets settle to reports once the hour since is no longer down as a drop', () => {
+    // Back to 96%, or 2 points under: the drop is over, and an alert would open on what is gone.
+    for (const after of [0.96, 0.94]) {
+      const j = judge(settlingDrop(after));
+      expect(j.ongoing).toEqual([]);
+      expect(j.settling).toEqual([]);
+      expect(j.recent.map((a) => [a.kind, a.start])).toEqual([['delivery_drop', NOW - 4 * 3600]]);
+      expect(j.now[0]!.expected! - j.now[0]!.rate!).toBeLessThan(0.03);
+    }
   });
 
   it('leaves a drop that ended before the buckets still settling to reports', () => {

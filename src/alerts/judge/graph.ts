@@ -143,7 +143,9 @@ export interface Judgement {
   /**
    * Drops that reach the last settled bucket but not the newest hour: they may go on in the
    * buckets still settling, which are read at the low end of what may have arrived and so show a
-   * drop late. Enough to open an alert; an open one is kept only by what is `ongoing`.
+   * drop late — unless the scope's newest hour with its deliveries mostly in (`now`) is no longer
+   * down by as much as an hour's drop must be (`minDropPointsShort`). Enough to open an alert; an
+   * open one is kept only by what is `ongoing`.
    */
   settling?: Anomaly[] | undefined;
   /** Drill-downs this check left for a later one (the call budget). */
@@ -152,6 +154,18 @@ export interface Judgement {
   recent: Anomaly[];
   /** Each scope as it stands now, for resolution messages. */
   now: ScopeNow[];
+}
+
+/** Points under the expected rate a scope may be and still deliver as it should. */
+export const RECOVERY_MARGIN = 0.01;
+
+/**
+ * Whether a scope's newest hour delivers within `margin` of what it was expected to; `undefined`
+ * when it sent too few, or has no baseline, to tell.
+ */
+export function deliversAsExpected(now: ScopeNow, minSent: number, margin = RECOVERY_MARGIN): boolean | undefined {
+  if (now.sent < minSent || now.rate === null || now.expected === null) return undefined;
+  return now.rate >= now.expected - margin;
 }
 
 /** A bucket tells whether a scope is back to normal once the share of its deliveries in is known to this (the default curve: an hour after it ends). */
@@ -239,6 +253,7 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
     // tell). Anomalies found only after they ended are left to reports: alerting on them too
     // was measured to raise false alarms five-fold on the hard set for few more incidents.
     let going = false;
+    const settlingHere: Anomaly[] = [];
     for (const a of analysis.anomalies) {
       if (a.kind === 'volume_spike') continue;
       recent.push(a);
@@ -246,7 +261,7 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
       if (a.end >= end - 2 * HALF_HOUR) {
         ongoing.push(a);
         going = true;
-      } else if (a.end >= settledUntil) settling.push(a);
+      } else if (a.end >= settledUntil) settlingHere.push(a);
     }
     // The newest hour whose deliveries are mostly in (or, for a quiet scope, as many as four hours
     // as it takes to send enough to tell), as judged: for "back to normal" before an alert may
@@ -282,13 +297,18 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
         });
       }
     }
-    now.push({
+    const scopeNow: ScopeNow = {
       scope: data.scope,
       rate: sent > 0 ? Math.min(1, delivered / sent) : null,
       expected: baselined > 0 ? expectedDelivered / baselined : null,
       sent,
       ...(trail ? { trail } : {}),
-    });
+    };
+    now.push(scopeNow);
+    // A drop seen only as its buckets settle may still be going on in the younger ones — unless the
+    // newest hour with its deliveries mostly in is no longer down by as much as an hour's drop
+    // must be: then it is over, and left to reports (an alert would open on a drop already gone).
+    if (deliversAsExpected(scopeNow, minSent, settings.minDropPointsShort / 100) !== true) settling.push(...settlingHere);
   }
   return { ongoing, settling, recent, now };
 }
