@@ -207,6 +207,58 @@ const SEVERE_DROP = 0.1;
 /** Odds at which the next half hour's first deliveries count as a recovery (a Bayes factor Jeffreys calls substantial). */
 const RECOVERY_ODDS = 5;
 
+/**
+ * A scope as it stands: its newest hour whose deliveries are mostly in (or, for a quiet scope, as
+ * many as four hours as it takes to send enough to tell), as judged — for "back to normal" before
+ * an alert may resolve, and whether a drop seen as its buckets settle is still on — and, with an
+ * anomaly going on, its trail for the alert's chart. A bucket that just ended shows 60% of its deliveries give or take 8 points: read at
+ * that share its rate swings by more than a drop, and an alert resolved on it opened again.
+ */
+function scopeAsItStands(
+  scope: AnomalyScope,
+  series: readonly SeriesPoint[],
+  analysis: SeriesAnalysis,
+  minSent: number,
+  going: boolean,
+): ScopeNow {
+  let newest = series.length - 1;
+  while (newest > 0 && !series[newest]!.settled && (series[newest]!.arrivedSd ?? 1) > RECOVERY_ARRIVAL_SD) newest--;
+  let sent = 0;
+  let delivered = 0;
+  let expectedDelivered = 0;
+  let baselined = 0;
+  for (let k = newest; k >= Math.max(0, newest - 7) && (k >= newest - 1 || sent < minSent); k--) {
+    const p = series[k]!;
+    sent += p.sent;
+    delivered += analysis.judgedDelivered[k]!;
+    if (!Number.isNaN(analysis.expected[k]!)) {
+      baselined += p.sent;
+      expectedDelivered += p.sent * analysis.expected[k]!;
+    }
+  }
+  let trail: ScopeNow['trail'];
+  if (going) {
+    trail = [];
+    for (let k = Math.max(0, series.length - TRAIL_BUCKETS); k < series.length; k++) {
+      const p = series[k]!;
+      const expected = analysis.expected[k]!;
+      trail.push({
+        start: p.start,
+        rate: p.sent > 0 ? Math.min(1, analysis.judgedDelivered[k]! / p.sent) : null,
+        expected: Number.isNaN(expected) ? null : expected,
+        sent: p.sent,
+      });
+    }
+  }
+  return {
+    scope,
+    rate: sent > 0 ? Math.min(1, delivered / sent) : null,
+    expected: baselined > 0 ? expectedDelivered / baselined : null,
+    sent,
+    ...(trail ? { trail } : {}),
+  };
+}
+
 export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOptions): Judgement {
   const { start, split, end } = checkWindow(options.nowMs);
   const settings = detectionSettings(options.detection);
@@ -263,47 +315,8 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
         going = true;
       } else if (a.end >= settledUntil) settlingHere.push(a);
     }
-    // The newest hour whose deliveries are mostly in (or, for a quiet scope, as many as four hours
-    // as it takes to send enough to tell), as judged: for "back to normal" before an alert may
-    // resolve. A bucket that just ended shows 60% of its deliveries give or take 8 points: read at
-    // that share its rate swings by more than a drop, and an alert resolved on it opened again.
-    let newest = series.length - 1;
-    while (newest > 0 && !series[newest]!.settled && (series[newest]!.arrivedSd ?? 1) > RECOVERY_ARRIVAL_SD) newest--;
-    let sent = 0;
-    let delivered = 0;
-    let expectedDelivered = 0;
-    let baselined = 0;
     const minSent = settings.minSent;
-    for (let k = newest; k >= Math.max(0, newest - 7) && (k >= newest - 1 || sent < minSent); k--) {
-      const p = series[k]!;
-      sent += p.sent;
-      delivered += analysis.judgedDelivered[k]!;
-      if (!Number.isNaN(analysis.expected[k]!)) {
-        baselined += p.sent;
-        expectedDelivered += p.sent * analysis.expected[k]!;
-      }
-    }
-    let trail: ScopeNow['trail'];
-    if (going) {
-      trail = [];
-      for (let k = Math.max(0, series.length - TRAIL_BUCKETS); k < series.length; k++) {
-        const p = series[k]!;
-        const expected = analysis.expected[k]!;
-        trail.push({
-          start: p.start,
-          rate: p.sent > 0 ? Math.min(1, analysis.judgedDelivered[k]! / p.sent) : null,
-          expected: Number.isNaN(expected) ? null : expected,
-          sent: p.sent,
-        });
-      }
-    }
-    const scopeNow: ScopeNow = {
-      scope: data.scope,
-      rate: sent > 0 ? Math.min(1, delivered / sent) : null,
-      expected: baselined > 0 ? expectedDelivered / baselined : null,
-      sent,
-      ...(trail ? { trail } : {}),
-    };
+    const scopeNow = scopeAsItStands(data.scope, series, analysis, minSent, going);
     now.push(scopeNow);
     // A drop seen only as its buckets settle may still be going on in the younger ones — unless the
     // newest hour with its deliveries mostly in is no longer down by as much as an hour's drop
