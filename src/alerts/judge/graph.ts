@@ -211,8 +211,9 @@ const RECOVERY_ODDS = 5;
  * A scope as it stands: its newest hour whose deliveries are mostly in (or, for a quiet scope, as
  * many as four hours as it takes to send enough to tell), as judged — for "back to normal" before
  * an alert may resolve, and whether a drop seen as its buckets settle is still on — and, with an
- * anomaly going on, its trail for the alert's chart. A bucket that just ended shows 60% of its deliveries give or take 8 points: read at
- * that share its rate swings by more than a drop, and an alert resolved on it opened again.
+ * anomaly going on, its trail for the alert's chart. A bucket that just ended shows 60% of its
+ * deliveries give or take 8 points: read at that share its rate swings by more than a drop, and an
+ * alert resolved on it opened again.
  */
 function scopeAsItStands(
   scope: AnomalyScope,
