@@ -3,7 +3,7 @@ import { rankAnomalies } from '../analytics/ranking.js';
 import { clockTime, formatRate } from '../report/format.js';
 import { isHealthKind } from '../vocabulary/anomalyKinds.js';
 import { anomalyKey, parseAnomalyKey, scopeKeyOf } from './judge/anomalyKey.js';
-import { deliversAsExpected, type Judgement, RECOVERY_MARGIN } from './judge/graph.js';
+import { deliversAsExpected, type Judgement } from './judge/graph.js';
 import type { HealthUndo } from './judge/health.js';
 import type { EpisodeState } from './lifecycle.js';
 import type { AlertChartData, AlertLine } from './model.js';
@@ -20,8 +20,8 @@ export function recovered(episode: EpisodeState, judgement: Judgement, minSent: 
     const now = judgement.now.find((s) => s.scope.kind === scopeKind && (s.scope.key ?? '') === scopeKey);
     if (!now) return true;
     if (kind === 'volume_drop') return now.sent > 0;
-    // Failures back near their usual rate (1 − failure rate, as delivery).
-    if (kind === 'failure_burst') return now.rate === null || now.expected === null || now.rate >= now.expected - RECOVERY_MARGIN;
+    // Failures back near their usual rate (1 − failure rate, as delivery), however few were sent.
+    if (kind === 'failure_burst') return deliversAsExpected(now, 0) ?? true;
     return kind !== 'delivery_drop' || (deliversAsExpected(now, minSent) ?? true);
   });
 }

@@ -157,7 +157,7 @@ export interface Judgement {
 }
 
 /** Points under the expected rate a scope may be and still deliver as it should. */
-export const RECOVERY_MARGIN = 0.01;
+const RECOVERY_MARGIN = 0.01;
 
 /**
  * Whether a scope's newest hour delivers within `margin` of what it was expected to; `undefined`
