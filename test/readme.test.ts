@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -21,6 +21,24 @@ describe('the README', () => {
     const table = readme.slice(readme.indexOf('| code | exit | raised when |'));
     const missing = [...codes].filter((code) => !new RegExp(`^\\| \`${code}\` \\| (\\d+|—) \\|`, 'm').test(table));
     expect(missing).toEqual([]);
+  });
+
+  it('names only files and folders the project has (a move leaves no stale path behind)', () => {
+    const named = new Set([...readme.matchAll(/`((?:src|bench|test)\/[^`\s:(]+)`/g)].map((m) => m[1]!));
+    expect(named.size).toBeGreaterThan(20);
+    // `src/store/*Repository.ts`: a family of files, found when one of them is.
+    const exists = (path: string) => {
+      if (!path.includes('*')) return existsSync(join(root, path));
+      const slash = path.lastIndexOf('/');
+      const pattern = new RegExp(
+        `^${path
+          .slice(slash + 1)
+          .replaceAll('.', '\\.')
+          .replaceAll('*', '.*')}$`,
+      );
+      return readdirSync(join(root, path.slice(0, slash))).some((name) => pattern.test(name));
+    };
+    expect([...named].filter((path) => !exists(path))).toEqual([]);
   });
 });
 
