@@ -701,12 +701,20 @@ export class BucketScorer {
     let wExpected = 0;
     let wVar = 0;
     let taken = 0;
+    // The window's deepest bucket, by messages lost.
+    let worstDeficit = Number.NEGATIVE_INFINITY;
+    let worstSent = 0;
     for (let j = i; j >= 0 && taken < maxWindow && i - j < 2 * maxWindow; j--) {
       if (this.judged[j] === 0 || Number.isNaN(this.p0[j]!)) break;
       if (this.dropFlag[j] === 1) continue;
       const e = this.p0[j]! - this.allowance[j]!;
+      const lost = this.sent[j]! * e - this.delivered[j]! / this.visibleShare[j]!;
       wS += this.sent[j]!;
-      wDeficit += this.sent[j]! * e - this.delivered[j]! / this.visibleShare[j]!;
+      wDeficit += lost;
+      if (lost > worstDeficit) {
+        worstDeficit = lost;
+        worstSent = this.sent[j]!;
+      }
       wExpected += this.sent[j]! * e;
       wVar += this.bucketVariance(j, e, false);
       taken++;
@@ -715,6 +723,9 @@ export class BucketScorer {
       const deficit = wDeficit / wS;
       const minDrop = taken === 2 ? t.minDropShort : t.minDropLong;
       if (deficit < minDrop || wDeficit < this.minExcess(taken)) continue;
+      // A window is for drops that persist: one deep half hour beside ordinary ones is that half
+      // hour alone, judged as one (and a blip when the next recovers) — the rest must be down too.
+      if (this.halfHourly && !((wDeficit - worstDeficit) / (wS - worstSent) >= t.minDropLong)) continue;
       // The correlated part of the extra noise does not average out over the window.
       const variance = (wVar + wS * wS * this.rho * this.tau2) / (wS * wS);
       const expected = wExpected / wS;

@@ -195,6 +195,53 @@ describe('persistence on noisy scopes', () => {
   });
 });
 
+describe('one deep half hour', () => {
+  /** 10 days of half hours sending `sent(b)` at exactly `rate(b)` (no wobble). */
+  function exact(sent: (b: number) => number, rate: (b: number) => number): DataPoint[] {
+    return Array.from({ length: 10 * 48 }, (_, b) => ({
+      start: START + b * HH,
+      end: START + (b + 1) * HH,
+      sent: sent(b),
+      delivered: Math.round(sent(b) * Math.min(1, rate(b))),
+    }));
+  }
+  const dip = 9 * 48 + 25;
+  const drops = (points: DataPoint[]) =>
+    detect(points)
+      .filter((a) => a.kind === 'delivery_drop')
+      .map((a) => [(a.start - START) / HH - dip, (a.end - START) / HH - dip]);
+
+  it('is judged alone, not pooled with an ordinary neighbour into an hour-long drop', () => {
+    // 4.8 points down on 3,000 (under the 5 a half hour alone must drop), beside a quieter half
+    // hour at the usual rate: pooled, the two are 4.4 points down — one half hour's dip, not two.
+    const alternating = (b: number) => (b % 2 ? 0.972 : 0.968);
+    const points = exact(
+      (b) => (b === dip - 1 ? 700 : 3000),
+      (b) => alternating(b) - (b === dip ? 0.048 : 0),
+    );
+    expect(drops(points)).toEqual([]);
+    // Both half hours down: a drop that persists, found as before.
+    const both = exact(
+      (b) => (b === dip - 1 ? 700 : 3000),
+      (b) => alternating(b) - (b === dip ? 0.048 : b === dip - 1 ? 0.04 : 0),
+    );
+    expect(drops(both)).toEqual([[-1, 1]]);
+  });
+
+  it('on a noisy scope, is a blip when the next half hour is back at least halfway', () => {
+    // A number swinging ±2.4 points: 14 points down, then 3.5 — back three quarters of the way.
+    const swing = (b: number) => (((b * 7919) % 13) - 6) * 0.004;
+    const thenBack = (next: number) =>
+      exact(
+        () => 1000,
+        (b) => (b === dip ? 0.81 : b === dip + 1 ? 0.95 - next : 0.95 + swing(b)),
+      );
+    expect(drops(thenBack(0.035))).toEqual([]);
+    // Still more than halfway down (9 points): not a blip — the deep half hour stands as a drop.
+    expect(drops(thenBack(0.09))).toEqual([[0, 1]]);
+  });
+});
+
 describe('volume', () => {
   it('detects a number that stops sending, on the second quiet half hour', () => {
     const stop = 8 * 48 + 20;
