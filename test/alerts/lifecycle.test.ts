@@ -232,38 +232,15 @@ describe('what a check acts on: going on, or still settling', () => {
   // Seen up to the last settled bucket: the buckets after it cannot show a drop yet.
   const settling = drop('16315551000', T0, T0 + 2 * HOUR);
   const judgement = { ongoing: [going], settling: [settling] };
-  // The account's alert, open since T0 and announcing only the account.
-  const open = episode({ status: 'open', firstBucketStart: T0, lastBadEnd: T0 + 4 * HOUR, announced: [anomalyKey(going)] });
   it.each([
     ['no alert before', undefined, [going, settling]],
-    ['an alert resolved an hour ago', episode({ status: 'resolved', resolvedAt: now - HOUR * 1000 }), [going]],
-    ['an alert resolved the settle time ago', episode({ status: 'resolved', resolvedAt: now - SETTLE }), [going, settling]],
+    ['an alert open', { status: 'open' as const, resolvedAt: null }, [going]],
+    ['an alert resolved an hour ago', { status: 'resolved' as const, resolvedAt: now - HOUR * 1000 }, [going]],
+    ['an alert resolved the settle time ago', { status: 'resolved' as const, resolvedAt: now - SETTLE }, [going, settling]],
   ])('%s', (_label, last, expected) => {
     expect(anomaliesToAlert(judgement, last, now, SETTLE)).toEqual(expected);
   });
   it('takes only what is going on when nothing is settling', () => {
     expect(anomaliesToAlert({ ongoing: [going] }, undefined, now, SETTLE)).toEqual([going]);
-  });
-
-  describe('an alert open', () => {
-    it('names a scope seen to drop over its stretch as that scope settles, whether or not the scope is back', () => {
-      expect(anomaliesToAlert(judgement, open, now, SETTLE)).toEqual([going, settling]);
-      expect(anomaliesToAlert({ ongoing: [going], over: [settling] }, open, now, SETTLE)).toEqual([going, settling]);
-      expect(decide(open, [going, settling], T0 + 4 * HOUR, rule, false)).toEqual({ kind: 'update', added: [settling] });
-    });
-    it('names nothing once nothing is going on: the check counts clean, and the alert resolves on time', () => {
-      const found = anomaliesToAlert({ ongoing: [], over: [settling] }, open, now, SETTLE);
-      expect(found).toEqual([]);
-      expect(decide({ ...open, cleanChecks: 1 }, found, T0 + 4 * HOUR, rule, false)).toEqual({ kind: 'resolve' });
-    });
-    it('is kept by what is going on only once that scope is named', () => {
-      const named = { ...open, announced: [anomalyKey(going), anomalyKey(settling)] };
-      expect(anomaliesToAlert(judgement, named, now, SETTLE)).toEqual([going]);
-    });
-    it('takes in no drop that ended before its stretch began, and nothing when nothing settles', () => {
-      const later = { ...open, firstBucketStart: T0 + 2 * HOUR };
-      expect(anomaliesToAlert(judgement, later, now, SETTLE)).toEqual([going]);
-      expect(anomaliesToAlert({ ongoing: [going] }, open, now, SETTLE)).toEqual([going]);
-    });
   });
 });

@@ -11,7 +11,6 @@ import { fillGaps, markSettlement, type SeriesPoint } from '../../analytics/buck
 import { type DetectionSettings, detectionSettings } from '../../analytics/detectionSettings.js';
 import type { SettleCurve } from '../../analytics/settle.js';
 import type { DataPoint } from '../../vocabulary/series.js';
-import { anomalyKey } from './anomalyKey.js';
 
 /**
  * What an alert check looks at: the account (within the rule's scope) and, one by one, its
@@ -149,11 +148,6 @@ export interface Judgement {
    * open one is kept only by what is `ongoing`.
    */
   settling?: Anomaly[] | undefined;
-  /**
-   * Drops seen only as their buckets settle on scopes already back (the rest of what `settling`
-   * leaves out): no reason to open an alert, but an alert open over the same stretch names them.
-   */
-  over?: Anomaly[] | undefined;
   /** Drill-downs this check left for a later one (the call budget). */
   unjudged?: DrillDown[] | undefined;
   /** Every delivery or sending drop in the judged day, ended or not: where an episode really ended. */
@@ -271,7 +265,6 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
   const settings = detectionSettings(options.detection);
   const ongoing: Anomaly[] = [];
   const settling: Anomaly[] = [];
-  const over: Anomaly[] = [];
   const recent: Anomaly[] = [];
   // The end of the last bucket whose deliveries are all in.
   const settledUntil = Math.floor((options.nowMs - options.settleMs) / 1000 / HALF_HOUR) * HALF_HOUR;
@@ -330,41 +323,22 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
     // newest hour with its deliveries mostly in is no longer down by as much as an hour's drop
     // must be: then it is over, and left to reports (an alert would open on a drop already gone).
     if (deliversAsExpected(scopeNow, minSent, settings.minDropPointsShort / 100) !== true) settling.push(...settlingHere);
-    else over.push(...settlingHere);
   }
-  return { ongoing, settling, over, recent, now };
+  return { ongoing, settling, recent, now };
 }
 
 /**
  * What a check acts on: what is going on and — when no alert is open, nor was resolved within the
  * settle time — what may still be going on in the buckets still settling. An open alert is kept
- * by what is going on, and names any other scope seen to drop over its own stretch as that
- * scope's buckets settled (a slide on one country under an account's alert, its young half hours
- * read too cautiously to show it going on): the same incident, one more place. What an alert
- * just resolved on, seen again only as its buckets settle, is not a new alert.
+ * by what is going on only; and what an alert just resolved on, seen again only as its buckets
+ * settle, is not a new alert.
  */
 export function anomaliesToAlert(
-  judgement: Pick<Judgement, 'ongoing' | 'settling' | 'over'>,
-  /** The rule's alert as the lifecycle keeps it (`EpisodeState`). */
-  episode:
-    | { status: 'open' | 'resolved'; resolvedAt: number | null; announced: readonly string[]; firstBucketStart: number; lastBadEnd: number }
-    | undefined,
+  judgement: Pick<Judgement, 'ongoing' | 'settling'>,
+  episode: { status: 'open' | 'resolved'; resolvedAt: number | null } | undefined,
   nowMs: number,
   settleMs: number,
 ): Anomaly[] {
-  // Only while something is still going on: naming a scope must not hold off the clean checks
-  // that resolve the alert (measured: the sandbox's two incidents two hours apart ran into one).
-  if (episode?.status === 'open') {
-    if (!judgement.ongoing.length) return judgement.ongoing;
-    const named = [...(judgement.settling ?? []), ...(judgement.over ?? [])].filter(
-      (a) =>
-        a.kind === 'delivery_drop' &&
-        a.start < episode.lastBadEnd &&
-        a.end > episode.firstBucketStart &&
-        !episode.announced.includes(anomalyKey(a)),
-    );
-    return named.length ? [...judgement.ongoing, ...named] : judgement.ongoing;
-  }
   const quietSince = episode?.status === 'resolved' ? (episode.resolvedAt ?? 0) : episode ? nowMs : Number.NEGATIVE_INFINITY;
   const settlingCounts = nowMs - quietSince >= settleMs;
   return settlingCounts && judgement.settling?.length ? [...judgement.ongoing, ...judgement.settling] : judgement.ongoing;
@@ -399,7 +373,6 @@ export function withinBudget(full: Judgement, budget: CheckBudget | undefined): 
   return {
     ongoing: full.ongoing.filter((a) => kept(a.scope)),
     settling: full.settling?.filter((a) => kept(a.scope)),
-    over: full.over?.filter((a) => kept(a.scope)),
     recent: full.recent.filter((a) => kept(a.scope)),
     now: full.now.filter((s) => kept(s.scope)),
     unjudged: left,
