@@ -306,12 +306,11 @@ function recoveredAfter(sc: BucketScorer, j: number, s: DetectionSettings): 'rec
   for (let k = j + 1; k < sc.n && k <= j + 2; k++) {
     if (sc.judged[k] === 0 || sc.partial[k] === 1 || sc.sent[k]! < s.minSent) continue;
     if (sc.settled[k] === 0 && sc.visibleShare[k]! < TELLING_SHARE) return 'unknown';
-    const e = sc.p0[k]! - sc.allowance[k]!;
     // Back at least halfway: on a noisy scope the half hour after a deep one is a few points off
     // as often as not, and a drop that goes on shows in the one after it too.
-    const dipped = sc.p0[j]! - sc.allowance[j]! - sc.delivered[j]! / sc.visibleShare[j]! / sc.sent[j]!;
-    const back = e - Math.max(s.minDropPoints / 100, Number.isFinite(dipped) ? dipped / 2 : 0);
-    return sc.dropFlag[k] === 0 && !(sc.delivered[k]! / sc.visibleShare[k]! / sc.sent[k]! < back) ? 'recovered' : 'dropped';
+    const dipped = sc.deficit(j);
+    const allowed = Math.max(s.minDropPoints / 100, Number.isFinite(dipped) ? dipped / 2 : 0);
+    return sc.dropFlag[k] === 0 && !(sc.deficit(k) > allowed) ? 'recovered' : 'dropped';
   }
   // Quiet half hours after it say nothing; only one still to come may.
   return j + 2 < sc.n ? 'dropped' : 'unknown';

@@ -654,6 +654,11 @@ export class BucketScorer {
     this.levelSum[j] = 0;
   }
 
+  /** How far a bucket's rate, as its deliveries should end, is under what it was expected to deliver (rate units; NaN without a baseline). */
+  deficit(j: number): number {
+    return this.p0[j]! - this.allowance[j]! - this.delivered[j]! / this.visibleShare[j]! / this.sent[j]!;
+  }
+
   /** Messages a drop over this many judged buckets must have lost beyond the expected (none for days). */
   minExcess(buckets: number): number {
     return this.halfHourly ? Math.max(this.t.minExcessUndelivered, buckets * this.t.minExcessPerHalfHour) : 0;
@@ -689,12 +694,7 @@ export class BucketScorer {
   private judgeWindows(i: number): void {
     const t = this.t;
     const base = this.p0[i]!;
-    if (
-      Number.isNaN(base) ||
-      this.sent[i]! === 0 ||
-      base - this.allowance[i]! - this.delivered[i]! / this.visibleShare[i]! / this.sent[i]! < t.minDropLong / 2
-    )
-      return;
+    if (Number.isNaN(base) || this.sent[i]! === 0 || this.deficit(i) < t.minDropLong / 2) return;
     const maxWindow = this.halfHourly ? 8 : 3;
     let wS = 0;
     let wDeficit = 0;
@@ -731,12 +731,7 @@ export class BucketScorer {
       const expected = wExpected / wS;
       if (this.tail(expected - deficit, expected, variance) <= (taken >= 8 ? this.pLong : this.pWindow)) {
         for (let k = j; k <= i; k++) {
-          if (
-            this.dropFlag[k] === 0 &&
-            this.sent[k]! > 0 &&
-            this.delivered[k]! / this.visibleShare[k]! / this.sent[k]! < this.p0[k]! - this.allowance[k]!
-          )
-            this.flag(k, i);
+          if (this.dropFlag[k] === 0 && this.sent[k]! > 0 && this.deficit(k) > 0) this.flag(k, i);
         }
         return;
       }
@@ -801,7 +796,7 @@ export class BucketScorer {
     for (let j = i; j >= this.cusumFrom; j--) {
       const ej = this.p0[j]! - this.allowance[j]!;
       if (this.judged[j] === 0 || this.partial[j] === 1 || Number.isNaN(ej) || this.sent[j]! === 0) continue;
-      gain += this.sent[j]! * (ej - this.delivered[j]! / this.visibleShare[j]! / this.sent[j]! - half);
+      gain += this.sent[j]! * (this.deficit(j) - half);
       if (gain >= best) {
         best = gain;
         from = j;
