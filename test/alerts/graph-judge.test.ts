@@ -133,6 +133,17 @@ describe('the Graph judge of an alert check', () => {
     expect(j.recent.map((a) => a.start)).toEqual([NOW - 3600]);
   });
 
+  it('lets an hour 8 points down wait when what has arrived of the half hour after it says it recovered', () => {
+    // 16:30–17:30 at 88%; 17:30–18:00 just ended, 60% of 96% in: two batches to stale lists in a
+    // row look like this, and a drop worth an alert lasts longer.
+    const recovered = judge(series(NOW - 5400, NOW - 1800, 0.88), LEARNED);
+    expect(recovered.ongoing).toEqual([]);
+    expect(recovered.recent.map((a) => [a.start, a.end])).toEqual([[NOW - 5400, NOW - 1800]]);
+    // The same hour with the half hour after it as low: a drop going on, alerted now.
+    const going = judge(series(NOW - 5400, NOW, 0.88), LEARNED);
+    expect(going.ongoing.map((a) => [a.kind, a.start])).toEqual([['delivery_drop', NOW - 5400]]);
+  });
+
   it('alerts on 8 points down once a second half hour shows it too', () => {
     const j = judge(series(NOW - 5400, NOW, 0.88), LEARNED);
     expect(j.ongoing.map((a) => [a.kind, a.start])).toEqual([['delivery_drop', NOW - 5400]]);

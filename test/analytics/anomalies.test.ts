@@ -220,12 +220,12 @@ describe('one deep half hour', () => {
       (b) => alternating(b) - (b === dip ? 0.048 : 0),
     );
     expect(drops(points)).toEqual([]);
-    // Both half hours down: a drop that persists, found as before.
+    // Both half hours down, and the one after: a drop that persists, found as before.
     const both = exact(
       (b) => (b === dip - 1 ? 700 : 3000),
-      (b) => alternating(b) - (b === dip ? 0.048 : b === dip - 1 ? 0.04 : 0),
+      (b) => alternating(b) - (b === dip ? 0.048 : b === dip - 1 || b === dip + 1 ? 0.04 : 0),
     );
-    expect(drops(both)).toEqual([[-1, 1]]);
+    expect(drops(both)).toEqual([[-1, 2]]);
   });
 
   it('on a noisy scope, is a blip when the next half hour is back at least halfway', () => {
@@ -239,6 +239,24 @@ describe('one deep half hour', () => {
     expect(drops(thenBack(0.035))).toEqual([]);
     // Still more than halfway down (9 points): not a blip — the deep half hour stands as a drop.
     expect(drops(thenBack(0.09))).toEqual([[0, 1]]);
+  });
+});
+
+describe('an hour that recovers at once', () => {
+  const dip = 9 * 48 + 24;
+  const downFor = (count: number) => halfHours(10, (b) => ({ sent: 2000, rate: b >= dip && b < dip + count ? 0.85 : 0.97 }));
+  const drops = (points: DataPoint[]) =>
+    detect(points)
+      .filter((a) => a.kind === 'delivery_drop')
+      .map((a) => [(a.start - START) / HH - dip, (a.end - START) / HH - dip]);
+
+  it('is two batches to stale lists, not a drop, once the next half hour is back', () => {
+    expect(drops(downFor(2))).toEqual([]);
+  });
+
+  it('stands while nothing after it says so, and when the next half hour is down too', () => {
+    expect(drops(downFor(2).slice(0, dip + 2))).toEqual([[0, 2]]);
+    expect(drops(downFor(3))).toEqual([[0, 3]]);
   });
 });
 

@@ -175,24 +175,34 @@ const RECOVERY_ARRIVAL_SD = 0.02;
 const TRAIL_BUCKETS = 24;
 
 /**
- * Whether a single half hour the next has not yet confirmed opens an alert now rather than waiting
- * for the next to say (a pending period, as Grafana's). It must be 10 points or more down as its
- * deliveries are expected to have arrived — the detector reads young buckets at the low end of
- * that, so a big drop would look smaller — and what has arrived of the next half hour must not
- * already say it recovered: that is `RECOVERY_ODDS` times likelier had the scope delivered as
- * expected than at the lone half hour's rate, the next's arrival spread (the settle curve's)
+ * Whether a drop of a half hour or an hour the next half hour has not yet confirmed opens an alert
+ * now rather than waiting for the next to say (a pending period, as Grafana's). It must be 10
+ * points or more down as its deliveries are expected to have arrived — the detector reads young
+ * buckets at the low end of that, so a big drop would look smaller — and what has arrived of the
+ * next half hour must not already say it recovered: that is `RECOVERY_ODDS` times likelier had
+ * the scope delivered as expected than at the drop's rate, the next's arrival spread (the settle curve's)
  * counted as noise beside the scope's own and the binomial's, so a half hour that just ended
  * says so only of a clear recovery.
  */
-function opensAtOnce(a: Anomaly, series: readonly SeriesPoint[], analysis: SeriesAnalysis): boolean {
-  const k = series.findIndex((p) => p.start === a.start);
-  const p = series[k];
-  if (!p || p.sent === 0 || Number.isNaN(analysis.expected[k]!)) return true;
-  const dropped = analysis.judgedDelivered[k]! / p.sent;
-  if (analysis.expected[k]! - dropped < SEVERE_DROP) return false;
+function opensAtOnce(a: Anomaly, series: readonly SeriesPoint[], analysis: SeriesAnalysis, anyDepth: boolean): boolean {
+  // Its half hours as their deliveries are expected to end; what follows the last says whether it recovered.
+  const first = series.findIndex((p) => p.start === a.start);
+  const k = series.findIndex((p) => p.end === a.end);
+  let sent = 0;
+  let delivered = 0;
+  let expectedDelivered = 0;
+  for (let j = first; j >= 0 && j <= k; j++) {
+    sent += series[j]!.sent;
+    delivered += analysis.judgedDelivered[j]!;
+    expectedDelivered += series[j]!.sent * analysis.expected[j]!;
+  }
+  if (first < 0 || k < 0 || sent === 0 || Number.isNaN(expectedDelivered)) return true;
+  const dropped = delivered / sent;
+  const severe = expectedDelivered / sent - dropped >= SEVERE_DROP;
+  if (!severe && !anyDepth) return false;
   const next = series[k + 1];
   const expected = analysis.expected[k + 1]!;
-  if (!next || next.partial || next.sent === 0 || Number.isNaN(expected) || !(dropped < expected)) return true;
+  if (!next || next.partial || next.sent === 0 || Number.isNaN(expected) || !(dropped < expected)) return severe;
   const share = next.arrived ?? 1;
   const shareSd = next.arrivedSd ?? 0;
   const tau2 = Number.isFinite(analysis.noise.tau) ? analysis.noise.tau ** 2 : 0;
@@ -204,6 +214,18 @@ function opensAtOnce(a: Anomaly, series: readonly SeriesPoint[], analysis: Serie
   return logDensity(expected) - logDensity(dropped) < Math.log(RECOVERY_ODDS);
 }
 const SEVERE_DROP = 0.1;
+
+/**
+ * Whether an unconfirmed drop waits for the next half hour to say. A lone half hour waits unless it
+ * opens at once, and always on a scope prone to blips. An hour down alone opens at once at 10
+ * points or more, and whatever its depth once the next half hour has ended, unless that one's
+ * first deliveries already say it recovered — so a drop going on is not held back by the next
+ * half hour's cautious early reading, while two batches to stale lists in a row are.
+ */
+function isPending(a: Anomaly, series: readonly SeriesPoint[], analysis: SeriesAnalysis): boolean {
+  if (a.end - a.start <= HALF_HOUR) return analysis.blips > 0 || !opensAtOnce(a, series, analysis, false);
+  return !opensAtOnce(a, series, analysis, true);
+}
 /** Odds at which the next half hour's first deliveries count as a recovery (a Bayes factor Jeffreys calls substantial). */
 const RECOVERY_ODDS = 5;
 
@@ -310,7 +332,7 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
     for (const a of analysis.anomalies) {
       if (a.kind === 'volume_spike') continue;
       recent.push(a);
-      if (analysis.unconfirmed?.includes(a) && (analysis.blips > 0 || !opensAtOnce(a, series, analysis))) continue;
+      if (analysis.unconfirmed?.includes(a) && isPending(a, series, analysis)) continue;
       if (a.end >= end - 2 * HALF_HOUR) {
         ongoing.push(a);
         going = true;
