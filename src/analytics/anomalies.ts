@@ -268,9 +268,7 @@ function dropAnomaly(ctx: Assembly, run: number[]): Anomaly | undefined {
   // alarms), and a drop worth an alert lasts longer.
   const pair = run.length === 2 && run[1] === run[0]! + 1 && deliveredBefore(sc, run[0]!, s);
   const after =
-    (single || pair) && !belowFloor && input.granularity === 'half_hour'
-      ? recoveredAfter(sc, run[run.length - 1]!, s, single ? undefined : 0, single ? TELLING_SHARE : 1)
-      : 'dropped';
+    (single || pair) && !belowFloor && input.granularity === 'half_hour' ? recoveredAfter(sc, run[run.length - 1]!, s, pair) : 'dropped';
   if (after === 'recovered') return undefined;
   const critical = deficit * 100 >= 10 || (floor !== undefined && observed < floor - 0.05);
   const judged = significant
@@ -308,25 +306,19 @@ const TELLING_SHARE = 0.9;
 
 /**
  * What the next bucket with enough messages says (within an hour): it delivered about as
- * expected, it did not, or nothing yet (none, or too young to tell). Back means within
- * `minDropPoints` of expected, or half of `dipped` if more (by default the bucket's own dip).
- * `telling`: the visible share from which a bucket still settling tells (1: only once settled —
- * read at the low end of what may have arrived, a young bucket looks back sooner than it is).
+ * expected, it did not, or nothing yet (none, or too young to tell). After a lone half hour it is
+ * back within `minDropPoints` of expected or half the dip if more, and tells from 90% arrived;
+ * after an hour (`hour`), only within `minDropPoints` and once settled — read at the low end of
+ * what may have arrived, a young bucket looks back sooner than it is.
  */
-function recoveredAfter(
-  sc: BucketScorer,
-  j: number,
-  s: DetectionSettings,
-  dipped = sc.deficit(j),
-  telling = TELLING_SHARE,
-): 'recovered' | 'dropped' | 'unknown' {
+function recoveredAfter(sc: BucketScorer, j: number, s: DetectionSettings, hour = false): 'recovered' | 'dropped' | 'unknown' {
   for (let k = j + 1; k < sc.n && k <= j + 2; k++) {
-    if (sc.judged[k] === 0 || sc.partial[k] === 1 || sc.sent[k]! < s.minSent) continue;
-    if (sc.settled[k] === 0 && sc.visibleShare[k]! < telling) return 'unknown';
+    if (!tells(sc, k, s)) continue;
+    if (sc.settled[k] === 0 && sc.visibleShare[k]! < (hour ? 1 : TELLING_SHARE)) return 'unknown';
     // Back at least halfway after a lone half hour: on a noisy scope the half hour after a deep
     // one is a few points off as often as not, and a drop that goes on shows in the one after it too.
-    const allowed = Math.max(s.minDropPoints / 100, Number.isFinite(dipped) ? dipped / 2 : 0);
-    return sc.dropFlag[k] === 0 && !(sc.deficit(k) > allowed) ? 'recovered' : 'dropped';
+    const dipped = hour ? 0 : sc.deficit(j);
+    return deliversNear(sc, k, Math.max(s.minDropPoints / 100, Number.isFinite(dipped) ? dipped / 2 : 0)) ? 'recovered' : 'dropped';
   }
   // Quiet half hours after it say nothing; only one still to come may.
   return j + 2 < sc.n ? 'dropped' : 'unknown';
@@ -339,10 +331,19 @@ function recoveredAfter(
  */
 function deliveredBefore(sc: BucketScorer, j: number, s: DetectionSettings): boolean {
   for (let k = j - 1; k >= sc.from && k >= j - 2; k--) {
-    if (sc.judged[k] === 0 || sc.partial[k] === 1 || sc.sent[k]! < s.minSent) continue;
-    return sc.dropFlag[k] === 0 && !(sc.deficit(k) > s.minDropPoints / 100);
+    if (tells(sc, k, s)) return deliversNear(sc, k, s.minDropPoints / 100);
   }
   return true;
+}
+
+/** A bucket judged, complete and with enough messages to say how a neighbouring drop stands. */
+function tells(sc: BucketScorer, k: number, s: DetectionSettings): boolean {
+  return sc.judged[k] === 1 && sc.partial[k] === 0 && sc.sent[k]! >= s.minSent;
+}
+
+/** Not flagged, and no more than `allowed` (rate units) under what it was expected to deliver. */
+function deliversNear(sc: BucketScorer, k: number, allowed: number): boolean {
+  return sc.dropFlag[k] === 0 && !(sc.deficit(k) > allowed);
 }
 
 function volumeAnomaly(ctx: Assembly, run: number[], kind: 'volume_drop' | 'volume_spike'): Anomaly {

@@ -180,23 +180,25 @@ const TRAIL_BUCKETS = 24;
  * points or more down as its deliveries are expected to have arrived — the detector reads young
  * buckets at the low end of that, so a big drop would look smaller — and what has arrived of the
  * next half hour must not already say it recovered: that is `RECOVERY_ODDS` times likelier had
- * the scope delivered as expected than at the drop's rate, the next's arrival spread (the settle curve's)
- * counted as noise beside the scope's own and the binomial's, so a half hour that just ended
- * says so only of a clear recovery.
+ * the scope delivered as expected than at the drop's rate, the next's arrival spread (the settle
+ * curve's) counted as noise beside the scope's own and the binomial's, so a half hour that just
+ * ended says so only of a clear recovery. `anyDepth`: judge a drop under 10 points by that too.
  */
 function opensAtOnce(a: Anomaly, series: readonly SeriesPoint[], analysis: SeriesAnalysis, anyDepth: boolean): boolean {
-  // Its half hours as their deliveries are expected to end; what follows the last says whether it recovered.
+  // Its half hours (on the series' grid) as their deliveries are expected to end; what follows the
+  // last says whether it recovered.
   const first = series.findIndex((p) => p.start === a.start);
-  const k = series.findIndex((p) => p.end === a.end);
+  if (first < 0) return true;
+  const k = first + Math.round((a.end - a.start) / HALF_HOUR) - 1;
   let sent = 0;
   let delivered = 0;
   let expectedDelivered = 0;
-  for (let j = first; j >= 0 && j <= k; j++) {
+  for (let j = first; j <= k; j++) {
     sent += series[j]!.sent;
     delivered += analysis.judgedDelivered[j]!;
     expectedDelivered += series[j]!.sent * analysis.expected[j]!;
   }
-  if (first < 0 || k < 0 || sent === 0 || Number.isNaN(expectedDelivered)) return true;
+  if (sent === 0 || Number.isNaN(expectedDelivered)) return true;
   const dropped = delivered / sent;
   const severe = expectedDelivered / sent - dropped >= SEVERE_DROP;
   if (!severe && !anyDepth) return false;
