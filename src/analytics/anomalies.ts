@@ -317,8 +317,9 @@ function recoveredAfter(sc: BucketScorer, j: number, s: DetectionSettings, hour 
     if (sc.settled[k] === 0 && sc.visibleShare[k]! < (hour ? 1 : TELLING_SHARE)) return 'unknown';
     // Back at least halfway after a lone half hour: on a noisy scope the half hour after a deep
     // one is a few points off as often as not, and a drop that goes on shows in the one after it too.
-    const dipped = hour ? 0 : sc.deficit(j);
-    return deliversNear(sc, k, Math.max(s.minDropPoints / 100, Number.isFinite(dipped) ? dipped / 2 : 0)) ? 'recovered' : 'dropped';
+    const near = s.minDropPoints / 100;
+    const halfway = hour ? 0 : sc.deficit(j) / 2;
+    return deliversNear(sc, k, Number.isFinite(halfway) ? Math.max(near, halfway) : near) ? 'recovered' : 'dropped';
   }
   // Quiet half hours after it say nothing; only one still to come may.
   return j + 2 < sc.n ? 'dropped' : 'unknown';
