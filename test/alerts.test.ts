@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DeliveredAlert, RecordingDelivery } from '../src/alerts/backtest/recordingDelivery.js';
 import { AlertChecker, type AlertContext } from '../src/alerts/checker.js';
+import type { JudgeFn } from '../src/alerts/sources.js';
+import type { Anomaly } from '../src/analytics/anomalies.js';
 import { graphAccountsFrom } from '../src/compose/graphAccount.js';
 import { buildConfig } from '../src/configure.js';
 import { GraphClient } from '../src/graph/client.js';
@@ -233,6 +235,59 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
     // Said once: what it adds after it is critical already is an ordinary update.
     expect(posted.filter((e) => e.followUp === 'escalate')).toHaveLength(1);
   }, 90_000);
+
+  it('resumes an alert that resolved too soon, said in its thread and the channel, and resolves it again once', async () => {
+    // The detector's view scripted check by check (as a backtest hands it in): number A down
+    // 10:00–11:00, clean at 11:30 and 12:00 (resolved), then at 12:30 the settled half hours
+    // show the drop went on from 11:00 — the same incident, not a second alert.
+    const phone = { kind: 'phone' as const, key: '15550001000', label: '+1 555 000 1000', phone: '15550001000' };
+    const dropping = (from: string, to: string): Anomaly => ({
+      kind: 'delivery_drop',
+      scope: phone,
+      start: D(from) / 1000,
+      end: D(to) / 1000,
+      detectedAt: D(to) / 1000,
+      observed: 0.7,
+      expected: 0.96,
+      expectedLow: 0.94,
+      expectedHigh: 0.97,
+      severity: 'critical',
+      sent: 1000,
+      delivered: 700,
+      explanation: 'Delivery on +1 555 000 1000 fell to 70.0%.',
+    });
+    const script: Record<string, Anomaly[]> = {
+      '10:30': [dropping('10:00', '10:30')],
+      '11:00': [dropping('10:00', '11:00')],
+      '12:30': [dropping('10:30', '12:30')],
+      '13:00': [dropping('10:30', '13:00')],
+    };
+    const judge: JudgeFn = async (_rule, _account, now) => {
+      const at = new Date(now).toISOString().slice(11, 16);
+      const ongoing = script[at] ?? [];
+      const rate = ongoing.length ? 0.7 : 0.96;
+      return { ongoing, recent: ongoing, now: [{ scope: phone, rate, expected: 0.96, sent: 1000 }] };
+    };
+    const { checker: c, store, delivery } = await checker([rule('resume', 'steady')], 'replica-1', { judge });
+    for (let t = D('10:00'); t <= D('15:00'); t += 30 * 60_000) {
+      clock = t;
+      await c.tick(clock);
+    }
+    expect(steps(delivery.events)).toEqual(['post', 'update', 'reply:resolve', 'update', 'reply:resume', 'update', 'reply:resolve']);
+    const posted = slack(delivery.events);
+    // One alert: every message is the same alert, edited in place, its replies in its thread.
+    expect(new Set(posted.map((e) => e.alert.key)).size).toBe(1);
+    expect(new Set(posted.map((e) => e.ref)).size).toBe(1);
+    const resumed = posted[3]!.alert;
+    expect(resumed.resolved).toBeUndefined();
+    expect([resumed.firstBucketStart, resumed.lastBadEnd]).toEqual([D('10:00') / 1000, D('12:30') / 1000]);
+    expect(await store.alerts.alertEpisode('steady:resume')).toMatchObject({ status: 'resolved', summary: { resumes: 1 } });
+    expect(await store.alerts.alert(resumed.key)).toMatchObject({ status: 'resolved' });
+    // Teams heard the same: one alert, resumed once.
+    const teams = delivery.events.filter((e) => e.target.platform === 'teams');
+    expect(teams.filter((e) => e.followUp === 'resume')).toHaveLength(1);
+    expect(teams.filter((e) => e.action === 'post')).toHaveLength(1);
+  }, 60_000);
 
   it("judges the drill-downs that fit when its Graph budget runs low, the open alert's number first, and says so", async () => {
     // 170 of 200 calls used: half of the 10 left before checks are deferred, 5, for a check — the

@@ -567,7 +567,7 @@ describe('alerts', () => {
     expect(uploads()).toBe(before + 1);
   });
 
-  it('says an update in the thread, and an update that makes the alert critical in the channel too', async () => {
+  it('says an update in the thread, and an update that makes the alert critical or resumes it in the channel too', async () => {
     const posted = await postAlert('C0OPS');
     const replies = () => slack.calls.filter((c) => c.method === 'chat.postMessage' && c.args.thread_ts === posted.ts);
     const joined = { ...alert, anomalies: [...alert.anomalies, { ...alert.anomalies[0]!, new: true }] };
@@ -579,6 +579,12 @@ describe('alerts', () => {
     expect(escalation!.args).toMatchObject({ reply_broadcast: 'true', thread_ts: posted.ts });
     expect(String(escalation!.args.text)).toMatch(/^A-[2-9A-Z]{4} is now critical:/);
     expect(escalation!.violations).toEqual([]);
+    // A resolved alert open again is said in the channel too: its resolution told people to stop looking.
+    expect(await service.surfaces.slack!.replyToAlert('C0OPS', posted.ts, alert, 'resume')).toMatchObject({ delivered: true });
+    const resumed = replies()[2]!;
+    expect(resumed.args).toMatchObject({ reply_broadcast: 'true', thread_ts: posted.ts });
+    expect(String(resumed.args.text)).toMatch(/^Open again \(A-[2-9A-Z]{4}\), resolved too soon:/);
+    expect(resumed.violations).toEqual([]);
   });
 
   it('"Show by phone number" answers in the alert\'s thread', async () => {

@@ -370,6 +370,12 @@ describe('proactive messages and alerts', () => {
       [`19:alerts@thread.tacv2;messageid=${id}`, `${alert.shortId} is now critical:`],
       ['19:alerts@thread.tacv2', `${alert.shortId} is now critical:`],
     ]);
+    before = connector.calls.length;
+    expect(await teams.replyToAlert('19:alerts@thread.tacv2', id!, alert, 'resume')).toMatchObject({ delivered: true });
+    expect(texts(before)).toEqual([
+      [`19:alerts@thread.tacv2;messageid=${id}`, `Open again (${alert.shortId}), resolved too soon:`],
+      ['19:alerts@thread.tacv2', `Open again (${alert.shortId}), resolved too soon:`],
+    ]);
     // A personal chat has no threads: its reply is in the chat already, said once.
     expect((await service.store.conversations.conversation('a:personal-alice'))?.active).toBe(true);
     before = connector.calls.length;

@@ -16,7 +16,7 @@ import { anomaliesToAlert, type CheckBudget, type Judgement } from './judge/grap
 import type { HealthJudgement } from './judge/health.js';
 import { newAlertKey, newShortId } from './keys.js';
 import { advance, type Decision, decide, type EpisodeState } from './lifecycle.js';
-import type { AlertContent, AlertDelivery } from './model.js';
+import type { AlertContent, AlertDelivery, AlertFollowUp } from './model.js';
 import { AlertNotifier } from './notify.js';
 import { defaultJudge, healthJudge, healthNoteFor, type JudgeFn, webhookJudge } from './sources.js';
 
@@ -83,6 +83,40 @@ export function configRules(config: Pick<Config, 'alerts'>): Array<{ id: string;
   return config.alerts.map((rule, index) => ({ id: ruleId(rule, index), rule }));
 }
 
+/**
+ * What a decision posts — each step claimed once per alert and target, so a step a second time
+ * (a second reminder, a resolution after a resumption) has its own name — and what the run says.
+ */
+function noticeOf(
+  decision: Decision,
+  episode: EpisodeState,
+  found: readonly Anomaly[],
+  escalates: boolean,
+): { kind: 'open' | AlertFollowUp; step: string; detail: string } {
+  const id = episode.shortId;
+  switch (decision.kind) {
+    case 'open':
+    case 'reopen':
+      return { kind: 'open', step: 'open', detail: `opened ${id} (${found.length} anomal${found.length === 1 ? 'y' : 'ies'})` };
+    case 'update':
+      return {
+        kind: escalates ? 'escalate' : 'update',
+        step: `update-${episode.announced.length}`,
+        detail: `${escalates ? 'escalated' : 'updated'} ${id}: ${decision.added.map((a) => a.scope.label).join(', ')}`,
+      };
+    case 'resume':
+      // Said in the channel too (saidInChannel): its resolution told people to stop looking.
+      return { kind: 'resume', step: `resume-${episode.resumes ?? 0}`, detail: `resumed ${id}: it had resolved too soon` };
+    case 'remind':
+      return { kind: 'remind', step: `remind-${episode.reminders}`, detail: `reminded ${id}` };
+    case 'resolve':
+      return { kind: 'resolve', step: episode.resumes ? `resolve-${episode.resumes}` : 'resolve', detail: `resolved ${id}` };
+    default:
+      // Posts claimed but never made (a crash between saving and posting) are made now.
+      return { kind: 'open', step: 'open', detail: `still open ${id}` };
+  }
+}
+
 /** What an alert check did, for the run record (and for backtests). */
 export interface CheckOutcome {
   decision: Decision['kind'];
@@ -101,7 +135,8 @@ export interface CheckOutcome {
  * an alert opens (all of an account's anomalies in one message), is updated in place at once
  * when a new scope or kind appears (with a short reply in its thread), is reminded in its thread
  * every `remindEvery` while nobody acknowledged or muted it, and resolves — the message redrawn,
- * and a reply — after two clean checks in a row. Everything is stored before it is posted, and
+ * and a reply — after two clean checks in a row; should its drop turn out to have gone on, the
+ * same alert resumes, said in its thread and the channel. Everything is stored before it is posted, and
  * every post is claimed per alert, target and step, so replicas and restarts post it once.
  */
 export class AlertChecker {
@@ -317,37 +352,14 @@ export class AlertChecker {
       updatedAt: now,
     });
     await this.saveEpisode(id, episode);
-    switch (decision.kind) {
-      case 'open':
-      case 'reopen':
-        await this.notifier.notify(rule, content, 'open', now);
-        return {
-          decision: decision.kind,
-          alert: content,
-          detail: `opened ${episode.shortId} (${found.length} anomal${found.length === 1 ? 'y' : 'ies'})`,
-        };
-      case 'update': {
-        // Made critical by what it adds: said in the channel, not only in the thread.
-        const escalates =
-          !previous?.content.anomalies.some((a) => a.severity === 'critical') && found.some((a) => a.severity === 'critical');
-        await this.notifier.notify(rule, content, escalates ? 'escalate' : 'update', now, `update-${episode.announced.length}`);
-        return {
-          decision: decision.kind,
-          alert: content,
-          detail: `${escalates ? 'escalated' : 'updated'} ${episode.shortId}: ${decision.added.map((a) => a.scope.label).join(', ')}`,
-        };
-      }
-      case 'remind':
-        await this.notifier.notify(rule, content, 'remind', now, `remind-${episode.reminders}`);
-        return { decision: decision.kind, alert: content, detail: `reminded ${episode.shortId}` };
-      case 'resolve':
-        await this.notifier.notify(rule, content, 'resolve', now);
-        return { decision: decision.kind, alert: content, detail: `resolved ${episode.shortId}` };
-      default:
-        // Posts claimed but never made (a crash between saving and posting) are made now.
-        await this.notifier.notify(rule, content, 'open', now);
-        return { decision: decision.kind, alert: content, detail: `still open ${episode.shortId}` };
-    }
+    // Made critical by what it adds: said in the channel, not only in the thread.
+    const escalates =
+      decision.kind === 'update' &&
+      !previous?.content.anomalies.some((a) => a.severity === 'critical') &&
+      found.some((a) => a.severity === 'critical');
+    const notice = noticeOf(decision, episode, found, escalates);
+    await this.notifier.notify(rule, content, notice.kind, now, notice.step);
+    return { decision: decision.kind, alert: content, detail: notice.detail };
   }
 
   private async isQuiet(alertKey: string, now: number): Promise<boolean> {
@@ -374,6 +386,7 @@ export class AlertChecker {
       firstBucketStart: summary.firstBucketStart ?? row.openedAt / 1000,
       lastBadEnd: summary.lastBadEnd ?? row.openedAt / 1000,
       ...(summary.after !== undefined ? { after: summary.after } : {}),
+      ...(summary.resumes !== undefined ? { resumes: summary.resumes } : {}),
     };
   }
 
@@ -384,6 +397,7 @@ export class AlertChecker {
       firstBucketStart: e.firstBucketStart,
       lastBadEnd: e.lastBadEnd,
       ...(e.after !== undefined ? { after: e.after } : {}),
+      ...(e.resumes !== undefined ? { resumes: e.resumes } : {}),
     };
     await this.options.store.alerts.saveAlertEpisode({
       rule: id,

@@ -8,6 +8,8 @@ import { anomalyKey } from './judge/anomalyKey.js';
  *
  *   nothing found, nothing open          → none
  *   something found, nothing open        → open
+ *   resolved, and a drop or stop found going on again before `freshAfter` had passed since the
+ *     alert's last bad bucket ended → resume: it resolved too soon, and the same alert opens again
  *   open, its incident over (the last check was clean) and every drop or failure burst found
  *     began at least `freshAfter` after its last bad bucket ended → reopen: it resolves, and a
  *     new alert opens
@@ -39,12 +41,15 @@ export interface EpisodeState {
    * begin). Its own stretch starts no earlier, even when settled data later runs the two together.
    */
   after?: number | undefined;
+  /** Times it resolved and resumed. */
+  resumes?: number | undefined;
 }
 
 export type Decision =
   | { kind: 'none' }
   | { kind: 'open' }
   | { kind: 'reopen' }
+  | { kind: 'resume' }
   | { kind: 'update'; added: Anomaly[] }
   | { kind: 'remind' }
   | { kind: 'keep' }
@@ -56,7 +61,8 @@ export interface LifecycleRule {
   cleanChecksToResolve?: number;
   /**
    * Seconds of good buckets between an open alert's last bad one and what is found now that make
-   * it another incident (the checker: the clean checks to resolve × checkEvery). Unset: never.
+   * it another incident (the checker: the clean checks to resolve × checkEvery); fewer, after an
+   * alert resolved, and it resumes. Unset: never another incident while open, never a resumption.
    */
   freshAfter?: number;
 }
@@ -75,8 +81,15 @@ export function decide(
 ): Decision {
   const open = episode?.status === 'open' ? episode : undefined;
   if (found.length) {
-    // What the last, resolved alert already told is not news again.
-    if (!open && episode && found.every((a) => a.end <= episode.lastBadEnd)) return { kind: 'none' };
+    if (!open && episode) {
+      // What the last, resolved alert already told is not news again.
+      if (found.every((a) => a.end <= episode.lastBadEnd)) return { kind: 'none' };
+      // What would have kept it open had it not resolved is the same incident, seen going on again
+      // as its buckets settled: that alert resumes, not a second one for the one drop. Any kind: a
+      // stop seen in pieces is as much one incident.
+      const goesOn = (a: Anomaly) => rule.freshAfter !== undefined && a.start < episode.lastBadEnd + rule.freshAfter;
+      return found.some(goesOn) ? { kind: 'resume' } : { kind: 'open' };
+    }
     if (!open) return { kind: 'open' };
     // A pause shorter than resolving takes is the same incident; a drop that begins after the
     // alert's own had ended long enough to resolve it deserves its own message, not a silent keep.
@@ -129,12 +142,14 @@ export function advance(
         lastBadEnd: lastEnd,
       };
     }
+    case 'resume':
     case 'update':
     case 'remind':
     case 'keep': {
       const e = episode!;
       return {
         ...e,
+        ...(decision.kind === 'resume' ? { status: 'open' as const, resolvedAt: null, resumes: (e.resumes ?? 0) + 1 } : {}),
         cleanChecks: 0,
         announced: [...new Set([...e.announced, ...found.map(anomalyKey)])],
         firstBucketStart: Math.max(e.after ?? -Infinity, Math.min(e.firstBucketStart, firstStart)),

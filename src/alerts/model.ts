@@ -69,10 +69,15 @@ export interface AlertContent {
 }
 
 /**
- * A short follow-up under a posted alert. `escalate`: an update that makes the alert critical —
- * said in the channel too, where a thread reply alone would go unseen.
+ * A short follow-up under a posted alert. `escalate`: an update that makes the alert critical;
+ * `resume`: a resolved alert whose drop goes on after all, open again.
  */
-export type AlertFollowUp = 'update' | 'escalate' | 'remind' | 'resolve';
+export type AlertFollowUp = 'update' | 'escalate' | 'remind' | 'resolve' | 'resume';
+
+/** Follow-ups said in the channel too, where a thread reply alone would go unseen. */
+export function saidInChannel(kind: AlertFollowUp): boolean {
+  return kind === 'escalate' || kind === 'resume';
+}
 
 /** How alerts reach people: a chat platform's posts, or a recording of them (backtests). */
 export interface AlertDelivery {

@@ -185,9 +185,11 @@ export function followUpText(alert: AlertContent, kind: AlertFollowUp): string {
   const head =
     kind === 'escalate'
       ? `${alert.shortId} is now critical:`
-      : kind === 'update'
-        ? `New in ${alert.shortId}:`
-        : `Still going on (${alert.shortId}):`;
+      : kind === 'resume'
+        ? `Open again (${alert.shortId}), resolved too soon:`
+        : kind === 'update'
+          ? `New in ${alert.shortId}:`
+          : `Still going on (${alert.shortId}):`;
   return [head, ...list.map((i) => `• ${i.headline}`)].join('\n');
 }
 

@@ -120,6 +120,7 @@ function episodeJson(e: BacktestEpisode, tz: string) {
     resolvedAt: e.resolvedAt === null ? null : toIso(Math.floor(e.resolvedAt / 1000), tz),
     reminders: e.reminders,
     updates: e.updates,
+    resumes: e.resumes,
     observed: Number(e.observed.toFixed(6)),
     expected: Number(e.expected.toFixed(6)),
     explanation: e.explanation,
@@ -202,6 +203,7 @@ export function backtestText(r: BacktestResult): string {
     const extra = [
       e.updates ? `${e.updates} update${e.updates > 1 ? 's' : ''}` : '',
       e.reminders ? `${e.reminders} reminder${e.reminders > 1 ? 's' : ''}` : '',
+      e.resumes ? `resolved too soon and open again${e.resumes > 1 ? ` ${e.resumes} times` : ''}` : '',
     ]
       .filter(Boolean)
       .join(', ');

@@ -140,6 +140,8 @@ export interface EpisodeSummary {
   lastBadEnd?: number | undefined;
   /** Where its stretch may start at the earliest: after the rule's alert before it. */
   after?: number | undefined;
+  /** Times it resolved too soon and resumed (each resumption posted once). */
+  resumes?: number | undefined;
 }
 
 // An episode from before the lifecycle kept its state here reads as one that starts afresh:
@@ -151,6 +153,7 @@ const episodeSummary: z.ZodType<EpisodeSummary> = z
     firstBucketStart: z.number().optional().catch(undefined),
     lastBadEnd: z.number().optional().catch(undefined),
     after: z.number().optional().catch(undefined),
+    resumes: z.number().int().nonnegative().optional().catch(undefined),
   })
   .catch({ announced: [] });
 

@@ -80,6 +80,37 @@ describe('the alert lifecycle: decide', () => {
       found: [account],
       decision: 'none',
     },
+    {
+      arrow: 'resolved, a drop found going on where it had ended (before freshAfter) → resume the same alert',
+      episode: episode({ status: 'resolved', resolvedAt: T0 + HOUR, cleanChecks: 2 }),
+      found: [drop(null, T0 - 1800, T0 + 2 * HOUR)],
+      now: T0 + 2 * HOUR,
+      rule: fresh,
+      decision: 'resume',
+    },
+    {
+      arrow: 'resolved, a stop found beginning half an hour after its drop ended → resume (any kind)',
+      episode: episode({ status: 'resolved', resolvedAt: T0 + HOUR, cleanChecks: 2 }),
+      found: [{ ...drop('16315551001', T0 + 1800, T0 + 2 * HOUR), kind: 'volume_drop' }],
+      now: T0 + 2 * HOUR,
+      rule: fresh,
+      decision: 'resume',
+    },
+    {
+      arrow: 'resolved, a drop beginning freshAfter or more after it ended → open (another incident)',
+      episode: episode({ status: 'resolved', resolvedAt: T0 + HOUR, cleanChecks: 2 }),
+      found: [drop(null, T0 + HOUR, T0 + 2 * HOUR)],
+      now: T0 + 2 * HOUR,
+      rule: fresh,
+      decision: 'open',
+    },
+    {
+      arrow: 'resolved, a rule without freshAfter (health) → open, never resume',
+      episode: episode({ status: 'resolved', resolvedAt: T0 + HOUR, cleanChecks: 2 }),
+      found: [drop(null, T0 - 1800, T0 + 2 * HOUR)],
+      now: T0 + 2 * HOUR,
+      decision: 'open',
+    },
     { arrow: 'open, a scope not yet announced → update', episode: episode(), found: [account, second], decision: 'update' },
     { arrow: 'open, still going on → keep', episode: episode(), found: [account], now: T0 + HOUR, decision: 'keep' },
     { arrow: 'open, unanswered for remindEvery → remind', episode: episode(), found: [account], now: T0 + 4 * HOUR, decision: 'remind' },
@@ -217,6 +248,26 @@ describe('the alert lifecycle: advance', () => {
     const next = advance(episode({ status: 'resolved', lastBadEnd: T0 }), { kind: 'open' }, [account], T0 + 2 * HOUR, ids);
     expect([next?.after, next?.firstBucketStart]).toEqual([T0, T0]);
     expect(advance(next, { kind: 'keep' }, [account], T0 + 2 * HOUR, ids)?.firstBucketStart).toBe(T0);
+  });
+
+  it('resumes a resolved episode as the same alert, open again, its stretch and scopes grown', () => {
+    const resolved = episode({ status: 'resolved', resolvedAt: T0 + HOUR, cleanChecks: 2, after: T0 - 2 * HOUR });
+    const goesOn = drop('16315551001', T0 - 1800, T0 + 2 * HOUR);
+    const next = advance(resolved, { kind: 'resume' }, [goesOn], T0 + 2 * HOUR, ids);
+    expect(next).toMatchObject({
+      alertKey: 'k',
+      shortId: 'A-TEST',
+      status: 'open',
+      resolvedAt: null,
+      cleanChecks: 0,
+      resumes: 1,
+      openedAt: T0,
+      lastNotifiedAt: T0 + 2 * HOUR,
+      firstBucketStart: T0 - HOUR,
+      lastBadEnd: T0 + 2 * HOUR,
+    });
+    expect(next?.announced).toEqual([anomalyKey(drop(null, 0, 0)), anomalyKey(goesOn)]);
+    expect(advance({ ...next!, status: 'resolved' }, { kind: 'resume' }, [goesOn], T0 + 4 * HOUR, ids)?.resumes).toBe(2);
   });
 
   it('leaves the episode as it was on none', () => {

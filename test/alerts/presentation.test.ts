@@ -193,6 +193,9 @@ describe('alerts as incidents', () => {
       'escalate',
     );
     expect(escalated).toBe(`A-7K3F is now critical:\n• IN${NB}(India) at 82.0% (expected 96.3%) since 13:00${NB}IST, ongoing`);
+    // Resumed: everything it says again, not only what is new.
+    const resumed = followUpText({ ...base, anomalies: [line('phone', '+1 631 555 1000', 0.749)] }, 'resume');
+    expect(resumed).toMatch(/^Open again \(A-7K3F\), resolved too soon:\n• \+1\u00a0631\u00a0555\u00a01000 at 74\.9%/);
     const resolved = followUpText(
       {
         ...base,

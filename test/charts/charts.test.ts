@@ -345,6 +345,7 @@ describe('a backtest chart', () => {
     resolvedAt: (at + hours * 3600 + 10) * 1000,
     reminders: 0,
     updates: 0,
+    resumes: 0,
     observed,
     expected: 0.02,
     explanation: 'failures rose',

@@ -1,4 +1,3 @@
-import type { Anomaly, AnomalyScope } from '../../analytics/anomalies.js';
 import { attemptsOf, isAttempt, statusScopeOf, withinScope } from '../../analytics/failures.js';
 import type { SettleCurve } from '../../analytics/settle.js';
 import { fixedCurves } from '../../cache/settleLearning.js';
@@ -11,11 +10,10 @@ import type { StoreWith } from '../../store/types.js';
 import type { DataPoint, TimeRange } from '../../vocabulary/series.js';
 import type { StatusCount } from '../../vocabulary/statuses.js';
 import { AlertChecker, type CheckOutcome, type DropRule as Rule } from '../checker.js';
-import { anomalyKey } from '../judge/anomalyKey.js';
 import type { Judgement } from '../judge/graph.js';
 import { checkWindow, withinBudget } from '../judge/graph.js';
 import { judgeStatuses, statusWindow } from '../judge/webhooks.js';
-import { type EpisodeName, followCheck, openedBy, openingOf } from './episode.js';
+import { type BacktestEpisode, EpisodeLog } from './episodeLog.js';
 import { RecordingDelivery } from './recordingDelivery.js';
 import { type Filter, filterKey, ReplaySource } from './replaySource.js';
 import { StatusReplay } from './statusReplay.js';
@@ -42,29 +40,7 @@ export interface BacktestRequest {
   arrivalSpread?: boolean | undefined;
 }
 
-export interface BacktestEpisode {
-  alertKey: string;
-  shortId: string;
-  /** The headline: the worst anomaly of the episode. */
-  scope: Pick<AnomalyScope, 'kind' | 'key' | 'label'>;
-  kind: Anomaly['kind'];
-  severity: Anomaly['severity'];
-  /** Every scope the episode named. */
-  scopes: Array<Pick<AnomalyScope, 'kind' | 'key' | 'label'>>;
-  /** UNIX seconds: the first bad bucket's start and end. */
-  firstBucketStart: number;
-  firstBucketEnd: number;
-  /** UNIX ms. */
-  openedAt: number;
-  resolvedAt: number | null;
-  reminders: number;
-  updates: number;
-  observed: number;
-  expected: number;
-  explanation: string;
-  /** Everything the episode found, by scope and kind, with the span each covered. */
-  found: Array<Pick<Anomaly, 'kind' | 'start' | 'end'> & { scope: Pick<AnomalyScope, 'kind' | 'key' | 'label'>; seenAt: number }>;
-}
+export type { BacktestEpisode } from './episodeLog.js';
 
 export interface BacktestResult {
   account: { id: string; name: string; displayName: string; timezone: string };
@@ -143,7 +119,7 @@ async function prefetch(source: AnalyticsSource, req: BacktestRequest): Promise<
 }
 
 /** What a replay needs besides the rule: the moments to check, and how each is judged. */
-interface ReplayPlan {
+export interface ReplayPlan {
   config: Config;
   rule: Rule;
   checkTimes: number[];
@@ -163,97 +139,24 @@ interface ReplayPlan {
   skipQuiet?: boolean;
 }
 
-/** What the episode found, by scope and kind, with the span each covered. */
-function remember(found: BacktestEpisode['found'], a: Anomaly, now: number, floor: number): void {
-  const known = found.find((f) => f.kind === a.kind && f.scope.kind === a.scope.kind && f.scope.key === a.scope.key);
-  // A reopened episode's spans start after the one before it ended (as the live alert's stretch does).
-  const start = Math.max(floor, a.start);
-  if (known) {
-    known.start = Math.min(known.start, start);
-    known.end = Math.max(known.end, a.end);
-  } else
-    found.push({
-      kind: a.kind,
-      start,
-      end: a.end,
-      scope: { kind: a.scope.kind, key: a.scope.key, label: a.scope.label },
-      seenAt: now,
-    });
-}
-
-/** What an episode is named by (see episode.ts). */
-function headline(name: EpisodeName): Pick<BacktestEpisode, 'scope' | 'kind' | 'severity' | 'observed' | 'expected' | 'explanation'> {
-  const { scope, kind, severity, observed, expected, explanation } = name;
-  return { scope, kind, severity, observed, expected, explanation };
-}
-
 /** The rule's checks, in order, through the scheduler's own lifecycle on a store in memory: its alert episodes. */
-async function replayChecks(plan: ReplayPlan): Promise<{ episodes: BacktestEpisode[]; checks: number; unjudged: Map<string, number[]> }> {
+export async function replayChecks(
+  plan: ReplayPlan,
+): Promise<{ episodes: BacktestEpisode[]; checks: number; unjudged: Map<string, number[]> }> {
   const { rule, bucketSeconds } = plan;
   const store = await openStore('sqlite::memory:');
   // One rule, one target: every notice counted once, nothing sent anywhere.
   const replayRule: Rule = { ...rule, targets: [{ platform: 'backtest', conversation: 'BACKTEST' }] };
   const config: Config = { ...plan.config, alerts: [replayRule] };
   let clock = plan.checkTimes[0] ?? 0;
-  const episodes: BacktestEpisode[] = [];
+  const log = new EpisodeLog(bucketSeconds, plan.tz);
   const unjudged = new Map<string, number[]>();
-  let current: BacktestEpisode | undefined;
-  let name: EpisodeName | undefined;
-  const seen = new Set<string>();
-  // The open episode's earliest start (the lifecycle's `after`): where the one before it ended.
-  let floor = -Infinity;
   const onCheck = (_rule: string, outcome: CheckOutcome, now: number) => {
     for (const d of outcome.judgement?.unjudged ?? []) {
       const key = `${d.dimension}|${d.key}`;
       unjudged.set(key, [...(unjudged.get(key) ?? []), now]);
     }
-    const found = outcome.found ?? [];
-    // Another incident after the open one had ended: that episode resolves now, this one opens.
-    if (outcome.decision === 'reopen' && current) current.resolvedAt = now;
-    if (outcome.decision === 'open' || outcome.decision === 'reopen') {
-      seen.clear();
-      floor = outcome.after ?? -Infinity;
-      // Named by what opened it; its first bad bucket is the opening incident's.
-      name = openedBy(found);
-      const first = found.reduce((a, b) => (b.start < a.start ? b : a), found[0]!);
-      current = {
-        alertKey: outcome.alert!.key,
-        shortId: outcome.alert!.shortId,
-        ...headline(name),
-        scopes: [],
-        firstBucketStart: first.start,
-        firstBucketEnd: Math.min(first.end, first.start + bucketSeconds),
-        openedAt: now,
-        resolvedAt: null,
-        reminders: 0,
-        updates: 0,
-        found: [],
-      };
-      episodes.push(current);
-    }
-    if (!current || !name) return;
-    for (const a of found) {
-      const key = anomalyKey(a);
-      if (!seen.has(key)) current.scopes.push({ kind: a.scope.kind, key: a.scope.key, label: a.scope.label });
-      seen.add(key);
-      remember(current.found, a, now, floor);
-      // Only the opening incident moves the episode's first bad bucket: a later one joins it.
-      if (openingOf(name, a) && Math.max(floor, a.start) < current.firstBucketStart) {
-        current.firstBucketStart = Math.max(floor, a.start);
-        current.firstBucketEnd = current.firstBucketStart + bucketSeconds;
-      }
-    }
-    if (found.length) {
-      name = followCheck(name, found, plan.tz);
-      Object.assign(current, headline(name));
-    }
-    if (outcome.decision === 'remind') current.reminders++;
-    if (outcome.decision === 'update') current.updates++;
-    if (outcome.decision === 'resolve') {
-      current.resolvedAt = now;
-      current = undefined;
-      name = undefined;
-    }
+    log.record(outcome, now);
   };
   let judged: Judgement | undefined;
   const checker = new AlertChecker({
@@ -275,13 +178,13 @@ async function replayChecks(plan: ReplayPlan): Promise<{ episodes: BacktestEpiso
       judged = await plan.judge(t);
       checks++;
       // Nothing found and nothing open: the lifecycle would only record the check.
-      if (plan.skipQuiet && !current && judged.ongoing.length === 0 && !judged.settling?.length) continue;
+      if (plan.skipQuiet && !log.open && judged.ongoing.length === 0 && !judged.settling?.length) continue;
       await checker.tick(clock);
     }
   } finally {
     await store.close();
   }
-  return { episodes, checks, unjudged };
+  return { episodes: log.episodes, checks, unjudged };
 }
 
 /** A webhook replay asks Graph nothing. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { KnownBlock, WebClient } from '@slack/web-api';
 import { alertChartSpec } from '../../alerts/chart.js';
-import type { AlertContent, AlertFollowUp } from '../../alerts/model.js';
+import { type AlertContent, type AlertFollowUp, saidInChannel } from '../../alerts/model.js';
 import { followUpText } from '../../alerts/presentation.js';
 import type { ChartRenderer, RenderedChart } from '../../charts/render.js';
 import type { ChartedReport } from '../../compose/request.js';
@@ -125,8 +125,8 @@ export class SlackOutbound {
 
   replyToAlert(channel: string, ts: string, alert: AlertContent, kind: AlertFollowUp): Promise<PostOutcome> {
     const text = escapeMrkdwn(followUpText(alert, kind));
-    // An escalation is also sent to the channel ("Also send to #channel"): a thread alone hides it.
-    const broadcast = kind === 'escalate' ? { reply_broadcast: true } : {};
+    // An escalation or resumption is also sent to the channel ("Also send to #channel"): a thread alone hides it.
+    const broadcast = saidInChannel(kind) ? { reply_broadcast: true } : {};
     return this.attempt(channel, () =>
       this.client.chat.postMessage({ channel, thread_ts: ts, text: clip(text, LIMITS.sectionText), ...broadcast }),
     );

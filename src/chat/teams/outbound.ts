@@ -1,6 +1,6 @@
 import type { Activity, ConversationReference, TurnContext } from 'botbuilder';
 import pLimit from 'p-limit';
-import type { AlertContent, AlertFollowUp } from '../../alerts/model.js';
+import { type AlertContent, type AlertFollowUp, saidInChannel } from '../../alerts/model.js';
 import { followUpText } from '../../alerts/presentation.js';
 import type { ChartedReport } from '../../compose/request.js';
 import type { Logger } from '../../log.js';
@@ -71,9 +71,9 @@ export class TeamsOutbound {
       },
       ref,
     );
-    // Teams has no "also send to channel": an escalation is posted to the channel as well, where a
-    // thread reply would go unseen (a chat has no threads: its reply is already in the chat).
-    if (kind === 'escalate' && outcome.delivered && channel) await this.inConversation(conversation, say);
+    // Teams has no "also send to channel": an escalation or resumption is posted to the channel as
+    // well, where a thread reply would go unseen (a chat has no threads: its reply is already in the chat).
+    if (saidInChannel(kind) && outcome.delivered && channel) await this.inConversation(conversation, say);
     return outcome;
   }
 
