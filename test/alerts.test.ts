@@ -9,6 +9,7 @@ import { GraphClient } from '../src/graph/client.js';
 import { silentLogger } from '../src/log.js';
 import { type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
 import type { SqlStore } from '../src/store/sql.js';
+import { dropTo70, scriptedJudgement } from './helpers/alerts.js';
 import { D, twoNumberAccount } from './helpers/sandboxAccounts.js';
 import { storeBackends } from './helpers/stores.js';
 
@@ -239,35 +240,16 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
   it('resumes an alert that resolved too soon, said in its thread and the channel, and resolves it again once', async () => {
     // The detector's view scripted check by check (as a backtest hands it in): number A down
     // 10:00–11:00, clean at 11:30 and 12:00 (resolved), then at 12:30 the settled half hours
-    // show the drop went on from 11:00 — the same incident, not a second alert.
+    // show the drop went on through them — the same incident, not a second alert.
     const phone = { kind: 'phone' as const, key: '15550001000', label: '+1 555 000 1000', phone: '15550001000' };
-    const dropping = (from: string, to: string): Anomaly => ({
-      kind: 'delivery_drop',
-      scope: phone,
-      start: D(from) / 1000,
-      end: D(to) / 1000,
-      detectedAt: D(to) / 1000,
-      observed: 0.7,
-      expected: 0.96,
-      expectedLow: 0.94,
-      expectedHigh: 0.97,
-      severity: 'critical',
-      sent: 1000,
-      delivered: 700,
-      explanation: 'Delivery on +1 555 000 1000 fell to 70.0%.',
-    });
+    const dropping = (from: string, to: string) => dropTo70(phone, D(from) / 1000, D(to) / 1000);
     const script: Record<string, Anomaly[]> = {
       '10:30': [dropping('10:00', '10:30')],
       '11:00': [dropping('10:00', '11:00')],
       '12:30': [dropping('10:30', '12:30')],
       '13:00': [dropping('10:30', '13:00')],
     };
-    const judge: JudgeFn = async (_rule, _account, now) => {
-      const at = new Date(now).toISOString().slice(11, 16);
-      const ongoing = script[at] ?? [];
-      const rate = ongoing.length ? 0.7 : 0.96;
-      return { ongoing, recent: ongoing, now: [{ scope: phone, rate, expected: 0.96, sent: 1000 }] };
-    };
+    const judge: JudgeFn = async (_rule, _account, now) => scriptedJudgement(script, phone, now);
     const { checker: c, store, delivery } = await checker([rule('resume', 'steady')], 'replica-1', { judge });
     for (let t = D('10:00'); t <= D('15:00'); t += 30 * 60_000) {
       clock = t;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { replayChecks } from '../src/alerts/backtest/run.js';
 import type { DropRule } from '../src/alerts/checker.js';
-import type { Judgement } from '../src/alerts/judge/graph.js';
 import type { Anomaly, AnomalyScope } from '../src/analytics/anomalies.js';
 import { buildConfig } from '../src/configure.js';
+import { dropTo70, scriptedJudgement } from './helpers/alerts.js';
 
 /**
  * A backtest counts an alert that resolved too soon and resumed as one episode, as the live
@@ -12,23 +12,7 @@ import { buildConfig } from '../src/configure.js';
 const at = (hhmm: string) => Date.parse(`2026-11-24T${hhmm}:00Z`);
 const PHONE: AnomalyScope = { kind: 'phone', key: '15550001000', label: '+1 555 000 1000', phone: '15550001000' };
 
-function dropping(from: string, to: string): Anomaly {
-  return {
-    kind: 'delivery_drop',
-    scope: PHONE,
-    start: at(from) / 1000,
-    end: at(to) / 1000,
-    detectedAt: at(to) / 1000,
-    observed: 0.7,
-    expected: 0.96,
-    expectedLow: 0.94,
-    expectedHigh: 0.97,
-    severity: 'critical',
-    sent: 1000,
-    delivered: 700,
-    explanation: `+1 555 000 1000 ${from}–${to}`,
-  };
-}
+const dropping = (from: string, to: string) => dropTo70(PHONE, at(from) / 1000, at(to) / 1000);
 
 describe('a backtest of an alert that resolved too soon', () => {
   const config = buildConfig(
@@ -38,7 +22,7 @@ describe('a backtest of an alert that resolved too soon', () => {
     },
     { T: 'EAAG-resume-token' },
   );
-  // Down 10:00–11:00, clean at 11:30 and 12:00 (resolved), seen going on from 11:00 at 12:30;
+  // Down 10:00–11:00, clean at 11:30 and 12:00 (resolved), seen at 12:30 to have gone on all along;
   // then, long after, a drop of its own.
   const script: Record<string, Anomaly[]> = {
     '10:30': [dropping('10:00', '10:30')],
@@ -47,10 +31,7 @@ describe('a backtest of an alert that resolved too soon', () => {
     '13:00': [dropping('10:30', '13:00')],
     '16:00': [dropping('15:30', '16:00')],
   };
-  const judge = (now: number): Judgement => {
-    const ongoing = script[new Date(now).toISOString().slice(11, 16)] ?? [];
-    return { ongoing, recent: ongoing, now: [{ scope: PHONE, rate: ongoing.length ? 0.7 : 0.96, expected: 0.96, sent: 1000 }] };
-  };
+  const judge = (now: number) => scriptedJudgement(script, PHONE, now);
   const checkTimes = Array.from({ length: 15 }, (_, i) => at('10:00') + i * 30 * 60_000);
 
   it('is one episode, resumed once and resolved at the end; a later drop is its own', async () => {

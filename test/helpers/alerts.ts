@@ -1,5 +1,7 @@
+import type { Judgement } from '../../src/alerts/judge/graph.js';
 import { newAlertKey, newShortId } from '../../src/alerts/keys.js';
 import type { AlertContent } from '../../src/alerts/model.js';
+import type { Anomaly, AnomalyScope } from '../../src/analytics/anomalies.js';
 import type { ChatSurface } from '../../src/chat/surface.js';
 import type { Platform, StoreWith } from '../../src/store/types.js';
 
@@ -35,4 +37,32 @@ export async function postRaised(
   if (!outcome.delivered) return undefined;
   await store.alerts.saveAlertMessage({ alertKey: alert.key, platform: surface.platform, conversation, ref: outcome.ref, postedAt: now });
   return outcome.ref;
+}
+
+/** A delivery drop to 70% (from 96%) of 1,000 sent on `scope` over [start, end) in UNIX seconds, as the detector reports one. */
+export function dropTo70(scope: AnomalyScope, start: number, end: number): Anomaly {
+  return {
+    kind: 'delivery_drop',
+    scope,
+    start,
+    end,
+    detectedAt: end,
+    observed: 0.7,
+    expected: 0.96,
+    expectedLow: 0.94,
+    expectedHigh: 0.97,
+    severity: 'critical',
+    sent: 1000,
+    delivered: 700,
+    explanation: `Delivery on ${scope.label} fell to 70.0%.`,
+  };
+}
+
+/**
+ * The detector's view scripted check by check: what is going on at each check time ("HH:MM"
+ * UTC), and the scope delivering 70% while it is, 96% (as expected) otherwise.
+ */
+export function scriptedJudgement(script: Record<string, Anomaly[]>, scope: AnomalyScope, nowMs: number): Judgement {
+  const ongoing = script[new Date(nowMs).toISOString().slice(11, 16)] ?? [];
+  return { ongoing, recent: ongoing, now: [{ scope, rate: ongoing.length ? 0.7 : 0.96, expected: 0.96, sent: 1000 }] };
 }
