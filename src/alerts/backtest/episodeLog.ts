@@ -61,9 +61,8 @@ function headline(name: EpisodeName): Pick<BacktestEpisode, 'scope' | 'kind' | '
 export class EpisodeLog {
   readonly episodes: BacktestEpisode[] = [];
   private current: BacktestEpisode | undefined;
+  /** The open episode's name, kept after it resolves: a resumption carries the last one on. */
   private name: EpisodeName | undefined;
-  /** The episode that resolved last, with its name: a resumption carries it on. */
-  private resolved: { episode: BacktestEpisode; name: EpisodeName } | undefined;
   private readonly seen = new Set<string>();
   /** The open episode's earliest start (the lifecycle's `after`): where the one before it ended. */
   private floor = -Infinity;
@@ -82,10 +81,13 @@ export class EpisodeLog {
     const found = outcome.found ?? [];
     // Another incident after the open one had ended: that episode resolves now, this one opens.
     if (outcome.decision === 'reopen' && this.current) this.current.resolvedAt = now;
-    if (outcome.decision === 'resume' && this.resolved) {
-      ({ episode: this.current, name: this.name } = this.resolved);
-      this.current.resolvedAt = null;
-      this.current.resumes++;
+    // Only the last episode, resolved, can resume (the lifecycle resumes the rule's last alert).
+    if (outcome.decision === 'resume') {
+      this.current = this.episodes.at(-1);
+      if (this.current) {
+        this.current.resolvedAt = null;
+        this.current.resumes++;
+      }
     }
     if (outcome.decision === 'open' || outcome.decision === 'reopen') this.start(outcome, found, now);
     const current = this.current;
@@ -109,9 +111,7 @@ export class EpisodeLog {
     if (outcome.decision === 'update') current.updates++;
     if (outcome.decision === 'resolve') {
       current.resolvedAt = now;
-      this.resolved = { episode: current, name: this.name };
       this.current = undefined;
-      this.name = undefined;
     }
   }
 
