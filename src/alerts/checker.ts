@@ -136,8 +136,9 @@ export interface CheckOutcome {
  * when a new scope or kind appears (with a short reply in its thread), is reminded in its thread
  * every `remindEvery` while nobody acknowledged or muted it, and resolves — the message redrawn,
  * and a reply — after two clean checks in a row; should its drop turn out to have gone on, the
- * same alert resumes, said in its thread and the channel. Everything is stored before it is posted, and
- * every post is claimed per alert, target and step, so replicas and restarts post it once.
+ * same alert resumes, said in its thread and the channel. Everything is stored before it is
+ * posted, and every post is claimed per alert, target and step, so replicas and restarts post it
+ * once.
  */
 export class AlertChecker {
   private readonly leaseMs: number;

@@ -8,8 +8,8 @@ import { anomalyKey } from './judge/anomalyKey.js';
  *
  *   nothing found, nothing open          → none
  *   something found, nothing open        → open
- *   resolved, and a drop or stop found going on again before `freshAfter` had passed since the
- *     alert's last bad bucket ended → resume: it resolved too soon, and the same alert opens again
+ *   resolved, and something found that began before `freshAfter` had passed since the alert's
+ *     last bad bucket ended → resume: it resolved too soon, and the same alert opens again
  *   open, its incident over (the last check was clean) and every drop or failure burst found
  *     began at least `freshAfter` after its last bad bucket ended → reopen: it resolves, and a
  *     new alert opens
@@ -87,8 +87,9 @@ export function decide(
       // What would have kept it open had it not resolved is the same incident, seen going on again
       // as its buckets settled: that alert resumes, not a second one for the one drop. Any kind: a
       // stop seen in pieces is as much one incident.
-      const goesOn = (a: Anomaly) => rule.freshAfter !== undefined && a.start < episode.lastBadEnd + rule.freshAfter;
-      return found.some(goesOn) ? { kind: 'resume' } : { kind: 'open' };
+      const { freshAfter } = rule;
+      if (freshAfter !== undefined && found.some((a) => a.start < episode.lastBadEnd + freshAfter)) return { kind: 'resume' };
+      return { kind: 'open' };
     }
     if (!open) return { kind: 'open' };
     // A pause shorter than resolving takes is the same incident; a drop that begins after the

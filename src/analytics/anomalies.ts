@@ -263,9 +263,9 @@ function dropAnomaly(ctx: Assembly, run: number[]): Anomaly | undefined {
   // One half hour that recovered at once is a blip (a batch to a stale list), not a delivery
   // problem: it stands only while nothing after it says otherwise. (A day is never a blip.)
   // Nor is an hour alone over at once — the half hour before it as expected, the one after it
-  // settled and back within `minDropPoints`, not just halfway (a drop easing off is still a drop): two
-  // such batches in a row happen (measured: clearing them halved the hard sets' offline false
-  // alarms), and a drop worth an alert lasts longer.
+  // settled and back within `minDropPoints`, not just halfway (a drop easing off is still a
+  // drop): two such batches in a row happen (measured: clearing them halved the hard sets'
+  // offline false alarms), and a drop worth an alert lasts longer.
   const pair = run.length === 2 && run[1] === run[0]! + 1 && deliveredBefore(sc, run[0]!, s);
   const after =
     (single || pair) && !belowFloor && input.granularity === 'half_hour' ? recoveredAfter(sc, run[run.length - 1]!, s, pair) : 'dropped';

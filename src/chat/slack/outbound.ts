@@ -125,7 +125,8 @@ export class SlackOutbound {
 
   replyToAlert(channel: string, ts: string, alert: AlertContent, kind: AlertFollowUp): Promise<PostOutcome> {
     const text = escapeMrkdwn(followUpText(alert, kind));
-    // An escalation or resumption is also sent to the channel ("Also send to #channel"): a thread alone hides it.
+    // An escalation or resumption is also sent to the channel ("Also send to #channel"): a thread
+    // alone hides it.
     const broadcast = saidInChannel(kind) ? { reply_broadcast: true } : {};
     return this.attempt(channel, () =>
       this.client.chat.postMessage({ channel, thread_ts: ts, text: clip(text, LIMITS.sectionText), ...broadcast }),
