@@ -360,7 +360,11 @@ export class BucketScorer {
         const day = Math.floor(local / 86_400);
         this.key[i] = this.halfHourly ? day * 48 + Math.floor((local - day * 86_400) / 1800) : day;
       }
-      for (let i = 0; i < n; i++) this.prevDay[i] = this.sameSlot(i, 1);
+      for (let i = 0; i < n; i++) {
+        // The hour a spring-forward skipped has no slot the day before: its week goes on from the day before that.
+        const previous = this.sameSlot(i, 1);
+        this.prevDay[i] = previous >= 0 ? previous : this.sameSlot(i, 2);
+      }
       if (slotCache.size >= 16) slotCache.delete(slotCache.keys().next().value!);
       if (n) slotCache.set(cacheKey, { key: this.key.slice(0, n), prevDay: this.prevDay.slice(0, n) });
     }

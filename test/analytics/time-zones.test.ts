@@ -101,3 +101,29 @@ describe('bucket labels', () => {
     expect(mismatches).toEqual([]);
   });
 });
+
+describe('the hour a spring-forward skipped', () => {
+  it('is judged the next day against the days before the change', () => {
+    // Berlin skips 02:00–03:00 on 29 March 2026; on the 30th that hour (00:00–01:00 UTC) has no
+    // slot the day before: its week is the days before that. A drop of two hours from 02:00
+    // local starts in it (an hour alone that recovers at once is read as two stale batches).
+    const zone = 'Europe/Berlin';
+    const change = Date.UTC(2026, 2, 29, 1) / 1000;
+    const dropAt = Date.UTC(2026, 2, 30, 0) / 1000;
+    const start = change - 15 * 86_400 - HH;
+    const points: DataPoint[] = [];
+    for (let t = start; t < change + 6 * 86_400; t += HH) {
+      const rate = t >= dropAt && t < dropAt + 4 * HH ? 0.75 : 0.97 + ((t / HH) % 3 === 0 ? 0.003 : -0.0015);
+      points.push({ start: t, end: t + HH, sent: 1000, delivered: Math.round(1000 * rate) });
+    }
+    const split = 14 * 48;
+    const anomalies = detectAnomalies({
+      history: points.slice(0, split),
+      series: markSettlement(points.slice(split), 1e15, 0),
+      granularity: 'half_hour',
+      tz: zone,
+      scope: { kind: 'account', key: null, label: 'all traffic' },
+    });
+    expect(anomalies.map((a) => [a.kind, a.start, a.end])).toEqual([['delivery_drop', dropAt, dropAt + 4 * HH]]);
+  });
+});
