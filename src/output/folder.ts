@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { OutputWriteError, UsageError } from '../errors.js';
 
@@ -20,6 +20,13 @@ function reason(code: string | undefined): string {
       return `permission denied (${code})`;
     case 'EROFS':
       return 'the file system is read-only (EROFS)';
+    case 'ENOTDIR':
+    case 'EEXIST':
+      return `a part of it is a file (${code})`;
+    case 'EDANGLING':
+      return 'a part of it is a link to a folder that does not exist';
+    case 'ENOENT':
+      return 'the file system there does not take new folders (ENOENT)';
     default:
       return code ?? 'unknown error';
   }
@@ -32,6 +39,32 @@ function hintFor(code: string | undefined, flag: string): string {
 }
 
 const errnoOf = (err: unknown) => (err as NodeJS.ErrnoException).code;
+
+const failure = (code: string, path: string) => Object.assign(new Error(`${code}: ${path}`), { code });
+
+/**
+ * `mkdir -p`, one level at a time, returning the first folder it created (as `mkdirSync`'s
+ * recursive form does). Node's recursive form loops forever where a file system refuses a new
+ * folder with ENOENT under a parent that exists (`/proc`); here that is an error like any other,
+ * and a link to nothing on the way is named as such.
+ */
+export function makeFolders(path: string): string | undefined {
+  const missing: string[] = [];
+  for (let dir = path; ; dir = dirname(dir)) {
+    try {
+      if (statSync(dir).isDirectory()) break;
+      throw failure('ENOTDIR', dir);
+    } catch (err) {
+      if (errnoOf(err) !== 'ENOENT') throw err;
+    }
+    if (lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) throw failure('EDANGLING', dir);
+    missing.push(dir);
+    if (dirname(dir) === dir) break;
+  }
+  missing.reverse();
+  for (const dir of missing) mkdirSync(dir);
+  return missing[0];
+}
 
 /** A hidden name beside `path` that no other writer (another process, a second set) picks. */
 function temporaryName(path: string): string {
@@ -78,11 +111,10 @@ export class OutputFolder {
     } catch (err) {
       if (err instanceof UsageError) throw err;
       try {
-        mkdirSync(path, { recursive: true });
+        makeFolders(path);
       } catch (mkdirErr) {
         const code = errnoOf(mkdirErr);
-        const why = code === 'ENOTDIR' || code === 'EEXIST' ? 'a part of it is a file' : reason(code);
-        throw new UsageError(`${flag} ${path} cannot be created: ${why}`, hintFor(code, flag), 'E_OUT_FOLDER');
+        throw new UsageError(`${flag} ${path} cannot be created: ${reason(code)}`, hintFor(code, flag), 'E_OUT_FOLDER');
       }
     }
     const probe = temporaryName(join(path, 'probe'));
@@ -115,7 +147,7 @@ export class OutputFolder {
     try {
       for (const file of files) {
         current = this.pathOf(file.name);
-        const first = mkdirSync(dirname(current), { recursive: true });
+        const first = makeFolders(dirname(current));
         if (first) for (let dir = dirname(current); dir.startsWith(first); dir = dirname(dir)) created.push(dir);
         const tmp = temporaryName(current);
         staged.push({ tmp, path: current });

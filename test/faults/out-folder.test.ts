@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -213,4 +213,40 @@ describe('a file system that refuses the files', () => {
       expect(readdirSync(reference).sort()).toEqual(['chart.png', 'report.json', 'summary.txt']);
     },
   );
+});
+
+describe('a path that cannot become a folder', () => {
+  /** The CLI as a process, stopped after 30 s: a command that never ends fails here instead of hanging the suite. */
+  const refused = async (out: string) => {
+    const before = graph.requests.length;
+    const { code, err } = await new Promise<{ code: number; err: string }>((resolve) => {
+      const [node, ...args] = cliCommand([...REPORT, '--out', out]);
+      execFile(node!, args, { env: cliEnv(env()), cwd: dir, timeout: 30_000, killSignal: 'SIGKILL' }, (error, _out, stderr) =>
+        resolve({ code: error ? Number((error as { code?: number }).code ?? -1) : 0, err: stderr }),
+      );
+    });
+    return { code, err, graphCalls: graph.requests.length - before };
+  };
+
+  // Node's recursive mkdir spins forever here (ENOENT under a parent that exists).
+  it.skipIf(!existsSync('/proc/self'))('under /proc: refused in one line, exit 2, no Graph call', async () => {
+    const result = await refused('/proc/waba-pulse-out/daily');
+    expect(result.err).toBe(
+      'waba-pulse: --out /proc/waba-pulse-out/daily cannot be created: the file system there does not take new folders (ENOENT). Give --out a folder you can write to.\n',
+    );
+    expect(result.code).toBe(2);
+    expect(result.graphCalls).toBe(0);
+  });
+
+  it('through a link to a folder that does not exist: named as such, exit 2', async () => {
+    const link = join(dir, 'dangling');
+    symlinkSync(join(dir, 'gone'), link);
+    const result = await refused(join(link, 'out'));
+    expect(result.err).toBe(
+      `waba-pulse: --out ${join(link, 'out')} cannot be created: a part of it is a link to a folder that does not exist. Give --out a folder you can write to.\n`,
+    );
+    expect(result.code).toBe(2);
+    expect(result.graphCalls).toBe(0);
+    expect(existsSync(join(dir, 'gone'))).toBe(false);
+  });
 });
