@@ -11,6 +11,8 @@ const PATTERN = /^\s*(\d{1,9}(?:\.\d{1,3})?)\s*(s|m|min|h|d|w)\s*$/i;
 export interface DurationBounds {
   min: number;
   max: number;
+  /** A narrower bound some uses have, said beside the range (`5m or more for a graph rule`). */
+  note?: string;
 }
 
 export type DurationResult = { ok: true; ms: number } | { ok: false; message: string };
@@ -30,7 +32,7 @@ export function describeDuration(ms: number): string {
 
 export function parseDuration(value: string, bounds: DurationBounds): DurationResult {
   const match = PATTERN.exec(value);
-  const hint = `write e.g. 30m, 2h or 1d, from ${describeDuration(bounds.min)} to ${describeDuration(bounds.max)}`;
+  const hint = `write e.g. 30m, 2h or 1d, from ${describeDuration(bounds.min)} to ${describeDuration(bounds.max)}${bounds.note ? ` (${bounds.note})` : ''}`;
   if (!match) return { ok: false, message: `${quoted(value)} is not a duration — ${hint}` };
   const ms = Number(match[1]) * UNITS[match[2]!.toLowerCase()]!;
   if (!Number.isInteger(ms) || ms < bounds.min || ms > bounds.max)

@@ -340,6 +340,9 @@ describe('Graph failures exit 1 naming the account, what Graph said and what to 
     const { code, err } = await cli(['--debug', 'report', '--account', 'acme-retail'], { GRAPH_API_URL: 'http://127.0.0.1:1' });
     expect(code).toBe(1);
     expect(err).toMatch(/\n\s+at /);
+    // The error's stable code, as the README's table names it.
+    expect(err).toMatch(/\nwaba-pulse: account "acme-retail".*\ncode: E_GRAPH_UNAVAILABLE\n/);
+    expect(err).not.toContain(SECRET);
   });
 });
 
@@ -535,6 +538,16 @@ describe('waba-pulse check', () => {
     expect(code).toBe(1);
     expect(out).toContain('✓ acme-retail (104729384756102): Graph accepted the token');
     expect(out).toMatch(/✗ account "globex-support" \(109876543210987\): Graph refused the access token \(#190\/463/);
+  });
+
+  it('--online tries the tokens it has even when the rest is not ready to serve (exit 2 for the rest)', async () => {
+    const { code, out } = await cli(['check', '--online'], { INITECH_TOKEN: '' });
+    expect(code).toBe(2);
+    expect(out).toContain('✗ accounts[2].token: environment variable INITECH_TOKEN is not set');
+    expect(out).toContain('✗ env: nothing to serve: no chat platform is configured');
+    expect(out).toContain('✓ acme-retail (104729384756102): Graph accepted the token');
+    expect(out).toContain('✓ globex-support (109876543210987): Graph accepted the token');
+    expect(out).not.toContain('initech-alerts (');
   });
 });
 

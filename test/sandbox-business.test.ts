@@ -236,7 +236,7 @@ describe('pricing analytics', () => {
     );
     expect(err).toMatchObject({ code: 'E_RANGE_TOO_LONG', exitCode: 2 });
     expect((err as Error).message).toBe(
-      'the cost range starts 2025-10-21, before the one year Graph keeps pricing analytics (from 2025-11-25)',
+      'the cost range starts 2025-10-21, before the one year Graph keeps pricing analytics (its first whole day: 2025-11-26)',
     );
   });
 });
@@ -278,7 +278,8 @@ describe('template insights: off, unsupported, switched on', () => {
       ),
     ).toMatchObject({
       code: 'E_RANGE_TOO_LONG',
-      message: 'the templates range starts 2026-08-26, before the 90 days Graph keeps template analytics (from 2026-08-27)',
+      message: 'the templates range starts 2026-08-26, before the 90 days Graph keeps template analytics (its first whole day: 2026-08-28)',
+      hint: 'pick a start on or after 2026-08-28',
     });
   });
 

@@ -316,7 +316,7 @@ describe('bad input: one line, the documented exit code, nothing half-written', 
       'a cost range past the year',
       ['report', '--account', 'acme-retail', '--view', 'cost', '--from', '2025-06-01', '--to', '2025-12-31'],
       2,
-      /the cost range starts 2025-06-01, before the one year Graph keeps pricing analytics \(from 2025-11-25\)\. Pick a start on or after 2025-11-26\./,
+      /the cost range starts 2025-06-01, before the one year Graph keeps pricing analytics \(its first whole day: 2025-11-26\)\. Pick a start on or after 2025-11-26\./,
     ],
     [
       'a templates range past 90 days',

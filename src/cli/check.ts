@@ -18,7 +18,7 @@ import { graphClientFor } from './sources.js';
  * Validate the config and the environment through the same code `serve` reads them with
  * (DATABASE_URL in readEnv, status webhook settings in webhookSettings), so it refuses what
  * `serve` would; with --online, try each account's token against Graph. Prints every problem,
- * one line each; exits 2 for bad config/env, 1 if Graph refuses.
+ * one line each; exits 2 for bad config/env (the tokens still tried with --online), else 1 if Graph refuses.
  */
 export async function runCheck(opts: { online?: boolean }, io: CliIo, configPath: string | undefined, logger: Logger): Promise<number> {
   const out = (line: string) => io.stdout.write(`${redactSecrets(line)}\n`);
@@ -81,26 +81,29 @@ export async function runCheck(opts: { online?: boolean }, io: CliIo, configPath
     out(
       `! ${t.origin} → ${t.platform} ${t.conversation}: ${config.platforms.find((p) => p.key === t.platform)?.label ?? t.platform} is not set up in this environment: nothing is posted there`,
     );
-  if (missing) return 2;
-  if (!opts.online) return 0;
+  if (!opts.online) return missing ? 2 : 0;
 
+  // The tokens are worth trying whatever else is wrong (no chat platform set up yet, say): the
+  // answer is the one thing --online adds, and nothing here depends on the rest.
   const graph = graphClientFor(config, logger, io);
   let failed = 0;
   try {
     await Promise.all(
-      config.accounts.map(async (account) => {
-        try {
-          await graph.verifyAccess(graphAccount(account, tokens.get(account.id)!));
-          out(`✓ ${account.name} (${account.id}): Graph accepted the token`);
-        } catch (err) {
-          if (!isWabaPulseError(err)) throw err;
-          failed++;
-          out(`✗ ${err.message} — ${err.hint ?? ''}`);
-        }
-      }),
+      config.accounts
+        .filter((account) => tokens.has(account.id))
+        .map(async (account) => {
+          try {
+            await graph.verifyAccess(graphAccount(account, tokens.get(account.id)!));
+            out(`✓ ${account.name} (${account.id}): Graph accepted the token`);
+          } catch (err) {
+            if (!isWabaPulseError(err)) throw err;
+            failed++;
+            out(`✗ ${err.message} — ${err.hint ?? ''}`);
+          }
+        }),
     );
   } finally {
     await graph.close();
   }
-  return failed ? 1 : 0;
+  return missing ? 2 : failed ? 1 : 0;
 }

@@ -28,7 +28,8 @@ export function describeError(err: unknown, debug: boolean): { text: string; exi
   if (isWabaPulseError(err)) {
     let text = `waba-pulse: ${sentence(err.message)}${err.hint ? ` ${sentence(capitalize(err.hint))}` : ''}\n`;
     if (debug && err instanceof ConfigError && err.problems.length > 1) text += err.problems.map((p) => `  ${p}\n`).join('');
-    if (debug && err.stack) text += `${err.stack}\n`;
+    // The stable code scripts and logs match on, then where it came from.
+    if (debug) text += `code: ${err.code}\n${err.stack ? `${err.stack}\n` : ''}`;
     return { text: redactSecrets(text), exitCode: err.exitCode };
   }
   const message = err instanceof Error ? err.message : String(err);

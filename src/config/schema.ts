@@ -183,7 +183,7 @@ const dropRuleSchema = (target: z.ZodType<ChatTarget>, minTargets = 1) =>
         .enum(['graph', 'webhooks'], { error: (issue) => `${quoted(issue.input)} is not a source — use graph or webhooks` })
         .default('graph'),
       scope: scope.optional(),
-      checkEvery: duration({ min: MINUTE, max: DAY }).optional(),
+      checkEvery: duration({ min: MINUTE, max: DAY, note: '5m or more for a graph rule' }).optional(),
       remindEvery: duration({ min: 15 * MINUTE, max: 30 * DAY }).default(4 * HOUR),
       /** Minimum sent in a bucket before its delivery rate is judged. */
       minSent: z
@@ -202,16 +202,22 @@ const dropRuleSchema = (target: z.ZodType<ChatTarget>, minTargets = 1) =>
         .default('normal'),
       targets: z.array(target).min(minTargets, { error: 'needs at least one target' }),
     })
-    .superRefine((rule, ctx) => {
-      // Graph's buckets are half hours: checking them more often than every 5 minutes only spends budget.
-      if (rule.source === 'graph' && rule.checkEvery !== undefined && rule.checkEvery < 5 * MINUTE) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['checkEvery'],
-          message: `"${describeDuration(rule.checkEvery)}" is under 5m for a graph rule — Graph answers half-hourly: use 5m or more, or source: webhooks for minute checks`,
-        });
-      }
-    })
+    .superRefine(
+      (rule, ctx) => {
+        // Graph's buckets are half hours: checking them more often than every 5 minutes only spends budget.
+        if (rule.source === 'graph' && rule.checkEvery !== undefined && rule.checkEvery < 5 * MINUTE) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['checkEvery'],
+            message: `"${describeDuration(rule.checkEvery)}" is under 5m for a graph rule — Graph answers half-hourly: use 5m or more, or source: webhooks for minute checks`,
+          });
+        }
+      },
+      {
+        // Also when another key of the rule is wrong (remindEvery: 45d): check lists every problem at once.
+        when: (payload) => !payload.issues.some((issue) => issue.path?.[0] === 'checkEvery' || issue.path?.[0] === 'source'),
+      },
+    )
     .transform((rule) => ({ ...rule, checkEvery: rule.checkEvery ?? (rule.source === 'webhooks' ? MINUTE : 30 * MINUTE) }));
 
 /** Settings of a drop rule that mean nothing to a health rule: refused by name, not as a misspelling. */

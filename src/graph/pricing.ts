@@ -1,11 +1,10 @@
-import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { UsageError } from '../errors.js';
 import type { PricingPoint } from '../vocabulary/pricing.js';
 import type { TimeRange } from '../vocabulary/series.js';
 import { graphWord, MAX_PAGES, nextCursor, pagingSchema, parseAnswer } from './answer.js';
 import type { GraphAccount } from './client.js';
 import { GRAPH_LOOKBACK_SECONDS } from './defaults.js';
+import { refuseBeforeLookback } from './lookback.js';
 import { type GraphTransport, readWaba, type WabaField } from './waba.js';
 
 /**
@@ -62,14 +61,10 @@ export const PRICING_LOOKBACK_SECONDS = GRAPH_LOOKBACK_SECONDS;
 
 /** Refuse, in one line, a cost range that starts before the year Graph keeps. */
 export function checkPricingRange(range: TimeRange, nowMs: number, tz: string): void {
-  const oldest = Math.floor(nowMs / 1000) - PRICING_LOOKBACK_SECONDS;
-  if (range.start >= oldest) return;
-  const day = (ts: number) => DateTime.fromSeconds(ts, { zone: tz }).toISODate();
-  throw new UsageError(
-    `the cost range starts ${day(range.start)}, before the one year Graph keeps pricing analytics (from ${day(oldest)})`,
-    `pick a start on or after ${DateTime.fromSeconds(oldest, { zone: tz }).plus({ days: 1 }).toISODate()}`,
-    'E_RANGE_TOO_LONG',
-  );
+  refuseBeforeLookback(range, Math.floor(nowMs / 1000) - PRICING_LOOKBACK_SECONDS, tz, {
+    range: 'cost',
+    kept: 'one year Graph keeps pricing analytics',
+  });
 }
 
 function filters(q: PricingQuery): string {

@@ -1,11 +1,11 @@
-import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { TemplateBatchError, UsageError } from '../errors.js';
+import { TemplateBatchError } from '../errors.js';
 import type { TimeRange } from '../vocabulary/series.js';
 import type { TemplateDay, TemplateInfo } from '../vocabulary/templates.js';
 import { graphId, graphWord, MAX_PAGES, nextCursor, pagingSchema, parseAnswer } from './answer.js';
 import type { GraphAccount } from './client.js';
 import { edgeUrl } from './fields.js';
+import { refuseBeforeLookback } from './lookback.js';
 import { type GraphTransport, readWaba, type WabaField, type WabaList, wabaList } from './waba.js';
 
 const templateSchema = z.looseObject({
@@ -39,13 +39,7 @@ export const TEMPLATE_IDS_PER_CALL = 10;
 /** Refuse, in one line, a templates range reaching past the 90 days Graph keeps. */
 export function checkTemplateRange(range: TimeRange, nowMs: number): void {
   const oldest = Math.floor(nowMs / 1000) - TEMPLATE_LOOKBACK_DAYS * 86_400;
-  if (range.start >= oldest) return;
-  const day = (ts: number) => DateTime.fromSeconds(ts, { zone: 'UTC' }).toISODate();
-  throw new UsageError(
-    `the templates range starts ${day(range.start)}, before the ${TEMPLATE_LOOKBACK_DAYS} days Graph keeps template analytics (from ${day(oldest)})`,
-    `pick a start on or after ${DateTime.fromSeconds(oldest, { zone: 'UTC' }).plus({ days: 1 }).toISODate()}`,
-    'E_RANGE_TOO_LONG',
-  );
+  refuseBeforeLookback(range, oldest, 'UTC', { range: 'templates', kept: `${TEMPLATE_LOOKBACK_DAYS} days Graph keeps template analytics` });
 }
 
 const count = z.number().int().nonnegative();

@@ -81,6 +81,14 @@ describe('config validation', () => {
     expect(problems({ checkEvery: '2m' })).toEqual([
       'alerts[0].checkEvery: "2m" is under 5m for a graph rule — Graph answers half-hourly: use 5m or more, or source: webhooks for minute checks',
     ]);
+    // Every problem of the rule at once, not the one a wrong neighbour would hide.
+    expect(problems({ checkEvery: '2m', remindEvery: '45d' })).toEqual([
+      'alerts[0].remindEvery: "45d" is out of range — write e.g. 30m, 2h or 1d, from 15m to 30d',
+      'alerts[0].checkEvery: "2m" is under 5m for a graph rule — Graph answers half-hourly: use 5m or more, or source: webhooks for minute checks',
+    ]);
+    expect(problems({ checkEvery: '30s' })).toEqual([
+      'alerts[0].checkEvery: "30s" is out of range — write e.g. 30m, 2h or 1d, from 1m to 1d (5m or more for a graph rule)',
+    ]);
   });
 
   it('asks for a token when none is given', () => {
