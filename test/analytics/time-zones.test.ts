@@ -28,6 +28,18 @@ function changes(zone: string): number[] {
   return out;
 }
 
+/** Half hours judged after their first fortnight, settled, in `zone`. */
+function detectAfterFortnight(points: DataPoint[], zone: string) {
+  const split = 14 * 48;
+  return detectAnomalies({
+    history: points.slice(0, split),
+    series: markSettlement(points.slice(split), 1e15, 0),
+    granularity: 'half_hour',
+    tz: zone,
+    scope: { kind: 'account', key: null, label: 'all traffic' },
+  });
+}
+
 describe.each(HALF_HOUR_ZONES)('bucket slots in %s', (zone) => {
   it('gives every half hour of a year the offset Luxon gives it, including right at each change', () => {
     const wrong: string[] = [];
@@ -66,15 +78,7 @@ describe.each(HALF_HOUR_ZONES)('bucket slots in %s', (zone) => {
         const rate = (night ? 0.9 : 0.97) + ((t / HH) % 3 === 0 ? 0.002 : -0.001);
         points.push({ start: t, end: t + HH, sent, delivered: Math.round(sent * rate) });
       }
-      const split = 14 * 48;
-      const anomalies = detectAnomalies({
-        history: points.slice(0, split),
-        series: markSettlement(points.slice(split), 1e15, 0),
-        granularity: 'half_hour',
-        tz: zone,
-        scope: { kind: 'account', key: null, label: 'all traffic' },
-      });
-      expect(anomalies.map((a) => a.explanation)).toEqual([]);
+      expect(detectAfterFortnight(points, zone).map((a) => a.explanation)).toEqual([]);
     }
   });
 });
@@ -116,14 +120,6 @@ describe('the hour a spring-forward skipped', () => {
       const rate = t >= dropAt && t < dropAt + 4 * HH ? 0.75 : 0.97 + ((t / HH) % 3 === 0 ? 0.003 : -0.0015);
       points.push({ start: t, end: t + HH, sent: 1000, delivered: Math.round(1000 * rate) });
     }
-    const split = 14 * 48;
-    const anomalies = detectAnomalies({
-      history: points.slice(0, split),
-      series: markSettlement(points.slice(split), 1e15, 0),
-      granularity: 'half_hour',
-      tz: zone,
-      scope: { kind: 'account', key: null, label: 'all traffic' },
-    });
-    expect(anomalies.map((a) => [a.kind, a.start, a.end])).toEqual([['delivery_drop', dropAt, dropAt + 4 * HH]]);
+    expect(detectAfterFortnight(points, zone).map((a) => [a.kind, a.start, a.end])).toEqual([['delivery_drop', dropAt, dropAt + 4 * HH]]);
   });
 });
