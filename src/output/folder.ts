@@ -48,7 +48,7 @@ const failure = (code: string, path: string) => Object.assign(new Error(`${code}
  * folder with ENOENT under a parent that exists (`/proc`); here that is an error like any other,
  * and a link to nothing on the way is named as such.
  */
-export function makeFolders(path: string): string | undefined {
+function makeFolders(path: string): string | undefined {
   const missing: string[] = [];
   for (let dir = path; ; dir = dirname(dir)) {
     try {
@@ -61,9 +61,17 @@ export function makeFolders(path: string): string | undefined {
     missing.push(dir);
     if (dirname(dir) === dir) break;
   }
-  missing.reverse();
-  for (const dir of missing) mkdirSync(dir);
-  return missing[0];
+  let first: string | undefined;
+  for (const dir of missing.reverse()) {
+    try {
+      mkdirSync(dir);
+      first ??= dir;
+    } catch (err) {
+      // Another writer made it first (two reports into one folder): as good.
+      if (errnoOf(err) !== 'EEXIST' || !statSync(dir).isDirectory()) throw err;
+    }
+  }
+  return first;
 }
 
 /** A hidden name beside `path` that no other writer (another process, a second set) picks. */
