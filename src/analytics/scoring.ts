@@ -349,25 +349,7 @@ export class BucketScorer {
     this.perDay = this.halfHourly ? 48 : 1;
     this.key = a.i32.key;
     this.prevDay = a.i32.prevDay;
-    const cacheKey = `${tz}|${granularity}|${n}|${this.starts[0]}|${this.starts[n - 1]}`;
-    const cached = n ? slotCache.get(cacheKey) : undefined;
-    if (cached) {
-      this.key.set(cached.key);
-      this.prevDay.set(cached.prevDay);
-    } else {
-      for (let i = 0; i < n; i++) {
-        const local = this.starts[i]! + offsetMinutes(this.starts[i]!, tz) * 60;
-        const day = Math.floor(local / 86_400);
-        this.key[i] = this.halfHourly ? day * 48 + Math.floor((local - day * 86_400) / 1800) : day;
-      }
-      for (let i = 0; i < n; i++) {
-        // The hour a spring-forward skipped has no slot the day before: its week goes on from the day before that.
-        const previous = this.sameSlot(i, 1);
-        this.prevDay[i] = previous >= 0 ? previous : this.sameSlot(i, 2);
-      }
-      if (slotCache.size >= 16) slotCache.delete(slotCache.keys().next().value!);
-      if (n) slotCache.set(cacheKey, { key: this.key.slice(0, n), prevDay: this.prevDay.slice(0, n) });
-    }
+    this.laySlots(tz, `${tz}|${granularity}|${n}|${this.starts[0]}|${this.starts[n - 1]}`);
     this.p0 = a.f64.p0;
     this.pooledRate = a.f64.pooledRate;
     this.pool = a.f64.pool;
@@ -394,6 +376,29 @@ export class BucketScorer {
     this.residualExpected = RESIDUALS.m;
     this.residualAt = RESIDUALS.at;
     this.ordered = ORDERED;
+  }
+
+  /** Each bucket's local slot (`key`) and the same slot's bucket the day before (`prevDay`), cached by grid and zone. */
+  private laySlots(tz: string, cacheKey: string): void {
+    const n = this.n;
+    const cached = n ? slotCache.get(cacheKey) : undefined;
+    if (cached) {
+      this.key.set(cached.key);
+      this.prevDay.set(cached.prevDay);
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      const local = this.starts[i]! + offsetMinutes(this.starts[i]!, tz) * 60;
+      const day = Math.floor(local / 86_400);
+      this.key[i] = this.halfHourly ? day * 48 + Math.floor((local - day * 86_400) / 1800) : day;
+    }
+    for (let i = 0; i < n; i++) {
+      // The hour a spring-forward skipped has no slot the day before: its week goes on from the day before that.
+      const previous = this.sameSlot(i, 1);
+      this.prevDay[i] = previous >= 0 ? previous : this.sameSlot(i, 2);
+    }
+    if (slotCache.size >= 16) slotCache.delete(slotCache.keys().next().value!);
+    if (n) slotCache.set(cacheKey, { key: this.key.slice(0, n), prevDay: this.prevDay.slice(0, n) });
   }
 
   /** Index of the same slot `days` earlier, or -1 (a slot skipped by a daylight-saving change). */
