@@ -205,6 +205,36 @@ describe.each(backends)('settle curves learned on $name', (backend) => {
   }, 60_000);
 });
 
+describe('an alert on a quiet day', () => {
+  it('resolves within hours of its drop ending on a Sunday, when each number sends a few hundred a half hour', async () => {
+    // Monday morning: the sandbox's incidents fall on Sunday, its lightest day. A scope back to
+    // normal reads a point or two under its expected rate by chance alone at that volume; read as
+    // still down, the 13:00–17:30 drop's alert stayed open until midnight.
+    const monday = Date.UTC(2026, 11, 7, 4, 0);
+    const sunday = await startSandbox({ accounts: sampleAccounts(monday), now: () => monday, token: TOKEN, callsPerHour: 100_000 });
+    try {
+      const { stdout, stderr, out } = capturedOutput();
+      const code = await runCli(['--config', configPath, 'backtest', '--account', 'acme-retail', '--last', '7d', '--format', 'json'], {
+        stdout,
+        stderr,
+        env: { T: TOKEN, GRAPH_API_URL: sunday.url, DATABASE_URL: 'sqlite::memory:' },
+        cwd: dir,
+        now: () => monday,
+      });
+      expect(code).toBe(0);
+      const episodes = JSON.parse(out()).episodes as Array<{ firstBucketStart: string; resolvedAt: string | null }>;
+      // The episode the drop is in: the last to begin before its end.
+      const drop = episodes.filter((e) => Date.parse(e.firstBucketStart) < Date.parse('2026-12-06T17:30:00+05:30')).at(-1);
+      expect(drop).toBeDefined();
+      expect(drop!.resolvedAt).not.toBeNull();
+      // Its last bad half hour ends at 17:30; its deliveries settle within the hour, then two clean checks.
+      expect(Date.parse(drop!.resolvedAt!)).toBeLessThanOrEqual(Date.parse('2026-12-06T21:00:00+05:30'));
+    } finally {
+      await sunday.close();
+    }
+  }, 60_000);
+});
+
 describe('waba-pulse backtest of a source: webhooks rule', () => {
   const ACME = sampleAccounts(NOW)[0]!;
   const storePath = join(dir, 'webhooks.db');

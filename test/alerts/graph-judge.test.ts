@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgeAlertScopes, ruleDetection } from '../../src/alerts/judge/graph.js';
+import { deliversAsExpected, judgeAlertScopes, ruleDetection } from '../../src/alerts/judge/graph.js';
 import type { DetectionSettings } from '../../src/analytics/detectionSettings.js';
 import { arrivedAt, DEFAULT_SETTLE_CURVE, type SettleCurve } from '../../src/analytics/settle.js';
 import type { DataPoint } from '../../src/vocabulary/series.js';
@@ -161,6 +161,19 @@ describe('the Graph judge of an alert check', () => {
     // only to ±4 and ±8 points of their shares. It is the drop, not a recovery.
     expect(now.rate!).toBeLessThan(0.9);
     expect(now.expected! - now.rate!).toBeGreaterThan(0.07);
+  });
+
+  it('reads a quiet scope back to normal within its chance spread, never 3 points down', () => {
+    const scope = { kind: 'account' as const, key: null, label: 'all traffic' };
+    // 400 sent in the hour at 96% expected: the binomial alone wanders ±1 point.
+    const at = (rate: number, spread?: number) => deliversAsExpected({ scope, rate, expected: 0.96, sent: 400, spread }, 200);
+    const spread = Math.sqrt((0.96 * 0.04) / 400);
+    expect(at(0.945, spread)).toBe(true);
+    expect(at(0.945)).toBe(false);
+    // However wide the spread, a drop as deep as an hour's must be is still a drop.
+    expect(at(0.93, 0.05)).toBe(false);
+    expect(at(0.94, 0.05)).toBe(true);
+    expect(deliversAsExpected({ scope, rate: 0.5, expected: 0.96, sent: 100, spread }, 200)).toBeUndefined();
   });
 });
 

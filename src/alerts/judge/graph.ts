@@ -133,6 +133,13 @@ export interface ScopeNow {
   /** What the last hour was expected to deliver (null when there is no baseline). */
   expected: number | null;
   sent: number;
+  /**
+   * How far that hour's rate wanders by chance alone at what it sent (binomial, rate units): a
+   * quiet scope back to normal reads this far under its expected rate often. The scope's own
+   * wander is left out: counted too, noisy scopes resolved while still wandering low and opened
+   * again as new alerts (measured: one more false alarm on each of two held-out sets).
+   */
+  spread?: number | undefined;
   /** The last hours, bucket by bucket, of a scope with an anomaly going on: for the alert's chart. */
   trail?: Array<{ start: number; rate: number | null; expected: number | null; sent: number }> | undefined;
 }
@@ -156,16 +163,25 @@ export interface Judgement {
   now: ScopeNow[];
 }
 
-/** Points under the expected rate a scope may be and still deliver as it should. */
+/** Points under the expected rate a scope may be and still deliver as it should… */
 const RECOVERY_MARGIN = 0.01;
+/**
+ * …or, where its hour sent few, two of its binomial spreads — never more than this (under the 3 points
+ * an hour's drop must average at normal sensitivity, so a drop still going on never reads as back).
+ * With a point alone, a scope sending a few hundred an hour read as still down one check in four
+ * or so after it had recovered, and an alert needing two clean checks in a row stayed open for
+ * hours: on a quiet Sunday evening, until midnight.
+ */
+const RECOVERY_MAX_MARGIN = 0.025;
 
 /**
- * Whether a scope's newest hour delivers within `margin` of what it was expected to; `undefined`
- * when it sent too few, or has no baseline, to tell.
+ * Whether a scope's newest hour delivers within `margin` of what it was expected to (wider by its
+ * spread, up to `RECOVERY_MAX_MARGIN`); `undefined` when it sent too few, or has no baseline, to tell.
  */
 export function deliversAsExpected(now: ScopeNow, minSent: number, margin = RECOVERY_MARGIN): boolean | undefined {
   if (now.sent < minSent || now.rate === null || now.expected === null) return undefined;
-  return now.rate >= now.expected - margin;
+  const noise = Math.min(RECOVERY_MAX_MARGIN, 2 * (now.spread ?? 0));
+  return now.rate >= now.expected - Math.max(margin, noise);
 }
 
 /** A bucket tells whether a scope is back to normal once the share of its deliveries in is known to this (the default curve: an hour after it ends). */
@@ -275,11 +291,13 @@ function scopeAsItStands(
       });
     }
   }
+  const expected = baselined > 0 ? expectedDelivered / baselined : null;
   return {
     scope,
     rate: sent > 0 ? Math.min(1, delivered / sent) : null,
-    expected: baselined > 0 ? expectedDelivered / baselined : null,
+    expected,
     sent,
+    ...(expected !== null && sent > 0 ? { spread: Math.sqrt((expected * (1 - expected)) / sent) } : {}),
     ...(trail ? { trail } : {}),
   };
 }
