@@ -143,7 +143,7 @@ describe('waba-pulse backtest', () => {
       ],
       [
         ['--from', '2022-01-01', '--to', '2022-01-10'],
-        /^waba-pulse: the range starts 2022-01-01, too far back: Graph keeps a year, and each check needs 8 days before it\. Start on or after 2025-12-03\.\n$/,
+        /^waba-pulse: the range starts 2022-01-01, too far back: Graph keeps a year, and each check needs 8 days before it\. Start on or after 2025-12-04\.\n$/,
       ],
       [['--from', '2027-01-01', '--to', '2027-01-05'], /is in the future/],
       [['--last', '60d'], /^waba-pulse: a backtest of 60 days is longer than 31\. Replay up to 31 days at a time/],

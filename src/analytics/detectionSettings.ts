@@ -37,8 +37,9 @@ export interface DetectionSettings {
    * …and, over several half hours, lose this many a half hour on average (10: two points — the
    * least a run could drop when it was set; `normal` asks 3 since — at 500 a half hour, the least
    * a material drop sends; the smallest material drop loses 25): a trickle of a few messages a
-   * half hour held for a day adds up to 50 without being worth an alert. Both guard against the many chances 48 half hours a day give
-   * noise; a day is one bucket, a whole day's evidence, held to neither.
+   * half hour held for a day adds up to 50 without being worth an alert. Both guard against the
+   * many chances 48 half hours a day give noise; a day is one bucket, a whole day's evidence,
+   * held to neither.
    */
   minExcessPerHalfHour: number;
   /** A bucket at this multiple of its usual volume is a campaign… */

@@ -10,6 +10,7 @@ import { accountToken } from '../config/tokens.js';
 import { loadConfig } from '../configure.js';
 import { UsageError } from '../errors.js';
 import { GRAPH_LOOKBACK_SECONDS } from '../graph/defaults.js';
+import { firstWholeDay } from '../graph/lookback.js';
 import type { Logger } from '../log.js';
 import { type OutputFile, OutputFolder } from '../output/folder.js';
 import { endingByNow, resolveRange } from '../query/range.js';
@@ -97,7 +98,8 @@ export function planBacktest(config: Config, opts: BacktestOptions, nowMs: numbe
   // Graph keeps a year; status webhooks are replayed from the store, as far back as it holds them.
   const oldest = Math.floor(nowMs / 1000) - GRAPH_LOOKBACK_SECONDS + HISTORY_DAYS * 86_400;
   if (rule.source === 'graph' && range.start < oldest) {
-    const day = DateTime.fromSeconds(oldest, { zone: account.timezone }).toISODate();
+    // Named by the first day that starts after the oldest instant: the oldest's own day begins before it.
+    const day = firstWholeDay(oldest, account.timezone);
     throw new UsageError(
       `the range starts ${DateTime.fromSeconds(range.start, { zone: account.timezone }).toISODate()}, too far back: Graph keeps a year, and each check needs ${HISTORY_DAYS} days before it`,
       `start on or after ${day}`,

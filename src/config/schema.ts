@@ -168,6 +168,9 @@ const digestSchema = (target: z.ZodType<ChatTarget>) =>
     targets: z.array(target).min(1, { error: 'needs at least one target' }),
   });
 
+/** Graph's buckets are half hours: checking them more often than this only spends budget. */
+const GRAPH_MIN_CHECK = 5 * MINUTE;
+
 const dropRuleSchema = (target: z.ZodType<ChatTarget>, minTargets = 1) =>
   z
     .strictObject({
@@ -183,7 +186,7 @@ const dropRuleSchema = (target: z.ZodType<ChatTarget>, minTargets = 1) =>
         .enum(['graph', 'webhooks'], { error: (issue) => `${quoted(issue.input)} is not a source — use graph or webhooks` })
         .default('graph'),
       scope: scope.optional(),
-      checkEvery: duration({ min: MINUTE, max: DAY, note: '5m or more for a graph rule' }).optional(),
+      checkEvery: duration({ min: MINUTE, max: DAY, note: `${describeDuration(GRAPH_MIN_CHECK)} or more for a graph rule` }).optional(),
       remindEvery: duration({ min: 15 * MINUTE, max: 30 * DAY }).default(4 * HOUR),
       /** Minimum sent in a bucket before its delivery rate is judged. */
       minSent: z
@@ -204,12 +207,12 @@ const dropRuleSchema = (target: z.ZodType<ChatTarget>, minTargets = 1) =>
     })
     .superRefine(
       (rule, ctx) => {
-        // Graph's buckets are half hours: checking them more often than every 5 minutes only spends budget.
-        if (rule.source === 'graph' && rule.checkEvery !== undefined && rule.checkEvery < 5 * MINUTE) {
+        if (rule.source === 'graph' && rule.checkEvery !== undefined && rule.checkEvery < GRAPH_MIN_CHECK) {
+          const least = describeDuration(GRAPH_MIN_CHECK);
           ctx.addIssue({
             code: 'custom',
             path: ['checkEvery'],
-            message: `"${describeDuration(rule.checkEvery)}" is under 5m for a graph rule — Graph answers half-hourly: use 5m or more, or source: webhooks for minute checks`,
+            message: `"${describeDuration(rule.checkEvery)}" is under ${least} for a graph rule — Graph answers half-hourly: use ${least} or more, or source: webhooks for minute checks`,
           });
         }
       },

@@ -166,11 +166,11 @@ export interface Judgement {
 /** Points under the expected rate a scope may be and still deliver as it should… */
 const RECOVERY_MARGIN = 0.01;
 /**
- * …or, where its hour sent few, two of its binomial spreads — never more than this (under the 3 points
- * an hour's drop must average at normal sensitivity, so a drop still going on never reads as back).
- * With a point alone, a scope sending a few hundred an hour read as still down one check in four
- * or so after it had recovered, and an alert needing two clean checks in a row stayed open for
- * hours: on a quiet Sunday evening, until midnight.
+ * …or, where its hour sent few, two of its binomial spreads — never more than this (under the 3
+ * points an hour's drop must average at normal sensitivity, so a drop still going on never reads
+ * as back). With a point alone, a scope sending a few hundred an hour read as still down one check
+ * in four or so after it had recovered, and an alert needing two clean checks in a row stayed open
+ * for hours: on a quiet Sunday evening, until midnight.
  */
 const RECOVERY_MAX_MARGIN = 0.025;
 
