@@ -263,7 +263,7 @@ export class AlertChecker {
         ...(health ? {} : { freshAfter: (this.cleanToResolve * rule.checkEvery) / 1000 }),
       },
       quiet,
-      episode && !health ? recovered(episode, judgement, rule.minSent) : true,
+      episode && !health ? recovered(episode, judgement, rule) : true,
     );
     const fresh = decision.kind === 'open' || decision.kind === 'reopen';
     const ids = fresh

@@ -1,9 +1,10 @@
 import type { Anomaly } from '../analytics/anomalies.js';
+import { detectionSettings } from '../analytics/detectionSettings.js';
 import { rankAnomalies } from '../analytics/ranking.js';
 import { clockTime, formatRate } from '../report/format.js';
 import { isHealthKind } from '../vocabulary/anomalyKinds.js';
 import { anomalyKey, parseAnomalyKey, scopeKeyOf } from './judge/anomalyKey.js';
-import { deliversAsExpected, type Judgement } from './judge/graph.js';
+import { type AlertRuleView, deliversAsExpected, type Judgement, recoveryCap, ruleDetection } from './judge/graph.js';
 import type { HealthUndo } from './judge/health.js';
 import type { EpisodeState } from './lifecycle.js';
 import type { AlertChartData, AlertLine } from './model.js';
@@ -14,7 +15,13 @@ import type { AlertChartData, AlertLine } from './model.js';
  */
 
 /** Every scope the episode alerted on delivers what it should again, or says too little to tell. */
-export function recovered(episode: EpisodeState, judgement: Judgement, minSent: number): boolean {
+export function recovered(
+  episode: EpisodeState,
+  judgement: Judgement,
+  rule: Pick<AlertRuleView, 'minSent' | 'sensitivity' | 'rateFloor'>,
+): boolean {
+  const { minSent } = rule;
+  const cap = recoveryCap(detectionSettings(ruleDetection(rule)));
   return episode.announced.every((key) => {
     const { kind, scopeKind, scopeKey } = parseAnomalyKey(key);
     const now = judgement.now.find((s) => s.scope.kind === scopeKind && (s.scope.key ?? '') === scopeKey);
@@ -22,7 +29,7 @@ export function recovered(episode: EpisodeState, judgement: Judgement, minSent: 
     if (kind === 'volume_drop') return now.sent > 0;
     // Failures back near their usual rate (1 − failure rate, as delivery), however few were sent.
     if (kind === 'failure_burst') return deliversAsExpected(now, 0) ?? true;
-    return kind !== 'delivery_drop' || (deliversAsExpected(now, minSent) ?? true);
+    return kind !== 'delivery_drop' || (deliversAsExpected(now, minSent, undefined, cap) ?? true);
   });
 }
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { deliversAsExpected, judgeAlertScopes, ruleDetection } from '../../src/alerts/judge/graph.js';
-import type { DetectionSettings } from '../../src/analytics/detectionSettings.js';
+import { recovered } from '../../src/alerts/content.js';
+import { anomalyKey } from '../../src/alerts/judge/anomalyKey.js';
+import { deliversAsExpected, judgeAlertScopes, recoveryCap, ruleDetection } from '../../src/alerts/judge/graph.js';
+import { type DetectionSettings, detectionSettings } from '../../src/analytics/detectionSettings.js';
 import { arrivedAt, DEFAULT_SETTLE_CURVE, type SettleCurve } from '../../src/analytics/settle.js';
 import type { DataPoint } from '../../src/vocabulary/series.js';
 import { seededRandom } from '../helpers/random.js';
@@ -174,6 +176,33 @@ describe('the Graph judge of an alert check', () => {
     expect(at(0.93, 0.05)).toBe(false);
     expect(at(0.94, 0.05)).toBe(true);
     expect(deliversAsExpected({ scope, rate: 0.5, expected: 0.96, sent: 100, spread }, 200)).toBeUndefined();
+  });
+
+  it("keeps the chance allowance under the rule's own hour drop: at high sensitivity 2.3 points down is not back", () => {
+    const scope = { kind: 'account' as const, key: null, label: 'all traffic' };
+    const reading = { scope, rate: 0.937, expected: 0.96, sent: 400, spread: 0.05 };
+    const capAt = (sensitivity: DetectionSettings['sensitivity']) => recoveryCap(detectionSettings({ sensitivity }));
+    // An hour's drop must average 3 points at normal, 2.5 at high, 4 at low: the allowance stays half a point under.
+    expect([capAt('low'), capAt('normal'), capAt('high')].map((c) => Math.round(c * 1000) / 10)).toEqual([3.5, 2.5, 2]);
+    expect(deliversAsExpected(reading, 200, undefined, capAt('normal'))).toBe(true);
+    expect(deliversAsExpected(reading, 200, undefined, capAt('high'))).toBe(false);
+    // The alert's own rule decides: an episode on the account resolves at normal, not at high.
+    const episode = {
+      alertKey: 'k',
+      shortId: 'A-TEST',
+      status: 'open' as const,
+      openedAt: 0,
+      lastNotifiedAt: 0,
+      reminders: 0,
+      cleanChecks: 1,
+      resolvedAt: null,
+      announced: [anomalyKey({ kind: 'delivery_drop', scope })],
+      firstBucketStart: 0,
+      lastBadEnd: 0,
+    };
+    const judgement = { ongoing: [], recent: [], now: [reading] };
+    expect(recovered(episode, judgement, { minSent: 200 })).toBe(true);
+    expect(recovered(episode, judgement, { minSent: 200, sensitivity: 'high' })).toBe(false);
   });
 });
 

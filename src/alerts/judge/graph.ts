@@ -166,21 +166,29 @@ export interface Judgement {
 /** Points under the expected rate a scope may be and still deliver as it should… */
 const RECOVERY_MARGIN = 0.01;
 /**
- * …or, where its hour sent few, two of its binomial spreads — never more than this (under the 3
- * points an hour's drop must average at normal sensitivity, so a drop still going on never reads
- * as back). With a point alone, a scope sending a few hundred an hour read as still down one check
- * in four or so after it had recovered, and an alert needing two clean checks in a row stayed open
- * for hours: on a quiet Sunday evening, until midnight.
+ * …or, where its hour sent few, two of its binomial spreads — never within half a point of what an
+ * hour's drop must average at the rule's sensitivity (`minDropPointsShort`), so a drop still going
+ * on never reads as back. With a point alone, a scope sending a few hundred an hour read as still
+ * down one check in four or so after it had recovered, and an alert needing two clean checks in a
+ * row stayed open for hours: on a quiet Sunday evening, until midnight.
  */
-const RECOVERY_MAX_MARGIN = 0.025;
+export function recoveryCap(settings: Pick<DetectionSettings, 'minDropPointsShort'>): number {
+  return Math.max(RECOVERY_MARGIN, settings.minDropPointsShort / 100 - 0.005);
+}
+const NORMAL_RECOVERY_CAP = recoveryCap(detectionSettings({}));
 
 /**
  * Whether a scope's newest hour delivers within `margin` of what it was expected to (wider by its
- * spread, up to `RECOVERY_MAX_MARGIN`); `undefined` when it sent too few, or has no baseline, to tell.
+ * spread, up to `cap`); `undefined` when it sent too few, or has no baseline, to tell.
  */
-export function deliversAsExpected(now: ScopeNow, minSent: number, margin = RECOVERY_MARGIN): boolean | undefined {
+export function deliversAsExpected(
+  now: ScopeNow,
+  minSent: number,
+  margin = RECOVERY_MARGIN,
+  cap = NORMAL_RECOVERY_CAP,
+): boolean | undefined {
   if (now.sent < minSent || now.rate === null || now.expected === null) return undefined;
-  const noise = Math.min(RECOVERY_MAX_MARGIN, 2 * (now.spread ?? 0));
+  const noise = Math.min(cap, 2 * (now.spread ?? 0));
   return now.rate >= now.expected - Math.max(margin, noise);
 }
 
