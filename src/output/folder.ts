@@ -51,12 +51,9 @@ const failure = (code: string, path: string) => Object.assign(new Error(`${code}
 function makeFolders(path: string): string | undefined {
   const missing: string[] = [];
   for (let dir = path; ; dir = dirname(dir)) {
-    try {
-      if (statSync(dir).isDirectory()) break;
-      throw failure('ENOTDIR', dir);
-    } catch (err) {
-      if (errnoOf(err) !== 'ENOENT') throw err;
-    }
+    const found = statSync(dir, { throwIfNoEntry: false });
+    if (found?.isDirectory()) break;
+    if (found) throw failure('ENOTDIR', dir);
     if (lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) throw failure('EDANGLING', dir);
     missing.push(dir);
     if (dirname(dir) === dir) break;

@@ -175,7 +175,7 @@ const RECOVERY_MARGIN = 0.01;
 export function recoveryCap(settings: Pick<DetectionSettings, 'minDropPointsShort'>): number {
   return Math.max(RECOVERY_MARGIN, settings.minDropPointsShort / 100 - 0.005);
 }
-const NORMAL_RECOVERY_CAP = recoveryCap(detectionSettings({}));
+const NORMAL_RECOVERY_CAP = recoveryCap(detectionSettings());
 
 /**
  * Whether a scope's newest hour delivers within `margin` of what it was expected to (wider by its
@@ -372,7 +372,8 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
     // A drop seen only as its buckets settle may still be going on in the younger ones — unless the
     // newest hour with its deliveries mostly in is no longer down by as much as an hour's drop
     // must be: then it is over, and left to reports (an alert would open on a drop already gone).
-    if (deliversAsExpected(scopeNow, minSent, settings.minDropPointsShort / 100) !== true) settling.push(...settlingHere);
+    if (deliversAsExpected(scopeNow, minSent, settings.minDropPointsShort / 100, recoveryCap(settings)) !== true)
+      settling.push(...settlingHere);
   }
   return { ongoing, settling, recent, now };
 }
