@@ -249,4 +249,17 @@ describe('a path that cannot become a folder', () => {
     expect(result.graphCalls).toBe(0);
     expect(existsSync(join(dir, 'gone'))).toBe(false);
   });
+
+  it('under a file: named as such, exit 2, the file untouched', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'kept\n');
+    const out = join(file, 'daily', 'today');
+    const result = await refused(out);
+    expect(result.err).toBe(
+      `waba-pulse: --out ${out} cannot be created: a part of it is a file (ENOTDIR). Give --out a folder you can write to.\n`,
+    );
+    expect(result.code).toBe(2);
+    expect(result.graphCalls).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe('kept\n');
+  });
 });
