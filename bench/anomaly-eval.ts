@@ -25,7 +25,8 @@
  *
  * Seeded: the same figures every run (SEED=… for another draw of the same generators, as the README's
  * figures on data never tuned on). Run: npm run bench:anomaly [-- --quick] [-- --misses]
- * [-- --set hard] (one set; repeatable) [-- --skip-online].
+ * [-- --set hard] (one set; repeatable) [-- --skip-online] [-- --set hard --trace 17:2] (account
+ * 17's third incident traced check by check, nothing else run).
  */
 import { type AnomalyScope, detectAnomalies } from '../src/analytics/anomalies.js';
 import { fillGaps, markSettlement } from '../src/analytics/buckets.js';
@@ -40,6 +41,7 @@ import { online } from './anomaly/online.js';
 import { plainTest } from './anomaly/plainTest.js';
 import { type Alarm, median, perAccount30, type Scored, score } from './anomaly/score.js';
 import { generateShifting, SHIFTING_START } from './anomaly/shifting.js';
+import { traceIncident } from './anomaly/trace.js';
 import { zTestDrops } from './anomaly/zTest.js';
 
 const SEED = Number(process.env.SEED ?? 20261125);
@@ -47,6 +49,7 @@ const QUICK = process.argv.includes('--quick');
 const MISSES = process.argv.includes('--misses');
 const SKIP_ONLINE = process.argv.includes('--skip-online');
 const ONLY = process.argv.flatMap((a, i) => (a === '--set' ? [process.argv[i + 1]!.toUpperCase()] : []));
+const TRACE = process.argv.flatMap((a, i) => (a === '--trace' ? [process.argv[i + 1] ?? ''] : []))[0];
 const DAY_S = 86_400;
 const WARMUP_DAYS = 7;
 const JUDGED_DAYS = 28;
@@ -399,6 +402,18 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const sets = evalSets();
   console.log(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  if (TRACE !== undefined) {
+    const [account, incident] = TRACE.split(':').map(Number);
+    const set = sets.length === 1 ? sets[0] : undefined;
+    const traced = set?.accounts.find((a) => a.index === account);
+    if (!set || !traced || !Number.isInteger(incident)) {
+      console.error(`--trace ${TRACE}: give one --set and ACCOUNT:INCIDENT, e.g. --set hard --trace 17:2 (incidents counted from 0)`);
+      process.exitCode = 2;
+      return;
+    }
+    await traceIncident(traced, incident!, set.start);
+    return;
+  }
   for (const set of sets) await evaluateSet(set);
   if (!ONLY.length) {
     daily();

@@ -2,8 +2,9 @@
  * Why a material incident was missed, in a line: its scope, size, duration and volume, and the
  * first reason that applies — the scope was left unjudged (the call budget), a campaign on it
  * at the time (the campaign allowance), an alarm that came only after it ended, or the drop was
- * inside the noise the detector measured for that scope (with the figures to judge by: the
- * report's fit and, online, the fit of the alert check an hour after the incident ended).
+ * inside the noise the detector measured for that scope — online, raised by no check — with the
+ * figures to judge by: the report's fit and, online, the fit of the alert check an hour after the
+ * incident ended.
  */
 
 import { analyzeSeries } from '../../src/analytics/anomalies.js';
@@ -70,7 +71,9 @@ export function whyMissed(ctx: MissContext, inc: Incident): string {
   );
   const noise = noiseOf(ctx, inc);
   if (campaign) return `masked by a campaign (${fmt(campaign.factor, 1)}× volume at the time); ${noise}`;
-  return `inside the noise: ${noise}`;
+  // Online, the figures are the report's fit beside the check's: whether it was inside the noise
+  // depends on which, so the line says only what happened.
+  return ctx.check ? `raised by no check: ${noise}` : `inside the noise: ${noise}`;
 }
 
 const noiseFigures = (n: { tau: number; rho: number; longRun: number; skew: number }) =>

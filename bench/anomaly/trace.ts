@@ -1,0 +1,98 @@
+/**
+ * One incident traced check by check: what each alert check from its first half hour to three
+ * hours after its end judged going on, still settling and recent — the backtest's judgements
+ * (`judgeChecks`, the scheduler's own judge), with the scope's half hours as generated beside
+ * them. For finding why an online miss was missed, or why it alerted late.
+ */
+
+import { judgeChecks } from '../../src/alerts/backtest/judge.js';
+import { filterKey } from '../../src/alerts/backtest/replaySource.js';
+import type { DropRule } from '../../src/alerts/checker.js';
+import { checkWindow } from '../../src/alerts/judge/graph.js';
+import type { Anomaly } from '../../src/analytics/anomalies.js';
+import { DEFAULT_SETTLE_CURVE } from '../../src/analytics/settle.js';
+import { graphAccount } from '../../src/compose/graphAccount.js';
+import type { DataPoint } from '../../src/vocabulary/series.js';
+import { type EvalAccount, HALF_HOUR, scopeSeries } from './generate.js';
+import { generatedGraph } from './graphSource.js';
+import { describeIncident } from './misses.js';
+import { evalConfig } from './offline.js';
+
+/** Half hours shown before the incident and checks traced after its end. */
+const BEFORE = 4;
+const AFTER = 6;
+
+export async function traceIncident(account: EvalAccount, incidentIndex: number, start: number): Promise<void> {
+  const inc = account.incidents[incidentIndex];
+  if (!inc) {
+    console.log(`account ${account.index} has ${account.incidents.length} incident(s); no incident ${incidentIndex}`);
+    return;
+  }
+  const scopes = scopeSeries(account, start);
+  const scope =
+    scopes.find((s) =>
+      inc.phone !== undefined
+        ? s.kind === 'phone' && s.index === inc.phone
+        : inc.country !== undefined
+          ? s.kind === 'country' && s.index === inc.country
+          : false,
+    ) ?? scopes[0]!;
+  const volume = Math.round(scope.points.slice(inc.start, inc.end).reduce((sum, p) => sum + p.sent, 0) / (inc.end - inc.start));
+  console.log(`\nTRACE ${describeIncident(account, inc, volume)} (half hours ${inc.start}–${inc.end})`);
+  for (let b = Math.max(0, inc.start - BEFORE); b < Math.min(scope.points.length, inc.end + BEFORE); b++) {
+    const p = scope.points[b]!;
+    const rate = p.sent ? `${((p.delivered / p.sent) * 100).toFixed(1)}%` : '-';
+    console.log(
+      `  ${b} ${new Date(p.start * 1000).toISOString().slice(5, 16)} sent ${p.sent} delivered ${rate}${b >= inc.start && b < inc.end ? '  <' : ''}`,
+    );
+  }
+  const config = evalConfig(account, [
+    {
+      name: 'eval',
+      account: `eval-${account.index}`,
+      drillDown: ['phone', 'country'],
+      sensitivity: 'normal',
+      targets: [{ slack: { channel: 'C0EVAL' } }],
+    },
+  ]);
+  const acct = config.accounts[0]!;
+  const checkTimes: number[] = [];
+  for (let b = inc.start + 1; b <= inc.end + AFTER; b++) checkTimes.push((start + b * HALF_HOUR) * 1000);
+  // Every scope the rule reads, over the first check's window to the last check.
+  const graph = generatedGraph(account, start);
+  const range = { start: checkWindow(checkTimes[0]!).start, end: checkTimes.at(-1)! / 1000 };
+  const target = graphAccount(acct, 'eval-token');
+  const base = { phoneNumbers: acct.phoneNumbers, countryCodes: acct.countries, productTypes: acct.productTypes };
+  // The numbers and countries the account's own response lists, as the backtest's prefetch reads them.
+  const main = await graph.fetchAnalytics(target, { range, granularity: 'HALF_HOUR', ...base });
+  const filters = [
+    ...main.phoneNumbers.map((phone) => ({ ...base, phoneNumbers: [phone] })),
+    ...main.countryCodes.map((code) => ({ ...base, countryCodes: [code] })),
+  ];
+  const data: Array<[string, { points: DataPoint[]; phoneNumbers: string[]; countryCodes: string[] }]> = [
+    [filterKey(base), { points: main.points, phoneNumbers: main.phoneNumbers, countryCodes: main.countryCodes }],
+  ];
+  for (const filter of filters) {
+    const r = await graph.fetchAnalytics(target, { range, granularity: 'HALF_HOUR', ...filter });
+    data.push([filterKey(filter), { points: r.points, phoneNumbers: r.phoneNumbers, countryCodes: r.countryCodes }]);
+  }
+  const judged = await judgeChecks({
+    data,
+    curve: DEFAULT_SETTLE_CURVE,
+    account: acct,
+    rule: config.alerts[0] as DropRule,
+    token: 'eval-token',
+    drillDown: true,
+    checkTimes,
+    arrivalSpread: true,
+  });
+  const at = (seconds: number) => Math.round((seconds - start) / HALF_HOUR);
+  const list = (anomalies: readonly Anomaly[] | undefined) =>
+    (anomalies ?? [])
+      .filter((a) => a.kind !== 'volume_spike')
+      .map((a) => `${a.scope.label} ${a.kind === 'delivery_drop' ? 'drop' : 'stop'} ${at(a.start)}–${at(a.end)}`)
+      .join(', ') || '-';
+  for (const [now, j] of judged) {
+    console.log(`  check at ${at(now / 1000)}: going on ${list(j.ongoing)} | settling ${list(j.settling)} | recent ${list(j.recent)}`);
+  }
+}
