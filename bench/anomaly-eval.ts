@@ -406,8 +406,11 @@ async function main(): Promise<void> {
     const [account, incident] = TRACE.split(':').map(Number);
     const set = sets.length === 1 ? sets[0] : undefined;
     const traced = set?.accounts.find((a) => a.index === account);
-    if (!set || !traced || !Number.isInteger(incident)) {
-      console.error(`--trace ${TRACE}: give one --set and ACCOUNT:INCIDENT, e.g. --set hard --trace 17:2 (incidents counted from 0)`);
+    if (!set || !traced || !Number.isInteger(incident) || !traced.incidents[incident!]) {
+      const known = traced ? ` (account ${account} has ${traced.incidents.length} incidents)` : '';
+      console.error(
+        `--trace ${TRACE}: give one --set and ACCOUNT:INCIDENT, e.g. --set hard --trace 17:2 (incidents counted from 0)${known}`,
+      );
       process.exitCode = 2;
       return;
     }

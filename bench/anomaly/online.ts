@@ -15,6 +15,19 @@ import type { Alarm } from './score.js';
 
 const HALF_HOUR = 1800;
 
+/** The account's config with the rule every online check runs: the default rule with drill-down by number and country. */
+export function onlineConfig(account: EvalAccount, sensitivity = 'normal') {
+  return evalConfig(account, [
+    {
+      name: 'eval',
+      account: `eval-${account.index}`,
+      drillDown: ['phone', 'country'],
+      sensitivity,
+      targets: [{ slack: { channel: 'C0EVAL' } }],
+    },
+  ]);
+}
+
 export async function online(
   accounts: readonly EvalAccount[],
   start: number,
@@ -26,15 +39,7 @@ export async function online(
   const unjudged = new Map<number, Unjudged[]>();
   let checks = 0;
   for (const account of accounts) {
-    const config = evalConfig(account, [
-      {
-        name: 'eval',
-        account: `eval-${account.index}`,
-        drillDown: ['phone', 'country'],
-        sensitivity,
-        targets: [{ slack: { channel: 'C0EVAL' } }],
-      },
-    ]);
+    const config = onlineConfig(account, sensitivity);
     const result = await runBacktest(generatedGraph(account, start), {
       config,
       account: config.accounts[0]!,

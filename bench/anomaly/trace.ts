@@ -16,7 +16,7 @@ import type { DataPoint } from '../../src/vocabulary/series.js';
 import { type EvalAccount, HALF_HOUR, scopeSeries } from './generate.js';
 import { generatedGraph } from './graphSource.js';
 import { describeIncident } from './misses.js';
-import { evalConfig } from './offline.js';
+import { onlineConfig } from './online.js';
 
 /** Half hours shown before the incident and checks traced after its end. */
 const BEFORE = 4;
@@ -24,10 +24,10 @@ const AFTER = 6;
 
 export async function traceIncident(account: EvalAccount, incidentIndex: number, start: number): Promise<void> {
   const inc = account.incidents[incidentIndex];
-  if (!inc) {
-    console.log(`account ${account.index} has ${account.incidents.length} incident(s); no incident ${incidentIndex}`);
-    return;
-  }
+  if (!inc)
+    throw new RangeError(
+      `account ${account.index} has ${account.incidents.length} incident(s), counted from 0: no incident ${incidentIndex}`,
+    );
   const scopes = scopeSeries(account, start);
   const scope =
     scopes.find((s) =>
@@ -46,15 +46,7 @@ export async function traceIncident(account: EvalAccount, incidentIndex: number,
       `  ${b} ${new Date(p.start * 1000).toISOString().slice(5, 16)} sent ${p.sent} delivered ${rate}${b >= inc.start && b < inc.end ? '  <' : ''}`,
     );
   }
-  const config = evalConfig(account, [
-    {
-      name: 'eval',
-      account: `eval-${account.index}`,
-      drillDown: ['phone', 'country'],
-      sensitivity: 'normal',
-      targets: [{ slack: { channel: 'C0EVAL' } }],
-    },
-  ]);
+  const config = onlineConfig(account);
   const acct = config.accounts[0]!;
   const checkTimes: number[] = [];
   for (let b = inc.start + 1; b <= inc.end + AFTER; b++) checkTimes.push((start + b * HALF_HOUR) * 1000);
