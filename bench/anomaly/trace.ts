@@ -6,13 +6,10 @@
  */
 
 import { judgeChecks } from '../../src/alerts/backtest/judge.js';
-import { filterKey } from '../../src/alerts/backtest/replaySource.js';
+import { prefetch } from '../../src/alerts/backtest/run.js';
 import type { DropRule } from '../../src/alerts/checker.js';
-import { checkWindow } from '../../src/alerts/judge/graph.js';
 import type { Anomaly } from '../../src/analytics/anomalies.js';
 import { DEFAULT_SETTLE_CURVE } from '../../src/analytics/settle.js';
-import { graphAccount } from '../../src/compose/graphAccount.js';
-import type { DataPoint } from '../../src/vocabulary/series.js';
 import { type EvalAccount, HALF_HOUR, scopeSeries } from './generate.js';
 import { generatedGraph } from './graphSource.js';
 import { describeIncident } from './misses.js';
@@ -50,29 +47,22 @@ export async function traceIncident(account: EvalAccount, incidentIndex: number,
   const acct = config.accounts[0]!;
   const checkTimes: number[] = [];
   for (let b = inc.start + 1; b <= inc.end + AFTER; b++) checkTimes.push((start + b * HALF_HOUR) * 1000);
-  // Every scope the rule reads, over the first check's window to the last check.
-  const graph = generatedGraph(account, start);
-  const range = { start: checkWindow(checkTimes[0]!).start, end: checkTimes.at(-1)! / 1000 };
-  const target = graphAccount(acct, 'eval-token');
-  const base = { phoneNumbers: acct.phoneNumbers, countryCodes: acct.countries, productTypes: acct.productTypes };
-  // The numbers and countries the account's own response lists, as the backtest's prefetch reads them.
-  const main = await graph.fetchAnalytics(target, { range, granularity: 'HALF_HOUR', ...base });
-  const filters = [
-    ...main.phoneNumbers.map((phone) => ({ ...base, phoneNumbers: [phone] })),
-    ...main.countryCodes.map((code) => ({ ...base, countryCodes: [code] })),
-  ];
-  const data: Array<[string, { points: DataPoint[]; phoneNumbers: string[]; countryCodes: string[] }]> = [
-    [filterKey(base), { points: main.points, phoneNumbers: main.phoneNumbers, countryCodes: main.countryCodes }],
-  ];
-  for (const filter of filters) {
-    const r = await graph.fetchAnalytics(target, { range, granularity: 'HALF_HOUR', ...filter });
-    data.push([filterKey(filter), { points: r.points, phoneNumbers: r.phoneNumbers, countryCodes: r.countryCodes }]);
-  }
+  // Every scope the rule reads, over the first check's window, as the backtest fetches it.
+  const rule = config.alerts[0] as DropRule;
+  const { data } = await prefetch(generatedGraph(account, start), {
+    config,
+    account: acct,
+    token: 'eval-token',
+    rule,
+    range: { start: checkTimes[0]! / 1000, end: checkTimes.at(-1)! / 1000 },
+    curve: DEFAULT_SETTLE_CURVE,
+    maxCalls: 1_000_000,
+  });
   const judged = await judgeChecks({
-    data,
+    data: [...data],
     curve: DEFAULT_SETTLE_CURVE,
     account: acct,
-    rule: config.alerts[0] as DropRule,
+    rule,
     token: 'eval-token',
     drillDown: true,
     checkTimes,

@@ -71,7 +71,7 @@ export interface BacktestResult {
 
 const HALF_HOUR = 1800;
 
-interface Prefetched {
+export interface Prefetched {
   data: Map<string, { points: DataPoint[]; phoneNumbers: string[]; countryCodes: string[] }>;
   calls: number;
   notes: string[];
@@ -79,7 +79,7 @@ interface Prefetched {
 }
 
 /** Everything the rule's checks will read, fetched once: the account scope and each drill-down key. */
-async function prefetch(source: AnalyticsSource, req: BacktestRequest): Promise<Prefetched> {
+export async function prefetch(source: AnalyticsSource, req: BacktestRequest): Promise<Prefetched> {
   const { account, rule } = req;
   const range = { start: checkWindow(req.range.start * 1000).start, end: req.range.end };
   const target = graphAccount(account, req.token);
