@@ -30,10 +30,10 @@ const twice = twoNumberAccount(3, 'twice', [
   ['15550001000', '10:00', '11:00', 0.7],
   ['15550001000', '13:00', '15:00', 0.7],
 ]);
-// A fourth: a mild drop on one number from 10:00 (a warning), the other number falling hard from 12:00.
+// A fourth: a mild drop on one number from 10:00 (a warning), the other number falling hard from 13:00.
 const rising = twoNumberAccount(4, 'rising', [
-  ['15550001000', '10:00', '14:00', 0.93],
-  ['15550001001', '12:00', '14:00', 0.7],
+  ['15550001000', '10:00', '15:00', 0.93],
+  ['15550001001', '13:00', '15:00', 0.7],
 ]);
 
 let sandbox: RunningSandbox;
@@ -224,7 +224,7 @@ describe.each(backends)('alert lifecycle on $name', (backend) => {
 
   it('says an update that makes a warning critical in the channel too (escalate), not only in its thread', async () => {
     const { checker: c, delivery } = await checker([rule('rising', 'rising')]);
-    for (let t = D('10:00'); t <= D('13:30'); t += 30 * 60_000) {
+    for (let t = D('10:00'); t <= D('14:30'); t += 30 * 60_000) {
       clock = t;
       await c.tick(clock);
     }

@@ -1,7 +1,7 @@
 /**
  * How far an alert check's noise fit is from a report's of the same scope at the same time —
  * the figure a fix for the online misses has to move. A check fits the noise from its own
- * eight-day window; a report, whose window began weeks earlier, from residuals whose baselines
+ * 14-day window; a report, whose window began weeks earlier, from residuals whose baselines
  * and level had their full history behind them. Both read settled data here, so the difference
  * is the window's alone. Sampled scopes and times, drawn from the set's own seed.
  */

@@ -20,7 +20,8 @@ import { offsetMinutes } from './time.js';
  *                 wanders together over hours;
  *   judgeVolume   collapses (two quiet half hours) and spikes;
  *   learn         residuals, level and long-run rate from buckets that were not anomalies;
- *   refreshNoise  τ², ρ and the long-run factor fitted from the last week's residuals every third day.
+ *   refreshNoise  τ², ρ and the long-run factor fitted from the last week's residuals every third day
+ *                 (against baselines of five days or more, once there are enough).
  */
 export interface Thresholds {
   minSent: number;
@@ -67,6 +68,13 @@ function firstJudgeable(T: Float64Array, from: number, n: number, judgeFrom: num
 
 /** Buckets with fewer messages than this add nothing to a rate baseline. */
 const BASELINE_MIN_SENT = 20;
+/**
+ * Days a baseline needs before its residuals measure the scope's noise: with five or more its
+ * best and worst day are left out; with one or two, a residual is as much the baseline's error (a
+ * Tuesday's audience against a Monday's) as the noise, and a fit from them came out wider on
+ * scopes whose mix shifts by weekday — and more symmetric, holding dips to a normal's tail.
+ */
+const MATURE_BASELINE_DAYS = 5;
 /** Pooled baseline volume below which the expected rate is unknown. */
 export const POOL_MIN_SENT = 200;
 const DEFAULT_TAU = 0.005;
@@ -112,7 +120,7 @@ const WORKED_F64 = [
   'levelSum',
   'volumeLog',
 ] as const;
-const WORKED_U8 = ['dropFlag', 'collapseCandidate', 'usable'] as const;
+const WORKED_U8 = ['dropFlag', 'collapseCandidate', 'usable', 'baseDays'] as const;
 
 /**
  * The scorer's arrays, allocated once and reused: a check judges a dozen scopes of a few hundred
@@ -139,7 +147,8 @@ class Arena {
     f.visibleShare.fill(1, 0, n);
     for (const k of ['p0', 'pooledRate', 'expectedVolume', 'volumeLog'] as const) f[k].fill(NaN, 0, n);
     for (const k of ['pool', 'spreadFloor', 'allowance', 'triS', 'triD', 'triR', 'levelSent', 'levelSum'] as const) f[k].fill(0, 0, n);
-    for (const k of ['judged', 'settled', 'partial', 'dropFlag', 'collapseCandidate', 'usable'] as const) this.u8[k].fill(0, 0, n);
+    for (const k of ['judged', 'settled', 'partial', 'dropFlag', 'collapseCandidate', 'usable', 'baseDays'] as const)
+      this.u8[k].fill(0, 0, n);
     this.i32.detectedAt.fill(-1, 0, n);
     this.volFlag.fill(0, 0, n);
     return this;
@@ -245,6 +254,8 @@ export class BucketScorer {
   private readonly perDay: number;
   private readonly pooledRate: Float64Array;
   private readonly usable: Uint8Array;
+  /** Days each bucket's baseline pooled (up to seven): whether its residual measures the noise. */
+  private readonly baseDays: Uint8Array;
   private readonly triS: Float64Array;
   private readonly triD: Float64Array;
   private readonly triR: Float64Array;
@@ -361,6 +372,7 @@ export class BucketScorer {
     this.detectedAt = a.i32.detectedAt;
     this.collapseCandidate = a.u8.collapseCandidate;
     this.usable = a.u8.usable;
+    this.baseDays = a.u8.baseDays;
     for (let j = 0; j < n; j++)
       this.usable[j] = this.settled[j] === 1 && this.sent[j]! >= BASELINE_MIN_SENT && this.starts[j]! >= knownFrom ? 1 : 0;
     this.triS = a.f64.triS;
@@ -501,23 +513,35 @@ export class BucketScorer {
     }
   }
 
-  /** τ², ρ and the long-run factor from the last week's residuals (in time order): first as soon as it can, then every third day. */
+  /**
+   * τ², ρ and the long-run factor from the last week's residuals (in time order), those against
+   * baselines of five days or more once there are enough: first as soon as it can, then every third day.
+   */
   private refreshNoise(i: number): void {
     // The first fit as soon as there are enough residuals (nothing is judged before it): the
     // spread only — a correlation read from a few hours of residuals says more of the hour than of
     // the scope. The full fit at fixed clock times, so a check and a report judge a bucket alike.
     const first = !this.fitted;
     const due = first || Math.round(this.starts[i]! / (this.halfHourly ? 1800 : 86_400)) % (3 * this.perDay) === 0;
-    if (!due || this.residualCount < (this.halfHourly ? 20 : 5)) return;
-    const count = this.residualCount;
-    const oldest = count < this.residualWindow ? 0 : this.residualNext;
+    const minCount = this.halfHourly ? 20 : 5;
+    if (!due || this.residualCount < minCount) return;
+    const held = this.residualCount;
+    const oldest = held < this.residualWindow ? 0 : this.residualNext;
+    // Residuals against young baselines only until there are enough against mature ones.
+    const matureAt = (r: number) => this.baseDays[this.residualAt[r]!]! >= MATURE_BASELINE_DAYS;
+    let mature = 0;
+    for (let k = 0; k < held; k++) if (matureAt((oldest + k) % this.residualWindow)) mature++;
+    const onlyMature = mature >= minCount;
     const { e, b, m, at, sort } = this.ordered;
-    for (let k = 0; k < count; k++) {
+    let count = 0;
+    for (let k = 0; k < held; k++) {
       const r = (oldest + k) % this.residualWindow;
-      e[k] = this.residuals[r]!;
-      b[k] = this.residualVars[r]!;
-      m[k] = this.residualExpected[r]!;
-      at[k] = this.residualAt[r]!;
+      if (onlyMature && !matureAt(r)) continue;
+      e[count] = this.residuals[r]!;
+      b[count] = this.residualVars[r]!;
+      m[count] = this.residualExpected[r]!;
+      at[count] = this.residualAt[r]!;
+      count++;
     }
     const centre = medianOf(e, count, sort);
     this.tau2 = fitExtraVariance(e, b, count, centre);
@@ -604,6 +628,7 @@ export class BucketScorer {
       sumD += this.dayDelivered[k]!;
     }
     this.pool[i] = sumS;
+    this.baseDays[i] = days;
     const longRun = this.runSent >= POOL_MIN_SENT ? this.runDelivered / this.runSent : 0.5;
     this.spreadFloor[i] = longRun * (1 - longRun);
     if (sumS >= POOL_MIN_SENT) {

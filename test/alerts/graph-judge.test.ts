@@ -135,6 +135,33 @@ describe('the Graph judge of an alert check', () => {
     expect(j.recent.map((a) => a.start)).toEqual([NOW - 3600]);
   });
 
+  it('lets 20 points down on one number wait when another number of the account dipped alone and recovered earlier', () => {
+    // A batch to a stale list goes out on whichever number: proneness to blips is the account's.
+    const phone = (key: string, points: DataPoint[]) => ({
+      scope: { kind: 'phone' as const, key, label: key, phone: key },
+      dimension: 'phone' as const,
+      points,
+    });
+    // A's next half hour sent 40, what is in of it as low: too few to say, so it opens at once.
+    const a = series(NOW - 3600, NOW - 1800, 0.76).map((p) =>
+      p.start === NOW - 1800 ? { ...p, sent: 40, delivered: Math.round(40 * 0.76 * 0.6) } : p,
+    );
+    const judgeNumbers = (other: DataPoint[]) =>
+      judgeAlertScopes([phone('A', a), phone('B', other)], {
+        nowMs: NOW * 1000,
+        settleMs: SETTLE_MS,
+        curve: DEFAULT_SETTLE_CURVE,
+        tz: 'UTC',
+        detection: {},
+      });
+    const quietSibling = judgeNumbers(series(0, 0));
+    expect(quietSibling.ongoing.map((a) => [a.scope.key, a.start])).toEqual([['A', NOW - 3600]]);
+    const blippingSibling = judgeNumbers(series(0, 0, 0.76, NOW - 10 * 3600));
+    // B's half hour 10 hours ago was back at once (a blip, no anomaly): A's waits for its next.
+    expect(blippingSibling.ongoing).toEqual([]);
+    expect(blippingSibling.recent.map((a) => [a.scope.key, a.start])).toEqual([['A', NOW - 3600]]);
+  });
+
   it('lets an hour 8 points down wait when what has arrived of the half hour after it says it recovered', () => {
     // 16:30–17:30 at 88%; 17:30–18:00 just ended, 60% of 96% in: two batches to stale lists in a
     // row look like this, and a drop worth an alert lasts longer.

@@ -14,7 +14,7 @@ import type { DataPoint } from '../../vocabulary/series.js';
 
 /**
  * What an alert check looks at: the account (within the rule's scope) and, one by one, its
- * numbers and countries, over the last day half-hourly with a week of baseline before it — the
+ * numbers and countries, over the last day half-hourly with 13 days of history before it — the
  * newest buckets judged young against the account's settle curve, so a drop is seen within
  * the hour instead of after the settle time.
  */
@@ -33,10 +33,17 @@ export interface AlertRuleView {
 }
 
 const HALF_HOUR = 1800;
-const HISTORY_SECONDS = 7 * 86_400;
+/**
+ * History before the judged day: a week of baselines, and a week of residuals against full
+ * baselines for the noise fit — as a report's. With a week only, the fit leaned on residuals
+ * against baselines of a day or two and came out wider than the report's, hiding drops a report
+ * finds (two fresh held-out sets: 94.7% → 100% and 93.8% → 97.9% found online). Two 7-day
+ * Graph chunks either way, and one call each once the bucket cache holds the settled days.
+ */
+const HISTORY_SECONDS = 13 * 86_400;
 const JUDGED_SECONDS = 86_400;
 
-/** The check's grid: complete half hours up to `nowMs`, a day judged after a week of history. */
+/** The check's grid: complete half hours up to `nowMs`, a day judged after 13 days of history. */
 export function checkWindow(nowMs: number): { start: number; split: number; end: number } {
   const end = Math.floor(nowMs / 1000 / HALF_HOUR) * HALF_HOUR;
   return { start: end - JUDGED_SECONDS - HISTORY_SECONDS, split: end - JUDGED_SECONDS, end };
@@ -243,13 +250,13 @@ const SEVERE_DROP = 0.1;
 
 /**
  * Whether an unconfirmed drop waits for the next half hour to say. A lone half hour waits unless it
- * opens at once, and always on a scope prone to blips. An hour down alone opens at once at 10
- * points or more, and whatever its depth once the next half hour has ended, unless that one's
+ * opens at once, and always on an account prone to blips (`accountBlips`: the scopes this check
+ * judged, summed). An hour down alone opens at once at 10 points or more, and whatever its depth once the next half hour has ended, unless that one's
  * first deliveries already say it recovered — so a drop going on is not held back by the next
  * half hour's cautious early reading, while two batches to stale lists in a row are.
  */
-function isPending(a: Anomaly, series: readonly SeriesPoint[], analysis: SeriesAnalysis): boolean {
-  if (a.end - a.start <= HALF_HOUR) return analysis.blips > 0 || !opensAtOnce(a, series, analysis, false);
+function isPending(a: Anomaly, series: readonly SeriesPoint[], analysis: SeriesAnalysis, accountBlips: number): boolean {
+  if (a.end - a.start <= HALF_HOUR) return accountBlips > 0 || !opensAtOnce(a, series, analysis, false);
   return !opensAtOnce(a, series, analysis, true);
 }
 /** Odds at which the next half hour's first deliveries count as a recovery (a Bayes factor Jeffreys calls substantial). */
@@ -351,6 +358,11 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
     const series = arrivalsFromSiblings(readings[i]!, siblings);
     return series ? { ...j, series, analysis: analyzeYoungAgain(input(j.data, j.history, series), j.analysis) } : j;
   });
+  // Proneness to blips is the account's: a batch to a stale list is how an account sends, on
+  // whichever number or country it goes out — so a blip on any of its scopes lets all their lone
+  // half hours wait. (Read from the scope alone, a 14-day window opened on lone half hours whose
+  // next was back, on scopes with no blip of their own: most of its extra false alarms.)
+  const accountBlips = judged.reduce((sum, j) => sum + j.analysis.blips, 0);
   for (const { data, series, analysis } of judged) {
     // Still going on: it reaches the newest hour (the newest bucket alone may be too young to
     // tell). Anomalies found only after they ended are left to reports: alerting on them too
@@ -360,7 +372,7 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
     for (const a of analysis.anomalies) {
       if (a.kind === 'volume_spike') continue;
       recent.push(a);
-      if (analysis.unconfirmed?.includes(a) && isPending(a, series, analysis)) continue;
+      if (analysis.unconfirmed?.includes(a) && isPending(a, series, analysis, accountBlips)) continue;
       if (a.end >= end - 2 * HALF_HOUR) {
         ongoing.push(a);
         going = true;
