@@ -37,7 +37,7 @@ const HALF_HOUR = 1800;
  * History before the judged day: a week of baselines, and a week of residuals against full
  * baselines for the noise fit — as a report's. With a week only, the fit leaned on residuals
  * against baselines of a day or two and came out wider than the report's, hiding drops a report
- * finds (two fresh held-out sets: 94.7% → 100% and 93.8% → 97.9% found online). Two 7-day
+ * finds (on sets never tuned on, 92.7% → 94.5%, 97.2% → 100%, 93.8% → 97.9% found online). Two 7-day
  * Graph chunks either way, and one call each once the bucket cache holds the settled days.
  */
 const HISTORY_SECONDS = 13 * 86_400;
@@ -251,9 +251,10 @@ const SEVERE_DROP = 0.1;
 /**
  * Whether an unconfirmed drop waits for the next half hour to say. A lone half hour waits unless it
  * opens at once, and always on an account prone to blips (`accountBlips`: the scopes this check
- * judged, summed). An hour down alone opens at once at 10 points or more, and whatever its depth once the next half hour has ended, unless that one's
- * first deliveries already say it recovered — so a drop going on is not held back by the next
- * half hour's cautious early reading, while two batches to stale lists in a row are.
+ * judged, summed). An hour down alone opens at once at 10 points or more, and whatever its depth
+ * once the next half hour has ended, unless that one's first deliveries already say it recovered
+ * — so a drop going on is not held back by the next half hour's cautious early reading, while two
+ * batches to stale lists in a row are.
  */
 function isPending(a: Anomaly, series: readonly SeriesPoint[], analysis: SeriesAnalysis, accountBlips: number): boolean {
   if (a.end - a.start <= HALF_HOUR) return accountBlips > 0 || !opensAtOnce(a, series, analysis, false);
