@@ -414,7 +414,7 @@ async function main(): Promise<void> {
       process.exitCode = 2;
       return;
     }
-    await traceIncident(traced, incident!, set.start);
+    await traceIncident(traced, traced.incidents[incident!]!, set.start);
     return;
   }
   for (const set of sets) await evaluateSet(set);

@@ -11,7 +11,7 @@ import { analyzeSeries } from '../../src/analytics/anomalies.js';
 import { markSettlement } from '../../src/analytics/buckets.js';
 import type { DataPoint } from '../../src/vocabulary/series.js';
 import { checkFit } from './fitAgreement.js';
-import { type EvalAccount, HALF_HOUR, type Incident, scopeSeries } from './generate.js';
+import { type EvalAccount, HALF_HOUR, type Incident, type ScopeSeries, scopeSeries } from './generate.js';
 import { phoneId } from './graphSource.js';
 import type { Alarm } from './score.js';
 
@@ -85,12 +85,18 @@ function checkNoise(ctx: MissContext, points: readonly DataPoint[], inc: Inciden
   return `; the check an hour after its end fitted ${noiseFigures(checkFit(points, ctx.start, nowMs, ctx.account.tz, settleMs))}`;
 }
 
+/** The series of the scope an incident hit: its number, its country, or the account's. */
+export function incidentScope(account: EvalAccount, inc: Pick<Incident, 'phone' | 'country'>, start: number): ScopeSeries {
+  const kind = inc.phone !== undefined ? 'phone' : inc.country !== undefined ? 'country' : 'account';
+  const index = inc.phone ?? inc.country;
+  const scopes = scopeSeries(account, start);
+  return scopes.find((x) => x.kind === kind && x.index === index) ?? scopes[0]!;
+}
+
 /** The incident's deficit against what the detector expected, and the scope's measured noise. */
 function noiseOf(ctx: MissContext, inc: Incident): string {
   const { account, start, warmupBuckets } = ctx;
-  const kind = inc.phone !== undefined ? 'phone' : inc.country !== undefined ? 'country' : 'account';
-  const index = inc.phone ?? inc.country;
-  const s = scopeSeries(account, start).find((x) => x.kind === kind && x.index === index) ?? scopeSeries(account, start)[0]!;
+  const s = incidentScope(account, inc, start);
   const history = s.points.slice(0, warmupBuckets);
   const tail = s.points.slice(warmupBuckets, inc.end);
   const series = markSettlement(tail, 1e15, 0);

@@ -10,31 +10,19 @@ import { prefetch } from '../../src/alerts/backtest/run.js';
 import type { DropRule } from '../../src/alerts/checker.js';
 import type { Anomaly } from '../../src/analytics/anomalies.js';
 import { DEFAULT_SETTLE_CURVE } from '../../src/analytics/settle.js';
-import { type EvalAccount, HALF_HOUR, scopeSeries } from './generate.js';
+import { type EvalAccount, HALF_HOUR, type Incident } from './generate.js';
 import { generatedGraph } from './graphSource.js';
-import { describeIncident } from './misses.js';
+import { describeIncident, incidentScope } from './misses.js';
 import { onlineConfig } from './online.js';
+import { incidentVolume } from './score.js';
 
 /** Half hours shown before the incident and checks traced after its end. */
 const BEFORE = 4;
 const AFTER = 6;
 
-export async function traceIncident(account: EvalAccount, incidentIndex: number, start: number): Promise<void> {
-  const inc = account.incidents[incidentIndex];
-  if (!inc)
-    throw new RangeError(
-      `account ${account.index} has ${account.incidents.length} incident(s), counted from 0: no incident ${incidentIndex}`,
-    );
-  const scopes = scopeSeries(account, start);
-  const scope =
-    scopes.find((s) =>
-      inc.phone !== undefined
-        ? s.kind === 'phone' && s.index === inc.phone
-        : inc.country !== undefined
-          ? s.kind === 'country' && s.index === inc.country
-          : false,
-    ) ?? scopes[0]!;
-  const volume = Math.round(scope.points.slice(inc.start, inc.end).reduce((sum, p) => sum + p.sent, 0) / (inc.end - inc.start));
+export async function traceIncident(account: EvalAccount, inc: Incident, start: number): Promise<void> {
+  const scope = incidentScope(account, inc, start);
+  const volume = Math.round(incidentVolume(account, inc));
   console.log(`\nTRACE ${describeIncident(account, inc, volume)} (half hours ${inc.start}–${inc.end})`);
   for (let b = Math.max(0, inc.start - BEFORE); b < Math.min(scope.points.length, inc.end + BEFORE); b++) {
     const p = scope.points[b]!;

@@ -37,8 +37,8 @@ const HALF_HOUR = 1800;
  * History before the judged day: a week of baselines, and a week of residuals against full
  * baselines for the noise fit — as a report's. With a week only, the fit leaned on residuals
  * against baselines of a day or two and came out wider than the report's, hiding drops a report
- * finds (on sets never tuned on, 92.7% → 94.5%, 97.2% → 100%, 93.8% → 97.9% found online). Two 7-day
- * Graph chunks either way, and one call each once the bucket cache holds the settled days.
+ * finds (on sets never tuned on, 92.7% → 94.5%, 97.2% → 100%, 93.8% → 97.9% found online).
+ * Two 7-day Graph chunks either way, and one call each once the bucket cache holds the settled days.
  */
 const HISTORY_SECONDS = 13 * 86_400;
 const JUDGED_SECONDS = 86_400;
