@@ -1,5 +1,6 @@
 import type { AnomalyScope } from '../analytics/anomalies.js';
 import { statusScopeOf } from '../analytics/failures.js';
+import { SettledWork } from '../analytics/settledWork.js';
 import type { SettleCurves } from '../cache/settleLearning.js';
 import { type GraphAccounts, graphAccount } from '../compose/graphAccount.js';
 import type { AccountConfig } from '../config/load.js';
@@ -108,9 +109,17 @@ export type JudgeFn = (
 
 /** The judgement a check makes: the rule's scopes fetched, then judged against the settle curve. */
 export function defaultJudge(ctx: { accounts: GraphAccounts; graph: AnalyticsSource }, curves: SettleCurves): JudgeFn {
+  const work = new SettledWork();
   return async (rule, account, now, drillDown, budget) => {
     const curve = await curves.curve(account.id);
-    const options: JudgeOptions = { nowMs: now, settleMs: account.settleMs, curve, tz: account.timezone, detection: ruleDetection(rule) };
+    const options: JudgeOptions = {
+      nowMs: now,
+      settleMs: account.settleMs,
+      curve,
+      tz: account.timezone,
+      detection: ruleDetection(rule),
+      settled: { work, key: `${account.id}|${JSON.stringify(rule.scope ?? null)}` },
+    };
     const { scopes, left } = await fetchAlertScopes(ctx.graph, account, ctx.accounts(account).token, rule, now, drillDown, budget, (own) =>
       isDropping(judgeAlertScopes([own], options)),
     );

@@ -4,6 +4,7 @@ import { lowerTail, normalTail } from './betaTail.js';
 import type { SeriesPoint } from './buckets.js';
 import { type DetectionSettings, detectionSettings, thresholds } from './detectionSettings.js';
 import { BucketScorer, type Coverage, type ScorerState } from './scoring.js';
+import type { SettledWork } from './settledWork.js';
 
 export type Severity = 'warning' | 'critical';
 
@@ -92,8 +93,19 @@ export interface SeriesAnalysis {
   young?: ScorerState | undefined;
 }
 
+export interface AnalysisOptions {
+  /** Keep the scorer's work before the first young bucket, for `analyzeYoungAgain`. */
+  resumable?: boolean | undefined;
+  /**
+   * Work kept from the last analysis of this scope (`key`) to take up, and keep for the next: an
+   * alert check's, whose window starts where the last check's did. Not for series with gaps in
+   * what Graph could tell (`coverage`), whose judged start moves with the window.
+   */
+  settled?: { work: SettledWork; key: string } | undefined;
+}
+
 /** `detectAnomalies`, plus what each bucket was expected to deliver (for "back to normal" tests). */
-export function analyzeSeries(input: DetectionInput, options: { resumable?: boolean } = {}): SeriesAnalysis {
+export function analyzeSeries(input: DetectionInput, options: AnalysisOptions = {}): SeriesAnalysis {
   const s = detectionSettings(input.settings);
   const length = input.series.length;
   if (input.granularity === 'month' || input.history.length + length === 0)
@@ -104,15 +116,21 @@ export function analyzeSeries(input: DetectionInput, options: { resumable?: bool
       noise: { tau: Number.NaN, rho: Number.NaN, longRun: Number.NaN, skew: Number.NaN },
       blips: 0,
     };
-  const scorer = new BucketScorer(input.history, input.series, input.granularity, input.tz, thresholds(s), input.coverage);
+  const t = thresholds(s);
+  const scorer = new BucketScorer(input.history, input.series, input.granularity, input.tz, t, input.coverage);
+  const settled = input.coverage ? undefined : options.settled;
   let young: ScorerState | undefined;
-  if (options.resumable) {
+  if (options.resumable || settled) {
     const firstYoung = input.series.findIndex((p) => !p.settled);
-    scorer.run(scorer.from + (firstYoung < 0 ? length : firstYoung));
-    young = scorer.snapshot();
+    const until = scorer.from + (firstYoung < 0 ? length : firstYoung);
+    const under = settled && `${input.tz}|${input.granularity}|${JSON.stringify(t)}`;
+    const kept = settled && under ? settled.work.resume(settled.key, under, scorer, until) : undefined;
+    scorer.run(until);
+    young = scorer.snapshot(kept);
+    if (settled && under) settled.work.keep(settled.key, under, scorer, young);
   }
   scorer.run();
-  return analysisOf(scorer, s, input, young);
+  return analysisOf(scorer, s, input, options.resumable ? young : undefined);
 }
 
 /**

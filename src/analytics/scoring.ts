@@ -178,9 +178,8 @@ const ORDERED = {
 
 /** A scorer's work up to a bucket (`BucketScorer.snapshot`). */
 export interface ScorerState {
-  /** The first bucket not yet judged. */
+  /** The first bucket not yet judged: the arrays hold its work up to here (they may be longer). */
   at: number;
-  n: number;
   f64: Float64Array[];
   u8: Uint8Array[];
   detectedAt: Int32Array;
@@ -427,18 +426,37 @@ export class BucketScorer {
   /**
    * What the run has worked out so far (everything it writes is at or before the bucket it is
    * on): with it, a scorer of the same buckets read otherwise from here on — a young bucket's
-   * arrivals read again — judges only those, not the week before them (`restore`).
+   * arrivals read again — judges only those, not the week before them (`restore`). `into`: a
+   * state no longer wanted whose arrays are written over where long enough (alert checks keep one
+   * per scope and write it every check: fresh arrays each time cost more than the scoring saved).
    */
-  snapshot(): ScorerState {
+  snapshot(into?: ScorerState): ScorerState {
     const at = this.next;
+    const copy = <T extends Float64Array | Uint8Array | Int32Array | Int8Array>(from: T, to: T | undefined): T => {
+      if (!to) return from.slice(0, at) as T;
+      // Room to grow: the next check's work reaches a bucket or two further.
+      if (to.length < at) return from.slice() as T;
+      to.set(from.subarray(0, at));
+      return to;
+    };
+    const whole = <T extends Float64Array | Int32Array>(from: T, to: T | undefined): T => {
+      if (!to) return from.slice() as T;
+      to.set(from);
+      return to;
+    };
+    const ring = into?.ring;
     return {
       at,
-      n: this.n,
-      f64: WORKED_F64.map((k) => arena.f64[k].slice(0, at)),
-      u8: WORKED_U8.map((k) => arena.u8[k].slice(0, at)),
-      detectedAt: this.detectedAt.slice(0, at),
-      volFlag: this.volFlag.slice(0, at),
-      ring: { e: this.residuals.slice(), b: this.residualVars.slice(), m: this.residualExpected.slice(), at: this.residualAt.slice() },
+      f64: WORKED_F64.map((k, x) => copy(arena.f64[k], into?.f64[x])),
+      u8: WORKED_U8.map((k, x) => copy(arena.u8[k], into?.u8[x])),
+      detectedAt: copy(this.detectedAt, into?.detectedAt),
+      volFlag: copy(this.volFlag, into?.volFlag),
+      ring: {
+        e: whole(this.residuals, ring?.e),
+        b: whole(this.residualVars, ring?.b),
+        m: whole(this.residualExpected, ring?.m),
+        at: whole(this.residualAt, ring?.at),
+      },
       scalars: {
         tau2: this.tau2,
         rho: this.rho,
@@ -460,13 +478,17 @@ export class BucketScorer {
     };
   }
 
-  /** Picks up where `state`'s scorer stopped; the buckets before it must be the same as its. */
+  /**
+   * Picks up where `state`'s scorer stopped; the buckets before it must be the same as its, from
+   * the same first bucket (the grid may go on further: nothing it worked out looked past its bucket).
+   */
   restore(state: ScorerState): void {
-    if (state.n !== this.n || state.at > this.n) throw new RangeError(`a scorer of ${state.n} buckets restored into one of ${this.n}`);
-    for (const [x, k] of WORKED_F64.entries()) arena.f64[k].set(state.f64[x]!);
-    for (const [x, k] of WORKED_U8.entries()) arena.u8[k].set(state.u8[x]!);
-    this.detectedAt.set(state.detectedAt);
-    this.volFlag.set(state.volFlag);
+    const at = state.at;
+    if (at > this.n) throw new RangeError(`a scorer's work over ${at} buckets restored into one of ${this.n}`);
+    for (const [x, k] of WORKED_F64.entries()) arena.f64[k].set(state.f64[x]!.subarray(0, at));
+    for (const [x, k] of WORKED_U8.entries()) arena.u8[k].set(state.u8[x]!.subarray(0, at));
+    this.detectedAt.set(state.detectedAt.subarray(0, at));
+    this.volFlag.set(state.volFlag.subarray(0, at));
     this.residuals.set(state.ring.e);
     this.residualVars.set(state.ring.b);
     this.residualExpected.set(state.ring.m);

@@ -10,6 +10,7 @@ import { arrivalsFromSiblings } from '../../analytics/arrivals.js';
 import { fillGaps, markSettlement, type SeriesPoint } from '../../analytics/buckets.js';
 import { type DetectionSettings, detectionSettings } from '../../analytics/detectionSettings.js';
 import type { SettleCurve } from '../../analytics/settle.js';
+import type { SettledWork } from '../../analytics/settledWork.js';
 import type { DataPoint } from '../../vocabulary/series.js';
 
 /**
@@ -40,13 +41,18 @@ const HALF_HOUR = 1800;
  * finds (on sets never tuned on, 92.7% → 94.5%, 97.2% → 100%, 93.8% → 97.9% found online).
  * Two 7-day Graph chunks either way, and one call each once the bucket cache holds the settled days.
  */
-const HISTORY_SECONDS = 13 * 86_400;
+const WINDOW_SECONDS = 14 * 86_400;
 const JUDGED_SECONDS = 86_400;
+const DAY = 86_400;
 
-/** The check's grid: complete half hours up to `nowMs`, a day judged after 13 days of history. */
+/**
+ * The check's grid: complete half hours up to `nowMs`, a day judged after 12–13 days of history
+ * — the window starts at the first UTC midnight within 14 days, so a day's checks share their
+ * start and each takes up the last one's work on the settled buckets (`SettledWork`).
+ */
 export function checkWindow(nowMs: number): { start: number; split: number; end: number } {
   const end = Math.floor(nowMs / 1000 / HALF_HOUR) * HALF_HOUR;
-  return { start: end - JUDGED_SECONDS - HISTORY_SECONDS, split: end - JUDGED_SECONDS, end };
+  return { start: Math.ceil((end - WINDOW_SECONDS) / DAY) * DAY, split: end - JUDGED_SECONDS, end };
 }
 
 /** A number or country a check may drill down into. */
@@ -131,6 +137,8 @@ export interface JudgeOptions {
   curve: SettleCurve;
   tz: string;
   detection: Partial<DetectionSettings>;
+  /** The last checks' work on each scope's settled buckets, kept under `key` (the account and the rule's scope) and the scope. */
+  settled?: { work: SettledWork; key: string } | undefined;
 }
 
 export interface ScopeNow {
@@ -341,7 +349,9 @@ export function judgeAlertScopes(scopes: readonly ScopeData[], options: JudgeOpt
     const history = grid.slice(0, at);
     const series = markSettlement(grid.slice(at), options.nowMs, options.settleMs, options.curve);
     // A number's or country's young buckets may be read again below: keep where they start.
-    return { data, history, series, analysis: analyzeSeries(input(data, history, series), { resumable: data.dimension !== 'account' }) };
+    const settled = options.settled && { work: options.settled.work, key: `${options.settled.key}|${drillDownKey(data.scope)}` };
+    const analysis = analyzeSeries(input(data, history, series), { resumable: data.dimension !== 'account', settled });
+    return { data, history, series, analysis };
   });
   // A number's or country's young buckets read at the share its siblings show in (their expected
   // rates, which young buckets do not move, from the first reading); then judged again.
