@@ -112,13 +112,16 @@ export function defaultJudge(ctx: { accounts: GraphAccounts; graph: AnalyticsSou
   const work = new SettledWork();
   return async (rule, account, now, drillDown, budget) => {
     const curve = await curves.curve(account.id);
+    const detection = ruleDetection(rule);
+    // Two rules on one scope with other settings keep their work apart rather than take turns scoring afresh.
+    const key = `${account.id}|${JSON.stringify(rule.scope ?? null)}|${JSON.stringify(detection)}`;
     const options: JudgeOptions = {
       nowMs: now,
       settleMs: account.settleMs,
       curve,
       tz: account.timezone,
-      detection: ruleDetection(rule),
-      settled: { work, key: `${account.id}|${JSON.stringify(rule.scope ?? null)}` },
+      detection,
+      settled: { work, key },
     };
     const { scopes, left } = await fetchAlertScopes(ctx.graph, account, ctx.accounts(account).token, rule, now, drillDown, budget, (own) =>
       isDropping(judgeAlertScopes([own], options)),
