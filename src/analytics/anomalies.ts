@@ -123,11 +123,11 @@ export function analyzeSeries(input: DetectionInput, options: AnalysisOptions = 
   if (options.resumable || settled) {
     const firstYoung = input.series.findIndex((p) => !p.settled);
     const until = scorer.from + (firstYoung < 0 ? length : firstYoung);
-    const under = settled && `${input.tz}|${input.granularity}|${JSON.stringify(t)}`;
-    const kept = settled && under ? settled.work.resume(settled.key, under, scorer, until) : undefined;
+    const under = `${input.tz}|${input.granularity}|${JSON.stringify(t)}`;
+    const kept = settled?.work.resume(settled.key, under, scorer, until);
     scorer.run(until);
     young = scorer.snapshot(kept);
-    if (settled && under) settled.work.keep(settled.key, under, scorer, young);
+    settled?.work.keep(settled.key, under, scorer, young);
   }
   scorer.run();
   return analysisOf(scorer, s, input, options.resumable ? young : undefined);

@@ -176,6 +176,20 @@ const ORDERED = {
   sort: new Float64Array(RESIDUAL_CAPACITY),
 };
 
+type TypedArray = Float64Array | Uint8Array | Int32Array | Int8Array;
+
+/**
+ * `from`'s first `length` values in `to`, an array no longer wanted, where it is long enough;
+ * else in a copy — the whole of `from` where `to` was too short, room for the next, longer prefix
+ * (an alert check's work reaches a bucket or two further each time).
+ */
+export function prefixInto<T extends TypedArray>(from: T, to: T | undefined, length: number): T {
+  if (!to) return from.slice(0, length) as T;
+  if (to.length < length) return from.slice() as T;
+  to.set(from.subarray(0, length));
+  return to;
+}
+
 /** A scorer's work up to a bucket (`BucketScorer.snapshot`). */
 export interface ScorerState {
   /** The first bucket not yet judged: the arrays hold its work up to here (they may be longer). */
@@ -432,13 +446,7 @@ export class BucketScorer {
    */
   snapshot(into?: ScorerState): ScorerState {
     const at = this.next;
-    const copy = <T extends Float64Array | Uint8Array | Int32Array | Int8Array>(from: T, to: T | undefined): T => {
-      if (!to) return from.slice(0, at) as T;
-      // Room to grow: the next check's work reaches a bucket or two further.
-      if (to.length < at) return from.slice() as T;
-      to.set(from.subarray(0, at));
-      return to;
-    };
+    const copy = <T extends TypedArray>(from: T, to: T | undefined): T => prefixInto(from, to, at);
     const whole = <T extends Float64Array | Int32Array>(from: T, to: T | undefined): T => {
       if (!to) return from.slice() as T;
       to.set(from);

@@ -1,4 +1,4 @@
-import type { BucketScorer, ScorerState } from './scoring.js';
+import { type BucketScorer, prefixInto, type ScorerState } from './scoring.js';
 
 interface Kept {
   /** What the work was done under: the zone, granularity and thresholds. */
@@ -43,7 +43,7 @@ export class SettledWork {
     const kept = this.kept.get(key);
     if (!kept) return undefined;
     const at = kept.state.at;
-    if (kept.under !== under || at > until || scorer.n === 0 || scorer.starts[0] !== kept.first) return kept.state;
+    if (kept.under !== under || at > until || scorer.starts[0] !== kept.first) return kept.state;
     for (let j = 0; j < at; j++) if (scorer.sent[j] !== kept.sent[j] || scorer.delivered[j] !== kept.delivered[j]) return kept.state;
     scorer.restore(kept.state);
     this.taken += at;
@@ -58,11 +58,8 @@ export class SettledWork {
     if (state.at === 0) return;
     if (this.kept.size >= this.capacity) for (const [k, kept] of this.kept) if (kept.first < first) this.kept.delete(k);
     if (this.kept.size >= this.capacity) return;
-    const copy = (from: Float64Array, to: Float64Array | undefined) => {
-      if (!to || to.length < state.at) return from.slice();
-      to.set(from.subarray(0, state.at));
-      return to;
-    };
-    this.kept.set(key, { under, first, sent: copy(scorer.sent, old?.sent), delivered: copy(scorer.delivered, old?.delivered), state });
+    const sent = prefixInto(scorer.sent, old?.sent, state.at);
+    const delivered = prefixInto(scorer.delivered, old?.delivered, state.at);
+    this.kept.set(key, { under, first, sent, delivered, state });
   }
 }

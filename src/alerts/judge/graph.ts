@@ -15,7 +15,7 @@ import type { DataPoint } from '../../vocabulary/series.js';
 
 /**
  * What an alert check looks at: the account (within the rule's scope) and, one by one, its
- * numbers and countries, over the last day half-hourly with 13 days of history before it — the
+ * numbers and countries, over the last day half-hourly with 12–13 days of history before it — the
  * newest buckets judged young against the account's settle curve, so a drop is seen within
  * the hour instead of after the settle time.
  */
@@ -137,7 +137,7 @@ export interface JudgeOptions {
   curve: SettleCurve;
   tz: string;
   detection: Partial<DetectionSettings>;
-  /** The last checks' work on each scope's settled buckets, kept under `key` (the account and the rule's scope) and the scope. */
+  /** The last checks' work on each scope's settled buckets, kept under `key` (the account, the rule's scope and settings) and the scope. */
   settled?: { work: SettledWork; key: string } | undefined;
 }
 
