@@ -26,7 +26,9 @@ export function recovered(
     const { kind, scopeKind, scopeKey } = parseAnomalyKey(key);
     const now = judgement.now.find((s) => s.scope.kind === scopeKind && (s.scope.key ?? '') === scopeKey);
     if (!now) return true;
-    if (kind === 'volume_drop') return now.sent > 0;
+    // Sending again after the stop's last bad bucket; silence since is the stop still going on,
+    // however little the scope usually sends then (a stop seen in pieces is one alert).
+    if (kind === 'volume_drop') return now.lastSentEnd === undefined ? now.sent > 0 : (now.lastSentEnd ?? 0) > episode.lastBadEnd;
     // Failures back near their usual rate (1 − failure rate, as delivery), however few were sent.
     if (kind === 'failure_burst') return deliversAsExpected(now, 0) ?? true;
     return kind !== 'delivery_drop' || (deliversAsExpected(now, minSent, undefined, cap) ?? true);

@@ -239,6 +239,31 @@ describe('the Graph judge of an alert check', () => {
     expect(recovered(episode, judgement, { minSent: 200 })).toBe(true);
     expect(recovered(episode, judgement, { minSent: 200, sensitivity: 'high' })).toBe(false);
   });
+
+  it('holds a stop open while the number stays silent, whatever it sent before the stop', () => {
+    const scope = { kind: 'phone' as const, key: '15550003', label: '+1 5550003' };
+    const stopEnd = 1_000_000;
+    const episode = {
+      alertKey: 'k',
+      shortId: 'A-STOP',
+      status: 'open' as const,
+      openedAt: 0,
+      lastNotifiedAt: 0,
+      reminders: 0,
+      cleanChecks: 0,
+      resolvedAt: null,
+      announced: [anomalyKey({ kind: 'volume_drop', scope })],
+      firstBucketStart: stopEnd - 3 * HALF,
+      lastBadEnd: stopEnd,
+    };
+    // A quiet number's hour gathers up to four hours back: 146 sent, all before the stop.
+    const silent = { scope, rate: 0.94, expected: 0.95, sent: 146, lastSentEnd: stopEnd - 3 * HALF };
+    expect(recovered(episode, { ongoing: [], recent: [], now: [silent] }, { minSent: 200 })).toBe(false);
+    expect(recovered(episode, { ongoing: [], recent: [], now: [{ ...silent, lastSentEnd: null }] }, { minSent: 200 })).toBe(false);
+    // Fourteen sent in the half hour after it: sending again.
+    const back = { ...silent, sent: 14, lastSentEnd: stopEnd + 2 * HALF };
+    expect(recovered(episode, { ongoing: [], recent: [], now: [back] }, { minSent: 200 })).toBe(true);
+  });
 });
 
 describe('the Graph judge on a scope whose rate wanders for hours', () => {
@@ -295,6 +320,32 @@ describe('the Graph judge on a scope whose rate wanders for hours', () => {
     const found = [...j.ongoing, ...(j.settling ?? [])];
     expect(found.map((a) => a.kind)).toEqual(['delivery_drop']);
     expect(found[0]!.start).toBeLessThanOrEqual(START + (DROP_AT + 1) * HALF);
+  });
+
+  it('reads a number silent since its stop as not sending again, whatever it sent in the hours before', () => {
+    const points = wandering(false).map((p, b) => (b >= DROP_AT ? { ...p, sent: 0, delivered: 0 } : p));
+    const now = checkAt(points, START + (DROP_AT + 5) * HALF).now[0]!;
+    expect(now.lastSentEnd).toBe(START + DROP_AT * HALF);
+    // Its hour, gathered back to what tells, still counts the sends before the stop.
+    expect(now.sent).toBeGreaterThan(0);
+    const stop = anomalyKey({ kind: 'volume_drop', scope: now.scope });
+    const episode = {
+      alertKey: 'k',
+      shortId: 'A-STOP',
+      status: 'open' as const,
+      openedAt: 0,
+      lastNotifiedAt: 0,
+      reminders: 0,
+      cleanChecks: 0,
+      resolvedAt: null,
+      announced: [stop],
+      firstBucketStart: START + DROP_AT * HALF,
+      lastBadEnd: START + (DROP_AT + 2) * HALF,
+    };
+    expect(recovered(episode, { ongoing: [], recent: [], now: [now] }, { minSent: 200 })).toBe(false);
+    const back = points.map((p, b) => (b === DROP_AT + 4 ? { ...p, sent: 40, delivered: 38 } : p));
+    const again = checkAt(back, START + (DROP_AT + 5) * HALF).now[0]!;
+    expect(recovered(episode, { ongoing: [], recent: [], now: [again] }, { minSent: 200 })).toBe(true);
   });
 
   it('raises nothing on the same wander without a drop, checked every half hour for four days', () => {

@@ -155,6 +155,12 @@ export interface ScopeNow {
    * again as new alerts (measured: one more false alarm on each of two held-out sets).
    */
   spread?: number | undefined;
+  /**
+   * Where the scope's newest bucket that sent anything ended (null: nothing in the judged day). A
+   * stop is over only once it sends after the stop's last bad bucket; read from `sent` above, which
+   * a quiet scope gathers over up to four hours, the hour before a stop counted as sending again.
+   */
+  lastSentEnd?: number | null | undefined;
   /** The last hours, bucket by bucket, of a scope with an anomaly going on: for the alert's chart. */
   trail?: Array<{ start: number; rate: number | null; expected: number | null; sent: number }> | undefined;
 }
@@ -313,6 +319,8 @@ function scopeAsItStands(
       expectedDelivered += p.sent * analysis.expected[k]!;
     }
   }
+  let lastSent = series.length - 1;
+  while (lastSent >= 0 && series[lastSent]!.sent === 0) lastSent--;
   let trail: ScopeNow['trail'];
   if (going) {
     trail = [];
@@ -333,6 +341,7 @@ function scopeAsItStands(
     rate: sent > 0 ? Math.min(1, delivered / sent) : null,
     expected,
     sent,
+    lastSentEnd: lastSent >= 0 ? series[lastSent]!.end : null,
     ...(expected !== null && sent > 0 ? { spread: Math.sqrt((expected * (1 - expected)) / sent) } : {}),
     ...(trail ? { trail } : {}),
   };
