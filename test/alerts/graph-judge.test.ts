@@ -137,10 +137,24 @@ describe('the Graph judge of an alert check', () => {
     }
   });
 
+  it('lets a half hour 12 points down wait when the next reads twice as likely recovered, and opens when it reads down', () => {
+    // A learned curve of middling spread: a half hour that just ended has 60% in, give or take 4 points.
+    const curve: SettleCurve = { ...DEFAULT_SETTLE_CURVE, sd: [0.04, 0.02, 0.01, 0.005, 0.002], source: 'learned' };
+    const withNext = (rate: number) =>
+      series(NOW - 3600, NOW - 1800, 0.84).map((p) =>
+        p.start === NOW - 1800 ? { ...p, delivered: Math.round(1000 * rate * arrivedAt(curve, 0).fraction) } : p,
+      );
+    // 93% of what has arrived: between 84% and 96%, more likely the latter (odds 2 to 5: opened before).
+    const waits = judge(withNext(0.93), curve);
+    expect(waits.ongoing).toEqual([]);
+    expect(waits.recent.map((a) => a.start)).toEqual([NOW - 3600]);
+    expect(judge(withNext(0.9), curve).ongoing.map((a) => a.start)).toEqual([NOW - 3600]);
+  });
+
   it('alerts at once on a lone half hour 20 points down when the next has too few deliveries in to say', () => {
-    // The next half hour sent 40: its rate, 60% arrived, could be either.
+    // The next half hour sent 40, 60% arrived, reading halfway: its rate could be either.
     const points = series(NOW - 3600, NOW - 1800, 0.76).map((p) =>
-      p.start === NOW - 1800 ? { ...p, sent: 40, delivered: Math.round(40 * 0.96 * 0.6) } : p,
+      p.start === NOW - 1800 ? { ...p, sent: 40, delivered: Math.round(40 * 0.86 * 0.6) } : p,
     );
     const j = judge(points);
     expect(j.ongoing.map((a) => [a.kind, a.start])).toEqual([['delivery_drop', NOW - 3600]]);
