@@ -156,9 +156,9 @@ export interface ScopeNow {
    */
   spread?: number | undefined;
   /**
-   * Where the scope's newest bucket that sent anything ended (null: nothing in the judged day). A
-   * stop is over only once it sends after the stop's last bad bucket; read from `sent` above, which
-   * a quiet scope gathers over up to four hours, the hour before a stop counted as sending again.
+   * Where the scope's newest bucket that sent anything ended (null: nothing in the judged day): a
+   * stop is over only once the scope sends after its last bad bucket. Not `sent` above, which a
+   * quiet scope gathers over up to four hours: the sends before a stop counted as sending again.
    */
   lastSentEnd?: number | null | undefined;
   /** The last hours, bucket by bucket, of a scope with an anomaly going on: for the alert's chart. */
