@@ -447,11 +447,8 @@ export class BucketScorer {
   snapshot(into?: ScorerState): ScorerState {
     const at = this.next;
     const copy = <T extends TypedArray>(from: T, to: T | undefined): T => prefixInto(from, to, at);
-    const whole = <T extends Float64Array | Int32Array>(from: T, to: T | undefined): T => {
-      if (!to) return from.slice() as T;
-      to.set(from);
-      return to;
-    };
+    // The residual ring is kept whole: its entries are in ring order, not bucket order.
+    const whole = <T extends TypedArray>(from: T, to: T | undefined): T => prefixInto(from, to, from.length);
     const ring = into?.ring;
     return {
       at,

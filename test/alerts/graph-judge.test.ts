@@ -5,6 +5,7 @@ import { deliversAsExpected, judgeAlertScopes, recoveryCap, ruleDetection } from
 import { type DetectionSettings, detectionSettings } from '../../src/analytics/detectionSettings.js';
 import { arrivedAt, DEFAULT_SETTLE_CURVE, type SettleCurve } from '../../src/analytics/settle.js';
 import type { DataPoint } from '../../src/vocabulary/series.js';
+import { seenAt } from '../helpers/alerts.js';
 import { seededRandom } from '../helpers/random.js';
 
 /** The Graph judge on plain series: what is going on, what may go on in buckets still settling, what ended. */
@@ -298,19 +299,16 @@ describe('the Graph judge on a scope whose rate wanders for hours', () => {
 
   /** What a check at `nowS` sees: the half hours ended by then, young ones with the share the curve says has arrived. */
   function checkAt(points: DataPoint[], nowS: number) {
-    const seen = points
-      .filter((p) => p.end <= nowS)
-      .map((p) => {
-        const age = (nowS - p.end) / 60;
-        return age * 60_000 >= SETTLE_MS ? p : { ...p, delivered: Math.round(p.delivered * arrivedAt(DEFAULT_SETTLE_CURVE, age).fraction) };
-      });
-    return judgeAlertScopes([{ scope: { kind: 'phone', key: '1', label: 'the number' }, dimension: 'phone', points: seen }], {
-      nowMs: nowS * 1000,
-      settleMs: SETTLE_MS,
-      curve: DEFAULT_SETTLE_CURVE,
-      tz: 'UTC',
-      detection: {},
-    });
+    return judgeAlertScopes(
+      [{ scope: { kind: 'phone', key: '1', label: 'the number' }, dimension: 'phone', points: seenAt(points, nowS, SETTLE_MS) }],
+      {
+        nowMs: nowS * 1000,
+        settleMs: SETTLE_MS,
+        curve: DEFAULT_SETTLE_CURVE,
+        tz: 'UTC',
+        detection: {},
+      },
+    );
   }
 
   it('alerts on a drop of 8 points for two hours within the hour after it ends', () => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { checkWindow, type JudgeOptions, judgeAlertScopes, type ScopeData } from '../../src/alerts/judge/graph.js';
-import { arrivedAt, DEFAULT_SETTLE_CURVE } from '../../src/analytics/settle.js';
+import { DEFAULT_SETTLE_CURVE } from '../../src/analytics/settle.js';
 import { SettledWork } from '../../src/analytics/settledWork.js';
 import type { DataPoint } from '../../src/vocabulary/series.js';
+import { seenAt } from '../helpers/alerts.js';
 import { seededRandom } from '../helpers/random.js';
 
 /**
@@ -30,18 +31,8 @@ function finalSeries(seed: number, sent: number, from: number, to: number, low: 
   return points;
 }
 
-/** What Graph shows at `now`: nothing after it, young buckets with the share of deliveries the curve expects. */
-function asOf(points: readonly DataPoint[], now: number): DataPoint[] {
-  return points
-    .filter((p) => p.end <= now)
-    .map((p) => {
-      const age = (now - p.end) / 60;
-      return age * 60_000 >= SETTLE_MS ? p : { ...p, delivered: Math.round(p.delivered * arrivedAt(DEFAULT_SETTLE_CURVE, age).fraction) };
-    });
-}
-
 const scopes = (now: number, finals: Array<[ScopeData['scope'], ScopeData['dimension'], DataPoint[]]>): ScopeData[] =>
-  finals.map(([scope, dimension, points]) => ({ scope, dimension, points: asOf(points, now) }));
+  finals.map(([scope, dimension, points]) => ({ scope, dimension, points: seenAt(points, now, SETTLE_MS) }));
 
 function options(now: number, settled?: JudgeOptions['settled'], detection: JudgeOptions['detection'] = { minSent: 100 }): JudgeOptions {
   return { nowMs: now * 1000, settleMs: SETTLE_MS, curve: DEFAULT_SETTLE_CURVE, tz: 'Asia/Kolkata', detection, settled };

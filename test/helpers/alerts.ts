@@ -2,8 +2,23 @@ import type { Judgement } from '../../src/alerts/judge/graph.js';
 import { newAlertKey, newShortId } from '../../src/alerts/keys.js';
 import type { AlertContent } from '../../src/alerts/model.js';
 import type { Anomaly, AnomalyScope } from '../../src/analytics/anomalies.js';
+import { arrivedAt, DEFAULT_SETTLE_CURVE } from '../../src/analytics/settle.js';
 import type { ChatSurface } from '../../src/chat/surface.js';
 import type { Platform, StoreWith } from '../../src/store/types.js';
+import type { DataPoint } from '../../src/vocabulary/series.js';
+
+/**
+ * What Graph shows of final counts at `nowS`: nothing after it, and buckets younger than
+ * `settleMs` with the share of their deliveries the default settle curve says has arrived.
+ */
+export function seenAt(points: readonly DataPoint[], nowS: number, settleMs: number): DataPoint[] {
+  return points
+    .filter((p) => p.end <= nowS)
+    .map((p) => {
+      const age = (nowS - p.end) / 60;
+      return age * 60_000 >= settleMs ? p : { ...p, delivered: Math.round(p.delivered * arrivedAt(DEFAULT_SETTLE_CURVE, age).fraction) };
+    });
+}
 
 /** An alert as the alert checks raise one: stored under a fresh key, for posting and clicking. */
 export async function raiseAlert(

@@ -159,6 +159,7 @@ export interface ScopeNow {
    * Where the scope's newest bucket that sent anything ended (null: nothing in the judged day): a
    * stop is over only once the scope sends after its last bad bucket. Not `sent` above, which a
    * quiet scope gathers over up to four hours: the sends before a stop counted as sending again.
+   * Absent from judges that do not read sending bucket by bucket (status webhooks).
    */
   lastSentEnd?: number | null | undefined;
   /** The last hours, bucket by bucket, of a scope with an anomaly going on: for the alert's chart. */
