@@ -3,7 +3,7 @@ import type { DataPoint, Granularity } from '../vocabulary/series.js';
 import { lowerTail, normalTail } from './betaTail.js';
 import type { SeriesPoint } from './buckets.js';
 import { type DetectionSettings, detectionSettings, thresholds } from './detectionSettings.js';
-import { BucketScorer, type Coverage, type ScorerState } from './scoring.js';
+import { BucketScorer, type Coverage, PERSISTENT_RELIEF, type ScorerState } from './scoring.js';
 import type { SettledWork } from './settledWork.js';
 
 export type Severity = 'warning' | 'critical';
@@ -269,6 +269,10 @@ function dropAnomaly(ctx: Assembly, run: number[]): Anomaly | undefined {
   const z = single ? s.zSingle : s.z;
   const band = baselined > 0 ? Math.max(minDrop, z * spread) : 0;
   const deficit = expected - observed;
+  // A run the persistence statistic reached has shown it persists: as a whole it is held to the
+  // bar of four-hour windows, not a lone window's (runs of 3.5 hours, 6 points down on a scope
+  // swinging 2 points, had been flagged by it and thrown out here about half the time).
+  const persistent = !single && run.some((j) => sc.runFlag[j] === 1);
   const significant =
     baselined > 0 &&
     deficit >= minDrop &&
@@ -276,7 +280,7 @@ function dropAnomaly(ctx: Assembly, run: number[]): Anomaly | undefined {
     deficit * sent >= sc.minExcess(counted) &&
     // One bucket alone by the beta's tail, as the scorer judges it; a run as skewed as the scope's noise.
     (single ? lowerTail(expected - pooled, expected, pooledVariance) : sc.tail(expected - pooled, expected, pooledVariance)) <=
-      normalTail(z);
+      normalTail(persistent ? z - PERSISTENT_RELIEF : z);
   if (!significant && !belowFloor) return undefined;
   // One half hour that recovered at once is a blip (a batch to a stale list), not a delivery
   // problem: it stands only while nothing after it says otherwise. (A day is never a blip.)

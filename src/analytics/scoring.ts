@@ -84,6 +84,13 @@ const RUN_CAP = 4;
 const RUN_REFERENCE = 1;
 /** Buckets with fewer messages say too little to move the statistic. */
 const RUN_MIN_SENT = 20;
+/**
+ * How much lower the bar (in deviations) is for evidence that has shown it persists — a window of
+ * four hours, which overlaps its neighbours almost entirely, or a run the persistence statistic
+ * reached: far fewer independent tests than lone windows, so a lower bar costs few false alarms
+ * and catches long, moderate drops on noisy scopes.
+ */
+export const PERSISTENT_RELIEF = 0.5;
 /** Residual runs the long-run factor is measured over: four hours. */
 const LONG_RUN_BLOCK = 8;
 
@@ -120,7 +127,7 @@ const WORKED_F64 = [
   'levelSum',
   'volumeLog',
 ] as const;
-const WORKED_U8 = ['dropFlag', 'collapseCandidate', 'usable', 'baseDays'] as const;
+const WORKED_U8 = ['dropFlag', 'runFlag', 'collapseCandidate', 'usable', 'baseDays'] as const;
 
 /**
  * The scorer's arrays, allocated once and reused: a check judges a dozen scopes of a few hundred
@@ -147,7 +154,7 @@ class Arena {
     f.visibleShare.fill(1, 0, n);
     for (const k of ['p0', 'pooledRate', 'expectedVolume', 'volumeLog'] as const) f[k].fill(NaN, 0, n);
     for (const k of ['pool', 'spreadFloor', 'allowance', 'triS', 'triD', 'triR', 'levelSent', 'levelSum'] as const) f[k].fill(0, 0, n);
-    for (const k of ['judged', 'settled', 'partial', 'dropFlag', 'collapseCandidate', 'usable', 'baseDays'] as const)
+    for (const k of ['judged', 'settled', 'partial', 'dropFlag', 'runFlag', 'collapseCandidate', 'usable', 'baseDays'] as const)
       this.u8[k].fill(0, 0, n);
     this.i32.detectedAt.fill(-1, 0, n);
     this.volFlag.fill(0, 0, n);
@@ -242,6 +249,8 @@ export class BucketScorer {
   readonly allowance: Float64Array;
   readonly expectedVolume: Float64Array;
   readonly dropFlag: Uint8Array;
+  /** 1 where the persistence statistic reached its threshold over the bucket: its run is judged at the persistent bar. */
+  readonly runFlag: Uint8Array;
   readonly volFlag: Int8Array;
   /** Tail probabilities a single bucket and a pooled window must reach (from their z). */
   readonly pSingle: number;
@@ -329,9 +338,8 @@ export class BucketScorer {
     this.halfHourly = granularity === 'half_hour';
     this.pSingle = normalTail(t.zSingle);
     this.pWindow = normalTail(t.zWindow);
-    // Long windows overlap their neighbours almost entirely: far fewer independent tests, so a
-    // lower bar costs few false alarms and catches long, moderate drops on noisy scopes.
-    this.pLong = normalTail(t.zWindow - 0.5);
+    // Long windows overlap their neighbours almost entirely (see PERSISTENT_RELIEF).
+    this.pLong = normalTail(t.zWindow - PERSISTENT_RELIEF);
     const H = history.length;
     const n = H + series.length;
     this.n = n;
@@ -381,6 +389,7 @@ export class BucketScorer {
     this.allowance = a.f64.allowance;
     this.expectedVolume = a.f64.expectedVolume;
     this.dropFlag = a.u8.dropFlag;
+    this.runFlag = a.u8.runFlag;
     this.volFlag = a.volFlag;
     this.detectedAt = a.i32.detectedAt;
     this.collapseCandidate = a.u8.collapseCandidate;
@@ -865,13 +874,10 @@ export class BucketScorer {
     }
     for (let j = from; j <= i; j++) {
       const ej = this.p0[j]! - this.allowance[j]!;
-      if (
-        this.dropFlag[j] === 0 &&
-        this.sent[j]! > 0 &&
-        this.judged[j] === 1 &&
-        this.delivered[j]! / this.visibleShare[j]! / this.sent[j]! < ej
-      )
-        this.flag(j, i);
+      if (this.sent[j]! > 0 && this.judged[j] === 1 && this.delivered[j]! / this.visibleShare[j]! / this.sent[j]! < ej) {
+        if (this.dropFlag[j] === 0) this.flag(j, i);
+        this.runFlag[j] = 1;
+      }
     }
     this.cusum = Math.min(this.cusum, t.runThreshold);
   }
