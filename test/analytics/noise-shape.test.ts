@@ -76,6 +76,17 @@ describe('the shape of a scope’s lower tail', () => {
   });
 });
 
+/** Delivery drops in half hours after their first week, all settled: the week is the history. */
+function weekThenDrops(points: DataPoint[], scope: AnomalyScope) {
+  return detectAnomalies({
+    history: points.slice(0, 7 * 48),
+    series: markSettlement(points.slice(7 * 48), 1e15, 0),
+    granularity: 'half_hour',
+    tz: 'UTC',
+    scope,
+  }).filter((a) => a.kind === 'delivery_drop');
+}
+
 describe('a number whose rate swings both ways by up to 10 points', () => {
   const START = Date.UTC(2026, 10, 2) / 1000;
   const HH = 1800;
@@ -92,14 +103,7 @@ describe('a number whose rate swings both ways by up to 10 points', () => {
       return { start: START + b * HH, end: START + (b + 1) * HH, sent, delivered: Math.round(sent * Math.min(0.999, rate)) };
     });
   }
-  const detect = (points: DataPoint[]) =>
-    detectAnomalies({
-      history: points.slice(0, 7 * 48),
-      series: markSettlement(points.slice(7 * 48), 1e15, 0),
-      granularity: 'half_hour',
-      tz: 'UTC',
-      scope,
-    }).filter((a) => a.kind === 'delivery_drop');
+  const detect = (points: DataPoint[]) => weekThenDrops(points, scope);
   const at = 17 * 48 + 20; // day 18, 10:00
 
   it('finds a 20-point drop for 3 hours, which a beta with its spread took for two-deviation dips', () => {
@@ -151,14 +155,7 @@ describe('a drop that persists on a scope whose half hours swing 2 points', () =
       return { start: START + b * HH, end: START + (b + 1) * HH, sent, delivered };
     });
   }
-  const detect = (points: DataPoint[]) =>
-    detectAnomalies({
-      history: points.slice(0, 7 * 48),
-      series: markSettlement(points.slice(7 * 48), 1e15, 0),
-      granularity: 'half_hour',
-      tz: 'UTC',
-      scope,
-    }).filter((a) => a.kind === 'delivery_drop');
+  const detect = (points: DataPoint[]) => weekThenDrops(points, scope);
   const at = 17 * 48 + 22; // day 18, 11:00
 
   // Draws where the persistence statistic reached its threshold and the run as a whole, short of
