@@ -270,8 +270,8 @@ function dropAnomaly(ctx: Assembly, run: number[]): Anomaly | undefined {
   const band = baselined > 0 ? Math.max(minDrop, z * spread) : 0;
   const deficit = expected - observed;
   // A run the persistence statistic reached has shown it persists: as a whole it is held to the
-  // bar of four-hour windows, not a lone window's (runs of 3.5 hours, 6 points down on a scope
-  // swinging 2 points, had been flagged by it and thrown out here about half the time).
+  // bar of four-hour windows, not a lone window's (of 40 draws of 6 points down for 3.5 hours on a
+  // scope swinging 2 points, 11 had been kept at a lone window's bar, 18 are at this one).
   const persistent = !single && run.some((j) => sc.runFlag[j] === 1);
   const significant =
     baselined > 0 &&
