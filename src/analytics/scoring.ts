@@ -873,8 +873,7 @@ export class BucketScorer {
       }
     }
     for (let j = from; j <= i; j++) {
-      const ej = this.p0[j]! - this.allowance[j]!;
-      if (this.sent[j]! > 0 && this.judged[j] === 1 && this.delivered[j]! / this.visibleShare[j]! / this.sent[j]! < ej) {
+      if (this.sent[j]! > 0 && this.judged[j] === 1 && this.deficit(j) > 0) {
         if (this.dropFlag[j] === 0) this.flag(j, i);
         this.runFlag[j] = 1;
       }

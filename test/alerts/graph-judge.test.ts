@@ -5,28 +5,11 @@ import { deliversAsExpected, judgeAlertScopes, recoveryCap, ruleDetection } from
 import { type DetectionSettings, detectionSettings } from '../../src/analytics/detectionSettings.js';
 import { arrivedAt, DEFAULT_SETTLE_CURVE, type SettleCurve } from '../../src/analytics/settle.js';
 import type { DataPoint } from '../../src/vocabulary/series.js';
-import { seenAt } from '../helpers/alerts.js';
+import { openEpisode, seenAt } from '../helpers/alerts.js';
 import { seededRandom } from '../helpers/random.js';
 
 /** The Graph judge on plain series: what is going on, what may go on in buckets still settling, what ended. */
 const HALF = 1800;
-
-/** An open alert's episode that announced `keys`, its last bad half hour ending at `lastBadEnd`. */
-function openEpisode(keys: string[], lastBadEnd = 0, cleanChecks = 0) {
-  return {
-    alertKey: 'k',
-    shortId: 'A-TEST',
-    status: 'open' as const,
-    openedAt: 0,
-    lastNotifiedAt: 0,
-    reminders: 0,
-    cleanChecks,
-    resolvedAt: null,
-    announced: keys,
-    firstBucketStart: 0,
-    lastBadEnd,
-  };
-}
 const NOW = Date.UTC(2026, 10, 24, 18, 0) / 1000;
 const SETTLE_MS = 2 * 3600 * 1000;
 
@@ -254,7 +237,7 @@ describe('the Graph judge of an alert check', () => {
     expect(deliversAsExpected(reading, 200, undefined, capAt('normal'))).toBe(true);
     expect(deliversAsExpected(reading, 200, undefined, capAt('high'))).toBe(false);
     // The alert's own rule decides: an episode on the account resolves at normal, not at high.
-    const episode = openEpisode([anomalyKey({ kind: 'delivery_drop', scope })], 0, 1);
+    const episode = openEpisode({ announced: [anomalyKey({ kind: 'delivery_drop', scope })], cleanChecks: 1 });
     const judgement = { ongoing: [], recent: [], now: [reading] };
     expect(recovered(episode, judgement, { minSent: 200 })).toBe(true);
     expect(recovered(episode, judgement, { minSent: 200, sensitivity: 'high' })).toBe(false);
@@ -263,7 +246,7 @@ describe('the Graph judge of an alert check', () => {
   it('holds a stop open while the number stays silent, whatever it sent before the stop', () => {
     const scope = { kind: 'phone' as const, key: '15550003', label: '+1 5550003' };
     const stopEnd = 1_000_000;
-    const episode = openEpisode([anomalyKey({ kind: 'volume_drop', scope })], stopEnd);
+    const episode = openEpisode({ announced: [anomalyKey({ kind: 'volume_drop', scope })], lastBadEnd: stopEnd });
     // A quiet number's hour gathers up to four hours back: 146 sent, all before the stop.
     const silent = { scope, rate: 0.94, expected: 0.95, sent: 146, lastSentEnd: stopEnd - 3 * HALF };
     expect(recovered(episode, { ongoing: [], recent: [], now: [silent] }, { minSent: 200 })).toBe(false);
@@ -334,7 +317,7 @@ describe('the Graph judge on a scope whose rate wanders for hours', () => {
     // Its hour, gathered back to what tells, still counts the sends before the stop.
     expect(now.sent).toBeGreaterThan(0);
     const stop = anomalyKey({ kind: 'volume_drop', scope: now.scope });
-    const episode = openEpisode([stop], START + (DROP_AT + 2) * HALF);
+    const episode = openEpisode({ announced: [stop], lastBadEnd: START + (DROP_AT + 2) * HALF });
     expect(recovered(episode, { ongoing: [], recent: [], now: [now] }, { minSent: 200 })).toBe(false);
     const back = points.map((p, b) => (b === DROP_AT + 4 ? { ...p, sent: 40, delivered: 38 } : p));
     const again = checkAt(back, START + (DROP_AT + 5) * HALF).now[0]!;

@@ -3,6 +3,7 @@ import { anomalyKey } from '../../src/alerts/judge/anomalyKey.js';
 import { anomaliesToAlert } from '../../src/alerts/judge/graph.js';
 import { advance, type Decision, decide, type EpisodeState } from '../../src/alerts/lifecycle.js';
 import type { Anomaly } from '../../src/analytics/anomalies.js';
+import { openEpisode } from '../helpers/alerts.js';
 
 /** Every arrow of the lifecycle (src/alerts/lifecycle.ts), on plain values. */
 const T0 = 1_764_000_000;
@@ -27,20 +28,14 @@ function drop(key: string | null, start: number, end: number): Anomaly {
 }
 
 function episode(over: Partial<EpisodeState> = {}): EpisodeState {
-  return {
-    alertKey: 'k',
-    shortId: 'A-TEST',
-    status: 'open',
+  return openEpisode({
     openedAt: T0,
     lastNotifiedAt: T0,
-    reminders: 0,
-    cleanChecks: 0,
-    resolvedAt: null,
     announced: [anomalyKey(drop(null, 0, 0))],
     firstBucketStart: T0 - HOUR,
     lastBadEnd: T0,
     ...over,
-  };
+  });
 }
 
 const rule = { remindEvery: 4 * HOUR };

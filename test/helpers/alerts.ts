@@ -1,5 +1,6 @@
 import type { Judgement } from '../../src/alerts/judge/graph.js';
 import { newAlertKey, newShortId } from '../../src/alerts/keys.js';
+import type { EpisodeState } from '../../src/alerts/lifecycle.js';
 import type { AlertContent } from '../../src/alerts/model.js';
 import type { Anomaly, AnomalyScope } from '../../src/analytics/anomalies.js';
 import { arrivedAt, DEFAULT_SETTLE_CURVE } from '../../src/analytics/settle.js';
@@ -18,6 +19,24 @@ export function seenAt(points: readonly DataPoint[], nowS: number, settleMs: num
       const age = (nowS - p.end) / 60;
       return age * 60_000 >= settleMs ? p : { ...p, delivered: Math.round(p.delivered * arrivedAt(DEFAULT_SETTLE_CURVE, age).fraction) };
     });
+}
+
+/** An open alert's episode, opened at 0 and announcing nothing unless `over` says otherwise. */
+export function openEpisode(over: Partial<EpisodeState> = {}): EpisodeState {
+  return {
+    alertKey: 'k',
+    shortId: 'A-TEST',
+    status: 'open',
+    openedAt: 0,
+    lastNotifiedAt: 0,
+    reminders: 0,
+    cleanChecks: 0,
+    resolvedAt: null,
+    announced: [],
+    firstBucketStart: 0,
+    lastBadEnd: 0,
+    ...over,
+  };
 }
 
 /** An alert as the alert checks raise one: stored under a fresh key, for posting and clicking. */
