@@ -729,6 +729,11 @@ export class BucketScorer {
     return this.p0[j]! - this.allowance[j]! - this.delivered[j]! / this.visibleShare[j]! / this.sent[j]!;
   }
 
+  /** Whether a bucket is evidence in a run: judged whole (not in progress), with a baseline, and sending. */
+  private countsInRun(j: number): boolean {
+    return this.judged[j] === 1 && this.partial[j] === 0 && this.sent[j]! > 0 && !Number.isNaN(this.p0[j]!);
+  }
+
   /** Messages a drop over this many judged buckets must have lost beyond the expected (none for days). */
   minExcess(buckets: number): number {
     return this.halfHourly ? Math.max(this.t.minExcessUndelivered, buckets * this.t.minExcessPerHalfHour) : 0;
@@ -849,10 +854,9 @@ export class BucketScorer {
     let deficit = 0;
     let buckets = 0;
     for (let j = this.cusumFrom; j <= i; j++) {
-      const ej = this.p0[j]! - this.allowance[j]!;
-      if (this.judged[j] === 0 || this.partial[j] === 1 || Number.isNaN(ej) || this.sent[j]! === 0) continue;
+      if (!this.countsInRun(j)) continue;
       sent += this.sent[j]!;
-      deficit += this.sent[j]! * ej - this.delivered[j]! / this.visibleShare[j]!;
+      deficit += this.sent[j]! * (this.p0[j]! - this.allowance[j]!) - this.delivered[j]! / this.visibleShare[j]!;
       buckets++;
     }
     const minDrop = buckets <= 2 ? t.minDropShort : t.minDropLong;
@@ -864,8 +868,7 @@ export class BucketScorer {
     let from = i;
     let gain = 0;
     for (let j = i; j >= this.cusumFrom; j--) {
-      const ej = this.p0[j]! - this.allowance[j]!;
-      if (this.judged[j] === 0 || this.partial[j] === 1 || Number.isNaN(ej) || this.sent[j]! === 0) continue;
+      if (!this.countsInRun(j)) continue;
       gain += this.sent[j]! * (this.deficit(j) - half);
       if (gain >= best) {
         best = gain;

@@ -20,12 +20,9 @@ function series(from: number, to: number, low = 0.8, blipAt?: number, sent = 100
     const rate = (start >= from && start < to) || start === blipAt ? low : 0.96;
     // A fixed pattern of ±0.5 points, so the week has a spread to learn.
     const wobble = ((start / HALF) % 3) - 1;
-    const final = Math.round(sent * (rate + wobble * 0.005));
-    const ageMinutes = (NOW - (start + HALF)) / 60;
-    const visible = ageMinutes * 60_000 >= SETTLE_MS ? final : Math.round(final * arrivedAt(DEFAULT_SETTLE_CURVE, ageMinutes).fraction);
-    points.push({ start, end: start + HALF, sent, delivered: visible });
+    points.push({ start, end: start + HALF, sent, delivered: Math.round(sent * (rate + wobble * 0.005)) });
   }
-  return points;
+  return seenAt(points, NOW, SETTLE_MS);
 }
 
 /** The default curve's shares with the narrow spread an account's learned curve may have. */

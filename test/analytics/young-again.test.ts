@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeSeries, analyzeYoungAgain, type DetectionInput, type SeriesAnalysis } from '../../src/analytics/anomalies.js';
 import { markSettlement, type SeriesPoint } from '../../src/analytics/buckets.js';
-import { arrivedAt, DEFAULT_SETTLE_CURVE } from '../../src/analytics/settle.js';
+import { DEFAULT_SETTLE_CURVE } from '../../src/analytics/settle.js';
 import type { DataPoint } from '../../src/vocabulary/series.js';
+import { seenAt } from '../helpers/alerts.js';
 import { seededRandom } from '../helpers/random.js';
 
 /**
@@ -32,15 +33,13 @@ function scope(seed: number): { history: DataPoint[]; series: SeriesPoint[] } {
     let sent = Math.round(volume * (0.4 + 0.6 * Math.sin((Math.PI * hour) / 24)) * (start === campaignAt ? 5 : 1));
     if (stop && inDrop) sent = 0;
     const p = Math.min(0.9999, Math.max(0.3, rate + tau * r.normal() - (inDrop ? drop : 0)));
-    const final = Math.round(sent * p);
-    const ageMinutes = (NOW - (start + HALF)) / 60;
-    const delivered = ageMinutes * 60_000 >= SETTLE_MS ? final : Math.round(final * arrivedAt(DEFAULT_SETTLE_CURVE, ageMinutes).fraction);
-    points.push({ start, end: start + HALF, sent, delivered });
+    points.push({ start, end: start + HALF, sent, delivered: Math.round(sent * p) });
   }
-  const at = points.length - 48;
+  const seen = seenAt(points, NOW, SETTLE_MS);
+  const at = seen.length - 48;
   return {
-    history: points.slice(0, at),
-    series: markSettlement(points.slice(at), NOW * 1000, SETTLE_MS, DEFAULT_SETTLE_CURVE),
+    history: seen.slice(0, at),
+    series: markSettlement(seen.slice(at), NOW * 1000, SETTLE_MS, DEFAULT_SETTLE_CURVE),
   };
 }
 
